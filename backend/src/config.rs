@@ -1,0 +1,188 @@
+//! Typed configuration, read once at start-up from the environment (and `.env`, if present).
+//!
+//! Every variable is documented in `.env.example`. A missing or malformed required variable
+//! stops start-up with a [`ConfigError`] that names it.
+
+use std::{env, fmt, str::FromStr};
+
+use secrecy::SecretString;
+use url::Url;
+
+/// The application's configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `DATABASE_URL` (required): the Postgres connection string. Holds a password.
+    pub database_url: SecretString,
+    /// `DATABASE_MAX_CONNECTIONS` (default 10): the pool's size.
+    pub database_max_connections: u32,
+    /// `BASE_URL` (default `http://127.0.0.1:3000`): the public origin users reach us at,
+    /// used to build absolute links and to check request origins.
+    pub base_url: Url,
+    /// `LOG_FORMAT` (`pretty` or `json`, default `pretty`).
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, coloured lines (development).
+    Pretty,
+    /// One JSON object per line (production log shippers).
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "pretty" => Ok(Self::Pretty),
+            "json" => Ok(Self::Json),
+            other => Err(format!("expected `pretty` or `json`, got `{other}`")),
+        }
+    }
+}
+
+/// A configuration variable was missing or could not be parsed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("{name} is not set; {hint}")]
+    Missing {
+        /// The variable's name.
+        name: &'static str,
+        /// What to set it to.
+        hint: &'static str,
+    },
+    /// A variable is set to something we cannot use.
+    #[error("{name} is invalid: {reason}")]
+    Invalid {
+        /// The variable's name.
+        name: &'static str,
+        /// Why it was rejected (never contains the value of a secret).
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Reads `.env` (if present, without overriding the real environment), then the environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is not, but dotenvy reports it on use.
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let database_url = get("DATABASE_URL")
+            .filter(|v| !v.trim().is_empty())
+            .ok_or(ConfigError::Missing {
+                name: "DATABASE_URL",
+                hint: "set it to a Postgres URL such as postgres://user:password@127.0.0.1:5432/tollgate \
+                       (`cargo xtask dev` starts a local database and sets it for you)",
+            })?;
+        let parsed = Url::parse(&database_url).map_err(|e| ConfigError::Invalid {
+            name: "DATABASE_URL",
+            reason: format!("not a URL ({e})"),
+        })?;
+        if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_URL",
+                reason: format!("expected a postgres:// URL, got scheme `{}`", parsed.scheme()),
+            });
+        }
+
+        let base_url = parse_or(&get, "BASE_URL", || {
+            Url::parse("http://127.0.0.1:3000").expect("valid default")
+        })?;
+        if !matches!(base_url.scheme(), "http" | "https") {
+            return Err(ConfigError::Invalid {
+                name: "BASE_URL",
+                reason: "expected an http:// or https:// URL".into(),
+            });
+        }
+
+        Ok(Self {
+            database_url: database_url.into(),
+            database_max_connections: parse_or(&get, "DATABASE_MAX_CONNECTIONS", || 10)?,
+            base_url,
+            log_format: parse_or(&get, "LOG_FORMAT", || LogFormat::Pretty)?,
+        })
+    }
+}
+
+/// Parses an optional variable, falling back to `default` when it is unset or empty.
+fn parse_or<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: impl FnOnce() -> T,
+) -> Result<T, ConfigError>
+where
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    match get(name).filter(|v| !v.trim().is_empty()) {
+        None => Ok(default()),
+        Some(raw) => raw.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+            name,
+            reason: e.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn a_missing_database_url_is_named_in_the_error() {
+        let err = load(&[]).unwrap_err();
+        assert!(matches!(err, ConfigError::Missing { name: "DATABASE_URL", .. }));
+        assert!(err.to_string().starts_with("DATABASE_URL is not set"));
+    }
+
+    #[test]
+    fn a_database_url_that_is_not_postgres_is_rejected() {
+        let err = load(&[("DATABASE_URL", "mysql://x@localhost/db")]).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { name: "DATABASE_URL", .. }));
+    }
+
+    #[test]
+    fn a_malformed_optional_variable_is_named_in_the_error() {
+        let err = load(&[
+            ("DATABASE_URL", "postgres://localhost/db"),
+            ("DATABASE_MAX_CONNECTIONS", "many"),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().starts_with("DATABASE_MAX_CONNECTIONS is invalid"));
+
+        let err = load(&[("DATABASE_URL", "postgres://localhost/db"), ("LOG_FORMAT", "xml")])
+            .unwrap_err();
+        assert!(err.to_string().contains("LOG_FORMAT"));
+    }
+
+    #[test]
+    fn defaults_apply_when_only_the_database_is_set() {
+        let config = load(&[("DATABASE_URL", "postgres://u:p@localhost/db")]).unwrap();
+        assert_eq!(config.database_url.expose_secret(), "postgres://u:p@localhost/db");
+        assert_eq!(config.database_max_connections, 10);
+        assert_eq!(config.base_url.as_str(), "http://127.0.0.1:3000/");
+        assert_eq!(config.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn the_database_password_never_appears_in_debug_output() {
+        let config = load(&[("DATABASE_URL", "postgres://u:hunter2@localhost/db")]).unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+}

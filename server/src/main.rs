@@ -1,0 +1,14 @@
+//! The `server` binary: reads configuration, sets up telemetry and runs a subcommand.
+
+use anyhow::Context;
+use clap::Parser;
+
+use server::{cli::Cli, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = backend::Config::from_env().context("invalid configuration")?;
+    telemetry::init(config.log_format);
+    cli.command.run(config).await
+}

@@ -1,0 +1,100 @@
+//! Builds the application: state, router and listener. `main` and the tests share this.
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use app::{shell, App};
+use axum::{extract::FromRef, routing::get, Router};
+use backend::{AppState, Config};
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+
+use crate::{assets, health, telemetry};
+
+/// Everything the router's handlers can extract: the app's state plus Leptos's options.
+#[derive(Clone, Debug, FromRef)]
+pub struct ServerState {
+    pub app: AppState,
+    pub leptos: LeptosOptions,
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Connects to the database (optionally migrating it), builds the router and binds
+    /// `leptos.site_addr` (port 0 picks a free port; see [`Application::local_addr`]).
+    pub async fn build(config: Config, leptos: LeptosOptions, migrate: bool) -> anyhow::Result<Self> {
+        let db = backend::db::pool(&config)?;
+        if migrate {
+            backend::db::migrate(&db)
+                .await
+                .context("applying database migrations")?;
+        }
+        let state = ServerState {
+            app: AppState { db, config: Arc::new(config) },
+            leptos,
+        };
+        let listener = TcpListener::bind(state.leptos.site_addr)
+            .await
+            .with_context(|| format!("binding {}", state.leptos.site_addr))?;
+        Ok(Self { listener, router: router(state) })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves requests until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP")
+    }
+}
+
+/// The whole HTTP surface: health checks, compiled assets, server functions and pages.
+pub fn router(state: ServerState) -> Router {
+    let routes = generate_route_list(App);
+    let app_state = state.app.clone();
+    let leptos = state.leptos.clone();
+    let provide_state = move || leptos::context::provide_context(app_state.clone());
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest_service(&format!("/{}", leptos.site_pkg_dir), assets::pkg_service(&leptos))
+        .leptos_routes_with_context(&state, routes, provide_state.clone(), move || shell(leptos.clone()))
+        // Files from public/ (favicon, …), else the app's not-found page with a 404.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(provide_state, shell))
+        .layer(telemetry::http_trace_layer())
+        .with_state(state)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.expect("installing the Ctrl-C handler");
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing the SIGTERM handler")
+            .recv()
+            .await;
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the real router on a random port, each test with its own fresh database.
+
+mod assets;
+mod health;
+mod helpers;
+mod pages;

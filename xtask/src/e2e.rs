@@ -1,0 +1,110 @@
+//! The end-to-end run: build the site with cargo-leptos, precompress it, start the real server on
+//! a free port against a fresh database, and run the Playwright suite in headless Chromium.
+
+use std::{
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    path::Path,
+    process::{Child, Command},
+    thread,
+    time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context, Result};
+
+use crate::{
+    compress,
+    postgres::Postgres,
+    step::{self, note, step},
+    test::cargo,
+    tools,
+};
+
+/// The database the end-to-end server runs against, recreated for each run.
+const E2E_DATABASE: &str = "tollgate_e2e";
+
+pub fn run(root: &Path, pg: &Postgres) -> Result<()> {
+    let path = tools::path_with_npm_bins(root)?;
+    step("cargo leptos build (server + WASM bundle)", || {
+        step::run(cargo(root).args(["leptos", "build"]).env("PATH", &path))?;
+        compress::precompress(&root.join("target/site/pkg"))
+    })?;
+    let chromium = tools::ensure_chromium()?;
+
+    pg.recreate_database(E2E_DATABASE)?;
+    let port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
+    let base_url = format!("http://127.0.0.1:{port}");
+    let server = step(&format!("Starting the server on {base_url}"), || {
+        let child = Command::new(root.join("target/debug/server"))
+            .arg("serve")
+            .current_dir(root)
+            .env("DATABASE_URL", pg.url(E2E_DATABASE))
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_SITE_ROOT", "target/site")
+            .env("BASE_URL", &base_url)
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .context("starting target/debug/server")?;
+        let mut server = Server(child);
+        wait_until_ready(&mut server.0, port)?;
+        Ok(server)
+    })?;
+
+    let result = step("Playwright (headless Chromium)", || {
+        step::run(
+            Command::new(root.join("end2end/node_modules/.bin/playwright"))
+                .arg("test")
+                .current_dir(root.join("end2end"))
+                .env("BASE_URL", &base_url)
+                .env("CHROMIUM_PATH", &chromium)
+                .env("PATH", &path),
+        )
+    });
+    drop(server);
+    result
+}
+
+/// The server process; stopped (SIGTERM, then SIGKILL) when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.0.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `GET /readyz` until it answers 200, the process exits, or 60 s pass.
+fn wait_until_ready(child: &mut Child, port: u16) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!("the server exited before it was ready ({status})");
+        }
+        if readyz(port).is_ok_and(|ok| ok) {
+            note("ready");
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the server did not become ready within 60 s");
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn readyz(port: u16) -> std::io::Result<bool> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.write_all(b"GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    Ok(head.starts_with(b"HTTP/1.1 200"))
+}

@@ -1,0 +1,60 @@
+//! `cargo xtask`: the project's two commands and their helpers.
+//!
+//! - `cargo xtask dev`: install what is missing, start Postgres, serve with live reload.
+//! - `cargo xtask test`: the same preparation, then every check CI runs.
+//! - `cargo xtask prepare`: refresh the committed sqlx offline data (`.sqlx/`).
+//!
+//! Modules: [`tools`] (pinned tool installs), [`postgres`] (the project-local cluster),
+//! [`compress`] (precompressed assets), [`e2e`] (the Playwright run), [`step`] (progress output
+//! and process helpers).
+
+mod compress;
+mod dev;
+mod e2e;
+mod postgres;
+mod step;
+mod test;
+mod tools;
+
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(about = "Tollgate's development commands")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Set up everything that is missing and serve the app with live reload on http://127.0.0.1:3000.
+    Dev,
+    /// Set up everything that is missing and run every check: fmt, clippy, tests, sqlx data, Playwright.
+    Test,
+    /// Regenerate `.sqlx/` (the offline query data) against the local database.
+    Prepare,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let root = workspace_root();
+    let result = match cli.command {
+        Task::Dev => dev::run(&root),
+        Task::Test => test::run(&root),
+        Task::Prepare => test::prepare(&root),
+    };
+    if let Err(error) = result {
+        eprintln!("\nerror: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+/// The workspace root (the parent of this crate's directory).
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}

@@ -1,0 +1,103 @@
+//! `cargo xtask test` (every check CI runs) and `cargo xtask prepare` (refresh `.sqlx/`).
+
+use std::{path::Path, process::Command};
+
+use anyhow::Result;
+
+use crate::{
+    e2e,
+    postgres::Postgres,
+    step::{self, note, step},
+    tools::{self, Needs},
+};
+
+/// The migrated database sqlx-cli checks the offline data against.
+const SQLX_DATABASE: &str = "tollgate_sqlx";
+/// Integration tests create one database each, named with this prefix.
+pub const TEST_DATABASE_PREFIX: &str = "test_";
+
+pub fn run(root: &Path) -> Result<()> {
+    tools::ensure(root, Needs::Test)?;
+    let pg = step("Starting the local PostgreSQL cluster", || Postgres::ensure(root))?;
+    let result = checks(root, &pg);
+    pg.stop_if_started_here();
+    result?;
+    println!("\nAll checks passed.");
+    Ok(())
+}
+
+pub fn prepare(root: &Path) -> Result<()> {
+    tools::ensure(root, Needs::Test)?;
+    let pg = step("Starting the local PostgreSQL cluster", || Postgres::ensure(root))?;
+    let result = step("Regenerating .sqlx/ (commit the result)", || {
+        migrated_database(root, &pg)?;
+        step::run(
+            cargo(root)
+                .args(["sqlx", "prepare", "--workspace"])
+                .env("DATABASE_URL", pg.url(SQLX_DATABASE))
+                .env_remove("SQLX_OFFLINE"),
+        )
+    });
+    pg.stop_if_started_here();
+    result
+}
+
+fn checks(root: &Path, pg: &Postgres) -> Result<()> {
+    step("cargo fmt --check", || {
+        step::run(cargo(root).args(["fmt", "--all", "--", "--check"]))
+    })?;
+    step("cargo clippy (server side, all targets)", || {
+        step::run(cargo(root).args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))
+    })?;
+    step("cargo clippy (browser side, wasm32)", || {
+        step::run(cargo(root).args([
+            "clippy", "--package", "frontend", "--target", "wasm32-unknown-unknown", "--locked", "--", "-D", "warnings",
+        ]))
+    })?;
+    step("sqlx offline data (.sqlx/) is current", || {
+        migrated_database(root, pg)?;
+        step::run(
+            cargo(root)
+                .args(["sqlx", "prepare", "--workspace", "--check"])
+                .env("DATABASE_URL", pg.url(SQLX_DATABASE))
+                .env_remove("SQLX_OFFLINE"),
+        )
+    })?;
+    step("cargo test (against the local PostgreSQL)", || {
+        let dropped = pg.drop_databases_like(TEST_DATABASE_PREFIX)?;
+        if dropped > 0 {
+            note(format!("dropped {dropped} database(s) left by earlier runs"));
+        }
+        step::run(
+            cargo(root)
+                .args(["test", "--workspace", "--locked"])
+                .env("DATABASE_URL", pg.url("postgres")),
+        )
+    })?;
+    e2e::run(root, pg)
+}
+
+/// Creates (fresh) and migrates the database sqlx-cli checks against. sqlx-cli applies the
+/// migrations, so this works before the server compiles (its queries need this very schema).
+fn migrated_database(root: &Path, pg: &Postgres) -> Result<()> {
+    pg.recreate_database(SQLX_DATABASE)?;
+    step::run(
+        cargo(root)
+            .args(["sqlx", "migrate", "run", "--source", "migrations"])
+            .env("DATABASE_URL", pg.url(SQLX_DATABASE)),
+    )
+}
+
+/// `cargo` in the workspace, building offline against `.sqlx/` so builds never need a database,
+/// with the flags `cargo leptos build` (dev) uses, so clippy, the tests and the end-to-end server
+/// share one set of compiled dependencies instead of rebuilding them for each.
+pub fn cargo(root: &Path) -> Command {
+    let mut command = Command::new("cargo");
+    command
+        .current_dir(root)
+        .env("SQLX_OFFLINE", "true")
+        // cargo-leptos compiles dev builds with these; `leptos` reads the name at compile time.
+        .env("RUSTFLAGS", "--cfg erase_components")
+        .env("LEPTOS_OUTPUT_NAME", "tollgate");
+    command
+}

@@ -1,0 +1,201 @@
+//! Pinned tool installs. Each tool is checked first and installed only when it is missing or at
+//! another version; nothing is ever downloaded from outside the package registries.
+//!
+//! Versions that work together here, and why, are in `../shared/TOOLCHAIN.md` (summarised in
+//! the README).
+
+use std::{
+    ffi::OsString,
+    fs,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{bail, Context, Result};
+
+use crate::step::{self, note, step};
+
+/// A cargo-installed tool at a pinned version.
+struct CargoTool {
+    /// The crate to install.
+    krate: &'static str,
+    version: &'static str,
+    /// The binary whose `--version` output must contain `version`.
+    bin: &'static str,
+    /// Extra `cargo install` arguments.
+    args: &'static [&'static str],
+    /// Measured first-install time on 2 cores, shown before installing.
+    takes: &'static str,
+}
+
+/// A lighter release profile for tool installs: no LTO, many codegen units, no optimisation.
+/// The tools only orchestrate builds, so their own speed hardly matters, and this cuts the
+/// cargo-leptos install roughly in half (figures in the README).
+const LIGHT_PROFILE: [(&str, &str); 5] = [
+    ("CARGO_PROFILE_RELEASE_LTO", "false"),
+    ("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256"),
+    ("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0"),
+    ("CARGO_PROFILE_RELEASE_DEBUG", "false"),
+    ("CARGO_PROFILE_RELEASE_INCREMENTAL", "false"),
+];
+
+const CARGO_LEPTOS: CargoTool = CargoTool {
+    krate: "cargo-leptos",
+    version: "0.3.10",
+    bin: "cargo-leptos",
+    // `no_downloads`: fail rather than fetch sass/wasm-opt/wasm-bindgen from GitHub.
+    args: &["--locked", "--features", "no_downloads"],
+    takes: "about 12 minutes",
+};
+
+const WASM_BINDGEN: CargoTool = CargoTool {
+    krate: "wasm-bindgen-cli",
+    version: "0.2.130",
+    bin: "wasm-bindgen",
+    // Its lockfile names a crate version the registry lacks, so no --locked.
+    args: &[],
+    takes: "about 2 minutes",
+};
+
+const SQLX_CLI: CargoTool = CargoTool {
+    krate: "sqlx-cli",
+    version: "0.8.6",
+    bin: "sqlx",
+    args: &["--locked", "--no-default-features", "--features", "postgres,rustls"],
+    takes: "about 2 minutes",
+};
+
+/// What each command needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// `cargo xtask dev`: the build tools.
+    Dev,
+    /// `cargo xtask test`: the build tools, sqlx-cli and a browser.
+    Test,
+}
+
+/// Installs whatever is missing for `needs`.
+pub fn ensure(root: &Path, needs: Needs) -> Result<()> {
+    step("Checking the wasm32 target", ensure_wasm_target)?;
+    for tool in [&CARGO_LEPTOS, &WASM_BINDGEN] {
+        ensure_cargo_tool(tool)?;
+    }
+    if needs == Needs::Test {
+        ensure_cargo_tool(&SQLX_CLI)?;
+    }
+    step("Checking npm packages (sass, wasm-opt, Playwright)", || ensure_npm(root))?;
+    if needs == Needs::Test {
+        step("Checking Chromium", || ensure_chromium().map(drop))?;
+    }
+    Ok(())
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let installed = step::output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .unwrap_or_default();
+    if installed.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+        note("wasm32-unknown-unknown is installed");
+        return Ok(());
+    }
+    note("installing wasm32-unknown-unknown with rustup (under a minute)");
+    step::run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+fn ensure_cargo_tool(tool: &CargoTool) -> Result<()> {
+    let name = format!("Checking {} {}", tool.krate, tool.version);
+    step(&name, || {
+        let found = step::output(Command::new(tool.bin).arg("--version"));
+        if found.as_deref().is_some_and(|v| v.contains(tool.version)) {
+            note(format!("{} {} is installed", tool.bin, tool.version));
+            return Ok(());
+        }
+        match found {
+            Some(other) => note(format!("found {}, need {}", other.trim(), tool.version)),
+            None => note(format!("{} is not installed", tool.bin)),
+        }
+        note(format!(
+            "installing {} {} with cargo install: first run only, {} on 2 cores",
+            tool.krate, tool.version, tool.takes
+        ));
+        let mut install = Command::new("cargo");
+        install
+            .args(["install", tool.krate, "--version", tool.version])
+            .args(tool.args)
+            .envs(LIGHT_PROFILE);
+        step::run(&mut install)
+    })
+}
+
+/// `end2end/node_modules`: sass, binaryen's wasm-opt and Playwright, pinned by the lockfile.
+fn ensure_npm(root: &Path) -> Result<()> {
+    let dir = root.join("end2end");
+    let lock = fs::read(dir.join("package-lock.json")).context("reading end2end/package-lock.json")?;
+    let stamp_path = dir.join("node_modules/.tollgate-lock");
+    let wanted = format!("{:x}", fnv1a(&lock));
+    let have = fs::read_to_string(&stamp_path).unwrap_or_default();
+    let bins_present = ["sass", "wasm-opt", "playwright"]
+        .iter()
+        .all(|b| dir.join("node_modules/.bin").join(b).exists());
+    if have.trim() == wanted && bins_present {
+        note("end2end/node_modules matches package-lock.json");
+        return Ok(());
+    }
+    note("running npm ci in end2end/ (about 30 s; no browser download)");
+    step::run(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    )?;
+    fs::write(&stamp_path, wanted).context("writing the npm stamp")?;
+    Ok(())
+}
+
+/// The Chromium that Playwright drives: `CHROMIUM_PATH`, else Debian's package, installed with
+/// apt when missing and we are root.
+pub fn ensure_chromium() -> Result<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMIUM_PATH") {
+        let path = PathBuf::from(path);
+        if path.exists() {
+            note(format!("using CHROMIUM_PATH={}", path.display()));
+            return Ok(path);
+        }
+        bail!("CHROMIUM_PATH={} does not exist", path.display());
+    }
+    let debian = PathBuf::from("/usr/bin/chromium");
+    if debian.exists() {
+        note("Debian's chromium is installed");
+        return Ok(debian);
+    }
+    if !step::is_root() {
+        bail!(
+            "Chromium is missing. Install Debian's package (`sudo apt-get install chromium`) \
+             or set CHROMIUM_PATH to a Chromium binary"
+        );
+    }
+    note("installing Debian's chromium with apt-get (about 1 minute)");
+    step::run(Command::new("apt-get").arg("update").arg("-qq"))?;
+    step::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    Ok(debian)
+}
+
+/// `PATH` with the npm tools first, so cargo-leptos finds npm's wasm-opt and sass (Debian's
+/// wasm-opt produces a broken bundle) and never tries to download its own.
+pub fn path_with_npm_bins(root: &Path) -> Result<OsString> {
+    let mut dirs = vec![root.join("end2end/node_modules/.bin")];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).context("building PATH")
+}
+
+/// A stable 64-bit FNV-1a hash (the std hasher may change between Rust releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
