@@ -77,10 +77,11 @@ impl Config {
         let database_url = get("DATABASE_URL")
             .filter(|v| !v.trim().is_empty())
             .ok_or(ConfigError::Missing {
-                name: "DATABASE_URL",
-                hint: "set it to a Postgres URL such as postgres://user:password@127.0.0.1:5432/tollgate \
+            name: "DATABASE_URL",
+            hint:
+                "set it to a Postgres URL such as postgres://user:password@127.0.0.1:5432/tollgate \
                        (`cargo xtask dev` starts a local database and sets it for you)",
-            })?;
+        })?;
         let parsed = Url::parse(&database_url).map_err(|e| ConfigError::Invalid {
             name: "DATABASE_URL",
             reason: format!("not a URL ({e})"),
@@ -88,7 +89,10 @@ impl Config {
         if !matches!(parsed.scheme(), "postgres" | "postgresql") {
             return Err(ConfigError::Invalid {
                 name: "DATABASE_URL",
-                reason: format!("expected a postgres:// URL, got scheme `{}`", parsed.scheme()),
+                reason: format!(
+                    "expected a postgres:// URL, got scheme `{}`",
+                    parsed.scheme()
+                ),
             });
         }
 
@@ -123,10 +127,13 @@ where
 {
     match get(name).filter(|v| !v.trim().is_empty()) {
         None => Ok(default()),
-        Some(raw) => raw.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-            name,
-            reason: e.to_string(),
-        }),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            }),
     }
 }
 
@@ -139,22 +146,36 @@ mod tests {
     use super::*;
 
     fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
     #[test]
     fn a_missing_database_url_is_named_in_the_error() {
         let err = load(&[]).unwrap_err();
-        assert!(matches!(err, ConfigError::Missing { name: "DATABASE_URL", .. }));
+        assert!(matches!(
+            err,
+            ConfigError::Missing {
+                name: "DATABASE_URL",
+                ..
+            }
+        ));
         assert!(err.to_string().starts_with("DATABASE_URL is not set"));
     }
 
     #[test]
     fn a_database_url_that_is_not_postgres_is_rejected() {
         let err = load(&[("DATABASE_URL", "mysql://x@localhost/db")]).unwrap_err();
-        assert!(matches!(err, ConfigError::Invalid { name: "DATABASE_URL", .. }));
+        assert!(matches!(
+            err,
+            ConfigError::Invalid {
+                name: "DATABASE_URL",
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -164,17 +185,25 @@ mod tests {
             ("DATABASE_MAX_CONNECTIONS", "many"),
         ])
         .unwrap_err();
-        assert!(err.to_string().starts_with("DATABASE_MAX_CONNECTIONS is invalid"));
+        assert!(err
+            .to_string()
+            .starts_with("DATABASE_MAX_CONNECTIONS is invalid"));
 
-        let err = load(&[("DATABASE_URL", "postgres://localhost/db"), ("LOG_FORMAT", "xml")])
-            .unwrap_err();
+        let err = load(&[
+            ("DATABASE_URL", "postgres://localhost/db"),
+            ("LOG_FORMAT", "xml"),
+        ])
+        .unwrap_err();
         assert!(err.to_string().contains("LOG_FORMAT"));
     }
 
     #[test]
     fn defaults_apply_when_only_the_database_is_set() {
         let config = load(&[("DATABASE_URL", "postgres://u:p@localhost/db")]).unwrap();
-        assert_eq!(config.database_url.expose_secret(), "postgres://u:p@localhost/db");
+        assert_eq!(
+            config.database_url.expose_secret(),
+            "postgres://u:p@localhost/db"
+        );
         assert_eq!(config.database_max_connections, 10);
         assert_eq!(config.base_url.as_str(), "http://127.0.0.1:3000/");
         assert_eq!(config.log_format, LogFormat::Pretty);

@@ -2,8 +2,11 @@
 // compiled assets served precompressed with long cache lifetimes.
 import { expect, test } from "@playwright/test";
 
+/** A phone-sized viewport, where the navigation folds behind the menu button. */
+const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
+
 test.describe("without JavaScript", () => {
-  test.use({ javaScriptEnabled: false });
+  test.use({ javaScriptEnabled: false, ...phone });
 
   test("the home page is complete server-rendered HTML", async ({ page }) => {
     const response = await page.goto("/");
@@ -13,9 +16,10 @@ test.describe("without JavaScript", () => {
       page.getByRole("heading", { level: 1, name: "Subscriptions for your Rust product" }),
     ).toBeVisible();
     await expect(page.getByRole("heading", { name: "What you get" })).toBeVisible();
-    await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Features" })).toBeVisible();
-    // Nothing can respond before the WASM arrives, so the menu button says so.
+    // Nothing can respond before the WASM arrives: the button says so and the links stay shown.
     await expect(page.getByRole("button", { name: "Menu" })).toBeDisabled();
+    const nav = page.getByRole("navigation", { name: "Main" });
+    await expect(nav.getByRole("link", { name: "Features" })).toBeVisible();
   });
 
   test("an unknown path answers 404 with a way home", async ({ page }) => {
@@ -27,7 +31,7 @@ test.describe("without JavaScript", () => {
 });
 
 test.describe("on a phone", () => {
-  test.use({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  test.use(phone);
 
   test("the menu button opens and closes the navigation after hydration", async ({ page }) => {
     await page.goto("/");
@@ -47,6 +51,31 @@ test.describe("on a phone", () => {
     await expect(menu).toHaveAttribute("aria-expanded", "false");
     await expect(features).toBeHidden();
   });
+
+  test("the WASM, JS and CSS are hashed, precompressed and cached for a year", async ({ page, request }) => {
+    const assets: string[] = [];
+    page.on("request", (r) => {
+      const path = new URL(r.url()).pathname;
+      if (path.startsWith("/pkg/")) assets.push(path);
+    });
+    await page.goto("/");
+    // Enabled means the JS and WASM were fetched and ran.
+    await expect(page.getByRole("button", { name: "Menu" })).toBeEnabled();
+
+    for (const ext of [".wasm", ".js", ".css"]) {
+      const path = assets.find((p) => p.endsWith(ext));
+      expect(path, `a ${ext} file was loaded`).toBeTruthy();
+      // A content hash in the name: tollgate.<hash>.<ext>
+      expect(path).toMatch(/^\/pkg\/tollgate\.[\w-]{8,}\.\w+$/);
+
+      for (const encoding of ["br", "gzip"]) {
+        const response = await request.get(path!, { headers: { "Accept-Encoding": encoding } });
+        expect(response.status()).toBe(200);
+        expect(response.headers()["content-encoding"]).toBe(encoding);
+        expect(response.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+      }
+    }
+  });
 });
 
 test("on a wide screen the links are shown and the menu button is not", async ({ page }) => {
@@ -54,27 +83,4 @@ test("on a wide screen the links are shown and the menu button is not", async ({
   const nav = page.getByRole("navigation", { name: "Main" });
   await expect(nav.getByRole("link", { name: "How it works" })).toBeVisible();
   await expect(nav.getByRole("button", { name: "Menu" })).toBeHidden();
-});
-
-test("the WASM, JS and CSS are hashed, precompressed and cached for a year", async ({ page, request }) => {
-  const assets: string[] = [];
-  page.on("request", (r) => {
-    if (new URL(r.url()).pathname.startsWith("/pkg/")) assets.push(new URL(r.url()).pathname);
-  });
-  await page.goto("/");
-  await expect(page.getByRole("button", { name: "Menu" })).toBeEnabled();
-
-  for (const ext of [".wasm", ".js", ".css"]) {
-    const path = assets.find((p) => p.endsWith(ext));
-    expect(path, `a ${ext} file was loaded`).toBeTruthy();
-    // A content hash in the name: tollgate.<hash>.<ext>
-    expect(path).toMatch(/\/pkg\/tollgate\.[\w-]{8,}\.\w+$/);
-
-    for (const encoding of ["br", "gzip"]) {
-      const response = await request.get(path!, { headers: { "Accept-Encoding": encoding } });
-      expect(response.status()).toBe(200);
-      expect(response.headers()["content-encoding"]).toBe(encoding);
-      expect(response.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
-    }
-  }
 });

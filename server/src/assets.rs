@@ -14,7 +14,8 @@ use tower_http::{
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// Decides the `Cache-Control` of a `/pkg` response: long-lived for files found, none for errors.
-type CacheControl = fn(&Response<tower_http::services::fs::ServeFileSystemResponseBody>) -> Option<HeaderValue>;
+type CacheControl =
+    fn(&Response<tower_http::services::fs::ServeFileSystemResponseBody>) -> Option<HeaderValue>;
 
 /// The service behind `/pkg`.
 pub fn pkg_service(options: &LeptosOptions) -> SetResponseHeader<ServeDir, CacheControl> {

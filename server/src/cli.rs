@@ -3,6 +3,8 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+use leptos::prelude::{get_configuration, LeptosOptions};
+
 use crate::startup::{shutdown_signal, Application};
 
 /// Tollgate's server.
@@ -31,9 +33,7 @@ impl Command {
     pub async fn run(self, config: backend::Config) -> anyhow::Result<()> {
         match self {
             Command::Serve { skip_migrations } => {
-                let leptos = leptos::prelude::get_configuration(None)
-                    .context("reading the Leptos configuration")?
-                    .leptos_options;
+                let leptos = leptos_options()?;
                 let app = Application::build(config, leptos, !skip_migrations).await?;
                 tracing::info!(address = %app.local_addr(), "listening");
                 app.run_until(shutdown_signal()).await
@@ -48,4 +48,19 @@ impl Command {
             }
         }
     }
+}
+
+/// Leptos's options from the `LEPTOS_*` environment (cargo-leptos sets it when it runs us).
+///
+/// Started directly (in production, or by `cargo xtask test`), the server learns whether asset
+/// names are hashed from the `hash.txt` cargo-leptos writes beside the binary.
+fn leptos_options() -> anyhow::Result<LeptosOptions> {
+    let mut options = get_configuration(None)
+        .context("reading the Leptos configuration (LEPTOS_* variables)")?
+        .leptos_options;
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none() {
+        let exe = std::env::current_exe().context("locating the server binary")?;
+        options.hash_files = exe.with_file_name(options.hash_file.as_ref()).exists();
+    }
+    Ok(options)
 }

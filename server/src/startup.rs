@@ -28,7 +28,11 @@ pub struct Application {
 impl Application {
     /// Connects to the database (optionally migrating it), builds the router and binds
     /// `leptos.site_addr` (port 0 picks a free port; see [`Application::local_addr`]).
-    pub async fn build(config: Config, leptos: LeptosOptions, migrate: bool) -> anyhow::Result<Self> {
+    pub async fn build(
+        config: Config,
+        leptos: LeptosOptions,
+        migrate: bool,
+    ) -> anyhow::Result<Self> {
         let db = backend::db::pool(&config)?;
         if migrate {
             backend::db::migrate(&db)
@@ -36,22 +40,33 @@ impl Application {
                 .context("applying database migrations")?;
         }
         let state = ServerState {
-            app: AppState { db, config: Arc::new(config) },
+            app: AppState {
+                db,
+                config: Arc::new(config),
+            },
             leptos,
         };
         let listener = TcpListener::bind(state.leptos.site_addr)
             .await
             .with_context(|| format!("binding {}", state.leptos.site_addr))?;
-        Ok(Self { listener, router: router(state) })
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
     }
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves requests until `shutdown` completes, then lets in-flight requests finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
@@ -69,10 +84,18 @@ pub fn router(state: ServerState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .nest_service(&format!("/{}", leptos.site_pkg_dir), assets::pkg_service(&leptos))
-        .leptos_routes_with_context(&state, routes, provide_state.clone(), move || shell(leptos.clone()))
+        .nest_service(
+            &format!("/{}", leptos.site_pkg_dir),
+            assets::pkg_service(&leptos),
+        )
+        .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
+            shell(leptos.clone())
+        })
         // Files from public/ (favicon, …), else the app's not-found page with a 404.
-        .fallback(leptos_axum::file_and_error_handler_with_context::<ServerState, _>(provide_state, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            ServerState,
+            _,
+        >(provide_state, shell))
         .layer(telemetry::http_trace_layer())
         .with_state(state)
 }
@@ -80,7 +103,9 @@ pub fn router(state: ServerState) -> Router {
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
-        tokio::signal::ctrl_c().await.expect("installing the Ctrl-C handler");
+        tokio::signal::ctrl_c()
+            .await
+            .expect("installing the Ctrl-C handler");
     };
     #[cfg(unix)]
     let terminate = async {

@@ -15,10 +15,13 @@ const DEFAULT_FILTER: &str = "info,server=info,backend=info,tower_http=info,sqlx
 
 /// Installs the global subscriber. Call once, from `main`.
 pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let registry = tracing_subscriber::registry().with(filter);
     match format {
-        LogFormat::Json => registry.with(fmt::layer().json().flatten_event(true)).init(),
+        LogFormat::Json => registry
+            .with(fmt::layer().json().flatten_event(true))
+            .init(),
         LogFormat::Pretty => registry.with(fmt::layer()).init(),
     }
 }

@@ -1,12 +1,7 @@
 //! Precompression of the built bundle: a `.br` and a `.gz` beside each WASM/JS/CSS file in
 //! `target/site/pkg`, which the server sends as-is to browsers that accept them.
 
-use std::{
-    fs,
-    io::Write,
-    path::Path,
-    time::SystemTime,
-};
+use std::{fs, io::Write, path::Path, time::SystemTime};
 
 use anyhow::{Context, Result};
 
@@ -21,7 +16,10 @@ pub fn precompress(pkg_dir: &Path) -> Result<()> {
     let mut written = 0;
     for entry in fs::read_dir(pkg_dir).with_context(|| format!("reading {}", pkg_dir.display()))? {
         let path = entry?.path();
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
         if matches!(ext, "br" | "gz") {
             if !path.with_extension("").exists() {
                 fs::remove_file(&path)?;
@@ -42,7 +40,10 @@ pub fn precompress(pkg_dir: &Path) -> Result<()> {
         fs::write(&gz, gzip(&bytes)?)?;
         written += 1;
     }
-    note(format!("precompressed {written} file(s) in {}", pkg_dir.display()));
+    note(format!(
+        "precompressed {written} file(s) in {}",
+        pkg_dir.display()
+    ));
     Ok(())
 }
 

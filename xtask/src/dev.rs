@@ -53,7 +53,10 @@ impl DatabaseUrl {
             let pg = Postgres::ensure(root)?;
             pg.create_database(DEV_DATABASE)?;
             note(format!("DATABASE_URL={}", pg.url(DEV_DATABASE)));
-            Ok(Self { url: pg.url(DEV_DATABASE), local: Some(pg) })
+            Ok(Self {
+                url: pg.url(DEV_DATABASE),
+                local: Some(pg),
+            })
         })
     }
 

@@ -1,5 +1,10 @@
-//! The end-to-end run: build the site with cargo-leptos, precompress it, start the real server on
-//! a free port against a fresh database, and run the Playwright suite in headless Chromium.
+//! The end-to-end run: build the WASM bundle and stylesheet with cargo-leptos, precompress them,
+//! start the real server on a free port against a fresh database, and run the Playwright suite in
+//! headless Chromium.
+//!
+//! The server binary is the one `cargo test --workspace` just built (it builds the package's
+//! binaries for the integration tests): building it again through cargo-leptos would compile
+//! tokio, axum, sqlx and leptos a second time with a different feature set.
 
 use std::{
     io::{Read, Write},
@@ -25,17 +30,33 @@ const E2E_DATABASE: &str = "tollgate_e2e";
 
 pub fn run(root: &Path, pg: &Postgres) -> Result<()> {
     let path = tools::path_with_npm_bins(root)?;
-    step("cargo leptos build (server + WASM bundle)", || {
-        step::run(cargo(root).args(["leptos", "build"]).env("PATH", &path))?;
-        compress::precompress(&root.join("target/site/pkg"))
-    })?;
+    let server_bin = root.join("target/debug/server");
+    if !server_bin.exists() {
+        bail!(
+            "{} is missing: `cargo test --workspace` builds it",
+            server_bin.display()
+        );
+    }
+    step(
+        "cargo leptos build --frontend-only (WASM bundle + CSS)",
+        || {
+            step::run(
+                cargo(root)
+                    .args(["leptos", "build", "--frontend-only"])
+                    // cargo-leptos sets its own RUSTFLAGS for the wasm build.
+                    .env_remove("RUSTFLAGS")
+                    .env("PATH", &path),
+            )?;
+            compress::precompress(&root.join("target/site/pkg"))
+        },
+    )?;
     let chromium = tools::ensure_chromium()?;
 
     pg.recreate_database(E2E_DATABASE)?;
     let port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
     let base_url = format!("http://127.0.0.1:{port}");
     let server = step(&format!("Starting the server on {base_url}"), || {
-        let child = Command::new(root.join("target/debug/server"))
+        let child = Command::new(&server_bin)
             .arg("serve")
             .current_dir(root)
             .env("DATABASE_URL", pg.url(E2E_DATABASE))

@@ -51,10 +51,17 @@ impl Postgres {
             )?;
         }
 
-        let mut pg = Self { data, port: 0, run_as, started_here: false };
+        let mut pg = Self {
+            data,
+            port: 0,
+            run_as,
+            started_here: false,
+        };
         if let Some(port) = pg.running_port() {
             pg.port = port;
-            note(format!("reusing the cluster already running on port {port}"));
+            note(format!(
+                "reusing the cluster already running on port {port}"
+            ));
             return Ok(pg);
         }
         pg.port = free_port()?;
@@ -81,7 +88,9 @@ impl Postgres {
 
     /// Drops `database` (ending its connections) and creates it empty.
     pub fn recreate_database(&self, database: &str) -> Result<()> {
-        self.psql(&format!("DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"))?;
+        self.psql(&format!(
+            "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+        ))?;
         self.psql(&format!("CREATE DATABASE \"{database}\""))?;
         Ok(())
     }
@@ -91,7 +100,11 @@ impl Postgres {
         let names = self.psql(&format!(
             "SELECT datname FROM pg_database WHERE datname LIKE '{prefix}%'"
         ))?;
-        let names: Vec<&str> = names.lines().map(str::trim).filter(|n| !n.is_empty()).collect();
+        let names: Vec<&str> = names
+            .lines()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect();
         for name in &names {
             self.psql(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))?;
         }
@@ -118,7 +131,11 @@ impl Postgres {
 
     fn start(&self) -> Result<()> {
         note(format!("starting PostgreSQL on 127.0.0.1:{}", self.port));
-        let log = self.data.parent().expect("data has a parent").join("postgres.log");
+        let log = self
+            .data
+            .parent()
+            .expect("data has a parent")
+            .join("postgres.log");
         let options = format!(
             "-c listen_addresses=127.0.0.1 -p {} -c unix_socket_directories='' -c fsync=off",
             self.port
@@ -167,12 +184,22 @@ impl Postgres {
     fn psql(&self, sql: &str) -> Result<String> {
         let out = Command::new("psql")
             .arg(self.url("postgres"))
-            .args(["--no-psqlrc", "--tuples-only", "--no-align", "--quiet", "-v", "ON_ERROR_STOP=1"])
+            .args([
+                "--no-psqlrc",
+                "--tuples-only",
+                "--no-align",
+                "--quiet",
+                "-v",
+                "ON_ERROR_STOP=1",
+            ])
             .args(["--command", sql])
             .output()
             .context("could not run psql (Debian: apt-get install postgresql-client)")?;
         if !out.status.success() {
-            bail!("psql `{sql}` failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+            bail!(
+                "psql `{sql}` failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
@@ -193,8 +220,12 @@ fn as_user(user: Option<&str>, program: &str) -> Command {
 /// The account a root-run cluster belongs to.
 fn unprivileged_user() -> Result<String> {
     for user in ["postgres", "nobody"] {
-        if step::status(Command::new("id").arg(user).stdout(std::process::Stdio::null()))
-            .is_ok_and(|s| s.success())
+        if step::status(
+            Command::new("id")
+                .arg(user)
+                .stdout(std::process::Stdio::null()),
+        )
+        .is_ok_and(|s| s.success())
         {
             return Ok(user.to_owned());
         }
@@ -204,7 +235,12 @@ fn unprivileged_user() -> Result<String> {
 
 fn chown(dir: &Path, user: Option<&str>) -> Result<()> {
     if let Some(user) = user {
-        step::run(Command::new("chown").arg("-R").arg(format!("{user}:")).arg(dir))?;
+        step::run(
+            Command::new("chown")
+                .arg("-R")
+                .arg(format!("{user}:"))
+                .arg(dir),
+        )?;
     }
     Ok(())
 }

@@ -18,7 +18,9 @@ pub const TEST_DATABASE_PREFIX: &str = "test_";
 
 pub fn run(root: &Path) -> Result<()> {
     tools::ensure(root, Needs::Test)?;
-    let pg = step("Starting the local PostgreSQL cluster", || Postgres::ensure(root))?;
+    let pg = step("Starting the local PostgreSQL cluster", || {
+        Postgres::ensure(root)
+    })?;
     let result = checks(root, &pg);
     pg.stop_if_started_here();
     result?;
@@ -28,7 +30,9 @@ pub fn run(root: &Path) -> Result<()> {
 
 pub fn prepare(root: &Path) -> Result<()> {
     tools::ensure(root, Needs::Test)?;
-    let pg = step("Starting the local PostgreSQL cluster", || Postgres::ensure(root))?;
+    let pg = step("Starting the local PostgreSQL cluster", || {
+        Postgres::ensure(root)
+    })?;
     let result = step("Regenerating .sqlx/ (commit the result)", || {
         migrated_database(root, &pg)?;
         step::run(
@@ -47,11 +51,27 @@ fn checks(root: &Path, pg: &Postgres) -> Result<()> {
         step::run(cargo(root).args(["fmt", "--all", "--", "--check"]))
     })?;
     step("cargo clippy (server side, all targets)", || {
-        step::run(cargo(root).args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))
+        step::run(cargo(root).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ]))
     })?;
     step("cargo clippy (browser side, wasm32)", || {
         step::run(cargo(root).args([
-            "clippy", "--package", "frontend", "--target", "wasm32-unknown-unknown", "--locked", "--", "-D", "warnings",
+            "clippy",
+            "--package",
+            "frontend",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
         ]))
     })?;
     step("sqlx offline data (.sqlx/) is current", || {
@@ -66,7 +86,9 @@ fn checks(root: &Path, pg: &Postgres) -> Result<()> {
     step("cargo test (against the local PostgreSQL)", || {
         let dropped = pg.drop_databases_like(TEST_DATABASE_PREFIX)?;
         if dropped > 0 {
-            note(format!("dropped {dropped} database(s) left by earlier runs"));
+            note(format!(
+                "dropped {dropped} database(s) left by earlier runs"
+            ));
         }
         step::run(
             cargo(root)

@@ -61,7 +61,12 @@ const SQLX_CLI: CargoTool = CargoTool {
     krate: "sqlx-cli",
     version: "0.8.6",
     bin: "sqlx",
-    args: &["--locked", "--no-default-features", "--features", "postgres,rustls"],
+    args: &[
+        "--locked",
+        "--no-default-features",
+        "--features",
+        "postgres,rustls",
+    ],
     takes: "about 2 minutes",
 };
 
@@ -83,7 +88,9 @@ pub fn ensure(root: &Path, needs: Needs) -> Result<()> {
     if needs == Needs::Test {
         ensure_cargo_tool(&SQLX_CLI)?;
     }
-    step("Checking npm packages (sass, wasm-opt, Playwright)", || ensure_npm(root))?;
+    step("Checking npm packages (sass, wasm-opt, Playwright)", || {
+        ensure_npm(root)
+    })?;
     if needs == Needs::Test {
         step("Checking Chromium", || ensure_chromium().map(drop))?;
     }
@@ -93,7 +100,10 @@ pub fn ensure(root: &Path, needs: Needs) -> Result<()> {
 fn ensure_wasm_target() -> Result<()> {
     let installed = step::output(Command::new("rustup").args(["target", "list", "--installed"]))
         .unwrap_or_default();
-    if installed.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+    if installed
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
         note("wasm32-unknown-unknown is installed");
         return Ok(());
     }
@@ -129,7 +139,8 @@ fn ensure_cargo_tool(tool: &CargoTool) -> Result<()> {
 /// `end2end/node_modules`: sass, binaryen's wasm-opt and Playwright, pinned by the lockfile.
 fn ensure_npm(root: &Path) -> Result<()> {
     let dir = root.join("end2end");
-    let lock = fs::read(dir.join("package-lock.json")).context("reading end2end/package-lock.json")?;
+    let lock =
+        fs::read(dir.join("package-lock.json")).context("reading end2end/package-lock.json")?;
     let stamp_path = dir.join("node_modules/.tollgate-lock");
     let wanted = format!("{:x}", fnv1a(&lock));
     let have = fs::read_to_string(&stamp_path).unwrap_or_default();
@@ -177,7 +188,13 @@ pub fn ensure_chromium() -> Result<PathBuf> {
     step::run(Command::new("apt-get").arg("update").arg("-qq"))?;
     step::run(
         Command::new("apt-get")
-            .args(["install", "-y", "-qq", "--no-install-recommends", "chromium"])
+            .args([
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                "chromium",
+            ])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
     Ok(debian)

@@ -26,7 +26,10 @@ async fn pkg_files_are_sent_precompressed_when_the_browser_accepts_it() {
             .unwrap();
         assert_eq!(response.status(), 200, "Accept-Encoding: {accept}");
         assert_eq!(
-            response.headers().get("content-encoding").map(|v| v.to_str().unwrap()),
+            response
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
             encoding,
             "Accept-Encoding: {accept}"
         );

@@ -11,7 +11,10 @@ async fn healthz_answers_ok() {
     let response = app.get("/healthz").await;
 
     assert_eq!(response.status(), 200);
-    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "status": "ok" }));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "status": "ok" })
+    );
 }
 
 #[tokio::test]
@@ -47,7 +50,9 @@ async fn readyz_answers_503_when_the_database_is_gone_while_healthz_stays_ok() {
 async fn migrations_are_applied_at_start_up() {
     let app = spawn_app().await;
 
-    let pool = sqlx::PgPool::connect(app.database.url().as_str()).await.unwrap();
+    let pool = sqlx::PgPool::connect(app.database.url().as_str())
+        .await
+        .unwrap();
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
         .fetch_one(&pool)
         .await
