@@ -9,6 +9,7 @@ use backend::{AppState, Config};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 
 use crate::{assets, health, telemetry};
 
@@ -96,6 +97,9 @@ pub fn router(state: ServerState) -> Router {
             ServerState,
             _,
         >(provide_state, shell))
+        // Pages and JSON are compressed on the fly; `/pkg` files arrive already compressed
+        // (`Content-Encoding` set), which this layer leaves alone.
+        .layer(CompressionLayer::new())
         .layer(telemetry::http_trace_layer())
         .with_state(state)
 }

@@ -1,5 +1,7 @@
-//! Precompression of the built bundle: a `.br` and a `.gz` beside each WASM/JS/CSS file in
-//! `target/site/pkg`, which the server sends as-is to browsers that accept them.
+//! Precompression of the dev bundle for the end-to-end run: a `.br` and a `.gz` beside each
+//! WASM/JS/CSS file in `target/site/pkg`, which the server sends as-is to browsers that accept
+//! them. (Release builds use `cargo leptos build --release --precompress`.) Fast settings: the
+//! point is to exercise the serving path, not to win bytes on a debug bundle.
 
 use std::{fs, io::Write, path::Path, time::SystemTime};
 
@@ -63,21 +65,20 @@ fn is_fresh(path: &Path, source_time: SystemTime) -> bool {
     modified(path).is_ok_and(|t| t >= source_time)
 }
 
-/// Brotli at maximum quality with a 4 MiB window.
-pub fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
+/// Brotli at a fast quality.
+fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams {
-        quality: 11,
-        lgwin: 22,
+        quality: 5,
         ..Default::default()
     };
     brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).context("brotli")?;
     Ok(out)
 }
 
-/// Gzip at maximum compression.
-pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+/// Gzip at the default level.
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes)?;
     Ok(encoder.finish()?)
 }

@@ -37,7 +37,7 @@ pub fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The dev database: `DATABASE_URL` if set, else the local cluster.
+/// The dev database: `DATABASE_URL` from the environment or `.env` if set, else the local cluster.
 struct DatabaseUrl {
     url: String,
     local: Option<Postgres>,
@@ -47,6 +47,15 @@ impl DatabaseUrl {
     fn resolve(root: &Path) -> Result<Self> {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             note("using DATABASE_URL from the environment");
+            return Ok(Self { url, local: None });
+        }
+        let from_dotenv = dotenvy::from_path_iter(root.join(".env"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find_map(|(key, value)| (key == "DATABASE_URL").then_some(value));
+        if let Some(url) = from_dotenv {
+            note("using DATABASE_URL from .env");
             return Ok(Self { url, local: None });
         }
         step("Starting the local PostgreSQL cluster", || {

@@ -20,7 +20,7 @@ use anyhow::{bail, Context, Result};
 use crate::{
     compress,
     postgres::Postgres,
-    step::{self, note, step},
+    step::{self, note, step, Tally},
     test::cargo,
     tools,
 };
@@ -28,7 +28,7 @@ use crate::{
 /// The database the end-to-end server runs against, recreated for each run.
 const E2E_DATABASE: &str = "tollgate_e2e";
 
-pub fn run(root: &Path, pg: &Postgres) -> Result<()> {
+pub fn run(root: &Path, pg: &Postgres, tally: &mut Tally) -> Result<()> {
     let path = tools::path_with_npm_bins(root)?;
     let server_bin = root.join("target/debug/server");
     if !server_bin.exists() {
@@ -72,13 +72,14 @@ pub fn run(root: &Path, pg: &Postgres) -> Result<()> {
     })?;
 
     let result = step("Playwright (headless Chromium)", || {
-        step::run(
+        tally.run(
             Command::new(root.join("end2end/node_modules/.bin/playwright"))
                 .arg("test")
                 .current_dir(root.join("end2end"))
                 .env("BASE_URL", &base_url)
                 .env("CHROMIUM_PATH", &chromium)
                 .env("PATH", &path),
+            step::playwright_counts,
         )
     });
     drop(server);

@@ -1,7 +1,8 @@
 //! Progress output and small process helpers shared by the tasks.
 
 use std::{
-    process::{Command, ExitStatus},
+    io::{BufRead, BufReader},
+    process::{Command, ExitStatus, Stdio},
     time::Instant,
 };
 
@@ -61,4 +62,98 @@ pub fn describe(command: &Command) -> String {
 /// Whether this process runs as root (Postgres refuses to; apt needs it).
 pub fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0")
+}
+
+/// Tests counted from the runners' own summary lines, for the closing `N passed, N failed`.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub passed: u64,
+    pub failed: u64,
+}
+
+impl Tally {
+    /// Runs `command`, echoing its standard output while `parse` picks `(passed, failed)` counts
+    /// out of each line; fails unless the command succeeds.
+    pub fn run(
+        &mut self,
+        command: &mut Command,
+        parse: fn(&str) -> Option<(u64, u64)>,
+    ) -> Result<()> {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("could not start `{}`", describe(command)))?;
+        let stdout = child.stdout.take().expect("stdout is piped");
+        for line in BufReader::new(stdout).lines() {
+            let line = line?;
+            println!("{line}");
+            if let Some((passed, failed)) = parse(&line) {
+                self.passed += passed;
+                self.failed += failed;
+            }
+        }
+        let status = child.wait()?;
+        if !status.success() {
+            bail!("`{}` failed ({status})", describe(command));
+        }
+        Ok(())
+    }
+}
+
+/// `test result: ok. 9 passed; 0 failed; …` (libtest).
+pub fn libtest_counts(line: &str) -> Option<(u64, u64)> {
+    let rest = line.trim().strip_prefix("test result: ")?;
+    Some((
+        count_before(rest, " passed")?,
+        count_before(rest, " failed")?,
+    ))
+}
+
+/// `  5 passed (4.5s)` / `  1 failed` (Playwright's list reporter).
+pub fn playwright_counts(line: &str) -> Option<(u64, u64)> {
+    let mut words = line.split_whitespace();
+    let n = words.next()?.parse().ok()?;
+    match words.next()? {
+        "passed" => Some((n, 0)),
+        "failed" => Some((0, n)),
+        _ => None,
+    }
+}
+
+/// The number just before `label` in `text`.
+fn count_before(text: &str, label: &str) -> Option<u64> {
+    let before = &text[..text.find(label)?];
+    before
+        .rsplit(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libtest_summaries_are_counted() {
+        assert_eq!(
+            libtest_counts("test result: ok. 9 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.30s"),
+            Some((9, 0))
+        );
+        assert_eq!(
+            libtest_counts("test result: FAILED. 7 passed; 1 failed; 0 ignored"),
+            Some((7, 1))
+        );
+        assert_eq!(libtest_counts("test config::tests::a ... ok"), None);
+    }
+
+    #[test]
+    fn playwright_summaries_are_counted() {
+        assert_eq!(playwright_counts("  5 passed (4.5s)"), Some((5, 0)));
+        assert_eq!(playwright_counts("  2 failed"), Some((0, 2)));
+        assert_eq!(
+            playwright_counts("  ✘  2 [chromium] › tests/home.spec.ts:8:3"),
+            None
+        );
+    }
 }

@@ -7,7 +7,7 @@ use anyhow::Result;
 use crate::{
     e2e,
     postgres::Postgres,
-    step::{self, note, step},
+    step::{self, note, step, Tally},
     tools::{self, Needs},
 };
 
@@ -21,10 +21,12 @@ pub fn run(root: &Path) -> Result<()> {
     let pg = step("Starting the local PostgreSQL cluster", || {
         Postgres::ensure(root)
     })?;
-    let result = checks(root, &pg);
+    let mut tally = Tally::default();
+    let result = checks(root, &pg, &mut tally);
     pg.stop_if_started_here();
+    println!("\ntests: {} passed, {} failed", tally.passed, tally.failed);
     result?;
-    println!("\nAll checks passed.");
+    println!("All checks passed.");
     Ok(())
 }
 
@@ -46,7 +48,7 @@ pub fn prepare(root: &Path) -> Result<()> {
     result
 }
 
-fn checks(root: &Path, pg: &Postgres) -> Result<()> {
+fn checks(root: &Path, pg: &Postgres, tally: &mut Tally) -> Result<()> {
     step("cargo fmt --check", || {
         step::run(cargo(root).args(["fmt", "--all", "--", "--check"]))
     })?;
@@ -90,13 +92,14 @@ fn checks(root: &Path, pg: &Postgres) -> Result<()> {
                 "dropped {dropped} database(s) left by earlier runs"
             ));
         }
-        step::run(
+        tally.run(
             cargo(root)
-                .args(["test", "--workspace", "--locked"])
+                .args(["test", "--workspace", "--all-targets", "--locked"])
                 .env("DATABASE_URL", pg.url("postgres")),
+            step::libtest_counts,
         )
     })?;
-    e2e::run(root, pg)
+    e2e::run(root, pg, tally)
 }
 
 /// Creates (fresh) and migrates the database sqlx-cli checks against. sqlx-cli applies the

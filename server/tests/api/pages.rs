@@ -42,3 +42,21 @@ async fn an_unknown_path_answers_404_with_the_not_found_page() {
     let html = response.text().await.unwrap();
     assert!(html.contains("Page not found"));
 }
+
+#[tokio::test]
+async fn pages_are_sent_compressed_to_browsers_that_accept_it() {
+    let app = spawn_app().await;
+
+    for encoding in ["br", "gzip"] {
+        let response = app
+            .client
+            .get(app.url("/"))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-encoding"], encoding);
+    }
+}

@@ -1,0 +1,65 @@
+// Measures a page's first load in Debian's Chromium: bytes on the wire (HTML, CSS, JS, WASM) and
+// time to interactive — from navigation start until hydration has enabled the header's menu
+// button — over cold loads (fresh browser context, empty cache), unthrottled and on a simulated
+// slow phone (4x CPU slowdown, 1.6 Mbit/s down, 150 ms round trip).
+//
+//   BASE_URL=http://127.0.0.1:3000 node end2end/measure/first-load.mjs [runs]
+//
+// Serve a release build (`cargo leptos build --release`, assets precompressed) when measuring:
+// a dev build ships a WASM bundle ten times larger.
+import { chromium } from "@playwright/test";
+
+const baseURL = process.env.BASE_URL ?? "http://127.0.0.1:3000";
+const runs = Number(process.argv[2] ?? 10);
+const profiles = {
+  unthrottled: null,
+  "slow phone": { cpu: 4, latency: 150, down: (1.6 * 1024 * 1024) / 8, up: (750 * 1024) / 8 },
+};
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+for (const [name, profile] of Object.entries(profiles)) {
+  const times = [];
+  let bytes = {};
+  for (let i = 0; i < runs; i++) {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Network.enable");
+    if (profile) {
+      await cdp.send("Emulation.setCPUThrottlingRate", { rate: profile.cpu });
+      await cdp.send("Network.emulateNetworkConditions", {
+        offline: false, latency: profile.latency,
+        downloadThroughput: profile.down, uploadThroughput: profile.up,
+      });
+    }
+    const types = new Map();
+    const sizes = {};
+    cdp.on("Network.responseReceived", (e) => types.set(e.requestId, e.response.url));
+    cdp.on("Network.loadingFinished", (e) => {
+      const url = types.get(e.requestId) ?? "";
+      const kind = url.endsWith(".wasm") ? "wasm" : url.endsWith(".js") ? "js"
+        : url.endsWith(".css") ? "css" : url.endsWith(".svg") ? "icon" : "html";
+      sizes[kind] = (sizes[kind] ?? 0) + e.encodedDataLength;
+    });
+    await page.goto(baseURL + "/");
+    await page.waitForFunction(() => {
+      const button = document.querySelector("button[aria-controls=site-nav-links]");
+      return button && !button.disabled;
+    }, null, { polling: "raf", timeout: 60_000 });
+    times.push(await page.evaluate(() => performance.now()));
+    bytes = sizes;
+    await context.close();
+  }
+  const total = Object.values(bytes).reduce((a, b) => a + b, 0);
+  console.log(`${name}: time to interactive median ${median(times).toFixed(0)} ms ` +
+    `(min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}, ${runs} cold loads); ` +
+    `bytes on the wire ${total} (${Object.entries(bytes).map(([k, v]) => `${k} ${v}`).join(", ")})`);
+}
+await browser.close();
