@@ -1,4 +1,5 @@
-//! Command-line interface: `server serve` (the default) and `server migrate`.
+//! Command-line interface: `server serve` (also what a bare `server` does, as cargo-leptos runs
+//! it) and `server migrate`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -12,13 +13,22 @@ use crate::startup::{shutdown_signal, Application};
 #[command(version, about)]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    command: Option<Command>,
+}
+
+impl Cli {
+    /// The subcommand given, `serve` when none is.
+    pub fn command(self) -> Command {
+        self.command.unwrap_or(Command::Serve {
+            skip_migrations: false,
+        })
+    }
 }
 
 /// What to do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Apply pending migrations, then serve the app (address from `LEPTOS_SITE_ADDR`).
+    /// Apply pending migrations, then serve the app (address from `LEPTOS_SITE_ADDR`). The default.
     Serve {
         /// Do not apply migrations at start-up (when they run as a separate release step).
         #[arg(long)]

@@ -10,5 +10,5 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = backend::Config::from_env().context("invalid configuration")?;
     telemetry::init(config.log_format);
-    cli.command.run(config).await
+    cli.command().run(config).await
 }

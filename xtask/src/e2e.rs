@@ -45,6 +45,8 @@ pub fn run(root: &Path, pg: &Postgres, tally: &mut Tally) -> Result<()> {
                     .args(["leptos", "build", "--frontend-only"])
                     // cargo-leptos sets its own RUSTFLAGS for the wasm build.
                     .env_remove("RUSTFLAGS")
+                    // Hashed names, as in production (`hash-files` is off for `watch`).
+                    .env("LEPTOS_HASH_FILES", "true")
                     .env("PATH", &path),
             )?;
             compress::precompress(&root.join("target/site/pkg"))

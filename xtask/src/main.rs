@@ -3,6 +3,7 @@
 //! - `cargo xtask dev`: install what is missing, start Postgres, serve with live reload.
 //! - `cargo xtask test`: the same preparation, then every check CI runs.
 //! - `cargo xtask prepare`: refresh the committed sqlx offline data (`.sqlx/`).
+//! - `cargo xtask release`: the production build.
 //!
 //! Modules: [`tools`] (pinned tool installs), [`postgres`] (the project-local cluster),
 //! [`compress`] (precompressed assets), [`e2e`] (the Playwright run), [`step`] (progress output
@@ -12,6 +13,7 @@ mod compress;
 mod dev;
 mod e2e;
 mod postgres;
+mod release;
 mod step;
 mod test;
 mod tools;
@@ -35,6 +37,8 @@ enum Task {
     Test,
     /// Regenerate `.sqlx/` (the offline query data) against the local database.
     Prepare,
+    /// Build for production: optimised server, size-optimised WASM, hashed and precompressed assets.
+    Release,
 }
 
 fn main() {
@@ -44,6 +48,7 @@ fn main() {
         Task::Dev => dev::run(&root),
         Task::Test => test::run(&root),
         Task::Prepare => test::prepare(&root),
+        Task::Release => release::run(&root),
     };
     if let Err(error) = result {
         eprintln!("\nerror: {error:#}");

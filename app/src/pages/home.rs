@@ -69,7 +69,7 @@ pub fn HomePage() -> impl IntoView {
                     .collect_view()}
             </ul>
         </section>
-        <section id="how-it-works" class="container narrow" aria-labelledby="how-title">
+        <section id="how-it-works" class="container narrow how-it-works" aria-labelledby="how-title">
             <h2 id="how-title">"How it works"</h2>
             <ol class="steps">
                 <li>"Run " <code>"cargo xtask dev"</code> ": it installs the tools, starts Postgres and serves the app."</li>
