@@ -45,7 +45,7 @@ const CARGO_LEPTOS: CargoTool = CargoTool {
     bin: "cargo-leptos",
     // `no_downloads`: fail rather than fetch sass/wasm-opt/wasm-bindgen from GitHub.
     args: &["--locked", "--features", "no_downloads"],
-    takes: "about 12 minutes",
+    takes: "about 5 minutes",
 };
 
 const WASM_BINDGEN: CargoTool = CargoTool {
@@ -54,7 +54,7 @@ const WASM_BINDGEN: CargoTool = CargoTool {
     bin: "wasm-bindgen",
     // Its lockfile names a crate version the registry lacks, so no --locked.
     args: &[],
-    takes: "about 2 minutes",
+    takes: "about 1 minute",
 };
 
 const SQLX_CLI: CargoTool = CargoTool {
@@ -67,7 +67,7 @@ const SQLX_CLI: CargoTool = CargoTool {
         "--features",
         "postgres,rustls",
     ],
-    takes: "about 2 minutes",
+    takes: "under a minute",
 };
 
 /// What each command needs.
