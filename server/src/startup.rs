@@ -75,7 +75,7 @@ impl Application {
     }
 }
 
-/// The whole HTTP surface: health checks, compiled assets, server functions and pages.
+/// The whole HTTP surface: health checks, compiled assets and pages.
 pub fn router(state: ServerState) -> Router {
     let routes = generate_route_list(App);
     let app_state = state.app.clone();

@@ -17,13 +17,7 @@ async fn pkg_files_are_sent_precompressed_when_the_browser_accepts_it() {
         ("gzip", Some("gzip"), "gzip bytes"),
         ("identity", None, "plain wasm"),
     ] {
-        let response = app
-            .client
-            .get(app.url("/pkg/tollgate.abc123.wasm"))
-            .header("accept-encoding", accept)
-            .send()
-            .await
-            .unwrap();
+        let response = app.get_encoded("/pkg/tollgate.abc123.wasm", accept).await;
         assert_eq!(response.status(), 200, "Accept-Encoding: {accept}");
         assert_eq!(
             response

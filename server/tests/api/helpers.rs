@@ -29,6 +29,16 @@ impl TestApp {
             .await
             .expect("request failed")
     }
+
+    /// `GET path` from a browser that accepts `accept_encoding`.
+    pub async fn get_encoded(&self, path: &str, accept_encoding: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("accept-encoding", accept_encoding)
+            .send()
+            .await
+            .expect("request failed")
+    }
 }
 
 /// A database created for one test (`test_<uuid>`), in the server `DATABASE_URL` points at.

@@ -48,14 +48,7 @@ async fn pages_are_sent_compressed_to_browsers_that_accept_it() {
     let app = spawn_app().await;
 
     for encoding in ["br", "gzip"] {
-        let response = app
-            .client
-            .get(app.url("/"))
-            .header("accept-encoding", encoding)
-            .send()
-            .await
-            .unwrap();
-
+        let response = app.get_encoded("/", encoding).await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-encoding"], encoding);
     }
