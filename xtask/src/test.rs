@@ -121,8 +121,8 @@ pub fn cargo(root: &Path) -> Command {
     command
         .current_dir(root)
         .env("SQLX_OFFLINE", "true")
-        // cargo-leptos compiles dev builds with these; `leptos` reads the name at compile time.
-        .env("RUSTFLAGS", "--cfg erase_components")
-        .env("LEPTOS_OUTPUT_NAME", "tollgate");
+        // cargo-leptos compiles dev builds with this flag (LEPTOS_OUTPUT_NAME, which it also
+        // sets, comes from .cargo/config.toml).
+        .env("RUSTFLAGS", "--cfg erase_components");
     command
 }

@@ -48,7 +48,7 @@ pub struct TestDatabase {
 }
 
 impl TestDatabase {
-    async fn create() -> Self {
+    pub async fn create() -> Self {
         let admin = std::env::var("DATABASE_URL").expect(
             "DATABASE_URL must point at a Postgres server the tests may create databases in; \
              `cargo xtask test` starts one and sets it",

@@ -1,7 +1,7 @@
 //! Integration tests: the real router on a random port, each test with its own fresh database.
 
 mod assets;
-mod config;
+mod binary;
 mod health;
 mod helpers;
 mod pages;
