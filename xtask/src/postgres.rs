@@ -253,3 +253,20 @@ fn free_port() -> Result<u16> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).context("finding a free port")?;
     Ok(listener.local_addr()?.port())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_preferred_port_is_passed_over_for_a_free_one() {
+        // Hold the preferred port (or find it already held, e.g. by a running dev cluster).
+        let _held = TcpListener::bind(("127.0.0.1", PREFERRED_PORT));
+
+        let port = free_port().unwrap();
+
+        assert_ne!(port, PREFERRED_PORT);
+        assert_ne!(port, 5432);
+        TcpListener::bind(("127.0.0.1", port)).expect("the chosen port is free");
+    }
+}
