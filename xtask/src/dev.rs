@@ -21,7 +21,7 @@ pub fn run(root: &Path) -> Result<()> {
     let database = DatabaseUrl::resolve(root)?;
     let path = tools::path_with_npm_bins(root)?;
     println!("\n==> Serving on http://127.0.0.1:3000 (Ctrl-C stops everything this started)");
-    note("the first build takes about 6 minutes on 2 cores; later rebuilds a few seconds");
+    note("the first build takes about 10 minutes on 2 cores; later rebuilds a few seconds");
     let result = step::run(
         Command::new("cargo")
             .args(["leptos", "watch"])
