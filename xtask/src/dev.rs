@@ -14,7 +14,7 @@ use crate::{
 const DEV_DATABASE: &str = "tollgate";
 
 pub fn run(root: &Path) -> Result<()> {
-    tools::ensure(root, Needs::Dev)?;
+    tools::ensure(root, Needs::Build)?;
     // Ctrl-C reaches cargo-leptos and us alike; we wait for it to exit, then clean up.
     ctrlc::set_handler(|| {}).expect("installing the Ctrl-C handler");
 

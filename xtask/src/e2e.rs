@@ -20,15 +20,14 @@ use anyhow::{bail, Context, Result};
 use crate::{
     compress,
     postgres::Postgres,
-    step::{self, note, step, Tally},
-    test::cargo,
+    step::{self, cargo, note, step, Tally},
     tools,
 };
 
 /// The database the end-to-end server runs against, recreated for each run.
 const E2E_DATABASE: &str = "tollgate_e2e";
 
-pub fn run(root: &Path, pg: &Postgres, tally: &mut Tally) -> Result<()> {
+pub fn run(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Result<()> {
     let path = tools::path_with_npm_bins(root)?;
     let server_bin = root.join("target/debug/server");
     if !server_bin.exists() {
@@ -52,7 +51,6 @@ pub fn run(root: &Path, pg: &Postgres, tally: &mut Tally) -> Result<()> {
             compress::precompress(&root.join("target/site/pkg"))
         },
     )?;
-    let chromium = tools::ensure_chromium()?;
 
     pg.recreate_database(E2E_DATABASE)?;
     let port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
@@ -79,7 +77,7 @@ pub fn run(root: &Path, pg: &Postgres, tally: &mut Tally) -> Result<()> {
                 .arg("test")
                 .current_dir(root.join("end2end"))
                 .env("BASE_URL", &base_url)
-                .env("CHROMIUM_PATH", &chromium)
+                .env("CHROMIUM_PATH", chromium)
                 .env("PATH", &path),
             step::playwright_counts,
         )

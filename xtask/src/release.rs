@@ -7,13 +7,12 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::{
-    step::{self, note, step},
-    test::cargo,
+    step::{self, cargo, note, step},
     tools::{self, Needs},
 };
 
 pub fn run(root: &Path) -> Result<()> {
-    tools::ensure(root, Needs::Dev)?;
+    tools::ensure(root, Needs::Build)?;
     let path = tools::path_with_npm_bins(root)?;
     step("cargo leptos build --release --precompress", || {
         step::run(

@@ -2,6 +2,7 @@
 
 use std::{
     io::{BufRead, BufReader},
+    path::Path,
     process::{Command, ExitStatus, Stdio},
     time::Instant,
 };
@@ -62,6 +63,20 @@ pub fn describe(command: &Command) -> String {
 /// Whether this process runs as root (Postgres refuses to; apt needs it).
 pub fn is_root() -> bool {
     output(Command::new("id").arg("-u")).is_some_and(|uid| uid.trim() == "0")
+}
+
+/// `cargo` in the workspace, building offline against `.sqlx/` so builds never need a database,
+/// with the flags `cargo leptos build` (dev) uses, so clippy, the tests and the end-to-end server
+/// share one set of compiled dependencies instead of rebuilding them for each.
+pub fn cargo(root: &Path) -> Command {
+    let mut command = Command::new("cargo");
+    command
+        .current_dir(root)
+        .env("SQLX_OFFLINE", "true")
+        // cargo-leptos compiles dev builds with this flag (LEPTOS_OUTPUT_NAME, which it also
+        // sets, comes from .cargo/config.toml).
+        .env("RUSTFLAGS", "--cfg erase_components");
+    command
 }
 
 /// Tests counted from the runners' own summary lines, for the closing `N passed, N failed`.

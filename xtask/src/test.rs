@@ -1,28 +1,29 @@
 //! `cargo xtask test` (every check CI runs) and `cargo xtask prepare` (refresh `.sqlx/`).
 
-use std::{path::Path, process::Command};
+use std::path::Path;
 
 use anyhow::Result;
 
 use crate::{
     e2e,
     postgres::Postgres,
-    step::{self, note, step, Tally},
+    step::{self, cargo, note, step, Tally},
     tools::{self, Needs},
 };
 
 /// The migrated database sqlx-cli checks the offline data against.
 const SQLX_DATABASE: &str = "tollgate_sqlx";
-/// Integration tests create one database each, named with this prefix.
-pub const TEST_DATABASE_PREFIX: &str = "test_";
+/// Integration tests create one database each, named with this prefix
+/// (`server/tests/api/helpers.rs`); leftovers are dropped before each run.
+const TEST_DATABASE_PREFIX: &str = "test_";
 
 pub fn run(root: &Path) -> Result<()> {
-    tools::ensure(root, Needs::Test)?;
+    let chromium = tools::ensure(root, Needs::Test)?.expect("Needs::Test yields a browser");
     let pg = step("Starting the local PostgreSQL cluster", || {
         Postgres::ensure(root)
     })?;
     let mut tally = Tally::default();
-    let result = checks(root, &pg, &mut tally);
+    let result = checks(root, &pg, &chromium, &mut tally);
     pg.stop_if_started_here();
     println!("\ntests: {} passed, {} failed", tally.passed, tally.failed);
     result?;
@@ -31,7 +32,7 @@ pub fn run(root: &Path) -> Result<()> {
 }
 
 pub fn prepare(root: &Path) -> Result<()> {
-    tools::ensure(root, Needs::Test)?;
+    tools::ensure(root, Needs::Sqlx)?;
     let pg = step("Starting the local PostgreSQL cluster", || {
         Postgres::ensure(root)
     })?;
@@ -48,7 +49,7 @@ pub fn prepare(root: &Path) -> Result<()> {
     result
 }
 
-fn checks(root: &Path, pg: &Postgres, tally: &mut Tally) -> Result<()> {
+fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Result<()> {
     step("cargo fmt --check", || {
         step::run(cargo(root).args(["fmt", "--all", "--", "--check"]))
     })?;
@@ -99,7 +100,7 @@ fn checks(root: &Path, pg: &Postgres, tally: &mut Tally) -> Result<()> {
             step::libtest_counts,
         )
     })?;
-    e2e::run(root, pg, tally)
+    e2e::run(root, pg, chromium, tally)
 }
 
 /// Creates (fresh) and migrates the database sqlx-cli checks against. sqlx-cli applies the
@@ -111,18 +112,4 @@ fn migrated_database(root: &Path, pg: &Postgres) -> Result<()> {
             .args(["sqlx", "migrate", "run", "--source", "migrations"])
             .env("DATABASE_URL", pg.url(SQLX_DATABASE)),
     )
-}
-
-/// `cargo` in the workspace, building offline against `.sqlx/` so builds never need a database,
-/// with the flags `cargo leptos build` (dev) uses, so clippy, the tests and the end-to-end server
-/// share one set of compiled dependencies instead of rebuilding them for each.
-pub fn cargo(root: &Path) -> Command {
-    let mut command = Command::new("cargo");
-    command
-        .current_dir(root)
-        .env("SQLX_OFFLINE", "true")
-        // cargo-leptos compiles dev builds with this flag (LEPTOS_OUTPUT_NAME, which it also
-        // sets, comes from .cargo/config.toml).
-        .env("RUSTFLAGS", "--cfg erase_components");
-    command
 }

@@ -73,28 +73,30 @@ const SQLX_CLI: CargoTool = CargoTool {
 /// What each command needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Needs {
-    /// `cargo xtask dev`: the build tools.
-    Dev,
+    /// `cargo xtask dev` and `release`: the build tools.
+    Build,
+    /// `cargo xtask prepare`: the build tools and sqlx-cli.
+    Sqlx,
     /// `cargo xtask test`: the build tools, sqlx-cli and a browser.
     Test,
 }
 
-/// Installs whatever is missing for `needs`.
-pub fn ensure(root: &Path, needs: Needs) -> Result<()> {
+/// Installs whatever is missing for `needs`; returns the Chromium to use when `needs` is `Test`.
+pub fn ensure(root: &Path, needs: Needs) -> Result<Option<PathBuf>> {
     step("Checking the wasm32 target", ensure_wasm_target)?;
     for tool in [&CARGO_LEPTOS, &WASM_BINDGEN] {
         ensure_cargo_tool(tool)?;
     }
-    if needs == Needs::Test {
+    if needs != Needs::Build {
         ensure_cargo_tool(&SQLX_CLI)?;
     }
     step("Checking npm packages (sass, wasm-opt, Playwright)", || {
         ensure_npm(root)
     })?;
-    if needs == Needs::Test {
-        step("Checking Chromium", || ensure_chromium().map(drop))?;
+    if needs != Needs::Test {
+        return Ok(None);
     }
-    Ok(())
+    step("Checking Chromium", ensure_chromium).map(Some)
 }
 
 fn ensure_wasm_target() -> Result<()> {
@@ -164,7 +166,7 @@ fn ensure_npm(root: &Path) -> Result<()> {
 
 /// The Chromium that Playwright drives: `CHROMIUM_PATH`, else Debian's package, installed with
 /// apt when missing and we are root.
-pub fn ensure_chromium() -> Result<PathBuf> {
+fn ensure_chromium() -> Result<PathBuf> {
     if let Some(path) = std::env::var_os("CHROMIUM_PATH") {
         let path = PathBuf::from(path);
         if path.exists() {

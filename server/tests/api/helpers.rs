@@ -54,6 +54,7 @@ impl TestDatabase {
              `cargo xtask test` starts one and sets it",
         );
         let admin_url = Url::parse(&admin).expect("DATABASE_URL is a URL");
+        // `cargo xtask test` drops leftover `test_*` databases before each run.
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
         let mut conn = PgConnection::connect(admin_url.as_str())
             .await
