@@ -1,0 +1,343 @@
+//! Checkout Sessions: create (`subscription` and `payment` mode), retrieve, list, expire, line
+//! items, and completion by the hosted page.
+//! <https://docs.stripe.com/api/checkout/sessions>
+
+use serde_json::{json, Value};
+
+use super::created_matches;
+use crate::billing::{self, NewSubscription};
+use crate::cards::Card;
+use crate::error::ApiError;
+use crate::http::Call;
+use crate::listing::page;
+use crate::world::World;
+
+/// `POST /v1/checkout/sessions`
+pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    let params = &call.params;
+    params.allow(&[
+        "mode", "line_items[].price", "line_items[].quantity", "customer", "customer_email",
+        "client_reference_id", "success_url", "cancel_url", "subscription_data.trial_period_days",
+        "subscription_data.metadata.*", "subscription_data.description",
+        "subscription_data.trial_settings.end_behavior.missing_payment_method", "allow_promotion_codes",
+        "metadata.*", "metadata", "payment_method_collection", "payment_method_types[]", "expires_at",
+        "customer_creation", "billing_address_collection", "locale", "ui_mode", "submit_type",
+        "customer_update.address", "customer_update.name", "payment_intent_data.metadata.*",
+    ])?;
+    let mode = params
+        .one_of("mode", &["payment", "subscription", "setup"])?
+        .ok_or_else(|| ApiError::missing("mode"))?;
+    if mode == "setup" {
+        return Err(ApiError::invalid("The emulator supports `payment` and `subscription` mode only.", Some("mode")));
+    }
+    let success_url = params.required("success_url")?.to_owned();
+    let customer = match params.str("customer") {
+        Some(customer) => Some(world.get("customer", customer, "customer")?),
+        None => None,
+    };
+    if customer.is_some() && params.str("customer_email").is_some() {
+        return Err(ApiError::invalid("You may only specify one of these parameters: customer, customer_email.", Some("customer_email")));
+    }
+    let entries = params.array("line_items");
+    if entries.is_empty() {
+        return Err(ApiError::missing("line_items"));
+    }
+    let id = world.new_id("cs");
+    let mut line_items = Vec::new();
+    let mut currency = None;
+    let mut subtotal = 0;
+    for (index, entry) in entries.iter().enumerate() {
+        let price_id = entry["price"].as_str().ok_or_else(|| ApiError::missing(&format!("line_items.{index}.price")))?;
+        let price = world.get("price", price_id, &format!("line_items[{index}][price]"))?;
+        if !price["active"].as_bool().unwrap_or(false) {
+            return Err(ApiError::invalid(format!("The price specified ({price_id}) is inactive."), Some(&format!("line_items[{index}][price]"))));
+        }
+        let quantity: i64 = entry["quantity"].as_str().and_then(|quantity| quantity.parse().ok()).unwrap_or(1);
+        if mode == "payment" && price["type"] == "recurring" {
+            return Err(ApiError::invalid(
+                "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
+                Some(&format!("line_items[{index}][price]")),
+            ));
+        }
+        if mode == "subscription" && index == 0 && price["type"] != "recurring" {
+            return Err(ApiError::invalid(
+                "You must provide at least one recurring price in `subscription` mode when using prices.",
+                Some("line_items"),
+            ));
+        }
+        match &currency {
+            None => currency = Some(price["currency"].clone()),
+            Some(currency) if *currency != price["currency"] => {
+                return Err(ApiError::invalid("All line items must share one currency.", Some("line_items")))
+            }
+            Some(_) => {}
+        }
+        let amount = price["unit_amount"].as_i64().unwrap_or(0) * quantity;
+        subtotal += amount;
+        let description = world
+            .find("product", price["product"].as_str().unwrap_or_default())
+            .and_then(|product| product["name"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let item_id = world.new_id("li");
+        line_items.push(json!({
+            "id": item_id, "object": "item", "adjustable_quantity": null, "amount_discount": 0,
+            "amount_subtotal": amount, "amount_tax": 0, "amount_total": amount, "currency": price["currency"],
+            "description": description, "metadata": {}, "price": price, "quantity": quantity,
+        }));
+    }
+    let trial_days = params.int("subscription_data.trial_period_days")?;
+    if trial_days.is_some() && mode != "subscription" {
+        return Err(ApiError::invalid("`subscription_data` can only be used in `subscription` mode.", Some("subscription_data")));
+    }
+    let total = if trial_days.is_some_and(|days| days > 0) { 0 } else { subtotal };
+    let now = match &customer {
+        Some(customer) => world.now_for_customer(customer["id"].as_str().unwrap_or_default()),
+        None => world.now(),
+    };
+    let expires_at = params.int("expires_at")?.unwrap_or(now + 24 * 3600);
+    let session = json!({
+        "id": id,
+        "object": "checkout.session",
+        "adaptive_pricing": { "enabled": false },
+        "after_expiration": null,
+        "allow_promotion_codes": params.bool("allow_promotion_codes")?,
+        "amount_subtotal": subtotal,
+        "amount_total": total,
+        "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
+        "billing_address_collection": params.str("billing_address_collection"),
+        "cancel_url": params.str("cancel_url"),
+        "client_reference_id": params.str("client_reference_id"),
+        "client_secret": null,
+        "collected_information": null,
+        "consent": null,
+        "consent_collection": null,
+        "created": now,
+        "currency": currency,
+        "currency_conversion": null,
+        "custom_fields": [],
+        "custom_text": { "after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null },
+        "customer": customer.as_ref().map(|customer| customer["id"].clone()),
+        "customer_account": null,
+        "customer_creation": if customer.is_some() || mode == "subscription" { Value::Null } else { json!(params.str("customer_creation").unwrap_or("if_required")) },
+        "customer_details": customer.as_ref().map(|customer| json!({
+            "address": customer["address"], "business_name": null, "email": customer["email"], "individual_name": null,
+            "name": customer["name"], "phone": customer["phone"], "tax_exempt": "none", "tax_ids": [],
+        })),
+        "customer_email": params.str("customer_email"),
+        "discounts": [],
+        "expires_at": expires_at,
+        "integration_identifier": null,
+        "invoice": null,
+        "invoice_creation": if mode == "payment" { json!({ "enabled": false, "invoice_data": null }) } else { Value::Null },
+        "livemode": false,
+        "locale": params.str("locale"),
+        "managed_payments": null,
+        "metadata": params.get("metadata").filter(|value| value.is_object()).cloned().unwrap_or(json!({})),
+        "mode": mode,
+        "origin_context": null,
+        "payment_intent": null,
+        "payment_link": null,
+        "payment_method_collection": if mode == "subscription" { json!(params.str("payment_method_collection").unwrap_or("always")) } else { Value::Null },
+        "payment_method_configuration_details": null,
+        "payment_method_options": {},
+        "payment_method_types": ["card"],
+        "payment_status": "unpaid",
+        "permissions": null,
+        "phone_number_collection": { "enabled": false },
+        "recovered_from": null,
+        "saved_payment_method_options": null,
+        "setup_intent": null,
+        "shipping_address_collection": null,
+        "shipping_cost": null,
+        "shipping_options": [],
+        "status": "open",
+        "submit_type": params.str("submit_type"),
+        "subscription": null,
+        "subscription_data": {
+            "trial_period_days": trial_days,
+            "metadata": params.get("subscription_data.metadata").cloned().unwrap_or(json!({})),
+            "missing_payment_method": params.str("subscription_data.trial_settings.end_behavior.missing_payment_method").unwrap_or("create_invoice"),
+        },
+        "success_url": success_url,
+        "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
+        "ui_mode": params.str("ui_mode").unwrap_or("hosted"),
+        "url": format!("{}/checkout/{id}", call.base_url),
+        "wallet_options": null,
+    });
+    world.line_items.insert(id.clone(), line_items);
+    world.insert(session);
+    retrieve_stored(world, &id)
+}
+
+/// A stored session as the API shows it (without the emulator's private `subscription_data`).
+pub fn retrieve_stored(world: &World, id: &str) -> Result<Value, ApiError> {
+    let mut session = world.get("checkout.session", id, "session")?;
+    if let Some(map) = session.as_object_mut() {
+        map.remove("subscription_data");
+    }
+    Ok(session)
+}
+
+/// `GET /v1/checkout/sessions/{id}`
+pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&[])?;
+    expire_if_due(world, call.id());
+    retrieve_stored(world, call.id())
+}
+
+/// `POST /v1/checkout/sessions/{id}`: only `metadata` can change.
+pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&["metadata.*", "metadata"])?;
+    let mut session = world.get("checkout.session", call.id(), "session")?;
+    super::merge_metadata(&mut session, &call.params);
+    world.put(session);
+    retrieve_stored(world, call.id())
+}
+
+/// `GET /v1/checkout/sessions/{id}/line_items`
+pub fn line_items(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&["limit", "starting_after", "ending_before"])?;
+    world.get("checkout.session", call.id(), "session")?;
+    let items = world.line_items.get(call.id()).cloned().unwrap_or_default();
+    page(items, &call.params, &format!("/v1/checkout/sessions/{}/line_items", call.id()))
+}
+
+/// `POST /v1/checkout/sessions/{id}/expire`
+pub fn expire(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&[])?;
+    let session = world.get("checkout.session", call.id(), "session")?;
+    if session["status"] != "open" {
+        return Err(ApiError::state(format!(
+            "Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session has a status of \"{}\".",
+            session["status"].as_str().unwrap_or_default()
+        )));
+    }
+    mark_expired(world, session);
+    retrieve_stored(world, call.id())
+}
+
+fn mark_expired(world: &mut World, before: Value) {
+    let mut session = before.clone();
+    session["status"] = json!("expired");
+    session["url"] = Value::Null;
+    world.put(session.clone());
+    if let Some(map) = session.as_object_mut() {
+        map.remove("subscription_data");
+    }
+    world.emit("checkout.session.expired", &session, None);
+}
+
+/// Expires an open session whose `expires_at` has passed.
+pub fn expire_if_due(world: &mut World, id: &str) {
+    let Some(session) = world.find("checkout.session", id).cloned() else { return };
+    if session["status"] == "open" && session["expires_at"].as_i64().is_some_and(|at| at <= world.now()) {
+        mark_expired(world, session);
+    }
+}
+
+/// `GET /v1/checkout/sessions`
+pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    let params = &call.params;
+    params.allow(&[
+        "customer", "subscription", "payment_intent", "status", "customer_details.email", "limit",
+        "starting_after", "ending_before", "created", "created.gt", "created.gte", "created.lt", "created.lte",
+    ])?;
+    let mut items = Vec::new();
+    for session in world.all("checkout.session") {
+        let keep = params.str("customer").is_none_or(|customer| session["customer"] == customer)
+            && params.str("subscription").is_none_or(|subscription| session["subscription"] == subscription)
+            && params.str("status").is_none_or(|status| session["status"] == status)
+            && params.str("customer_details.email").is_none_or(|email| session["customer_details"]["email"] == email)
+            && created_matches(params, session["created"].as_i64().unwrap_or_default())?;
+        if keep {
+            let mut shown = session.clone();
+            if let Some(map) = shown.as_object_mut() {
+                map.remove("subscription_data");
+            }
+            items.push(shown);
+        }
+    }
+    page(items, params, "/v1/checkout/sessions")
+}
+
+/// Completes a session paid on the hosted page: customer, payment method, subscription or
+/// payment, invoice, events. Returns the URL to redirect to.
+pub fn complete(world: &mut World, id: &str, card: Option<Card>, email: &str, name: &str) -> Result<String, ApiError> {
+    let before = world.get("checkout.session", id, "session")?;
+    if before["status"] != "open" {
+        return Err(ApiError::state("This Checkout Session is no longer open."));
+    }
+    if let Some(card) = &card {
+        card.check_on_attach()?;
+        card.charge()?;
+    }
+    let customer_id = match before["customer"].as_str() {
+        Some(customer) => customer.to_owned(),
+        None => {
+            let id = world.new_id("cus");
+            let prefix = world.ids.chars(8).to_uppercase();
+            let customer = json!({
+                "id": id, "object": "customer", "address": null, "balance": 0, "created": world.now(),
+                "currency": before["currency"], "default_source": null, "delinquent": false, "description": null,
+                "discount": null, "email": email, "invoice_prefix": prefix,
+                "invoice_settings": { "custom_fields": null, "default_payment_method": null, "footer": null, "rendering_options": null },
+                "livemode": false, "metadata": {}, "name": if name.is_empty() { Value::Null } else { json!(name) },
+                "next_invoice_sequence": 1, "phone": null, "preferred_locales": [], "shipping": null,
+                "tax_exempt": "none", "test_clock": null,
+            });
+            world.insert(customer.clone());
+            world.emit("customer.created", &customer, None);
+            id
+        }
+    };
+    let payment_method = match card {
+        Some(card) => {
+            let payment_method = super::payment_methods::store(world, card);
+            let pm_id = payment_method["id"].as_str().unwrap_or_default().to_owned();
+            super::payment_methods::attach_to(world, &pm_id, &customer_id, "payment_method")?;
+            Some(pm_id)
+        }
+        None => None,
+    };
+    let items = world.line_items.get(id).cloned().unwrap_or_default();
+    let mut session = before.clone();
+    if before["mode"] == "subscription" {
+        let trial_days = before["subscription_data"]["trial_period_days"].as_i64().filter(|days| *days > 0);
+        let now = world.now_for_customer(&customer_id);
+        let subscription = billing::create_subscription(
+            world,
+            NewSubscription {
+                customer: customer_id.clone(),
+                items: items.iter().map(|item| (item["price"].clone(), item["quantity"].as_i64().unwrap_or(1))).collect(),
+                trial_end: trial_days.map(|days| now + days * billing::DAY),
+                default_payment_method: payment_method.clone(),
+                payment_behavior: "allow_incomplete".to_owned(),
+                missing_payment_method: before["subscription_data"]["missing_payment_method"].as_str().unwrap_or("create_invoice").to_owned(),
+                metadata: before["subscription_data"]["metadata"].clone(),
+                description: None,
+            },
+        )?;
+        session["subscription"] = subscription["id"].clone();
+        session["invoice"] = subscription["latest_invoice"].clone();
+        session["payment_status"] = json!(if trial_days.is_some() { "no_payment_required" } else { "paid" });
+    } else {
+        session["payment_intent"] = json!(world.new_id("pi"));
+        session["payment_status"] = json!("paid");
+    }
+    let customer = world.get("customer", &customer_id, "customer")?;
+    session["customer"] = json!(customer_id);
+    session["customer_details"] = json!({
+        "address": customer["address"], "business_name": null, "email": customer["email"].as_str().unwrap_or(email),
+        "individual_name": null, "name": customer["name"], "phone": customer["phone"], "tax_exempt": "none", "tax_ids": [],
+    });
+    session["status"] = json!("complete");
+    session["url"] = Value::Null;
+    world.put(session.clone());
+    if let Some(map) = session.as_object_mut() {
+        map.remove("subscription_data");
+    }
+    world.emit("checkout.session.completed", &session, None);
+    let success = before["success_url"].as_str().unwrap_or_default();
+    Ok(success.replace("{CHECKOUT_SESSION_ID}", id))
+}

@@ -1,0 +1,181 @@
+//! Customers: create (optionally on a test clock, with a payment method), retrieve, update,
+//! delete (which cancels their subscriptions), list (`email`, `test_clock`).
+//! <https://docs.stripe.com/api/customers>
+
+use serde_json::{json, Value};
+
+use super::{created_matches, deleted, merge_metadata};
+use crate::error::ApiError;
+use crate::form::Params;
+use crate::http::Call;
+use crate::listing::page;
+use crate::world::World;
+
+const FIELDS: &[&str] = &[
+    "email", "name", "description", "phone", "metadata.*", "metadata", "payment_method",
+    "invoice_settings.default_payment_method", "address.city", "address.country", "address.line1",
+    "address.line2", "address.postal_code", "address.state", "preferred_locales[]",
+];
+
+/// `POST /v1/customers`
+pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    let params = &call.params;
+    let mut allowed = FIELDS.to_vec();
+    allowed.push("test_clock");
+    params.allow(&allowed)?;
+    let test_clock = match params.str("test_clock") {
+        Some(clock) => Some(world.get("test_helpers.test_clock", clock, "test_clock")?["id"].clone()),
+        None => None,
+    };
+    let id = world.new_id("cus");
+    let created = match &test_clock {
+        Some(clock) => world.find("test_helpers.test_clock", clock.as_str().unwrap_or_default())
+            .and_then(|clock| clock["frozen_time"].as_i64())
+            .unwrap_or_else(|| world.now()),
+        None => world.now(),
+    };
+    let prefix = world.ids.chars(8).to_uppercase();
+    let mut customer = json!({
+        "id": id,
+        "object": "customer",
+        "address": null,
+        "balance": 0,
+        "created": created,
+        "currency": null,
+        "default_source": null,
+        "delinquent": false,
+        "description": null,
+        "discount": null,
+        "email": null,
+        "invoice_prefix": prefix,
+        "invoice_settings": {
+            "custom_fields": null,
+            "default_payment_method": null,
+            "footer": null,
+            "rendering_options": null,
+        },
+        "livemode": false,
+        "metadata": {},
+        "name": null,
+        "next_invoice_sequence": 1,
+        "phone": null,
+        "preferred_locales": [],
+        "shipping": null,
+        "tax_exempt": "none",
+        "test_clock": test_clock,
+    });
+    apply(&mut customer, params)?;
+    world.insert(customer.clone());
+    world.emit("customer.created", &customer, None);
+    if let Some(payment_method) = params.str("payment_method") {
+        super::payment_methods::attach_to(world, payment_method, &id, "payment_method")?;
+    }
+    if let Some(default) = params.str("invoice_settings.default_payment_method").filter(|pm| !pm.is_empty()) {
+        check_attached(world, default, &id)?;
+        customer["invoice_settings"]["default_payment_method"] = json!(default);
+        world.put(customer.clone());
+    }
+    Ok(world.get("customer", &id, "id")?)
+}
+
+fn apply(customer: &mut Value, params: &Params) -> Result<(), ApiError> {
+    if let Some(email) = params.str("email") {
+        if !email.is_empty() && !email.contains('@') {
+            return Err(ApiError::invalid_code("email_invalid", format!("Invalid email address: {email}"), Some("email")));
+        }
+        customer["email"] = if email.is_empty() { Value::Null } else { json!(email) };
+    }
+    for field in ["name", "description", "phone"] {
+        if let Some(value) = params.str(field) {
+            customer[field] = if value.is_empty() { Value::Null } else { json!(value) };
+        }
+    }
+    if params.get("address").is_some() {
+        let mut address = json!({ "city": null, "country": null, "line1": null, "line2": null, "postal_code": null, "state": null });
+        for field in ["city", "country", "line1", "line2", "postal_code", "state"] {
+            if let Some(value) = params.str(&format!("address.{field}")) {
+                address[field] = json!(value);
+            }
+        }
+        customer["address"] = address;
+    }
+    if params.get("preferred_locales").is_some() {
+        customer["preferred_locales"] = json!(params.strings("preferred_locales"));
+    }
+    merge_metadata(customer, params);
+    Ok(())
+}
+
+fn check_attached(world: &World, payment_method: &str, customer: &str) -> Result<(), ApiError> {
+    let found = world.get("payment_method", payment_method, "invoice_settings[default_payment_method]")?;
+    if found["customer"] != customer {
+        return Err(ApiError::invalid(
+            format!("The customer does not have a payment method with the ID {payment_method}. The payment method must be attached to the customer."),
+            Some("invoice_settings[default_payment_method]"),
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /v1/customers/{id}`: a deleted customer answers `{id, deleted: true}` as in Stripe.
+pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&[])?;
+    world.get("customer", call.id(), "id")
+}
+
+/// `POST /v1/customers/{id}`
+pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(FIELDS)?;
+    let before = world.get("customer", call.id(), "id")?;
+    let mut customer = before.clone();
+    apply(&mut customer, &call.params)?;
+    if let Some(payment_method) = call.params.str("payment_method") {
+        super::payment_methods::attach_to(world, payment_method, call.id(), "payment_method")?;
+    }
+    if let Some(default) = call.params.str("invoice_settings.default_payment_method") {
+        if !default.is_empty() {
+            check_attached(world, default, call.id())?;
+        }
+        customer["invoice_settings"]["default_payment_method"] =
+            if default.is_empty() { Value::Null } else { json!(default) };
+    }
+    let customer = world.update_and_emit("customer.updated", &before, customer);
+    crate::billing::card_changed(world, call.id());
+    Ok(customer)
+}
+
+/// `DELETE /v1/customers/{id}`: cancels the customer's subscriptions, then removes it.
+pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&[])?;
+    let customer = world.get("customer", call.id(), "id")?;
+    let subscriptions: Vec<String> = world
+        .all("subscription")
+        .filter(|subscription| subscription["customer"] == call.id() && subscription["status"] != "canceled")
+        .filter_map(|subscription| subscription["id"].as_str().map(str::to_owned))
+        .collect();
+    for subscription in subscriptions {
+        crate::billing::cancel_now(world, &subscription, "cancellation_requested");
+    }
+    world.remove(call.id());
+    world.emit("customer.deleted", &customer, None);
+    Ok(deleted(call.id(), "customer"))
+}
+
+/// `GET /v1/customers`
+pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    let params = &call.params;
+    params.allow(&[
+        "email", "test_clock", "limit", "starting_after", "ending_before", "created", "created.gt",
+        "created.gte", "created.lt", "created.lte",
+    ])?;
+    let mut items = Vec::new();
+    for customer in world.all("customer") {
+        let keep = params.str("email").is_none_or(|email| customer["email"] == email)
+            && params.str("test_clock").is_none_or(|clock| customer["test_clock"] == clock)
+            && created_matches(params, customer["created"].as_i64().unwrap_or_default())?;
+        if keep {
+            items.push(customer.clone());
+        }
+    }
+    page(items, params, "/v1/customers")
+}

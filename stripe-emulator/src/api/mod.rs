@@ -1,0 +1,126 @@
+//! The `/v1` API, one module per resource. Each operation is a plain function over the world;
+//! [`crate::http::op`] turns it into a handler.
+
+pub mod checkout;
+pub mod customers;
+pub mod events;
+pub mod invoices;
+pub mod payment_methods;
+pub mod portal;
+pub mod prices;
+pub mod products;
+pub mod subscriptions;
+pub mod test_clocks;
+pub mod webhook_endpoints;
+
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::http::op;
+use crate::Emulator;
+
+/// Every `/v1` route.
+pub fn routes() -> Router<Emulator> {
+    Router::new()
+        .route("/v1/products", post(op(products::create)).get(op(products::list)))
+        .route(
+            "/v1/products/{id}",
+            get(op(products::retrieve)).post(op(products::update)).delete(op(products::delete)),
+        )
+        .route("/v1/prices", post(op(prices::create)).get(op(prices::list)))
+        .route("/v1/prices/{id}", get(op(prices::retrieve)).post(op(prices::update)))
+        .route("/v1/customers", post(op(customers::create)).get(op(customers::list)))
+        .route(
+            "/v1/customers/{id}",
+            get(op(customers::retrieve)).post(op(customers::update)).delete(op(customers::delete)),
+        )
+        .route("/v1/customers/{id}/payment_methods", get(op(payment_methods::list_for_customer)))
+        .route("/v1/payment_methods", post(op(payment_methods::create)).get(op(payment_methods::list)))
+        .route(
+            "/v1/payment_methods/{id}",
+            get(op(payment_methods::retrieve)).post(op(payment_methods::update)),
+        )
+        .route("/v1/payment_methods/{id}/attach", post(op(payment_methods::attach)))
+        .route("/v1/payment_methods/{id}/detach", post(op(payment_methods::detach)))
+        .route("/v1/checkout/sessions", post(op(checkout::create)).get(op(checkout::list)))
+        .route("/v1/checkout/sessions/{id}", get(op(checkout::retrieve)).post(op(checkout::update)))
+        .route("/v1/checkout/sessions/{id}/expire", post(op(checkout::expire)))
+        .route("/v1/checkout/sessions/{id}/line_items", get(op(checkout::line_items)))
+        .route("/v1/billing_portal/sessions", post(op(portal::create)))
+        .route("/v1/subscriptions", post(op(subscriptions::create)).get(op(subscriptions::list)))
+        .route(
+            "/v1/subscriptions/{id}",
+            get(op(subscriptions::retrieve))
+                .post(op(subscriptions::update))
+                .delete(op(subscriptions::cancel)),
+        )
+        .route("/v1/subscriptions/{id}/resume", post(op(subscriptions::resume)))
+        .route("/v1/subscription_items", get(op(subscriptions::list_items)))
+        .route("/v1/invoices", get(op(invoices::list)))
+        .route("/v1/invoices/create_preview", post(op(invoices::create_preview)))
+        .route("/v1/invoices/{id}", get(op(invoices::retrieve)))
+        .route("/v1/invoices/{id}/lines", get(op(invoices::lines)))
+        .route("/v1/invoices/{id}/pay", post(op(invoices::pay)))
+        .route("/v1/events", get(op(events::list)))
+        .route("/v1/events/{id}", get(op(events::retrieve)))
+        .route(
+            "/v1/webhook_endpoints",
+            post(op(webhook_endpoints::create)).get(op(webhook_endpoints::list)),
+        )
+        .route(
+            "/v1/webhook_endpoints/{id}",
+            get(op(webhook_endpoints::retrieve))
+                .post(op(webhook_endpoints::update))
+                .delete(op(webhook_endpoints::delete)),
+        )
+        .route(
+            "/v1/test_helpers/test_clocks",
+            post(op(test_clocks::create)).get(op(test_clocks::list)),
+        )
+        .route(
+            "/v1/test_helpers/test_clocks/{id}",
+            get(op(test_clocks::retrieve)).delete(op(test_clocks::delete)),
+        )
+        .route("/v1/test_helpers/test_clocks/{id}/advance", post(op(test_clocks::advance)))
+}
+
+/// The `{id, object, deleted: true}` answer of a DELETE.
+fn deleted(id: &str, kind: &str) -> Value {
+    json!({ "id": id, "object": kind, "deleted": true })
+}
+
+/// Applies `metadata[key]=value` updates: an empty value removes the key, `metadata=` clears all.
+fn merge_metadata(object: &mut Value, params: &crate::form::Params) {
+    let Some(update) = params.metadata() else { return };
+    if update.is_empty() {
+        object["metadata"] = json!({});
+        return;
+    }
+    let metadata = object["metadata"].as_object_mut().expect("objects carry metadata");
+    for (key, value) in update {
+        match value.as_str() {
+            Some("") => {
+                metadata.remove(&key);
+            }
+            _ => {
+                metadata.insert(key, value);
+            }
+        }
+    }
+}
+
+/// Matches a `created` filter (`created=…` or `created[gt|gte|lt|lte]=…`).
+fn created_matches(params: &crate::form::Params, created: i64) -> Result<bool, crate::error::ApiError> {
+    if let Some(exact) = params.get("created").and_then(Value::as_str) {
+        let exact: i64 = exact
+            .parse()
+            .map_err(|_| crate::error::ApiError::invalid("Invalid integer", Some("created")))?;
+        return Ok(created == exact);
+    }
+    let bound = |name: &str| params.int(&format!("created.{name}"));
+    Ok(bound("gt")?.is_none_or(|gt| created > gt)
+        && bound("gte")?.is_none_or(|gte| created >= gte)
+        && bound("lt")?.is_none_or(|lt| created < lt)
+        && bound("lte")?.is_none_or(|lte| created <= lte))
+}

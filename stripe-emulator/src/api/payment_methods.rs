@@ -1,0 +1,207 @@
+//! PaymentMethods: create from a test card number or token, `pm_card_…` test methods, attach,
+//! detach, list (for a customer).
+//! <https://docs.stripe.com/api/payment_methods>
+
+use serde_json::{json, Value};
+
+use super::merge_metadata;
+use crate::cards::Card;
+use crate::error::ApiError;
+use crate::http::Call;
+use crate::listing::page;
+use crate::world::World;
+
+/// `POST /v1/payment_methods`
+pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    let params = &call.params;
+    params.allow(&[
+        "type", "card.number", "card.exp_month", "card.exp_year", "card.cvc", "card.token",
+        "billing_details.name", "billing_details.email", "billing_details.phone",
+        "billing_details.address.*", "metadata.*", "metadata",
+    ])?;
+    let kind = params.required("type")?;
+    if kind != "card" {
+        return Err(ApiError::invalid(
+            format!("The emulator supports only card payment methods, not {kind}."),
+            Some("type"),
+        ));
+    }
+    let card = match params.str("card.token") {
+        Some(token) => Card::from_test_name(token)
+            .ok_or_else(|| ApiError::missing_resource("token", token, "card[token]"))?,
+        None => Card::from_number(
+            params.required("card.number")?,
+            params.int("card.exp_month")?.ok_or_else(|| ApiError::missing("card.exp_month"))?,
+            params.int("card.exp_year")?.ok_or_else(|| ApiError::missing("card.exp_year"))?,
+        )?,
+    };
+    let mut payment_method = store(world, card);
+    if let Some(name) = params.str("billing_details.name") {
+        payment_method["billing_details"]["name"] = json!(name);
+    }
+    if let Some(email) = params.str("billing_details.email") {
+        payment_method["billing_details"]["email"] = json!(email);
+    }
+    merge_metadata(&mut payment_method, params);
+    world.put(payment_method.clone());
+    Ok(payment_method)
+}
+
+/// Stores a new card PaymentMethod and remembers how the card behaves.
+pub fn store(world: &mut World, card: Card) -> Value {
+    let id = world.new_id("pm");
+    let fingerprint = world.ids.chars(16);
+    let payment_method = json!({
+        "id": id,
+        "object": "payment_method",
+        "allow_redisplay": "unspecified",
+        "billing_details": {
+            "address": { "city": null, "country": null, "line1": null, "line2": null, "postal_code": null, "state": null },
+            "email": null,
+            "name": null,
+            "phone": null,
+            "tax_id": null,
+        },
+        "card": {
+            "brand": card.brand,
+            "checks": { "address_line1_check": null, "address_postal_code_check": null, "cvc_check": "pass" },
+            "country": "US",
+            "display_brand": card.brand,
+            "exp_month": card.exp_month,
+            "exp_year": card.exp_year,
+            "fingerprint": fingerprint,
+            "funding": "credit",
+            "generated_from": null,
+            "last4": card.last4,
+            "networks": { "available": [card.brand], "preferred": null },
+            "regulated_status": "unregulated",
+            "three_d_secure_usage": { "supported": true },
+            "wallet": null,
+        },
+        "created": world.now(),
+        "customer": null,
+        "customer_account": null,
+        "livemode": false,
+        "metadata": {},
+        "type": "card",
+    });
+    world.cards.insert(id, card);
+    world.insert(payment_method)
+}
+
+/// The PaymentMethod for an id, creating `pm_card_visa`-style test methods on first use.
+pub fn resolve(world: &mut World, id: &str, param: &str) -> Result<Value, ApiError> {
+    if let Some(found) = world.find("payment_method", id) {
+        return Ok(found.clone());
+    }
+    match Card::from_test_name(id) {
+        Some(card) if id.starts_with("pm_card_") => Ok(store(world, card)),
+        _ => Err(ApiError::missing_resource("PaymentMethod", id, param)),
+    }
+}
+
+/// Attaches a PaymentMethod to a customer (the card is checked, as Stripe does on attach).
+pub fn attach_to(world: &mut World, id: &str, customer: &str, param: &str) -> Result<Value, ApiError> {
+    world.get("customer", customer, "customer")?;
+    let before = resolve(world, id, param)?;
+    let id = before["id"].as_str().unwrap_or_default().to_owned();
+    match before["customer"].as_str() {
+        Some(owner) if owner == customer => return Ok(before),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "The payment method you provided has already been attached to a customer.",
+                Some(param),
+            ))
+        }
+        None => {}
+    }
+    if let Some(card) = world.cards.get(&id) {
+        card.check_on_attach()?;
+    }
+    let mut payment_method = before.clone();
+    payment_method["customer"] = json!(customer);
+    world.put(payment_method.clone());
+    world.emit("payment_method.attached", &payment_method, None);
+    Ok(payment_method)
+}
+
+/// `POST /v1/payment_methods/{id}/attach`
+pub fn attach(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&["customer"])?;
+    let customer = call.params.required("customer")?;
+    let payment_method = attach_to(world, call.id(), customer, "payment_method")?;
+    crate::billing::card_changed(world, customer);
+    Ok(payment_method)
+}
+
+/// `POST /v1/payment_methods/{id}/detach`
+pub fn detach(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&[])?;
+    let before = world.get("payment_method", call.id(), "payment_method")?;
+    let Some(customer) = before["customer"].as_str().map(str::to_owned) else {
+        return Err(ApiError::state("The payment method you provided is not attached to a customer so detachment is impossible."));
+    };
+    let mut payment_method = before.clone();
+    payment_method["customer"] = Value::Null;
+    world.put(payment_method.clone());
+    world.emit("payment_method.detached", &payment_method, Some(json!({ "customer": customer })));
+    if let Some(owner) = world.find("customer", &customer).cloned() {
+        if owner["invoice_settings"]["default_payment_method"] == call.id() {
+            let mut updated = owner.clone();
+            updated["invoice_settings"]["default_payment_method"] = Value::Null;
+            world.update_and_emit("customer.updated", &owner, updated);
+        }
+    }
+    Ok(payment_method)
+}
+
+/// `GET /v1/payment_methods/{id}`
+pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&[])?;
+    resolve(world, call.id(), "payment_method")
+}
+
+/// `POST /v1/payment_methods/{id}`: `metadata`, `billing_details[name|email]`, `card[exp_*]`.
+pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    let params = &call.params;
+    params.allow(&["metadata.*", "metadata", "billing_details.name", "billing_details.email", "card.exp_month", "card.exp_year"])?;
+    let before = world.get("payment_method", call.id(), "payment_method")?;
+    let mut payment_method = before.clone();
+    merge_metadata(&mut payment_method, params);
+    for field in ["name", "email"] {
+        if let Some(value) = params.str(&format!("billing_details.{field}")) {
+            payment_method["billing_details"][field] = json!(value);
+        }
+    }
+    for field in ["exp_month", "exp_year"] {
+        if let Some(value) = params.int(&format!("card.{field}"))? {
+            payment_method["card"][field] = json!(value);
+        }
+    }
+    Ok(world.update_and_emit("payment_method.updated", &before, payment_method))
+}
+
+/// `GET /v1/payment_methods?customer=…`
+pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&["customer", "type", "limit", "starting_after", "ending_before"])?;
+    let customer = call.params.required("customer")?.to_owned();
+    listed(world, call, &customer, "/v1/payment_methods")
+}
+
+/// `GET /v1/customers/{id}/payment_methods`
+pub fn list_for_customer(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&["type", "limit", "starting_after", "ending_before", "allow_redisplay"])?;
+    world.get("customer", call.id(), "customer")?;
+    let url = format!("/v1/customers/{}/payment_methods", call.id());
+    listed(world, call, call.id(), &url)
+}
+
+fn listed(world: &World, call: &Call, customer: &str, url: &str) -> Result<Value, ApiError> {
+    let items = world
+        .all("payment_method")
+        .filter(|payment_method| payment_method["customer"] == customer)
+        .filter(|payment_method| call.params.str("type").is_none_or(|kind| payment_method["type"] == kind))
+        .cloned()
+        .collect();
+    page(items, &call.params, url)
+}

@@ -1,0 +1,202 @@
+//! Prices: create (one-time and recurring, with `trial_period_days`), retrieve, update, list
+//! (`active`, `product`, `type`, `currency`, `lookup_keys[]`, `recurring[interval]`).
+//! <https://docs.stripe.com/api/prices>
+
+use serde_json::{json, Value};
+
+use super::{created_matches, merge_metadata};
+use crate::error::ApiError;
+use crate::form::Params;
+use crate::http::Call;
+use crate::listing::page;
+use crate::world::World;
+
+/// `POST /v1/prices`
+pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    let params = &call.params;
+    params.allow(&[
+        "currency", "unit_amount", "unit_amount_decimal", "product", "product_data.name",
+        "product_data.active", "product_data.metadata.*", "product_data.statement_descriptor",
+        "product_data.unit_label", "recurring.interval", "recurring.interval_count",
+        "recurring.trial_period_days", "recurring.usage_type", "lookup_key", "transfer_lookup_key",
+        "nickname", "metadata.*", "metadata", "active", "tax_behavior", "billing_scheme",
+    ])?;
+    let product = match (params.str("product"), params.str("product_data.name")) {
+        (Some(product), _) => world.get("product", product, "product")?["id"].as_str().unwrap_or_default().to_owned(),
+        (None, Some(name)) => {
+            let id = world.new_id("prod");
+            let now = world.now();
+            let mut product = json!({
+                "id": id, "object": "product", "active": true, "created": now, "default_price": null,
+                "description": null, "images": [], "livemode": false, "marketing_features": [],
+                "metadata": params.get("product_data.metadata").cloned().unwrap_or(json!({})),
+                "name": name, "package_dimensions": null, "shippable": null, "statement_descriptor": null,
+                "tax_code": null, "type": "service", "unit_label": null, "updated": now, "url": null,
+            });
+            if let Some(active) = params.bool("product_data.active")? {
+                product["active"] = json!(active);
+            }
+            world.insert(product.clone());
+            world.emit("product.created", &product, None);
+            id
+        }
+        (None, None) => return Err(ApiError::missing("product")),
+    };
+    let mut price = build(world, params, "", &product)?;
+    if let Some(active) = params.bool("active")? {
+        price["active"] = json!(active);
+        world.put(price.clone());
+    }
+    Ok(price)
+}
+
+/// Creates a price from parameters under `prefix` (`""` or `default_price_data`) for a product.
+pub fn build(world: &mut World, params: &Params, prefix: &str, product: &str) -> Result<Value, ApiError> {
+    let key = |name: &str| if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") };
+    let currency = params.required(&key("currency"))?.to_ascii_lowercase();
+    if currency.len() != 3 || !currency.bytes().all(|byte| byte.is_ascii_lowercase()) {
+        return Err(ApiError::invalid(format!("Invalid currency: {currency}"), Some(&key("currency"))));
+    }
+    let unit_amount = match (params.int(&key("unit_amount"))?, params.str(&key("unit_amount_decimal"))) {
+        (Some(amount), _) => amount,
+        (None, Some(decimal)) => decimal
+            .parse::<f64>()
+            .map(|amount| amount.round() as i64)
+            .map_err(|_| ApiError::invalid("Invalid decimal", Some(&key("unit_amount_decimal"))))?,
+        (None, None) => return Err(ApiError::missing(&key("unit_amount"))),
+    };
+    if unit_amount < 0 {
+        return Err(ApiError::invalid(
+            "Invalid non-negative integer",
+            Some(&crate::form::bracketed(&key("unit_amount"))),
+        ));
+    }
+    let recurring = match params.one_of(&key("recurring.interval"), &["day", "week", "month", "year"])? {
+        Some(interval) => {
+            let interval_count = params.int(&key("recurring.interval_count"))?.unwrap_or(1);
+            if !(1..=365).contains(&interval_count) {
+                return Err(ApiError::invalid(
+                    "Invalid interval_count",
+                    Some(&crate::form::bracketed(&key("recurring.interval_count"))),
+                ));
+            }
+            json!({
+                "interval": interval,
+                "interval_count": interval_count,
+                "meter": null,
+                "trial_period_days": params.int(&key("recurring.trial_period_days"))?,
+                "usage_type": params.one_of(&key("recurring.usage_type"), &["licensed", "metered"])?
+                    .unwrap_or_else(|| "licensed".to_owned()),
+            })
+        }
+        None => Value::Null,
+    };
+    let lookup_key = params.str(&key("lookup_key")).filter(|key| !key.is_empty()).map(str::to_owned);
+    if let Some(lookup_key) = &lookup_key {
+        transfer_lookup_key(world, lookup_key, params.bool(&key("transfer_lookup_key"))?.unwrap_or(false))?;
+    }
+    let id = world.new_id("price");
+    let price = json!({
+        "id": id,
+        "object": "price",
+        "active": true,
+        "billing_scheme": "per_unit",
+        "created": world.now(),
+        "currency": currency,
+        "custom_unit_amount": null,
+        "livemode": false,
+        "lookup_key": lookup_key,
+        "metadata": params.get(&key("metadata")).filter(|value| value.is_object()).cloned().unwrap_or(json!({})),
+        "nickname": params.str(&key("nickname")),
+        "product": product,
+        "recurring": recurring,
+        "tax_behavior": params.str(&key("tax_behavior")).unwrap_or("unspecified"),
+        "tiers_mode": null,
+        "transform_quantity": null,
+        "type": if recurring.is_null() { "one_time" } else { "recurring" },
+        "unit_amount": unit_amount,
+        "unit_amount_decimal": unit_amount.to_string(),
+    });
+    world.insert(price.clone());
+    world.emit("price.created", &price, None);
+    Ok(price)
+}
+
+/// A lookup key belongs to one price; moving it needs `transfer_lookup_key=true`.
+fn transfer_lookup_key(world: &mut World, lookup_key: &str, transfer: bool) -> Result<(), ApiError> {
+    let holder = world.all("price").find(|price| price["lookup_key"] == lookup_key).cloned();
+    let Some(holder) = holder else { return Ok(()) };
+    if !transfer {
+        return Err(ApiError::invalid(
+            format!(
+                "A price (`{}`) already uses that lookup key. Pass `transfer_lookup_key=true` to move it.",
+                holder["id"].as_str().unwrap_or_default()
+            ),
+            Some("lookup_key"),
+        ));
+    }
+    let mut moved = holder.clone();
+    moved["lookup_key"] = Value::Null;
+    world.update_and_emit("price.updated", &holder, moved);
+    Ok(())
+}
+
+/// `GET /v1/prices/{id}`
+pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&[])?;
+    world.get("price", call.id(), "price")
+}
+
+/// `POST /v1/prices/{id}`: `active`, `nickname`, `metadata`, `lookup_key`, `tax_behavior`.
+pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    let params = &call.params;
+    params.allow(&["active", "nickname", "metadata.*", "metadata", "lookup_key", "transfer_lookup_key", "tax_behavior"])?;
+    let before = world.get("price", call.id(), "price")?;
+    let mut price = before.clone();
+    if let Some(active) = params.bool("active")? {
+        price["active"] = json!(active);
+    }
+    if let Some(nickname) = params.str("nickname") {
+        price["nickname"] = if nickname.is_empty() { Value::Null } else { json!(nickname) };
+    }
+    if let Some(tax_behavior) = params.one_of("tax_behavior", &["inclusive", "exclusive", "unspecified"])? {
+        price["tax_behavior"] = json!(tax_behavior);
+    }
+    if let Some(lookup_key) = params.str("lookup_key") {
+        if !lookup_key.is_empty() && price["lookup_key"] != lookup_key {
+            transfer_lookup_key(world, lookup_key, params.bool("transfer_lookup_key")?.unwrap_or(false))?;
+        }
+        price["lookup_key"] = if lookup_key.is_empty() { Value::Null } else { json!(lookup_key) };
+    }
+    merge_metadata(&mut price, params);
+    Ok(world.update_and_emit("price.updated", &before, price))
+}
+
+/// `GET /v1/prices`
+pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    let params = &call.params;
+    params.allow(&[
+        "active", "product", "type", "currency", "lookup_keys[]", "recurring.interval",
+        "recurring.usage_type", "limit", "starting_after", "ending_before", "created", "created.gt",
+        "created.gte", "created.lt", "created.lte",
+    ])?;
+    let active = params.bool("active")?;
+    let kind = params.one_of("type", &["one_time", "recurring"])?;
+    let lookup_keys = params.strings("lookup_keys");
+    let mut items = Vec::new();
+    for price in world.all("price") {
+        let keep = active.is_none_or(|active| price["active"] == active)
+            && params.str("product").is_none_or(|product| price["product"] == product)
+            && kind.as_deref().is_none_or(|kind| price["type"] == kind)
+            && params.str("currency").is_none_or(|currency| price["currency"] == currency)
+            && (lookup_keys.is_empty() || lookup_keys.iter().any(|key| price["lookup_key"] == key.as_str()))
+            && params
+                .str("recurring.interval")
+                .is_none_or(|interval| price["recurring"]["interval"] == interval)
+            && created_matches(params, price["created"].as_i64().unwrap_or_default())?;
+        if keep {
+            items.push(price.clone());
+        }
+    }
+    page(items, params, "/v1/prices")
+}

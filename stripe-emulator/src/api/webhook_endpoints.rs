@@ -1,0 +1,110 @@
+//! Webhook endpoints: create (the secret is returned only then), retrieve, update, delete, list.
+//! <https://docs.stripe.com/api/webhook_endpoints>
+
+use serde_json::{json, Value};
+
+use super::{deleted, merge_metadata};
+use crate::error::ApiError;
+use crate::http::Call;
+use crate::listing::page;
+use crate::world::World;
+
+/// `POST /v1/webhook_endpoints`
+pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    let params = &call.params;
+    params.allow(&["url", "enabled_events[]", "description", "metadata.*", "metadata", "api_version", "connect"])?;
+    let url = params.required("url")?;
+    check_url(url)?;
+    let events = params.strings("enabled_events");
+    if events.is_empty() {
+        return Err(ApiError::missing("enabled_events"));
+    }
+    let secret = world.new_id("whsec");
+    let mut endpoint = insert(world, url, events, &secret);
+    endpoint["description"] = json!(params.str("description"));
+    endpoint["api_version"] = json!(params.str("api_version"));
+    merge_metadata(&mut endpoint, params);
+    world.put(endpoint.clone());
+    endpoint["secret"] = json!(secret);
+    Ok(endpoint)
+}
+
+fn check_url(url: &str) -> Result<(), ApiError> {
+    match url::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
+        _ => Err(ApiError::invalid_code("url_invalid", format!("Invalid URL: {url}"), Some("url"))),
+    }
+}
+
+fn insert(world: &mut World, url: &str, events: Vec<String>, secret: &str) -> Value {
+    let id = world.new_id("we");
+    world.endpoint_secrets.insert(id.clone(), secret.to_owned());
+    world.insert(json!({
+        "id": id,
+        "object": "webhook_endpoint",
+        "api_version": null,
+        "application": null,
+        "created": world.now(),
+        "description": null,
+        "enabled_events": events,
+        "livemode": false,
+        "metadata": {},
+        "status": "enabled",
+        "url": url,
+    }))
+}
+
+/// Adds a start-up endpoint receiving every event, unless one with this URL and secret exists.
+pub fn ensure(world: &mut World, url: &str, secret: &str) {
+    let known = world
+        .all("webhook_endpoint")
+        .any(|endpoint| endpoint["url"] == url && endpoint["id"].as_str().and_then(|id| world.endpoint_secrets.get(id)).is_some_and(|known| known == secret));
+    if !known {
+        insert(world, url, vec!["*".to_owned()], secret);
+    }
+}
+
+/// `GET /v1/webhook_endpoints/{id}`
+pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&[])?;
+    world.get("webhook_endpoint", call.id(), "id")
+}
+
+/// `POST /v1/webhook_endpoints/{id}`
+pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    let params = &call.params;
+    params.allow(&["url", "enabled_events[]", "description", "metadata.*", "metadata", "disabled"])?;
+    let mut endpoint = world.get("webhook_endpoint", call.id(), "id")?;
+    if let Some(url) = params.str("url") {
+        check_url(url)?;
+        endpoint["url"] = json!(url);
+    }
+    if params.get("enabled_events").is_some() {
+        endpoint["enabled_events"] = json!(params.strings("enabled_events"));
+    }
+    if let Some(description) = params.str("description") {
+        endpoint["description"] = json!(description);
+    }
+    if let Some(disabled) = params.bool("disabled")? {
+        endpoint["status"] = json!(if disabled { "disabled" } else { "enabled" });
+    }
+    merge_metadata(&mut endpoint, params);
+    world.put(endpoint.clone());
+    Ok(endpoint)
+}
+
+/// `DELETE /v1/webhook_endpoints/{id}`
+pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&[])?;
+    world.get("webhook_endpoint", call.id(), "id")?;
+    world.remove(call.id());
+    world.endpoint_secrets.remove(call.id());
+    Ok(deleted(call.id(), "webhook_endpoint"))
+}
+
+/// `GET /v1/webhook_endpoints`
+pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
+    call.params.allow(&["limit", "starting_after", "ending_before"])?;
+    let items = world.all("webhook_endpoint").cloned().collect();
+    page(items, &call.params, "/v1/webhook_endpoints")
+}

@@ -1,0 +1,84 @@
+//! How an emulator is started: its address, pre-configured webhook endpoints, state file, seed,
+//! dunning schedule and chaos options. The binary fills this from flags; tests build it directly.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// One webhook endpoint configured at start-up, receiving every event type.
+#[derive(Debug, Clone)]
+pub struct StartupEndpoint {
+    /// Where events are POSTed.
+    pub url: String,
+    /// The `whsec_…` secret they are signed with.
+    pub secret: String,
+}
+
+/// Emulator behaviour that is saved with the state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// Days after a failed renewal at which payment is retried (Stripe's Smart Retries default to
+    /// several attempts over up to two weeks; `[3, 5, 7]` by default here).
+    pub retry_days: Vec<i64>,
+    /// What a subscription becomes when retries run out: `canceled` (default) or `unpaid`.
+    pub when_retries_exhausted: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { retry_days: vec![3, 5, 7], when_retries_exhausted: "canceled".to_owned() }
+    }
+}
+
+/// Webhook delivery faults for reliability tests.
+#[derive(Debug, Clone, Default)]
+pub struct Chaos {
+    /// Share of deliveries sent twice (0.0–1.0).
+    pub duplicate_rate: f64,
+    /// Each delivery waits a random time up to this long, so events arrive out of order.
+    pub shuffle_window: Duration,
+}
+
+/// Everything needed to start an emulator.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The address to listen on; port 0 picks a free one.
+    pub addr: SocketAddr,
+    /// The public base URL for hosted pages, when it differs from `http://{addr}`.
+    pub public_url: Option<String>,
+    /// Endpoints configured at start-up.
+    pub webhooks: Vec<StartupEndpoint>,
+    /// Where state is saved after each change and loaded from at start.
+    pub state_file: Option<PathBuf>,
+    /// Seed for deterministic ids.
+    pub seed: Option<u64>,
+    /// Saved behaviour knobs (used when no state file exists yet).
+    pub settings: Settings,
+    /// Delays between webhook delivery attempts; the delivery is abandoned after the last.
+    pub delivery_backoff: Vec<Duration>,
+    /// How long a webhook endpoint may take to answer.
+    pub delivery_timeout: Duration,
+    /// Process due renewals and trial ends on the wall clock this often (None: only on advance).
+    pub tick: Option<Duration>,
+    /// Delivery faults.
+    pub chaos: Chaos,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            webhooks: Vec::new(),
+            state_file: None,
+            seed: None,
+            settings: Settings::default(),
+            delivery_backoff: [1, 2, 5, 10, 30, 60].map(Duration::from_secs).to_vec(),
+            delivery_timeout: Duration::from_secs(10),
+            tick: Some(Duration::from_secs(1)),
+            chaos: Chaos::default(),
+        }
+    }
+}

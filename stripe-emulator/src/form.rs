@@ -1,0 +1,275 @@
+//! Stripe's request parameters: bracketed form encoding (`items[0][price]=…`, `expand[]=…`) parsed
+//! into a JSON tree, typed accessors over it, and the unknown-parameter check Stripe performs.
+
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+
+/// The parameters of one request, parsed from the query string (GET, DELETE) or the form body (POST).
+#[derive(Debug, Clone, Default)]
+pub struct Params(pub Map<String, Value>);
+
+impl Params {
+    /// Parses `application/x-www-form-urlencoded` bytes with Stripe's bracket conventions.
+    pub fn parse(raw: &[u8]) -> Result<Self, ApiError> {
+        let mut root = Value::Object(Map::new());
+        for (key, value) in url::form_urlencoded::parse(raw) {
+            let path = split_key(&key)
+                .ok_or_else(|| ApiError::invalid(format!("Invalid parameter name: {key}"), None))?;
+            insert(&mut root, &path, Value::String(value.into_owned()))
+                .map_err(|()| ApiError::invalid(format!("Invalid array or hash parameter: {key}"), Some(&key)))?;
+        }
+        let Value::Object(map) = root else { unreachable!("root is an object") };
+        Ok(Self(map))
+    }
+
+    /// Rejects any parameter whose path does not match one of `allowed`, as Stripe does.
+    ///
+    /// Patterns are dotted paths; `[]` stands for any array index and `*` for any key
+    /// (`metadata.*`, `line_items[].price`, `expand[]`). A pattern also allows everything below it
+    /// when it ends in `.*`.
+    pub fn allow(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        let mut leaves = Vec::new();
+        collect_paths(&Value::Object(self.0.clone()), String::new(), &mut leaves);
+        for (pattern_path, shown) in leaves {
+            let known = pattern_path == "expand[]" || allowed.iter().any(|pattern| matches(pattern, &pattern_path));
+            if !known {
+                return Err(ApiError::unknown_parameter(&shown));
+            }
+        }
+        Ok(())
+    }
+
+    /// The value at a dotted path (`recurring.interval`), if present.
+    pub fn get(&self, path: &str) -> Option<&Value> {
+        let mut parts = path.split('.');
+        let mut current = self.0.get(parts.next()?)?;
+        for part in parts {
+            current = match current {
+                Value::Object(map) => map.get(part)?,
+                Value::Array(items) => items.get(part.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(current)
+    }
+
+    /// A string parameter; an empty string counts as given (it unsets fields in Stripe).
+    pub fn str(&self, path: &str) -> Option<&str> {
+        self.get(path).and_then(Value::as_str)
+    }
+
+    /// A required string parameter.
+    pub fn required(&self, path: &str) -> Result<&str, ApiError> {
+        match self.str(path) {
+            Some(value) if !value.is_empty() => Ok(value),
+            _ => Err(ApiError::missing(path)),
+        }
+    }
+
+    /// An integer parameter.
+    pub fn int(&self, path: &str) -> Result<Option<i64>, ApiError> {
+        match self.str(path) {
+            None => Ok(None),
+            Some("") => Ok(None),
+            Some(raw) => raw.parse().map(Some).map_err(|_| {
+                ApiError::invalid(format!("Invalid integer: {raw}"), Some(&bracketed(path)))
+            }),
+        }
+    }
+
+    /// A boolean parameter (`true` / `false`).
+    pub fn bool(&self, path: &str) -> Result<Option<bool>, ApiError> {
+        match self.str(path) {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(raw) => Err(ApiError::invalid(
+                format!("Invalid boolean: {raw}"),
+                Some(&bracketed(path)),
+            )),
+        }
+    }
+
+    /// One of a fixed set of strings.
+    pub fn one_of(&self, path: &str, choices: &[&str]) -> Result<Option<String>, ApiError> {
+        match self.str(path) {
+            None => Ok(None),
+            Some(value) if choices.contains(&value) => Ok(Some(value.to_owned())),
+            Some(value) => Err(ApiError::invalid(
+                format!(
+                    "Invalid {}: must be one of {} (got {value})",
+                    bracketed(path),
+                    choices.join(", ")
+                ),
+                Some(&bracketed(path)),
+            )),
+        }
+    }
+
+    /// An array parameter's elements (`expand[]`, `items[0]…`), in index order.
+    pub fn array(&self, path: &str) -> Vec<&Value> {
+        match self.get(path) {
+            Some(Value::Array(items)) => items.iter().filter(|item| !item.is_null()).collect(),
+            Some(Value::Object(map)) => map.values().collect(),
+            Some(other) => vec![other],
+            None => Vec::new(),
+        }
+    }
+
+    /// A list of strings (`expand[]`, `lookup_keys[]`, `enabled_events[]`).
+    pub fn strings(&self, path: &str) -> Vec<String> {
+        self.array(path)
+            .into_iter()
+            .filter_map(|value| value.as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// `metadata[…]` as a JSON object of strings; `metadata=` (empty) clears it.
+    pub fn metadata(&self) -> Option<Map<String, Value>> {
+        match self.0.get("metadata")? {
+            Value::Object(map) => Some(map.clone()),
+            _ => Some(Map::new()),
+        }
+    }
+
+    /// The `expand[]` paths.
+    pub fn expand(&self) -> Vec<String> {
+        self.strings("expand")
+    }
+}
+
+/// Turns `items[0][price]` into `["items", "0", "price"]` and `expand[]` into `["expand", ""]`.
+fn split_key(key: &str) -> Option<Vec<String>> {
+    let (head, mut rest) = match key.find('[') {
+        Some(at) => (&key[..at], &key[at..]),
+        None => (key, ""),
+    };
+    if head.is_empty() {
+        return None;
+    }
+    let mut path = vec![head.to_owned()];
+    while !rest.is_empty() {
+        let inner = rest.strip_prefix('[')?;
+        let close = inner.find(']')?;
+        path.push(inner[..close].to_owned());
+        rest = &inner[close + 1..];
+    }
+    Some(path)
+}
+
+fn insert(node: &mut Value, path: &[String], value: Value) -> Result<(), ()> {
+    let Some((segment, rest)) = path.split_first() else {
+        *node = value;
+        return Ok(());
+    };
+    // `[]` appends; a number indexes; anything else is a key.
+    let index = if segment.is_empty() {
+        Some(None)
+    } else {
+        segment.parse::<usize>().ok().map(Some)
+    };
+    if let Some(index) = index.filter(|_| node.is_array() || node.is_null()) {
+        if node.is_null() {
+            *node = Value::Array(Vec::new());
+        }
+        let Value::Array(items) = node else {
+            return Err(());
+        };
+        let index = index.unwrap_or(items.len());
+        if index > 10_000 {
+            return Err(());
+        }
+        if items.len() <= index {
+            items.resize(index + 1, Value::Null);
+        }
+        return insert(&mut items[index], rest, value);
+    }
+    if node.is_null() {
+        *node = Value::Object(Map::new());
+    }
+    match node {
+        Value::Object(map) => insert(map.entry(segment.clone()).or_insert(Value::Null), rest, value),
+        _ => Err(()),
+    }
+}
+
+/// Lists every leaf as (pattern path with `[]` for indices, the parameter as the caller wrote it).
+fn collect_paths(node: &Value, prefix: String, out: &mut Vec<(String, String)>) {
+    match node {
+        Value::Object(map) if !map.is_empty() || prefix.is_empty() => {
+            for (key, child) in map {
+                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                collect_paths(child, path, out);
+            }
+        }
+        Value::Array(items) => {
+            for child in items.iter().filter(|item| !item.is_null()) {
+                collect_paths(child, format!("{prefix}[]"), out);
+            }
+            if items.is_empty() {
+                out.push((format!("{prefix}[]"), bracketed(&prefix)));
+            }
+        }
+        _ => {
+            let shown = bracketed(&prefix.replace("[]", ".0"));
+            out.push((prefix, shown));
+        }
+    }
+}
+
+fn matches(pattern: &str, path: &str) -> bool {
+    if let Some(prefix) = pattern.strip_suffix(".*") {
+        return path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('.'));
+    }
+    pattern == path
+}
+
+/// `line_items.0.price` → `line_items[0][price]`, the way Stripe names parameters in errors.
+pub fn bracketed(path: &str) -> String {
+    let mut parts = path.split('.');
+    let mut out = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        out.push('[');
+        out.push_str(part);
+        out.push(']');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_brackets_become_objects_and_arrays() {
+        let params = Params::parse(
+            b"line_items[0][price]=price_1&line_items[0][quantity]=2&expand[]=a&expand[]=b&metadata[plan]=pro",
+        )
+        .unwrap();
+        assert_eq!(params.str("line_items.0.price"), Some("price_1"));
+        assert_eq!(params.int("line_items.0.quantity").unwrap(), Some(2));
+        assert_eq!(params.expand(), vec!["a", "b"]);
+        assert_eq!(params.metadata().unwrap()["plan"], "pro");
+    }
+
+    #[test]
+    fn indexed_arrays_keep_their_order() {
+        let params = Params::parse(b"expand[1]=b&expand[0]=a").unwrap();
+        assert_eq!(params.expand(), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn unknown_parameters_are_named_in_the_error() {
+        let params = Params::parse(b"name=x&metadata[a]=1&items[0][prise]=p").unwrap();
+        let error = params.allow(&["name", "metadata.*", "items[].price"]).unwrap_err();
+        assert!(error.message.contains("items[0][prise]"), "{}", error.message);
+        params.allow(&["name", "metadata.*", "items[].prise"]).unwrap();
+    }
+
+    #[test]
+    fn malformed_brackets_are_rejected() {
+        assert!(Params::parse(b"items[0=1").is_err());
+        assert!(Params::parse(b"[x]=1").is_err());
+    }
+}

@@ -1,0 +1,243 @@
+//! The HTTP surface: routes, the API key check, parameter parsing, idempotency replay, `expand[]`,
+//! and the emulator-only control endpoints under `/_emulator`.
+
+use std::collections::{HashMap, VecDeque};
+
+use axum::body::Bytes;
+use axum::extract::{RawPathParams, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::form::Params;
+use crate::world::{RequestInfo, World};
+use crate::Emulator;
+
+/// One API operation: a synchronous change or read of the world.
+pub type Op = fn(&mut World, &Call) -> Result<Value, ApiError>;
+
+/// What an operation gets: its parameters, the ids in its path, and the emulator's base URL.
+pub struct Call {
+    /// Query and body parameters.
+    pub params: Params,
+    /// Path parameters in order (`/v1/customers/{id}` → `[id]`).
+    pub path: Vec<String>,
+    /// Base URL for hosted page links.
+    pub base_url: String,
+}
+
+impl Call {
+    /// The first path parameter.
+    pub fn id(&self) -> &str {
+        self.path.first().map(String::as_str).unwrap_or_default()
+    }
+}
+
+const IDEMPOTENCY_CAPACITY: usize = 50_000;
+
+/// Responses to POSTs with an `Idempotency-Key`, replayed for a repeated key.
+#[derive(Default)]
+pub struct IdempotencyCache {
+    entries: HashMap<String, Cached>,
+    order: VecDeque<String>,
+}
+
+struct Cached {
+    fingerprint: String,
+    status: StatusCode,
+    body: Value,
+}
+
+/// The whole router: the v1 API, hosted pages and the emulator's own controls.
+pub fn router(emulator: Emulator) -> Router {
+    let api = crate::api::routes();
+    Router::new()
+        .merge(api)
+        .merge(crate::pages::routes())
+        .route("/_emulator/clock", get(clock))
+        .route("/_emulator/clock/advance", post(advance))
+        .route("/_emulator/deliveries", get(deliveries))
+        .fallback(|method: Method, uri: Uri| async move {
+            ApiError::unrecognized_url(method.as_str(), uri.path())
+        })
+        .with_state(emulator)
+}
+
+/// Wraps an operation as an axum handler.
+pub fn op(
+    op: Op,
+) -> impl Fn(State<Emulator>, Method, Uri, HeaderMap, RawPathParams, Bytes) -> std::future::Ready<Response>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    move |State(emulator), method, uri, headers, path, body| {
+        let path = path.iter().map(|(_, value)| value.to_owned()).collect();
+        std::future::ready(call(&emulator, op, &method, &uri, &headers, path, &body))
+    }
+}
+
+fn call(
+    emulator: &Emulator,
+    op: Op,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    path: Vec<String>,
+    body: &[u8],
+) -> Response {
+    let key = match api_key(headers) {
+        Ok(key) => key,
+        Err(error) => return error.into_response(),
+    };
+    let mut raw = uri.query().unwrap_or_default().as_bytes().to_vec();
+    if !body.is_empty() {
+        if !raw.is_empty() {
+            raw.push(b'&');
+        }
+        raw.extend_from_slice(body);
+    }
+    let params = match Params::parse(&raw) {
+        Ok(params) => params,
+        Err(error) => return error.into_response(),
+    };
+    let idempotency_key = header_str(headers, "idempotency-key").filter(|_| method == Method::POST);
+    let cache_key = idempotency_key.map(|idempotency| format!("{key}\u{0}{idempotency}"));
+    let fingerprint = format!("{method} {}\u{0}{}", uri.path(), String::from_utf8_lossy(&raw));
+    if let Some(cache_key) = &cache_key {
+        let cache = emulator.shared.idempotency.lock().expect("idempotency lock");
+        if let Some(cached) = cache.entries.get(cache_key) {
+            if cached.fingerprint != fingerprint {
+                return ApiError::idempotency(idempotency_key.unwrap_or_default()).into_response();
+            }
+            let mut response = (cached.status, Json(cached.body.clone())).into_response();
+            response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            return response;
+        }
+    }
+    let call = Call { params, path, base_url: emulator.base_url().to_owned() };
+    let read_only = method == Method::GET;
+    let run = |world: &mut World| {
+        let request_id = world.new_id("req");
+        world.request = Some(RequestInfo {
+            id: request_id.clone(),
+            idempotency_key: idempotency_key.map(str::to_owned),
+        });
+        let result = op(world, &call).and_then(|mut value| {
+            crate::listing::expand(world, &mut value, &call.params.expand())?;
+            Ok(value)
+        });
+        world.request = None;
+        (request_id, result)
+    };
+    let (request_id, result) = if read_only {
+        emulator.read_mut(run)
+    } else {
+        emulator.mutate(run)
+    };
+    let (status, body) = match result {
+        Ok(value) => (StatusCode::OK, value),
+        Err(error) => (error.status, error.body()),
+    };
+    if let Some(cache_key) = cache_key {
+        let mut cache = emulator.shared.idempotency.lock().expect("idempotency lock");
+        if cache.order.len() >= IDEMPOTENCY_CAPACITY {
+            if let Some(oldest) = cache.order.pop_front() {
+                cache.entries.remove(&oldest);
+            }
+        }
+        cache.order.push_back(cache_key.clone());
+        cache.entries.insert(cache_key, Cached { fingerprint, status, body: body.clone() });
+    }
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("request-id", value);
+    }
+    response
+        .headers_mut()
+        .insert("stripe-version", HeaderValue::from_static(crate::API_VERSION));
+    response
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// The secret key from `Authorization: Bearer sk_test_…` (or HTTP basic auth, as curl sends it).
+fn api_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let Some(value) = header_str(headers, header::AUTHORIZATION.as_str()) else {
+        return Err(ApiError::unauthorized(
+            "You did not provide an API key. You need to provide your API key in the Authorization header, \
+             using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+        ));
+    };
+    let key = if let Some(bearer) = value.strip_prefix("Bearer ") {
+        bearer.trim().to_owned()
+    } else if let Some(basic) = value.strip_prefix("Basic ") {
+        let decoded = decode_base64(basic.trim()).unwrap_or_default();
+        decoded.split(':').next().unwrap_or_default().to_owned()
+    } else {
+        return Err(ApiError::unauthorized(
+            "Invalid API Key provided: use 'Authorization: Bearer sk_test_…'.",
+        ));
+    };
+    let valid = ["sk_test_", "rk_test_"].iter().any(|prefix| key.starts_with(prefix))
+        && key.len() > 8
+        && key.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
+    if !valid {
+        let shown: String = key.chars().take(12).collect();
+        return Err(ApiError::unauthorized(format!("Invalid API Key provided: {shown}***")));
+    }
+    Ok(key)
+}
+
+fn decode_base64(input: &str) -> Option<String> {
+    const TABLE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for byte in input.bytes().filter(|byte| *byte != b'=') {
+        let value = TABLE.iter().position(|candidate| *candidate == byte)? as u32;
+        bits = (bits << 6) | value;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// `GET /_emulator/clock`: the emulator-wide time.
+async fn clock(State(emulator): State<Emulator>) -> Json<Value> {
+    let (now, offset) = emulator.read(|world| (world.now(), world.clock_offset));
+    Json(json!({ "now": now, "offset_seconds": offset }))
+}
+
+/// `POST /_emulator/clock/advance` with `seconds=N` (or `days=N`, or `to=UNIX`): moves the
+/// emulator-wide clock forward and processes everything that fell due.
+async fn advance(State(emulator): State<Emulator>, body: Bytes) -> Response {
+    let params = match Params::parse(&body) {
+        Ok(params) => params,
+        Err(error) => return error.into_response(),
+    };
+    let seconds = match (params.int("seconds"), params.int("days"), params.int("to")) {
+        (Ok(Some(seconds)), _, _) => seconds,
+        (_, Ok(Some(days)), _) => days * 86_400,
+        (_, _, Ok(Some(to))) => to - emulator.read(World::now),
+        _ => return ApiError::missing("seconds").into_response(),
+    };
+    if seconds < 0 {
+        return ApiError::invalid("The clock only moves forward.", Some("seconds")).into_response();
+    }
+    let now = emulator.advance(seconds);
+    Json(json!({ "now": now })).into_response()
+}
+
+/// `GET /_emulator/deliveries`: every webhook delivery attempt, oldest first.
+async fn deliveries(State(emulator): State<Emulator>) -> Json<Value> {
+    Json(json!({ "data": emulator.delivery_log() }))
+}

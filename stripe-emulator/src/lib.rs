@@ -1,0 +1,205 @@
+//! A stateful, offline Stripe: the REST API the official SDKs speak, hosted Checkout and customer
+//! portal pages, signed webhook delivery and test clocks.
+//!
+//! Tests start one in-process on a random port with [`spawn`]; the `stripe-emulator` binary wraps
+//! the same function. Everything lives in one [`world::World`] behind a mutex: API calls are short
+//! and synchronous, and the events they emit are handed to a background delivery task.
+#![recursion_limit = "256"]
+
+mod api;
+pub mod billing;
+pub mod cards;
+pub mod config;
+pub mod error;
+pub mod form;
+mod http;
+pub mod ids;
+pub mod listing;
+mod pages;
+mod persist;
+pub mod webhooks;
+pub mod world;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use anyhow::Context;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+pub use config::{Chaos, Config, Settings, StartupEndpoint};
+use world::World;
+
+/// The API version whose object shapes the emulator speaks.
+pub const API_VERSION: &str = "2026-10-28.endive";
+
+/// A handle on a running emulator; cheap to clone.
+#[derive(Clone)]
+pub struct Emulator {
+    shared: Arc<Shared>,
+}
+
+pub(crate) struct Shared {
+    world: Mutex<World>,
+    base_url: String,
+    config: Config,
+    idempotency: Mutex<http::IdempotencyCache>,
+    deliveries: mpsc::UnboundedSender<Value>,
+    log: Mutex<Vec<webhooks::Attempt>>,
+}
+
+/// An emulator serving on a port, stopped when dropped.
+pub struct Running {
+    /// `http://127.0.0.1:PORT`, where the API and the hosted pages are served.
+    pub base_url: String,
+    /// The emulator, for direct inspection in tests.
+    pub emulator: Emulator,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Starts an emulator: binds, loads saved state, adds start-up webhook endpoints, and serves.
+pub async fn spawn(config: Config) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("could not listen on {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    let base_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let mut world = match &config.state_file {
+        Some(path) => persist::load(path)?,
+        None => None,
+    }
+    .unwrap_or_else(|| {
+        let ids = config.seed.map(ids::Ids::seeded).unwrap_or_else(ids::Ids::random);
+        World::new(ids, config.settings.clone())
+    });
+    world.base_url = base_url.clone();
+    for endpoint in &config.webhooks {
+        api::webhook_endpoints::ensure(&mut world, &endpoint.url, &endpoint.secret);
+    }
+    let (sender, receiver) = mpsc::unbounded_channel();
+    let emulator = Emulator {
+        shared: Arc::new(Shared {
+            world: Mutex::new(world),
+            base_url: base_url.clone(),
+            config,
+            idempotency: Mutex::new(http::IdempotencyCache::default()),
+            deliveries: sender,
+            log: Mutex::new(Vec::new()),
+        }),
+    };
+    tokio::spawn(webhooks::deliver(emulator.downgrade(), receiver));
+    if let Some(every) = emulator.shared.config.tick {
+        tokio::spawn(tick(emulator.downgrade(), every));
+    }
+    let router = http::router(emulator.clone());
+    let server = tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).await {
+            tracing::error!(%error, "the emulator stopped serving");
+        }
+    });
+    Ok(Running { base_url, emulator, server })
+}
+
+impl Emulator {
+    /// The base URL of the API and hosted pages.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// Runs `change` on the world, then hands emitted events to delivery and saves the state.
+    pub fn mutate<T>(&self, change: impl FnOnce(&mut World) -> T) -> T {
+        let (result, events, snapshot) = {
+            let mut world = self.world();
+            let result = change(&mut world);
+            let events = std::mem::take(&mut world.outbox);
+            let snapshot = self.shared.config.state_file.as_ref().map(|_| persist::snapshot(&world));
+            (result, events, snapshot)
+        };
+        for event in events {
+            // The receiver lives as long as the emulator; a send only fails during shutdown.
+            let _ = self.shared.deliveries.send(event);
+        }
+        if let (Some(path), Some(Ok(bytes))) = (&self.shared.config.state_file, snapshot) {
+            if let Err(error) = persist::save(path, &bytes) {
+                tracing::warn!(%error, path = %path.display(), "could not save the emulator state");
+            }
+        }
+        result
+    }
+
+    /// Reads the world without changing it.
+    pub fn read<T>(&self, look: impl FnOnce(&World) -> T) -> T {
+        look(&self.world())
+    }
+
+    /// Changes bookkeeping that emits no events and need not be saved at once.
+    pub(crate) fn mutate_quiet<T>(&self, change: impl FnOnce(&mut World) -> T) -> T {
+        change(&mut self.world())
+    }
+
+    /// Runs a read that needs the world mutably (fresh ids) but changes nothing worth saving.
+    pub(crate) fn read_mut<T>(&self, look: impl FnOnce(&mut World) -> T) -> T {
+        look(&mut self.world())
+    }
+
+    /// Moves the emulator-wide clock forward and runs everything that fell due (renewals, trial
+    /// ends, payment retries, cancellations). Customers on a test clock are not affected.
+    pub fn advance(&self, seconds: i64) -> i64 {
+        self.mutate(|world| {
+            // Walk forward a day at a time so each renewal and retry happens at its own time.
+            let mut remaining = seconds.max(0);
+            while remaining > 0 {
+                let step = remaining.min(billing::DAY);
+                world.clock_offset += step;
+                remaining -= step;
+                let now = world.now();
+                billing::run_due(world, None, now);
+            }
+            world.now()
+        })
+    }
+
+    /// Every webhook delivery attempt so far, oldest first.
+    pub fn delivery_log(&self) -> Vec<webhooks::Attempt> {
+        self.shared.log.lock().expect("delivery log lock").clone()
+    }
+
+    fn world(&self) -> MutexGuard<'_, World> {
+        // A panic while holding the lock leaves a half-applied change; the emulator keeps serving
+        // what is there rather than failing every later request.
+        self.shared.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn upgrade(weak: &std::sync::Weak<Shared>) -> Option<Self> {
+        weak.upgrade().map(|shared| Self { shared })
+    }
+
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Shared> {
+        Arc::downgrade(&self.shared)
+    }
+}
+
+/// Processes what fell due on the wall clock, until the emulator is dropped.
+async fn tick(shared: std::sync::Weak<Shared>, every: std::time::Duration) {
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let Some(emulator) = Emulator::upgrade(&shared) else { return };
+        emulator.mutate(|world| {
+            let now = world.now();
+            billing::run_due(world, None, now);
+        });
+    }
+}

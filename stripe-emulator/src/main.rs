@@ -1,0 +1,91 @@
+//! `stripe-emulator`: runs the emulator alone. See README.md for the flags.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use stripe_emulator::{Chaos, Config, Settings, StartupEndpoint};
+
+/// A stateful, offline Stripe for development and tests.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Address to listen on (12111 is stripe-mock's port too).
+    #[arg(long, env = "STRIPE_EMULATOR_ADDR", default_value = "127.0.0.1:12111")]
+    addr: SocketAddr,
+    /// Public base URL of the hosted pages, if not http://ADDR.
+    #[arg(long, env = "STRIPE_EMULATOR_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// A webhook endpoint that receives every event; pair each with --webhook-secret.
+    #[arg(long = "webhook-url")]
+    webhook_urls: Vec<String>,
+    /// The whsec_… secret for the --webhook-url at the same position.
+    #[arg(long = "webhook-secret")]
+    webhook_secrets: Vec<String>,
+    /// Save state here after each change and load it at start.
+    #[arg(long, env = "STRIPE_EMULATOR_STATE_FILE")]
+    state_file: Option<PathBuf>,
+    /// Seed for deterministic ids.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Days after a failed renewal at which payment is retried, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "3,5,7")]
+    retry_days: Vec<i64>,
+    /// What a subscription becomes when payment retries run out.
+    #[arg(long, value_parser = ["canceled", "unpaid"], default_value = "canceled")]
+    when_retries_exhausted: String,
+    /// Chaos: share of webhook deliveries sent twice (0.0–1.0).
+    #[arg(long, default_value_t = 0.0)]
+    chaos_duplicates: f64,
+    /// Chaos: delay each delivery randomly up to this many milliseconds, shuffling their order.
+    #[arg(long, default_value_t = 0)]
+    chaos_shuffle_ms: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    if cli.webhook_urls.len() != cli.webhook_secrets.len() {
+        anyhow::bail!("give one --webhook-secret for each --webhook-url (got {} URLs and {} secrets)", cli.webhook_urls.len(), cli.webhook_secrets.len());
+    }
+    if let Some(secret) = cli.webhook_secrets.iter().find(|secret| !secret.starts_with("whsec_")) {
+        anyhow::bail!("webhook secrets start with whsec_ (got {secret:?})");
+    }
+    if !(0.0..=1.0).contains(&cli.chaos_duplicates) {
+        anyhow::bail!("--chaos-duplicates is a share between 0.0 and 1.0");
+    }
+    let webhooks = cli
+        .webhook_urls
+        .iter()
+        .zip(&cli.webhook_secrets)
+        .map(|(url, secret)| StartupEndpoint { url: url.clone(), secret: secret.clone() })
+        .collect::<Vec<_>>();
+    let config = Config {
+        addr: cli.addr,
+        public_url: cli.public_url,
+        webhooks: webhooks.clone(),
+        state_file: cli.state_file,
+        seed: cli.seed,
+        settings: Settings { retry_days: cli.retry_days, when_retries_exhausted: cli.when_retries_exhausted },
+        chaos: Chaos {
+            duplicate_rate: cli.chaos_duplicates,
+            shuffle_window: Duration::from_millis(cli.chaos_shuffle_ms),
+        },
+        ..Config::default()
+    };
+    let running = stripe_emulator::spawn(config).await?;
+    println!("Stripe emulator listening on {}", running.base_url);
+    println!("  API base:     {}/v1 (any sk_test_… key)", running.base_url);
+    for endpoint in &webhooks {
+        println!("  webhooks to:  {} signed with {}", endpoint.url, endpoint.secret);
+    }
+    println!("  advance time: curl -X POST {}/_emulator/clock/advance -d days=30", running.base_url);
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

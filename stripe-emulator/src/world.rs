@@ -1,0 +1,259 @@
+//! The emulator's whole state: every object by id, creation order per kind, the clocks, the
+//! emulator-only bookkeeping (card behaviour, dunning schedule) and the events waiting for delivery.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::cards::Card;
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::ids::Ids;
+
+/// The request an API call came from, recorded on the events it causes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RequestInfo {
+    /// `req_…`
+    pub id: String,
+    /// The caller's `Idempotency-Key`, if any.
+    pub idempotency_key: Option<String>,
+}
+
+/// Emulator-only state of a subscription that Stripe keeps on its side.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Dunning {
+    /// Failed collection attempts on the current open invoice.
+    pub failed_attempts: u32,
+    /// When the next collection attempt runs.
+    pub next_attempt: Option<i64>,
+    /// The trial end for which `customer.subscription.trial_will_end` was already sent.
+    pub trial_notice_for: Option<i64>,
+}
+
+/// Everything the emulator knows.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct World {
+    /// Id generator (its state is saved, so a restarted emulator keeps issuing fresh ids).
+    pub ids: Ids,
+    /// Seconds the emulator-wide clock runs ahead of the wall clock.
+    pub clock_offset: i64,
+    /// Behaviour knobs (dunning schedule, what happens when retries run out).
+    pub settings: Settings,
+    objects: BTreeMap<String, Value>,
+    order: BTreeMap<String, Vec<String>>,
+    /// The test card behind each PaymentMethod.
+    pub cards: BTreeMap<String, Card>,
+    /// Line items of each Checkout Session (Stripe returns them only on request).
+    pub line_items: BTreeMap<String, Vec<Value>>,
+    /// Proration lines waiting for a subscription's next invoice.
+    pub pending_lines: BTreeMap<String, Vec<Value>>,
+    /// Dunning and notice state per subscription.
+    pub dunning: BTreeMap<String, Dunning>,
+    /// The signing secret of each webhook endpoint.
+    pub endpoint_secrets: BTreeMap<String, String>,
+    /// The emulator's public base URL (set at start, not saved).
+    #[serde(skip)]
+    pub base_url: String,
+    /// The request being served, stamped on the events it emits.
+    #[serde(skip)]
+    pub request: Option<RequestInfo>,
+    /// Events emitted and not yet handed to the delivery task.
+    #[serde(skip)]
+    pub outbox: Vec<Value>,
+}
+
+/// The wall clock in unix seconds.
+pub fn wall_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+impl World {
+    /// An empty world.
+    pub fn new(ids: Ids, settings: Settings) -> Self {
+        Self {
+            ids,
+            clock_offset: 0,
+            settings,
+            objects: BTreeMap::new(),
+            order: BTreeMap::new(),
+            cards: BTreeMap::new(),
+            line_items: BTreeMap::new(),
+            pending_lines: BTreeMap::new(),
+            dunning: BTreeMap::new(),
+            endpoint_secrets: BTreeMap::new(),
+            base_url: String::new(),
+            request: None,
+            outbox: Vec::new(),
+        }
+    }
+
+    /// The emulator-wide time: wall clock plus every advance so far.
+    pub fn now(&self) -> i64 {
+        wall_clock() + self.clock_offset
+    }
+
+    /// The time as seen by a customer: its test clock's frozen time, or the emulator's time.
+    pub fn now_for_customer(&self, customer: &str) -> i64 {
+        self.objects
+            .get(customer)
+            .and_then(|customer| customer["test_clock"].as_str())
+            .and_then(|clock| self.objects.get(clock))
+            .and_then(|clock| clock["frozen_time"].as_i64())
+            .unwrap_or_else(|| self.now())
+    }
+
+    /// A new id with Stripe's prefix for the kind.
+    pub fn new_id(&mut self, prefix: &str) -> String {
+        self.ids.new_id(prefix)
+    }
+
+    /// Stores a new object; its `object` field names its kind.
+    pub fn insert(&mut self, value: Value) -> Value {
+        let id = value["id"].as_str().expect("objects have ids").to_owned();
+        let kind = value["object"].as_str().expect("objects have a kind").to_owned();
+        self.order.entry(kind).or_default().push(id.clone());
+        self.objects.insert(id, value.clone());
+        value
+    }
+
+    /// Replaces a stored object.
+    pub fn put(&mut self, value: Value) {
+        let id = value["id"].as_str().expect("objects have ids").to_owned();
+        self.objects.insert(id, value);
+    }
+
+    /// Whether an id exists.
+    pub fn exists(&self, id: &str) -> bool {
+        self.objects.contains_key(id)
+    }
+
+    /// The object with this id, if it exists and is of the given kind.
+    pub fn find(&self, kind: &str, id: &str) -> Option<&Value> {
+        self.objects.get(id).filter(|value| value["object"] == kind)
+    }
+
+    /// Like [`World::find`], or Stripe's 404 naming the parameter.
+    pub fn get(&self, kind: &str, id: &str, param: &str) -> Result<Value, ApiError> {
+        self.find(kind, id)
+            .cloned()
+            .ok_or_else(|| ApiError::missing_resource(display_kind(kind), id, param))
+    }
+
+    /// Removes an object (deleted products, customers, endpoints).
+    pub fn remove(&mut self, id: &str) -> Option<Value> {
+        let value = self.objects.remove(id)?;
+        if let Some(ids) = value["object"].as_str().and_then(|kind| self.order.get_mut(kind)) {
+            ids.retain(|known| known != id);
+        }
+        Some(value)
+    }
+
+    /// Every object of a kind, newest first.
+    pub fn all(&self, kind: &str) -> impl Iterator<Item = &Value> + '_ {
+        self.order
+            .get(kind)
+            .into_iter()
+            .flat_map(|ids| ids.iter().rev())
+            .filter_map(|id| self.objects.get(id))
+    }
+
+    /// Emits an event for `object`, with `previous` as `data.previous_attributes`.
+    pub fn emit(&mut self, kind: &str, object: &Value, previous: Option<Value>) {
+        let id = self.new_id("evt");
+        let created = object["customer"]
+            .as_str()
+            .map(|customer| self.now_for_customer(customer))
+            .unwrap_or_else(|| self.now());
+        let pending = self
+            .all("webhook_endpoint")
+            .filter(|endpoint| endpoint_wants(endpoint, kind))
+            .count();
+        let mut data = json!({ "object": object });
+        if let Some(previous) = previous.filter(|previous| previous.as_object().is_some_and(|map| !map.is_empty())) {
+            data["previous_attributes"] = previous;
+        }
+        let request = match &self.request {
+            Some(request) => json!({ "id": request.id, "idempotency_key": request.idempotency_key }),
+            None => json!({ "id": null, "idempotency_key": null }),
+        };
+        let event = json!({
+            "id": id,
+            "object": "event",
+            "api_version": crate::API_VERSION,
+            "context": null,
+            "created": created,
+            "data": data,
+            "livemode": false,
+            "pending_webhooks": pending,
+            "request": request,
+            "type": kind,
+        });
+        self.insert(event.clone());
+        self.outbox.push(event);
+    }
+
+    /// One delivery of an event succeeded: one fewer pending webhook.
+    pub fn webhook_delivered(&mut self, event: &str) {
+        if let Some(event) = self.objects.get_mut(event) {
+            let pending = event["pending_webhooks"].as_i64().unwrap_or(0);
+            event["pending_webhooks"] = json!((pending - 1).max(0));
+        }
+    }
+
+    /// Stores a changed object and emits `kind` with the attributes that changed since `before`.
+    pub fn update_and_emit(&mut self, kind: &str, before: &Value, after: Value) -> Value {
+        self.put(after.clone());
+        let previous = previous_attributes(before, &after);
+        if previous.as_object().is_some_and(|map| !map.is_empty()) {
+            self.emit(kind, &after, Some(previous));
+        }
+        after
+    }
+}
+
+/// Whether an endpoint's `enabled_events` covers an event type.
+pub fn endpoint_wants(endpoint: &Value, kind: &str) -> bool {
+    endpoint["status"] == "enabled"
+        && endpoint["enabled_events"]
+            .as_array()
+            .is_some_and(|events| events.iter().any(|event| event == "*" || event == kind))
+}
+
+/// The fields of `before` whose values differ in `after`, with their old values, recursing into
+/// nested objects the way Stripe reports `previous_attributes`.
+pub fn previous_attributes(before: &Value, after: &Value) -> Value {
+    let mut changed = Map::new();
+    if let (Value::Object(old), Value::Object(new)) = (before, after) {
+        for (key, old_value) in old {
+            let new_value = new.get(key).unwrap_or(&Value::Null);
+            if old_value == new_value || key == "updated" {
+                continue;
+            }
+            let nested = match (old_value, new_value) {
+                (Value::Object(_), Value::Object(_)) if old_value.get("object").is_none() => {
+                    previous_attributes(old_value, new_value)
+                }
+                _ => old_value.clone(),
+            };
+            changed.insert(key.clone(), nested);
+        }
+    }
+    Value::Object(changed)
+}
+
+/// The name Stripe uses for a kind in "No such …" messages.
+fn display_kind(kind: &str) -> &str {
+    match kind {
+        "checkout.session" => "checkout session",
+        "billing_portal.session" => "billing portal session",
+        "test_helpers.test_clock" => "test clock",
+        "webhook_endpoint" => "webhook endpoint",
+        "payment_method" => "PaymentMethod",
+        "subscription_item" => "subscription item",
+        other => other,
+    }
+}
