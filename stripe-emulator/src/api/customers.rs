@@ -75,7 +75,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         customer["invoice_settings"]["default_payment_method"] = json!(default);
         world.put(customer.clone());
     }
-    Ok(world.get("customer", &id, "id")?)
+    world.get("customer", &id, "id")
 }
 
 fn apply(customer: &mut Value, params: &Params) -> Result<(), ApiError> {

@@ -1,0 +1,103 @@
+//! A test emulator on a random port and a small client for it.
+
+use serde_json::Value;
+use stripe_emulator::{Config, Running};
+
+pub const KEY: &str = "sk_test_emulator";
+
+pub struct Emulator {
+    pub running: Running,
+    pub client: reqwest::Client,
+}
+
+impl Emulator {
+    pub async fn start() -> Self {
+        Self::with(Config { tick: None, seed: Some(42), ..Config::default() }).await
+    }
+
+    pub async fn with(config: Config) -> Self {
+        let running = stripe_emulator::spawn(config).await.expect("emulator starts");
+        Self { running, client: reqwest::Client::new() }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.running.base_url)
+    }
+
+    /// POSTs form parameters; returns the status and JSON body.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        let response = self.client.post(self.url(path)).bearer_auth(KEY).form(form).send().await.expect("request");
+        (response.status().as_u16(), response.json().await.expect("JSON body"))
+    }
+
+    /// POSTs and expects 200.
+    pub async fn ok(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let (status, body) = self.post(path, form).await;
+        assert_eq!(status, 200, "POST {path} {form:?} answered {body}");
+        body
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.client.get(self.url(path)).bearer_auth(KEY).send().await.expect("request");
+        (response.status().as_u16(), response.json().await.expect("JSON body"))
+    }
+
+    pub async fn fetch(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, 200, "GET {path} answered {body}");
+        body
+    }
+
+    pub async fn advance_days(&self, days: i64) {
+        self.running.emulator.advance(days * 86_400);
+    }
+
+    /// A product with one monthly price of `amount` cents; returns the price id.
+    pub async fn monthly_price(&self, name: &str, amount: i64) -> String {
+        let product = self.ok("/v1/products", &[("name", name)]).await;
+        let amount = amount.to_string();
+        let price = self
+            .ok(
+                "/v1/prices",
+                &[
+                    ("product", product["id"].as_str().unwrap()),
+                    ("currency", "usd"),
+                    ("unit_amount", &amount),
+                    ("recurring[interval]", "month"),
+                ],
+            )
+            .await;
+        price["id"].as_str().unwrap().to_owned()
+    }
+
+    /// A customer whose default card is the given test PaymentMethod (`pm_card_visa`, …).
+    pub async fn customer_with(&self, payment_method: &str) -> String {
+        let customer = self
+            .ok(
+                "/v1/customers",
+                &[
+                    ("email", "jenny@example.com"),
+                    ("payment_method", payment_method),
+                ],
+            )
+            .await;
+        let id = customer["id"].as_str().unwrap().to_owned();
+        let methods = self.fetch(&format!("/v1/customers/{id}/payment_methods")).await;
+        let pm = methods["data"][0]["id"].as_str().unwrap().to_owned();
+        self.ok(&format!("/v1/customers/{id}"), &[("invoice_settings[default_payment_method]", &pm)]).await;
+        id
+    }
+
+    /// The event types emitted so far, oldest first.
+    pub async fn event_types(&self) -> Vec<String> {
+        let events = self.fetch("/v1/events?limit=100").await;
+        let mut types: Vec<String> = events["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|event| event["type"].as_str().unwrap().to_owned())
+            .collect();
+        types.reverse();
+        types
+    }
+}

@@ -1,0 +1,9 @@
+//! The emulator driven over HTTP, in-process on a random port: lifecycle over clock advances,
+//! idempotency, pagination, errors, webhook delivery.
+
+mod errors;
+mod helpers;
+mod idempotency;
+mod lifecycle;
+mod pagination;
+mod webhooks;
