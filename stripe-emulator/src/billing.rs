@@ -33,19 +33,28 @@ pub struct NewSubscription {
 
 /// Adds `count` calendar intervals to a unix time, keeping the day of month where it exists.
 pub fn add_interval(start: i64, interval: &str, count: i64) -> i64 {
-    let Ok(at) = time::OffsetDateTime::from_unix_timestamp(start) else { return start };
+    let Ok(at) = time::OffsetDateTime::from_unix_timestamp(start) else {
+        return start;
+    };
     match interval {
         "day" => start + count * DAY,
         "week" => start + count * 7 * DAY,
         "month" | "year" => {
-            let months = if interval == "year" { count * 12 } else { count };
+            let months = if interval == "year" {
+                count * 12
+            } else {
+                count
+            };
             let total = i64::from(at.year()) * 12 + i64::from(at.month() as u8) - 1 + months;
             let (year, month) = ((total / 12) as i32, (total % 12 + 1) as u8);
-            let Ok(month) = time::Month::try_from(month) else { return start };
+            let Ok(month) = time::Month::try_from(month) else {
+                return start;
+            };
             let date = (1..=at.day())
                 .rev()
                 .find_map(|day| time::Date::from_calendar_date(year, month, day).ok());
-            date.map(|date| date.with_time(at.time()).assume_utc().unix_timestamp()).unwrap_or(start)
+            date.map(|date| date.with_time(at.time()).assume_utc().unix_timestamp())
+                .unwrap_or(start)
         }
         _ => start,
     }
@@ -65,7 +74,14 @@ fn period_end_after(anchor: i64, start: i64, recurring: &Value) -> i64 {
     }
 }
 
-fn subscription_item(world: &mut World, subscription: &str, price: &Value, quantity: i64, start: i64, end: i64) -> Value {
+fn subscription_item(
+    world: &mut World,
+    subscription: &str,
+    price: &Value,
+    quantity: i64,
+    start: i64,
+    end: i64,
+) -> Value {
     let id = world.new_id("si");
     json!({
         "id": id,
@@ -101,7 +117,9 @@ fn plan(price: &Value) -> Value {
 /// Creates a subscription, its first invoice and payment, and their events.
 pub fn create_subscription(world: &mut World, new: NewSubscription) -> Result<Value, ApiError> {
     let customer = world.get("customer", &new.customer, "customer")?;
-    let Some((first_price, _)) = new.items.first() else { return Err(ApiError::missing("items")) };
+    let Some((first_price, _)) = new.items.first() else {
+        return Err(ApiError::missing("items"));
+    };
     let currency = first_price["currency"].clone();
     for (price, _) in &new.items {
         if price["type"] != "recurring" {
@@ -111,14 +129,18 @@ pub fn create_subscription(world: &mut World, new: NewSubscription) -> Result<Va
             ));
         }
         if price["currency"] != currency {
-            return Err(ApiError::invalid("All prices on a subscription must have the same currency.", Some("items")));
+            return Err(ApiError::invalid(
+                "All prices on a subscription must have the same currency.",
+                Some("items"),
+            ));
         }
     }
     let now = world.now_for_customer(&new.customer);
-    let payment_method = new
-        .default_payment_method
-        .clone()
-        .or_else(|| customer["invoice_settings"]["default_payment_method"].as_str().map(str::to_owned));
+    let payment_method = new.default_payment_method.clone().or_else(|| {
+        customer["invoice_settings"]["default_payment_method"]
+            .as_str()
+            .map(str::to_owned)
+    });
     let charge_now = new.trial_end.is_none();
     if charge_now && payment_method.is_none() && new.payment_behavior != "default_incomplete" {
         return Err(ApiError::invalid(
@@ -126,7 +148,9 @@ pub fn create_subscription(world: &mut World, new: NewSubscription) -> Result<Va
             None,
         ));
     }
-    if let (true, Some(payment_method), "error_if_incomplete") = (charge_now, &payment_method, new.payment_behavior.as_str()) {
+    if let (true, Some(payment_method), "error_if_incomplete") =
+        (charge_now, &payment_method, new.payment_behavior.as_str())
+    {
         if let Some(card) = world.cards.get(payment_method) {
             card.charge()?;
         }
@@ -195,8 +219,20 @@ pub fn create_subscription(world: &mut World, new: NewSubscription) -> Result<Va
     });
     world.insert(subscription.clone());
     world.emit("customer.subscription.created", &subscription, None);
-    let lines = period_lines(world, &subscription, now, period_end, new.trial_end.is_some());
-    let invoice = create_invoice(world, &subscription, lines, "subscription_create", (now, now));
+    let lines = period_lines(
+        world,
+        &subscription,
+        now,
+        period_end,
+        new.trial_end.is_some(),
+    );
+    let invoice = create_invoice(
+        world,
+        &subscription,
+        lines,
+        "subscription_create",
+        (now, now),
+    );
     subscription["latest_invoice"] = invoice["id"].clone();
     world.put(subscription.clone());
     let invoice_id = invoice["id"].as_str().unwrap_or_default().to_owned();
@@ -215,14 +251,27 @@ fn period_end_anchor(trial_end: Option<i64>, now: i64) -> i64 {
 }
 
 /// Invoice lines for one period of every item (zero amounts during a trial).
-pub fn period_lines(world: &mut World, subscription: &Value, start: i64, end: i64, trial: bool) -> Vec<Value> {
-    let items = subscription["items"]["data"].as_array().cloned().unwrap_or_default();
+pub fn period_lines(
+    world: &mut World,
+    subscription: &Value,
+    start: i64,
+    end: i64,
+    trial: bool,
+) -> Vec<Value> {
+    let items = subscription["items"]["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     items
         .iter()
         .map(|item| {
             let price = &item["price"];
             let quantity = item["quantity"].as_i64().unwrap_or(1);
-            let amount = if trial { 0 } else { price["unit_amount"].as_i64().unwrap_or(0) * quantity };
+            let amount = if trial {
+                0
+            } else {
+                price["unit_amount"].as_i64().unwrap_or(0) * quantity
+            };
             let product_name = world
                 .find("product", price["product"].as_str().unwrap_or_default())
                 .and_then(|product| product["name"].as_str().map(str::to_owned))
@@ -232,14 +281,32 @@ pub fn period_lines(world: &mut World, subscription: &Value, start: i64, end: i6
             } else {
                 format!("{quantity} × {product_name}")
             };
-            line(world, subscription, item, amount, quantity, &description, (start, end), false)
+            line(
+                world,
+                subscription,
+                item,
+                amount,
+                quantity,
+                &description,
+                (start, end),
+                false,
+            )
         })
         .collect()
 }
 
 /// One invoice line item for a subscription item.
 #[allow(clippy::too_many_arguments)]
-fn line(world: &mut World, subscription: &Value, item: &Value, amount: i64, quantity: i64, description: &str, period: (i64, i64), proration: bool) -> Value {
+fn line(
+    world: &mut World,
+    subscription: &Value,
+    item: &Value,
+    amount: i64,
+    quantity: i64,
+    description: &str,
+    period: (i64, i64),
+    proration: bool,
+) -> Value {
     let id = world.new_id("il");
     json!({
         "id": id,
@@ -279,13 +346,30 @@ fn line(world: &mut World, subscription: &Value, item: &Value, amount: i64, quan
 }
 
 /// Creates and finalizes an invoice for a subscription (plus any pending proration lines).
-pub fn create_invoice(world: &mut World, subscription: &Value, mut lines: Vec<Value>, reason: &str, period: (i64, i64)) -> Value {
+pub fn create_invoice(
+    world: &mut World,
+    subscription: &Value,
+    mut lines: Vec<Value>,
+    reason: &str,
+    period: (i64, i64),
+) -> Value {
     let sub_id = subscription["id"].as_str().unwrap_or_default().to_owned();
     if reason == "subscription_cycle" {
         lines.extend(world.pending_lines.remove(&sub_id).unwrap_or_default());
     }
-    let customer_id = subscription["customer"].as_str().unwrap_or_default().to_owned();
-    let invoice = build_invoice(world, &customer_id, Some(subscription), lines, reason, period, true);
+    let customer_id = subscription["customer"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let invoice = build_invoice(
+        world,
+        &customer_id,
+        Some(subscription),
+        lines,
+        reason,
+        period,
+        true,
+    );
     world.insert(invoice.clone());
     let mut draft = invoice.clone();
     draft["status"] = json!("draft");
@@ -295,20 +379,41 @@ pub fn create_invoice(world: &mut World, subscription: &Value, mut lines: Vec<Va
 }
 
 /// Builds an invoice object; `finalize` gives it a number, hosted URL and the `open` status.
-pub fn build_invoice(world: &mut World, customer_id: &str, subscription: Option<&Value>, mut lines: Vec<Value>, reason: &str, period: (i64, i64), finalize: bool) -> Value {
+pub fn build_invoice(
+    world: &mut World,
+    customer_id: &str,
+    subscription: Option<&Value>,
+    mut lines: Vec<Value>,
+    reason: &str,
+    period: (i64, i64),
+    finalize: bool,
+) -> Value {
     let now = world.now_for_customer(customer_id);
-    let id = if finalize { world.new_id("in") } else { format!("upcoming_{}", world.new_id("in")) };
+    let id = if finalize {
+        world.new_id("in")
+    } else {
+        format!("upcoming_{}", world.new_id("in"))
+    };
     for line in &mut lines {
         line["invoice"] = json!(id);
     }
-    let total: i64 = lines.iter().map(|line| line["amount"].as_i64().unwrap_or(0)).sum();
-    let customer = world.find("customer", customer_id).cloned().unwrap_or(Value::Null);
+    let total: i64 = lines
+        .iter()
+        .map(|line| line["amount"].as_i64().unwrap_or(0))
+        .sum();
+    let customer = world
+        .find("customer", customer_id)
+        .cloned()
+        .unwrap_or(Value::Null);
     let number = if finalize && customer.is_object() {
         let sequence = customer["next_invoice_sequence"].as_i64().unwrap_or(1);
         let mut updated = customer.clone();
         updated["next_invoice_sequence"] = json!(sequence + 1);
         world.put(updated);
-        Some(format!("{}-{sequence:04}", customer["invoice_prefix"].as_str().unwrap_or("EMU")))
+        Some(format!(
+            "{}-{sequence:04}",
+            customer["invoice_prefix"].as_str().unwrap_or("EMU")
+        ))
     } else {
         None
     };
@@ -421,7 +526,9 @@ fn payment_method_for(world: &World, invoice: &Value) -> Option<String> {
         .or_else(|| {
             world
                 .find("customer", invoice["customer"].as_str().unwrap_or_default())
-                .and_then(|customer| customer["invoice_settings"]["default_payment_method"].as_str())
+                .and_then(|customer| {
+                    customer["invoice_settings"]["default_payment_method"].as_str()
+                })
         })
         .map(str::to_owned)
 }
@@ -444,7 +551,10 @@ pub fn collect(world: &mut World, invoice_id: &str) -> Result<(), ApiError> {
             Some(card) => card.charge(),
             None => Ok(()),
         },
-        None => Err(ApiError::invalid("The customer has no default payment method.", None)),
+        None => Err(ApiError::invalid(
+            "The customer has no default payment method.",
+            None,
+        )),
     };
     invoice["attempt_count"] = json!(before["attempt_count"].as_i64().unwrap_or(0) + 1);
     invoice["attempted"] = json!(true);
@@ -496,7 +606,9 @@ pub fn card_changed(world: &mut World, customer: &str) {
     let due: Vec<String> = world
         .all("subscription")
         .filter(|subscription| subscription["customer"] == customer)
-        .filter(|subscription| subscription["status"] == "past_due" || subscription["status"] == "unpaid")
+        .filter(|subscription| {
+            subscription["status"] == "past_due" || subscription["status"] == "unpaid"
+        })
         .filter_map(|subscription| subscription["id"].as_str().map(str::to_owned))
         .collect();
     for id in due {
@@ -511,7 +623,11 @@ pub fn run_due(world: &mut World, clock: Option<&str>, now: i64) {
         .all("subscription")
         .filter(|subscription| {
             let on_clock = subscription["test_clock"].as_str();
-            on_clock == clock && !matches!(subscription["status"].as_str(), Some("canceled" | "incomplete_expired"))
+            on_clock == clock
+                && !matches!(
+                    subscription["status"].as_str(),
+                    Some("canceled" | "incomplete_expired")
+                )
         })
         .filter_map(|subscription| subscription["id"].as_str().map(str::to_owned))
         .collect();
@@ -527,16 +643,24 @@ pub fn run_due(world: &mut World, clock: Option<&str>, now: i64) {
 
 /// Applies the next due transition of one subscription, if any is due by `now`.
 fn step(world: &mut World, id: &str, now: i64) -> bool {
-    let Some(subscription) = world.find("subscription", id).cloned() else { return false };
+    let Some(subscription) = world.find("subscription", id).cloned() else {
+        return false;
+    };
     let status = subscription["status"].as_str().unwrap_or_default();
-    let period_end = subscription["items"]["data"][0]["current_period_end"].as_i64().unwrap_or(i64::MAX);
+    let period_end = subscription["items"]["data"][0]["current_period_end"]
+        .as_i64()
+        .unwrap_or(i64::MAX);
     let dunning = world.dunning.get(id).cloned().unwrap_or_default();
     match status {
         "trialing" => {
             let trial_end = subscription["trial_end"].as_i64().unwrap_or(period_end);
             let notice_at = trial_end - 3 * DAY;
             if dunning.trial_notice_for != Some(trial_end) && notice_at <= now && now < trial_end {
-                world.dunning.entry(id.to_owned()).or_default().trial_notice_for = Some(trial_end);
+                world
+                    .dunning
+                    .entry(id.to_owned())
+                    .or_default()
+                    .trial_notice_for = Some(trial_end);
                 world.emit("customer.subscription.trial_will_end", &subscription, None);
                 return true;
             }
@@ -547,16 +671,24 @@ fn step(world: &mut World, id: &str, now: i64) -> bool {
             false
         }
         "active" | "past_due" | "unpaid" => {
-            if subscription["cancel_at"].as_i64().is_some_and(|at| at <= now && at < period_end) {
+            if subscription["cancel_at"]
+                .as_i64()
+                .is_some_and(|at| at <= now && at < period_end)
+            {
                 cancel_now(world, id, "cancellation_requested");
                 return true;
             }
-            if dunning.next_attempt.is_some_and(|at| at <= now && at < period_end) {
+            if dunning
+                .next_attempt
+                .is_some_and(|at| at <= now && at < period_end)
+            {
                 retry(world, id);
                 return true;
             }
             if period_end <= now {
-                if subscription["cancel_at_period_end"] == true || subscription["cancel_at"].as_i64() == Some(period_end) {
+                if subscription["cancel_at_period_end"] == true
+                    || subscription["cancel_at"].as_i64() == Some(period_end)
+                {
                     cancel_now(world, id, "cancellation_requested");
                 } else if status == "unpaid" {
                     roll_period(world, &subscription, period_end);
@@ -585,7 +717,9 @@ fn step(world: &mut World, id: &str, now: i64) -> bool {
 /// Moves every item to the period starting at `start`.
 fn roll_period(world: &mut World, subscription: &Value, start: i64) -> Value {
     let mut after = subscription.clone();
-    let anchor = subscription["billing_cycle_anchor"].as_i64().unwrap_or(start);
+    let anchor = subscription["billing_cycle_anchor"]
+        .as_i64()
+        .unwrap_or(start);
     if let Some(items) = after["items"]["data"].as_array_mut() {
         for item in items {
             let end = period_end_after(anchor, start, &item["price"]["recurring"]);
@@ -599,10 +733,13 @@ fn roll_period(world: &mut World, subscription: &Value, start: i64) -> Value {
 
 fn end_trial(world: &mut World, subscription: &Value, trial_end: i64) {
     let id = subscription["id"].as_str().unwrap_or_default().to_owned();
-    let has_card = payment_method_for(world, &json!({
-        "parent": { "subscription_details": { "subscription": id } },
-        "customer": subscription["customer"],
-    }))
+    let has_card = payment_method_for(
+        world,
+        &json!({
+            "parent": { "subscription_details": { "subscription": id } },
+            "customer": subscription["customer"],
+        }),
+    )
     .is_some();
     if !has_card {
         match subscription["trial_settings"]["end_behavior"]["missing_payment_method"].as_str() {
@@ -624,19 +761,39 @@ fn end_trial(world: &mut World, subscription: &Value, trial_end: i64) {
     let rolled = roll_period(world, subscription, trial_end);
     let mut invoiced = rolled.clone();
     invoiced["status"] = json!("active");
-    invoice_period(world, subscription, invoiced, trial_end, "subscription_cycle");
+    invoice_period(
+        world,
+        subscription,
+        invoiced,
+        trial_end,
+        "subscription_cycle",
+    );
 }
 
 fn renew(world: &mut World, subscription: &Value, period_end: i64) {
     let rolled = roll_period(world, subscription, period_end);
-    invoice_period(world, subscription, rolled, period_end, "subscription_cycle");
+    invoice_period(
+        world,
+        subscription,
+        rolled,
+        period_end,
+        "subscription_cycle",
+    );
 }
 
 /// Invoices the period that starts at `start`, charges it, and settles the subscription's status.
 fn invoice_period(world: &mut World, before: &Value, mut after: Value, start: i64, reason: &str) {
-    let end = after["items"]["data"][0]["current_period_end"].as_i64().unwrap_or(start);
+    let end = after["items"]["data"][0]["current_period_end"]
+        .as_i64()
+        .unwrap_or(start);
     let lines = period_lines(world, &after, start, end, false);
-    let invoice = create_invoice(world, &after, lines, reason, (before_period_start(before), start));
+    let invoice = create_invoice(
+        world,
+        &after,
+        lines,
+        reason,
+        (before_period_start(before), start),
+    );
     after["latest_invoice"] = invoice["id"].clone();
     world.put(after.clone());
     let id = after["id"].as_str().unwrap_or_default().to_owned();
@@ -658,7 +815,9 @@ fn invoice_period(world: &mut World, before: &Value, mut after: Value, start: i6
 }
 
 fn before_period_start(subscription: &Value) -> i64 {
-    subscription["items"]["data"][0]["current_period_start"].as_i64().unwrap_or_default()
+    subscription["items"]["data"][0]["current_period_start"]
+        .as_i64()
+        .unwrap_or_default()
 }
 
 fn schedule_retry(world: &mut World, id: &str, failed_at: i64, failed_attempts: u32) {
@@ -684,8 +843,12 @@ fn schedule_retry(world: &mut World, id: &str, failed_at: i64, failed_attempts: 
 
 /// Retries the latest open invoice of a past-due subscription.
 fn retry(world: &mut World, id: &str) {
-    let Some(before) = world.find("subscription", id).cloned() else { return };
-    let Some(invoice) = before["latest_invoice"].as_str().map(str::to_owned) else { return };
+    let Some(before) = world.find("subscription", id).cloned() else {
+        return;
+    };
+    let Some(invoice) = before["latest_invoice"].as_str().map(str::to_owned) else {
+        return;
+    };
     let now = world.now_for_customer(before["customer"].as_str().unwrap_or_default());
     let paid = collect(world, &invoice).is_ok();
     let mut after = before.clone();
@@ -695,7 +858,12 @@ fn retry(world: &mut World, id: &str) {
         world.update_and_emit("customer.subscription.updated", &before, after);
         return;
     }
-    let failed = world.dunning.get(id).map(|dunning| dunning.failed_attempts).unwrap_or(1) + 1;
+    let failed = world
+        .dunning
+        .get(id)
+        .map(|dunning| dunning.failed_attempts)
+        .unwrap_or(1)
+        + 1;
     if failed as usize > world.settings.retry_days.len() {
         world.dunning.remove(id);
         if world.settings.when_retries_exhausted == "unpaid" {
@@ -713,7 +881,9 @@ fn retry(world: &mut World, id: &str) {
 pub fn resume(world: &mut World, id: &str) -> Result<Value, ApiError> {
     let before = world.get("subscription", id, "subscription")?;
     if before["status"] != "paused" {
-        return Err(ApiError::state("Only a paused subscription can be resumed."));
+        return Err(ApiError::state(
+            "Only a paused subscription can be resumed.",
+        ));
     }
     let now = world.now_for_customer(before["customer"].as_str().unwrap_or_default());
     let mut rolled = before.clone();
@@ -739,12 +909,21 @@ pub struct ItemChange {
 
 /// Proration lines for replacing each item's price/quantity at `at`: a credit for the unused time
 /// on the old one and a charge for the remaining time on the new one.
-pub fn proration_lines(world: &mut World, subscription: &Value, changes: &[ItemChange], at: i64) -> Vec<Value> {
+pub fn proration_lines(
+    world: &mut World,
+    subscription: &Value,
+    changes: &[ItemChange],
+    at: i64,
+) -> Vec<Value> {
     let mut lines = Vec::new();
     for change in changes {
         let Some(item) = subscription["items"]["data"]
             .as_array()
-            .and_then(|items| items.iter().find(|item| Some(item["id"].as_str().unwrap_or_default()) == change.item.as_deref()))
+            .and_then(|items| {
+                items.iter().find(|item| {
+                    Some(item["id"].as_str().unwrap_or_default()) == change.item.as_deref()
+                })
+            })
             .cloned()
         else {
             continue;
@@ -757,19 +936,48 @@ pub fn proration_lines(world: &mut World, subscription: &Value, changes: &[ItemC
         let share = (end - at) as f64 / (end - start) as f64;
         let old_quantity = item["quantity"].as_i64().unwrap_or(1);
         let old_amount = item["price"]["unit_amount"].as_i64().unwrap_or(0) * old_quantity;
-        let new_price = change.price.clone().unwrap_or_else(|| item["price"].clone());
+        let new_price = change
+            .price
+            .clone()
+            .unwrap_or_else(|| item["price"].clone());
         let new_quantity = change.quantity.unwrap_or(old_quantity);
         let new_amount = new_price["unit_amount"].as_i64().unwrap_or(0) * new_quantity;
         if new_price["id"] == item["price"]["id"] && new_quantity == old_quantity {
             continue;
         }
-        let date = time::OffsetDateTime::from_unix_timestamp(at).map(|at| at.date().to_string()).unwrap_or_default();
+        let date = time::OffsetDateTime::from_unix_timestamp(at)
+            .map(|at| at.date().to_string())
+            .unwrap_or_default();
         let credit = -((old_amount as f64 * share).round() as i64);
-        lines.push(line(world, subscription, &item, credit, old_quantity, &format!("Unused time on {} after {date}", describe(world, &item["price"])), (at, end), true));
+        lines.push(line(
+            world,
+            subscription,
+            &item,
+            credit,
+            old_quantity,
+            &format!(
+                "Unused time on {} after {date}",
+                describe(world, &item["price"])
+            ),
+            (at, end),
+            true,
+        ));
         let mut new_item = item.clone();
         new_item["price"] = new_price.clone();
         let debit = (new_amount as f64 * share).round() as i64;
-        lines.push(line(world, subscription, &new_item, debit, new_quantity, &format!("Remaining time on {} after {date}", describe(world, &new_price)), (at, end), true));
+        lines.push(line(
+            world,
+            subscription,
+            &new_item,
+            debit,
+            new_quantity,
+            &format!(
+                "Remaining time on {} after {date}",
+                describe(world, &new_price)
+            ),
+            (at, end),
+            true,
+        ));
     }
     lines
 }
@@ -783,16 +991,30 @@ fn describe(world: &World, price: &Value) -> String {
 }
 
 /// Applies item changes to a subscription value (not stored), returning it.
-pub fn apply_item_changes(world: &mut World, subscription: &Value, changes: &[ItemChange]) -> Value {
+pub fn apply_item_changes(
+    world: &mut World,
+    subscription: &Value,
+    changes: &[ItemChange],
+) -> Value {
     let mut after = subscription.clone();
     let id = subscription["id"].as_str().unwrap_or_default().to_owned();
     let period = (
-        subscription["items"]["data"][0]["current_period_start"].as_i64().unwrap_or_default(),
-        subscription["items"]["data"][0]["current_period_end"].as_i64().unwrap_or_default(),
+        subscription["items"]["data"][0]["current_period_start"]
+            .as_i64()
+            .unwrap_or_default(),
+        subscription["items"]["data"][0]["current_period_end"]
+            .as_i64()
+            .unwrap_or_default(),
     );
-    let mut items = after["items"]["data"].as_array().cloned().unwrap_or_default();
+    let mut items = after["items"]["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for change in changes {
-        match items.iter_mut().find(|item| item["id"].as_str() == change.item.as_deref()) {
+        match items
+            .iter_mut()
+            .find(|item| item["id"].as_str() == change.item.as_deref())
+        {
             Some(item) => {
                 if let Some(price) = &change.price {
                     item["price"] = price.clone();
@@ -804,7 +1026,14 @@ pub fn apply_item_changes(world: &mut World, subscription: &Value, changes: &[It
             }
             None => {
                 if let Some(price) = &change.price {
-                    let item = subscription_item(world, &id, price, change.quantity.unwrap_or(1), period.0, period.1);
+                    let item = subscription_item(
+                        world,
+                        &id,
+                        price,
+                        change.quantity.unwrap_or(1),
+                        period.0,
+                        period.1,
+                    );
                     items.push(item);
                 }
             }

@@ -39,7 +39,7 @@ pub enum Decline {
     Generic,
     /// `insufficient_funds`
     InsufficientFunds,
-    /// `expired_card` (code) 
+    /// `expired_card` (code)
     Expired,
     /// `incorrect_cvc` (code)
     IncorrectCvc,
@@ -49,16 +49,26 @@ impl Decline {
     /// The 402 Stripe answers with.
     pub fn error(self) -> ApiError {
         match self {
-            Decline::Generic => ApiError::card("card_declined", Some("generic_decline"), "Your card was declined."),
+            Decline::Generic => ApiError::card(
+                "card_declined",
+                Some("generic_decline"),
+                "Your card was declined.",
+            ),
             Decline::InsufficientFunds => ApiError::card(
                 "card_declined",
                 Some("insufficient_funds"),
                 "Your card has insufficient funds.",
             ),
-            Decline::Expired => ApiError::card("expired_card", Some("expired_card"), "Your card has expired."),
-            Decline::IncorrectCvc => {
-                ApiError::card("incorrect_cvc", Some("incorrect_cvc"), "Your card's security code is incorrect.")
-            }
+            Decline::Expired => ApiError::card(
+                "expired_card",
+                Some("expired_card"),
+                "Your card has expired.",
+            ),
+            Decline::IncorrectCvc => ApiError::card(
+                "incorrect_cvc",
+                Some("incorrect_cvc"),
+                "Your card's security code is incorrect.",
+            ),
         }
     }
 }
@@ -66,12 +76,23 @@ impl Decline {
 impl Card {
     /// The card behind a test card number; any other Luhn-valid number succeeds.
     pub fn from_number(number: &str, exp_month: i64, exp_year: i64) -> Result<Self, ApiError> {
-        let digits: String = number.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+        let digits: String = number
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
         if digits.len() < 12 || !digits.chars().all(|c| c.is_ascii_digit()) || !luhn(&digits) {
-            return Err(ApiError::card("incorrect_number", None, "Your card number is incorrect."));
+            return Err(ApiError::card(
+                "incorrect_number",
+                None,
+                "Your card number is incorrect.",
+            ));
         }
         if !(1..=12).contains(&exp_month) {
-            return Err(ApiError::card("invalid_expiry_month", None, "Your card's expiration month is invalid."));
+            return Err(ApiError::card(
+                "invalid_expiry_month",
+                None,
+                "Your card's expiration month is invalid.",
+            ));
         }
         let behaviour = match digits.as_str() {
             "4000000000000002" => Behaviour::Declined(Decline::Generic),
@@ -100,7 +121,10 @@ impl Card {
 
     /// The card behind a `tok_…` token or a `pm_card_…` test PaymentMethod.
     pub fn from_test_name(name: &str) -> Option<Self> {
-        let number = match name.strip_prefix("tok_").or_else(|| name.strip_prefix("pm_card_"))? {
+        let number = match name
+            .strip_prefix("tok_")
+            .or_else(|| name.strip_prefix("pm_card_"))?
+        {
             "visa" => "4242424242424242",
             "mastercard" => "5555555555554444",
             "amex" => "378282246310005",
@@ -142,7 +166,11 @@ fn luhn(digits: &str) -> bool {
             let digit = u32::from(byte - b'0');
             if index % 2 == 1 {
                 let doubled = digit * 2;
-                if doubled > 9 { doubled - 9 } else { doubled }
+                if doubled > 9 {
+                    doubled - 9
+                } else {
+                    doubled
+                }
             } else {
                 digit
             }
@@ -161,11 +189,17 @@ mod tests {
         assert_eq!((ok.brand.as_str(), ok.last4.as_str()), ("visa", "4242"));
         assert!(ok.charge().is_ok());
         let declined = Card::from_number("4000000000000002", 12, 2030).unwrap();
-        assert_eq!(declined.check_on_attach().unwrap_err().decline_code, Some("generic_decline"));
+        assert_eq!(
+            declined.check_on_attach().unwrap_err().decline_code,
+            Some("generic_decline")
+        );
         let later = Card::from_number("4000000000000341", 12, 2030).unwrap();
         assert!(later.check_on_attach().is_ok() && later.charge().is_err());
         let funds = Card::from_test_name("tok_chargeDeclinedInsufficientFunds").unwrap();
-        assert_eq!(funds.charge().unwrap_err().decline_code, Some("insufficient_funds"));
+        assert_eq!(
+            funds.charge().unwrap_err().decline_code,
+            Some("insufficient_funds")
+        );
     }
 
     #[test]

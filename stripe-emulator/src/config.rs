@@ -28,7 +28,10 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { retry_days: vec![3, 5, 7], when_retries_exhausted: "canceled".to_owned() }
+        Self {
+            retry_days: vec![3, 5, 7],
+            when_retries_exhausted: "canceled".to_owned(),
+        }
     }
 }
 

@@ -23,19 +23,40 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, kind: &'static str, code: Option<&'static str>, message: String) -> Self {
-        Self { status, kind, code, decline_code: None, message, param: None }
+    fn new(
+        status: StatusCode,
+        kind: &'static str,
+        code: Option<&'static str>,
+        message: String,
+    ) -> Self {
+        Self {
+            status,
+            kind,
+            code,
+            decline_code: None,
+            message,
+            param: None,
+        }
     }
 
     /// 400 for a malformed or out-of-range parameter.
     pub fn invalid(message: impl Into<String>, param: Option<&str>) -> Self {
-        let mut error = Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", None, message.into());
+        let mut error = Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            None,
+            message.into(),
+        );
         error.param = param.map(str::to_owned);
         error
     }
 
     /// 400 `parameter_invalid_*`-style error with a code.
-    pub fn invalid_code(code: &'static str, message: impl Into<String>, param: Option<&str>) -> Self {
+    pub fn invalid_code(
+        code: &'static str,
+        message: impl Into<String>,
+        param: Option<&str>,
+    ) -> Self {
         let mut error = Self::invalid(message, param);
         error.code = Some(code);
         error
@@ -86,12 +107,22 @@ impl ApiError {
 
     /// 401 for a missing or malformed API key.
     pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "invalid_request_error", None, message.into())
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            None,
+            message.into(),
+        )
     }
 
     /// 402 `card_declined` (or another card code) with its decline code.
     pub fn card(code: &'static str, decline_code: Option<&'static str>, message: &str) -> Self {
-        let mut error = Self::new(StatusCode::PAYMENT_REQUIRED, "card_error", Some(code), message.to_owned());
+        let mut error = Self::new(
+            StatusCode::PAYMENT_REQUIRED,
+            "card_error",
+            Some(code),
+            message.to_owned(),
+        );
         error.decline_code = decline_code;
         error
     }
@@ -119,7 +150,10 @@ impl ApiError {
         let mut error = json!({ "type": self.kind, "message": self.message });
         if let Some(code) = self.code {
             error["code"] = json!(code);
-            error["doc_url"] = json!(format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-")));
+            error["doc_url"] = json!(format!(
+                "https://stripe.com/docs/error-codes/{}",
+                code.replace('_', "-")
+            ));
         }
         if let Some(decline_code) = self.decline_code {
             error["decline_code"] = json!(decline_code);

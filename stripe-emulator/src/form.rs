@@ -16,10 +16,16 @@ impl Params {
         for (key, value) in url::form_urlencoded::parse(raw) {
             let path = split_key(&key)
                 .ok_or_else(|| ApiError::invalid(format!("Invalid parameter name: {key}"), None))?;
-            insert(&mut root, &path, Value::String(value.into_owned()))
-                .map_err(|()| ApiError::invalid(format!("Invalid array or hash parameter: {key}"), Some(&key)))?;
+            insert(&mut root, &path, Value::String(value.into_owned())).map_err(|()| {
+                ApiError::invalid(
+                    format!("Invalid array or hash parameter: {key}"),
+                    Some(&key),
+                )
+            })?;
         }
-        let Value::Object(map) = root else { unreachable!("root is an object") };
+        let Value::Object(map) = root else {
+            unreachable!("root is an object")
+        };
         Ok(Self(map))
     }
 
@@ -32,7 +38,10 @@ impl Params {
         let mut leaves = Vec::new();
         collect_paths(&Value::Object(self.0.clone()), String::new(), &mut leaves);
         for (pattern_path, shown) in leaves {
-            let known = pattern_path == "expand[]" || allowed.iter().any(|pattern| matches(pattern, &pattern_path));
+            let known = pattern_path == "expand[]"
+                || allowed
+                    .iter()
+                    .any(|pattern| matches(pattern, &pattern_path));
             if !known {
                 return Err(ApiError::unknown_parameter(&shown));
             }
@@ -189,7 +198,11 @@ fn insert(node: &mut Value, path: &[String], value: Value) -> Result<(), ()> {
         *node = Value::Object(Map::new());
     }
     match node {
-        Value::Object(map) => insert(map.entry(segment.clone()).or_insert(Value::Null), rest, value),
+        Value::Object(map) => insert(
+            map.entry(segment.clone()).or_insert(Value::Null),
+            rest,
+            value,
+        ),
         _ => Err(()),
     }
 }
@@ -199,7 +212,11 @@ fn collect_paths(node: &Value, prefix: String, out: &mut Vec<(String, String)>) 
     match node {
         Value::Object(map) if !map.is_empty() || prefix.is_empty() => {
             for (key, child) in map {
-                let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
                 collect_paths(child, path, out);
             }
         }
@@ -220,7 +237,9 @@ fn collect_paths(node: &Value, prefix: String, out: &mut Vec<(String, String)>) 
 
 fn matches(pattern: &str, path: &str) -> bool {
     if let Some(prefix) = pattern.strip_suffix(".*") {
-        return path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('.'));
+        return path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('.'));
     }
     pattern == path
 }
@@ -262,9 +281,17 @@ mod tests {
     #[test]
     fn unknown_parameters_are_named_in_the_error() {
         let params = Params::parse(b"name=x&metadata[a]=1&items[0][prise]=p").unwrap();
-        let error = params.allow(&["name", "metadata.*", "items[].price"]).unwrap_err();
-        assert!(error.message.contains("items[0][prise]"), "{}", error.message);
-        params.allow(&["name", "metadata.*", "items[].prise"]).unwrap();
+        let error = params
+            .allow(&["name", "metadata.*", "items[].price"])
+            .unwrap_err();
+        assert!(
+            error.message.contains("items[0][prise]"),
+            "{}",
+            error.message
+        );
+        params
+            .allow(&["name", "metadata.*", "items[].prise"])
+            .unwrap();
     }
 
     #[test]

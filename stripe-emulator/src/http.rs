@@ -69,7 +69,14 @@ pub fn router(emulator: Emulator) -> Router {
 /// Wraps an operation as an axum handler.
 pub fn op(
     op: Op,
-) -> impl Fn(State<Emulator>, Method, Uri, HeaderMap, RawPathParams, Bytes) -> std::future::Ready<Response>
+) -> impl Fn(
+    State<Emulator>,
+    Method,
+    Uri,
+    HeaderMap,
+    RawPathParams,
+    Bytes,
+) -> std::future::Ready<Response>
        + Clone
        + Send
        + Sync
@@ -106,19 +113,33 @@ fn call(
     };
     let idempotency_key = header_str(headers, "idempotency-key").filter(|_| method == Method::POST);
     let cache_key = idempotency_key.map(|idempotency| format!("{key}\u{0}{idempotency}"));
-    let fingerprint = format!("{method} {}\u{0}{}", uri.path(), String::from_utf8_lossy(&raw));
+    let fingerprint = format!(
+        "{method} {}\u{0}{}",
+        uri.path(),
+        String::from_utf8_lossy(&raw)
+    );
     if let Some(cache_key) = &cache_key {
-        let cache = emulator.shared.idempotency.lock().expect("idempotency lock");
+        let cache = emulator
+            .shared
+            .idempotency
+            .lock()
+            .expect("idempotency lock");
         if let Some(cached) = cache.entries.get(cache_key) {
             if cached.fingerprint != fingerprint {
                 return ApiError::idempotency(idempotency_key.unwrap_or_default()).into_response();
             }
             let mut response = (cached.status, Json(cached.body.clone())).into_response();
-            response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            response
+                .headers_mut()
+                .insert("idempotent-replayed", HeaderValue::from_static("true"));
             return response;
         }
     }
-    let call = Call { params, path, base_url: emulator.base_url().to_owned() };
+    let call = Call {
+        params,
+        path,
+        base_url: emulator.base_url().to_owned(),
+    };
     let read_only = method == Method::GET;
     let run = |world: &mut World| {
         let request_id = world.new_id("req");
@@ -143,22 +164,34 @@ fn call(
         Err(error) => (error.status, error.body()),
     };
     if let Some(cache_key) = cache_key {
-        let mut cache = emulator.shared.idempotency.lock().expect("idempotency lock");
+        let mut cache = emulator
+            .shared
+            .idempotency
+            .lock()
+            .expect("idempotency lock");
         if cache.order.len() >= IDEMPOTENCY_CAPACITY {
             if let Some(oldest) = cache.order.pop_front() {
                 cache.entries.remove(&oldest);
             }
         }
         cache.order.push_back(cache_key.clone());
-        cache.entries.insert(cache_key, Cached { fingerprint, status, body: body.clone() });
+        cache.entries.insert(
+            cache_key,
+            Cached {
+                fingerprint,
+                status,
+                body: body.clone(),
+            },
+        );
     }
     let mut response = (status, Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("request-id", value);
     }
-    response
-        .headers_mut()
-        .insert("stripe-version", HeaderValue::from_static(crate::API_VERSION));
+    response.headers_mut().insert(
+        "stripe-version",
+        HeaderValue::from_static(crate::API_VERSION),
+    );
     response
 }
 
@@ -184,12 +217,18 @@ fn api_key(headers: &HeaderMap) -> Result<String, ApiError> {
             "Invalid API Key provided: use 'Authorization: Bearer sk_test_…'.",
         ));
     };
-    let valid = ["sk_test_", "rk_test_"].iter().any(|prefix| key.starts_with(prefix))
+    let valid = ["sk_test_", "rk_test_"]
+        .iter()
+        .any(|prefix| key.starts_with(prefix))
         && key.len() > 8
-        && key.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
+        && key
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'_');
     if !valid {
         let shown: String = key.chars().take(12).collect();
-        return Err(ApiError::unauthorized(format!("Invalid API Key provided: {shown}***")));
+        return Err(ApiError::unauthorized(format!(
+            "Invalid API Key provided: {shown}***"
+        )));
     }
     Ok(key)
 }

@@ -80,7 +80,10 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         None => None,
     }
     .unwrap_or_else(|| {
-        let ids = config.seed.map(ids::Ids::seeded).unwrap_or_else(ids::Ids::random);
+        let ids = config
+            .seed
+            .map(ids::Ids::seeded)
+            .unwrap_or_else(ids::Ids::random);
         World::new(ids, config.settings.clone())
     });
     world.base_url = base_url.clone();
@@ -108,7 +111,11 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             tracing::error!(%error, "the emulator stopped serving");
         }
     });
-    Ok(Running { base_url, emulator, server })
+    Ok(Running {
+        base_url,
+        emulator,
+        server,
+    })
 }
 
 impl Emulator {
@@ -123,7 +130,12 @@ impl Emulator {
             let mut world = self.world();
             let result = change(&mut world);
             let events = std::mem::take(&mut world.outbox);
-            let snapshot = self.shared.config.state_file.as_ref().map(|_| persist::snapshot(&world));
+            let snapshot = self
+                .shared
+                .config
+                .state_file
+                .as_ref()
+                .map(|_| persist::snapshot(&world));
             (result, events, snapshot)
         };
         for event in events {
@@ -178,7 +190,10 @@ impl Emulator {
     fn world(&self) -> MutexGuard<'_, World> {
         // A panic while holding the lock leaves a half-applied change; the emulator keeps serving
         // what is there rather than failing every later request.
-        self.shared.world.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.shared
+            .world
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) fn upgrade(weak: &std::sync::Weak<Shared>) -> Option<Self> {
@@ -196,7 +211,9 @@ async fn tick(shared: std::sync::Weak<Shared>, every: std::time::Duration) {
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
-        let Some(emulator) = Emulator::upgrade(&shared) else { return };
+        let Some(emulator) = Emulator::upgrade(&shared) else {
+            return;
+        };
         emulator.mutate(|world| {
             let now = world.now();
             billing::run_due(world, None, now);

@@ -70,15 +70,24 @@ pub fn expand(world: &World, value: &mut Value, paths: &[String]) -> Result<(), 
     Ok(())
 }
 
-fn expand_path(world: &World, value: &mut Value, parts: &[&str], full: &str) -> Result<(), ApiError> {
-    let Some((field, rest)) = parts.split_first() else { return Ok(()) };
+fn expand_path(
+    world: &World,
+    value: &mut Value,
+    parts: &[&str],
+    full: &str,
+) -> Result<(), ApiError> {
+    let Some((field, rest)) = parts.split_first() else {
+        return Ok(());
+    };
     if let Value::Array(items) = value {
         for item in items {
             expand_path(world, item, parts, full)?;
         }
         return Ok(());
     }
-    let Value::Object(map) = value else { return Ok(()) };
+    let Value::Object(map) = value else {
+        return Ok(());
+    };
     if !map.contains_key(*field) {
         match includable(world, map, field) {
             Some(included) => {
@@ -110,14 +119,26 @@ fn expand_path(world: &World, value: &mut Value, parts: &[&str], full: &str) -> 
 /// The object an id refers to, as the API would return it.
 fn lookup(world: &World, id: &str) -> Option<Value> {
     let kinds = [
-        "product", "price", "customer", "payment_method", "subscription", "invoice",
-        "checkout.session", "test_helpers.test_clock", "subscription_item", "event",
+        "product",
+        "price",
+        "customer",
+        "payment_method",
+        "subscription",
+        "invoice",
+        "checkout.session",
+        "test_helpers.test_clock",
+        "subscription_item",
+        "event",
     ];
     kinds.iter().find_map(|kind| world.find(kind, id).cloned())
 }
 
 /// Fields Stripe leaves out unless expanded (a Checkout Session's `line_items`).
-fn includable(world: &World, object: &serde_json::Map<String, Value>, field: &str) -> Option<Value> {
+fn includable(
+    world: &World,
+    object: &serde_json::Map<String, Value>,
+    field: &str,
+) -> Option<Value> {
     match (object.get("object")?.as_str()?, field) {
         ("checkout.session", "line_items") => {
             let id = object.get("id")?.as_str()?;

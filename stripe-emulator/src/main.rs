@@ -52,9 +52,17 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     if cli.webhook_urls.len() != cli.webhook_secrets.len() {
-        anyhow::bail!("give one --webhook-secret for each --webhook-url (got {} URLs and {} secrets)", cli.webhook_urls.len(), cli.webhook_secrets.len());
+        anyhow::bail!(
+            "give one --webhook-secret for each --webhook-url (got {} URLs and {} secrets)",
+            cli.webhook_urls.len(),
+            cli.webhook_secrets.len()
+        );
     }
-    if let Some(secret) = cli.webhook_secrets.iter().find(|secret| !secret.starts_with("whsec_")) {
+    if let Some(secret) = cli
+        .webhook_secrets
+        .iter()
+        .find(|secret| !secret.starts_with("whsec_"))
+    {
         anyhow::bail!("webhook secrets start with whsec_ (got {secret:?})");
     }
     if !(0.0..=1.0).contains(&cli.chaos_duplicates) {
@@ -64,7 +72,10 @@ async fn main() -> anyhow::Result<()> {
         .webhook_urls
         .iter()
         .zip(&cli.webhook_secrets)
-        .map(|(url, secret)| StartupEndpoint { url: url.clone(), secret: secret.clone() })
+        .map(|(url, secret)| StartupEndpoint {
+            url: url.clone(),
+            secret: secret.clone(),
+        })
         .collect::<Vec<_>>();
     let config = Config {
         addr: cli.addr,
@@ -72,7 +83,10 @@ async fn main() -> anyhow::Result<()> {
         webhooks: webhooks.clone(),
         state_file: cli.state_file,
         seed: cli.seed,
-        settings: Settings { retry_days: cli.retry_days, when_retries_exhausted: cli.when_retries_exhausted },
+        settings: Settings {
+            retry_days: cli.retry_days,
+            when_retries_exhausted: cli.when_retries_exhausted,
+        },
         chaos: Chaos {
             duplicate_rate: cli.chaos_duplicates,
             shuffle_window: Duration::from_millis(cli.chaos_shuffle_ms),
@@ -81,11 +95,20 @@ async fn main() -> anyhow::Result<()> {
     };
     let running = stripe_emulator::spawn(config).await?;
     println!("Stripe emulator listening on {}", running.base_url);
-    println!("  API base:     {}/v1 (any sk_test_… key)", running.base_url);
+    println!(
+        "  API base:     {}/v1 (any sk_test_… key)",
+        running.base_url
+    );
     for endpoint in &webhooks {
-        println!("  webhooks to:  {} signed with {}", endpoint.url, endpoint.secret);
+        println!(
+            "  webhooks to:  {} signed with {}",
+            endpoint.url, endpoint.secret
+        );
     }
-    println!("  advance time: curl -X POST {}/_emulator/clock/advance -d days=30", running.base_url);
+    println!(
+        "  advance time: curl -X POST {}/_emulator/clock/advance -d days=30",
+        running.base_url
+    );
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

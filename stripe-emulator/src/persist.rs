@@ -10,9 +10,12 @@ use crate::world::World;
 /// Reads saved state; `None` when the file does not exist yet.
 pub fn load(path: &Path) -> anyhow::Result<Option<World>> {
     match std::fs::read(path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .with_context(|| format!("{} is not an emulator state file; move it away to start fresh", path.display())),
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).with_context(|| {
+            format!(
+                "{} is not an emulator state file; move it away to start fresh",
+                path.display()
+            )
+        }),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(error).with_context(|| format!("could not read {}", path.display())),
     }

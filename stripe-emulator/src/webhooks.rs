@@ -37,18 +37,24 @@ pub struct Attempt {
 
 /// The `Stripe-Signature` header for a payload signed at `timestamp`.
 pub fn signature_header(secret: &str, timestamp: i64, payload: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(payload);
-    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
 }
 
 /// Delivers events as they arrive until the emulator is dropped.
 pub(crate) async fn deliver(shared: Weak<Shared>, mut events: mpsc::UnboundedReceiver<Value>) {
     let client = reqwest::Client::new();
     while let Some(event) = events.recv().await {
-        let Some(emulator) = Emulator::upgrade(&shared) else { return };
+        let Some(emulator) = Emulator::upgrade(&shared) else {
+            return;
+        };
         let kind = event["type"].as_str().unwrap_or_default().to_owned();
         let targets: Vec<(String, String, String)> = emulator.read(|world| {
             world
@@ -75,7 +81,9 @@ pub(crate) async fn deliver(shared: Weak<Shared>, mut events: mpsc::UnboundedRec
                 let delay = if chaos.shuffle_window.is_zero() {
                     Duration::ZERO
                 } else {
-                    chaos.shuffle_window.mul_f64(emulator.mutate_quiet(|world| world.ids.fraction()))
+                    chaos
+                        .shuffle_window
+                        .mul_f64(emulator.mutate_quiet(|world| world.ids.fraction()))
                 };
                 let job = Job {
                     client: client.clone(),
@@ -111,7 +119,9 @@ impl Job {
         }
         let mut attempt = 1;
         loop {
-            let Some(emulator) = Emulator::upgrade(&self.shared) else { return };
+            let Some(emulator) = Emulator::upgrade(&self.shared) else {
+                return;
+            };
             let config = &emulator.shared.config;
             let timeout = config.delivery_timeout;
             let backoff = config.delivery_backoff.get(attempt as usize - 1).copied();
@@ -122,8 +132,14 @@ impl Job {
                 .post(&self.url)
                 .timeout(timeout)
                 .header("content-type", "application/json; charset=utf-8")
-                .header("user-agent", "Stripe/1.0 (+https://stripe.com/docs/webhooks)")
-                .header("stripe-signature", signature_header(&self.secret, timestamp, &self.body))
+                .header(
+                    "user-agent",
+                    "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                )
+                .header(
+                    "stripe-signature",
+                    signature_header(&self.secret, timestamp, &self.body),
+                )
                 .body(self.body.clone())
                 .send()
                 .await;
@@ -132,17 +148,24 @@ impl Job {
                 Err(error) => (None, Some(error.to_string())),
             };
             let delivered = status.is_some_and(|status| (200..300).contains(&status));
-            let Some(emulator) = Emulator::upgrade(&self.shared) else { return };
-            emulator.shared.log.lock().expect("delivery log lock").push(Attempt {
-                event: self.event.clone(),
-                event_type: self.event_type.clone(),
-                endpoint: self.endpoint.clone(),
-                url: self.url.clone(),
-                attempt,
-                at: timestamp,
-                status,
-                error,
-            });
+            let Some(emulator) = Emulator::upgrade(&self.shared) else {
+                return;
+            };
+            emulator
+                .shared
+                .log
+                .lock()
+                .expect("delivery log lock")
+                .push(Attempt {
+                    event: self.event.clone(),
+                    event_type: self.event_type.clone(),
+                    endpoint: self.endpoint.clone(),
+                    url: self.url.clone(),
+                    attempt,
+                    at: timestamp,
+                    status,
+                    error,
+                });
             if delivered {
                 emulator.mutate_quiet(|world| world.webhook_delivered(&self.event));
                 return;

@@ -114,7 +114,10 @@ impl World {
     /// Stores a new object; its `object` field names its kind.
     pub fn insert(&mut self, value: Value) -> Value {
         let id = value["id"].as_str().expect("objects have ids").to_owned();
-        let kind = value["object"].as_str().expect("objects have a kind").to_owned();
+        let kind = value["object"]
+            .as_str()
+            .expect("objects have a kind")
+            .to_owned();
         self.order.entry(kind).or_default().push(id.clone());
         self.objects.insert(id, value.clone());
         value
@@ -146,7 +149,10 @@ impl World {
     /// Removes an object (deleted products, customers, endpoints).
     pub fn remove(&mut self, id: &str) -> Option<Value> {
         let value = self.objects.remove(id)?;
-        if let Some(ids) = value["object"].as_str().and_then(|kind| self.order.get_mut(kind)) {
+        if let Some(ids) = value["object"]
+            .as_str()
+            .and_then(|kind| self.order.get_mut(kind))
+        {
             ids.retain(|known| known != id);
         }
         Some(value)
@@ -173,11 +179,15 @@ impl World {
             .filter(|endpoint| endpoint_wants(endpoint, kind))
             .count();
         let mut data = json!({ "object": object });
-        if let Some(previous) = previous.filter(|previous| previous.as_object().is_some_and(|map| !map.is_empty())) {
+        if let Some(previous) =
+            previous.filter(|previous| previous.as_object().is_some_and(|map| !map.is_empty()))
+        {
             data["previous_attributes"] = previous;
         }
         let request = match &self.request {
-            Some(request) => json!({ "id": request.id, "idempotency_key": request.idempotency_key }),
+            Some(request) => {
+                json!({ "id": request.id, "idempotency_key": request.idempotency_key })
+            }
             None => json!({ "id": null, "idempotency_key": null }),
         };
         let event = json!({

@@ -1,12 +1,16 @@
 //! `cargo xtask dev`: set up what is missing, then serve the app with live reload.
 
-use std::{path::Path, process::Command};
+use std::{
+    fs,
+    path::Path,
+    process::{Child, Command},
+};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::{
     postgres::Postgres,
-    step::{self, note, step},
+    step::{self, cargo, note, step},
     tools::{self, Needs},
 };
 
@@ -19,22 +23,92 @@ pub fn run(root: &Path) -> Result<()> {
     ctrlc::set_handler(|| {}).expect("installing the Ctrl-C handler");
 
     let database = DatabaseUrl::resolve(root)?;
+    let emulator = Emulator::start_unless_real_stripe(root)?;
     let path = tools::path_with_npm_bins(root)?;
     println!("\n==> Serving on http://127.0.0.1:3000 (Ctrl-C stops everything this started)");
     note("the first build takes about 10 minutes on 2 cores; later rebuilds a few seconds");
-    let result = step::run(
-        Command::new("cargo")
-            .args(["leptos", "watch"])
-            .current_dir(root)
-            .env("PATH", path)
-            .env("DATABASE_URL", &database.url),
-    );
+    let mut watch = Command::new("cargo");
+    watch
+        .args(["leptos", "watch"])
+        .current_dir(root)
+        .env("PATH", path)
+        .env("DATABASE_URL", &database.url);
+    if let Some(emulator) = &emulator {
+        watch
+            .env("STRIPE_API_BASE", EMULATOR_URL)
+            .env("STRIPE_WEBHOOK_SECRET", &emulator.webhook_secret);
+    }
+    let result = step::run(&mut watch);
+    drop(emulator);
     database.stop();
     // cargo-leptos exits non-zero when interrupted; that is how dev normally ends.
     if let Err(error) = result {
         note(format!("cargo leptos watch ended: {error:#}"));
     }
     Ok(())
+}
+
+/// Where `cargo xtask dev` runs the Stripe emulator (stripe-mock's port).
+const EMULATOR_URL: &str = "http://127.0.0.1:12111";
+
+/// The Stripe emulator for development: state kept in `target/stripe-emulator/`, webhooks sent to
+/// the dev server with a secret generated once. Stopped when dropped.
+struct Emulator {
+    child: Child,
+    webhook_secret: String,
+}
+
+impl Emulator {
+    fn start_unless_real_stripe(root: &Path) -> Result<Option<Self>> {
+        if std::env::var_os("STRIPE_SECRET_KEY").is_some() {
+            note("STRIPE_SECRET_KEY is set: using real Stripe, not the emulator");
+            return Ok(None);
+        }
+        step("Starting the Stripe emulator", || {
+            step::run(cargo(root).args(["build", "--package", "stripe-emulator"]))?;
+            let dir = root.join("target/stripe-emulator");
+            fs::create_dir_all(&dir).context("creating target/stripe-emulator")?;
+            let secret_path = dir.join("webhook-secret");
+            let webhook_secret = match fs::read_to_string(&secret_path) {
+                Ok(secret) if secret.starts_with("whsec_") => secret.trim().to_owned(),
+                _ => {
+                    let secret = format!("whsec_dev{:032x}", random_u128());
+                    fs::write(&secret_path, &secret).context("saving the webhook secret")?;
+                    secret
+                }
+            };
+            let child = Command::new(root.join("target/debug/stripe-emulator"))
+                .args(["--addr", "127.0.0.1:12111"])
+                .args(["--webhook-url", "http://127.0.0.1:3000/webhooks/stripe"])
+                .args(["--webhook-secret", &webhook_secret])
+                .arg("--state-file")
+                .arg(dir.join("state.json"))
+                .spawn()
+                .context("starting target/debug/stripe-emulator")?;
+            note(format!("API and hosted pages on {EMULATOR_URL} (state in target/stripe-emulator/)"));
+            note(format!(
+                "advance its clock: curl -X POST {EMULATOR_URL}/_emulator/clock/advance -d days=30"
+            ));
+            Ok(Self { child, webhook_secret })
+        })
+        .map(Some)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Random bits for a development secret, from the OS.
+fn random_u128() -> u128 {
+    let mut bytes = [0u8; 16];
+    if let Ok(mut urandom) = fs::File::open("/dev/urandom") {
+        let _ = std::io::Read::read_exact(&mut urandom, &mut bytes);
+    }
+    u128::from_le_bytes(bytes)
 }
 
 /// The dev database: `DATABASE_URL` from the environment or `.env` if set, else the local cluster.

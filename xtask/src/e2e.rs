@@ -71,22 +71,48 @@ pub fn run(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Re
         Ok(server)
     })?;
 
+    let emulator_port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
+    let emulator_url = format!("http://127.0.0.1:{emulator_port}");
+    let emulator = step(
+        &format!("Starting the Stripe emulator on {emulator_url}"),
+        || {
+            let child = Command::new(root.join("target/debug/stripe-emulator"))
+                .args([
+                    "--addr",
+                    &format!("127.0.0.1:{emulator_port}"),
+                    "--seed",
+                    "1",
+                ])
+                .env("RUST_LOG", "warn")
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .context(
+                    "starting target/debug/stripe-emulator (built by `cargo test --workspace`)",
+                )?;
+            let mut emulator = Server(child);
+            wait_until_listening(&mut emulator.0, emulator_port)?;
+            Ok(emulator)
+        },
+    )?;
+
     let result = step("Playwright (headless Chromium)", || {
         tally.run(
             Command::new(root.join("end2end/node_modules/.bin/playwright"))
                 .arg("test")
                 .current_dir(root.join("end2end"))
                 .env("BASE_URL", &base_url)
+                .env("STRIPE_EMULATOR_URL", &emulator_url)
                 .env("CHROMIUM_PATH", chromium)
                 .env("PATH", &path),
             step::playwright_counts,
         )
     });
+    drop(emulator);
     drop(server);
     result
 }
 
-/// The server process; stopped (SIGTERM, then SIGKILL) when dropped.
+/// A child process (the server, the emulator); stopped (SIGTERM, then SIGKILL) when dropped.
 struct Server(Child);
 
 impl Drop for Server {
@@ -119,6 +145,23 @@ fn wait_until_ready(child: &mut Child, port: u16) -> Result<()> {
             bail!("the server did not become ready within 60 s");
         }
         thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits until something accepts connections on `port` (the emulator binds before it serves).
+fn wait_until_listening(child: &mut Child, port: u16) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait()? {
+            bail!("the process exited before it listened ({status})");
+        }
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("nothing listened on port {port} within 30 s");
+        }
+        thread::sleep(Duration::from_millis(50));
     }
 }
 

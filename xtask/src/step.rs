@@ -136,6 +136,21 @@ pub fn playwright_counts(line: &str) -> Option<(u64, u64)> {
 }
 
 /// The number just before `label` in `text`.
+/// Reads node's test runner summary (`# pass 12`, `# fail 1`).
+pub fn node_test_counts(line: &str) -> Option<(u64, u64)> {
+    let mut words = line.split_whitespace();
+    if words.next()? != "#" {
+        return None;
+    }
+    let label = words.next()?;
+    let n = words.next()?.parse().ok()?;
+    match label {
+        "pass" => Some((n, 0)),
+        "fail" => Some((0, n)),
+        _ => None,
+    }
+}
+
 fn count_before(text: &str, label: &str) -> Option<u64> {
     let before = &text[..text.find(label)?];
     before
@@ -160,6 +175,14 @@ mod tests {
             Some((7, 1))
         );
         assert_eq!(libtest_counts("test config::tests::a ... ok"), None);
+    }
+
+    #[test]
+    fn node_test_summaries_are_counted() {
+        assert_eq!(node_test_counts("# pass 12"), Some((12, 0)));
+        assert_eq!(node_test_counts("# fail 1"), Some((0, 1)));
+        assert_eq!(node_test_counts("# todo 2"), None);
+        assert_eq!(node_test_counts("ok 1 - pass 3"), None);
     }
 
     #[test]

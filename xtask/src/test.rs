@@ -1,6 +1,6 @@
 //! `cargo xtask test` (every check CI runs) and `cargo xtask prepare` (refresh `.sqlx/`).
 
-use std::path::Path;
+use std::{path::Path, process::Command};
 
 use anyhow::Result;
 
@@ -100,6 +100,21 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
             step::libtest_counts,
         )
     })?;
+    step(
+        "Stripe emulator conformance (official stripe npm SDK)",
+        || {
+            tally.run(
+                Command::new("node")
+                    .args(["--test", "--test-reporter=tap", "tests/"])
+                    .current_dir(root.join("stripe-emulator/conformance"))
+                    .env(
+                        "STRIPE_EMULATOR_BIN",
+                        root.join("target/debug/stripe-emulator"),
+                    ),
+                step::node_test_counts,
+            )
+        },
+    )?;
     e2e::run(root, pg, chromium, tally)
 }
 

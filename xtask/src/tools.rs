@@ -90,9 +90,10 @@ pub fn ensure(root: &Path, needs: Needs) -> Result<Option<PathBuf>> {
     if needs != Needs::Build {
         ensure_cargo_tool(&SQLX_CLI)?;
     }
-    step("Checking npm packages (sass, wasm-opt, Playwright)", || {
-        ensure_npm(root)
-    })?;
+    step(
+        "Checking npm packages (sass, wasm-opt, Playwright, stripe SDK)",
+        || ensure_npm(root),
+    )?;
     if needs != Needs::Test {
         return Ok(None);
     }
@@ -138,29 +139,48 @@ fn ensure_cargo_tool(tool: &CargoTool) -> Result<()> {
     })
 }
 
-/// `end2end/node_modules`: sass, binaryen's wasm-opt and Playwright, pinned by the lockfile.
+/// The npm projects and a file that shows each is installed: `end2end/` (sass, binaryen's
+/// wasm-opt, Playwright) and the emulator's conformance suite (the official `stripe` SDK).
+const NPM_PROJECTS: &[(&str, &[&str])] = &[
+    (
+        "end2end",
+        &[
+            "node_modules/.bin/sass",
+            "node_modules/.bin/wasm-opt",
+            "node_modules/.bin/playwright",
+        ],
+    ),
+    (
+        "stripe-emulator/conformance",
+        &["node_modules/stripe/package.json"],
+    ),
+];
+
+/// Runs `npm ci` in each npm project whose `node_modules` does not match its lockfile.
 fn ensure_npm(root: &Path) -> Result<()> {
-    let dir = root.join("end2end");
-    let lock =
-        fs::read(dir.join("package-lock.json")).context("reading end2end/package-lock.json")?;
-    let stamp_path = dir.join("node_modules/.tollgate-lock");
-    let wanted = format!("{:x}", fnv1a(&lock));
-    let have = fs::read_to_string(&stamp_path).unwrap_or_default();
-    let bins_present = ["sass", "wasm-opt", "playwright"]
-        .iter()
-        .all(|b| dir.join("node_modules/.bin").join(b).exists());
-    if have.trim() == wanted && bins_present {
-        note("end2end/node_modules matches package-lock.json");
-        return Ok(());
+    for (project, markers) in NPM_PROJECTS {
+        let dir = root.join(project);
+        let lock = fs::read(dir.join("package-lock.json"))
+            .with_context(|| format!("reading {project}/package-lock.json"))?;
+        let stamp_path = dir.join("node_modules/.tollgate-lock");
+        let wanted = format!("{:x}", fnv1a(&lock));
+        let have = fs::read_to_string(&stamp_path).unwrap_or_default();
+        let present = markers.iter().all(|marker| dir.join(marker).exists());
+        if have.trim() == wanted && present {
+            note(format!("{project}/node_modules matches package-lock.json"));
+            continue;
+        }
+        note(format!(
+            "running npm ci in {project}/ (no browser download)"
+        ));
+        step::run(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir)
+                .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+        )?;
+        fs::write(&stamp_path, wanted).context("writing the npm stamp")?;
     }
-    note("running npm ci in end2end/ (about 30 s; no browser download)");
-    step::run(
-        Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
-    )?;
-    fs::write(&stamp_path, wanted).context("writing the npm stamp")?;
     Ok(())
 }
 

@@ -16,19 +16,41 @@ use crate::world::World;
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "mode", "line_items[].price", "line_items[].quantity", "customer", "customer_email",
-        "client_reference_id", "success_url", "cancel_url", "subscription_data.trial_period_days",
-        "subscription_data.metadata.*", "subscription_data.description",
-        "subscription_data.trial_settings.end_behavior.missing_payment_method", "allow_promotion_codes",
-        "metadata.*", "metadata", "payment_method_collection", "payment_method_types[]", "expires_at",
-        "customer_creation", "billing_address_collection", "locale", "ui_mode", "submit_type",
-        "customer_update.address", "customer_update.name", "payment_intent_data.metadata.*",
+        "mode",
+        "line_items[].price",
+        "line_items[].quantity",
+        "customer",
+        "customer_email",
+        "client_reference_id",
+        "success_url",
+        "cancel_url",
+        "subscription_data.trial_period_days",
+        "subscription_data.metadata.*",
+        "subscription_data.description",
+        "subscription_data.trial_settings.end_behavior.missing_payment_method",
+        "allow_promotion_codes",
+        "metadata.*",
+        "metadata",
+        "payment_method_collection",
+        "payment_method_types[]",
+        "expires_at",
+        "customer_creation",
+        "billing_address_collection",
+        "locale",
+        "ui_mode",
+        "submit_type",
+        "customer_update.address",
+        "customer_update.name",
+        "payment_intent_data.metadata.*",
     ])?;
     let mode = params
         .one_of("mode", &["payment", "subscription", "setup"])?
         .ok_or_else(|| ApiError::missing("mode"))?;
     if mode == "setup" {
-        return Err(ApiError::invalid("The emulator supports `payment` and `subscription` mode only.", Some("mode")));
+        return Err(ApiError::invalid(
+            "The emulator supports `payment` and `subscription` mode only.",
+            Some("mode"),
+        ));
     }
     let success_url = params.required("success_url")?.to_owned();
     let customer = match params.str("customer") {
@@ -36,7 +58,10 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         None => None,
     };
     if customer.is_some() && params.str("customer_email").is_some() {
-        return Err(ApiError::invalid("You may only specify one of these parameters: customer, customer_email.", Some("customer_email")));
+        return Err(ApiError::invalid(
+            "You may only specify one of these parameters: customer, customer_email.",
+            Some("customer_email"),
+        ));
     }
     let entries = params.array("line_items");
     if entries.is_empty() {
@@ -47,12 +72,20 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let mut currency = None;
     let mut subtotal = 0;
     for (index, entry) in entries.iter().enumerate() {
-        let price_id = entry["price"].as_str().ok_or_else(|| ApiError::missing(&format!("line_items.{index}.price")))?;
+        let price_id = entry["price"]
+            .as_str()
+            .ok_or_else(|| ApiError::missing(&format!("line_items.{index}.price")))?;
         let price = world.get("price", price_id, &format!("line_items[{index}][price]"))?;
         if !price["active"].as_bool().unwrap_or(false) {
-            return Err(ApiError::invalid(format!("The price specified ({price_id}) is inactive."), Some(&format!("line_items[{index}][price]"))));
+            return Err(ApiError::invalid(
+                format!("The price specified ({price_id}) is inactive."),
+                Some(&format!("line_items[{index}][price]")),
+            ));
         }
-        let quantity: i64 = entry["quantity"].as_str().and_then(|quantity| quantity.parse().ok()).unwrap_or(1);
+        let quantity: i64 = entry["quantity"]
+            .as_str()
+            .and_then(|quantity| quantity.parse().ok())
+            .unwrap_or(1);
         if mode == "payment" && price["type"] == "recurring" {
             return Err(ApiError::invalid(
                 "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
@@ -68,7 +101,10 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         match &currency {
             None => currency = Some(price["currency"].clone()),
             Some(currency) if *currency != price["currency"] => {
-                return Err(ApiError::invalid("All line items must share one currency.", Some("line_items")))
+                return Err(ApiError::invalid(
+                    "All line items must share one currency.",
+                    Some("line_items"),
+                ))
             }
             Some(_) => {}
         }
@@ -88,9 +124,16 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     }
     let trial_days = params.int("subscription_data.trial_period_days")?;
     if trial_days.is_some() && mode != "subscription" {
-        return Err(ApiError::invalid("`subscription_data` can only be used in `subscription` mode.", Some("subscription_data")));
+        return Err(ApiError::invalid(
+            "`subscription_data` can only be used in `subscription` mode.",
+            Some("subscription_data"),
+        ));
     }
-    let total = if trial_days.is_some_and(|days| days > 0) { 0 } else { subtotal };
+    let total = if trial_days.is_some_and(|days| days > 0) {
+        0
+    } else {
+        subtotal
+    };
     let now = match &customer {
         Some(customer) => world.now_for_customer(customer["id"].as_str().unwrap_or_default()),
         None => world.now(),
@@ -197,10 +240,15 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// `GET /v1/checkout/sessions/{id}/line_items`
 pub fn line_items(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&["limit", "starting_after", "ending_before"])?;
+    call.params
+        .allow(&["limit", "starting_after", "ending_before"])?;
     world.get("checkout.session", call.id(), "session")?;
     let items = world.line_items.get(call.id()).cloned().unwrap_or_default();
-    page(items, &call.params, &format!("/v1/checkout/sessions/{}/line_items", call.id()))
+    page(
+        items,
+        &call.params,
+        &format!("/v1/checkout/sessions/{}/line_items", call.id()),
+    )
 }
 
 /// `POST /v1/checkout/sessions/{id}/expire`
@@ -230,8 +278,14 @@ fn mark_expired(world: &mut World, before: Value) {
 
 /// Expires an open session whose `expires_at` has passed.
 pub fn expire_if_due(world: &mut World, id: &str) {
-    let Some(session) = world.find("checkout.session", id).cloned() else { return };
-    if session["status"] == "open" && session["expires_at"].as_i64().is_some_and(|at| at <= world.now()) {
+    let Some(session) = world.find("checkout.session", id).cloned() else {
+        return;
+    };
+    if session["status"] == "open"
+        && session["expires_at"]
+            .as_i64()
+            .is_some_and(|at| at <= world.now())
+    {
         mark_expired(world, session);
     }
 }
@@ -240,15 +294,34 @@ pub fn expire_if_due(world: &mut World, id: &str) {
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "customer", "subscription", "payment_intent", "status", "customer_details.email", "limit",
-        "starting_after", "ending_before", "created", "created.gt", "created.gte", "created.lt", "created.lte",
+        "customer",
+        "subscription",
+        "payment_intent",
+        "status",
+        "customer_details.email",
+        "limit",
+        "starting_after",
+        "ending_before",
+        "created",
+        "created.gt",
+        "created.gte",
+        "created.lt",
+        "created.lte",
     ])?;
     let mut items = Vec::new();
     for session in world.all("checkout.session") {
-        let keep = params.str("customer").is_none_or(|customer| session["customer"] == customer)
-            && params.str("subscription").is_none_or(|subscription| session["subscription"] == subscription)
-            && params.str("status").is_none_or(|status| session["status"] == status)
-            && params.str("customer_details.email").is_none_or(|email| session["customer_details"]["email"] == email)
+        let keep = params
+            .str("customer")
+            .is_none_or(|customer| session["customer"] == customer)
+            && params
+                .str("subscription")
+                .is_none_or(|subscription| session["subscription"] == subscription)
+            && params
+                .str("status")
+                .is_none_or(|status| session["status"] == status)
+            && params
+                .str("customer_details.email")
+                .is_none_or(|email| session["customer_details"]["email"] == email)
             && created_matches(params, session["created"].as_i64().unwrap_or_default())?;
         if keep {
             let mut shown = session.clone();
@@ -263,7 +336,13 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// Completes a session paid on the hosted page: customer, payment method, subscription or
 /// payment, invoice, events. Returns the URL to redirect to.
-pub fn complete(world: &mut World, id: &str, card: Option<Card>, email: &str, name: &str) -> Result<String, ApiError> {
+pub fn complete(
+    world: &mut World,
+    id: &str,
+    card: Option<Card>,
+    email: &str,
+    name: &str,
+) -> Result<String, ApiError> {
     let before = world.get("checkout.session", id, "session")?;
     if before["status"] != "open" {
         return Err(ApiError::state("This Checkout Session is no longer open."));
@@ -303,24 +382,41 @@ pub fn complete(world: &mut World, id: &str, card: Option<Card>, email: &str, na
     let items = world.line_items.get(id).cloned().unwrap_or_default();
     let mut session = before.clone();
     if before["mode"] == "subscription" {
-        let trial_days = before["subscription_data"]["trial_period_days"].as_i64().filter(|days| *days > 0);
+        let trial_days = before["subscription_data"]["trial_period_days"]
+            .as_i64()
+            .filter(|days| *days > 0);
         let now = world.now_for_customer(&customer_id);
         let subscription = billing::create_subscription(
             world,
             NewSubscription {
                 customer: customer_id.clone(),
-                items: items.iter().map(|item| (item["price"].clone(), item["quantity"].as_i64().unwrap_or(1))).collect(),
+                items: items
+                    .iter()
+                    .map(|item| {
+                        (
+                            item["price"].clone(),
+                            item["quantity"].as_i64().unwrap_or(1),
+                        )
+                    })
+                    .collect(),
                 trial_end: trial_days.map(|days| now + days * billing::DAY),
                 default_payment_method: payment_method.clone(),
                 payment_behavior: "allow_incomplete".to_owned(),
-                missing_payment_method: before["subscription_data"]["missing_payment_method"].as_str().unwrap_or("create_invoice").to_owned(),
+                missing_payment_method: before["subscription_data"]["missing_payment_method"]
+                    .as_str()
+                    .unwrap_or("create_invoice")
+                    .to_owned(),
                 metadata: before["subscription_data"]["metadata"].clone(),
                 description: None,
             },
         )?;
         session["subscription"] = subscription["id"].clone();
         session["invoice"] = subscription["latest_invoice"].clone();
-        session["payment_status"] = json!(if trial_days.is_some() { "no_payment_required" } else { "paid" });
+        session["payment_status"] = json!(if trial_days.is_some() {
+            "no_payment_required"
+        } else {
+            "paid"
+        });
     } else {
         session["payment_intent"] = json!(world.new_id("pi"));
         session["payment_status"] = json!("paid");

@@ -12,9 +12,21 @@ use crate::listing::page;
 use crate::world::World;
 
 const FIELDS: &[&str] = &[
-    "email", "name", "description", "phone", "metadata.*", "metadata", "payment_method",
-    "invoice_settings.default_payment_method", "address.city", "address.country", "address.line1",
-    "address.line2", "address.postal_code", "address.state", "preferred_locales[]",
+    "email",
+    "name",
+    "description",
+    "phone",
+    "metadata.*",
+    "metadata",
+    "payment_method",
+    "invoice_settings.default_payment_method",
+    "address.city",
+    "address.country",
+    "address.line1",
+    "address.line2",
+    "address.postal_code",
+    "address.state",
+    "preferred_locales[]",
 ];
 
 /// `POST /v1/customers`
@@ -24,12 +36,18 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     allowed.push("test_clock");
     params.allow(&allowed)?;
     let test_clock = match params.str("test_clock") {
-        Some(clock) => Some(world.get("test_helpers.test_clock", clock, "test_clock")?["id"].clone()),
+        Some(clock) => {
+            Some(world.get("test_helpers.test_clock", clock, "test_clock")?["id"].clone())
+        }
         None => None,
     };
     let id = world.new_id("cus");
     let created = match &test_clock {
-        Some(clock) => world.find("test_helpers.test_clock", clock.as_str().unwrap_or_default())
+        Some(clock) => world
+            .find(
+                "test_helpers.test_clock",
+                clock.as_str().unwrap_or_default(),
+            )
             .and_then(|clock| clock["frozen_time"].as_i64())
             .unwrap_or_else(|| world.now()),
         None => world.now(),
@@ -70,7 +88,10 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     if let Some(payment_method) = params.str("payment_method") {
         super::payment_methods::attach_to(world, payment_method, &id, "payment_method")?;
     }
-    if let Some(default) = params.str("invoice_settings.default_payment_method").filter(|pm| !pm.is_empty()) {
+    if let Some(default) = params
+        .str("invoice_settings.default_payment_method")
+        .filter(|pm| !pm.is_empty())
+    {
         check_attached(world, default, &id)?;
         customer["invoice_settings"]["default_payment_method"] = json!(default);
         world.put(customer.clone());
@@ -81,13 +102,25 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 fn apply(customer: &mut Value, params: &Params) -> Result<(), ApiError> {
     if let Some(email) = params.str("email") {
         if !email.is_empty() && !email.contains('@') {
-            return Err(ApiError::invalid_code("email_invalid", format!("Invalid email address: {email}"), Some("email")));
+            return Err(ApiError::invalid_code(
+                "email_invalid",
+                format!("Invalid email address: {email}"),
+                Some("email"),
+            ));
         }
-        customer["email"] = if email.is_empty() { Value::Null } else { json!(email) };
+        customer["email"] = if email.is_empty() {
+            Value::Null
+        } else {
+            json!(email)
+        };
     }
     for field in ["name", "description", "phone"] {
         if let Some(value) = params.str(field) {
-            customer[field] = if value.is_empty() { Value::Null } else { json!(value) };
+            customer[field] = if value.is_empty() {
+                Value::Null
+            } else {
+                json!(value)
+            };
         }
     }
     if params.get("address").is_some() {
@@ -107,7 +140,11 @@ fn apply(customer: &mut Value, params: &Params) -> Result<(), ApiError> {
 }
 
 fn check_attached(world: &World, payment_method: &str, customer: &str) -> Result<(), ApiError> {
-    let found = world.get("payment_method", payment_method, "invoice_settings[default_payment_method]")?;
+    let found = world.get(
+        "payment_method",
+        payment_method,
+        "invoice_settings[default_payment_method]",
+    )?;
     if found["customer"] != customer {
         return Err(ApiError::invalid(
             format!("The customer does not have a payment method with the ID {payment_method}. The payment method must be attached to the customer."),
@@ -136,8 +173,11 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         if !default.is_empty() {
             check_attached(world, default, call.id())?;
         }
-        customer["invoice_settings"]["default_payment_method"] =
-            if default.is_empty() { Value::Null } else { json!(default) };
+        customer["invoice_settings"]["default_payment_method"] = if default.is_empty() {
+            Value::Null
+        } else {
+            json!(default)
+        };
     }
     let customer = world.update_and_emit("customer.updated", &before, customer);
     crate::billing::card_changed(world, call.id());
@@ -150,7 +190,9 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let customer = world.get("customer", call.id(), "id")?;
     let subscriptions: Vec<String> = world
         .all("subscription")
-        .filter(|subscription| subscription["customer"] == call.id() && subscription["status"] != "canceled")
+        .filter(|subscription| {
+            subscription["customer"] == call.id() && subscription["status"] != "canceled"
+        })
         .filter_map(|subscription| subscription["id"].as_str().map(str::to_owned))
         .collect();
     for subscription in subscriptions {
@@ -165,13 +207,25 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "email", "test_clock", "limit", "starting_after", "ending_before", "created", "created.gt",
-        "created.gte", "created.lt", "created.lte",
+        "email",
+        "test_clock",
+        "limit",
+        "starting_after",
+        "ending_before",
+        "created",
+        "created.gt",
+        "created.gte",
+        "created.lt",
+        "created.lte",
     ])?;
     let mut items = Vec::new();
     for customer in world.all("customer") {
-        let keep = params.str("email").is_none_or(|email| customer["email"] == email)
-            && params.str("test_clock").is_none_or(|clock| customer["test_clock"] == clock)
+        let keep = params
+            .str("email")
+            .is_none_or(|email| customer["email"] == email)
+            && params
+                .str("test_clock")
+                .is_none_or(|clock| customer["test_clock"] == clock)
             && created_matches(params, customer["created"].as_i64().unwrap_or_default())?;
         if keep {
             items.push(customer.clone());

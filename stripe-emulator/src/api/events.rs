@@ -19,14 +19,25 @@ pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "type", "types[]", "delivery_success", "limit", "starting_after", "ending_before", "created",
-        "created.gt", "created.gte", "created.lt", "created.lte",
+        "type",
+        "types[]",
+        "delivery_success",
+        "limit",
+        "starting_after",
+        "ending_before",
+        "created",
+        "created.gt",
+        "created.gte",
+        "created.lt",
+        "created.lte",
     ])?;
     let types = params.strings("types");
     let mut items = Vec::new();
     for event in world.all("event") {
         let kind = event["type"].as_str().unwrap_or_default();
-        let keep = params.str("type").is_none_or(|wanted| type_matches(wanted, kind))
+        let keep = params
+            .str("type")
+            .is_none_or(|wanted| type_matches(wanted, kind))
             && (types.is_empty() || types.iter().any(|wanted| wanted == kind))
             && created_matches(params, event["created"].as_i64().unwrap_or_default())?;
         if keep {

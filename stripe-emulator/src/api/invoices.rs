@@ -19,10 +19,18 @@ pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// `GET /v1/invoices/{id}/lines`
 pub fn lines(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&["limit", "starting_after", "ending_before"])?;
+    call.params
+        .allow(&["limit", "starting_after", "ending_before"])?;
     let invoice = world.get("invoice", call.id(), "invoice")?;
-    let lines = invoice["lines"]["data"].as_array().cloned().unwrap_or_default();
-    page(lines, &call.params, &format!("/v1/invoices/{}/lines", call.id()))
+    let lines = invoice["lines"]["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    page(
+        lines,
+        &call.params,
+        &format!("/v1/invoices/{}/lines", call.id()),
+    )
 }
 
 /// `POST /v1/invoices/{id}/pay`: charges the default payment method now.
@@ -34,9 +42,15 @@ pub fn pay(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         Some("paid") => return Err(ApiError::state("Invoice is already paid")),
         _ => return Err(ApiError::state("You can only pay an open invoice.")),
     }
-    let subscription = invoice["parent"]["subscription_details"]["subscription"].as_str().map(str::to_owned);
+    let subscription = invoice["parent"]["subscription_details"]["subscription"]
+        .as_str()
+        .map(str::to_owned);
     match subscription {
-        Some(subscription) if world.find("subscription", &subscription).is_some_and(|found| found["status"] == "past_due") => {
+        Some(subscription)
+            if world
+                .find("subscription", &subscription)
+                .is_some_and(|found| found["status"] == "past_due") =>
+        {
             let customer = invoice["customer"].as_str().unwrap_or_default().to_owned();
             billing::card_changed(world, &customer);
         }
@@ -53,16 +67,30 @@ pub fn pay(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "customer", "subscription", "status", "collection_method", "limit", "starting_after", "ending_before",
-        "created", "created.gt", "created.gte", "created.lt", "created.lte",
+        "customer",
+        "subscription",
+        "status",
+        "collection_method",
+        "limit",
+        "starting_after",
+        "ending_before",
+        "created",
+        "created.gt",
+        "created.gte",
+        "created.lt",
+        "created.lte",
     ])?;
     let mut items = Vec::new();
     for invoice in world.all("invoice") {
-        let keep = params.str("customer").is_none_or(|customer| invoice["customer"] == customer)
+        let keep = params
+            .str("customer")
+            .is_none_or(|customer| invoice["customer"] == customer)
+            && params.str("subscription").is_none_or(|subscription| {
+                invoice["parent"]["subscription_details"]["subscription"] == subscription
+            })
             && params
-                .str("subscription")
-                .is_none_or(|subscription| invoice["parent"]["subscription_details"]["subscription"] == subscription)
-            && params.str("status").is_none_or(|status| invoice["status"] == status)
+                .str("status")
+                .is_none_or(|status| invoice["status"] == status)
             && created_matches(params, invoice["created"].as_i64().unwrap_or_default())?;
         if keep {
             items.push(invoice.clone());
@@ -76,41 +104,91 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 pub fn create_preview(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "customer", "subscription", "subscription_details.items[].id", "subscription_details.items[].price",
-        "subscription_details.items[].quantity", "subscription_details.items[].deleted",
-        "subscription_details.proration_behavior", "subscription_details.proration_date",
+        "customer",
+        "subscription",
+        "subscription_details.items[].id",
+        "subscription_details.items[].price",
+        "subscription_details.items[].quantity",
+        "subscription_details.items[].deleted",
+        "subscription_details.proration_behavior",
+        "subscription_details.proration_date",
         "subscription_details.cancel_at_period_end",
     ])?;
     let id = params.required("subscription")?;
     let subscription = world.get("subscription", id, "subscription")?;
-    let customer = subscription["customer"].as_str().unwrap_or_default().to_owned();
-    if params.str("customer").is_some_and(|given| given != customer) {
-        return Err(ApiError::invalid("The subscription does not belong to this customer.", Some("customer")));
+    let customer = subscription["customer"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if params
+        .str("customer")
+        .is_some_and(|given| given != customer)
+    {
+        return Err(ApiError::invalid(
+            "The subscription does not belong to this customer.",
+            Some("customer"),
+        ));
     }
     let now = world.now_for_customer(&customer);
-    let at = params.int("subscription_details.proration_date")?.unwrap_or(now);
+    let at = params
+        .int("subscription_details.proration_date")?
+        .unwrap_or(now);
     let mut changes = Vec::new();
-    for (index, entry) in params.array("subscription_details.items").iter().enumerate() {
+    for (index, entry) in params
+        .array("subscription_details.items")
+        .iter()
+        .enumerate()
+    {
         let price = match entry["price"].as_str() {
-            Some(price) => Some(world.get("price", price, &format!("subscription_details[items][{index}][price]"))?),
+            Some(price) => Some(world.get(
+                "price",
+                price,
+                &format!("subscription_details[items][{index}][price]"),
+            )?),
             None => None,
         };
-        let quantity = entry["quantity"].as_str().and_then(|quantity| quantity.parse().ok());
-        changes.push(ItemChange { item: entry["id"].as_str().map(str::to_owned), price, quantity });
+        let quantity = entry["quantity"]
+            .as_str()
+            .and_then(|quantity| quantity.parse().ok());
+        changes.push(ItemChange {
+            item: entry["id"].as_str().map(str::to_owned),
+            price,
+            quantity,
+        });
     }
-    let behaviour = params.str("subscription_details.proration_behavior").unwrap_or("create_prorations");
+    let behaviour = params
+        .str("subscription_details.proration_behavior")
+        .unwrap_or("create_prorations");
     let mut lines = world.pending_lines.get(id).cloned().unwrap_or_default();
     if behaviour != "none" && subscription["status"] != "trialing" {
         lines.extend(billing::proration_lines(world, &subscription, &changes, at));
     }
     let changed = billing::apply_item_changes(world, &subscription, &changes);
-    let start = changed["items"]["data"][0]["current_period_end"].as_i64().unwrap_or(now);
+    let start = changed["items"]["data"][0]["current_period_end"]
+        .as_i64()
+        .unwrap_or(now);
     let end = changed["items"]["data"][0]["price"]["recurring"]["interval"]
         .as_str()
-        .map(|interval| billing::add_interval(start, interval, changed["items"]["data"][0]["price"]["recurring"]["interval_count"].as_i64().unwrap_or(1)))
+        .map(|interval| {
+            billing::add_interval(
+                start,
+                interval,
+                changed["items"]["data"][0]["price"]["recurring"]["interval_count"]
+                    .as_i64()
+                    .unwrap_or(1),
+            )
+        })
         .unwrap_or(start);
     if behaviour != "always_invoice" {
         lines.extend(billing::period_lines(world, &changed, start, end, false));
     }
-    Ok(billing::build_invoice(world, &customer, Some(&changed), lines, "upcoming", (now, start), false))
+    Ok(billing::build_invoice(
+        world,
+        &customer,
+        Some(&changed),
+        lines,
+        "upcoming",
+        (now, start),
+        false,
+    ))
 }

@@ -23,42 +23,88 @@ use crate::Emulator;
 /// Every `/v1` route.
 pub fn routes() -> Router<Emulator> {
     Router::new()
-        .route("/v1/products", post(op(products::create)).get(op(products::list)))
+        .route(
+            "/v1/products",
+            post(op(products::create)).get(op(products::list)),
+        )
         .route(
             "/v1/products/{id}",
-            get(op(products::retrieve)).post(op(products::update)).delete(op(products::delete)),
+            get(op(products::retrieve))
+                .post(op(products::update))
+                .delete(op(products::delete)),
         )
         .route("/v1/prices", post(op(prices::create)).get(op(prices::list)))
-        .route("/v1/prices/{id}", get(op(prices::retrieve)).post(op(prices::update)))
-        .route("/v1/customers", post(op(customers::create)).get(op(customers::list)))
+        .route(
+            "/v1/prices/{id}",
+            get(op(prices::retrieve)).post(op(prices::update)),
+        )
+        .route(
+            "/v1/customers",
+            post(op(customers::create)).get(op(customers::list)),
+        )
         .route(
             "/v1/customers/{id}",
-            get(op(customers::retrieve)).post(op(customers::update)).delete(op(customers::delete)),
+            get(op(customers::retrieve))
+                .post(op(customers::update))
+                .delete(op(customers::delete)),
         )
-        .route("/v1/customers/{id}/payment_methods", get(op(payment_methods::list_for_customer)))
-        .route("/v1/payment_methods", post(op(payment_methods::create)).get(op(payment_methods::list)))
+        .route(
+            "/v1/customers/{id}/payment_methods",
+            get(op(payment_methods::list_for_customer)),
+        )
+        .route(
+            "/v1/payment_methods",
+            post(op(payment_methods::create)).get(op(payment_methods::list)),
+        )
         .route(
             "/v1/payment_methods/{id}",
             get(op(payment_methods::retrieve)).post(op(payment_methods::update)),
         )
-        .route("/v1/payment_methods/{id}/attach", post(op(payment_methods::attach)))
-        .route("/v1/payment_methods/{id}/detach", post(op(payment_methods::detach)))
-        .route("/v1/checkout/sessions", post(op(checkout::create)).get(op(checkout::list)))
-        .route("/v1/checkout/sessions/{id}", get(op(checkout::retrieve)).post(op(checkout::update)))
-        .route("/v1/checkout/sessions/{id}/expire", post(op(checkout::expire)))
-        .route("/v1/checkout/sessions/{id}/line_items", get(op(checkout::line_items)))
+        .route(
+            "/v1/payment_methods/{id}/attach",
+            post(op(payment_methods::attach)),
+        )
+        .route(
+            "/v1/payment_methods/{id}/detach",
+            post(op(payment_methods::detach)),
+        )
+        .route(
+            "/v1/checkout/sessions",
+            post(op(checkout::create)).get(op(checkout::list)),
+        )
+        .route(
+            "/v1/checkout/sessions/{id}",
+            get(op(checkout::retrieve)).post(op(checkout::update)),
+        )
+        .route(
+            "/v1/checkout/sessions/{id}/expire",
+            post(op(checkout::expire)),
+        )
+        .route(
+            "/v1/checkout/sessions/{id}/line_items",
+            get(op(checkout::line_items)),
+        )
         .route("/v1/billing_portal/sessions", post(op(portal::create)))
-        .route("/v1/subscriptions", post(op(subscriptions::create)).get(op(subscriptions::list)))
+        .route(
+            "/v1/subscriptions",
+            post(op(subscriptions::create)).get(op(subscriptions::list)),
+        )
         .route(
             "/v1/subscriptions/{id}",
             get(op(subscriptions::retrieve))
                 .post(op(subscriptions::update))
                 .delete(op(subscriptions::cancel)),
         )
-        .route("/v1/subscriptions/{id}/resume", post(op(subscriptions::resume)))
+        .route(
+            "/v1/subscriptions/{id}/resume",
+            post(op(subscriptions::resume)),
+        )
         .route("/v1/subscription_items", get(op(subscriptions::list_items)))
         .route("/v1/invoices", get(op(invoices::list)))
-        .route("/v1/invoices/create_preview", post(op(invoices::create_preview)))
+        .route(
+            "/v1/invoices/create_preview",
+            post(op(invoices::create_preview)),
+        )
         .route("/v1/invoices/{id}", get(op(invoices::retrieve)))
         .route("/v1/invoices/{id}/lines", get(op(invoices::lines)))
         .route("/v1/invoices/{id}/pay", post(op(invoices::pay)))
@@ -82,7 +128,10 @@ pub fn routes() -> Router<Emulator> {
             "/v1/test_helpers/test_clocks/{id}",
             get(op(test_clocks::retrieve)).delete(op(test_clocks::delete)),
         )
-        .route("/v1/test_helpers/test_clocks/{id}/advance", post(op(test_clocks::advance)))
+        .route(
+            "/v1/test_helpers/test_clocks/{id}/advance",
+            post(op(test_clocks::advance)),
+        )
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.
@@ -92,12 +141,16 @@ fn deleted(id: &str, kind: &str) -> Value {
 
 /// Applies `metadata[key]=value` updates: an empty value removes the key, `metadata=` clears all.
 fn merge_metadata(object: &mut Value, params: &crate::form::Params) {
-    let Some(update) = params.metadata() else { return };
+    let Some(update) = params.metadata() else {
+        return;
+    };
     if update.is_empty() {
         object["metadata"] = json!({});
         return;
     }
-    let metadata = object["metadata"].as_object_mut().expect("objects carry metadata");
+    let metadata = object["metadata"]
+        .as_object_mut()
+        .expect("objects carry metadata");
     for (key, value) in update {
         match value.as_str() {
             Some("") => {
@@ -111,7 +164,10 @@ fn merge_metadata(object: &mut Value, params: &crate::form::Params) {
 }
 
 /// Matches a `created` filter (`created=…` or `created[gt|gte|lt|lte]=…`).
-fn created_matches(params: &crate::form::Params, created: i64) -> Result<bool, crate::error::ApiError> {
+fn created_matches(
+    params: &crate::form::Params,
+    created: i64,
+) -> Result<bool, crate::error::ApiError> {
     if let Some(exact) = params.get("created").and_then(Value::as_str) {
         let exact: i64 = exact
             .parse()

@@ -15,9 +15,18 @@ use crate::world::World;
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "type", "card.number", "card.exp_month", "card.exp_year", "card.cvc", "card.token",
-        "billing_details.name", "billing_details.email", "billing_details.phone",
-        "billing_details.address.*", "metadata.*", "metadata",
+        "type",
+        "card.number",
+        "card.exp_month",
+        "card.exp_year",
+        "card.cvc",
+        "card.token",
+        "billing_details.name",
+        "billing_details.email",
+        "billing_details.phone",
+        "billing_details.address.*",
+        "metadata.*",
+        "metadata",
     ])?;
     let kind = params.required("type")?;
     if kind != "card" {
@@ -31,8 +40,12 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             .ok_or_else(|| ApiError::missing_resource("token", token, "card[token]"))?,
         None => Card::from_number(
             params.required("card.number")?,
-            params.int("card.exp_month")?.ok_or_else(|| ApiError::missing("card.exp_month"))?,
-            params.int("card.exp_year")?.ok_or_else(|| ApiError::missing("card.exp_year"))?,
+            params
+                .int("card.exp_month")?
+                .ok_or_else(|| ApiError::missing("card.exp_month"))?,
+            params
+                .int("card.exp_year")?
+                .ok_or_else(|| ApiError::missing("card.exp_year"))?,
         )?,
     };
     let mut payment_method = store(world, card);
@@ -101,7 +114,12 @@ pub fn resolve(world: &mut World, id: &str, param: &str) -> Result<Value, ApiErr
 }
 
 /// Attaches a PaymentMethod to a customer (the card is checked, as Stripe does on attach).
-pub fn attach_to(world: &mut World, id: &str, customer: &str, param: &str) -> Result<Value, ApiError> {
+pub fn attach_to(
+    world: &mut World,
+    id: &str,
+    customer: &str,
+    param: &str,
+) -> Result<Value, ApiError> {
     world.get("customer", customer, "customer")?;
     let before = resolve(world, id, param)?;
     let id = before["id"].as_str().unwrap_or_default().to_owned();
@@ -144,7 +162,11 @@ pub fn detach(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let mut payment_method = before.clone();
     payment_method["customer"] = Value::Null;
     world.put(payment_method.clone());
-    world.emit("payment_method.detached", &payment_method, Some(json!({ "customer": customer })));
+    world.emit(
+        "payment_method.detached",
+        &payment_method,
+        Some(json!({ "customer": customer })),
+    );
     if let Some(owner) = world.find("customer", &customer).cloned() {
         if owner["invoice_settings"]["default_payment_method"] == call.id() {
             let mut updated = owner.clone();
@@ -164,7 +186,14 @@ pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 /// `POST /v1/payment_methods/{id}`: `metadata`, `billing_details[name|email]`, `card[exp_*]`.
 pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&["metadata.*", "metadata", "billing_details.name", "billing_details.email", "card.exp_month", "card.exp_year"])?;
+    params.allow(&[
+        "metadata.*",
+        "metadata",
+        "billing_details.name",
+        "billing_details.email",
+        "card.exp_month",
+        "card.exp_year",
+    ])?;
     let before = world.get("payment_method", call.id(), "payment_method")?;
     let mut payment_method = before.clone();
     merge_metadata(&mut payment_method, params);
@@ -183,14 +212,26 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// `GET /v1/payment_methods?customer=…`
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&["customer", "type", "limit", "starting_after", "ending_before"])?;
+    call.params.allow(&[
+        "customer",
+        "type",
+        "limit",
+        "starting_after",
+        "ending_before",
+    ])?;
     let customer = call.params.required("customer")?.to_owned();
     listed(world, call, &customer, "/v1/payment_methods")
 }
 
 /// `GET /v1/customers/{id}/payment_methods`
 pub fn list_for_customer(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&["type", "limit", "starting_after", "ending_before", "allow_redisplay"])?;
+    call.params.allow(&[
+        "type",
+        "limit",
+        "starting_after",
+        "ending_before",
+        "allow_redisplay",
+    ])?;
     world.get("customer", call.id(), "customer")?;
     let url = format!("/v1/customers/{}/payment_methods", call.id());
     listed(world, call, call.id(), &url)
@@ -200,7 +241,11 @@ fn listed(world: &World, call: &Call, customer: &str, url: &str) -> Result<Value
     let items = world
         .all("payment_method")
         .filter(|payment_method| payment_method["customer"] == customer)
-        .filter(|payment_method| call.params.str("type").is_none_or(|kind| payment_method["type"] == kind))
+        .filter(|payment_method| {
+            call.params
+                .str("type")
+                .is_none_or(|kind| payment_method["type"] == kind)
+        })
         .cloned()
         .collect();
     page(items, &call.params, url)

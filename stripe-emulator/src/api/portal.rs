@@ -10,7 +10,15 @@ use crate::world::World;
 /// `POST /v1/billing_portal/sessions`
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&["customer", "return_url", "locale", "configuration", "on_behalf_of", "flow_data.type", "flow_data.*"])?;
+    params.allow(&[
+        "customer",
+        "return_url",
+        "locale",
+        "configuration",
+        "on_behalf_of",
+        "flow_data.type",
+        "flow_data.*",
+    ])?;
     let customer = params.required("customer")?;
     world.get("customer", customer, "customer")?;
     let id = world.new_id("bps");

@@ -15,14 +15,33 @@ use crate::world::World;
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "currency", "unit_amount", "unit_amount_decimal", "product", "product_data.name",
-        "product_data.active", "product_data.metadata.*", "product_data.statement_descriptor",
-        "product_data.unit_label", "recurring.interval", "recurring.interval_count",
-        "recurring.trial_period_days", "recurring.usage_type", "lookup_key", "transfer_lookup_key",
-        "nickname", "metadata.*", "metadata", "active", "tax_behavior", "billing_scheme",
+        "currency",
+        "unit_amount",
+        "unit_amount_decimal",
+        "product",
+        "product_data.name",
+        "product_data.active",
+        "product_data.metadata.*",
+        "product_data.statement_descriptor",
+        "product_data.unit_label",
+        "recurring.interval",
+        "recurring.interval_count",
+        "recurring.trial_period_days",
+        "recurring.usage_type",
+        "lookup_key",
+        "transfer_lookup_key",
+        "nickname",
+        "metadata.*",
+        "metadata",
+        "active",
+        "tax_behavior",
+        "billing_scheme",
     ])?;
     let product = match (params.str("product"), params.str("product_data.name")) {
-        (Some(product), _) => world.get("product", product, "product")?["id"].as_str().unwrap_or_default().to_owned(),
+        (Some(product), _) => world.get("product", product, "product")?["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         (None, Some(name)) => {
             let id = world.new_id("prod");
             let now = world.now();
@@ -51,13 +70,30 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 }
 
 /// Creates a price from parameters under `prefix` (`""` or `default_price_data`) for a product.
-pub fn build(world: &mut World, params: &Params, prefix: &str, product: &str) -> Result<Value, ApiError> {
-    let key = |name: &str| if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") };
+pub fn build(
+    world: &mut World,
+    params: &Params,
+    prefix: &str,
+    product: &str,
+) -> Result<Value, ApiError> {
+    let key = |name: &str| {
+        if prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{prefix}.{name}")
+        }
+    };
     let currency = params.required(&key("currency"))?.to_ascii_lowercase();
     if currency.len() != 3 || !currency.bytes().all(|byte| byte.is_ascii_lowercase()) {
-        return Err(ApiError::invalid(format!("Invalid currency: {currency}"), Some(&key("currency"))));
+        return Err(ApiError::invalid(
+            format!("Invalid currency: {currency}"),
+            Some(&key("currency")),
+        ));
     }
-    let unit_amount = match (params.int(&key("unit_amount"))?, params.str(&key("unit_amount_decimal"))) {
+    let unit_amount = match (
+        params.int(&key("unit_amount"))?,
+        params.str(&key("unit_amount_decimal")),
+    ) {
         (Some(amount), _) => amount,
         (None, Some(decimal)) => decimal
             .parse::<f64>()
@@ -71,7 +107,10 @@ pub fn build(world: &mut World, params: &Params, prefix: &str, product: &str) ->
             Some(&crate::form::bracketed(&key("unit_amount"))),
         ));
     }
-    let recurring = match params.one_of(&key("recurring.interval"), &["day", "week", "month", "year"])? {
+    let recurring = match params.one_of(
+        &key("recurring.interval"),
+        &["day", "week", "month", "year"],
+    )? {
         Some(interval) => {
             let interval_count = params.int(&key("recurring.interval_count"))?.unwrap_or(1);
             if !(1..=365).contains(&interval_count) {
@@ -91,9 +130,16 @@ pub fn build(world: &mut World, params: &Params, prefix: &str, product: &str) ->
         }
         None => Value::Null,
     };
-    let lookup_key = params.str(&key("lookup_key")).filter(|key| !key.is_empty()).map(str::to_owned);
+    let lookup_key = params
+        .str(&key("lookup_key"))
+        .filter(|key| !key.is_empty())
+        .map(str::to_owned);
     if let Some(lookup_key) = &lookup_key {
-        transfer_lookup_key(world, lookup_key, params.bool(&key("transfer_lookup_key"))?.unwrap_or(false))?;
+        transfer_lookup_key(
+            world,
+            lookup_key,
+            params.bool(&key("transfer_lookup_key"))?.unwrap_or(false),
+        )?;
     }
     let id = world.new_id("price");
     let price = json!({
@@ -123,8 +169,15 @@ pub fn build(world: &mut World, params: &Params, prefix: &str, product: &str) ->
 }
 
 /// A lookup key belongs to one price; moving it needs `transfer_lookup_key=true`.
-fn transfer_lookup_key(world: &mut World, lookup_key: &str, transfer: bool) -> Result<(), ApiError> {
-    let holder = world.all("price").find(|price| price["lookup_key"] == lookup_key).cloned();
+fn transfer_lookup_key(
+    world: &mut World,
+    lookup_key: &str,
+    transfer: bool,
+) -> Result<(), ApiError> {
+    let holder = world
+        .all("price")
+        .find(|price| price["lookup_key"] == lookup_key)
+        .cloned();
     let Some(holder) = holder else { return Ok(()) };
     if !transfer {
         return Err(ApiError::invalid(
@@ -150,23 +203,45 @@ pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 /// `POST /v1/prices/{id}`: `active`, `nickname`, `metadata`, `lookup_key`, `tax_behavior`.
 pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&["active", "nickname", "metadata.*", "metadata", "lookup_key", "transfer_lookup_key", "tax_behavior"])?;
+    params.allow(&[
+        "active",
+        "nickname",
+        "metadata.*",
+        "metadata",
+        "lookup_key",
+        "transfer_lookup_key",
+        "tax_behavior",
+    ])?;
     let before = world.get("price", call.id(), "price")?;
     let mut price = before.clone();
     if let Some(active) = params.bool("active")? {
         price["active"] = json!(active);
     }
     if let Some(nickname) = params.str("nickname") {
-        price["nickname"] = if nickname.is_empty() { Value::Null } else { json!(nickname) };
+        price["nickname"] = if nickname.is_empty() {
+            Value::Null
+        } else {
+            json!(nickname)
+        };
     }
-    if let Some(tax_behavior) = params.one_of("tax_behavior", &["inclusive", "exclusive", "unspecified"])? {
+    if let Some(tax_behavior) =
+        params.one_of("tax_behavior", &["inclusive", "exclusive", "unspecified"])?
+    {
         price["tax_behavior"] = json!(tax_behavior);
     }
     if let Some(lookup_key) = params.str("lookup_key") {
         if !lookup_key.is_empty() && price["lookup_key"] != lookup_key {
-            transfer_lookup_key(world, lookup_key, params.bool("transfer_lookup_key")?.unwrap_or(false))?;
+            transfer_lookup_key(
+                world,
+                lookup_key,
+                params.bool("transfer_lookup_key")?.unwrap_or(false),
+            )?;
         }
-        price["lookup_key"] = if lookup_key.is_empty() { Value::Null } else { json!(lookup_key) };
+        price["lookup_key"] = if lookup_key.is_empty() {
+            Value::Null
+        } else {
+            json!(lookup_key)
+        };
     }
     merge_metadata(&mut price, params);
     Ok(world.update_and_emit("price.updated", &before, price))
@@ -176,9 +251,21 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "active", "product", "type", "currency", "lookup_keys[]", "recurring.interval",
-        "recurring.usage_type", "limit", "starting_after", "ending_before", "created", "created.gt",
-        "created.gte", "created.lt", "created.lte",
+        "active",
+        "product",
+        "type",
+        "currency",
+        "lookup_keys[]",
+        "recurring.interval",
+        "recurring.usage_type",
+        "limit",
+        "starting_after",
+        "ending_before",
+        "created",
+        "created.gt",
+        "created.gte",
+        "created.lt",
+        "created.lte",
     ])?;
     let active = params.bool("active")?;
     let kind = params.one_of("type", &["one_time", "recurring"])?;
@@ -186,10 +273,17 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let mut items = Vec::new();
     for price in world.all("price") {
         let keep = active.is_none_or(|active| price["active"] == active)
-            && params.str("product").is_none_or(|product| price["product"] == product)
+            && params
+                .str("product")
+                .is_none_or(|product| price["product"] == product)
             && kind.as_deref().is_none_or(|kind| price["type"] == kind)
-            && params.str("currency").is_none_or(|currency| price["currency"] == currency)
-            && (lookup_keys.is_empty() || lookup_keys.iter().any(|key| price["lookup_key"] == key.as_str()))
+            && params
+                .str("currency")
+                .is_none_or(|currency| price["currency"] == currency)
+            && (lookup_keys.is_empty()
+                || lookup_keys
+                    .iter()
+                    .any(|key| price["lookup_key"] == key.as_str()))
             && params
                 .str("recurring.interval")
                 .is_none_or(|interval| price["recurring"]["interval"] == interval)

@@ -11,8 +11,18 @@ use crate::listing::page;
 use crate::world::World;
 
 const FIELDS: &[&str] = &[
-    "name", "active", "description", "images[]", "marketing_features[].name", "metadata.*", "metadata",
-    "statement_descriptor", "tax_code", "unit_label", "url", "shippable",
+    "name",
+    "active",
+    "description",
+    "images[]",
+    "marketing_features[].name",
+    "metadata.*",
+    "metadata",
+    "statement_descriptor",
+    "tax_code",
+    "unit_label",
+    "url",
+    "shippable",
 ];
 
 /// `POST /v1/products`
@@ -20,9 +30,14 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     let mut allowed = FIELDS.to_vec();
     allowed.extend([
-        "id", "type", "default_price_data.currency", "default_price_data.unit_amount",
-        "default_price_data.unit_amount_decimal", "default_price_data.recurring.interval",
-        "default_price_data.recurring.interval_count", "default_price_data.tax_behavior",
+        "id",
+        "type",
+        "default_price_data.currency",
+        "default_price_data.unit_amount",
+        "default_price_data.unit_amount_decimal",
+        "default_price_data.recurring.interval",
+        "default_price_data.recurring.interval_count",
+        "default_price_data.tax_behavior",
         "default_price_data.metadata.*",
     ]);
     params.allow(&allowed)?;
@@ -74,16 +89,29 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 fn apply(product: &mut Value, params: &Params) -> Result<(), ApiError> {
     if let Some(name) = params.str("name") {
         if name.is_empty() {
-            return Err(ApiError::invalid("You must provide a non-empty name.", Some("name")));
+            return Err(ApiError::invalid(
+                "You must provide a non-empty name.",
+                Some("name"),
+            ));
         }
         product["name"] = json!(name);
     }
     if let Some(active) = params.bool("active")? {
         product["active"] = json!(active);
     }
-    for field in ["description", "statement_descriptor", "tax_code", "unit_label", "url"] {
+    for field in [
+        "description",
+        "statement_descriptor",
+        "tax_code",
+        "unit_label",
+        "url",
+    ] {
         if let Some(value) = params.str(field) {
-            product[field] = if value.is_empty() { Value::Null } else { json!(value) };
+            product[field] = if value.is_empty() {
+                Value::Null
+            } else {
+                json!(value)
+            };
         }
     }
     if let Some(shippable) = params.bool("shippable")? {
@@ -128,7 +156,11 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
                 ));
             }
         }
-        product["default_price"] = if price.is_empty() { Value::Null } else { json!(price) };
+        product["default_price"] = if price.is_empty() {
+            Value::Null
+        } else {
+            json!(price)
+        };
     }
     product["updated"] = json!(world.now());
     Ok(world.update_and_emit("product.updated", &before, product))
@@ -138,7 +170,10 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     call.params.allow(&[])?;
     let product = world.get("product", call.id(), "id")?;
-    if world.all("price").any(|price| price["product"] == product["id"]) {
+    if world
+        .all("price")
+        .any(|price| price["product"] == product["id"])
+    {
         return Err(ApiError::state(
             "This product cannot be deleted because it has one or more user-created prices.",
         ));
@@ -152,8 +187,18 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "active", "limit", "starting_after", "ending_before", "ids[]", "shippable", "url", "created",
-        "created.gt", "created.gte", "created.lt", "created.lte",
+        "active",
+        "limit",
+        "starting_after",
+        "ending_before",
+        "ids[]",
+        "shippable",
+        "url",
+        "created",
+        "created.gt",
+        "created.gte",
+        "created.lt",
+        "created.lte",
     ])?;
     let active = params.bool("active")?;
     let ids = params.strings("ids");

@@ -15,10 +15,23 @@ use crate::world::World;
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "customer", "items[].price", "items[].quantity", "items[].metadata.*", "default_payment_method",
-        "trial_period_days", "trial_end", "payment_behavior", "metadata.*", "metadata", "description",
-        "trial_settings.end_behavior.missing_payment_method", "collection_method", "off_session",
-        "cancel_at_period_end", "proration_behavior", "payment_settings.save_default_payment_method",
+        "customer",
+        "items[].price",
+        "items[].quantity",
+        "items[].metadata.*",
+        "default_payment_method",
+        "trial_period_days",
+        "trial_end",
+        "payment_behavior",
+        "metadata.*",
+        "metadata",
+        "description",
+        "trial_settings.end_behavior.missing_payment_method",
+        "collection_method",
+        "off_session",
+        "cancel_at_period_end",
+        "proration_behavior",
+        "payment_settings.save_default_payment_method",
     ])?;
     let customer = params.required("customer")?.to_owned();
     world.get("customer", &customer, "customer")?;
@@ -32,21 +45,32 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             .as_str()
             .ok_or_else(|| ApiError::missing(&format!("items.{index}.price")))?;
         let price = world.get("price", price, &format!("items[{index}][price]"))?;
-        let quantity = entry["quantity"].as_str().map(str::parse::<i64>).transpose().map_err(|_| {
-            ApiError::invalid("Invalid integer", Some(&format!("items[{index}][quantity]")))
-        })?;
+        let quantity = entry["quantity"]
+            .as_str()
+            .map(str::parse::<i64>)
+            .transpose()
+            .map_err(|_| {
+                ApiError::invalid(
+                    "Invalid integer",
+                    Some(&format!("items[{index}][quantity]")),
+                )
+            })?;
         items.push((price, quantity.unwrap_or(1)));
     }
     let now = world.now_for_customer(&customer);
     let trial_end = match (params.int("trial_period_days")?, params.str("trial_end")) {
         (_, Some("now")) => None,
-        (_, Some(at)) => Some(at.parse::<i64>().map_err(|_| ApiError::invalid("Invalid trial_end", Some("trial_end")))?),
+        (_, Some(at)) => Some(
+            at.parse::<i64>()
+                .map_err(|_| ApiError::invalid("Invalid trial_end", Some("trial_end")))?,
+        ),
         (Some(days), None) if days > 0 => Some(now + days * billing::DAY),
         _ => None,
     };
     let default_payment_method = match params.str("default_payment_method") {
         Some(id) => {
-            let payment_method = super::payment_methods::resolve(world, id, "default_payment_method")?;
+            let payment_method =
+                super::payment_methods::resolve(world, id, "default_payment_method")?;
             if payment_method["customer"] != customer.as_str() {
                 return Err(ApiError::invalid(
                     format!("The customer does not have a payment method with the ID {id}. The payment method must be attached to the customer."),
@@ -65,12 +89,27 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             trial_end,
             default_payment_method,
             payment_behavior: params
-                .one_of("payment_behavior", &["allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete"])?
+                .one_of(
+                    "payment_behavior",
+                    &[
+                        "allow_incomplete",
+                        "default_incomplete",
+                        "error_if_incomplete",
+                        "pending_if_incomplete",
+                    ],
+                )?
                 .unwrap_or_else(|| "allow_incomplete".to_owned()),
             missing_payment_method: params
-                .one_of("trial_settings.end_behavior.missing_payment_method", &["cancel", "create_invoice", "pause"])?
+                .one_of(
+                    "trial_settings.end_behavior.missing_payment_method",
+                    &["cancel", "create_invoice", "pause"],
+                )?
                 .unwrap_or_else(|| "create_invoice".to_owned()),
-            metadata: params.get("metadata").filter(|value| value.is_object()).cloned().unwrap_or(json!({})),
+            metadata: params
+                .get("metadata")
+                .filter(|value| value.is_object())
+                .cloned()
+                .unwrap_or(json!({})),
             description: params.str("description").map(str::to_owned),
         },
     )?;
@@ -92,13 +131,29 @@ pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "items[].id", "items[].price", "items[].quantity", "items[].deleted", "items[].metadata.*",
-        "proration_behavior", "proration_date", "cancel_at_period_end", "cancel_at", "metadata.*", "metadata",
-        "default_payment_method", "trial_end", "description", "payment_behavior",
-        "cancellation_details.comment", "cancellation_details.feedback",
+        "items[].id",
+        "items[].price",
+        "items[].quantity",
+        "items[].deleted",
+        "items[].metadata.*",
+        "proration_behavior",
+        "proration_date",
+        "cancel_at_period_end",
+        "cancel_at",
+        "metadata.*",
+        "metadata",
+        "default_payment_method",
+        "trial_end",
+        "description",
+        "payment_behavior",
+        "cancellation_details.comment",
+        "cancellation_details.feedback",
     ])?;
     let before = world.get("subscription", call.id(), "id")?;
-    if matches!(before["status"].as_str(), Some("canceled" | "incomplete_expired")) {
+    if matches!(
+        before["status"].as_str(),
+        Some("canceled" | "incomplete_expired")
+    ) {
         return Err(ApiError::state(format!(
             "A canceled subscription can only update its cancellation_details and metadata. (id: {})",
             call.id()
@@ -112,30 +167,57 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             Some(price) => Some(world.get("price", price, &format!("items[{index}][price]"))?),
             None => None,
         };
-        let quantity = entry["quantity"].as_str().and_then(|quantity| quantity.parse().ok());
+        let quantity = entry["quantity"]
+            .as_str()
+            .and_then(|quantity| quantity.parse().ok());
         let item = entry["id"].as_str().map(str::to_owned);
         if let Some(item) = &item {
-            let known = before["items"]["data"].as_array().is_some_and(|items| items.iter().any(|known| known["id"] == item.as_str()));
+            let known = before["items"]["data"]
+                .as_array()
+                .is_some_and(|items| items.iter().any(|known| known["id"] == item.as_str()));
             if !known {
-                return Err(ApiError::missing_resource("subscription item", item, &format!("items[{index}][id]")));
+                return Err(ApiError::missing_resource(
+                    "subscription item",
+                    item,
+                    &format!("items[{index}][id]"),
+                ));
             }
         }
-        changes.push(ItemChange { item, price, quantity });
+        changes.push(ItemChange {
+            item,
+            price,
+            quantity,
+        });
     }
     let proration = params
-        .one_of("proration_behavior", &["create_prorations", "always_invoice", "none"])?
+        .one_of(
+            "proration_behavior",
+            &["create_prorations", "always_invoice", "none"],
+        )?
         .unwrap_or_else(|| "create_prorations".to_owned());
     let at = params.int("proration_date")?.unwrap_or(now);
-    let mut after = if changes.is_empty() { before.clone() } else { billing::apply_item_changes(world, &before, &changes) };
+    let mut after = if changes.is_empty() {
+        before.clone()
+    } else {
+        billing::apply_item_changes(world, &before, &changes)
+    };
     let interval_changed = after["items"]["data"][0]["price"]["recurring"]["interval"]
         != before["items"]["data"][0]["price"]["recurring"]["interval"];
     let mut invoice_now = None;
     if !changes.is_empty() && before["status"] != "trialing" {
-        let lines = if proration == "none" { Vec::new() } else { billing::proration_lines(world, &before, &changes, at) };
+        let lines = if proration == "none" {
+            Vec::new()
+        } else {
+            billing::proration_lines(world, &before, &changes, at)
+        };
         if interval_changed || proration == "always_invoice" {
             invoice_now = Some(lines);
         } else if !lines.is_empty() {
-            world.pending_lines.entry(call.id().to_owned()).or_default().extend(lines);
+            world
+                .pending_lines
+                .entry(call.id().to_owned())
+                .or_default()
+                .extend(lines);
         }
     }
     if let Some(cancel) = params.bool("cancel_at_period_end")? {
@@ -144,14 +226,19 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         after["cancel_at"] = if cancel { period_end } else { Value::Null };
         after["canceled_at"] = if cancel { json!(now) } else { Value::Null };
         if !cancel {
-            after["cancellation_details"] = json!({ "comment": null, "feedback": null, "reason": null });
+            after["cancellation_details"] =
+                json!({ "comment": null, "feedback": null, "reason": null });
         } else {
             after["cancellation_details"]["reason"] = json!("cancellation_requested");
         }
     }
     if let Some(cancel_at) = params.str("cancel_at") {
-        after["cancel_at"] = if cancel_at.is_empty() { Value::Null } else {
-            json!(cancel_at.parse::<i64>().map_err(|_| ApiError::invalid("Invalid integer", Some("cancel_at")))?)
+        after["cancel_at"] = if cancel_at.is_empty() {
+            Value::Null
+        } else {
+            json!(cancel_at
+                .parse::<i64>()
+                .map_err(|_| ApiError::invalid("Invalid integer", Some("cancel_at")))?)
         };
     }
     for field in ["comment", "feedback"] {
@@ -160,15 +247,23 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         }
     }
     if let Some(description) = params.str("description") {
-        after["description"] = if description.is_empty() { Value::Null } else { json!(description) };
+        after["description"] = if description.is_empty() {
+            Value::Null
+        } else {
+            json!(description)
+        };
     }
     if let Some(id) = params.str("default_payment_method") {
         if id.is_empty() {
             after["default_payment_method"] = Value::Null;
         } else {
-            let payment_method = super::payment_methods::resolve(world, id, "default_payment_method")?;
+            let payment_method =
+                super::payment_methods::resolve(world, id, "default_payment_method")?;
             if payment_method["customer"] != customer.as_str() {
-                return Err(ApiError::invalid("The payment method must be attached to the customer.", Some("default_payment_method")));
+                return Err(ApiError::invalid(
+                    "The payment method must be attached to the customer.",
+                    Some("default_payment_method"),
+                ));
             }
             after["default_payment_method"] = payment_method["id"].clone();
         }
@@ -190,7 +285,15 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         if interval_changed {
             if let Some(items) = rolled["items"]["data"].as_array_mut() {
                 for item in items {
-                    let end = billing::add_interval(now, item["price"]["recurring"]["interval"].as_str().unwrap_or("month"), item["price"]["recurring"]["interval_count"].as_i64().unwrap_or(1));
+                    let end = billing::add_interval(
+                        now,
+                        item["price"]["recurring"]["interval"]
+                            .as_str()
+                            .unwrap_or("month"),
+                        item["price"]["recurring"]["interval_count"]
+                            .as_i64()
+                            .unwrap_or(1),
+                    );
                     item["current_period_start"] = json!(now);
                     item["current_period_end"] = json!(end);
                 }
@@ -198,11 +301,14 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         }
         let mut all_lines = lines;
         if interval_changed {
-            let end = rolled["items"]["data"][0]["current_period_end"].as_i64().unwrap_or(now);
+            let end = rolled["items"]["data"][0]["current_period_end"]
+                .as_i64()
+                .unwrap_or(now);
             all_lines.extend(billing::period_lines(world, &rolled, now, end, false));
         }
         world.put(rolled.clone());
-        let invoice = billing::create_invoice(world, &rolled, all_lines, "subscription_update", (now, now));
+        let invoice =
+            billing::create_invoice(world, &rolled, all_lines, "subscription_update", (now, now));
         rolled["latest_invoice"] = invoice["id"].clone();
         world.put(rolled.clone());
         if billing::collect(world, invoice["id"].as_str().unwrap_or_default()).is_err() {
@@ -220,10 +326,18 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// `DELETE /v1/subscriptions/{id}`: cancels at once.
 pub fn cancel(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&["invoice_now", "prorate", "cancellation_details.comment", "cancellation_details.feedback"])?;
+    call.params.allow(&[
+        "invoice_now",
+        "prorate",
+        "cancellation_details.comment",
+        "cancellation_details.feedback",
+    ])?;
     let before = world.get("subscription", call.id(), "id")?;
     if before["status"] == "canceled" {
-        return Err(ApiError::state(format!("This subscription has already been canceled (id: {}).", call.id())));
+        return Err(ApiError::state(format!(
+            "This subscription has already been canceled (id: {}).",
+            call.id()
+        )));
     }
     billing::cancel_now(world, call.id(), "cancellation_requested")
         .ok_or_else(|| ApiError::missing_resource("subscription", call.id(), "id"))
@@ -231,7 +345,11 @@ pub fn cancel(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// `POST /v1/subscriptions/{id}/resume`: resumes a paused subscription.
 pub fn resume(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&["billing_cycle_anchor", "proration_behavior", "proration_date"])?;
+    call.params.allow(&[
+        "billing_cycle_anchor",
+        "proration_behavior",
+        "proration_date",
+    ])?;
     billing::resume(world, call.id())
 }
 
@@ -239,12 +357,34 @@ pub fn resume(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     params.allow(&[
-        "customer", "status", "price", "test_clock", "limit", "starting_after", "ending_before", "created",
-        "created.gt", "created.gte", "created.lt", "created.lte", "collection_method",
+        "customer",
+        "status",
+        "price",
+        "test_clock",
+        "limit",
+        "starting_after",
+        "ending_before",
+        "created",
+        "created.gt",
+        "created.gte",
+        "created.lt",
+        "created.lte",
+        "collection_method",
     ])?;
     let status = params.one_of(
         "status",
-        &["active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused", "trialing", "unpaid"],
+        &[
+            "active",
+            "all",
+            "canceled",
+            "ended",
+            "incomplete",
+            "incomplete_expired",
+            "past_due",
+            "paused",
+            "trialing",
+            "unpaid",
+        ],
     )?;
     let mut items = Vec::new();
     for subscription in world.all("subscription") {
@@ -262,8 +402,12 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         });
         let keep = status_ok
             && price_ok
-            && params.str("customer").is_none_or(|customer| subscription["customer"] == customer)
-            && params.str("test_clock").is_none_or(|clock| subscription["test_clock"] == clock)
+            && params
+                .str("customer")
+                .is_none_or(|customer| subscription["customer"] == customer)
+            && params
+                .str("test_clock")
+                .is_none_or(|clock| subscription["test_clock"] == clock)
             && created_matches(params, subscription["created"].as_i64().unwrap_or_default())?;
         if keep {
             items.push(subscription.clone());
@@ -274,9 +418,13 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// `GET /v1/subscription_items?subscription=…`
 pub fn list_items(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&["subscription", "limit", "starting_after", "ending_before"])?;
+    call.params
+        .allow(&["subscription", "limit", "starting_after", "ending_before"])?;
     let id = call.params.required("subscription")?;
     let subscription = world.get("subscription", id, "subscription")?;
-    let items = subscription["items"]["data"].as_array().cloned().unwrap_or_default();
+    let items = subscription["items"]["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     page(items, &call.params, "/v1/subscription_items")
 }

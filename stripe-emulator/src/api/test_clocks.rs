@@ -15,7 +15,10 @@ const KIND: &str = "test_helpers.test_clock";
 /// `POST /v1/test_helpers/test_clocks`
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     call.params.allow(&["frozen_time", "name"])?;
-    let frozen_time = call.params.int("frozen_time")?.ok_or_else(|| ApiError::missing("frozen_time"))?;
+    let frozen_time = call
+        .params
+        .int("frozen_time")?
+        .ok_or_else(|| ApiError::missing("frozen_time"))?;
     let id = world.new_id("clock");
     let clock = json!({
         "id": id,
@@ -39,7 +42,8 @@ pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// `GET /v1/test_helpers/test_clocks`
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&["limit", "starting_after", "ending_before"])?;
+    call.params
+        .allow(&["limit", "starting_after", "ending_before"])?;
     let items = world.all(KIND).cloned().collect();
     page(items, &call.params, "/v1/test_helpers/test_clocks")
 }
@@ -66,7 +70,10 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 pub fn advance(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     call.params.allow(&["frozen_time"])?;
     let before = world.get(KIND, call.id(), "test_clock")?;
-    let target = call.params.int("frozen_time")?.ok_or_else(|| ApiError::missing("frozen_time"))?;
+    let target = call
+        .params
+        .int("frozen_time")?
+        .ok_or_else(|| ApiError::missing("frozen_time"))?;
     let current = before["frozen_time"].as_i64().unwrap_or_default();
     if target <= current {
         return Err(ApiError::invalid(

@@ -12,7 +12,15 @@ use crate::world::World;
 /// `POST /v1/webhook_endpoints`
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&["url", "enabled_events[]", "description", "metadata.*", "metadata", "api_version", "connect"])?;
+    params.allow(&[
+        "url",
+        "enabled_events[]",
+        "description",
+        "metadata.*",
+        "metadata",
+        "api_version",
+        "connect",
+    ])?;
     let url = params.required("url")?;
     check_url(url)?;
     let events = params.strings("enabled_events");
@@ -32,7 +40,11 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 fn check_url(url: &str) -> Result<(), ApiError> {
     match url::Url::parse(url) {
         Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
-        _ => Err(ApiError::invalid_code("url_invalid", format!("Invalid URL: {url}"), Some("url"))),
+        _ => Err(ApiError::invalid_code(
+            "url_invalid",
+            format!("Invalid URL: {url}"),
+            Some("url"),
+        )),
     }
 }
 
@@ -56,9 +68,13 @@ fn insert(world: &mut World, url: &str, events: Vec<String>, secret: &str) -> Va
 
 /// Adds a start-up endpoint receiving every event, unless one with this URL and secret exists.
 pub fn ensure(world: &mut World, url: &str, secret: &str) {
-    let known = world
-        .all("webhook_endpoint")
-        .any(|endpoint| endpoint["url"] == url && endpoint["id"].as_str().and_then(|id| world.endpoint_secrets.get(id)).is_some_and(|known| known == secret));
+    let known = world.all("webhook_endpoint").any(|endpoint| {
+        endpoint["url"] == url
+            && endpoint["id"]
+                .as_str()
+                .and_then(|id| world.endpoint_secrets.get(id))
+                .is_some_and(|known| known == secret)
+    });
     if !known {
         insert(world, url, vec!["*".to_owned()], secret);
     }
@@ -73,7 +89,14 @@ pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 /// `POST /v1/webhook_endpoints/{id}`
 pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&["url", "enabled_events[]", "description", "metadata.*", "metadata", "disabled"])?;
+    params.allow(&[
+        "url",
+        "enabled_events[]",
+        "description",
+        "metadata.*",
+        "metadata",
+        "disabled",
+    ])?;
     let mut endpoint = world.get("webhook_endpoint", call.id(), "id")?;
     if let Some(url) = params.str("url") {
         check_url(url)?;
@@ -104,7 +127,8 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// `GET /v1/webhook_endpoints`
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&["limit", "starting_after", "ending_before"])?;
+    call.params
+        .allow(&["limit", "starting_after", "ending_before"])?;
     let items = world.all("webhook_endpoint").cloned().collect();
     page(items, &call.params, "/v1/webhook_endpoints")
 }

@@ -34,11 +34,19 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
         Some((session, items, products, email))
     });
     let Some((session, items, products, email)) = found else {
-        return problem(StatusCode::NOT_FOUND, "Checkout session not found", "This link does not lead to a checkout session.");
+        return problem(
+            StatusCode::NOT_FOUND,
+            "Checkout session not found",
+            "This link does not lead to a checkout session.",
+        );
     };
     match session["status"].as_str() {
         Some("complete") => {
-            return problem(StatusCode::GONE, "Already paid", "This checkout session is complete. There is nothing left to pay.")
+            return problem(
+                StatusCode::GONE,
+                "Already paid",
+                "This checkout session is complete. There is nothing left to pay.",
+            )
         }
         Some("expired") => {
             let back = back_link(&session);
@@ -47,13 +55,23 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
         _ => {}
     }
     let currency = session["currency"].as_str().unwrap_or("usd");
-    let trial_days = session["subscription_data"]["trial_period_days"].as_i64().filter(|days| *days > 0);
+    let trial_days = session["subscription_data"]["trial_period_days"]
+        .as_i64()
+        .filter(|days| *days > 0);
     let mut rows = String::new();
     for (item, product) in items.iter().zip(&products) {
         let quantity = item["quantity"].as_i64().unwrap_or(1);
         let amount = item["amount_total"].as_i64().unwrap_or(0);
-        let each = format!("{}{}", money(item["price"]["unit_amount"].as_i64().unwrap_or(0), currency), per_interval(&item["price"]));
-        let quantity = if quantity > 1 { format!(" × {quantity}") } else { String::new() };
+        let each = format!(
+            "{}{}",
+            money(item["price"]["unit_amount"].as_i64().unwrap_or(0), currency),
+            per_interval(&item["price"])
+        );
+        let quantity = if quantity > 1 {
+            format!(" × {quantity}")
+        } else {
+            String::new()
+        };
         rows.push_str(&format!(
             "<tr><td>{}{quantity}<div class=\"muted\">{}</div></td><td class=\"amount\">{}</td></tr>",
             escape(product),
@@ -86,7 +104,9 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
         (Some("subscription"), None) => "Subscribe",
         _ => "Pay",
     };
-    let error = error.map(|error| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(error))).unwrap_or_default();
+    let error = error
+        .map(|error| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(error)))
+        .unwrap_or_default();
     let body = format!(
         r#"<h1>Checkout</h1>{error}
 <table aria-label="Order summary">{rows}<tr><th>Total due today</th><th class="amount">{total}</th></tr></table>{trial}
@@ -98,25 +118,40 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
         id = escape(id),
         back = back_link(&session),
     );
-    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::PAYMENT_REQUIRED };
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::PAYMENT_REQUIRED
+    };
     page(status, "Checkout", &body)
 }
 
 fn back_link(session: &Value) -> String {
     session["cancel_url"]
         .as_str()
-        .map(|url| format!("<p><a href=\"{}\">← Cancel and go back</a></p>", escape(url)))
+        .map(|url| {
+            format!(
+                "<p><a href=\"{}\">← Cancel and go back</a></p>",
+                escape(url)
+            )
+        })
         .unwrap_or_default()
 }
 
 /// `POST /checkout/{id}`: pays, or asks for 3-D Secure, or shows the decline.
-pub async fn pay(State(emulator): State<Emulator>, Path(id): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+pub async fn pay(
+    State(emulator): State<Emulator>,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let optional = emulator.read(|world| {
         world.find("checkout.session", &id).is_some_and(|session| {
             session["payment_method_collection"] == "if_required" && session["amount_total"] == 0
         })
     });
-    let number_given = form.get("card_number").is_some_and(|number| !number.trim().is_empty());
+    let number_given = form
+        .get("card_number")
+        .is_some_and(|number| !number.trim().is_empty());
     let card = if optional && !number_given {
         None
     } else {
@@ -125,20 +160,42 @@ pub async fn pay(State(emulator): State<Emulator>, Path(id): Path<String>, Form(
             Err(message) => return render(&emulator, &id, Some(&message)),
         }
     };
-    if let Some(card) = card.as_ref().filter(|card| card.behaviour == Behaviour::Requires3ds) {
+    if let Some(card) = card
+        .as_ref()
+        .filter(|card| card.behaviour == Behaviour::Requires3ds)
+    {
         return challenge(&id, card, &form);
     }
     finish(&emulator, &id, card, &form)
 }
 
-fn finish(emulator: &Emulator, id: &str, card: Option<Card>, form: &HashMap<String, String>) -> Response {
-    let email = form.get("email").map(String::as_str).unwrap_or_default().trim();
-    let name = form.get("name").map(String::as_str).unwrap_or_default().trim();
+fn finish(
+    emulator: &Emulator,
+    id: &str,
+    card: Option<Card>,
+    form: &HashMap<String, String>,
+) -> Response {
+    let email = form
+        .get("email")
+        .map(String::as_str)
+        .unwrap_or_default()
+        .trim();
+    let name = form
+        .get("name")
+        .map(String::as_str)
+        .unwrap_or_default()
+        .trim();
     let needs_email = emulator.read(|world| {
-        world.find("checkout.session", id).is_some_and(|session| session["customer"].is_null() && session["customer_email"].is_null())
+        world.find("checkout.session", id).is_some_and(|session| {
+            session["customer"].is_null() && session["customer_email"].is_null()
+        })
     });
     if needs_email && !email.contains('@') {
-        return render(emulator, id, Some("Enter the email address to send the receipt to."));
+        return render(
+            emulator,
+            id,
+            Some("Enter the email address to send the receipt to."),
+        );
     }
     match emulator.mutate(|world| api::complete(world, id, card, email, name)) {
         Ok(url) => Redirect::to(&url).into_response(),
@@ -170,7 +227,11 @@ fn challenge(id: &str, card: &Card, form: &HashMap<String, String>) -> Response 
 }
 
 /// `POST /checkout/{id}/authenticate`: the 3-D Secure outcome.
-pub async fn authenticate(State(emulator): State<Emulator>, Path(id): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+pub async fn authenticate(
+    State(emulator): State<Emulator>,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     if form.get("outcome").map(String::as_str) != Some("approve") {
         return render(&emulator, &id, Some("We are unable to authenticate your payment method. Please choose a different payment method and try again."));
     }

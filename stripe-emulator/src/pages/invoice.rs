@@ -20,7 +20,11 @@ pub async fn show(State(emulator): State<Emulator>, Path(id): Path<String>) -> R
 
 fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
     let Some(invoice) = emulator.read(|world| world.find("invoice", id).cloned()) else {
-        return problem(StatusCode::NOT_FOUND, "Invoice not found", "This link does not lead to an invoice.");
+        return problem(
+            StatusCode::NOT_FOUND,
+            "Invoice not found",
+            "This link does not lead to an invoice.",
+        );
     };
     let currency = invoice["currency"].as_str().unwrap_or("usd");
     let mut rows = String::new();
@@ -38,7 +42,10 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
         escape(invoice["status"].as_str().unwrap_or_default())
     );
     if let Some(error) = error {
-        body.push_str(&format!("<p class=\"error\" role=\"alert\">{}</p>", escape(error)));
+        body.push_str(&format!(
+            "<p class=\"error\" role=\"alert\">{}</p>",
+            escape(error)
+        ));
     }
     body.push_str(&format!(
         "<table aria-label=\"Invoice lines\">{rows}<tr><th>Amount due</th><th class=\"amount\">{}</th></tr></table>",
@@ -51,12 +58,27 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
             card_fields(true)
         ));
     }
-    body.push_str(&format!("<p><a href=\"/invoices/{}/pdf\">Download invoice</a></p>", escape(id)));
-    page(if error.is_some() { StatusCode::PAYMENT_REQUIRED } else { StatusCode::OK }, "Invoice", &body)
+    body.push_str(&format!(
+        "<p><a href=\"/invoices/{}/pdf\">Download invoice</a></p>",
+        escape(id)
+    ));
+    page(
+        if error.is_some() {
+            StatusCode::PAYMENT_REQUIRED
+        } else {
+            StatusCode::OK
+        },
+        "Invoice",
+        &body,
+    )
 }
 
 /// `POST /invoices/{id}`: pays an open invoice with a new card, which becomes the default.
-pub async fn pay(State(emulator): State<Emulator>, Path(id): Path<String>, Form(form): Form<HashMap<String, String>>) -> Response {
+pub async fn pay(
+    State(emulator): State<Emulator>,
+    Path(id): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let card = match card_from_form(&form) {
         Ok(card) => card,
         Err(message) => return render(&emulator, &id, Some(&message)),
@@ -94,7 +116,11 @@ fn pay_with(world: &mut World, id: &str, card: crate::cards::Card) -> Result<(),
 /// `GET /invoices/{id}/pdf`: a plain-text rendering (the emulator does not draw PDFs).
 pub async fn pdf(State(emulator): State<Emulator>, Path(id): Path<String>) -> Response {
     let Some(invoice) = emulator.read(|world| world.find("invoice", &id).cloned()) else {
-        return problem(StatusCode::NOT_FOUND, "Invoice not found", "This link does not lead to an invoice.");
+        return problem(
+            StatusCode::NOT_FOUND,
+            "Invoice not found",
+            "This link does not lead to an invoice.",
+        );
     };
     let currency = invoice["currency"].as_str().unwrap_or("usd");
     let mut text = format!(
@@ -110,6 +136,9 @@ pub async fn pdf(State(emulator): State<Emulator>, Path(id): Path<String>) -> Re
             money(line["amount"].as_i64().unwrap_or_default(), currency)
         ));
     }
-    text.push_str(&format!("\nTotal: {}\n", money(invoice["total"].as_i64().unwrap_or_default(), currency)));
+    text.push_str(&format!(
+        "\nTotal: {}\n",
+        money(invoice["total"].as_i64().unwrap_or_default(), currency)
+    ));
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }

@@ -41,7 +41,8 @@ pub fn escape(text: &str) -> String {
 }
 
 const ZERO_DECIMAL: &[&str] = &[
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
+    "xaf", "xof", "xpf",
 ];
 
 /// An amount in minor units as people read it (`$20.00`, `¥2,000`, `20.00 CHF`).
@@ -61,7 +62,11 @@ pub fn money(amount: i64, currency: &str) -> String {
         "jpy" => format!("¥{number}"),
         other => format!("{number} {}", other.to_ascii_uppercase()),
     };
-    if negative { format!("−{shown}") } else { shown }
+    if negative {
+        format!("−{shown}")
+    } else {
+        shown
+    }
 }
 
 fn group(value: u64) -> String {
@@ -79,7 +84,10 @@ fn group(value: u64) -> String {
 /// `/ month`, `/ 3 months`, or nothing for one-time prices.
 pub fn per_interval(price: &Value) -> String {
     let recurring = &price["recurring"];
-    match (recurring["interval"].as_str(), recurring["interval_count"].as_i64().unwrap_or(1)) {
+    match (
+        recurring["interval"].as_str(),
+        recurring["interval_count"].as_i64().unwrap_or(1),
+    ) {
         (Some(interval), 1) => format!(" / {interval}"),
         (Some(interval), count) => format!(" / {count} {interval}s"),
         _ => String::new(),
@@ -117,17 +125,38 @@ button.secondary{{background:#fff;color:#635bff;border:1px solid #635bff}} .erro
 
 /// A page saying something cannot be shown.
 pub fn problem(status: StatusCode, title: &str, message: &str) -> Response {
-    page(status, title, &format!("<h1>{}</h1><p>{}</p>", escape(title), escape(message)))
+    page(
+        status,
+        title,
+        &format!("<h1>{}</h1><p>{}</p>", escape(title), escape(message)),
+    )
 }
 
 /// Reads a card from the page's form fields (`card_number`, `card_expiry` as `MM / YY`, `card_cvc`).
-pub fn card_from_form(form: &std::collections::HashMap<String, String>) -> Result<crate::cards::Card, String> {
-    let number = form.get("card_number").map(String::as_str).unwrap_or_default();
-    let expiry = form.get("card_expiry").map(String::as_str).unwrap_or_default();
-    let digits: Vec<&str> = expiry.split(|c: char| !c.is_ascii_digit()).filter(|part| !part.is_empty()).collect();
+pub fn card_from_form(
+    form: &std::collections::HashMap<String, String>,
+) -> Result<crate::cards::Card, String> {
+    let number = form
+        .get("card_number")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let expiry = form
+        .get("card_expiry")
+        .map(String::as_str)
+        .unwrap_or_default();
+    let digits: Vec<&str> = expiry
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|part| !part.is_empty())
+        .collect();
     let (month, year) = match digits.as_slice() {
-        [month, year] => (month.parse::<i64>().unwrap_or(0), year.parse::<i64>().unwrap_or(0)),
-        [both] if both.len() == 4 => (both[..2].parse().unwrap_or(0), both[2..].parse().unwrap_or(0)),
+        [month, year] => (
+            month.parse::<i64>().unwrap_or(0),
+            year.parse::<i64>().unwrap_or(0),
+        ),
+        [both] if both.len() == 4 => (
+            both[..2].parse().unwrap_or(0),
+            both[2..].parse().unwrap_or(0),
+        ),
         _ => return Err("Your card's expiration date is incomplete.".to_owned()),
     };
     let year = if year < 100 { 2000 + year } else { year };
@@ -164,6 +193,9 @@ mod tests {
 
     #[test]
     fn html_is_escaped() {
-        assert_eq!(escape("<b a=\"x\">&'"), "&lt;b a=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<b a=\"x\">&'"),
+            "&lt;b a=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

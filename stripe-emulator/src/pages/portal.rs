@@ -16,11 +16,26 @@ use crate::world::World;
 use crate::Emulator;
 
 /// `GET /portal/{id}`
-pub async fn show(State(emulator): State<Emulator>, Path(id): Path<String>, Query(query): Query<HashMap<String, String>>) -> Response {
-    let html = emulator.read(|world| render(world, &id, query.get("done").map(String::as_str), query.get("error").map(String::as_str)));
+pub async fn show(
+    State(emulator): State<Emulator>,
+    Path(id): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let html = emulator.read(|world| {
+        render(
+            world,
+            &id,
+            query.get("done").map(String::as_str),
+            query.get("error").map(String::as_str),
+        )
+    });
     match html {
         Some(body) => page(StatusCode::OK, "Billing", &body),
-        None => problem(StatusCode::NOT_FOUND, "Portal session not found", "This link does not lead to a billing portal session."),
+        None => problem(
+            StatusCode::NOT_FOUND,
+            "Portal session not found",
+            "This link does not lead to a billing portal session.",
+        ),
     }
 }
 
@@ -33,20 +48,33 @@ fn render(world: &World, id: &str, done: Option<&str>, error: Option<&str>) -> O
         body.push_str(&format!("<p class=\"muted\">{}</p>", escape(name)));
     }
     if let Some(done) = done {
-        body.push_str(&format!("<p class=\"notice\" role=\"status\">{}</p>", escape(done)));
+        body.push_str(&format!(
+            "<p class=\"notice\" role=\"status\">{}</p>",
+            escape(done)
+        ));
     }
     if let Some(error) = error {
-        body.push_str(&format!("<p class=\"error\" role=\"alert\">{}</p>", escape(error)));
+        body.push_str(&format!(
+            "<p class=\"error\" role=\"alert\">{}</p>",
+            escape(error)
+        ));
     }
     body.push_str("<section><h2>Current plan</h2>");
     let subscriptions: Vec<&Value> = world
         .all("subscription")
-        .filter(|subscription| subscription["customer"] == customer_id && subscription["status"] != "canceled" && subscription["status"] != "incomplete_expired")
+        .filter(|subscription| {
+            subscription["customer"] == customer_id
+                && subscription["status"] != "canceled"
+                && subscription["status"] != "incomplete_expired"
+        })
         .collect();
     if subscriptions.is_empty() {
         body.push_str("<p>No active subscription.</p>");
     }
-    let prices: Vec<&Value> = world.all("price").filter(|price| price["active"] == true && price["type"] == "recurring").collect();
+    let prices: Vec<&Value> = world
+        .all("price")
+        .filter(|price| price["active"] == true && price["type"] == "recurring")
+        .collect();
     for subscription in subscriptions {
         body.push_str(&subscription_section(world, id, subscription, &prices));
     }
@@ -54,7 +82,12 @@ fn render(world: &World, id: &str, done: Option<&str>, error: Option<&str>) -> O
     match world
         .find("customer", customer_id)
         .and_then(|customer| customer["invoice_settings"]["default_payment_method"].as_str())
-        .or_else(|| world.all("subscription").filter(|sub| sub["customer"] == customer_id).find_map(|sub| sub["default_payment_method"].as_str()))
+        .or_else(|| {
+            world
+                .all("subscription")
+                .filter(|sub| sub["customer"] == customer_id)
+                .find_map(|sub| sub["default_payment_method"].as_str())
+        })
         .and_then(|pm| world.find("payment_method", pm))
     {
         Some(pm) => body.push_str(&format!(
@@ -72,7 +105,11 @@ fn render(world: &World, id: &str, done: Option<&str>, error: Option<&str>) -> O
         id = escape(id)
     ));
     body.push_str("</section><section><h2>Invoices</h2><table aria-label=\"Invoices\">");
-    for invoice in world.all("invoice").filter(|invoice| invoice["customer"] == customer_id).take(24) {
+    for invoice in world
+        .all("invoice")
+        .filter(|invoice| invoice["customer"] == customer_id)
+        .take(24)
+    {
         let link = invoice["hosted_invoice_url"].as_str().unwrap_or_default();
         body.push_str(&format!(
             "<tr><td><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"amount\">{}</td></tr>",
@@ -85,12 +122,20 @@ fn render(world: &World, id: &str, done: Option<&str>, error: Option<&str>) -> O
     }
     body.push_str("</table></section>");
     if let Some(url) = session["return_url"].as_str() {
-        body.push_str(&format!("<p><a href=\"{}\">← Return to the site</a></p>", escape(url)));
+        body.push_str(&format!(
+            "<p><a href=\"{}\">← Return to the site</a></p>",
+            escape(url)
+        ));
     }
     Some(body)
 }
 
-fn subscription_section(world: &World, session: &str, subscription: &Value, prices: &[&Value]) -> String {
+fn subscription_section(
+    world: &World,
+    session: &str,
+    subscription: &Value,
+    prices: &[&Value],
+) -> String {
     let item = &subscription["items"]["data"][0];
     let price = &item["price"];
     let product = world
@@ -102,10 +147,15 @@ fn subscription_section(world: &World, session: &str, subscription: &Value, pric
     let status = subscription["status"].as_str().unwrap_or_default();
     let period_end = item["current_period_end"].as_i64().unwrap_or_default();
     let state = match status {
-        "trialing" => format!("Trial ends {}", date(subscription["trial_end"].as_i64().unwrap_or(period_end))),
+        "trialing" => format!(
+            "Trial ends {}",
+            date(subscription["trial_end"].as_i64().unwrap_or(period_end))
+        ),
         "past_due" => "Payment failed — update your card".to_owned(),
         "paused" => "Paused — add a card and resume".to_owned(),
-        _ if subscription["cancel_at_period_end"] == true => format!("Cancels {}", date(period_end)),
+        _ if subscription["cancel_at_period_end"] == true => {
+            format!("Cancels {}", date(period_end))
+        }
         _ => format!("Renews {}", date(period_end)),
     };
     let mut html = format!(
@@ -129,7 +179,9 @@ fn subscription_section(world: &World, session: &str, subscription: &Value, pric
     } else {
         let options: String = prices
             .iter()
-            .filter(|candidate| candidate["id"] != price["id"] && candidate["currency"] == price["currency"])
+            .filter(|candidate| {
+                candidate["id"] != price["id"] && candidate["currency"] == price["currency"]
+            })
             .map(|candidate| {
                 let name = world
                     .find("product", candidate["product"].as_str().unwrap_or_default())
@@ -139,7 +191,10 @@ fn subscription_section(world: &World, session: &str, subscription: &Value, pric
                     "<option value=\"{}\">{} — {}{}</option>",
                     escape(candidate["id"].as_str().unwrap_or_default()),
                     escape(name),
-                    money(candidate["unit_amount"].as_i64().unwrap_or_default(), currency),
+                    money(
+                        candidate["unit_amount"].as_i64().unwrap_or_default(),
+                        currency
+                    ),
                     escape(&per_interval(candidate))
                 )
             })
@@ -159,28 +214,48 @@ fn subscription_section(world: &World, session: &str, subscription: &Value, pric
 
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
-    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// `POST /portal/{id}/{action}`: `switch`, `cancel`, `renew`, `resume` or `card`.
-pub async fn act(State(emulator): State<Emulator>, Path((id, action)): Path<(String, String)>, Form(form): Form<HashMap<String, String>>) -> Response {
+pub async fn act(
+    State(emulator): State<Emulator>,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let result = emulator.mutate(|world| perform(world, &id, &action, &form));
     let (key, message) = match result {
         Ok(message) => ("done", message),
         Err(error) => ("error", error.message),
     };
-    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair(key, &message).finish();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(key, &message)
+        .finish();
     Redirect::to(&format!("/portal/{id}?{query}")).into_response()
 }
 
-fn perform(world: &mut World, session: &str, action: &str, form: &HashMap<String, String>) -> Result<String, ApiError> {
+fn perform(
+    world: &mut World,
+    session: &str,
+    action: &str,
+    form: &HashMap<String, String>,
+) -> Result<String, ApiError> {
     let portal = world.get("billing_portal.session", session, "session")?;
     let customer = portal["customer"].as_str().unwrap_or_default().to_owned();
     let subscription = form.get("subscription").cloned().unwrap_or_default();
     if action != "card" {
-        let owned = world.find("subscription", &subscription).is_some_and(|found| found["customer"] == customer.as_str());
+        let owned = world
+            .find("subscription", &subscription)
+            .is_some_and(|found| found["customer"] == customer.as_str());
         if !owned {
-            return Err(ApiError::missing_resource("subscription", &subscription, "subscription"));
+            return Err(ApiError::missing_resource(
+                "subscription",
+                &subscription,
+                "subscription",
+            ));
         }
     }
     let base_url = world.base_url.clone();
@@ -192,7 +267,11 @@ fn perform(world: &mut World, session: &str, action: &str, form: &HashMap<String
     match action {
         "switch" => {
             let price = form.get("price").cloned().unwrap_or_default();
-            let item = world.get("subscription", &subscription, "subscription")?["items"]["data"][0]["id"].as_str().unwrap_or_default().to_owned();
+            let item = world.get("subscription", &subscription, "subscription")?["items"]["data"]
+                [0]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
             let raw = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("items[0][id]", &item)
                 .append_pair("items[0][price]", &price)
@@ -206,7 +285,12 @@ fn perform(world: &mut World, session: &str, action: &str, form: &HashMap<String
             let cancel = action == "cancel";
             let call = make(format!("cancel_at_period_end={cancel}"), &subscription);
             crate::api::subscriptions::update(world, &call)?;
-            Ok(if cancel { "Your plan will be canceled at the end of the period." } else { "Your plan will renew." }.to_owned())
+            Ok(if cancel {
+                "Your plan will be canceled at the end of the period."
+            } else {
+                "Your plan will renew."
+            }
+            .to_owned())
         }
         "resume" => {
             crate::billing::resume(world, &subscription)?;
@@ -217,7 +301,10 @@ fn perform(world: &mut World, session: &str, action: &str, form: &HashMap<String
             let payment_method = crate::api::payment_methods::store(world, card);
             let pm = payment_method["id"].as_str().unwrap_or_default().to_owned();
             crate::api::payment_methods::attach_to(world, &pm, &customer, "payment_method")?;
-            let call = make(format!("invoice_settings[default_payment_method]={pm}"), &customer);
+            let call = make(
+                format!("invoice_settings[default_payment_method]={pm}"),
+                &customer,
+            );
             crate::api::customers::update(world, &call)?;
             let subscriptions: Vec<String> = world
                 .all("subscription")
@@ -230,6 +317,9 @@ fn perform(world: &mut World, session: &str, action: &str, form: &HashMap<String
             }
             Ok("Your card was saved.".to_owned())
         }
-        _ => Err(ApiError::invalid(format!("Unknown portal action {action}"), None)),
+        _ => Err(ApiError::invalid(
+            format!("Unknown portal action {action}"),
+            None,
+        )),
     }
 }

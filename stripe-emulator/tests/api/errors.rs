@@ -5,9 +5,20 @@ use crate::helpers::Emulator;
 #[tokio::test]
 async fn requests_without_a_valid_key_are_401() {
     let emulator = Emulator::start().await;
-    let missing = emulator.client.get(emulator.url("/v1/products")).send().await.unwrap();
+    let missing = emulator
+        .client
+        .get(emulator.url("/v1/products"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 401);
-    let wrong = emulator.client.get(emulator.url("/v1/products")).bearer_auth("pk_live_nope").send().await.unwrap();
+    let wrong = emulator
+        .client
+        .get(emulator.url("/v1/products"))
+        .bearer_auth("pk_live_nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
     let body: serde_json::Value = wrong.json().await.unwrap();
     assert_eq!(body["error"]["type"], "invalid_request_error");
@@ -17,10 +28,18 @@ async fn requests_without_a_valid_key_are_401() {
 async fn missing_and_unknown_parameters_are_named() {
     let emulator = Emulator::start().await;
     let (status, body) = emulator.post("/v1/products", &[]).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("parameter_missing")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("parameter_missing"))
+    );
     assert_eq!(body["error"]["param"], "name");
-    let (status, body) = emulator.post("/v1/products", &[("name", "x"), ("colour", "red")]).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("parameter_unknown")));
+    let (status, body) = emulator
+        .post("/v1/products", &[("name", "x"), ("colour", "red")])
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("parameter_unknown"))
+    );
     assert_eq!(body["error"]["param"], "colour");
 }
 
@@ -36,19 +55,42 @@ async fn unknown_ids_are_404_resource_missing() {
 #[tokio::test]
 async fn a_declined_card_is_a_402_card_error_with_its_decline_code() {
     let emulator = Emulator::start().await;
-    let customer = emulator.ok("/v1/customers", &[("email", "a@example.com")]).await;
+    let customer = emulator
+        .ok("/v1/customers", &[("email", "a@example.com")])
+        .await;
     let customer = customer["id"].as_str().unwrap();
-    let (status, body) = emulator.post("/v1/payment_methods/pm_card_chargeDeclined/attach", &[("customer", customer)]).await;
+    let (status, body) = emulator
+        .post(
+            "/v1/payment_methods/pm_card_chargeDeclined/attach",
+            &[("customer", customer)],
+        )
+        .await;
     assert_eq!(status, 402);
     assert_eq!(body["error"]["type"], "card_error");
     assert_eq!(body["error"]["code"], "card_declined");
     assert_eq!(body["error"]["decline_code"], "generic_decline");
     let card = emulator
-        .ok("/v1/payment_methods", &[("type", "card"), ("card[number]", "4000000000009995"), ("card[exp_month]", "12"), ("card[exp_year]", "2034")])
+        .ok(
+            "/v1/payment_methods",
+            &[
+                ("type", "card"),
+                ("card[number]", "4000000000009995"),
+                ("card[exp_month]", "12"),
+                ("card[exp_year]", "2034"),
+            ],
+        )
         .await;
     let pm = card["id"].as_str().unwrap();
-    let (status, body) = emulator.post(&format!("/v1/payment_methods/{pm}/attach"), &[("customer", customer)]).await;
-    assert_eq!((status, body["error"]["decline_code"].as_str()), (402, Some("insufficient_funds")));
+    let (status, body) = emulator
+        .post(
+            &format!("/v1/payment_methods/{pm}/attach"),
+            &[("customer", customer)],
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["decline_code"].as_str()),
+        (402, Some("insufficient_funds"))
+    );
 }
 
 #[tokio::test]
@@ -57,6 +99,12 @@ async fn a_product_with_prices_cannot_be_deleted() {
     emulator.monthly_price("Pro", 2000).await;
     let products = emulator.fetch("/v1/products").await;
     let id = products["data"][0]["id"].as_str().unwrap();
-    let response = emulator.client.delete(emulator.url(&format!("/v1/products/{id}"))).bearer_auth(crate::helpers::KEY).send().await.unwrap();
+    let response = emulator
+        .client
+        .delete(emulator.url(&format!("/v1/products/{id}")))
+        .bearer_auth(crate::helpers::KEY)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
 }

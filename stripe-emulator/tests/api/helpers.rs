@@ -12,12 +12,22 @@ pub struct Emulator {
 
 impl Emulator {
     pub async fn start() -> Self {
-        Self::with(Config { tick: None, seed: Some(42), ..Config::default() }).await
+        Self::with(Config {
+            tick: None,
+            seed: Some(42),
+            ..Config::default()
+        })
+        .await
     }
 
     pub async fn with(config: Config) -> Self {
-        let running = stripe_emulator::spawn(config).await.expect("emulator starts");
-        Self { running, client: reqwest::Client::new() }
+        let running = stripe_emulator::spawn(config)
+            .await
+            .expect("emulator starts");
+        Self {
+            running,
+            client: reqwest::Client::new(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -26,8 +36,18 @@ impl Emulator {
 
     /// POSTs form parameters; returns the status and JSON body.
     pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
-        let response = self.client.post(self.url(path)).bearer_auth(KEY).form(form).send().await.expect("request");
-        (response.status().as_u16(), response.json().await.expect("JSON body"))
+        let response = self
+            .client
+            .post(self.url(path))
+            .bearer_auth(KEY)
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        (
+            response.status().as_u16(),
+            response.json().await.expect("JSON body"),
+        )
     }
 
     /// POSTs and expects 200.
@@ -38,8 +58,17 @@ impl Emulator {
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let response = self.client.get(self.url(path)).bearer_auth(KEY).send().await.expect("request");
-        (response.status().as_u16(), response.json().await.expect("JSON body"))
+        let response = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(KEY)
+            .send()
+            .await
+            .expect("request");
+        (
+            response.status().as_u16(),
+            response.json().await.expect("JSON body"),
+        )
     }
 
     pub async fn fetch(&self, path: &str) -> Value {
@@ -82,9 +111,15 @@ impl Emulator {
             )
             .await;
         let id = customer["id"].as_str().unwrap().to_owned();
-        let methods = self.fetch(&format!("/v1/customers/{id}/payment_methods")).await;
+        let methods = self
+            .fetch(&format!("/v1/customers/{id}/payment_methods"))
+            .await;
         let pm = methods["data"][0]["id"].as_str().unwrap().to_owned();
-        self.ok(&format!("/v1/customers/{id}"), &[("invoice_settings[default_payment_method]", &pm)]).await;
+        self.ok(
+            &format!("/v1/customers/{id}"),
+            &[("invoice_settings[default_payment_method]", &pm)],
+        )
+        .await;
         id
     }
 

@@ -22,7 +22,11 @@ async fn a_repeated_key_with_the_same_parameters_replays_the_first_response() {
     let second: serde_json::Value = second.json().await.unwrap();
     assert_eq!(first["id"], second["id"]);
     let customers = emulator.fetch("/v1/customers").await;
-    assert_eq!(customers["data"].as_array().unwrap().len(), 1, "one customer, not two");
+    assert_eq!(
+        customers["data"].as_array().unwrap().len(),
+        1,
+        "one customer, not two"
+    );
 }
 
 #[tokio::test]
@@ -56,8 +60,14 @@ async fn events_record_the_request_and_its_idempotency_key() {
         .send()
         .await
         .unwrap();
-    let request_id = response.headers()["request-id"].to_str().unwrap().to_owned();
+    let request_id = response.headers()["request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let events = emulator.fetch("/v1/events?type=product.created").await;
     assert_eq!(events["data"][0]["request"]["id"], request_id.as_str());
-    assert_eq!(events["data"][0]["request"]["idempotency_key"], "catalog-pro");
+    assert_eq!(
+        events["data"][0]["request"]["idempotency_key"],
+        "catalog-pro"
+    );
 }

@@ -7,22 +7,35 @@ async fn lists_page_newest_first_in_both_directions() {
     let emulator = Emulator::start().await;
     let mut ids = Vec::new();
     for n in 0..25 {
-        let product = emulator.ok("/v1/products", &[("name", &format!("P{n}"))]).await;
+        let product = emulator
+            .ok("/v1/products", &[("name", &format!("P{n}"))])
+            .await;
         ids.push(product["id"].as_str().unwrap().to_owned());
     }
     ids.reverse();
     let first = emulator.fetch("/v1/products?limit=10").await;
     let page_ids = |page: &serde_json::Value| -> Vec<String> {
-        page["data"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
+        page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_owned())
+            .collect()
     };
     assert_eq!(page_ids(&first), ids[..10]);
     assert_eq!(first["has_more"], true);
-    let second = emulator.fetch(&format!("/v1/products?limit=10&starting_after={}", ids[9])).await;
+    let second = emulator
+        .fetch(&format!("/v1/products?limit=10&starting_after={}", ids[9]))
+        .await;
     assert_eq!(page_ids(&second), ids[10..20]);
-    let last = emulator.fetch(&format!("/v1/products?limit=10&starting_after={}", ids[19])).await;
+    let last = emulator
+        .fetch(&format!("/v1/products?limit=10&starting_after={}", ids[19]))
+        .await;
     assert_eq!(page_ids(&last), ids[20..]);
     assert_eq!(last["has_more"], false);
-    let back = emulator.fetch(&format!("/v1/products?limit=5&ending_before={}", ids[10])).await;
+    let back = emulator
+        .fetch(&format!("/v1/products?limit=5&ending_before={}", ids[10]))
+        .await;
     assert_eq!(page_ids(&back), ids[5..10]);
     assert_eq!(back["has_more"], true);
 }
@@ -33,16 +46,36 @@ async fn prices_filter_by_lookup_key_type_and_product() {
     let product = emulator.ok("/v1/products", &[("name", "Pro")]).await;
     let product = product["id"].as_str().unwrap();
     emulator
-        .ok("/v1/prices", &[("product", product), ("currency", "usd"), ("unit_amount", "2000"), ("recurring[interval]", "month"), ("lookup_key", "pro_monthly")])
+        .ok(
+            "/v1/prices",
+            &[
+                ("product", product),
+                ("currency", "usd"),
+                ("unit_amount", "2000"),
+                ("recurring[interval]", "month"),
+                ("lookup_key", "pro_monthly"),
+            ],
+        )
         .await;
-    emulator.ok("/v1/prices", &[("product", product), ("currency", "jpy"), ("unit_amount", "5000")]).await;
+    emulator
+        .ok(
+            "/v1/prices",
+            &[
+                ("product", product),
+                ("currency", "jpy"),
+                ("unit_amount", "5000"),
+            ],
+        )
+        .await;
     let by_key = emulator.fetch("/v1/prices?lookup_keys[]=pro_monthly").await;
     assert_eq!(by_key["data"].as_array().unwrap().len(), 1);
     assert_eq!(by_key["data"][0]["recurring"]["interval"], "month");
     let one_time = emulator.fetch("/v1/prices?type=one_time").await;
     assert_eq!(one_time["data"][0]["currency"], "jpy");
     assert_eq!(one_time["data"][0]["unit_amount"], 5000);
-    let all = emulator.fetch(&format!("/v1/prices?product={product}")).await;
+    let all = emulator
+        .fetch(&format!("/v1/prices?product={product}"))
+        .await;
     assert_eq!(all["data"].as_array().unwrap().len(), 2);
 }
 
@@ -51,9 +84,19 @@ async fn expand_follows_dotted_paths_into_lists() {
     let emulator = Emulator::start().await;
     let price = emulator.monthly_price("Pro", 2000).await;
     let customer = emulator.customer_with("pm_card_visa").await;
-    emulator.ok("/v1/subscriptions", &[("customer", &customer), ("items[0][price]", &price)]).await;
-    let list = emulator.fetch("/v1/subscriptions?expand[]=data.customer&expand[]=data.items.data.price.product").await;
+    emulator
+        .ok(
+            "/v1/subscriptions",
+            &[("customer", &customer), ("items[0][price]", &price)],
+        )
+        .await;
+    let list = emulator
+        .fetch("/v1/subscriptions?expand[]=data.customer&expand[]=data.items.data.price.product")
+        .await;
     let subscription = &list["data"][0];
     assert_eq!(subscription["customer"]["object"], "customer");
-    assert_eq!(subscription["items"]["data"][0]["price"]["product"]["name"], "Pro");
+    assert_eq!(
+        subscription["items"]["data"][0]["price"]["product"]["name"],
+        "Pro"
+    );
 }

@@ -20,7 +20,10 @@ struct Inbox {
 
 /// A receiving endpoint that answers 500 to the first `fail_first` deliveries.
 async fn receiver(fail_first: u32) -> (String, Inbox) {
-    let inbox = Inbox { fail_first: Arc::new(Mutex::new(fail_first)), ..Inbox::default() };
+    let inbox = Inbox {
+        fail_first: Arc::new(Mutex::new(fail_first)),
+        ..Inbox::default()
+    };
     let state = inbox.clone();
     let app = axum::Router::new().route(
         "/hook",
@@ -45,8 +48,14 @@ async fn receiver(fail_first: u32) -> (String, Inbox) {
 }
 
 fn verify(secret: &str, header: &str, body: &[u8]) -> bool {
-    let timestamp = header.split(',').find_map(|part| part.strip_prefix("t=")).unwrap();
-    let signatures: Vec<&str> = header.split(',').filter_map(|part| part.strip_prefix("v1=")).collect();
+    let timestamp = header
+        .split(',')
+        .find_map(|part| part.strip_prefix("t="))
+        .unwrap();
+    let signatures: Vec<&str> = header
+        .split(',')
+        .filter_map(|part| part.strip_prefix("v1="))
+        .collect();
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body);
@@ -70,7 +79,10 @@ async fn a_start_up_endpoint_receives_signed_events_retried_until_accepted() {
     let secret = "whsec_startup";
     let emulator = Emulator::with(Config {
         tick: None,
-        webhooks: vec![StartupEndpoint { url: url.clone(), secret: secret.to_owned() }],
+        webhooks: vec![StartupEndpoint {
+            url: url.clone(),
+            secret: secret.to_owned(),
+        }],
         delivery_backoff: vec![Duration::from_millis(20); 5],
         ..Config::default()
     })
@@ -82,7 +94,10 @@ async fn a_start_up_endpoint_receives_signed_events_retried_until_accepted() {
     let (header, body) = &received[0];
     assert!(verify(secret, header, body), "signature {header} verifies");
     let timestamp: i64 = header.split(',').next().unwrap()[2..].parse().unwrap();
-    let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     assert!((wall - timestamp).abs() < 60, "t is the wall clock");
     let event: serde_json::Value = serde_json::from_slice(body).unwrap();
     assert_eq!(event["type"], "product.created");
@@ -91,7 +106,9 @@ async fn a_start_up_endpoint_receives_signed_events_retried_until_accepted() {
     let log = emulator.running.emulator.delivery_log();
     let statuses: Vec<Option<u16>> = log.iter().map(|attempt| attempt.status).collect();
     assert_eq!(statuses, [Some(500), Some(500), Some(200)]);
-    let stored = emulator.fetch(&format!("/v1/events/{}", event["id"].as_str().unwrap())).await;
+    let stored = emulator
+        .fetch(&format!("/v1/events/{}", event["id"].as_str().unwrap()))
+        .await;
     assert_eq!(stored["pending_webhooks"], 0);
 }
 
@@ -100,17 +117,37 @@ async fn endpoints_receive_only_their_enabled_events_with_previous_attributes() 
     let (url, inbox) = receiver(0).await;
     let emulator = Emulator::start().await;
     let endpoint = emulator
-        .ok("/v1/webhook_endpoints", &[("url", &url), ("enabled_events[0]", "product.updated")])
+        .ok(
+            "/v1/webhook_endpoints",
+            &[("url", &url), ("enabled_events[0]", "product.updated")],
+        )
         .await;
     let secret = endpoint["secret"].as_str().unwrap().to_owned();
-    let retrieved = emulator.fetch(&format!("/v1/webhook_endpoints/{}", endpoint["id"].as_str().unwrap())).await;
-    assert!(retrieved.get("secret").is_none(), "the secret is shown only on create");
+    let retrieved = emulator
+        .fetch(&format!(
+            "/v1/webhook_endpoints/{}",
+            endpoint["id"].as_str().unwrap()
+        ))
+        .await;
+    assert!(
+        retrieved.get("secret").is_none(),
+        "the secret is shown only on create"
+    );
 
     let product = emulator.ok("/v1/products", &[("name", "Pro")]).await;
-    emulator.ok(&format!("/v1/products/{}", product["id"].as_str().unwrap()), &[("name", "Pro Plus")]).await;
+    emulator
+        .ok(
+            &format!("/v1/products/{}", product["id"].as_str().unwrap()),
+            &[("name", "Pro Plus")],
+        )
+        .await;
     let received = wait_for(&inbox, 1).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert_eq!(inbox.received.lock().unwrap().len(), 1, "product.created was not sent");
+    assert_eq!(
+        inbox.received.lock().unwrap().len(),
+        1,
+        "product.created was not sent"
+    );
     let (header, body) = &received[0];
     assert!(verify(&secret, header, body));
     let event: serde_json::Value = serde_json::from_slice(body).unwrap();
@@ -124,19 +161,32 @@ async fn chaos_mode_delivers_duplicates() {
     let emulator = Emulator::with(Config {
         tick: None,
         seed: Some(7),
-        webhooks: vec![StartupEndpoint { url, secret: "whsec_chaos".to_owned() }],
-        chaos: Chaos { duplicate_rate: 1.0, shuffle_window: Duration::from_millis(30) },
+        webhooks: vec![StartupEndpoint {
+            url,
+            secret: "whsec_chaos".to_owned(),
+        }],
+        chaos: Chaos {
+            duplicate_rate: 1.0,
+            shuffle_window: Duration::from_millis(30),
+        },
         ..Config::default()
     })
     .await;
     for n in 0..5 {
-        emulator.ok("/v1/products", &[("name", &format!("P{n}"))]).await;
+        emulator
+            .ok("/v1/products", &[("name", &format!("P{n}"))])
+            .await;
     }
     let received = wait_for(&inbox, 10).await;
     assert_eq!(received.len(), 10, "every event twice");
     let mut ids: Vec<String> = received
         .iter()
-        .map(|(_, body)| serde_json::from_slice::<serde_json::Value>(body).unwrap()["id"].as_str().unwrap().to_owned())
+        .map(|(_, body)| {
+            serde_json::from_slice::<serde_json::Value>(body).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     ids.sort();
     ids.dedup();
