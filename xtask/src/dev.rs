@@ -85,11 +85,16 @@ impl Emulator {
                 .arg(dir.join("state.json"))
                 .spawn()
                 .context("starting target/debug/stripe-emulator")?;
-            note(format!("API and hosted pages on {EMULATOR_URL} (state in target/stripe-emulator/)"));
+            note(format!(
+                "API and hosted pages on {EMULATOR_URL} (state in target/stripe-emulator/)"
+            ));
             note(format!(
                 "advance its clock: curl -X POST {EMULATOR_URL}/_emulator/clock/advance -d days=30"
             ));
-            Ok(Self { child, webhook_secret })
+            Ok(Self {
+                child,
+                webhook_secret,
+            })
         })
         .map(Some)
     }
