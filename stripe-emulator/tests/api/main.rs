@@ -6,4 +6,5 @@ mod helpers;
 mod idempotency;
 mod lifecycle;
 mod pagination;
+mod persistence;
 mod webhooks;
