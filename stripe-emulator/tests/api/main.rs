@@ -5,6 +5,7 @@ mod errors;
 mod helpers;
 mod idempotency;
 mod lifecycle;
+mod pages;
 mod pagination;
 mod persistence;
 mod webhooks;
