@@ -114,7 +114,7 @@ h1{{font-size:1.4rem;margin-top:0}} h2{{font-size:1.1rem}} .muted{{color:#697386
 label{{display:block;margin:.75rem 0 .25rem;font-weight:600}} input,select{{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #c9d0d9;border-radius:6px;font-size:1rem}}
 button{{margin-top:1rem;width:100%;padding:.75rem;border:0;border-radius:6px;background:#635bff;color:#fff;font-size:1rem;cursor:pointer}}
 button.secondary{{background:#fff;color:#635bff;border:1px solid #635bff}} .error{{background:#fde8e8;color:#9b1c1c;padding:.75rem;border-radius:6px}}
-.notice{{background:#e8f5ee;color:#0d6b3b;padding:.75rem;border-radius:6px}} table{{width:100%;border-collapse:collapse}} td,th{{padding:.4rem 0;text-align:left}} td.amount{{text-align:right}}
+.notice{{background:#e8f5ee;color:#0d6b3b;padding:.75rem;border-radius:6px}} table{{width:100%;border-collapse:collapse}} td,th{{padding:.4rem 0;text-align:left}} .amount{{text-align:right}}
 .row{{display:flex;gap:.75rem}} .row>div{{flex:1}} section{{border-top:1px solid #e3e8ee;margin-top:1.5rem;padding-top:1rem}}
 </style></head>
 <body><main>{body}</main><p class="banner">Stripe emulator — test mode. No real money moves.</p></body></html>"#,

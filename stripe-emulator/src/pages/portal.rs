@@ -89,7 +89,11 @@ fn render(world: &World, id: &str, done: Option<&str>, error: Option<&str>) -> O
                 .find_map(|sub| sub["default_payment_method"].as_str())
         })
         .and_then(|pm| world.find("payment_method", pm))
-    {
+        .or_else(|| {
+            world
+                .all("payment_method")
+                .find(|pm| pm["customer"] == customer_id)
+        }) {
         Some(pm) => body.push_str(&format!(
             "<p>{} •••• {}, expires {:02}/{}</p>",
             escape(&capitalize(pm["card"]["brand"].as_str().unwrap_or("card"))),
@@ -166,8 +170,13 @@ fn subscription_section(
         escape(&state)
     );
     let form = |action: &str, label: &str, extra: &str| {
+        let class = if action == "cancel" {
+            " class=\"secondary\""
+        } else {
+            ""
+        };
         format!(
-            "<form method=\"post\" action=\"/portal/{session}/{action}\"><input type=\"hidden\" name=\"subscription\" value=\"{id}\">{extra}<button type=\"submit\">{label}</button></form>",
+            "<form method=\"post\" action=\"/portal/{session}/{action}\"><input type=\"hidden\" name=\"subscription\" value=\"{id}\">{extra}<button type=\"submit\"{class}>{label}</button></form>",
             session = escape(session),
             id = escape(id),
         )
