@@ -88,6 +88,7 @@ fn subscription_item(
         "object": "subscription_item",
         "billing_thresholds": null,
         "created": start,
+        "current_trial": null,
         "current_period_end": end,
         "current_period_start": start,
         "discounts": [],
@@ -175,6 +176,7 @@ pub fn create_subscription(world: &mut World, new: NewSubscription) -> Result<Va
         "billing_cycle_anchor": period_end_anchor(new.trial_end, now),
         "billing_cycle_anchor_config": null,
         "billing_mode": { "flexible": null, "type": "classic" },
+        "billing_schedules": [],
         "billing_thresholds": null,
         "cancel_at": null,
         "cancel_at_period_end": false,
@@ -196,6 +198,7 @@ pub fn create_subscription(world: &mut World, new: NewSubscription) -> Result<Va
         "items": embedded(items, format!("/v1/subscription_items?subscription={id}")),
         "latest_invoice": null,
         "livemode": false,
+        "managed_payments": null,
         "metadata": new.metadata,
         "next_pending_invoice_item_invoice": null,
         "on_behalf_of": null,
@@ -236,7 +239,12 @@ pub fn create_subscription(world: &mut World, new: NewSubscription) -> Result<Va
     subscription["latest_invoice"] = invoice["id"].clone();
     world.put(subscription.clone());
     let invoice_id = invoice["id"].as_str().unwrap_or_default().to_owned();
-    let paid = collect(world, &invoice_id).is_ok();
+    // `default_incomplete` leaves the first invoice open for the client to confirm.
+    let paid = if new.payment_behavior == "default_incomplete" && new.trial_end.is_none() {
+        false
+    } else {
+        collect(world, &invoice_id).is_ok()
+    };
     let before = world.get("subscription", &id, "id")?;
     let mut after = before.clone();
     if new.trial_end.is_none() {
@@ -340,6 +348,7 @@ fn line(
         },
         "quantity": quantity,
         "quantity_decimal": quantity.to_string(),
+        "subscription": subscription["id"],
         "subtotal": amount,
         "taxes": [],
     })
@@ -536,6 +545,15 @@ fn payment_method_for(world: &World, invoice: &Value) -> Option<String> {
 /// Attempts to pay an open invoice off session; emits `invoice.paid` + `invoice.payment_succeeded`
 /// or `invoice.payment_failed`.
 pub fn collect(world: &mut World, invoice_id: &str) -> Result<(), ApiError> {
+    collect_with(world, invoice_id, None)
+}
+
+/// Like [`collect`], charging `payment_method` instead of the default one when given.
+pub fn collect_with(
+    world: &mut World,
+    invoice_id: &str,
+    payment_method: Option<&str>,
+) -> Result<(), ApiError> {
     let before = world.get("invoice", invoice_id, "invoice")?;
     if before["status"] != "open" {
         return Ok(());
@@ -546,7 +564,10 @@ pub fn collect(world: &mut World, invoice_id: &str) -> Result<(), ApiError> {
         mark_paid(world, &before, invoice, now);
         return Ok(());
     }
-    let outcome = match payment_method_for(world, &before) {
+    let chosen = payment_method
+        .map(str::to_owned)
+        .or_else(|| payment_method_for(world, &before));
+    let outcome = match chosen {
         Some(payment_method) => match world.cards.get(&payment_method) {
             Some(card) => card.charge(),
             None => Ok(()),
@@ -1041,4 +1062,22 @@ pub fn apply_item_changes(
     }
     after["items"] = embedded(items, format!("/v1/subscription_items?subscription={id}"));
     after
+}
+
+/// The latest invoice of an incomplete, past-due or unpaid subscription was paid: it is active.
+pub fn settle_paid(world: &mut World, subscription_id: &str, invoice_id: &str) {
+    let Some(before) = world.find("subscription", subscription_id).cloned() else {
+        return;
+    };
+    let waiting = matches!(
+        before["status"].as_str(),
+        Some("incomplete" | "past_due" | "unpaid")
+    );
+    if !waiting || before["latest_invoice"] != invoice_id {
+        return;
+    }
+    world.dunning.remove(subscription_id);
+    let mut after = before.clone();
+    after["status"] = json!("active");
+    world.update_and_emit("customer.subscription.updated", &before, after);
 }

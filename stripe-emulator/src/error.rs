@@ -127,15 +127,28 @@ impl ApiError {
         error
     }
 
-    /// 409 `idempotency_error`: the key was used with other parameters.
+    /// 400 `idempotency_error`: the key was used with other parameters.
     pub fn idempotency(key: &str) -> Self {
         Self::new(
-            StatusCode::CONFLICT,
+            StatusCode::BAD_REQUEST,
             "idempotency_error",
-            Some("idempotency_key_in_use"),
+            None,
             format!(
                 "Keys for idempotent requests can only be used with the same parameters they were first used with. \
                  Try using a key other than '{key}' if you meant to execute a different request."
+            ),
+        )
+    }
+
+    /// 409 `idempotency_key_in_use`: a request with this key is still being processed (clients retry).
+    pub fn idempotency_in_use(key: &str) -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "invalid_request_error",
+            Some("idempotency_key_in_use"),
+            format!(
+                "There is currently another in-progress request using this Idempotent Key (that probably means you \
+                 submitted twice, and the other request is still going through): {key}. Please try again later."
             ),
         )
     }

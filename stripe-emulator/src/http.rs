@@ -47,8 +47,22 @@ pub struct IdempotencyCache {
 
 struct Cached {
     fingerprint: String,
-    status: StatusCode,
+    /// None while the first request with the key is still running.
+    status: Option<StatusCode>,
     body: Value,
+}
+
+impl IdempotencyCache {
+    /// Stores an entry, forgetting the oldest beyond the capacity.
+    fn remember(&mut self, key: String, entry: Cached) {
+        if self.order.len() >= IDEMPOTENCY_CAPACITY {
+            if let Some(oldest) = self.order.pop_front() {
+                self.entries.remove(&oldest);
+            }
+        }
+        self.order.push_back(key.clone());
+        self.entries.insert(key, entry);
+    }
 }
 
 /// The whole router: the v1 API, hosted pages and the emulator's own controls.
@@ -119,20 +133,38 @@ fn call(
         String::from_utf8_lossy(&raw)
     );
     if let Some(cache_key) = &cache_key {
-        let cache = emulator
+        let mut cache = emulator
             .shared
             .idempotency
             .lock()
             .expect("idempotency lock");
-        if let Some(cached) = cache.entries.get(cache_key) {
-            if cached.fingerprint != fingerprint {
-                return ApiError::idempotency(idempotency_key.unwrap_or_default()).into_response();
+        let shown_key = idempotency_key.unwrap_or_default();
+        match cache.entries.get(cache_key) {
+            Some(cached) if cached.fingerprint != fingerprint => {
+                return ApiError::idempotency(shown_key).into_response();
             }
-            let mut response = (cached.status, Json(cached.body.clone())).into_response();
-            response
-                .headers_mut()
-                .insert("idempotent-replayed", HeaderValue::from_static("true"));
-            return response;
+            Some(Cached { status: None, .. }) => {
+                return ApiError::idempotency_in_use(shown_key).into_response();
+            }
+            Some(Cached {
+                status: Some(status),
+                body,
+                ..
+            }) => {
+                let mut response = (*status, Json(body.clone())).into_response();
+                response
+                    .headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                return response;
+            }
+            None => cache.remember(
+                cache_key.clone(),
+                Cached {
+                    fingerprint: fingerprint.clone(),
+                    status: None,
+                    body: Value::Null,
+                },
+            ),
         }
     }
     let call = Call {
@@ -169,20 +201,10 @@ fn call(
             .idempotency
             .lock()
             .expect("idempotency lock");
-        if cache.order.len() >= IDEMPOTENCY_CAPACITY {
-            if let Some(oldest) = cache.order.pop_front() {
-                cache.entries.remove(&oldest);
-            }
+        if let Some(entry) = cache.entries.get_mut(&cache_key) {
+            entry.status = Some(status);
+            entry.body = body.clone();
         }
-        cache.order.push_back(cache_key.clone());
-        cache.entries.insert(
-            cache_key,
-            Cached {
-                fingerprint,
-                status,
-                body: body.clone(),
-            },
-        );
     }
     let mut response = (status, Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&request_id) {

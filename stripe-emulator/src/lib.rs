@@ -126,16 +126,22 @@ impl Emulator {
 
     /// Runs `change` on the world, then hands emitted events to delivery and saves the state.
     pub fn mutate<T>(&self, change: impl FnOnce(&mut World) -> T) -> T {
+        self.apply(true, change)
+    }
+
+    /// Like [`Emulator::mutate`], saving only when something happened (an event was emitted).
+    fn mutate_if_eventful<T>(&self, change: impl FnOnce(&mut World) -> T) -> T {
+        self.apply(false, change)
+    }
+
+    fn apply<T>(&self, always_save: bool, change: impl FnOnce(&mut World) -> T) -> T {
         let (result, events, snapshot) = {
             let mut world = self.world();
             let result = change(&mut world);
             let events = std::mem::take(&mut world.outbox);
-            let snapshot = self
-                .shared
-                .config
-                .state_file
-                .as_ref()
-                .map(|_| persist::snapshot(&world));
+            let save =
+                self.shared.config.state_file.is_some() && (always_save || !events.is_empty());
+            let snapshot = save.then(|| persist::snapshot(&world));
             (result, events, snapshot)
         };
         for event in events {
@@ -177,6 +183,7 @@ impl Emulator {
                 remaining -= step;
                 let now = world.now();
                 billing::run_due(world, None, now);
+                api::checkout::expire_due(world);
             }
             world.now()
         })
@@ -214,9 +221,10 @@ async fn tick(shared: std::sync::Weak<Shared>, every: std::time::Duration) {
         let Some(emulator) = Emulator::upgrade(&shared) else {
             return;
         };
-        emulator.mutate(|world| {
+        emulator.mutate_if_eventful(|world| {
             let now = world.now();
             billing::run_due(world, None, now);
+            api::checkout::expire_due(world);
         });
     }
 }

@@ -50,6 +50,9 @@ pub struct World {
     pub pending_lines: BTreeMap<String, Vec<Value>>,
     /// Dunning and notice state per subscription.
     pub dunning: BTreeMap<String, Dunning>,
+    /// Ids of deleted customers, which Stripe still answers for with `deleted: true`.
+    #[serde(default)]
+    pub deleted_customers: std::collections::BTreeSet<String>,
     /// The signing secret of each webhook endpoint.
     pub endpoint_secrets: BTreeMap<String, String>,
     /// The emulator's public base URL (set at start, not saved).
@@ -84,6 +87,7 @@ impl World {
             line_items: BTreeMap::new(),
             pending_lines: BTreeMap::new(),
             dunning: BTreeMap::new(),
+            deleted_customers: Default::default(),
             endpoint_secrets: BTreeMap::new(),
             base_url: String::new(),
             request: None,

@@ -145,6 +145,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "adaptive_pricing": { "enabled": false },
         "after_expiration": null,
         "allow_promotion_codes": params.bool("allow_promotion_codes")?,
+        "allowed_payment_method_types": null,
         "amount_subtotal": subtotal,
         "amount_total": total,
         "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
@@ -351,30 +352,21 @@ pub fn complete(
         card.check_on_attach()?;
         card.charge()?;
     }
+    // Payment mode makes a Customer only when asked (`customer_creation=always`), as in Stripe.
+    let wants_customer =
+        before["mode"] == "subscription" || before["customer_creation"] == "always";
     let customer_id = match before["customer"].as_str() {
-        Some(customer) => customer.to_owned(),
-        None => {
-            let id = world.new_id("cus");
-            let prefix = world.ids.chars(8).to_uppercase();
-            let customer = json!({
-                "id": id, "object": "customer", "address": null, "balance": 0, "created": world.now(),
-                "currency": before["currency"], "default_source": null, "delinquent": false, "description": null,
-                "discount": null, "email": email, "invoice_prefix": prefix,
-                "invoice_settings": { "custom_fields": null, "default_payment_method": null, "footer": null, "rendering_options": null },
-                "livemode": false, "metadata": {}, "name": if name.is_empty() { Value::Null } else { json!(name) },
-                "next_invoice_sequence": 1, "phone": null, "preferred_locales": [], "shipping": null,
-                "tax_exempt": "none", "test_clock": null,
-            });
-            world.insert(customer.clone());
-            world.emit("customer.created", &customer, None);
-            id
-        }
+        Some(customer) => Some(customer.to_owned()),
+        None if wants_customer => Some(new_customer(world, &before, email, name)),
+        None => None,
     };
     let payment_method = match card {
         Some(card) => {
             let payment_method = super::payment_methods::store(world, card);
             let pm_id = payment_method["id"].as_str().unwrap_or_default().to_owned();
-            super::payment_methods::attach_to(world, &pm_id, &customer_id, "payment_method")?;
+            if let Some(customer_id) = &customer_id {
+                super::payment_methods::attach_to(world, &pm_id, customer_id, "payment_method")?;
+            }
             Some(pm_id)
         }
         None => None,
@@ -385,11 +377,12 @@ pub fn complete(
         let trial_days = before["subscription_data"]["trial_period_days"]
             .as_i64()
             .filter(|days| *days > 0);
+        let customer_id = customer_id.clone().unwrap_or_default();
         let now = world.now_for_customer(&customer_id);
         let subscription = billing::create_subscription(
             world,
             NewSubscription {
-                customer: customer_id.clone(),
+                customer: customer_id,
                 items: items
                     .iter()
                     .map(|item| {
@@ -421,7 +414,12 @@ pub fn complete(
         session["payment_intent"] = json!(world.new_id("pi"));
         session["payment_status"] = json!("paid");
     }
-    let customer = world.get("customer", &customer_id, "customer")?;
+    let customer = match &customer_id {
+        Some(customer_id) => world.get("customer", customer_id, "customer")?,
+        None => {
+            json!({ "address": null, "email": email, "name": if name.is_empty() { Value::Null } else { json!(name) }, "phone": null })
+        }
+    };
     session["customer"] = json!(customer_id);
     session["customer_details"] = json!({
         "address": customer["address"], "business_name": null, "email": customer["email"].as_str().unwrap_or(email),
@@ -436,4 +434,38 @@ pub fn complete(
     world.emit("checkout.session.completed", &session, None);
     let success = before["success_url"].as_str().unwrap_or_default();
     Ok(success.replace("{CHECKOUT_SESSION_ID}", id))
+}
+
+/// The Customer a completed session makes for a buyer who had none.
+fn new_customer(world: &mut World, session: &Value, email: &str, name: &str) -> String {
+    let id = world.new_id("cus");
+    let prefix = world.ids.chars(8).to_uppercase();
+    let customer = json!({
+        "id": id, "object": "customer", "address": null, "balance": 0, "created": world.now(),
+        "currency": session["currency"], "default_source": null, "delinquent": false, "description": null,
+        "discount": null, "email": email, "invoice_prefix": prefix,
+        "invoice_settings": { "custom_fields": null, "default_payment_method": null, "footer": null, "rendering_options": null },
+        "livemode": false, "metadata": {}, "name": if name.is_empty() { Value::Null } else { json!(name) },
+        "next_invoice_sequence": 1, "phone": null, "preferred_locales": [], "shipping": null,
+        "tax_exempt": "none", "test_clock": null,
+    });
+    world.insert(customer.clone());
+    world.emit("customer.created", &customer, None);
+    id
+}
+
+/// Expires every open session whose `expires_at` has passed (run as the clock moves).
+pub fn expire_due(world: &mut World) {
+    let now = world.now();
+    let due: Vec<String> = world
+        .all("checkout.session")
+        .filter(|session| {
+            session["status"] == "open"
+                && session["expires_at"].as_i64().is_some_and(|at| at <= now)
+        })
+        .filter_map(|session| session["id"].as_str().map(str::to_owned))
+        .collect();
+    for id in due {
+        expire_if_due(world, &id);
+    }
 }

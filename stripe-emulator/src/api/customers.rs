@@ -157,6 +157,9 @@ fn check_attached(world: &World, payment_method: &str, customer: &str) -> Result
 /// `GET /v1/customers/{id}`: a deleted customer answers `{id, deleted: true}` as in Stripe.
 pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     call.params.allow(&[])?;
+    if world.deleted_customers.contains(call.id()) {
+        return Ok(deleted(call.id(), "customer"));
+    }
     world.get("customer", call.id(), "id")
 }
 
@@ -199,6 +202,7 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         crate::billing::cancel_now(world, &subscription, "cancellation_requested");
     }
     world.remove(call.id());
+    world.deleted_customers.insert(call.id().to_owned());
     world.emit("customer.deleted", &customer, None);
     Ok(deleted(call.id(), "customer"))
 }

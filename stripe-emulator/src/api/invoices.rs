@@ -33,34 +33,36 @@ pub fn lines(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     )
 }
 
-/// `POST /v1/invoices/{id}/pay`: charges the default payment method now.
+/// `POST /v1/invoices/{id}/pay`: charges `payment_method` (one of the customer's) or the default
+/// one now; a paid first or past-due invoice makes its subscription active.
 pub fn pay(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&["off_session", "payment_method"])?;
+    call.params
+        .allow(&["off_session", "payment_method", "paid_out_of_band"])?;
     let invoice = world.get("invoice", call.id(), "invoice")?;
     match invoice["status"].as_str() {
         Some("open") => {}
         Some("paid") => return Err(ApiError::state("Invoice is already paid")),
         _ => return Err(ApiError::state("You can only pay an open invoice.")),
     }
-    let subscription = invoice["parent"]["subscription_details"]["subscription"]
-        .as_str()
-        .map(str::to_owned);
-    match subscription {
-        Some(subscription)
-            if world
-                .find("subscription", &subscription)
-                .is_some_and(|found| found["status"] == "past_due") =>
-        {
-            let customer = invoice["customer"].as_str().unwrap_or_default().to_owned();
-            billing::card_changed(world, &customer);
+    let customer = invoice["customer"].as_str().unwrap_or_default().to_owned();
+    let payment_method = match call.params.str("payment_method") {
+        Some(id) => {
+            let found = super::payment_methods::resolve(world, id, "payment_method")?;
+            if found["customer"] != customer.as_str() {
+                return Err(ApiError::invalid(
+                    "The PaymentMethod must belong to the customer associated with the invoice.",
+                    Some("payment_method"),
+                ));
+            }
+            found["id"].as_str().map(str::to_owned)
         }
-        _ => billing::collect(world, call.id())?,
+        None => None,
+    };
+    billing::collect_with(world, call.id(), payment_method.as_deref())?;
+    if let Some(subscription) = invoice["parent"]["subscription_details"]["subscription"].as_str() {
+        billing::settle_paid(world, subscription, call.id());
     }
-    let paid = world.get("invoice", call.id(), "invoice")?;
-    if paid["status"] != "paid" {
-        return Err(crate::cards::Decline::Generic.error());
-    }
-    Ok(paid)
+    world.get("invoice", call.id(), "invoice")
 }
 
 /// `GET /v1/invoices`

@@ -50,7 +50,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
                 "description": null, "images": [], "livemode": false, "marketing_features": [],
                 "metadata": params.get("product_data.metadata").cloned().unwrap_or(json!({})),
                 "name": name, "package_dimensions": null, "shippable": null, "statement_descriptor": null,
-                "tax_code": null, "type": "service", "unit_label": null, "updated": now, "url": null,
+                "tax_code": null, "tax_details": null, "type": "service", "unit_label": null, "updated": now, "url": null,
             });
             if let Some(active) = params.bool("product_data.active")? {
                 product["active"] = json!(active);

@@ -70,6 +70,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "shippable": null,
         "statement_descriptor": null,
         "tax_code": null,
+        "tax_details": null,
         "type": "service",
         "unit_label": null,
         "updated": now,

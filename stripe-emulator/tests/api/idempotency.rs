@@ -30,7 +30,7 @@ async fn a_repeated_key_with_the_same_parameters_replays_the_first_response() {
 }
 
 #[tokio::test]
-async fn a_repeated_key_with_other_parameters_is_a_409_idempotency_error() {
+async fn a_repeated_key_with_other_parameters_is_a_400_idempotency_error() {
     let emulator = Emulator::start().await;
     let send = |email: &'static str| {
         emulator
@@ -43,7 +43,11 @@ async fn a_repeated_key_with_other_parameters_is_a_409_idempotency_error() {
     };
     assert_eq!(send("a@example.com").await.unwrap().status(), 200);
     let conflict = send("b@example.com").await.unwrap();
-    assert_eq!(conflict.status(), 409);
+    assert_eq!(
+        conflict.status(),
+        400,
+        "as Stripe answers; the SDK maps it to StripeIdempotencyError"
+    );
     let body: serde_json::Value = conflict.json().await.unwrap();
     assert_eq!(body["error"]["type"], "idempotency_error");
 }
@@ -70,4 +74,40 @@ async fn events_record_the_request_and_its_idempotency_key() {
         events["data"][0]["request"]["idempotency_key"],
         "catalog-pro"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_requests_with_one_key_create_one_customer() {
+    let emulator = Emulator::start().await;
+    let requests = (0..50).map(|_| {
+        emulator
+            .client
+            .post(emulator.url("/v1/customers"))
+            .bearer_auth(KEY)
+            .header("Idempotency-Key", "double-click")
+            .form(&[("email", "a@example.com")])
+            .send()
+    });
+    let statuses: Vec<u16> = futures_statuses(requests).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|status| *status == 200 || *status == 409),
+        "{statuses:?}"
+    );
+    let customers = emulator.fetch("/v1/customers").await;
+    assert_eq!(customers["data"].as_array().unwrap().len(), 1);
+}
+
+async fn futures_statuses(
+    requests: impl Iterator<
+        Item = impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send + 'static,
+    >,
+) -> Vec<u16> {
+    let handles: Vec<_> = requests.map(tokio::spawn).collect();
+    let mut statuses = Vec::new();
+    for handle in handles {
+        statuses.push(handle.await.unwrap().unwrap().status().as_u16());
+    }
+    statuses
 }
