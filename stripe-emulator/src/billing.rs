@@ -11,6 +11,9 @@ use crate::world::World;
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;
 
+/// How many days before a renewal `invoice.upcoming` is sent (Stripe's default is 7).
+const UPCOMING_NOTICE_DAYS: i64 = 7;
+
 /// What a new subscription is made of.
 pub struct NewSubscription {
     /// `cus_…`
@@ -692,6 +695,28 @@ fn step(world: &mut World, id: &str, now: i64) -> bool {
             false
         }
         "active" | "past_due" | "unpaid" => {
+            let renews =
+                subscription["cancel_at_period_end"] != true && subscription["cancel_at"].is_null();
+            let notice_at = period_end.saturating_sub(UPCOMING_NOTICE_DAYS * DAY);
+            let period_start = subscription["items"]["data"][0]["current_period_start"]
+                .as_i64()
+                .unwrap_or(now);
+            if renews
+                && status == "active"
+                && dunning.upcoming_notice_for != Some(period_end)
+                && notice_at <= now
+                && now < period_end
+                && notice_at > period_start
+            {
+                world
+                    .dunning
+                    .entry(id.to_owned())
+                    .or_default()
+                    .upcoming_notice_for = Some(period_end);
+                let upcoming = upcoming_invoice(world, &subscription, period_end);
+                world.emit("invoice.upcoming", &upcoming, None);
+                return true;
+            }
             if subscription["cancel_at"]
                 .as_i64()
                 .is_some_and(|at| at <= now && at < period_end)
@@ -1080,4 +1105,34 @@ pub fn settle_paid(world: &mut World, subscription_id: &str, invoice_id: &str) {
     let mut after = before.clone();
     after["status"] = json!("active");
     world.update_and_emit("customer.subscription.updated", &before, after);
+}
+
+/// The draft of a subscription's next renewal invoice, as `invoice.upcoming` carries it (no id).
+fn upcoming_invoice(world: &mut World, subscription: &Value, period_end: i64) -> Value {
+    let interval = subscription["items"]["data"][0]["price"]["recurring"]["interval"]
+        .as_str()
+        .unwrap_or("month");
+    let count = subscription["items"]["data"][0]["price"]["recurring"]["interval_count"]
+        .as_i64()
+        .unwrap_or(1);
+    let next_end = add_interval(period_end, interval, count);
+    let mut lines = period_lines(world, subscription, period_end, next_end, false);
+    let id = subscription["id"].as_str().unwrap_or_default();
+    lines.extend(world.pending_lines.get(id).cloned().unwrap_or_default());
+    let customer = subscription["customer"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut invoice = build_invoice(
+        world,
+        &customer,
+        Some(subscription),
+        lines,
+        "upcoming",
+        (period_end, period_end),
+        false,
+    );
+    invoice["id"] = Value::Null;
+    invoice["next_payment_attempt"] = json!(period_end);
+    invoice
 }

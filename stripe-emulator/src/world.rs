@@ -29,6 +29,9 @@ pub struct Dunning {
     pub next_attempt: Option<i64>,
     /// The trial end for which `customer.subscription.trial_will_end` was already sent.
     pub trial_notice_for: Option<i64>,
+    /// The period end for which `invoice.upcoming` was already sent.
+    #[serde(default)]
+    pub upcoming_notice_for: Option<i64>,
 }
 
 /// Everything the emulator knows.

@@ -54,7 +54,16 @@ async fn each_period_end_renews_with_a_new_paid_invoice() {
         .as_i64()
         .unwrap();
 
-    emulator.advance_days(32).await;
+    emulator.advance_days(25).await;
+    let upcoming = emulator.fetch("/v1/events?type=invoice.upcoming").await;
+    assert_eq!(
+        upcoming["data"].as_array().unwrap().len(),
+        1,
+        "invoice.upcoming a week before"
+    );
+    assert!(upcoming["data"][0]["data"]["object"]["id"].is_null());
+    assert_eq!(upcoming["data"][0]["data"]["object"]["amount_due"], 2000);
+    emulator.advance_days(7).await;
 
     let id = subscription["id"].as_str().unwrap();
     let renewed = emulator.fetch(&format!("/v1/subscriptions/{id}")).await;
