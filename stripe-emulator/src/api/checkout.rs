@@ -41,7 +41,8 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "submit_type",
         "customer_update.address",
         "customer_update.name",
-        "payment_intent_data.metadata.*",
+        "payment_intent_data.*",
+        "shipping_address_collection.allowed_countries[]",
     ])?;
     let mode = params
         .one_of("mode", &["payment", "subscription", "setup"])?

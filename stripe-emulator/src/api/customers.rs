@@ -85,13 +85,15 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     apply(&mut customer, params)?;
     world.insert(customer.clone());
     world.emit("customer.created", &customer, None);
-    if let Some(payment_method) = params.str("payment_method") {
-        super::payment_methods::attach_to(world, payment_method, &id, "payment_method")?;
-    }
+    let attached = match params.str("payment_method") {
+        Some(payment_method) => Some(attach_new(world, payment_method, &id)?),
+        None => None,
+    };
     if let Some(default) = params
         .str("invoice_settings.default_payment_method")
         .filter(|pm| !pm.is_empty())
     {
+        let default = same_method(params, default, attached.as_deref());
         check_attached(world, default, &id)?;
         customer["invoice_settings"]["default_payment_method"] = json!(default);
         world.put(customer.clone());
@@ -139,6 +141,22 @@ fn apply(customer: &mut Value, params: &Params) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Attaches `payment_method` (a `pm_card_…` test name makes a new one); returns the real id.
+fn attach_new(world: &mut World, payment_method: &str, customer: &str) -> Result<String, ApiError> {
+    let attached =
+        super::payment_methods::attach_to(world, payment_method, customer, "payment_method")?;
+    Ok(attached["id"].as_str().unwrap_or_default().to_owned())
+}
+
+/// `invoice_settings[default_payment_method]=pm_card_visa` next to `payment_method=pm_card_visa`
+/// means the method just attached, as in Stripe (the Stripe CLI's fixtures rely on it).
+fn same_method<'a>(params: &Params, default: &'a str, attached: Option<&'a str>) -> &'a str {
+    match attached {
+        Some(attached) if params.str("payment_method") == Some(default) => attached,
+        _ => default,
+    }
+}
+
 fn check_attached(world: &World, payment_method: &str, customer: &str) -> Result<(), ApiError> {
     let found = world.get(
         "payment_method",
@@ -169,10 +187,12 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let before = world.get("customer", call.id(), "id")?;
     let mut customer = before.clone();
     apply(&mut customer, &call.params)?;
-    if let Some(payment_method) = call.params.str("payment_method") {
-        super::payment_methods::attach_to(world, payment_method, call.id(), "payment_method")?;
-    }
+    let attached = match call.params.str("payment_method") {
+        Some(payment_method) => Some(attach_new(world, payment_method, call.id())?),
+        None => None,
+    };
     if let Some(default) = call.params.str("invoice_settings.default_payment_method") {
+        let default = same_method(&call.params, default, attached.as_deref());
         if !default.is_empty() {
             check_attached(world, default, call.id())?;
         }
