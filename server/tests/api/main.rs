@@ -1,7 +1,9 @@
 //! Integration tests: the real router on a random port, each test with its own fresh database.
 
+mod accounts;
 mod assets;
 mod binary;
 mod health;
 mod helpers;
 mod pages;
+mod security;
