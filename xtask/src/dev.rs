@@ -27,7 +27,9 @@ pub fn run(root: &Path) -> Result<()> {
             .args(["leptos", "watch"])
             .current_dir(root)
             .env("PATH", path)
-            .env("DATABASE_URL", &database.url),
+            .env("DATABASE_URL", &database.url)
+            // /dev/mailbox shows the mail the app would send (no SMTP server needed).
+            .env("DEV_MODE", "true"),
     );
     database.stop();
     // cargo-leptos exits non-zero when interrupted; that is how dev normally ends.

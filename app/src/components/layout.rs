@@ -41,7 +41,7 @@ fn AccountLinks() -> impl IntoView {
         Some(user) => {
             let sign_out = ServerAction::<SignOut>::new();
             view! {
-                <li class="site-nav__user" aria-label="Signed in as">{user.label()}</li>
+                <li class="site-nav__user">{user.label()}</li>
                 <li><a href="/account">"Account"</a></li>
                 <li>
                     <ActionForm action=sign_out>

@@ -66,7 +66,10 @@ pub async fn renew(session: &Session, user_id: Uuid, epoch: i32) -> Result<(), A
 
 /// Signs this device out: the session row is deleted and the cookie cleared.
 pub async fn end(session: &Session) -> Result<(), AuthError> {
-    session.flush().await.context("deleting the session")?;
+    // A browser without a session cookie has nothing to end.
+    if session.id().is_some() {
+        session.flush().await.context("deleting the session")?;
+    }
     Ok(())
 }
 
