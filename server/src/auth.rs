@@ -4,6 +4,7 @@
 
 use axum::{
     extract::{Query, Request, State},
+    http::{header, HeaderValue},
     middleware::Next,
     response::{Redirect, Response},
 };
@@ -30,7 +31,8 @@ pub fn session_layer(store: PostgresStore, config: &Config) -> SessionManagerLay
 
 /// Puts the signed-in [`auth::User`] (if the session has a valid one) into the request's
 /// extensions, where pages and server functions read it. A session past its absolute timeout,
-/// or from before the account's last "sign out everywhere", is ended here.
+/// or from before the account's last "sign out everywhere", is ended here. Responses to a
+/// signed-in user are marked `Cache-Control: no-store`: they hold personal data.
 pub async fn resolve_user(
     State(state): State<AppState>,
     session: Session,
@@ -39,17 +41,26 @@ pub async fn resolve_user(
 ) -> Response {
     let absolute = time::Duration::try_from(state.config.session_absolute_timeout)
         .expect("the absolute timeout fits a time::Duration");
-    match auth::session::current_user(&session, &state.db, absolute).await {
+    let signed_in = match auth::session::current_user(&session, &state.db, absolute).await {
         Ok(Some(user)) => {
             request.extensions_mut().insert(user);
+            true
         }
-        Ok(None) => {}
+        Ok(None) => false,
         // The page still renders, signed out; server functions that need a user refuse.
         Err(error) => {
             tracing::error!(error.cause_chain = ?error, "could not resolve the signed-in user");
+            false
         }
+    };
+    let mut response = next.run(request).await;
+    if signed_in {
+        response
+            .headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
     }
-    next.run(request).await
+    response
 }
 
 #[derive(Deserialize)]

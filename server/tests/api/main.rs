@@ -5,5 +5,6 @@ mod assets;
 mod binary;
 mod health;
 mod helpers;
+mod mail;
 mod pages;
 mod security;

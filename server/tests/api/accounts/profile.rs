@@ -13,6 +13,17 @@ async fn the_account_page_sends_signed_out_visitors_to_sign_in_and_back() {
 }
 
 #[tokio::test]
+async fn pages_for_a_signed_in_user_are_not_cached() {
+    let app = spawn_app().await;
+    assert!(app.get("/").await.headers().get("cache-control").is_none());
+    app.sign_up("ada@example.com").await;
+
+    let response = app.get("/account").await;
+
+    assert_eq!(response.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
 async fn a_changed_display_name_shows_in_the_header_at_once() {
     let app = spawn_app().await;
     app.sign_up("ada@example.com").await;
