@@ -10,11 +10,22 @@ use super::{
 };
 use crate::{mail, AppState};
 
-/// Mails a reset link if an account has this email. Answers the same either way (and the mail
-/// is sent in the background), so the form cannot be used to find out who has an account.
+/// Mails a reset link if an account has this email. Everything after checking the address's
+/// shape — the lookup, the token, the mail — happens in a background task, so the answer and its
+/// timing are the same whether or not the account exists (and whatever the mail server does).
 pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), AuthError> {
     let email = EmailAddress::parse(email, "email")?;
-    let found = users::find_by_email(&state.db, &email)
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(error) = send_reset_link(&state, &email).await {
+            tracing::error!(error.cause_chain = ?error, "sending a password reset link failed");
+        }
+    });
+    Ok(())
+}
+
+async fn send_reset_link(state: &AppState, email: &EmailAddress) -> anyhow::Result<()> {
+    let found = users::find_by_email(&state.db, email)
         .await
         .context("looking up the account")?;
     let Some((user, _)) = found else {
@@ -25,10 +36,11 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
         .await
         .context("storing the reset token")?;
     let link = mail::messages::link(&state.config.base_url, "/reset-password", &token);
-    mail::send_in_background(
-        state.mailer.clone(),
-        mail::messages::password_reset(&user.email, &link),
-    );
+    state
+        .mailer
+        .send(&mail::messages::password_reset(&user.email, &link))
+        .await
+        .context("sending the reset mail")?;
     Ok(())
 }
 
