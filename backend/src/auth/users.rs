@@ -15,13 +15,6 @@ pub struct User {
     pub session_epoch: i32,
 }
 
-impl User {
-    /// What the header shows: the display name, else the email.
-    pub fn label(&self) -> &str {
-        self.display_name.as_deref().unwrap_or(self.email.as_str())
-    }
-}
-
 pub(crate) async fn insert(
     db: impl PgExecutor<'_>,
     email: &EmailAddress,
