@@ -17,7 +17,9 @@ use tower_sessions_sqlx_store::PostgresStore;
 pub const COOKIE: &str = "tollgate_session";
 
 /// Sessions in Postgres; the cookie is `HttpOnly`, `SameSite=Lax`, `Secure` when `BASE_URL` is
-/// https, and expires after `SESSION_IDLE_TIMEOUT_SECONDS` without a request.
+/// https, and expires after `SESSION_IDLE_TIMEOUT_SECONDS` without a request. A signed-in
+/// session is saved on every request (`always_save`), which is what pushes its expiry forward;
+/// anonymous visitors have empty sessions, which are never stored.
 pub fn session_layer(store: PostgresStore, config: &Config) -> SessionManagerLayer<PostgresStore> {
     let idle = time::Duration::try_from(config.session_idle_timeout)
         .expect("the idle timeout fits a time::Duration");
@@ -27,6 +29,7 @@ pub fn session_layer(store: PostgresStore, config: &Config) -> SessionManagerLay
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(idle))
+        .with_always_save(true)
 }
 
 /// Puts the signed-in [`auth::User`] (if the session has a valid one) into the request's

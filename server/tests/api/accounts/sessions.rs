@@ -81,6 +81,32 @@ async fn a_session_unused_for_the_idle_timeout_ends() {
 }
 
 #[tokio::test]
+async fn a_session_in_use_outlives_the_idle_timeout() {
+    let app = spawn_app_with(&[("SESSION_IDLE_TIMEOUT_SECONDS", "2")]).await;
+    app.sign_up("ada@example.com").await;
+
+    // 3.5 s in all, never 2 s without a request.
+    for _ in 0..5 {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert!(app.account_page(&app.client).await.is_some());
+    }
+}
+
+#[tokio::test]
+async fn anonymous_visits_store_no_session() {
+    let app = spawn_app().await;
+
+    let response = app.get("/").await;
+
+    assert!(response.headers().get("set-cookie").is_none());
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM tower_sessions.session")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+}
+
+#[tokio::test]
 async fn a_session_older_than_the_absolute_timeout_ends_even_while_in_use() {
     let app = spawn_app_with(&[("SESSION_ABSOLUTE_TIMEOUT_SECONDS", "2")]).await;
     app.sign_up("ada@example.com").await;
