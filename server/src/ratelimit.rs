@@ -11,7 +11,7 @@ use axum::{
     extract::{ConnectInfo, Request, State},
     http::{header, HeaderValue, Method, StatusCode},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::{Html, IntoResponse, Response},
 };
 use backend::AppState;
 use leptos::server_fn::ServerFn;
@@ -52,9 +52,15 @@ pub async fn limit_auth_attempts(
     if let Err(wait) = state.auth_rate_limits.check(ip, account.as_deref()) {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         tracing::warn!(%ip, retry_after = seconds, "authentication rate limit reached");
+        // A form post lands here without JavaScript, so the browser shows this page as is.
         let mut response = (
             StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many attempts. Try again in {seconds} seconds."),
+            Html(format!(
+                "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+                 <title>Too many attempts · Tollgate</title></head><body><main>\
+                 <h1>Too many attempts</h1><p>Try again in {seconds} seconds.</p>\
+                 <p><a href=\"/\">Back to the home page</a></p></main></body></html>"
+            )),
         )
             .into_response();
         response.headers_mut().insert(

@@ -41,6 +41,11 @@ impl Application {
                 .await
                 .context("applying database migrations")?;
         }
+        if config.dev_mode {
+            tracing::warn!(
+                "DEV_MODE is on: /dev/mailbox shows every mail; never use it in production"
+            );
+        }
         let app = AppState::new(config, db).context("building the application state")?;
         tokio::spawn(auth::housekeeping(
             PostgresStore::new(app.db.clone()),
