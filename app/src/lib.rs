@@ -6,10 +6,16 @@
 //!
 //! - [`components`]: the page layout (header, footer) and small reusable pieces.
 //! - [`pages`]: one module per route.
+//! - [`server_fns`]: the server functions the forms post to (thin adapters over `backend`).
+//! - [`auth`]: the signed-in user as pages see it; the sign-in return-path rule.
+//! - [`errors`]: the error type forms get back.
 #![recursion_limit = "256"]
 
+pub mod auth;
 pub mod components;
+pub mod errors;
 pub mod pages;
+pub mod server_fns;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
@@ -19,10 +25,15 @@ use leptos_router::{
 };
 
 use crate::components::layout::Layout;
-use crate::pages::{home::HomePage, not_found::NotFound};
+use crate::pages::{
+    account::AccountPage, forgot_password::ForgotPasswordPage, home::HomePage, not_found::NotFound,
+    reset_password::ResetPasswordPage, signin::SignInPage, signup::SignUpPage,
+};
 
 /// The HTML document around the app, rendered once per request on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -57,8 +68,42 @@ pub fn App() -> impl IntoView {
             <Layout>
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=HomePage />
+                    <Route path=path!("/signup") view=SignUpPage />
+                    <Route path=path!("/signin") view=SignInPage />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage />
+                    <Route path=path!("/account") view=AccountPage />
                 </Routes>
             </Layout>
         </Router>
+    }
+}
+
+/// Sets this page's `Content-Security-Policy`, allowing scripts only from our origin and the
+/// inline island loader carrying this response's nonce (leptos_axum provides a fresh one per
+/// request, and `HydrationScripts` puts it on its `<script>`). `'wasm-unsafe-eval'` lets the
+/// browser compile our WASM. Under `cargo leptos watch` the live-reload WebSocket is allowed too.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
+
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let live_reload = if std::env::var_os("LEPTOS_WATCH").is_some() {
+        " ws:"
+    } else {
+        ""
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{live_reload}; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }

@@ -3,8 +3,9 @@
 //! Every variable is documented in `.env.example`. A missing or malformed required variable
 //! stops start-up with a [`ConfigError`] that names it.
 
-use std::{env, fmt, str::FromStr};
+use std::{env, fmt, num::NonZeroU32, str::FromStr, time::Duration};
 
+use lettre::message::Mailbox;
 use secrecy::SecretString;
 use url::Url;
 
@@ -20,6 +21,32 @@ pub struct Config {
     pub base_url: Url,
     /// `LOG_FORMAT` (`pretty` or `json`, default `pretty`).
     pub log_format: LogFormat,
+    /// `DEV_MODE` (default `false`): development helpers such as `/dev/mailbox`. Never in production.
+    pub dev_mode: bool,
+    /// `SMTP_URL` (optional): send mail through this SMTP server; unset, mail goes to the
+    /// development outbox. May hold a password.
+    pub smtp_url: Option<SecretString>,
+    /// `MAIL_FROM` (default `Tollgate <no-reply@localhost>`): the sender of our mail.
+    pub mail_from: Mailbox,
+    /// `SESSION_IDLE_TIMEOUT_SECONDS` (default 86400, a day): a session unused this long ends.
+    pub session_idle_timeout: Duration,
+    /// `SESSION_ABSOLUTE_TIMEOUT_SECONDS` (default 604800, a week): a session this old ends, used
+    /// or not, and the password must be entered again.
+    pub session_absolute_timeout: Duration,
+    /// `SESSION_CLEANUP_INTERVAL_SECONDS` (default 600): how often expired sessions are deleted.
+    pub session_cleanup_interval: Duration,
+    /// `RATE_LIMIT_PER_IP_PER_MINUTE` (default 30): sign-in, sign-up and forgot-password attempts
+    /// one IP address may make a minute.
+    pub rate_limit_per_ip: NonZeroU32,
+    /// `RATE_LIMIT_PER_ACCOUNT_PER_MINUTE` (default 5): attempts naming one email, from anywhere.
+    pub rate_limit_per_account: NonZeroU32,
+}
+
+impl Config {
+    /// Whether the session cookie must be `Secure` (the site is served over https).
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
 }
 
 /// How log lines are written.
@@ -106,11 +133,40 @@ impl Config {
             });
         }
 
+        let seconds = |name, default| -> Result<Duration, ConfigError> {
+            let value: u64 = parse_or(&get, name, || default)?;
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: "must be at least 1 second".into(),
+                });
+            }
+            Ok(Duration::from_secs(value))
+        };
+
         Ok(Self {
             database_url: database_url.into(),
             database_max_connections: parse_or(&get, "DATABASE_MAX_CONNECTIONS", || 10)?,
             base_url,
             log_format: parse_or(&get, "LOG_FORMAT", || LogFormat::Pretty)?,
+            dev_mode: parse_or(&get, "DEV_MODE", || false)?,
+            smtp_url: get("SMTP_URL")
+                .filter(|v| !v.trim().is_empty())
+                .map(SecretString::from),
+            mail_from: parse_or(&get, "MAIL_FROM", || {
+                "Tollgate <no-reply@localhost>"
+                    .parse()
+                    .expect("valid default")
+            })?,
+            session_idle_timeout: seconds("SESSION_IDLE_TIMEOUT_SECONDS", 86_400)?,
+            session_absolute_timeout: seconds("SESSION_ABSOLUTE_TIMEOUT_SECONDS", 604_800)?,
+            session_cleanup_interval: seconds("SESSION_CLEANUP_INTERVAL_SECONDS", 600)?,
+            rate_limit_per_ip: parse_or(&get, "RATE_LIMIT_PER_IP_PER_MINUTE", || {
+                NonZeroU32::new(30).expect("non-zero")
+            })?,
+            rate_limit_per_account: parse_or(&get, "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", || {
+                NonZeroU32::new(5).expect("non-zero")
+            })?,
         })
     }
 }
@@ -207,6 +263,42 @@ mod tests {
         assert_eq!(config.database_max_connections, 10);
         assert_eq!(config.base_url.as_str(), "http://127.0.0.1:3000/");
         assert_eq!(config.log_format, LogFormat::Pretty);
+        assert!(!config.dev_mode);
+        assert!(config.smtp_url.is_none());
+        assert!(!config.secure_cookies());
+        assert_eq!(config.session_idle_timeout, Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn an_https_base_url_makes_cookies_secure() {
+        let config = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("BASE_URL", "https://app.example.com"),
+        ])
+        .unwrap();
+        assert!(config.secure_cookies());
+    }
+
+    #[test]
+    fn the_smtp_password_never_appears_in_debug_output() {
+        let config = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("SMTP_URL", "smtps://mailer:hunter2@smtp.example.com"),
+        ])
+        .unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_zero_rate_limit_or_timeout_is_refused() {
+        for name in [
+            "RATE_LIMIT_PER_IP_PER_MINUTE",
+            "SESSION_IDLE_TIMEOUT_SECONDS",
+        ] {
+            let err =
+                load(&[("DATABASE_URL", "postgres://u:p@localhost/db"), (name, "0")]).unwrap_err();
+            assert!(err.to_string().starts_with(name), "{err}");
+        }
     }
 
     #[test]

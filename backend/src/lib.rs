@@ -3,11 +3,17 @@
 //! - [`config`]: the typed configuration, read once from the environment.
 //! - [`db`]: the Postgres pool, the embedded migrations and health probes.
 //! - [`state`]: [`AppState`], handed to every handler and server function.
-//! - [`error`]: this layer's error enum.
+//! - [`error`]: this layer's infrastructure error enum.
+//! - [`auth`]: accounts — sign-up, sign-in, sessions, password reset, profile, deletion.
+//! - [`mail`]: outgoing mail (SMTP or the development outbox) and the messages we send.
+//! - [`ratelimit`]: per-IP and per-account limits on the authentication endpoints.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod mail;
+pub mod ratelimit;
 pub mod state;
 
 pub use config::Config;

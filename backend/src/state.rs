@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::Config;
+use crate::{mail, ratelimit::AuthRateLimits, Config, Error};
 
 /// Shared application state: cheap to clone, passed explicitly (never a global).
 #[derive(Clone, Debug)]
@@ -13,4 +13,25 @@ pub struct AppState {
     pub db: PgPool,
     /// The configuration read at start-up.
     pub config: Arc<Config>,
+    /// Outgoing mail: SMTP, or the development outbox.
+    pub mailer: Arc<dyn mail::Mailer>,
+    /// Rate limits on the sign-in, sign-up and forgot-password endpoints.
+    pub auth_rate_limits: Arc<AuthRateLimits>,
+}
+
+impl AppState {
+    /// Builds the state from the configuration and a pool.
+    pub fn new(config: Config, db: PgPool) -> Result<Self, Error> {
+        let mailer = mail::from_config(&config, &db)?;
+        let auth_rate_limits = Arc::new(AuthRateLimits::new(
+            config.rate_limit_per_ip,
+            config.rate_limit_per_account,
+        ));
+        Ok(Self {
+            db,
+            config: Arc::new(config),
+            mailer,
+            auth_rate_limits,
+        })
+    }
 }

@@ -5,9 +5,17 @@
 //! - [`telemetry`]: logging and request spans.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`assets`]: the compiled WASM/JS/CSS, precompressed and cached for a year.
+//! - [`auth`]: the session layer, the signed-in-user middleware, email confirmation, clean-up.
+//! - [`security`]: the cross-site request check and the security headers.
+//! - [`ratelimit`]: 429s on the authentication endpoints.
+//! - [`dev`]: `/dev/mailbox` (only with `DEV_MODE=true`).
 
 pub mod assets;
+pub mod auth;
 pub mod cli;
+pub mod dev;
 pub mod health;
+pub mod ratelimit;
+pub mod security;
 pub mod startup;
 pub mod telemetry;

@@ -1,17 +1,18 @@
 //! Builds the application: state, router and listener. `main` and the tests share this.
 
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use std::{future::Future, net::SocketAddr};
 
 use anyhow::Context;
 use app::{shell, App};
-use axum::{extract::FromRef, routing::get, Router};
+use axum::{extract::FromRef, middleware, routing::get, Router};
 use backend::{AppState, Config};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_sessions_sqlx_store::PostgresStore;
 
-use crate::{assets, health, telemetry};
+use crate::{assets, auth, dev, health, ratelimit, security, telemetry};
 
 /// Everything the router's handlers can extract: the app's state plus Leptos's options.
 #[derive(Clone, Debug, FromRef)]
@@ -40,13 +41,17 @@ impl Application {
                 .await
                 .context("applying database migrations")?;
         }
-        let state = ServerState {
-            app: AppState {
-                db,
-                config: Arc::new(config),
-            },
-            leptos,
-        };
+        if config.dev_mode {
+            tracing::warn!(
+                "DEV_MODE is on: /dev/mailbox shows every mail; never use it in production"
+            );
+        }
+        let app = AppState::new(config, db).context("building the application state")?;
+        tokio::spawn(auth::housekeeping(
+            PostgresStore::new(app.db.clone()),
+            app.clone(),
+        ));
+        let state = ServerState { app, leptos };
         let listener = TcpListener::bind(state.leptos.site_addr)
             .await
             .with_context(|| format!("binding {}", state.leptos.site_addr))?;
@@ -68,27 +73,29 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP")
+        // The peer address feeds the per-IP rate limits.
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
     }
 }
 
-/// The whole HTTP surface: health checks, compiled assets and pages.
+/// The whole HTTP surface: health checks, compiled assets, pages and server functions.
 pub fn router(state: ServerState) -> Router {
     let routes = generate_route_list(App);
     let app_state = state.app.clone();
     let leptos = state.leptos.clone();
     let provide_state = move || leptos::context::provide_context(app_state.clone());
+    let store = PostgresStore::new(state.app.db.clone());
 
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .nest_service(
-            &format!("/{}", leptos.site_pkg_dir),
-            assets::pkg_service(&leptos),
-        )
+    // Everything that may look at the session: pages, server functions, the not-found page.
+    let mut pages = Router::new()
+        .route("/account/confirm-email", get(auth::confirm_email))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             shell(leptos.clone())
         })
@@ -96,7 +103,34 @@ pub fn router(state: ServerState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             ServerState,
             _,
-        >(provide_state, shell))
+        >(provide_state, shell));
+    if state.app.config.dev_mode {
+        pages = pages.route("/dev/mailbox", get(dev::mailbox));
+    }
+    let pages = pages
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            auth::resolve_user,
+        ))
+        .layer(auth::session_layer(store, &state.app.config));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest_service(
+            &format!("/{}", state.leptos.site_pkg_dir),
+            assets::pkg_service(&state.leptos),
+        )
+        .merge(pages)
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            ratelimit::limit_auth_attempts,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            security::verify_origin,
+        ))
+        .layer(middleware::from_fn(security::security_headers))
         // Pages and JSON are compressed on the fly; `/pkg` files arrive already compressed
         // (`Content-Encoding` set), which this layer leaves alone.
         .layer(CompressionLayer::new())

@@ -32,7 +32,9 @@ pub fn run(root: &Path) -> Result<()> {
         .args(["leptos", "watch"])
         .current_dir(root)
         .env("PATH", path)
-        .env("DATABASE_URL", &database.url);
+        .env("DATABASE_URL", &database.url)
+        // /dev/mailbox shows the mail the app would send (no SMTP server needed).
+        .env("DEV_MODE", "true");
     if let Some(emulator) = &emulator {
         watch
             .env("STRIPE_API_BASE", EMULATOR_URL)

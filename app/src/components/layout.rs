@@ -2,7 +2,9 @@
 
 use leptos::prelude::*;
 
-use crate::components::nav::SiteNav;
+use leptos_router::hooks::use_location;
+
+use crate::{auth::current_user, components::nav::SiteNav, server_fns::session::SignOut};
 
 /// Wraps a page in the site header and footer.
 #[component]
@@ -18,6 +20,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <SiteNav>
                     <li><a href="/#features">"Features"</a></li>
                     <li><a href="/#how-it-works">"How it works"</a></li>
+                    <AccountLinks />
                 </SiteNav>
             </div>
         </header>
@@ -28,5 +31,39 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <p class="muted">"Built with Leptos, axum and Postgres."</p>
             </div>
         </footer>
+    }
+}
+
+/// The header's account links: Sign in / Sign up, or the user's name, Account and Sign out.
+#[component]
+fn AccountLinks() -> impl IntoView {
+    match current_user() {
+        Some(user) => {
+            let sign_out = ServerAction::<SignOut>::new();
+            view! {
+                <li class="site-nav__user">{user.label()}</li>
+                <li><a href="/account">"Account"</a></li>
+                <li>
+                    <ActionForm action=sign_out>
+                        <button type="submit" class="link-button">"Sign out"</button>
+                    </ActionForm>
+                </li>
+            }
+            .into_any()
+        }
+        None => {
+            // Come back here after signing in (not to the auth pages themselves).
+            let path = use_location().pathname.get_untracked();
+            let signin = if path == "/" || path.starts_with("/sign") {
+                "/signin".to_owned()
+            } else {
+                format!("/signin?next={}", crate::pages::encode(&path))
+            };
+            view! {
+                <li><a href=signin>"Sign in"</a></li>
+                <li><a class="button button--small" href="/signup">"Sign up"</a></li>
+            }
+            .into_any()
+        }
     }
 }

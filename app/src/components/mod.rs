@@ -1,4 +1,5 @@
 //! Components shared by several pages.
 
+pub mod form;
 pub mod layout;
 pub mod nav;

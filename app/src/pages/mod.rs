@@ -1,4 +1,23 @@
 //! One module per route.
 
+pub mod account;
+pub mod forgot_password;
 pub mod home;
 pub mod not_found;
+pub mod reset_password;
+pub mod signin;
+pub mod signup;
+
+/// Percent-encodes a value for a query string.
+pub(crate) fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}

@@ -7,11 +7,23 @@ use server::startup::Application;
 use sqlx::{Connection, Executor, PgConnection};
 use url::Url;
 
+/// The `BASE_URL` test apps are configured with: forms must come from this origin, and mailed
+/// links start with it.
+pub const BASE_URL: &str = "http://tollgate.test";
+
+/// A password that satisfies the rules.
+pub const PASSWORD: &str = "correct horse battery";
+
 /// A running app and the database it owns.
 pub struct TestApp {
     pub address: SocketAddr,
+    /// The configured `BASE_URL` (forms are sent with it as their `Origin`).
+    pub base_url: String,
+    /// A browser-like client: keeps cookies, does not follow redirects.
     pub client: reqwest::Client,
     pub database: TestDatabase,
+    /// A pool on the test's database, for looking behind the app's back.
+    pub db: sqlx::PgPool,
     /// The site root (`target/site` equivalent) the app serves `/pkg` from.
     pub site_root: PathBuf,
 }
@@ -28,6 +40,117 @@ impl TestApp {
             .send()
             .await
             .expect("request failed")
+    }
+
+    /// The HTML of a page, without Leptos's hydration markers (`<!>`), for matching.
+    pub async fn page(&self, path: &str) -> String {
+        without_markers(self.get(path).await.text().await.expect("a body"))
+    }
+
+    /// A new browser (its own cookie jar) against the same app.
+    pub fn new_browser(&self) -> reqwest::Client {
+        browser()
+    }
+
+    /// Submits a form as a browser without JavaScript does: urlencoded, `Accept: text/html`,
+    /// `Origin` of the site.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.post_form_with(&self.client, path, form).await
+    }
+
+    pub async fn post_form_with(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .header("accept", "text/html,application/xhtml+xml")
+            .header("origin", &self.base_url)
+            .header("referer", format!("{}/form", self.base_url))
+            .form(form)
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// `GET path` with the given client.
+    pub async fn get_with(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// Signs up `email` with [`PASSWORD`] (the client is then signed in).
+    pub async fn sign_up(&self, email: &str) -> reqwest::Response {
+        let response = self
+            .post_form(
+                "/api/sign_up",
+                &[
+                    ("email", email),
+                    ("password", PASSWORD),
+                    ("display_name", ""),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 302, "sign-up redirects");
+        response
+    }
+
+    /// Signs in with the given client.
+    pub async fn sign_in_with(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        self.post_form_with(
+            client,
+            "/api/sign_in",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// The account page's HTML if the client is signed in; `None` if it is sent to sign in.
+    pub async fn account_page(&self, client: &reqwest::Client) -> Option<String> {
+        let response = self.get_with(client, "/account").await;
+        match response.status().as_u16() {
+            200 => Some(without_markers(response.text().await.unwrap())),
+            302 => None,
+            other => panic!("unexpected status {other} for /account"),
+        }
+    }
+
+    /// Waits (up to 10 s) for the `n`th mail to `to` in the dev outbox, and returns
+    /// `(subject, text body, html body)`. Mail is sent in the background.
+    pub async fn mail_to(&self, to: &str, n: usize) -> (String, String, String) {
+        for _ in 0..100 {
+            let mails: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT subject, text_body, html_body FROM dev_outbox WHERE to_address = $1 ORDER BY id",
+            )
+            .bind(to)
+            .fetch_all(&self.db)
+            .await
+            .unwrap();
+            if let Some(mail) = mails.into_iter().nth(n - 1) {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("no mail number {n} to {to} arrived");
+    }
+
+    /// How many mails went to `to` so far.
+    pub async fn mail_count(&self, to: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM dev_outbox WHERE to_address = $1")
+            .bind(to)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
     }
 
     /// `GET path` from a browser that accepts `accept_encoding`.
@@ -83,15 +206,82 @@ impl TestDatabase {
     }
 }
 
-/// Starts the app on a random port with a fresh, migrated database.
+/// Removes the empty comments Leptos places between text nodes (`Ada<!></li>`).
+pub fn without_markers(html: String) -> String {
+    html.replace("<!>", "")
+}
+
+/// The link (starting with [`BASE_URL`]) in a mail's text, with the base URL removed.
+pub fn link_in(text: &str) -> String {
+    let link = text
+        .split_whitespace()
+        .find(|word| word.starts_with(BASE_URL))
+        .expect("the mail has a link");
+    link.trim_start_matches(BASE_URL).to_owned()
+}
+
+/// The decoded `__err` a failed form post was redirected back with (Leptos's form redirects).
+pub fn form_error(response: &reqwest::Response) -> Option<serde_json::Value> {
+    use base64::{engine::general_purpose::URL_SAFE, Engine};
+    let location = response.headers().get("location")?.to_str().ok()?;
+    let url = Url::parse("http://x").unwrap().join(location).ok()?;
+    let (_, err) = url.query_pairs().find(|(key, _)| key == "__err")?;
+    let bytes = URL_SAFE.decode(err.as_bytes()).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The `Location` a response redirects to.
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// A browser-like client: a cookie jar, no automatic redirects, asks for HTML.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .default_headers(browser_headers())
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("building the HTTP client")
+}
+
+/// What a browser sends with a navigation: `Accept: text/html` (Leptos answers redirects to
+/// such requests with a real 302).
+pub fn browser_headers() -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "accept",
+        "text/html,application/xhtml+xml"
+            .parse()
+            .expect("a valid header"),
+    );
+    headers
+}
+
+/// Starts the app on a random port with a fresh, migrated database, in dev mode (the outbox
+/// mailer, `/dev/mailbox`) and with rate limits high enough not to matter.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// As [`spawn_app`], with some configuration variables set (or overridden).
+pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     let database = TestDatabase::create().await;
     let db_url = database.url().to_string();
-    let config = backend::Config::from_lookup(|name| match name {
-        "DATABASE_URL" => Some(db_url.clone()),
-        _ => None,
-    })
-    .expect("test configuration is valid");
+    let env: std::collections::HashMap<String, String> = [
+        ("DATABASE_URL", db_url.as_str()),
+        ("BASE_URL", BASE_URL),
+        ("DEV_MODE", "true"),
+        ("RATE_LIMIT_PER_IP_PER_MINUTE", "10000"),
+        ("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "10000"),
+    ]
+    .into_iter()
+    .chain(vars.iter().copied())
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let config = backend::Config::from_lookup(|name| env.get(name).cloned())
+        .expect("test configuration is valid");
+    let base_url = config.base_url.as_str().trim_end_matches('/').to_owned();
 
     let site_root = std::env::temp_dir().join(format!("tollgate-site-{}", database.name));
     std::fs::create_dir_all(site_root.join("pkg")).expect("creating the test site root");
@@ -107,13 +297,15 @@ pub async fn spawn_app() -> TestApp {
     let address = app.local_addr();
     tokio::spawn(app.run_until(std::future::pending()));
 
+    let db = sqlx::PgPool::connect(database.url().as_str())
+        .await
+        .expect("connecting to the test database");
     TestApp {
         address,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("building the HTTP client"),
+        base_url,
+        client: browser(),
         database,
+        db,
         site_root,
     }
 }

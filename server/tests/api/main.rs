@@ -1,7 +1,10 @@
 //! Integration tests: the real router on a random port, each test with its own fresh database.
 
+mod accounts;
 mod assets;
 mod binary;
 mod health;
 mod helpers;
+mod mail;
 mod pages;
+mod security;

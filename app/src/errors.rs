@@ -1,0 +1,87 @@
+//! The error every form's server function returns: a message for one field, or for the form.
+//!
+//! Without JavaScript, a failed form post is redirected back to the page with this error encoded
+//! in the URL (`?__path=…&__err=…`, Leptos's form redirects); the page's `ServerAction` picks it
+//! up while rendering and shows it inline.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// What went wrong with a form submission, as shown to the user.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum FormError {
+    /// One field's value was refused; shown under that field.
+    #[error("{field}: {message}")]
+    Field { field: String, message: String },
+    /// The form as a whole was refused (wrong credentials, expired link, our fault).
+    #[error("{0}")]
+    Form(String),
+    /// The server function machinery failed (decoding, network).
+    #[error("{0}")]
+    ServerFn(ServerFnErrorErr),
+}
+
+impl FromServerFnError for FormError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::ServerFn(value)
+    }
+}
+
+impl FormError {
+    /// The message for `field`, if the error is about it.
+    pub fn for_field(&self, name: &str) -> Option<String> {
+        match self {
+            Self::Field { field, message } if field == name => Some(message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The message for the form as a whole, if the error is not about one field.
+    pub fn for_form(&self) -> Option<String> {
+        match self {
+            Self::Field { .. } => None,
+            Self::Form(message) => Some(message.clone()),
+            Self::ServerFn(_) => Some(GENERIC.to_owned()),
+        }
+    }
+}
+
+/// What the user sees when the fault is ours; the cause is in the logs.
+pub const GENERIC: &str = "Something went wrong on our side. Please try again in a moment.";
+
+#[cfg(feature = "ssr")]
+impl From<backend::auth::AuthError> for FormError {
+    fn from(error: backend::auth::AuthError) -> Self {
+        use backend::auth::AuthError;
+        match error {
+            AuthError::Invalid { field, message } => Self::Field {
+                field: field.to_owned(),
+                message: message.into_owned(),
+            },
+            AuthError::EmailTaken { field } => Self::Field {
+                field: field.to_owned(),
+                message: "An account with this email already exists.".to_owned(),
+            },
+            AuthError::InvalidCredentials => {
+                Self::Form("That email and password do not match an account.".to_owned())
+            }
+            AuthError::InvalidToken => Self::Form(
+                "This link is invalid, already used or expired. Ask for a new one.".to_owned(),
+            ),
+            AuthError::NotSignedIn => {
+                Self::Form("Your session has ended. Sign in again.".to_owned())
+            }
+            AuthError::Unexpected(error) => {
+                // The one place a server function's internal error is logged: the cause chain
+                // stays here, the browser gets a generic sentence.
+                tracing::error!(error.cause_chain = ?error, "a form submission failed");
+                Self::Form(GENERIC.to_owned())
+            }
+        }
+    }
+}

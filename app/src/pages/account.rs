@@ -1,0 +1,119 @@
+//! `/account`: the signed-in user's settings — display name, email, password, sessions, deletion.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::{
+    auth::current_user,
+    components::form::{Field, FormAlert, Notice},
+    server_fns::{
+        profile::{ChangeEmail, ChangePassword, DeleteAccount, UpdateDisplayName},
+        session::SignOutEverywhere,
+    },
+};
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let Some(user) = current_user() else {
+        // Pages guard for convenience; every server function checks the user again.
+        #[cfg(feature = "ssr")]
+        leptos_axum::redirect("/signin?next=/account");
+        return view! { <p class="container">"Sign in to see your account."</p> }.into_any();
+    };
+    let notice = use_query_map()
+        .get_untracked()
+        .get("notice")
+        .and_then(|notice| match notice.as_str() {
+            "name-saved" => Some("Your display name is saved."),
+            "email-sent" => Some(
+                "We sent a confirmation link to the new address. Your email changes once you follow it.",
+            ),
+            "email-changed" => Some("Your email address is changed."),
+            "password-changed" => {
+                Some("Your password is changed. Your other devices have been signed out.")
+            }
+            "link-invalid" => Some("That link is invalid, already used or expired."),
+            _ => None,
+        });
+
+    let name = ServerAction::<UpdateDisplayName>::new();
+    let name_error = name.value().get_untracked().and_then(Result::err);
+    let email = ServerAction::<ChangeEmail>::new();
+    let email_error = email.value().get_untracked().and_then(Result::err);
+    let password = ServerAction::<ChangePassword>::new();
+    let password_error = password.value().get_untracked().and_then(Result::err);
+    let everywhere = ServerAction::<SignOutEverywhere>::new();
+    let everywhere_error = everywhere.value().get_untracked().and_then(Result::err);
+    let delete = ServerAction::<DeleteAccount>::new();
+    let delete_error = delete.value().get_untracked().and_then(Result::err);
+
+    view! {
+        <Title text="Account" />
+        <section class="container narrow account">
+            <h1>"Account"</h1>
+            <p class="muted">"Signed in as " {user.email.clone()}</p>
+            <Notice message=notice />
+
+            <section aria-labelledby="profile-title" class="card">
+                <h2 id="profile-title">"Profile"</h2>
+                <FormAlert error=name_error.clone() />
+                <ActionForm action=name>
+                    <Field id="profile-name" name="display_name" label="Display name"
+                        autocomplete="nickname" maxlength=80 value=user.display_name.clone().unwrap_or_default()
+                        hint="Leave empty to show your email instead." error=name_error />
+                    <button type="submit" class="button">"Save name"</button>
+                </ActionForm>
+            </section>
+
+            <section aria-labelledby="email-title" class="card">
+                <h2 id="email-title">"Email"</h2>
+                <FormAlert error=email_error.clone() />
+                <ActionForm action=email>
+                    <Field id="email-new" name="new_email" label="New email" kind="email"
+                        autocomplete="email" required=true error=email_error.clone() />
+                    <Field id="email-password" name="current_password" label="Current password"
+                        kind="password" autocomplete="current-password" required=true
+                        error=email_error />
+                    <button type="submit" class="button">"Send confirmation link"</button>
+                </ActionForm>
+            </section>
+
+            <section aria-labelledby="password-title" class="card">
+                <h2 id="password-title">"Password"</h2>
+                <FormAlert error=password_error.clone() />
+                <ActionForm action=password>
+                    <Field id="password-current" name="current_password" label="Current password"
+                        kind="password" autocomplete="current-password" required=true
+                        error=password_error.clone() />
+                    <Field id="password-new" name="new_password" label="New password"
+                        kind="password" autocomplete="new-password" required=true minlength=8
+                        maxlength=128 hint="8 to 128 characters." error=password_error />
+                    <button type="submit" class="button">"Change password"</button>
+                </ActionForm>
+            </section>
+
+            <section aria-labelledby="sessions-title" class="card">
+                <h2 id="sessions-title">"Sessions"</h2>
+                <FormAlert error=everywhere_error />
+                <p>"Signed in somewhere you should not be? End every session, this one included."</p>
+                <ActionForm action=everywhere>
+                    <button type="submit" class="button button--secondary">"Sign out everywhere"</button>
+                </ActionForm>
+            </section>
+
+            <section aria-labelledby="delete-title" class="card card--danger">
+                <h2 id="delete-title">"Delete account"</h2>
+                <p>"This deletes your account and personal data and ends every session. It cannot be undone."</p>
+                <FormAlert error=delete_error.clone() />
+                <ActionForm action=delete>
+                    <Field id="delete-password" name="password" label="Password to confirm"
+                        kind="password" autocomplete="current-password" required=true
+                        error=delete_error />
+                    <button type="submit" class="button button--danger">"Delete my account"</button>
+                </ActionForm>
+            </section>
+        </section>
+    }
+    .into_any()
+}

@@ -1,0 +1,34 @@
+//! What server functions take from the request: the state, the session, the signed-in user.
+//! Authorization happens here, inside each server function, not only in page guards.
+
+use backend::{
+    auth::{AuthError, User},
+    AppState,
+};
+use leptos::prelude::*;
+use tower_sessions::Session;
+
+use crate::errors::FormError;
+
+/// The application state provided to every server function by the router.
+pub fn state() -> Result<AppState, FormError> {
+    use_context::<AppState>().ok_or_else(|| {
+        AuthError::Unexpected(anyhow::anyhow!("AppState was not provided as context")).into()
+    })
+}
+
+/// This request's session (the session layer puts it in the request's extensions).
+pub fn session() -> Result<Session, FormError> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Session>().cloned())
+        .ok_or_else(|| {
+            AuthError::Unexpected(anyhow::anyhow!("the session layer is missing")).into()
+        })
+}
+
+/// The signed-in user (resolved by the server's session middleware), or an error.
+pub fn signed_in_user() -> Result<User, FormError> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<User>().cloned())
+        .ok_or_else(|| AuthError::NotSignedIn.into())
+}

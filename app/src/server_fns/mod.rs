@@ -1,0 +1,16 @@
+//! Server functions: thin adapters from a form post to a backend service. Each gets the state and
+//! (where needed) the signed-in user and session, calls one service, and redirects.
+//!
+//! Every form on the site posts here as a plain HTML form (they work before and without WASM),
+//! so each successful call ends with `leptos_axum::redirect` to the page to show next.
+//!
+//! - [`session`]: sign up, sign in, sign out (this device / everywhere).
+//! - [`recovery`]: forgot password, reset password.
+//! - [`profile`]: display name, email, password, account deletion.
+
+pub mod profile;
+pub mod recovery;
+pub mod session;
+
+#[cfg(feature = "ssr")]
+mod context;

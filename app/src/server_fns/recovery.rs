@@ -1,0 +1,25 @@
+//! Forgot password and reset password.
+
+use leptos::prelude::*;
+
+use crate::errors::FormError;
+
+/// Mails a reset link if the account exists; answers the same either way.
+#[server(endpoint = "forgot_password")]
+pub async fn forgot_password(email: String) -> Result<(), FormError> {
+    let state = super::context::state()?;
+    backend::auth::recovery::request_password_reset(&state, &email).await?;
+    leptos_axum::redirect("/forgot-password?sent=1");
+    Ok(())
+}
+
+/// Sets a new password with the token from the mail; every session of the account ends.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), FormError> {
+    let state = super::context::state()?;
+    backend::auth::recovery::reset_password(&state, &token, password.into()).await?;
+    // Whoever is signed in on this device (perhaps someone else) is signed out too.
+    backend::auth::session::end(&super::context::session()?).await?;
+    leptos_axum::redirect("/signin?notice=password-reset");
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! Passwords: the length rule, argon2id hashing on a blocking thread, and the hash's newtype.
+
+use std::{fmt, sync::LazyLock};
+
+use anyhow::Context;
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::AuthError;
+
+/// Shortest password accepted, in characters (OWASP ASVS 2.1.1 asks for at least 8).
+pub const MIN_LENGTH: usize = 8;
+/// Longest password accepted, in characters: argon2 would take longer ones, but a bound keeps a
+/// request from making us hash megabytes.
+pub const MAX_LENGTH: usize = 128;
+
+/// A password the user typed that satisfies the length rule. The text stays secret.
+pub struct Password(SecretString);
+
+impl Password {
+    /// Checks the length rule. `field` is the form field the error is reported against.
+    pub fn parse(raw: SecretString, field: &'static str) -> Result<Self, AuthError> {
+        let length = raw.expose_secret().chars().count();
+        if length < MIN_LENGTH {
+            return Err(AuthError::invalid(
+                field,
+                format!("Use at least {MIN_LENGTH} characters."),
+            ));
+        }
+        if length > MAX_LENGTH {
+            return Err(AuthError::invalid(
+                field,
+                format!("Use at most {MAX_LENGTH} characters."),
+            ));
+        }
+        Ok(Self(raw))
+    }
+}
+
+/// An argon2id hash in PHC string form, as stored in `users.password_hash`.
+///
+/// Deliberately not `Serialize`, and its `Debug` is redacted: the hash never leaves this crate's
+/// services or appears in logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Wraps a hash read from the database.
+    pub(crate) fn from_stored(phc: String) -> Self {
+        Self(phc)
+    }
+
+    /// The PHC string, for the `INSERT`/`UPDATE` that stores it.
+    pub(crate) fn as_phc(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash([redacted])")
+    }
+}
+
+/// Argon2id with OWASP's recommended minimum: 19 MiB of memory, 2 iterations, 1 lane.
+fn hasher() -> Argon2<'static> {
+    let params = Params::new(19_456, 2, 1, None).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password with a fresh random salt, on a blocking thread (it takes tens of
+/// milliseconds of CPU, which must not stall the async workers).
+pub async fn hash(password: Password) -> anyhow::Result<PasswordHash> {
+    tokio::task::spawn_blocking(move || {
+        hasher()
+            .hash_password(password.0.expose_secret().as_bytes())
+            .map(|phc| PasswordHash(phc.to_string()))
+            .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))
+    })
+    .await
+    .context("the password hashing task panicked")?
+}
+
+/// A hash of a random password nobody knows: verified against when the account does not exist,
+/// so an unknown email costs the same time as a wrong password.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    let random: [u8; 32] = rand::random();
+    hasher()
+        .hash_password(&random)
+        .expect("hashing random bytes")
+        .to_string()
+});
+
+/// Checks `candidate` against `stored`, or against a dummy hash when there is no account (and then
+/// always answers `false`), on a blocking thread.
+pub async fn verify(candidate: SecretString, stored: Option<PasswordHash>) -> anyhow::Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let (phc, real) = match &stored {
+            Some(hash) => (hash.0.as_str(), true),
+            None => (DUMMY_HASH.as_str(), false),
+        };
+        let matches = hasher()
+            .verify_password(candidate.expose_secret().as_bytes(), phc)
+            .is_ok();
+        matches && real
+    })
+    .await
+    .context("the password verification task panicked")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_shorter_than_8_or_longer_than_128_characters_are_refused() {
+        assert!(Password::parse("1234567".to_owned().into(), "password").is_err());
+        assert!(Password::parse("12345678".to_owned().into(), "password").is_ok());
+        assert!(Password::parse("é".repeat(128).into(), "password").is_ok());
+        assert!(Password::parse("é".repeat(129).into(), "password").is_err());
+    }
+
+    #[tokio::test]
+    async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
+        let password = Password::parse("correct horse".to_owned().into(), "password").unwrap();
+        let hash = hash(password).await.unwrap();
+
+        assert!(
+            hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_phc()
+        );
+        assert!(
+            verify("correct horse".to_owned().into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(!verify("wrong horse!".to_owned().into(), Some(hash))
+            .await
+            .unwrap());
+        assert!(!verify("anything at all".to_owned().into(), None)
+            .await
+            .unwrap());
+    }
+
+    #[test]
+    fn a_password_hash_is_redacted_in_debug_output() {
+        let hash = PasswordHash::from_stored("$argon2id$v=19$secret".into());
+        assert_eq!(format!("{hash:?}"), "PasswordHash([redacted])");
+    }
+}

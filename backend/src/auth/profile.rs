@@ -1,0 +1,115 @@
+//! Profile changes by a signed-in user: display name, email (confirmed by mail), password.
+
+use anyhow::Context;
+use secrecy::SecretString;
+
+use super::{
+    password,
+    tokens::{self, Purpose},
+    users, AuthError, EmailAddress, Password, User,
+};
+use crate::{mail, AppState};
+
+/// Sets (or, when blank, clears) the display name.
+pub async fn change_display_name(
+    state: &AppState,
+    user: &User,
+    display_name: &str,
+) -> Result<(), AuthError> {
+    let display_name = super::parse_display_name(display_name, "display_name")?;
+    users::set_display_name(&state.db, user.id, display_name.as_deref())
+        .await
+        .context("updating the display name")?;
+    Ok(())
+}
+
+/// Starts an email change: checks the password, mails a confirmation link to the new address and
+/// tells the old one. Nothing changes until the link is followed.
+pub async fn request_email_change(
+    state: &AppState,
+    user: &User,
+    new_email: &str,
+    current_password: SecretString,
+) -> Result<(), AuthError> {
+    let new_email = EmailAddress::parse(new_email, "new_email")?;
+    if new_email == user.email {
+        return Err(AuthError::invalid(
+            "new_email",
+            "This is already your email address.",
+        ));
+    }
+    let stored = users::find_by_email(&state.db, &user.email)
+        .await
+        .context("loading the password hash")?
+        .map(|(_, hash)| hash);
+    if !password::verify(current_password, stored).await? {
+        return Err(AuthError::invalid(
+            "current_password",
+            "That is not your current password.",
+        ));
+    }
+    if users::find_by_email(&state.db, &new_email)
+        .await
+        .context("checking the new email is free")?
+        .is_some()
+    {
+        return Err(AuthError::EmailTaken { field: "new_email" });
+    }
+    let token = tokens::issue(&state.db, user.id, Purpose::EmailChange, Some(&new_email))
+        .await
+        .context("storing the confirmation token")?;
+    let link = mail::messages::link(&state.config.base_url, "/account/confirm-email", &token);
+    mail::send_in_background(
+        state.mailer.clone(),
+        mail::messages::confirm_new_email(&new_email, &link),
+    );
+    mail::send_in_background(
+        state.mailer.clone(),
+        mail::messages::email_change_requested(&user.email, &new_email),
+    );
+    Ok(())
+}
+
+/// Follows a confirmation link: the account's email becomes the confirmed address.
+pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<(), AuthError> {
+    let mut tx = state.db.begin().await.context("starting a transaction")?;
+    let redeemed = tokens::redeem(&mut *tx, token, Purpose::EmailChange)
+        .await
+        .context("redeeming the confirmation token")?
+        .ok_or(AuthError::InvalidToken)?;
+    let new_email = redeemed
+        .new_email
+        .context("an email_change token without an address")?;
+    users::set_email(&mut *tx, redeemed.user_id, &new_email)
+        .await
+        .map_err(|e| AuthError::from_db(e, "new_email", "updating the email"))?;
+    tx.commit().await.context("committing the new email")?;
+    Ok(())
+}
+
+/// Changes the password after checking the current one. Every session of the account ends;
+/// returns the new session epoch so the caller can keep the current device signed in.
+pub async fn change_password(
+    state: &AppState,
+    user: &User,
+    current_password: SecretString,
+    new_password: SecretString,
+) -> Result<i32, AuthError> {
+    let new_password = Password::parse(new_password, "new_password")?;
+    let mut tx = state.db.begin().await.context("starting a transaction")?;
+    let stored = users::password_hash_for_update(&mut tx, user.id)
+        .await
+        .context("loading the password hash")?;
+    if !password::verify(current_password, stored).await? {
+        return Err(AuthError::invalid(
+            "current_password",
+            "That is not your current password.",
+        ));
+    }
+    let hash = password::hash(new_password).await?;
+    let epoch = users::set_password_and_end_sessions(&mut *tx, user.id, &hash)
+        .await
+        .context("storing the new password")?;
+    tx.commit().await.context("committing the new password")?;
+    Ok(epoch)
+}

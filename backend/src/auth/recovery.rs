@@ -1,0 +1,69 @@
+//! Forgot password: a single-use reset link by email, then a new password.
+
+use anyhow::Context;
+use secrecy::SecretString;
+
+use super::{
+    password,
+    tokens::{self, Purpose},
+    users, AuthError, EmailAddress, Password,
+};
+use crate::{mail, AppState};
+
+/// Mails a reset link if an account has this email. Everything after checking the address's
+/// shape — the lookup, the token, the mail — happens in a background task, so the answer and its
+/// timing are the same whether or not the account exists (and whatever the mail server does).
+pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), AuthError> {
+    let email = EmailAddress::parse(email, "email")?;
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(error) = send_reset_link(&state, &email).await {
+            tracing::error!(error.cause_chain = ?error, "sending a password reset link failed");
+        }
+    });
+    Ok(())
+}
+
+async fn send_reset_link(state: &AppState, email: &EmailAddress) -> anyhow::Result<()> {
+    let found = users::find_by_email(&state.db, email)
+        .await
+        .context("looking up the account")?;
+    let Some((user, _)) = found else {
+        tracing::info!("password reset requested for an unknown email");
+        return Ok(());
+    };
+    let token = tokens::issue(&state.db, user.id, Purpose::PasswordReset, None)
+        .await
+        .context("storing the reset token")?;
+    let link = mail::messages::link(&state.config.base_url, "/reset-password", &token);
+    state
+        .mailer
+        .send(&mail::messages::password_reset(&user.email, &link))
+        .await
+        .context("sending the reset mail")?;
+    Ok(())
+}
+
+/// Sets a new password with a reset token. The token is used up, every other reset token of the
+/// account is revoked, and every session of the account ends.
+pub async fn reset_password(
+    state: &AppState,
+    token: &str,
+    new_password: SecretString,
+) -> Result<(), AuthError> {
+    let new_password = Password::parse(new_password, "password")?;
+    let hash = password::hash(new_password).await?;
+    let mut tx = state.db.begin().await.context("starting a transaction")?;
+    let redeemed = tokens::redeem(&mut *tx, token, Purpose::PasswordReset)
+        .await
+        .context("redeeming the reset token")?
+        .ok_or(AuthError::InvalidToken)?;
+    users::set_password_and_end_sessions(&mut *tx, redeemed.user_id, &hash)
+        .await
+        .context("storing the new password")?;
+    tokens::revoke_all(&mut *tx, redeemed.user_id, Purpose::PasswordReset)
+        .await
+        .context("revoking other reset tokens")?;
+    tx.commit().await.context("committing the new password")?;
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Who is signed in: what an authenticated session remembers, and the checks run on every request.
+//!
+//! Sessions live in Postgres (tower-sessions' `PostgresStore`, table `tower_sessions.session`).
+//! The idle timeout is the store's expiry, renewed on each request; the absolute timeout and the
+//! account's session epoch ("sign out everywhere") are checked here.
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
+use tower_sessions::Session;
+use uuid::Uuid;
+
+use super::{users, AuthError, User};
+
+/// The session key holding [`SignedIn`].
+const KEY: &str = "auth";
+
+/// What a signed-in session stores.
+#[derive(Debug, Serialize, Deserialize)]
+struct SignedIn {
+    user_id: Uuid,
+    /// The account's `session_epoch` when the session signed in.
+    epoch: i32,
+    /// When the password was checked (unix seconds), for the absolute timeout.
+    since: i64,
+}
+
+/// Marks the session as signed in to `user`, under a fresh session id (so an id planted before
+/// sign-in is worthless afterwards).
+pub async fn start(session: &Session, user: &User) -> Result<(), AuthError> {
+    session.cycle_id().await.context("cycling the session id")?;
+    session
+        .insert(
+            KEY,
+            SignedIn {
+                user_id: user.id,
+                epoch: user.session_epoch,
+                since: OffsetDateTime::now_utc().unix_timestamp(),
+            },
+        )
+        .await
+        .context("storing the signed-in session")?;
+    Ok(())
+}
+
+/// After a privilege change on this device (new password, new email): a fresh session id, and
+/// the account's new epoch so this session survives the change while all others end.
+pub async fn renew(session: &Session, user_id: Uuid, epoch: i32) -> Result<(), AuthError> {
+    let Some(mut signed_in) = session
+        .get::<SignedIn>(KEY)
+        .await
+        .context("reading the session")?
+    else {
+        return Err(AuthError::NotSignedIn);
+    };
+    signed_in.user_id = user_id;
+    signed_in.epoch = epoch;
+    session.cycle_id().await.context("cycling the session id")?;
+    session
+        .insert(KEY, signed_in)
+        .await
+        .context("storing the renewed session")?;
+    Ok(())
+}
+
+/// Signs this device out: the session row is deleted and the cookie cleared.
+pub async fn end(session: &Session) -> Result<(), AuthError> {
+    // A browser without a session cookie has nothing to end.
+    if session.id().is_some() {
+        session.flush().await.context("deleting the session")?;
+    }
+    Ok(())
+}
+
+/// The signed-in user, if the session has one that is still valid: within the absolute timeout,
+/// the account still exists, and its session epoch has not moved on. An invalid session is
+/// ended on the spot.
+pub async fn current_user(
+    session: &Session,
+    db: &PgPool,
+    absolute_timeout: Duration,
+) -> Result<Option<User>, AuthError> {
+    let Some(signed_in) = session
+        .get::<SignedIn>(KEY)
+        .await
+        .context("reading the session")?
+    else {
+        return Ok(None);
+    };
+    let age = OffsetDateTime::now_utc().unix_timestamp() - signed_in.since;
+    let user = if age > absolute_timeout.whole_seconds() {
+        None
+    } else {
+        users::find_by_id(db, signed_in.user_id)
+            .await
+            .context("loading the signed-in user")?
+            .filter(|user| user.session_epoch == signed_in.epoch)
+    };
+    if user.is_none() {
+        end(session).await?;
+    }
+    Ok(user)
+}

@@ -1,0 +1,56 @@
+//! Sign up, sign in, sign out everywhere.
+
+use anyhow::Context;
+use secrecy::SecretString;
+use uuid::Uuid;
+
+use super::{password, users, AuthError, EmailAddress, Password, User};
+use crate::AppState;
+
+/// What the sign-up form sends.
+pub struct SignUp {
+    pub email: String,
+    pub password: SecretString,
+    pub display_name: String,
+}
+
+/// Creates an account. The email must not be in use (case-insensitively).
+pub async fn sign_up(state: &AppState, form: SignUp) -> Result<User, AuthError> {
+    let email = EmailAddress::parse(&form.email, "email")?;
+    let password = Password::parse(form.password, "password")?;
+    let display_name = super::parse_display_name(&form.display_name, "display_name")?;
+    let hash = password::hash(password).await?;
+    users::insert(&state.db, &email, display_name.as_deref(), &hash)
+        .await
+        .map_err(|e| AuthError::from_db(e, "email", "inserting the new user"))
+}
+
+/// Checks an email and password. An unknown email costs the same argon2 work as a wrong password
+/// and fails the same way, so neither the answer nor its timing says whether an account exists.
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: SecretString,
+) -> Result<User, AuthError> {
+    let email = EmailAddress::parse(email, "email")?;
+    let found = users::find_by_email(&state.db, &email)
+        .await
+        .context("looking up the account")?;
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    if password::verify(password, hash).await? {
+        user.ok_or(AuthError::InvalidCredentials)
+    } else {
+        Err(AuthError::InvalidCredentials)
+    }
+}
+
+/// Ends every session of the account, on every device (they are refused from their next request).
+pub async fn sign_out_everywhere(state: &AppState, user_id: Uuid) -> Result<(), AuthError> {
+    users::end_sessions(&state.db, user_id)
+        .await
+        .context("starting a new session epoch")?;
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! The `users` table. Queries take an executor; the calling service owns the transaction.
+
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use super::{EmailAddress, PasswordHash};
+
+/// An account, as the rest of the application sees it: no password hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: Uuid,
+    pub email: EmailAddress,
+    pub display_name: Option<String>,
+    /// The session generation; sessions created under an older one are no longer valid.
+    pub session_epoch: i32,
+}
+
+pub(crate) async fn insert(
+    db: impl PgExecutor<'_>,
+    email: &EmailAddress,
+    display_name: Option<&str>,
+    hash: &PasswordHash,
+) -> Result<User, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"
+        INSERT INTO users (id, email, display_name, password_hash)
+        VALUES ($1, $2, $3, $4)
+        RETURNING id, email, display_name, session_epoch
+        "#,
+        Uuid::new_v4(),
+        email.as_str(),
+        display_name,
+        hash.as_phc(),
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(User {
+        id: row.id,
+        email: EmailAddress::from_stored(row.email),
+        display_name: row.display_name,
+        session_epoch: row.session_epoch,
+    })
+}
+
+/// The account with this email and its password hash.
+pub(crate) async fn find_by_email(
+    db: impl PgExecutor<'_>,
+    email: &EmailAddress,
+) -> Result<Option<(User, PasswordHash)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"
+        SELECT id, email, display_name, session_epoch, password_hash
+        FROM users
+        WHERE email = $1
+        "#,
+        email.as_str(),
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|row| {
+        (
+            User {
+                id: row.id,
+                email: EmailAddress::from_stored(row.email),
+                display_name: row.display_name,
+                session_epoch: row.session_epoch,
+            },
+            PasswordHash::from_stored(row.password_hash),
+        )
+    }))
+}
+
+pub(crate) async fn find_by_id(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<User>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT id, email, display_name, session_epoch FROM users WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|row| User {
+        id: row.id,
+        email: EmailAddress::from_stored(row.email),
+        display_name: row.display_name,
+        session_epoch: row.session_epoch,
+    }))
+}
+
+/// The account's password hash, locking the row until the transaction ends (for the
+/// check-then-change of password changes and deletion).
+pub(crate) async fn password_hash_for_update(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<PasswordHash>, sqlx::Error> {
+    let hash = sqlx::query_scalar!(
+        r#"SELECT password_hash FROM users WHERE id = $1 FOR UPDATE"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(hash.map(PasswordHash::from_stored))
+}
+
+pub(crate) async fn set_display_name(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    display_name: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"UPDATE users SET display_name = $2 WHERE id = $1"#,
+        id,
+        display_name
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn set_email(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    email: &EmailAddress,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"UPDATE users SET email = $2 WHERE id = $1"#,
+        id,
+        email.as_str()
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Stores a new password hash and starts a new session epoch, ending every existing session.
+/// Returns the new epoch.
+pub(crate) async fn set_password_and_end_sessions(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    hash: &PasswordHash,
+) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"
+        UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1
+        WHERE id = $1
+        RETURNING session_epoch
+        "#,
+        id,
+        hash.as_phc()
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Starts a new session epoch, ending every existing session of the account.
+pub(crate) async fn end_sessions(db: impl PgExecutor<'_>, id: Uuid) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"UPDATE users SET session_epoch = session_epoch + 1 WHERE id = $1 RETURNING session_epoch"#,
+        id
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Deletes the account; its tokens go with it (`ON DELETE CASCADE`).
+pub(crate) async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!(r#"DELETE FROM users WHERE id = $1"#, id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! Rate limits on the sign-in, sign-up and forgot-password endpoints: per client IP and per
+//! account (the email the form names), with GCRA (`governor`) kept in memory.
+//!
+//! In memory means per process: with several replicas, each allows the configured rate. That is
+//! still a hard ceiling on guessing; a shared store can replace this if it ever matters.
+
+use std::{net::IpAddr, num::NonZeroU32, time::Duration};
+
+use governor::{
+    clock::{Clock, DefaultClock},
+    DefaultKeyedRateLimiter, Quota, RateLimiter,
+};
+
+/// Both limiters.
+#[derive(Debug)]
+pub struct AuthRateLimits {
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    per_account: DefaultKeyedRateLimiter<String>,
+    clock: DefaultClock,
+}
+
+impl AuthRateLimits {
+    /// `per_ip` and `per_account` attempts a minute, each allowed in a burst.
+    pub fn new(per_ip: NonZeroU32, per_account: NonZeroU32) -> Self {
+        Self {
+            per_ip: RateLimiter::keyed(Quota::per_minute(per_ip)),
+            per_account: RateLimiter::keyed(Quota::per_minute(per_account)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts one attempt from `ip` (and against `account`, a normalised email, when the form
+    /// names one). `Err` holds how long to wait before the next attempt may succeed.
+    pub fn check(&self, ip: IpAddr, account: Option<&str>) -> Result<(), Duration> {
+        let now = self.clock.now();
+        self.per_ip
+            .check_key(&ip)
+            .map_err(|not_until| not_until.wait_time_from(now))?;
+        if let Some(account) = account {
+            self.per_account
+                .check_key(&account.to_owned())
+                .map_err(|not_until| not_until.wait_time_from(now))?;
+        }
+        Ok(())
+    }
+
+    /// Forgets keys that are back to full capacity, so memory does not grow with every IP seen.
+    pub fn forget_idle_keys(&self) {
+        self.per_ip.retain_recent();
+        self.per_account.retain_recent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits(per_ip: u32, per_account: u32) -> AuthRateLimits {
+        AuthRateLimits::new(
+            NonZeroU32::new(per_ip).unwrap(),
+            NonZeroU32::new(per_account).unwrap(),
+        )
+    }
+
+    #[test]
+    fn an_ip_over_its_limit_is_told_how_long_to_wait() {
+        let limits = limits(2, 100);
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!(limits.check(ip, None).is_ok());
+        assert!(limits.check(ip, None).is_ok());
+        let wait = limits.check(ip, None).unwrap_err();
+        assert!(wait > Duration::ZERO && wait <= Duration::from_secs(30));
+        assert!(limits.check("192.0.2.2".parse().unwrap(), None).is_ok());
+    }
+
+    #[test]
+    fn an_account_is_limited_across_ips() {
+        let limits = limits(100, 2);
+        for n in 1..=2 {
+            let ip = IpAddr::from([192, 0, 2, n]);
+            assert!(limits.check(ip, Some("a@example.com")).is_ok());
+        }
+        assert!(limits
+            .check(IpAddr::from([192, 0, 2, 9]), Some("a@example.com"))
+            .is_err());
+        assert!(limits
+            .check(IpAddr::from([192, 0, 2, 9]), Some("b@example.com"))
+            .is_ok());
+    }
+}

@@ -1,0 +1,103 @@
+//! Sessions on the HTTP side: the session layer's cookie settings, the middleware that resolves
+//! the signed-in user for every page and server function, the email-confirmation link, and the
+//! periodic clean-up of expired sessions.
+
+use axum::{
+    extract::{Query, Request, State},
+    http::{header, HeaderValue},
+    middleware::Next,
+    response::{Redirect, Response},
+};
+use backend::{auth, AppState, Config};
+use serde::Deserialize;
+use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "tollgate_session";
+
+/// Sessions in Postgres; the cookie is `HttpOnly`, `SameSite=Lax`, `Secure` when `BASE_URL` is
+/// https, and expires after `SESSION_IDLE_TIMEOUT_SECONDS` without a request. A signed-in
+/// session is saved on every request (`always_save`), which is what pushes its expiry forward;
+/// anonymous visitors have empty sessions, which are never stored.
+pub fn session_layer(store: PostgresStore, config: &Config) -> SessionManagerLayer<PostgresStore> {
+    let idle = time::Duration::try_from(config.session_idle_timeout)
+        .expect("the idle timeout fits a time::Duration");
+    SessionManagerLayer::new(store)
+        .with_name(COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(idle))
+        .with_always_save(true)
+}
+
+/// Puts the signed-in [`auth::User`] (if the session has a valid one) into the request's
+/// extensions, where pages and server functions read it. A session past its absolute timeout,
+/// or from before the account's last "sign out everywhere", is ended here. Responses to a
+/// signed-in user are marked `Cache-Control: no-store`: they hold personal data.
+pub async fn resolve_user(
+    State(state): State<AppState>,
+    session: Session,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let absolute = time::Duration::try_from(state.config.session_absolute_timeout)
+        .expect("the absolute timeout fits a time::Duration");
+    let signed_in = match auth::session::current_user(&session, &state.db, absolute).await {
+        Ok(Some(user)) => {
+            request.extensions_mut().insert(user);
+            true
+        }
+        Ok(None) => false,
+        // The page still renders, signed out; server functions that need a user refuse.
+        Err(error) => {
+            tracing::error!(error.cause_chain = ?error, "could not resolve the signed-in user");
+            false
+        }
+    };
+    let mut response = next.run(request).await;
+    if signed_in {
+        response
+            .headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmEmail {
+    token: String,
+}
+
+/// `GET /account/confirm-email?token=…`: the link mailed to a new address. Applies the change and
+/// returns to the account page with a notice.
+pub async fn confirm_email(
+    State(state): State<AppState>,
+    Query(query): Query<ConfirmEmail>,
+) -> Redirect {
+    match auth::profile::confirm_email_change(&state, &query.token).await {
+        Ok(()) => Redirect::to("/account?notice=email-changed"),
+        Err(auth::AuthError::Unexpected(error)) => {
+            tracing::error!(error.cause_chain = ?error, "confirming an email change failed");
+            Redirect::to("/account?notice=link-invalid")
+        }
+        Err(_) => Redirect::to("/account?notice=link-invalid"),
+    }
+}
+
+/// Deletes expired sessions every `SESSION_CLEANUP_INTERVAL_SECONDS`, and lets the rate limiter
+/// forget idle clients. Runs until the process ends.
+pub async fn housekeeping(store: PostgresStore, state: AppState) {
+    use tower_sessions::ExpiredDeletion;
+
+    let mut interval = tokio::time::interval(state.config.session_cleanup_interval);
+    loop {
+        interval.tick().await;
+        if let Err(error) = store.delete_expired().await {
+            tracing::warn!(error = %error, "deleting expired sessions failed");
+        }
+        state.auth_rate_limits.forget_idle_keys();
+    }
+}

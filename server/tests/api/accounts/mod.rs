@@ -1,0 +1,7 @@
+//! Accounts through the real router: forms posted as a browser without JavaScript posts them.
+
+mod profile;
+mod recovery;
+mod sessions;
+mod signin;
+mod signup;

@@ -1,0 +1,187 @@
+//! Cross-site request refusal, security headers, rate limits, the dev mailbox.
+
+use crate::helpers::{spawn_app, spawn_app_with, PASSWORD};
+
+#[tokio::test]
+async fn a_form_post_from_another_origin_is_refused_with_403() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/api/sign_up"))
+        .header("origin", "https://evil.example")
+        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 403);
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(users, 0);
+}
+
+#[tokio::test]
+async fn a_post_with_neither_origin_nor_referer_is_refused() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/api/sign_out"))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 403);
+}
+
+#[tokio::test]
+async fn a_same_site_referer_is_accepted_when_the_browser_sends_no_origin() {
+    let app = spawn_app().await;
+
+    let response = app
+        .client
+        .post(app.url("/api/sign_out"))
+        .header("accept", "text/html")
+        .header("referer", format!("{}/account", app.base_url))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 302);
+}
+
+#[tokio::test]
+async fn pages_carry_a_nonce_based_csp_and_the_other_security_headers() {
+    let app = spawn_app().await;
+
+    let response = app.get("/").await;
+
+    let headers = response.headers().clone();
+    let csp = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval' 'nonce-"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(
+        headers["referrer-policy"],
+        "strict-origin-when-cross-origin"
+    );
+    // The inline island loader carries the nonce the policy allows.
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    let html = response.text().await.unwrap();
+    assert!(html.contains(&format!(r#"nonce="{nonce}""#)), "{html}");
+}
+
+#[tokio::test]
+async fn each_page_gets_a_fresh_nonce() {
+    let app = spawn_app().await;
+    let csp = |response: reqwest::Response| {
+        response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    assert_ne!(csp(app.get("/").await), csp(app.get("/").await));
+}
+
+#[tokio::test]
+async fn non_page_responses_get_a_policy_that_allows_nothing() {
+    let app = spawn_app().await;
+
+    let response = app.get("/healthz").await;
+
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    );
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn too_many_sign_ins_from_one_ip_get_429_with_retry_after() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_MINUTE", "3")]).await;
+
+    for n in 0..3 {
+        let email = format!("user{n}@example.com");
+        let response = app.sign_in_with(&app.new_browser(), &email, PASSWORD).await;
+        assert_eq!(response.status(), 302, "attempt {n}");
+    }
+    let response = app
+        .sign_in_with(&app.new_browser(), "user9@example.com", PASSWORD)
+        .await;
+
+    assert_eq!(response.status(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+}
+
+#[tokio::test]
+async fn too_many_attempts_on_one_account_get_429_while_other_accounts_pass() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "2")]).await;
+
+    for path in ["/api/sign_in", "/api/forgot_password"] {
+        let response = app
+            .post_form(path, &[("email", "Ada@example.com"), ("password", "guess")])
+            .await;
+        assert_eq!(response.status(), 302, "{path}");
+    }
+    let limited = app
+        .post_form(
+            "/api/sign_up",
+            &[("email", " ada@EXAMPLE.com"), ("password", PASSWORD)],
+        )
+        .await;
+    let other = app
+        .post_form(
+            "/api/sign_in",
+            &[("email", "grace@example.com"), ("password", "guess")],
+        )
+        .await;
+
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_eq!(other.status(), 302);
+}
+
+#[tokio::test]
+async fn the_dev_mailbox_shows_sent_mail_in_dev_mode() {
+    let app = spawn_app().await;
+    app.sign_up("ada@example.com").await;
+    app.post_form("/api/forgot_password", &[("email", "ada@example.com")])
+        .await;
+    app.mail_to("ada@example.com", 1).await;
+
+    let html = app.page("/dev/mailbox").await;
+
+    assert!(html.contains("Reset your Tollgate password"));
+    assert!(html.contains(r#"<a href="http://tollgate.test/reset-password?token="#));
+}
+
+#[tokio::test]
+async fn the_dev_mailbox_does_not_exist_outside_dev_mode() {
+    let app = spawn_app_with(&[("DEV_MODE", "false")]).await;
+
+    let response = app.get("/dev/mailbox").await;
+
+    assert_eq!(response.status(), 404);
+}
