@@ -33,6 +33,9 @@ pub fn run(root: &Path) -> Result<()> {
         .current_dir(root)
         .env("PATH", path)
         .env("DATABASE_URL", &database.url)
+        // Queries are checked against the committed `.sqlx/` (the dev database is migrated only
+        // when the server starts, after the build); `cargo xtask prepare` refreshes it.
+        .env("SQLX_OFFLINE", "true")
         // /dev/mailbox shows the mail the app would send (no SMTP server needed).
         .env("DEV_MODE", "true");
     if let Some(emulator) = &emulator {
