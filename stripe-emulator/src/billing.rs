@@ -588,6 +588,18 @@ pub fn collect_with(
             Ok(())
         }
         Err(error) => {
+            // The event already says when the next attempt runs, as Stripe's does.
+            let attempts = invoice["attempt_count"].as_i64().unwrap_or(1);
+            let next = (!before["parent"].is_null())
+                .then(|| {
+                    world
+                        .settings
+                        .retry_days
+                        .get(attempts as usize - 1)
+                        .map(|days| now + days * DAY)
+                })
+                .flatten();
+            invoice["next_payment_attempt"] = json!(next);
             world.put(invoice.clone());
             world.emit("invoice.payment_failed", &invoice, Some(json!({ "attempt_count": before["attempt_count"], "attempted": before["attempted"] })));
             Err(error)
@@ -640,123 +652,195 @@ pub fn card_changed(world: &mut World, customer: &str) {
     }
 }
 
+/// What falls due for a subscription at some moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    /// `customer.subscription.trial_will_end`, three days before the trial ends.
+    TrialNotice,
+    /// The trial ends: invoice and charge, or the missing-card behaviour.
+    TrialEnd,
+    /// `invoice.upcoming`, a week before a renewal.
+    UpcomingNotice,
+    /// `cancel_at` is reached.
+    CancelAt,
+    /// A failed payment is retried.
+    Retry,
+    /// The period ends: renew, or cancel at period end.
+    PeriodEnd,
+    /// An incomplete subscription's first invoice was not paid within 23 hours.
+    IncompleteExpiry,
+}
+
 /// Runs every time-based transition due by `now` for subscriptions on `clock` (None: the
-/// emulator-wide clock, i.e. customers without a test clock).
+/// emulator-wide clock, i.e. customers without a test clock), earliest first, each at its own
+/// time: the clock is set to the due moment while it is applied, so events, invoices and
+/// `ended_at` carry that moment. The clock ends at `now`.
 pub fn run_due(world: &mut World, clock: Option<&str>, now: i64) {
-    let subscriptions: Vec<String> = world
+    let ids: Vec<String> = world
         .all("subscription")
+        .filter(|subscription| subscription["test_clock"].as_str() == clock)
         .filter(|subscription| {
-            let on_clock = subscription["test_clock"].as_str();
-            on_clock == clock
-                && !matches!(
-                    subscription["status"].as_str(),
-                    Some("canceled" | "incomplete_expired")
-                )
+            !matches!(
+                subscription["status"].as_str(),
+                Some("canceled" | "incomplete_expired")
+            )
         })
         .filter_map(|subscription| subscription["id"].as_str().map(str::to_owned))
         .collect();
-    for id in subscriptions {
-        // Each step moves the subscription forward; the bound guards against a stuck state.
-        for _ in 0..10_000 {
-            if !step(world, &id, now) {
-                break;
+    // The emulator-wide clock is wall time plus an offset: restore the offset itself, so the
+    // wall clock ticking while we work cannot shift it.
+    let saved_offset = world.clock_offset;
+    // Each step moves one subscription forward; the bound guards against a stuck state.
+    for _ in 0..1_000_000 {
+        let next = ids
+            .iter()
+            .filter_map(|id| next_due(world, id).map(|(at, due)| (at, id, due)))
+            .filter(|(at, _, _)| *at <= now)
+            .min_by_key(|(at, _, _)| *at);
+        let Some((at, id, due)) = next.map(|(at, id, due)| (at, id.clone(), due)) else {
+            break;
+        };
+        set_time(world, clock, at);
+        apply_due(world, &id, due, at);
+    }
+    match clock {
+        None => world.clock_offset = saved_offset,
+        Some(_) => set_time(world, clock, now),
+    }
+}
+
+/// Sets the emulator-wide clock, or a test clock, to `at`.
+fn set_time(world: &mut World, clock: Option<&str>, at: i64) {
+    match clock {
+        None => world.clock_offset = at - crate::world::wall_clock(),
+        Some(clock) => {
+            if let Some(mut found) = world.find("test_helpers.test_clock", clock).cloned() {
+                found["frozen_time"] = json!(at);
+                world.put(found);
             }
         }
     }
 }
 
-/// Applies the next due transition of one subscription, if any is due by `now`.
-fn step(world: &mut World, id: &str, now: i64) -> bool {
-    let Some(subscription) = world.find("subscription", id).cloned() else {
-        return false;
+/// Runs what is due now for one subscription (after `trial_end=now`, a new card, a resume).
+pub fn run_due_now(world: &mut World, id: &str) {
+    let Some(customer) = world
+        .find("subscription", id)
+        .and_then(|sub| sub["customer"].as_str())
+        .map(str::to_owned)
+    else {
+        return;
     };
-    let status = subscription["status"].as_str().unwrap_or_default();
+    let now = world.now_for_customer(&customer);
+    for _ in 0..10_000 {
+        match next_due(world, id) {
+            Some((at, due)) if at <= now => apply_due(world, id, due, at),
+            _ => break,
+        }
+    }
+}
+
+/// The next moment something happens to a subscription, and what.
+fn next_due(world: &World, id: &str) -> Option<(i64, Due)> {
+    let subscription = world.find("subscription", id)?;
+    let status = subscription["status"].as_str()?;
+    let period_start = subscription["items"]["data"][0]["current_period_start"]
+        .as_i64()
+        .unwrap_or_default();
     let period_end = subscription["items"]["data"][0]["current_period_end"]
         .as_i64()
         .unwrap_or(i64::MAX);
     let dunning = world.dunning.get(id).cloned().unwrap_or_default();
+    let mut candidates: Vec<(i64, Due)> = Vec::new();
     match status {
         "trialing" => {
             let trial_end = subscription["trial_end"].as_i64().unwrap_or(period_end);
             let notice_at = trial_end - 3 * DAY;
-            if dunning.trial_notice_for != Some(trial_end) && notice_at <= now && now < trial_end {
-                world
-                    .dunning
-                    .entry(id.to_owned())
-                    .or_default()
-                    .trial_notice_for = Some(trial_end);
-                world.emit("customer.subscription.trial_will_end", &subscription, None);
-                return true;
+            if dunning.trial_notice_for != Some(trial_end) && notice_at > period_start {
+                candidates.push((notice_at, Due::TrialNotice));
             }
-            if trial_end <= now {
-                end_trial(world, &subscription, trial_end);
-                return true;
-            }
-            false
+            candidates.push((trial_end, Due::TrialEnd));
         }
         "active" | "past_due" | "unpaid" => {
             let renews =
                 subscription["cancel_at_period_end"] != true && subscription["cancel_at"].is_null();
             let notice_at = period_end.saturating_sub(UPCOMING_NOTICE_DAYS * DAY);
-            let period_start = subscription["items"]["data"][0]["current_period_start"]
-                .as_i64()
-                .unwrap_or(now);
             if renews
                 && status == "active"
                 && dunning.upcoming_notice_for != Some(period_end)
-                && notice_at <= now
-                && now < period_end
                 && notice_at > period_start
             {
-                world
-                    .dunning
-                    .entry(id.to_owned())
-                    .or_default()
-                    .upcoming_notice_for = Some(period_end);
-                let upcoming = upcoming_invoice(world, &subscription, period_end);
-                world.emit("invoice.upcoming", &upcoming, None);
-                return true;
+                candidates.push((notice_at, Due::UpcomingNotice));
             }
-            if subscription["cancel_at"]
+            if let Some(cancel_at) = subscription["cancel_at"]
                 .as_i64()
-                .is_some_and(|at| at <= now && at < period_end)
+                .filter(|at| *at < period_end)
             {
-                cancel_now(world, id, "cancellation_requested");
-                return true;
+                candidates.push((cancel_at, Due::CancelAt));
             }
-            if dunning
-                .next_attempt
-                .is_some_and(|at| at <= now && at < period_end)
-            {
-                retry(world, id);
-                return true;
+            if let Some(attempt) = dunning.next_attempt.filter(|at| *at < period_end) {
+                candidates.push((attempt, Due::Retry));
             }
-            if period_end <= now {
-                if subscription["cancel_at_period_end"] == true
-                    || subscription["cancel_at"].as_i64() == Some(period_end)
-                {
-                    cancel_now(world, id, "cancellation_requested");
-                } else if status == "unpaid" {
-                    roll_period(world, &subscription, period_end);
-                } else {
-                    renew(world, &subscription, period_end);
-                }
-                return true;
-            }
-            false
+            candidates.push((period_end, Due::PeriodEnd));
         }
         "incomplete" => {
-            let created = subscription["created"].as_i64().unwrap_or(now);
-            if created + 23 * 3600 <= now {
-                let mut after = subscription.clone();
-                after["status"] = json!("incomplete_expired");
-                after["ended_at"] = json!(now);
-                world.update_and_emit("customer.subscription.updated", &subscription, after);
-                return true;
-            }
-            false
+            let created = subscription["created"].as_i64().unwrap_or_default();
+            candidates.push((created + 23 * 3600, Due::IncompleteExpiry));
         }
-        _ => false,
+        _ => {}
+    }
+    candidates.into_iter().min_by_key(|(at, _)| *at)
+}
+
+/// Applies one due transition at `at` (the clock already reads `at`).
+fn apply_due(world: &mut World, id: &str, due: Due, at: i64) {
+    let Some(subscription) = world.find("subscription", id).cloned() else {
+        return;
+    };
+    match due {
+        Due::TrialNotice => {
+            let trial_end = subscription["trial_end"].as_i64();
+            world
+                .dunning
+                .entry(id.to_owned())
+                .or_default()
+                .trial_notice_for = trial_end;
+            world.emit("customer.subscription.trial_will_end", &subscription, None);
+        }
+        Due::TrialEnd => end_trial(world, &subscription, at),
+        Due::UpcomingNotice => {
+            let period_end = subscription["items"]["data"][0]["current_period_end"]
+                .as_i64()
+                .unwrap_or(at);
+            world
+                .dunning
+                .entry(id.to_owned())
+                .or_default()
+                .upcoming_notice_for = Some(period_end);
+            let upcoming = upcoming_invoice(world, &subscription, period_end);
+            world.emit("invoice.upcoming", &upcoming, None);
+        }
+        Due::CancelAt => {
+            cancel_now(world, id, "cancellation_requested");
+        }
+        Due::Retry => retry(world, id),
+        Due::PeriodEnd => {
+            if subscription["cancel_at_period_end"] == true
+                || subscription["cancel_at"].as_i64() == Some(at)
+            {
+                cancel_now(world, id, "cancellation_requested");
+            } else if subscription["status"] == "unpaid" {
+                roll_period(world, &subscription, at);
+            } else {
+                renew(world, &subscription, at);
+            }
+        }
+        Due::IncompleteExpiry => {
+            let mut after = subscription.clone();
+            after["status"] = json!("incomplete_expired");
+            after["ended_at"] = json!(at);
+            world.update_and_emit("customer.subscription.updated", &subscription, after);
+        }
     }
 }
 
@@ -951,79 +1035,103 @@ pub struct ItemChange {
     pub price: Option<Value>,
     /// The new quantity, if it changes.
     pub quantity: Option<i64>,
+    /// `items[][deleted]=true`: the item is removed.
+    pub deleted: bool,
 }
 
-/// Proration lines for replacing each item's price/quantity at `at`: a credit for the unused time
-/// on the old one and a charge for the remaining time on the new one.
+/// Proration lines for item changes at `at`: a credit for the unused time on each replaced or
+/// removed item, and a charge for the remaining time on each new price, quantity or added item.
 pub fn proration_lines(
     world: &mut World,
     subscription: &Value,
     changes: &[ItemChange],
     at: i64,
 ) -> Vec<Value> {
+    let items = subscription["items"]["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let Some(first) = items.first() else {
+        return Vec::new();
+    };
+    let start = first["current_period_start"].as_i64().unwrap_or(at);
+    let end = first["current_period_end"].as_i64().unwrap_or(at);
+    if end <= at || end <= start {
+        return Vec::new();
+    }
+    let share = (end - at) as f64 / (end - start) as f64;
+    let date = time::OffsetDateTime::from_unix_timestamp(at)
+        .map(|at| at.date().to_string())
+        .unwrap_or_default();
+    let amount =
+        |price: &Value, quantity: i64| price["unit_amount"].as_i64().unwrap_or(0) * quantity;
     let mut lines = Vec::new();
     for change in changes {
-        let Some(item) = subscription["items"]["data"]
-            .as_array()
-            .and_then(|items| {
-                items.iter().find(|item| {
-                    Some(item["id"].as_str().unwrap_or_default()) == change.item.as_deref()
-                })
-            })
-            .cloned()
-        else {
-            continue;
+        let old = change
+            .item
+            .as_deref()
+            .and_then(|id| items.iter().find(|item| item["id"] == id))
+            .cloned();
+        let old_quantity = old
+            .as_ref()
+            .map(|item| item["quantity"].as_i64().unwrap_or(1));
+        let new = match (&old, change.deleted) {
+            (_, true) => None,
+            (Some(item), false) => Some((
+                change
+                    .price
+                    .clone()
+                    .unwrap_or_else(|| item["price"].clone()),
+                change.quantity.or(old_quantity).unwrap_or(1),
+            )),
+            (None, false) => change
+                .price
+                .clone()
+                .map(|price| (price, change.quantity.unwrap_or(1))),
         };
-        let start = item["current_period_start"].as_i64().unwrap_or(at);
-        let end = item["current_period_end"].as_i64().unwrap_or(at);
-        if end <= at || end <= start {
+        let unchanged = match (&old, &new) {
+            (Some(item), Some((price, quantity))) => {
+                item["price"]["id"] == price["id"] && old_quantity == Some(*quantity)
+            }
+            _ => false,
+        };
+        if unchanged {
             continue;
         }
-        let share = (end - at) as f64 / (end - start) as f64;
-        let old_quantity = item["quantity"].as_i64().unwrap_or(1);
-        let old_amount = item["price"]["unit_amount"].as_i64().unwrap_or(0) * old_quantity;
-        let new_price = change
-            .price
-            .clone()
-            .unwrap_or_else(|| item["price"].clone());
-        let new_quantity = change.quantity.unwrap_or(old_quantity);
-        let new_amount = new_price["unit_amount"].as_i64().unwrap_or(0) * new_quantity;
-        if new_price["id"] == item["price"]["id"] && new_quantity == old_quantity {
-            continue;
-        }
-        let date = time::OffsetDateTime::from_unix_timestamp(at)
-            .map(|at| at.date().to_string())
-            .unwrap_or_default();
-        let credit = -((old_amount as f64 * share).round() as i64);
-        lines.push(line(
-            world,
-            subscription,
-            &item,
-            credit,
-            old_quantity,
-            &format!(
+        if let Some(item) = &old {
+            let quantity = old_quantity.unwrap_or(1);
+            let credit = -((amount(&item["price"], quantity) as f64 * share).round() as i64);
+            let description = format!(
                 "Unused time on {} after {date}",
                 describe(world, &item["price"])
-            ),
-            (at, end),
-            true,
-        ));
-        let mut new_item = item.clone();
-        new_item["price"] = new_price.clone();
-        let debit = (new_amount as f64 * share).round() as i64;
-        lines.push(line(
-            world,
-            subscription,
-            &new_item,
-            debit,
-            new_quantity,
-            &format!(
-                "Remaining time on {} after {date}",
-                describe(world, &new_price)
-            ),
-            (at, end),
-            true,
-        ));
+            );
+            lines.push(line(
+                world,
+                subscription,
+                item,
+                credit,
+                quantity,
+                &description,
+                (at, end),
+                true,
+            ));
+        }
+        if let Some((price, quantity)) = new {
+            let mut item = old.clone().unwrap_or_else(|| json!({ "id": null }));
+            item["price"] = price.clone();
+            let debit = (amount(&price, quantity) as f64 * share).round() as i64;
+            let description = format!("Remaining time on {} after {date}", describe(world, &price));
+            lines.push(line(
+                world,
+                subscription,
+                &item,
+                debit,
+                quantity,
+                &description,
+                (at, end),
+                true,
+            ));
+        }
     }
     lines
 }
@@ -1057,6 +1165,10 @@ pub fn apply_item_changes(
         .cloned()
         .unwrap_or_default();
     for change in changes {
+        if change.deleted {
+            items.retain(|item| item["id"].as_str() != change.item.as_deref());
+            continue;
+        }
         match items
             .iter_mut()
             .find(|item| item["id"].as_str() == change.item.as_deref())

@@ -150,6 +150,23 @@ fn includable(
                 "url": format!("/v1/checkout/sessions/{id}/line_items"),
             }))
         }
+        ("customer", "subscriptions") => {
+            let id = object.get("id")?.as_str()?;
+            let subscriptions: Vec<Value> = world
+                .all("subscription")
+                .filter(|subscription| {
+                    subscription["customer"] == id && subscription["status"] != "canceled"
+                })
+                .cloned()
+                .collect();
+            Some(json!({
+                "object": "list",
+                "data": subscriptions,
+                "has_more": false,
+                "total_count": subscriptions.len(),
+                "url": format!("/v1/customers/{id}/subscriptions"),
+            }))
+        }
         _ => None,
     }
 }

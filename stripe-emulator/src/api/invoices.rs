@@ -156,6 +156,7 @@ pub fn create_preview(world: &mut World, call: &Call) -> Result<Value, ApiError>
             item: entry["id"].as_str().map(str::to_owned),
             price,
             quantity,
+            deleted: entry["deleted"] == "true",
         });
     }
     let behaviour = params

@@ -29,7 +29,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "created": world.now_for_customer(customer),
         "customer": customer,
         "customer_account": null,
-        "flow": null,
+        "flow": flow(params),
         "livemode": false,
         "locale": params.str("locale"),
         "on_behalf_of": null,
@@ -37,4 +37,32 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "url": format!("{}/portal/{id}", call.base_url),
     });
     Ok(world.insert(session))
+}
+
+/// The session's `flow` from `flow_data` (the emulator's portal page shows the full portal for
+/// every flow; the flow is recorded so apps can read it back).
+fn flow(params: &crate::form::Params) -> Value {
+    let Some(kind) = params.str("flow_data.type") else {
+        return Value::Null;
+    };
+    let after = params
+        .str("flow_data.after_completion.type")
+        .unwrap_or("portal_homepage");
+    json!({
+        "type": kind,
+        "after_completion": {
+            "type": after,
+            "redirect": params.str("flow_data.after_completion.redirect.return_url").map(|url| json!({ "return_url": url })),
+            "hosted_confirmation": (after == "hosted_confirmation").then(|| json!({
+                "custom_message": params.str("flow_data.after_completion.hosted_confirmation.custom_message"),
+            })),
+        },
+        "subscription_cancel": params.str("flow_data.subscription_cancel.subscription").map(|subscription| json!({ "subscription": subscription, "retention": null })),
+        "subscription_update": params.str("flow_data.subscription_update.subscription").map(|subscription| json!({ "subscription": subscription })),
+        "subscription_update_confirm": params.str("flow_data.subscription_update_confirm.subscription").map(|subscription| json!({
+            "subscription": subscription,
+            "items": params.get("flow_data.subscription_update_confirm.items").cloned().unwrap_or(json!([])),
+            "discounts": null,
+        })),
+    })
 }

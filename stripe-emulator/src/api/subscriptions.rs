@@ -183,10 +183,12 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
                 ));
             }
         }
+        let deleted = entry["deleted"] == "true";
         changes.push(ItemChange {
             item,
             price,
             quantity,
+            deleted,
         });
     }
     let proration = params
@@ -201,6 +203,12 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     } else {
         billing::apply_item_changes(world, &before, &changes)
     };
+    if after["items"]["data"].as_array().is_none_or(Vec::is_empty) {
+        return Err(ApiError::invalid(
+            "A subscription needs at least one item; cancel it instead of deleting the last one.",
+            Some("items"),
+        ));
+    }
     let interval_changed = after["items"]["data"][0]["price"]["recurring"]["interval"]
         != before["items"]["data"][0]["price"]["recurring"]["interval"];
     let mut invoice_now = None;
@@ -319,6 +327,12 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let after = world.update_and_emit("customer.subscription.updated", &before, after);
     if params.get("default_payment_method").is_some() {
         billing::card_changed(world, &customer);
+    }
+    if params.str("trial_end") == Some("now") {
+        // The trial ends at once: invoice and charge now, not on the next tick.
+        billing::run_due_now(world, call.id());
+    }
+    if params.get("default_payment_method").is_some() || params.str("trial_end") == Some("now") {
         return world.get("subscription", call.id(), "id");
     }
     Ok(after)

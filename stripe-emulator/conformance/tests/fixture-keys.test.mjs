@@ -1,0 +1,205 @@
+// Compares the top-level keys of real emulator objects, as the API returns them and as webhooks
+// carry them, with Stripe's own example objects (stripe-fixtures.json, a subset of stripe/openapi's
+// fixtures3.json). Every fixture key must be present, or listed in not-emulated.json with a reason.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startEmulator, collectObjects, CONFORMANCE_DIR, DAY } from './harness.mjs';
+
+const fixtures = JSON.parse(readFileSync(path.join(CONFORMANCE_DIR, 'stripe-fixtures.json'), 'utf8'));
+const notEmulated = JSON.parse(readFileSync(path.join(CONFORMANCE_DIR, 'not-emulated.json'), 'utf8'));
+const types = Object.keys(fixtures).filter((key) => !key.startsWith('_'));
+
+/** Object types whose missing fixture keys are open findings (see FINDINGS.md). */
+const openFindings = {};
+
+/** Object types whose missing always-present SDK fields are open findings (see FINDINGS.md). */
+const openTypeFindings = {};
+
+/** Where stripe@23.1.0 declares each object's interface (its types are generated from Stripe's OpenAPI spec). */
+const sdkInterfaces = {
+  product: ['Products.d.ts', 'Product'],
+  price: ['Prices.d.ts', 'Price'],
+  customer: ['Customers.d.ts', 'Customer'],
+  payment_method: ['PaymentMethods.d.ts', 'PaymentMethod'],
+  'checkout.session': ['Checkout/Sessions.d.ts', 'Session'],
+  'billing_portal.session': ['BillingPortal/Sessions.d.ts', 'Session'],
+  subscription: ['Subscriptions.d.ts', 'Subscription'],
+  subscription_item: ['SubscriptionItems.d.ts', 'SubscriptionItem'],
+  plan: ['Plans.d.ts', 'Plan'],
+  invoice: ['Invoices.d.ts', 'Invoice'],
+  line_item: ['InvoiceLineItems.d.ts', 'InvoiceLineItem'],
+  item: ['LineItems.d.ts', 'LineItem'],
+  webhook_endpoint: ['WebhookEndpoints.d.ts', 'WebhookEndpoint'],
+  'test_helpers.test_clock': ['TestHelpers/TestClocks.d.ts', 'TestClock'],
+};
+
+/** The fields an SDK interface declares without `?` (always present in API responses). */
+function sdkRequiredFields([file, name]) {
+  const source = readFileSync(path.join(CONFORMANCE_DIR, 'node_modules/stripe/esm/resources', file), 'utf8');
+  const body = new RegExp(`^export interface ${name} \\{\\n([\\s\\S]*?)^\\}`, 'm').exec(source);
+  assert.ok(body, `interface ${name} in ${file}`);
+  return [...body[1].matchAll(/^ {4}([a-z_0-9]+): /gm)].map((match) => match[1]);
+}
+
+/** Types that no webhook carries (no event type exists for them, or none the emulator sends). */
+const apiOnly = new Set([
+  'billing_portal.session',
+  'webhook_endpoint',
+  'item',
+  'deleted_product',
+  'deleted_customer',
+  'deleted_webhook_endpoint',
+  'deleted_test_helpers.test_clock',
+]);
+
+let h;
+const seen = new Map();
+function record(value, source = 'api') {
+  collectObjects(value, seen, source);
+  return value;
+}
+
+before(async () => {
+  h = await startEmulator();
+  const { stripe } = h;
+  // Catalog.
+  const product = record(await stripe.products.create({ name: 'Fixture product', metadata: { a: '1' } }));
+  record(await stripe.products.update(product.id, { description: 'Described' }));
+  record(await stripe.products.list({ limit: 3 }));
+  const price = record(await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 1500, recurring: { interval: 'month' } }));
+  const other = record(await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 4500, recurring: { interval: 'month' } }));
+  record(await stripe.prices.update(price.id, { nickname: 'Monthly' }));
+  record(await stripe.prices.list({ product: product.id }));
+  const doomed = await stripe.products.create({ name: 'Deleted product' });
+  record(await stripe.products.del(doomed.id));
+
+  // Customers and payment methods.
+  const customer = record(await stripe.customers.create({ email: 'fixture@example.com', name: 'Fixture' }));
+  const paymentMethod = record(await stripe.paymentMethods.attach('pm_card_visa', { customer: customer.id }));
+  record(await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: paymentMethod.id } }));
+  record(await stripe.paymentMethods.create({ type: 'card', card: { token: 'tok_mastercard' } }));
+  record(await stripe.customers.listPaymentMethods(customer.id));
+  const gone = await stripe.customers.create({ email: 'gone@example.com' });
+  record(await stripe.customers.del(gone.id));
+
+  // Checkout and the portal.
+  const session = record(
+    await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      customer: customer.id,
+      line_items: [{ price: price.id, quantity: 1 }],
+      success_url: 'https://app.example.com/ok?session_id={CHECKOUT_SESSION_ID}',
+      cancel_url: 'https://app.example.com/cancel',
+    }),
+  );
+  record(await stripe.checkout.sessions.listLineItems(session.id));
+  await h.payCheckout(session.id, { email: 'fixture@example.com' });
+  const completed = record(await stripe.checkout.sessions.retrieve(session.id, { expand: ['line_items'] }));
+  const expiring = await stripe.checkout.sessions.create({
+    mode: 'payment',
+    line_items: [{ price: (await stripe.prices.create({ product: product.id, currency: 'usd', unit_amount: 100 })).id }],
+    success_url: 'https://app.example.com/ok',
+  });
+  record(await stripe.checkout.sessions.expire(expiring.id));
+  record(await stripe.billingPortal.sessions.create({ customer: customer.id, return_url: 'https://app.example.com' }));
+
+  // Subscriptions and invoices.
+  const subscription = record(await stripe.subscriptions.retrieve(completed.subscription, { expand: ['latest_invoice'] }));
+  record(await stripe.subscriptionItems.list({ subscription: subscription.id }));
+  record(
+    await stripe.subscriptions.update(subscription.id, {
+      items: [{ id: subscription.items.data[0].id, price: other.id }],
+      proration_behavior: 'create_prorations',
+    }),
+  );
+  record(
+    await stripe.invoices.createPreview({
+      subscription: subscription.id,
+      subscription_details: { items: [{ id: subscription.items.data[0].id, price: price.id }] },
+    }),
+  );
+  await h.advance({ days: 32 });
+  record(await stripe.invoices.list({ subscription: subscription.id }));
+  record(await stripe.invoices.listLineItems(subscription.latest_invoice.id));
+  record(await stripe.subscriptions.cancel(subscription.id));
+
+  // Webhook endpoints and test clocks.
+  const endpoint = record(await stripe.webhookEndpoints.create({ url: 'https://app.example.com/hook', enabled_events: ['*'] }));
+  record(await stripe.webhookEndpoints.retrieve(endpoint.id));
+  record(await stripe.webhookEndpoints.del(endpoint.id));
+  const clock = record(await stripe.testHelpers.testClocks.create({ frozen_time: 1_800_000_000 }));
+  record(await stripe.testHelpers.testClocks.advance(clock.id, { frozen_time: 1_800_000_000 + DAY }));
+  record(await stripe.testHelpers.testClocks.retrieve(clock.id));
+  record(await stripe.testHelpers.testClocks.del(clock.id));
+
+  // Events, from the API and from the webhooks that carried them.
+  const events = await h.settle();
+  record(events);
+  for (const event of h.events) {
+    record(event, 'webhook');
+  }
+});
+after(async () => {
+  await h?.stop();
+});
+
+function missingKeys(type, object) {
+  const excused = new Set(Object.keys(notEmulated[type] ?? {}));
+  return Object.keys(fixtures[type]).filter((key) => !(key in object) && !excused.has(key));
+}
+
+for (const type of types) {
+  const options = openFindings[type] ? { todo: openFindings[type] } : {};
+  test(`emulator ${type} objects carry every key of Stripe's example ${type}`, options, () => {
+    const objects = seen.get(type) ?? [];
+    const sources = new Set(objects.map((entry) => entry.source));
+    assert.ok(sources.has('api'), `the API returned a ${type}`);
+    if (!apiOnly.has(type)) assert.ok(sources.has('webhook'), `a webhook carried a ${type}`);
+    const problems = new Map();
+    for (const { source, value } of objects) {
+      for (const key of missingKeys(type, value)) {
+        problems.set(`${source}: ${key}`, value.id ?? '(no id)');
+      }
+    }
+    assert.deepEqual([...problems.keys()].sort(), [], `keys of Stripe's ${type} missing from emulator objects`);
+  });
+}
+
+for (const [type, where] of Object.entries(sdkInterfaces)) {
+  const options = openTypeFindings[type] ? { todo: openTypeFindings[type] } : {};
+  test(`emulator ${type} objects carry every field stripe@23.1.0 types as always present`, options, () => {
+    const required = sdkRequiredFields(where);
+    assert.ok(required.length > 5, `${required.length} fields parsed`);
+    const objects = seen.get(type) ?? [];
+    assert.ok(objects.length > 0, `saw a ${type}`);
+    const problems = new Set();
+    for (const { source, value } of objects) {
+      for (const key of required) {
+        if (!(key in value)) problems.add(`${source}: ${key}`);
+      }
+    }
+    assert.deepEqual([...problems].sort(), [], `fields of the SDK's ${where[1]} missing from emulator objects`);
+  });
+}
+
+test('not-emulated.json only excuses fixture keys that the emulator really leaves out', () => {
+  const stale = [];
+  for (const [type, keys] of Object.entries(notEmulated)) {
+    if (type.startsWith('_')) continue;
+    assert.ok(fixtures[type], `${type} is a fixture type`);
+    for (const [key, reason] of Object.entries(keys)) {
+      assert.ok(key in fixtures[type], `${type}.${key} is a key of Stripe's example`);
+      assert.equal(typeof reason, 'string');
+      assert.ok(reason.length > 10, `${type}.${key} has a reason`);
+      if ((seen.get(type) ?? []).some(({ value }) => key in value)) stale.push(`${type}.${key}`);
+    }
+  }
+  assert.deepEqual(stale, [], 'keys the emulator now emits can leave not-emulated.json');
+});
+
+test('every webhook this file caused passed stripe.webhooks.constructEvent', () => {
+  h.assertWebhooksValid();
+});
