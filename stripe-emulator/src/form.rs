@@ -68,6 +68,11 @@ impl Params {
         self.get(path).and_then(Value::as_str)
     }
 
+    /// Whether the filter `path` is absent or equals `value` (`customer=cus_…` against an object).
+    pub fn matches(&self, path: &str, value: &Value) -> bool {
+        self.str(path).is_none_or(|wanted| value == wanted)
+    }
+
     /// A required string parameter.
     pub fn required(&self, path: &str) -> Result<&str, ApiError> {
         match self.str(path) {

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::created_matches;
+use super::list_objects;
 use crate::billing::{self, NewSubscription};
 use crate::cards::Card;
 use crate::error::ApiError;
@@ -295,45 +295,36 @@ pub fn expire_if_due(world: &mut World, id: &str) {
 /// `GET /v1/checkout/sessions`
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&[
+    let filters = [
         "customer",
         "subscription",
         "payment_intent",
         "status",
         "customer_details.email",
-        "limit",
-        "starting_after",
-        "ending_before",
-        "created",
-        "created.gt",
-        "created.gte",
-        "created.lt",
-        "created.lte",
-    ])?;
-    let mut items = Vec::new();
-    for session in world.all("checkout.session") {
-        let keep = params
-            .str("customer")
-            .is_none_or(|customer| session["customer"] == customer)
-            && params
-                .str("subscription")
-                .is_none_or(|subscription| session["subscription"] == subscription)
-            && params
-                .str("status")
-                .is_none_or(|status| session["status"] == status)
-            && params
-                .str("customer_details.email")
-                .is_none_or(|email| session["customer_details"]["email"] == email)
-            && created_matches(params, session["created"].as_i64().unwrap_or_default())?;
-        if keep {
-            let mut shown = session.clone();
-            if let Some(map) = shown.as_object_mut() {
-                map.remove("subscription_data");
-            }
-            items.push(shown);
+    ];
+    let mut list = list_objects(
+        world,
+        params,
+        "checkout.session",
+        "/v1/checkout/sessions",
+        &filters,
+        |session| {
+            params.matches("customer", &session["customer"])
+                && params.matches("subscription", &session["subscription"])
+                && params.matches("payment_intent", &session["payment_intent"])
+                && params.matches("status", &session["status"])
+                && params.matches(
+                    "customer_details.email",
+                    &session["customer_details"]["email"],
+                )
+        },
+    )?;
+    for session in list["data"].as_array_mut().into_iter().flatten() {
+        if let Some(map) = session.as_object_mut() {
+            map.remove("subscription_data");
         }
     }
-    page(items, params, "/v1/checkout/sessions")
+    Ok(list)
 }
 
 /// Completes a session paid on the hosted page: customer, payment method, subscription or
@@ -439,20 +430,15 @@ pub fn complete(
 
 /// The Customer a completed session makes for a buyer who had none.
 fn new_customer(world: &mut World, session: &Value, email: &str, name: &str) -> String {
-    let id = world.new_id("cus");
-    let prefix = world.ids.chars(8).to_uppercase();
-    let customer = json!({
-        "id": id, "object": "customer", "address": null, "balance": 0, "created": world.now(),
-        "currency": session["currency"], "default_source": null, "delinquent": false, "description": null,
-        "discount": null, "email": email, "invoice_prefix": prefix,
-        "invoice_settings": { "custom_fields": null, "default_payment_method": null, "footer": null, "rendering_options": null },
-        "livemode": false, "metadata": {}, "name": if name.is_empty() { Value::Null } else { json!(name) },
-        "next_invoice_sequence": 1, "phone": null, "preferred_locales": [], "shipping": null,
-        "tax_exempt": "none", "test_clock": null,
-    });
+    let mut customer = super::customers::blank(world, None);
+    customer["currency"] = session["currency"].clone();
+    customer["email"] = json!(email);
+    if !name.is_empty() {
+        customer["name"] = json!(name);
+    }
     world.insert(customer.clone());
     world.emit("customer.created", &customer, None);
-    id
+    customer["id"].as_str().unwrap_or_default().to_owned()
 }
 
 /// Expires every open session whose `expires_at` has passed (run as the clock moves).

@@ -4,11 +4,10 @@
 
 use serde_json::{json, Value};
 
-use super::{created_matches, deleted, merge_metadata};
+use super::{deleted, list_objects, merge_metadata};
 use crate::error::ApiError;
 use crate::form::Params;
 use crate::http::Call;
-use crate::listing::page;
 use crate::world::World;
 
 const FIELDS: &[&str] = &[
@@ -41,47 +40,8 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         }
         None => None,
     };
-    let id = world.new_id("cus");
-    let created = match &test_clock {
-        Some(clock) => world
-            .find(
-                "test_helpers.test_clock",
-                clock.as_str().unwrap_or_default(),
-            )
-            .and_then(|clock| clock["frozen_time"].as_i64())
-            .unwrap_or_else(|| world.now()),
-        None => world.now(),
-    };
-    let prefix = world.ids.chars(8).to_uppercase();
-    let mut customer = json!({
-        "id": id,
-        "object": "customer",
-        "address": null,
-        "balance": 0,
-        "created": created,
-        "currency": null,
-        "default_source": null,
-        "delinquent": false,
-        "description": null,
-        "discount": null,
-        "email": null,
-        "invoice_prefix": prefix,
-        "invoice_settings": {
-            "custom_fields": null,
-            "default_payment_method": null,
-            "footer": null,
-            "rendering_options": null,
-        },
-        "livemode": false,
-        "metadata": {},
-        "name": null,
-        "next_invoice_sequence": 1,
-        "phone": null,
-        "preferred_locales": [],
-        "shipping": null,
-        "tax_exempt": "none",
-        "test_clock": test_clock,
-    });
+    let mut customer = blank(world, test_clock.as_ref().and_then(Value::as_str));
+    let id = customer["id"].as_str().unwrap_or_default().to_owned();
     apply(&mut customer, params)?;
     world.insert(customer.clone());
     world.emit("customer.created", &customer, None);
@@ -139,6 +99,45 @@ fn apply(customer: &mut Value, params: &Params) -> Result<(), ApiError> {
     }
     merge_metadata(customer, params);
     Ok(())
+}
+
+/// A new customer with nothing filled in, created at its test clock's time when it has one.
+pub fn blank(world: &mut World, test_clock: Option<&str>) -> Value {
+    let id = world.new_id("cus");
+    let created = test_clock
+        .and_then(|clock| world.find("test_helpers.test_clock", clock))
+        .and_then(|clock| clock["frozen_time"].as_i64())
+        .unwrap_or_else(|| world.now());
+    let prefix = world.ids.chars(8).to_uppercase();
+    json!({
+        "id": id,
+        "object": "customer",
+        "address": null,
+        "balance": 0,
+        "created": created,
+        "currency": null,
+        "default_source": null,
+        "delinquent": false,
+        "description": null,
+        "discount": null,
+        "email": null,
+        "invoice_prefix": prefix,
+        "invoice_settings": {
+            "custom_fields": null,
+            "default_payment_method": null,
+            "footer": null,
+            "rendering_options": null,
+        },
+        "livemode": false,
+        "metadata": {},
+        "name": null,
+        "next_invoice_sequence": 1,
+        "phone": null,
+        "preferred_locales": [],
+        "shipping": null,
+        "tax_exempt": "none",
+        "test_clock": test_clock,
+    })
 }
 
 /// Attaches `payment_method` (a `pm_card_…` test name makes a new one); returns the real id.
@@ -230,30 +229,15 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 /// `GET /v1/customers`
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&[
-        "email",
-        "test_clock",
-        "limit",
-        "starting_after",
-        "ending_before",
-        "created",
-        "created.gt",
-        "created.gte",
-        "created.lt",
-        "created.lte",
-    ])?;
-    let mut items = Vec::new();
-    for customer in world.all("customer") {
-        let keep = params
-            .str("email")
-            .is_none_or(|email| customer["email"] == email)
-            && params
-                .str("test_clock")
-                .is_none_or(|clock| customer["test_clock"] == clock)
-            && created_matches(params, customer["created"].as_i64().unwrap_or_default())?;
-        if keep {
-            items.push(customer.clone());
-        }
-    }
-    page(items, params, "/v1/customers")
+    list_objects(
+        world,
+        params,
+        "customer",
+        "/v1/customers",
+        &["email", "test_clock"],
+        |customer| {
+            params.matches("email", &customer["email"])
+                && params.matches("test_clock", &customer["test_clock"])
+        },
+    )
 }

@@ -3,10 +3,9 @@
 
 use serde_json::Value;
 
-use super::created_matches;
+use super::list_objects;
 use crate::error::ApiError;
 use crate::http::Call;
-use crate::listing::page;
 use crate::world::World;
 
 /// `GET /v1/events/{id}`
@@ -18,33 +17,21 @@ pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 /// `GET /v1/events`
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&[
-        "type",
-        "types[]",
-        "delivery_success",
-        "limit",
-        "starting_after",
-        "ending_before",
-        "created",
-        "created.gt",
-        "created.gte",
-        "created.lt",
-        "created.lte",
-    ])?;
     let types = params.strings("types");
-    let mut items = Vec::new();
-    for event in world.all("event") {
-        let kind = event["type"].as_str().unwrap_or_default();
-        let keep = params
-            .str("type")
-            .is_none_or(|wanted| type_matches(wanted, kind))
-            && (types.is_empty() || types.iter().any(|wanted| wanted == kind))
-            && created_matches(params, event["created"].as_i64().unwrap_or_default())?;
-        if keep {
-            items.push(event.clone());
-        }
-    }
-    page(items, params, "/v1/events")
+    list_objects(
+        world,
+        params,
+        "event",
+        "/v1/events",
+        &["type", "types[]", "delivery_success"],
+        |event| {
+            let kind = event["type"].as_str().unwrap_or_default();
+            params
+                .str("type")
+                .is_none_or(|wanted| type_matches(wanted, kind))
+                && (types.is_empty() || types.iter().any(|wanted| wanted == kind))
+        },
+    )
 }
 
 /// `customer.subscription.*` matches every subscription event, as in Stripe.

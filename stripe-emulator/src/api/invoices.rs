@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::created_matches;
+use super::list_objects;
 use crate::billing::{self, ItemChange};
 use crate::error::ApiError;
 use crate::http::Call;
@@ -68,37 +68,22 @@ pub fn pay(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 /// `GET /v1/invoices`
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&[
-        "customer",
-        "subscription",
-        "status",
-        "collection_method",
-        "limit",
-        "starting_after",
-        "ending_before",
-        "created",
-        "created.gt",
-        "created.gte",
-        "created.lt",
-        "created.lte",
-    ])?;
-    let mut items = Vec::new();
-    for invoice in world.all("invoice") {
-        let keep = params
-            .str("customer")
-            .is_none_or(|customer| invoice["customer"] == customer)
-            && params.str("subscription").is_none_or(|subscription| {
-                invoice["parent"]["subscription_details"]["subscription"] == subscription
-            })
-            && params
-                .str("status")
-                .is_none_or(|status| invoice["status"] == status)
-            && created_matches(params, invoice["created"].as_i64().unwrap_or_default())?;
-        if keep {
-            items.push(invoice.clone());
-        }
-    }
-    page(items, params, "/v1/invoices")
+    let filters = ["customer", "subscription", "status", "collection_method"];
+    list_objects(
+        world,
+        params,
+        "invoice",
+        "/v1/invoices",
+        &filters,
+        |invoice| {
+            params.matches("customer", &invoice["customer"])
+                && params.matches(
+                    "subscription",
+                    &invoice["parent"]["subscription_details"]["subscription"],
+                )
+                && params.matches("status", &invoice["status"])
+        },
+    )
 }
 
 /// `POST /v1/invoices/create_preview`: the next invoice of a subscription, including the

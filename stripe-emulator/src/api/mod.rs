@@ -17,7 +17,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::{json, Value};
 
+use crate::error::ApiError;
+use crate::form::Params;
 use crate::http::op;
+use crate::world::World;
 use crate::Emulator;
 
 /// Every `/v1` route.
@@ -140,7 +143,7 @@ fn deleted(id: &str, kind: &str) -> Value {
 }
 
 /// Applies `metadata[key]=value` updates: an empty value removes the key, `metadata=` clears all.
-fn merge_metadata(object: &mut Value, params: &crate::form::Params) {
+fn merge_metadata(object: &mut Value, params: &Params) {
     let Some(update) = params.metadata() else {
         return;
     };
@@ -163,20 +166,74 @@ fn merge_metadata(object: &mut Value, params: &crate::form::Params) {
     }
 }
 
-/// Matches a `created` filter (`created=…` or `created[gt|gte|lt|lte]=…`).
-fn created_matches(
-    params: &crate::form::Params,
-    created: i64,
-) -> Result<bool, crate::error::ApiError> {
-    if let Some(exact) = params.get("created").and_then(Value::as_str) {
-        let exact: i64 = exact
-            .parse()
-            .map_err(|_| crate::error::ApiError::invalid("Invalid integer", Some("created")))?;
-        return Ok(created == exact);
+/// What every list endpoint accepts besides its own filters.
+const LIST_PARAMS: &[&str] = &[
+    "limit",
+    "starting_after",
+    "ending_before",
+    "created",
+    "created.gt",
+    "created.gte",
+    "created.lt",
+    "created.lte",
+];
+
+/// A list endpoint's answer: checks the parameters (`filters` plus paging and `created`), keeps the
+/// objects of `kind` for which `keep` holds and whose `created` matches, newest first, one page.
+fn list_objects(
+    world: &World,
+    params: &Params,
+    kind: &str,
+    url: &str,
+    filters: &[&str],
+    keep: impl Fn(&Value) -> bool,
+) -> Result<Value, ApiError> {
+    let allowed: Vec<&str> = filters.iter().chain(LIST_PARAMS).copied().collect();
+    params.allow(&allowed)?;
+    let created = Created::parse(params)?;
+    let items = world
+        .all(kind)
+        .filter(|object| {
+            keep(object) && created.matches(object["created"].as_i64().unwrap_or_default())
+        })
+        .cloned()
+        .collect();
+    crate::listing::page(items, params, url)
+}
+
+/// A `created` filter: `created=…` or any of `created[gt|gte|lt|lte]=…`.
+struct Created {
+    exact: Option<i64>,
+    gt: Option<i64>,
+    gte: Option<i64>,
+    lt: Option<i64>,
+    lte: Option<i64>,
+}
+
+impl Created {
+    fn parse(params: &Params) -> Result<Self, ApiError> {
+        let exact = match params.get("created").and_then(Value::as_str) {
+            Some(exact) => Some(
+                exact
+                    .parse()
+                    .map_err(|_| ApiError::invalid("Invalid integer", Some("created")))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            exact,
+            gt: params.int("created.gt")?,
+            gte: params.int("created.gte")?,
+            lt: params.int("created.lt")?,
+            lte: params.int("created.lte")?,
+        })
     }
-    let bound = |name: &str| params.int(&format!("created.{name}"));
-    Ok(bound("gt")?.is_none_or(|gt| created > gt)
-        && bound("gte")?.is_none_or(|gte| created >= gte)
-        && bound("lt")?.is_none_or(|lt| created < lt)
-        && bound("lte")?.is_none_or(|lte| created <= lte))
+
+    fn matches(&self, created: i64) -> bool {
+        self.exact.is_none_or(|exact| created == exact)
+            && self.gt.is_none_or(|gt| created > gt)
+            && self.gte.is_none_or(|gte| created >= gte)
+            && self.lt.is_none_or(|lt| created < lt)
+            && self.lte.is_none_or(|lte| created <= lte)
+    }
 }

@@ -4,11 +4,10 @@
 
 use serde_json::{json, Value};
 
-use super::{created_matches, merge_metadata};
+use super::{list_objects, merge_metadata};
 use crate::error::ApiError;
 use crate::form::Params;
 use crate::http::Call;
-use crate::listing::page;
 use crate::world::World;
 
 /// `POST /v1/prices`
@@ -250,7 +249,7 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 /// `GET /v1/prices`
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&[
+    let filters = [
         "active",
         "product",
         "type",
@@ -258,39 +257,19 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "lookup_keys[]",
         "recurring.interval",
         "recurring.usage_type",
-        "limit",
-        "starting_after",
-        "ending_before",
-        "created",
-        "created.gt",
-        "created.gte",
-        "created.lt",
-        "created.lte",
-    ])?;
+    ];
     let active = params.bool("active")?;
     let kind = params.one_of("type", &["one_time", "recurring"])?;
     let lookup_keys = params.strings("lookup_keys");
-    let mut items = Vec::new();
-    for price in world.all("price") {
-        let keep = active.is_none_or(|active| price["active"] == active)
-            && params
-                .str("product")
-                .is_none_or(|product| price["product"] == product)
+    list_objects(world, params, "price", "/v1/prices", &filters, |price| {
+        active.is_none_or(|active| price["active"] == active)
             && kind.as_deref().is_none_or(|kind| price["type"] == kind)
-            && params
-                .str("currency")
-                .is_none_or(|currency| price["currency"] == currency)
+            && params.matches("product", &price["product"])
+            && params.matches("currency", &price["currency"])
+            && params.matches("recurring.interval", &price["recurring"]["interval"])
             && (lookup_keys.is_empty()
                 || lookup_keys
                     .iter()
                     .any(|key| price["lookup_key"] == key.as_str()))
-            && params
-                .str("recurring.interval")
-                .is_none_or(|interval| price["recurring"]["interval"] == interval)
-            && created_matches(params, price["created"].as_i64().unwrap_or_default())?;
-        if keep {
-            items.push(price.clone());
-        }
-    }
-    page(items, params, "/v1/prices")
+    })
 }

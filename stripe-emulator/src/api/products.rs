@@ -3,11 +3,10 @@
 
 use serde_json::{json, Value};
 
-use super::{created_matches, deleted, merge_metadata};
+use super::{deleted, list_objects, merge_metadata};
 use crate::error::ApiError;
 use crate::form::Params;
 use crate::http::Call;
-use crate::listing::page;
 use crate::world::World;
 
 const FIELDS: &[&str] = &[
@@ -187,31 +186,17 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 /// `GET /v1/products`
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&[
-        "active",
-        "limit",
-        "starting_after",
-        "ending_before",
-        "ids[]",
-        "shippable",
-        "url",
-        "created",
-        "created.gt",
-        "created.gte",
-        "created.lt",
-        "created.lte",
-    ])?;
     let active = params.bool("active")?;
     let ids = params.strings("ids");
-    let mut items = Vec::new();
-    for product in world.all("product") {
-        if active.is_some_and(|active| product["active"] != active)
-            || (!ids.is_empty() && !ids.iter().any(|id| product["id"] == id.as_str()))
-            || !created_matches(params, product["created"].as_i64().unwrap_or_default())?
-        {
-            continue;
-        }
-        items.push(product.clone());
-    }
-    page(items, params, "/v1/products")
+    list_objects(
+        world,
+        params,
+        "product",
+        "/v1/products",
+        &["active", "ids[]", "shippable", "url"],
+        |product| {
+            active.is_none_or(|active| product["active"] == active)
+                && (ids.is_empty() || ids.iter().any(|id| product["id"] == id.as_str()))
+        },
+    )
 }

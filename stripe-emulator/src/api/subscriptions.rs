@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::{created_matches, merge_metadata};
+use super::{list_objects, merge_metadata};
 use crate::billing::{self, ItemChange, NewSubscription};
 use crate::error::ApiError;
 use crate::http::Call;
@@ -370,64 +370,52 @@ pub fn resume(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 /// `GET /v1/subscriptions`: by default every status except `canceled`, as in Stripe.
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&[
+    let statuses = [
+        "active",
+        "all",
+        "canceled",
+        "ended",
+        "incomplete",
+        "incomplete_expired",
+        "past_due",
+        "paused",
+        "trialing",
+        "unpaid",
+    ];
+    let status = params.one_of("status", &statuses)?;
+    let filters = [
         "customer",
         "status",
         "price",
         "test_clock",
-        "limit",
-        "starting_after",
-        "ending_before",
-        "created",
-        "created.gt",
-        "created.gte",
-        "created.lt",
-        "created.lte",
         "collection_method",
-    ])?;
-    let status = params.one_of(
-        "status",
-        &[
-            "active",
-            "all",
-            "canceled",
-            "ended",
-            "incomplete",
-            "incomplete_expired",
-            "past_due",
-            "paused",
-            "trialing",
-            "unpaid",
-        ],
-    )?;
-    let mut items = Vec::new();
-    for subscription in world.all("subscription") {
-        let state = subscription["status"].as_str().unwrap_or_default();
-        let status_ok = match status.as_deref() {
-            None => state != "canceled" && state != "incomplete_expired",
-            Some("all") => true,
-            Some("ended") => state == "canceled" || state == "incomplete_expired",
-            Some(wanted) => state == wanted,
-        };
-        let price_ok = params.str("price").is_none_or(|price| {
-            subscription["items"]["data"]
-                .as_array()
-                .is_some_and(|items| items.iter().any(|item| item["price"]["id"] == price))
-        });
-        let keep = status_ok
-            && price_ok
-            && params
-                .str("customer")
-                .is_none_or(|customer| subscription["customer"] == customer)
-            && params
-                .str("test_clock")
-                .is_none_or(|clock| subscription["test_clock"] == clock)
-            && created_matches(params, subscription["created"].as_i64().unwrap_or_default())?;
-        if keep {
-            items.push(subscription.clone());
-        }
-    }
-    page(items, params, "/v1/subscriptions")
+    ];
+    list_objects(
+        world,
+        params,
+        "subscription",
+        "/v1/subscriptions",
+        &filters,
+        |subscription| {
+            let state = subscription["status"].as_str().unwrap_or_default();
+            let ended = state == "canceled" || state == "incomplete_expired";
+            let status_ok = match status.as_deref() {
+                None => !ended,
+                Some("all") => true,
+                Some("ended") => ended,
+                Some(wanted) => state == wanted,
+            };
+            let price_ok = params.str("price").is_none_or(|price| {
+                subscription["items"]["data"]
+                    .as_array()
+                    .is_some_and(|items| items.iter().any(|item| item["price"]["id"] == price))
+            });
+            status_ok
+                && price_ok
+                && params.matches("customer", &subscription["customer"])
+                && params.matches("test_clock", &subscription["test_clock"])
+        },
+    )
 }
 
 /// `GET /v1/subscription_items?subscription=…`

@@ -99,6 +99,13 @@ impl Emulator {
         price["id"].as_str().unwrap().to_owned()
     }
 
+    /// Subscribes `customer` to `price`, with any other parameters.
+    pub async fn subscribe(&self, customer: &str, price: &str, extra: &[(&str, &str)]) -> Value {
+        let mut form = vec![("customer", customer), ("items[0][price]", price)];
+        form.extend_from_slice(extra);
+        self.ok("/v1/subscriptions", &form).await
+    }
+
     /// A customer whose default card is the given test PaymentMethod (`pm_card_visa`, …).
     pub async fn customer_with(&self, payment_method: &str) -> String {
         let customer = self

@@ -8,14 +8,7 @@ async fn a_trial_ends_with_a_paid_invoice_and_the_subscription_becomes_active() 
     let price = emulator.monthly_price("Pro", 2000).await;
     let customer = emulator.customer_with("pm_card_visa").await;
     let subscription = emulator
-        .ok(
-            "/v1/subscriptions",
-            &[
-                ("customer", &customer),
-                ("items[0][price]", &price),
-                ("trial_period_days", "14"),
-            ],
-        )
+        .subscribe(&customer, &price, &[("trial_period_days", "14")])
         .await;
     assert_eq!(subscription["status"], "trialing");
     let id = subscription["id"].as_str().unwrap();
@@ -43,12 +36,7 @@ async fn each_period_end_renews_with_a_new_paid_invoice() {
     let emulator = Emulator::start().await;
     let price = emulator.monthly_price("Pro", 2000).await;
     let customer = emulator.customer_with("pm_card_visa").await;
-    let subscription = emulator
-        .ok(
-            "/v1/subscriptions",
-            &[("customer", &customer), ("items[0][price]", &price)],
-        )
-        .await;
+    let subscription = emulator.subscribe(&customer, &price, &[]).await;
     assert_eq!(subscription["status"], "active");
     let first_end = subscription["items"]["data"][0]["current_period_end"]
         .as_i64()
@@ -96,14 +84,7 @@ async fn a_renewal_on_a_failing_card_goes_past_due_then_canceled_after_the_retri
     let customer = emulator.customer_with("pm_card_chargeCustomerFail").await;
     // 0341 attaches but every charge fails, so start on a trial and let the renewal fail.
     let subscription = emulator
-        .ok(
-            "/v1/subscriptions",
-            &[
-                ("customer", &customer),
-                ("items[0][price]", &price),
-                ("trial_period_days", "3"),
-            ],
-        )
+        .subscribe(&customer, &price, &[("trial_period_days", "3")])
         .await;
     let id = subscription["id"].as_str().unwrap();
 
@@ -139,14 +120,7 @@ async fn a_past_due_subscription_recovers_when_the_card_is_replaced() {
     let price = emulator.monthly_price("Pro", 2000).await;
     let customer = emulator.customer_with("pm_card_chargeCustomerFail").await;
     let subscription = emulator
-        .ok(
-            "/v1/subscriptions",
-            &[
-                ("customer", &customer),
-                ("items[0][price]", &price),
-                ("trial_period_days", "1"),
-            ],
-        )
+        .subscribe(&customer, &price, &[("trial_period_days", "1")])
         .await;
     let id = subscription["id"].as_str().unwrap();
     emulator.advance_days(2).await;
@@ -187,12 +161,7 @@ async fn cancel_at_period_end_cancels_when_the_period_ends_and_not_before() {
     let emulator = Emulator::start().await;
     let price = emulator.monthly_price("Pro", 2000).await;
     let customer = emulator.customer_with("pm_card_visa").await;
-    let subscription = emulator
-        .ok(
-            "/v1/subscriptions",
-            &[("customer", &customer), ("items[0][price]", &price)],
-        )
-        .await;
+    let subscription = emulator.subscribe(&customer, &price, &[]).await;
     let id = subscription["id"].as_str().unwrap();
     let updated = emulator
         .ok(
@@ -236,11 +205,10 @@ async fn a_trial_without_a_card_pauses_and_resumes_with_a_paid_invoice() {
         .await;
     let customer = customer["id"].as_str().unwrap();
     let subscription = emulator
-        .ok(
-            "/v1/subscriptions",
+        .subscribe(
+            customer,
+            &price,
             &[
-                ("customer", customer),
-                ("items[0][price]", &price),
                 ("trial_period_days", "7"),
                 (
                     "trial_settings[end_behavior][missing_payment_method]",
@@ -305,23 +273,11 @@ async fn a_test_clock_moves_only_its_own_customers() {
         .unwrap()
         .to_owned();
     let subscription = emulator
-        .ok(
-            "/v1/subscriptions",
-            &[
-                ("customer", on_clock),
-                ("items[0][price]", &price),
-                ("default_payment_method", &pm),
-            ],
-        )
+        .subscribe(on_clock, &price, &[("default_payment_method", &pm)])
         .await;
     assert_eq!(subscription["start_date"], 1_800_000_000);
     let elsewhere = emulator.customer_with("pm_card_visa").await;
-    let other = emulator
-        .ok(
-            "/v1/subscriptions",
-            &[("customer", &elsewhere), ("items[0][price]", &price)],
-        )
-        .await;
+    let other = emulator.subscribe(&elsewhere, &price, &[]).await;
 
     let target = (1_800_000_000i64 + 40 * 86_400).to_string();
     let advanced = emulator
@@ -364,12 +320,7 @@ async fn a_price_swap_mid_period_puts_prorations_on_the_next_invoice() {
     let hobby = emulator.monthly_price("Hobby", 1000).await;
     let pro = emulator.monthly_price("Pro", 3000).await;
     let customer = emulator.customer_with("pm_card_visa").await;
-    let subscription = emulator
-        .ok(
-            "/v1/subscriptions",
-            &[("customer", &customer), ("items[0][price]", &hobby)],
-        )
-        .await;
+    let subscription = emulator.subscribe(&customer, &hobby, &[]).await;
     let id = subscription["id"].as_str().unwrap();
     let item = subscription["items"]["data"][0]["id"].as_str().unwrap();
     emulator.advance_days(10).await;

@@ -84,12 +84,7 @@ async fn expand_follows_dotted_paths_into_lists() {
     let emulator = Emulator::start().await;
     let price = emulator.monthly_price("Pro", 2000).await;
     let customer = emulator.customer_with("pm_card_visa").await;
-    emulator
-        .ok(
-            "/v1/subscriptions",
-            &[("customer", &customer), ("items[0][price]", &price)],
-        )
-        .await;
+    emulator.subscribe(&customer, &price, &[]).await;
     let list = emulator
         .fetch("/v1/subscriptions?expand[]=data.customer&expand[]=data.items.data.price.product")
         .await;
