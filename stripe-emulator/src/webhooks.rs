@@ -151,6 +151,10 @@ impl Job {
             let Some(emulator) = Emulator::upgrade(&self.shared) else {
                 return;
             };
+            // Count the delivery before logging it: whoever sees it in the log sees it counted.
+            if delivered {
+                emulator.mutate_quiet(|world| world.webhook_delivered(&self.event));
+            }
             emulator
                 .shared
                 .log
@@ -167,7 +171,6 @@ impl Job {
                     error,
                 });
             if delivered {
-                emulator.mutate_quiet(|world| world.webhook_delivered(&self.event));
                 return;
             }
             let Some(wait) = backoff else {
