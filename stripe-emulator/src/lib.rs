@@ -130,7 +130,7 @@ impl Emulator {
     }
 
     /// Like [`Emulator::mutate`], saving only when something happened (an event was emitted).
-    fn mutate_if_eventful<T>(&self, change: impl FnOnce(&mut World) -> T) -> T {
+    pub(crate) fn mutate_if_eventful<T>(&self, change: impl FnOnce(&mut World) -> T) -> T {
         self.apply(false, change)
     }
 
@@ -164,11 +164,6 @@ impl Emulator {
     /// Changes bookkeeping that emits no events and need not be saved at once.
     pub(crate) fn mutate_quiet<T>(&self, change: impl FnOnce(&mut World) -> T) -> T {
         change(&mut self.world())
-    }
-
-    /// Runs a read that needs the world mutably (fresh ids) but changes nothing worth saving.
-    pub(crate) fn read_mut<T>(&self, look: impl FnOnce(&mut World) -> T) -> T {
-        look(&mut self.world())
     }
 
     /// Moves the emulator-wide clock forward and runs everything that fell due (renewals, trial
