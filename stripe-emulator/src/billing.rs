@@ -40,16 +40,20 @@ pub fn add_interval(start: i64, interval: &str, count: i64) -> i64 {
         return start;
     };
     match interval {
-        "day" => start + count * DAY,
-        "week" => start + count * 7 * DAY,
+        "day" => start.saturating_add(count.saturating_mul(DAY)),
+        "week" => start.saturating_add(count.saturating_mul(7 * DAY)),
         "month" | "year" => {
             let months = if interval == "year" {
-                count * 12
+                count.saturating_mul(12)
             } else {
                 count
             };
-            let total = i64::from(at.year()) * 12 + i64::from(at.month() as u8) - 1 + months;
-            let (year, month) = ((total / 12) as i32, (total % 12 + 1) as u8);
+            let total = (i64::from(at.year()) * 12 + i64::from(at.month() as u8) - 1)
+                .saturating_add(months);
+            let Ok(year) = i32::try_from(total / 12) else {
+                return start;
+            };
+            let month = (total % 12 + 1) as u8;
             let Ok(month) = time::Month::try_from(month) else {
                 return start;
             };
@@ -67,11 +71,23 @@ pub fn add_interval(start: i64, interval: &str, count: i64) -> i64 {
 fn period_end_after(anchor: i64, start: i64, recurring: &Value) -> i64 {
     let interval = recurring["interval"].as_str().unwrap_or("month");
     let count = recurring["interval_count"].as_i64().unwrap_or(1).max(1);
-    let mut periods = 1;
+    // Start just below the answer (the longest possible interval underestimates the number of
+    // periods since the anchor), then step: a few steps, however long the subscription has run.
+    let longest = match interval {
+        "day" => DAY,
+        "week" => 7 * DAY,
+        "month" => 31 * DAY,
+        _ => 366 * DAY,
+    } * count;
+    let mut periods = ((start - anchor) / longest).max(1);
     loop {
         let end = add_interval(anchor, interval, count * periods);
-        if end > start || periods > 100_000 {
+        if end > start {
             return end;
+        }
+        if end <= anchor || periods > 1_000_000 {
+            // Past the calendar's range: no further period end.
+            return i64::MAX;
         }
         periods += 1;
     }
@@ -637,7 +653,8 @@ pub fn cancel_now(world: &mut World, subscription_id: &str, reason: &str) -> Opt
     Some(after)
 }
 
-/// A customer's card changed: retry the open invoices of their past-due subscriptions now.
+/// A default payment method changed (customer's or subscription's): retry the open invoices of
+/// the customer's past-due and unpaid subscriptions now.
 pub fn card_changed(world: &mut World, customer: &str) {
     let due: Vec<String> = world
         .all("subscription")

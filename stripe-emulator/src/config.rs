@@ -19,8 +19,8 @@ pub struct StartupEndpoint {
 /// Emulator behaviour that is saved with the state.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Settings {
-    /// Days after a failed renewal at which payment is retried (Stripe's Smart Retries default to
-    /// several attempts over up to two weeks; `[3, 5, 7]` by default here).
+    /// Days between payment attempts after a failed renewal: `[3, 5, 7]` retries on days 3, 8
+    /// and 15, then gives up (Stripe's Smart Retries spread attempts over up to two weeks).
     pub retry_days: Vec<i64>,
     /// What a subscription becomes when retries run out: `canceled` (default) or `unpaid`.
     pub when_retries_exhausted: String,

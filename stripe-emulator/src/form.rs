@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-/// The parameters of one request, parsed from the query string (GET, DELETE) or the form body (POST).
+/// The parameters of one request: the query string and the form body, merged.
 #[derive(Debug, Clone, Default)]
 pub struct Params(pub Map<String, Value>);
 
@@ -13,7 +13,13 @@ impl Params {
     /// Parses `application/x-www-form-urlencoded` bytes with Stripe's bracket conventions.
     pub fn parse(raw: &[u8]) -> Result<Self, ApiError> {
         let mut root = Value::Object(Map::new());
-        for (key, value) in url::form_urlencoded::parse(raw) {
+        for (count, (key, value)) in url::form_urlencoded::parse(raw).enumerate() {
+            if count >= MAX_PARAMETERS {
+                return Err(ApiError::invalid(
+                    format!("Too many parameters: at most {MAX_PARAMETERS} in one request."),
+                    None,
+                ));
+            }
             let path = split_key(&key)
                 .ok_or_else(|| ApiError::invalid(format!("Invalid parameter name: {key}"), None))?;
             insert(&mut root, &path, Value::String(value.into_owned())).map_err(|()| {
@@ -92,6 +98,26 @@ impl Params {
         }
     }
 
+    /// An integer parameter that must lie in `range` (Stripe's limits keep the arithmetic sane).
+    pub fn int_in(
+        &self,
+        path: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Result<Option<i64>, ApiError> {
+        match self.int(path)? {
+            Some(value) if !range.contains(&value) => Err(ApiError::invalid(
+                format!(
+                    "Invalid {}: must be between {} and {}",
+                    bracketed(path),
+                    range.start(),
+                    range.end()
+                ),
+                Some(&bracketed(path)),
+            )),
+            value => Ok(value),
+        }
+    }
+
     /// A boolean parameter (`true` / `false`).
     pub fn bool(&self, path: &str) -> Result<Option<bool>, ApiError> {
         match self.str(path) {
@@ -153,6 +179,13 @@ impl Params {
     }
 }
 
+/// Requests carry at most this many parameters (Stripe's own requests use far fewer).
+const MAX_PARAMETERS: usize = 1_000;
+/// Brackets nest at most this deep (`a[b][c][d][e]`…); Stripe's deepest parameters use five.
+const MAX_DEPTH: usize = 8;
+/// An array index may run at most this far past the array's end (indices come in order).
+const MAX_INDEX_GAP: usize = 16;
+
 /// Turns `items[0][price]` into `["items", "0", "price"]` and `expand[]` into `["expand", ""]`.
 fn split_key(key: &str) -> Option<Vec<String>> {
     let (head, mut rest) = match key.find('[') {
@@ -168,6 +201,9 @@ fn split_key(key: &str) -> Option<Vec<String>> {
         let close = inner.find(']')?;
         path.push(inner[..close].to_owned());
         rest = &inner[close + 1..];
+        if path.len() > MAX_DEPTH {
+            return None;
+        }
     }
     Some(path)
 }
@@ -191,7 +227,7 @@ fn insert(node: &mut Value, path: &[String], value: Value) -> Result<(), ()> {
             return Err(());
         };
         let index = index.unwrap_or(items.len());
-        if index > 10_000 {
+        if index > items.len() + MAX_INDEX_GAP {
             return Err(());
         }
         if items.len() <= index {
@@ -297,6 +333,16 @@ mod tests {
         params
             .allow(&["name", "metadata.*", "items[].prise"])
             .unwrap();
+    }
+
+    #[test]
+    fn hostile_shapes_are_refused_not_built() {
+        let deep = format!("a{}=1", "[b]".repeat(100_000));
+        assert!(Params::parse(deep.as_bytes()).is_err());
+        let sparse: String = (0..50).map(|n| format!("k{n}[10000]=1&")).collect();
+        assert!(Params::parse(sparse.as_bytes()).is_err());
+        let many: String = (0..2_000).map(|n| format!("metadata[k{n}]=v&")).collect();
+        assert!(Params::parse(many.as_bytes()).is_err());
     }
 
     #[test]

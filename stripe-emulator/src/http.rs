@@ -52,6 +52,39 @@ struct Cached {
     body: Value,
 }
 
+/// A key whose first request is running; forgotten again unless it finishes.
+struct Pending<'a> {
+    emulator: &'a Emulator,
+    key: Option<String>,
+}
+
+impl Pending<'_> {
+    fn finish(mut self, status: StatusCode, body: Value) {
+        let Some(key) = self.key.take() else { return };
+        if let Some(entry) = idempotency(self.emulator).entries.get_mut(&key) {
+            entry.status = Some(status);
+            entry.body = body;
+        }
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            idempotency(self.emulator).entries.remove(&key);
+        }
+    }
+}
+
+/// The idempotency cache (a panic elsewhere never leaves it unusable).
+fn idempotency(emulator: &Emulator) -> std::sync::MutexGuard<'_, IdempotencyCache> {
+    emulator
+        .shared
+        .idempotency
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl IdempotencyCache {
     /// Stores an entry, forgetting the oldest beyond the capacity.
     fn remember(&mut self, key: String, entry: Cached) {
@@ -133,11 +166,7 @@ fn call(
         String::from_utf8_lossy(&raw)
     );
     if let Some(cache_key) = &cache_key {
-        let mut cache = emulator
-            .shared
-            .idempotency
-            .lock()
-            .expect("idempotency lock");
+        let mut cache = idempotency(emulator);
         let shown_key = idempotency_key.unwrap_or_default();
         match cache.entries.get(cache_key) {
             Some(cached) if cached.fingerprint != fingerprint => {
@@ -167,6 +196,11 @@ fn call(
             ),
         }
     }
+    // Until the operation answers, the key is "in flight"; if it panics, the key is released.
+    let pending = cache_key.map(|key| Pending {
+        emulator,
+        key: Some(key),
+    });
     let call = Call {
         params,
         path,
@@ -197,16 +231,8 @@ fn call(
         Ok(value) => (StatusCode::OK, value),
         Err(error) => (error.status, error.body()),
     };
-    if let Some(cache_key) = cache_key {
-        let mut cache = emulator
-            .shared
-            .idempotency
-            .lock()
-            .expect("idempotency lock");
-        if let Some(entry) = cache.entries.get_mut(&cache_key) {
-            entry.status = Some(status);
-            entry.body = body.clone();
-        }
+    if let Some(pending) = pending {
+        pending.finish(status, body.clone());
     }
     let mut response = (status, Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -287,14 +313,26 @@ async fn advance(State(emulator): State<Emulator>, body: Bytes) -> Response {
         Ok(params) => params,
         Err(error) => return error.into_response(),
     };
-    let seconds = match (params.int("seconds"), params.int("days"), params.int("to")) {
+    let limit = 100 * 365 * 86_400;
+    let seconds = match (
+        params.int_in("seconds", 0..=limit),
+        params.int_in("days", 0..=limit / 86_400),
+        params.int("to"),
+    ) {
+        (Err(error), _, _) | (_, Err(error), _) | (_, _, Err(error)) => {
+            return error.into_response()
+        }
         (Ok(Some(seconds)), _, _) => seconds,
         (_, Ok(Some(days)), _) => days * 86_400,
-        (_, _, Ok(Some(to))) => to - emulator.read(World::now),
+        (_, _, Ok(Some(to))) => to.saturating_sub(emulator.read(World::now)),
         _ => return ApiError::missing("seconds").into_response(),
     };
-    if seconds < 0 {
-        return ApiError::invalid("The clock only moves forward.", Some("seconds")).into_response();
+    if !(0..=limit).contains(&seconds) {
+        return ApiError::invalid(
+            "The clock moves forward, at most 100 years at a time.",
+            Some("seconds"),
+        )
+        .into_response();
     }
     let now = emulator.advance(seconds);
     Json(json!({ "now": now })).into_response()

@@ -170,7 +170,7 @@ impl Emulator {
     /// ends, payment retries, cancellations). Customers on a test clock are not affected.
     pub fn advance(&self, seconds: i64) -> i64 {
         self.mutate(|world| {
-            world.clock_offset += seconds.max(0);
+            world.clock_offset = world.clock_offset.saturating_add(seconds.max(0));
             let now = world.now();
             billing::run_due(world, None, now);
             api::checkout::expire_due(world);

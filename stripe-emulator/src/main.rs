@@ -29,7 +29,7 @@ struct Cli {
     /// Seed for deterministic ids.
     #[arg(long)]
     seed: Option<u64>,
-    /// Days after a failed renewal at which payment is retried, comma-separated.
+    /// Days between payment attempts after a failed renewal (3,5,7: retries on days 3, 8 and 15), comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "3,5,7")]
     retry_days: Vec<i64>,
     /// What a subscription becomes when payment retries run out.

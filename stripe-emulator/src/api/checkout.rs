@@ -54,6 +54,10 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         ));
     }
     let success_url = params.required("success_url")?.to_owned();
+    super::check_url(&success_url, "success_url")?;
+    if let Some(cancel_url) = params.str("cancel_url") {
+        super::check_url(cancel_url, "cancel_url")?;
+    }
     let customer = match params.str("customer") {
         Some(customer) => Some(world.get("customer", customer, "customer")?),
         None => None,
@@ -83,10 +87,8 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
                 Some(&format!("line_items[{index}][price]")),
             ));
         }
-        let quantity: i64 = entry["quantity"]
-            .as_str()
-            .and_then(|quantity| quantity.parse().ok())
-            .unwrap_or(1);
+        let quantity =
+            super::quantity(entry, &format!("line_items[{index}][quantity]"), 1)?.unwrap_or(1);
         if mode == "payment" && price["type"] == "recurring" {
             return Err(ApiError::invalid(
                 "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
@@ -123,7 +125,10 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             "description": description, "metadata": {}, "price": price, "quantity": quantity,
         }));
     }
-    let trial_days = params.int("subscription_data.trial_period_days")?;
+    let trial_days = params.int_in(
+        "subscription_data.trial_period_days",
+        1..=super::MAX_TRIAL_DAYS,
+    )?;
     if trial_days.is_some() && mode != "subscription" {
         return Err(ApiError::invalid(
             "`subscription_data` can only be used in `subscription` mode.",
@@ -139,7 +144,10 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         Some(customer) => world.now_for_customer(customer["id"].as_str().unwrap_or_default()),
         None => world.now(),
     };
-    let expires_at = params.int("expires_at")?.unwrap_or(now + 24 * 3600);
+    // Stripe: between 30 minutes and 24 hours from now.
+    let expires_at = params
+        .int_in("expires_at", now + 1800..=now + 24 * 3600)?
+        .unwrap_or(now + 24 * 3600);
     let session = json!({
         "id": id,
         "object": "checkout.session",
@@ -283,11 +291,12 @@ pub fn expire_if_due(world: &mut World, id: &str) {
     let Some(session) = world.find("checkout.session", id).cloned() else {
         return;
     };
-    if session["status"] == "open"
-        && session["expires_at"]
-            .as_i64()
-            .is_some_and(|at| at <= world.now())
-    {
+    // A session for a customer on a test clock lives on that clock.
+    let now = match session["customer"].as_str() {
+        Some(customer) => world.now_for_customer(customer),
+        None => world.now(),
+    };
+    if session["status"] == "open" && session["expires_at"].as_i64().is_some_and(|at| at <= now) {
         mark_expired(world, session);
     }
 }
@@ -342,7 +351,10 @@ pub fn complete(
     }
     if let Some(card) = &card {
         card.check_on_attach()?;
-        card.charge()?;
+        // A free trial charges nothing today: 0341 ("charges fail later") starts a trial fine.
+        if before["amount_total"].as_i64().unwrap_or(0) > 0 {
+            card.charge()?;
+        }
     }
     // Payment mode makes a Customer only when asked (`customer_creation=always`), as in Stripe.
     let wants_customer =

@@ -201,8 +201,12 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             json!(default)
         };
     }
+    let default_changed = customer["invoice_settings"]["default_payment_method"]
+        != before["invoice_settings"]["default_payment_method"];
     let customer = world.update_and_emit("customer.updated", &before, customer);
-    crate::billing::card_changed(world, call.id());
+    if default_changed {
+        crate::billing::card_changed(world, call.id());
+    }
     Ok(customer)
 }
 

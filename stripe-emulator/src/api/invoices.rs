@@ -117,9 +117,12 @@ pub fn create_preview(world: &mut World, call: &Call) -> Result<Value, ApiError>
         ));
     }
     let now = world.now_for_customer(&customer);
-    let at = params
-        .int("subscription_details.proration_date")?
-        .unwrap_or(now);
+    let at = super::proration_date(
+        params,
+        "subscription_details.proration_date",
+        &subscription,
+        now,
+    )?;
     let mut changes = Vec::new();
     for (index, entry) in params
         .array("subscription_details.items")
@@ -134,9 +137,8 @@ pub fn create_preview(world: &mut World, call: &Call) -> Result<Value, ApiError>
             )?),
             None => None,
         };
-        let quantity = entry["quantity"]
-            .as_str()
-            .and_then(|quantity| quantity.parse().ok());
+        let param = format!("subscription_details[items][{index}][quantity]");
+        let quantity = super::quantity(entry, &param, 1)?;
         changes.push(ItemChange {
             item: entry["id"].as_str().map(str::to_owned),
             price,

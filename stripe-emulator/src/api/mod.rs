@@ -166,6 +166,55 @@ fn merge_metadata(object: &mut Value, params: &Params) {
     }
 }
 
+/// Stripe's largest unit amount (eight digits in minor units).
+pub const MAX_AMOUNT: i64 = 99_999_999;
+/// Stripe's longest trial, in days.
+pub const MAX_TRIAL_DAYS: i64 = 730;
+/// The largest quantity the emulator accepts on an item.
+const MAX_QUANTITY: i64 = 999_999;
+
+/// An item's `quantity` (`line_items[0][quantity]`, `items[0][quantity]`), checked; None if absent.
+fn quantity(entry: &Value, param: &str, min: i64) -> Result<Option<i64>, ApiError> {
+    let Some(raw) = entry["quantity"].as_str() else {
+        return Ok(None);
+    };
+    match raw.parse::<i64>() {
+        Ok(quantity) if (min..=MAX_QUANTITY).contains(&quantity) => Ok(Some(quantity)),
+        _ => Err(ApiError::invalid(
+            format!("Invalid quantity: must be an integer between {min} and {MAX_QUANTITY}"),
+            Some(param),
+        )),
+    }
+}
+
+/// A `proration_date`, which must fall inside the subscription's current period.
+fn proration_date(
+    params: &Params,
+    path: &str,
+    subscription: &Value,
+    now: i64,
+) -> Result<i64, ApiError> {
+    let start = subscription["items"]["data"][0]["current_period_start"]
+        .as_i64()
+        .unwrap_or(now);
+    let end = subscription["items"]["data"][0]["current_period_end"]
+        .as_i64()
+        .unwrap_or(now);
+    Ok(params.int_in(path, start..=end.max(start))?.unwrap_or(now))
+}
+
+/// An absolute http(s) URL, as Stripe requires for endpoints and redirect targets.
+fn check_url(url: &str, param: &str) -> Result<(), ApiError> {
+    match url::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
+        _ => Err(ApiError::invalid_code(
+            "url_invalid",
+            format!("Not a valid URL: {url}"),
+            Some(param),
+        )),
+    }
+}
+
 /// What every list endpoint accepts besides its own filters.
 const LIST_PARAMS: &[&str] = &[
     "limit",

@@ -143,13 +143,41 @@ pub fn attach_to(
     Ok(payment_method)
 }
 
+/// Makes a new card the default of a customer and of their live subscriptions (what the hosted
+/// portal and invoice pages do), then retries past-due invoices once.
+pub fn make_default(world: &mut World, customer: &str, card: Card) -> Result<String, ApiError> {
+    let payment_method = store(world, card);
+    let pm = payment_method["id"].as_str().unwrap_or_default().to_owned();
+    attach_to(world, &pm, customer, "payment_method")?;
+    let before = world.get("customer", customer, "customer")?;
+    let mut after = before.clone();
+    after["invoice_settings"]["default_payment_method"] = json!(pm);
+    world.update_and_emit("customer.updated", &before, after);
+    let live: Vec<Value> = world
+        .all("subscription")
+        .filter(|sub| {
+            sub["customer"] == customer
+                && !matches!(
+                    sub["status"].as_str(),
+                    Some("canceled" | "incomplete_expired")
+                )
+        })
+        .cloned()
+        .collect();
+    for before in live {
+        let mut after = before.clone();
+        after["default_payment_method"] = json!(pm);
+        world.update_and_emit("customer.subscription.updated", &before, after);
+    }
+    crate::billing::card_changed(world, customer);
+    Ok(pm)
+}
+
 /// `POST /v1/payment_methods/{id}/attach`
 pub fn attach(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     call.params.allow(&["customer"])?;
     let customer = call.params.required("customer")?;
-    let payment_method = attach_to(world, call.id(), customer, "payment_method")?;
-    crate::billing::card_changed(world, customer);
-    Ok(payment_method)
+    attach_to(world, call.id(), customer, "payment_method")
 }
 
 /// `POST /v1/payment_methods/{id}/detach`

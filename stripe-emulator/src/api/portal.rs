@@ -20,6 +20,9 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "flow_data.*",
     ])?;
     let customer = params.required("customer")?;
+    if let Some(return_url) = params.str("return_url") {
+        super::check_url(return_url, "return_url")?;
+    }
     world.get("customer", customer, "customer")?;
     let id = world.new_id("bps");
     let session = json!({

@@ -100,9 +100,12 @@ pub fn build(
             .map_err(|_| ApiError::invalid("Invalid decimal", Some(&key("unit_amount_decimal"))))?,
         (None, None) => return Err(ApiError::missing(&key("unit_amount"))),
     };
-    if unit_amount < 0 {
+    if !(0..=super::MAX_AMOUNT).contains(&unit_amount) {
         return Err(ApiError::invalid(
-            "Invalid non-negative integer",
+            format!(
+                "Invalid unit_amount: must be between 0 and {}",
+                super::MAX_AMOUNT
+            ),
             Some(&crate::form::bracketed(&key("unit_amount"))),
         ));
     }
@@ -122,7 +125,7 @@ pub fn build(
                 "interval": interval,
                 "interval_count": interval_count,
                 "meter": null,
-                "trial_period_days": params.int(&key("recurring.trial_period_days"))?,
+                "trial_period_days": params.int_in(&key("recurring.trial_period_days"), 1..=super::MAX_TRIAL_DAYS)?,
                 "usage_type": params.one_of(&key("recurring.usage_type"), &["licensed", "metered"])?
                     .unwrap_or_else(|| "licensed".to_owned()),
             })

@@ -45,24 +45,20 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             .as_str()
             .ok_or_else(|| ApiError::missing(&format!("items.{index}.price")))?;
         let price = world.get("price", price, &format!("items[{index}][price]"))?;
-        let quantity = entry["quantity"]
-            .as_str()
-            .map(str::parse::<i64>)
-            .transpose()
-            .map_err(|_| {
-                ApiError::invalid(
-                    "Invalid integer",
-                    Some(&format!("items[{index}][quantity]")),
-                )
-            })?;
+        let quantity = super::quantity(entry, &format!("items[{index}][quantity]"), 1)?;
         items.push((price, quantity.unwrap_or(1)));
     }
     let now = world.now_for_customer(&customer);
-    let trial_end = match (params.int("trial_period_days")?, params.str("trial_end")) {
+    let latest_trial_end = now + super::MAX_TRIAL_DAYS * billing::DAY;
+    let trial_end = match (
+        params.int_in("trial_period_days", 0..=super::MAX_TRIAL_DAYS)?,
+        params.str("trial_end"),
+    ) {
         (_, Some("now")) => None,
-        (_, Some(at)) => Some(
-            at.parse::<i64>()
-                .map_err(|_| ApiError::invalid("Invalid trial_end", Some("trial_end")))?,
+        (_, Some(_)) => Some(
+            params
+                .int_in("trial_end", now + 1..=latest_trial_end)?
+                .unwrap_or(now),
         ),
         (Some(days), None) if days > 0 => Some(now + days * billing::DAY),
         _ => None,
@@ -167,9 +163,7 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             Some(price) => Some(world.get("price", price, &format!("items[{index}][price]"))?),
             None => None,
         };
-        let quantity = entry["quantity"]
-            .as_str()
-            .and_then(|quantity| quantity.parse().ok());
+        let quantity = super::quantity(entry, &format!("items[{index}][quantity]"), 1)?;
         let item = entry["id"].as_str().map(str::to_owned);
         if let Some(item) = &item {
             let known = before["items"]["data"]
@@ -197,7 +191,7 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             &["create_prorations", "always_invoice", "none"],
         )?
         .unwrap_or_else(|| "create_prorations".to_owned());
-    let at = params.int("proration_date")?.unwrap_or(now);
+    let at = super::proration_date(params, "proration_date", &before, now)?;
     let mut after = if changes.is_empty() {
         before.clone()
     } else {
@@ -286,8 +280,11 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     }
     merge_metadata(&mut after, params);
     if let Some(lines) = invoice_now {
-        // An interval change or `always_invoice` bills at once; the new period starts now.
-        after["billing_cycle_anchor"] = json!(now);
+        // An interval change bills at once and starts a new period now; `always_invoice` bills
+        // the prorations at once and keeps the period.
+        if interval_changed {
+            after["billing_cycle_anchor"] = json!(now);
+        }
         world.put(after.clone());
         let mut rolled = after.clone();
         if interval_changed {
@@ -324,8 +321,9 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         }
         after = rolled;
     }
+    let card_changed = after["default_payment_method"] != before["default_payment_method"];
     let after = world.update_and_emit("customer.subscription.updated", &before, after);
-    if params.get("default_payment_method").is_some() {
+    if card_changed {
         billing::card_changed(world, &customer);
     }
     if params.str("trial_end") == Some("now") {

@@ -11,13 +11,16 @@ use crate::listing::page;
 use crate::world::World;
 
 const KIND: &str = "test_helpers.test_clock";
+/// Test clocks live between 2000 and 2100, which keeps every date computation in range.
+const EARLIEST: i64 = 946_684_800;
+const LATEST: i64 = 4_102_444_800;
 
 /// `POST /v1/test_helpers/test_clocks`
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     call.params.allow(&["frozen_time", "name"])?;
     let frozen_time = call
         .params
-        .int("frozen_time")?
+        .int_in("frozen_time", EARLIEST..=LATEST)?
         .ok_or_else(|| ApiError::missing("frozen_time"))?;
     let id = world.new_id("clock");
     let clock = json!({
@@ -48,7 +51,8 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     page(items, &call.params, "/v1/test_helpers/test_clocks")
 }
 
-/// `DELETE /v1/test_helpers/test_clocks/{id}`: deletes the clock and its customers.
+/// `DELETE /v1/test_helpers/test_clocks/{id}`: deletes the clock and its customers (their
+/// subscriptions stay readable but no longer move).
 pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     call.params.allow(&[])?;
     world.get(KIND, call.id(), "test_clock")?;
@@ -59,6 +63,7 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         .collect();
     for customer in customers {
         world.remove(&customer);
+        world.deleted_customers.insert(customer);
     }
     world.remove(call.id());
     Ok(deleted(call.id(), KIND))
@@ -72,7 +77,7 @@ pub fn advance(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let before = world.get(KIND, call.id(), "test_clock")?;
     let target = call
         .params
-        .int("frozen_time")?
+        .int_in("frozen_time", EARLIEST..=LATEST)?
         .ok_or_else(|| ApiError::missing("frozen_time"))?;
     let current = before["frozen_time"].as_i64().unwrap_or_default();
     if target <= current {

@@ -38,14 +38,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 }
 
 fn check_url(url: &str) -> Result<(), ApiError> {
-    match url::Url::parse(url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
-        _ => Err(ApiError::invalid_code(
-            "url_invalid",
-            format!("Invalid URL: {url}"),
-            Some("url"),
-        )),
-    }
+    super::check_url(url, "url")
 }
 
 fn insert(world: &mut World, url: &str, events: Vec<String>, secret: &str) -> Value {

@@ -19,7 +19,7 @@ pub async fn show(State(emulator): State<Emulator>, Path(id): Path<String>) -> R
 }
 
 fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
-    let found = emulator.mutate(|world| {
+    let found = emulator.mutate_if_eventful(|world| {
         api::expire_if_due(world, id);
         let session = world.find("checkout.session", id).cloned()?;
         let items = world.line_items.get(id).cloned().unwrap_or_default();

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use axum::extract::{Form, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::Value;
 
 use super::{card_fields, card_from_form, date, escape, money, page, problem};
 use crate::error::ApiError;
@@ -92,23 +91,15 @@ pub async fn pay(
 fn pay_with(world: &mut World, id: &str, card: crate::cards::Card) -> Result<(), ApiError> {
     let invoice = world.get("invoice", id, "invoice")?;
     let customer = invoice["customer"].as_str().unwrap_or_default().to_owned();
-    let payment_method = crate::api::payment_methods::store(world, card);
-    let pm = payment_method["id"].as_str().unwrap_or_default().to_owned();
-    crate::api::payment_methods::attach_to(world, &pm, &customer, "payment_method")?;
-    let before = world.get("customer", &customer, "customer")?;
-    let mut after = before.clone();
-    after["invoice_settings"]["default_payment_method"] = Value::String(pm.clone());
-    world.update_and_emit("customer.updated", &before, after);
-    if let Some(subscription) = invoice["parent"]["subscription_details"]["subscription"].as_str() {
-        if let Some(before) = world.find("subscription", subscription).cloned() {
-            let mut after = before.clone();
-            after["default_payment_method"] = Value::String(pm);
-            world.update_and_emit("customer.subscription.updated", &before, after);
-        }
-    }
-    crate::billing::card_changed(world, &customer);
+    let pm = crate::api::payment_methods::make_default(world, &customer, card)?;
+    // A past-due invoice was just retried; a first invoice (incomplete subscription) is paid here.
     if world.get("invoice", id, "invoice")?["status"] == "open" {
-        crate::billing::collect(world, id)?;
+        crate::billing::collect_with(world, id, Some(&pm))?;
+        if let Some(subscription) =
+            invoice["parent"]["subscription_details"]["subscription"].as_str()
+        {
+            crate::billing::settle_paid(world, subscription, id);
+        }
     }
     Ok(())
 }

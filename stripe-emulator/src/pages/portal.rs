@@ -307,23 +307,7 @@ fn perform(
         }
         "card" => {
             let card = card_from_form(form).map_err(|message| ApiError::invalid(message, None))?;
-            let payment_method = crate::api::payment_methods::store(world, card);
-            let pm = payment_method["id"].as_str().unwrap_or_default().to_owned();
-            crate::api::payment_methods::attach_to(world, &pm, &customer, "payment_method")?;
-            let call = make(
-                format!("invoice_settings[default_payment_method]={pm}"),
-                &customer,
-            );
-            crate::api::customers::update(world, &call)?;
-            let subscriptions: Vec<String> = world
-                .all("subscription")
-                .filter(|sub| sub["customer"] == customer.as_str() && sub["status"] != "canceled")
-                .filter_map(|sub| sub["id"].as_str().map(str::to_owned))
-                .collect();
-            for id in subscriptions {
-                let call = make(format!("default_payment_method={pm}"), &id);
-                crate::api::subscriptions::update(world, &call)?;
-            }
+            crate::api::payment_methods::make_default(world, &customer, card)?;
             Ok("Your card was saved.".to_owned())
         }
         _ => Err(ApiError::invalid(

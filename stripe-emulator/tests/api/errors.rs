@@ -108,3 +108,69 @@ async fn a_product_with_prices_cannot_be_deleted() {
         .unwrap();
     assert_eq!(response.status(), 400);
 }
+
+#[tokio::test]
+async fn out_of_range_numbers_and_urls_are_refused_before_anything_is_made() {
+    let emulator = Emulator::start().await;
+    let product = emulator.ok("/v1/products", &[("name", "Pro")]).await;
+    let product = product["id"].as_str().unwrap();
+    let (status, body) = emulator
+        .post(
+            "/v1/prices",
+            &[
+                ("product", product),
+                ("currency", "usd"),
+                ("unit_amount", "9223372036854775807"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["param"].as_str()),
+        (400, Some("unit_amount"))
+    );
+    let price = emulator.monthly_price("Pro", 2000).await;
+    let customer = emulator.customer_with("pm_card_visa").await;
+    for (param, value) in [
+        ("items[0][quantity]", "-5"),
+        ("trial_period_days", "100000"),
+        ("trial_end", "-9223372036854775808"),
+    ] {
+        let (status, body) = emulator
+            .post(
+                "/v1/subscriptions",
+                &[
+                    ("customer", &customer),
+                    ("items[0][price]", &price),
+                    (param, value),
+                ],
+            )
+            .await;
+        assert_eq!(status, 400, "{param}={value}: {body}");
+    }
+    let (status, body) = emulator
+        .post(
+            "/v1/checkout/sessions",
+            &[
+                ("mode", "subscription"),
+                ("line_items[0][price]", &price),
+                ("success_url", "javascript:alert(1)"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["param"].as_str()),
+        (400, Some("success_url"))
+    );
+    assert!(emulator.fetch("/v1/subscriptions").await["data"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let advance = emulator
+        .client
+        .post(emulator.url("/_emulator/clock/advance"))
+        .form(&[("days", "99999999999")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(advance.status(), 400);
+}

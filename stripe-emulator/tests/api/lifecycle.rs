@@ -370,3 +370,35 @@ async fn a_price_swap_mid_period_puts_prorations_on_the_next_invoice() {
         3000 + prorations[0] + prorations[1]
     );
 }
+
+#[tokio::test]
+async fn updating_a_past_due_customer_without_a_new_card_does_not_spend_retries() {
+    let emulator = Emulator::start().await;
+    let price = emulator.monthly_price("Pro", 2000).await;
+    let customer = emulator.customer_with("pm_card_chargeCustomerFail").await;
+    let subscription = emulator
+        .subscribe(&customer, &price, &[("trial_period_days", "1")])
+        .await;
+    let id = subscription["id"].as_str().unwrap();
+    emulator.advance_days(2).await;
+    let before = emulator
+        .fetch(&format!("/v1/subscriptions/{id}?expand[]=latest_invoice"))
+        .await;
+    assert_eq!(before["status"], "past_due");
+    for n in 0..5 {
+        emulator
+            .ok(
+                &format!("/v1/customers/{customer}"),
+                &[("name", &format!("Name {n}"))],
+            )
+            .await;
+    }
+    let after = emulator
+        .fetch(&format!("/v1/subscriptions/{id}?expand[]=latest_invoice"))
+        .await;
+    assert_eq!(after["status"], "past_due");
+    assert_eq!(
+        after["latest_invoice"]["attempt_count"],
+        before["latest_invoice"]["attempt_count"]
+    );
+}

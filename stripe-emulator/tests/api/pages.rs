@@ -229,3 +229,24 @@ async fn an_expired_session_shows_a_clear_page_with_the_way_back() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn a_card_whose_later_charges_fail_can_start_a_trial_on_the_checkout_page() {
+    let emulator = Emulator::start().await;
+    let price = emulator.monthly_price("Pro", 2000).await;
+    let session = session(
+        &emulator,
+        &price,
+        &[("subscription_data[trial_period_days]", "7")],
+    )
+    .await;
+    let (status, _, body) = pay(session["url"].as_str().unwrap(), Some("4000000000000341")).await;
+    assert_eq!(status, 303, "{body}");
+    let done = emulator
+        .fetch(&format!(
+            "/v1/checkout/sessions/{}?expand[]=subscription",
+            session["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(done["subscription"]["status"], "trialing");
+}
