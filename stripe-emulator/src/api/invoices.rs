@@ -130,8 +130,9 @@ pub fn create_preview(world: &mut World, call: &Call) -> Result<Value, ApiError>
         .enumerate()
     {
         let price = match entry["price"].as_str() {
-            Some(price) => Some(world.get(
-                "price",
+            Some(price) => Some(super::swap_price(
+                world,
+                &subscription,
                 price,
                 &format!("subscription_details[items][{index}][price]"),
             )?),

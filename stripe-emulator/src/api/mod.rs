@@ -203,6 +203,29 @@ fn proration_date(
     Ok(params.int_in(path, start..=end.max(start))?.unwrap_or(now))
 }
 
+/// A price an existing subscription can switch to: recurring, active, in the subscription's currency.
+fn swap_price(
+    world: &World,
+    subscription: &Value,
+    id: &str,
+    param: &str,
+) -> Result<Value, ApiError> {
+    let price = world.get("price", id, param)?;
+    if price["type"] != "recurring" || price["active"] != true {
+        return Err(ApiError::invalid(
+            format!("The price {id} is not an active recurring price."),
+            Some(param),
+        ));
+    }
+    if price["currency"] != subscription["currency"] {
+        return Err(ApiError::invalid(
+            format!("The price {id} is not in the subscription's currency."),
+            Some(param),
+        ));
+    }
+    Ok(price)
+}
+
 /// An absolute http(s) URL, as Stripe requires for endpoints and redirect targets.
 fn check_url(url: &str, param: &str) -> Result<(), ApiError> {
     match url::Url::parse(url) {

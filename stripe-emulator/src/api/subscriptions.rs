@@ -160,7 +160,12 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let mut changes = Vec::new();
     for (index, entry) in params.array("items").iter().enumerate() {
         let price = match entry["price"].as_str() {
-            Some(price) => Some(world.get("price", price, &format!("items[{index}][price]"))?),
+            Some(price) => Some(super::swap_price(
+                world,
+                &before,
+                price,
+                &format!("items[{index}][price]"),
+            )?),
             None => None,
         };
         let quantity = super::quantity(entry, &format!("items[{index}][quantity]"), 1)?;

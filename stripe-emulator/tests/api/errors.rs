@@ -174,3 +174,36 @@ async fn out_of_range_numbers_and_urls_are_refused_before_anything_is_made() {
         .unwrap();
     assert_eq!(advance.status(), 400);
 }
+
+#[tokio::test]
+async fn a_subscription_cannot_switch_to_a_one_time_price() {
+    let emulator = Emulator::start().await;
+    let price = emulator.monthly_price("Pro", 2000).await;
+    let customer = emulator.customer_with("pm_card_visa").await;
+    let subscription = emulator.subscribe(&customer, &price, &[]).await;
+    let product = emulator.ok("/v1/products", &[("name", "Lifetime")]).await;
+    let lifetime = emulator
+        .ok(
+            "/v1/prices",
+            &[
+                ("product", product["id"].as_str().unwrap()),
+                ("currency", "usd"),
+                ("unit_amount", "9900"),
+            ],
+        )
+        .await;
+    let item = subscription["items"]["data"][0]["id"].as_str().unwrap();
+    let (status, body) = emulator
+        .post(
+            &format!("/v1/subscriptions/{}", subscription["id"].as_str().unwrap()),
+            &[
+                ("items[0][id]", item),
+                ("items[0][price]", lifetime["id"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["param"].as_str()),
+        (400, Some("items[0][price]"))
+    );
+}
