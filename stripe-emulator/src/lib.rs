@@ -135,23 +135,26 @@ impl Emulator {
     }
 
     fn apply<T>(&self, always_save: bool, change: impl FnOnce(&mut World) -> T) -> T {
-        let (result, events, snapshot) = {
+        let (result, events) = {
             let mut world = self.world();
             let result = change(&mut world);
             let events = std::mem::take(&mut world.outbox);
-            let save =
-                self.shared.config.state_file.is_some() && (always_save || !events.is_empty());
-            let snapshot = save.then(|| persist::snapshot(&world));
-            (result, events, snapshot)
+            // Saved under the lock: snapshots reach the file in the order the changes happened.
+            if let Some(path) = &self.shared.config.state_file {
+                if always_save || !events.is_empty() {
+                    let saved = persist::snapshot(&world)
+                        .map_err(std::io::Error::other)
+                        .and_then(|bytes| persist::save(path, &bytes));
+                    if let Err(error) = saved {
+                        tracing::warn!(%error, path = %path.display(), "could not save the emulator state");
+                    }
+                }
+            }
+            (result, events)
         };
         for event in events {
             // The receiver lives as long as the emulator; a send only fails during shutdown.
             let _ = self.shared.deliveries.send(event);
-        }
-        if let (Some(path), Some(Ok(bytes))) = (&self.shared.config.state_file, snapshot) {
-            if let Err(error) = persist::save(path, &bytes) {
-                tracing::warn!(%error, path = %path.display(), "could not save the emulator state");
-            }
         }
         result
     }
