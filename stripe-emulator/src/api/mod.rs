@@ -263,13 +263,50 @@ fn list_objects(
     let allowed: Vec<&str> = filters.iter().chain(LIST_PARAMS).copied().collect();
     params.allow(&allowed)?;
     let created = Created::parse(params)?;
-    let items = world
-        .all(kind)
-        .filter(|object| {
+    let all: Vec<&Value> = world.all(kind).collect();
+    let kept: Vec<(usize, Value)> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, object)| {
             keep(object) && created.matches(object["created"].as_i64().unwrap_or_default())
         })
-        .cloned()
+        .map(|(position, object)| (position, (*object).clone()))
         .collect();
+    // A cursor that no longer passes the filter (a subscription canceled between two pages) still
+    // marks a place in the full order, so auto-pagination goes on instead of failing.
+    for (cursor, after) in [("starting_after", true), ("ending_before", false)] {
+        let Some(id) = params.str(cursor) else {
+            continue;
+        };
+        if kept.iter().any(|(_, object)| object["id"] == id) {
+            break;
+        }
+        let Some(place) = all.iter().position(|object| object["id"] == id) else {
+            break;
+        };
+        let mut rest = params.clone();
+        rest.0.remove(cursor);
+        let items = kept
+            .into_iter()
+            .filter(|(position, _)| {
+                if after {
+                    *position > place
+                } else {
+                    *position < place
+                }
+            })
+            .map(|(_, object)| object)
+            .collect::<Vec<_>>();
+        if after {
+            return crate::listing::page(items, &rest, url);
+        }
+        let limit = rest.int("limit")?.unwrap_or(10).clamp(1, 100) as usize;
+        let start = items.len().saturating_sub(limit);
+        return Ok(
+            json!({ "object": "list", "data": items[start..], "has_more": start > 0, "url": url }),
+        );
+    }
+    let items = kept.into_iter().map(|(_, object)| object).collect();
     crate::listing::page(items, params, url)
 }
 

@@ -95,3 +95,40 @@ async fn expand_follows_dotted_paths_into_lists() {
         "Pro"
     );
 }
+
+#[tokio::test]
+async fn a_cursor_that_left_the_filter_still_pages_on() {
+    let emulator = Emulator::start().await;
+    let price = emulator.monthly_price("Pro", 2000).await;
+    let customer = emulator.customer_with("pm_card_visa").await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let subscription = emulator.subscribe(&customer, &price, &[]).await;
+        ids.push(subscription["id"].as_str().unwrap().to_owned());
+    }
+    ids.reverse();
+    let first = emulator.fetch("/v1/subscriptions?limit=2").await;
+    assert_eq!(first["data"][1]["id"], ids[1].as_str());
+    // The last item of the page is canceled, so the default list no longer shows it.
+    let response = emulator
+        .client
+        .delete(emulator.url(&format!("/v1/subscriptions/{}", ids[1])))
+        .bearer_auth(crate::helpers::KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let next = emulator
+        .fetch(&format!(
+            "/v1/subscriptions?limit=2&starting_after={}",
+            ids[1]
+        ))
+        .await;
+    let next_ids: Vec<&str> = next["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(next_ids, [ids[2].as_str(), ids[3].as_str()]);
+}
