@@ -1,9 +1,9 @@
 //! Sessions on the HTTP side: the session layer's cookie settings, the middleware that resolves
 //! the signed-in user for every page and server function, the email-confirmation link, and the
-//! periodic clean-up of expired sessions.
+//! periodic clean-up of expired sessions and tokens.
 
 use axum::{
-    extract::{Query, Request, State},
+    extract::{Extension, Query, Request, State},
     http::{header, HeaderValue},
     middleware::Next,
     response::{Redirect, Response},
@@ -72,23 +72,34 @@ pub struct ConfirmEmail {
 }
 
 /// `GET /account/confirm-email?token=…`: the link mailed to a new address. Applies the change and
-/// returns to the account page with a notice.
+/// returns to the account page with a notice. The change ends every session of the account; the
+/// device that follows the link stays signed in if it was signed in to that account.
 pub async fn confirm_email(
     State(state): State<AppState>,
+    session: Session,
+    user: Option<Extension<auth::User>>,
     Query(query): Query<ConfirmEmail>,
 ) -> Redirect {
-    match auth::profile::confirm_email_change(&state, &query.token).await {
-        Ok(()) => Redirect::to("/account?notice=email-changed"),
+    let changed = match auth::profile::confirm_email_change(&state, &query.token).await {
+        Ok(changed) => changed,
         Err(auth::AuthError::Unexpected(error)) => {
             tracing::error!(error.cause_chain = ?error, "confirming an email change failed");
-            Redirect::to("/account?notice=link-invalid")
+            return Redirect::to("/account?notice=link-invalid");
         }
-        Err(_) => Redirect::to("/account?notice=link-invalid"),
+        Err(_) => return Redirect::to("/account?notice=link-invalid"),
+    };
+    if user.is_some_and(|Extension(user)| user.id == changed.user_id) {
+        if let Err(error) = auth::session::renew(&session, changed.user_id, changed.epoch).await {
+            // The email has changed; this device is merely signed out.
+            tracing::warn!(error = %error, "keeping the session after an email change failed");
+        }
     }
+    Redirect::to("/account?notice=email-changed")
 }
 
-/// Deletes expired sessions every `SESSION_CLEANUP_INTERVAL_SECONDS`, and lets the rate limiter
-/// forget idle clients. Runs until the process ends.
+/// Every `SESSION_CLEANUP_INTERVAL_SECONDS`: deletes expired sessions and mailed-link tokens
+/// that expired more than a day ago, and lets the rate limiter forget idle clients. Runs until
+/// the process ends.
 pub async fn housekeeping(store: PostgresStore, state: AppState) {
     use tower_sessions::ExpiredDeletion;
 
@@ -97,6 +108,9 @@ pub async fn housekeeping(store: PostgresStore, state: AppState) {
         interval.tick().await;
         if let Err(error) = store.delete_expired().await {
             tracing::warn!(error = %error, "deleting expired sessions failed");
+        }
+        if let Err(error) = auth::tokens::delete_expired(&state.db).await {
+            tracing::warn!(error = %error, "deleting expired tokens failed");
         }
         state.auth_rate_limits.forget_idle_keys();
     }
