@@ -35,10 +35,12 @@ pub struct Config {
     pub session_absolute_timeout: Duration,
     /// `SESSION_CLEANUP_INTERVAL_SECONDS` (default 600): how often expired sessions are deleted.
     pub session_cleanup_interval: Duration,
-    /// `RATE_LIMIT_PER_IP_PER_MINUTE` (default 30): sign-in, sign-up and forgot-password attempts
-    /// one IP address may make a minute.
+    /// `RATE_LIMIT_PER_IP_PER_MINUTE` (default 30): attempts at the endpoints that check a password
+    /// or a token (sign-in, sign-up, forgot and reset password, password and email change,
+    /// deletion) one IP address may make a minute.
     pub rate_limit_per_ip: NonZeroU32,
-    /// `RATE_LIMIT_PER_ACCOUNT_PER_MINUTE` (default 5): attempts naming one email, from anywhere.
+    /// `RATE_LIMIT_PER_ACCOUNT_PER_MINUTE` (default 5): attempts on one account (the email a form
+    /// names, or the signed-in account's), from anywhere.
     pub rate_limit_per_account: NonZeroU32,
 }
 
