@@ -21,14 +21,12 @@ pub const COOKIE: &str = "tollgate_session";
 /// session is saved on every request (`always_save`), which is what pushes its expiry forward;
 /// anonymous visitors have empty sessions, which are never stored.
 pub fn session_layer(store: PostgresStore, config: &Config) -> SessionManagerLayer<PostgresStore> {
-    let idle = time::Duration::try_from(config.session_idle_timeout)
-        .expect("the idle timeout fits a time::Duration");
     SessionManagerLayer::new(store)
         .with_name(COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
-        .with_expiry(Expiry::OnInactivity(idle))
+        .with_expiry(Expiry::OnInactivity(config.session_idle_timeout))
         .with_always_save(true)
 }
 
@@ -42,8 +40,7 @@ pub async fn resolve_user(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let absolute = time::Duration::try_from(state.config.session_absolute_timeout)
-        .expect("the absolute timeout fits a time::Duration");
+    let absolute = state.config.session_absolute_timeout;
     let signed_in = match auth::session::current_user(&session, &state.db, absolute).await {
         Ok(Some(user)) => {
             request.extensions_mut().insert(user);
