@@ -29,16 +29,18 @@ pub struct Config {
     /// `MAIL_FROM` (default `Tollgate <no-reply@localhost>`): the sender of our mail.
     pub mail_from: Mailbox,
     /// `SESSION_IDLE_TIMEOUT_SECONDS` (default 86400, a day): a session unused this long ends.
-    pub session_idle_timeout: Duration,
+    pub session_idle_timeout: time::Duration,
     /// `SESSION_ABSOLUTE_TIMEOUT_SECONDS` (default 604800, a week): a session this old ends, used
-    /// or not, and the password must be entered again.
-    pub session_absolute_timeout: Duration,
+    /// or not, and the password must be entered again. At least the idle timeout.
+    pub session_absolute_timeout: time::Duration,
     /// `SESSION_CLEANUP_INTERVAL_SECONDS` (default 600): how often expired sessions are deleted.
     pub session_cleanup_interval: Duration,
-    /// `RATE_LIMIT_PER_IP_PER_MINUTE` (default 30): sign-in, sign-up and forgot-password attempts
-    /// one IP address may make a minute.
+    /// `RATE_LIMIT_PER_IP_PER_MINUTE` (default 30): attempts at the endpoints that check a password
+    /// or a token (sign-in, sign-up, forgot and reset password, password and email change,
+    /// deletion) one IP address may make a minute.
     pub rate_limit_per_ip: NonZeroU32,
-    /// `RATE_LIMIT_PER_ACCOUNT_PER_MINUTE` (default 5): attempts naming one email, from anywhere.
+    /// `RATE_LIMIT_PER_ACCOUNT_PER_MINUTE` (default 5): attempts on one account (the email a form
+    /// names, or the signed-in account's), from anywhere.
     pub rate_limit_per_account: NonZeroU32,
 }
 
@@ -143,6 +145,23 @@ impl Config {
             }
             Ok(Duration::from_secs(value))
         };
+        // The session timeouts are `time::Duration`s, what the session layer and the per-request
+        // check use; converting here means a value too large is refused at start-up.
+        let session_seconds = |name, default| -> Result<time::Duration, ConfigError> {
+            time::Duration::try_from(seconds(name, default)?).map_err(|_| ConfigError::Invalid {
+                name,
+                reason: "too large".into(),
+            })
+        };
+        let session_idle_timeout = session_seconds("SESSION_IDLE_TIMEOUT_SECONDS", 86_400)?;
+        let session_absolute_timeout =
+            session_seconds("SESSION_ABSOLUTE_TIMEOUT_SECONDS", 604_800)?;
+        if session_absolute_timeout < session_idle_timeout {
+            return Err(ConfigError::Invalid {
+                name: "SESSION_ABSOLUTE_TIMEOUT_SECONDS",
+                reason: "must be at least SESSION_IDLE_TIMEOUT_SECONDS".into(),
+            });
+        }
 
         Ok(Self {
             database_url: database_url.into(),
@@ -158,8 +177,8 @@ impl Config {
                     .parse()
                     .expect("valid default")
             })?,
-            session_idle_timeout: seconds("SESSION_IDLE_TIMEOUT_SECONDS", 86_400)?,
-            session_absolute_timeout: seconds("SESSION_ABSOLUTE_TIMEOUT_SECONDS", 604_800)?,
+            session_idle_timeout,
+            session_absolute_timeout,
             session_cleanup_interval: seconds("SESSION_CLEANUP_INTERVAL_SECONDS", 600)?,
             rate_limit_per_ip: parse_or(&get, "RATE_LIMIT_PER_IP_PER_MINUTE", || {
                 NonZeroU32::new(30).expect("non-zero")
@@ -266,7 +285,37 @@ mod tests {
         assert!(!config.dev_mode);
         assert!(config.smtp_url.is_none());
         assert!(!config.secure_cookies());
-        assert_eq!(config.session_idle_timeout, Duration::from_secs(86_400));
+        assert_eq!(config.session_idle_timeout, time::Duration::days(1));
+        assert_eq!(config.session_absolute_timeout, time::Duration::weeks(1));
+    }
+
+    #[test]
+    fn a_session_timeout_too_large_for_a_duration_is_named_in_the_error() {
+        let err = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("SESSION_ABSOLUTE_TIMEOUT_SECONDS", "18446744073709551615"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("SESSION_ABSOLUTE_TIMEOUT_SECONDS"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_absolute_timeout_shorter_than_the_idle_timeout_is_refused() {
+        let err = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("SESSION_IDLE_TIMEOUT_SECONDS", "3600"),
+            ("SESSION_ABSOLUTE_TIMEOUT_SECONDS", "60"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("SESSION_ABSOLUTE_TIMEOUT_SECONDS"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Rate limits on the sign-in, sign-up and forgot-password endpoints: per client IP and per
-//! account (the email the form names), with GCRA (`governor`) kept in memory.
+//! Rate limits on the endpoints that check a password or a token: per client IP and per account
+//! (the email the form names, or the signed-in account's), with GCRA (`governor`) kept in memory.
+//! `server/src/ratelimit.rs` says which endpoints use which key.
 //!
 //! In memory means per process: with several replicas, each allows the configured rate. That is
 //! still a hard ceiling on guessing; a shared store can replace this if it ever matters.

@@ -1,9 +1,9 @@
 //! Sessions on the HTTP side: the session layer's cookie settings, the middleware that resolves
 //! the signed-in user for every page and server function, the email-confirmation link, and the
-//! periodic clean-up of expired sessions.
+//! periodic clean-up of expired sessions and tokens.
 
 use axum::{
-    extract::{Query, Request, State},
+    extract::{Extension, Query, Request, State},
     http::{header, HeaderValue},
     middleware::Next,
     response::{Redirect, Response},
@@ -21,14 +21,12 @@ pub const COOKIE: &str = "tollgate_session";
 /// session is saved on every request (`always_save`), which is what pushes its expiry forward;
 /// anonymous visitors have empty sessions, which are never stored.
 pub fn session_layer(store: PostgresStore, config: &Config) -> SessionManagerLayer<PostgresStore> {
-    let idle = time::Duration::try_from(config.session_idle_timeout)
-        .expect("the idle timeout fits a time::Duration");
     SessionManagerLayer::new(store)
         .with_name(COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
-        .with_expiry(Expiry::OnInactivity(idle))
+        .with_expiry(Expiry::OnInactivity(config.session_idle_timeout))
         .with_always_save(true)
 }
 
@@ -42,8 +40,7 @@ pub async fn resolve_user(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let absolute = time::Duration::try_from(state.config.session_absolute_timeout)
-        .expect("the absolute timeout fits a time::Duration");
+    let absolute = state.config.session_absolute_timeout;
     let signed_in = match auth::session::current_user(&session, &state.db, absolute).await {
         Ok(Some(user)) => {
             request.extensions_mut().insert(user);
@@ -72,23 +69,34 @@ pub struct ConfirmEmail {
 }
 
 /// `GET /account/confirm-email?token=…`: the link mailed to a new address. Applies the change and
-/// returns to the account page with a notice.
+/// returns to the account page with a notice. The change ends every session of the account; the
+/// device that follows the link stays signed in if it was signed in to that account.
 pub async fn confirm_email(
     State(state): State<AppState>,
+    session: Session,
+    user: Option<Extension<auth::User>>,
     Query(query): Query<ConfirmEmail>,
 ) -> Redirect {
-    match auth::profile::confirm_email_change(&state, &query.token).await {
-        Ok(()) => Redirect::to("/account?notice=email-changed"),
+    let changed = match auth::profile::confirm_email_change(&state, &query.token).await {
+        Ok(changed) => changed,
         Err(auth::AuthError::Unexpected(error)) => {
             tracing::error!(error.cause_chain = ?error, "confirming an email change failed");
-            Redirect::to("/account?notice=link-invalid")
+            return Redirect::to("/account?notice=link-invalid");
         }
-        Err(_) => Redirect::to("/account?notice=link-invalid"),
+        Err(_) => return Redirect::to("/account?notice=link-invalid"),
+    };
+    if user.is_some_and(|Extension(user)| user.id == changed.user_id) {
+        if let Err(error) = auth::session::renew(&session, changed.user_id, changed.epoch).await {
+            // The email has changed; this device is merely signed out.
+            tracing::warn!(error = %error, "keeping the session after an email change failed");
+        }
     }
+    Redirect::to("/account?notice=email-changed")
 }
 
-/// Deletes expired sessions every `SESSION_CLEANUP_INTERVAL_SECONDS`, and lets the rate limiter
-/// forget idle clients. Runs until the process ends.
+/// Every `SESSION_CLEANUP_INTERVAL_SECONDS`: deletes expired sessions and mailed-link tokens
+/// that expired more than a day ago, and lets the rate limiter forget idle clients. Runs until
+/// the process ends.
 pub async fn housekeeping(store: PostgresStore, state: AppState) {
     use tower_sessions::ExpiredDeletion;
 
@@ -97,6 +105,9 @@ pub async fn housekeeping(store: PostgresStore, state: AppState) {
         interval.tick().await;
         if let Err(error) = store.delete_expired().await {
             tracing::warn!(error = %error, "deleting expired sessions failed");
+        }
+        if let Err(error) = auth::tokens::delete_expired(&state.db).await {
+            tracing::warn!(error = %error, "deleting expired tokens failed");
         }
         state.auth_rate_limits.forget_idle_keys();
     }

@@ -1,5 +1,10 @@
-//! Rate limiting the authentication endpoints (sign-in, sign-up, forgot-password), per client IP
-//! and per account, answering 429 with `Retry-After`. The limits live in `backend::ratelimit`.
+//! Rate limiting the endpoints that check a password or a token, per client IP and per account,
+//! answering 429 with `Retry-After`. The limits live in `backend::ratelimit`.
+//!
+//! The account is the email the form names (sign-in, sign-up, forgot-password), or the signed-in
+//! user's (password change, email change, deletion: each checks the current password). A reset
+//! carries no account, only a token, so it is limited per IP. This runs inside
+//! `auth::resolve_user`, which has put the signed-in user into the request.
 //!
 //! The client IP is the TCP peer's. Behind a reverse proxy that would be the proxy for everyone:
 //! run the limits at the proxy too, or extend this to trust its `X-Forwarded-For`.
@@ -13,17 +18,30 @@ use axum::{
     middleware::Next,
     response::{Html, IntoResponse, Response},
 };
-use backend::AppState;
+use backend::{
+    auth::{EmailAddress, User},
+    AppState,
+};
 use leptos::server_fn::ServerFn;
 
-use app::server_fns::{recovery::ForgotPassword, session};
+use app::server_fns::{profile, recovery, session};
 
-/// The server functions that are limited.
-const LIMITED: [&str; 3] = [
+/// The server functions limited per IP and per the email their form names.
+const BY_FORM_EMAIL: [&str; 3] = [
     <session::SignIn as ServerFn>::PATH,
     <session::SignUp as ServerFn>::PATH,
-    <ForgotPassword as ServerFn>::PATH,
+    <recovery::ForgotPassword as ServerFn>::PATH,
 ];
+
+/// The server functions limited per IP and per signed-in account (they check its password).
+const BY_SIGNED_IN_ACCOUNT: [&str; 3] = [
+    <profile::ChangePassword as ServerFn>::PATH,
+    <profile::ChangeEmail as ServerFn>::PATH,
+    <profile::DeleteAccount as ServerFn>::PATH,
+];
+
+/// The server functions limited per IP only.
+const BY_IP_ONLY: [&str; 1] = [<recovery::ResetPassword as ServerFn>::PATH];
 
 /// Forms are tiny; anything bigger is not one of ours.
 const MAX_FORM_BYTES: usize = 16 * 1024;
@@ -33,21 +51,38 @@ pub async fn limit_auth_attempts(
     request: Request,
     next: Next,
 ) -> Response {
-    if request.method() != Method::POST || !LIMITED.contains(&request.uri().path()) {
+    let path = request.uri().path();
+    let by_form_email = BY_FORM_EMAIL.contains(&path);
+    let by_signed_in_account = BY_SIGNED_IN_ACCOUNT.contains(&path);
+    if request.method() != Method::POST
+        || !(by_form_email || by_signed_in_account || BY_IP_ONLY.contains(&path))
+    {
         return next.run(request).await;
     }
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    let signed_in_email = request
+        .extensions()
+        .get::<User>()
+        .map(|user| user.email.as_str().to_owned());
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
-    // The account is the email the form names, normalised as the backend stores it.
-    let account = url::form_urlencoded::parse(&bytes)
-        .find(|(key, _)| key == "email")
-        .map(|(_, email)| email.trim().to_lowercase());
+    // The account's key is its email as the backend stores it. A malformed email is refused by
+    // the backend before any password work, so it counts against the IP only.
+    let account = if by_form_email {
+        url::form_urlencoded::parse(&bytes)
+            .find(|(key, _)| key == "email")
+            .and_then(|(_, email)| EmailAddress::parse(&email, "email").ok())
+            .map(|email| email.as_str().to_owned())
+    } else if by_signed_in_account {
+        signed_in_email
+    } else {
+        None
+    };
 
     if let Err(wait) = state.auth_rate_limits.check(ip, account.as_deref()) {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);

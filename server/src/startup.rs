@@ -108,6 +108,11 @@ pub fn router(state: ServerState) -> Router {
         pages = pages.route("/dev/mailbox", get(dev::mailbox));
     }
     let pages = pages
+        // Inside `resolve_user`: some limits are per signed-in account.
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            ratelimit::limit_auth_attempts,
+        ))
         .layer(middleware::from_fn_with_state(
             state.app.clone(),
             auth::resolve_user,
@@ -122,10 +127,6 @@ pub fn router(state: ServerState) -> Router {
             assets::pkg_service(&state.leptos),
         )
         .merge(pages)
-        .layer(middleware::from_fn_with_state(
-            state.app.clone(),
-            ratelimit::limit_auth_attempts,
-        ))
         .layer(middleware::from_fn_with_state(
             state.app.clone(),
             security::verify_origin,

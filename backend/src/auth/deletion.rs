@@ -20,10 +20,7 @@ pub async fn delete_account(
         .await
         .context("loading the password hash")?;
     if !password::verify(password, stored).await? {
-        return Err(AuthError::invalid(
-            "password",
-            "That is not your current password.",
-        ));
+        return Err(AuthError::wrong_current_password("password"));
     }
     cancel_billing_before_deletion(&mut tx, user)
         .await

@@ -44,6 +44,11 @@ impl AuthError {
         }
     }
 
+    /// The field error for a wrong current password (password change, email change, deletion).
+    pub(crate) fn wrong_current_password(field: &'static str) -> Self {
+        Self::invalid(field, "That is not your current password.")
+    }
+
     /// Maps a database error by constraint name: `users_email_key` becomes [`AuthError::EmailTaken`]
     /// (against `email_field`); anything else is unexpected, with `context` saying what failed.
     pub(crate) fn from_db(

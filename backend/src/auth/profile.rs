@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use secrecy::SecretString;
+use uuid::Uuid;
 
 use super::{
     password,
@@ -24,7 +25,8 @@ pub async fn change_display_name(
 }
 
 /// Starts an email change: checks the password, mails a confirmation link to the new address and
-/// tells the old one. Nothing changes until the link is followed.
+/// tells the old one. Nothing changes until the link is followed. Links from earlier requests
+/// stop working: only the newest one can change the address.
 pub async fn request_email_change(
     state: &AppState,
     user: &User,
@@ -38,26 +40,29 @@ pub async fn request_email_change(
             "This is already your email address.",
         ));
     }
-    let stored = users::find_by_email(&state.db, &user.email)
+    let mut tx = state.db.begin().await.context("starting a transaction")?;
+    let stored = users::password_hash_for_update(&mut tx, user.id)
         .await
-        .context("loading the password hash")?
-        .map(|(_, hash)| hash);
+        .context("loading the password hash")?;
     if !password::verify(current_password, stored).await? {
-        return Err(AuthError::invalid(
-            "current_password",
-            "That is not your current password.",
-        ));
+        return Err(AuthError::wrong_current_password("current_password"));
     }
-    if users::find_by_email(&state.db, &new_email)
+    if users::find_by_email(&mut *tx, &new_email)
         .await
         .context("checking the new email is free")?
         .is_some()
     {
         return Err(AuthError::EmailTaken { field: "new_email" });
     }
-    let token = tokens::issue(&state.db, user.id, Purpose::EmailChange, Some(&new_email))
+    tokens::revoke_all(&mut *tx, user.id, Purpose::EmailChange)
+        .await
+        .context("revoking earlier confirmation tokens")?;
+    let token = tokens::issue(&mut *tx, user.id, Purpose::EmailChange, Some(&new_email))
         .await
         .context("storing the confirmation token")?;
+    tx.commit()
+        .await
+        .context("committing the confirmation token")?;
     let link = mail::messages::link(&state.config.base_url, "/account/confirm-email", &token);
     mail::send_in_background(
         state.mailer.clone(),
@@ -70,8 +75,21 @@ pub async fn request_email_change(
     Ok(())
 }
 
-/// Follows a confirmation link: the account's email becomes the confirmed address.
-pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<(), AuthError> {
+/// A confirmed email change: whose account it was, and its new session epoch.
+#[derive(Debug)]
+pub struct EmailChanged {
+    pub user_id: Uuid,
+    pub epoch: i32,
+}
+
+/// Follows a confirmation link: the account's email becomes the confirmed address. Like any
+/// change of the sign-in identity, it ends every session of the account and revokes any other
+/// confirmation link; the caller keeps the current device signed in (with the returned epoch) if
+/// it belongs to the same account.
+pub async fn confirm_email_change(
+    state: &AppState,
+    token: &str,
+) -> Result<EmailChanged, AuthError> {
     let mut tx = state.db.begin().await.context("starting a transaction")?;
     let redeemed = tokens::redeem(&mut *tx, token, Purpose::EmailChange)
         .await
@@ -83,12 +101,22 @@ pub async fn confirm_email_change(state: &AppState, token: &str) -> Result<(), A
     users::set_email(&mut *tx, redeemed.user_id, &new_email)
         .await
         .map_err(|e| AuthError::from_db(e, "new_email", "updating the email"))?;
+    tokens::revoke_all(&mut *tx, redeemed.user_id, Purpose::EmailChange)
+        .await
+        .context("revoking other confirmation tokens")?;
+    let epoch = users::end_sessions(&mut *tx, redeemed.user_id)
+        .await
+        .context("starting a new session epoch")?;
     tx.commit().await.context("committing the new email")?;
-    Ok(())
+    Ok(EmailChanged {
+        user_id: redeemed.user_id,
+        epoch,
+    })
 }
 
-/// Changes the password after checking the current one. Every session of the account ends;
-/// returns the new session epoch so the caller can keep the current device signed in.
+/// Changes the password after checking the current one. Every session of the account ends and
+/// every mailed link (reset, email change) is revoked; returns the new session epoch so the
+/// caller can keep the current device signed in.
 pub async fn change_password(
     state: &AppState,
     user: &User,
@@ -101,15 +129,15 @@ pub async fn change_password(
         .await
         .context("loading the password hash")?;
     if !password::verify(current_password, stored).await? {
-        return Err(AuthError::invalid(
-            "current_password",
-            "That is not your current password.",
-        ));
+        return Err(AuthError::wrong_current_password("current_password"));
     }
     let hash = password::hash(new_password).await?;
     let epoch = users::set_password_and_end_sessions(&mut *tx, user.id, &hash)
         .await
         .context("storing the new password")?;
+    tokens::revoke_every_purpose(&mut *tx, user.id)
+        .await
+        .context("revoking the account's tokens")?;
     tx.commit().await.context("committing the new password")?;
     Ok(epoch)
 }

@@ -44,26 +44,30 @@ async fn send_reset_link(state: &AppState, email: &EmailAddress) -> anyhow::Resu
     Ok(())
 }
 
-/// Sets a new password with a reset token. The token is used up, every other reset token of the
-/// account is revoked, and every session of the account ends.
+/// Sets a new password with a reset token. The token is used up, every other token of the
+/// account (reset or email change) is revoked, and every session of the account ends.
+///
+/// The token is redeemed before the new password is hashed, so a wrong token costs no argon2
+/// work. Redeeming marks it used inside the transaction: a concurrent request with the same
+/// token waits on the row and then finds it used; if hashing fails, the rollback restores it.
 pub async fn reset_password(
     state: &AppState,
     token: &str,
     new_password: SecretString,
 ) -> Result<(), AuthError> {
     let new_password = Password::parse(new_password, "password")?;
-    let hash = password::hash(new_password).await?;
     let mut tx = state.db.begin().await.context("starting a transaction")?;
     let redeemed = tokens::redeem(&mut *tx, token, Purpose::PasswordReset)
         .await
         .context("redeeming the reset token")?
         .ok_or(AuthError::InvalidToken)?;
+    let hash = password::hash(new_password).await?;
     users::set_password_and_end_sessions(&mut *tx, redeemed.user_id, &hash)
         .await
         .context("storing the new password")?;
-    tokens::revoke_all(&mut *tx, redeemed.user_id, Purpose::PasswordReset)
+    tokens::revoke_every_purpose(&mut *tx, redeemed.user_id)
         .await
-        .context("revoking other reset tokens")?;
+        .context("revoking the account's other tokens")?;
     tx.commit().await.context("committing the new password")?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use anyhow::Context;
 use secrecy::SecretString;
 use uuid::Uuid;
 
-use super::{password, users, AuthError, EmailAddress, Password, User};
+use super::{password, tokens, users, AuthError, EmailAddress, Password, User};
 use crate::AppState;
 
 /// What the sign-up form sends.
@@ -47,10 +47,18 @@ pub async fn sign_in(
     }
 }
 
-/// Ends every session of the account, on every device (they are refused from their next request).
+/// Ends every session of the account, on every device (they are refused from their next request),
+/// and revokes every link mailed to it (password reset, email change).
 pub async fn sign_out_everywhere(state: &AppState, user_id: Uuid) -> Result<(), AuthError> {
-    users::end_sessions(&state.db, user_id)
+    let mut tx = state.db.begin().await.context("starting a transaction")?;
+    users::end_sessions(&mut *tx, user_id)
         .await
         .context("starting a new session epoch")?;
+    tokens::revoke_every_purpose(&mut *tx, user_id)
+        .await
+        .context("revoking the account's tokens")?;
+    tx.commit()
+        .await
+        .context("committing sign out everywhere")?;
     Ok(())
 }

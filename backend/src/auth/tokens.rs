@@ -7,13 +7,9 @@
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use sha2::{Digest, Sha256};
 use sqlx::PgExecutor;
-use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::EmailAddress;
-
-/// How long a mailed link stays valid.
-pub const LIFETIME: Duration = Duration::hours(1);
 
 /// What a token may be used for (`auth_tokens.purpose`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +38,8 @@ fn digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// Creates a token and returns its plain text (for the link; it is not stored).
+/// Creates a token, valid for an hour, and returns its plain text (for the link; it is not
+/// stored). The expiry is computed by the database, whose clock `redeem` compares against.
 pub(crate) async fn issue(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -54,13 +51,12 @@ pub(crate) async fn issue(
     sqlx::query!(
         r#"
         INSERT INTO auth_tokens (token_hash, user_id, purpose, new_email, expires_at)
-        VALUES ($1, $2, $3, $4, $5)
+        VALUES ($1, $2, $3, $4, now() + interval '1 hour')
         "#,
         digest(&token),
         user_id,
         purpose.as_str(),
         new_email.map(EmailAddress::as_str),
-        OffsetDateTime::now_utc() + LIFETIME,
     )
     .execute(db)
     .await?;
@@ -105,4 +101,29 @@ pub(crate) async fn revoke_all(
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Invalidates every outstanding token of the account, whatever its purpose: after a password
+/// change or reset, or "sign out everywhere", no link mailed earlier may still act on the account.
+pub(crate) async fn revoke_every_purpose(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"UPDATE auth_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL"#,
+        user_id,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Deletes tokens that expired more than a day ago (the periodic housekeeping calls this).
+/// Returns how many were deleted.
+pub async fn delete_expired(db: impl PgExecutor<'_>) -> Result<u64, sqlx::Error> {
+    let deleted =
+        sqlx::query!(r#"DELETE FROM auth_tokens WHERE expires_at < now() - interval '1 day'"#)
+            .execute(db)
+            .await?;
+    Ok(deleted.rows_affected())
 }

@@ -1,6 +1,6 @@
 //! Cross-site request refusal, security headers, rate limits, the dev mailbox.
 
-use crate::helpers::{spawn_app, spawn_app_with, PASSWORD};
+use crate::helpers::{form_error, spawn_app, spawn_app_with, PASSWORD};
 
 #[tokio::test]
 async fn a_form_post_from_another_origin_is_refused_with_403() {
@@ -184,4 +184,89 @@ async fn the_dev_mailbox_does_not_exist_outside_dev_mode() {
     let response = app.get("/dev/mailbox").await;
 
     assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn too_many_password_resets_from_one_ip_get_429_with_retry_after() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_MINUTE", "3")]).await;
+    let reset = || async {
+        app.post_form_with(
+            &app.new_browser(),
+            "/api/reset_password",
+            &[("token", "not-a-real-token"), ("password", PASSWORD)],
+        )
+        .await
+    };
+
+    for n in 0..3 {
+        assert_ne!(reset().await.status(), 429, "attempt {n}");
+    }
+    let response = reset().await;
+
+    assert_eq!(response.status(), 429);
+    assert!(response.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn current_password_guesses_are_limited_per_account_across_devices() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "4")]).await;
+    let grace = app.new_browser();
+    let signed_up = app
+        .post_form_with(
+            &grace,
+            "/api/sign_up",
+            &[
+                ("email", "grace@example.com"),
+                ("password", PASSWORD),
+                ("display_name", ""),
+            ],
+        )
+        .await;
+    assert_eq!(signed_up.status(), 302);
+    // Signing up and signing in count against the account too: two of its four.
+    app.sign_up("ada@example.com").await;
+    let laptop = app.new_browser();
+    app.sign_in_with(&laptop, "ada@example.com", PASSWORD).await;
+
+    let wrong_change = app
+        .post_form(
+            "/api/change_password",
+            &[
+                ("current_password", "guess 1"),
+                ("new_password", "a new password"),
+            ],
+        )
+        .await;
+    let wrong_email = app
+        .post_form_with(
+            &laptop,
+            "/api/change_email",
+            &[
+                ("new_email", "ada@new.example"),
+                ("current_password", "guess 2"),
+            ],
+        )
+        .await;
+    let limited = app
+        .post_form("/api/delete_account", &[("password", "guess 3")])
+        .await;
+    let other_account = app
+        .post_form_with(
+            &grace,
+            "/api/change_password",
+            &[
+                ("current_password", "guess"),
+                ("new_password", "a new password"),
+            ],
+        )
+        .await;
+
+    assert_ne!(wrong_change.status(), 429);
+    assert_ne!(wrong_email.status(), 429);
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_eq!(
+        form_error(&other_account).expect("checked, not limited")["Field"]["field"],
+        "current_password"
+    );
 }

@@ -108,7 +108,11 @@ async fn anonymous_visits_store_no_session() {
 
 #[tokio::test]
 async fn a_session_older_than_the_absolute_timeout_ends_even_while_in_use() {
-    let app = spawn_app_with(&[("SESSION_ABSOLUTE_TIMEOUT_SECONDS", "2")]).await;
+    let app = spawn_app_with(&[
+        ("SESSION_IDLE_TIMEOUT_SECONDS", "2"),
+        ("SESSION_ABSOLUTE_TIMEOUT_SECONDS", "2"),
+    ])
+    .await;
     app.sign_up("ada@example.com").await;
 
     // Kept busy, so the idle timeout never applies.
