@@ -853,6 +853,21 @@ fn apply_due(world: &mut World, id: &str, due: Due, at: i64) {
             }
         }
         Due::IncompleteExpiry => {
+            // Stripe voids the unpaid first invoice when the subscription expires.
+            if let Some(invoice) = subscription["latest_invoice"]
+                .as_str()
+                .and_then(|id| world.find("invoice", id))
+                .cloned()
+            {
+                if invoice["status"] == "open" {
+                    let mut voided = invoice.clone();
+                    voided["status"] = json!("void");
+                    voided["amount_remaining"] = json!(0);
+                    voided["next_payment_attempt"] = Value::Null;
+                    voided["status_transitions"]["voided_at"] = json!(at);
+                    world.update_and_emit("invoice.voided", &invoice, voided);
+                }
+            }
             let mut after = subscription.clone();
             after["status"] = json!("incomplete_expired");
             after["ended_at"] = json!(at);

@@ -275,11 +275,21 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             after["default_payment_method"] = payment_method["id"].clone();
         }
     }
-    if params.str("trial_end") == Some("now") && before["status"] == "trialing" {
-        after["trial_end"] = json!(now);
+    if params.get("trial_end").is_some() && before["status"] == "trialing" {
+        // `now` ends the trial at once; a timestamp moves its end.
+        let trial_end = match params.str("trial_end") {
+            Some("now") => now,
+            _ => params
+                .int_in(
+                    "trial_end",
+                    now + 1..=now + super::MAX_TRIAL_DAYS * billing::DAY,
+                )?
+                .unwrap_or(now),
+        };
+        after["trial_end"] = json!(trial_end);
         if let Some(items) = after["items"]["data"].as_array_mut() {
             for item in items {
-                item["current_period_end"] = json!(now);
+                item["current_period_end"] = json!(trial_end);
             }
         }
     }
@@ -356,6 +366,13 @@ pub fn cancel(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             call.id()
         )));
     }
+    let mut details = before.clone();
+    for field in ["comment", "feedback"] {
+        if let Some(value) = call.params.str(&format!("cancellation_details.{field}")) {
+            details["cancellation_details"][field] = json!(value);
+        }
+    }
+    world.put(details);
     billing::cancel_now(world, call.id(), "cancellation_requested")
         .ok_or_else(|| ApiError::missing_resource("subscription", call.id(), "id"))
 }

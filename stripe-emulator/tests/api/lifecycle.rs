@@ -402,3 +402,61 @@ async fn updating_a_past_due_customer_without_a_new_card_does_not_spend_retries(
         before["latest_invoice"]["attempt_count"]
     );
 }
+
+#[tokio::test]
+async fn an_unpaid_first_invoice_is_voided_when_the_subscription_expires() {
+    let emulator = Emulator::start().await;
+    let price = emulator.monthly_price("Pro", 2000).await;
+    let customer = emulator.customer_with("pm_card_visa").await;
+    let subscription = emulator
+        .subscribe(
+            &customer,
+            &price,
+            &[("payment_behavior", "default_incomplete")],
+        )
+        .await;
+    assert_eq!(subscription["status"], "incomplete");
+    emulator.advance_days(1).await;
+    let id = subscription["id"].as_str().unwrap();
+    let expired = emulator
+        .fetch(&format!("/v1/subscriptions/{id}?expand[]=latest_invoice"))
+        .await;
+    assert_eq!(expired["status"], "incomplete_expired");
+    assert_eq!(expired["latest_invoice"]["status"], "void");
+    assert!(emulator
+        .event_types()
+        .await
+        .contains(&"invoice.voided".to_owned()));
+}
+
+#[tokio::test]
+async fn a_trial_end_timestamp_moves_the_end_of_the_trial_and_cancel_keeps_its_comment() {
+    let emulator = Emulator::start().await;
+    let price = emulator.monthly_price("Pro", 2000).await;
+    let customer = emulator.customer_with("pm_card_visa").await;
+    let subscription = emulator
+        .subscribe(&customer, &price, &[("trial_period_days", "7")])
+        .await;
+    let id = subscription["id"].as_str().unwrap();
+    let later = (subscription["trial_end"].as_i64().unwrap() + 7 * 86_400).to_string();
+    let extended = emulator
+        .ok(&format!("/v1/subscriptions/{id}"), &[("trial_end", &later)])
+        .await;
+    assert_eq!(extended["trial_end"].to_string(), later);
+    emulator.advance_days(10).await;
+    assert_eq!(
+        emulator.fetch(&format!("/v1/subscriptions/{id}")).await["status"],
+        "trialing"
+    );
+    let response = emulator
+        .client
+        .delete(emulator.url(&format!("/v1/subscriptions/{id}")))
+        .bearer_auth(crate::helpers::KEY)
+        .form(&[("cancellation_details[comment]", "Too expensive")])
+        .send()
+        .await
+        .unwrap();
+    let canceled: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(canceled["status"], "canceled");
+    assert_eq!(canceled["cancellation_details"]["comment"], "Too expensive");
+}
