@@ -2,6 +2,22 @@
 
 use crate::helpers::Emulator;
 
+/// A customer on card 0341 whose one-day trial ended with a failed charge: (customer, subscription).
+async fn past_due(emulator: &Emulator) -> (String, String) {
+    let price = emulator.monthly_price("Pro", 2000).await;
+    let customer = emulator.customer_with("pm_card_chargeCustomerFail").await;
+    let subscription = emulator
+        .subscribe(&customer, &price, &[("trial_period_days", "1")])
+        .await;
+    let id = subscription["id"].as_str().unwrap().to_owned();
+    emulator.advance_days(2).await;
+    assert_eq!(
+        emulator.fetch(&format!("/v1/subscriptions/{id}")).await["status"],
+        "past_due"
+    );
+    (customer, id)
+}
+
 #[tokio::test]
 async fn a_trial_ends_with_a_paid_invoice_and_the_subscription_becomes_active() {
     let emulator = Emulator::start().await;
@@ -117,17 +133,8 @@ async fn a_renewal_on_a_failing_card_goes_past_due_then_canceled_after_the_retri
 #[tokio::test]
 async fn a_past_due_subscription_recovers_when_the_card_is_replaced() {
     let emulator = Emulator::start().await;
-    let price = emulator.monthly_price("Pro", 2000).await;
-    let customer = emulator.customer_with("pm_card_chargeCustomerFail").await;
-    let subscription = emulator
-        .subscribe(&customer, &price, &[("trial_period_days", "1")])
-        .await;
-    let id = subscription["id"].as_str().unwrap();
-    emulator.advance_days(2).await;
-    assert_eq!(
-        emulator.fetch(&format!("/v1/subscriptions/{id}")).await["status"],
-        "past_due"
-    );
+    let (customer, id) = past_due(&emulator).await;
+    let id = id.as_str();
 
     let card = emulator
         .ok(
@@ -374,17 +381,10 @@ async fn a_price_swap_mid_period_puts_prorations_on_the_next_invoice() {
 #[tokio::test]
 async fn updating_a_past_due_customer_without_a_new_card_does_not_spend_retries() {
     let emulator = Emulator::start().await;
-    let price = emulator.monthly_price("Pro", 2000).await;
-    let customer = emulator.customer_with("pm_card_chargeCustomerFail").await;
-    let subscription = emulator
-        .subscribe(&customer, &price, &[("trial_period_days", "1")])
-        .await;
-    let id = subscription["id"].as_str().unwrap();
-    emulator.advance_days(2).await;
+    let (customer, id) = past_due(&emulator).await;
     let before = emulator
         .fetch(&format!("/v1/subscriptions/{id}?expand[]=latest_invoice"))
         .await;
-    assert_eq!(before["status"], "past_due");
     for n in 0..5 {
         emulator
             .ok(

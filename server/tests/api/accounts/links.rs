@@ -24,6 +24,17 @@ async fn follow(app: &TestApp, link: &str) -> String {
     location(&app.get_with(&app.new_browser(), link).await)
 }
 
+/// Asks, from another browser, for a password reset for ada@example.com; returns the mailed link.
+async fn reset_link(app: &TestApp) -> String {
+    app.post_form_with(
+        &app.new_browser(),
+        "/api/forgot_password",
+        &[("email", "ada@example.com")],
+    )
+    .await;
+    link_in(&app.mail_to("ada@example.com", 1).await.1)
+}
+
 async fn stored_email(app: &TestApp) -> String {
     sqlx::query_scalar("SELECT email FROM users")
         .fetch_one(&app.db)
@@ -56,13 +67,7 @@ async fn an_email_change_link_dies_when_the_password_is_changed() {
 async fn an_email_change_link_dies_when_the_password_is_reset() {
     let app = spawn_app().await;
     app.sign_up("ada@example.com").await;
-    app.post_form_with(
-        &app.new_browser(),
-        "/api/forgot_password",
-        &[("email", "ada@example.com")],
-    )
-    .await;
-    let reset_link = link_in(&app.mail_to("ada@example.com", 1).await.1);
+    let reset_link = reset_link(&app).await;
     let link = email_change_link(&app, "mallory@evil.example", 1).await;
     let token = reset_link.split("token=").nth(1).unwrap();
 
@@ -96,13 +101,7 @@ async fn an_email_change_link_dies_after_sign_out_everywhere() {
 async fn a_reset_link_dies_when_the_password_is_changed() {
     let app = spawn_app().await;
     app.sign_up("ada@example.com").await;
-    app.post_form_with(
-        &app.new_browser(),
-        "/api/forgot_password",
-        &[("email", "ada@example.com")],
-    )
-    .await;
-    let reset_link = link_in(&app.mail_to("ada@example.com", 1).await.1);
+    let reset_link = reset_link(&app).await;
     let token = reset_link.split("token=").nth(1).unwrap();
     app.post_form(
         "/api/change_password",
