@@ -85,3 +85,32 @@ impl From<backend::auth::AuthError> for FormError {
         }
     }
 }
+
+#[cfg(feature = "ssr")]
+impl From<backend::billing::BillingError> for FormError {
+    fn from(error: backend::billing::BillingError) -> Self {
+        use backend::billing::BillingError;
+        let message = match error {
+            BillingError::PriceUnavailable => {
+                "This plan is not available any more. Please pick another one."
+            }
+            BillingError::AlreadySubscribed => {
+                "You already subscribe to this plan. Use Manage to change or cancel it."
+            }
+            BillingError::NotFound => "We could not find that checkout.",
+            BillingError::NoCustomer => {
+                "You have not bought anything yet, so there is no billing account to manage."
+            }
+            BillingError::Card(message) => return Self::Form(message),
+            BillingError::Stripe(error) => {
+                tracing::error!(error.cause_chain = ?error, "a call to Stripe failed");
+                "We could not reach our payment provider. Please try again in a moment."
+            }
+            error @ (BillingError::Database(_) | BillingError::Unexpected(_)) => {
+                tracing::error!(error.cause_chain = ?error, "a billing request failed");
+                GENERIC
+            }
+        };
+        Self::Form(message.to_owned())
+    }
+}

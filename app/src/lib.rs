@@ -9,11 +9,14 @@
 //! - [`server_fns`]: the server functions the forms post to (thin adapters over `backend`).
 //! - [`auth`]: the signed-in user as pages see it; the sign-in return-path rule.
 //! - [`errors`]: the error type forms get back.
+//! - [`billing_views`]: what the billing pages receive; [`money`]: amounts and periods in words.
 #![recursion_limit = "256"]
 
 pub mod auth;
+pub mod billing_views;
 pub mod components;
 pub mod errors;
+pub mod money;
 pub mod pages;
 pub mod server_fns;
 
@@ -21,13 +24,14 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    account::AccountPage, forgot_password::ForgotPasswordPage, home::HomePage, not_found::NotFound,
-    reset_password::ResetPasswordPage, signin::SignInPage, signup::SignUpPage,
+    account::AccountPage, checkout_success::CheckoutSuccessPage, forgot_password::ForgotPasswordPage,
+    home::HomePage, not_found::NotFound, pricing::PricingPage, reset_password::ResetPasswordPage,
+    signin::SignInPage, signup::SignUpPage,
 };
 
 /// The HTML document around the app, rendered once per request on the server.
@@ -72,7 +76,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signin") view=SignInPage />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
-                    <Route path=path!("/account") view=AccountPage />
+                    // Pages that load data render it all before responding (no streaming), so
+                    // they are complete without JavaScript.
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::Async />
+                    <Route path=path!("/checkout/success") view=CheckoutSuccessPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>
@@ -98,10 +106,15 @@ fn set_content_security_policy() {
     } else {
         ""
     };
+    // Forms that start Checkout or open the portal redirect to Stripe's hosted pages (or the
+    // emulator's); product images may live anywhere over https.
+    let hosted = use_context::<backend::AppState>()
+        .map(|state| state.config.stripe.hosted_pages_origins().join(" "))
+        .unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'{live_reload}; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         style-src 'self'; img-src 'self' data: https:; connect-src 'self'{live_reload}; \
+         object-src 'none'; base-uri 'none'; form-action 'self' {hosted}; frame-ancestors 'none'"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.insert_header(CONTENT_SECURITY_POLICY, value);

@@ -9,6 +9,8 @@ use lettre::message::Mailbox;
 use secrecy::SecretString;
 use url::Url;
 
+use crate::stripe::StripeConfig;
+
 /// The application's configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -42,6 +44,8 @@ pub struct Config {
     /// `RATE_LIMIT_PER_ACCOUNT_PER_MINUTE` (default 5): attempts on one account (the email a form
     /// names, or the signed-in account's), from anywhere.
     pub rate_limit_per_account: NonZeroU32,
+    /// `STRIPE_*`: how we reach Stripe and check its webhooks.
+    pub stripe: StripeConfig,
 }
 
 impl Config {
@@ -186,12 +190,13 @@ impl Config {
             rate_limit_per_account: parse_or(&get, "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", || {
                 NonZeroU32::new(5).expect("non-zero")
             })?,
+            stripe: StripeConfig::from_lookup(&get)?,
         })
     }
 }
 
 /// Parses an optional variable, falling back to `default` when it is unset or empty.
-fn parse_or<T>(
+pub(crate) fn parse_or<T>(
     get: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: impl FnOnce() -> T,
@@ -221,8 +226,13 @@ mod tests {
     use super::*;
 
     fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
+        let stripe = [
+            ("STRIPE_SECRET_KEY", "sk_test_123"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_abc"),
+        ];
+        let map: HashMap<String, String> = stripe
             .iter()
+            .chain(vars)
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         Config::from_lookup(|name| map.get(name).cloned())

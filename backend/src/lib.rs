@@ -7,14 +7,18 @@
 //! - [`auth`]: accounts — sign-up, sign-in, sessions, password reset, profile, deletion.
 //! - [`mail`]: outgoing mail (SMTP or the development outbox) and the messages we send.
 //! - [`ratelimit`]: per-IP and per-account limits on the authentication endpoints.
+//! - [`stripe`]: the typed Stripe client and webhook signature verification.
+//! - [`billing`]: the catalog, customers, Checkout and what Stripe tells us about them.
 
 pub mod auth;
+pub mod billing;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod mail;
 pub mod ratelimit;
 pub mod state;
+pub mod stripe;
 
 pub use config::Config;
 pub use error::Error;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::{mail, ratelimit::AuthRateLimits, Config, Error};
+use crate::{billing::CatalogCache, mail, ratelimit::AuthRateLimits, stripe::StripeClient, Config, Error};
 
 /// Shared application state: cheap to clone, passed explicitly (never a global).
 #[derive(Clone, Debug)]
@@ -17,6 +17,10 @@ pub struct AppState {
     pub mailer: Arc<dyn mail::Mailer>,
     /// Rate limits on the sign-in, sign-up and forgot-password endpoints.
     pub auth_rate_limits: Arc<AuthRateLimits>,
+    /// The Stripe API client (real Stripe or the emulator).
+    pub stripe: StripeClient,
+    /// The catalog the pricing page renders, cached; see [`crate::billing::cache`].
+    pub catalog: Arc<CatalogCache>,
 }
 
 impl AppState {
@@ -27,7 +31,10 @@ impl AppState {
             config.rate_limit_per_ip,
             config.rate_limit_per_account,
         ));
+        let stripe = StripeClient::new(&config.stripe);
         Ok(Self {
+            stripe,
+            catalog: Arc::default(),
             db,
             config: Arc::new(config),
             mailer,

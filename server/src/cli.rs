@@ -1,12 +1,15 @@
 //! Command-line interface: `server serve` (also what a bare `server` does, as cargo-leptos runs
-//! it) and `server migrate`.
+//! it), `server migrate` and `server stripe sync|seed`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use leptos::prelude::{get_configuration, LeptosOptions};
 
-use crate::startup::{shutdown_signal, Application};
+use crate::{
+    startup::{shutdown_signal, Application},
+    stripe_cli::StripeCommand,
+};
 
 /// Tollgate's server.
 #[derive(Debug, Parser)]
@@ -36,6 +39,11 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Talk to Stripe: re-sync the database from it, or seed a catalog into it.
+    Stripe {
+        #[command(subcommand)]
+        command: StripeCommand,
+    },
 }
 
 impl Command {
@@ -56,6 +64,7 @@ impl Command {
                 tracing::info!("migrations applied");
                 Ok(())
             }
+            Command::Stripe { command } => command.run(config).await,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The axum server around the Leptos app.
 //!
-//! - [`cli`]: the subcommands (`serve`, `migrate`).
+//! - [`cli`]: the subcommands (`serve`, `migrate`, `stripe …`).
 //! - [`startup`]: builds the router and binds it; tests call it with port 0.
 //! - [`telemetry`]: logging and request spans.
 //! - [`health`]: `/healthz` and `/readyz`.
@@ -9,13 +9,19 @@
 //! - [`security`]: the cross-site request check and the security headers.
 //! - [`ratelimit`]: 429s on the authentication endpoints.
 //! - [`dev`]: `/dev/mailbox` (only with `DEV_MODE=true`).
+//! - [`webhooks`]: `POST /webhooks/stripe`.
+//! - [`checkout`]: `GET /checkout/start`, the continuation from sign-up to Stripe Checkout.
+//! - [`stripe_cli`]: `server stripe sync|seed`.
 
 pub mod assets;
 pub mod auth;
+pub mod checkout;
 pub mod cli;
 pub mod dev;
 pub mod health;
 pub mod ratelimit;
 pub mod security;
 pub mod startup;
+pub mod stripe_cli;
 pub mod telemetry;
+pub mod webhooks;

@@ -4,7 +4,12 @@ use std::{future::Future, net::SocketAddr};
 
 use anyhow::Context;
 use app::{shell, App};
-use axum::{extract::FromRef, middleware, routing::get, Router};
+use axum::{
+    extract::FromRef,
+    middleware,
+    routing::{get, post},
+    Router,
+};
 use backend::{AppState, Config};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -12,7 +17,7 @@ use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_sessions_sqlx_store::PostgresStore;
 
-use crate::{assets, auth, dev, health, ratelimit, security, telemetry};
+use crate::{assets, auth, checkout, dev, health, ratelimit, security, stripe_cli, telemetry, webhooks};
 
 /// Everything the router's handlers can extract: the app's state plus Leptos's options.
 #[derive(Clone, Debug, FromRef)]
@@ -51,6 +56,13 @@ impl Application {
             PostgresStore::new(app.db.clone()),
             app.clone(),
         ));
+        tokio::spawn(backend::billing::cache::listen(
+            std::sync::Arc::downgrade(&app.catalog),
+            app.db.clone(),
+        ));
+        if app.config.stripe.seed_demo_catalog {
+            tokio::spawn(stripe_cli::seed_demo_catalog(app.clone()));
+        }
         let state = ServerState { app, leptos };
         let listener = TcpListener::bind(state.leptos.site_addr)
             .await
@@ -96,6 +108,7 @@ pub fn router(state: ServerState) -> Router {
     // Everything that may look at the session: pages, server functions, the not-found page.
     let mut pages = Router::new()
         .route("/account/confirm-email", get(auth::confirm_email))
+        .route("/checkout/start", get(checkout::start))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             shell(leptos.clone())
         })
@@ -131,6 +144,8 @@ pub fn router(state: ServerState) -> Router {
             state.app.clone(),
             security::verify_origin,
         ))
+        // After the cross-site check, which it must not get: Stripe posts from its own servers.
+        .route("/webhooks/stripe", post(webhooks::receive))
         .layer(middleware::from_fn(security::security_headers))
         // Pages and JSON are compressed on the fly; `/pkg` files arrive already compressed
         // (`Content-Encoding` set), which this layer leaves alone.

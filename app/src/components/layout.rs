@@ -20,6 +20,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <SiteNav>
                     <li><a href="/#features">"Features"</a></li>
                     <li><a href="/#how-it-works">"How it works"</a></li>
+                    <li><a href="/pricing">"Pricing"</a></li>
                     <AccountLinks />
                 </SiteNav>
             </div>

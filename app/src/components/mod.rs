@@ -1,5 +1,7 @@
 //! Components shared by several pages.
 
+pub mod billing_summary;
 pub mod form;
 pub mod layout;
 pub mod nav;
+pub mod plan_card;

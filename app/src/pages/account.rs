@@ -1,4 +1,5 @@
-//! `/account`: the signed-in user's settings — display name, email, password, sessions, deletion.
+//! `/account`: the signed-in user's billing and settings — plans and purchases, display name,
+//! email, password, sessions, deletion.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -6,7 +7,10 @@ use leptos_router::hooks::use_query_map;
 
 use crate::{
     auth::current_user,
-    components::form::{Field, FormAlert, Notice},
+    components::{
+        billing_summary::BillingSummary,
+        form::{Field, FormAlert, Notice},
+    },
     server_fns::{
         profile::{ChangeEmail, ChangePassword, DeleteAccount, UpdateDisplayName},
         session::SignOutEverywhere,
@@ -54,6 +58,7 @@ pub fn AccountPage() -> impl IntoView {
             <h1>"Account"</h1>
             <p class="muted">"Signed in as " {user.email.clone()}</p>
             <Notice message=notice />
+            <BillingSummary />
 
             <section aria-labelledby="profile-title" class="card">
                 <h2 id="profile-title">"Profile"</h2>

@@ -49,7 +49,9 @@ pub fn HomePage() -> impl IntoView {
                     "kept in sync with Stripe and enforced on the server."
                 </p>
                 <p class="hero__cta">
-                    <a class="button" href="#how-it-works">"See how it works"</a>
+                    <a class="button" href="/pricing">"See the plans"</a>
+                    " "
+                    <a class="button button--secondary" href="#how-it-works">"See how it works"</a>
                 </p>
             </div>
         </section>

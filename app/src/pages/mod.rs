@@ -1,9 +1,11 @@
 //! One module per route.
 
 pub mod account;
+pub mod checkout_success;
 pub mod forgot_password;
 pub mod home;
 pub mod not_found;
+pub mod pricing;
 pub mod reset_password;
 pub mod signin;
 pub mod signup;

@@ -7,10 +7,14 @@
 //! - [`session`]: sign up, sign in, sign out (this device / everywhere).
 //! - [`recovery`]: forgot password, reset password.
 //! - [`profile`]: display name, email, password, account deletion.
+//! - [`billing`]: pricing data, Checkout, the portal, the success page, the account's billing.
 
+pub mod billing;
 pub mod profile;
 pub mod recovery;
 pub mod session;
 
+#[cfg(feature = "ssr")]
+mod billing_mapping;
 #[cfg(feature = "ssr")]
 mod context;

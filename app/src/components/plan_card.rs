@@ -1,0 +1,106 @@
+//! One plan on the pricing page: name, description, features, and one price block per interval
+//! group (the toggle shows one group at a time) with its button.
+
+use leptos::prelude::*;
+
+use crate::{
+    billing_views::{PlanView, PriceView},
+    server_fns::billing::{OpenPortal, StartCheckout},
+};
+
+/// A product card. Its button depends on the visitor: sign up first (signed out), Manage (the
+/// plan they hold), Change plan (another recurring plan while subscribed), or Subscribe / Buy.
+#[component]
+pub fn PlanCard(
+    plan: PlanView,
+    signed_in: bool,
+    subscribed: bool,
+    checkout: ServerAction<StartCheckout>,
+    portal: ServerAction<OpenPortal>,
+) -> impl IntoView {
+    let groups = plan
+        .prices
+        .iter()
+        .map(|price| price.group.clone())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let held = plan.held_status.is_some();
+    let heading_id = format!("plan-{}", plan.product_id);
+    let labelled_by = heading_id.clone();
+    let name = plan.name.clone();
+    let purchased = plan.purchased;
+
+    view! {
+        <li class="plan card" class:plan--held=held data-groups=groups aria-labelledby=labelled_by>
+            <h2 id=heading_id>{plan.name.clone()}</h2>
+            {plan.held_status.clone().map(|status| view! { <p class="badge badge--held">{status}</p> })}
+            {plan.description.clone().map(|text| view! { <p class="plan__description">{text}</p> })}
+            {plan.prices.into_iter().map(|price| {
+                let button = price_button(&name, &price, signed_in, held, subscribed, purchased, checkout, portal);
+                view! {
+                    <div class="plan__price" data-group=price.group.clone()>
+                        <p class="plan__amount">
+                            <span class="plan__figure">{price.amount.clone()}</span>
+                            " "<span class="plan__cadence">{price.cadence.clone()}</span>
+                        </p>
+                        {price.saving_percent.map(|p| view! { <p class="badge">{format!("Save {p}%")}</p> })}
+                        {price.trial_days.map(|d| view! { <p class="badge badge--trial">{format!("{d}-day free trial")}</p> })}
+                        {button}
+                    </div>
+                }
+            }).collect_view()}
+            {(!plan.features.is_empty()).then(|| view! {
+                <ul class="plan__features">
+                    {plan.features.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}
+                </ul>
+            })}
+        </li>
+    }
+}
+
+/// The button under a price.
+#[allow(clippy::too_many_arguments)]
+fn price_button(
+    plan: &str,
+    price: &PriceView,
+    signed_in: bool,
+    held: bool,
+    subscribed: bool,
+    purchased: bool,
+    checkout: ServerAction<StartCheckout>,
+    portal: ServerAction<OpenPortal>,
+) -> AnyView {
+    let one_time = price.group == "one_time";
+    let label = if one_time {
+        format!("Buy {plan}")
+    } else if price.trial_days.is_some() {
+        format!("Start free trial of {plan}")
+    } else {
+        format!("Subscribe to {plan}")
+    };
+    if !signed_in {
+        let next = format!("/checkout/start?price={}", price.id);
+        let href = format!("/signup?next={}", crate::pages::encode(&next));
+        return view! { <a class="button" href=href>{label}</a> }.into_any();
+    }
+    if one_time && purchased {
+        return view! { <p class="plan__owned">"Purchased — it is yours."</p> }.into_any();
+    }
+    if !one_time && (held || subscribed) {
+        let words = if held { format!("Manage {plan}") } else { format!("Change to {plan}") };
+        return view! {
+            <ActionForm action=portal>
+                <button type="submit" class="button button--secondary">{words}</button>
+            </ActionForm>
+        }
+        .into_any();
+    }
+    let price_id = price.id.clone();
+    view! {
+        <ActionForm action=checkout>
+            <input type="hidden" name="price" value=price_id />
+            <button type="submit" class="button">{label}</button>
+        </ActionForm>
+    }
+    .into_any()
+}

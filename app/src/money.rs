@@ -1,0 +1,88 @@
+//! Money and billing periods as people read them: `$9`, `$29.50`, `¥1,500`, `per month`.
+
+/// Currencies without a minor unit (Stripe's list): amounts are whole units.
+const ZERO_DECIMAL: &[&str] = &[
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
+    "xaf", "xof", "xpf",
+];
+
+/// Formats an amount in minor units: cents are shown only when there are any.
+pub fn format_amount(minor_units: i64, currency: &str) -> String {
+    let currency = currency.to_ascii_lowercase();
+    let (whole, cents) = if ZERO_DECIMAL.contains(&currency.as_str()) {
+        (minor_units, None)
+    } else {
+        let cents = minor_units.rem_euclid(100);
+        (minor_units.div_euclid(100), (cents != 0).then_some(cents))
+    };
+    let sign = if whole < 0 { "-" } else { "" };
+    let mut grouped = String::new();
+    let digits = whole.unsigned_abs().to_string();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    let number = match cents {
+        Some(cents) => format!("{grouped}.{cents:02}"),
+        None => grouped,
+    };
+    match symbol(&currency) {
+        Some(symbol) => format!("{sign}{symbol}{number}"),
+        None => format!("{sign}{number} {}", currency.to_ascii_uppercase()),
+    }
+}
+
+fn symbol(currency: &str) -> Option<&'static str> {
+    Some(match currency {
+        "usd" => "$",
+        "eur" => "€",
+        "gbp" => "£",
+        "jpy" => "¥",
+        "inr" => "₹",
+        "krw" => "₩",
+        _ => return None,
+    })
+}
+
+/// `month` → `month`, (`month`, 3) → `3 months`.
+pub fn format_period(unit: &str, count: i32) -> String {
+    if count == 1 {
+        unit.to_owned()
+    } else {
+        format!("{count} {unit}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cents_are_shown_only_when_there_are_some() {
+        assert_eq!(format_amount(900, "usd"), "$9");
+        assert_eq!(format_amount(2950, "USD"), "$29.50");
+        assert_eq!(format_amount(123_456_789, "eur"), "€1,234,567.89");
+        assert_eq!(format_amount(5, "gbp"), "£0.05");
+    }
+
+    #[test]
+    fn zero_decimal_currencies_have_no_cents() {
+        assert_eq!(format_amount(1500, "jpy"), "¥1,500");
+        assert_eq!(format_amount(1500, "krw"), "₩1,500");
+        assert_eq!(format_amount(1500, "clp"), "1,500 CLP");
+    }
+
+    #[test]
+    fn unknown_currencies_show_their_code() {
+        assert_eq!(format_amount(1000, "chf"), "10 CHF");
+        assert_eq!(format_amount(-250, "chf"), "-2.50 CHF");
+    }
+
+    #[test]
+    fn periods_read_naturally() {
+        assert_eq!(format_period("month", 1), "month");
+        assert_eq!(format_period("month", 3), "3 months");
+    }
+}

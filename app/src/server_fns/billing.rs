@@ -1,0 +1,85 @@
+//! Billing: the pricing page's data, starting Checkout, the portal, the success page, and the
+//! account page's billing section. Each checks the signed-in user itself.
+
+use leptos::prelude::*;
+
+use crate::{
+    billing_views::{BillingOverview, CheckoutResult, PricingView},
+    errors::FormError,
+};
+
+/// The catalog (from memory) and, for a signed-in user, what they hold.
+#[server(endpoint = "pricing")]
+pub async fn pricing() -> Result<PricingView, FormError> {
+    use backend::billing::{purchases, subscriptions, BillingError};
+
+    let state = super::context::state()?;
+    let catalog = state
+        .catalog
+        .get(&state.db)
+        .await
+        .map_err(BillingError::from)?;
+    let (held, bought) = match super::context::signed_in_user() {
+        Ok(user) => (
+            subscriptions::held_by(&state.db, user.id)
+                .await
+                .map_err(BillingError::from)?,
+            purchases::of_user(&state.db, user.id)
+                .await
+                .map_err(BillingError::from)?,
+        ),
+        Err(_) => (Vec::new(), Vec::new()),
+    };
+    let signed_in = super::context::signed_in_user().is_ok();
+    Ok(super::billing_mapping::pricing(&catalog, &held, &bought, signed_in))
+}
+
+/// Sends the user to Stripe Checkout for `price`.
+#[server(endpoint = "start_checkout")]
+pub async fn start_checkout(price: String) -> Result<(), FormError> {
+    let state = super::context::state()?;
+    let user = super::context::signed_in_user()?;
+    let url = backend::billing::checkout::start(&state, &user, &price).await?;
+    leptos_axum::redirect(&url);
+    Ok(())
+}
+
+/// Sends the user to Stripe's customer portal, returning to `/account`.
+#[server(endpoint = "open_portal")]
+pub async fn open_portal() -> Result<(), FormError> {
+    let state = super::context::state()?;
+    let user = super::context::signed_in_user()?;
+    let url = backend::billing::portal::open(&state, &user, "/account").await?;
+    leptos_axum::redirect(&url);
+    Ok(())
+}
+
+/// Fetches the Checkout Session from Stripe and applies it now (the webhook may not have
+/// arrived yet), if it is this user's.
+#[server(endpoint = "confirm_checkout")]
+pub async fn confirm_checkout(session_id: String) -> Result<CheckoutResult, FormError> {
+    let state = super::context::state()?;
+    let user = super::context::signed_in_user()?;
+    let outcome = backend::billing::checkout::confirm(&state, &user, &session_id).await?;
+    Ok(super::billing_mapping::checkout_result(outcome))
+}
+
+/// The account page's billing section: plans held, purchases.
+#[server(endpoint = "billing")]
+pub async fn billing() -> Result<BillingOverview, FormError> {
+    use backend::billing::{customers, purchases, subscriptions, BillingError};
+
+    let state = super::context::state()?;
+    let user = super::context::signed_in_user()?;
+    let held = subscriptions::held_by(&state.db, user.id)
+        .await
+        .map_err(BillingError::from)?;
+    let bought = purchases::of_user(&state.db, user.id)
+        .await
+        .map_err(BillingError::from)?;
+    let has_customer = customers::find(&state.db, user.id)
+        .await
+        .map_err(BillingError::from)?
+        .is_some();
+    Ok(super::billing_mapping::overview(&held, &bought, has_customer))
+}

@@ -1,0 +1,273 @@
+//! From the backend's billing types to the pages' view structs (server only): grouping prices
+//! for the interval toggle, yearly savings, statuses and dates in words.
+
+use backend::billing::{
+    catalog::{Catalog, CatalogPrice},
+    checkout::Outcome,
+    purchases::Purchase,
+    subscriptions::HeldPlan,
+};
+use time::{macros::format_description, OffsetDateTime};
+
+use crate::{
+    billing_views::{
+        BillingOverview, CheckoutResult, HeldPlanView, PlanView, PriceView, PricingView,
+        PurchaseView,
+    },
+    money::{format_amount, format_period},
+};
+
+/// The toggle's order: shortest interval first, one-time last.
+const GROUP_ORDER: &[&str] = &["day", "week", "month", "year"];
+
+/// The pricing page for a catalog and (when signed in) what the user holds and bought.
+pub fn pricing(catalog: &Catalog, held: &[HeldPlan], bought: &[Purchase], signed_in: bool) -> PricingView {
+    let mut groups: Vec<String> = Vec::new();
+    let plans = catalog
+        .products
+        .iter()
+        .map(|product| {
+            let mut prices: Vec<PriceView> = Vec::new();
+            for price in &product.prices {
+                let group = group_of(price);
+                if prices.iter().any(|p| p.group == group) {
+                    continue; // one price per group: the cheapest (the catalog is sorted)
+                }
+                if !groups.contains(&group) {
+                    groups.push(group.clone());
+                }
+                prices.push(PriceView {
+                    id: price.id.clone(),
+                    amount: format_amount(price.unit_amount, &price.currency),
+                    cadence: match &price.recurring {
+                        Some(interval) => format!("per {}", format_period(&interval.unit, interval.count)),
+                        None => "once".to_owned(),
+                    },
+                    trial_days: price.trial_period_days.filter(|days| *days > 0),
+                    saving_percent: yearly_saving(price, &product.prices),
+                    held: held.iter().any(|h| h.price_id == price.id),
+                    group,
+                });
+            }
+            PlanView {
+                product_id: product.id.clone(),
+                name: product.name.clone(),
+                description: product.description.clone(),
+                features: product.features.clone(),
+                prices,
+                held_status: held
+                    .iter()
+                    .find(|h| h.product_id == product.id)
+                    .map(|h| short_status(&h.status, h.cancel_at_period_end).to_owned()),
+                purchased: bought.iter().any(|p| p.product_id == product.id),
+            }
+        })
+        .collect();
+    groups.sort_by_key(|group| {
+        GROUP_ORDER
+            .iter()
+            .position(|g| g == group)
+            .unwrap_or(if group == "one_time" { usize::MAX } else { GROUP_ORDER.len() })
+    });
+    PricingView {
+        plans,
+        groups,
+        signed_in,
+        subscribed: !held.is_empty(),
+    }
+}
+
+/// `month`, `year`, `3-month`, or `one_time`.
+fn group_of(price: &CatalogPrice) -> String {
+    match &price.recurring {
+        Some(interval) if interval.count == 1 => interval.unit.clone(),
+        Some(interval) => format!("{}-{}", interval.count, interval.unit),
+        None => "one_time".to_owned(),
+    }
+}
+
+/// For a yearly price: the percent saved against twelve of the product's monthly price.
+fn yearly_saving(price: &CatalogPrice, siblings: &[CatalogPrice]) -> Option<u32> {
+    price
+        .recurring
+        .as_ref()
+        .filter(|i| i.unit == "year" && i.count == 1)?;
+    let monthly = siblings.iter().find(|p| {
+        p.currency == price.currency
+            && p.recurring
+                .as_ref()
+                .is_some_and(|i| i.unit == "month" && i.count == 1)
+    })?;
+    let twelve = monthly.unit_amount.checked_mul(12)?;
+    if twelve <= 0 || price.unit_amount >= twelve {
+        return None;
+    }
+    let percent = ((twelve - price.unit_amount) * 100 + twelve / 2) / twelve;
+    u32::try_from(percent).ok().filter(|p| *p > 0)
+}
+
+/// A status as a badge on the pricing card.
+fn short_status(status: &str, cancel_at_period_end: bool) -> &'static str {
+    match status {
+        "trialing" => "Your plan · trial",
+        "active" if cancel_at_period_end => "Your plan · ends at period end",
+        "active" => "Your plan",
+        "past_due" | "unpaid" => "Your plan · payment failed",
+        "paused" => "Your plan · paused",
+        _ => "Your plan",
+    }
+}
+
+/// The account page's billing section.
+pub fn overview(held: &[HeldPlan], bought: &[Purchase], has_customer: bool) -> BillingOverview {
+    BillingOverview {
+        plans: held
+            .iter()
+            .map(|plan| HeldPlanView {
+                name: plan
+                    .product_name
+                    .clone()
+                    .unwrap_or_else(|| plan.product_id.clone()),
+                status: status_sentence(plan),
+            })
+            .collect(),
+        purchases: bought
+            .iter()
+            .map(|purchase| PurchaseView {
+                description: purchase.description.clone(),
+                amount: format_amount(purchase.amount, &purchase.currency),
+                date: date(purchase.purchased_at),
+                pending: purchase.status == "pending",
+            })
+            .collect(),
+        has_customer,
+    }
+}
+
+/// A held plan's state in words.
+fn status_sentence(plan: &HeldPlan) -> String {
+    let period_end = date(plan.current_period_end);
+    match plan.status.as_str() {
+        "trialing" => format!(
+            "Free trial until {}",
+            date(plan.trial_end.unwrap_or(plan.current_period_end))
+        ),
+        "active" if plan.cancel_at_period_end => format!("Cancels on {period_end}"),
+        "active" => format!("Renews on {period_end}"),
+        "past_due" => "Payment failed — update your card".to_owned(),
+        "unpaid" => "Unpaid — update your card to continue".to_owned(),
+        "paused" => "Paused — add a card to continue".to_owned(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// The success page's message for what a Checkout Session came to.
+pub fn checkout_result(outcome: Outcome) -> CheckoutResult {
+    match outcome {
+        Outcome::Pending => CheckoutResult::Pending,
+        Outcome::Expired => CheckoutResult::Expired,
+        Outcome::Subscribed { product_name, status } => CheckoutResult::Subscribed {
+            plan: product_name,
+            status: match status.as_str() {
+                "trialing" => "Your free trial has started.".to_owned(),
+                "active" => "Your subscription is active.".to_owned(),
+                "incomplete" => "Your payment is still being confirmed.".to_owned(),
+                other => format!("Your subscription is {}.", other.replace('_', " ")),
+            },
+        },
+        Outcome::Purchased { description, paid } => CheckoutResult::Purchased { description, paid },
+    }
+}
+
+/// `26 November 2026`.
+fn date(at: OffsetDateTime) -> String {
+    at.format(format_description!("[day padding:none] [month repr:long] [year]"))
+        .unwrap_or_else(|_| at.date().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use backend::billing::catalog::{CatalogProduct, Interval};
+
+    use super::*;
+
+    fn price(id: &str, amount: i64, interval: Option<(&str, i32)>) -> CatalogPrice {
+        CatalogPrice {
+            id: id.to_owned(),
+            currency: "usd".to_owned(),
+            unit_amount: amount,
+            recurring: interval.map(|(unit, count)| Interval {
+                unit: unit.to_owned(),
+                count,
+            }),
+            trial_period_days: None,
+            lookup_key: None,
+        }
+    }
+
+    fn catalog() -> Catalog {
+        Catalog {
+            products: vec![
+                CatalogProduct {
+                    id: "prod_pro".into(),
+                    name: "Pro".into(),
+                    description: None,
+                    images: vec![],
+                    features: vec![],
+                    prices: vec![
+                        price("price_m", 2900, Some(("month", 1))),
+                        price("price_y", 29000, Some(("year", 1))),
+                    ],
+                },
+                CatalogProduct {
+                    id: "prod_life".into(),
+                    name: "Lifetime".into(),
+                    description: None,
+                    images: vec![],
+                    features: vec![],
+                    prices: vec![price("price_once", 19900, None)],
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn yearly_prices_show_what_they_save_against_monthly() {
+        let view = pricing(&catalog(), &[], &[], false);
+        let pro = &view.plans[0];
+        assert_eq!(pro.prices[0].saving_percent, None);
+        // 12 × $29 = $348; $290 saves 16.7 % → 17 %.
+        assert_eq!(pro.prices[1].saving_percent, Some(17));
+        assert_eq!(pro.prices[1].cadence, "per year");
+        assert_eq!(pro.prices[1].amount, "$290");
+    }
+
+    #[test]
+    fn the_toggle_lists_only_the_intervals_that_exist_with_one_time_last() {
+        let view = pricing(&catalog(), &[], &[], false);
+        assert_eq!(view.groups, ["month", "year", "one_time"]);
+        let mut only_yearly = catalog();
+        only_yearly.products[0].prices.remove(0);
+        only_yearly.products.pop();
+        assert_eq!(pricing(&only_yearly, &[], &[], true).groups, ["year"]);
+    }
+
+    #[test]
+    fn the_held_price_and_product_are_marked() {
+        let held = HeldPlan {
+            subscription_id: "sub_1".into(),
+            product_id: "prod_pro".into(),
+            product_name: Some("Pro".into()),
+            price_id: "price_y".into(),
+            status: "trialing".into(),
+            cancel_at_period_end: false,
+            current_period_end: OffsetDateTime::UNIX_EPOCH,
+            trial_end: None,
+        };
+        let view = pricing(&catalog(), &[held], &[], true);
+        assert!(view.subscribed);
+        assert_eq!(view.plans[0].held_status.as_deref(), Some("Your plan · trial"));
+        assert!(view.plans[0].prices[1].held && !view.plans[0].prices[0].held);
+        assert_eq!(view.plans[1].held_status, None);
+    }
+}

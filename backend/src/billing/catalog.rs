@@ -1,0 +1,252 @@
+//! Products and prices: the SQL that mirrors them from Stripe, and the [`Catalog`] the pricing
+//! page renders (active products that have at least one active price with an amount).
+
+use std::collections::BTreeMap;
+
+use sqlx::{PgConnection, PgExecutor};
+
+use crate::stripe::objects::{PriceKind, Product, Price};
+
+/// The NOTIFY channel a changed catalog is announced on (see [`super::cache`]).
+pub const CHANGED_CHANNEL: &str = "catalog_changed";
+
+/// What is for sale, in display order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Catalog {
+    /// Products ordered by `metadata.index` (unset last), then name.
+    pub products: Vec<CatalogProduct>,
+}
+
+/// A product and its active prices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatalogProduct {
+    /// `prod_…`.
+    pub id: String,
+    /// Shown as the plan's name.
+    pub name: String,
+    /// Shown under the name.
+    pub description: Option<String>,
+    /// Image URLs.
+    pub images: Vec<String>,
+    /// The bullet list (Stripe's marketing features).
+    pub features: Vec<String>,
+    /// Prices, monthly before yearly, cheapest first.
+    pub prices: Vec<CatalogPrice>,
+}
+
+/// A price on the pricing page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatalogPrice {
+    /// `price_…`.
+    pub id: String,
+    /// Lower-case ISO code.
+    pub currency: String,
+    /// In the currency's minor unit.
+    pub unit_amount: i64,
+    /// `None` for one-time prices.
+    pub recurring: Option<Interval>,
+    /// Free days before the first bill.
+    pub trial_period_days: Option<i32>,
+    /// The price's stable name, if it has one.
+    pub lookup_key: Option<String>,
+}
+
+/// How often a recurring price bills.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interval {
+    /// `day`, `week`, `month` or `year`.
+    pub unit: String,
+    /// Every `count` units.
+    pub count: i32,
+}
+
+impl Catalog {
+    /// The product and price for a price id, if both are for sale.
+    pub fn find_price(&self, price_id: &str) -> Option<(&CatalogProduct, &CatalogPrice)> {
+        self.products.iter().find_map(|product| {
+            product
+                .prices
+                .iter()
+                .find(|price| price.id == price_id)
+                .map(|price| (product, price))
+        })
+    }
+}
+
+/// Reads the catalog: active products with their active, fixed-amount prices.
+pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error> {
+    let products = sqlx::query!(
+        r#"
+        SELECT id, name, description, images, marketing_features
+        FROM stripe_products
+        WHERE active
+        ORDER BY sort_order NULLS LAST, name, id
+        "#
+    )
+    .fetch_all(db)
+    .await?;
+    let prices = sqlx::query!(
+        r#"
+        SELECT p.id, p.product_id, p.currency, p.unit_amount AS "unit_amount!",
+               p.recurring_interval, p.interval_count, p.trial_period_days, p.lookup_key
+        FROM stripe_prices p
+        WHERE p.active AND p.unit_amount IS NOT NULL
+        ORDER BY p.product_id,
+                 array_position(ARRAY['one_time', 'day', 'week', 'month', 'year'],
+                                coalesce(p.recurring_interval, 'one_time')),
+                 p.interval_count, p.unit_amount, p.id
+        "#
+    )
+    .fetch_all(db)
+    .await?;
+    let mut by_product: BTreeMap<String, Vec<CatalogPrice>> = BTreeMap::new();
+    for price in prices {
+        by_product
+            .entry(price.product_id)
+            .or_default()
+            .push(CatalogPrice {
+                id: price.id,
+                currency: price.currency,
+                unit_amount: price.unit_amount,
+                recurring: price
+                    .recurring_interval
+                    .zip(price.interval_count)
+                    .map(|(unit, count)| Interval { unit, count }),
+                trial_period_days: price.trial_period_days,
+                lookup_key: price.lookup_key,
+            });
+    }
+    Ok(Catalog {
+        products: products
+            .into_iter()
+            .filter_map(|product| {
+                let prices = by_product.remove(&product.id)?;
+                Some(CatalogProduct {
+                    id: product.id,
+                    name: product.name,
+                    description: product.description,
+                    images: product.images,
+                    features: product.marketing_features,
+                    prices,
+                })
+            })
+            .collect(),
+    })
+}
+
+/// Inserts or overwrites a product with what Stripe returned.
+pub async fn upsert_product(conn: &mut PgConnection, product: &Product) -> Result<(), sqlx::Error> {
+    let features: Vec<String> = product
+        .marketing_features
+        .iter()
+        .filter_map(|feature| feature.name.clone())
+        .collect();
+    let sort_order = product
+        .metadata
+        .get("index")
+        .and_then(|index| index.trim().parse::<i32>().ok());
+    let metadata = serde_json::to_value(&product.metadata).expect("a string map is JSON");
+    sqlx::query!(
+        r#"
+        INSERT INTO stripe_products
+            (id, active, name, description, images, marketing_features, metadata, sort_order)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (id) DO UPDATE SET
+            active = EXCLUDED.active, name = EXCLUDED.name, description = EXCLUDED.description,
+            images = EXCLUDED.images, marketing_features = EXCLUDED.marketing_features,
+            metadata = EXCLUDED.metadata, sort_order = EXCLUDED.sort_order, synced_at = now()
+        "#,
+        product.id,
+        product.active,
+        product.name,
+        product.description,
+        &product.images,
+        &features,
+        metadata,
+        sort_order,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Inserts or overwrites a price. Its product must be stored first.
+pub async fn upsert_price(conn: &mut PgConnection, price: &Price) -> Result<(), sqlx::Error> {
+    let recurring = price
+        .recurring
+        .as_ref()
+        .filter(|_| price.kind == PriceKind::Recurring);
+    let kind = match price.kind {
+        PriceKind::OneTime => "one_time",
+        PriceKind::Recurring => "recurring",
+    };
+    let metadata = serde_json::to_value(&price.metadata).expect("a string map is JSON");
+    sqlx::query!(
+        r#"
+        INSERT INTO stripe_prices
+            (id, product_id, active, currency, unit_amount, kind, recurring_interval,
+             interval_count, trial_period_days, lookup_key, nickname, metadata)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+        ON CONFLICT (id) DO UPDATE SET
+            product_id = EXCLUDED.product_id, active = EXCLUDED.active,
+            currency = EXCLUDED.currency, unit_amount = EXCLUDED.unit_amount,
+            kind = EXCLUDED.kind, recurring_interval = EXCLUDED.recurring_interval,
+            interval_count = EXCLUDED.interval_count,
+            trial_period_days = EXCLUDED.trial_period_days, lookup_key = EXCLUDED.lookup_key,
+            nickname = EXCLUDED.nickname, metadata = EXCLUDED.metadata, synced_at = now()
+        "#,
+        price.id,
+        price.product,
+        price.active,
+        price.currency,
+        price.unit_amount,
+        kind,
+        recurring.map(|r| r.interval.as_str()),
+        recurring.map(|r| clamp_i32(r.interval_count)),
+        recurring.and_then(|r| r.trial_period_days).map(clamp_i32),
+        price.lookup_key,
+        price.nickname,
+        metadata,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether a product is stored (a price may arrive before its product).
+pub async fn has_product(conn: &mut PgConnection, id: &str) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM stripe_products WHERE id = $1) AS "exists!""#,
+        id
+    )
+    .fetch_one(conn)
+    .await?)
+}
+
+/// Removes a product Stripe no longer has (its prices go with it).
+pub async fn delete_product(conn: &mut PgConnection, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM stripe_products WHERE id = $1", id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes a price Stripe no longer has.
+pub async fn delete_price(conn: &mut PgConnection, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM stripe_prices WHERE id = $1", id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Tells every replica (including this one) the catalog changed; delivered on commit.
+pub async fn announce_change(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_notify($1, '')", CHANGED_CHANNEL)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+fn clamp_i32(value: i64) -> i32 {
+    value.clamp(0, i64::from(i32::MAX)) as i32
+}

@@ -1,0 +1,62 @@
+//! One Stripe customer per user, created exactly once: double clicks, retries, two tabs and two
+//! replicas all end up with the same `cus_…`.
+//!
+//! The row is created under an advisory lock on the user, and the Stripe call carries an
+//! idempotency key derived from the user id, so even a crash between Stripe's answer and our
+//! commit does not make a second customer (Stripe replays the first answer for 24 hours).
+
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use super::BillingError;
+use crate::{auth::User, stripe::Form, AppState};
+
+/// The user's Stripe customer id, if they have one.
+pub async fn find(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT stripe_customer_id FROM billing_customers WHERE user_id = $1",
+        user_id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The user a Stripe customer belongs to.
+pub async fn owner(db: impl PgExecutor<'_>, customer: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT user_id FROM billing_customers WHERE stripe_customer_id = $1",
+        customer
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The user's Stripe customer, created in Stripe (and recorded) the first time.
+pub async fn ensure(state: &AppState, user: &User) -> Result<String, BillingError> {
+    if let Some(id) = find(&state.db, user.id).await? {
+        return Ok(id);
+    }
+    let mut tx = state.db.begin().await?;
+    super::lock_object(&mut tx, &format!("billing_customer:{}", user.id)).await?;
+    if let Some(id) = find(&mut *tx, user.id).await? {
+        return Ok(id);
+    }
+    let form = Form::new()
+        .set("email", user.email.as_str())
+        .set_some("name", user.display_name.as_deref())
+        .set("metadata[user_id]", user.id);
+    let customer = state
+        .stripe
+        .create_customer(&form, &format!("tollgate-customer-for-user-{}", user.id))
+        .await?;
+    sqlx::query!(
+        "INSERT INTO billing_customers (user_id, stripe_customer_id) VALUES ($1, $2)",
+        user.id,
+        customer.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, customer = %customer.id, "created the Stripe customer");
+    Ok(customer.id)
+}

@@ -1,0 +1,48 @@
+//! Billing: the catalog mirrored from Stripe, each user's Stripe customer, Checkout, and applying
+//! what Stripe tells us (webhooks, the success page, `server stripe sync`) to Postgres.
+//!
+//! Stripe is the source of truth. Whatever triggers a write — a webhook, the success page, a
+//! re-sync — re-fetches the object from Stripe under a per-object advisory lock and stores what
+//! Stripe returns, so events arriving late, twice or out of order cannot leave an older state.
+//!
+//! - [`catalog`]: products and prices — the SQL, and the [`Catalog`] the pricing page renders.
+//! - [`cache`]: the in-memory catalog, invalidated on every replica through `LISTEN/NOTIFY`.
+//! - [`sync`]: `server stripe sync`, the full re-sync.
+//! - [`seed`]: `server stripe seed`, the demo catalog created in Stripe.
+//! - [`customers`]: one Stripe customer per user, created exactly once.
+//! - [`checkout`]: starting a Checkout Session and applying a finished one.
+//! - [`subscriptions`], [`purchases`]: what users hold, as stored.
+//! - [`portal`]: customer portal sessions.
+//! - [`webhooks`]: receiving an event: signature, duplicate check, application.
+//! - [`error`]: [`BillingError`].
+
+pub mod cache;
+pub mod catalog;
+pub mod checkout;
+pub mod customers;
+pub mod error;
+pub mod portal;
+pub mod purchases;
+pub mod seed;
+pub mod subscriptions;
+pub mod sync;
+pub mod webhooks;
+
+pub use cache::CatalogCache;
+pub use catalog::Catalog;
+pub use error::BillingError;
+
+/// Takes a transaction-scoped advisory lock on a Stripe object id, so two writers of the same
+/// object (a webhook and the success page, two deliveries) take turns: fetch, then write.
+pub(crate) async fn lock_object(
+    conn: &mut sqlx::PgConnection,
+    stripe_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        stripe_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! Customer portal sessions: Stripe's hosted page for cards, invoices, plan changes and
+//! cancellation.
+
+use uuid::Uuid;
+
+use super::{customers, BillingError};
+use crate::{auth::User, AppState};
+
+/// A portal session for the user's customer, returning to `return_path` on our site.
+pub async fn open(state: &AppState, user: &User, return_path: &str) -> Result<String, BillingError> {
+    let customer = customers::find(&state.db, user.id)
+        .await?
+        .ok_or(BillingError::NoCustomer)?;
+    let return_url = state
+        .config
+        .base_url
+        .join(return_path)
+        .map_err(|e| anyhow::anyhow!("building the portal return URL: {e}"))?;
+    let session = state
+        .stripe
+        .create_portal_session(&customer, return_url.as_str(), &Uuid::new_v4().to_string())
+        .await?;
+    Ok(session.url)
+}

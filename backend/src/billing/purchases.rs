@@ -1,0 +1,84 @@
+//! One-time purchases: a row per paid (or still processing) Checkout Session in `payment` mode.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A purchase as the account page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Purchase {
+    /// `cs_…`.
+    pub checkout_session_id: String,
+    /// `prod_…`.
+    pub product_id: String,
+    /// What was bought.
+    pub description: String,
+    /// In minor units.
+    pub amount: i64,
+    /// Lower-case ISO code.
+    pub currency: String,
+    /// `paid` or `pending`.
+    pub status: String,
+    /// When.
+    pub purchased_at: OffsetDateTime,
+}
+
+/// What a finished payment-mode Checkout Session bought.
+pub struct NewPurchase<'a> {
+    /// `cs_…`.
+    pub checkout_session_id: &'a str,
+    /// The buyer.
+    pub user_id: Uuid,
+    /// `price_…`.
+    pub price_id: &'a str,
+    /// `prod_…`.
+    pub product_id: &'a str,
+    /// The line's description.
+    pub description: &'a str,
+    /// In minor units.
+    pub amount: i64,
+    /// Lower-case ISO code.
+    pub currency: &'a str,
+    /// Whether the money has arrived.
+    pub paid: bool,
+}
+
+/// Records a purchase once; a later call may only move it from `pending` to `paid`.
+pub async fn record(conn: &mut PgConnection, purchase: &NewPurchase<'_>) -> Result<(), sqlx::Error> {
+    let status = if purchase.paid { "paid" } else { "pending" };
+    sqlx::query!(
+        r#"
+        INSERT INTO purchases
+            (checkout_session_id, user_id, price_id, product_id, description, amount, currency, status)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (checkout_session_id) DO UPDATE SET status = EXCLUDED.status
+        WHERE purchases.status = 'pending'
+        "#,
+        purchase.checkout_session_id,
+        purchase.user_id,
+        purchase.price_id,
+        purchase.product_id,
+        purchase.description,
+        purchase.amount,
+        purchase.currency,
+        status,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A user's purchases, newest first.
+pub async fn of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Purchase>, sqlx::Error> {
+    sqlx::query_as!(
+        Purchase,
+        r#"
+        SELECT checkout_session_id, product_id, description, amount, currency, status, purchased_at
+        FROM purchases WHERE user_id = $1
+        ORDER BY purchased_at DESC, checkout_session_id
+        "#,
+        user_id
+    )
+    .fetch_all(db)
+    .await
+}

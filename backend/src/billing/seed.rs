@@ -1,0 +1,193 @@
+//! `server stripe seed [FILE]`: creates a catalog in whatever Stripe the app points at, from a
+//! JSON file (the demo catalog in `backend/seed/catalog.json` by default). Idempotent: products
+//! are matched by the id the file gives them, prices by lookup key; running it twice changes
+//! nothing, and editing a product's text in the file updates it.
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::BillingError;
+use crate::stripe::{objects::Product, Form, StripeClient};
+
+/// The demo catalog, compiled in so `server stripe seed` works from any directory.
+pub const DEMO_CATALOG: &str = include_str!("../../seed/catalog.json");
+
+/// A catalog file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedFile {
+    /// The products to create, in pricing-page order.
+    pub products: Vec<SeedProduct>,
+}
+
+/// A product in a catalog file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedProduct {
+    /// The product id to create it under (`prod_…`), which makes seeding idempotent.
+    pub id: String,
+    /// The plan's name.
+    pub name: String,
+    /// Shown under the name.
+    pub description: Option<String>,
+    /// Position on the pricing page (`metadata.index`).
+    pub index: Option<i32>,
+    /// Entitlements the plan grants, comma-separated (`metadata.features`).
+    pub features: Option<String>,
+    /// The bullet list on the pricing card.
+    #[serde(default)]
+    pub marketing_features: Vec<String>,
+    /// Its prices.
+    pub prices: Vec<SeedPrice>,
+}
+
+/// A price in a catalog file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedPrice {
+    /// The price's stable name; an existing price with this key is left alone.
+    pub lookup_key: String,
+    /// In the currency's minor unit.
+    pub unit_amount: i64,
+    /// Lower-case ISO code.
+    pub currency: String,
+    /// `day`, `week`, `month` or `year`; absent for a one-time price.
+    pub interval: Option<String>,
+    /// Free days before the first bill.
+    pub trial_period_days: Option<i64>,
+}
+
+/// Reads a catalog file's text, with errors that say what is wrong.
+pub fn parse(text: &str) -> Result<SeedFile, anyhow::Error> {
+    let file: SeedFile = serde_json::from_str(text)
+        .map_err(|e| anyhow::anyhow!("the catalog file is not valid: {e}"))?;
+    for product in &file.products {
+        if !product.id.starts_with("prod_") {
+            anyhow::bail!("product id `{}` must start with prod_", product.id);
+        }
+        for price in &product.prices {
+            if let Some(interval) = &price.interval {
+                if !["day", "week", "month", "year"].contains(&interval.as_str()) {
+                    anyhow::bail!(
+                        "price `{}`: interval must be day, week, month or year, not `{interval}`",
+                        price.lookup_key
+                    );
+                }
+            } else if price.trial_period_days.is_some() {
+                anyhow::bail!("price `{}`: only recurring prices have trials", price.lookup_key);
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// Creates or updates each product and creates each missing price. `progress` hears each step.
+pub async fn run(
+    stripe: &StripeClient,
+    file: &SeedFile,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<(), BillingError> {
+    for product in &file.products {
+        let mut form = Form::new()
+            .set("name", &product.name)
+            .set("description", product.description.as_deref().unwrap_or(""))
+            .set_some("metadata[index]", product.index)
+            .set_some("metadata[features]", product.features.as_deref());
+        for (i, feature) in product.marketing_features.iter().enumerate() {
+            form = form.set(format!("marketing_features[{i}][name]"), feature);
+        }
+        match stripe.product(&product.id).await {
+            Ok(existing) if matches(&existing, product) => {
+                progress(&format!("product {} ({}) is up to date", product.name, product.id));
+            }
+            Ok(_) => {
+                stripe
+                    .update_product(&product.id, &form, &key("update", &product.id, &form))
+                    .await?;
+                progress(&format!("updated product {} ({})", product.name, product.id));
+            }
+            Err(error) if error.is_not_found() => {
+                let form = form.set("id", &product.id);
+                stripe
+                    .create_product(&form, &key("create", &product.id, &form))
+                    .await?;
+                progress(&format!("created product {} ({})", product.name, product.id));
+            }
+            Err(error) => return Err(error.into()),
+        }
+
+        let keys: Vec<&str> = product.prices.iter().map(|p| p.lookup_key.as_str()).collect();
+        let existing = stripe.prices_by_lookup_key(&keys).await?;
+        for price in &product.prices {
+            if existing
+                .iter()
+                .any(|e| e.lookup_key.as_deref() == Some(&price.lookup_key))
+            {
+                progress(&format!("price {} exists", price.lookup_key));
+                continue;
+            }
+            let form = Form::new()
+                .set("product", &product.id)
+                .set("currency", &price.currency)
+                .set("unit_amount", price.unit_amount)
+                .set("lookup_key", &price.lookup_key)
+                .set_some("recurring[interval]", price.interval.as_deref())
+                .set_some("recurring[trial_period_days]", price.trial_period_days);
+            stripe
+                .create_price(&form, &key("price", &price.lookup_key, &form))
+                .await?;
+            progress(&format!("created price {}", price.lookup_key));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a product in Stripe already says what the file says.
+fn matches(existing: &Product, wanted: &SeedProduct) -> bool {
+    let features: Vec<&str> = existing
+        .marketing_features
+        .iter()
+        .filter_map(|f| f.name.as_deref())
+        .collect();
+    existing.name == wanted.name
+        && existing.description.as_deref().unwrap_or("") == wanted.description.as_deref().unwrap_or("")
+        && existing.metadata.get("index").map(String::as_str)
+            == wanted.index.map(|i| i.to_string()).as_deref()
+        && existing.metadata.get("features").map(String::as_str) == wanted.features.as_deref()
+        && features == wanted.marketing_features
+}
+
+/// An idempotency key for one seeding call: the same content always gets the same key.
+fn key(action: &str, id: &str, form: &Form) -> String {
+    let digest = Sha256::digest(form.encode().as_bytes());
+    format!("tollgate-seed-{action}-{id}-{}", &hex::encode(digest)[..16])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_catalog_parses() {
+        let file = parse(DEMO_CATALOG).unwrap();
+        assert_eq!(file.products.len(), 3);
+        assert!(file
+            .products
+            .iter()
+            .flat_map(|p| &p.prices)
+            .any(|p| p.trial_period_days == Some(14)));
+        assert!(file.products.iter().flat_map(|p| &p.prices).any(|p| p.interval.is_none()));
+    }
+
+    #[test]
+    fn a_bad_catalog_file_says_what_is_wrong() {
+        let err = parse(r#"{"products": [{"id": "hobby", "name": "H", "prices": []}]}"#).unwrap_err();
+        assert!(err.to_string().contains("must start with prod_"), "{err}");
+        let err = parse(r#"{"products": [{"id": "prod_x", "name": "H", "prices": [
+            {"lookup_key": "k", "unit_amount": 1, "currency": "usd", "interval": "fortnight"}]}]}"#)
+        .unwrap_err();
+        assert!(err.to_string().contains("fortnight"), "{err}");
+        let err = parse(r#"{"products": [], "extra": 1}"#).unwrap_err();
+        assert!(err.to_string().contains("not valid"), "{err}");
+    }
+}

@@ -1,0 +1,142 @@
+//! Subscriptions as Stripe last returned them, and what a user holds.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{customers, BillingError};
+use crate::stripe::{objects::Subscription, StripeClient};
+
+/// Statuses in which the user holds the plan (and must not be sold it a second time).
+pub const HELD: &[&str] = &["trialing", "active", "past_due", "unpaid", "paused"];
+
+/// A plan a user holds: one subscription item with its subscription's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldPlan {
+    /// `sub_…`.
+    pub subscription_id: String,
+    /// `prod_…`.
+    pub product_id: String,
+    /// The product's name, when the catalog knows it.
+    pub product_name: Option<String>,
+    /// `price_…`.
+    pub price_id: String,
+    /// Stripe's status.
+    pub status: String,
+    /// Ends at the period's end.
+    pub cancel_at_period_end: bool,
+    /// The end of the paid (or trial) period.
+    pub current_period_end: OffsetDateTime,
+    /// When a trial ends.
+    pub trial_end: Option<OffsetDateTime>,
+}
+
+/// Re-fetches a subscription from Stripe under its lock and stores it, if its customer is one of
+/// our users'. Returns the stored subscription (`None` when the customer is not ours).
+pub async fn refresh(
+    conn: &mut PgConnection,
+    stripe: &StripeClient,
+    subscription_id: &str,
+) -> Result<Option<Subscription>, BillingError> {
+    super::lock_object(conn, subscription_id).await?;
+    let subscription = stripe.subscription(subscription_id).await?;
+    let Some(user_id) = customers::owner(&mut *conn, &subscription.customer).await? else {
+        tracing::warn!(
+            subscription = subscription_id,
+            customer = %subscription.customer,
+            "ignored a subscription whose customer is not one of our users"
+        );
+        return Ok(None);
+    };
+    store(conn, user_id, &subscription).await?;
+    Ok(Some(subscription))
+}
+
+/// Overwrites the stored subscription and its items with `subscription`.
+pub async fn store(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    subscription: &Subscription,
+) -> Result<(), sqlx::Error> {
+    let at = |seconds: Option<i64>| seconds.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
+    sqlx::query!(
+        r#"
+        INSERT INTO subscriptions
+            (id, user_id, stripe_customer_id, status, cancel_at_period_end, cancel_at,
+             canceled_at, ended_at, trial_start, trial_end, created)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        ON CONFLICT (id) DO UPDATE SET
+            user_id = EXCLUDED.user_id, stripe_customer_id = EXCLUDED.stripe_customer_id,
+            status = EXCLUDED.status, cancel_at_period_end = EXCLUDED.cancel_at_period_end,
+            cancel_at = EXCLUDED.cancel_at, canceled_at = EXCLUDED.canceled_at,
+            ended_at = EXCLUDED.ended_at, trial_start = EXCLUDED.trial_start,
+            trial_end = EXCLUDED.trial_end, synced_at = now()
+        "#,
+        subscription.id,
+        user_id,
+        subscription.customer,
+        subscription.status,
+        subscription.cancel_at_period_end,
+        at(subscription.cancel_at),
+        at(subscription.canceled_at),
+        at(subscription.ended_at),
+        at(subscription.trial_start),
+        at(subscription.trial_end),
+        at(Some(subscription.created)).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+    )
+    .execute(&mut *conn)
+    .await?;
+    let item_ids: Vec<String> = subscription.items.data.iter().map(|i| i.id.clone()).collect();
+    sqlx::query!(
+        "DELETE FROM subscription_items WHERE subscription_id = $1 AND NOT (id = ANY($2))",
+        subscription.id,
+        &item_ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    for item in &subscription.items.data {
+        sqlx::query!(
+            r#"
+            INSERT INTO subscription_items
+                (id, subscription_id, price_id, product_id, quantity, current_period_start,
+                 current_period_end)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (id) DO UPDATE SET
+                price_id = EXCLUDED.price_id, product_id = EXCLUDED.product_id,
+                quantity = EXCLUDED.quantity,
+                current_period_start = EXCLUDED.current_period_start,
+                current_period_end = EXCLUDED.current_period_end
+            "#,
+            item.id,
+            subscription.id,
+            item.price.id,
+            item.price.product,
+            item.quantity.unwrap_or(1).clamp(0, i64::from(i32::MAX)) as i32,
+            at(Some(item.current_period_start)).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            at(Some(item.current_period_end)).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The plans a user holds now (every item of every subscription in a [`HELD`] status).
+pub async fn held_by(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<HeldPlan>, sqlx::Error> {
+    sqlx::query_as!(
+        HeldPlan,
+        r#"
+        SELECT s.id AS subscription_id, i.product_id, p.name AS "product_name?", i.price_id,
+               s.status, s.cancel_at_period_end, i.current_period_end, s.trial_end
+        FROM subscriptions s
+        JOIN subscription_items i ON i.subscription_id = s.id
+        LEFT JOIN stripe_products p ON p.id = i.product_id
+        WHERE s.user_id = $1 AND s.status = ANY($2)
+        ORDER BY s.created, i.id
+        "#,
+        user_id,
+        HELD as &[&str]
+    )
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,182 @@
+//! The `STRIPE_*` configuration, part of [`crate::Config`]. Every variable is in `.env.example`.
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use crate::config::{parse_or, ConfigError};
+
+/// How the app reaches Stripe (or the emulator) and checks what Stripe sends it.
+#[derive(Clone, Debug)]
+pub struct StripeConfig {
+    /// `STRIPE_SECRET_KEY` (required): `sk_test_…`/`sk_live_…` (or a restricted `rk_…` key).
+    /// `cargo xtask dev` sets one for the emulator.
+    pub secret_key: SecretString,
+    /// `STRIPE_API_BASE` (default `https://api.stripe.com`): where the API is; the emulator's URL
+    /// in development and tests.
+    pub api_base: Url,
+    /// `STRIPE_WEBHOOK_SECRET` (required): the endpoint's `whsec_…` signing secret. Several,
+    /// comma-separated, while rotating: a signature made with any of them is accepted.
+    pub webhook_secrets: Vec<SecretString>,
+    /// `STRIPE_TIMEOUT_SECONDS` (default 30): the longest one request to Stripe may take.
+    pub timeout: Duration,
+    /// `STRIPE_MAX_NETWORK_RETRIES` (default 2): retries after a network error, a 429, a 409
+    /// from a key still in flight, or a 5xx — always with the same `Idempotency-Key`.
+    pub max_network_retries: u32,
+    /// `SEED_DEMO_CATALOG` (default `false`; `cargo xtask dev` turns it on): at start-up, create
+    /// the demo catalog in Stripe if it is missing, then sync it. Development only.
+    pub seed_demo_catalog: bool,
+}
+
+impl StripeConfig {
+    /// Reads the `STRIPE_*` variables.
+    pub(crate) fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret_key = get("STRIPE_SECRET_KEY")
+            .map(|key| key.trim().to_owned())
+            .filter(|key| !key.is_empty())
+            .ok_or(ConfigError::Missing {
+                name: "STRIPE_SECRET_KEY",
+                hint: "set it to your Stripe secret key (sk_test_…); `cargo xtask dev` runs the \
+                       Stripe emulator and sets it for you",
+            })?;
+        if !["sk_", "rk_"].iter().any(|prefix| secret_key.starts_with(prefix)) {
+            return Err(ConfigError::Invalid {
+                name: "STRIPE_SECRET_KEY",
+                reason: "expected a secret key starting with sk_ or rk_ (not a publishable pk_ key)"
+                    .into(),
+            });
+        }
+        let api_base = parse_or(get, "STRIPE_API_BASE", || {
+            Url::parse("https://api.stripe.com").expect("valid default")
+        })?;
+        if !matches!(api_base.scheme(), "http" | "https") || api_base.cannot_be_a_base() {
+            return Err(ConfigError::Invalid {
+                name: "STRIPE_API_BASE",
+                reason: "expected an http:// or https:// URL".into(),
+            });
+        }
+        let webhook_secrets: Vec<SecretString> = get("STRIPE_WEBHOOK_SECRET")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|secret| !secret.is_empty())
+            .map(SecretString::from)
+            .collect();
+        if webhook_secrets.is_empty() {
+            return Err(ConfigError::Missing {
+                name: "STRIPE_WEBHOOK_SECRET",
+                hint: "set it to your webhook endpoint's signing secret (whsec_…, shown in the \
+                       Stripe dashboard or by `stripe listen`); `cargo xtask dev` sets it for you",
+            });
+        }
+        if let Some(bad) = webhook_secrets
+            .iter()
+            .position(|secret| !secret.expose_secret().starts_with("whsec_"))
+        {
+            return Err(ConfigError::Invalid {
+                name: "STRIPE_WEBHOOK_SECRET",
+                reason: format!("secret number {} does not start with whsec_", bad + 1),
+            });
+        }
+        let timeout: u64 = parse_or(get, "STRIPE_TIMEOUT_SECONDS", || 30)?;
+        if timeout == 0 {
+            return Err(ConfigError::Invalid {
+                name: "STRIPE_TIMEOUT_SECONDS",
+                reason: "must be at least 1 second".into(),
+            });
+        }
+        Ok(Self {
+            secret_key: secret_key.into(),
+            api_base,
+            webhook_secrets,
+            timeout: Duration::from_secs(timeout),
+            max_network_retries: parse_or(get, "STRIPE_MAX_NETWORK_RETRIES", || 2)?,
+            seed_demo_catalog: parse_or(get, "SEED_DEMO_CATALOG", || false)?,
+        })
+    }
+
+    /// Whether this is Stripe itself rather than the emulator (or another stand-in).
+    pub fn is_real_stripe(&self) -> bool {
+        self.api_base.host_str() == Some("api.stripe.com")
+    }
+
+    /// The origins of the hosted Checkout and portal pages users are sent to: Stripe's, or the
+    /// emulator's own. Pages allow form submissions to redirect there (CSP `form-action`).
+    pub fn hosted_pages_origins(&self) -> Vec<String> {
+        if self.is_real_stripe() {
+            vec![
+                "https://checkout.stripe.com".to_owned(),
+                "https://billing.stripe.com".to_owned(),
+            ]
+        } else {
+            vec![self.api_base.origin().ascii_serialization()]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)]) -> Result<StripeConfig, ConfigError> {
+        let map: HashMap<&str, &str> = [
+            ("STRIPE_SECRET_KEY", "sk_test_123"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_abc"),
+        ]
+        .into_iter()
+        .chain(vars.iter().copied())
+        .collect();
+        StripeConfig::from_lookup(&|name| map.get(name).map(|v| v.to_string()))
+    }
+
+    #[test]
+    fn defaults_point_at_real_stripe() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.api_base.as_str(), "https://api.stripe.com/");
+        assert!(config.is_real_stripe());
+        assert_eq!(config.timeout, Duration::from_secs(30));
+        assert_eq!(config.max_network_retries, 2);
+        assert_eq!(
+            config.hosted_pages_origins(),
+            ["https://checkout.stripe.com", "https://billing.stripe.com"]
+        );
+    }
+
+    #[test]
+    fn the_emulator_serves_its_own_hosted_pages() {
+        let config = load(&[("STRIPE_API_BASE", "http://127.0.0.1:12111")]).unwrap();
+        assert!(!config.is_real_stripe());
+        assert_eq!(config.hosted_pages_origins(), ["http://127.0.0.1:12111"]);
+    }
+
+    #[test]
+    fn several_webhook_secrets_are_accepted_for_rotation() {
+        let config = load(&[("STRIPE_WEBHOOK_SECRET", "whsec_old, whsec_new")]).unwrap();
+        let secrets: Vec<_> = config
+            .webhook_secrets
+            .iter()
+            .map(|s| s.expose_secret().to_owned())
+            .collect();
+        assert_eq!(secrets, ["whsec_old", "whsec_new"]);
+    }
+
+    #[test]
+    fn a_publishable_key_or_a_foreign_webhook_secret_is_refused_by_name() {
+        let err = load(&[("STRIPE_SECRET_KEY", "pk_test_123")]).unwrap_err();
+        assert!(err.to_string().starts_with("STRIPE_SECRET_KEY is invalid"), "{err}");
+        let err = load(&[("STRIPE_WEBHOOK_SECRET", "whsec_a,secret")]).unwrap_err();
+        assert!(err.to_string().contains("number 2"), "{err}");
+        let err = load(&[("STRIPE_WEBHOOK_SECRET", " ")]).unwrap_err();
+        assert!(err.to_string().starts_with("STRIPE_WEBHOOK_SECRET is not set"), "{err}");
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        let config = load(&[]).unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("sk_test_123") && !debug.contains("whsec_abc"), "{debug}");
+    }
+}

@@ -1,0 +1,155 @@
+//! One typed method per Stripe call Tollgate makes. Creates take the `Idempotency-Key` from the
+//! caller, who derives it from what the call is for.
+
+use serde::de::DeserializeOwned;
+
+use super::{
+    objects::{CheckoutSession, Customer, Deleted, List, PortalSession, Price, Product, Subscription},
+    Form, StripeClient, StripeError,
+};
+
+/// Stripe's largest page.
+const PAGE: u32 = 100;
+
+impl StripeClient {
+    /// Every object of a list endpoint, following `has_more` page by page.
+    pub async fn list_all<T: DeserializeOwned + HasListId>(
+        &self,
+        path: &str,
+        filters: &Form,
+    ) -> Result<Vec<T>, StripeError> {
+        let mut all: Vec<T> = Vec::new();
+        loop {
+            let mut query = filters.clone().set("limit", PAGE);
+            if let Some(last) = all.last() {
+                query = query.set("starting_after", last.list_id());
+            }
+            let page: List<T> = self.get(path, &query).await?;
+            let more = page.has_more && !page.data.is_empty();
+            all.extend(page.data);
+            if !more {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Every product, active or archived.
+    pub async fn products(&self) -> Result<Vec<Product>, StripeError> {
+        self.list_all("/v1/products", &Form::new()).await
+    }
+
+    /// Every price, active or archived.
+    pub async fn prices(&self) -> Result<Vec<Price>, StripeError> {
+        self.list_all("/v1/prices", &Form::new()).await
+    }
+
+    /// The prices with these lookup keys.
+    pub async fn prices_by_lookup_key(&self, keys: &[&str]) -> Result<Vec<Price>, StripeError> {
+        let filters = keys
+            .iter()
+            .fold(Form::new(), |form, key| form.set("lookup_keys[]", key));
+        self.list_all("/v1/prices", &filters).await
+    }
+
+    /// One product.
+    pub async fn product(&self, id: &str) -> Result<Product, StripeError> {
+        self.get(&format!("/v1/products/{id}"), &Form::new()).await
+    }
+
+    /// One price.
+    pub async fn price(&self, id: &str) -> Result<Price, StripeError> {
+        self.get(&format!("/v1/prices/{id}"), &Form::new()).await
+    }
+
+    /// Creates a product (`form` may carry an `id` of our choosing).
+    pub async fn create_product(&self, form: &Form, key: &str) -> Result<Product, StripeError> {
+        self.post("/v1/products", form, key).await
+    }
+
+    /// Updates a product.
+    pub async fn update_product(
+        &self,
+        id: &str,
+        form: &Form,
+        key: &str,
+    ) -> Result<Product, StripeError> {
+        self.post(&format!("/v1/products/{id}"), form, key).await
+    }
+
+    /// Creates a price.
+    pub async fn create_price(&self, form: &Form, key: &str) -> Result<Price, StripeError> {
+        self.post("/v1/prices", form, key).await
+    }
+
+    /// Creates a customer.
+    pub async fn create_customer(&self, form: &Form, key: &str) -> Result<Customer, StripeError> {
+        self.post("/v1/customers", form, key).await
+    }
+
+    /// Deletes a customer.
+    pub async fn delete_customer(&self, id: &str) -> Result<Deleted, StripeError> {
+        self.delete(&format!("/v1/customers/{id}")).await
+    }
+
+    /// Creates a Checkout Session.
+    pub async fn create_checkout_session(
+        &self,
+        form: &Form,
+        key: &str,
+    ) -> Result<CheckoutSession, StripeError> {
+        self.post("/v1/checkout/sessions", form, key).await
+    }
+
+    /// A Checkout Session with its subscription and line items expanded.
+    pub async fn checkout_session(&self, id: &str) -> Result<CheckoutSession, StripeError> {
+        let expand = Form::new()
+            .set("expand[]", "subscription")
+            .set("expand[]", "line_items");
+        self.get(&format!("/v1/checkout/sessions/{id}"), &expand)
+            .await
+    }
+
+    /// One subscription.
+    pub async fn subscription(&self, id: &str) -> Result<Subscription, StripeError> {
+        self.get(&format!("/v1/subscriptions/{id}"), &Form::new())
+            .await
+    }
+
+    /// A customer's subscriptions in every status.
+    pub async fn subscriptions_of(&self, customer: &str) -> Result<Vec<Subscription>, StripeError> {
+        let filters = Form::new()
+            .set("customer", customer)
+            .set("status", "all");
+        self.list_all("/v1/subscriptions", &filters).await
+    }
+
+    /// A customer portal session returning to `return_url`.
+    pub async fn create_portal_session(
+        &self,
+        customer: &str,
+        return_url: &str,
+        key: &str,
+    ) -> Result<PortalSession, StripeError> {
+        let form = Form::new()
+            .set("customer", customer)
+            .set("return_url", return_url);
+        self.post("/v1/billing_portal/sessions", &form, key).await
+    }
+}
+
+/// List items page on by their id.
+pub trait HasListId {
+    /// The id `starting_after` takes.
+    fn list_id(&self) -> &str;
+}
+
+macro_rules! list_ids {
+    ($($kind:ty),*) => {
+        $(impl HasListId for $kind {
+            fn list_id(&self) -> &str {
+                &self.id
+            }
+        })*
+    };
+}
+list_ids!(Product, Price, Subscription);

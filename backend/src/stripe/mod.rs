@@ -1,0 +1,29 @@
+//! A small typed Stripe client: only the endpoints Tollgate uses, over `reqwest` + `serde`.
+//!
+//! It talks to real Stripe or to the project's emulator (`STRIPE_API_BASE`), pins the API version
+//! its types were written for, retries what is safe to retry with the same `Idempotency-Key`, and
+//! maps Stripe's error objects to [`StripeError`] (a card decline is the user's problem, not a 500).
+//!
+//! - [`config`]: the `STRIPE_*` configuration.
+//! - [`client`]: the HTTP plumbing — authentication, retries with backoff, error decoding.
+//! - [`endpoints`]: one typed method per Stripe call we make.
+//! - [`objects`]: the parts of Stripe's objects we read.
+//! - [`form`]: Stripe's bracketed form encoding.
+//! - [`signature`]: webhook signature verification.
+//! - [`error`]: [`StripeError`].
+
+pub mod client;
+pub mod config;
+pub mod endpoints;
+pub mod error;
+pub mod form;
+pub mod objects;
+pub mod signature;
+
+pub use client::StripeClient;
+pub use config::StripeConfig;
+pub use error::StripeError;
+pub use form::Form;
+
+/// The Stripe API version our types describe, sent as `Stripe-Version` on every request.
+pub const API_VERSION: &str = "2026-10-28.endive";

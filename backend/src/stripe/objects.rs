@@ -1,0 +1,333 @@
+//! The parts of Stripe's objects Tollgate reads (API version [`super::API_VERSION`]). Fields we do
+//! not use are not declared; serde ignores them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+
+/// A page of a list: `{object: "list", data, has_more}`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct List<T> {
+    /// The objects on this page, newest first.
+    pub data: Vec<T>,
+    /// Whether another page follows (`starting_after` the last id).
+    pub has_more: bool,
+}
+
+/// A field that is an id, or the object itself when it was expanded (`expand[]=…`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Expandable<T> {
+    /// Not expanded.
+    Id(String),
+    /// Expanded.
+    Object(Box<T>),
+}
+
+impl<T: HasId> Expandable<T> {
+    /// The id, whichever form arrived.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Id(id) => id,
+            Self::Object(object) => object.id(),
+        }
+    }
+
+    /// The object, if it was expanded.
+    pub fn object(&self) -> Option<&T> {
+        match self {
+            Self::Id(_) => None,
+            Self::Object(object) => Some(object),
+        }
+    }
+}
+
+/// Objects with an `id`.
+pub trait HasId {
+    /// The Stripe id (`prod_…`, `sub_…`).
+    fn id(&self) -> &str;
+}
+
+/// Deserializes an expandable field to its id, whether it came as an id or an object.
+fn id_of<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum IdOrObject {
+        Id(String),
+        Object { id: String },
+    }
+    Ok(match IdOrObject::deserialize(deserializer)? {
+        IdOrObject::Id(id) | IdOrObject::Object { id } => id,
+    })
+}
+
+/// As [`id_of`], for a field that may be null.
+fn optional_id_of<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrapped(#[serde(deserialize_with = "id_of")] String);
+    Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|Wrapped(id)| id))
+}
+
+/// A product: what the pricing page shows as a plan.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Product {
+    /// `prod_…`.
+    pub id: String,
+    /// Archived products are not sold.
+    pub active: bool,
+    /// Shown on the pricing card.
+    pub name: String,
+    /// Shown under the name.
+    pub description: Option<String>,
+    /// Image URLs.
+    #[serde(default)]
+    pub images: Vec<String>,
+    /// Free-form; `index` orders the pricing page, `features` lists entitlements.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// The bullet list on the pricing card.
+    #[serde(default)]
+    pub marketing_features: Vec<MarketingFeature>,
+    /// Unix seconds of the last change.
+    #[serde(default)]
+    pub updated: i64,
+}
+
+/// One line of a product's feature list.
+#[derive(Clone, Debug, Deserialize)]
+pub struct MarketingFeature {
+    /// The text shown.
+    pub name: Option<String>,
+}
+
+/// A deleted object's stub: `{id, object, deleted: true}`.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Deleted {
+    /// The id that no longer exists.
+    pub id: String,
+    /// Always `true`.
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// A price: an amount in a currency, one-time or per interval.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Price {
+    /// `price_…`.
+    pub id: String,
+    /// Inactive prices are not sold.
+    pub active: bool,
+    /// Lower-case ISO code.
+    pub currency: String,
+    /// In the currency's minor unit (cents; yen have none). `None` for custom amounts.
+    pub unit_amount: Option<i64>,
+    /// The product, as an id (or expanded).
+    #[serde(deserialize_with = "id_of")]
+    pub product: String,
+    /// `one_time` or `recurring`.
+    #[serde(rename = "type")]
+    pub kind: PriceKind,
+    /// For recurring prices: the interval and trial.
+    pub recurring: Option<Recurring>,
+    /// A stable name for the price (the seed file uses these).
+    pub lookup_key: Option<String>,
+    /// An internal label.
+    pub nickname: Option<String>,
+    /// Free-form.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// Whether a price is paid once or per interval.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceKind {
+    /// Paid once: Checkout in `payment` mode.
+    OneTime,
+    /// Paid per interval: Checkout in `subscription` mode.
+    Recurring,
+}
+
+/// A recurring price's schedule.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Recurring {
+    /// `day`, `week`, `month` or `year`.
+    pub interval: String,
+    /// How many intervals between bills.
+    pub interval_count: i64,
+    /// Free days before the first bill.
+    pub trial_period_days: Option<i64>,
+}
+
+/// A customer.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Customer {
+    /// `cus_…`.
+    pub id: String,
+    /// The billing email.
+    pub email: Option<String>,
+}
+
+/// A Checkout Session.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CheckoutSession {
+    /// `cs_…`.
+    pub id: String,
+    /// `payment`, `subscription` or `setup`.
+    pub mode: String,
+    /// `open`, `complete` or `expired`.
+    pub status: Option<String>,
+    /// `paid`, `unpaid` (e.g. a bank debit still processing) or `no_payment_required` (a trial).
+    pub payment_status: String,
+    /// The hosted page to send the customer to (while open).
+    pub url: Option<String>,
+    /// The customer.
+    #[serde(default, deserialize_with = "optional_id_of")]
+    pub customer: Option<String>,
+    /// Our user id, set when the session was created.
+    pub client_reference_id: Option<String>,
+    /// The subscription it created (subscription mode, once complete).
+    pub subscription: Option<Expandable<Subscription>>,
+    /// What was bought, when expanded (`expand[]=line_items`).
+    pub line_items: Option<List<LineItem>>,
+    /// The total in minor units.
+    pub amount_total: Option<i64>,
+    /// The currency of the total.
+    pub currency: Option<String>,
+    /// Unix seconds.
+    pub created: i64,
+}
+
+/// One line of a Checkout Session.
+#[derive(Clone, Debug, Deserialize)]
+pub struct LineItem {
+    /// `li_…`.
+    pub id: String,
+    /// What the line is for.
+    pub description: Option<String>,
+    /// The price bought.
+    pub price: Option<Price>,
+    /// How many.
+    pub quantity: Option<i64>,
+    /// The line's total in minor units.
+    pub amount_total: i64,
+    /// Its currency.
+    pub currency: String,
+}
+
+/// A subscription.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Subscription {
+    /// `sub_…`.
+    pub id: String,
+    /// The customer it bills.
+    #[serde(deserialize_with = "id_of")]
+    pub customer: String,
+    /// `incomplete`, `incomplete_expired`, `trialing`, `active`, `past_due`, `canceled`,
+    /// `unpaid` or `paused`.
+    pub status: String,
+    /// Whether it ends when the current period does.
+    pub cancel_at_period_end: bool,
+    /// When it is set to end (unix seconds).
+    pub cancel_at: Option<i64>,
+    /// When it was canceled.
+    pub canceled_at: Option<i64>,
+    /// When it ended.
+    pub ended_at: Option<i64>,
+    /// Trial start.
+    pub trial_start: Option<i64>,
+    /// Trial end.
+    pub trial_end: Option<i64>,
+    /// Unix seconds.
+    pub created: i64,
+    /// What it bills for; since the basil API the billing period lives on each item.
+    pub items: List<SubscriptionItem>,
+    /// Free-form.
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// One price on a subscription.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SubscriptionItem {
+    /// `si_…`.
+    pub id: String,
+    /// The price billed.
+    pub price: Price,
+    /// How many.
+    pub quantity: Option<i64>,
+    /// The current period's start (unix seconds).
+    pub current_period_start: i64,
+    /// The current period's end.
+    pub current_period_end: i64,
+}
+
+/// A customer portal session.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PortalSession {
+    /// `bps_…`.
+    pub id: String,
+    /// The page to send the customer to.
+    pub url: String,
+}
+
+/// A webhook event.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Event {
+    /// `evt_…`.
+    pub id: String,
+    /// e.g. `product.updated`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Unix seconds.
+    pub created: i64,
+    /// The object as it was when the event happened.
+    pub data: EventData,
+}
+
+/// An event's payload.
+#[derive(Clone, Debug, Deserialize)]
+pub struct EventData {
+    /// The object, in the shape of the endpoint's API version.
+    pub object: serde_json::Value,
+}
+
+impl Event {
+    /// The id of the object the event is about.
+    pub fn object_id(&self) -> Option<&str> {
+        self.data.object.get("id").and_then(|id| id.as_str())
+    }
+}
+
+impl HasId for Subscription {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expandable_fields_read_as_ids_or_objects() {
+        let price: Price = serde_json::from_value(serde_json::json!({
+            "id": "price_1", "active": true, "currency": "usd", "unit_amount": 900,
+            "product": {"id": "prod_1", "name": "Pro"}, "type": "recurring",
+            "recurring": {"interval": "month", "interval_count": 1, "trial_period_days": null},
+            "lookup_key": null, "nickname": null, "metadata": {}
+        }))
+        .unwrap();
+        assert_eq!(price.product, "prod_1");
+        assert_eq!(price.kind, PriceKind::Recurring);
+
+        let session: CheckoutSession = serde_json::from_value(serde_json::json!({
+            "id": "cs_1", "mode": "subscription", "status": "complete", "payment_status": "paid",
+            "url": null, "customer": "cus_1", "client_reference_id": null,
+            "subscription": "sub_1", "created": 1
+        }))
+        .unwrap();
+        assert_eq!(session.customer.as_deref(), Some("cus_1"));
+        assert_eq!(session.subscription.unwrap().id(), "sub_1");
+    }
+}

@@ -1,0 +1,64 @@
+//! `GET /checkout/start?price=…`: straight on to Stripe Checkout. This is where sign-up and
+//! sign-in continue to when a signed-out visitor chose a plan; the pricing page's own buttons
+//! post to a server function that does the same.
+
+use axum::{
+    extract::{Query, State},
+    http::{header, HeaderMap},
+    response::{IntoResponse, Redirect, Response},
+};
+use backend::{
+    auth::User,
+    billing::{checkout, BillingError},
+    AppState,
+};
+use serde::Deserialize;
+
+/// The chosen price.
+#[derive(Debug, Deserialize)]
+pub struct Start {
+    price: String,
+}
+
+/// Sends a signed-in user to a new Checkout Session for the price; anyone else to sign up first
+/// (coming back here afterwards). A link followed from another site only leads to the pricing
+/// page: a third party should not be able to walk someone into a checkout.
+pub async fn start(
+    State(state): State<AppState>,
+    user: Option<axum::Extension<User>>,
+    headers: HeaderMap,
+    Query(Start { price }): Query<Start>,
+) -> Response {
+    let here = format!("/checkout/start?price={}", encode(&price));
+    let Some(axum::Extension(user)) = user else {
+        return Redirect::to(&format!("/signup?next={}", encode(&here))).into_response();
+    };
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| site.as_bytes() == b"cross-site")
+    {
+        return Redirect::to("/pricing").into_response();
+    }
+    match checkout::start(&state, &user, &price).await {
+        Ok(url) => (
+            axum::http::StatusCode::SEE_OTHER,
+            [(header::LOCATION, url)],
+        )
+            .into_response(),
+        Err(BillingError::AlreadySubscribed) => {
+            Redirect::to("/pricing?notice=already-subscribed").into_response()
+        }
+        Err(BillingError::PriceUnavailable) => {
+            Redirect::to("/pricing?notice=unavailable").into_response()
+        }
+        Err(error) => {
+            tracing::error!(error.cause_chain = ?error, "starting a Checkout Session failed");
+            Redirect::to("/pricing?notice=checkout-failed").into_response()
+        }
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
