@@ -12,7 +12,7 @@ async function openSession(request: APIRequestContext, successUrl: string) {
     expect(response.status(), `${path}: ${await response.text()}`).toBe(200);
     return response.json();
   };
-  const product = await post("/v1/products", { name: "Pro" });
+  const product = await post("/v1/products", { name: "Emulator Pro" });
   const price = await post("/v1/prices", {
     product: product.id,
     currency: "usd",

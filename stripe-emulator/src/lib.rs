@@ -181,6 +181,12 @@ impl Emulator {
         })
     }
 
+    /// Adds a webhook endpoint receiving every event, signed with `secret` (for tests that start
+    /// the emulator before the app it should deliver to).
+    pub fn add_webhook(&self, url: &str, secret: &str) {
+        self.mutate(|world| api::webhook_endpoints::ensure(world, url, secret));
+    }
+
     /// Every webhook delivery attempt so far, oldest first.
     pub fn delivery_log(&self) -> Vec<webhooks::Attempt> {
         self.shared.log.lock().expect("delivery log lock").clone()

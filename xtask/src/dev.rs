@@ -41,7 +41,11 @@ pub fn run(root: &Path) -> Result<()> {
     if let Some(emulator) = &emulator {
         watch
             .env("STRIPE_API_BASE", EMULATOR_URL)
-            .env("STRIPE_WEBHOOK_SECRET", &emulator.webhook_secret);
+            .env("STRIPE_SECRET_KEY", EMULATOR_KEY)
+            .env("STRIPE_WEBHOOK_SECRET", &emulator.webhook_secret)
+            // A fresh machine shows a full pricing page: the server creates the demo catalog in
+            // the emulator (if missing) and syncs it at start-up.
+            .env("SEED_DEMO_CATALOG", "true");
     }
     let result = step::run(&mut watch);
     drop(emulator);
@@ -56,6 +60,9 @@ pub fn run(root: &Path) -> Result<()> {
 /// Where `cargo xtask dev` runs the Stripe emulator (stripe-mock's port).
 const EMULATOR_URL: &str = "http://127.0.0.1:12111";
 
+/// The API key the app uses with the emulator (which accepts any `sk_test_` key).
+const EMULATOR_KEY: &str = "sk_test_tollgate_emulator";
+
 /// The Stripe emulator for development: state kept in `target/stripe-emulator/`, webhooks sent to
 /// the dev server with a secret generated once. Stopped when dropped.
 struct Emulator {
@@ -65,7 +72,7 @@ struct Emulator {
 
 impl Emulator {
     fn start_unless_real_stripe(root: &Path) -> Result<Option<Self>> {
-        if std::env::var_os("STRIPE_SECRET_KEY").is_some() {
+        if std::env::var_os("STRIPE_SECRET_KEY").is_some() || in_dotenv(root, "STRIPE_SECRET_KEY") {
             note("STRIPE_SECRET_KEY is set: using real Stripe, not the emulator");
             return Ok(None);
         }
@@ -110,6 +117,15 @@ impl Drop for Emulator {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether `.env` sets `name`.
+fn in_dotenv(root: &Path, name: &str) -> bool {
+    dotenvy::from_path_iter(root.join(".env"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|(key, value)| key == name && !value.trim().is_empty())
 }
 
 /// Random bits for a development secret, from the OS.

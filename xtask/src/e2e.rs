@@ -27,6 +27,9 @@ use crate::{
 /// The database the end-to-end server runs against, recreated for each run.
 const E2E_DATABASE: &str = "tollgate_e2e";
 
+/// The webhook signing secret shared by the end-to-end emulator and server.
+const E2E_WEBHOOK_SECRET: &str = "whsec_tollgate_e2e";
+
 pub fn run(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Result<()> {
     let path = tools::path_with_npm_bins(root)?;
     let server_bin = root.join("target/debug/server");
@@ -55,29 +58,11 @@ pub fn run(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Re
     pg.recreate_database(E2E_DATABASE)?;
     let port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
     let base_url = format!("http://127.0.0.1:{port}");
-    let server = step(&format!("Starting the server on {base_url}"), || {
-        let child = Command::new(&server_bin)
-            .arg("serve")
-            .current_dir(root)
-            .env("DATABASE_URL", pg.url(E2E_DATABASE))
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LEPTOS_SITE_ROOT", "target/site")
-            .env("BASE_URL", &base_url)
-            // The journeys read reset links from /dev/mailbox, and the workers all sign in
-            // from 127.0.0.1: the rate limits (tested in `cargo test`) must not trip here.
-            .env("DEV_MODE", "true")
-            .env("RATE_LIMIT_PER_IP_PER_MINUTE", "10000")
-            .env("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "10000")
-            .env("RUST_LOG", "warn")
-            .spawn()
-            .context("starting target/debug/server")?;
-        let mut server = Server(child);
-        wait_until_ready(&mut server.0, port)?;
-        Ok(server)
-    })?;
-
     let emulator_port = TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
     let emulator_url = format!("http://127.0.0.1:{emulator_port}");
+
+    // The emulator first: the server talks to it from start-up (it seeds the demo catalog), and
+    // the emulator delivers webhooks to the server's address (retrying until it is up).
     let emulator = step(
         &format!("Starting the Stripe emulator on {emulator_url}"),
         || {
@@ -87,6 +72,10 @@ pub fn run(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Re
                     &format!("127.0.0.1:{emulator_port}"),
                     "--seed",
                     "1",
+                    "--webhook-url",
+                    &format!("{base_url}/webhooks/stripe"),
+                    "--webhook-secret",
+                    E2E_WEBHOOK_SECRET,
                 ])
                 .env("RUST_LOG", "warn")
                 .stdout(std::process::Stdio::null())
@@ -100,6 +89,32 @@ pub fn run(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Re
         },
     )?;
 
+    let server = step(&format!("Starting the server on {base_url}"), || {
+        let child = Command::new(&server_bin)
+            .arg("serve")
+            .current_dir(root)
+            .env("DATABASE_URL", pg.url(E2E_DATABASE))
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEPTOS_SITE_ROOT", "target/site")
+            .env("BASE_URL", &base_url)
+            // The journeys read reset links from /dev/mailbox, and the workers all sign in
+            // from 127.0.0.1: the rate limits (tested in `cargo test`) must not trip here.
+            .env("DEV_MODE", "true")
+            .env("RATE_LIMIT_PER_IP_PER_MINUTE", "10000")
+            .env("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "10000")
+            .env("STRIPE_API_BASE", &emulator_url)
+            .env("STRIPE_SECRET_KEY", "sk_test_tollgate_e2e")
+            .env("STRIPE_WEBHOOK_SECRET", E2E_WEBHOOK_SECRET)
+            // The pricing journey starts from the demo catalog, as `cargo xtask dev` does.
+            .env("SEED_DEMO_CATALOG", "true")
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .context("starting target/debug/server")?;
+        let mut server = Server(child);
+        wait_until_ready(&mut server.0, port)?;
+        Ok(server)
+    })?;
+
     let result = step("Playwright (headless Chromium)", || {
         tally.run(
             Command::new(root.join("end2end/node_modules/.bin/playwright"))
@@ -112,8 +127,8 @@ pub fn run(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Re
             step::playwright_counts,
         )
     });
-    drop(emulator);
     drop(server);
+    drop(emulator);
     result
 }
 

@@ -11,6 +11,9 @@ use url::Url;
 /// links start with it.
 pub const BASE_URL: &str = "http://tollgate.test";
 
+/// The webhook signing secret test apps are configured with.
+pub const WEBHOOK_SECRET: &str = "whsec_tollgate_test";
+
 /// A password that satisfies the rules.
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -274,6 +277,10 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         ("DEV_MODE", "true"),
         ("RATE_LIMIT_PER_IP_PER_MINUTE", "10000"),
         ("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "10000"),
+        // Nothing listens here: tests that talk to Stripe start an emulator and override it.
+        ("STRIPE_API_BASE", "http://127.0.0.1:9"),
+        ("STRIPE_SECRET_KEY", "sk_test_tollgate"),
+        ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
     ]
     .into_iter()
     .chain(vars.iter().copied())
