@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::{billing::CatalogCache, mail, ratelimit::AuthRateLimits, stripe::StripeClient, Config, Error};
+use crate::{
+    billing::CatalogCache, mail, ratelimit::AuthRateLimits, stripe::StripeClient, Config, Error,
+};
 
 /// Shared application state: cheap to clone, passed explicitly (never a global).
 #[derive(Clone, Debug)]

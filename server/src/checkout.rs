@@ -40,11 +40,7 @@ pub async fn start(
         return Redirect::to("/pricing").into_response();
     }
     match checkout::start(&state, &user, &price).await {
-        Ok(url) => (
-            axum::http::StatusCode::SEE_OTHER,
-            [(header::LOCATION, url)],
-        )
-            .into_response(),
+        Ok(url) => (axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response(),
         Err(BillingError::AlreadySubscribed) => {
             Redirect::to("/pricing?notice=already-subscribed").into_response()
         }

@@ -17,7 +17,9 @@ use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_sessions_sqlx_store::PostgresStore;
 
-use crate::{assets, auth, checkout, dev, health, ratelimit, security, stripe_cli, telemetry, webhooks};
+use crate::{
+    assets, auth, checkout, dev, health, ratelimit, security, stripe_cli, telemetry, webhooks,
+};
 
 /// Everything the router's handlers can extract: the app's state plus Leptos's options.
 #[derive(Clone, Debug, FromRef)]

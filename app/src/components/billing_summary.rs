@@ -32,7 +32,11 @@ pub fn BillingSummary() -> impl IntoView {
 fn Overview(overview: BillingOverview) -> impl IntoView {
     let portal = ServerAction::<OpenPortal>::new();
     let portal_error = portal.value().get_untracked().and_then(Result::err);
-    let BillingOverview { plans, purchases, has_customer } = overview;
+    let BillingOverview {
+        plans,
+        purchases,
+        has_customer,
+    } = overview;
     let nothing = plans.is_empty() && purchases.is_empty();
     view! {
         <FormAlert error=portal_error />

@@ -87,7 +87,11 @@ fn price_button(
         return view! { <p class="plan__owned">"Purchased — it is yours."</p> }.into_any();
     }
     if !one_time && (held || subscribed) {
-        let words = if held { format!("Manage {plan}") } else { format!("Change to {plan}") };
+        let words = if held {
+            format!("Manage {plan}")
+        } else {
+            format!("Change to {plan}")
+        };
         return view! {
             <ActionForm action=portal>
                 <button type="submit" class="button button--secondary">{words}</button>

@@ -73,7 +73,12 @@ fn Plans(view: PricingView) -> impl IntoView {
     let portal = ServerAction::<OpenPortal>::new();
     let portal_error = portal.value().get_untracked().and_then(Result::err);
     let first = view.groups.first().cloned().unwrap_or_default();
-    let PricingView { plans, groups, signed_in, subscribed } = view;
+    let PricingView {
+        plans,
+        groups,
+        signed_in,
+        subscribed,
+    } = view;
 
     view! {
         <FormAlert error=checkout_error.or(portal_error) />

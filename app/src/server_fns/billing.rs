@@ -31,7 +31,9 @@ pub async fn pricing() -> Result<PricingView, FormError> {
         Err(_) => (Vec::new(), Vec::new()),
     };
     let signed_in = super::context::signed_in_user().is_ok();
-    Ok(super::billing_mapping::pricing(&catalog, &held, &bought, signed_in))
+    Ok(super::billing_mapping::pricing(
+        &catalog, &held, &bought, signed_in,
+    ))
 }
 
 /// Sends the user to Stripe Checkout for `price`.
@@ -81,5 +83,9 @@ pub async fn billing() -> Result<BillingOverview, FormError> {
         .await
         .map_err(BillingError::from)?
         .is_some();
-    Ok(super::billing_mapping::overview(&held, &bought, has_customer))
+    Ok(super::billing_mapping::overview(
+        &held,
+        &bought,
+        has_customer,
+    ))
 }

@@ -21,7 +21,12 @@ use crate::{
 const GROUP_ORDER: &[&str] = &["day", "week", "month", "year"];
 
 /// The pricing page for a catalog and (when signed in) what the user holds and bought.
-pub fn pricing(catalog: &Catalog, held: &[HeldPlan], bought: &[Purchase], signed_in: bool) -> PricingView {
+pub fn pricing(
+    catalog: &Catalog,
+    held: &[HeldPlan],
+    bought: &[Purchase],
+    signed_in: bool,
+) -> PricingView {
     let mut groups: Vec<String> = Vec::new();
     let plans = catalog
         .products
@@ -40,7 +45,9 @@ pub fn pricing(catalog: &Catalog, held: &[HeldPlan], bought: &[Purchase], signed
                     id: price.id.clone(),
                     amount: format_amount(price.unit_amount, &price.currency),
                     cadence: match &price.recurring {
-                        Some(interval) => format!("per {}", format_period(&interval.unit, interval.count)),
+                        Some(interval) => {
+                            format!("per {}", format_period(&interval.unit, interval.count))
+                        }
                         None => "once".to_owned(),
                     },
                     trial_days: price.trial_period_days.filter(|days| *days > 0),
@@ -67,7 +74,11 @@ pub fn pricing(catalog: &Catalog, held: &[HeldPlan], bought: &[Purchase], signed
         GROUP_ORDER
             .iter()
             .position(|g| g == group)
-            .unwrap_or(if group == "one_time" { usize::MAX } else { GROUP_ORDER.len() })
+            .unwrap_or(if group == "one_time" {
+                usize::MAX
+            } else {
+                GROUP_ORDER.len()
+            })
     });
     PricingView {
         plans,
@@ -166,7 +177,10 @@ pub fn checkout_result(outcome: Outcome) -> CheckoutResult {
     match outcome {
         Outcome::Pending => CheckoutResult::Pending,
         Outcome::Expired => CheckoutResult::Expired,
-        Outcome::Subscribed { product_name, status } => CheckoutResult::Subscribed {
+        Outcome::Subscribed {
+            product_name,
+            status,
+        } => CheckoutResult::Subscribed {
             plan: product_name,
             status: match status.as_str() {
                 "trialing" => "Your free trial has started.".to_owned(),
@@ -181,8 +195,10 @@ pub fn checkout_result(outcome: Outcome) -> CheckoutResult {
 
 /// `26 November 2026`.
 fn date(at: OffsetDateTime) -> String {
-    at.format(format_description!("[day padding:none] [month repr:long] [year]"))
-        .unwrap_or_else(|_| at.date().to_string())
+    at.format(format_description!(
+        "[day padding:none] [month repr:long] [year]"
+    ))
+    .unwrap_or_else(|_| at.date().to_string())
 }
 
 #[cfg(test)]
@@ -266,7 +282,10 @@ mod tests {
         };
         let view = pricing(&catalog(), &[held], &[], true);
         assert!(view.subscribed);
-        assert_eq!(view.plans[0].held_status.as_deref(), Some("Your plan · trial"));
+        assert_eq!(
+            view.plans[0].held_status.as_deref(),
+            Some("Your plan · trial")
+        );
         assert!(view.plans[0].prices[1].held && !view.plans[0].prices[0].held);
         assert_eq!(view.plans[1].held_status, None);
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::stripe::objects::{PriceKind, Product, Price};
+use crate::stripe::objects::{Price, PriceKind, Product};
 
 /// The NOTIFY channel a changed catalog is announced on (see [`super::cache`]).
 pub const CHANGED_CHANNEL: &str = "catalog_changed";
@@ -215,12 +215,12 @@ pub async fn upsert_price(conn: &mut PgConnection, price: &Price) -> Result<(), 
 
 /// Whether a product is stored (a price may arrive before its product).
 pub async fn has_product(conn: &mut PgConnection, id: &str) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
+    sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM stripe_products WHERE id = $1) AS "exists!""#,
         id
     )
     .fetch_one(conn)
-    .await?)
+    .await
 }
 
 /// Removes a product Stripe no longer has (its prices go with it).

@@ -62,7 +62,11 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
         .create_checkout_session(&form, &Uuid::new_v4().to_string())
         .await?;
     session.url.ok_or_else(|| {
-        anyhow::anyhow!("Stripe returned Checkout Session {} without a URL", session.id).into()
+        anyhow::anyhow!(
+            "Stripe returned Checkout Session {} without a URL",
+            session.id
+        )
+        .into()
     })
 }
 
@@ -90,7 +94,11 @@ pub enum Outcome {
 }
 
 /// For the success page: fetches the session from Stripe, checks it is this user's, applies it.
-pub async fn confirm(state: &AppState, user: &User, session_id: &str) -> Result<Outcome, BillingError> {
+pub async fn confirm(
+    state: &AppState,
+    user: &User,
+    session_id: &str,
+) -> Result<Outcome, BillingError> {
     if !session_id.starts_with("cs_") {
         return Err(BillingError::NotFound);
     }
@@ -144,11 +152,17 @@ pub async fn apply(
             status: subscription.status,
         });
     }
-    let Some(line) = session.line_items.as_ref().and_then(|lines| lines.data.first()) else {
+    let Some(line) = session
+        .line_items
+        .as_ref()
+        .and_then(|lines| lines.data.first())
+    else {
         return Err(anyhow::anyhow!("Checkout Session {} has no line items", session.id).into());
     };
     let Some(price) = &line.price else {
-        return Err(anyhow::anyhow!("Checkout Session {} has a line without a price", session.id).into());
+        return Err(
+            anyhow::anyhow!("Checkout Session {} has a line without a price", session.id).into(),
+        );
     };
     let description = line
         .description
@@ -174,7 +188,10 @@ pub async fn apply(
 
 /// The user a session belongs to: the owner of its customer (every session we create names the
 /// user's customer; a session without one was not made by this app).
-async fn owner(conn: &mut PgConnection, session: &CheckoutSession) -> Result<Option<Uuid>, sqlx::Error> {
+async fn owner(
+    conn: &mut PgConnection,
+    session: &CheckoutSession,
+) -> Result<Option<Uuid>, sqlx::Error> {
     match &session.customer {
         Some(customer) => customers::owner(conn, customer).await,
         None => Ok(None),

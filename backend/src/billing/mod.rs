@@ -14,7 +14,7 @@
 //! - [`subscriptions`], [`purchases`]: what users hold, as stored.
 //! - [`portal`]: customer portal sessions.
 //! - [`webhooks`]: receiving an event: signature, duplicate check, application.
-//! - [`error`]: [`BillingError`].
+//! - [`error`]: the error type, [`BillingError`].
 
 pub mod cache;
 pub mod catalog;

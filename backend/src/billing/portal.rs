@@ -7,7 +7,11 @@ use super::{customers, BillingError};
 use crate::{auth::User, AppState};
 
 /// A portal session for the user's customer, returning to `return_path` on our site.
-pub async fn open(state: &AppState, user: &User, return_path: &str) -> Result<String, BillingError> {
+pub async fn open(
+    state: &AppState,
+    user: &User,
+    return_path: &str,
+) -> Result<String, BillingError> {
     let customer = customers::find(&state.db, user.id)
         .await?
         .ok_or(BillingError::NoCustomer)?;

@@ -44,7 +44,10 @@ pub struct NewPurchase<'a> {
 }
 
 /// Records a purchase once; a later call may only move it from `pending` to `paid`.
-pub async fn record(conn: &mut PgConnection, purchase: &NewPurchase<'_>) -> Result<(), sqlx::Error> {
+pub async fn record(
+    conn: &mut PgConnection,
+    purchase: &NewPurchase<'_>,
+) -> Result<(), sqlx::Error> {
     let status = if purchase.paid { "paid" } else { "pending" };
     sqlx::query!(
         r#"

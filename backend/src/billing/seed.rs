@@ -74,7 +74,10 @@ pub fn parse(text: &str) -> Result<SeedFile, anyhow::Error> {
                     );
                 }
             } else if price.trial_period_days.is_some() {
-                anyhow::bail!("price `{}`: only recurring prices have trials", price.lookup_key);
+                anyhow::bail!(
+                    "price `{}`: only recurring prices have trials",
+                    price.lookup_key
+                );
             }
         }
     }
@@ -98,25 +101,38 @@ pub async fn run(
         }
         match stripe.product(&product.id).await {
             Ok(existing) if matches(&existing, product) => {
-                progress(&format!("product {} ({}) is up to date", product.name, product.id));
+                progress(&format!(
+                    "product {} ({}) is up to date",
+                    product.name, product.id
+                ));
             }
             Ok(_) => {
                 stripe
                     .update_product(&product.id, &form, &key("update", &product.id, &form))
                     .await?;
-                progress(&format!("updated product {} ({})", product.name, product.id));
+                progress(&format!(
+                    "updated product {} ({})",
+                    product.name, product.id
+                ));
             }
             Err(error) if error.is_not_found() => {
                 let form = form.set("id", &product.id);
                 stripe
                     .create_product(&form, &key("create", &product.id, &form))
                     .await?;
-                progress(&format!("created product {} ({})", product.name, product.id));
+                progress(&format!(
+                    "created product {} ({})",
+                    product.name, product.id
+                ));
             }
             Err(error) => return Err(error.into()),
         }
 
-        let keys: Vec<&str> = product.prices.iter().map(|p| p.lookup_key.as_str()).collect();
+        let keys: Vec<&str> = product
+            .prices
+            .iter()
+            .map(|p| p.lookup_key.as_str())
+            .collect();
         let existing = stripe.prices_by_lookup_key(&keys).await?;
         for price in &product.prices {
             if existing
@@ -150,7 +166,8 @@ fn matches(existing: &Product, wanted: &SeedProduct) -> bool {
         .filter_map(|f| f.name.as_deref())
         .collect();
     existing.name == wanted.name
-        && existing.description.as_deref().unwrap_or("") == wanted.description.as_deref().unwrap_or("")
+        && existing.description.as_deref().unwrap_or("")
+            == wanted.description.as_deref().unwrap_or("")
         && existing.metadata.get("index").map(String::as_str)
             == wanted.index.map(|i| i.to_string()).as_deref()
         && existing.metadata.get("features").map(String::as_str) == wanted.features.as_deref()
@@ -176,15 +193,22 @@ mod tests {
             .iter()
             .flat_map(|p| &p.prices)
             .any(|p| p.trial_period_days == Some(14)));
-        assert!(file.products.iter().flat_map(|p| &p.prices).any(|p| p.interval.is_none()));
+        assert!(file
+            .products
+            .iter()
+            .flat_map(|p| &p.prices)
+            .any(|p| p.interval.is_none()));
     }
 
     #[test]
     fn a_bad_catalog_file_says_what_is_wrong() {
-        let err = parse(r#"{"products": [{"id": "hobby", "name": "H", "prices": []}]}"#).unwrap_err();
+        let err =
+            parse(r#"{"products": [{"id": "hobby", "name": "H", "prices": []}]}"#).unwrap_err();
         assert!(err.to_string().contains("must start with prod_"), "{err}");
-        let err = parse(r#"{"products": [{"id": "prod_x", "name": "H", "prices": [
-            {"lookup_key": "k", "unit_amount": 1, "currency": "usd", "interval": "fortnight"}]}]}"#)
+        let err = parse(
+            r#"{"products": [{"id": "prod_x", "name": "H", "prices": [
+            {"lookup_key": "k", "unit_amount": 1, "currency": "usd", "interval": "fortnight"}]}]}"#,
+        )
         .unwrap_err();
         assert!(err.to_string().contains("fortnight"), "{err}");
         let err = parse(r#"{"products": [], "extra": 1}"#).unwrap_err();

@@ -58,7 +58,8 @@ pub async fn store(
     user_id: Uuid,
     subscription: &Subscription,
 ) -> Result<(), sqlx::Error> {
-    let at = |seconds: Option<i64>| seconds.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
+    let at =
+        |seconds: Option<i64>| seconds.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
     sqlx::query!(
         r#"
         INSERT INTO subscriptions
@@ -86,7 +87,12 @@ pub async fn store(
     )
     .execute(&mut *conn)
     .await?;
-    let item_ids: Vec<String> = subscription.items.data.iter().map(|i| i.id.clone()).collect();
+    let item_ids: Vec<String> = subscription
+        .items
+        .data
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
     sqlx::query!(
         "DELETE FROM subscription_items WHERE subscription_id = $1 AND NOT (id = ANY($2))",
         subscription.id,

@@ -20,12 +20,19 @@ pub struct SyncReport {
 }
 
 /// Pulls the whole catalog, then each customer's subscriptions. `progress` hears about each step.
-pub async fn run(state: &AppState, progress: &(dyn Fn(&str) + Sync)) -> Result<SyncReport, BillingError> {
+pub async fn run(
+    state: &AppState,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<SyncReport, BillingError> {
     let mut report = catalog_only(state, progress).await?;
-    let customers = sqlx::query_scalar!("SELECT stripe_customer_id FROM billing_customers ORDER BY created_at")
-        .fetch_all(&state.db)
-        .await?;
-    progress(&format!("syncing the subscriptions of {} customers", customers.len()));
+    let customers =
+        sqlx::query_scalar!("SELECT stripe_customer_id FROM billing_customers ORDER BY created_at")
+            .fetch_all(&state.db)
+            .await?;
+    progress(&format!(
+        "syncing the subscriptions of {} customers",
+        customers.len()
+    ));
     for customer in customers {
         for subscription in state.stripe.subscriptions_of(&customer).await? {
             let mut tx = state.db.begin().await?;

@@ -53,7 +53,12 @@ pub async fn receive(
     signature_header: Option<&str>,
 ) -> Result<Receipt, WebhookError> {
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    signature::verify(payload, signature_header, &state.config.stripe.webhook_secrets, now)?;
+    signature::verify(
+        payload,
+        signature_header,
+        &state.config.stripe.webhook_secrets,
+        now,
+    )?;
     let event: Event = serde_json::from_slice(payload).map_err(WebhookError::Malformed)?;
     let failed = |source: BillingError| WebhookError::Apply {
         event_id: event.id.clone(),

@@ -78,7 +78,11 @@ impl StripeClient {
     }
 
     /// `GET {path}?{query}`.
-    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &Form) -> Result<T, StripeError> {
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &Form,
+    ) -> Result<T, StripeError> {
         self.send(Method::GET, path, query, None).await
     }
 
@@ -106,10 +110,13 @@ impl StripeClient {
         form: &Form,
         idempotency_key: Option<&str>,
     ) -> Result<T, StripeError> {
-        let mut url = self.api_base.join(path).map_err(|source| StripeError::Url {
-            path: path.to_owned(),
-            source,
-        })?;
+        let mut url = self
+            .api_base
+            .join(path)
+            .map_err(|source| StripeError::Url {
+                path: path.to_owned(),
+                source,
+            })?;
         let body = form.encode();
         if method != Method::POST && !body.is_empty() {
             url.set_query(Some(&body));

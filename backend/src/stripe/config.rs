@@ -40,11 +40,15 @@ impl StripeConfig {
                 hint: "set it to your Stripe secret key (sk_test_…); `cargo xtask dev` runs the \
                        Stripe emulator and sets it for you",
             })?;
-        if !["sk_", "rk_"].iter().any(|prefix| secret_key.starts_with(prefix)) {
+        if !["sk_", "rk_"]
+            .iter()
+            .any(|prefix| secret_key.starts_with(prefix))
+        {
             return Err(ConfigError::Invalid {
                 name: "STRIPE_SECRET_KEY",
-                reason: "expected a secret key starting with sk_ or rk_ (not a publishable pk_ key)"
-                    .into(),
+                reason:
+                    "expected a secret key starting with sk_ or rk_ (not a publishable pk_ key)"
+                        .into(),
             });
         }
         let api_base = parse_or(get, "STRIPE_API_BASE", || {
@@ -166,17 +170,27 @@ mod tests {
     #[test]
     fn a_publishable_key_or_a_foreign_webhook_secret_is_refused_by_name() {
         let err = load(&[("STRIPE_SECRET_KEY", "pk_test_123")]).unwrap_err();
-        assert!(err.to_string().starts_with("STRIPE_SECRET_KEY is invalid"), "{err}");
+        assert!(
+            err.to_string().starts_with("STRIPE_SECRET_KEY is invalid"),
+            "{err}"
+        );
         let err = load(&[("STRIPE_WEBHOOK_SECRET", "whsec_a,secret")]).unwrap_err();
         assert!(err.to_string().contains("number 2"), "{err}");
         let err = load(&[("STRIPE_WEBHOOK_SECRET", " ")]).unwrap_err();
-        assert!(err.to_string().starts_with("STRIPE_WEBHOOK_SECRET is not set"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("STRIPE_WEBHOOK_SECRET is not set"),
+            "{err}"
+        );
     }
 
     #[test]
     fn secrets_never_appear_in_debug_output() {
         let config = load(&[]).unwrap();
         let debug = format!("{config:?}");
-        assert!(!debug.contains("sk_test_123") && !debug.contains("whsec_abc"), "{debug}");
+        assert!(
+            !debug.contains("sk_test_123") && !debug.contains("whsec_abc"),
+            "{debug}"
+        );
     }
 }

@@ -4,7 +4,9 @@
 use serde::de::DeserializeOwned;
 
 use super::{
-    objects::{CheckoutSession, Customer, Deleted, List, PortalSession, Price, Product, Subscription},
+    objects::{
+        CheckoutSession, Customer, Deleted, List, PortalSession, Price, Product, Subscription,
+    },
     Form, StripeClient, StripeError,
 };
 
@@ -117,9 +119,7 @@ impl StripeClient {
 
     /// A customer's subscriptions in every status.
     pub async fn subscriptions_of(&self, customer: &str) -> Result<Vec<Subscription>, StripeError> {
-        let filters = Form::new()
-            .set("customer", customer)
-            .set("status", "all");
+        let filters = Form::new().set("customer", customer).set("status", "all");
         self.list_all("/v1/subscriptions", &filters).await
     }
 

@@ -60,7 +60,10 @@ mod tests {
     fn bracketed_keys_and_values_are_percent_encoded() {
         let form = Form::new()
             .set("line_items[0][price]", "price_1")
-            .set("success_url", "https://x.test/ok?session_id={CHECKOUT_SESSION_ID}")
+            .set(
+                "success_url",
+                "https://x.test/ok?session_id={CHECKOUT_SESSION_ID}",
+            )
             .set_some("customer", None::<&str>);
         assert_eq!(
             form.encode(),

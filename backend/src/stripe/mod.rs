@@ -10,7 +10,7 @@
 //! - [`objects`]: the parts of Stripe's objects we read.
 //! - [`form`]: Stripe's bracketed form encoding.
 //! - [`signature`]: webhook signature verification.
-//! - [`error`]: [`StripeError`].
+//! - [`error`]: the error type, [`StripeError`].
 
 pub mod client;
 pub mod config;

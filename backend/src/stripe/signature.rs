@@ -18,7 +18,9 @@ pub enum SignatureError {
     #[error("the Stripe-Signature header is malformed")]
     Malformed,
     /// The timestamp is more than the tolerance away from now (a replay, or a wrong clock).
-    #[error("the signature's timestamp is {age} s away from now (tolerance {TOLERANCE_SECONDS} s)")]
+    #[error(
+        "the signature's timestamp is {age} s away from now (tolerance {TOLERANCE_SECONDS} s)"
+    )]
     Stale {
         /// Seconds between the timestamp and now.
         age: i64,
@@ -43,7 +45,13 @@ pub fn verify(
             continue;
         };
         match key {
-            "t" => timestamp = Some(value.parse::<i64>().map_err(|_| SignatureError::Malformed)?),
+            "t" => {
+                timestamp = Some(
+                    value
+                        .parse::<i64>()
+                        .map_err(|_| SignatureError::Malformed)?,
+                )
+            }
             // Other schemes (`v0` in test mode) are not signatures we trust.
             "v1" => {
                 if let Ok(bytes) = hex::decode(value) {
@@ -83,7 +91,10 @@ pub fn sign(payload: &[u8], secret: &str, timestamp: i64) -> String {
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(payload);
-    format!("t={timestamp},v1={}", hex::encode(mac.finalize().into_bytes()))
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
 }
 
 #[cfg(test)]
@@ -100,7 +111,10 @@ mod tests {
     #[test]
     fn a_fresh_signature_over_the_raw_bytes_is_accepted() {
         let header = sign(BODY, "whsec_a", NOW - 10);
-        assert_eq!(verify(BODY, Some(&header), &secrets(&["whsec_a"]), NOW), Ok(()));
+        assert_eq!(
+            verify(BODY, Some(&header), &secrets(&["whsec_a"]), NOW),
+            Ok(())
+        );
     }
 
     #[test]
@@ -123,7 +137,12 @@ mod tests {
         let v1 = good.split_once("v1=").unwrap().1;
         let header = format!("t={NOW},v1={},v0=abcd,v1={v1}", "00".repeat(32));
         assert_eq!(
-            verify(BODY, Some(&header), &secrets(&["whsec_old", "whsec_new"]), NOW),
+            verify(
+                BODY,
+                Some(&header),
+                &secrets(&["whsec_old", "whsec_new"]),
+                NOW
+            ),
             Ok(())
         );
         assert_eq!(
@@ -140,7 +159,10 @@ mod tests {
             Err(SignatureError::Stale { age: 301 })
         );
         let edge = sign(BODY, "whsec_a", NOW - 300);
-        assert_eq!(verify(BODY, Some(&edge), &secrets(&["whsec_a"]), NOW), Ok(()));
+        assert_eq!(
+            verify(BODY, Some(&edge), &secrets(&["whsec_a"]), NOW),
+            Ok(())
+        );
         let future = sign(BODY, "whsec_a", NOW + 301);
         assert!(matches!(
             verify(BODY, Some(&future), &secrets(&["whsec_a"]), NOW),
@@ -152,7 +174,13 @@ mod tests {
     fn missing_or_malformed_headers_are_refused() {
         let s = secrets(&["whsec_a"]);
         assert_eq!(verify(BODY, None, &s, NOW), Err(SignatureError::Missing));
-        for header in ["", "t=abc,v1=00", &format!("t={NOW}"), "v1=00", &format!("t={NOW},v0=00")] {
+        for header in [
+            "",
+            "t=abc,v1=00",
+            &format!("t={NOW}"),
+            "v1=00",
+            &format!("t={NOW},v0=00"),
+        ] {
             assert_eq!(
                 verify(BODY, Some(header), &s, NOW),
                 Err(SignatureError::Malformed),
