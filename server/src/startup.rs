@@ -1,6 +1,6 @@
 //! Builds the application: state, router and listener. `main` and the tests share this.
 
-use std::{future::Future, net::SocketAddr};
+use std::{future::Future, net::SocketAddr, sync::LazyLock};
 
 use anyhow::Context;
 use app::{shell, App};
@@ -12,7 +12,7 @@ use axum::{
 };
 use backend::{AppState, Config};
 use leptos::prelude::LeptosOptions;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 use tower_sessions_sqlx_store::PostgresStore;
@@ -101,7 +101,7 @@ impl Application {
 
 /// The whole HTTP surface: health checks, compiled assets, pages and server functions.
 pub fn router(state: ServerState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let app_state = state.app.clone();
     let leptos = state.leptos.clone();
     let provide_state = move || leptos::context::provide_context(app_state.clone());
@@ -154,6 +154,17 @@ pub fn router(state: ServerState) -> Router {
         .layer(CompressionLayer::new())
         .layer(telemetry::http_trace_layer())
         .with_state(state)
+}
+
+/// The app's routes, generated once per process.
+///
+/// Generating them raises Leptos's process-wide "suppress resource loads" flag, and a `Resource`
+/// first polled meanwhile, on any thread, never loads (leptos-rs/leptos#4773): its page hangs.
+/// `main` builds one router before serving, but a process that builds another while serving
+/// (the integration tests build one per test) would hang page renders at random.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
+    ROUTES.clone()
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

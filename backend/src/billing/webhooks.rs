@@ -67,12 +67,15 @@ pub async fn receive(
     match record_and_apply(state, &event).await {
         Ok(receipt) => Ok(receipt),
         Err(error) => {
-            // Best effort: the audit log keeps the error; the 500 makes Stripe try again.
+            // Best effort: the audit log keeps the error; the 500 makes Stripe try again. The
+            // failed transaction's `attempts + 1` was rolled back, so this delivery is counted
+            // here (an earlier failed delivery left the row).
             let recorded = sqlx::query!(
                 r#"
                 INSERT INTO stripe_events (id, type, object_id, created, error)
                 VALUES ($1, $2, $3, to_timestamp($4), $5)
-                ON CONFLICT (id) DO UPDATE SET error = EXCLUDED.error
+                ON CONFLICT (id) DO UPDATE
+                    SET error = EXCLUDED.error, attempts = stripe_events.attempts + 1
                 WHERE stripe_events.applied_at IS NULL
                 "#,
                 event.id,

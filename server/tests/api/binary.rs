@@ -57,6 +57,8 @@ async fn json_logs_carry_the_matched_route_and_sigterm_shuts_down_cleanly() {
         .current_dir(&empty_dir)
         .env_clear()
         .env("DATABASE_URL", database.url().as_str())
+        .env("STRIPE_SECRET_KEY", "sk_test_tollgate")
+        .env("STRIPE_WEBHOOK_SECRET", "whsec_tollgate_test")
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod assets;
+mod billing;
 mod binary;
 mod health;
 mod helpers;

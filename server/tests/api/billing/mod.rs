@@ -1,0 +1,251 @@
+//! Billing I through the real router, with the project's Stripe emulator running in-process on a
+//! random port: the Stripe client, webhooks, the catalog, Checkout, the pricing page and the
+//! `server stripe` commands.
+
+mod catalog;
+mod checkout;
+mod cli;
+mod client;
+mod payment;
+mod pricing;
+mod webhooks;
+
+use std::{process::Output, time::Duration};
+
+use serde_json::{json, Value};
+use stripe_emulator::{Config, Emulator, Running};
+
+use crate::helpers::{spawn_app_with, TestApp, WEBHOOK_SECRET};
+
+/// The secret key test apps (and the `server` binary in tests) use with the emulator.
+pub const STRIPE_KEY: &str = "sk_test_tollgate";
+
+/// An emulator on a random port: no wall-clock ticking, quick webhook retries. Stopped when
+/// dropped.
+pub struct Stripe {
+    running: Running,
+    http: reqwest::Client,
+}
+
+impl Stripe {
+    pub async fn start() -> Self {
+        let running = stripe_emulator::spawn(Config {
+            tick: None,
+            delivery_backoff: vec![Duration::from_millis(100); 5],
+            delivery_timeout: Duration::from_secs(5),
+            ..Config::default()
+        })
+        .await
+        .expect("the emulator starts");
+        Self {
+            running,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`: the API and the hosted pages.
+    pub fn base_url(&self) -> &str {
+        &self.running.base_url
+    }
+
+    pub fn emulator(&self) -> &Emulator {
+        &self.running.emulator
+    }
+
+    /// Sends every event the emulator emits from now on to the app's webhook endpoint.
+    pub fn send_webhooks_to(&self, app: &TestApp) {
+        self.emulator()
+            .add_webhook(&app.url("/webhooks/stripe"), WEBHOOK_SECRET);
+    }
+
+    /// `POST {path}` with form parameters, as our key; the status and the JSON body.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> (u16, Value) {
+        let request = self
+            .http
+            .post(format!("{}{path}", self.base_url()))
+            .form(form);
+        self.send(request).await
+    }
+
+    /// `POST` that must succeed.
+    pub async fn ok(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let (status, body) = self.post(path, form).await;
+        assert_eq!(status, 200, "POST {path} {form:?} answered {body}");
+        body
+    }
+
+    /// `GET {path}` that must succeed.
+    pub async fn get(&self, path: &str) -> Value {
+        let (status, body) = self
+            .send(self.http.get(format!("{}{path}", self.base_url())))
+            .await;
+        assert_eq!(status, 200, "GET {path} answered {body}");
+        body
+    }
+
+    /// `DELETE {path}`.
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(self.http.delete(format!("{}{path}", self.base_url())))
+            .await
+    }
+
+    async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request
+            .bearer_auth(STRIPE_KEY)
+            .send()
+            .await
+            .expect("the emulator answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("a JSON body"))
+    }
+
+    /// Every event the emulator emitted whose type starts with one of `prefixes`, oldest first.
+    pub async fn events(&self, prefixes: &[&str]) -> Vec<Value> {
+        let list = self.get("/v1/events?limit=100").await;
+        assert_eq!(list["has_more"], false, "fewer than 100 events");
+        let mut events: Vec<Value> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|event| {
+                let kind = event["type"].as_str().unwrap();
+                prefixes.iter().any(|prefix| kind.starts_with(prefix))
+            })
+            .cloned()
+            .collect();
+        events.reverse();
+        events
+    }
+}
+
+/// The app, its Stripe pointed at `stripe`.
+pub async fn app_for(stripe: &Stripe) -> TestApp {
+    spawn_app_with(&[("STRIPE_API_BASE", stripe.base_url())]).await
+}
+
+/// An emulator and an app using it; with `webhooks`, the emulator also delivers its events to
+/// the app.
+pub async fn spawn_billing(webhooks: bool) -> (TestApp, Stripe) {
+    let stripe = Stripe::start().await;
+    let app = app_for(&stripe).await;
+    if webhooks {
+        stripe.send_webhooks_to(&app);
+    }
+    (app, stripe)
+}
+
+/// Runs `server stripe …` against `stripe` and the database at `database_url`, in an empty
+/// directory (no `.env`), with only the variables it needs.
+pub async fn stripe_cli(database_url: &str, stripe: &Stripe, args: &[&str]) -> Output {
+    let empty_dir = std::env::temp_dir().join(format!("tollgate-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&empty_dir).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .arg("stripe")
+        .args(args)
+        .current_dir(&empty_dir)
+        .env_clear()
+        .env("DATABASE_URL", database_url)
+        .env("STRIPE_API_BASE", stripe.base_url())
+        .env("STRIPE_SECRET_KEY", STRIPE_KEY)
+        .env("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET);
+    // The emulator runs on this test's runtime: wait for the process off it.
+    tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .expect("running the server binary")
+}
+
+/// `server stripe seed` (the demo catalog) into the emulator and the app's database; must succeed.
+pub async fn seed(app: &TestApp, stripe: &Stripe) -> String {
+    let output = stripe_cli(app.database.url().as_str(), stripe, &["seed"]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "seeding failed: {stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The id of the stored price with this lookup key (`tollgate_pro_monthly`, …).
+pub async fn price_id(app: &TestApp, lookup_key: &str) -> String {
+    sqlx::query_scalar("SELECT id FROM stripe_prices WHERE lookup_key = $1")
+        .bind(lookup_key)
+        .fetch_one(&app.db)
+        .await
+        .unwrap_or_else(|e| panic!("no stored price {lookup_key}: {e}"))
+}
+
+/// Now, in unix seconds.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// An event as Stripe sends it, with a fresh id.
+pub fn event(kind: &str, object: Value) -> Value {
+    json!({
+        "id": format!("evt_test_{}", uuid::Uuid::new_v4().simple()),
+        "object": "event",
+        "api_version": stripe_emulator::API_VERSION,
+        "type": kind,
+        "created": now(),
+        "data": { "object": object },
+    })
+}
+
+/// POSTs `body` to the app's webhook endpoint with this `Stripe-Signature` (or none); the status
+/// and the answer's text.
+pub async fn post_webhook(app: &TestApp, body: &[u8], signature: Option<&str>) -> (u16, String) {
+    post_webhook_at(&app.url("/webhooks/stripe"), body, signature).await
+}
+
+async fn post_webhook_at(endpoint: &str, body: &[u8], signature: Option<&str>) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .post(endpoint)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(body.to_vec());
+    if let Some(signature) = signature {
+        request = request.header("stripe-signature", signature);
+    }
+    let response = request.send().await.expect("the app answers");
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// Delivers `event` to the app signed with [`WEBHOOK_SECRET`], as Stripe would now.
+pub async fn deliver(app: &TestApp, event: &Value) -> (u16, String) {
+    deliver_at(app.url("/webhooks/stripe"), event.clone()).await
+}
+
+/// As [`deliver`], to a webhook endpoint's URL (owned, for spawned tasks).
+pub async fn deliver_at(endpoint: String, event: Value) -> (u16, String) {
+    let body = serde_json::to_vec(&event).unwrap();
+    let signature = backend::stripe::signature::sign(&body, WEBHOOK_SECRET, now());
+    post_webhook_at(&endpoint, &body, Some(&signature)).await
+}
+
+/// The `stripe_events` row of an event: `(attempts, applied, error)`, if there is one.
+pub async fn recorded(app: &TestApp, event_id: &str) -> Option<(i32, bool, Option<String>)> {
+    sqlx::query_as(
+        "SELECT attempts, applied_at IS NOT NULL, error FROM stripe_events WHERE id = $1",
+    )
+    .bind(event_id)
+    .fetch_optional(&app.db)
+    .await
+    .unwrap()
+}
+
+/// Polls `check` every 100 ms for up to `seconds`; whether it held.
+pub async fn eventually<F, Fut>(seconds: u64, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..seconds * 10 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}

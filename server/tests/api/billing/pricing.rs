@@ -1,0 +1,141 @@
+//! `/pricing` as served: the developer's hint for an empty catalog, the demo plans in order with
+//! their toggle, savings and trial, the buttons for each visitor, the page's CSP, and a product
+//! webhook showing at once.
+
+use super::{checkout::shop, deliver, price_id, spawn_billing};
+use crate::helpers::spawn_app;
+
+/// Where `needle` is in `page`, or a panic naming it.
+fn position(page: &str, needle: &str) -> usize {
+    page.find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} is not on the page: {page}"))
+}
+
+#[tokio::test]
+async fn an_empty_catalog_shows_no_plans_yet_and_how_to_seed_one() {
+    let app = spawn_app().await;
+
+    let response = app.get("/pricing").await;
+
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("No plans yet"), "{page}");
+    assert!(
+        page.contains("cargo run -p server -- stripe seed"),
+        "{page}"
+    );
+    assert!(!page.contains("interval-toggle"));
+}
+
+#[tokio::test]
+async fn the_seeded_catalog_shows_hobby_pro_and_lifetime_in_order_with_toggle_savings_and_trial() {
+    let (app, _stripe) = shop(false).await;
+
+    let page = app.page("/pricing").await;
+
+    let hobby = position(&page, ">Hobby</h2>");
+    let pro = position(&page, ">Pro</h2>");
+    let lifetime = position(&page, ">Lifetime</h2>");
+    assert!(hobby < pro && pro < lifetime, "in metadata.index order");
+    assert!(
+        page.contains("Save 17%"),
+        "yearly against twelve monthly payments"
+    );
+    assert!(page.contains("14-day free trial"));
+    assert!(page.contains("$29"), "Pro monthly");
+    for (group, label) in [
+        ("month", "Monthly"),
+        ("year", "Yearly"),
+        ("one_time", "One-time"),
+    ] {
+        assert!(
+            page.contains(&format!(r#"<label for="interval-{group}">{label}</label>"#)),
+            "toggle label {label}"
+        );
+    }
+    assert!(position(&page, "interval-month") < position(&page, "interval-one_time"));
+    assert!(!page.contains("No plans yet"));
+}
+
+#[tokio::test]
+async fn signed_out_buttons_lead_to_sign_up_then_on_to_checkout() {
+    let (app, _stripe) = shop(false).await;
+    let monthly = price_id(&app, "tollgate_pro_monthly").await;
+    let lifetime = price_id(&app, "tollgate_lifetime").await;
+
+    let page = app.page("/pricing").await;
+
+    for price in [&monthly, &lifetime] {
+        let href = format!(r#"href="/signup?next=/checkout/start%3Fprice%3D{price}""#);
+        assert!(page.contains(&href), "{href} in {page}");
+    }
+    assert!(page.contains("Start free trial of Pro"));
+    assert!(page.contains("Buy Lifetime"));
+    assert!(
+        !page.contains("/api/start_checkout"),
+        "no checkout forms for a visitor"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_in_user_gets_a_checkout_form_per_price() {
+    let (app, _stripe) = shop(false).await;
+    app.sign_up("ada@example.com").await;
+    let monthly = price_id(&app, "tollgate_pro_monthly").await;
+
+    let page = app.page("/pricing").await;
+
+    assert!(page.contains("/api/start_checkout"), "{page}");
+    assert!(page.contains(&format!(r#"name="price" value="{monthly}""#)));
+    assert!(!page.contains("/signup?next="));
+}
+
+#[tokio::test]
+async fn the_pricing_pages_csp_lets_forms_go_to_the_hosted_checkout_of_the_configured_stripe() {
+    let (app, stripe) = spawn_billing(false).await;
+
+    let response = app.get("/pricing").await;
+
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let form_action = csp
+        .split(';')
+        .map(str::trim)
+        .find(|directive| directive.starts_with("form-action"))
+        .unwrap_or_else(|| panic!("no form-action in {csp}"));
+    let sources: Vec<&str> = form_action.split_whitespace().skip(1).collect();
+    assert!(sources.contains(&"'self'"), "{form_action}");
+    assert!(sources.contains(&stripe.base_url()), "{form_action}");
+    assert!(
+        !csp.contains("checkout.stripe.com"),
+        "not real Stripe's: {csp}"
+    );
+}
+
+#[tokio::test]
+async fn a_product_webhook_changes_the_pricing_page_at_once() {
+    let (app, stripe) = shop(false).await;
+    assert!(app.page("/pricing").await.contains(">Pro</h2>"));
+
+    stripe
+        .ok("/v1/products/prod_tollgate_pro", &[("name", "Pro Max")])
+        .await;
+    stripe
+        .ok(
+            "/v1/products/prod_tollgate_lifetime",
+            &[("active", "false")],
+        )
+        .await;
+    for event in stripe.events(&["product.updated"]).await {
+        assert_eq!(deliver(&app, &event).await.0, 200);
+    }
+
+    let page = app.page("/pricing").await;
+    assert!(page.contains(">Pro Max</h2>"), "{page}");
+    assert!(
+        !page.contains(">Lifetime</h2>"),
+        "an archived product is not sold"
+    );
+}
