@@ -9,15 +9,16 @@ const ZERO_DECIMAL: &[&str] = &[
 /// Formats an amount in minor units: cents are shown only when there are any.
 pub fn format_amount(minor_units: i64, currency: &str) -> String {
     let currency = currency.to_ascii_lowercase();
+    let sign = if minor_units < 0 { "-" } else { "" };
+    let magnitude = minor_units.unsigned_abs();
     let (whole, cents) = if ZERO_DECIMAL.contains(&currency.as_str()) {
-        (minor_units, None)
+        (magnitude, None)
     } else {
-        let cents = minor_units.rem_euclid(100);
-        (minor_units.div_euclid(100), (cents != 0).then_some(cents))
+        let cents = magnitude % 100;
+        (magnitude / 100, (cents != 0).then_some(cents))
     };
-    let sign = if whole < 0 { "-" } else { "" };
     let mut grouped = String::new();
-    let digits = whole.unsigned_abs().to_string();
+    let digits = whole.to_string();
     for (i, digit) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
             grouped.push(',');
