@@ -96,10 +96,11 @@ CREATE TABLE purchases (
     description         text NOT NULL,
     amount              bigint NOT NULL,
     currency            text NOT NULL,
-    -- `pending` while an asynchronous payment method (a bank debit) is still processing.
+    -- `pending` while an asynchronous payment method (a bank debit) is still processing; `failed`
+    -- when it did not go through (nothing was bought).
     status              text NOT NULL,
     purchased_at        timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT purchases_status_known CHECK (status IN ('paid', 'pending'))
+    CONSTRAINT purchases_status_known CHECK (status IN ('paid', 'pending', 'failed'))
 );
 CREATE INDEX purchases_user_id ON purchases (user_id);
 

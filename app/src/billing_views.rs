@@ -85,6 +85,8 @@ pub struct PurchaseView {
     pub date: String,
     /// Whether the payment is still processing.
     pub pending: bool,
+    /// Whether the payment failed (nothing was bought).
+    pub failed: bool,
 }
 
 /// What the Checkout success page shows.
@@ -100,6 +102,11 @@ pub enum CheckoutResult {
         plan: String,
         /// e.g. "Your 14-day trial has started." or "Your subscription is active."
         status: String,
+    },
+    /// A one-time purchase whose bank payment failed.
+    PaymentFailed {
+        /// What was not bought.
+        description: String,
     },
     /// A one-time purchase.
     Purchased {

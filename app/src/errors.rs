@@ -95,7 +95,7 @@ impl From<backend::billing::BillingError> for FormError {
                 "This plan is not available any more. Please pick another one."
             }
             BillingError::AlreadySubscribed => {
-                "You already subscribe to this plan. Use Manage to change or cancel it."
+                "You already have a subscription. Use Manage to change your plan or cancel it."
             }
             BillingError::NotFound => "We could not find that checkout.",
             BillingError::NoCustomer => {

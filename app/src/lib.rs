@@ -107,13 +107,13 @@ fn set_content_security_policy() {
         ""
     };
     // Forms that start Checkout or open the portal redirect to Stripe's hosted pages (or the
-    // emulator's); product images may live anywhere over https.
+    // emulator's).
     let hosted = use_context::<backend::AppState>()
         .map(|state| state.config.stripe.hosted_pages_origins().join(" "))
         .unwrap_or_default();
     let policy = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; \
-         style-src 'self'; img-src 'self' data: https:; connect-src 'self'{live_reload}; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{live_reload}; \
          object-src 'none'; base-uri 'none'; form-action 'self' {hosted}; frame-ancestors 'none'"
     );
     if let Ok(value) = HeaderValue::from_str(&policy) {

@@ -60,7 +60,7 @@ impl Application {
         ));
         tokio::spawn(backend::billing::cache::listen(
             std::sync::Arc::downgrade(&app.catalog),
-            app.db.clone(),
+            app.config.database_url.clone(),
         ));
         if app.config.stripe.seed_demo_catalog {
             tokio::spawn(stripe_cli::seed_demo_catalog(app.clone()));

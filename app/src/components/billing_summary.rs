@@ -57,6 +57,7 @@ fn Overview(overview: BillingOverview) -> impl IntoView {
                     <li>
                         <strong>{p.description}</strong> " — " {p.amount} " on " {p.date}
                         {p.pending.then_some(" (payment processing)")}
+                        {p.failed.then_some(" (payment failed — nothing was charged)")}
                     </li>
                 }).collect_view()}
             </ul>

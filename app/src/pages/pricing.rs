@@ -21,9 +21,9 @@ pub fn PricingPage() -> impl IntoView {
         .get_untracked()
         .get("notice")
         .and_then(|notice| match notice.as_str() {
-            "already-subscribed" => {
-                Some("You already subscribe to that plan. Use Manage to change or cancel it.")
-            }
+            "already-subscribed" => Some(
+                "You already have a subscription. Use Manage to change your plan or cancel it.",
+            ),
             "unavailable" => Some("That plan is not available any more. Please pick another one."),
             "checkout-failed" => {
                 Some("We could not start the checkout. Please try again in a moment.")
@@ -114,6 +114,9 @@ fn group_label(group: &str) -> String {
         "month" => "Monthly".to_owned(),
         "year" => "Yearly".to_owned(),
         "one_time" => "One-time".to_owned(),
-        other => format!("Every {}", other.replace('-', " ")),
+        other => match other.split_once('-') {
+            Some((count, unit)) => format!("Every {count} {unit}s"),
+            None => other.to_owned(),
+        },
     }
 }

@@ -4,7 +4,7 @@
 use backend::billing::{
     catalog::{Catalog, CatalogPrice},
     checkout::Outcome,
-    purchases::Purchase,
+    purchases::{Purchase, PurchaseStatus},
     subscriptions::HeldPlan,
 };
 use time::{macros::format_description, OffsetDateTime};
@@ -66,7 +66,9 @@ pub fn pricing(
                     .iter()
                     .find(|h| h.product_id == product.id)
                     .map(|h| short_status(&h.status, h.cancel_at_period_end).to_owned()),
-                purchased: bought.iter().any(|p| p.product_id == product.id),
+                purchased: bought
+                    .iter()
+                    .any(|p| p.product_id == product.id && p.status != "failed"),
             }
         })
         .collect();
@@ -149,6 +151,7 @@ pub fn overview(held: &[HeldPlan], bought: &[Purchase], has_customer: bool) -> B
                 amount: format_amount(purchase.amount, &purchase.currency),
                 date: date(purchase.purchased_at),
                 pending: purchase.status == "pending",
+                failed: purchase.status == "failed",
             })
             .collect(),
         has_customer,
@@ -189,7 +192,17 @@ pub fn checkout_result(outcome: Outcome) -> CheckoutResult {
                 other => format!("Your subscription is {}.", other.replace('_', " ")),
             },
         },
-        Outcome::Purchased { description, paid } => CheckoutResult::Purchased { description, paid },
+        Outcome::Purchased {
+            description,
+            status: PurchaseStatus::Failed,
+        } => CheckoutResult::PaymentFailed { description },
+        Outcome::Purchased {
+            description,
+            status,
+        } => CheckoutResult::Purchased {
+            description,
+            paid: status == PurchaseStatus::Paid,
+        },
     }
 }
 

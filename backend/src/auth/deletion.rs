@@ -22,7 +22,7 @@ pub async fn delete_account(
     if !password::verify(password, stored).await? {
         return Err(AuthError::wrong_current_password("password"));
     }
-    cancel_billing_before_deletion(&mut tx, user)
+    cancel_billing_before_deletion(&mut tx, state, user)
         .await
         .context("cancelling billing before deletion")?;
     users::delete(&mut *tx, user.id)
@@ -34,15 +34,25 @@ pub async fn delete_account(
 }
 
 /// **Billing hook.** Called inside the deletion transaction, with the user row locked, before the
-/// row is deleted. It must cancel the user's Stripe subscriptions (immediately, with proration
-/// as the billing rules say) and remove billing data that is personal. If it fails, the deletion
-/// is rolled back and the user sees a generic error, so nobody keeps paying for a deleted
-/// account.
-///
-/// There is no billing yet, so it does nothing. The billing issue replaces the body.
+/// row is deleted: deletes the user's Stripe customer, which cancels every subscription at once
+/// and removes their cards from Stripe (their invoices stay in Stripe's records). If Stripe
+/// refuses or cannot be reached, the deletion is rolled back and the user sees a generic error,
+/// so nobody keeps paying for a deleted account. Our billing rows go with the user row (cascade).
 pub async fn cancel_billing_before_deletion(
-    _conn: &mut PgConnection,
-    _user: &User,
+    conn: &mut PgConnection,
+    state: &AppState,
+    user: &User,
 ) -> anyhow::Result<()> {
-    Ok(())
+    let Some(customer) = crate::billing::customers::find(&mut *conn, user.id).await? else {
+        return Ok(());
+    };
+    match state.stripe.delete_customer(&customer).await {
+        Ok(_) => {
+            tracing::info!(user.id = %user.id, %customer, "deleted the Stripe customer");
+            Ok(())
+        }
+        // Already gone (deleted in the dashboard): nothing left to cancel.
+        Err(error) if error.is_not_found() => Ok(()),
+        Err(error) => Err(error).context("deleting the Stripe customer"),
+    }
 }

@@ -9,6 +9,7 @@ use std::{
     time::Duration,
 };
 
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::{postgres::PgListener, PgPool};
 
 use super::catalog::{self, Catalog, CHANGED_CHANNEL};
@@ -58,9 +59,10 @@ impl CatalogCache {
 /// Invalidates `cache` whenever any replica announces a catalog change. Runs until the cache is
 /// dropped; reconnects after losing the database, and invalidates then too (a notification may
 /// have been missed while disconnected).
-pub async fn listen(cache: Weak<CatalogCache>, db: PgPool) {
+pub async fn listen(cache: Weak<CatalogCache>, database_url: SecretString) {
     loop {
-        match PgListener::connect_with(&db).await {
+        // Its own connection, not one of the pool's: it is held for good.
+        match PgListener::connect(database_url.expose_secret()).await {
             Ok(mut listener) => {
                 if let Err(error) = listener.listen(CHANGED_CHANNEL).await {
                     tracing::warn!(%error, "could not LISTEN for catalog changes");
@@ -71,9 +73,13 @@ pub async fn listen(cache: Weak<CatalogCache>, db: PgPool) {
                         cache.invalidate();
                         drop(cache);
                         match listener.try_recv().await {
-                            // A notification, or `None`: the connection dropped and will be
-                            // re-established by the next call.
-                            Ok(_) => continue,
+                            Ok(Some(_)) => continue,
+                            // The connection dropped: reconnect and LISTEN again before the
+                            // next invalidation, so no change falls into the gap.
+                            Ok(None) => {
+                                tracing::warn!("the catalog change listener lost its connection");
+                                break;
+                            }
                             Err(error) => {
                                 tracing::warn!(%error, "lost the catalog change listener");
                                 break;

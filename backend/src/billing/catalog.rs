@@ -10,6 +10,10 @@ use crate::stripe::objects::{Price, PriceKind, Product};
 /// The NOTIFY channel a changed catalog is announced on (see [`super::cache`]).
 pub const CHANGED_CHANNEL: &str = "catalog_changed";
 
+/// The advisory lock every catalog writer (webhooks, sync) takes before fetching from Stripe, so
+/// a re-sync's listing cannot overwrite or delete what a webhook stored meanwhile.
+pub const LOCK: &str = "stripe-catalog";
+
 /// What is for sale, in display order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Catalog {

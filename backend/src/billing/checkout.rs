@@ -5,7 +5,11 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{customers, purchases, subscriptions, BillingError};
+use super::{
+    customers,
+    purchases::{self, PurchaseStatus},
+    subscriptions, BillingError,
+};
 use crate::{
     auth::User,
     stripe::{objects::CheckoutSession, Form, StripeClient},
@@ -18,16 +22,13 @@ use crate::{
 /// ones. Refused when the user already holds a subscription to the product.
 pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<String, BillingError> {
     let catalog = state.catalog.get(&state.db).await?;
-    let (product, price) = catalog
+    let (_, price) = catalog
         .find_price(price_id)
         .ok_or(BillingError::PriceUnavailable)?;
     let recurring = price.recurring.is_some();
-    if recurring
-        && subscriptions::held_by(&state.db, user.id)
-            .await?
-            .iter()
-            .any(|held| held.product_id == product.id)
-    {
+    // One subscription per user: a second plan is a plan change (the portal), never a second
+    // Checkout that would bill twice.
+    if recurring && !subscriptions::held_by(&state.db, user.id).await?.is_empty() {
         return Err(BillingError::AlreadySubscribed);
     }
     let customer = customers::ensure(state, user).await?;
@@ -55,12 +56,22 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
             )
             .set("subscription_data[metadata][user_id]", user.id);
     }
-    // A fresh key per attempt: our own retries of this call reuse it; a second click makes a
-    // second (harmless, expiring) session for the same customer.
-    let session = state
-        .stripe
-        .create_checkout_session(&form, &Uuid::new_v4().to_string())
-        .await?;
+    // For a subscription, clicks (and tabs) within the same ten minutes get the same session
+    // back from Stripe, so there is one page to pay; and once one subscription checkout
+    // completes, `apply` expires the customer's other open ones. A one-time price may be bought
+    // again, so each attempt gets its own key.
+    let key = if recurring {
+        let bucket = time::OffsetDateTime::now_utc().unix_timestamp() / 600;
+        format!("tollgate-checkout-{}-{}-{bucket}", user.id, price.id)
+    } else {
+        Uuid::new_v4().to_string()
+    };
+    let session = match state.stripe.create_checkout_session(&form, &key).await {
+        Ok(session) => session,
+        // The cached catalog was a moment behind Stripe: the price was just archived.
+        Err(error) if error.is_invalid_price() => return Err(BillingError::PriceUnavailable),
+        Err(error) => return Err(error.into()),
+    };
     session.url.ok_or_else(|| {
         anyhow::anyhow!(
             "Stripe returned Checkout Session {} without a URL",
@@ -88,8 +99,8 @@ pub enum Outcome {
     Purchased {
         /// What was bought.
         description: String,
-        /// Whether the payment has arrived (else it is processing).
-        paid: bool,
+        /// Paid, still processing, or failed.
+        status: PurchaseStatus,
     },
 }
 
@@ -99,7 +110,12 @@ pub async fn confirm(
     user: &User,
     session_id: &str,
 ) -> Result<Outcome, BillingError> {
-    if !session_id.starts_with("cs_") {
+    let well_formed = session_id.len() <= 255
+        && session_id.starts_with("cs_")
+        && session_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !well_formed {
         return Err(BillingError::NotFound);
     }
     let session = match state.stripe.checkout_session(session_id).await {
@@ -112,17 +128,20 @@ pub async fn confirm(
         return Err(BillingError::NotFound);
     }
     let mut tx = state.db.begin().await?;
-    let outcome = apply(&mut tx, &state.stripe, &session).await?;
+    let outcome = apply(&mut tx, &state.stripe, &session, false).await?;
     tx.commit().await?;
     Ok(outcome)
 }
 
 /// Applies a Checkout Session (fetched fresh, with `subscription` and `line_items` expanded):
-/// stores the subscription it created or records the purchase. Idempotent.
+/// stores the subscription it created or records the purchase. `payment_failed` is set for
+/// `checkout.session.async_payment_failed` (the session alone does not tell a failed bank debit
+/// from one still processing). Idempotent.
 pub async fn apply(
     conn: &mut PgConnection,
     stripe: &StripeClient,
     session: &CheckoutSession,
+    payment_failed: bool,
 ) -> Result<Outcome, BillingError> {
     match session.status.as_deref() {
         Some("complete") => {}
@@ -141,6 +160,9 @@ pub async fn apply(
         else {
             return Ok(Outcome::Pending);
         };
+        if let Some(customer) = &session.customer {
+            expire_other_sessions(stripe, customer, &session.id).await;
+        }
         let product_name = subscription
             .items
             .data
@@ -168,7 +190,12 @@ pub async fn apply(
         .description
         .clone()
         .unwrap_or_else(|| product_name(session, &price.product));
-    let paid = session.payment_status == "paid";
+    // `no_payment_required`: a 100 %-off promotion code.
+    let status = match session.payment_status.as_str() {
+        "paid" | "no_payment_required" => PurchaseStatus::Paid,
+        _ if payment_failed => PurchaseStatus::Failed,
+        _ => PurchaseStatus::Pending,
+    };
     purchases::record(
         conn,
         &purchases::NewPurchase {
@@ -179,11 +206,14 @@ pub async fn apply(
             description: &description,
             amount: line.amount_total,
             currency: &line.currency,
-            paid,
+            status,
         },
     )
     .await?;
-    Ok(Outcome::Purchased { description, paid })
+    Ok(Outcome::Purchased {
+        description,
+        status,
+    })
 }
 
 /// The user a session belongs to: the owner of its customer (every session we create names the
@@ -212,4 +242,24 @@ fn product_name(session: &CheckoutSession, product_id: &str) -> String {
         })
         .and_then(|line| line.description.clone())
         .unwrap_or_else(|| product_id.to_owned())
+}
+
+/// Expires the customer's other open Checkout Sessions once one subscription checkout is done,
+/// so a second tab cannot start a second subscription. Best effort: a failure is logged.
+async fn expire_other_sessions(stripe: &StripeClient, customer: &str, done: &str) {
+    let open = match stripe.open_checkout_sessions(customer).await {
+        Ok(open) => open,
+        Err(error) => {
+            tracing::warn!(%error, customer, "could not list open Checkout Sessions");
+            return;
+        }
+    };
+    for session in open
+        .iter()
+        .filter(|s| s.id != done && s.mode == "subscription")
+    {
+        if let Err(error) = stripe.expire_checkout_session(&session.id).await {
+            tracing::warn!(%error, session = %session.id, "could not expire a Checkout Session");
+        }
+    }
 }

@@ -2,9 +2,11 @@
 //! replicas all end up with the same `cus_…`.
 //!
 //! The row is created under an advisory lock on the user, and the Stripe call carries an
-//! idempotency key derived from the user id, so even a crash between Stripe's answer and our
-//! commit does not make a second customer (Stripe replays the first answer for 24 hours).
+//! idempotency key derived from the user id and what is sent, so even a crash between Stripe's
+//! answer and our commit does not make a second customer (Stripe replays the first answer for 24
+//! hours).
 
+use sha2::Digest;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
@@ -45,10 +47,16 @@ pub async fn ensure(state: &AppState, user: &User) -> Result<String, BillingErro
         .set("email", user.email.as_str())
         .set_some("name", user.display_name.as_deref())
         .set("metadata[user_id]", user.id);
-    let customer = state
-        .stripe
-        .create_customer(&form, &format!("tollgate-customer-for-user-{}", user.id))
-        .await?;
+    // The key names the user and what we send: a retry after a crash gets the same customer
+    // back; a retry after the user changed their name is a new request (Stripe would refuse the
+    // old key with other parameters).
+    let digest = sha2::Sha256::digest(form.encode().as_bytes());
+    let key = format!(
+        "tollgate-customer-for-user-{}-{}",
+        user.id,
+        &hex::encode(digest)[..16]
+    );
+    let customer = state.stripe.create_customer(&form, &key).await?;
     sqlx::query!(
         "INSERT INTO billing_customers (user_id, stripe_customer_id) VALUES ($1, $2)",
         user.id,

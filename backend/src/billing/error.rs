@@ -1,33 +1,35 @@
-//! [`BillingError`]: what billing operations fail with. Each variant's doc says its HTTP status.
+//! [`BillingError`]: what billing operations fail with. Server functions show each as a form
+//! error (`app/src/errors.rs`); each variant's doc says what the user is told.
 
 use crate::stripe::StripeError;
 
 /// A billing operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BillingError {
-    /// The price is not for sale (unknown, archived, or its product is). 404; shown on the form.
+    /// The price is not for sale (unknown, archived, or its product is). The user picks another.
     #[error("this plan is not available")]
     PriceUnavailable,
-    /// The user already subscribes to this product; a second Checkout would bill them twice. 409.
-    #[error("you already subscribe to this plan")]
+    /// The user already holds a subscription; another would bill them twice. They are sent to
+    /// Manage (the portal) to change plans.
+    #[error("you already have a subscription")]
     AlreadySubscribed,
-    /// The Checkout Session or customer does not exist or is not this user's. 404.
+    /// The Checkout Session does not exist or is not this user's: "not found".
     #[error("not found")]
     NotFound,
-    /// The user has no Stripe customer yet (nothing bought). 409.
+    /// The user has no Stripe customer yet (nothing bought), so there is no portal to open.
     #[error("no billing account yet")]
     NoCustomer,
-    /// Stripe refused something that is the user's to fix (a declined card). 402; Stripe's
-    /// message is shown as is.
+    /// Stripe refused something that is the user's to fix (a declined card); Stripe's message is
+    /// shown as is.
     #[error("{0}")]
     Card(String),
-    /// Stripe failed or refused our request. 502 (our fault; logged, not shown).
+    /// Stripe failed or refused our request: our fault, logged; the user is asked to try again.
     #[error("the call to Stripe failed")]
     Stripe(#[source] StripeError),
-    /// The database failed. 500.
+    /// The database failed: logged; the user sees a generic sentence.
     #[error("database error")]
     Database(#[from] sqlx::Error),
-    /// Anything else that is our fault. 500.
+    /// Anything else that is our fault: logged; the user sees a generic sentence.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }

@@ -4,6 +4,28 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// Where a purchase's payment stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PurchaseStatus {
+    /// The money arrived (or nothing was due).
+    Paid,
+    /// An asynchronous payment method (a bank debit) is still processing.
+    Pending,
+    /// The asynchronous payment failed; nothing was bought.
+    Failed,
+}
+
+impl PurchaseStatus {
+    /// The value stored in `purchases.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Paid => "paid",
+            Self::Pending => "pending",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 /// A purchase as the account page shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Purchase {
@@ -17,7 +39,7 @@ pub struct Purchase {
     pub amount: i64,
     /// Lower-case ISO code.
     pub currency: String,
-    /// `paid` or `pending`.
+    /// `paid`, `pending` or `failed`.
     pub status: String,
     /// When.
     pub purchased_at: OffsetDateTime,
@@ -39,16 +61,16 @@ pub struct NewPurchase<'a> {
     pub amount: i64,
     /// Lower-case ISO code.
     pub currency: &'a str,
-    /// Whether the money has arrived.
-    pub paid: bool,
+    /// Where the payment stands.
+    pub status: PurchaseStatus,
 }
 
-/// Records a purchase once; a later call may only move it from `pending` to `paid`.
+/// Records a purchase once; a later call may only move it on from `pending`.
 pub async fn record(
     conn: &mut PgConnection,
     purchase: &NewPurchase<'_>,
 ) -> Result<(), sqlx::Error> {
-    let status = if purchase.paid { "paid" } else { "pending" };
+    let status = purchase.status.as_str();
     sqlx::query!(
         r#"
         INSERT INTO purchases

@@ -93,7 +93,7 @@ pub async fn run(
     for product in &file.products {
         let mut form = Form::new()
             .set("name", &product.name)
-            .set("description", product.description.as_deref().unwrap_or(""))
+            .set_some("description", product.description.as_deref())
             .set_some("metadata[index]", product.index)
             .set_some("metadata[features]", product.features.as_deref());
         for (i, feature) in product.marketing_features.iter().enumerate() {

@@ -39,7 +39,12 @@ pub async fn refresh(
     subscription_id: &str,
 ) -> Result<Option<Subscription>, BillingError> {
     super::lock_object(conn, subscription_id).await?;
-    let subscription = stripe.subscription(subscription_id).await?;
+    let subscription = match stripe.subscription(subscription_id).await {
+        Ok(subscription) => subscription,
+        // Gone from Stripe (test data deleted): nothing to store, and nothing to retry.
+        Err(error) if error.is_not_found() => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
     let Some(user_id) = customers::owner(&mut *conn, &subscription.customer).await? else {
         tracing::warn!(
             subscription = subscription_id,

@@ -54,6 +54,9 @@ pub async fn catalog_only(
     state: &AppState,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<SyncReport, BillingError> {
+    let mut tx = state.db.begin().await?;
+    // Listed under the catalog lock: a webhook applied meanwhile waits, then re-fetches.
+    super::lock_object(&mut tx, catalog::LOCK).await?;
     progress("fetching products and prices from Stripe");
     let products = state.stripe.products().await?;
     let prices = state.stripe.prices().await?;
@@ -64,7 +67,6 @@ pub async fn catalog_only(
         .filter(|price| product_ids.contains(price.product.as_str()))
         .collect();
 
-    let mut tx = state.db.begin().await?;
     for product in &products {
         catalog::upsert_product(&mut tx, product).await?;
     }

@@ -118,7 +118,9 @@ async fn record_and_apply(state: &AppState, event: &Event) -> Result<Receipt, Bi
     if !fresh {
         return Ok(Receipt::Duplicate);
     }
-    let applied = apply(&mut tx, &state.stripe, event).await?;
+    // Stripe waits only seconds for our answer and redelivers what we do not acknowledge: fetch
+    // without our own retries and with a short timeout, and let its redelivery be the retry.
+    let applied = apply(&mut tx, &state.stripe.for_webhooks(), event).await?;
     sqlx::query!(
         "UPDATE stripe_events SET applied_at = now(), error = NULL WHERE id = $1",
         event.id
@@ -171,7 +173,8 @@ async fn apply(
         // https://docs.stripe.com/api/events/types#event_types-checkout.session.completed
         super::lock_object(conn, id).await?;
         let session = stripe.checkout_session(id).await?;
-        checkout::apply(conn, stripe, &session).await?;
+        let failed = kind == "checkout.session.async_payment_failed";
+        checkout::apply(conn, stripe, &session, failed).await?;
         Ok(Applied::Other)
     } else if kind.starts_with("customer.subscription.") {
         // https://docs.stripe.com/api/events/types#event_types-customer.subscription.updated
@@ -188,7 +191,7 @@ async fn product_changed(
     stripe: &StripeClient,
     id: &str,
 ) -> Result<(), BillingError> {
-    super::lock_object(conn, id).await?;
+    super::lock_object(conn, catalog::LOCK).await?;
     match stripe.product(id).await {
         Ok(product) => catalog::upsert_product(conn, &product).await?,
         Err(error) if error.is_not_found() => catalog::delete_product(conn, id).await?,
@@ -205,7 +208,7 @@ async fn price_changed(
     stripe: &StripeClient,
     id: &str,
 ) -> Result<(), BillingError> {
-    super::lock_object(conn, id).await?;
+    super::lock_object(conn, catalog::LOCK).await?;
     match stripe.price(id).await {
         Ok(price) => {
             if !catalog::has_product(conn, &price.product).await? {

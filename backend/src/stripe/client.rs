@@ -20,7 +20,12 @@ pub struct StripeClient {
     api_base: Url,
     secret_key: SecretString,
     retry: RetryPolicy,
+    /// A per-request timeout shorter than the client's, if set.
+    request_timeout: Option<Duration>,
 }
+
+/// How long a Stripe call made while answering a webhook may take.
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// When and how long to wait before trying a request again.
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +79,20 @@ impl StripeClient {
             api_base: config.api_base.clone(),
             secret_key: config.secret_key.clone(),
             retry,
+            request_timeout: None,
+        }
+    }
+
+    /// The same client without retries and with a 10 s timeout, for work done while Stripe waits
+    /// for our answer to a webhook (its redelivery is the retry).
+    pub fn for_webhooks(&self) -> Self {
+        Self {
+            retry: RetryPolicy {
+                max_retries: 0,
+                ..self.retry
+            },
+            request_timeout: Some(WEBHOOK_TIMEOUT),
+            ..self.clone()
         }
     }
 
@@ -128,6 +147,9 @@ impl StripeClient {
                 .request(method.clone(), url.clone())
                 .bearer_auth(self.secret_key.expose_secret())
                 .header("Stripe-Version", API_VERSION);
+            if let Some(timeout) = self.request_timeout {
+                request = request.timeout(timeout);
+            }
             if method == Method::POST {
                 request = request
                     .header("Content-Type", "application/x-www-form-urlencoded")

@@ -83,6 +83,13 @@ impl StripeConfig {
                 reason: format!("secret number {} does not start with whsec_", bad + 1),
             });
         }
+        let seed_demo_catalog = parse_or(get, "SEED_DEMO_CATALOG", || false)?;
+        if seed_demo_catalog && secret_key.starts_with("sk_live_") {
+            return Err(ConfigError::Invalid {
+                name: "SEED_DEMO_CATALOG",
+                reason: "refused with a live key: it would put demo plans on sale".into(),
+            });
+        }
         let timeout: u64 = parse_or(get, "STRIPE_TIMEOUT_SECONDS", || 30)?;
         if timeout == 0 {
             return Err(ConfigError::Invalid {
@@ -96,7 +103,7 @@ impl StripeConfig {
             webhook_secrets,
             timeout: Duration::from_secs(timeout),
             max_network_retries: parse_or(get, "STRIPE_MAX_NETWORK_RETRIES", || 2)?,
-            seed_demo_catalog: parse_or(get, "SEED_DEMO_CATALOG", || false)?,
+            seed_demo_catalog,
         })
     }
 
@@ -176,6 +183,15 @@ mod tests {
         );
         let err = load(&[("STRIPE_WEBHOOK_SECRET", "whsec_a,secret")]).unwrap_err();
         assert!(err.to_string().contains("number 2"), "{err}");
+        let err = load(&[
+            ("STRIPE_SECRET_KEY", "sk_live_123"),
+            ("SEED_DEMO_CATALOG", "true"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("SEED_DEMO_CATALOG is invalid"),
+            "{err}"
+        );
         let err = load(&[("STRIPE_WEBHOOK_SECRET", " ")]).unwrap_err();
         assert!(
             err.to_string()

@@ -55,12 +55,14 @@ impl StripeClient {
 
     /// One product.
     pub async fn product(&self, id: &str) -> Result<Product, StripeError> {
-        self.get(&format!("/v1/products/{id}"), &Form::new()).await
+        self.get(&format!("/v1/products/{}", segment(id)), &Form::new())
+            .await
     }
 
     /// One price.
     pub async fn price(&self, id: &str) -> Result<Price, StripeError> {
-        self.get(&format!("/v1/prices/{id}"), &Form::new()).await
+        self.get(&format!("/v1/prices/{}", segment(id)), &Form::new())
+            .await
     }
 
     /// Creates a product (`form` may carry an `id` of our choosing).
@@ -75,7 +77,8 @@ impl StripeClient {
         form: &Form,
         key: &str,
     ) -> Result<Product, StripeError> {
-        self.post(&format!("/v1/products/{id}"), form, key).await
+        self.post(&format!("/v1/products/{}", segment(id)), form, key)
+            .await
     }
 
     /// Creates a price.
@@ -90,7 +93,7 @@ impl StripeClient {
 
     /// Deletes a customer.
     pub async fn delete_customer(&self, id: &str) -> Result<Deleted, StripeError> {
-        self.delete(&format!("/v1/customers/{id}")).await
+        self.delete(&format!("/v1/customers/{}", segment(id))).await
     }
 
     /// Creates a Checkout Session.
@@ -107,13 +110,13 @@ impl StripeClient {
         let expand = Form::new()
             .set("expand[]", "subscription")
             .set("expand[]", "line_items");
-        self.get(&format!("/v1/checkout/sessions/{id}"), &expand)
+        self.get(&format!("/v1/checkout/sessions/{}", segment(id)), &expand)
             .await
     }
 
     /// One subscription.
     pub async fn subscription(&self, id: &str) -> Result<Subscription, StripeError> {
-        self.get(&format!("/v1/subscriptions/{id}"), &Form::new())
+        self.get(&format!("/v1/subscriptions/{}", segment(id)), &Form::new())
             .await
     }
 
@@ -121,6 +124,25 @@ impl StripeClient {
     pub async fn subscriptions_of(&self, customer: &str) -> Result<Vec<Subscription>, StripeError> {
         let filters = Form::new().set("customer", customer).set("status", "all");
         self.list_all("/v1/subscriptions", &filters).await
+    }
+
+    /// A customer's open Checkout Sessions.
+    pub async fn open_checkout_sessions(
+        &self,
+        customer: &str,
+    ) -> Result<Vec<CheckoutSession>, StripeError> {
+        let filters = Form::new().set("customer", customer).set("status", "open");
+        self.list_all("/v1/checkout/sessions", &filters).await
+    }
+
+    /// Expires an open Checkout Session (its page stops taking payments).
+    pub async fn expire_checkout_session(&self, id: &str) -> Result<CheckoutSession, StripeError> {
+        self.post(
+            &format!("/v1/checkout/sessions/{}/expire", segment(id)),
+            &Form::new(),
+            &format!("tollgate-expire-{id}"),
+        )
+        .await
     }
 
     /// A customer portal session returning to `return_url`.
@@ -152,4 +174,12 @@ macro_rules! list_ids {
         })*
     };
 }
-list_ids!(Product, Price, Subscription);
+list_ids!(Product, Price, Subscription, CheckoutSession);
+
+/// An id as one path segment: anything but letters, digits, `_` and `-` is percent-encoded, so
+/// an id from a URL can never reach another endpoint (`cs_x/../customers`).
+fn segment(id: &str) -> String {
+    url::form_urlencoded::byte_serialize(id.as_bytes())
+        .collect::<String>()
+        .replace('.', "%2E")
+}

@@ -74,6 +74,12 @@ impl StripeError {
         matches!(self, Self::Api { status: 404, .. })
     }
 
+    /// Whether Stripe refused a price we named: it does not exist or is no longer active.
+    pub fn is_invalid_price(&self) -> bool {
+        matches!(self, Self::Api { status: 400 | 404, error, .. }
+            if error.param.as_deref().is_some_and(|param| param.contains("price")))
+    }
+
     /// The message to show the user when the error is theirs to fix (a declined card); `None`
     /// for everything that is our fault.
     pub fn user_message(&self) -> Option<&str> {

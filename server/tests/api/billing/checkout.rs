@@ -134,7 +134,7 @@ async fn a_one_time_price_starts_checkout_in_payment_mode() {
 }
 
 #[tokio::test]
-async fn a_subscriber_is_refused_a_second_checkout_for_the_same_product_and_offered_manage() {
+async fn a_subscriber_is_refused_a_second_subscription_and_offered_manage_or_a_plan_change() {
     let (app, stripe) = shop(false).await;
     sign_up_with(&app, &app.client, "ada@example.com").await;
     let monthly = price_id(&app, "tollgate_pro_monthly").await;
@@ -145,18 +145,21 @@ async fn a_subscriber_is_refused_a_second_checkout_for_the_same_product_and_offe
         .await;
     assert!(success.contains("Welcome to Pro"));
 
-    let yearly = price_id(&app, "tollgate_pro_yearly").await;
-    let response = app
-        .post_form("/api/start_checkout", &[("price", &yearly)])
-        .await;
+    for other in ["tollgate_pro_yearly", "tollgate_hobby_monthly"] {
+        let price = price_id(&app, other).await;
+        let response = app
+            .post_form("/api/start_checkout", &[("price", &price)])
+            .await;
 
-    assert_eq!(response.status(), 302, "back to the form");
-    assert_eq!(
-        form_error(&response),
-        Some(
-            json!({ "Form": "You already subscribe to this plan. Use Manage to change or cancel it." })
-        )
-    );
+        assert_eq!(response.status(), 302, "back to the form");
+        assert_eq!(
+            form_error(&response),
+            Some(json!({
+                "Form": "You already have a subscription. Use Manage to change your plan or cancel it."
+            })),
+            "{other}"
+        );
+    }
     let sessions = stripe.get("/v1/checkout/sessions").await;
     assert_eq!(
         sessions["data"].as_array().unwrap().len(),
@@ -165,6 +168,7 @@ async fn a_subscriber_is_refused_a_second_checkout_for_the_same_product_and_offe
     );
     let pricing = app.page("/pricing").await;
     assert!(pricing.contains("Manage Pro"), "{pricing}");
+    assert!(pricing.contains("Change to Hobby"), "{pricing}");
     assert!(!pricing.contains("Start free trial of Pro"));
 }
 

@@ -6,6 +6,7 @@ mod catalog;
 mod checkout;
 mod cli;
 mod client;
+mod one_subscription;
 mod payment;
 mod pricing;
 mod webhooks;

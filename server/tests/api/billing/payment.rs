@@ -11,12 +11,12 @@ use super::{
 use crate::helpers::{form_error, location, without_markers, TestApp, BASE_URL};
 
 /// Stripe's test card that always succeeds.
-const GOOD_CARD: &str = "4242424242424242";
+pub const GOOD_CARD: &str = "4242424242424242";
 /// Stripe's test card that is always declined.
 const DECLINED_CARD: &str = "4000000000000002";
 
 /// Fills in and submits the hosted Checkout page at `checkout_url` with `card`.
-async fn pay(checkout_url: &str, card: &str) -> reqwest::Response {
+pub async fn pay(checkout_url: &str, card: &str) -> reqwest::Response {
     let form = [
         ("email", "ada@example.com"),
         ("name", "Ada Lovelace"),

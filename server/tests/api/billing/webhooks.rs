@@ -206,3 +206,21 @@ async fn an_event_that_fails_to_apply_answers_500_records_the_error_and_is_appli
         Some("Lifetime")
     );
 }
+
+#[tokio::test]
+async fn an_event_about_a_subscription_stripe_no_longer_has_is_acknowledged_not_retried_forever() {
+    let stripe = Stripe::start().await;
+    let app = app_for(&stripe).await;
+    let gone = event(
+        "customer.subscription.deleted",
+        json!({ "id": "sub_deleted_with_its_test_data", "object": "subscription" }),
+    );
+
+    let (status, answer) = deliver(&app, &gone).await;
+
+    assert_eq!(status, 200, "{answer}");
+    let (_, applied, error) = recorded(&app, gone["id"].as_str().unwrap())
+        .await
+        .expect("recorded");
+    assert!(applied && error.is_none());
+}
