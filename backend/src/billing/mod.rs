@@ -2,8 +2,9 @@
 //! what Stripe tells us (webhooks, the success page, `server stripe sync`) to Postgres.
 //!
 //! Stripe is the source of truth. Whatever triggers a write — a webhook, the success page, a
-//! re-sync — re-fetches the object from Stripe under a per-object advisory lock and stores what
-//! Stripe returns, so events arriving late, twice or out of order cannot leave an older state.
+//! re-sync — re-fetches the object from Stripe under an advisory lock (per subscription or
+//! session; one for the whole catalog) and stores what Stripe returns, so events arriving late,
+//! twice or out of order cannot leave an older state.
 //!
 //! - [`catalog`]: products and prices — the SQL, and the [`Catalog`] the pricing page renders.
 //! - [`cache`]: the in-memory catalog, invalidated on every replica through `LISTEN/NOTIFY`.
