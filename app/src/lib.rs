@@ -29,7 +29,7 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    account::AccountPage, checkout_success::CheckoutSuccessPage,
+    account::AccountPage, checkout_success::CheckoutSuccessPage, confirm_email::ConfirmEmailPage,
     forgot_password::ForgotPasswordPage, home::HomePage, not_found::NotFound, pricing::PricingPage,
     reset_password::ResetPasswordPage, signin::SignInPage, signup::SignUpPage,
 };
@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signin") view=SignInPage />
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage />
                     <Route path=path!("/reset-password") view=ResetPasswordPage />
+                    <Route path=path!("/account/confirm-email") view=ConfirmEmailPage />
                     // Pages that load data render it all before responding (no streaming), so
                     // they are complete without JavaScript.
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />

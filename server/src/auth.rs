@@ -3,10 +3,11 @@
 //! periodic clean-up of expired sessions and tokens.
 
 use axum::{
-    extract::{Extension, Query, Request, State},
+    extract::{Extension, Request, State},
     http::{header, HeaderValue},
     middleware::Next,
     response::{Redirect, Response},
+    Form,
 };
 use backend::{auth, AppState, Config};
 use serde::Deserialize;
@@ -68,14 +69,15 @@ pub struct ConfirmEmail {
     token: String,
 }
 
-/// `GET /account/confirm-email?token=…`: the link mailed to a new address. Applies the change and
-/// returns to the account page with a notice. The change ends every session of the account; the
+/// `POST /account/confirm-email` (the button on the page the mailed link opens, so that merely
+/// fetching the link changes nothing): applies the change and returns to the account page with a
+/// notice. The change ends every session of the account; the
 /// device that follows the link stays signed in if it was signed in to that account.
 pub async fn confirm_email(
     State(state): State<AppState>,
     session: Session,
     user: Option<Extension<auth::User>>,
-    Query(query): Query<ConfirmEmail>,
+    Form(query): Form<ConfirmEmail>,
 ) -> Redirect {
     let changed = match auth::profile::confirm_email_change(&state, &query.token).await {
         Ok(changed) => changed,

@@ -109,7 +109,7 @@ pub fn router(state: ServerState) -> Router {
 
     // Everything that may look at the session: pages, server functions, the not-found page.
     let mut pages = Router::new()
-        .route("/account/confirm-email", get(auth::confirm_email))
+        .route("/account/confirm-email", post(auth::confirm_email))
         .route("/checkout/start", get(checkout::start))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             shell(leptos.clone())

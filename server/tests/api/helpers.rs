@@ -128,6 +128,29 @@ impl TestApp {
         }
     }
 
+    /// Opens a mailed email-change link with `client` (the page changes nothing) and presses its
+    /// button; the response to the button's `POST`.
+    pub async fn confirm_email_with(
+        &self,
+        client: &reqwest::Client,
+        link: &str,
+    ) -> reqwest::Response {
+        let page = self.get_with(client, link).await;
+        assert_eq!(page.status(), 200, "the link opens a page");
+        let html = page.text().await.expect("a body");
+        assert!(html.contains("Confirm my new email address"), "{html}");
+        let token = url::Url::parse("http://x")
+            .unwrap()
+            .join(link)
+            .unwrap()
+            .query_pairs()
+            .find(|(key, _)| key == "token")
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default();
+        self.post_form_with(client, "/account/confirm-email", &[("token", &token)])
+            .await
+    }
+
     /// Waits (up to 10 s) for the `n`th mail to `to` in the dev outbox, and returns
     /// `(subject, text body, html body)`. Mail is sent in the background.
     pub async fn mail_to(&self, to: &str, n: usize) -> (String, String, String) {

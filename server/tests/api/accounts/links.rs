@@ -21,7 +21,7 @@ async fn email_change_link(app: &TestApp, new_email: &str, n: usize) -> String {
 
 /// Follows a confirmation link from a browser that is not signed in; returns the redirect target.
 async fn follow(app: &TestApp, link: &str) -> String {
-    location(&app.get_with(&app.new_browser(), link).await)
+    location(&app.confirm_email_with(&app.new_browser(), link).await)
 }
 
 /// Asks, from another browser, for a password reset for ada@example.com; returns the mailed link.
@@ -147,7 +147,7 @@ async fn confirming_an_email_change_signs_out_other_devices_but_not_this_one() {
     app.sign_in_with(&laptop, "ada@example.com", PASSWORD).await;
     let link = email_change_link(&app, "ada@new.example", 1).await;
 
-    let confirmed = app.get(&link).await;
+    let confirmed = app.confirm_email_with(&app.client, &link).await;
 
     assert_eq!(location(&confirmed), "/account?notice=email-changed");
     assert!(app.account_page(&laptop).await.is_none());
