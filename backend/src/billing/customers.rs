@@ -6,7 +6,6 @@
 //! answer and our commit does not make a second customer (Stripe replays the first answer for 24
 //! hours).
 
-use sha2::Digest;
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
@@ -50,11 +49,10 @@ pub async fn ensure(state: &AppState, user: &User) -> Result<String, BillingErro
     // The key names the user and what we send: a retry after a crash gets the same customer
     // back; a retry after the user changed their name is a new request (Stripe would refuse the
     // old key with other parameters).
-    let digest = sha2::Sha256::digest(form.encode().as_bytes());
     let key = format!(
         "tollgate-customer-for-user-{}-{}",
         user.id,
-        &hex::encode(digest)[..16]
+        form.fingerprint()
     );
     let customer = state.stripe.create_customer(&form, &key).await?;
     sqlx::query!(

@@ -4,7 +4,6 @@
 //! nothing, and editing a product's text in the file updates it.
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::BillingError;
 use crate::stripe::{objects::Product, Form, StripeClient};
@@ -176,8 +175,7 @@ fn matches(existing: &Product, wanted: &SeedProduct) -> bool {
 
 /// An idempotency key for one seeding call: the same content always gets the same key.
 fn key(action: &str, id: &str, form: &Form) -> String {
-    let digest = Sha256::digest(form.encode().as_bytes());
-    format!("tollgate-seed-{action}-{id}-{}", &hex::encode(digest)[..16])
+    format!("tollgate-seed-{action}-{id}-{}", form.fingerprint())
 }
 
 #[cfg(test)]

@@ -44,6 +44,13 @@ impl Form {
         &self.0
     }
 
+    /// A short fingerprint of the fields (16 hex digits of their SHA-256), for idempotency keys
+    /// derived from what a call sends: the same content always gets the same key.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(self.encode().as_bytes()))[..16].to_owned()
+    }
+
     /// The urlencoded body (or query string).
     pub fn encode(&self) -> String {
         url::form_urlencoded::Serializer::new(String::new())
