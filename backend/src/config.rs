@@ -44,6 +44,9 @@ pub struct Config {
     /// `RATE_LIMIT_PER_ACCOUNT_PER_MINUTE` (default 5): attempts on one account (the email a form
     /// names, or the signed-in account's), from anywhere.
     pub rate_limit_per_account: NonZeroU32,
+    /// `RATE_LIMIT_BILLING_PER_MINUTE` (default 30): calls that reach Stripe (starting Checkout,
+    /// opening the portal, the Checkout success page) one signed-in user may make a minute.
+    pub rate_limit_billing: NonZeroU32,
     /// `STRIPE_*`: how we reach Stripe and check its webhooks.
     pub stripe: StripeConfig,
 }
@@ -189,6 +192,9 @@ impl Config {
             })?,
             rate_limit_per_account: parse_or(&get, "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", || {
                 NonZeroU32::new(5).expect("non-zero")
+            })?,
+            rate_limit_billing: parse_or(&get, "RATE_LIMIT_BILLING_PER_MINUTE", || {
+                NonZeroU32::new(30).expect("non-zero")
             })?,
             stripe: StripeConfig::from_lookup(&get)?,
         })

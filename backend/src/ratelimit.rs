@@ -1,11 +1,14 @@
-//! Rate limits on the endpoints that check a password or a token: per client IP and per account
-//! (the email the form names, or the signed-in account's), with GCRA (`governor`) kept in memory.
-//! `server/src/ratelimit.rs` says which endpoints use which key.
+//! Rate limits, with GCRA (`governor`) kept in memory: on the endpoints that check a password or a
+//! token, per client IP and per account (the email the form names, or the signed-in account's);
+//! and on the billing endpoints that call Stripe, per signed-in user, so nobody can spend our
+//! Stripe API quota. `server/src/ratelimit.rs` says which endpoints use which key.
 //!
 //! In memory means per process: with several replicas, each allows the configured rate. That is
 //! still a hard ceiling on guessing; a shared store can replace this if it ever matters.
 
 use std::{net::IpAddr, num::NonZeroU32, time::Duration};
+
+use uuid::Uuid;
 
 use governor::{
     clock::{Clock, DefaultClock},
@@ -52,6 +55,37 @@ impl AuthRateLimits {
     }
 }
 
+/// The per-user limit on billing calls that reach Stripe (start Checkout, open the portal, the
+/// success page).
+#[derive(Debug)]
+pub struct BillingRateLimit {
+    per_user: DefaultKeyedRateLimiter<Uuid>,
+    clock: DefaultClock,
+}
+
+impl BillingRateLimit {
+    /// `per_minute` calls a minute per user, allowed in a burst.
+    pub fn new(per_minute: NonZeroU32) -> Self {
+        Self {
+            per_user: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts one call by `user`; `Err` holds how long to wait.
+    pub fn check(&self, user: Uuid) -> Result<(), Duration> {
+        let now = self.clock.now();
+        self.per_user
+            .check_key(&user)
+            .map_err(|not_until| not_until.wait_time_from(now))
+    }
+
+    /// Forgets users back to full capacity.
+    pub fn forget_idle_keys(&self) {
+        self.per_user.retain_recent();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +106,15 @@ mod tests {
         let wait = limits.check(ip, None).unwrap_err();
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(30));
         assert!(limits.check("192.0.2.2".parse().unwrap(), None).is_ok());
+    }
+
+    #[test]
+    fn billing_calls_are_limited_per_user() {
+        let limit = BillingRateLimit::new(NonZeroU32::new(2).unwrap());
+        let (ada, bob) = (Uuid::new_v4(), Uuid::new_v4());
+        assert!(limit.check(ada).is_ok() && limit.check(ada).is_ok());
+        assert!(limit.check(ada).is_err());
+        assert!(limit.check(bob).is_ok());
     }
 
     #[test]

@@ -5,7 +5,11 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::{
-    billing::CatalogCache, mail, ratelimit::AuthRateLimits, stripe::StripeClient, Config, Error,
+    billing::CatalogCache,
+    mail,
+    ratelimit::{AuthRateLimits, BillingRateLimit},
+    stripe::StripeClient,
+    Config, Error,
 };
 
 /// Shared application state: cheap to clone, passed explicitly (never a global).
@@ -19,6 +23,8 @@ pub struct AppState {
     pub mailer: Arc<dyn mail::Mailer>,
     /// Rate limits on the sign-in, sign-up and forgot-password endpoints.
     pub auth_rate_limits: Arc<AuthRateLimits>,
+    /// The per-user limit on billing calls that reach Stripe.
+    pub billing_rate_limit: Arc<BillingRateLimit>,
     /// The Stripe API client (real Stripe or the emulator).
     pub stripe: StripeClient,
     /// The catalog the pricing page renders, cached; see [`crate::billing::cache`].
@@ -35,6 +41,7 @@ impl AppState {
         ));
         let stripe = StripeClient::new(&config.stripe);
         Ok(Self {
+            billing_rate_limit: Arc::new(BillingRateLimit::new(config.rate_limit_billing)),
             stripe,
             catalog: Arc::default(),
             db,

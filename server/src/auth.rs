@@ -112,5 +112,6 @@ pub async fn housekeeping(store: PostgresStore, state: AppState) {
             tracing::warn!(error = %error, "deleting expired tokens failed");
         }
         state.auth_rate_limits.forget_idle_keys();
+        state.billing_rate_limit.forget_idle_keys();
     }
 }

@@ -1,5 +1,6 @@
-//! Rate limiting the endpoints that check a password or a token, per client IP and per account,
-//! answering 429 with `Retry-After`. The limits live in `backend::ratelimit`.
+//! Rate limiting, answering 429 with `Retry-After` (the limits live in `backend::ratelimit`): the
+//! endpoints that check a password or a token, per client IP and per account; and the billing
+//! endpoints that call Stripe, per signed-in user.
 //!
 //! The account is the email the form names (sign-in, sign-up, forgot-password), or the signed-in
 //! user's (password change, email change, deletion: each checks the current password). A reset
@@ -24,7 +25,7 @@ use backend::{
 };
 use leptos::server_fn::ServerFn;
 
-use app::server_fns::{profile, recovery, session};
+use app::server_fns::{billing, profile, recovery, session};
 
 /// The server functions limited per IP and per the email their form names.
 const BY_FORM_EMAIL: [&str; 3] = [
@@ -42,6 +43,16 @@ const BY_SIGNED_IN_ACCOUNT: [&str; 3] = [
 
 /// The server functions limited per IP only.
 const BY_IP_ONLY: [&str; 1] = [<recovery::ResetPassword as ServerFn>::PATH];
+
+/// The billing server functions that call Stripe, limited per signed-in user.
+const BILLING_CALLS: [&str; 3] = [
+    <billing::StartCheckout as ServerFn>::PATH,
+    <billing::OpenPortal as ServerFn>::PATH,
+    <billing::ConfirmCheckout as ServerFn>::PATH,
+];
+
+/// The billing pages that call Stripe when they are opened.
+const BILLING_PAGES: [&str; 2] = ["/checkout/start", "/checkout/success"];
 
 /// Forms are tiny; anything bigger is not one of ours.
 const MAX_FORM_BYTES: usize = 16 * 1024;
@@ -85,25 +96,49 @@ pub async fn limit_auth_attempts(
     };
 
     if let Err(wait) = state.auth_rate_limits.check(ip, account.as_deref()) {
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        tracing::warn!(%ip, retry_after = seconds, "authentication rate limit reached");
-        // A form post lands here without JavaScript, so the browser shows this page as is.
-        let mut response = (
-            StatusCode::TOO_MANY_REQUESTS,
-            Html(format!(
-                "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-                 <title>Too many attempts · Tollgate</title></head><body><main>\
-                 <h1>Too many attempts</h1><p>Try again in {seconds} seconds.</p>\
-                 <p><a href=\"/\">Back to the home page</a></p></main></body></html>"
-            )),
-        )
-            .into_response();
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            HeaderValue::from_str(&seconds.to_string()).expect("digits are a valid header"),
-        );
-        return response;
+        tracing::warn!(%ip, "authentication rate limit reached");
+        return too_many(wait);
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// Limits a signed-in user's billing calls that reach Stripe. Signed-out requests pass: those
+/// endpoints refuse them before calling Stripe.
+pub async fn limit_billing_calls(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let limited = (request.method() == Method::POST && BILLING_CALLS.contains(&path))
+        || (request.method() == Method::GET && BILLING_PAGES.contains(&path));
+    if let (true, Some(user)) = (limited, request.extensions().get::<User>()) {
+        if let Err(wait) = state.billing_rate_limit.check(user.id) {
+            tracing::warn!(user.id = %user.id, "billing rate limit reached");
+            return too_many(wait);
+        }
+    }
+    next.run(request).await
+}
+
+/// 429 with `Retry-After` and a page a browser can show as is (form posts land here without
+/// JavaScript).
+fn too_many(wait: std::time::Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        Html(format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <title>Too many attempts · Tollgate</title></head><body><main>\
+             <h1>Too many attempts</h1><p>Try again in {seconds} seconds.</p>\
+             <p><a href=\"/\">Back to the home page</a></p></main></body></html>"
+        )),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_str(&seconds.to_string()).expect("digits are a valid header"),
+    );
+    response
 }

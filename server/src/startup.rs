@@ -130,6 +130,10 @@ pub fn router(state: ServerState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(
             state.app.clone(),
+            ratelimit::limit_billing_calls,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
             auth::resolve_user,
         ))
         .layer(auth::session_layer(store, &state.app.config));

@@ -9,6 +9,7 @@ mod client;
 mod one_subscription;
 mod payment;
 mod pricing;
+mod ratelimit;
 mod webhooks;
 
 use std::{process::Output, time::Duration};
@@ -121,7 +122,14 @@ impl Stripe {
 
 /// The app, its Stripe pointed at `stripe`.
 pub async fn app_for(stripe: &Stripe) -> TestApp {
-    spawn_app_with(&[("STRIPE_API_BASE", stripe.base_url())]).await
+    app_for_with(stripe, &[]).await
+}
+
+/// As [`app_for`], with more configuration.
+pub async fn app_for_with(stripe: &Stripe, vars: &[(&str, &str)]) -> TestApp {
+    let mut all = vec![("STRIPE_API_BASE", stripe.base_url())];
+    all.extend_from_slice(vars);
+    spawn_app_with(&all).await
 }
 
 /// An emulator and an app using it; with `webhooks`, the emulator also delivers its events to
