@@ -44,6 +44,10 @@ pub struct Config {
     /// `RATE_LIMIT_PER_ACCOUNT_PER_MINUTE` (default 5): attempts on one account (the email a form
     /// names, or the signed-in account's), from anywhere.
     pub rate_limit_per_account: NonZeroU32,
+    /// `TRUSTED_PROXY_HOPS` (default 0): how many reverse proxies in front of us append to
+    /// `X-Forwarded-For`. With 0 the TCP peer is the client (the header, which anyone can send,
+    /// is ignored); with N the client is the N-th address from the right of the header.
+    pub trusted_proxy_hops: usize,
     /// `RATE_LIMIT_BILLING_PER_MINUTE` (default 30): calls that reach Stripe (starting Checkout,
     /// opening the portal, the Checkout success page) one signed-in user may make a minute.
     pub rate_limit_billing: NonZeroU32,
@@ -193,6 +197,7 @@ impl Config {
             rate_limit_per_account: parse_or(&get, "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", || {
                 NonZeroU32::new(5).expect("non-zero")
             })?,
+            trusted_proxy_hops: parse_or(&get, "TRUSTED_PROXY_HOPS", || 0)?,
             rate_limit_billing: parse_or(&get, "RATE_LIMIT_BILLING_PER_MINUTE", || {
                 NonZeroU32::new(30).expect("non-zero")
             })?,

@@ -7,8 +7,8 @@
 //! carries no account, only a token, so it is limited per IP. This runs inside
 //! `auth::resolve_user`, which has put the signed-in user into the request.
 //!
-//! The client IP is the TCP peer's. Behind a reverse proxy that would be the proxy for everyone:
-//! run the limits at the proxy too, or extend this to trust its `X-Forwarded-For`.
+//! The client IP is the TCP peer's, or, behind `TRUSTED_PROXY_HOPS` reverse proxies, the address
+//! the outermost of them saw, read from `X-Forwarded-For` (see [`client_ip`]).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -70,10 +70,7 @@ pub async fn limit_auth_attempts(
     {
         return next.run(request).await;
     }
-    let ip = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    let ip = client_ip(&request, state.config.trusted_proxy_hops);
     let signed_in_email = request
         .extensions()
         .get::<User>()
@@ -101,6 +98,33 @@ pub async fn limit_auth_attempts(
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
+}
+
+/// The client's address. With no trusted proxy, the TCP peer. Behind `hops` proxies, each of
+/// which appends the address it received from to `X-Forwarded-For`, the `hops`-th entry from the
+/// right: entries further left were written by the client and prove nothing. A header shorter
+/// than that (a misconfiguration) falls back to the peer.
+pub fn client_ip(request: &Request, hops: usize) -> IpAddr {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+    if hops == 0 {
+        return peer;
+    }
+    let forwarded: Vec<&str> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    forwarded
+        .len()
+        .checked_sub(hops)
+        .and_then(|index| forwarded[index].parse().ok())
+        .unwrap_or(peer)
 }
 
 /// Limits a signed-in user's billing calls that reach Stripe. Signed-out requests pass: those

@@ -270,3 +270,52 @@ async fn current_password_guesses_are_limited_per_account_across_devices() {
         "current_password"
     );
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit() {
+    let app = spawn_app_with(&[
+        ("RATE_LIMIT_PER_IP_PER_MINUTE", "2"),
+        ("TRUSTED_PROXY_HOPS", "1"),
+    ])
+    .await;
+    let attempt = |forwarded: &'static str| {
+        let app = &app;
+        async move {
+            app.new_browser()
+                .post(app.url("/api/sign_in"))
+                .header("origin", &app.base_url)
+                .header("x-forwarded-for", forwarded)
+                .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+
+    // The proxy appends the address it saw; what the client wrote before it is not trusted.
+    assert_eq!(attempt("10.0.0.1, 198.51.100.7").await, 302);
+    assert_eq!(attempt("10.0.0.2, 198.51.100.7").await, 302);
+    assert_eq!(attempt("10.0.0.3, 198.51.100.7").await, 429, "same client");
+    assert_eq!(attempt("198.51.100.8").await, 302, "another client");
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing() {
+    let app = spawn_app_with(&[("RATE_LIMIT_PER_IP_PER_MINUTE", "2")]).await;
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        let response = app
+            .new_browser()
+            .post(app.url("/api/sign_in"))
+            .header("origin", &app.base_url)
+            .header("x-forwarded-for", format!("203.0.113.{n}"))
+            .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status().as_u16());
+    }
+
+    assert_eq!(statuses, [302, 302, 429]);
+}
