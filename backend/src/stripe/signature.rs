@@ -118,6 +118,21 @@ mod tests {
     }
 
     #[test]
+    fn a_header_made_by_the_official_stripe_sdk_verifies() {
+        // `stripe.webhooks.generateTestHeaderString({payload, secret, timestamp})`, stripe-node
+        // 23.1.0, run once for this test.
+        let payload = br#"{"id":"evt_sdk","object":"event","type":"product.created"}"#;
+        let header =
+            "t=1800000000,v1=263300bf7e4712f02db14274c60a5f2dcdd40cf0683835298e545a6a43f6078f";
+        let secrets = secrets(&["whsec_sdk_secret"]);
+        assert_eq!(
+            verify(payload, Some(header), &secrets, 1_800_000_000),
+            Ok(())
+        );
+        assert_eq!(sign(payload, "whsec_sdk_secret", 1_800_000_000), header);
+    }
+
+    #[test]
     fn one_changed_byte_of_the_body_is_a_mismatch() {
         let header = sign(BODY, "whsec_a", NOW);
         let mut body = BODY.to_vec();
