@@ -36,8 +36,6 @@ use crate::pages::{
 
 /// The HTML document around the app, rendered once per request on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -85,39 +83,5 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </Layout>
         </Router>
-    }
-}
-
-/// Sets this page's `Content-Security-Policy`, allowing scripts only from our origin and the
-/// inline island loader carrying this response's nonce (leptos_axum provides a fresh one per
-/// request, and `HydrationScripts` puts it on its `<script>`). `'wasm-unsafe-eval'` lets the
-/// browser compile our WASM. Under `cargo leptos watch` the live-reload WebSocket is allowed too.
-#[cfg(feature = "ssr")]
-fn set_content_security_policy() {
-    use http::{header::CONTENT_SECURITY_POLICY, HeaderValue};
-
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
-    let live_reload = if std::env::var_os("LEPTOS_WATCH").is_some() {
-        " ws:"
-    } else {
-        ""
-    };
-    // Forms that start Checkout or open the portal redirect to Stripe's hosted pages (or the
-    // emulator's).
-    let hosted = use_context::<backend::AppState>()
-        .map(|state| state.config.stripe.hosted_pages_origins().join(" "))
-        .unwrap_or_default();
-    let policy = format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'{live_reload}; \
-         object-src 'none'; base-uri 'none'; form-action 'self' {hosted}; frame-ancestors 'none'"
-    );
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        response.insert_header(CONTENT_SECURITY_POLICY, value);
     }
 }

@@ -1,5 +1,5 @@
-//! Request-level protections: the cross-site request check (CSRF) and the security headers every
-//! response carries.
+//! Request-level protections: the cross-site request check (CSRF), the pages' nonce-based
+//! Content-Security-Policy, and the security headers every response carries.
 
 use axum::{
     extract::{Request, State},
@@ -11,6 +11,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use backend::AppState;
+use leptos::prelude::use_context;
+use std::sync::{Arc, Mutex};
 use url::Url;
 
 /// Refuses (403) any state-changing request whose `Origin` — or, when a browser sends none, whose
@@ -51,9 +53,69 @@ pub async fn verify_origin(
         .into_response()
 }
 
-/// What every response may not be framed by, sniffed as, or leak in `Referer`. Pages set their
-/// own `Content-Security-Policy` with the per-request script nonce (`app::shell`); anything else
-/// (JSON, files, plain-text errors) gets a policy that allows nothing to run.
+/// Where the page renderer leaves the nonce it put on this response's scripts. The middleware
+/// puts an empty slot into the request; Leptos clones the request's parts into its context, and
+/// the clones share the slot.
+#[derive(Clone, Debug, Default)]
+pub struct PageNonce(Arc<Mutex<Option<String>>>);
+
+impl PageNonce {
+    /// Records the nonce of the page being rendered. Called from the context every page render
+    /// is given (`startup::router`), after leptos_axum has provided the nonce.
+    pub fn record() {
+        let (Some(nonce), Some(parts)) = (
+            leptos::nonce::use_nonce(),
+            use_context::<axum::http::request::Parts>(),
+        ) else {
+            return;
+        };
+        if let Some(PageNonce(slot)) = parts.extensions.get::<PageNonce>() {
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(nonce.to_string());
+        }
+    }
+}
+
+/// Gives every rendered page its `Content-Security-Policy`: scripts only from our origin and the
+/// inline island loader carrying this response's nonce; `'wasm-unsafe-eval'` so the browser may
+/// compile our WASM; forms may also go to the hosted Checkout and portal pages (Stripe's or the
+/// emulator's). Under `cargo leptos watch` the live-reload WebSocket is allowed too.
+///
+/// Set here, from the nonce the renderer recorded, rather than by the page itself: one place
+/// decides the header, whatever the render mode.
+pub async fn page_policy(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let slot = PageNonce::default();
+    request.extensions_mut().insert(slot.clone());
+    let mut response = next.run(request).await;
+    let nonce = slot.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let Some(nonce) = nonce else {
+        return response;
+    };
+    let live_reload = if std::env::var_os("LEPTOS_WATCH").is_some() {
+        " ws:"
+    } else {
+        ""
+    };
+    let hosted = state.config.stripe.hosted_pages_origins().join(" ");
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{live_reload}; \
+         object-src 'none'; base-uri 'none'; form-action 'self' {hosted}; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// What every response may not be framed by, sniffed as, or leak in `Referer`. Pages have their
+/// `Content-Security-Policy` from [`page_policy`]; anything else (JSON, files, plain-text errors)
+/// gets a policy that allows nothing to run.
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();

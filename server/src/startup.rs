@@ -104,7 +104,10 @@ pub fn router(state: ServerState) -> Router {
     let routes = routes();
     let app_state = state.app.clone();
     let leptos = state.leptos.clone();
-    let provide_state = move || leptos::context::provide_context(app_state.clone());
+    let provide_state = move || {
+        leptos::context::provide_context(app_state.clone());
+        security::PageNonce::record();
+    };
     let store = PostgresStore::new(state.app.db.clone());
 
     // Everything that may look at the session: pages, server functions, the not-found page.
@@ -136,7 +139,11 @@ pub fn router(state: ServerState) -> Router {
             state.app.clone(),
             auth::resolve_user,
         ))
-        .layer(auth::session_layer(store, &state.app.config));
+        .layer(auth::session_layer(store, &state.app.config))
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            security::page_policy,
+        ));
 
     Router::new()
         .route("/healthz", get(health::healthz))
