@@ -57,7 +57,7 @@ pub fn HomePage() -> impl IntoView {
         </section>
         <section id="features" class="container features" aria-labelledby="features-title">
             <h2 id="features-title">"What you get"</h2>
-            <ul class="feature-grid">
+            <ul class="card-grid">
                 {FEATURES
                     .iter()
                     .map(|f| {

@@ -96,7 +96,7 @@ fn Plans(view: PricingView) -> impl IntoView {
                     }).collect_view()}
                 </fieldset>
             })}
-            <ul class="plans" data-default-group=first>
+            <ul class="card-grid plans">
                 {plans.into_iter().map(|plan| view! {
                     <PlanCard plan signed_in subscribed checkout portal />
                 }).collect_view()}
