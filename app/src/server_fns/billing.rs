@@ -19,8 +19,9 @@ pub async fn pricing() -> Result<PricingView, FormError> {
         .get(&state.db)
         .await
         .map_err(BillingError::from)?;
-    let (held, bought) = match super::context::signed_in_user() {
-        Ok(user) => (
+    let user = super::context::signed_in_user().ok();
+    let (held, bought) = match &user {
+        Some(user) => (
             subscriptions::held_by(&state.db, user.id)
                 .await
                 .map_err(BillingError::from)?,
@@ -28,11 +29,13 @@ pub async fn pricing() -> Result<PricingView, FormError> {
                 .await
                 .map_err(BillingError::from)?,
         ),
-        Err(_) => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new()),
     };
-    let signed_in = super::context::signed_in_user().is_ok();
     Ok(super::billing_mapping::pricing(
-        &catalog, &held, &bought, signed_in,
+        &catalog,
+        &held,
+        &bought,
+        user.is_some(),
     ))
 }
 

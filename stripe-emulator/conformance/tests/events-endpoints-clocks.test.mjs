@@ -121,6 +121,11 @@ test('an endpoint created through the API receives only its enabled events, sign
   await stripe.customers.create({ email: 'not-for-the-api-endpoint@example.com' });
   await h.waitForEvent('customer.created', () => true);
   await h.settle();
+  // `settle` waits for the main endpoint only; deliveries to each endpoint run independently.
+  const deadline = Date.now() + 5000;
+  while (h.deliveriesAt('/api-endpoint').length === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   const deliveries = h.deliveriesAt('/api-endpoint');
   assert.equal(deliveries.length, 1, deliveries.map((delivery) => delivery.error?.message ?? delivery.event.type).join());
   assert.equal(deliveries[0].error, null);
