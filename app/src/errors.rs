@@ -98,6 +98,8 @@ impl From<backend::billing::BillingError> for FormError {
                 "You already have a subscription. Use Manage to change your plan or cancel it."
             }
             BillingError::NotFound => "We could not find that checkout.",
+            BillingError::NoSuchSubscription => "We could not find that subscription.",
+            BillingError::NotNow(reason) => reason,
             BillingError::NoCustomer => {
                 "You have not bought anything yet, so there is no billing account to manage."
             }

@@ -9,14 +9,13 @@
 //! - [`server_fns`]: the server functions the forms post to (thin adapters over `backend`).
 //! - [`auth`]: the signed-in user as pages see it; the sign-in return-path rule.
 //! - [`errors`]: the error type forms get back.
-//! - [`billing_views`]: what the billing pages receive; [`money`]: amounts and periods in words.
+//! - [`billing_views`]: what the billing pages receive.
 #![recursion_limit = "256"]
 
 pub mod auth;
 pub mod billing_views;
 pub mod components;
 pub mod errors;
-pub mod money;
 pub mod pages;
 pub mod server_fns;
 

@@ -51,6 +51,9 @@ pub struct Config {
     /// `RATE_LIMIT_BILLING_PER_MINUTE` (default 30): calls that reach Stripe (starting Checkout,
     /// opening the portal, the Checkout success page) one signed-in user may make a minute.
     pub rate_limit_billing: NonZeroU32,
+    /// `BILLING_GRACE_PERIOD_DAYS` (default 7): how long a subscription whose renewal payment
+    /// failed (`past_due`) keeps its features while Stripe retries the card.
+    pub billing_grace_period: time::Duration,
     /// `STRIPE_*`: how we reach Stripe and check its webhooks.
     pub stripe: StripeConfig,
 }
@@ -201,6 +204,12 @@ impl Config {
             rate_limit_billing: parse_or(&get, "RATE_LIMIT_BILLING_PER_MINUTE", || {
                 NonZeroU32::new(30).expect("non-zero")
             })?,
+            billing_grace_period: time::Duration::days(parse_or(
+                &get,
+                "BILLING_GRACE_PERIOD_DAYS",
+                || 7_u16,
+            )?
+            .into()),
             stripe: StripeConfig::from_lookup(&get)?,
         })
     }

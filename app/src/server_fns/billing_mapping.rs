@@ -4,17 +4,13 @@
 use backend::billing::{
     catalog::{Catalog, CatalogPrice},
     checkout::Outcome,
+    money::{format_amount, format_date as date, format_period},
     purchases::{Purchase, PurchaseStatus},
     subscriptions::HeldPlan,
 };
-use time::{macros::format_description, OffsetDateTime};
 
-use crate::{
-    billing_views::{
-        BillingOverview, CheckoutResult, HeldPlanView, PlanView, PriceView, PricingView,
-        PurchaseView,
-    },
-    money::{format_amount, format_period},
+use crate::billing_views::{
+    BillingOverview, CheckoutResult, HeldPlanView, PlanView, PriceView, PricingView, PurchaseView,
 };
 
 /// The toggle's order: shortest interval first, one-time last.
@@ -204,14 +200,6 @@ pub fn checkout_result(outcome: Outcome) -> CheckoutResult {
             paid: status == PurchaseStatus::Paid,
         },
     }
-}
-
-/// `26 November 2026`.
-fn date(at: OffsetDateTime) -> String {
-    at.format(format_description!(
-        "[day padding:none] [month repr:long] [year]"
-    ))
-    .unwrap_or_else(|_| at.date().to_string())
 }
 
 #[cfg(test)]

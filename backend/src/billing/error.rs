@@ -16,6 +16,14 @@ pub enum BillingError {
     /// The Checkout Session does not exist or is not this user's: "not found".
     #[error("not found")]
     NotFound,
+    /// The subscription does not exist or is not this user's: "not found" (the same answer
+    /// either way, so ids of other users' subscriptions cannot be probed).
+    #[error("no such subscription")]
+    NoSuchSubscription,
+    /// The subscription cannot do this in its state (resume one not set to cancel, change the
+    /// plan of one that ended); the page explains.
+    #[error("not possible in this state: {0}")]
+    NotNow(&'static str),
     /// The user has no Stripe customer yet (nothing bought), so there is no portal to open.
     #[error("no billing account yet")]
     NoCustomer,

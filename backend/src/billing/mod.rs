@@ -8,11 +8,15 @@
 //!
 //! - [`catalog`]: products and prices — the SQL, and the [`Catalog`] the pricing page renders.
 //! - [`cache`]: the in-memory catalog, invalidated on every replica through `LISTEN/NOTIFY`.
-//! - [`sync`]: `server stripe sync`, the full re-sync.
+//! - [`sync`]: `server stripe sync`, the full re-sync; [`replay`]: `server stripe replay`.
 //! - [`seed`]: `server stripe seed`, the demo catalog created in Stripe.
 //! - [`customers`]: one Stripe customer per user, created exactly once.
 //! - [`checkout`]: starting a Checkout Session and applying a finished one.
-//! - [`subscriptions`], [`purchases`]: what users hold, as stored.
+//! - [`subscriptions`], [`invoices`], [`purchases`]: what users hold and were billed, as stored.
+//! - [`manage`]: cancel, resume and change plan from the account page.
+//! - [`entitlements`]: the features a user may use now.
+//! - [`notifications`]: the billing emails, each sent once.
+//! - [`money`]: amounts, periods and dates in words.
 //! - [`portal`]: customer portal sessions.
 //! - [`webhooks`]: receiving an event: signature, duplicate check, application.
 //! - [`error`]: the error type, [`BillingError`].
@@ -21,9 +25,15 @@ pub mod cache;
 pub mod catalog;
 pub mod checkout;
 pub mod customers;
+pub mod entitlements;
 pub mod error;
+pub mod invoices;
+pub mod manage;
+pub mod money;
+pub mod notifications;
 pub mod portal;
 pub mod purchases;
+pub mod replay;
 pub mod seed;
 pub mod subscriptions;
 pub mod sync;

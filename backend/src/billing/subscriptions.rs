@@ -5,7 +5,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{customers, BillingError};
-use crate::stripe::{objects::Subscription, StripeClient};
+use crate::stripe::{
+    objects::{Card, Expandable, Subscription},
+    StripeClient,
+};
 
 /// Statuses in which the user holds the plan (and must not be sold it a second time).
 pub const HELD: &[&str] = &["trialing", "active", "past_due", "unpaid", "paused"];
@@ -45,7 +48,20 @@ pub async fn refresh(
         Err(error) if error.is_not_found() => return Ok(None),
         Err(error) => return Err(error.into()),
     };
-    let Some(user_id) = customers::owner(&mut *conn, &subscription.customer).await? else {
+    // The customer's owner; for a subscription we keep whose customer was deleted meanwhile
+    // (its `customer.deleted` applied first), the user we stored it for.
+    let owner = match customers::owner(&mut *conn, &subscription.customer).await? {
+        Some(user_id) => Some(user_id),
+        None => {
+            sqlx::query_scalar!(
+                "SELECT user_id FROM subscriptions WHERE id = $1",
+                subscription_id
+            )
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+    };
+    let Some(user_id) = owner else {
         tracing::warn!(
             subscription = subscription_id,
             customer = %subscription.customer,
@@ -53,8 +69,51 @@ pub async fn refresh(
         );
         return Ok(None);
     };
-    store(conn, user_id, &subscription).await?;
+    let card = card_of(stripe, &subscription).await?;
+    store(conn, user_id, &subscription, card.as_ref()).await?;
     Ok(Some(subscription))
+}
+
+/// The card a subscription is charged to: its own default payment method, else its customer's.
+async fn card_of(
+    stripe: &StripeClient,
+    subscription: &Subscription,
+) -> Result<Option<Card>, BillingError> {
+    if let Some(method) = &subscription.default_payment_method {
+        if let Some(card) = method.object().and_then(|method| method.card()) {
+            return Ok(Some(card.clone()));
+        }
+    }
+    let customer = match stripe.customer(&subscription.customer).await {
+        Ok(customer) => customer,
+        Err(error) if error.is_not_found() => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    Ok(customer
+        .invoice_settings
+        .and_then(|settings| settings.default_payment_method)
+        .and_then(|method| match method {
+            Expandable::Object(method) => method.card,
+            Expandable::Id(_) => None,
+        }))
+}
+
+/// Re-fetches and stores every subscription of `customer` that we keep (after its card changed).
+pub async fn refresh_customer(
+    conn: &mut PgConnection,
+    stripe: &StripeClient,
+    customer: &str,
+) -> Result<usize, BillingError> {
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM subscriptions WHERE stripe_customer_id = $1 AND ended_at IS NULL ORDER BY id",
+        customer
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for id in &ids {
+        refresh(conn, stripe, id).await?;
+    }
+    Ok(ids.len())
 }
 
 /// Overwrites the stored subscription and its items with `subscription`.
@@ -62,6 +121,7 @@ pub async fn store(
     conn: &mut PgConnection,
     user_id: Uuid,
     subscription: &Subscription,
+    card: Option<&Card>,
 ) -> Result<(), sqlx::Error> {
     let at =
         |seconds: Option<i64>| seconds.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
@@ -69,14 +129,24 @@ pub async fn store(
         r#"
         INSERT INTO subscriptions
             (id, user_id, stripe_customer_id, status, cancel_at_period_end, cancel_at,
-             canceled_at, ended_at, trial_start, trial_end, created)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+             canceled_at, ended_at, trial_start, trial_end, created, latest_invoice_id,
+             card_brand, card_last4, card_exp_month, card_exp_year, cancellation_reason,
+             past_due_since)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                CASE WHEN $4 = 'past_due' THEN now() END)
         ON CONFLICT (id) DO UPDATE SET
             user_id = EXCLUDED.user_id, stripe_customer_id = EXCLUDED.stripe_customer_id,
             status = EXCLUDED.status, cancel_at_period_end = EXCLUDED.cancel_at_period_end,
             cancel_at = EXCLUDED.cancel_at, canceled_at = EXCLUDED.canceled_at,
             ended_at = EXCLUDED.ended_at, trial_start = EXCLUDED.trial_start,
-            trial_end = EXCLUDED.trial_end, synced_at = now()
+            trial_end = EXCLUDED.trial_end, latest_invoice_id = EXCLUDED.latest_invoice_id,
+            card_brand = EXCLUDED.card_brand, card_last4 = EXCLUDED.card_last4,
+            card_exp_month = EXCLUDED.card_exp_month, card_exp_year = EXCLUDED.card_exp_year,
+            cancellation_reason = EXCLUDED.cancellation_reason,
+            -- The grace period counts from the first time we saw it behind on payment.
+            past_due_since = CASE WHEN EXCLUDED.status = 'past_due'
+                THEN COALESCE(subscriptions.past_due_since, now()) END,
+            synced_at = now()
         "#,
         subscription.id,
         user_id,
@@ -89,6 +159,15 @@ pub async fn store(
         at(subscription.trial_start),
         at(subscription.trial_end),
         at(Some(subscription.created)).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        subscription.latest_invoice,
+        card.map(|card| card.brand.as_str()),
+        card.map(|card| card.last4.as_str()),
+        card.map(|card| card.exp_month),
+        card.map(|card| card.exp_year),
+        subscription
+            .cancellation_details
+            .as_ref()
+            .and_then(|details| details.reason.as_deref()),
     )
     .execute(&mut *conn)
     .await?;

@@ -1,9 +1,9 @@
 //! `server stripe sync`: makes Postgres match Stripe — every product and price (removing what
-//! Stripe no longer has) and every known customer's subscriptions.
+//! Stripe no longer has) and every known customer's subscriptions and invoices.
 
 use std::collections::HashSet;
 
-use super::{catalog, subscriptions, BillingError};
+use super::{catalog, invoices, subscriptions, BillingError};
 use crate::AppState;
 
 /// What a re-sync did.
@@ -17,9 +17,12 @@ pub struct SyncReport {
     pub removed: usize,
     /// Subscriptions stored.
     pub subscriptions: usize,
+    /// Invoices stored.
+    pub invoices: usize,
 }
 
-/// Pulls the whole catalog, then each customer's subscriptions. `progress` hears about each step.
+/// Pulls the whole catalog, then each customer's subscriptions and invoices. `progress` hears
+/// about each step.
 pub async fn run(
     state: &AppState,
     progress: &(dyn Fn(&str) + Sync),
@@ -29,12 +32,12 @@ pub async fn run(
         sqlx::query_scalar!("SELECT stripe_customer_id FROM billing_customers ORDER BY created_at")
             .fetch_all(&state.db)
             .await?;
+    let total = customers.len();
     progress(&format!(
-        "syncing the subscriptions of {} customers",
-        customers.len()
+        "syncing the subscriptions and invoices of {total} customers"
     ));
-    for customer in customers {
-        for subscription in state.stripe.subscriptions_of(&customer).await? {
+    for (done, customer) in customers.iter().enumerate() {
+        for subscription in state.stripe.subscriptions_of(customer).await? {
             let mut tx = state.db.begin().await?;
             if subscriptions::refresh(&mut tx, &state.stripe, &subscription.id)
                 .await?
@@ -44,8 +47,25 @@ pub async fn run(
             }
             tx.commit().await?;
         }
+        for invoice in state.stripe.invoices_of(customer).await? {
+            let Some(id) = invoice.id.as_deref() else {
+                continue;
+            };
+            // Under the invoice's lock, stored from a fresh fetch like a webhook would.
+            let mut tx = state.db.begin().await?;
+            if invoices::refresh(&mut tx, &state.stripe, id).await? {
+                report.invoices += 1;
+            }
+            tx.commit().await?;
+        }
+        if (done + 1) % 25 == 0 && done + 1 < total {
+            progress(&format!("{} of {total} customers synced", done + 1));
+        }
     }
-    progress(&format!("stored {} subscriptions", report.subscriptions));
+    progress(&format!(
+        "stored {} subscriptions and {} invoices",
+        report.subscriptions, report.invoices
+    ));
     Ok(report)
 }
 
@@ -97,7 +117,7 @@ pub async fn catalog_only(
         products: products.len(),
         prices: prices.len(),
         removed: (removed_prices + removed_products) as usize,
-        subscriptions: 0,
+        ..SyncReport::default()
     };
     progress(&format!(
         "stored {} products and {} prices, removed {} that Stripe no longer has",

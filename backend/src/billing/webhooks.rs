@@ -1,12 +1,14 @@
 //! Receiving a Stripe event: verify the signature over the raw bytes, record the event id (a
-//! duplicate is answered and ignored), re-fetch the object it is about and store Stripe's latest
-//! state — all in one transaction. Unknown event types are recorded and acknowledged.
+//! duplicate is answered and ignored), re-fetch the object it is about under its lock and store
+//! Stripe's latest state — all in one transaction; then send the emails it caused. Unknown event
+//! types are recorded and acknowledged.
 
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-use super::{catalog, checkout, subscriptions, BillingError};
+use super::{catalog, checkout, invoices, notifications, subscriptions, BillingError};
 use crate::{
+    mail::Mail,
     stripe::{
         objects::Event,
         signature::{self, SignatureError},
@@ -94,7 +96,12 @@ pub async fn receive(
     }
 }
 
-async fn record_and_apply(state: &AppState, event: &Event) -> Result<Receipt, BillingError> {
+/// Records the event and applies it in one transaction, then sends the emails it caused.
+/// `Duplicate` when it was applied before.
+pub(super) async fn record_and_apply(
+    state: &AppState,
+    event: &Event,
+) -> Result<Receipt, BillingError> {
     let mut tx = state.db.begin().await?;
     // New, or seen before but never applied (an earlier attempt failed): go ahead. Applied
     // already: a duplicate. A concurrent delivery of the same event waits here on the row lock
@@ -118,9 +125,7 @@ async fn record_and_apply(state: &AppState, event: &Event) -> Result<Receipt, Bi
     if !fresh {
         return Ok(Receipt::Duplicate);
     }
-    // Stripe waits only seconds for our answer and redelivers what we do not acknowledge: fetch
-    // without our own retries and with a short timeout, and let its redelivery be the retry.
-    let applied = apply(&mut tx, &state.stripe.for_webhooks(), event).await?;
+    let applied = apply_in(state, &mut tx, event).await?;
     sqlx::query!(
         "UPDATE stripe_events SET applied_at = now(), error = NULL WHERE id = $1",
         event.id
@@ -128,61 +133,206 @@ async fn record_and_apply(state: &AppState, event: &Event) -> Result<Receipt, Bi
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    if applied == Applied::CatalogChanged {
-        // This replica at once; the others on the NOTIFY sent in the transaction.
-        state.catalog.invalidate();
-    }
-    Ok(match applied {
-        Applied::Nothing => Receipt::Ignored,
-        Applied::CatalogChanged | Applied::Other => Receipt::Applied,
-    })
+    Ok(finish(state, applied).await)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Applies an event again without touching its record (`server stripe replay` of an event
+/// applied before: every handler re-fetches, so this only brings rows up to date).
+pub(super) async fn reapply(state: &AppState, event: &Event) -> Result<Receipt, BillingError> {
+    let mut tx = state.db.begin().await?;
+    let applied = apply_in(state, &mut tx, event).await?;
+    tx.commit().await?;
+    Ok(finish(state, applied).await)
+}
+
+async fn apply_in(
+    state: &AppState,
+    conn: &mut PgConnection,
+    event: &Event,
+) -> Result<Applied, BillingError> {
+    // Stripe waits only seconds for our answer and redelivers what we do not acknowledge: fetch
+    // without our own retries and with a short timeout, and let its redelivery be the retry.
+    let context = Context {
+        stripe: state.stripe.for_webhooks(),
+        base_url: &state.config.base_url,
+    };
+    apply(conn, &context, event).await
+}
+
+/// After the commit: invalidate the local catalog, send the emails.
+async fn finish(state: &AppState, applied: Applied) -> Receipt {
+    match applied {
+        Applied::Nothing => Receipt::Ignored,
+        Applied::CatalogChanged => {
+            // This replica at once; the others on the NOTIFY sent in the transaction.
+            state.catalog.invalidate();
+            Receipt::Applied
+        }
+        Applied::Other(mail) => {
+            for mail in mail {
+                // Recorded as sent in the committed transaction: a failure here is logged, not
+                // retried (better one lost email than one sent on every redelivery).
+                if let Err(error) = state.mailer.send(&mail).await {
+                    tracing::error!(
+                        error.cause_chain = ?anyhow::Error::new(error),
+                        subject = %mail.subject,
+                        "sending a billing email failed"
+                    );
+                }
+            }
+            Receipt::Applied
+        }
+    }
+}
+
+#[derive(Debug)]
 enum Applied {
     Nothing,
     CatalogChanged,
-    Other,
+    /// Stored; the emails to send once committed.
+    Other(Vec<Mail>),
 }
 
-/// Dispatches on the event type. Every handler re-fetches its object: the event's copy may be
-/// older than what we already stored.
+/// What the handlers need besides the connection.
+struct Context<'a> {
+    stripe: StripeClient,
+    base_url: &'a url::Url,
+}
+
+/// Dispatches on the event type. Every handler takes the object's lock and re-fetches it: the
+/// event's copy may be older than what we already stored.
 async fn apply(
     conn: &mut PgConnection,
-    stripe: &StripeClient,
+    context: &Context<'_>,
     event: &Event,
 ) -> Result<Applied, BillingError> {
+    let stripe = &context.stripe;
+    let kind = event.kind.as_str();
+    let mut mail = Vec::new();
+    if kind == "invoice.upcoming" {
+        // https://docs.stripe.com/api/events/types#event_types-invoice.upcoming
+        // A preview without an id: bring its subscription up to date.
+        if let Some(subscription) = event
+            .data
+            .object
+            .pointer("/parent/subscription_details/subscription")
+            .and_then(|id| id.as_str())
+        {
+            subscriptions::refresh(conn, stripe, subscription).await?;
+        }
+        return Ok(Applied::Other(mail));
+    }
+    if kind.starts_with("payment_method.") {
+        // https://docs.stripe.com/api/events/types#event_types-payment_method.attached
+        // A detached method's customer is only in `previous_attributes`.
+        if let Some(customer) = event.object_field("customer") {
+            card_changed(conn, stripe, customer).await?;
+        }
+        return Ok(Applied::Other(mail));
+    }
     let Some(id) = event.object_id() else {
         return Ok(Applied::Nothing);
     };
-    let kind = event.kind.as_str();
     if kind.starts_with("product.") {
         // https://docs.stripe.com/api/events/types#event_types-product.updated
         product_changed(conn, stripe, id).await?;
-        Ok(Applied::CatalogChanged)
-    } else if kind.starts_with("price.") {
+        return Ok(Applied::CatalogChanged);
+    }
+    if kind.starts_with("price.") {
         // https://docs.stripe.com/api/events/types#event_types-price.updated
         price_changed(conn, stripe, id).await?;
-        Ok(Applied::CatalogChanged)
-    } else if matches!(
-        kind,
-        "checkout.session.completed"
-            | "checkout.session.async_payment_succeeded"
-            | "checkout.session.async_payment_failed"
-    ) {
-        // https://docs.stripe.com/api/events/types#event_types-checkout.session.completed
-        super::lock_object(conn, id).await?;
-        let session = stripe.checkout_session(id).await?;
-        let failed = kind == "checkout.session.async_payment_failed";
-        checkout::apply(conn, stripe, &session, failed).await?;
-        Ok(Applied::Other)
-    } else if kind.starts_with("customer.subscription.") {
-        // https://docs.stripe.com/api/events/types#event_types-customer.subscription.updated
-        subscriptions::refresh(conn, stripe, id).await?;
-        Ok(Applied::Other)
-    } else {
-        Ok(Applied::Nothing)
+        return Ok(Applied::CatalogChanged);
     }
+    match kind {
+        "checkout.session.completed"
+        | "checkout.session.async_payment_succeeded"
+        | "checkout.session.async_payment_failed"
+        | "checkout.session.expired" => {
+            // https://docs.stripe.com/api/events/types#event_types-checkout.session.completed
+            super::lock_object(conn, id).await?;
+            let session = stripe.checkout_session(id).await?;
+            let failed = kind == "checkout.session.async_payment_failed";
+            checkout::apply(conn, stripe, &session, failed).await?;
+        }
+        _ if kind.starts_with("customer.subscription.") => {
+            // https://docs.stripe.com/api/events/types#event_types-customer.subscription.updated
+            subscriptions::refresh(conn, stripe, id).await?;
+            let notice = match kind {
+                // https://docs.stripe.com/api/events/types#event_types-customer.subscription.trial_will_end
+                "customer.subscription.trial_will_end" => {
+                    notifications::trial_ending(conn, context.base_url, id).await?
+                }
+                // https://docs.stripe.com/api/events/types#event_types-customer.subscription.deleted
+                "customer.subscription.deleted" => {
+                    notifications::canceled(conn, context.base_url, id).await?
+                }
+                _ => None,
+            };
+            mail.extend(notice);
+        }
+        "customer.updated" | "customer.deleted" => {
+            // https://docs.stripe.com/api/events/types#event_types-customer.updated
+            customer_changed(conn, stripe, id).await?;
+        }
+        _ if kind.starts_with("invoice.") => {
+            // https://docs.stripe.com/api/events/types#event_types-invoice.paid
+            invoices::refresh(conn, stripe, id).await?;
+            if matches!(kind, "invoice.paid" | "invoice.payment_failed") {
+                // The payment moved the subscription (active again, or past due).
+                if let Some(subscription) = event
+                    .data
+                    .object
+                    .pointer("/parent/subscription_details/subscription")
+                    .and_then(|id| id.as_str())
+                {
+                    subscriptions::refresh(conn, stripe, subscription).await?;
+                }
+            }
+            if kind == "invoice.payment_failed" {
+                // https://docs.stripe.com/api/events/types#event_types-invoice.payment_failed
+                mail.extend(notifications::payment_failed(conn, context.base_url, id).await?);
+            }
+        }
+        _ => return Ok(Applied::Nothing),
+    }
+    Ok(Applied::Other(mail))
+}
+
+/// A customer changed (its default card) or was deleted: its subscriptions are re-fetched (their
+/// card, or their cancellation), and a deleted customer is forgotten, so the user can start again.
+async fn customer_changed(
+    conn: &mut PgConnection,
+    stripe: &StripeClient,
+    id: &str,
+) -> Result<(), BillingError> {
+    super::lock_object(conn, id).await?;
+    subscriptions::refresh_customer(conn, stripe, id).await?;
+    let gone = match stripe.customer(id).await {
+        Ok(customer) => customer.deleted,
+        Err(error) if error.is_not_found() => true,
+        Err(error) => return Err(error.into()),
+    };
+    if gone {
+        sqlx::query!(
+            "DELETE FROM billing_customers WHERE stripe_customer_id = $1",
+            id
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// A payment method was attached, detached or updated: the cards shown on the customer's
+/// subscriptions are re-read.
+async fn card_changed(
+    conn: &mut PgConnection,
+    stripe: &StripeClient,
+    customer: &str,
+) -> Result<(), BillingError> {
+    super::lock_object(conn, customer).await?;
+    subscriptions::refresh_customer(conn, stripe, customer).await?;
+    Ok(())
 }
 
 /// Stores the product as Stripe has it now, or removes it if Stripe no longer does.

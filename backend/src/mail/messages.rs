@@ -85,7 +85,7 @@ pub fn email_change_requested(old: &EmailAddress, new: &EmailAddress) -> Mail {
     }
 }
 
-fn page(title: &str, body: &str) -> String {
+pub(super) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head>\
          <body style=\"font-family: sans-serif; line-height: 1.5\"><h1>{title}</h1>{body}\

@@ -1,10 +1,11 @@
 //! Outgoing mail: the [`Mailer`] trait, its SMTP and development-outbox implementations, and the
-//! messages the accounts feature sends.
+//! messages the accounts and billing features send.
 //!
 //! With `SMTP_URL` set, mail goes out through [`smtp::SmtpMailer`] (lettre). Without it, mail is
 //! written to the `dev_outbox` table by [`outbox::OutboxMailer`], and `DEV_MODE=true` shows it
 //! at `/dev/mailbox`.
 
+pub mod billing;
 pub mod messages;
 pub mod outbox;
 pub mod smtp;

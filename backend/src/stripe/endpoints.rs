@@ -5,7 +5,8 @@ use serde::de::DeserializeOwned;
 
 use super::{
     objects::{
-        CheckoutSession, Customer, Deleted, List, PortalSession, Price, Product, Subscription,
+        CheckoutSession, Customer, Deleted, Event, Invoice, List, PortalSession, Price, Product,
+        Subscription,
     },
     Form, StripeClient, StripeError,
 };
@@ -114,10 +115,61 @@ impl StripeClient {
             .await
     }
 
-    /// One subscription.
+    /// One subscription, with its own default payment method expanded.
     pub async fn subscription(&self, id: &str) -> Result<Subscription, StripeError> {
-        self.get(&format!("/v1/subscriptions/{}", segment(id)), &Form::new())
+        let expand = Form::new().set("expand[]", "default_payment_method");
+        self.get(&format!("/v1/subscriptions/{}", segment(id)), &expand)
             .await
+    }
+
+    /// Updates a subscription (cancel at period end, resume, swap the price).
+    pub async fn update_subscription(
+        &self,
+        id: &str,
+        form: &Form,
+        key: &str,
+    ) -> Result<Subscription, StripeError> {
+        let form = form.clone().set("expand[]", "default_payment_method");
+        self.post(&format!("/v1/subscriptions/{}", segment(id)), &form, key)
+            .await
+    }
+
+    /// One customer (a deleted one answers `deleted: true`), with its default payment method
+    /// expanded.
+    pub async fn customer(&self, id: &str) -> Result<Customer, StripeError> {
+        let expand = Form::new().set("expand[]", "invoice_settings.default_payment_method");
+        self.get(&format!("/v1/customers/{}", segment(id)), &expand)
+            .await
+    }
+
+    /// One invoice.
+    pub async fn invoice(&self, id: &str) -> Result<Invoice, StripeError> {
+        self.get(&format!("/v1/invoices/{}", segment(id)), &Form::new())
+            .await
+    }
+
+    /// Every invoice of a customer.
+    pub async fn invoices_of(&self, customer: &str) -> Result<Vec<Invoice>, StripeError> {
+        self.list_all("/v1/invoices", &Form::new().set("customer", customer))
+            .await
+    }
+
+    /// What the next invoice would be with the changes in `form` (`subscription_details[…]`):
+    /// the proration preview. Nothing is created.
+    pub async fn preview_invoice(&self, form: &Form) -> Result<Invoice, StripeError> {
+        // A POST that creates nothing; the key only makes Stripe's retry handling apply.
+        let key = format!("tollgate-preview-{}", form.fingerprint());
+        self.post("/v1/invoices/create_preview", form, &key).await
+    }
+
+    /// The events created at or after `since` (unix seconds), oldest first. Stripe keeps 30
+    /// days of them.
+    pub async fn events_since(&self, since: i64) -> Result<Vec<Event>, StripeError> {
+        let mut events: Vec<Event> = self
+            .list_all("/v1/events", &Form::new().set("created[gte]", since))
+            .await?;
+        events.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+        Ok(events)
     }
 
     /// A customer's subscriptions in every status.
@@ -174,7 +226,13 @@ macro_rules! list_ids {
         })*
     };
 }
-list_ids!(Product, Price, Subscription, CheckoutSession);
+list_ids!(Product, Price, Subscription, CheckoutSession, Event);
+
+impl HasListId for Invoice {
+    fn list_id(&self) -> &str {
+        self.id.as_deref().unwrap_or_default()
+    }
+}
 
 /// An id as one path segment: anything but letters, digits, `_` and `-` is percent-encoded, so
 /// an id from a URL can never reach another endpoint (`cs_x/../customers`).

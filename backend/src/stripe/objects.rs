@@ -165,7 +165,159 @@ pub struct Customer {
     /// `cus_…`.
     pub id: String,
     /// The billing email.
+    #[serde(default)]
     pub email: Option<String>,
+    /// Retrieving a deleted customer answers its stub with `deleted: true`.
+    #[serde(default)]
+    pub deleted: bool,
+    /// The card invoices are charged to unless a subscription names its own.
+    #[serde(default)]
+    pub invoice_settings: Option<InvoiceSettings>,
+}
+
+/// A customer's invoice defaults.
+#[derive(Clone, Debug, Deserialize)]
+pub struct InvoiceSettings {
+    /// The default payment method (expand `invoice_settings.default_payment_method`).
+    pub default_payment_method: Option<Expandable<PaymentMethod>>,
+}
+
+/// A payment method; Tollgate reads cards only.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PaymentMethod {
+    /// `pm_…`.
+    pub id: String,
+    /// The customer it is attached to (`None` once detached).
+    #[serde(default, deserialize_with = "optional_id_of")]
+    pub customer: Option<String>,
+    /// Card details, for `type: card`.
+    pub card: Option<Card>,
+}
+
+/// What may be shown of a card.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub struct Card {
+    /// `visa`, `mastercard`, …
+    pub brand: String,
+    /// The last four digits.
+    pub last4: String,
+    /// 1–12.
+    pub exp_month: i32,
+    /// Four digits.
+    pub exp_year: i32,
+}
+
+impl PaymentMethod {
+    /// The card, if this payment method is one.
+    pub fn card(&self) -> Option<&Card> {
+        self.card.as_ref()
+    }
+}
+
+/// An invoice (the fields the account page lists).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Invoice {
+    /// `in_…`; a preview (`create_preview`) has none.
+    pub id: Option<String>,
+    /// The customer billed.
+    #[serde(deserialize_with = "id_of")]
+    pub customer: String,
+    /// Assigned when finalized.
+    pub number: Option<String>,
+    /// `draft`, `open`, `paid`, `uncollectible` or `void`.
+    pub status: Option<String>,
+    /// Lower-case ISO code.
+    pub currency: String,
+    /// After discounts and tax, minor units.
+    pub total: i64,
+    /// What the customer owes.
+    pub amount_due: i64,
+    /// What was paid.
+    pub amount_paid: i64,
+    /// What is still owed.
+    pub amount_remaining: i64,
+    /// `subscription_create`, `subscription_cycle`, `subscription_update`, `manual`, …
+    pub billing_reason: Option<String>,
+    /// Stripe's page for the invoice (paying it, when open).
+    pub hosted_invoice_url: Option<String>,
+    /// Its PDF.
+    pub invoice_pdf: Option<String>,
+    /// The period billed (unix seconds).
+    pub period_start: Option<i64>,
+    /// The period billed.
+    pub period_end: Option<i64>,
+    /// How many times payment was tried.
+    #[serde(default)]
+    pub attempt_count: i32,
+    /// Unix seconds.
+    pub created: i64,
+    /// Since the basil API the subscription is at `parent.subscription_details.subscription`.
+    pub parent: Option<InvoiceParent>,
+    /// The lines (the first page, as embedded).
+    pub lines: Option<List<InvoiceLine>>,
+}
+
+/// Where an invoice came from.
+#[derive(Clone, Debug, Deserialize)]
+pub struct InvoiceParent {
+    /// Set for subscription invoices.
+    pub subscription_details: Option<SubscriptionDetails>,
+}
+
+/// The subscription an invoice bills.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SubscriptionDetails {
+    /// `sub_…`.
+    #[serde(default, deserialize_with = "optional_id_of")]
+    pub subscription: Option<String>,
+}
+
+/// One line of an invoice.
+#[derive(Clone, Debug, Deserialize)]
+pub struct InvoiceLine {
+    /// Minor units; negative for credit.
+    pub amount: i64,
+    /// What it is for.
+    pub description: Option<String>,
+    /// Since basil, `parent.subscription_item_details.proration`.
+    pub parent: Option<InvoiceLineParent>,
+}
+
+/// Where an invoice line came from.
+#[derive(Clone, Debug, Deserialize)]
+pub struct InvoiceLineParent {
+    /// Set for lines billing a subscription item.
+    pub subscription_item_details: Option<SubscriptionItemDetails>,
+}
+
+/// A subscription line's details.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SubscriptionItemDetails {
+    /// Whether the line is a proration (credit for unused time, charge for the new plan).
+    #[serde(default)]
+    pub proration: bool,
+}
+
+impl Invoice {
+    /// The subscription the invoice bills, if any.
+    pub fn subscription_id(&self) -> Option<&str> {
+        self.parent
+            .as_ref()?
+            .subscription_details
+            .as_ref()?
+            .subscription
+            .as_deref()
+    }
+}
+
+impl InvoiceLine {
+    /// Whether this line is a proration.
+    pub fn is_proration(&self) -> bool {
+        self.parent
+            .as_ref()
+            .and_then(|parent| parent.subscription_item_details.as_ref())
+            .is_some_and(|details| details.proration)
+    }
 }
 
 /// A Checkout Session.
@@ -234,6 +386,9 @@ pub struct Subscription {
     pub canceled_at: Option<i64>,
     /// When it ended.
     pub ended_at: Option<i64>,
+    /// Why it was canceled.
+    #[serde(default)]
+    pub cancellation_details: Option<CancellationDetails>,
     /// Trial start.
     pub trial_start: Option<i64>,
     /// Trial end.
@@ -242,9 +397,22 @@ pub struct Subscription {
     pub created: i64,
     /// What it bills for; since the basil API the billing period lives on each item.
     pub items: List<SubscriptionItem>,
+    /// The newest invoice.
+    #[serde(default, deserialize_with = "optional_id_of")]
+    pub latest_invoice: Option<String>,
+    /// The card it is charged to, if it names its own (expand `default_payment_method`).
+    #[serde(default)]
+    pub default_payment_method: Option<Expandable<PaymentMethod>>,
     /// Free-form.
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+}
+
+/// Why a subscription was canceled.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CancellationDetails {
+    /// `cancellation_requested`, `payment_failed` or `payment_disputed`.
+    pub reason: Option<String>,
 }
 
 /// One price on a subscription.
@@ -290,6 +458,9 @@ pub struct Event {
 pub struct EventData {
     /// The object, in the shape of the endpoint's API version.
     pub object: serde_json::Value,
+    /// For `*.updated`: the changed fields' earlier values.
+    #[serde(default)]
+    pub previous_attributes: Option<serde_json::Value>,
 }
 
 impl Event {
@@ -297,9 +468,32 @@ impl Event {
     pub fn object_id(&self) -> Option<&str> {
         self.data.object.get("id").and_then(|id| id.as_str())
     }
+
+    /// A string field of the object (an expanded field's `id`), or else of its previous
+    /// attributes: a detached payment method's customer is only in the latter.
+    pub fn object_field(&self, name: &str) -> Option<&str> {
+        fn read<'a>(value: &'a serde_json::Value, name: &str) -> Option<&'a str> {
+            let field = value.get(name)?;
+            field
+                .as_str()
+                .or_else(|| field.get("id").and_then(|id| id.as_str()))
+        }
+        read(&self.data.object, name).or_else(|| {
+            self.data
+                .previous_attributes
+                .as_ref()
+                .and_then(|previous| read(previous, name))
+        })
+    }
 }
 
 impl HasId for Subscription {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl HasId for PaymentMethod {
     fn id(&self) -> &str {
         &self.id
     }

@@ -1,4 +1,7 @@
-//! Money and billing periods as people read them: `$9`, `$29.50`, `¥1,500`, `per month`.
+//! Money, billing periods and dates as people read them: `$9`, `$29.50`, `¥1,500`, `per month`,
+//! `26 November 2026` — for pages and emails alike.
+
+use time::{macros::format_description, OffsetDateTime};
 
 /// Currencies without a minor unit (Stripe's list): amounts are whole units.
 const ZERO_DECIMAL: &[&str] = &[
@@ -54,6 +57,14 @@ pub fn format_period(unit: &str, count: i32) -> String {
     } else {
         format!("{count} {unit}s")
     }
+}
+
+/// `26 November 2026`.
+pub fn format_date(at: OffsetDateTime) -> String {
+    at.format(format_description!(
+        "[day padding:none] [month repr:long] [year]"
+    ))
+    .unwrap_or_else(|_| at.date().to_string())
 }
 
 #[cfg(test)]

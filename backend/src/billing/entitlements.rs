@@ -1,0 +1,223 @@
+//! Entitlements: the features a user may use now, computed from what Postgres holds on every
+//! check (never cached, so a webhook applied on any replica counts from the next request).
+//!
+//! Each product declares what it grants in its metadata, `features=reports,api`. A user holds
+//! the union over:
+//! - subscriptions that are `active` or `trialing`;
+//! - `past_due` subscriptions within the grace period (`BILLING_GRACE_PERIOD_DAYS`, counted from
+//!   when we first saw the failed payment) — Stripe is still retrying the card;
+//! - canceled subscriptions that were paid through a period not yet over (canceled at once,
+//!   not for a failed payment and not during a trial);
+//! - one-time purchases that are paid.
+
+use std::collections::BTreeSet;
+
+use sqlx::PgExecutor;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// The features the demo app gates.
+pub mod features {
+    /// `/dashboard`: every plan.
+    pub const REPORTS: &str = "reports";
+    /// `/api/reports` and the dashboard's API panel: Pro.
+    pub const API: &str = "api";
+}
+
+/// The features a user holds now.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Entitlements(BTreeSet<String>);
+
+impl Entitlements {
+    /// Whether `feature` is among them.
+    pub fn has(&self, feature: &str) -> bool {
+        self.0.contains(feature)
+    }
+
+    /// Every feature, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+}
+
+/// One subscription's state as far as access goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// Stripe's status.
+    pub status: String,
+    /// When we first stored it as `past_due`.
+    pub past_due_since: Option<OffsetDateTime>,
+    /// When it ended (canceled).
+    pub ended_at: Option<OffsetDateTime>,
+    /// The end of the trial, if it had one.
+    pub trial_end: Option<OffsetDateTime>,
+    /// `cancellation_details.reason`.
+    pub cancellation_reason: Option<String>,
+    /// The end of the current (last) period.
+    pub current_period_end: OffsetDateTime,
+}
+
+impl Access {
+    /// Whether this subscription grants its features at `now`.
+    pub fn grants(&self, now: OffsetDateTime, grace: Duration) -> bool {
+        match self.status.as_str() {
+            "active" | "trialing" => true,
+            // Without a recorded start (a row from before Billing II) the grace counts from now.
+            "past_due" => self.past_due_since.is_none_or(|since| now < since + grace),
+            "canceled" => {
+                let Some(ended) = self.ended_at else {
+                    return false;
+                };
+                let paid_through = ended < self.current_period_end
+                    && self.cancellation_reason.as_deref() != Some("payment_failed")
+                    && self.trial_end.is_none_or(|trial_end| trial_end <= ended);
+                paid_through && now < self.current_period_end
+            }
+            // incomplete, incomplete_expired, unpaid, paused.
+            _ => false,
+        }
+    }
+}
+
+/// The features of a product's metadata: `features=reports, api` → {reports, api}.
+pub fn parse_features(metadata: &str) -> impl Iterator<Item = String> + '_ {
+    metadata
+        .split(',')
+        .map(|feature| feature.trim().to_ascii_lowercase())
+        .filter(|feature| !feature.is_empty())
+}
+
+/// The user's entitlements at `now`: two queries, no Stripe call.
+pub async fn of_user(
+    db: impl PgExecutor<'_> + Copy,
+    user_id: Uuid,
+    now: OffsetDateTime,
+    grace: Duration,
+) -> Result<Entitlements, sqlx::Error> {
+    let subscribed = sqlx::query!(
+        r#"
+        SELECT s.status, s.past_due_since, s.ended_at, s.trial_end, s.cancellation_reason,
+               i.current_period_end, p.metadata->>'features' AS features
+        FROM subscriptions s
+        JOIN subscription_items i ON i.subscription_id = s.id
+        LEFT JOIN stripe_products p ON p.id = i.product_id
+        WHERE s.user_id = $1 AND s.status IN ('active', 'trialing', 'past_due', 'canceled')
+          AND (s.status <> 'canceled' OR i.current_period_end > $2)
+        "#,
+        user_id,
+        now
+    )
+    .fetch_all(db)
+    .await?;
+    let mut granted = BTreeSet::new();
+    for row in subscribed {
+        let access = Access {
+            status: row.status,
+            past_due_since: row.past_due_since,
+            ended_at: row.ended_at,
+            trial_end: row.trial_end,
+            cancellation_reason: row.cancellation_reason,
+            current_period_end: row.current_period_end,
+        };
+        if access.grants(now, grace) {
+            granted.extend(row.features.as_deref().map(parse_features).into_iter().flatten());
+        }
+    }
+    let bought = sqlx::query_scalar!(
+        r#"
+        SELECT p.metadata->>'features' AS features
+        FROM purchases b JOIN stripe_products p ON p.id = b.product_id
+        WHERE b.user_id = $1 AND b.status = 'paid'
+        "#,
+        user_id
+    )
+    .fetch_all(db)
+    .await?;
+    granted.extend(bought.iter().flatten().flat_map(|f| parse_features(f)));
+    Ok(Entitlements(granted))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: Duration = Duration::DAY;
+
+    fn at(days: i64) -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH + Duration::days(1000 + days)
+    }
+
+    fn access(status: &str) -> Access {
+        Access {
+            status: status.to_owned(),
+            past_due_since: None,
+            ended_at: None,
+            trial_end: None,
+            cancellation_reason: None,
+            current_period_end: at(30),
+        }
+    }
+
+    #[test]
+    fn the_gating_matrix_by_status_and_grace() {
+        let now = at(10);
+        let grace = Duration::days(7);
+        let cases: &[(&str, Option<i64>, bool)] = &[
+            ("active", None, true),
+            ("trialing", None, true),
+            ("past_due", Some(9), true),   // 1 day into a 7-day grace
+            ("past_due", Some(3), true),   // 7 days in: a moment left
+            ("past_due", Some(2), false),  // 8 days in: over
+            ("past_due", None, true),      // not yet stamped: counts from now
+            ("unpaid", Some(9), false),
+            ("paused", None, false),
+            ("incomplete", None, false),
+            ("incomplete_expired", None, false),
+        ];
+        for (status, since, expected) in cases {
+            let mut row = access(status);
+            row.past_due_since = since.map(at);
+            // 3 → exactly 7 days before now is not inside a 7-day grace; nudge to be inside.
+            if *since == Some(3) {
+                row.past_due_since = Some(at(3) + Duration::minutes(1));
+            }
+            assert_eq!(row.grants(now, grace), *expected, "{status} since {since:?}");
+        }
+        let mut no_grace = access("past_due");
+        no_grace.past_due_since = Some(now - DAY);
+        assert!(!no_grace.grants(now, Duration::ZERO));
+        assert!(no_grace.grants(now, DAY * 2));
+    }
+
+    #[test]
+    fn a_canceled_subscription_grants_only_what_was_paid_for() {
+        let now = at(10);
+        let grace = Duration::days(7);
+        let mut canceled_at_once = access("canceled");
+        canceled_at_once.ended_at = Some(at(5));
+        assert!(canceled_at_once.grants(now, grace), "paid through day 30");
+        assert!(!canceled_at_once.grants(at(31), grace), "period over");
+
+        let mut at_period_end = access("canceled");
+        at_period_end.ended_at = Some(at(30));
+        assert!(!at_period_end.grants(now, grace), "ended at the end: nothing left");
+
+        let mut unpaid = canceled_at_once.clone();
+        unpaid.cancellation_reason = Some("payment_failed".into());
+        assert!(!unpaid.grants(now, grace));
+
+        let mut in_trial = canceled_at_once.clone();
+        in_trial.trial_end = Some(at(14));
+        assert!(!in_trial.grants(now, grace), "a canceled trial was never paid");
+
+        let mut after_trial = canceled_at_once;
+        after_trial.trial_end = Some(at(1));
+        assert!(after_trial.grants(now, grace));
+    }
+
+    #[test]
+    fn features_are_read_from_a_comma_separated_list() {
+        let features: Vec<String> = parse_features(" reports, API ,,priority_support").collect();
+        assert_eq!(features, ["reports", "api", "priority_support"]);
+    }
+}

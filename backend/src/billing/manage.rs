@@ -1,0 +1,281 @@
+//! What a subscriber does from the account page: cancel at period end, resume, change plan after
+//! seeing Stripe's proration preview; and the plans the page lists.
+//!
+//! Every action first finds the subscription among the signed-in user's own (another user's id
+//! answers "not found"), calls Stripe, then re-fetches and stores the result under the
+//! subscription's lock — the same path a webhook takes, so the page shows the new state at once.
+
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{subscriptions, BillingError};
+use crate::{auth::User, stripe::Form, AppState};
+
+/// A subscription item as the account page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanDetails {
+    /// `sub_…`.
+    pub subscription_id: String,
+    /// Stripe's status.
+    pub status: String,
+    /// Set to end when the period does.
+    pub cancel_at_period_end: bool,
+    /// When it ended, if it did.
+    pub ended_at: Option<OffsetDateTime>,
+    /// The end of a trial.
+    pub trial_end: Option<OffsetDateTime>,
+    /// `si_…`.
+    pub item_id: String,
+    /// `prod_…`.
+    pub product_id: String,
+    /// The product's name, when the catalog has it.
+    pub product_name: Option<String>,
+    /// `price_…`.
+    pub price_id: String,
+    /// The price's amount (minor units), when the catalog has it.
+    pub unit_amount: Option<i64>,
+    /// Its currency.
+    pub currency: Option<String>,
+    /// `month`, `year`, …
+    pub interval: Option<String>,
+    /// Every this many intervals.
+    pub interval_count: Option<i32>,
+    /// The current period's end.
+    pub current_period_end: OffsetDateTime,
+    /// The card charged.
+    pub card_brand: Option<String>,
+    /// Its last four digits.
+    pub card_last4: Option<String>,
+    /// Its expiry month.
+    pub card_exp_month: Option<i32>,
+    /// Its expiry year.
+    pub card_exp_year: Option<i32>,
+}
+
+/// The user's plans worth showing: every subscription not ended, and ended ones whose paid
+/// period is not over.
+pub async fn plans_of(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<Vec<PlanDetails>, sqlx::Error> {
+    sqlx::query_as!(
+        PlanDetails,
+        r#"
+        SELECT s.id AS subscription_id, s.status, s.cancel_at_period_end, s.ended_at, s.trial_end,
+               i.id AS item_id, i.product_id, p.name AS "product_name?", i.price_id,
+               pr.unit_amount AS "unit_amount?", pr.currency AS "currency?",
+               pr.recurring_interval AS "interval?", pr.interval_count AS "interval_count?",
+               i.current_period_end, s.card_brand, s.card_last4, s.card_exp_month,
+               s.card_exp_year
+        FROM subscriptions s
+        JOIN subscription_items i ON i.subscription_id = s.id
+        LEFT JOIN stripe_products p ON p.id = i.product_id
+        LEFT JOIN stripe_prices pr ON pr.id = i.price_id
+        WHERE s.user_id = $1
+          AND s.status NOT IN ('incomplete_expired')
+          AND (s.status <> 'canceled' OR (s.ended_at < i.current_period_end AND i.current_period_end > $2))
+        ORDER BY s.created, i.id
+        "#,
+        user_id,
+        now
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The one item of a subscription the user owns, as the actions need it.
+struct Owned {
+    status: String,
+    cancel_at_period_end: bool,
+    item_id: String,
+    price_id: String,
+    stripe_customer_id: String,
+}
+
+async fn owned(
+    state: &AppState,
+    user: &User,
+    subscription_id: &str,
+) -> Result<Owned, BillingError> {
+    sqlx::query_as!(
+        Owned,
+        r#"
+        SELECT s.status, s.cancel_at_period_end, i.id AS item_id, i.price_id,
+               s.stripe_customer_id
+        FROM subscriptions s JOIN subscription_items i ON i.subscription_id = s.id
+        WHERE s.id = $1 AND s.user_id = $2
+        ORDER BY i.id LIMIT 1
+        "#,
+        subscription_id,
+        user.id
+    )
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or(BillingError::NoSuchSubscription)
+}
+
+const ENDED: &[&str] = &["canceled", "incomplete_expired"];
+
+/// Sets the subscription to end when its current period does (it keeps its features until then).
+pub async fn cancel(state: &AppState, user: &User, subscription_id: &str) -> Result<(), BillingError> {
+    let owned = owned(state, user, subscription_id).await?;
+    if ENDED.contains(&owned.status.as_str()) {
+        return Err(BillingError::NotNow("This subscription has already ended."));
+    }
+    if owned.cancel_at_period_end {
+        return Ok(()); // a second click: already so
+    }
+    update(state, subscription_id, Form::new().set("cancel_at_period_end", true), "cancel").await
+}
+
+/// Undoes a cancellation at period end.
+pub async fn resume(state: &AppState, user: &User, subscription_id: &str) -> Result<(), BillingError> {
+    let owned = owned(state, user, subscription_id).await?;
+    if ENDED.contains(&owned.status.as_str()) {
+        return Err(BillingError::NotNow(
+            "This subscription has ended; choose a plan on the pricing page to subscribe again.",
+        ));
+    }
+    if !owned.cancel_at_period_end {
+        return Ok(());
+    }
+    update(state, subscription_id, Form::new().set("cancel_at_period_end", false), "resume").await
+}
+
+/// What changing plan would cost, from Stripe's invoice preview.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangePreview {
+    /// The moment prorations are computed for; the change itself uses the same moment, so it
+    /// bills what the preview showed.
+    pub proration_date: i64,
+    /// Lower-case ISO code.
+    pub currency: String,
+    /// The preview's lines: `(description, amount, is a proration)`.
+    pub lines: Vec<(String, i64, bool)>,
+    /// Sum of the proration lines (negative: a credit).
+    pub proration_total: i64,
+    /// The previewed invoice's total.
+    pub total: i64,
+    /// What would be due on that invoice.
+    pub amount_due: i64,
+}
+
+/// Asks Stripe what swapping the subscription's price for `price_id` would bill.
+pub async fn preview_change(
+    state: &AppState,
+    user: &User,
+    subscription_id: &str,
+    price_id: &str,
+) -> Result<ChangePreview, BillingError> {
+    let owned = changeable(state, user, subscription_id, price_id).await?;
+    let proration_date = OffsetDateTime::now_utc().unix_timestamp();
+    let form = Form::new()
+        .set("customer", &owned.stripe_customer_id)
+        .set("subscription", subscription_id)
+        .set("subscription_details[items][0][id]", &owned.item_id)
+        .set("subscription_details[items][0][price]", price_id)
+        .set("subscription_details[proration_behavior]", "create_prorations")
+        .set("subscription_details[proration_date]", proration_date);
+    let invoice = state.stripe.preview_invoice(&form).await?;
+    let lines: Vec<(String, i64, bool)> = invoice
+        .lines
+        .map(|lines| lines.data)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|line| {
+            let proration = line.is_proration();
+            (line.description.unwrap_or_default(), line.amount, proration)
+        })
+        .collect();
+    Ok(ChangePreview {
+        proration_date,
+        currency: invoice.currency,
+        proration_total: lines.iter().filter(|l| l.2).map(|l| l.1).sum(),
+        lines,
+        total: invoice.total,
+        amount_due: invoice.amount_due,
+    })
+}
+
+/// Swaps the subscription's price for `price_id`, prorated as of `proration_date` (the
+/// preview's moment; at most an hour old).
+pub async fn change_plan(
+    state: &AppState,
+    user: &User,
+    subscription_id: &str,
+    price_id: &str,
+    proration_date: i64,
+) -> Result<(), BillingError> {
+    let owned = changeable(state, user, subscription_id, price_id).await?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    if !(now - 3600..=now + 60).contains(&proration_date) {
+        return Err(BillingError::NotNow(
+            "That preview is out of date. Choose the plan again to see the current amounts.",
+        ));
+    }
+    let form = Form::new()
+        .set("items[0][id]", &owned.item_id)
+        .set("items[0][price]", price_id)
+        .set("proration_behavior", "create_prorations")
+        .set("proration_date", proration_date);
+    // The same confirmation sent twice (a double click, a retry) is one change.
+    let key = format!(
+        "tollgate-change-{subscription_id}-{}-{price_id}-{proration_date}",
+        owned.item_id
+    );
+    state
+        .stripe
+        .update_subscription(subscription_id, &form, &key)
+        .await?;
+    store_latest(state, subscription_id).await
+}
+
+/// The subscription, if its price may be swapped for `price_id`: a live subscription, and a
+/// recurring price for sale other than the current one.
+async fn changeable(
+    state: &AppState,
+    user: &User,
+    subscription_id: &str,
+    price_id: &str,
+) -> Result<Owned, BillingError> {
+    let owned = owned(state, user, subscription_id).await?;
+    if !matches!(owned.status.as_str(), "active" | "trialing" | "past_due") {
+        return Err(BillingError::NotNow(
+            "Only an active subscription can change plans.",
+        ));
+    }
+    if owned.price_id == price_id {
+        return Err(BillingError::NotNow("You are on this plan already."));
+    }
+    let catalog = state.catalog.get(&state.db).await?;
+    match catalog.find_price(price_id) {
+        Some((_, price)) if price.recurring.is_some() => Ok(owned),
+        _ => Err(BillingError::PriceUnavailable),
+    }
+}
+
+async fn update(
+    state: &AppState,
+    subscription_id: &str,
+    form: Form,
+    action: &str,
+) -> Result<(), BillingError> {
+    // Each click is its own request (cancel, resume, cancel again must all happen); our retries
+    // of this one call reuse the key.
+    let key = format!("tollgate-{action}-{subscription_id}-{}", Uuid::new_v4());
+    state
+        .stripe
+        .update_subscription(subscription_id, &form, &key)
+        .await?;
+    store_latest(state, subscription_id).await
+}
+
+/// Re-fetches and stores the subscription, so the next page shows the change.
+async fn store_latest(state: &AppState, subscription_id: &str) -> Result<(), BillingError> {
+    let mut tx = state.db.begin().await?;
+    subscriptions::refresh(&mut tx, &state.stripe, subscription_id).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! `server stripe replay --since …`: applies Stripe's own list of events since a moment, oldest
+//! first — to recover from a webhook outage longer than Stripe's retries, or after restoring a
+//! backup. Events never applied are recorded and applied as if delivered; events applied before
+//! are applied again (every handler re-fetches, so this only brings rows up to date; emails are
+//! never sent twice). Stripe keeps events for 30 days.
+
+use super::{webhooks, webhooks::Receipt, BillingError};
+use crate::AppState;
+
+/// What a replay did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// Events Stripe listed.
+    pub listed: usize,
+    /// Applied for the first time (missed deliveries).
+    pub new: usize,
+    /// Applied before, applied again.
+    pub again: usize,
+    /// Types Tollgate does not act on.
+    pub ignored: usize,
+}
+
+/// Replays every event created at or after `since` (unix seconds). Stops at the first failure,
+/// which is recorded on the event like a failed delivery; running it again continues.
+pub async fn run(
+    state: &AppState,
+    since: i64,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<ReplayReport, BillingError> {
+    progress("listing events from Stripe");
+    let events = state.stripe.events_since(since).await?;
+    let mut report = ReplayReport {
+        listed: events.len(),
+        ..ReplayReport::default()
+    };
+    progress(&format!("{} events to apply", events.len()));
+    for (done, event) in events.iter().enumerate() {
+        match webhooks::record_and_apply(state, event).await? {
+            Receipt::Applied => report.new += 1,
+            Receipt::Ignored => report.ignored += 1,
+            Receipt::Duplicate => {
+                webhooks::reapply(state, event).await?;
+                report.again += 1;
+            }
+        }
+        if (done + 1) % 100 == 0 {
+            progress(&format!("{} of {} events applied", done + 1, events.len()));
+        }
+    }
+    progress(&format!(
+        "applied {} new, {} again, {} of types we do not act on",
+        report.new, report.again, report.ignored
+    ));
+    Ok(report)
+}

@@ -1,0 +1,57 @@
+-- Billing II: what the account page shows and what entitlements are computed from — the card on
+-- each subscription, when a subscription fell behind on payment, every invoice, and the billing
+-- emails already sent (so a redelivered event never mails twice).
+
+ALTER TABLE subscriptions
+    -- `in_…`: the most recent invoice Stripe made for it.
+    ADD COLUMN latest_invoice_id text,
+    -- The card it is charged to: its own default payment method, else the customer's default.
+    ADD COLUMN card_brand        text,
+    ADD COLUMN card_last4        text,
+    ADD COLUMN card_exp_month    integer,
+    ADD COLUMN card_exp_year     integer,
+    -- When we first stored it as `past_due` (our clock), for the grace period; NULL otherwise.
+    ADD COLUMN past_due_since    timestamptz,
+    -- `cancellation_details.reason`: `cancellation_requested`, `payment_failed`, `payment_disputed`.
+    ADD COLUMN cancellation_reason text;
+
+-- Invoices as Stripe last returned them: the account page's list, with Stripe's hosted page and
+-- PDF. One-off invoices (no subscription) are kept too.
+CREATE TABLE invoices (
+    id                 text PRIMARY KEY,              -- in_…
+    user_id            uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    stripe_customer_id text NOT NULL,
+    subscription_id    text,                          -- sub_…, from `parent.subscription_details`
+    number             text,                          -- NULL while a draft
+    status             text NOT NULL,
+    currency           text NOT NULL,
+    -- Minor units, as Stripe gives them.
+    total              bigint NOT NULL,
+    amount_due         bigint NOT NULL,
+    amount_paid        bigint NOT NULL,
+    amount_remaining   bigint NOT NULL,
+    billing_reason     text,
+    hosted_invoice_url text,
+    invoice_pdf        text,
+    period_start       timestamptz,
+    period_end         timestamptz,
+    attempt_count      integer NOT NULL DEFAULT 0,
+    created            timestamptz NOT NULL,
+    synced_at          timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT invoices_status_known CHECK (status IN (
+        'draft', 'open', 'paid', 'uncollectible', 'void'
+    ))
+);
+CREATE INDEX invoices_user_id_created ON invoices (user_id, created DESC);
+
+-- Billing emails sent, one row per (kind, what it is about): written in the same transaction as
+-- the event that triggers the email, so a duplicate or replayed event finds the row and sends
+-- nothing.
+CREATE TABLE billing_notifications (
+    kind       text NOT NULL,                         -- payment_failed, trial_ending, canceled
+    subject_id text NOT NULL,                         -- e.g. `in_…#2` (invoice and attempt)
+    user_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    sent_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (kind, subject_id)
+);
+CREATE INDEX billing_notifications_user_id ON billing_notifications (user_id);
