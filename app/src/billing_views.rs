@@ -57,21 +57,107 @@ pub struct PriceView {
 /// The account page's billing section.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillingOverview {
-    /// Plans held.
+    /// Plans held (and ended ones still paid for).
     pub plans: Vec<HeldPlanView>,
+    /// Invoices, newest first.
+    pub invoices: Vec<InvoiceView>,
     /// One-time purchases, newest first.
     pub purchases: Vec<PurchaseView>,
     /// Whether the user has a Stripe customer (the portal can be opened).
     pub has_customer: bool,
 }
 
-/// A plan held, in words.
+/// A plan held, in words, with what may be done with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldPlanView {
+    /// `sub_…`: what the buttons act on (checked against the user on the server).
+    pub subscription_id: String,
     /// The plan's name.
     pub name: String,
-    /// e.g. "Trialing until 9 December 2026", "Renews on 9 January 2027".
+    /// e.g. "Free trial until 9 December 2026", "Renews on 9 January 2027".
     pub status: String,
+    /// `$29 per month`, when the price is known.
+    pub price: Option<String>,
+    /// `Visa ending in 4242, expires 12/2034`.
+    pub card: Option<String>,
+    /// Payment failed or paused: the user must act (shown as a warning).
+    pub needs_attention: bool,
+    /// Cancel at period end is offered.
+    pub can_cancel: bool,
+    /// Resume (undo the cancellation) is offered.
+    pub can_resume: bool,
+    /// The prices it may change to.
+    pub change_options: Vec<PlanOption>,
+}
+
+/// A price a plan may change to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanOption {
+    /// `price_…`.
+    pub price_id: String,
+    /// `Hobby — $9 per month`.
+    pub label: String,
+}
+
+/// An invoice in the list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceView {
+    /// Stripe's invoice number.
+    pub number: String,
+    /// `26 November 2026`.
+    pub date: String,
+    /// `$29`.
+    pub amount: String,
+    /// `Paid`, `Due`, `Void`, `Uncollectible`.
+    pub status: String,
+    /// Stripe's page for it.
+    pub hosted_url: Option<String>,
+    /// Its PDF.
+    pub pdf_url: Option<String>,
+}
+
+/// What changing plan would bill, before the user confirms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePreviewView {
+    /// `sub_…`.
+    pub subscription_id: String,
+    /// `price_…`: the new price.
+    pub price_id: String,
+    /// The new plan in words: `Hobby — $9 per month`.
+    pub to: String,
+    /// The preview's lines: description and amount.
+    pub lines: Vec<(String, String)>,
+    /// The prorations' sum in words: "a credit of $12.10" or "$5.00".
+    pub adjustment: String,
+    /// The next invoice's total.
+    pub next_total: String,
+    /// The moment the preview was computed for, sent back on confirmation.
+    pub proration_date: i64,
+}
+
+/// The dashboard: the demo product, or why it is locked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DashboardView {
+    /// The user's plans do not include the dashboard.
+    Locked,
+    /// The product.
+    Unlocked {
+        /// Six months of figures.
+        rows: Vec<ReportRowView>,
+        /// Whether the plan includes the reports API (Pro).
+        api: bool,
+    },
+}
+
+/// One month of the dashboard's report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportRowView {
+    /// `2026-11`.
+    pub month: String,
+    /// `12,345`.
+    pub requests: String,
+    /// `123`.
+    pub errors: String,
 }
 
 /// A one-time purchase.

@@ -29,6 +29,7 @@ use leptos_router::{
 use crate::components::layout::Layout;
 use crate::pages::{
     account::AccountPage, checkout_success::CheckoutSuccessPage, confirm_email::ConfirmEmailPage,
+    dashboard::DashboardPage,
     forgot_password::ForgotPasswordPage, home::HomePage, not_found::NotFound, pricing::PricingPage,
     reset_password::ResetPasswordPage, signin::SignInPage, signup::SignUpPage,
 };
@@ -78,6 +79,7 @@ pub fn App() -> impl IntoView {
                     // they are complete without JavaScript.
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::Async />
+                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/checkout/success") view=CheckoutSuccessPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>

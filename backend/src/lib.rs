@@ -8,7 +8,9 @@
 //! - [`mail`]: outgoing mail (SMTP or the development outbox) and the messages we send.
 //! - [`ratelimit`]: per-IP and per-account limits on the authentication endpoints.
 //! - [`stripe`]: the typed Stripe client and webhook signature verification.
-//! - [`billing`]: the catalog, customers, Checkout and what Stripe tells us about them.
+//! - [`billing`]: the catalog, customers, Checkout and what Stripe tells us about them;
+//!   entitlements.
+//! - [`reports`]: the demo product behind the paywall.
 
 pub mod auth;
 pub mod billing;
@@ -17,6 +19,7 @@ pub mod db;
 pub mod error;
 pub mod mail;
 pub mod ratelimit;
+pub mod reports;
 pub mod state;
 pub mod stripe;
 

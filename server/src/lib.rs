@@ -11,15 +11,19 @@
 //! - [`dev`]: `/dev/mailbox` (only with `DEV_MODE=true`).
 //! - [`webhooks`]: `POST /webhooks/stripe`.
 //! - [`checkout`]: `GET /checkout/start`, the continuation from sign-up to Stripe Checkout.
-//! - [`stripe_cli`]: `server stripe sync|seed`.
+//! - [`entitled`]: the extractor that gates a route on a plan's feature.
+//! - [`reports`]: `GET /api/reports`, the gated JSON API.
+//! - [`stripe_cli`]: `server stripe sync|seed|replay`.
 
 pub mod assets;
 pub mod auth;
 pub mod checkout;
 pub mod cli;
 pub mod dev;
+pub mod entitled;
 pub mod health;
 pub mod ratelimit;
+pub mod reports;
 pub mod security;
 pub mod startup;
 pub mod stripe_cli;

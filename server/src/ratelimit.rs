@@ -45,10 +45,14 @@ const BY_SIGNED_IN_ACCOUNT: [&str; 3] = [
 const BY_IP_ONLY: [&str; 1] = [<recovery::ResetPassword as ServerFn>::PATH];
 
 /// The billing server functions that call Stripe, limited per signed-in user.
-const BILLING_CALLS: [&str; 3] = [
+const BILLING_CALLS: [&str; 7] = [
     <billing::StartCheckout as ServerFn>::PATH,
     <billing::OpenPortal as ServerFn>::PATH,
     <billing::ConfirmCheckout as ServerFn>::PATH,
+    <billing::CancelSubscription as ServerFn>::PATH,
+    <billing::ResumeSubscription as ServerFn>::PATH,
+    <billing::PreviewPlanChange as ServerFn>::PATH,
+    <billing::ChangePlan as ServerFn>::PATH,
 ];
 
 /// The billing pages that call Stripe when they are opened.
@@ -135,8 +139,14 @@ pub async fn limit_billing_calls(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
+    // The account page asks Stripe for a proration preview when it shows a plan change.
+    let previews = path == "/account"
+        && request
+            .uri()
+            .query()
+            .is_some_and(|query| query.contains("change="));
     let limited = (request.method() == Method::POST && BILLING_CALLS.contains(&path))
-        || (request.method() == Method::GET && BILLING_PAGES.contains(&path));
+        || (request.method() == Method::GET && (BILLING_PAGES.contains(&path) || previews));
     if let (true, Some(user)) = (limited, request.extensions().get::<User>()) {
         if let Err(wait) = state.billing_rate_limit.check(user.id) {
             tracing::warn!(user.id = %user.id, "billing rate limit reached");

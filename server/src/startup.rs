@@ -18,7 +18,8 @@ use tower_http::compression::CompressionLayer;
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
-    assets, auth, checkout, dev, health, ratelimit, security, stripe_cli, telemetry, webhooks,
+    assets, auth, checkout, dev, health, ratelimit, reports, security, stripe_cli, telemetry,
+    webhooks,
 };
 
 /// Everything the router's handlers can extract: the app's state plus Leptos's options.
@@ -114,6 +115,7 @@ pub fn router(state: ServerState) -> Router {
     let mut pages = Router::new()
         .route("/account/confirm-email", post(auth::confirm_email))
         .route("/checkout/start", get(checkout::start))
+        .route("/api/reports", get(reports::list))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             shell(leptos.clone())
         })

@@ -1,5 +1,5 @@
-//! `server stripe sync` and `server stripe seed [FILE]`: talk to the configured Stripe (or the
-//! emulator) from the command line, printing each step.
+//! `server stripe sync`, `server stripe seed [FILE]` and `server stripe replay --since WHEN`:
+//! talk to the configured Stripe (or the emulator) from the command line, printing each step.
 
 use std::path::PathBuf;
 
@@ -11,8 +11,15 @@ use clap::Subcommand;
 #[derive(Debug, Subcommand)]
 pub enum StripeCommand {
     /// Make the database match Stripe: every product and price (removing what Stripe no longer
-    /// has) and every customer's subscriptions.
+    /// has) and every customer's subscriptions and invoices.
     Sync,
+    /// Apply Stripe's events since a moment, oldest first (after a webhook outage). Events
+    /// applied before are re-applied harmlessly; no email is sent twice. Stripe keeps 30 days.
+    Replay {
+        /// `2026-11-20T00:00:00Z`, unix seconds, or an age such as `90m`, `12h`, `3d`.
+        #[arg(long, value_parser = parse_since)]
+        since: i64,
+    },
     /// Create a catalog in Stripe from a JSON file (the demo catalog when no file is given).
     /// Safe to run again: existing products are updated, existing prices kept.
     Seed {
@@ -38,8 +45,22 @@ impl StripeCommand {
                     .await
                     .context("syncing from Stripe")?;
                 println!(
-                    "Done: {} products, {} prices, {} subscriptions; {} removed.",
-                    report.products, report.prices, report.subscriptions, report.removed
+                    "Done: {} products, {} prices, {} subscriptions, {} invoices; {} removed.",
+                    report.products,
+                    report.prices,
+                    report.subscriptions,
+                    report.invoices,
+                    report.removed
+                );
+            }
+            StripeCommand::Replay { since } => {
+                println!("Replaying the events of Stripe at {target} since {since} (unix seconds)");
+                let report = billing::replay::run(&state, since, &progress)
+                    .await
+                    .context("replaying events")?;
+                println!(
+                    "Done: {} events listed; {} applied for the first time, {} again, {} ignored.",
+                    report.listed, report.new, report.again, report.ignored
                 );
             }
             StripeCommand::Seed { file } => {
@@ -77,5 +98,50 @@ pub async fn seed_demo_catalog(state: AppState) {
     .await;
     if let Err(error) = result {
         tracing::error!(error.cause_chain = ?error, "seeding the demo catalog failed; run `server stripe seed`");
+    }
+}
+
+/// `--since`: an RFC 3339 moment, unix seconds, or an age (`90m`, `12h`, `3d`) before now.
+fn parse_since(raw: &str) -> Result<i64, String> {
+    let raw = raw.trim();
+    if let Ok(seconds) = raw.parse::<i64>() {
+        return Ok(seconds);
+    }
+    if let Ok(moment) =
+        time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+    {
+        return Ok(moment.unix_timestamp());
+    }
+    let unit = raw.chars().last().unwrap_or_default();
+    let seconds_per = match unit {
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => 0,
+    };
+    match raw[..raw.len() - unit.len_utf8().min(raw.len())].parse::<i64>() {
+        Ok(count) if seconds_per > 0 && count >= 0 => {
+            Ok(time::OffsetDateTime::now_utc().unix_timestamp() - count * seconds_per)
+        }
+        _ => Err(format!(
+            "`{raw}` is not a moment: use 2026-11-20T00:00:00Z, unix seconds, or an age like 90m, 12h, 3d"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_since;
+
+    #[test]
+    fn since_takes_a_moment_unix_seconds_or_an_age() {
+        assert_eq!(parse_since("2026-11-20T00:00:00Z"), Ok(1_795_132_800));
+        assert_eq!(parse_since("1795132800"), Ok(1_795_132_800));
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let three_days = parse_since("3d").unwrap();
+        assert!((now - 3 * 86_400 - three_days).abs() <= 2);
+        assert!(parse_since("yesterday").is_err());
+        assert!(parse_since("").is_err());
+        assert!(parse_since("-5d").is_err());
     }
 }

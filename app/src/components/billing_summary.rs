@@ -1,39 +1,58 @@
-//! The account page's billing section: plans held with their status in words, one-time
-//! purchases, and the button to Stripe's customer portal.
+//! The account page's billing section: each plan with its status in words, price and card, and
+//! its buttons (cancel with confirmation, resume, change plan with a preview); invoices;
+//! one-time purchases; the button to Stripe's customer portal.
+//!
+//! Everything works without JavaScript: the confirmation and the preview are states of the page
+//! (`/account?cancel=sub_…`, `/account?change=sub_…&to=price_…`), and each button posts a form.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
 
 use crate::{
     billing_views::BillingOverview,
-    components::form::FormAlert,
+    components::{
+        form::FormAlert,
+        invoice_list::{InvoiceList, PurchaseList},
+        plan_manage::{ChangePreviewPanel, PlanItem},
+    },
     server_fns::billing::{billing, OpenPortal},
 };
 
 /// Loads and shows the signed-in user's billing.
 #[component]
 pub fn BillingSummary() -> impl IntoView {
+    let query = use_query_map().get_untracked();
+    let confirm_cancel = query.get("cancel");
+    let change = query.get("change").zip(query.get("to"));
     let data = Resource::new(|| (), |_| billing());
     view! {
-        <section aria-labelledby="billing-title" class="card">
+        <section aria-labelledby="billing-title" class="card" id="billing">
             <h2 id="billing-title">"Billing"</h2>
+            {change.map(|(subscription_id, price_id)| view! {
+                <ChangePreviewPanel subscription_id price_id />
+            })}
             <Suspense fallback=|| view! { <p>"Loading your plans…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(overview) => view! { <Overview overview /> }.into_any(),
-                        Err(error) => view! { <FormAlert error=Some(error) /> }.into_any(),
-                    }
-                })}
+                {move || {
+                    let confirm_cancel = confirm_cancel.clone();
+                    Suspend::new(async move {
+                        match data.await {
+                            Ok(overview) => view! { <Overview overview confirm_cancel /> }.into_any(),
+                            Err(error) => view! { <FormAlert error=Some(error) /> }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
         </section>
     }
 }
 
 #[component]
-fn Overview(overview: BillingOverview) -> impl IntoView {
+fn Overview(overview: BillingOverview, confirm_cancel: Option<String>) -> impl IntoView {
     let portal = ServerAction::<OpenPortal>::new();
     let portal_error = portal.value().get_untracked().and_then(Result::err);
     let BillingOverview {
         plans,
+        invoices,
         purchases,
         has_customer,
     } = overview;
@@ -45,27 +64,19 @@ fn Overview(overview: BillingOverview) -> impl IntoView {
         })}
         {(!plans.is_empty()).then(|| view! {
             <ul class="held-plans" aria-label="Your plans">
-                {plans.into_iter().map(|plan| view! {
-                    <li><strong>{plan.name}</strong> " — " {plan.status}</li>
+                {plans.into_iter().map(|plan| {
+                    let confirming = confirm_cancel.as_deref() == Some(plan.subscription_id.as_str());
+                    view! { <PlanItem plan confirming /> }
                 }).collect_view()}
             </ul>
         })}
-        {(!purchases.is_empty()).then(|| view! {
-            <h3>"Purchases"</h3>
-            <ul class="purchases" aria-label="Your purchases">
-                {purchases.into_iter().map(|p| view! {
-                    <li>
-                        <strong>{p.description}</strong> " — " {p.amount} " on " {p.date}
-                        {p.pending.then_some(" (payment processing)")}
-                        {p.failed.then_some(" (payment failed — nothing was charged)")}
-                    </li>
-                }).collect_view()}
-            </ul>
-        })}
+        <InvoiceList invoices />
+        <PurchaseList purchases />
         {has_customer.then(|| view! {
             <ActionForm action=portal>
                 <button type="submit" class="button button--secondary">"Manage billing"</button>
             </ActionForm>
+            <p class="muted small">"Update your card, billing address and tax details on Stripe's secure page."</p>
         })}
     }
 }

@@ -43,6 +43,7 @@ fn AccountLinks() -> impl IntoView {
             let sign_out = ServerAction::<SignOut>::new();
             view! {
                 <li class="site-nav__user">{user.label()}</li>
+                <li><a href="/dashboard">"Dashboard"</a></li>
                 <li><a href="/account">"Account"</a></li>
                 <li>
                     <ActionForm action=sign_out>

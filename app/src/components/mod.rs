@@ -2,6 +2,8 @@
 
 pub mod billing_summary;
 pub mod form;
+pub mod invoice_list;
 pub mod layout;
 pub mod nav;
 pub mod plan_card;
+pub mod plan_manage;

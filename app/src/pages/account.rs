@@ -38,6 +38,11 @@ pub fn AccountPage() -> impl IntoView {
                 Some("Your password is changed. Your other devices have been signed out.")
             }
             "link-invalid" => Some("That link is invalid, already used or expired."),
+            "plan-canceled" => Some(
+                "Your plan is canceled. It stays yours until the end of the period; you can resume it until then.",
+            ),
+            "plan-resumed" => Some("Your plan continues. Nothing else changes."),
+            "plan-changed" => Some("Your plan is changed. The adjustment appears on your next invoice."),
             _ => None,
         });
 

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod checkout_success;
 pub mod confirm_email;
+pub mod dashboard;
 pub mod forgot_password;
 pub mod home;
 pub mod not_found;

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    billing_views::{BillingOverview, CheckoutResult, PricingView},
+    billing_views::{BillingOverview, ChangePreviewView, CheckoutResult, PricingView},
     errors::FormError,
 };
 
@@ -69,14 +69,19 @@ pub async fn confirm_checkout(session_id: String) -> Result<CheckoutResult, Form
     Ok(super::billing_mapping::checkout_result(outcome))
 }
 
-/// The account page's billing section: plans held, purchases.
+/// The account page's billing section: plans (with what may be done to each), invoices,
+/// purchases.
 #[server(endpoint = "billing")]
 pub async fn billing() -> Result<BillingOverview, FormError> {
-    use backend::billing::{customers, purchases, subscriptions, BillingError};
+    use backend::billing::{customers, invoices, manage, purchases, BillingError};
 
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
-    let held = subscriptions::held_by(&state.db, user.id)
+    let now = time::OffsetDateTime::now_utc();
+    let plans = manage::plans_of(&state.db, user.id, now)
+        .await
+        .map_err(BillingError::from)?;
+    let invoices = invoices::of_user(&state.db, user.id)
         .await
         .map_err(BillingError::from)?;
     let bought = purchases::of_user(&state.db, user.id)
@@ -86,9 +91,83 @@ pub async fn billing() -> Result<BillingOverview, FormError> {
         .await
         .map_err(BillingError::from)?
         .is_some();
+    let catalog = state
+        .catalog
+        .get(&state.db)
+        .await
+        .map_err(BillingError::from)?;
     Ok(super::billing_mapping::overview(
-        &held,
+        &plans,
+        &invoices,
         &bought,
         has_customer,
+        &catalog,
     ))
+}
+
+/// Sets the subscription to end with its current period.
+#[server(endpoint = "cancel_subscription")]
+pub async fn cancel_subscription(subscription_id: String) -> Result<(), FormError> {
+    let state = super::context::state()?;
+    let user = super::context::signed_in_user()?;
+    backend::billing::manage::cancel(&state, &user, &subscription_id).await?;
+    leptos_axum::redirect("/account?notice=plan-canceled");
+    Ok(())
+}
+
+/// Undoes a cancellation at period end.
+#[server(endpoint = "resume_subscription")]
+pub async fn resume_subscription(subscription_id: String) -> Result<(), FormError> {
+    let state = super::context::state()?;
+    let user = super::context::signed_in_user()?;
+    backend::billing::manage::resume(&state, &user, &subscription_id).await?;
+    leptos_axum::redirect("/account?notice=plan-resumed");
+    Ok(())
+}
+
+/// What changing the subscription to `price_id` would bill (Stripe's preview).
+#[server(endpoint = "preview_plan_change")]
+pub async fn preview_plan_change(
+    subscription_id: String,
+    price_id: String,
+) -> Result<ChangePreviewView, FormError> {
+    use backend::billing::BillingError;
+
+    let state = super::context::state()?;
+    let user = super::context::signed_in_user()?;
+    let preview =
+        backend::billing::manage::preview_change(&state, &user, &subscription_id, &price_id)
+            .await?;
+    let catalog = state
+        .catalog
+        .get(&state.db)
+        .await
+        .map_err(BillingError::from)?;
+    Ok(super::billing_mapping::change_preview(
+        &preview,
+        &subscription_id,
+        &price_id,
+        &catalog,
+    ))
+}
+
+/// Changes the subscription to `price_id`, prorated as previewed at `proration_date`.
+#[server(endpoint = "change_plan")]
+pub async fn change_plan(
+    subscription_id: String,
+    price_id: String,
+    proration_date: i64,
+) -> Result<(), FormError> {
+    let state = super::context::state()?;
+    let user = super::context::signed_in_user()?;
+    backend::billing::manage::change_plan(
+        &state,
+        &user,
+        &subscription_id,
+        &price_id,
+        proration_date,
+    )
+    .await?;
+    leptos_axum::redirect("/account?notice=plan-changed");
+    Ok(())
 }

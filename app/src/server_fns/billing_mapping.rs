@@ -4,13 +4,16 @@
 use backend::billing::{
     catalog::{Catalog, CatalogPrice},
     checkout::Outcome,
-    money::{format_amount, format_date as date, format_period},
+    invoices::StoredInvoice,
+    manage::{ChangePreview, PlanDetails},
+    money::{format_amount, format_date as date, format_period, group_digits},
     purchases::{Purchase, PurchaseStatus},
     subscriptions::HeldPlan,
 };
 
 use crate::billing_views::{
-    BillingOverview, CheckoutResult, HeldPlanView, PlanView, PriceView, PricingView, PurchaseView,
+    BillingOverview, ChangePreviewView, CheckoutResult, DashboardView, HeldPlanView, InvoiceView,
+    PlanOption, PlanView, PriceView, PricingView, PurchaseView, ReportRowView,
 };
 
 /// The toggle's order: shortest interval first, one-time last.
@@ -128,16 +131,31 @@ fn short_status(status: &str, cancel_at_period_end: bool) -> &'static str {
 }
 
 /// The account page's billing section.
-pub fn overview(held: &[HeldPlan], bought: &[Purchase], has_customer: bool) -> BillingOverview {
+pub fn overview(
+    plans: &[PlanDetails],
+    invoices: &[StoredInvoice],
+    bought: &[Purchase],
+    has_customer: bool,
+    catalog: &Catalog,
+) -> BillingOverview {
     BillingOverview {
-        plans: held
+        plans: plans.iter().map(|plan| held_plan(plan, catalog)).collect(),
+        invoices: invoices
             .iter()
-            .map(|plan| HeldPlanView {
-                name: plan
-                    .product_name
-                    .clone()
-                    .unwrap_or_else(|| plan.product_id.clone()),
-                status: status_sentence(plan),
+            .map(|invoice| InvoiceView {
+                number: invoice.number.clone().unwrap_or_else(|| invoice.id.clone()),
+                date: date(invoice.created),
+                amount: format_amount(invoice.total, &invoice.currency),
+                status: match invoice.status.as_str() {
+                    "paid" => "Paid",
+                    "open" => "Due",
+                    "void" => "Void",
+                    "uncollectible" => "Uncollectible",
+                    _ => "Draft",
+                }
+                .to_owned(),
+                hosted_url: invoice.hosted_invoice_url.clone(),
+                pdf_url: invoice.invoice_pdf.clone(),
             })
             .collect(),
         purchases: bought
@@ -154,10 +172,101 @@ pub fn overview(held: &[HeldPlan], bought: &[Purchase], has_customer: bool) -> B
     }
 }
 
-/// A held plan's state in words.
-fn status_sentence(plan: &HeldPlan) -> String {
+fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
+    let live = matches!(plan.status.as_str(), "active" | "trialing" | "past_due");
+    let currency = plan.currency.as_deref();
+    HeldPlanView {
+        subscription_id: plan.subscription_id.clone(),
+        name: plan
+            .product_name
+            .clone()
+            .unwrap_or_else(|| plan.product_id.clone()),
+        status: status_sentence(plan),
+        price: match (plan.unit_amount, currency) {
+            (Some(amount), Some(currency)) => Some(format!(
+                "{} per {}",
+                format_amount(amount, currency),
+                format_period(
+                    plan.interval.as_deref().unwrap_or("month"),
+                    plan.interval_count.unwrap_or(1)
+                )
+            )),
+            _ => None,
+        },
+        card: match (&plan.card_brand, &plan.card_last4) {
+            (Some(brand), Some(last4)) => Some(format!(
+                "{} ending in {last4}{}",
+                brand_name(brand),
+                match (plan.card_exp_month, plan.card_exp_year) {
+                    (Some(month), Some(year)) => format!(", expires {month:02}/{year}"),
+                    _ => String::new(),
+                }
+            )),
+            _ => None,
+        },
+        needs_attention: matches!(plan.status.as_str(), "past_due" | "unpaid" | "paused"),
+        can_cancel: live && !plan.cancel_at_period_end,
+        can_resume: live && plan.cancel_at_period_end,
+        change_options: if live {
+            change_options(catalog, &plan.price_id, currency)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Every recurring price for sale in the plan's currency, except its own.
+fn change_options(catalog: &Catalog, current: &str, currency: Option<&str>) -> Vec<PlanOption> {
+    catalog
+        .products
+        .iter()
+        .flat_map(|product| product.prices.iter().map(move |price| (product, price)))
+        .filter(|(_, price)| {
+            price.id != current
+                && price.recurring.is_some()
+                && currency.is_none_or(|c| c == price.currency)
+        })
+        .map(|(product, price)| PlanOption {
+            price_id: price.id.clone(),
+            label: format!("{} — {}", product.name, price_words(price)),
+        })
+        .collect()
+}
+
+/// `$9 per month`.
+fn price_words(price: &CatalogPrice) -> String {
+    let amount = format_amount(price.unit_amount, &price.currency);
+    match &price.recurring {
+        Some(interval) => format!("{amount} per {}", format_period(&interval.unit, interval.count)),
+        None => amount,
+    }
+}
+
+/// `visa` → `Visa`, `amex` → `American Express`.
+fn brand_name(brand: &str) -> String {
+    match brand {
+        "amex" => "American Express".to_owned(),
+        "diners" => "Diners Club".to_owned(),
+        "mastercard" => "Mastercard".to_owned(),
+        "unionpay" => "UnionPay".to_owned(),
+        other => {
+            let mut chars = other.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// A plan's state in words.
+fn status_sentence(plan: &PlanDetails) -> String {
     let period_end = date(plan.current_period_end);
     match plan.status.as_str() {
+        "trialing" if plan.cancel_at_period_end => format!(
+            "Free trial until {}, then it ends",
+            date(plan.trial_end.unwrap_or(plan.current_period_end))
+        ),
         "trialing" => format!(
             "Free trial until {}",
             date(plan.trial_end.unwrap_or(plan.current_period_end))
@@ -167,7 +276,54 @@ fn status_sentence(plan: &HeldPlan) -> String {
         "past_due" => "Payment failed — update your card".to_owned(),
         "unpaid" => "Unpaid — update your card to continue".to_owned(),
         "paused" => "Paused — add a card to continue".to_owned(),
+        "incomplete" => "Waiting for the first payment".to_owned(),
+        "canceled" => format!("Canceled — yours until {period_end}"),
         other => other.replace('_', " "),
+    }
+}
+
+/// The preview of a plan change, in words.
+pub fn change_preview(
+    preview: &ChangePreview,
+    subscription_id: &str,
+    price_id: &str,
+    catalog: &Catalog,
+) -> ChangePreviewView {
+    let money = |amount: i64| format_amount(amount, &preview.currency);
+    ChangePreviewView {
+        subscription_id: subscription_id.to_owned(),
+        price_id: price_id.to_owned(),
+        to: catalog
+            .find_price(price_id)
+            .map(|(product, price)| format!("{} — {}", product.name, price_words(price)))
+            .unwrap_or_else(|| price_id.to_owned()),
+        lines: preview
+            .lines
+            .iter()
+            .map(|(description, amount, _)| (description.clone(), money(*amount)))
+            .collect(),
+        adjustment: if preview.proration_total < 0 {
+            format!("a credit of {}", money(-preview.proration_total))
+        } else {
+            money(preview.proration_total)
+        },
+        next_total: money(preview.total),
+        proration_date: preview.proration_date,
+    }
+}
+
+/// The dashboard's report, numbers grouped by thousands.
+pub fn dashboard(rows: &[backend::reports::ReportRow], api: bool) -> DashboardView {
+    DashboardView::Unlocked {
+        rows: rows
+            .iter()
+            .map(|row| ReportRowView {
+                month: row.month.clone(),
+                requests: group_digits(row.requests),
+                errors: group_digits(row.errors),
+            })
+            .collect(),
+        api,
     }
 }
 
@@ -205,6 +361,7 @@ pub fn checkout_result(outcome: Outcome) -> CheckoutResult {
 #[cfg(test)]
 mod tests {
     use backend::billing::catalog::{CatalogProduct, Interval};
+    use time::OffsetDateTime;
 
     use super::*;
 

@@ -32,3 +32,14 @@ pub fn signed_in_user() -> Result<User, FormError> {
         .and_then(|parts| parts.extensions.get::<User>().cloned())
         .ok_or_else(|| AuthError::NotSignedIn.into())
 }
+
+/// The features `user` holds now (the one entitlement check pages and server functions use; the
+/// axum routes use the server's `Entitled` extractor, over the same backend function).
+pub async fn entitlements(
+    state: &AppState,
+    user: &User,
+) -> Result<backend::billing::entitlements::Entitlements, FormError> {
+    backend::billing::entitlements::current(state, user.id)
+        .await
+        .map_err(|error| backend::billing::BillingError::from(error).into())
+}

@@ -7,9 +7,12 @@
 //! - [`session`]: sign up, sign in, sign out (this device / everywhere).
 //! - [`recovery`]: forgot password, reset password.
 //! - [`profile`]: display name, email, password, account deletion.
-//! - [`billing`]: pricing data, Checkout, the portal, the success page, the account's billing.
+//! - [`billing`]: pricing data, Checkout, the portal, the success page, the account's billing
+//!   (cancel, resume, change plan).
+//! - [`dashboard`]: the product behind the paywall.
 
 pub mod billing;
+pub mod dashboard;
 pub mod profile;
 pub mod recovery;
 pub mod session;

@@ -87,6 +87,17 @@ pub fn parse_features(metadata: &str) -> impl Iterator<Item = String> + '_ {
         .filter(|feature| !feature.is_empty())
 }
 
+/// The user's entitlements now, with the configured grace period.
+pub async fn current(state: &crate::AppState, user_id: Uuid) -> Result<Entitlements, sqlx::Error> {
+    of_user(
+        &state.db,
+        user_id,
+        OffsetDateTime::now_utc(),
+        state.config.billing_grace_period,
+    )
+    .await
+}
+
 /// The user's entitlements at `now`: two queries, no Stripe call.
 pub async fn of_user(
     db: impl PgExecutor<'_> + Copy,

@@ -20,14 +20,7 @@ pub fn format_amount(minor_units: i64, currency: &str) -> String {
         let cents = magnitude % 100;
         (magnitude / 100, (cents != 0).then_some(cents))
     };
-    let mut grouped = String::new();
-    let digits = whole.to_string();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
+    let grouped = group_digits(whole);
     let number = match cents {
         Some(cents) => format!("{grouped}.{cents:02}"),
         None => grouped,
@@ -36,6 +29,19 @@ pub fn format_amount(minor_units: i64, currency: &str) -> String {
         Some(symbol) => format!("{sign}{symbol}{number}"),
         None => format!("{sign}{number} {}", currency.to_ascii_uppercase()),
     }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn group_digits(number: u64) -> String {
+    let digits = number.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    grouped
 }
 
 fn symbol(currency: &str) -> Option<&'static str> {

@@ -1,0 +1,88 @@
+//! `/dashboard`: the product a subscriber pays for (the demo usage report), gated on the
+//! `reports` feature; the API panel shows only on plans with `api`. Both are decided on the
+//! server, on every request.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::{
+    auth::current_user,
+    billing_views::DashboardView,
+    components::form::FormAlert,
+    server_fns::dashboard::dashboard,
+};
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    if current_user().is_none() {
+        #[cfg(feature = "ssr")]
+        leptos_axum::redirect("/signin?next=/dashboard");
+        return view! { <p class="container">"Sign in to see your dashboard."</p> }.into_any();
+    }
+    let data = Resource::new(|| (), |_| dashboard());
+    view! {
+        <Title text="Dashboard" />
+        <section class="container dashboard">
+            <h1>"Dashboard"</h1>
+            <Suspense fallback=|| view! { <p>"Loading your report…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(DashboardView::Locked) => view! { <Locked /> }.into_any(),
+                        Ok(DashboardView::Unlocked { rows, api }) => view! {
+                            <section class="card" aria-labelledby="report-title">
+                                <h2 id="report-title">"Usage report"</h2>
+                                <table class="invoices" aria-label="Usage by month">
+                                    <thead><tr><th scope="col">"Month"</th><th scope="col">"Requests"</th><th scope="col">"Errors"</th></tr></thead>
+                                    <tbody>
+                                        {rows.into_iter().map(|row| view! {
+                                            <tr><td>{row.month}</td><td>{row.requests}</td><td>{row.errors}</td></tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </section>
+                            <ApiPanel api />
+                        }.into_any(),
+                        Err(error) => view! { <FormAlert error=Some(error) /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+    .into_any()
+}
+
+/// Shown to users whose plans do not include the dashboard (with HTTP status 402).
+#[component]
+fn Locked() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::PAYMENT_REQUIRED);
+    }
+    view! {
+        <section class="card locked" aria-labelledby="locked-title">
+            <h2 id="locked-title">"The dashboard comes with a plan"</h2>
+            <p>"Your account has no plan that includes the usage report. Subscribe to Hobby or Pro, or buy Lifetime, and it opens here at once."</p>
+            <p><a class="button" href="/pricing">"See the plans"</a></p>
+        </section>
+    }
+}
+
+/// The reports API: how to call it on Pro, an upgrade hint otherwise.
+#[component]
+fn ApiPanel(api: bool) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="api-title">
+            <h2 id="api-title">"Reports API"</h2>
+            {if api {
+                view! {
+                    <p>"Your plan includes the API. Fetch this report as JSON:"</p>
+                    <pre><code>"GET /api/reports"</code></pre>
+                }.into_any()
+            } else {
+                view! {
+                    <p>"The reports API comes with Pro. " <a href="/pricing">"Upgrade to use it"</a> "."</p>
+                }.into_any()
+            }}
+        </section>
+    }
+}
