@@ -10,8 +10,8 @@ use crate::helpers::{spawn_app, spawn_app_with, TestApp, WEBHOOK_SECRET};
 /// An event type Tollgate does not handle.
 fn unknown_event() -> Value {
     event(
-        "invoice.upcoming",
-        json!({ "id": "in_1", "object": "invoice" }),
+        "charge.dispute.created",
+        json!({ "id": "du_1", "object": "dispute" }),
     )
 }
 
@@ -101,8 +101,8 @@ async fn an_unknown_event_type_is_acknowledged_and_recorded_as_applied() {
             .fetch_one(&app.db)
             .await
             .unwrap();
-    assert_eq!(kind, "invoice.upcoming");
-    assert_eq!(object_id.as_deref(), Some("in_1"));
+    assert_eq!(kind, "charge.dispute.created");
+    assert_eq!(object_id.as_deref(), Some("du_1"));
 }
 
 #[tokio::test]
