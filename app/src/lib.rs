@@ -29,9 +29,9 @@ use leptos_router::{
 use crate::components::layout::Layout;
 use crate::pages::{
     account::AccountPage, checkout_success::CheckoutSuccessPage, confirm_email::ConfirmEmailPage,
-    dashboard::DashboardPage,
-    forgot_password::ForgotPasswordPage, home::HomePage, not_found::NotFound, pricing::PricingPage,
-    reset_password::ResetPasswordPage, signin::SignInPage, signup::SignUpPage,
+    dashboard::DashboardPage, forgot_password::ForgotPasswordPage, home::HomePage,
+    not_found::NotFound, pricing::PricingPage, reset_password::ResetPasswordPage,
+    signin::SignInPage, signup::SignUpPage,
 };
 
 /// The HTML document around the app, rendered once per request on the server.

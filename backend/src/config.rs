@@ -204,12 +204,9 @@ impl Config {
             rate_limit_billing: parse_or(&get, "RATE_LIMIT_BILLING_PER_MINUTE", || {
                 NonZeroU32::new(30).expect("non-zero")
             })?,
-            billing_grace_period: time::Duration::days(parse_or(
-                &get,
-                "BILLING_GRACE_PERIOD_DAYS",
-                || 7_u16,
-            )?
-            .into()),
+            billing_grace_period: time::Duration::days(
+                parse_or(&get, "BILLING_GRACE_PERIOD_DAYS", || 7_u16)?.into(),
+            ),
             stripe: StripeConfig::from_lookup(&get)?,
         })
     }

@@ -42,7 +42,10 @@ mod tests {
     fn six_months_ending_with_the_given_one_across_a_year_boundary() {
         let rows = sample(Uuid::nil(), 2027, 2);
         let months: Vec<&str> = rows.iter().map(|r| r.month.as_str()).collect();
-        assert_eq!(months, ["2026-09", "2026-10", "2026-11", "2026-12", "2027-01", "2027-02"]);
+        assert_eq!(
+            months,
+            ["2026-09", "2026-10", "2026-11", "2026-12", "2027-01", "2027-02"]
+        );
         assert_eq!(rows, sample(Uuid::nil(), 2027, 2), "stable for a user");
         assert!(rows.iter().all(|r| r.errors < r.requests));
     }

@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use crate::{
     billing_views::HeldPlanView,
     components::form::FormAlert,
-    server_fns::billing::{preview_plan_change, CancelSubscription, ChangePlan, ResumeSubscription},
+    server_fns::billing::{
+        preview_plan_change, CancelSubscription, ChangePlan, ResumeSubscription,
+    },
 };
 
 /// A plan: name, status, price, card, and its buttons. `confirming`: the cancel confirmation is
@@ -28,7 +30,11 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
         can_resume,
         change_options,
     } = plan;
-    let status_class = if needs_attention { "plan__status plan__status--alert" } else { "plan__status" };
+    let status_class = if needs_attention {
+        "plan__status plan__status--alert"
+    } else {
+        "plan__status"
+    };
     let id = subscription_id.clone();
     view! {
         <li class="plan" aria-label=name.clone()>

@@ -6,9 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    auth::current_user,
-    billing_views::DashboardView,
-    components::form::FormAlert,
+    auth::current_user, billing_views::DashboardView, components::form::FormAlert,
     server_fns::dashboard::dashboard,
 };
 

@@ -237,7 +237,10 @@ fn change_options(catalog: &Catalog, current: &str, currency: Option<&str>) -> V
 fn price_words(price: &CatalogPrice) -> String {
     let amount = format_amount(price.unit_amount, &price.currency);
     match &price.recurring {
-        Some(interval) => format!("{amount} per {}", format_period(&interval.unit, interval.count)),
+        Some(interval) => format!(
+            "{amount} per {}",
+            format_period(&interval.unit, interval.count)
+        ),
         None => amount,
     }
 }

@@ -131,7 +131,13 @@ pub async fn of_user(
             current_period_end: row.current_period_end,
         };
         if access.grants(now, grace) {
-            granted.extend(row.features.as_deref().map(parse_features).into_iter().flatten());
+            granted.extend(
+                row.features
+                    .as_deref()
+                    .map(parse_features)
+                    .into_iter()
+                    .flatten(),
+            );
         }
     }
     let bought = sqlx::query_scalar!(
@@ -176,10 +182,10 @@ mod tests {
         let cases: &[(&str, Option<i64>, bool)] = &[
             ("active", None, true),
             ("trialing", None, true),
-            ("past_due", Some(9), true),   // 1 day into a 7-day grace
-            ("past_due", Some(3), true),   // 7 days in: a moment left
-            ("past_due", Some(2), false),  // 8 days in: over
-            ("past_due", None, true),      // not yet stamped: counts from now
+            ("past_due", Some(9), true),  // 1 day into a 7-day grace
+            ("past_due", Some(3), true),  // 7 days in: a moment left
+            ("past_due", Some(2), false), // 8 days in: over
+            ("past_due", None, true),     // not yet stamped: counts from now
             ("unpaid", Some(9), false),
             ("paused", None, false),
             ("incomplete", None, false),
@@ -192,7 +198,11 @@ mod tests {
             if *since == Some(3) {
                 row.past_due_since = Some(at(3) + Duration::minutes(1));
             }
-            assert_eq!(row.grants(now, grace), *expected, "{status} since {since:?}");
+            assert_eq!(
+                row.grants(now, grace),
+                *expected,
+                "{status} since {since:?}"
+            );
         }
         let mut no_grace = access("past_due");
         no_grace.past_due_since = Some(now - DAY);
@@ -211,7 +221,10 @@ mod tests {
 
         let mut at_period_end = access("canceled");
         at_period_end.ended_at = Some(at(30));
-        assert!(!at_period_end.grants(now, grace), "ended at the end: nothing left");
+        assert!(
+            !at_period_end.grants(now, grace),
+            "ended at the end: nothing left"
+        );
 
         let mut unpaid = canceled_at_once.clone();
         unpaid.cancellation_reason = Some("payment_failed".into());
@@ -219,7 +232,10 @@ mod tests {
 
         let mut in_trial = canceled_at_once.clone();
         in_trial.trial_end = Some(at(14));
-        assert!(!in_trial.grants(now, grace), "a canceled trial was never paid");
+        assert!(
+            !in_trial.grants(now, grace),
+            "a canceled trial was never paid"
+        );
 
         let mut after_trial = canceled_at_once;
         after_trial.trial_end = Some(at(1));

@@ -119,7 +119,11 @@ async fn owned(
 const ENDED: &[&str] = &["canceled", "incomplete_expired"];
 
 /// Sets the subscription to end when its current period does (it keeps its features until then).
-pub async fn cancel(state: &AppState, user: &User, subscription_id: &str) -> Result<(), BillingError> {
+pub async fn cancel(
+    state: &AppState,
+    user: &User,
+    subscription_id: &str,
+) -> Result<(), BillingError> {
     let owned = owned(state, user, subscription_id).await?;
     if ENDED.contains(&owned.status.as_str()) {
         return Err(BillingError::NotNow("This subscription has already ended."));
@@ -127,11 +131,21 @@ pub async fn cancel(state: &AppState, user: &User, subscription_id: &str) -> Res
     if owned.cancel_at_period_end {
         return Ok(()); // a second click: already so
     }
-    update(state, subscription_id, Form::new().set("cancel_at_period_end", true), "cancel").await
+    update(
+        state,
+        subscription_id,
+        Form::new().set("cancel_at_period_end", true),
+        "cancel",
+    )
+    .await
 }
 
 /// Undoes a cancellation at period end.
-pub async fn resume(state: &AppState, user: &User, subscription_id: &str) -> Result<(), BillingError> {
+pub async fn resume(
+    state: &AppState,
+    user: &User,
+    subscription_id: &str,
+) -> Result<(), BillingError> {
     let owned = owned(state, user, subscription_id).await?;
     if ENDED.contains(&owned.status.as_str()) {
         return Err(BillingError::NotNow(
@@ -141,7 +155,13 @@ pub async fn resume(state: &AppState, user: &User, subscription_id: &str) -> Res
     if !owned.cancel_at_period_end {
         return Ok(());
     }
-    update(state, subscription_id, Form::new().set("cancel_at_period_end", false), "resume").await
+    update(
+        state,
+        subscription_id,
+        Form::new().set("cancel_at_period_end", false),
+        "resume",
+    )
+    .await
 }
 
 /// What changing plan would cost, from Stripe's invoice preview.
@@ -176,7 +196,10 @@ pub async fn preview_change(
         .set("subscription", subscription_id)
         .set("subscription_details[items][0][id]", &owned.item_id)
         .set("subscription_details[items][0][price]", price_id)
-        .set("subscription_details[proration_behavior]", "create_prorations")
+        .set(
+            "subscription_details[proration_behavior]",
+            "create_prorations",
+        )
         .set("subscription_details[proration_date]", proration_date);
     let invoice = state.stripe.preview_invoice(&form).await?;
     let lines: Vec<(String, i64, bool)> = invoice

@@ -69,7 +69,9 @@ pub async fn trial_ending(
     else {
         return Ok(None);
     };
-    let Some(trial_end) = subscription.trial_end.filter(|_| subscription.status == "trialing")
+    let Some(trial_end) = subscription
+        .trial_end
+        .filter(|_| subscription.status == "trialing")
     else {
         return Ok(None);
     };

@@ -6,10 +6,12 @@ mod catalog;
 mod checkout;
 mod cli;
 mod client;
+mod events;
 mod one_subscription;
 mod payment;
 mod pricing;
 mod ratelimit;
+mod subscriber;
 mod webhooks;
 
 use std::{process::Output, time::Duration};
