@@ -10,7 +10,9 @@ ALTER TABLE subscriptions
     ADD COLUMN card_last4        text,
     ADD COLUMN card_exp_month    integer,
     ADD COLUMN card_exp_year     integer,
-    -- When we first stored it as `past_due` (our clock), for the grace period; NULL otherwise.
+    -- When it fell behind on payment, for the grace period: when we first stored it as
+    -- `past_due`, or its latest invoice's creation if that was earlier (after a webhook outage);
+    -- NULL unless past_due.
     ADD COLUMN past_due_since    timestamptz,
     -- `cancellation_details.reason`: `cancellation_requested`, `payment_failed`, `payment_disputed`.
     ADD COLUMN cancellation_reason text;
@@ -55,3 +57,16 @@ CREATE TABLE billing_notifications (
     PRIMARY KEY (kind, subject_id)
 );
 CREATE INDEX billing_notifications_user_id ON billing_notifications (user_id);
+
+-- Subscriptions already behind on payment start their grace period now.
+UPDATE subscriptions SET past_due_since = synced_at WHERE status = 'past_due';
+
+-- Stripe customers of ours that were deleted (from the dashboard, or by Stripe). Their count is
+-- part of the idempotency key of the user's next customer, so Stripe cannot replay the deleted
+-- one's creation (keys live 24 hours).
+CREATE TABLE deleted_billing_customers (
+    stripe_customer_id text PRIMARY KEY,
+    user_id            uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    deleted_at         timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX deleted_billing_customers_user_id ON deleted_billing_customers (user_id);

@@ -314,6 +314,26 @@ mod tests {
         assert!(!config.secure_cookies());
         assert_eq!(config.session_idle_timeout, time::Duration::days(1));
         assert_eq!(config.session_absolute_timeout, time::Duration::weeks(1));
+        assert_eq!(config.billing_grace_period, time::Duration::days(7));
+    }
+
+    #[test]
+    fn the_grace_period_is_read_in_days_and_may_be_zero() {
+        let config = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("BILLING_GRACE_PERIOD_DAYS", "0"),
+        ])
+        .unwrap();
+        assert_eq!(config.billing_grace_period, time::Duration::ZERO);
+        let err = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("BILLING_GRACE_PERIOD_DAYS", "-1"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("BILLING_GRACE_PERIOD_DAYS"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -62,6 +62,12 @@ impl StripeCommand {
                     "Done: {} events listed; {} applied for the first time, {} again, {} ignored.",
                     report.listed, report.new, report.again, report.ignored
                 );
+                if report.failed > 0 {
+                    anyhow::bail!(
+                        "{} events could not be applied (errors recorded in stripe_events); run the replay again once the cause is fixed",
+                        report.failed
+                    );
+                }
             }
             StripeCommand::Seed { file } => {
                 let text = match &file {

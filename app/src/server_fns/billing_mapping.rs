@@ -205,8 +205,8 @@ fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
             _ => None,
         },
         needs_attention: matches!(plan.status.as_str(), "past_due" | "unpaid" | "paused"),
-        can_cancel: live && !plan.cancel_at_period_end,
-        can_resume: live && plan.cancel_at_period_end,
+        can_cancel: live && !plan.ends_as_scheduled(),
+        can_resume: live && plan.ends_as_scheduled(),
         change_options: if live {
             change_options(catalog, &plan.price_id, currency)
         } else {
@@ -266,7 +266,7 @@ fn brand_name(brand: &str) -> String {
 fn status_sentence(plan: &PlanDetails) -> String {
     let period_end = date(plan.current_period_end);
     match plan.status.as_str() {
-        "trialing" if plan.cancel_at_period_end => format!(
+        "trialing" if plan.ends_as_scheduled() => format!(
             "Free trial until {}, then it ends",
             date(plan.trial_end.unwrap_or(plan.current_period_end))
         ),
@@ -274,7 +274,10 @@ fn status_sentence(plan: &PlanDetails) -> String {
             "Free trial until {}",
             date(plan.trial_end.unwrap_or(plan.current_period_end))
         ),
-        "active" if plan.cancel_at_period_end => format!("Cancels on {period_end}"),
+        "active" if plan.ends_as_scheduled() => format!(
+            "Cancels on {}",
+            date(plan.cancel_at.unwrap_or(plan.current_period_end))
+        ),
         "active" => format!("Renews on {period_end}"),
         "past_due" => "Payment failed — update your card".to_owned(),
         "unpaid" => "Unpaid — update your card to continue".to_owned(),

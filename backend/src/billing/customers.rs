@@ -32,6 +32,29 @@ pub async fn owner(db: impl PgExecutor<'_>, customer: &str) -> Result<Option<Uui
     .await
 }
 
+/// Forgets a customer Stripe deleted, remembering it was the user's (see [`ensure`]'s key), so
+/// the user's next purchase creates a new one.
+pub async fn forget_deleted(
+    conn: &mut sqlx::PgConnection,
+    customer: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"
+        WITH gone AS (
+            DELETE FROM billing_customers WHERE stripe_customer_id = $1
+            RETURNING user_id, stripe_customer_id
+        )
+        INSERT INTO deleted_billing_customers (stripe_customer_id, user_id)
+        SELECT stripe_customer_id, user_id FROM gone
+        ON CONFLICT DO NOTHING
+        "#,
+        customer
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// The user's Stripe customer, created in Stripe (and recorded) the first time.
 pub async fn ensure(state: &AppState, user: &User) -> Result<String, BillingError> {
     if let Some(id) = find(&state.db, user.id).await? {
@@ -46,11 +69,18 @@ pub async fn ensure(state: &AppState, user: &User) -> Result<String, BillingErro
         .set("email", user.email.as_str())
         .set_some("name", user.display_name.as_deref())
         .set("metadata[user_id]", user.id);
-    // The key names the user and what we send: a retry after a crash gets the same customer
-    // back; a retry after the user changed their name is a new request (Stripe would refuse the
-    // old key with other parameters).
+    // The key names the user, what we send and how many of their customers were deleted before:
+    // a retry after a crash gets the same customer back; a retry after the user changed their
+    // name is a new request (Stripe would refuse the old key with other parameters); and after
+    // their customer was deleted Stripe cannot replay the deleted one's creation.
+    let deleted_before = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM deleted_billing_customers WHERE user_id = $1"#,
+        user.id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let key = format!(
-        "tollgate-customer-for-user-{}-{}",
+        "tollgate-customer-for-user-{}-{}-{deleted_before}",
         user.id,
         form.fingerprint()
     );

@@ -6,8 +6,8 @@
 //! - subscriptions that are `active` or `trialing`;
 //! - `past_due` subscriptions within the grace period (`BILLING_GRACE_PERIOD_DAYS`, counted from
 //!   when we first saw the failed payment) — Stripe is still retrying the card;
-//! - canceled subscriptions that were paid through a period not yet over (canceled at once,
-//!   not for a failed payment and not during a trial);
+//! - canceled subscriptions that were paid through a period not yet over (canceled at once by
+//!   request, their latest invoice paid, not during a trial);
 //! - one-time purchases that are paid.
 
 use std::collections::BTreeSet;
@@ -53,6 +53,8 @@ pub struct Access {
     pub trial_end: Option<OffsetDateTime>,
     /// `cancellation_details.reason`.
     pub cancellation_reason: Option<String>,
+    /// Whether its latest invoice is stored as paid (the current period was paid for).
+    pub latest_invoice_paid: bool,
     /// The end of the current (last) period.
     pub current_period_end: OffsetDateTime,
 }
@@ -62,14 +64,20 @@ impl Access {
     pub fn grants(&self, now: OffsetDateTime, grace: Duration) -> bool {
         match self.status.as_str() {
             "active" | "trialing" => true,
-            // Without a recorded start (a row from before Billing II) the grace counts from now.
-            "past_due" => self.past_due_since.is_none_or(|since| now < since + grace),
+            // Stamped whenever a past_due row is stored; without it, no grace.
+            "past_due" => self.past_due_since.is_some_and(|since| now < since + grace),
             "canceled" => {
                 let Some(ended) = self.ended_at else {
                     return false;
                 };
+                // Ended early, by request (not a failed or disputed payment), out of trial, and
+                // the period it ended in was paid.
                 let paid_through = ended < self.current_period_end
-                    && self.cancellation_reason.as_deref() != Some("payment_failed")
+                    && !matches!(
+                        self.cancellation_reason.as_deref(),
+                        Some("payment_failed" | "payment_disputed")
+                    )
+                    && self.latest_invoice_paid
                     && self.trial_end.is_none_or(|trial_end| trial_end <= ended);
                 paid_through && now < self.current_period_end
             }
@@ -108,10 +116,12 @@ pub async fn of_user(
     let subscribed = sqlx::query!(
         r#"
         SELECT s.status, s.past_due_since, s.ended_at, s.trial_end, s.cancellation_reason,
+               COALESCE(li.status = 'paid', false) AS "latest_invoice_paid!",
                i.current_period_end, p.metadata->>'features' AS features
         FROM subscriptions s
         JOIN subscription_items i ON i.subscription_id = s.id
         LEFT JOIN stripe_products p ON p.id = i.product_id
+        LEFT JOIN invoices li ON li.id = s.latest_invoice_id
         WHERE s.user_id = $1 AND s.status IN ('active', 'trialing', 'past_due', 'canceled')
           AND (s.status <> 'canceled' OR i.current_period_end > $2)
         "#,
@@ -128,6 +138,7 @@ pub async fn of_user(
             ended_at: row.ended_at,
             trial_end: row.trial_end,
             cancellation_reason: row.cancellation_reason,
+            latest_invoice_paid: row.latest_invoice_paid,
             current_period_end: row.current_period_end,
         };
         if access.grants(now, grace) {
@@ -171,6 +182,7 @@ mod tests {
             ended_at: None,
             trial_end: None,
             cancellation_reason: None,
+            latest_invoice_paid: true,
             current_period_end: at(30),
         }
     }
@@ -229,6 +241,18 @@ mod tests {
         let mut unpaid = canceled_at_once.clone();
         unpaid.cancellation_reason = Some("payment_failed".into());
         assert!(!unpaid.grants(now, grace));
+
+        let mut disputed = canceled_at_once.clone();
+        disputed.cancellation_reason = Some("payment_disputed".into());
+        assert!(!disputed.grants(now, grace));
+
+        let mut period_unpaid = canceled_at_once.clone();
+        period_unpaid.cancellation_reason = Some("cancellation_requested".into());
+        period_unpaid.latest_invoice_paid = false;
+        assert!(
+            !period_unpaid.grants(now, grace),
+            "canceled after the renewal failed"
+        );
 
         let mut in_trial = canceled_at_once.clone();
         in_trial.trial_end = Some(at(14));

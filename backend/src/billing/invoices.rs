@@ -32,11 +32,12 @@ pub struct StoredInvoice {
 }
 
 /// Re-fetches an invoice under its lock and stores it, if its customer is one of our users'.
+/// Returns it when stored.
 pub async fn refresh(
     conn: &mut PgConnection,
     stripe: &StripeClient,
     invoice_id: &str,
-) -> Result<bool, BillingError> {
+) -> Result<Option<Invoice>, BillingError> {
     super::lock_object(conn, invoice_id).await?;
     let invoice = match stripe.invoice(invoice_id).await {
         Ok(invoice) => invoice,
@@ -45,15 +46,15 @@ pub async fn refresh(
             sqlx::query!("DELETE FROM invoices WHERE id = $1", invoice_id)
                 .execute(&mut *conn)
                 .await?;
-            return Ok(false);
+            return Ok(None);
         }
         Err(error) => return Err(error.into()),
     };
-    store(conn, &invoice).await
+    Ok(store(conn, &invoice).await?.then_some(invoice))
 }
 
 /// Stores `invoice` if its customer is one of our users'. Returns whether it was stored.
-pub async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, BillingError> {
+async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, BillingError> {
     let Some(id) = invoice.id.as_deref() else {
         return Ok(false);
     };

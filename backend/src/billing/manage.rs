@@ -6,10 +6,10 @@
 //! subscription's lock — the same path a webhook takes, so the page shows the new state at once.
 
 use sqlx::PgExecutor;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{subscriptions, BillingError};
+use super::{entitlements::Access, subscriptions, BillingError};
 use crate::{auth::User, stripe::Form, AppState};
 
 /// A subscription item as the account page shows it.
@@ -21,6 +21,8 @@ pub struct PlanDetails {
     pub status: String,
     /// Set to end when the period does.
     pub cancel_at_period_end: bool,
+    /// When it is set to end (also set by a cancellation at period end).
+    pub cancel_at: Option<OffsetDateTime>,
     /// When it ended, if it did.
     pub ended_at: Option<OffsetDateTime>,
     /// The end of a trial.
@@ -51,47 +53,81 @@ pub struct PlanDetails {
     pub card_exp_month: Option<i32>,
     /// Its expiry year.
     pub card_exp_year: Option<i32>,
+    /// For the entitlement rule (see [`PlanDetails::access`]).
+    pub past_due_since: Option<OffsetDateTime>,
+    /// `cancellation_details.reason`.
+    pub cancellation_reason: Option<String>,
+    /// Whether the latest invoice is paid.
+    pub latest_invoice_paid: bool,
 }
 
-/// The user's plans worth showing: every subscription not ended, and ended ones whose paid
-/// period is not over.
+impl PlanDetails {
+    /// Whether it ends on its own: canceled at period end, or at a set date.
+    pub fn ends_as_scheduled(&self) -> bool {
+        self.cancel_at_period_end || self.cancel_at.is_some()
+    }
+
+    /// Its state as the entitlement rule reads it.
+    pub fn access(&self) -> Access {
+        Access {
+            status: self.status.clone(),
+            past_due_since: self.past_due_since,
+            ended_at: self.ended_at,
+            trial_end: self.trial_end,
+            cancellation_reason: self.cancellation_reason.clone(),
+            latest_invoice_paid: self.latest_invoice_paid,
+            current_period_end: self.current_period_end,
+        }
+    }
+}
+
+/// The user's plans worth showing: every subscription not ended, and ended ones that still grant
+/// their features (canceled early but paid through the period).
 pub async fn plans_of(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
     now: OffsetDateTime,
 ) -> Result<Vec<PlanDetails>, sqlx::Error> {
-    sqlx::query_as!(
+    let mut plans = sqlx::query_as!(
         PlanDetails,
         r#"
-        SELECT s.id AS subscription_id, s.status, s.cancel_at_period_end, s.ended_at, s.trial_end,
+        SELECT s.id AS subscription_id, s.status, s.cancel_at_period_end, s.cancel_at,
+               s.ended_at, s.trial_end,
                i.id AS item_id, i.product_id, p.name AS "product_name?", i.price_id,
                pr.unit_amount AS "unit_amount?", pr.currency AS "currency?",
                pr.recurring_interval AS "interval?", pr.interval_count AS "interval_count?",
                i.current_period_end, s.card_brand, s.card_last4, s.card_exp_month,
-               s.card_exp_year
+               s.card_exp_year, s.past_due_since, s.cancellation_reason,
+               COALESCE(li.status = 'paid', false) AS "latest_invoice_paid!"
         FROM subscriptions s
         JOIN subscription_items i ON i.subscription_id = s.id
         LEFT JOIN stripe_products p ON p.id = i.product_id
         LEFT JOIN stripe_prices pr ON pr.id = i.price_id
+        LEFT JOIN invoices li ON li.id = s.latest_invoice_id
         WHERE s.user_id = $1
-          AND s.status NOT IN ('incomplete_expired')
-          AND (s.status <> 'canceled' OR (s.ended_at < i.current_period_end AND i.current_period_end > $2))
+          AND s.status <> 'incomplete_expired'
+          AND (s.status <> 'canceled' OR i.current_period_end > $2)
         ORDER BY s.created, i.id
         "#,
         user_id,
         now
     )
     .fetch_all(db)
-    .await
+    .await?;
+    // A canceled plan is shown only while it still grants access (no grace period plays a part).
+    plans.retain(|plan| plan.status != "canceled" || plan.access().grants(now, Duration::ZERO));
+    Ok(plans)
 }
 
 /// The one item of a subscription the user owns, as the actions need it.
 struct Owned {
     status: String,
     cancel_at_period_end: bool,
+    cancel_at: Option<OffsetDateTime>,
     item_id: String,
     price_id: String,
     stripe_customer_id: String,
+    currency: Option<String>,
 }
 
 async fn owned(
@@ -102,9 +138,10 @@ async fn owned(
     sqlx::query_as!(
         Owned,
         r#"
-        SELECT s.status, s.cancel_at_period_end, i.id AS item_id, i.price_id,
-               s.stripe_customer_id
+        SELECT s.status, s.cancel_at_period_end, s.cancel_at, i.id AS item_id, i.price_id,
+               s.stripe_customer_id, pr.currency AS "currency?"
         FROM subscriptions s JOIN subscription_items i ON i.subscription_id = s.id
+        LEFT JOIN stripe_prices pr ON pr.id = i.price_id
         WHERE s.id = $1 AND s.user_id = $2
         ORDER BY i.id LIMIT 1
         "#,
@@ -128,8 +165,8 @@ pub async fn cancel(
     if ENDED.contains(&owned.status.as_str()) {
         return Err(BillingError::NotNow("This subscription has already ended."));
     }
-    if owned.cancel_at_period_end {
-        return Ok(()); // a second click: already so
+    if owned.cancel_at_period_end || owned.cancel_at.is_some() {
+        return Ok(()); // a second click, or an end date already set
     }
     update(
         state,
@@ -152,16 +189,15 @@ pub async fn resume(
             "This subscription has ended; choose a plan on the pricing page to subscribe again.",
         ));
     }
-    if !owned.cancel_at_period_end {
+    // Undone with the parameter that set it (Stripe refuses both in one call).
+    let form = if owned.cancel_at_period_end {
+        Form::new().set("cancel_at_period_end", false)
+    } else if owned.cancel_at.is_some() {
+        Form::new().set("cancel_at", "")
+    } else {
         return Ok(());
-    }
-    update(
-        state,
-        subscription_id,
-        Form::new().set("cancel_at_period_end", false),
-        "resume",
-    )
-    .await
+    };
+    update(state, subscription_id, form, "resume").await
 }
 
 /// What changing plan would cost, from Stripe's invoice preview.
@@ -252,7 +288,34 @@ pub async fn change_plan(
         .stripe
         .update_subscription(subscription_id, &form, &key)
         .await?;
-    store_latest(state, subscription_id).await
+    store_latest(state, subscription_id).await?;
+    // The same confirmation sent again after a later change: Stripe replays the first answer and
+    // changes nothing. Say so rather than claim success.
+    if current_price(state, subscription_id, &owned.item_id)
+        .await?
+        .as_deref()
+        != Some(price_id)
+    {
+        return Err(BillingError::NotNow(
+            "That preview is out of date. Choose the plan again to see the current amounts.",
+        ));
+    }
+    Ok(())
+}
+
+/// The stored price of a subscription item.
+async fn current_price(
+    state: &AppState,
+    subscription_id: &str,
+    item_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT price_id FROM subscription_items WHERE id = $1 AND subscription_id = $2",
+        item_id,
+        subscription_id
+    )
+    .fetch_optional(&state.db)
+    .await
 }
 
 /// The subscription, if its price may be swapped for `price_id`: a live subscription, and a
@@ -274,7 +337,15 @@ async fn changeable(
     }
     let catalog = state.catalog.get(&state.db).await?;
     match catalog.find_price(price_id) {
-        Some((_, price)) if price.recurring.is_some() => Ok(owned),
+        Some((_, price))
+            if price.recurring.is_some()
+                && owned
+                    .currency
+                    .as_deref()
+                    .is_none_or(|c| c == price.currency) =>
+        {
+            Ok(owned)
+        }
         _ => Err(BillingError::PriceUnavailable),
     }
 }

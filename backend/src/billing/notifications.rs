@@ -5,9 +5,11 @@
 //! The mail is built there and sent once the transaction has committed.
 
 use sqlx::PgConnection;
+use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{
+    entitlements::Access,
     money::{format_amount, format_date},
     BillingError,
 };
@@ -24,7 +26,8 @@ pub async fn payment_failed(
 ) -> Result<Option<Mail>, BillingError> {
     let Some(invoice) = sqlx::query!(
         r#"
-        SELECT user_id, subscription_id, amount_remaining, currency, attempt_count, status
+        SELECT user_id, subscription_id, amount_remaining, currency, attempt_count, status,
+               hosted_invoice_url
         FROM invoices WHERE id = $1
         "#,
         invoice_id
@@ -51,6 +54,7 @@ pub async fn payment_failed(
         &plan,
         &format_amount(invoice.amount_remaining, &invoice.currency),
         &link(base_url, "/account"),
+        invoice.hosted_invoice_url.as_deref(),
     )))
 }
 
@@ -61,7 +65,10 @@ pub async fn trial_ending(
     subscription_id: &str,
 ) -> Result<Option<Mail>, BillingError> {
     let Some(subscription) = sqlx::query!(
-        "SELECT user_id, status, trial_end FROM subscriptions WHERE id = $1",
+        r#"
+        SELECT user_id, status, trial_end, (cancel_at_period_end OR cancel_at IS NOT NULL) AS "ends!"
+        FROM subscriptions WHERE id = $1
+        "#,
         subscription_id
     )
     .fetch_optional(&mut *conn)
@@ -85,6 +92,7 @@ pub async fn trial_ending(
         &plan,
         &format_date(trial_end),
         &link(base_url, "/account"),
+        !subscription.ends,
     )))
 }
 
@@ -94,8 +102,15 @@ pub async fn canceled(
     base_url: &url::Url,
     subscription_id: &str,
 ) -> Result<Option<Mail>, BillingError> {
-    let Some(user_id) = sqlx::query_scalar!(
-        "SELECT user_id FROM subscriptions WHERE id = $1 AND status = 'canceled'",
+    let Some(row) = sqlx::query!(
+        r#"
+        SELECT s.user_id, s.status, s.past_due_since, s.ended_at, s.trial_end,
+               s.cancellation_reason, COALESCE(li.status = 'paid', false) AS "latest_invoice_paid!",
+               (SELECT max(current_period_end) FROM subscription_items
+                WHERE subscription_id = s.id) AS current_period_end
+        FROM subscriptions s LEFT JOIN invoices li ON li.id = s.latest_invoice_id
+        WHERE s.id = $1 AND s.status = 'canceled'
+        "#,
         subscription_id
     )
     .fetch_optional(&mut *conn)
@@ -103,14 +118,28 @@ pub async fn canceled(
     else {
         return Ok(None);
     };
-    let Some(to) = claim(conn, "canceled", subscription_id, user_id).await? else {
+    let Some(to) = claim(conn, "canceled", subscription_id, row.user_id).await? else {
         return Ok(None);
     };
+    // Canceled early but paid through the period: say until when it stays.
+    let paid_until = row.current_period_end.filter(|&period_end| {
+        Access {
+            status: row.status,
+            past_due_since: row.past_due_since,
+            ended_at: row.ended_at,
+            trial_end: row.trial_end,
+            cancellation_reason: row.cancellation_reason,
+            latest_invoice_paid: row.latest_invoice_paid,
+            current_period_end: period_end,
+        }
+        .grants(OffsetDateTime::now_utc(), Duration::ZERO)
+    });
     let plan = plan_name(conn, subscription_id).await?;
     Ok(Some(messages::subscription_canceled(
         &to,
         &plan,
         &link(base_url, "/pricing"),
+        paid_until.map(format_date).as_deref(),
     )))
 }
 

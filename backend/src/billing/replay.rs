@@ -18,10 +18,12 @@ pub struct ReplayReport {
     pub again: usize,
     /// Types Tollgate does not act on.
     pub ignored: usize,
+    /// Failed to apply (the error is recorded on the event; running again retries them).
+    pub failed: usize,
 }
 
-/// Replays every event created at or after `since` (unix seconds). Stops at the first failure,
-/// which is recorded on the event like a failed delivery; running it again continues.
+/// Replays every event created at or after `since` (unix seconds). A failure is recorded on its
+/// event like a failed delivery, counted, and the replay goes on; running it again retries.
 pub async fn run(
     state: &AppState,
     since: i64,
@@ -35,12 +37,23 @@ pub async fn run(
     };
     progress(&format!("{} events to apply", events.len()));
     for (done, event) in events.iter().enumerate() {
-        match webhooks::record_and_apply(state, event).await? {
-            Receipt::Applied => report.new += 1,
-            Receipt::Ignored => report.ignored += 1,
-            Receipt::Duplicate => {
-                webhooks::reapply(state, event).await?;
-                report.again += 1;
+        let applied = match webhooks::record_and_apply(state, event).await {
+            Ok(Receipt::Duplicate) => webhooks::reapply(state, event)
+                .await
+                .map(|_| Receipt::Duplicate),
+            other => other,
+        };
+        match applied {
+            Ok(Receipt::Applied) => report.new += 1,
+            Ok(Receipt::Ignored) => report.ignored += 1,
+            Ok(Receipt::Duplicate) => report.again += 1,
+            Err(error) => {
+                progress(&format!(
+                    "event {} ({}) failed: {error}",
+                    event.id, event.kind
+                ));
+                webhooks::record_failure(state, event, &error).await;
+                report.failed += 1;
             }
         }
         if (done + 1) % 100 == 0 {
@@ -48,8 +61,8 @@ pub async fn run(
         }
     }
     progress(&format!(
-        "applied {} new, {} again, {} of types we do not act on",
-        report.new, report.again, report.ignored
+        "applied {} new, {} again, {} of types we do not act on, {} failed",
+        report.new, report.again, report.ignored, report.failed
     ));
     Ok(report)
 }

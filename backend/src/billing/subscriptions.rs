@@ -133,7 +133,8 @@ pub async fn store(
              card_brand, card_last4, card_exp_month, card_exp_year, cancellation_reason,
              past_due_since)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                CASE WHEN $4 = 'past_due' THEN now() END)
+                CASE WHEN $4 = 'past_due'
+                    THEN LEAST(now(), (SELECT created FROM invoices WHERE id = $12)) END)
         ON CONFLICT (id) DO UPDATE SET
             user_id = EXCLUDED.user_id, stripe_customer_id = EXCLUDED.stripe_customer_id,
             status = EXCLUDED.status, cancel_at_period_end = EXCLUDED.cancel_at_period_end,
@@ -143,9 +144,10 @@ pub async fn store(
             card_brand = EXCLUDED.card_brand, card_last4 = EXCLUDED.card_last4,
             card_exp_month = EXCLUDED.card_exp_month, card_exp_year = EXCLUDED.card_exp_year,
             cancellation_reason = EXCLUDED.cancellation_reason,
-            -- The grace period counts from the first time we saw it behind on payment.
+            -- The grace period counts from the first time we saw it behind on payment (or its
+            -- unpaid invoice's creation, if we learn of it late).
             past_due_since = CASE WHEN EXCLUDED.status = 'past_due'
-                THEN COALESCE(subscriptions.past_due_since, now()) END,
+                THEN COALESCE(subscriptions.past_due_since, EXCLUDED.past_due_since) END,
             synced_at = now()
         "#,
         subscription.id,

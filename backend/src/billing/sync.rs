@@ -53,7 +53,10 @@ pub async fn run(
             };
             // Under the invoice's lock, stored from a fresh fetch like a webhook would.
             let mut tx = state.db.begin().await?;
-            if invoices::refresh(&mut tx, &state.stripe, id).await? {
+            if invoices::refresh(&mut tx, &state.stripe, id)
+                .await?
+                .is_some()
+            {
                 report.invoices += 1;
             }
             tx.commit().await?;

@@ -6,7 +6,7 @@
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-use super::{catalog, checkout, invoices, notifications, subscriptions, BillingError};
+use super::{catalog, checkout, customers, invoices, notifications, subscriptions, BillingError};
 use crate::{
     mail::Mail,
     stripe::{
@@ -69,30 +69,34 @@ pub async fn receive(
     match record_and_apply(state, &event).await {
         Ok(receipt) => Ok(receipt),
         Err(error) => {
-            // Best effort: the audit log keeps the error; the 500 makes Stripe try again. The
-            // failed transaction's `attempts + 1` was rolled back, so this delivery is counted
-            // here (an earlier failed delivery left the row).
-            let recorded = sqlx::query!(
-                r#"
-                INSERT INTO stripe_events (id, type, object_id, created, error)
-                VALUES ($1, $2, $3, to_timestamp($4), $5)
-                ON CONFLICT (id) DO UPDATE
-                    SET error = EXCLUDED.error, attempts = stripe_events.attempts + 1
-                WHERE stripe_events.applied_at IS NULL
-                "#,
-                event.id,
-                event.kind,
-                event.object_id(),
-                event.created as f64,
-                DisplayChain(&error).to_string(),
-            )
-            .execute(&state.db)
-            .await;
-            if let Err(log_error) = recorded {
-                tracing::warn!(%log_error, event = %event.id, "could not record a failed event");
-            }
+            record_failure(state, &event, &error).await;
             Err(failed(error))
         }
+    }
+}
+
+/// Best effort: the audit log keeps the error of a failed application. The failed transaction's
+/// `attempts + 1` was rolled back, so this attempt is counted here (an earlier failed attempt
+/// left the row).
+pub(super) async fn record_failure(state: &AppState, event: &Event, error: &BillingError) {
+    let recorded = sqlx::query!(
+        r#"
+        INSERT INTO stripe_events (id, type, object_id, created, error)
+        VALUES ($1, $2, $3, to_timestamp($4), $5)
+        ON CONFLICT (id) DO UPDATE
+            SET error = EXCLUDED.error, attempts = stripe_events.attempts + 1
+        WHERE stripe_events.applied_at IS NULL
+        "#,
+        event.id,
+        event.kind,
+        event.object_id(),
+        event.created as f64,
+        DisplayChain(error).to_string(),
+    )
+    .execute(&state.db)
+    .await;
+    if let Err(log_error) = recorded {
+        tracing::warn!(%log_error, event = %event.id, "could not record a failed event");
     }
 }
 
@@ -212,10 +216,11 @@ async fn apply(
     if kind == "invoice.upcoming" {
         // https://docs.stripe.com/api/events/types#event_types-invoice.upcoming
         // A preview without an id: bring its subscription up to date.
-        if let Some(subscription) = event
-            .data
-            .object
+        // Where the subscription is depends on the API version the event was rendered in.
+        let object = &event.data.object;
+        if let Some(subscription) = object
             .pointer("/parent/subscription_details/subscription")
+            .or_else(|| object.get("subscription"))
             .and_then(|id| id.as_str())
         {
             subscriptions::refresh(conn, stripe, subscription).await?;
@@ -270,21 +275,20 @@ async fn apply(
             };
             mail.extend(notice);
         }
+        // https://docs.stripe.com/api/events/types#event_types-customer.updated
+        // Customers change for many reasons (invoice numbering, balance, address); only a new
+        // default card matters here, so the others cost no Stripe call.
+        "customer.updated" if !default_card_changed(event) => {}
         "customer.updated" | "customer.deleted" => {
-            // https://docs.stripe.com/api/events/types#event_types-customer.updated
             customer_changed(conn, stripe, id).await?;
         }
         _ if kind.starts_with("invoice.") => {
             // https://docs.stripe.com/api/events/types#event_types-invoice.paid
-            invoices::refresh(conn, stripe, id).await?;
+            let invoice = invoices::refresh(conn, stripe, id).await?;
             if matches!(kind, "invoice.paid" | "invoice.payment_failed") {
-                // The payment moved the subscription (active again, or past due).
-                if let Some(subscription) = event
-                    .data
-                    .object
-                    .pointer("/parent/subscription_details/subscription")
-                    .and_then(|id| id.as_str())
-                {
+                // The payment moved the subscription (active again, or past due). Read from
+                // the fetched invoice, in our API version, not the event's rendering.
+                if let Some(subscription) = invoice.as_ref().and_then(|i| i.subscription_id()) {
                     subscriptions::refresh(conn, stripe, subscription).await?;
                 }
             }
@@ -296,6 +300,18 @@ async fn apply(
         _ => return Ok(Applied::Nothing),
     }
     Ok(Applied::Other(mail))
+}
+
+/// Whether a `customer.updated` may have changed the default card (without the earlier values,
+/// assume it did).
+fn default_card_changed(event: &Event) -> bool {
+    event
+        .data
+        .previous_attributes
+        .as_ref()
+        .is_none_or(|previous| {
+            previous.get("invoice_settings").is_some() || previous.get("default_source").is_some()
+        })
 }
 
 /// A customer changed (its default card) or was deleted: its subscriptions are re-fetched (their
@@ -313,12 +329,7 @@ async fn customer_changed(
         Err(error) => return Err(error.into()),
     };
     if gone {
-        sqlx::query!(
-            "DELETE FROM billing_customers WHERE stripe_customer_id = $1",
-            id
-        )
-        .execute(&mut *conn)
-        .await?;
+        customers::forget_deleted(conn, id).await?;
     }
     Ok(())
 }

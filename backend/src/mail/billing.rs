@@ -9,19 +9,37 @@ use super::{
 };
 use crate::auth::EmailAddress;
 
-/// A renewal (or first) payment failed: update the card.
-pub fn payment_failed(to: &EmailAddress, plan: &str, amount: &str, account: &Url) -> Mail {
+/// A renewal (or first) payment failed: update the card (on the account page, through
+/// "Manage billing"), or pay the invoice on Stripe's page with another card.
+pub fn payment_failed(
+    to: &EmailAddress,
+    plan: &str,
+    amount: &str,
+    account: &Url,
+    invoice_page: Option<&str>,
+) -> Mail {
+    let pay_text = invoice_page
+        .map(|url| format!("\n\nOr pay this invoice now with another card:\n{url}"))
+        .unwrap_or_default();
+    let pay_html = invoice_page
+        .map(|url| {
+            format!(
+                "<p>Or <a href=\"{}\">pay this invoice now</a> with another card.</p>",
+                escape(url)
+            )
+        })
+        .unwrap_or_default();
     let text = format!(
         "We could not charge {amount} for your Tollgate {plan} plan.\n\n\
-         Update your card so your plan continues (we will try the payment again):\n{account}\n\n\
-         Open the link, then choose \"Manage billing\"."
+         Update your card so your plan continues (we will try the payment again): open\n\
+         {account}\nand choose \"Manage billing\".{pay_text}"
     );
     let html = page(
         "Your payment failed",
         &format!(
             "<p>We could not charge {amount} for your Tollgate {plan} plan.</p>\
-             <p><a href=\"{href}\">Update your card</a> so your plan continues (we will try the \
-             payment again).</p>",
+             <p><a href=\"{href}\">Update your card</a> (choose \"Manage billing\") so your plan \
+             continues; we will try the payment again.</p>{pay_html}",
             amount = escape(amount),
             plan = escape(plan),
             href = escape(account.as_str())
@@ -35,21 +53,30 @@ pub fn payment_failed(to: &EmailAddress, plan: &str, amount: &str, account: &Url
     }
 }
 
-/// A trial ends in a few days (Stripe says so three days before).
-pub fn trial_ending(to: &EmailAddress, plan: &str, ends_on: &str, account: &Url) -> Mail {
-    let text = format!(
-        "Your free trial of Tollgate {plan} ends on {ends_on}.\n\n\
-         After that your plan continues and your card is charged. To change or cancel it, visit:\n\
-         {account}"
-    );
+/// A trial ends in a few days (Stripe says so three days before). `continues`: the plan goes on
+/// and is charged (else the user canceled it, and it ends with the trial).
+pub fn trial_ending(
+    to: &EmailAddress,
+    plan: &str,
+    ends_on: &str,
+    account: &Url,
+    continues: bool,
+) -> Mail {
+    let next = if continues {
+        "After that your plan continues and your card is charged. To change or cancel it, visit:"
+    } else {
+        "As you canceled it, your plan ends then and nothing is charged. Changed your mind? Resume it at:"
+    };
+    let text =
+        format!("Your free trial of Tollgate {plan} ends on {ends_on}.\n\n{next}\n{account}");
     let html = page(
         "Your trial ends soon",
         &format!(
             "<p>Your free trial of Tollgate {plan} ends on {ends_on}.</p>\
-             <p>After that your plan continues and your card is charged. \
-             <a href=\"{href}\">Change or cancel your plan</a>.</p>",
+             <p>{next} <a href=\"{href}\">{href}</a></p>",
             plan = escape(plan),
             ends_on = escape(ends_on),
+            next = escape(next),
             href = escape(account.as_str())
         ),
     );
@@ -61,18 +88,30 @@ pub fn trial_ending(to: &EmailAddress, plan: &str, ends_on: &str, account: &Url)
     }
 }
 
-/// A subscription ended.
-pub fn subscription_canceled(to: &EmailAddress, plan: &str, pricing: &Url) -> Mail {
+/// A subscription ended. `paid_until`: it was canceled early and keeps its features until then.
+pub fn subscription_canceled(
+    to: &EmailAddress,
+    plan: &str,
+    pricing: &Url,
+    paid_until: Option<&str>,
+) -> Mail {
+    let access = match paid_until {
+        Some(date) => {
+            format!("You keep its features until {date}, the end of the period you paid for.")
+        }
+        None => "Its features are no longer available.".to_owned(),
+    };
     let text = format!(
-        "Your Tollgate {plan} subscription has ended, and its features are no longer available.\n\n\
+        "Your Tollgate {plan} subscription has ended. {access}\n\n\
          You can subscribe again at any time:\n{pricing}"
     );
     let html = page(
         "Your subscription has ended",
         &format!(
-            "<p>Your Tollgate {plan} subscription has ended, and its features are no longer \
-             available.</p><p><a href=\"{href}\">Subscribe again</a> at any time.</p>",
+            "<p>Your Tollgate {plan} subscription has ended. {access}</p>\
+             <p><a href=\"{href}\">Subscribe again</a> at any time.</p>",
             plan = escape(plan),
+            access = escape(&access),
             href = escape(pricing.as_str())
         ),
     );

@@ -5,8 +5,8 @@ use serde::de::DeserializeOwned;
 
 use super::{
     objects::{
-        CheckoutSession, Customer, Deleted, Event, Invoice, List, PortalSession, Price, Product,
-        Subscription,
+        CheckoutSession, Customer, Deleted, Event, Expandable, Invoice, List, PaymentMethod,
+        PortalSession, Price, Product, Subscription,
     },
     Form, StripeClient, StripeError,
 };
@@ -135,11 +135,24 @@ impl StripeClient {
     }
 
     /// One customer (a deleted one answers `deleted: true`), with its default payment method
-    /// expanded.
+    /// fetched too. Not with `expand[]`: a deleted customer's stub has no `invoice_settings`, and
+    /// Stripe refuses to expand a property that is not there.
     pub async fn customer(&self, id: &str) -> Result<Customer, StripeError> {
-        let expand = Form::new().set("expand[]", "invoice_settings.default_payment_method");
-        self.get(&format!("/v1/customers/{}", segment(id)), &expand)
-            .await
+        let mut customer: Customer = self
+            .get(&format!("/v1/customers/{}", segment(id)), &Form::new())
+            .await?;
+        if let Some(settings) = &mut customer.invoice_settings {
+            if let Some(Expandable::Id(method)) = &settings.default_payment_method {
+                let method: PaymentMethod = self
+                    .get(
+                        &format!("/v1/payment_methods/{}", segment(method)),
+                        &Form::new(),
+                    )
+                    .await?;
+                settings.default_payment_method = Some(Expandable::Object(Box::new(method)));
+            }
+        }
+        Ok(customer)
     }
 
     /// One invoice.

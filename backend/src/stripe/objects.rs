@@ -178,7 +178,7 @@ pub struct Customer {
 /// A customer's invoice defaults.
 #[derive(Clone, Debug, Deserialize)]
 pub struct InvoiceSettings {
-    /// The default payment method (expand `invoice_settings.default_payment_method`).
+    /// The default payment method (an id; `StripeClient::customer` fetches the object).
     pub default_payment_method: Option<Expandable<PaymentMethod>>,
 }
 

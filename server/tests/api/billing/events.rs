@@ -21,7 +21,12 @@ use crate::helpers::TestApp;
 async fn apply_latest(app: &TestApp, stripe: &Stripe, kind: &str, id: &str) -> serde_json::Value {
     let event = last_event(stripe, kind, id).await;
     let (status, answer) = deliver(app, &event).await;
-    assert_eq!((status, answer.as_str()), (200, "applied"), "{kind}");
+    let why = recorded(app, event["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, answer.as_str()),
+        (200, "applied"),
+        "{kind}: {why:?}"
+    );
     event
 }
 
