@@ -96,7 +96,7 @@ pub async fn billing() -> Result<BillingOverview, FormError> {
         .get(&state.db)
         .await
         .map_err(BillingError::from)?;
-    Ok(super::billing_mapping::overview(
+    Ok(super::account_mapping::overview(
         &plans,
         &invoices,
         &bought,
@@ -143,7 +143,7 @@ pub async fn preview_plan_change(
         .get(&state.db)
         .await
         .map_err(BillingError::from)?;
-    Ok(super::billing_mapping::change_preview(
+    Ok(super::account_mapping::change_preview(
         &preview,
         &subscription_id,
         &price_id,

@@ -18,7 +18,7 @@ pub async fn dashboard() -> Result<DashboardView, FormError> {
     }
     let today = time::OffsetDateTime::now_utc().date();
     let rows = backend::reports::sample(user.id, today.year(), today.month().into());
-    Ok(super::billing_mapping::dashboard(
+    Ok(super::account_mapping::dashboard(
         &rows,
         entitlements.has(features::API),
     ))

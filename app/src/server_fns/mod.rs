@@ -18,6 +18,8 @@ pub mod recovery;
 pub mod session;
 
 #[cfg(feature = "ssr")]
+mod account_mapping;
+#[cfg(feature = "ssr")]
 mod billing_mapping;
 #[cfg(feature = "ssr")]
 mod context;

@@ -1,0 +1,330 @@
+//! From the backend's billing types to the account and dashboard pages' view structs (server
+//! only): plans, cards, invoices and the plan-change preview in words.
+
+use backend::billing::{
+    catalog::{Catalog, CatalogPrice},
+    invoices::StoredInvoice,
+    manage::{ChangePreview, PlanDetails},
+    money::{format_amount, format_date as date, format_period, group_digits},
+    purchases::Purchase,
+};
+
+use crate::billing_views::{
+    BillingOverview, ChangePreviewView, DashboardView, HeldPlanView, InvoiceView, PlanOption,
+    PurchaseView, ReportRowView,
+};
+
+/// The account page's billing section.
+pub fn overview(
+    plans: &[PlanDetails],
+    invoices: &[StoredInvoice],
+    bought: &[Purchase],
+    has_customer: bool,
+    catalog: &Catalog,
+) -> BillingOverview {
+    BillingOverview {
+        plans: plans.iter().map(|plan| held_plan(plan, catalog)).collect(),
+        invoices: invoices
+            .iter()
+            .map(|invoice| InvoiceView {
+                number: invoice.number.clone().unwrap_or_else(|| invoice.id.clone()),
+                date: date(invoice.created),
+                amount: format_amount(invoice.total, &invoice.currency),
+                status: match invoice.status.as_str() {
+                    "paid" => "Paid",
+                    "open" => "Due",
+                    "void" => "Void",
+                    "uncollectible" => "Uncollectible",
+                    _ => "Draft",
+                }
+                .to_owned(),
+                hosted_url: invoice.hosted_invoice_url.clone(),
+                pdf_url: invoice.invoice_pdf.clone(),
+            })
+            .collect(),
+        purchases: bought
+            .iter()
+            .map(|purchase| PurchaseView {
+                description: purchase.description.clone(),
+                amount: format_amount(purchase.amount, &purchase.currency),
+                date: date(purchase.purchased_at),
+                pending: purchase.status == "pending",
+                failed: purchase.status == "failed",
+            })
+            .collect(),
+        has_customer,
+    }
+}
+
+fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
+    let live = matches!(plan.status.as_str(), "active" | "trialing" | "past_due");
+    let currency = plan.currency.as_deref();
+    HeldPlanView {
+        subscription_id: plan.subscription_id.clone(),
+        name: plan
+            .product_name
+            .clone()
+            .unwrap_or_else(|| plan.product_id.clone()),
+        status: status_sentence(plan),
+        price: match (plan.unit_amount, currency) {
+            (Some(amount), Some(currency)) => Some(format!(
+                "{} per {}",
+                format_amount(amount, currency),
+                format_period(
+                    plan.interval.as_deref().unwrap_or("month"),
+                    plan.interval_count.unwrap_or(1)
+                )
+            )),
+            _ => None,
+        },
+        card: match (&plan.card_brand, &plan.card_last4) {
+            (Some(brand), Some(last4)) => Some(format!(
+                "{} ending in {last4}{}",
+                brand_name(brand),
+                match (plan.card_exp_month, plan.card_exp_year) {
+                    (Some(month), Some(year)) => format!(", expires {month:02}/{year}"),
+                    _ => String::new(),
+                }
+            )),
+            _ => None,
+        },
+        needs_attention: matches!(plan.status.as_str(), "past_due" | "unpaid" | "paused"),
+        can_cancel: live && !plan.ends_as_scheduled(),
+        can_resume: live && plan.ends_as_scheduled(),
+        change_options: if live {
+            change_options(catalog, &plan.price_id, currency)
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Every recurring price for sale in the plan's currency, except its own.
+fn change_options(catalog: &Catalog, current: &str, currency: Option<&str>) -> Vec<PlanOption> {
+    catalog
+        .products
+        .iter()
+        .flat_map(|product| product.prices.iter().map(move |price| (product, price)))
+        .filter(|(_, price)| {
+            price.id != current
+                && price.recurring.is_some()
+                && currency.is_none_or(|c| c == price.currency)
+        })
+        .map(|(product, price)| PlanOption {
+            price_id: price.id.clone(),
+            label: format!("{} — {}", product.name, price_words(price)),
+        })
+        .collect()
+}
+
+/// `$9 per month`.
+fn price_words(price: &CatalogPrice) -> String {
+    let amount = format_amount(price.unit_amount, &price.currency);
+    match &price.recurring {
+        Some(interval) => format!(
+            "{amount} per {}",
+            format_period(&interval.unit, interval.count)
+        ),
+        None => amount,
+    }
+}
+
+/// `visa` → `Visa`, `amex` → `American Express`.
+fn brand_name(brand: &str) -> String {
+    match brand {
+        "amex" => "American Express".to_owned(),
+        "diners" => "Diners Club".to_owned(),
+        "mastercard" => "Mastercard".to_owned(),
+        "unionpay" => "UnionPay".to_owned(),
+        other => {
+            let mut chars = other.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// A plan's state in words.
+fn status_sentence(plan: &PlanDetails) -> String {
+    let period_end = date(plan.current_period_end);
+    match plan.status.as_str() {
+        "trialing" if plan.ends_as_scheduled() => format!(
+            "Free trial until {}, then it ends",
+            date(plan.trial_end.unwrap_or(plan.current_period_end))
+        ),
+        "trialing" => format!(
+            "Free trial until {}",
+            date(plan.trial_end.unwrap_or(plan.current_period_end))
+        ),
+        "active" if plan.ends_as_scheduled() => format!(
+            "Cancels on {}",
+            date(plan.cancel_at.unwrap_or(plan.current_period_end))
+        ),
+        "active" => format!("Renews on {period_end}"),
+        "past_due" => "Payment failed — update your card".to_owned(),
+        "unpaid" => "Unpaid — update your card to continue".to_owned(),
+        "paused" => "Paused — add a card to continue".to_owned(),
+        "incomplete" => "Waiting for the first payment".to_owned(),
+        "canceled" => format!("Canceled — yours until {period_end}"),
+        other => other.replace('_', " "),
+    }
+}
+
+/// The preview of a plan change, in words.
+pub fn change_preview(
+    preview: &ChangePreview,
+    subscription_id: &str,
+    price_id: &str,
+    catalog: &Catalog,
+) -> ChangePreviewView {
+    let money = |amount: i64| format_amount(amount, &preview.currency);
+    ChangePreviewView {
+        subscription_id: subscription_id.to_owned(),
+        price_id: price_id.to_owned(),
+        to: catalog
+            .find_price(price_id)
+            .map(|(product, price)| format!("{} — {}", product.name, price_words(price)))
+            .unwrap_or_else(|| price_id.to_owned()),
+        lines: preview
+            .lines
+            .iter()
+            .map(|(description, amount, _)| (description.clone(), money(*amount)))
+            .collect(),
+        adjustment: if preview.proration_total < 0 {
+            format!("a credit of {}", money(-preview.proration_total))
+        } else {
+            money(preview.proration_total)
+        },
+        next_total: money(preview.total),
+        proration_date: preview.proration_date,
+    }
+}
+
+/// The dashboard's report, numbers grouped by thousands.
+pub fn dashboard(rows: &[backend::reports::ReportRow], api: bool) -> DashboardView {
+    DashboardView::Unlocked {
+        rows: rows
+            .iter()
+            .map(|row| ReportRowView {
+                month: row.month.clone(),
+                requests: group_digits(row.requests),
+                errors: group_digits(row.errors),
+            })
+            .collect(),
+        api,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use backend::billing::catalog::{CatalogProduct, Interval};
+    use time::{Duration, OffsetDateTime};
+
+    use super::*;
+
+    fn plan(status: &str) -> PlanDetails {
+        let period_end = OffsetDateTime::UNIX_EPOCH + Duration::days(20_800);
+        PlanDetails {
+            subscription_id: "sub_1".into(),
+            status: status.into(),
+            cancel_at_period_end: false,
+            cancel_at: None,
+            ended_at: None,
+            trial_end: None,
+            item_id: "si_1".into(),
+            product_id: "prod_pro".into(),
+            product_name: Some("Pro".into()),
+            price_id: "price_m".into(),
+            unit_amount: Some(2900),
+            currency: Some("usd".into()),
+            interval: Some("month".into()),
+            interval_count: Some(1),
+            current_period_end: period_end,
+            card_brand: Some("amex".into()),
+            card_last4: Some("0005".into()),
+            card_exp_month: Some(3),
+            card_exp_year: Some(2031),
+            past_due_since: None,
+            cancellation_reason: None,
+            latest_invoice_paid: true,
+        }
+    }
+
+    fn catalog() -> Catalog {
+        let price = |id: &str, amount, currency: &str, unit: Option<&str>| CatalogPrice {
+            id: id.into(),
+            currency: currency.into(),
+            unit_amount: amount,
+            recurring: unit.map(|unit| Interval {
+                unit: unit.into(),
+                count: 1,
+            }),
+            trial_period_days: None,
+            lookup_key: None,
+        };
+        Catalog {
+            products: vec![CatalogProduct {
+                id: "prod_pro".into(),
+                name: "Pro".into(),
+                description: None,
+                images: vec![],
+                features: vec![],
+                prices: vec![
+                    price("price_m", 2900, "usd", Some("month")),
+                    price("price_y", 29000, "usd", Some("year")),
+                    price("price_eur", 2700, "eur", Some("month")),
+                    price("price_once", 19900, "usd", None),
+                ],
+            }],
+        }
+    }
+
+    #[test]
+    fn a_plan_reads_as_status_price_and_card() {
+        let view = held_plan(&plan("active"), &catalog());
+        assert!(view.status.starts_with("Renews on "), "{}", view.status);
+        assert_eq!(view.price.as_deref(), Some("$29 per month"));
+        assert_eq!(
+            view.card.as_deref(),
+            Some("American Express ending in 0005, expires 03/2031")
+        );
+        assert!(view.can_cancel && !view.can_resume && !view.needs_attention);
+    }
+
+    #[test]
+    fn a_scheduled_end_offers_resume_whichever_way_it_was_set() {
+        let mut at_period_end = plan("active");
+        at_period_end.cancel_at_period_end = true;
+        let mut at_a_date = plan("active");
+        at_a_date.cancel_at = Some(at_a_date.current_period_end - Duration::days(3));
+        for scheduled in [at_period_end, at_a_date] {
+            let view = held_plan(&scheduled, &catalog());
+            assert!(view.status.starts_with("Cancels on "), "{}", view.status);
+            assert!(view.can_resume && !view.can_cancel);
+        }
+    }
+
+    #[test]
+    fn a_failed_payment_asks_for_attention() {
+        let view = held_plan(&plan("past_due"), &catalog());
+        assert_eq!(view.status, "Payment failed — update your card");
+        assert!(view.needs_attention);
+    }
+
+    #[test]
+    fn plan_changes_offer_other_recurring_prices_in_the_same_currency() {
+        let view = held_plan(&plan("trialing"), &catalog());
+        let offered: Vec<&str> = view
+            .change_options
+            .iter()
+            .map(|o| o.price_id.as_str())
+            .collect();
+        assert_eq!(offered, ["price_y"]);
+        assert_eq!(view.change_options[0].label, "Pro — $290 per year");
+        assert!(held_plan(&plan("canceled"), &catalog())
+            .change_options
+            .is_empty());
+    }
+}
