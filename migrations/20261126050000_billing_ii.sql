@@ -46,16 +46,26 @@ CREATE TABLE invoices (
 );
 CREATE INDEX invoices_user_id_created ON invoices (user_id, created DESC);
 
--- Billing emails sent, one row per (kind, what it is about): written in the same transaction as
--- the event that triggers the email, so a duplicate or replayed event finds the row and sends
--- nothing.
+-- Billing emails, one row per (kind, what it is about), written with the rendered message in the
+-- same transaction as the event that causes it: a duplicate or replayed event finds the row and
+-- queues nothing, and a message that could not be sent yet is retried until it is (an outbox).
 CREATE TABLE billing_notifications (
-    kind       text NOT NULL,                         -- payment_failed, trial_ending, canceled
-    subject_id text NOT NULL,                         -- e.g. `in_…#2` (invoice and attempt)
-    user_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
-    sent_at    timestamptz NOT NULL DEFAULT now(),
+    kind            text NOT NULL,                    -- payment_failed, trial_ending, canceled
+    subject_id      text NOT NULL,                    -- e.g. `in_…#2` (invoice and attempt)
+    user_id         uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    mail_to         text NOT NULL,
+    mail_subject    text NOT NULL,
+    body_text       text NOT NULL,
+    body_html       text NOT NULL,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    sent_at         timestamptz,
+    attempts        integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    last_error      text,
     PRIMARY KEY (kind, subject_id)
 );
+CREATE INDEX billing_notifications_unsent ON billing_notifications (next_attempt_at)
+    WHERE sent_at IS NULL;
 CREATE INDEX billing_notifications_user_id ON billing_notifications (user_id);
 
 -- Subscriptions already behind on payment start their grace period now.

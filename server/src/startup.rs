@@ -63,6 +63,9 @@ impl Application {
             std::sync::Arc::downgrade(&app.catalog),
             app.config.database_url.clone(),
         ));
+        tokio::spawn(backend::billing::notifications::deliver_forever(
+            app.clone(),
+        ));
         if app.config.stripe.seed_demo_catalog {
             tokio::spawn(stripe_cli::seed_demo_catalog(app.clone()));
         }

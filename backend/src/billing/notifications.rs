@@ -1,8 +1,11 @@
-//! Billing emails: a failed payment, a trial about to end, a subscription that ended.
+//! Billing emails: a failed payment, a trial about to end, a subscription that ended — through an
+//! outbox.
 //!
-//! Each is recorded in `billing_notifications` inside the transaction of the event that causes
-//! it, keyed by what it is about, so a duplicate, replayed or re-ordered event never mails twice.
-//! The mail is built there and sent once the transaction has committed.
+//! Each is rendered and queued in `billing_notifications` inside the transaction of the event that
+//! causes it, keyed by what it is about, so a duplicate, replayed or re-ordered event never mails
+//! twice. [`deliver_due`] sends what is queued — right after the event commits, and every minute
+//! from a background task — and retries a failed send with backoff, so a mail server outage loses
+//! nothing. Replicas never send the same row twice (`FOR UPDATE SKIP LOCKED`).
 
 use sqlx::PgConnection;
 use time::{Duration, OffsetDateTime};
@@ -16,14 +19,16 @@ use super::{
 use crate::{
     auth::EmailAddress,
     mail::{billing as messages, Mail},
+    AppState,
 };
 
-/// Builds the "payment failed" mail for an invoice's latest failed attempt, unless it was sent.
+/// Queues the "payment failed" mail for an invoice's latest failed attempt, unless it was queued
+/// before. Returns whether it was queued now.
 pub async fn payment_failed(
     conn: &mut PgConnection,
     base_url: &url::Url,
     invoice_id: &str,
-) -> Result<Option<Mail>, BillingError> {
+) -> Result<bool, BillingError> {
     let Some(invoice) = sqlx::query!(
         r#"
         SELECT user_id, subscription_id, amount_remaining, currency, attempt_count, status,
@@ -35,35 +40,37 @@ pub async fn payment_failed(
     .fetch_optional(&mut *conn)
     .await?
     else {
-        return Ok(None);
+        return Ok(false);
     };
     // Paid (or voided) meanwhile: nothing to ask of the user.
     if invoice.status != "open" {
-        return Ok(None);
+        return Ok(false);
     }
     let subject = format!("{invoice_id}#{}", invoice.attempt_count);
-    let Some(to) = claim(conn, "payment_failed", &subject, invoice.user_id).await? else {
-        return Ok(None);
+    let kind = "payment_failed";
+    let Some(to) = recipient_unless_queued(conn, kind, &subject, invoice.user_id).await? else {
+        return Ok(false);
     };
     let plan = match &invoice.subscription_id {
         Some(subscription) => plan_name(conn, subscription).await?,
         None => "Tollgate".to_owned(),
     };
-    Ok(Some(messages::payment_failed(
+    let mail = messages::payment_failed(
         &to,
         &plan,
         &format_amount(invoice.amount_remaining, &invoice.currency),
         &link(base_url, "/account"),
         invoice.hosted_invoice_url.as_deref(),
-    )))
+    );
+    queue(conn, kind, &subject, invoice.user_id, &mail).await
 }
 
-/// Builds the "trial ending" mail for a trialing subscription, once per trial end date.
+/// Queues the "trial ending" mail for a trialing subscription, once per trial end date.
 pub async fn trial_ending(
     conn: &mut PgConnection,
     base_url: &url::Url,
     subscription_id: &str,
-) -> Result<Option<Mail>, BillingError> {
+) -> Result<bool, BillingError> {
     let Some(subscription) = sqlx::query!(
         r#"
         SELECT user_id, status, trial_end, (cancel_at_period_end OR cancel_at IS NOT NULL) AS "ends!"
@@ -74,34 +81,37 @@ pub async fn trial_ending(
     .fetch_optional(&mut *conn)
     .await?
     else {
-        return Ok(None);
+        return Ok(false);
     };
     let Some(trial_end) = subscription
         .trial_end
         .filter(|_| subscription.status == "trialing")
     else {
-        return Ok(None);
+        return Ok(false);
     };
     let subject = format!("{subscription_id}#{}", trial_end.unix_timestamp());
-    let Some(to) = claim(conn, "trial_ending", &subject, subscription.user_id).await? else {
-        return Ok(None);
+    let kind = "trial_ending";
+    let Some(to) = recipient_unless_queued(conn, kind, &subject, subscription.user_id).await?
+    else {
+        return Ok(false);
     };
     let plan = plan_name(conn, subscription_id).await?;
-    Ok(Some(messages::trial_ending(
+    let mail = messages::trial_ending(
         &to,
         &plan,
         &format_date(trial_end),
         &link(base_url, "/account"),
         !subscription.ends,
-    )))
+    );
+    queue(conn, kind, &subject, subscription.user_id, &mail).await
 }
 
-/// Builds the "subscription ended" mail, once per subscription.
+/// Queues the "subscription ended" mail, once per subscription.
 pub async fn canceled(
     conn: &mut PgConnection,
     base_url: &url::Url,
     subscription_id: &str,
-) -> Result<Option<Mail>, BillingError> {
+) -> Result<bool, BillingError> {
     let Some(row) = sqlx::query!(
         r#"
         SELECT s.user_id, s.status, s.past_due_since, s.ended_at, s.trial_end,
@@ -116,10 +126,11 @@ pub async fn canceled(
     .fetch_optional(&mut *conn)
     .await?
     else {
-        return Ok(None);
+        return Ok(false);
     };
-    let Some(to) = claim(conn, "canceled", subscription_id, row.user_id).await? else {
-        return Ok(None);
+    let kind = "canceled";
+    let Some(to) = recipient_unless_queued(conn, kind, subscription_id, row.user_id).await? else {
+        return Ok(false);
     };
     // Canceled early but paid through the period: say until when it stays.
     let paid_until = row.current_period_end.filter(|&period_end| {
@@ -135,42 +146,148 @@ pub async fn canceled(
         .grants(OffsetDateTime::now_utc(), Duration::ZERO)
     });
     let plan = plan_name(conn, subscription_id).await?;
-    Ok(Some(messages::subscription_canceled(
+    let mail = messages::subscription_canceled(
         &to,
         &plan,
         &link(base_url, "/pricing"),
         paid_until.map(format_date).as_deref(),
-    )))
+    );
+    queue(conn, kind, subscription_id, row.user_id, &mail).await
 }
 
-/// Records that `kind` about `subject` is being sent; returns the user's address, or `None` when
-/// it was sent before.
-async fn claim(
+/// The user's address, unless `kind` about `subject` was queued before.
+async fn recipient_unless_queued(
     conn: &mut PgConnection,
     kind: &str,
     subject: &str,
     user_id: Uuid,
 ) -> Result<Option<EmailAddress>, BillingError> {
-    let first = sqlx::query!(
+    let queued = sqlx::query_scalar!(
         r#"
-        INSERT INTO billing_notifications (kind, subject_id, user_id) VALUES ($1, $2, $3)
-        ON CONFLICT DO NOTHING
+        SELECT EXISTS (SELECT 1 FROM billing_notifications WHERE kind = $1 AND subject_id = $2)
+            AS "queued!"
         "#,
         kind,
-        subject,
-        user_id
+        subject
     )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1;
-    if !first {
+    .fetch_one(&mut *conn)
+    .await?;
+    if queued {
         return Ok(None);
     }
     let email = sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", user_id)
         .fetch_one(&mut *conn)
         .await?;
     Ok(Some(EmailAddress::from_stored(email)))
+}
+
+/// Puts `mail` in the outbox (once per `kind` and `subject`); whether it was queued now.
+async fn queue(
+    conn: &mut PgConnection,
+    kind: &str,
+    subject: &str,
+    user_id: Uuid,
+    mail: &Mail,
+) -> Result<bool, BillingError> {
+    Ok(sqlx::query!(
+        r#"
+        INSERT INTO billing_notifications
+            (kind, subject_id, user_id, mail_to, mail_subject, body_text, body_html)
+        VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT DO NOTHING
+        "#,
+        kind,
+        subject,
+        user_id,
+        mail.to.as_str(),
+        mail.subject,
+        mail.text,
+        mail.html
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// How many sends of one message are tried before it is given up (about two days of backoff).
+const MAX_ATTEMPTS: i32 = 12;
+
+/// Sends the queued billing emails that are due, a batch at a time; returns how many were sent.
+/// A failed send is retried later: after 1, 2, 4 … minutes, at most 6 hours apart.
+pub async fn deliver_due(state: &AppState) -> Result<usize, BillingError> {
+    let mut tx = state.db.begin().await?;
+    let due = sqlx::query!(
+        r#"
+        SELECT kind, subject_id, mail_to, mail_subject, body_text, body_html, attempts
+        FROM billing_notifications
+        WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < $1
+        ORDER BY next_attempt_at
+        LIMIT 50
+        FOR UPDATE SKIP LOCKED
+        "#,
+        MAX_ATTEMPTS
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut sent = 0;
+    for row in due {
+        let mail = Mail {
+            to: EmailAddress::from_stored(row.mail_to),
+            subject: row.mail_subject,
+            text: row.body_text,
+            html: row.body_html,
+        };
+        match state.mailer.send(&mail).await {
+            Ok(()) => {
+                sqlx::query!(
+                    r#"
+                    UPDATE billing_notifications SET sent_at = now(), attempts = attempts + 1,
+                        last_error = NULL
+                    WHERE kind = $1 AND subject_id = $2
+                    "#,
+                    row.kind,
+                    row.subject_id
+                )
+                .execute(&mut *tx)
+                .await?;
+                sent += 1;
+            }
+            Err(error) => {
+                let error = anyhow::Error::new(error);
+                tracing::warn!(error.cause_chain = ?error, kind = %row.kind, subject = %row.subject_id, "sending a billing email failed; it will be retried");
+                let backoff_minutes = 2_i32.pow(row.attempts.clamp(0, 9) as u32).min(360);
+                sqlx::query!(
+                    r#"
+                    UPDATE billing_notifications SET attempts = attempts + 1, last_error = $3,
+                        next_attempt_at = now() + make_interval(mins => $4)
+                    WHERE kind = $1 AND subject_id = $2
+                    "#,
+                    row.kind,
+                    row.subject_id,
+                    format!("{error:#}"),
+                    backoff_minutes
+                )
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(sent)
+}
+
+/// Sends queued billing emails every minute, for as long as the server runs (the ones queued
+/// while the mail server was down, or by a replica that stopped before sending).
+pub async fn deliver_forever(state: AppState) {
+    let mut every_minute = tokio::time::interval(std::time::Duration::from_secs(60));
+    every_minute.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every_minute.tick().await;
+        if let Err(error) = deliver_due(&state).await {
+            tracing::error!(error.cause_chain = ?anyhow::Error::new(error), "delivering billing emails failed");
+        }
+    }
 }
 
 /// The names of the products a subscription bills, e.g. `Pro`.

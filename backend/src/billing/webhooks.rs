@@ -8,7 +8,6 @@ use time::OffsetDateTime;
 
 use super::{catalog, checkout, customers, invoices, notifications, subscriptions, BillingError};
 use crate::{
-    mail::Mail,
     stripe::{
         objects::Event,
         signature::{self, SignatureError},
@@ -172,16 +171,11 @@ async fn finish(state: &AppState, applied: Applied) -> Receipt {
             state.catalog.invalidate();
             Receipt::Applied
         }
-        Applied::Other(mail) => {
-            for mail in mail {
-                // Recorded as sent in the committed transaction: a failure here is logged, not
-                // retried (better one lost email than one sent on every redelivery).
-                if let Err(error) = state.mailer.send(&mail).await {
-                    tracing::error!(
-                        error.cause_chain = ?anyhow::Error::new(error),
-                        subject = %mail.subject,
-                        "sending a billing email failed"
-                    );
+        Applied::Other { mail_queued } => {
+            // Sent now; what fails is retried by the background sender.
+            if mail_queued {
+                if let Err(error) = notifications::deliver_due(state).await {
+                    tracing::error!(error.cause_chain = ?anyhow::Error::new(error), "delivering billing emails failed");
                 }
             }
             Receipt::Applied
@@ -193,8 +187,10 @@ async fn finish(state: &AppState, applied: Applied) -> Receipt {
 enum Applied {
     Nothing,
     CatalogChanged,
-    /// Stored; the emails to send once committed.
-    Other(Vec<Mail>),
+    /// Stored; whether emails were queued (to send once committed).
+    Other {
+        mail_queued: bool,
+    },
 }
 
 /// What the handlers need besides the connection.
@@ -212,7 +208,7 @@ async fn apply(
 ) -> Result<Applied, BillingError> {
     let stripe = &context.stripe;
     let kind = event.kind.as_str();
-    let mut mail = Vec::new();
+    let mut mail_queued = false;
     if kind == "invoice.upcoming" {
         // https://docs.stripe.com/api/events/types#event_types-invoice.upcoming
         // A preview without an id: bring its subscription up to date.
@@ -225,7 +221,7 @@ async fn apply(
         {
             subscriptions::refresh(conn, stripe, subscription).await?;
         }
-        return Ok(Applied::Other(mail));
+        return Ok(Applied::Other { mail_queued });
     }
     if kind.starts_with("payment_method.") {
         // https://docs.stripe.com/api/events/types#event_types-payment_method.attached
@@ -233,7 +229,7 @@ async fn apply(
         if let Some(customer) = event.object_field("customer") {
             card_changed(conn, stripe, customer).await?;
         }
-        return Ok(Applied::Other(mail));
+        return Ok(Applied::Other { mail_queued });
     }
     let Some(id) = event.object_id() else {
         return Ok(Applied::Nothing);
@@ -262,7 +258,7 @@ async fn apply(
         _ if kind.starts_with("customer.subscription.") => {
             // https://docs.stripe.com/api/events/types#event_types-customer.subscription.updated
             subscriptions::refresh(conn, stripe, id).await?;
-            let notice = match kind {
+            mail_queued = match kind {
                 // https://docs.stripe.com/api/events/types#event_types-customer.subscription.trial_will_end
                 "customer.subscription.trial_will_end" => {
                     notifications::trial_ending(conn, context.base_url, id).await?
@@ -271,9 +267,8 @@ async fn apply(
                 "customer.subscription.deleted" => {
                     notifications::canceled(conn, context.base_url, id).await?
                 }
-                _ => None,
+                _ => false,
             };
-            mail.extend(notice);
         }
         // https://docs.stripe.com/api/events/types#event_types-customer.updated
         // Customers change for many reasons (invoice numbering, balance, address); only a new
@@ -294,12 +289,12 @@ async fn apply(
             }
             if kind == "invoice.payment_failed" {
                 // https://docs.stripe.com/api/events/types#event_types-invoice.payment_failed
-                mail.extend(notifications::payment_failed(conn, context.base_url, id).await?);
+                mail_queued = notifications::payment_failed(conn, context.base_url, id).await?;
             }
         }
         _ => return Ok(Applied::Nothing),
     }
-    Ok(Applied::Other(mail))
+    Ok(Applied::Other { mail_queued })
 }
 
 /// Whether a `customer.updated` may have changed the default card (without the earlier values,
