@@ -9,10 +9,12 @@ use serde_json::Value;
 use super::{
     app_for_with,
     checkout::{shop, sign_up_with},
-    eventually,
+    deliver, eventually,
     payment::GOOD_CARD,
     seed,
-    subscriber::{advance_days, confirm, stored_subscription, subscribe_as, FAILING_CARD},
+    subscriber::{
+        advance_days, confirm, last_event, stored_subscription, subscribe_as, FAILING_CARD,
+    },
     Stripe,
 };
 use crate::helpers::{location, without_markers, TestApp, BASE_URL};
@@ -105,7 +107,8 @@ async fn a_hobby_subscriber_sees_the_dashboard_but_is_refused_the_api() {
 }
 
 #[tokio::test]
-async fn a_pro_trial_gets_six_report_rows_and_keeps_them_after_canceling_at_period_end() {
+async fn a_pro_trial_gets_six_report_rows_keeps_them_when_set_to_cancel_and_loses_them_at_its_end()
+{
     let (app, stripe) = shop(false).await;
     let ada = subscribe_as(
         &app,
@@ -137,6 +140,13 @@ async fn a_pro_trial_gets_six_report_rows_and_keeps_them_after_canceling_at_peri
     assert!(stored.cancel_at_period_end);
     let (status, _) = reports(&app, &app.client).await;
     assert_eq!(status, 200, "still the trial's until it ends");
+
+    advance_days(&stripe, 15).await;
+    let ended = last_event(&stripe, "customer.subscription.deleted", &ada.subscription).await;
+    assert_eq!(deliver(&app, &ended).await.0, 200);
+
+    let (status, body) = reports(&app, &app.client).await;
+    assert_eq!(status, 402, "the trial ended: {body}");
 }
 
 #[tokio::test]
@@ -236,4 +246,32 @@ async fn a_failed_renewal_keeps_access_for_the_grace_period_and_not_after() {
         402,
         "8 days behind"
     );
+}
+
+#[tokio::test]
+async fn with_the_subscriptions_table_gone_the_api_answers_500_without_database_details() {
+    let (app, stripe) = shop(false).await;
+    let ada = subscribe_as(
+        &app,
+        &stripe,
+        &app.client,
+        "ada@example.com",
+        "tollgate_pro_monthly",
+        GOOD_CARD,
+    )
+    .await;
+    confirm(&app, &app.client, &ada).await;
+    sqlx::query("ALTER TABLE subscriptions RENAME TO subscriptions_gone")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    let (status, body) = reports(&app, &app.client).await;
+
+    assert_eq!(status, 500);
+    assert_eq!(
+        body["error"],
+        "Something went wrong on our side. Please try again in a moment."
+    );
+    assert!(!body.to_string().contains("subscriptions"), "{body}");
 }

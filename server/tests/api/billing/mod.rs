@@ -7,12 +7,15 @@ mod checkout;
 mod cli;
 mod client;
 mod convergence;
+mod emails;
 mod events;
 mod gating;
+mod manage;
 mod one_subscription;
 mod payment;
 mod pricing;
 mod ratelimit;
+mod replay;
 mod subscriber;
 mod webhooks;
 
@@ -150,6 +153,11 @@ pub async fn spawn_billing(webhooks: bool) -> (TestApp, Stripe) {
 /// Runs `server stripe …` against `stripe` and the database at `database_url`, in an empty
 /// directory (no `.env`), with only the variables it needs.
 pub async fn stripe_cli(database_url: &str, stripe: &Stripe, args: &[&str]) -> Output {
+    stripe_cli_at(database_url, stripe.base_url(), args).await
+}
+
+/// As [`stripe_cli`], against the Stripe API at `api_base`.
+pub async fn stripe_cli_at(database_url: &str, api_base: &str, args: &[&str]) -> Output {
     let empty_dir = std::env::temp_dir().join(format!("tollgate-cli-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&empty_dir).unwrap();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
@@ -159,7 +167,7 @@ pub async fn stripe_cli(database_url: &str, stripe: &Stripe, args: &[&str]) -> O
         .current_dir(&empty_dir)
         .env_clear()
         .env("DATABASE_URL", database_url)
-        .env("STRIPE_API_BASE", stripe.base_url())
+        .env("STRIPE_API_BASE", api_base)
         .env("STRIPE_SECRET_KEY", STRIPE_KEY)
         .env("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET);
     // The emulator runs on this test's runtime: wait for the process off it.

@@ -4,7 +4,6 @@
 
 use serde_json::Value;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::{
     checkout::{session_id, sign_up_with, start_checkout},
@@ -18,8 +17,6 @@ pub const FAILING_CARD: &str = "4000000000000341";
 
 /// A user with a subscription in the emulator.
 pub struct Subscriber {
-    pub user_id: Uuid,
-    pub email: String,
     /// `cus_…`.
     pub customer: String,
     /// `sub_…`.
@@ -38,7 +35,7 @@ pub async fn subscribe_as(
     lookup_key: &str,
     card: &str,
 ) -> Subscriber {
-    let user_id = sign_up_with(app, client, email).await;
+    sign_up_with(app, client, email).await;
     let price = price_id(app, lookup_key).await;
     let checkout_url = start_checkout(app, client, &price).await;
     let paid = pay(&checkout_url, card).await;
@@ -49,8 +46,6 @@ pub async fn subscribe_as(
         .get(&format!("/v1/checkout/sessions/{session}"))
         .await;
     Subscriber {
-        user_id,
-        email: email.to_owned(),
         customer: in_stripe["customer"].as_str().unwrap().to_owned(),
         subscription: in_stripe["subscription"]
             .as_str()

@@ -127,8 +127,8 @@ async fn invoice_upcoming_has_no_id_and_brings_its_subscription_up_to_date() {
     .await;
     confirm(&app, &app.client, &ada).await;
     // A card change nobody told the app about.
-    let attach = format!("/v1/payment_methods/pm_card_mastercard/attach");
-    let card = stripe.ok(&attach, &[("customer", &ada.customer)]).await;
+    let attach = "/v1/payment_methods/pm_card_mastercard/attach";
+    let card = stripe.ok(attach, &[("customer", &ada.customer)]).await;
     let path = format!("/v1/subscriptions/{}", ada.subscription);
     stripe
         .ok(
