@@ -205,7 +205,7 @@ async fn a_paid_plan_canceled_at_once_is_mailed_that_it_stays_until_the_period_e
 }
 
 #[tokio::test]
-async fn when_mail_cannot_be_sent_the_event_is_still_applied_and_the_mail_stays_queued() {
+async fn when_mail_cannot_be_sent_the_event_is_still_applied_and_the_mail_is_retried_until_sent() {
     let (app, stripe) = shop(false).await;
     let ada = subscribe_as(
         &app,
@@ -243,4 +243,43 @@ async fn when_mail_cannot_be_sent_the_event_is_still_applied_and_the_mail_stays_
     .unwrap();
     assert_eq!((sent, attempts), (false, 1), "kept for the next try");
     assert!(error.unwrap().contains("dev_outbox"));
+
+    // The mail server is back; when the retry is due, the sender (what the background task runs
+    // every minute) delivers it, once.
+    sqlx::query("ALTER TABLE dev_outbox_gone RENAME TO dev_outbox")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE billing_notifications SET next_attempt_at = now()")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let database_url = app.database.url().to_string();
+    let config = backend::Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(database_url.clone()),
+        "STRIPE_SECRET_KEY" => Some("sk_test_tollgate".to_owned()),
+        "STRIPE_WEBHOOK_SECRET" => Some(crate::helpers::WEBHOOK_SECRET.to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    let sender = backend::AppState::new(config, app.db.clone()).unwrap();
+    let sent_now = backend::billing::notifications::deliver_due(&sender)
+        .await
+        .unwrap();
+    assert_eq!(sent_now, 1);
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM dev_outbox WHERE to_address = 'ada@example.com' \
+         AND subject LIKE '%has ended%'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(ended, 1);
+    assert_eq!(
+        backend::billing::notifications::deliver_due(&sender)
+            .await
+            .unwrap(),
+        0,
+        "sent once"
+    );
 }
