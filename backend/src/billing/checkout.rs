@@ -66,12 +66,27 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
     } else {
         Uuid::new_v4().to_string()
     };
-    let session = match state.stripe.create_checkout_session(&form, &key).await {
-        Ok(session) => session,
-        // The cached catalog was a moment behind Stripe: the price was just archived.
-        Err(error) if error.is_invalid_price() => return Err(BillingError::PriceUnavailable),
-        Err(error) => return Err(error.into()),
+    let create = |key: String| {
+        let form = &form;
+        async move {
+            match state.stripe.create_checkout_session(form, &key).await {
+                Ok(session) => Ok(session),
+                // The cached catalog was a moment behind Stripe: the price was just archived.
+                Err(error) if error.is_invalid_price() => Err(BillingError::PriceUnavailable),
+                Err(error) => Err(BillingError::from(error)),
+            }
+        }
     };
+    let mut session = create(key.clone()).await?;
+    if recurring {
+        // The key may have replayed an earlier click's session that has since expired or
+        // completed (Stripe answers with the session as it was then). Only an open one can take
+        // a payment; otherwise make the next one — under a key every tab derives alike.
+        let current = state.stripe.checkout_session(&session.id).await?;
+        if current.status.as_deref() != Some("open") {
+            session = create(format!("{key}-after-{}", session.id)).await?;
+        }
+    }
     session.url.ok_or_else(|| {
         anyhow::anyhow!(
             "Stripe returned Checkout Session {} without a URL",

@@ -291,15 +291,22 @@ async fn the_account_page_lists_the_invoices_with_stripes_pages_and_shows_the_ca
     )
     .await;
     let db = &app.db;
+    // Each arrives with its own webhook (`invoice.finalized` may store the paid invoice before
+    // `customer.subscription.created` stores the subscription).
     let paid = eventually(10, || async move {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM invoices WHERE status = 'paid'")
-            .fetch_one(db)
-            .await
-            .unwrap()
-            == 1
+        sqlx::query_scalar::<_, bool>(
+            "SELECT (SELECT count(*) FROM invoices WHERE status = 'paid') = 1 \
+             AND EXISTS (SELECT 1 FROM subscriptions WHERE card_last4 = '4242')",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap()
     })
     .await;
-    assert!(paid, "the webhooks stored the paid invoice");
+    assert!(
+        paid,
+        "the webhooks stored the paid invoice and the subscription"
+    );
     let invoice = stripe
         .get(&format!("/v1/invoices?subscription={}", ada.subscription))
         .await["data"][0]

@@ -24,6 +24,32 @@ async fn clicking_subscribe_twice_opens_the_same_checkout_page() {
 }
 
 #[tokio::test]
+async fn clicking_subscribe_again_after_the_page_expired_opens_a_new_one() {
+    let (app, stripe) = shop(false).await;
+    sign_up_with(&app, &app.client, "ada@example.com").await;
+    let monthly = price_id(&app, "tollgate_pro_monthly").await;
+    let first = start_checkout(&app, &app.client, &monthly).await;
+    stripe
+        .ok(
+            &format!("/v1/checkout/sessions/{}/expire", session_id(&first)),
+            &[],
+        )
+        .await;
+
+    let second = start_checkout(&app, &app.client, &monthly).await;
+    let third = start_checkout(&app, &app.client, &monthly).await;
+
+    assert_ne!(
+        session_id(&second),
+        session_id(&first),
+        "a page that can take a payment"
+    );
+    assert_eq!(second, third, "and again one page for every click");
+    let paid = pay(&second, GOOD_CARD).await;
+    assert_eq!(paid.status(), 303);
+}
+
+#[tokio::test]
 async fn completing_one_subscription_checkout_expires_the_users_other_open_ones() {
     let (app, stripe) = shop(false).await;
     sign_up_with(&app, &app.client, "ada@example.com").await;
