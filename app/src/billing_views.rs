@@ -65,6 +65,8 @@ pub struct BillingOverview {
     pub purchases: Vec<PurchaseView>,
     /// Whether the user has a Stripe customer (the portal can be opened).
     pub has_customer: bool,
+    /// More than one subscription renews (two checkouts completed at once): each is billed.
+    pub several_renewing: bool,
 }
 
 /// A plan held, in words, with what may be done with it.

@@ -55,12 +55,18 @@ fn Overview(overview: BillingOverview, confirm_cancel: Option<String>) -> impl I
         invoices,
         purchases,
         has_customer,
+        several_renewing,
     } = overview;
     let nothing = plans.is_empty() && purchases.is_empty();
     view! {
         <FormAlert error=portal_error />
         {nothing.then(|| view! {
             <p>"You are on the free plan. " <a href="/pricing">"See the plans"</a> "."</p>
+        })}
+        {several_renewing.then(|| view! {
+            <p class="alert alert--error" role="alert">
+                "You have more than one subscription that renews, and each is billed. Cancel the one you do not need."
+            </p>
         })}
         {(!plans.is_empty()).then(|| view! {
             <ul class="held-plans" aria-label="Your plans">

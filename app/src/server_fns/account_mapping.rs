@@ -22,7 +22,17 @@ pub fn overview(
     has_customer: bool,
     catalog: &Catalog,
 ) -> BillingOverview {
+    let mut renewing: Vec<&str> = plans
+        .iter()
+        .filter(|plan| {
+            matches!(plan.status.as_str(), "active" | "trialing" | "past_due")
+                && !plan.ends_as_scheduled()
+        })
+        .map(|plan| plan.subscription_id.as_str())
+        .collect();
+    renewing.dedup();
     BillingOverview {
+        several_renewing: renewing.len() > 1,
         plans: plans.iter().map(|plan| held_plan(plan, catalog)).collect(),
         invoices: invoices
             .iter()

@@ -178,6 +178,17 @@ pub async fn apply(
         if let Some(customer) = &session.customer {
             expire_other_sessions(stripe, customer, &session.id).await;
         }
+        // Two tabs paid for two plans within seconds, before either could expire the other: the
+        // account page asks the user to cancel one; operators see it here.
+        let held = subscriptions::held_by(&mut *conn, user_id).await?;
+        let mut live: Vec<&str> = held
+            .iter()
+            .map(|plan| plan.subscription_id.as_str())
+            .collect();
+        live.dedup();
+        if live.len() > 1 {
+            tracing::warn!(%user_id, subscriptions = ?live, "a user holds more than one subscription");
+        }
         let product_name = subscription
             .items
             .data
@@ -205,12 +216,7 @@ pub async fn apply(
         .description
         .clone()
         .unwrap_or_else(|| product_name(session, &price.product));
-    // `no_payment_required`: a 100 %-off promotion code.
-    let status = match session.payment_status.as_str() {
-        "paid" | "no_payment_required" => PurchaseStatus::Paid,
-        _ if payment_failed => PurchaseStatus::Failed,
-        _ => PurchaseStatus::Pending,
-    };
+    let status = purchase_status(&session.payment_status, payment_failed);
     purchases::record(
         conn,
         &purchases::NewPurchase {
@@ -229,6 +235,16 @@ pub async fn apply(
         description,
         status,
     })
+}
+
+/// What a payment-mode session's `payment_status` means for the purchase. `failed`: Stripe said
+/// `checkout.session.async_payment_failed`. `no_payment_required`: a 100 %-off promotion code.
+fn purchase_status(payment_status: &str, failed: bool) -> PurchaseStatus {
+    match payment_status {
+        "paid" | "no_payment_required" => PurchaseStatus::Paid,
+        _ if failed => PurchaseStatus::Failed,
+        _ => PurchaseStatus::Pending,
+    }
 }
 
 /// The user a session belongs to: the owner of its customer (every session we create names the
@@ -276,5 +292,30 @@ async fn expire_other_sessions(stripe: &StripeClient, customer: &str, done: &str
         if let Err(error) = stripe.expire_checkout_session(&session.id).await {
             tracing::warn!(%error, session = %session.id, "could not expire a Checkout Session");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_purchase_is_paid_pending_or_failed_as_stripe_reports_its_session() {
+        assert_eq!(purchase_status("paid", false), PurchaseStatus::Paid);
+        assert_eq!(
+            purchase_status("no_payment_required", false),
+            PurchaseStatus::Paid
+        );
+        assert_eq!(
+            purchase_status("unpaid", false),
+            PurchaseStatus::Pending,
+            "a bank debit in flight"
+        );
+        assert_eq!(purchase_status("unpaid", true), PurchaseStatus::Failed);
+        assert_eq!(
+            purchase_status("paid", true),
+            PurchaseStatus::Paid,
+            "Stripe's session wins"
+        );
     }
 }

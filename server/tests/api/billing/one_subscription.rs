@@ -84,6 +84,48 @@ async fn completing_one_subscription_checkout_expires_the_users_other_open_ones(
 }
 
 #[tokio::test]
+async fn two_plans_paid_in_two_tabs_at_once_are_both_shown_with_a_warning() {
+    let (app, _stripe) = shop(false).await;
+    sign_up_with(&app, &app.client, "ada@example.com").await;
+    let pro = start_checkout(
+        &app,
+        &app.client,
+        &price_id(&app, "tollgate_pro_monthly").await,
+    )
+    .await;
+    let hobby = start_checkout(
+        &app,
+        &app.client,
+        &price_id(&app, "tollgate_hobby_monthly").await,
+    )
+    .await;
+    // Both paid before either success page could expire the other.
+    assert_eq!(pay(&pro, GOOD_CARD).await.status(), 303);
+    assert_eq!(pay(&hobby, GOOD_CARD).await.status(), 303);
+    for page in [&pro, &hobby] {
+        app.page(&format!(
+            "/checkout/success?session_id={}",
+            session_id(page)
+        ))
+        .await;
+    }
+
+    let account = app.account_page(&app.client).await.unwrap();
+
+    assert!(account.contains("Pro"), "{account}");
+    assert!(account.contains("Hobby"), "{account}");
+    assert!(
+        account.contains("You have more than one subscription that renews"),
+        "{account}"
+    );
+    assert_eq!(
+        account.matches("Cancel plan").count(),
+        2,
+        "either can be canceled"
+    );
+}
+
+#[tokio::test]
 async fn deleting_an_account_deletes_its_stripe_customer_and_so_its_subscription() {
     let (app, stripe) = shop(false).await;
     sign_up_with(&app, &app.client, "ada@example.com").await;

@@ -5,7 +5,9 @@
 //! - [`subscriptions`]: `customer.subscription.*` and `checkout.session.expired`.
 //! - [`invoices`]: `invoice.finalized`, `paid`, `payment_failed`, `upcoming`.
 //! - [`customers`]: `customer.updated`, `customer.deleted`, `payment_method.*`.
+//! - [`checkout`]: `checkout.session.async_payment_succeeded` / `async_payment_failed`.
 
+mod checkout;
 mod customers;
 mod invoices;
 mod subscriptions;
