@@ -191,29 +191,26 @@ mod tests {
     fn the_gating_matrix_by_status_and_grace() {
         let now = at(10);
         let grace = Duration::days(7);
+        // (status, hours since it fell behind on payment, granted)
         let cases: &[(&str, Option<i64>, bool)] = &[
             ("active", None, true),
             ("trialing", None, true),
-            ("past_due", Some(9), true),  // 1 day into a 7-day grace
-            ("past_due", Some(3), true),  // 7 days in: a moment left
-            ("past_due", Some(2), false), // 8 days in: over
-            ("past_due", None, true),     // not yet stamped: counts from now
-            ("unpaid", Some(9), false),
+            ("past_due", Some(24), true), // a day into a 7-day grace
+            ("past_due", Some(7 * 24 - 1), true), // an hour left
+            ("past_due", Some(7 * 24), false), // over
+            ("past_due", None, false),    // never stamped: no grace
+            ("unpaid", Some(24), false),
             ("paused", None, false),
             ("incomplete", None, false),
             ("incomplete_expired", None, false),
         ];
-        for (status, since, expected) in cases {
+        for (status, hours, expected) in cases {
             let mut row = access(status);
-            row.past_due_since = since.map(at);
-            // 3 → exactly 7 days before now is not inside a 7-day grace; nudge to be inside.
-            if *since == Some(3) {
-                row.past_due_since = Some(at(3) + Duration::minutes(1));
-            }
+            row.past_due_since = hours.map(|hours| now - Duration::hours(hours));
             assert_eq!(
                 row.grants(now, grace),
                 *expected,
-                "{status} since {since:?}"
+                "{status} since {hours:?} hours"
             );
         }
         let mut no_grace = access("past_due");
