@@ -10,7 +10,9 @@ use super::{
     checkout::shop,
     deliver, event, eventually,
     payment::GOOD_CARD,
-    subscriber::{advance_days, confirm, events_of, last_event, subscribe_as, FAILING_CARD},
+    subscriber::{
+        advance_days, confirm, events_of, last_event, subscribe_as, subscribed, FAILING_CARD,
+    },
 };
 use crate::helpers::{link_in, TestApp};
 
@@ -90,17 +92,7 @@ async fn a_failed_renewal_mails_a_link_to_the_account_page_once_per_failed_attem
 
 #[tokio::test]
 async fn a_trial_about_to_end_is_mailed_once_with_its_end_date() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, stripe, ada) = subscribed("tollgate_pro_monthly").await;
     advance_days(&stripe, 12).await;
     let notice = last_event(
         &stripe,
@@ -130,17 +122,7 @@ async fn a_trial_about_to_end_is_mailed_once_with_its_end_date() {
 
 #[tokio::test]
 async fn a_canceled_trial_is_mailed_once_that_it_has_ended_with_a_link_to_the_plans() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, stripe, ada) = subscribed("tollgate_pro_monthly").await;
     let (status, _) = stripe
         .delete(&format!("/v1/subscriptions/{}", ada.subscription))
         .await;
@@ -206,17 +188,7 @@ async fn a_paid_plan_canceled_at_once_is_mailed_that_it_stays_until_the_period_e
 
 #[tokio::test]
 async fn when_mail_cannot_be_sent_the_event_is_still_applied_and_the_mail_is_retried_until_sent() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, stripe, ada) = subscribed("tollgate_pro_monthly").await;
     let (status, _) = stripe
         .delete(&format!("/v1/subscriptions/{}", ada.subscription))
         .await;

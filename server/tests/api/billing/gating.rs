@@ -13,7 +13,8 @@ use super::{
     payment::GOOD_CARD,
     seed,
     subscriber::{
-        advance_days, confirm, last_event, stored_subscription, subscribe_as, FAILING_CARD,
+        advance_days, confirm, last_event, stored_subscription, subscribe_as, subscribed,
+        FAILING_CARD,
     },
     Stripe,
 };
@@ -83,17 +84,7 @@ async fn without_a_plan_the_dashboard_answers_402_and_points_to_the_plans() {
 
 #[tokio::test]
 async fn a_hobby_subscriber_sees_the_dashboard_but_is_refused_the_api() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_hobby_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, _stripe, _ada) = subscribed("tollgate_hobby_monthly").await;
 
     let (status, page) = dashboard(&app, &app.client).await;
 
@@ -109,17 +100,7 @@ async fn a_hobby_subscriber_sees_the_dashboard_but_is_refused_the_api() {
 #[tokio::test]
 async fn a_pro_trial_gets_six_report_rows_keeps_them_when_set_to_cancel_and_loses_them_at_its_end()
 {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, stripe, ada) = subscribed("tollgate_pro_monthly").await;
 
     let (status, body) = reports(&app, &app.client).await;
 
@@ -250,17 +231,7 @@ async fn a_failed_renewal_keeps_access_for_the_grace_period_and_not_after() {
 
 #[tokio::test]
 async fn with_the_subscriptions_table_gone_the_api_answers_500_without_database_details() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, _stripe, _ada) = subscribed("tollgate_pro_monthly").await;
     sqlx::query("ALTER TABLE subscriptions RENAME TO subscriptions_gone")
         .execute(&app.db)
         .await

@@ -13,26 +13,10 @@ use super::{
     eventually,
     payment::GOOD_CARD,
     price_id,
-    subscriber::{confirm, stored_subscription, subscribe_as, Subscriber},
+    subscriber::{stored_subscription, subscribe_as, subscribed, Subscriber},
     Stripe,
 };
 use crate::helpers::{form_error, location, TestApp};
-
-/// An app and emulator with Ada subscribed to `lookup_key` and stored (no webhooks).
-async fn subscribed(lookup_key: &str) -> (TestApp, Stripe, Subscriber) {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        lookup_key,
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
-    (app, stripe, ada)
-}
 
 /// The emulator's subscription.
 async fn in_stripe(stripe: &Stripe, subscriber: &Subscriber) -> Value {

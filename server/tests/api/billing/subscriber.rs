@@ -6,8 +6,8 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{
-    checkout::{session_id, sign_up_with, start_checkout},
-    payment::pay,
+    checkout::{session_id, shop, sign_up_with, start_checkout},
+    payment::{pay, GOOD_CARD},
     price_id, Stripe,
 };
 use crate::helpers::{location, TestApp};
@@ -205,4 +205,20 @@ pub async fn count(app: &TestApp, table: &str) -> i64 {
         .fetch_one(&app.db)
         .await
         .unwrap()
+}
+
+/// An app and emulator with Ada subscribed to `lookup_key` and stored (no webhooks).
+pub async fn subscribed(lookup_key: &str) -> (TestApp, Stripe, Subscriber) {
+    let (app, stripe) = shop(false).await;
+    let ada = subscribe_as(
+        &app,
+        &stripe,
+        &app.client,
+        "ada@example.com",
+        lookup_key,
+        GOOD_CARD,
+    )
+    .await;
+    confirm(&app, &app.client, &ada).await;
+    (app, stripe, ada)
 }

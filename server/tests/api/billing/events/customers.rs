@@ -6,10 +6,8 @@ use serde_json::json;
 use super::apply_latest;
 use crate::billing::{
     checkout::{shop, sign_up_with, start_checkout},
-    deliver,
-    payment::GOOD_CARD,
-    price_id,
-    subscriber::{confirm, count, last_event, stored_subscription, subscribe_as},
+    deliver, price_id,
+    subscriber::{count, last_event, stored_subscription, subscribed},
     Stripe,
 };
 use crate::helpers::{TestApp, PASSWORD};
@@ -122,17 +120,7 @@ async fn payment_method_attached_and_detached_refresh_the_card_of_the_customers_
 
 #[tokio::test]
 async fn customer_deleted_forgets_the_customer_so_the_user_can_start_again() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_hobby_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, stripe, ada) = subscribed("tollgate_hobby_monthly").await;
     let (status, _) = stripe
         .delete(&format!("/v1/customers/{}", ada.customer))
         .await;
@@ -164,17 +152,7 @@ async fn customer_deleted_forgets_the_customer_so_the_user_can_start_again() {
 
 #[tokio::test]
 async fn after_an_account_is_deleted_stripes_events_about_its_customer_are_acknowledged() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, stripe, ada) = subscribed("tollgate_pro_monthly").await;
     let response = app
         .post_form("/api/delete_account", &[("password", PASSWORD)])
         .await;

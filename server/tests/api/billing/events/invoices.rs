@@ -10,7 +10,7 @@ use crate::billing::{
     payment::GOOD_CARD,
     subscriber::{
         advance_days, confirm, count, last_event, stored_invoice, stored_subscription,
-        subscribe_as, FAILING_CARD,
+        subscribe_as, subscribed, FAILING_CARD,
     },
 };
 
@@ -51,17 +51,7 @@ async fn invoice_finalized_stores_the_invoice_as_stripe_has_it_now_with_number_a
 
 #[tokio::test]
 async fn invoice_paid_for_the_first_renewal_stores_it_and_brings_the_subscription_to_active() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, stripe, ada) = subscribed("tollgate_pro_monthly").await;
     advance_days(&stripe, 15).await;
 
     let event = apply_latest(&app, &stripe, "invoice.paid", &ada.subscription).await;
@@ -115,17 +105,7 @@ async fn invoice_payment_failed_stores_the_open_invoice_and_the_subscription_pas
 
 #[tokio::test]
 async fn invoice_upcoming_has_no_id_and_brings_its_subscription_up_to_date() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_hobby_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, stripe, ada) = subscribed("tollgate_hobby_monthly").await;
     // A card change nobody told the app about.
     let attach = "/v1/payment_methods/pm_card_mastercard/attach";
     let card = stripe.ok(attach, &[("customer", &ada.customer)]).await;

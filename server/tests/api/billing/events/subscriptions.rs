@@ -9,8 +9,8 @@ use crate::billing::{
     payment::GOOD_CARD,
     price_id, recorded,
     subscriber::{
-        advance_days, confirm, count, expected_from, in_stripe, last_event, stored_subscription,
-        subscribe_as,
+        advance_days, count, expected_from, in_stripe, last_event, stored_subscription,
+        subscribe_as, subscribed,
     },
 };
 
@@ -60,17 +60,7 @@ async fn subscription_created_stores_stripes_latest_subscription_not_the_events_
 
 #[tokio::test]
 async fn subscription_updated_stores_a_cancellation_at_the_period_end() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_hobby_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, stripe, ada) = subscribed("tollgate_hobby_monthly").await;
     let path = format!("/v1/subscriptions/{}", ada.subscription);
     stripe.ok(&path, &[("cancel_at_period_end", "true")]).await;
 
@@ -94,17 +84,7 @@ async fn subscription_updated_stores_a_cancellation_at_the_period_end() {
 
 #[tokio::test]
 async fn subscription_deleted_stores_the_cancellation_with_its_reason() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_hobby_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, stripe, ada) = subscribed("tollgate_hobby_monthly").await;
     let (status, _) = stripe
         .delete(&format!("/v1/subscriptions/{}", ada.subscription))
         .await;
@@ -188,17 +168,7 @@ async fn a_trial_without_a_card_is_stored_paused_then_active_from_the_paused_and
 
 #[tokio::test]
 async fn trial_will_end_refreshes_the_subscription_and_records_the_notice_once() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        GOOD_CARD,
-    )
-    .await;
-    confirm(&app, &app.client, &ada).await;
+    let (app, stripe, ada) = subscribed("tollgate_pro_monthly").await;
     advance_days(&stripe, 12).await;
 
     apply_latest(
