@@ -5,13 +5,10 @@
 use serde_json::Value;
 
 use super::{
-    checkout::shop,
-    deliver, deliver_at, event,
-    payment::GOOD_CARD,
-    recorded,
+    deliver, deliver_at, event, recorded,
     subscriber::{
-        count, events_of, expected_from, in_stripe, last_event, stored_invoice,
-        stored_subscription, subscribe_as, StoredInvoice, StoredSubscription,
+        count, events_of, expected_from, in_stripe, last_event, paid, stored_invoice,
+        stored_subscription, StoredInvoice, StoredSubscription,
     },
 };
 use crate::helpers::TestApp;
@@ -47,16 +44,7 @@ async fn forget_billing_state(app: &TestApp) {
 
 #[tokio::test]
 async fn every_order_of_a_subscriptions_four_events_converges_on_stripes_current_state() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_hobby_monthly",
-        GOOD_CARD,
-    )
-    .await;
+    let (app, stripe, ada) = paid("tollgate_hobby_monthly").await;
     // Created incomplete, paid, active; then set to cancel at the period's end.
     let path = format!("/v1/subscriptions/{}", ada.subscription);
     stripe.ok(&path, &[("cancel_at_period_end", "true")]).await;
@@ -106,16 +94,7 @@ async fn every_order_of_a_subscriptions_four_events_converges_on_stripes_current
 
 #[tokio::test]
 async fn an_old_event_saying_trialing_delivered_after_the_cancellation_leaves_it_canceled() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        GOOD_CARD,
-    )
-    .await;
+    let (app, stripe, ada) = paid("tollgate_pro_monthly").await;
     let created = last_event(&stripe, "customer.subscription.created", &ada.subscription).await;
     assert_eq!(created["data"]["object"]["status"], "trialing");
     let (status, _) = stripe
@@ -153,16 +132,7 @@ async fn an_old_event_saying_trialing_delivered_after_the_cancellation_leaves_it
 
 #[tokio::test]
 async fn ten_concurrent_deliveries_of_one_event_apply_it_once_and_store_one_row() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        GOOD_CARD,
-    )
-    .await;
+    let (app, stripe, ada) = paid("tollgate_pro_monthly").await;
     let created = last_event(&stripe, "customer.subscription.created", &ada.subscription).await;
 
     let endpoint = app.url("/webhooks/stripe");

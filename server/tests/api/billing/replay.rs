@@ -8,7 +8,7 @@ use super::{
     payment::GOOD_CARD,
     stripe_cli, stripe_cli_at,
     subscriber::{
-        advance_days, count, stored_invoice, stored_subscription, subscribe_as, FAILING_CARD,
+        advance_days, count, paid, stored_invoice, stored_subscription, subscribe_as, FAILING_CARD,
     },
     Stripe,
 };
@@ -137,16 +137,7 @@ async fn replay_since_yesterday_is_refused_naming_the_forms_it_accepts() {
 
 #[tokio::test]
 async fn sync_stores_each_customers_invoices_and_the_account_page_lists_them() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_hobby_monthly",
-        GOOD_CARD,
-    )
-    .await;
+    let (app, stripe, ada) = paid("tollgate_hobby_monthly").await;
     assert_eq!(count(&app, "invoices").await, 0);
 
     let stdout = run(&app, &stripe, &["sync"]).await;

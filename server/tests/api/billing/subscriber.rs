@@ -207,8 +207,9 @@ pub async fn count(app: &TestApp, table: &str) -> i64 {
         .unwrap()
 }
 
-/// An app and emulator with Ada subscribed to `lookup_key` and stored (no webhooks).
-pub async fn subscribed(lookup_key: &str) -> (TestApp, Stripe, Subscriber) {
+/// An app and emulator (no webhooks) where Ada has paid for `lookup_key` on the hosted page;
+/// nothing is stored yet.
+pub async fn paid(lookup_key: &str) -> (TestApp, Stripe, Subscriber) {
     let (app, stripe) = shop(false).await;
     let ada = subscribe_as(
         &app,
@@ -219,6 +220,12 @@ pub async fn subscribed(lookup_key: &str) -> (TestApp, Stripe, Subscriber) {
         GOOD_CARD,
     )
     .await;
+    (app, stripe, ada)
+}
+
+/// As [`paid`], and the success page seen, so the subscription is stored.
+pub async fn subscribed(lookup_key: &str) -> (TestApp, Stripe, Subscriber) {
+    let (app, stripe, ada) = paid(lookup_key).await;
     confirm(&app, &app.client, &ada).await;
     (app, stripe, ada)
 }

@@ -7,25 +7,15 @@ use super::apply_latest;
 use crate::billing::{
     checkout::shop,
     deliver,
-    payment::GOOD_CARD,
     subscriber::{
-        advance_days, confirm, count, last_event, stored_invoice, stored_subscription,
+        advance_days, confirm, count, last_event, paid, stored_invoice, stored_subscription,
         subscribe_as, subscribed, FAILING_CARD,
     },
 };
 
 #[tokio::test]
 async fn invoice_finalized_stores_the_invoice_as_stripe_has_it_now_with_number_and_pages() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_hobby_monthly",
-        GOOD_CARD,
-    )
-    .await;
+    let (app, stripe, ada) = paid("tollgate_hobby_monthly").await;
     let event = last_event(&stripe, "invoice.finalized", &ada.subscription).await;
     assert_eq!(
         event["data"]["object"]["status"], "open",

@@ -5,27 +5,16 @@ use serde_json::json;
 use super::apply_latest;
 use crate::billing::{
     checkout::{session_id, shop, sign_up_with, start_checkout},
-    deliver,
-    payment::GOOD_CARD,
-    price_id, recorded,
+    deliver, price_id, recorded,
     subscriber::{
-        advance_days, count, expected_from, in_stripe, last_event, stored_subscription,
-        subscribe_as, subscribed,
+        advance_days, count, expected_from, in_stripe, last_event, paid, stored_subscription,
+        subscribed,
     },
 };
 
 #[tokio::test]
 async fn subscription_created_stores_stripes_latest_subscription_not_the_events_older_copy() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        GOOD_CARD,
-    )
-    .await;
+    let (app, stripe, ada) = paid("tollgate_pro_monthly").await;
     let event = last_event(&stripe, "customer.subscription.created", &ada.subscription).await;
     assert_eq!(
         event["data"]["object"]["latest_invoice"],
