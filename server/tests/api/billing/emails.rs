@@ -7,11 +7,10 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{
-    checkout::shop,
     deliver, event, eventually,
     payment::GOOD_CARD,
     subscriber::{
-        advance_days, confirm, events_of, last_event, subscribe_as, subscribed, FAILING_CARD,
+        advance_days, confirm, events_of, last_event, paid_with, subscribed, FAILING_CARD,
     },
 };
 use crate::helpers::{link_in, TestApp};
@@ -48,16 +47,7 @@ fn day(unix: &Value) -> String {
 
 #[tokio::test]
 async fn a_failed_renewal_mails_a_link_to_the_account_page_once_per_failed_attempt() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        FAILING_CARD,
-    )
-    .await;
+    let (app, stripe, ada) = paid_with(false, "tollgate_pro_monthly", FAILING_CARD).await;
     confirm(&app, &app.client, &ada).await;
     advance_days(&stripe, 15).await;
     let failed = last_event(&stripe, "invoice.payment_failed", &ada.subscription).await;
@@ -145,16 +135,7 @@ async fn a_canceled_trial_is_mailed_once_that_it_has_ended_with_a_link_to_the_pl
 
 #[tokio::test]
 async fn a_paid_plan_canceled_at_once_is_mailed_that_it_stays_until_the_period_ends() {
-    let (app, stripe) = shop(true).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_hobby_monthly",
-        GOOD_CARD,
-    )
-    .await;
+    let (app, stripe, ada) = paid_with(true, "tollgate_hobby_monthly", GOOD_CARD).await;
     let db = &app.db;
     let invoice_paid = eventually(10, || async move {
         sqlx::query_scalar::<_, bool>(

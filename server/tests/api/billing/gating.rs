@@ -13,8 +13,8 @@ use super::{
     payment::GOOD_CARD,
     seed,
     subscriber::{
-        advance_days, confirm, last_event, stored_subscription, subscribe_as, subscribed,
-        FAILING_CARD,
+        advance_days, confirm, last_event, paid_with, stored_subscription, subscribe_as,
+        subscribed, FAILING_CARD,
     },
     Stripe,
 };
@@ -132,16 +132,7 @@ async fn a_pro_trial_gets_six_report_rows_keeps_them_when_set_to_cancel_and_lose
 
 #[tokio::test]
 async fn once_a_canceled_pro_plans_paid_period_is_over_the_api_and_dashboard_lock() {
-    let (app, stripe) = shop(true).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        GOOD_CARD,
-    )
-    .await;
+    let (app, stripe, ada) = paid_with(true, "tollgate_pro_monthly", GOOD_CARD).await;
     confirm(&app, &app.client, &ada).await;
     advance_days(&stripe, 15).await;
     assert!(

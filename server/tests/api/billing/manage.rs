@@ -9,11 +9,11 @@ use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::{
-    checkout::{shop, sign_up_with},
+    checkout::sign_up_with,
     eventually,
     payment::GOOD_CARD,
     price_id,
-    subscriber::{stored_subscription, subscribe_as, subscribed, Subscriber},
+    subscriber::{paid_with, stored_subscription, subscribed, Subscriber},
     Stripe,
 };
 use crate::helpers::{form_error, location, TestApp};
@@ -264,16 +264,7 @@ async fn a_confirmation_from_a_preview_two_hours_old_is_refused_and_the_plan_sta
 
 #[tokio::test]
 async fn the_account_page_lists_the_invoices_with_stripes_pages_and_shows_the_card() {
-    let (app, stripe) = shop(true).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_hobby_monthly",
-        GOOD_CARD,
-    )
-    .await;
+    let (app, stripe, ada) = paid_with(true, "tollgate_hobby_monthly", GOOD_CARD).await;
     let db = &app.db;
     // Each arrives with its own webhook (`invoice.finalized` may store the paid invoice before
     // `customer.subscription.created` stores the subscription).

@@ -8,7 +8,8 @@ use super::{
     payment::GOOD_CARD,
     stripe_cli, stripe_cli_at,
     subscriber::{
-        advance_days, count, paid, stored_invoice, stored_subscription, subscribe_as, FAILING_CARD,
+        advance_days, count, paid, paid_with, stored_invoice, stored_subscription, subscribe_as,
+        FAILING_CARD,
     },
     Stripe,
 };
@@ -63,16 +64,7 @@ async fn subjects(app: &TestApp, to: &str) -> Vec<String> {
 #[tokio::test]
 async fn replay_applies_the_missed_events_then_again_without_mailing_twice() {
     // No webhook endpoint: a month of events, none delivered.
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        FAILING_CARD,
-    )
-    .await;
+    let (app, stripe, ada) = paid_with(false, "tollgate_pro_monthly", FAILING_CARD).await;
     advance_days(&stripe, 15).await;
     assert_eq!(count(&app, "subscriptions").await, 0);
 

@@ -210,14 +210,23 @@ pub async fn count(app: &TestApp, table: &str) -> i64 {
 /// An app and emulator (no webhooks) where Ada has paid for `lookup_key` on the hosted page;
 /// nothing is stored yet.
 pub async fn paid(lookup_key: &str) -> (TestApp, Stripe, Subscriber) {
-    let (app, stripe) = shop(false).await;
+    paid_with(false, lookup_key, GOOD_CARD).await
+}
+
+/// As [`paid`]; with `webhooks` the emulator delivers its events to the app, and `card` pays.
+pub async fn paid_with(
+    webhooks: bool,
+    lookup_key: &str,
+    card: &str,
+) -> (TestApp, Stripe, Subscriber) {
+    let (app, stripe) = shop(webhooks).await;
     let ada = subscribe_as(
         &app,
         &stripe,
         &app.client,
         "ada@example.com",
         lookup_key,
-        GOOD_CARD,
+        card,
     )
     .await;
     (app, stripe, ada)

@@ -5,11 +5,10 @@ use serde_json::json;
 
 use super::apply_latest;
 use crate::billing::{
-    checkout::shop,
     deliver,
     subscriber::{
-        advance_days, confirm, count, last_event, paid, stored_invoice, stored_subscription,
-        subscribe_as, subscribed, FAILING_CARD,
+        advance_days, confirm, count, last_event, paid, paid_with, stored_invoice,
+        stored_subscription, subscribed, FAILING_CARD,
     },
 };
 
@@ -59,16 +58,7 @@ async fn invoice_paid_for_the_first_renewal_stores_it_and_brings_the_subscriptio
 
 #[tokio::test]
 async fn invoice_payment_failed_stores_the_open_invoice_and_the_subscription_past_due() {
-    let (app, stripe) = shop(false).await;
-    let ada = subscribe_as(
-        &app,
-        &stripe,
-        &app.client,
-        "ada@example.com",
-        "tollgate_pro_monthly",
-        FAILING_CARD,
-    )
-    .await;
+    let (app, stripe, ada) = paid_with(false, "tollgate_pro_monthly", FAILING_CARD).await;
     confirm(&app, &app.client, &ada).await;
     advance_days(&stripe, 15).await;
 
