@@ -316,8 +316,7 @@ async fn customer_changed(
     stripe: &StripeClient,
     id: &str,
 ) -> Result<(), BillingError> {
-    super::lock_object(conn, id).await?;
-    subscriptions::refresh_customer(conn, stripe, id).await?;
+    card_changed(conn, stripe, id).await?;
     let gone = match stripe.customer(id).await {
         Ok(customer) => customer.deleted,
         Err(error) if error.is_not_found() => true,

@@ -245,6 +245,28 @@ pub async fn deliver_at(endpoint: String, event: Value) -> (u16, String) {
     post_webhook_at(&endpoint, &body, Some(&signature)).await
 }
 
+/// Delivers `event` `times` times at once; every answer must be 200. `(applied, duplicates)`.
+pub async fn deliver_concurrently(app: &TestApp, event: &Value, times: usize) -> (usize, usize) {
+    let endpoint = app.url("/webhooks/stripe");
+    let deliveries: Vec<_> = (0..times)
+        .map(|_| tokio::spawn(deliver_at(endpoint.clone(), event.clone())))
+        .collect();
+    let mut answers = Vec::new();
+    for delivery in deliveries {
+        answers.push(delivery.await.unwrap());
+    }
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{answers:?}"
+    );
+    let applied = answers.iter().filter(|(_, a)| a == "applied").count();
+    let duplicates = answers
+        .iter()
+        .filter(|(_, a)| a.starts_with("duplicate"))
+        .count();
+    (applied, duplicates)
+}
+
 /// The `stripe_events` row of an event: `(attempts, applied, error)`, if there is one.
 pub async fn recorded(app: &TestApp, event_id: &str) -> Option<(i32, bool, Option<String>)> {
     sqlx::query_as(

@@ -4,7 +4,7 @@
 use backend::stripe::signature::sign;
 use serde_json::{json, Value};
 
-use super::{app_for, deliver, deliver_at, event, now, post_webhook, recorded, Stripe};
+use super::{app_for, deliver, deliver_concurrently, event, now, post_webhook, recorded, Stripe};
 use crate::helpers::{spawn_app, spawn_app_with, TestApp, WEBHOOK_SECRET};
 
 /// An event type Tollgate does not handle.
@@ -140,25 +140,9 @@ async fn five_concurrent_deliveries_of_one_event_all_succeed_and_apply_it_once()
     let app = app_for(&stripe).await;
     let (product, event) = product_event(&stripe, "Pro").await;
 
-    let endpoint = app.url("/webhooks/stripe");
-    let deliveries: Vec<_> = (0..5)
-        .map(|_| tokio::spawn(deliver_at(endpoint.clone(), event.clone())))
-        .collect();
-    let mut answers = Vec::new();
-    for delivery in deliveries {
-        answers.push(delivery.await.unwrap());
-    }
+    let (applied, duplicates) = deliver_concurrently(&app, &event, 5).await;
 
-    assert!(
-        answers.iter().all(|(status, _)| *status == 200),
-        "{answers:?}"
-    );
-    let applied = answers.iter().filter(|(_, a)| a == "applied").count();
-    let duplicates = answers
-        .iter()
-        .filter(|(_, a)| a.starts_with("duplicate"))
-        .count();
-    assert_eq!((applied, duplicates), (1, 4), "{answers:?}");
+    assert_eq!((applied, duplicates), (1, 4));
     assert_eq!(stored_events(&app).await, 1);
     let (attempts, applied, _) = recorded(&app, event["id"].as_str().unwrap()).await.unwrap();
     assert_eq!((attempts, applied), (1, true));
