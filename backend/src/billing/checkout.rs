@@ -79,12 +79,27 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
     };
     let mut session = create(key.clone()).await?;
     if recurring {
-        // The key may have replayed an earlier click's session that has since expired or
-        // completed (Stripe answers with the session as it was then). Only an open one can take
-        // a payment; otherwise make the next one — under a key every tab derives alike.
-        let current = state.stripe.checkout_session(&session.id).await?;
-        if current.status.as_deref() != Some("open") {
-            session = create(format!("{key}-after-{}", session.id)).await?;
+        // The key may have replayed an earlier click's session that has since expired or been
+        // paid (Stripe answers with the session as it was then).
+        match state.stripe.checkout_session(&session.id).await {
+            // Expired unpaid: the next one, under a key every tab derives alike.
+            Ok(current) if current.status.as_deref() == Some("expired") => {
+                session = create(format!("{key}-after-{}", session.id)).await?;
+            }
+            // Paid in another tab a moment ago and not stored yet: store it now, and sell no
+            // second subscription.
+            Ok(current) if current.status.as_deref() == Some("complete") => {
+                let mut tx = state.db.begin().await?;
+                super::lock_object(&mut tx, &current.id).await?;
+                apply(&mut tx, &state.stripe, &current, false).await?;
+                tx.commit().await?;
+                return Err(BillingError::AlreadySubscribed);
+            }
+            Ok(_) => {}
+            // Checking is a courtesy: the replayed page still works if it is open.
+            Err(error) => {
+                tracing::warn!(error.cause_chain = ?anyhow::Error::new(error), session = %session.id, "could not check a replayed Checkout Session");
+            }
         }
     }
     session.url.ok_or_else(|| {

@@ -3,9 +3,9 @@
 //!
 //! Each is rendered and queued in `billing_notifications` inside the transaction of the event that
 //! causes it, keyed by what it is about, so a duplicate, replayed or re-ordered event never mails
-//! twice. [`deliver_due`] sends what is queued — right after the event commits, and every minute
-//! from a background task — and retries a failed send with backoff, so a mail server outage loses
-//! nothing. Replicas never send the same row twice (`FOR UPDATE SKIP LOCKED`).
+//! twice. [`deliver_due`] sends what is queued — in the background right after the event commits,
+//! and every minute from a background task — and retries a failed send with backoff, so a mail
+//! server outage loses nothing and a slow one never holds up Stripe's webhook deliveries.
 
 use sqlx::PgConnection;
 use time::{Duration, OffsetDateTime};
@@ -211,56 +211,67 @@ async fn queue(
 }
 
 /// How many sends of one message are tried before it is given up (about two days of backoff).
-const MAX_ATTEMPTS: i32 = 12;
+const MAX_ATTEMPTS: i32 = 17;
 
 /// Sends the queued billing emails that are due, a batch at a time; returns how many were sent.
-/// A failed send is retried later: after 1, 2, 4 … minutes, at most 6 hours apart.
+///
+/// Rows are first *claimed* in one short statement (their next attempt pushed ten minutes out,
+/// the attempt counted), so no other sender — another replica, another event's delivery — takes
+/// them meanwhile; each is then sent outside any transaction and marked on its own. A mail can
+/// only be sent twice if the process dies between a send and its mark. A failed send is retried
+/// after 1, 2, 4 … minutes, at most 6 hours apart.
 pub async fn deliver_due(state: &AppState) -> Result<usize, BillingError> {
-    let mut tx = state.db.begin().await?;
-    let due = sqlx::query!(
+    let claimed = sqlx::query!(
         r#"
-        SELECT kind, subject_id, mail_to, mail_subject, body_text, body_html, attempts
-        FROM billing_notifications
-        WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < $1
-        ORDER BY next_attempt_at
-        LIMIT 50
-        FOR UPDATE SKIP LOCKED
+        UPDATE billing_notifications
+        SET next_attempt_at = now() + interval '10 minutes', attempts = attempts + 1
+        WHERE (kind, subject_id) IN (
+            SELECT kind, subject_id FROM billing_notifications
+            WHERE sent_at IS NULL AND next_attempt_at <= now() AND attempts < $1
+            ORDER BY next_attempt_at
+            LIMIT 50
+            FOR UPDATE SKIP LOCKED
+        )
+        RETURNING kind, subject_id, mail_to, mail_subject, body_text, body_html, attempts
         "#,
         MAX_ATTEMPTS
     )
-    .fetch_all(&mut *tx)
+    .fetch_all(&state.db)
     .await?;
     let mut sent = 0;
-    for row in due {
+    for row in claimed {
         let mail = Mail {
             to: EmailAddress::from_stored(row.mail_to),
             subject: row.mail_subject,
             text: row.body_text,
             html: row.body_html,
         };
-        match state.mailer.send(&mail).await {
+        let marked = match state.mailer.send(&mail).await {
             Ok(()) => {
+                sent += 1;
                 sqlx::query!(
                     r#"
-                    UPDATE billing_notifications SET sent_at = now(), attempts = attempts + 1,
-                        last_error = NULL
+                    UPDATE billing_notifications SET sent_at = now(), last_error = NULL
                     WHERE kind = $1 AND subject_id = $2
                     "#,
                     row.kind,
                     row.subject_id
                 )
-                .execute(&mut *tx)
-                .await?;
-                sent += 1;
+                .execute(&state.db)
+                .await
             }
             Err(error) => {
                 let error = anyhow::Error::new(error);
-                tracing::warn!(error.cause_chain = ?error, kind = %row.kind, subject = %row.subject_id, "sending a billing email failed; it will be retried");
-                let backoff_minutes = 2_i32.pow(row.attempts.clamp(0, 9) as u32).min(360);
+                if row.attempts >= MAX_ATTEMPTS {
+                    tracing::error!(error.cause_chain = ?error, kind = %row.kind, subject = %row.subject_id, "giving up on a billing email");
+                } else {
+                    tracing::warn!(error.cause_chain = ?error, kind = %row.kind, subject = %row.subject_id, "sending a billing email failed; it will be retried");
+                }
+                let backoff_minutes = 2_i32.pow((row.attempts - 1).clamp(0, 9) as u32).min(360);
                 sqlx::query!(
                     r#"
-                    UPDATE billing_notifications SET attempts = attempts + 1, last_error = $3,
-                        next_attempt_at = now() + make_interval(mins => $4)
+                    UPDATE billing_notifications
+                    SET last_error = $3, next_attempt_at = now() + make_interval(mins => $4)
                     WHERE kind = $1 AND subject_id = $2
                     "#,
                     row.kind,
@@ -268,12 +279,15 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, BillingError> {
                     format!("{error:#}"),
                     backoff_minutes
                 )
-                .execute(&mut *tx)
-                .await?;
+                .execute(&state.db)
+                .await
             }
+        };
+        if let Err(error) = marked {
+            // The claim stands: the row is tried again once it is due.
+            tracing::error!(error.cause_chain = ?anyhow::Error::new(error), kind = %row.kind, subject = %row.subject_id, "could not record a billing email's delivery");
         }
     }
-    tx.commit().await?;
     Ok(sent)
 }
 

@@ -4,7 +4,10 @@
 //! are applied again (every handler re-fetches, so this only brings rows up to date; emails are
 //! never sent twice). Stripe keeps events for 30 days.
 
-use super::{webhooks, webhooks::Receipt, BillingError};
+use super::{
+    webhooks::{self, Mailing, Receipt},
+    BillingError,
+};
 use crate::AppState;
 
 /// What a replay did.
@@ -37,8 +40,8 @@ pub async fn run(
     };
     progress(&format!("{} events to apply", events.len()));
     for (done, event) in events.iter().enumerate() {
-        let applied = match webhooks::record_and_apply(state, event).await {
-            Ok(Receipt::Duplicate) => webhooks::reapply(state, event)
+        let applied = match webhooks::record_and_apply(state, event, Mailing::Caller).await {
+            Ok(Receipt::Duplicate) => webhooks::reapply(state, event, Mailing::Caller)
                 .await
                 .map(|_| Receipt::Duplicate),
             other => other,
@@ -59,6 +62,19 @@ pub async fn run(
         if (done + 1) % 100 == 0 {
             progress(&format!("{} of {} events applied", done + 1, events.len()));
         }
+    }
+    // The emails the events queued are sent before the command exits; what cannot be sent now
+    // waits for a server's sender.
+    let mut mailed = 0;
+    loop {
+        let sent = super::notifications::deliver_due(state).await?;
+        mailed += sent;
+        if sent == 0 {
+            break;
+        }
+    }
+    if mailed > 0 {
+        progress(&format!("sent {mailed} billing emails"));
     }
     progress(&format!(
         "applied {} new, {} again, {} of types we do not act on, {} failed",

@@ -65,7 +65,7 @@ pub async fn receive(
         event_id: event.id.clone(),
         source,
     };
-    match record_and_apply(state, &event).await {
+    match record_and_apply(state, &event, Mailing::Background).await {
         Ok(receipt) => Ok(receipt),
         Err(error) => {
             record_failure(state, &event, &error).await;
@@ -104,6 +104,7 @@ pub(super) async fn record_failure(state: &AppState, event: &Event, error: &Bill
 pub(super) async fn record_and_apply(
     state: &AppState,
     event: &Event,
+    mailing: Mailing,
 ) -> Result<Receipt, BillingError> {
     let mut tx = state.db.begin().await?;
     // New, or seen before but never applied (an earlier attempt failed): go ahead. Applied
@@ -136,16 +137,29 @@ pub(super) async fn record_and_apply(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(finish(state, applied).await)
+    Ok(finish(state, applied, mailing))
+}
+
+/// Who sends the emails an event queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Mailing {
+    /// A background task, right after the commit (a webhook: Stripe waits only seconds).
+    Background,
+    /// The caller, when it is done (`server stripe replay`, whose process then exits).
+    Caller,
 }
 
 /// Applies an event again without touching its record (`server stripe replay` of an event
 /// applied before: every handler re-fetches, so this only brings rows up to date).
-pub(super) async fn reapply(state: &AppState, event: &Event) -> Result<Receipt, BillingError> {
+pub(super) async fn reapply(
+    state: &AppState,
+    event: &Event,
+    mailing: Mailing,
+) -> Result<Receipt, BillingError> {
     let mut tx = state.db.begin().await?;
     let applied = apply_in(state, &mut tx, event).await?;
     tx.commit().await?;
-    Ok(finish(state, applied).await)
+    Ok(finish(state, applied, mailing))
 }
 
 async fn apply_in(
@@ -162,8 +176,8 @@ async fn apply_in(
     apply(conn, &context, event).await
 }
 
-/// After the commit: invalidate the local catalog, send the emails.
-async fn finish(state: &AppState, applied: Applied) -> Receipt {
+/// After the commit: invalidate the local catalog, start sending the emails.
+fn finish(state: &AppState, applied: Applied, mailing: Mailing) -> Receipt {
     match applied {
         Applied::Nothing => Receipt::Ignored,
         Applied::CatalogChanged => {
@@ -172,11 +186,15 @@ async fn finish(state: &AppState, applied: Applied) -> Receipt {
             Receipt::Applied
         }
         Applied::Other { mail_queued } => {
-            // Sent now; what fails is retried by the background sender.
-            if mail_queued {
-                if let Err(error) = notifications::deliver_due(state).await {
-                    tracing::error!(error.cause_chain = ?anyhow::Error::new(error), "delivering billing emails failed");
-                }
+            // Sent off the request (Stripe waits only seconds for our answer); what fails is
+            // retried by the background sender.
+            if mail_queued && mailing == Mailing::Background {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = notifications::deliver_due(&state).await {
+                        tracing::error!(error.cause_chain = ?anyhow::Error::new(error), "delivering billing emails failed");
+                    }
+                });
             }
             Receipt::Applied
         }

@@ -29,8 +29,10 @@ impl std::fmt::Debug for SmtpMailer {
 
 impl SmtpMailer {
     pub fn new(url: &SecretString, from: Mailbox) -> Result<Self, MailError> {
-        let transport =
-            AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())?.build();
+        // A slow server fails a send after 10 s (lettre's default is a minute); callers retry.
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())?
+            .timeout(Some(std::time::Duration::from_secs(10)))
+            .build();
         Ok(Self { transport, from })
     }
 }

@@ -5,8 +5,8 @@ use serde::de::DeserializeOwned;
 
 use super::{
     objects::{
-        CheckoutSession, Customer, Deleted, Event, Expandable, Invoice, List, PaymentMethod,
-        PortalSession, Price, Product, Subscription,
+        CheckoutSession, Customer, Deleted, Event, Expandable, Invoice, List, PortalSession, Price,
+        Product, Subscription,
     },
     Form, StripeClient, StripeError,
 };
@@ -143,13 +143,13 @@ impl StripeClient {
             .await?;
         if let Some(settings) = &mut customer.invoice_settings {
             if let Some(Expandable::Id(method)) = &settings.default_payment_method {
-                let method: PaymentMethod = self
-                    .get(
-                        &format!("/v1/payment_methods/{}", segment(method)),
-                        &Form::new(),
-                    )
-                    .await?;
-                settings.default_payment_method = Some(Expandable::Object(Box::new(method)));
+                let path = format!("/v1/payment_methods/{}", segment(method));
+                settings.default_payment_method = match self.get(&path, &Form::new()).await {
+                    Ok(method) => Some(Expandable::Object(Box::new(method))),
+                    // The card is gone, not the customer: no card to show.
+                    Err(error) if error.is_not_found() => None,
+                    Err(error) => return Err(error),
+                };
             }
         }
         Ok(customer)

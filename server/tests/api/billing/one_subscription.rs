@@ -7,7 +7,7 @@ use super::{
     payment::{pay, GOOD_CARD},
     price_id,
 };
-use crate::helpers::PASSWORD;
+use crate::helpers::{form_error, PASSWORD};
 
 #[tokio::test]
 async fn clicking_subscribe_twice_opens_the_same_checkout_page() {
@@ -47,6 +47,39 @@ async fn clicking_subscribe_again_after_the_page_expired_opens_a_new_one() {
     assert_eq!(second, third, "and again one page for every click");
     let paid = pay(&second, GOOD_CARD).await;
     assert_eq!(paid.status(), 303);
+}
+
+#[tokio::test]
+async fn clicking_subscribe_again_after_paying_in_another_tab_stores_that_plan_and_sells_no_second()
+{
+    let (app, stripe) = shop(false).await;
+    sign_up_with(&app, &app.client, "ada@example.com").await;
+    let monthly = price_id(&app, "tollgate_pro_monthly").await;
+    let first = start_checkout(&app, &app.client, &monthly).await;
+    // Paid, but neither the success page nor a webhook has stored it yet.
+    assert_eq!(pay(&first, GOOD_CARD).await.status(), 303);
+
+    let again = app
+        .post_form("/api/start_checkout", &[("price", &monthly)])
+        .await;
+
+    assert_eq!(
+        form_error(&again),
+        Some(serde_json::json!({
+            "Form": "You already have a subscription. Use Manage to change your plan or cancel it."
+        }))
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "the paid plan, stored now");
+    let sessions = stripe.get("/v1/checkout/sessions").await;
+    assert_eq!(
+        sessions["data"].as_array().unwrap().len(),
+        1,
+        "no second page to pay"
+    );
 }
 
 #[tokio::test]
