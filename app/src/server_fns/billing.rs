@@ -20,7 +20,7 @@ pub async fn pricing() -> Result<PricingView, FormError> {
         .await
         .map_err(BillingError::from)?;
     let user = super::context::signed_in_user().ok();
-    let (held, bought) = match &user {
+    let (held, bought, had_trial) = match &user {
         Some(user) => (
             subscriptions::held_by(&state.db, user.id)
                 .await
@@ -28,14 +28,18 @@ pub async fn pricing() -> Result<PricingView, FormError> {
             purchases::of_user(&state.db, user.id)
                 .await
                 .map_err(BillingError::from)?,
+            subscriptions::had_trial(&state.db, user.id)
+                .await
+                .map_err(BillingError::from)?,
         ),
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), false),
     };
     Ok(super::billing_mapping::pricing(
         &catalog,
         &held,
         &bought,
         user.is_some(),
+        had_trial,
     ))
 }
 

@@ -14,12 +14,14 @@ use crate::billing_views::{CheckoutResult, PlanView, PriceView, PricingView};
 /// The toggle's order: shortest interval first, one-time last.
 const GROUP_ORDER: &[&str] = &["day", "week", "month", "year"];
 
-/// The pricing page for a catalog and (when signed in) what the user holds and bought.
+/// The pricing page for a catalog and (when signed in) what the user holds and bought, and
+/// whether they had their one free trial already (then no price offers one).
 pub fn pricing(
     catalog: &Catalog,
     held: &[HeldPlan],
     bought: &[Purchase],
     signed_in: bool,
+    had_trial: bool,
 ) -> PricingView {
     let mut groups: Vec<String> = Vec::new();
     let plans = catalog
@@ -44,7 +46,9 @@ pub fn pricing(
                         }
                         None => "once".to_owned(),
                     },
-                    trial_days: price.trial_period_days.filter(|days| *days > 0),
+                    trial_days: price
+                        .trial_period_days
+                        .filter(|days| *days > 0 && !had_trial),
                     saving_percent: yearly_saving(price, &product.prices),
                     held: held.iter().any(|h| h.price_id == price.id),
                     group,
@@ -205,7 +209,7 @@ mod tests {
 
     #[test]
     fn yearly_prices_show_what_they_save_against_monthly() {
-        let view = pricing(&catalog(), &[], &[], false);
+        let view = pricing(&catalog(), &[], &[], false, false);
         let pro = &view.plans[0];
         assert_eq!(pro.prices[0].saving_percent, None);
         // 12 × $29 = $348; $290 saves 16.7 % → 17 %.
@@ -216,12 +220,15 @@ mod tests {
 
     #[test]
     fn the_toggle_lists_only_the_intervals_that_exist_with_one_time_last() {
-        let view = pricing(&catalog(), &[], &[], false);
+        let view = pricing(&catalog(), &[], &[], false, false);
         assert_eq!(view.groups, ["month", "year", "one_time"]);
         let mut only_yearly = catalog();
         only_yearly.products[0].prices.remove(0);
         only_yearly.products.pop();
-        assert_eq!(pricing(&only_yearly, &[], &[], true).groups, ["year"]);
+        assert_eq!(
+            pricing(&only_yearly, &[], &[], true, false).groups,
+            ["year"]
+        );
     }
 
     #[test]
@@ -236,7 +243,7 @@ mod tests {
             current_period_end: OffsetDateTime::UNIX_EPOCH,
             trial_end: None,
         };
-        let view = pricing(&catalog(), &[held], &[], true);
+        let view = pricing(&catalog(), &[held], &[], true, false);
         assert!(view.subscribed);
         assert_eq!(
             view.plans[0].held_status.as_deref(),

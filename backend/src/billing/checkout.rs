@@ -49,11 +49,13 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
         .set("customer_update[address]", "auto")
         .set("metadata[user_id]", user.id);
     if recurring {
+        // One free trial per user: cancel during a trial and subscribe again, and you pay.
+        let trial = match price.trial_period_days {
+            Some(days) if !subscriptions::had_trial(&state.db, user.id).await? => Some(days),
+            _ => None,
+        };
         form = form
-            .set_some(
-                "subscription_data[trial_period_days]",
-                price.trial_period_days,
-            )
+            .set_some("subscription_data[trial_period_days]", trial)
             .set("subscription_data[metadata][user_id]", user.id);
     }
     // For a subscription, clicks (and tabs) within the same ten minutes get the same session
@@ -62,7 +64,14 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
     // again, so each attempt gets its own key.
     let key = if recurring {
         let bucket = time::OffsetDateTime::now_utc().unix_timestamp() / 600;
-        format!("tollgate-checkout-{}-{}-{bucket}", user.id, price.id)
+        // What is sent is part of the key: the same request converges, another (no trial any
+        // more, a changed address) is a new one rather than Stripe's idempotency error.
+        format!(
+            "tollgate-checkout-{}-{}-{bucket}-{}",
+            user.id,
+            price.id,
+            form.fingerprint()
+        )
     } else {
         Uuid::new_v4().to_string()
     };

@@ -213,6 +213,20 @@ pub async fn store(
     Ok(())
 }
 
+/// Whether the user has had a free trial before (one trial per user: later subscriptions start
+/// paid).
+pub async fn had_trial(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"
+        SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 AND trial_start IS NOT NULL)
+            AS "had!"
+        "#,
+        user_id
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// The plans a user holds now (every item of every subscription in a [`HELD`] status).
 pub async fn held_by(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<HeldPlan>, sqlx::Error> {
     sqlx::query_as!(

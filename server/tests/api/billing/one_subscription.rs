@@ -1,11 +1,14 @@
-//! One subscription per user, and none left behind: repeated clicks share one Checkout page, a
-//! completed subscription checkout expires the user's other open ones, and deleting the account
-//! deletes the Stripe customer (which cancels the subscription).
+//! One subscription per user, and none left behind: repeated clicks share one Checkout page (a
+//! new one once it expired; none once paid), a completed subscription checkout expires the user's
+//! other open ones, two plans paid at once are flagged, one free trial per user, and deleting the
+//! account deletes the Stripe customer (which cancels the subscription).
 
 use super::{
     checkout::{session_id, shop, sign_up_with, start_checkout},
+    deliver,
     payment::{pay, GOOD_CARD},
     price_id,
+    subscriber::{last_event, subscribed},
 };
 use crate::helpers::{form_error, PASSWORD};
 
@@ -155,6 +158,39 @@ async fn two_plans_paid_in_two_tabs_at_once_are_both_shown_with_a_warning() {
         account.matches("Cancel plan").count(),
         2,
         "either can be canceled"
+    );
+}
+
+#[tokio::test]
+async fn a_user_who_had_a_trial_subscribes_again_without_one() {
+    let (app, stripe, ada) = subscribed("tollgate_pro_monthly").await;
+    let (status, _) = stripe
+        .delete(&format!("/v1/subscriptions/{}", ada.subscription))
+        .await;
+    assert_eq!(status, 200, "canceled during the trial");
+    let ended = last_event(&stripe, "customer.subscription.deleted", &ada.subscription).await;
+    assert_eq!(deliver(&app, &ended).await.0, 200);
+
+    let pricing = app.page("/pricing").await;
+    assert!(pricing.contains("Subscribe to Pro"), "{pricing}");
+    assert!(!pricing.contains("Start free trial of Pro"));
+    let page = start_checkout(
+        &app,
+        &app.client,
+        &price_id(&app, "tollgate_pro_monthly").await,
+    )
+    .await;
+    assert_eq!(pay(&page, GOOD_CARD).await.status(), 303);
+    let success = app
+        .page(&format!(
+            "/checkout/success?session_id={}",
+            session_id(&page)
+        ))
+        .await;
+
+    assert!(
+        success.contains("Your subscription is active."),
+        "{success}"
     );
 }
 
