@@ -129,10 +129,8 @@ pub struct ChangePreviewView {
     pub to: String,
     /// The preview's lines: description and amount.
     pub lines: Vec<(String, String)>,
-    /// The prorations' sum in words: "a credit of $12.10" or "$5.00".
-    pub adjustment: String,
-    /// The next invoice's total.
-    pub next_total: String,
+    /// What happens to money now, in a sentence: "You pay $20 now …", "$12.10 is credited …".
+    pub settlement: String,
     /// The moment the preview was computed for, sent back on confirmation.
     pub proration_date: i64,
 }

@@ -71,11 +71,14 @@ test("subscribe, use the dashboard, change plan, replace the card, cancel, and l
   await billing.getByRole("button", { name: "Preview change" }).click();
   const change = page.getByRole("group", { name: "Plan change" });
   await expect(change.getByRole("heading", { name: "Change to Pro — $29 per month" })).toBeVisible();
-  await expect(change).toContainText("Adjustment for the rest of this period:");
-  await expect(change).toContainText("Your next invoice:");
+  await expect(change).toContainText(/You pay \$[\d.]+ now, for the rest of this period\./);
   await change.getByRole("button", { name: "Confirm change" }).click();
   await expect(page.getByRole("status")).toHaveText(/Your plan is changed/);
   await expect(plans).toContainText("Pro — Renews on");
+  // The upgrade was invoiced at once: a second paid invoice.
+  await eventually(page, "/account", async () => {
+    await expect(billing.getByRole("table", { name: "Your invoices" }).getByText("Paid")).toHaveCount(2, { timeout: 1000 });
+  });
   await expect(plans).toContainText("$29 per month");
   await page.goto("/dashboard");
   await expect(page.getByText("Your plan includes the API.")).toBeVisible();

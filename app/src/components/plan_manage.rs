@@ -121,8 +121,7 @@ pub fn ChangePreviewPanel(subscription_id: String, price_id: String) -> impl Int
                                     }).collect_view()}
                                 </tbody>
                             </table>
-                            <p>"Adjustment for the rest of this period: " <strong>{preview.adjustment.clone()}</strong></p>
-                            <p>"Your next invoice: " <strong>{preview.next_total.clone()}</strong></p>
+                            <p><strong>{preview.settlement.clone()}</strong></p>
                             <ActionForm action=change>
                                 <input type="hidden" name="subscription_id" value=preview.subscription_id.clone() />
                                 <input type="hidden" name="price_id" value=preview.price_id.clone() />

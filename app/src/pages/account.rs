@@ -42,7 +42,7 @@ pub fn AccountPage() -> impl IntoView {
                 "Your plan is canceled. It stays yours until the end of the period; you can resume it until then.",
             ),
             "plan-resumed" => Some("Your plan continues. Nothing else changes."),
-            "plan-changed" => Some("Your plan is changed. The adjustment appears on your next invoice."),
+            "plan-changed" => Some("Your plan is changed. Any difference is on a new invoice below."),
             _ => None,
         });
 

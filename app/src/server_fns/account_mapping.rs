@@ -200,14 +200,16 @@ pub fn change_preview(
         lines: preview
             .lines
             .iter()
-            .map(|(description, amount, _)| (description.clone(), money(*amount)))
+            .map(|(description, amount)| (description.clone(), money(*amount)))
             .collect(),
-        adjustment: if preview.proration_total < 0 {
-            format!("a credit of {}", money(-preview.proration_total))
-        } else {
-            money(preview.proration_total)
+        settlement: match preview.total {
+            0 => "Nothing to pay now.".to_owned(),
+            due if due > 0 => format!("You pay {} now, for the rest of this period.", money(due)),
+            credit => format!(
+                "{} is credited to your balance and taken off your next invoices.",
+                money(-credit)
+            ),
         },
-        next_total: money(preview.total),
         proration_date: preview.proration_date,
     }
 }
@@ -321,6 +323,36 @@ mod tests {
         let view = held_plan(&plan("past_due"), &catalog());
         assert_eq!(view.status, "Payment failed — update your card");
         assert!(view.needs_attention);
+    }
+
+    #[test]
+    fn a_plan_change_says_what_is_paid_or_credited_now() {
+        let preview = |total| ChangePreview {
+            proration_date: 1,
+            currency: "usd".into(),
+            lines: vec![
+                ("Unused time on Pro".into(), -1210),
+                ("Remaining time on Hobby".into(), 0),
+            ],
+            total,
+        };
+        let settle =
+            |total| change_preview(&preview(total), "sub_1", "price_y", &catalog()).settlement;
+        assert_eq!(
+            settle(2000),
+            "You pay $20 now, for the rest of this period."
+        );
+        assert_eq!(
+            settle(-1210),
+            "$12.10 is credited to your balance and taken off your next invoices."
+        );
+        assert_eq!(settle(0), "Nothing to pay now.");
+        let view = change_preview(&preview(0), "sub_1", "price_y", &catalog());
+        assert_eq!(view.to, "Pro — $290 per year");
+        assert_eq!(
+            view.lines[0],
+            ("Unused time on Pro".to_owned(), "-$12.10".to_owned())
+        );
     }
 
     #[test]

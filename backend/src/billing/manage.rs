@@ -200,7 +200,12 @@ pub async fn resume(
     update(state, subscription_id, form, "resume").await
 }
 
-/// What changing plan would cost, from Stripe's invoice preview.
+/// What changing plan would bill at once, from Stripe's invoice preview.
+///
+/// A change is invoiced immediately (`proration_behavior=always_invoice`): an upgrade is paid now
+/// — with prorations left for the next invoice, a user who upgrades and then cancels at period
+/// end would never pay for the better plan — and a downgrade's credit goes to the customer's
+/// balance, which Stripe applies to the next invoices.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangePreview {
     /// The moment prorations are computed for; the change itself uses the same moment, so it
@@ -208,15 +213,14 @@ pub struct ChangePreview {
     pub proration_date: i64,
     /// Lower-case ISO code.
     pub currency: String,
-    /// The preview's lines: `(description, amount, is a proration)`.
-    pub lines: Vec<(String, i64, bool)>,
-    /// Sum of the proration lines (negative: a credit).
-    pub proration_total: i64,
-    /// The previewed invoice's total.
+    /// The invoice's lines: `(description, amount)`; credits are negative.
+    pub lines: Vec<(String, i64)>,
+    /// Its total: charged now when positive, credited when negative.
     pub total: i64,
-    /// What would be due on that invoice.
-    pub amount_due: i64,
 }
+
+/// How a change is prorated and billed (see [`ChangePreview`]).
+const PRORATION: &str = "always_invoice";
 
 /// Asks Stripe what swapping the subscription's price for `price_id` would bill.
 pub async fn preview_change(
@@ -232,29 +236,21 @@ pub async fn preview_change(
         .set("subscription", subscription_id)
         .set("subscription_details[items][0][id]", &owned.item_id)
         .set("subscription_details[items][0][price]", price_id)
-        .set(
-            "subscription_details[proration_behavior]",
-            "create_prorations",
-        )
+        .set("subscription_details[proration_behavior]", PRORATION)
         .set("subscription_details[proration_date]", proration_date);
     let invoice = state.stripe.preview_invoice(&form).await?;
-    let lines: Vec<(String, i64, bool)> = invoice
+    let lines: Vec<(String, i64)> = invoice
         .lines
         .map(|lines| lines.data)
         .unwrap_or_default()
         .into_iter()
-        .map(|line| {
-            let proration = line.is_proration();
-            (line.description.unwrap_or_default(), line.amount, proration)
-        })
+        .map(|line| (line.description.unwrap_or_default(), line.amount))
         .collect();
     Ok(ChangePreview {
         proration_date,
         currency: invoice.currency,
-        proration_total: lines.iter().filter(|l| l.2).map(|l| l.1).sum(),
         lines,
         total: invoice.total,
-        amount_due: invoice.amount_due,
     })
 }
 
@@ -277,7 +273,7 @@ pub async fn change_plan(
     let form = Form::new()
         .set("items[0][id]", &owned.item_id)
         .set("items[0][price]", price_id)
-        .set("proration_behavior", "create_prorations")
+        .set("proration_behavior", PRORATION)
         .set("proration_date", proration_date);
     // The same confirmation sent twice (a double click, a retry) is one change.
     let key = format!(

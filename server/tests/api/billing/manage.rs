@@ -151,9 +151,11 @@ async fn changing_plan_shows_stripes_preview_and_confirming_swaps_the_price_in_s
     );
     assert!(preview.contains("Unused time on Hobby"));
     assert!(preview.contains("Remaining time on Pro"));
-    // Nine dollars back for the unused month of Hobby, 29 for the rest of it on Pro.
-    assert!(preview.contains("Adjustment for the rest of this period: <strong>$20</strong>"));
-    assert!(preview.contains("Your next invoice: <strong>$49</strong>"));
+    // Nine dollars back for the unused month of Hobby, 29 for the rest of it on Pro: paid now.
+    assert!(
+        preview.contains("<strong>You pay $20 now, for the rest of this period.</strong>"),
+        "{preview}"
+    );
     let hobby = price_id(&app, "tollgate_hobby_monthly").await;
     let unchanged = &in_stripe(&stripe, &ada).await["items"]["data"][0]["price"]["id"];
     assert_eq!(unchanged, hobby.as_str(), "a preview changes nothing");
@@ -175,6 +177,16 @@ async fn changing_plan_shows_stripes_preview_and_confirming_swaps_the_price_in_s
     assert_eq!(
         in_stripe(&stripe, &ada).await["items"]["data"][0]["price"]["id"],
         pro.as_str()
+    );
+    // Invoiced and paid at once, as the preview said.
+    let invoices = stripe
+        .get(&format!("/v1/invoices?subscription={}", ada.subscription))
+        .await;
+    let newest = &invoices["data"][0];
+    assert_eq!(
+        (newest["amount_paid"].as_i64(), newest["status"].as_str()),
+        (Some(2000), Some("paid")),
+        "{invoices}"
     );
     let stored = stored_subscription(&app, &ada.subscription).await.unwrap();
     assert_eq!(stored.price_id, pro);
