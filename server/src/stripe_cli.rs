@@ -64,7 +64,7 @@ impl StripeCommand {
                 );
                 if report.failed > 0 {
                     anyhow::bail!(
-                        "{} events could not be applied (errors recorded in stripe_events); run the replay again once the cause is fixed",
+                        "{} events could not be applied (each is named above; one never applied before also keeps its error in stripe_events); run the replay again once the cause is fixed",
                         report.failed
                     );
                 }
