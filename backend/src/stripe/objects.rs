@@ -279,23 +279,6 @@ pub struct InvoiceLine {
     pub amount: i64,
     /// What it is for.
     pub description: Option<String>,
-    /// Since basil, `parent.subscription_item_details.proration`.
-    pub parent: Option<InvoiceLineParent>,
-}
-
-/// Where an invoice line came from.
-#[derive(Clone, Debug, Deserialize)]
-pub struct InvoiceLineParent {
-    /// Set for lines billing a subscription item.
-    pub subscription_item_details: Option<SubscriptionItemDetails>,
-}
-
-/// A subscription line's details.
-#[derive(Clone, Debug, Deserialize)]
-pub struct SubscriptionItemDetails {
-    /// Whether the line is a proration (credit for unused time, charge for the new plan).
-    #[serde(default)]
-    pub proration: bool,
 }
 
 impl Invoice {
@@ -310,15 +293,6 @@ impl Invoice {
     }
 }
 
-impl InvoiceLine {
-    /// Whether this line is a proration.
-    pub fn is_proration(&self) -> bool {
-        self.parent
-            .as_ref()
-            .and_then(|parent| parent.subscription_item_details.as_ref())
-            .is_some_and(|details| details.proration)
-    }
-}
 
 /// A Checkout Session.
 #[derive(Clone, Debug, Deserialize)]
