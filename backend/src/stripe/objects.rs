@@ -293,7 +293,6 @@ impl Invoice {
     }
 }
 
-
 /// A Checkout Session.
 #[derive(Clone, Debug, Deserialize)]
 pub struct CheckoutSession {
