@@ -226,7 +226,6 @@ async fn apply(
 ) -> Result<Applied, BillingError> {
     let stripe = &context.stripe;
     let kind = event.kind.as_str();
-    let mut mail_queued = false;
     if kind == "invoice.upcoming" {
         // https://docs.stripe.com/api/events/types#event_types-invoice.upcoming
         // A preview without an id: bring its subscription up to date.
@@ -239,7 +238,7 @@ async fn apply(
         {
             subscriptions::refresh(conn, stripe, subscription).await?;
         }
-        return Ok(Applied::Other { mail_queued });
+        return Ok(Applied::Other { mail_queued: false });
     }
     if kind.starts_with("payment_method.") {
         // https://docs.stripe.com/api/events/types#event_types-payment_method.attached
@@ -247,7 +246,7 @@ async fn apply(
         if let Some(customer) = event.object_field("customer") {
             card_changed(conn, stripe, customer).await?;
         }
-        return Ok(Applied::Other { mail_queued });
+        return Ok(Applied::Other { mail_queued: false });
     }
     let Some(id) = event.object_id() else {
         return Ok(Applied::Nothing);
@@ -262,6 +261,7 @@ async fn apply(
         price_changed(conn, stripe, id).await?;
         return Ok(Applied::CatalogChanged);
     }
+    let mut mail_queued = false;
     match kind {
         "checkout.session.completed"
         | "checkout.session.async_payment_succeeded"
