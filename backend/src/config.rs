@@ -54,6 +54,10 @@ pub struct Config {
     /// `BILLING_GRACE_PERIOD_DAYS` (default 7): how long a subscription whose renewal payment
     /// failed (`past_due`) keeps its features while Stripe retries the card.
     pub billing_grace_period: time::Duration,
+    /// `BILLING_TRIAL_REQUIRES_CARD` (default `false`): whether Checkout asks for a card to
+    /// start a free trial. Without one the trial starts at once, and if no card is added by its
+    /// end Stripe pauses the plan until one is.
+    pub billing_trial_requires_card: bool,
     /// `STRIPE_*`: how we reach Stripe and check its webhooks.
     pub stripe: StripeConfig,
 }
@@ -207,6 +211,7 @@ impl Config {
             billing_grace_period: time::Duration::days(
                 parse_or(&get, "BILLING_GRACE_PERIOD_DAYS", || 7_u16)?.into(),
             ),
+            billing_trial_requires_card: parse_or(&get, "BILLING_TRIAL_REQUIRES_CARD", || false)?,
             stripe: StripeConfig::from_lookup(&get)?,
         })
     }
@@ -315,6 +320,26 @@ mod tests {
         assert_eq!(config.session_idle_timeout, time::Duration::days(1));
         assert_eq!(config.session_absolute_timeout, time::Duration::weeks(1));
         assert_eq!(config.billing_grace_period, time::Duration::days(7));
+        assert!(!config.billing_trial_requires_card);
+    }
+
+    #[test]
+    fn trials_may_be_told_to_require_a_card() {
+        let config = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("BILLING_TRIAL_REQUIRES_CARD", "true"),
+        ])
+        .unwrap();
+        assert!(config.billing_trial_requires_card);
+        let err = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("BILLING_TRIAL_REQUIRES_CARD", "sometimes"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("BILLING_TRIAL_REQUIRES_CARD"),
+            "{err}"
+        );
     }
 
     #[test]

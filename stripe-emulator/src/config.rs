@@ -24,6 +24,15 @@ pub struct Settings {
     pub retry_days: Vec<i64>,
     /// What a subscription becomes when retries run out: `canceled` (default) or `unpaid`.
     pub when_retries_exhausted: String,
+    /// How the hosted portal cancels a plan, as the default portal configuration's
+    /// `features.subscription_cancel.mode` says in Stripe's Dashboard: `at_period_end` (default)
+    /// or `immediately`.
+    #[serde(default = "at_period_end")]
+    pub portal_cancel_mode: String,
+}
+
+fn at_period_end() -> String {
+    "at_period_end".to_owned()
 }
 
 impl Default for Settings {
@@ -31,6 +40,7 @@ impl Default for Settings {
         Self {
             retry_days: vec![3, 5, 7],
             when_retries_exhausted: "canceled".to_owned(),
+            portal_cancel_mode: at_period_end(),
         }
     }
 }

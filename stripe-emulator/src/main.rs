@@ -35,6 +35,9 @@ struct Cli {
     /// What a subscription becomes when payment retries run out.
     #[arg(long, value_parser = ["canceled", "unpaid"], default_value = "canceled")]
     when_retries_exhausted: String,
+    /// How the hosted portal cancels a plan (the portal configuration's cancel mode).
+    #[arg(long, value_parser = ["at_period_end", "immediately"], default_value = "at_period_end")]
+    portal_cancel_mode: String,
     /// Chaos: share of webhook deliveries sent twice (0.0–1.0).
     #[arg(long, default_value_t = 0.0)]
     chaos_duplicates: f64,
@@ -86,6 +89,7 @@ async fn main() -> anyhow::Result<()> {
         settings: Settings {
             retry_days: cli.retry_days,
             when_retries_exhausted: cli.when_retries_exhausted,
+            portal_cancel_mode: cli.portal_cancel_mode,
         },
         chaos: Chaos {
             duplicate_rate: cli.chaos_duplicates,

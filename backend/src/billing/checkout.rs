@@ -57,6 +57,14 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
         form = form
             .set_some("subscription_data[trial_period_days]", trial)
             .set("subscription_data[metadata][user_id]", user.id);
+        if trial.is_some() && !state.config.billing_trial_requires_card {
+            // A free trial needs no card; one that ends without a card pauses until one is
+            // added (and `paused` resumes it then).
+            form = form.set("payment_method_collection", "if_required").set(
+                "subscription_data[trial_settings][end_behavior][missing_payment_method]",
+                "pause",
+            );
+        }
     }
     // For a subscription, clicks (and tabs) within the same ten minutes get the same session
     // back from Stripe, so there is one page to pay; and once one subscription checkout

@@ -14,6 +14,7 @@
 //! - [`checkout`]: starting a Checkout Session and applying a finished one.
 //! - [`subscriptions`], [`invoices`], [`purchases`]: what users hold and were billed, as stored.
 //! - [`manage`]: cancel, resume and change plan from the account page.
+//! - [`paused`]: trials that ended without a card, resumed once one is added.
 //! - [`entitlements`]: the features a user may use now.
 //! - [`notifications`]: the billing emails, each sent once.
 //! - [`money`]: amounts, periods and dates in words.
@@ -31,6 +32,7 @@ pub mod invoices;
 pub mod manage;
 pub mod money;
 pub mod notifications;
+pub mod paused;
 pub mod portal;
 pub mod purchases;
 pub mod replay;

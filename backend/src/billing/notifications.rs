@@ -1,5 +1,5 @@
-//! Billing emails: a failed payment, a trial about to end, a subscription that ended — through an
-//! outbox.
+//! Billing emails: a failed payment, a trial about to end, a trial paused for want of a card, a
+//! subscription that ended — through an outbox.
 //!
 //! Each is rendered and queued in `billing_notifications` inside the transaction of the event that
 //! causes it, keyed by what it is about, so a duplicate, replayed or re-ordered event never mails
@@ -18,7 +18,10 @@ use super::{
 };
 use crate::{
     auth::EmailAddress,
-    mail::{billing as messages, Mail},
+    mail::{
+        billing::{self as messages, AfterTrial},
+        Mail,
+    },
     AppState,
 };
 
@@ -73,7 +76,8 @@ pub async fn trial_ending(
 ) -> Result<bool, BillingError> {
     let Some(subscription) = sqlx::query!(
         r#"
-        SELECT user_id, status, trial_end, (cancel_at_period_end OR cancel_at IS NOT NULL) AS "ends!"
+        SELECT user_id, status, trial_end, (cancel_at_period_end OR cancel_at IS NOT NULL) AS "ends!",
+               card_last4 IS NOT NULL AS "has_card!"
         FROM subscriptions WHERE id = $1
         "#,
         subscription_id
@@ -96,13 +100,53 @@ pub async fn trial_ending(
         return Ok(false);
     };
     let plan = plan_name(conn, subscription_id).await?;
+    let after = match (subscription.ends, subscription.has_card) {
+        (true, _) => AfterTrial::Ends,
+        (false, true) => AfterTrial::Charged,
+        // Our Checkout lets a trial start without a card only with Stripe told to pause it.
+        (false, false) => AfterTrial::Pauses,
+    };
     let mail = messages::trial_ending(
         &to,
         &plan,
         &format_date(trial_end),
         &link(base_url, "/account"),
-        !subscription.ends,
+        after,
     );
+    queue(conn, kind, &subject, subscription.user_id, &mail).await
+}
+
+/// Queues the "paused: add a card" mail for a trial that ended without a card, once per pause.
+pub async fn trial_paused(
+    conn: &mut PgConnection,
+    base_url: &url::Url,
+    subscription_id: &str,
+) -> Result<bool, BillingError> {
+    let Some(subscription) = sqlx::query!(
+        r#"
+        SELECT user_id, (SELECT min(current_period_start) FROM subscription_items
+                         WHERE subscription_id = s.id) AS period_start
+        FROM subscriptions s WHERE id = $1 AND status = 'paused'
+        "#,
+        subscription_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        // Resumed meanwhile (a card came first): nothing to ask.
+        return Ok(false);
+    };
+    let since = subscription
+        .period_start
+        .map_or(0, OffsetDateTime::unix_timestamp);
+    let subject = format!("{subscription_id}#{since}");
+    let kind = "trial_paused";
+    let Some(to) = recipient_unless_queued(conn, kind, &subject, subscription.user_id).await?
+    else {
+        return Ok(false);
+    };
+    let plan = plan_name(conn, subscription_id).await?;
+    let mail = messages::trial_paused(&to, &plan, &link(base_url, "/account"));
     queue(conn, kind, &subject, subscription.user_id, &mail).await
 }
 

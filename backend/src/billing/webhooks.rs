@@ -6,7 +6,9 @@
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-use super::{catalog, checkout, customers, invoices, notifications, subscriptions, BillingError};
+use super::{
+    catalog, checkout, customers, invoices, notifications, paused, subscriptions, BillingError,
+};
 use crate::{
     stripe::{
         objects::Event,
@@ -285,6 +287,10 @@ async fn apply(
                 "customer.subscription.deleted" => {
                     notifications::canceled(conn, context.base_url, id).await?
                 }
+                // https://docs.stripe.com/api/events/types#event_types-customer.subscription.paused
+                "customer.subscription.paused" => {
+                    notifications::trial_paused(conn, context.base_url, id).await?
+                }
                 _ => false,
             };
         }
@@ -347,7 +353,7 @@ async fn customer_changed(
 }
 
 /// A payment method was attached, detached or updated: the cards shown on the customer's
-/// subscriptions are re-read.
+/// subscriptions are re-read, and a trial paused for want of a card resumes once it has one.
 async fn card_changed(
     conn: &mut PgConnection,
     stripe: &StripeClient,
@@ -355,6 +361,7 @@ async fn card_changed(
 ) -> Result<(), BillingError> {
     super::lock_object(conn, customer).await?;
     subscriptions::refresh_customer(conn, stripe, customer).await?;
+    paused::resume_with_card(conn, stripe, customer).await?;
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! The messages billing sends: a failed payment, a trial about to end, a subscription that ended.
+//! The messages billing sends: a failed payment, a trial about to end, a trial paused for want
+//! of a card, a subscription that ended.
 //! Each links to the account page, where the card is updated through Stripe's portal.
 
 use url::Url;
@@ -53,19 +54,35 @@ pub fn payment_failed(
     }
 }
 
-/// A trial ends in a few days (Stripe says so three days before). `continues`: the plan goes on
-/// and is charged (else the user canceled it, and it ends with the trial).
+/// What happens when a trial ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterTrial {
+    /// The plan continues and the card on file is charged.
+    Charged,
+    /// There is no card: the plan pauses until one is added.
+    Pauses,
+    /// The user canceled: the plan ends with the trial.
+    Ends,
+}
+
+/// A trial ends in a few days (Stripe says so three days before).
 pub fn trial_ending(
     to: &EmailAddress,
     plan: &str,
     ends_on: &str,
     account: &Url,
-    continues: bool,
+    after: AfterTrial,
 ) -> Mail {
-    let next = if continues {
-        "After that your plan continues and your card is charged. To change or cancel it, visit:"
-    } else {
-        "As you canceled it, your plan ends then and nothing is charged. Changed your mind? Resume it at:"
+    let next = match after {
+        AfterTrial::Charged => {
+            "After that your plan continues and your card is charged. To change or cancel it, visit:"
+        }
+        AfterTrial::Pauses => {
+            "To keep it, add a card before then (choose \"Add a card\"); without one your plan pauses. Add it at:"
+        }
+        AfterTrial::Ends => {
+            "As you canceled it, your plan ends then and nothing is charged. Changed your mind? Resume it at:"
+        }
     };
     let text =
         format!("Your free trial of Tollgate {plan} ends on {ends_on}.\n\n{next}\n{account}");
@@ -83,6 +100,31 @@ pub fn trial_ending(
     Mail {
         to: to.clone(),
         subject: format!("Your Tollgate {plan} trial ends on {ends_on}"),
+        text,
+        html,
+    }
+}
+
+/// A trial ended without a card and Stripe paused the plan: add one to continue.
+pub fn trial_paused(to: &EmailAddress, plan: &str, account: &Url) -> Mail {
+    let text = format!(
+        "Your free trial of Tollgate {plan} has ended, and as there is no card on file your plan \
+         is paused. Add a card to continue where you left off: open\n{account}\n\
+         and choose \"Add a card\". Nothing is charged until you do."
+    );
+    let html = page(
+        "Your trial has ended",
+        &format!(
+            "<p>Your free trial of Tollgate {plan} has ended, and as there is no card on file \
+             your plan is paused.</p><p><a href=\"{href}\">Add a card</a> to continue where you \
+             left off. Nothing is charged until you do.</p>",
+            plan = escape(plan),
+            href = escape(account.as_str())
+        ),
+    );
+    Mail {
+        to: to.clone(),
+        subject: format!("Your Tollgate {plan} plan is paused: add a card to continue"),
         text,
         html,
     }

@@ -134,6 +134,24 @@ impl StripeClient {
             .await
     }
 
+    /// Resumes a subscription paused at the end of a trial without a card: a new period starts
+    /// now and is invoiced at once.
+    pub async fn resume_subscription(
+        &self,
+        id: &str,
+        key: &str,
+    ) -> Result<Subscription, StripeError> {
+        let form = Form::new()
+            .set("billing_cycle_anchor", "now")
+            .set("expand[]", "default_payment_method");
+        self.post(
+            &format!("/v1/subscriptions/{}/resume", segment(id)),
+            &form,
+            key,
+        )
+        .await
+    }
+
     /// One customer (a deleted one answers `deleted: true`), with its default payment method
     /// fetched too. Not with `expand[]`: a deleted customer's stub has no `invoice_settings`, and
     /// Stripe refuses to expand a property that is not there.

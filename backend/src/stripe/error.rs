@@ -80,6 +80,12 @@ impl StripeError {
             if error.param.as_deref().is_some_and(|param| param.contains("price")))
     }
 
+    /// Whether Stripe refused the request for good (a 4xx other than a rate limit or an
+    /// idempotency conflict, which the client already retried): sending it again changes nothing.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Self::Api { status, .. } if (400..500).contains(status) && !matches!(status, 409 | 429))
+    }
+
     /// The message to show the user when the error is theirs to fix (a declined card); `None`
     /// for everything that is our fault.
     pub fn user_message(&self) -> Option<&str> {

@@ -1,5 +1,6 @@
-//! The hosted customer portal: the customer's subscriptions with switch plan (prorated), cancel at
-//! period end, renew, resume; the card on file and a form to replace it; invoices; a way back.
+//! The hosted customer portal: the customer's subscriptions with switch plan (prorated), cancel (at
+//! period end, or at once if the settings say so), renew, resume; the card on file and a form to
+//! replace it; invoices; a way back.
 
 use std::collections::HashMap;
 
@@ -215,7 +216,12 @@ fn subscription_section(
                 &format!("<label for=\"price-{id}\">New plan</label><select id=\"price-{id}\" name=\"price\">{options}</select>", id = escape(id)),
             ));
         }
-        html.push_str(&form("cancel", "Cancel plan", ""));
+        let label = if world.settings.portal_cancel_mode == "immediately" {
+            "Cancel plan now"
+        } else {
+            "Cancel plan"
+        };
+        html.push_str(&form("cancel", label, ""));
     }
     html.push_str("</div>");
     html
@@ -289,6 +295,10 @@ fn perform(
             let call = make(raw, &subscription);
             crate::api::subscriptions::update(world, &call)?;
             Ok("Your plan was updated.".to_owned())
+        }
+        "cancel" if world.settings.portal_cancel_mode == "immediately" => {
+            crate::api::subscriptions::cancel(world, &make(String::new(), &subscription))?;
+            Ok("Your plan was canceled.".to_owned())
         }
         "cancel" | "renew" => {
             let cancel = action == "cancel";
