@@ -84,6 +84,9 @@ pub struct HeldPlanView {
     pub card: Option<String>,
     /// Payment failed or paused: the user must act (shown as a warning).
     pub needs_attention: bool,
+    /// The button to the portal's card form, when the plan needs a card: `Add a card` (a trial
+    /// without one, a paused plan) or `Update card` (a failed payment).
+    pub card_action: Option<String>,
     /// Cancel at period end is offered.
     pub can_cancel: bool,
     /// Resume (undo the cancellation) is offered.
@@ -138,8 +141,8 @@ pub struct ChangePreviewView {
 /// The dashboard: the demo product, or why it is locked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DashboardView {
-    /// The user's plans do not include the dashboard.
-    Locked,
+    /// The user's plans do not include the dashboard (now).
+    Locked(LockedReason),
     /// The product.
     Unlocked {
         /// Six months of figures.
@@ -147,6 +150,17 @@ pub enum DashboardView {
         /// Whether the plan includes the reports API (Pro).
         api: bool,
     },
+}
+
+/// Why the dashboard is locked, so the page says what to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LockedReason {
+    /// No plan that includes it: see the plans.
+    NoPlan,
+    /// A trial ended without a card and the plan is paused: add a card.
+    Paused,
+    /// A payment failed and the grace period is over: update the card.
+    PaymentFailed,
 }
 
 /// One month of the dashboard's report.

@@ -300,10 +300,12 @@ fn decode_base64(input: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// `GET /_emulator/clock`: the emulator-wide time.
+/// `GET /_emulator/clock`: the emulator-wide time, and how many webhook deliveries are still
+/// pending (a caller that moved the clock waits for 0 to see the effects arrive).
 async fn clock(State(emulator): State<Emulator>) -> Json<Value> {
-    let (now, offset) = emulator.read(|world| (world.now(), world.clock_offset));
-    Json(json!({ "now": now, "offset_seconds": offset }))
+    let (now, offset, pending) =
+        emulator.read(|world| (world.now(), world.clock_offset, world.pending_webhooks()));
+    Json(json!({ "now": now, "offset_seconds": offset, "pending_webhooks": pending }))
 }
 
 /// `POST /_emulator/clock/advance` with `seconds=N` (or `days=N`, or `to=UNIX`): moves the

@@ -213,6 +213,14 @@ impl World {
         self.outbox.push(event);
     }
 
+    /// How many webhook deliveries have not succeeded yet, over every event (in flight,
+    /// retrying, or abandoned).
+    pub fn pending_webhooks(&self) -> i64 {
+        self.all("event")
+            .map(|event| event["pending_webhooks"].as_i64().unwrap_or(0))
+            .sum()
+    }
+
     /// One delivery of an event succeeded: one fewer pending webhook.
     pub fn webhook_delivered(&mut self, event: &str) {
         if let Some(event) = self.objects.get_mut(event) {

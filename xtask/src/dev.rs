@@ -100,8 +100,9 @@ impl Emulator {
             note(format!(
                 "API and hosted pages on {EMULATOR_URL} (state in target/stripe-emulator/)"
             ));
+            note("time travel: the \"Time travel\" buttons on http://127.0.0.1:3000/account move the emulator's clock a day, a week or a month");
             note(format!(
-                "advance its clock: curl -X POST {EMULATOR_URL}/_emulator/clock/advance -d days=30"
+                "or from a shell: curl -X POST {EMULATOR_URL}/_emulator/clock/advance -d days=30 (GET {EMULATOR_URL}/_emulator/clock shows it)"
             ));
             Ok(Self {
                 child,

@@ -7,3 +7,4 @@ pub mod layout;
 pub mod nav;
 pub mod plan_card;
 pub mod plan_manage;
+pub mod time_travel;

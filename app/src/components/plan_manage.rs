@@ -1,5 +1,5 @@
-//! One plan on the account page and what can be done with it: cancel (after a confirmation),
-//! resume, change plan (after Stripe's proration preview).
+//! One plan on the account page and what can be done with it: add or update its card, cancel
+//! (after a confirmation), resume, change plan (after Stripe's proration preview).
 
 use leptos::prelude::*;
 
@@ -7,7 +7,7 @@ use crate::{
     billing_views::HeldPlanView,
     components::form::FormAlert,
     server_fns::billing::{
-        preview_plan_change, CancelSubscription, ChangePlan, ResumeSubscription,
+        preview_plan_change, CancelSubscription, ChangePlan, ResumeSubscription, UpdateCard,
     },
 };
 
@@ -19,6 +19,8 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
     let cancel_error = cancel.value().get_untracked().and_then(Result::err);
     let resume = ServerAction::<ResumeSubscription>::new();
     let resume_error = resume.value().get_untracked().and_then(Result::err);
+    let update_card = ServerAction::<UpdateCard>::new();
+    let update_card_error = update_card.value().get_untracked().and_then(Result::err);
     let HeldPlanView {
         subscription_id,
         name,
@@ -26,6 +28,7 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
         price,
         card,
         needs_attention,
+        card_action,
         can_cancel,
         can_resume,
         change_options,
@@ -46,6 +49,7 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
             }}</p>
             <FormAlert error=cancel_error />
             <FormAlert error=resume_error />
+            <FormAlert error=update_card_error />
             {(can_cancel && confirming).then(|| {
                 let id = id.clone();
                 view! {
@@ -61,6 +65,11 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
                 }
             })}
             <div class="plan__actions">
+                {card_action.map(|label| view! {
+                    <ActionForm action=update_card>
+                        <button type="submit" class="button">{label}</button>
+                    </ActionForm>
+                })}
                 {(can_cancel && !confirming).then(|| view! {
                     <a class="button button--secondary" href=format!("/account?cancel={}#billing", id)>"Cancel plan"</a>
                 })}

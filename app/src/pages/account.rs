@@ -10,6 +10,7 @@ use crate::{
     components::{
         billing_summary::BillingSummary,
         form::{Field, FormAlert, Notice},
+        time_travel::TimeTravel,
     },
     server_fns::{
         profile::{ChangeEmail, ChangePassword, DeleteAccount, UpdateDisplayName},
@@ -43,6 +44,7 @@ pub fn AccountPage() -> impl IntoView {
             ),
             "plan-resumed" => Some("Your plan continues. Nothing else changes."),
             "plan-changed" => Some("Your plan is changed. Any difference is on a new invoice below."),
+            "clock-moved" => Some("The emulator's clock moved forward, and what fell due has happened."),
             _ => None,
         });
 
@@ -64,6 +66,7 @@ pub fn AccountPage() -> impl IntoView {
             <p class="muted">"Signed in as " {user.email.clone()}</p>
             <Notice message=notice />
             <BillingSummary />
+            <TimeTravel />
 
             <section aria-labelledby="profile-title" class="card">
                 <h2 id="profile-title">"Profile"</h2>

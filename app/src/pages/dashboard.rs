@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::{
-    auth::current_user, billing_views::DashboardView, components::form::FormAlert,
+    auth::current_user,
+    billing_views::{DashboardView, LockedReason},
+    components::form::FormAlert,
     server_fns::dashboard::dashboard,
 };
 
@@ -25,7 +27,7 @@ pub fn DashboardPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading your report…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(DashboardView::Locked) => view! { <Locked /> }.into_any(),
+                        Ok(DashboardView::Locked(reason)) => view! { <Locked reason /> }.into_any(),
                         Ok(DashboardView::Unlocked { rows, api }) => view! {
                             <section class="card" aria-labelledby="report-title">
                                 <h2 id="report-title">"Usage report"</h2>
@@ -49,18 +51,39 @@ pub fn DashboardPage() -> impl IntoView {
     .into_any()
 }
 
-/// Shown to users whose plans do not include the dashboard (with HTTP status 402).
+/// Shown to users whose plans do not include the dashboard now (with HTTP status 402), saying
+/// what opens it: a plan, or a card for the plan they have.
 #[component]
-fn Locked() -> impl IntoView {
+fn Locked(reason: LockedReason) -> impl IntoView {
     #[cfg(feature = "ssr")]
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::PAYMENT_REQUIRED);
     }
+    let (title, text, link, label) = match reason {
+        LockedReason::NoPlan => (
+            "The dashboard comes with a plan",
+            "Your account has no plan that includes the usage report. Subscribe to Hobby or Pro, or buy Lifetime, and it opens here at once.",
+            "/pricing",
+            "See the plans",
+        ),
+        LockedReason::Paused => (
+            "Your trial has ended",
+            "Your plan is paused because there is no card on file. Add a card to continue, and the dashboard opens again at once.",
+            "/account#billing",
+            "Add a card",
+        ),
+        LockedReason::PaymentFailed => (
+            "Your payment failed",
+            "We could not charge your card, and the grace period has ended. Update your card, and the dashboard opens again once the payment goes through.",
+            "/account#billing",
+            "Update your card",
+        ),
+    };
     view! {
         <section class="card locked" aria-labelledby="locked-title">
-            <h2 id="locked-title">"The dashboard comes with a plan"</h2>
-            <p>"Your account has no plan that includes the usage report. Subscribe to Hobby or Pro, or buy Lifetime, and it opens here at once."</p>
-            <p><a class="button" href="/pricing">"See the plans"</a></p>
+            <h2 id="locked-title">{title}</h2>
+            <p>{text}</p>
+            <p><a class="button" href=link>{label}</a></p>
         </section>
     }
 }

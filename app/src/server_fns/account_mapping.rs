@@ -10,8 +10,8 @@ use backend::billing::{
 };
 
 use crate::billing_views::{
-    BillingOverview, ChangePreviewView, DashboardView, HeldPlanView, InvoiceView, PlanOption,
-    PurchaseView, ReportRowView,
+    BillingOverview, ChangePreviewView, DashboardView, HeldPlanView, InvoiceView, LockedReason,
+    PlanOption, PurchaseView, ReportRowView,
 };
 
 /// The account page's billing section.
@@ -99,6 +99,7 @@ fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
             _ => None,
         },
         needs_attention: matches!(plan.status.as_str(), "past_due" | "unpaid" | "paused"),
+        card_action: card_action(plan),
         can_cancel: live && !plan.ends_as_scheduled(),
         can_resume: live && plan.ends_as_scheduled(),
         change_options: if live {
@@ -156,12 +157,29 @@ fn brand_name(brand: &str) -> String {
     }
 }
 
+/// The card button a plan needs, if any.
+fn card_action(plan: &PlanDetails) -> Option<String> {
+    let has_card = plan.card_last4.is_some();
+    match plan.status.as_str() {
+        "past_due" | "unpaid" => Some("Update card"),
+        "paused" if has_card => Some("Update card"),
+        "paused" => Some("Add a card"),
+        "trialing" if !has_card && !plan.ends_as_scheduled() => Some("Add a card"),
+        _ => None,
+    }
+    .map(str::to_owned)
+}
+
 /// A plan's state in words.
 fn status_sentence(plan: &PlanDetails) -> String {
     let period_end = date(plan.current_period_end);
     match plan.status.as_str() {
         "trialing" if plan.ends_as_scheduled() => format!(
             "Free trial until {}, then it ends",
+            date(plan.trial_end.unwrap_or(plan.current_period_end))
+        ),
+        "trialing" if plan.card_last4.is_none() => format!(
+            "Free trial until {} — add a card to continue after it",
             date(plan.trial_end.unwrap_or(plan.current_period_end))
         ),
         "trialing" => format!(
@@ -211,6 +229,18 @@ pub fn change_preview(
             ),
         },
         proration_date: preview.proration_date,
+    }
+}
+
+/// Why the dashboard is locked for a user holding plans in `statuses`: a paused trial or a
+/// failed payment (past its grace period) is the user's to fix; otherwise no plan includes it.
+pub fn locked_reason(statuses: &[&str]) -> LockedReason {
+    if statuses.contains(&"paused") {
+        LockedReason::Paused
+    } else if statuses.iter().any(|s| matches!(*s, "past_due" | "unpaid")) {
+        LockedReason::PaymentFailed
+    } else {
+        LockedReason::NoPlan
     }
 }
 
@@ -323,6 +353,47 @@ mod tests {
         let view = held_plan(&plan("past_due"), &catalog());
         assert_eq!(view.status, "Payment failed — update your card");
         assert!(view.needs_attention);
+    }
+
+    #[test]
+    fn a_plan_without_a_card_asks_for_one_and_a_failed_payment_for_a_new_one() {
+        let without_card = |status: &str| {
+            let mut plan = plan(status);
+            plan.card_brand = None;
+            plan.card_last4 = None;
+            plan.trial_end = Some(plan.current_period_end);
+            held_plan(&plan, &catalog())
+        };
+        let trial = without_card("trialing");
+        assert!(
+            trial.status.ends_with("— add a card to continue after it"),
+            "{}",
+            trial.status
+        );
+        assert_eq!(trial.card_action.as_deref(), Some("Add a card"));
+        let paused = without_card("paused");
+        assert_eq!(paused.status, "Paused — add a card to continue");
+        assert_eq!(paused.card_action.as_deref(), Some("Add a card"));
+        assert!(paused.needs_attention && !paused.can_cancel);
+        for status in ["past_due", "unpaid"] {
+            let view = held_plan(&plan(status), &catalog());
+            assert_eq!(view.card_action.as_deref(), Some("Update card"), "{status}");
+        }
+        assert_eq!(held_plan(&plan("active"), &catalog()).card_action, None);
+        assert_eq!(held_plan(&plan("trialing"), &catalog()).card_action, None);
+        let mut ending = plan("trialing");
+        ending.card_last4 = None;
+        ending.cancel_at_period_end = true;
+        assert_eq!(held_plan(&ending, &catalog()).card_action, None);
+    }
+
+    #[test]
+    fn a_locked_dashboard_says_whether_a_card_would_open_it() {
+        assert_eq!(locked_reason(&[]), LockedReason::NoPlan);
+        assert_eq!(locked_reason(&["paused"]), LockedReason::Paused);
+        assert_eq!(locked_reason(&["unpaid"]), LockedReason::PaymentFailed);
+        assert_eq!(locked_reason(&["past_due"]), LockedReason::PaymentFailed);
+        assert_eq!(locked_reason(&["past_due", "paused"]), LockedReason::Paused);
     }
 
     #[test]

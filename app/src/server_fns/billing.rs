@@ -56,9 +56,24 @@ pub async fn start_checkout(price: String) -> Result<(), FormError> {
 /// Sends the user to Stripe's customer portal, returning to `/account`.
 #[server(endpoint = "open_portal")]
 pub async fn open_portal() -> Result<(), FormError> {
+    use backend::billing::portal::{open, Portal};
+
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
-    let url = backend::billing::portal::open(&state, &user, "/account").await?;
+    let url = open(&state, &user, "/account", Portal::Home).await?;
+    leptos_axum::redirect(&url);
+    Ok(())
+}
+
+/// Sends the user to the portal's card form (to continue a paused trial or retry a failed
+/// payment), returning to `/account` once the card is saved.
+#[server(endpoint = "update_card")]
+pub async fn update_card() -> Result<(), FormError> {
+    use backend::billing::portal::{open, Portal};
+
+    let state = super::context::state()?;
+    let user = super::context::signed_in_user()?;
+    let url = open(&state, &user, "/account#billing", Portal::Card).await?;
     leptos_axum::redirect(&url);
     Ok(())
 }

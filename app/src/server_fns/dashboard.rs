@@ -14,7 +14,13 @@ pub async fn dashboard() -> Result<DashboardView, FormError> {
     let user = super::context::signed_in_user()?;
     let entitlements = super::context::entitlements(&state, &user).await?;
     if !entitlements.has(features::REPORTS) {
-        return Ok(DashboardView::Locked);
+        let held = backend::billing::subscriptions::held_by(&state.db, user.id)
+            .await
+            .map_err(backend::billing::BillingError::from)?;
+        let statuses: Vec<&str> = held.iter().map(|plan| plan.status.as_str()).collect();
+        return Ok(DashboardView::Locked(
+            super::account_mapping::locked_reason(&statuses),
+        ));
     }
     let today = time::OffsetDateTime::now_utc().date();
     let rows = backend::reports::sample(user.id, today.year(), today.month().into());

@@ -10,12 +10,14 @@
 //! - [`billing`]: pricing data, Checkout, the portal, the success page, the account's billing
 //!   (cancel, resume, change plan).
 //! - [`dashboard`]: the product behind the paywall.
+//! - [`time_travel`]: development only — moving the Stripe emulator's clock.
 
 pub mod billing;
 pub mod dashboard;
 pub mod profile;
 pub mod recovery;
 pub mod session;
+pub mod time_travel;
 
 #[cfg(feature = "ssr")]
 mod account_mapping;

@@ -19,6 +19,7 @@
 //! - [`notifications`]: the billing emails, each sent once.
 //! - [`money`]: amounts, periods and dates in words.
 //! - [`portal`]: customer portal sessions.
+//! - [`time_travel`]: development only — moving the emulator's clock from the account page.
 //! - [`webhooks`]: receiving an event: signature, duplicate check, application.
 //! - [`error`]: the error type, [`BillingError`].
 
@@ -39,6 +40,7 @@ pub mod replay;
 pub mod seed;
 pub mod subscriptions;
 pub mod sync;
+pub mod time_travel;
 pub mod webhooks;
 
 pub use cache::CatalogCache;

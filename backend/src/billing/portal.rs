@@ -6,11 +6,21 @@ use uuid::Uuid;
 use super::{customers, BillingError};
 use crate::{auth::User, AppState};
 
+/// What a portal session opens on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Portal {
+    /// Everything: plans, card, invoices.
+    Home,
+    /// The form that adds or replaces the card (a paused trial, a failed payment).
+    Card,
+}
+
 /// A portal session for the user's customer, returning to `return_path` on our site.
 pub async fn open(
     state: &AppState,
     user: &User,
     return_path: &str,
+    portal: Portal,
 ) -> Result<String, BillingError> {
     let customer = customers::find(&state.db, user.id)
         .await?
@@ -22,7 +32,12 @@ pub async fn open(
         .map_err(|e| anyhow::anyhow!("building the portal return URL: {e}"))?;
     let session = state
         .stripe
-        .create_portal_session(&customer, return_url.as_str(), &Uuid::new_v4().to_string())
+        .create_portal_session(
+            &customer,
+            return_url.as_str(),
+            portal == Portal::Card,
+            &Uuid::new_v4().to_string(),
+        )
         .await?;
     Ok(session.url)
 }

@@ -228,16 +228,28 @@ impl StripeClient {
         .await
     }
 
-    /// A customer portal session returning to `return_url`.
+    /// A customer portal session returning to `return_url`; with `card_only`, it opens on the
+    /// form that replaces the card (`flow_data[type]=payment_method_update`) and comes back to
+    /// `return_url` once it is saved.
     pub async fn create_portal_session(
         &self,
         customer: &str,
         return_url: &str,
+        card_only: bool,
         key: &str,
     ) -> Result<PortalSession, StripeError> {
-        let form = Form::new()
+        let mut form = Form::new()
             .set("customer", customer)
             .set("return_url", return_url);
+        if card_only {
+            form = form
+                .set("flow_data[type]", "payment_method_update")
+                .set("flow_data[after_completion][type]", "redirect")
+                .set(
+                    "flow_data[after_completion][redirect][return_url]",
+                    return_url,
+                );
+        }
         self.post("/v1/billing_portal/sessions", &form, key).await
     }
 }

@@ -7,6 +7,7 @@
 //! - [`config`]: the `STRIPE_*` configuration.
 //! - [`client`]: the HTTP plumbing — authentication, retries with backoff, error decoding.
 //! - [`endpoints`]: one typed method per Stripe call we make.
+//! - [`emulator`]: the emulator's clock control (development only; real Stripe has none).
 //! - [`objects`]: the parts of Stripe's objects we read.
 //! - [`form`]: Stripe's bracketed form encoding.
 //! - [`signature`]: webhook signature verification.
@@ -14,6 +15,7 @@
 
 pub mod client;
 pub mod config;
+pub mod emulator;
 pub mod endpoints;
 pub mod error;
 pub mod form;

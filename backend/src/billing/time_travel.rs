@@ -1,0 +1,64 @@
+//! Development only: moving the Stripe emulator's clock from the account page, to watch what
+//! happens to a plan over weeks (a trial ending, a renewal, a failed payment and its retries) in
+//! seconds. Available with `DEV_MODE=true` and the emulator as `STRIPE_API_BASE`; never with real
+//! Stripe, whose clocks (test clocks) move only their own test customers.
+
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use super::BillingError;
+use crate::{config::Config, AppState};
+
+/// How far the clock may move in one step (the error message says so too).
+const MAX_DAYS: u32 = 400;
+
+/// How long [`advance`] waits for the emulator's webhooks to arrive here.
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// Whether the time travel control is offered.
+pub fn available(config: &Config) -> bool {
+    config.dev_mode && !config.stripe.is_real_stripe()
+}
+
+/// The emulator's time, when the control is available and the emulator answers.
+pub async fn now(state: &AppState) -> Option<OffsetDateTime> {
+    if !available(&state.config) {
+        return None;
+    }
+    match state.stripe.emulator_clock().await {
+        Ok(clock) => OffsetDateTime::from_unix_timestamp(clock.now).ok(),
+        Err(error) => {
+            tracing::warn!(error.cause_chain = ?anyhow::Error::new(error), "the Stripe emulator's clock did not answer");
+            None
+        }
+    }
+}
+
+/// Moves the emulator's clock `days` forward (1 to 400) and waits (up to ten seconds)
+/// until the webhooks it sent on the way have been delivered, so the next page shows their
+/// effects. Returns the emulator's new time.
+pub async fn advance(state: &AppState, days: u32) -> Result<OffsetDateTime, BillingError> {
+    if !available(&state.config) {
+        return Err(BillingError::NotNow(
+            "Time travel is only available in development, with the Stripe emulator.",
+        ));
+    }
+    if !(1..=MAX_DAYS).contains(&days) {
+        return Err(BillingError::NotNow(
+            "Move the clock 1 to 400 days at a time.",
+        ));
+    }
+    // Deliveries abandoned before (the app was down) stay pending: wait only for the new ones.
+    let before = state.stripe.emulator_clock().await?.pending_webhooks;
+    state.stripe.advance_emulator_clock(days).await?;
+    let deadline = tokio::time::Instant::now() + SETTLE;
+    loop {
+        let clock = state.stripe.emulator_clock().await?;
+        if clock.pending_webhooks <= before || tokio::time::Instant::now() >= deadline {
+            return Ok(OffsetDateTime::from_unix_timestamp(clock.now)
+                .unwrap_or_else(|_| OffsetDateTime::now_utc()));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
