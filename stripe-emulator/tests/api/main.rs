@@ -1,5 +1,5 @@
 //! The emulator driven over HTTP, in-process on a random port: lifecycle over clock advances,
-//! idempotency, pagination, errors, webhook delivery.
+//! idempotency, pagination, errors, webhook delivery, the hosted pages.
 
 mod errors;
 mod helpers;
@@ -8,4 +8,5 @@ mod lifecycle;
 mod pages;
 mod pagination;
 mod persistence;
+mod portal;
 mod webhooks;
