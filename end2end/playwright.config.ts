@@ -37,14 +37,21 @@ export default defineConfig({
   projects: [
     {
       name: "chromium",
-      testIgnore: /lifecycle\.spec\.ts/,
+      testIgnore: /(lifecycle|over-time)\.spec\.ts/,
       use: { ...browser },
     },
     {
-      // Moves the emulator's clock for everyone: runs once every other journey is done.
+      // These move the emulator's clock for everyone: they run once every other journey is
+      // done, one project (and one journey) at a time.
       name: "lifecycle",
       testMatch: /lifecycle\.spec\.ts/,
       dependencies: ["chromium"],
+      use: { ...browser },
+    },
+    {
+      name: "over-time",
+      testMatch: /over-time\.spec\.ts/,
+      dependencies: ["lifecycle"],
       use: { ...browser },
     },
   ],

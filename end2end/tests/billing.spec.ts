@@ -2,6 +2,7 @@
 // emulator at start-up: pricing page → interval toggle → sign up → the emulator's hosted Checkout
 // (a declined card first, then 4242) → the success page → the account page.
 import { expect, test, type Page } from "@playwright/test";
+import { fillCard, openPricing, uniqueEmail } from "./support";
 
 /** Collects Content-Security-Policy violations and page errors on our pages (the emulator's
  * hosted pages answer a declined card with a 402, which the console reports). */
@@ -17,23 +18,6 @@ function watchForViolations(page: Page, baseURL: string): string[] {
 }
 
 /** Opens /pricing, waiting for the start-up seeding to have filled the catalog. */
-async function openPricing(page: Page) {
-  await expect(async () => {
-    await page.goto("/pricing");
-    await expect(page.getByRole("heading", { name: "Hobby", exact: true })).toBeVisible({ timeout: 1000 });
-  }).toPass({ timeout: 30_000 });
-}
-
-async function fillCard(page: Page, number: string) {
-  await page.getByLabel("Card number").fill(number);
-  await page.getByLabel("Expiry (MM / YY)").fill("12 / 34");
-  await page.getByLabel("CVC").fill("123");
-}
-
-function uniqueEmail(name: string) {
-  return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
-}
-
 test("pick Pro on the pricing page, sign up, survive a declined card, pay and see the plan", async ({ page, baseURL }) => {
   const problems = watchForViolations(page, baseURL!);
   await page.goto("/");

@@ -1,6 +1,7 @@
 // The Stripe emulator's hosted Checkout page, as a customer uses it: pay with the 4242 test card
 // and land on the success URL; be declined with 0002 and stay on the page with Stripe's message.
 import { expect, test, type APIRequestContext } from "@playwright/test";
+import { fillCard } from "./support";
 
 const emulator = process.env.STRIPE_EMULATOR_URL ?? "http://127.0.0.1:12111";
 const auth = { Authorization: "Bearer sk_test_playwright" };
@@ -27,12 +28,6 @@ async function openSession(request: APIRequestContext, successUrl: string) {
     success_url: successUrl,
     cancel_url: `${successUrl}?canceled=1`,
   });
-}
-
-async function fillCard(page: import("@playwright/test").Page, number: string) {
-  await page.getByLabel("Card number").fill(number);
-  await page.getByLabel("Expiry (MM / YY)").fill("12 / 34");
-  await page.getByLabel("CVC").fill("123");
 }
 
 test("paying with 4242 completes the session and redirects to the success URL", async ({ page, request, baseURL }) => {

@@ -5,31 +5,14 @@
 //
 // It moves the emulator's clock for everyone, so it runs in its own Playwright project after
 // every other journey (playwright.config.ts).
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { eventually, fillCard, signUp } from "./support";
 
 const emulator = process.env.STRIPE_EMULATOR_URL ?? "http://127.0.0.1:12111";
 
-async function fillCard(page: Page, number: string, expiry = "12 / 34") {
-  await page.getByLabel("Card number").fill(number);
-  await page.getByLabel("Expiry (MM / YY)").fill(expiry);
-  await page.getByLabel("CVC").fill("123");
-}
-
-/** Reloads `path` until `check` passes: webhooks arrive a moment after the browser. */
-async function eventually(page: Page, path: string, check: () => Promise<void>) {
-  await expect(async () => {
-    await page.goto(path);
-    await check();
-  }).toPass({ timeout: 20_000 });
-}
-
 test("subscribe, use the dashboard, change plan, replace the card, cancel, and lose access when the period ends", async ({ page, request }) => {
   test.setTimeout(120_000);
-  await page.goto("/signup");
-  await page.getByLabel("Email").fill(`ada-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/account$/);
+  await signUp(page, "ada");
 
   // No plan: the dashboard says what it takes.
   await page.getByRole("link", { name: "Dashboard" }).click();

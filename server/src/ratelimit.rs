@@ -45,9 +45,10 @@ const BY_SIGNED_IN_ACCOUNT: [&str; 3] = [
 const BY_IP_ONLY: [&str; 1] = [<recovery::ResetPassword as ServerFn>::PATH];
 
 /// The billing server functions that call Stripe, limited per signed-in user.
-const BILLING_CALLS: [&str; 7] = [
+const BILLING_CALLS: [&str; 8] = [
     <billing::StartCheckout as ServerFn>::PATH,
     <billing::OpenPortal as ServerFn>::PATH,
+    <billing::UpdateCard as ServerFn>::PATH,
     <billing::ConfirmCheckout as ServerFn>::PATH,
     <billing::CancelSubscription as ServerFn>::PATH,
     <billing::ResumeSubscription as ServerFn>::PATH,

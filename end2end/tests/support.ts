@@ -1,0 +1,42 @@
+// What several journeys do the same way: fill the emulator's card fields, make a unique user,
+// open the pricing page once the catalog is there, wait for webhooks to show on a page.
+import { expect, type Page } from "@playwright/test";
+
+/** Fills the card fields of the emulator's Checkout or portal page. */
+export async function fillCard(page: Page, number: string, expiry = "12 / 34") {
+  await page.getByLabel("Card number").fill(number);
+  await page.getByLabel("Expiry (MM / YY)").fill(expiry);
+  await page.getByLabel("CVC").fill("123");
+}
+
+/** An address no other run has used. */
+export function uniqueEmail(name: string) {
+  return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+/** Signs up a new user (signed in afterwards, on /account); their address. */
+export async function signUp(page: Page, name: string) {
+  const email = uniqueEmail(name);
+  await page.goto("/signup");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  return email;
+}
+
+/** Opens /pricing, reloading until the catalog (synced at start-up) shows. */
+export async function openPricing(page: Page) {
+  await expect(async () => {
+    await page.goto("/pricing");
+    await expect(page.getByRole("heading", { name: "Hobby", exact: true })).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 30_000 });
+}
+
+/** Reloads `path` until `check` passes: webhooks arrive a moment after the browser. */
+export async function eventually(page: Page, path: string, check: () => Promise<void>) {
+  await expect(async () => {
+    await page.goto(path);
+    await check();
+  }).toPass({ timeout: 20_000 });
+}
