@@ -106,7 +106,12 @@ impl From<backend::billing::BillingError> for FormError {
             BillingError::Card(message) => return Self::Form(message),
             BillingError::Stripe(error) => {
                 tracing::error!(error.cause_chain = ?error, "a call to Stripe failed");
-                "We could not reach our payment provider. Please try again in a moment."
+                if error.is_refusal() {
+                    // Stripe answered, and said no: trying again will not help.
+                    "Our payment provider could not do that. Nothing was changed or charged; please contact us if it keeps happening."
+                } else {
+                    "We could not reach our payment provider. Please try again in a moment."
+                }
             }
             error @ (BillingError::Database(_) | BillingError::Unexpected(_)) => {
                 tracing::error!(error.cause_chain = ?error, "a billing request failed");

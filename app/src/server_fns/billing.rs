@@ -96,7 +96,7 @@ pub async fn billing() -> Result<BillingOverview, FormError> {
 
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
-    let now = time::OffsetDateTime::now_utc();
+    let now = backend::billing::clock::now(&state).await;
     let plans = manage::plans_of(&state.db, user.id, now)
         .await
         .map_err(BillingError::from)?;

@@ -95,12 +95,13 @@ pub fn parse_features(metadata: &str) -> impl Iterator<Item = String> + '_ {
         .filter(|feature| !feature.is_empty())
 }
 
-/// The user's entitlements now, with the configured grace period.
+/// The user's entitlements now (billing time: see [`super::clock`]), with the configured grace
+/// period.
 pub async fn current(state: &crate::AppState, user_id: Uuid) -> Result<Entitlements, sqlx::Error> {
     of_user(
         &state.db,
         user_id,
-        OffsetDateTime::now_utc(),
+        super::clock::now(state).await,
         state.config.billing_grace_period,
     )
     .await

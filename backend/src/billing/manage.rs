@@ -230,7 +230,7 @@ pub async fn preview_change(
     price_id: &str,
 ) -> Result<ChangePreview, BillingError> {
     let owned = changeable(state, user, subscription_id, price_id).await?;
-    let proration_date = OffsetDateTime::now_utc().unix_timestamp();
+    let proration_date = super::clock::now(state).await.unix_timestamp();
     let form = Form::new()
         .set("customer", &owned.stripe_customer_id)
         .set("subscription", subscription_id)
@@ -264,7 +264,7 @@ pub async fn change_plan(
     proration_date: i64,
 ) -> Result<(), BillingError> {
     let owned = changeable(state, user, subscription_id, price_id).await?;
-    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let now = super::clock::now(state).await.unix_timestamp();
     if !(now - 3600..=now + 60).contains(&proration_date) {
         return Err(BillingError::NotNow(
             "That preview is out of date. Choose the plan again to see the current amounts.",

@@ -16,6 +16,7 @@
 //! - [`manage`]: cancel, resume and change plan from the account page.
 //! - [`paused`]: trials that ended without a card, resumed once one is added.
 //! - [`entitlements`]: the features a user may use now.
+//! - [`clock`]: billing time — Stripe's now (the emulator's, which time travel moves).
 //! - [`notifications`]: the billing emails, each sent once.
 //! - [`money`]: amounts, periods and dates in words.
 //! - [`portal`]: customer portal sessions.
@@ -26,6 +27,7 @@
 pub mod cache;
 pub mod catalog;
 pub mod checkout;
+pub mod clock;
 pub mod customers;
 pub mod entitlements;
 pub mod error;

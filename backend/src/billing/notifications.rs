@@ -150,11 +150,13 @@ pub async fn trial_paused(
     queue(conn, kind, &subject, subscription.user_id, &mail).await
 }
 
-/// Queues the "subscription ended" mail, once per subscription.
+/// Queues the "subscription ended" mail, once per subscription; `now` is billing time (whether
+/// it stays paid for a while depends on it).
 pub async fn canceled(
     conn: &mut PgConnection,
     base_url: &url::Url,
     subscription_id: &str,
+    now: OffsetDateTime,
 ) -> Result<bool, BillingError> {
     let Some(row) = sqlx::query!(
         r#"
@@ -187,7 +189,7 @@ pub async fn canceled(
             latest_invoice_paid: row.latest_invoice_paid,
             current_period_end: period_end,
         }
-        .grants(OffsetDateTime::now_utc(), Duration::ZERO)
+        .grants(now, Duration::ZERO)
     });
     let plan = plan_name(conn, subscription_id).await?;
     let mail = messages::subscription_canceled(

@@ -70,8 +70,29 @@ pub async fn refresh(
         return Ok(None);
     };
     let card = card_of(stripe, &subscription).await?;
-    store(conn, user_id, &subscription, card.as_ref()).await?;
+    let past_due_at = past_due_at(stripe, &subscription).await?;
+    store(conn, user_id, &subscription, card.as_ref(), past_due_at).await?;
     Ok(Some(subscription))
+}
+
+/// When a `past_due` subscription fell behind, by Stripe's clock: its unpaid (latest) invoice's
+/// creation. `None` for other statuses, or if the invoice is gone.
+async fn past_due_at(
+    stripe: &StripeClient,
+    subscription: &Subscription,
+) -> Result<Option<OffsetDateTime>, BillingError> {
+    let Some(invoice) = subscription
+        .latest_invoice
+        .as_deref()
+        .filter(|_| subscription.status == "past_due")
+    else {
+        return Ok(None);
+    };
+    match stripe.invoice(invoice).await {
+        Ok(invoice) => Ok(OffsetDateTime::from_unix_timestamp(invoice.created).ok()),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error.into()),
+    }
 }
 
 /// The card a subscription is charged to: its own default payment method, else its customer's.
@@ -116,12 +137,14 @@ pub async fn refresh_customer(
     Ok(ids.len())
 }
 
-/// Overwrites the stored subscription and its items with `subscription`.
+/// Overwrites the stored subscription and its items with `subscription`. `past_due_at`: when a
+/// `past_due` one fell behind, by Stripe's clock (else now, ours).
 pub async fn store(
     conn: &mut PgConnection,
     user_id: Uuid,
     subscription: &Subscription,
     card: Option<&Card>,
+    past_due_at: Option<OffsetDateTime>,
 ) -> Result<(), sqlx::Error> {
     let at =
         |seconds: Option<i64>| seconds.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
@@ -133,8 +156,7 @@ pub async fn store(
              card_brand, card_last4, card_exp_month, card_exp_year, cancellation_reason,
              past_due_since)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                CASE WHEN $4 = 'past_due'
-                    THEN LEAST(now(), (SELECT created FROM invoices WHERE id = $12)) END)
+                CASE WHEN $4 = 'past_due' THEN COALESCE($18, now()) END)
         ON CONFLICT (id) DO UPDATE SET
             user_id = EXCLUDED.user_id, stripe_customer_id = EXCLUDED.stripe_customer_id,
             status = EXCLUDED.status, cancel_at_period_end = EXCLUDED.cancel_at_period_end,
@@ -144,8 +166,8 @@ pub async fn store(
             card_brand = EXCLUDED.card_brand, card_last4 = EXCLUDED.card_last4,
             card_exp_month = EXCLUDED.card_exp_month, card_exp_year = EXCLUDED.card_exp_year,
             cancellation_reason = EXCLUDED.cancellation_reason,
-            -- The grace period counts from the first time we saw it behind on payment (or its
-            -- unpaid invoice's creation, if we learn of it late).
+            -- The grace period counts from when it fell behind (its unpaid invoice's creation,
+            -- Stripe's clock), as first stored.
             past_due_since = CASE WHEN EXCLUDED.status = 'past_due'
                 THEN COALESCE(subscriptions.past_due_since, EXCLUDED.past_due_since) END,
             synced_at = now()
@@ -170,6 +192,7 @@ pub async fn store(
             .cancellation_details
             .as_ref()
             .and_then(|details| details.reason.as_deref()),
+        past_due_at,
     )
     .execute(&mut *conn)
     .await?;

@@ -174,6 +174,7 @@ async fn apply_in(
     let context = Context {
         stripe: state.stripe.for_webhooks(),
         base_url: &state.config.base_url,
+        now: super::clock::now(state).await,
     };
     apply(conn, &context, event).await
 }
@@ -217,6 +218,8 @@ enum Applied {
 struct Context<'a> {
     stripe: StripeClient,
     base_url: &'a url::Url,
+    /// Billing time (Stripe's clock) as the event is applied.
+    now: OffsetDateTime,
 }
 
 /// Dispatches on the event type. Every handler takes the object's lock and re-fetches it: the
@@ -285,7 +288,7 @@ async fn apply(
                 }
                 // https://docs.stripe.com/api/events/types#event_types-customer.subscription.deleted
                 "customer.subscription.deleted" => {
-                    notifications::canceled(conn, context.base_url, id).await?
+                    notifications::canceled(conn, context.base_url, id, context.now).await?
                 }
                 // https://docs.stripe.com/api/events/types#event_types-customer.subscription.paused
                 "customer.subscription.paused" => {

@@ -96,6 +96,15 @@ impl StripeClient {
         }
     }
 
+    /// The same client without retries and with `timeout` for each request: for calls that are
+    /// better skipped than waited for.
+    pub fn once_within(&self, timeout: Duration) -> Self {
+        Self {
+            request_timeout: Some(timeout),
+            ..self.for_webhooks()
+        }
+    }
+
     /// `GET {path}?{query}`.
     pub async fn get<T: DeserializeOwned>(
         &self,

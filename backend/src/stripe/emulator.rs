@@ -1,6 +1,8 @@
 //! The Stripe emulator's own controls, which real Stripe does not have: its clock. Used only in
 //! development (the account page's time travel), against the emulator `STRIPE_API_BASE` names.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use super::{Form, StripeClient, StripeError};
@@ -15,9 +17,12 @@ pub struct EmulatorClock {
 }
 
 impl StripeClient {
-    /// The emulator's time and its pending webhook deliveries.
+    /// The emulator's time and its pending webhook deliveries (one try, two seconds at most:
+    /// billing decisions ask for it and fall back to our clock).
     pub async fn emulator_clock(&self) -> Result<EmulatorClock, StripeError> {
-        self.get("/_emulator/clock", &Form::new()).await
+        self.once_within(Duration::from_secs(2))
+            .get("/_emulator/clock", &Form::new())
+            .await
     }
 
     /// Moves the emulator's clock `days` forward; everything that falls due on the way happens

@@ -95,3 +95,27 @@ impl StripeError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(status: u16) -> StripeError {
+        StripeError::Api {
+            status,
+            error: ApiError::default(),
+            request_id: None,
+        }
+    }
+
+    #[test]
+    fn a_4xx_is_a_refusal_but_a_rate_limit_an_idempotency_conflict_or_a_5xx_is_not() {
+        for status in [400, 402, 403, 404] {
+            assert!(answered(status).is_refusal(), "{status}");
+        }
+        for status in [409, 429, 500, 503] {
+            assert!(!answered(status).is_refusal(), "{status}");
+        }
+        assert!(answered(404).is_not_found() && !answered(400).is_not_found());
+    }
+}

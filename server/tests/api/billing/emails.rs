@@ -29,7 +29,7 @@ async fn deliver_thrice(app: &TestApp, event_to_repeat: &Value) {
 }
 
 /// The billing emails of `kind` queued so far, and how many of them are still unsent.
-async fn queued(app: &TestApp, kind: &str) -> (i64, i64) {
+pub async fn queued(app: &TestApp, kind: &str) -> (i64, i64) {
     sqlx::query_as(
         "SELECT count(*), count(*) FILTER (WHERE sent_at IS NULL) \
          FROM billing_notifications WHERE kind = $1",
@@ -42,7 +42,7 @@ async fn queued(app: &TestApp, kind: &str) -> (i64, i64) {
 
 /// Waits until `n` mails of `kind` are queued and every one is sent (sending runs in the
 /// background once the webhook is answered).
-async fn all_sent(app: &TestApp, kind: &str, n: i64) {
+pub async fn all_sent(app: &TestApp, kind: &str, n: i64) {
     let settled = eventually(10, || async { queued(app, kind).await == (n, 0) }).await;
     assert!(settled, "{kind}: {:?}", queued(app, kind).await);
 }

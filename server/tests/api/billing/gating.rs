@@ -21,21 +21,21 @@ use super::{
 use crate::helpers::{location, without_markers, TestApp, BASE_URL};
 
 /// `GET /api/reports` as `client`: the status and the JSON body.
-async fn reports(app: &TestApp, client: &reqwest::Client) -> (u16, Value) {
+pub async fn reports(app: &TestApp, client: &reqwest::Client) -> (u16, Value) {
     let response = app.get_with(client, "/api/reports").await;
     let status = response.status().as_u16();
     (status, response.json().await.expect("a JSON body"))
 }
 
 /// `GET /dashboard` as `client`: the status and the page.
-async fn dashboard(app: &TestApp, client: &reqwest::Client) -> (u16, String) {
+pub async fn dashboard(app: &TestApp, client: &reqwest::Client) -> (u16, String) {
     let response = app.get_with(client, "/dashboard").await;
     let status = response.status().as_u16();
     (status, without_markers(response.text().await.unwrap()))
 }
 
 /// Waits for the webhooks to store the subscription in `status`.
-async fn stored_as(app: &TestApp, subscription: &str, status: &str) -> bool {
+pub async fn stored_as(app: &TestApp, subscription: &str, status: &str) -> bool {
     eventually(10, || async move {
         stored_subscription(app, subscription)
             .await

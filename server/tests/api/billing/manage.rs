@@ -31,7 +31,7 @@ fn day(unix: &Value) -> String {
 }
 
 /// The `value` of the hidden input `name` in a page.
-fn hidden(page: &str, name: &str) -> String {
+pub fn hidden(page: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
     let start = page
         .find(&marker)

@@ -12,17 +12,20 @@ mod events;
 mod gating;
 mod manage;
 mod one_subscription;
+mod over_time;
+mod paused_trial;
 mod payment;
 mod pricing;
 mod ratelimit;
 mod replay;
 mod subscriber;
+mod time_travel;
 mod webhooks;
 
 use std::{process::Output, time::Duration};
 
 use serde_json::{json, Value};
-use stripe_emulator::{Config, Emulator, Running};
+use stripe_emulator::{Config, Emulator, Running, Settings};
 
 use crate::helpers::{spawn_app_with, TestApp, WEBHOOK_SECRET};
 
@@ -38,10 +41,17 @@ pub struct Stripe {
 
 impl Stripe {
     pub async fn start() -> Self {
+        Self::start_with(Settings::default()).await
+    }
+
+    /// As [`Stripe::start`], with these dunning settings (retry days, what retries running out
+    /// does).
+    pub async fn start_with(settings: Settings) -> Self {
         let running = stripe_emulator::spawn(Config {
             tick: None,
             delivery_backoff: vec![Duration::from_millis(100); 5],
             delivery_timeout: Duration::from_secs(5),
+            settings,
             ..Config::default()
         })
         .await

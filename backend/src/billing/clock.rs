@@ -1,0 +1,22 @@
+//! Billing time: the moment Stripe is at. With real Stripe that is our clock. In development the
+//! emulator's clock can be moved forward ([`super::time_travel`]), and every billing decision —
+//! what a plan grants now, how long a grace period has run, the proration date of a plan change —
+//! follows it, so what a developer sees after moving it is what a customer would see that day.
+
+use time::OffsetDateTime;
+
+use super::time_travel;
+use crate::AppState;
+
+/// Stripe's now: the emulator's clock when time travel is available and the emulator answers,
+/// else ours.
+pub async fn now(state: &AppState) -> OffsetDateTime {
+    if time_travel::available(&state.config) {
+        if let Ok(clock) = state.stripe.emulator_clock().await {
+            if let Ok(now) = OffsetDateTime::from_unix_timestamp(clock.now) {
+                return now;
+            }
+        }
+    }
+    OffsetDateTime::now_utc()
+}
