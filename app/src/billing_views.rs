@@ -87,8 +87,10 @@ pub struct HeldPlanView {
     /// The button to the portal's card form, when the plan needs a card: `Add a card` (a trial
     /// without one, a paused plan) or `Update card` (a failed payment).
     pub card_action: Option<String>,
-    /// Cancel at period end is offered.
+    /// Cancel is offered: at period end, or (`cancel_ends_now`) at once.
     pub can_cancel: bool,
+    /// Canceling ends it at once (a paused plan has no paid period to run out).
+    pub cancel_ends_now: bool,
     /// Resume (undo the cancellation) is offered.
     pub can_resume: bool,
     /// The prices it may change to.

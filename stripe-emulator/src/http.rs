@@ -309,7 +309,9 @@ async fn clock(State(emulator): State<Emulator>) -> Json<Value> {
 }
 
 /// `POST /_emulator/clock/advance` with `seconds=N` (or `days=N`, or `to=UNIX`): moves the
-/// emulator-wide clock forward and processes everything that fell due.
+/// emulator-wide clock forward and processes everything that fell due. Answers the new time and
+/// the ids of the events emitted on the way (wait for their `pending_webhooks` to reach 0 to see
+/// their effects).
 async fn advance(State(emulator): State<Emulator>, body: Bytes) -> Response {
     let params = match Params::parse(&body) {
         Ok(params) => params,
@@ -336,8 +338,8 @@ async fn advance(State(emulator): State<Emulator>, body: Bytes) -> Response {
         )
         .into_response();
     }
-    let now = emulator.advance(seconds);
-    Json(json!({ "now": now })).into_response()
+    let (now, events) = emulator.advance(seconds);
+    Json(json!({ "now": now, "events": events })).into_response()
 }
 
 /// `GET /_emulator/deliveries`: every webhook delivery attempt, oldest first.

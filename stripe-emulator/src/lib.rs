@@ -171,13 +171,15 @@ impl Emulator {
 
     /// Moves the emulator-wide clock forward and runs everything that fell due (renewals, trial
     /// ends, payment retries, cancellations). Customers on a test clock are not affected.
-    pub fn advance(&self, seconds: i64) -> i64 {
+    /// Returns the new time and the ids of the events emitted on the way, oldest first.
+    pub fn advance(&self, seconds: i64) -> (i64, Vec<String>) {
         self.mutate(|world| {
+            let before = world.event_count();
             world.clock_offset = world.clock_offset.saturating_add(seconds.max(0));
             let now = world.now();
             billing::run_due(world, None, now);
             api::checkout::expire_due(world);
-            world.now()
+            (world.now(), world.event_ids_from(before))
         })
     }
 

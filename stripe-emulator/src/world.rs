@@ -213,6 +213,20 @@ impl World {
         self.outbox.push(event);
     }
 
+    /// How many events were ever emitted.
+    pub fn event_count(&self) -> usize {
+        self.order.get("event").map_or(0, Vec::len)
+    }
+
+    /// The ids of the events emitted after the first `count`, oldest first.
+    pub fn event_ids_from(&self, count: usize) -> Vec<String> {
+        self.order
+            .get("event")
+            .and_then(|ids| ids.get(count..))
+            .map(<[String]>::to_vec)
+            .unwrap_or_default()
+    }
+
     /// How many webhook deliveries have not succeeded yet, over every event (in flight,
     /// retrying, or abandoned).
     pub fn pending_webhooks(&self) -> i64 {

@@ -30,6 +30,7 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
         needs_attention,
         card_action,
         can_cancel,
+        cancel_ends_now,
         can_resume,
         change_options,
     } = plan;
@@ -54,10 +55,18 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
                 let id = id.clone();
                 view! {
                     <div class="confirm" role="group" aria-label="Confirm cancellation">
-                        <p>"Cancel " {name.clone()} "? It stays yours until the end of the period you paid for, then ends. You can resume it until then."</p>
+                        <p>"Cancel " {name.clone()} "? "{if cancel_ends_now {
+                            "It ends now, and nothing is charged."
+                        } else {
+                            "It stays yours until the end of the period you paid for, then ends. You can resume it until then."
+                        }}</p>
                         <ActionForm action=cancel>
                             <input type="hidden" name="subscription_id" value=id />
-                            <button type="submit" class="button button--danger">"Yes, cancel at period end"</button>
+                            <button type="submit" class="button button--danger">{if cancel_ends_now {
+                                "Yes, cancel it now"
+                            } else {
+                                "Yes, cancel at period end"
+                            }}</button>
                             " "
                             <a href="/account#billing">"Keep my plan"</a>
                         </ActionForm>

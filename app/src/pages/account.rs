@@ -42,6 +42,7 @@ pub fn AccountPage() -> impl IntoView {
             "plan-canceled" => Some(
                 "Your plan is canceled. It stays yours until the end of the period; you can resume it until then.",
             ),
+            "plan-ended" => Some("Your plan has ended. Nothing was charged."),
             "plan-resumed" => Some("Your plan continues. Nothing else changes."),
             "plan-changed" => Some("Your plan is changed. Any difference is on a new invoice below."),
             "clock-moved" => Some("The emulator's clock moved forward, and what fell due has happened."),

@@ -100,7 +100,8 @@ fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
         },
         needs_attention: matches!(plan.status.as_str(), "past_due" | "unpaid" | "paused"),
         card_action: card_action(plan),
-        can_cancel: live && !plan.ends_as_scheduled(),
+        can_cancel: (live && !plan.ends_as_scheduled()) || plan.status == "paused",
+        cancel_ends_now: plan.status == "paused",
         can_resume: live && plan.ends_as_scheduled(),
         change_options: if live {
             change_options(catalog, &plan.price_id, currency)
@@ -193,6 +194,7 @@ fn status_sentence(plan: &PlanDetails) -> String {
         "active" => format!("Renews on {period_end}"),
         "past_due" => "Payment failed — update your card".to_owned(),
         "unpaid" => "Unpaid — update your card to continue".to_owned(),
+        "paused" if plan.card_last4.is_some() => "Paused — update your card to continue".to_owned(),
         "paused" => "Paused — add a card to continue".to_owned(),
         "incomplete" => "Waiting for the first payment".to_owned(),
         "canceled" => format!("Canceled — yours until {period_end}"),
@@ -374,7 +376,8 @@ mod tests {
         let paused = without_card("paused");
         assert_eq!(paused.status, "Paused — add a card to continue");
         assert_eq!(paused.card_action.as_deref(), Some("Add a card"));
-        assert!(paused.needs_attention && !paused.can_cancel);
+        assert!(paused.needs_attention && paused.can_cancel && paused.cancel_ends_now);
+        assert!(!held_plan(&plan("active"), &catalog()).cancel_ends_now);
         for status in ["past_due", "unpaid"] {
             let view = held_plan(&plan(status), &catalog());
             assert_eq!(view.card_action.as_deref(), Some("Update card"), "{status}");

@@ -124,13 +124,18 @@ pub async fn billing() -> Result<BillingOverview, FormError> {
     ))
 }
 
-/// Sets the subscription to end with its current period.
+/// Sets the subscription to end with its current period (a paused one ends at once).
 #[server(endpoint = "cancel_subscription")]
 pub async fn cancel_subscription(subscription_id: String) -> Result<(), FormError> {
+    use backend::billing::manage::{cancel, Canceled};
+
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
-    backend::billing::manage::cancel(&state, &user, &subscription_id).await?;
-    leptos_axum::redirect("/account?notice=plan-canceled");
+    let notice = match cancel(&state, &user, &subscription_id).await? {
+        Canceled::AtPeriodEnd => "plan-canceled",
+        Canceled::Now => "plan-ended",
+    };
+    leptos_axum::redirect(&format!("/account?notice={notice}"));
     Ok(())
 }
 

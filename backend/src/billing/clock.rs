@@ -12,9 +12,14 @@ use crate::AppState;
 /// else ours.
 pub async fn now(state: &AppState) -> OffsetDateTime {
     if time_travel::available(&state.config) {
-        if let Ok(clock) = state.stripe.emulator_clock().await {
-            if let Ok(now) = OffsetDateTime::from_unix_timestamp(clock.now) {
-                return now;
+        match state.stripe.emulator_clock().await {
+            Ok(clock) => {
+                if let Ok(now) = OffsetDateTime::from_unix_timestamp(clock.now) {
+                    return now;
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error.cause_chain = ?anyhow::Error::new(error), "the Stripe emulator's clock did not answer; billing time is ours for now");
             }
         }
     }

@@ -5,10 +5,13 @@
 //! the union over:
 //! - subscriptions that are `active` or `trialing`;
 //! - `past_due` subscriptions within the grace period (`BILLING_GRACE_PERIOD_DAYS`, counted from
-//!   when we first saw the failed payment) — Stripe is still retrying the card;
+//!   the unpaid invoice's creation, by Stripe's clock) — Stripe is still retrying the card;
 //! - canceled subscriptions that were paid through a period not yet over (canceled at once by
 //!   request, their latest invoice paid, not during a trial);
 //! - one-time purchases that are paid.
+//!
+//! "Now" is billing time ([`super::clock`]): Stripe's clock, which time travel moves in
+//! development.
 
 use std::collections::BTreeSet;
 

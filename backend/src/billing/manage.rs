@@ -155,18 +155,33 @@ async fn owned(
 
 const ENDED: &[&str] = &["canceled", "incomplete_expired"];
 
-/// Sets the subscription to end when its current period does (it keeps its features until then).
+/// How a cancellation took effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Canceled {
+    /// It ends with its current period and keeps its features until then.
+    AtPeriodEnd,
+    /// A paused plan (a trial that ended without a card): ended at once, nothing owed.
+    Now,
+}
+
+/// Sets the subscription to end when its current period does (it keeps its features until
+/// then); a paused one, which has no paid period, ends at once.
 pub async fn cancel(
     state: &AppState,
     user: &User,
     subscription_id: &str,
-) -> Result<(), BillingError> {
+) -> Result<Canceled, BillingError> {
     let owned = owned(state, user, subscription_id).await?;
     if ENDED.contains(&owned.status.as_str()) {
         return Err(BillingError::NotNow("This subscription has already ended."));
     }
+    if owned.status == "paused" {
+        state.stripe.cancel_subscription(subscription_id).await?;
+        store_latest(state, subscription_id).await?;
+        return Ok(Canceled::Now);
+    }
     if owned.cancel_at_period_end || owned.cancel_at.is_some() {
-        return Ok(()); // a second click, or an end date already set
+        return Ok(Canceled::AtPeriodEnd); // a second click, or an end date already set
     }
     update(
         state,
@@ -174,7 +189,8 @@ pub async fn cancel(
         Form::new().set("cancel_at_period_end", true),
         "cancel",
     )
-    .await
+    .await?;
+    Ok(Canceled::AtPeriodEnd)
 }
 
 /// Undoes a cancellation at period end.

@@ -1,9 +1,11 @@
-//! Subscriptions Stripe paused because their trial ended without a card
+//! Subscriptions Stripe paused because their trial ended without a payment method
 //! (`trial_settings.end_behavior.missing_payment_method = pause`): resumed as soon as the
-//! customer has a card, so adding one in the portal is all a user has to do to continue.
+//! customer has one, so adding a card in the portal is all a user has to do to continue.
 //!
-//! Stripe does not resume them by itself; it tells us the card changed (`payment_method.attached`,
-//! `customer.updated`), and the webhook that stores the new card calls [`resume_with_card`].
+//! Stripe does not resume them by itself; it tells us the payment method changed
+//! (`payment_method.attached`, `customer.updated`), and the webhook that stores the change calls
+//! [`resume_with_card`]. Only pauses with a trial behind them are resumed: that is the only way
+//! our subscriptions pause.
 
 use sqlx::PgConnection;
 use time::OffsetDateTime;
@@ -11,9 +13,10 @@ use time::OffsetDateTime;
 use super::{subscriptions, BillingError};
 use crate::stripe::StripeClient;
 
-/// Resumes the customer's stored paused subscriptions that now have a card, and stores what
-/// Stripe made of them (a new period, invoiced at once). Returns how many were resumed. The
-/// caller holds the customer's lock and has just refreshed its subscriptions.
+/// Resumes the customer's stored paused trials that now have a default payment method (any
+/// kind: a card, Link, a bank account), and stores what Stripe made of them (a new period,
+/// invoiced at once). Returns how many were resumed. The caller holds the customer's lock and
+/// has just refreshed its subscriptions.
 pub async fn resume_with_card(
     conn: &mut PgConnection,
     stripe: &StripeClient,
@@ -24,18 +27,43 @@ pub async fn resume_with_card(
         SELECT s.id, (SELECT min(current_period_start) FROM subscription_items
                       WHERE subscription_id = s.id) AS paused_period_start
         FROM subscriptions s
-        WHERE s.stripe_customer_id = $1 AND s.status = 'paused' AND s.card_last4 IS NOT NULL
+        WHERE s.stripe_customer_id = $1 AND s.status = 'paused' AND s.trial_end IS NOT NULL
         ORDER BY s.id
         "#,
         customer
     )
     .fetch_all(&mut *conn)
     .await?;
+    if paused.is_empty() {
+        return Ok(0);
+    }
+    let customer_method = match stripe.customer(customer).await {
+        Ok(found) => found
+            .invoice_settings
+            .and_then(|settings| settings.default_payment_method)
+            .map(|method| method.id().to_owned()),
+        Err(error) if error.is_not_found() => return Ok(0),
+        Err(error) => return Err(error.into()),
+    };
     let mut resumed = 0;
     for subscription in paused {
-        // One resume per pause: a redelivered event replays Stripe's first answer.
+        let in_stripe = match stripe.subscription(&subscription.id).await {
+            Ok(found) => found,
+            Err(error) if error.is_not_found() => continue,
+            Err(error) => return Err(error.into()),
+        };
+        let method = in_stripe
+            .default_payment_method
+            .as_ref()
+            .map(|method| method.id())
+            .or(customer_method.as_deref());
+        let Some(method) = method.filter(|_| in_stripe.status == "paused") else {
+            continue;
+        };
+        // One resume per pause and payment method: a redelivered event replays Stripe's first
+        // answer, and a second card added after a refusal is tried afresh.
         let key = format!(
-            "tollgate-resume-{}-{}",
+            "tollgate-resume-{}-{}-{method}",
             subscription.id,
             subscription
                 .paused_period_start
@@ -43,8 +71,8 @@ pub async fn resume_with_card(
         );
         match stripe.resume_subscription(&subscription.id, &key).await {
             Ok(_) => resumed += 1,
-            // No longer paused (resumed in the portal a moment ago), or Stripe will not: what
-            // it holds now is stored below, and the page shows it.
+            // Stripe will not (the payment method cannot be charged, it was resumed a moment
+            // ago): what it holds now is stored below, and the page shows it.
             Err(error) if error.is_refusal() => {
                 tracing::warn!(error.cause_chain = ?anyhow::Error::new(error), subscription = %subscription.id, "Stripe refused to resume a paused subscription");
             }

@@ -70,14 +70,17 @@ pub async fn refresh(
         return Ok(None);
     };
     let card = card_of(stripe, &subscription).await?;
-    let past_due_at = past_due_at(stripe, &subscription).await?;
+    let past_due_at = past_due_at(conn, stripe, &subscription).await?;
     store(conn, user_id, &subscription, card.as_ref(), past_due_at).await?;
     Ok(Some(subscription))
 }
 
 /// When a `past_due` subscription fell behind, by Stripe's clock: its unpaid (latest) invoice's
-/// creation. `None` for other statuses, or if the invoice is gone.
+/// creation (for invoices charged automatically, as ours are, when the renewal was attempted).
+/// `None` for other statuses, if the invoice is gone, or if it is stamped already (the first
+/// stamp stays).
 async fn past_due_at(
+    conn: &mut PgConnection,
     stripe: &StripeClient,
     subscription: &Subscription,
 ) -> Result<Option<OffsetDateTime>, BillingError> {
@@ -88,6 +91,16 @@ async fn past_due_at(
     else {
         return Ok(None);
     };
+    let stamped = sqlx::query_scalar!(
+        r#"SELECT past_due_since IS NOT NULL AS "stamped!" FROM subscriptions WHERE id = $1"#,
+        subscription.id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .unwrap_or(false);
+    if stamped {
+        return Ok(None);
+    }
     match stripe.invoice(invoice).await {
         Ok(invoice) => Ok(OffsetDateTime::from_unix_timestamp(invoice.created).ok()),
         Err(error) if error.is_not_found() => Ok(None),

@@ -35,10 +35,10 @@ pub async fn now(state: &AppState) -> Option<OffsetDateTime> {
     }
 }
 
-/// Moves the emulator's clock `days` forward (1 to 400) and waits (up to ten seconds)
-/// until the webhooks it sent on the way have been delivered, so the next page shows their
-/// effects. Returns the emulator's new time.
-pub async fn advance(state: &AppState, days: u32) -> Result<OffsetDateTime, BillingError> {
+/// Moves the emulator's clock `days` forward (1 to 400) and waits (up to ten seconds) until
+/// the webhooks of the events it emitted on the way have been delivered here, so the next page
+/// shows their effects.
+pub async fn advance(state: &AppState, days: u32) -> Result<(), BillingError> {
     if !available(&state.config) {
         return Err(BillingError::NotNow(
             "Time travel is only available in development, with the Stripe emulator.",
@@ -49,16 +49,25 @@ pub async fn advance(state: &AppState, days: u32) -> Result<OffsetDateTime, Bill
             "Move the clock 1 to 400 days at a time.",
         ));
     }
-    // Deliveries abandoned before (the app was down) stay pending: wait only for the new ones.
-    let before = state.stripe.emulator_clock().await?.pending_webhooks;
-    state.stripe.advance_emulator_clock(days).await?;
+    let mut waiting = state.stripe.advance_emulator_clock(days).await?;
     let deadline = tokio::time::Instant::now() + SETTLE;
-    loop {
-        let clock = state.stripe.emulator_clock().await?;
-        if clock.pending_webhooks <= before || tokio::time::Instant::now() >= deadline {
-            return Ok(OffsetDateTime::from_unix_timestamp(clock.now)
-                .unwrap_or_else(|_| OffsetDateTime::now_utc()));
+    while !waiting.is_empty() && tokio::time::Instant::now() < deadline {
+        let mut still = Vec::new();
+        for event in waiting {
+            if state.stripe.pending_webhooks_of(&event).await? > 0 {
+                still.push(event);
+            }
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        waiting = still;
+        if !waiting.is_empty() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
+    if !waiting.is_empty() {
+        tracing::warn!(
+            pending = waiting.len(),
+            "time travel: some webhooks had not arrived after ten seconds"
+        );
+    }
+    Ok(())
 }

@@ -134,6 +134,12 @@ impl StripeClient {
             .await
     }
 
+    /// Cancels a subscription at once (`DELETE`; repeating it is refused, not repeated).
+    pub async fn cancel_subscription(&self, id: &str) -> Result<Subscription, StripeError> {
+        self.delete(&format!("/v1/subscriptions/{}", segment(id)))
+            .await
+    }
+
     /// Resumes a subscription paused at the end of a trial without a card: a new period starts
     /// now and is invoiced at once.
     pub async fn resume_subscription(

@@ -80,10 +80,18 @@ impl StripeError {
             if error.param.as_deref().is_some_and(|param| param.contains("price")))
     }
 
-    /// Whether Stripe refused the request for good (a 4xx other than a rate limit or an
-    /// idempotency conflict, which the client already retried): sending it again changes nothing.
+    /// Whether Stripe refused this request for good — invalid in the object's state (400), a
+    /// declined payment (402), a missing object (404): sending it again changes nothing. Not a
+    /// bad or restricted key (401, 403: our configuration, to fix and retry), an idempotency
+    /// conflict (409) or a rate limit (429).
     pub fn is_refusal(&self) -> bool {
-        matches!(self, Self::Api { status, .. } if (400..500).contains(status) && !matches!(status, 409 | 429))
+        matches!(
+            self,
+            Self::Api {
+                status: 400 | 402 | 404,
+                ..
+            }
+        )
     }
 
     /// The message to show the user when the error is theirs to fix (a declined card); `None`
@@ -109,11 +117,11 @@ mod tests {
     }
 
     #[test]
-    fn a_4xx_is_a_refusal_but_a_rate_limit_an_idempotency_conflict_or_a_5xx_is_not() {
-        for status in [400, 402, 403, 404] {
+    fn a_refusal_is_about_the_request_not_our_key_our_pace_or_stripes_health() {
+        for status in [400, 402, 404] {
             assert!(answered(status).is_refusal(), "{status}");
         }
-        for status in [409, 429, 500, 503] {
+        for status in [401, 403, 409, 429, 500, 503] {
             assert!(!answered(status).is_refusal(), "{status}");
         }
         assert!(answered(404).is_not_found() && !answered(400).is_not_found());

@@ -43,7 +43,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 }
 
 /// The session's `flow` from `flow_data` (the emulator's portal page shows the full portal for
-/// every flow; the flow is recorded so apps can read it back).
+/// every flow; a `payment_method_update` flow with a redirect returns once the card is saved).
 fn flow(params: &crate::form::Params) -> Value {
     let Some(kind) = params.str("flow_data.type") else {
         return Value::Null;

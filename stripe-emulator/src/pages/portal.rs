@@ -243,13 +243,34 @@ pub async fn act(
 ) -> Response {
     let result = emulator.mutate(|world| perform(world, &id, &action, &form));
     let (key, message) = match result {
-        Ok(message) => ("done", message),
+        Ok(message) => {
+            // A `payment_method_update` flow that redirects when done goes straight back.
+            if let Some(url) = after_completion_redirect(&emulator, &id, &action) {
+                return Redirect::to(&url).into_response();
+            }
+            ("done", message)
+        }
         Err(error) => ("error", error.message),
     };
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair(key, &message)
         .finish();
     Redirect::to(&format!("/portal/{id}?{query}")).into_response()
+}
+
+/// Where the session's flow sends the customer once `action` is done, if it redirects: the
+/// card form of a `payment_method_update` flow with `after_completion.type = redirect`.
+fn after_completion_redirect(emulator: &Emulator, session: &str, action: &str) -> Option<String> {
+    emulator.read(|world| {
+        let flow = &world.find("billing_portal.session", session)?["flow"];
+        let redirects = action == "card"
+            && flow["type"] == "payment_method_update"
+            && flow["after_completion"]["type"] == "redirect";
+        redirects
+            .then(|| flow["after_completion"]["redirect"]["return_url"].as_str())
+            .flatten()
+            .map(str::to_owned)
+    })
 }
 
 fn perform(

@@ -2,7 +2,7 @@
 //! pauses the plan when the trial ends, the app says so and mails once, and a card added in the
 //! portal resumes it — charged, active, open again. All through real emulator events.
 
-use app::server_fns::billing::UpdateCard;
+use app::server_fns::billing::{CancelSubscription, UpdateCard};
 use leptos::server_fn::ServerFn;
 use serde_json::Value;
 
@@ -148,6 +148,11 @@ async fn a_trial_without_a_card_pauses_at_its_end_and_a_card_added_in_the_portal
         .await
         .unwrap();
     assert_eq!(saved.status(), 303);
+    assert_eq!(
+        location(&saved),
+        "http://tollgate.test/account#billing",
+        "the card form returns by itself"
+    );
 
     assert!(stored_as(&app, &subscription, "active").await);
     let stored = stored_subscription(&app, &subscription).await.unwrap();
@@ -199,4 +204,45 @@ async fn checkout_asks_for_a_card_to_start_a_trial_only_when_configured_to() {
     assert_eq!(session["payment_method_collection"], "always");
     let refused = start_trial_without_card(&checkout_url).await;
     assert_eq!(refused.status(), 402, "the card is required");
+}
+
+#[tokio::test]
+async fn a_paused_plan_can_be_canceled_at_once_from_the_account_page_without_a_charge() {
+    let (app, stripe) = shop(true).await;
+    let subscription = trial_without_card(&app, &stripe).await;
+    advance_days(&stripe, 15).await;
+    assert!(stored_as(&app, &subscription, "paused").await);
+
+    let (_, confirmation) = page(&app, &format!("/account?cancel={subscription}")).await;
+    assert!(
+        confirmation.contains("It ends now, and nothing is charged."),
+        "{confirmation}"
+    );
+    let canceled = app
+        .post_form_with(
+            &app.client,
+            CancelSubscription::PATH,
+            &[("subscription_id", subscription.as_str())],
+        )
+        .await;
+
+    assert_eq!(location(&canceled), "/account?notice=plan-ended");
+    let stored = stored_subscription(&app, &subscription).await.unwrap();
+    assert_eq!(stored.status, "canceled");
+    let invoices = stripe
+        .get(&format!("/v1/invoices?subscription={subscription}"))
+        .await;
+    let charged: i64 = invoices["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|invoice| invoice["amount_paid"].as_i64().unwrap())
+        .sum();
+    assert_eq!(charged, 0);
+    let (_, account) = page(&app, "/account?notice=plan-ended").await;
+    assert!(
+        account.contains("Your plan has ended. Nothing was charged."),
+        "{account}"
+    );
+    assert!(account.contains("You are on the free plan."), "{account}");
 }
