@@ -58,6 +58,10 @@ pub struct Config {
     /// start a free trial. Without one the trial starts at once, and if no card is added by its
     /// end Stripe pauses the plan until one is.
     pub billing_trial_requires_card: bool,
+    /// `BENCH_CEILING_FILE` (optional, benchmarks only): serve this file's bytes, read once at
+    /// start-up, at `GET /bench/ceiling` — the plain-axum ceiling `cargo xtask bench` measures
+    /// the pricing page against. Never set in production.
+    pub bench_ceiling_file: Option<std::path::PathBuf>,
     /// `STRIPE_*`: how we reach Stripe and check its webhooks.
     pub stripe: StripeConfig,
 }
@@ -212,6 +216,9 @@ impl Config {
                 parse_or(&get, "BILLING_GRACE_PERIOD_DAYS", || 7_u16)?.into(),
             ),
             billing_trial_requires_card: parse_or(&get, "BILLING_TRIAL_REQUIRES_CARD", || false)?,
+            bench_ceiling_file: get("BENCH_CEILING_FILE")
+                .filter(|path| !path.trim().is_empty())
+                .map(std::path::PathBuf::from),
             stripe: StripeConfig::from_lookup(&get)?,
         })
     }
@@ -321,6 +328,7 @@ mod tests {
         assert_eq!(config.session_absolute_timeout, time::Duration::weeks(1));
         assert_eq!(config.billing_grace_period, time::Duration::days(7));
         assert!(!config.billing_trial_requires_card);
+        assert_eq!(config.bench_ceiling_file, None);
     }
 
     #[test]

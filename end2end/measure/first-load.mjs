@@ -3,13 +3,18 @@
 // button — over cold loads (fresh browser context, empty cache), unthrottled and on a simulated
 // slow phone (4x CPU slowdown, 1.6 Mbit/s down, 150 ms round trip).
 //
-//   BASE_URL=http://127.0.0.1:3000 node end2end/measure/first-load.mjs [runs]
+//   BASE_URL=http://127.0.0.1:3000 [PAGE_PATH=/pricing] node end2end/measure/first-load.mjs [runs]
+//
+// Last it prints one `json: {…}` line (for `cargo xtask bench`): per profile the median time to
+// interactive, and the page's files fetched once each as identity, gzip and brotli.
 //
 // Serve a release build (`cargo leptos build --release`, assets precompressed) when measuring:
 // a dev build ships a WASM bundle ten times larger.
+import { request as httpRequest } from "node:http";
 import { chromium } from "@playwright/test";
 
 const baseURL = process.env.BASE_URL ?? "http://127.0.0.1:3000";
+const pagePath = process.env.PAGE_PATH ?? "/";
 const runs = Number(process.argv[2] ?? 10);
 const profiles = {
   unthrottled: null,
@@ -23,6 +28,21 @@ const browser = await chromium.launch({
 });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const summary = { page: pagePath, runs, profiles: {}, files: {} };
+const urls = new Set();
+
+/** The bytes of `url` on the wire when the client accepts `encoding` (no decompression). */
+function wireSize(url, encoding) {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers: { "accept-encoding": encoding } }, (res) => {
+      let size = 0;
+      res.on("data", (chunk) => { size += chunk.length; });
+      res.on("end", () => resolve(size));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 for (const [name, profile] of Object.entries(profiles)) {
   const times = [];
@@ -41,14 +61,17 @@ for (const [name, profile] of Object.entries(profiles)) {
     }
     const types = new Map();
     const sizes = {};
-    cdp.on("Network.responseReceived", (e) => types.set(e.requestId, e.response.url));
+    cdp.on("Network.responseReceived", (e) => {
+      types.set(e.requestId, e.response.url);
+      urls.add(e.response.url);
+    });
     cdp.on("Network.loadingFinished", (e) => {
       const url = types.get(e.requestId) ?? "";
       const kind = url.endsWith(".wasm") ? "wasm" : url.endsWith(".js") ? "js"
         : url.endsWith(".css") ? "css" : url.endsWith(".svg") ? "icon" : "html";
       sizes[kind] = (sizes[kind] ?? 0) + e.encodedDataLength;
     });
-    await page.goto(baseURL + "/");
+    await page.goto(baseURL + pagePath);
     await page.waitForFunction(() => {
       const button = document.querySelector("button[aria-controls=site-nav-links]");
       return button && !button.disabled;
@@ -58,8 +81,19 @@ for (const [name, profile] of Object.entries(profiles)) {
     await context.close();
   }
   const total = Object.values(bytes).reduce((a, b) => a + b, 0);
+  summary.profiles[name] = { interactive_ms: median(times), wire_bytes: total };
   console.log(`${name}: time to interactive median ${median(times).toFixed(0)} ms ` +
     `(min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}, ${runs} cold loads); ` +
     `bytes on the wire ${total} (${Object.entries(bytes).map(([k, v]) => `${k} ${v}`).join(", ")})`);
 }
 await browser.close();
+
+for (const url of [...urls].filter((u) => u.startsWith(baseURL))) {
+  const path = url.slice(baseURL.length);
+  summary.files[path] = {
+    raw: await wireSize(url, "identity"),
+    gzip: await wireSize(url, "gzip"),
+    br: await wireSize(url, "br"),
+  };
+}
+console.log(`json: ${JSON.stringify(summary)}`);

@@ -9,6 +9,7 @@
 //! - [`security`]: the cross-site request check and the security headers.
 //! - [`ratelimit`]: 429s on the authentication endpoints.
 //! - [`dev`]: `/dev/mailbox` (only with `DEV_MODE=true`).
+//! - [`bench`]: `/bench/ceiling` (only with `BENCH_CEILING_FILE`, for `cargo xtask bench`).
 //! - [`webhooks`]: `POST /webhooks/stripe`.
 //! - [`checkout`]: `GET /checkout/start`, the continuation from sign-up to Stripe Checkout.
 //! - [`entitled`]: the extractor that gates a route on a plan's feature.
@@ -17,6 +18,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod bench;
 pub mod checkout;
 pub mod cli;
 pub mod dev;

@@ -18,8 +18,8 @@ use tower_http::compression::CompressionLayer;
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
-    assets, auth, checkout, dev, health, ratelimit, reports, security, stripe_cli, telemetry,
-    webhooks,
+    assets, auth, bench, checkout, dev, health, ratelimit, reports, security, stripe_cli,
+    telemetry, webhooks,
 };
 
 /// Everything the router's handlers can extract: the app's state plus Leptos's options.
@@ -69,14 +69,22 @@ impl Application {
         if app.config.stripe.seed_demo_catalog {
             tokio::spawn(stripe_cli::seed_demo_catalog(app.clone()));
         }
+        let ceiling = match &app.config.bench_ceiling_file {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .with_context(|| format!("reading BENCH_CEILING_FILE {}", path.display()))?,
+            ),
+            None => None,
+        };
         let state = ServerState { app, leptos };
         let listener = TcpListener::bind(state.leptos.site_addr)
             .await
             .with_context(|| format!("binding {}", state.leptos.site_addr))?;
-        Ok(Self {
-            listener,
-            router: router(state),
-        })
+        let mut router = router(state);
+        if let Some(body) = ceiling {
+            router = router.route("/bench/ceiling", bench::ceiling(body.into()));
+        }
+        Ok(Self { listener, router })
     }
 
     /// The address actually bound.

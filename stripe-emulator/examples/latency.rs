@@ -1,6 +1,6 @@
 //! Measures the emulator's API latency in-process: an emulator on a random port, one keep-alive
 //! client, a mix of calls the app makes (retrieve, list with a filter, create, update), and the
-//! median and 99th percentile per call.
+//! median and 99th percentile per call (and, last, one `json: {…}` line with the overall figures).
 //!
 //! `cargo run --release -p stripe-emulator --example latency [-- CALLS]`
 
@@ -108,11 +108,16 @@ async fn main() -> anyhow::Result<()> {
             percentile(&mut mine, 0.99)
         );
     }
+    let (median, p99) = (percentile(&mut all, 0.5), percentile(&mut all, 0.99));
+    println!("{:<28} {median:>10.3?} {p99:>10.3?}", "all");
+    // For `cargo xtask bench`.
     println!(
-        "{:<28} {:>10.3?} {:>10.3?}",
-        "all",
-        percentile(&mut all, 0.5),
-        percentile(&mut all, 0.99)
+        "json: {}",
+        serde_json::json!({
+            "calls": calls,
+            "median_us": median.as_secs_f64() * 1e6,
+            "p99_us": p99.as_secs_f64() * 1e6,
+        })
     );
     Ok(())
 }

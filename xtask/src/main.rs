@@ -4,15 +4,18 @@
 //! - `cargo xtask test`: the same preparation, then every check CI runs.
 //! - `cargo xtask prepare`: refresh the committed sqlx offline data (`.sqlx/`).
 //! - `cargo xtask release`: the production build.
+//! - `cargo xtask bench`: the benchmarks, written to `BENCHMARKS.md`.
 //!
 //! Modules: [`tools`] (pinned tool installs), [`postgres`] (the project-local cluster),
-//! [`compress`] (precompressed assets), [`e2e`] (the Playwright run), [`step`] (progress output
-//! and process helpers).
+//! [`compress`] (precompressed assets), [`e2e`] (the Playwright run), [`bench`] (the
+//! benchmarks), [`process`] (child processes), [`step`] (progress output and process helpers).
 
+mod bench;
 mod compress;
 mod dev;
 mod e2e;
 mod postgres;
+mod process;
 mod release;
 mod step;
 mod test;
@@ -39,6 +42,8 @@ enum Task {
     Prepare,
     /// Build for production: optimised server, size-optimised WASM, hashed and precompressed assets.
     Release,
+    /// Measure speed, size and memory against their ceilings; writes BENCHMARKS.md and .json.
+    Bench,
 }
 
 fn main() {
@@ -49,6 +54,7 @@ fn main() {
         Task::Test => test::run(&root),
         Task::Prepare => test::prepare(&root),
         Task::Release => release::run(&root),
+        Task::Bench => bench::run(&root),
     };
     if let Err(error) = result {
         eprintln!("\nerror: {error:#}");

@@ -182,8 +182,13 @@ impl Postgres {
 
     /// Runs one SQL statement against the `postgres` database; returns its unaligned output.
     fn psql(&self, sql: &str) -> Result<String> {
+        self.query("postgres", sql)
+    }
+
+    /// Runs `sql` in `database` with psql; its rows, one per line, columns `|`-separated.
+    pub fn query(&self, database: &str, sql: &str) -> Result<String> {
         let out = Command::new("psql")
-            .arg(self.url("postgres"))
+            .arg(self.url(database))
             .args([
                 "--no-psqlrc",
                 "--tuples-only",

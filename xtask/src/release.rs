@@ -13,6 +13,13 @@ use crate::{
 
 pub fn run(root: &Path) -> Result<()> {
     tools::ensure(root, Needs::Build)?;
+    build(root)?;
+    note("ship target/release/server, target/release/hash.txt (beside it) and target/site/");
+    Ok(())
+}
+
+/// The release build itself (the tools are there): `target/release/server` and `target/site/`.
+pub fn build(root: &Path) -> Result<()> {
     let path = tools::path_with_npm_bins(root)?;
     step("cargo leptos build --release --precompress", || {
         step::run(
@@ -29,7 +36,5 @@ pub fn run(root: &Path) -> Result<()> {
                 .env("LEPTOS_HASH_FILES", "true")
                 .env("PATH", path),
         )
-    })?;
-    note("ship target/release/server, target/release/hash.txt (beside it) and target/site/");
-    Ok(())
+    })
 }

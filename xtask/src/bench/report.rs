@@ -1,0 +1,326 @@
+//! The benchmark's results: the table printed at the end, `BENCHMARKS.md` (the table with the
+//! machine, the date, the commit and the command) and `BENCHMARKS.json`.
+
+use std::{fs, path::Path, process::Command};
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::load::Run;
+use crate::step;
+
+/// Everything one run measured.
+#[derive(Debug, Default, Serialize)]
+pub struct Results {
+    pub startup_fresh_ms: f64,
+    pub startup_warm_ms: f64,
+    pub rss_idle_mb: f64,
+    pub rss_peak_mb: f64,
+    pub pricing_bytes: usize,
+    pub pricing_32: Option<Run>,
+    pub ceiling_32: Option<Run>,
+    pub pricing_256: Option<Run>,
+    pub ceiling_256: Option<Run>,
+    pub account: Option<Run>,
+    pub dashboard: Option<Run>,
+    pub webhooks: Option<Run>,
+    pub webhooks_recorded: Option<Run>,
+    pub pgbench: Option<Run>,
+    /// Webhook events left unapplied after the loads (errors).
+    pub unapplied_events: i64,
+    pub first_load: Option<Value>,
+    pub emulator: Option<Value>,
+}
+
+/// One table row: what, the figure, the ceiling, their ratio, the goal and whether it is met.
+struct Row {
+    what: String,
+    figure: String,
+    ceiling: String,
+    ratio: String,
+    goal: String,
+    met: Option<bool>,
+}
+
+impl Row {
+    fn new(what: &str, figure: String) -> Self {
+        Self {
+            what: what.to_owned(),
+            figure,
+            ceiling: String::new(),
+            ratio: String::new(),
+            goal: String::new(),
+            met: None,
+        }
+    }
+}
+
+fn load(run: &Run) -> String {
+    let errors = run.non_2xx + run.socket_errors;
+    let errors = if errors > 0 {
+        format!(", {errors} errors")
+    } else {
+        String::new()
+    };
+    format!(
+        "{:.0}/s · p50 {:.2} ms · p99 {:.2} ms{errors}",
+        run.rps, run.p50_ms, run.p99_ms
+    )
+}
+
+fn rows(results: &Results) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let versus =
+        |what: &str, run: &Option<Run>, ceiling: &Option<Run>, goal: f64, p99: Option<f64>| {
+            let (Some(run), Some(ceiling)) = (run, ceiling) else {
+                return Row::new(what, "not measured".to_owned());
+            };
+            let ratio = run.rps / ceiling.rps;
+            let p99_met = p99.is_none_or(|limit| run.p99_ms < limit);
+            Row {
+                what: what.to_owned(),
+                figure: load(run),
+                ceiling: load(ceiling),
+                ratio: format!("{ratio:.2}×"),
+                goal: match p99 {
+                    Some(limit) => format!("≥ {goal}× and p99 < {limit} ms"),
+                    None => format!("≥ {goal}×"),
+                },
+                met: Some(ratio >= goal && p99_met),
+            }
+        };
+    rows.push(versus(
+        "/pricing SSR, 32 connections (vs the same bytes from a plain axum handler)",
+        &results.pricing_32,
+        &results.ceiling_32,
+        0.5,
+        Some(10.0),
+    ));
+    rows.push(versus(
+        "/pricing SSR, 256 connections (vs the same)",
+        &results.pricing_256,
+        &results.ceiling_256,
+        0.5,
+        None,
+    ));
+    for (what, run) in [
+        ("/account signed in, 32 connections", &results.account),
+        (
+            "/dashboard signed in (Pro), 32 connections",
+            &results.dashboard,
+        ),
+    ] {
+        rows.push(Row::new(
+            what,
+            run.as_ref()
+                .map(load)
+                .unwrap_or_else(|| "not measured".into()),
+        ));
+    }
+    rows.push(versus(
+        "Webhook ingest with the Stripe re-fetch (emulator), 32 connections, 20 % duplicates (vs pgbench)",
+        &results.webhooks,
+        &results.pgbench,
+        0.7,
+        None,
+    ));
+    rows.push(versus(
+        "Webhook ingest without a Stripe call (recorded-only type), 32 connections (vs pgbench)",
+        &results.webhooks_recorded,
+        &results.pgbench,
+        0.7,
+        None,
+    ));
+    if let Some(first) = &results.first_load {
+        let files = first["files"].as_object().cloned().unwrap_or_default();
+        let sum = |encoding: &str| -> u64 {
+            files
+                .values()
+                .filter_map(|file| file[encoding].as_u64())
+                .sum()
+        };
+        let br = sum("br");
+        rows.push(Row {
+            goal: "≤ 100 KB brotli".to_owned(),
+            met: Some(br <= 100 * 1024),
+            ..Row::new(
+                "/pricing first load: HTML + CSS + JS + WASM",
+                format!(
+                    "{} KB raw · {} KB gzip · {} KB brotli ({} files)",
+                    sum("raw") / 1024,
+                    sum("gzip") / 1024,
+                    br / 1024,
+                    files.len()
+                ),
+            )
+        });
+        for (profile, numbers) in first["profiles"].as_object().into_iter().flatten() {
+            rows.push(Row::new(
+                &format!("/pricing time to hydrated in Chromium ({profile})"),
+                format!(
+                    "{:.0} ms median of {} cold loads",
+                    numbers["interactive_ms"].as_f64().unwrap_or_default(),
+                    first["runs"]
+                ),
+            ));
+        }
+    }
+    rows.push(Row::new(
+        "Server memory (RSS): idle · peak under the /pricing loads",
+        format!(
+            "{:.1} MB · {:.1} MB",
+            results.rss_idle_mb, results.rss_peak_mb
+        ),
+    ));
+    rows.push(Row::new(
+        "Start-up to first /readyz 200: fresh database (migrations) · again",
+        format!(
+            "{:.0} ms · {:.0} ms",
+            results.startup_fresh_ms, results.startup_warm_ms
+        ),
+    ));
+    if let Some(emulator) = &results.emulator {
+        rows.push(Row::new(
+            "Emulator API call, in-process over HTTP keep-alive",
+            format!(
+                "median {:.0} µs · p99 {:.0} µs ({} calls)",
+                emulator["median_us"].as_f64().unwrap_or_default(),
+                emulator["p99_us"].as_f64().unwrap_or_default(),
+                emulator["calls"]
+            ),
+        ));
+    }
+    rows
+}
+
+fn table(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| measure | result | ceiling (same run) | ratio | goal | met |\n|---|---|---|---|---|---|\n",
+    );
+    for row in rows {
+        let met = match row.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "",
+        };
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            row.what, row.figure, row.ceiling, row.ratio, row.goal, met
+        ));
+    }
+    out
+}
+
+/// The machine: CPU model, cores, memory, kernel.
+fn machine() -> String {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name"))
+        .and_then(|rest| rest.split_once(':'))
+        .map(|(_, model)| model.trim().to_owned())
+        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let memory_gb = fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|line| line.strip_prefix("MemTotal:"))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    let kernel = step::output(Command::new("uname").arg("-r")).unwrap_or_default();
+    format!(
+        "{model}, {cores} cores, {memory_gb:.0} GiB RAM, Linux {}",
+        kernel.trim()
+    )
+}
+
+fn commit(root: &Path) -> String {
+    let hash = step::output(
+        Command::new("git")
+            .args(["rev-parse", "--short", "HEAD"])
+            .current_dir(root),
+    )
+    .unwrap_or_default();
+    let dirty = step::output(
+        Command::new("git")
+            .args(["status", "--porcelain"])
+            .current_dir(root),
+    )
+    .is_some_and(|status| !status.trim().is_empty());
+    format!(
+        "{}{}",
+        hash.trim(),
+        if dirty {
+            " (with uncommitted changes)"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Prints the table and writes `BENCHMARKS.md` and `BENCHMARKS.json` at the workspace root.
+pub fn write(root: &Path, results: &Results) -> Result<()> {
+    let rows = rows(results);
+    let table = table(&rows);
+    let date =
+        step::output(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default();
+    let (machine, commit) = (machine(), commit(root));
+    println!("\n{table}");
+    let met = rows.iter().filter(|row| row.met == Some(true)).count();
+    let goals = rows.iter().filter(|row| row.met.is_some()).count();
+    println!("{met} of {goals} goals met. Written to BENCHMARKS.md and BENCHMARKS.json.");
+    let markdown = format!(
+        "# Benchmarks\n\n\
+         Measured by `cargo xtask bench` on {date} at commit {commit}, on {machine}.\n\n\
+         Release binaries (server at `opt-level = 3`, the size-optimised WASM), a fresh database \
+         in the project's local PostgreSQL cluster (`fsync=off`, as in development and tests), \
+         the Stripe emulator, and Debian's `wrk` (2 threads, {secs} s per run, after a 2 s warm-up \
+         for the pages) on the same 2 cores as the server. Absolute numbers drift on shared \
+         machines; each figure stands next to its ceiling from the same run.\n\n\
+         {table}\n\
+         {met} of {goals} goals met. Webhook events left unapplied after the loads: {unapplied}. \
+         The pricing page is {bytes} bytes of HTML.\n\n\
+         ## What each line measures\n\n\
+         - **/pricing SSR**: the page rendered by Leptos from the in-memory catalog, through every \
+           middleware (session, CSP nonce, security headers, tracing). The ceiling is \
+           `GET /bench/ceiling`, a plain axum handler in the same binary (enabled only by \
+           `BENCH_CEILING_FILE`) answering the same bytes.\n\
+         - **Signed-in pages**: a Pro subscriber's session cookie; each request loads the session \
+           from Postgres, the user, and the plans or entitlements.\n\
+         - **Webhook ingest**: signed `customer.subscription.updated` events about {subs} \
+           subscriptions, a fifth of them repeating an earlier event id; each new one is verified, \
+           recorded, its subscription re-fetched from the emulator under an advisory lock and \
+           stored. \"Without a Stripe call\": the same pipeline for an event type the app records \
+           but does not act on. The ceiling is `pgbench` running the same storage work in SQL \
+           (record the event, lock, upsert the subscription, mark it applied; \
+           `xtask/bench/ingest.sql`) with as many clients on the same database.\n\
+         - **First load**: `end2end/measure/first-load.mjs` — every file of a cold `/pricing` load \
+           fetched as identity, gzip and brotli, and the median time until the page is hydrated \
+           (the menu button enabled) over 5 cold loads, unthrottled and on a simulated slow phone.\n\
+         - **Memory**: `/proc/<pid>/status` `VmRSS` two seconds after start-up, and `VmHWM` after \
+           the /pricing loads.\n\
+         - **Start-up**: from spawning `server serve` to the first `/readyz` 200.\n\
+         - **Emulator**: `cargo run --release -p stripe-emulator --example latency`.\n\n\
+         Reproduce: `cargo xtask bench` (it builds the release binaries first).\n",
+        secs = super::load::DURATION.as_secs(),
+        unapplied = results.unapplied_events,
+        bytes = results.pricing_bytes,
+        subs = super::SUBSCRIPTIONS,
+    );
+    fs::write(root.join("BENCHMARKS.md"), markdown)?;
+    let document = json!({
+        "date": date.trim(),
+        "commit": commit,
+        "machine": machine,
+        "results": results,
+    });
+    fs::write(
+        root.join("BENCHMARKS.json"),
+        serde_json::to_string_pretty(&document)? + "\n",
+    )?;
+    Ok(())
+}
