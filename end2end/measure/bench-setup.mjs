@@ -53,7 +53,13 @@ function session() {
       const response = await fetch(url, {
         method: "POST",
         redirect: "manual",
-        headers: { cookie: header(), origin: base, "content-type": "application/x-www-form-urlencoded" },
+        // As a browser posts a form: it wants the next page (a redirect), not JSON.
+        headers: {
+          cookie: header(),
+          origin: base,
+          accept: "text/html,application/xhtml+xml",
+          "content-type": "application/x-www-form-urlencoded",
+        },
         body: new URLSearchParams(form),
       });
       remember(response);
