@@ -100,7 +100,8 @@ async function subscriber(name, lookupKey) {
   check(await browser.get(paid.headers.get("location")), [200], "the success page");
   const sessionId = checkoutUrl.split("/").pop();
   const checkout = await stripe("GET", `/v1/checkout/sessions/${sessionId}`);
-  return { browser, customer: checkout.customer, email };
+  const subscription = await stripe("GET", `/v1/subscriptions/${checkout.subscription}`);
+  return { browser, customer: checkout.customer, email, card: subscription.default_payment_method };
 }
 
 async function settled() {
@@ -117,10 +118,11 @@ const ingest = await subscriber("ingest", "tollgate_hobby_monthly");
 const hobby = await priceId("tollgate_hobby_monthly");
 const ids = [];
 for (let i = 0; i < subscriptions; i++) {
+  // Charged to the card Checkout saved, as a subscription bought through Checkout is.
   const created = await stripe("POST", "/v1/subscriptions", {
     customer: ingest.customer,
     "items[0][price]": hobby,
-    trial_period_days: "30",
+    default_payment_method: ingest.card,
   });
   ids.push(created.id);
 }

@@ -18,9 +18,10 @@ use tower_sessions_sqlx_store::PostgresStore;
 pub const COOKIE: &str = "tollgate_session";
 
 /// Sessions in Postgres; the cookie is `HttpOnly`, `SameSite=Lax`, `Secure` when `BASE_URL` is
-/// https, and expires after `SESSION_IDLE_TIMEOUT_SECONDS` without a request. A signed-in
-/// session is saved on every request (`always_save`), which is what pushes its expiry forward;
-/// anonymous visitors have empty sessions, which are never stored.
+/// https, and expires after `SESSION_IDLE_TIMEOUT_SECONDS` without a request. A session is saved
+/// when it changes; [`resolve_user`] changes a signed-in one often enough to push its expiry
+/// forward (`backend::auth::session::current_user`), not on every request. Anonymous visitors
+/// have empty sessions, which are never stored.
 pub fn session_layer(store: PostgresStore, config: &Config) -> SessionManagerLayer<PostgresStore> {
     SessionManagerLayer::new(store)
         .with_name(COOKIE)
@@ -28,7 +29,6 @@ pub fn session_layer(store: PostgresStore, config: &Config) -> SessionManagerLay
         .with_same_site(SameSite::Lax)
         .with_secure(config.secure_cookies())
         .with_expiry(Expiry::OnInactivity(config.session_idle_timeout))
-        .with_always_save(true)
 }
 
 /// Puts the signed-in [`auth::User`] (if the session has a valid one) into the request's
@@ -42,7 +42,8 @@ pub async fn resolve_user(
     next: Next,
 ) -> Response {
     let absolute = state.config.session_absolute_timeout;
-    let signed_in = match auth::session::current_user(&session, &state.db, absolute).await {
+    let idle = state.config.session_idle_timeout;
+    let signed_in = match auth::session::current_user(&session, &state.db, idle, absolute).await {
         Ok(Some(user)) => {
             request.extensions_mut().insert(user);
             true

@@ -5,6 +5,10 @@ use clap::Parser;
 
 use server::{cli::Cli, telemetry};
 
+/// mimalloc instead of glibc's malloc: see `server/Cargo.toml`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

@@ -1,8 +1,10 @@
 //! Who is signed in: what an authenticated session remembers, and the checks run on every request.
 //!
 //! Sessions live in Postgres (tower-sessions' `PostgresStore`, table `tower_sessions.session`).
-//! The idle timeout is the store's expiry, renewed on each request; the absolute timeout and the
-//! account's session epoch ("sign out everywhere") are checked here.
+//! The idle timeout is the store's expiry, pushed forward by saving the session — not on every
+//! request (a write per page view), but when the last save is older than a quarter of the idle
+//! timeout, at most a minute ([`current_user`]); the absolute timeout and the account's session
+//! epoch ("sign out everywhere") are checked here.
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -79,6 +81,7 @@ pub async fn end(session: &Session) -> Result<(), AuthError> {
 pub async fn current_user(
     session: &Session,
     db: &PgPool,
+    idle_timeout: Duration,
     absolute_timeout: Duration,
 ) -> Result<Option<User>, AuthError> {
     let Some(signed_in) = session
@@ -97,8 +100,32 @@ pub async fn current_user(
             .context("loading the signed-in user")?
             .filter(|user| user.session_epoch == signed_in.epoch)
     };
-    if user.is_none() {
-        end(session).await?;
+    match &user {
+        Some(_) => keep_alive(session, idle_timeout).await?,
+        None => end(session).await?,
     }
     Ok(user)
+}
+
+/// The session key holding when the session was last saved to push its idle expiry forward
+/// (unix milliseconds).
+const KEPT_ALIVE: &str = "kept_alive_ms";
+
+/// Marks the session changed (so the session layer saves it, renewing its idle expiry) when its
+/// last renewal is older than a quarter of the idle timeout, at most a minute. A session in use
+/// so stays alive, and ends at most that long before the idle timeout after its last request.
+async fn keep_alive(session: &Session, idle_timeout: Duration) -> Result<(), AuthError> {
+    let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    let every_ms = (idle_timeout.whole_milliseconds() / 4).clamp(0, 60_000) as i64;
+    let kept: Option<i64> = session
+        .get(KEPT_ALIVE)
+        .await
+        .context("reading the session")?;
+    if kept.is_none_or(|kept| now_ms - kept >= every_ms) {
+        session
+            .insert(KEPT_ALIVE, now_ms)
+            .await
+            .context("renewing the session")?;
+    }
+    Ok(())
 }

@@ -92,6 +92,29 @@ async fn a_session_in_use_outlives_the_idle_timeout() {
     }
 }
 
+/// The signed-in session's expiry as stored.
+async fn stored_expiry(app: &crate::helpers::TestApp) -> time::OffsetDateTime {
+    sqlx::query_scalar("SELECT expiry_date FROM tower_sessions.session")
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_busy_session_is_not_written_on_every_request() {
+    let app = spawn_app().await;
+    app.sign_up("ada@example.com").await;
+    app.account_page(&app.client).await.unwrap();
+    let renewed = stored_expiry(&app).await;
+
+    for _ in 0..5 {
+        assert!(app.account_page(&app.client).await.is_some());
+    }
+
+    // With a day's idle timeout it is renewed at most once a minute.
+    assert_eq!(stored_expiry(&app).await, renewed);
+}
+
 #[tokio::test]
 async fn anonymous_visits_store_no_session() {
     let app = spawn_app().await;
