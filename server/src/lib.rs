@@ -7,6 +7,7 @@
 //! - [`assets`]: the compiled WASM/JS/CSS, precompressed and cached for a year.
 //! - [`auth`]: the session layer, the signed-in-user middleware, email confirmation, clean-up.
 //! - [`security`]: the cross-site request check and the security headers.
+//! - [`page_cache`]: the home and pricing pages rendered once per catalog change for anonymous visitors.
 //! - [`ratelimit`]: 429s on the authentication endpoints.
 //! - [`dev`]: `/dev/mailbox` (only with `DEV_MODE=true`).
 //! - [`bench`]: `/bench/ceiling` (only with `BENCH_CEILING_FILE`, for `cargo xtask bench`).
@@ -24,6 +25,7 @@ pub mod cli;
 pub mod dev;
 pub mod entitled;
 pub mod health;
+pub mod page_cache;
 pub mod ratelimit;
 pub mod reports;
 pub mod security;

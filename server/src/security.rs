@@ -60,6 +60,16 @@ pub async fn verify_origin(
 pub struct PageNonce(Arc<Mutex<Option<String>>>);
 
 impl PageNonce {
+    /// Sets the nonce of this response (a page served from the page cache).
+    pub fn set(&self, nonce: String) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(nonce);
+    }
+
+    /// The nonce recorded so far, left in place for `page_policy`.
+    pub fn peek(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Records the nonce of the page being rendered. Called from the context every page render
     /// is given (`startup::router`), after leptos_axum has provided the nonce.
     pub fn record() {

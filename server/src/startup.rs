@@ -18,8 +18,9 @@ use tower_http::compression::CompressionLayer;
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::{
-    assets, auth, bench, checkout, dev, health, ratelimit, reports, security, stripe_cli,
-    telemetry, webhooks,
+    assets, auth, bench, checkout, dev, health,
+    page_cache::{self, PageCache},
+    ratelimit, reports, security, stripe_cli, telemetry, webhooks,
 };
 
 /// Everything the router's handlers can extract: the app's state plus Leptos's options.
@@ -153,6 +154,10 @@ pub fn router(state: ServerState) -> Router {
             auth::resolve_user,
         ))
         .layer(auth::session_layer(store, &state.app.config))
+        .layer(middleware::from_fn_with_state(
+            PageCache::new(state.app.catalog.clone()),
+            page_cache::serve,
+        ))
         .layer(middleware::from_fn_with_state(
             state.app.clone(),
             security::page_policy,

@@ -44,6 +44,12 @@ impl CatalogCache {
         Ok(catalog)
     }
 
+    /// Which catalog this is: the number grows with every invalidation, so whatever was made
+    /// from the catalog can be tagged with it and told apart when it changes.
+    pub fn generation(&self) -> u64 {
+        self.read().generation
+    }
+
     /// Drops the cached catalog; the next [`CatalogCache::get`] reloads it.
     pub fn invalidate(&self) {
         let mut cached = self.inner.write().unwrap_or_else(|p| p.into_inner());

@@ -1,9 +1,9 @@
 //! `/pricing` as served: the developer's hint for an empty catalog, the demo plans in order with
 //! their toggle, savings and trial, the buttons for each visitor, the page's CSP, and a product
-//! webhook showing at once.
+//! webhook showing at once; anonymous visitors served one rendered page, each with its own nonce.
 
 use super::{checkout::shop, deliver, price_id, spawn_billing};
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, without_markers};
 
 /// Where `needle` is in `page`, or a panic naming it.
 fn position(page: &str, needle: &str) -> usize {
@@ -138,4 +138,58 @@ async fn a_product_webhook_changes_the_pricing_page_at_once() {
         !page.contains(">Lifetime</h2>"),
         "an archived product is not sold"
     );
+}
+
+/// The `'nonce-…'` of a response's CSP, and its body.
+async fn nonce_and_page(response: reqwest::Response) -> (String, String) {
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("no nonce in {csp}"))
+        .to_owned();
+    (nonce, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn anonymous_visitors_share_one_rendered_pricing_page_but_never_a_nonce() {
+    let (app, _stripe) = shop(false).await;
+    let visitor = || app.new_browser();
+
+    let first = app.get_with(&visitor(), "/pricing").await;
+    let second = app.get_with(&visitor(), "/pricing").await;
+
+    assert_eq!(first.headers()["x-cache"], "miss");
+    assert_eq!(second.headers()["x-cache"], "hit");
+    let (first_nonce, first) = nonce_and_page(first).await;
+    let (second_nonce, second) = nonce_and_page(second).await;
+
+    assert_ne!(first_nonce, second_nonce);
+    assert!(
+        first.contains(&format!("nonce=\"{first_nonce}\"")),
+        "{first}"
+    );
+    assert!(
+        second.contains(&format!("nonce=\"{second_nonce}\"")),
+        "{second}"
+    );
+    assert!(!second.contains(&first_nonce), "no nonce is served twice");
+    assert_eq!(
+        first.replace(&first_nonce, "NONCE"),
+        second.replace(&second_nonce, "NONCE"),
+        "the same page otherwise"
+    );
+    assert!(without_markers(second).contains(">Pro</h2>"));
+
+    // A signed-in visitor is never served the anonymous page.
+    app.sign_up("ada@example.com").await;
+    let response = app.get("/pricing").await;
+    assert!(response.headers().get("x-cache").is_none());
+    let signed_in = without_markers(response.text().await.unwrap());
+    assert!(signed_in.contains("/api/start_checkout"), "{signed_in}");
+    assert!(!signed_in.contains("/signup?next="));
 }
