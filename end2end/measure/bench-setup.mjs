@@ -20,7 +20,7 @@ const emulator = process.env.EMULATOR_URL;
 const secret = process.env.WEBHOOK_SECRET;
 const outDir = process.env.OUT_DIR;
 const subscriptions = Number(process.env.SUBSCRIPTIONS ?? 500);
-const events = Number(process.env.EVENTS ?? 20000);
+const events = Number(process.env.EVENTS ?? 100000);
 const duplicates = Number(process.env.DUPLICATES ?? 0.2);
 const stripeKey = "sk_test_bench";
 

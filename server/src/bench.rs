@@ -1,7 +1,8 @@
 //! The benchmark ceiling: `GET /bench/ceiling` answers the bytes of `BENCH_CEILING_FILE` (read
-//! once at start-up) from a plain axum handler, so `cargo xtask bench` can put the pricing page's
-//! throughput next to what this binary, this router's outer layers and this machine can do with
-//! no rendering and no database. Routed only when the variable is set; never in production.
+//! once at start-up) from a plain axum handler behind the router's outer layers (tracing,
+//! compression, security headers, the origin check), so `cargo xtask bench` can put the pricing
+//! page's throughput next to what this binary and this machine do with no rendering, no session
+//! and no database. Routed only when the variable is set; never in production.
 
 use axum::{
     body::Bytes,

@@ -2,13 +2,14 @@
 //! pricing page, which depend only on the catalog and the query string — so they are rendered
 //! once per catalog change instead of once per request.
 //!
-//! Only `GET` requests without any cookie (so no session, no signed-in user) are served from it,
-//! and only `200 text/html` answers that set no cookie are kept. Each answer still gets its own
+//! Only `GET` requests without any cookie (so no session, no signed-in user) and without a query
+//! string (notices and form errors travel there) are served from it, and only `200 text/html`
+//! answers that set no cookie are kept. Each answer still gets its own
 //! CSP nonce: the cached page keeps the places where its render's nonce was, and a fresh nonce is
 //! written into them (and recorded for [`crate::security::page_policy`]'s header) per request.
 //! An entry is tagged with the catalog's generation when its render started, so a catalog change
-//! (on any replica: `billing::cache::listen`) makes it stale at once. At most [`MAX_ENTRIES`]
-//! pages are kept (odd query strings are rendered, not stored).
+//! (on any replica: `billing::cache::listen`) makes it stale at once, and it is kept only if the
+//! catalog did not change while it rendered.
 
 use std::{
     collections::HashMap,
@@ -29,9 +30,6 @@ use crate::security::PageNonce;
 /// The paths whose anonymous answer is the same for everyone.
 const PAGES: &[&str] = &["/", "/pricing"];
 
-/// How many distinct pages (path and query) are kept.
-pub const MAX_ENTRIES: usize = 32;
-
 /// Says whether an answer came from the cache (`hit`) or was rendered and kept (`miss`), as
 /// caching proxies do.
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
@@ -42,7 +40,7 @@ const MAX_BYTES: usize = 1 << 20;
 /// The cached pages, and the catalog whose changes expire them.
 #[derive(Clone, Debug)]
 pub struct PageCache {
-    pages: Arc<RwLock<HashMap<String, Page>>>,
+    pages: Arc<RwLock<HashMap<&'static str, Page>>>,
     catalog: Arc<CatalogCache>,
 }
 
@@ -85,9 +83,10 @@ impl PageCache {
         Some(response)
     }
 
-    fn put(&self, key: String, page: Page) {
+    /// Keeps `page` unless the catalog changed while it was rendered.
+    fn put(&self, key: &'static str, page: Page) {
         let mut pages = self.pages.write().unwrap_or_else(|p| p.into_inner());
-        if pages.len() < MAX_ENTRIES || pages.contains_key(&key) {
+        if self.catalog.generation() == page.generation {
             pages.insert(key, page);
         }
     }
@@ -98,16 +97,22 @@ impl PageCache {
 /// without cookies does not need).
 pub async fn serve(State(cache): State<PageCache>, request: Request, next: Next) -> Response {
     let anonymous = !request.headers().contains_key(header::COOKIE);
-    if request.method() != Method::GET || !anonymous || !PAGES.contains(&request.uri().path()) {
-        return next.run(request).await;
-    }
-    let Some(slot) = request.extensions().get::<PageNonce>().cloned() else {
+    let page = PAGES
+        .iter()
+        .copied()
+        .find(|page| *page == request.uri().path());
+    let (Some(key), Some(slot), true, Method::GET, None) = (
+        page,
+        request.extensions().get::<PageNonce>().cloned(),
+        anonymous,
+        request.method().clone(),
+        request.uri().query(),
+    ) else {
         return next.run(request).await;
     };
-    let key = request.uri().to_string();
     let generation = cache.catalog.generation();
     let nonce = leptos::nonce::Nonce::new().to_string();
-    if let Some(response) = cache.get(&key, generation, &nonce) {
+    if let Some(response) = cache.get(key, generation, &nonce) {
         slot.set(nonce);
         return response;
     }

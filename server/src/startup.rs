@@ -81,10 +81,7 @@ impl Application {
         let listener = TcpListener::bind(state.leptos.site_addr)
             .await
             .with_context(|| format!("binding {}", state.leptos.site_addr))?;
-        let mut router = router(state);
-        if let Some(body) = ceiling {
-            router = router.route("/bench/ceiling", bench::ceiling(body.into()));
-        }
+        let router = router(state, ceiling.map(Into::into));
         Ok(Self { listener, router })
     }
 
@@ -112,8 +109,9 @@ impl Application {
     }
 }
 
-/// The whole HTTP surface: health checks, compiled assets, pages and server functions.
-pub fn router(state: ServerState) -> Router {
+/// The whole HTTP surface: health checks, compiled assets, pages and server functions; with
+/// `ceiling`, the benchmark's `/bench/ceiling` behind the same outer layers.
+pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router {
     let routes = routes();
     let app_state = state.app.clone();
     let leptos = state.leptos.clone();
@@ -163,7 +161,11 @@ pub fn router(state: ServerState) -> Router {
             security::page_policy,
         ));
 
-    Router::new()
+    let mut outer = Router::new();
+    if let Some(body) = ceiling {
+        outer = outer.route("/bench/ceiling", bench::ceiling(body));
+    }
+    outer
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest_service(

@@ -41,7 +41,14 @@ pub fn PricingPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(view) => view! { <Plans view /> }.into_any(),
-                        Err(error) => view! { <FormAlert error=Some(error) /> }.into_any(),
+                        Err(error) => {
+                            // Not a page to keep (the page cache keeps only 200s) or to index.
+                            #[cfg(feature = "ssr")]
+                            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                                response.set_status(http::StatusCode::SERVICE_UNAVAILABLE);
+                            }
+                            view! { <FormAlert error=Some(error) /> }.into_any()
+                        }
                     }
                 })}
             </Suspense>

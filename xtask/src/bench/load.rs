@@ -18,6 +18,9 @@ pub const DURATION: Duration = Duration::from_secs(10);
 /// One load run's figures.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Run {
+    /// Requests (or transactions) sent.
+    #[serde(default)]
+    pub requests: u64,
     /// Requests (or transactions) per second.
     pub rps: f64,
     /// Latency percentiles, milliseconds.
@@ -197,6 +200,7 @@ impl Pgbench<'_> {
         }
         latencies.sort_by(f64::total_cmp);
         Ok(Run {
+            requests: latencies.len() as u64,
             rps: tps,
             p50_ms: percentile(&latencies, 0.50),
             p99_ms: percentile(&latencies, 0.99),

@@ -38,6 +38,9 @@ const DATABASE: &str = "tollgate_bench";
 const WEBHOOK_SECRET: &str = "whsec_tollgate_bench";
 /// Subscriptions the webhook load is about.
 const SUBSCRIPTIONS: u32 = 500;
+/// Signed events written per webhook run: more than a run sends, so no event is sent twice
+/// except the file's own duplicates.
+const EVENTS: u32 = 100_000;
 
 pub fn run(root: &Path) -> Result<()> {
     let chromium = tools::ensure(root, Needs::Test)?.expect("Needs::Test yields a browser");
@@ -161,6 +164,18 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
         );
         Ok(())
     })?;
+    let distinct = |prefix: &str| -> Result<u64> {
+        Ok(pg
+            .query(
+                DATABASE,
+                &format!("SELECT count(*) FROM stripe_events WHERE id LIKE '{prefix}\\_%'"),
+            )?
+            .trim()
+            .parse()
+            .unwrap_or(0))
+    };
+    results.webhook_events_new = distinct("evt_bench")?;
+    results.recorded_events_new = distinct("evt_rec")?;
     results.unapplied_events = pg
         .query(
             DATABASE,
@@ -197,6 +212,19 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
         })?;
     }
     results.rss_peak_mb = rss_mb(&server, "VmHWM")?;
+    step(
+        "Pricing page rendered (a cookie bypasses the page cache), 32 connections",
+        || {
+            results.pricing_rendered_32 = Some(
+                Wrk {
+                    headers: vec!["Cookie: bench=1".to_owned()],
+                    ..Wrk::get(format!("{base_url}/pricing"), 32)
+                }
+                .run(&lua)?,
+            );
+            Ok(())
+        },
+    )?;
 
     // 2. Signed-in pages.
     let cookie = format!("Cookie: {}", setup.cookie);
@@ -324,6 +352,7 @@ fn setup(root: &Path, base_url: &str, emulator_url: &str, dir: &Path) -> Result<
         .env("WEBHOOK_SECRET", WEBHOOK_SECRET)
         .env("OUT_DIR", dir)
         .env("SUBSCRIPTIONS", SUBSCRIPTIONS.to_string())
+        .env("EVENTS", EVENTS.to_string())
         .output()
         .context("running end2end/measure/bench-setup.mjs")?;
     if !out.status.success() {

@@ -193,3 +193,33 @@ async fn anonymous_visitors_share_one_rendered_pricing_page_but_never_a_nonce() 
     assert!(signed_in.contains("/api/start_checkout"), "{signed_in}");
     assert!(!signed_in.contains("/signup?next="));
 }
+
+#[tokio::test]
+async fn a_pricing_page_that_could_not_load_the_catalog_answers_503_and_is_not_kept() {
+    let (app, _stripe) = spawn_billing(false).await;
+    sqlx::query("ALTER TABLE stripe_products RENAME TO stripe_products_away")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    let broken = app.get_with(&app.new_browser(), "/pricing").await;
+
+    assert_eq!(broken.status(), 503);
+    sqlx::query("ALTER TABLE stripe_products_away RENAME TO stripe_products")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let repaired = app.get_with(&app.new_browser(), "/pricing").await;
+    assert_eq!(repaired.status(), 200);
+    assert_eq!(repaired.headers()["x-cache"], "miss", "the error was not kept");
+    // Notices travel in the query string: such pages are rendered, never kept.
+    let noticed = app
+        .get_with(&app.new_browser(), "/pricing?notice=unavailable")
+        .await;
+    assert!(noticed.headers().get("x-cache").is_none());
+    assert!(noticed
+        .text()
+        .await
+        .unwrap()
+        .contains("That plan is not available any more."));
+}
