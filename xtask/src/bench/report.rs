@@ -319,7 +319,10 @@ pub fn write(root: &Path, results: &Results) -> Result<()> {
            wrk asks for no compression, so every answer here is uncompressed.\n\
          - **Signed-in pages**: a Pro subscriber's session cookie; each request loads the session \
            from Postgres, the user, and the plans or entitlements.\n\
-         - **Webhook ingest**: signed `customer.subscription.updated` events about {subs} \
+         - **Webhook ingest**: the emulator answering the re-fetches runs on the same 2 cores \
+           (real Stripe does that work elsewhere, and answers in ~100–300 ms instead of \
+           microseconds): its CPU time is part of what the re-fetch row pays. Signed \
+           `customer.subscription.updated` events about {subs} \
            subscriptions (the file repeats a fifth of its events; the row says the share of \
            requests that were repeats); each new one is verified, \
            recorded, its subscription re-fetched from the emulator under an advisory lock and \

@@ -211,7 +211,11 @@ async fn a_pricing_page_that_could_not_load_the_catalog_answers_503_and_is_not_k
         .unwrap();
     let repaired = app.get_with(&app.new_browser(), "/pricing").await;
     assert_eq!(repaired.status(), 200);
-    assert_eq!(repaired.headers()["x-cache"], "miss", "the error was not kept");
+    assert_eq!(
+        repaired.headers()["x-cache"],
+        "miss",
+        "the error was not kept"
+    );
     // Notices travel in the query string: such pages are rendered, never kept.
     let noticed = app
         .get_with(&app.new_browser(), "/pricing?notice=unavailable")
