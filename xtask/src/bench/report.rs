@@ -290,8 +290,10 @@ fn commit(root: &Path) -> String {
 pub fn write(root: &Path, results: &Results) -> Result<()> {
     let rows = rows(results);
     let table = table(&rows);
-    let date =
-        step::output(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"])).unwrap_or_default();
+    let date = step::output(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
     let (machine, commit) = (machine(), commit(root));
     println!("\n{table}");
     let met = rows.iter().filter(|row| row.met == Some(true)).count();
@@ -345,7 +347,7 @@ pub fn write(root: &Path, results: &Results) -> Result<()> {
     );
     fs::write(root.join("BENCHMARKS.md"), markdown)?;
     let document = json!({
-        "date": date.trim(),
+        "date": date,
         "commit": commit,
         "machine": machine,
         "results": results,
