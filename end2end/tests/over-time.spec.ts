@@ -42,6 +42,21 @@ async function expectMail(page: Page, email: string, subject: string) {
   });
 }
 
+/** On /account, presses the plan's `button`, saves the 4242 card on the portal's card form (which
+ * returns by itself), and waits for the plan to renew on that card. */
+async function saveCardInPortal(page: Page, button: "Add a card" | "Update card") {
+  const plans = page.getByRole("region", { name: "Billing" }).getByRole("list", { name: "Your plans" });
+  await page.getByRole("region", { name: "Billing" }).getByRole("button", { name: button }).click();
+  await expect(page.getByRole("heading", { name: "Billing" })).toBeVisible();
+  await fillCard(page, "4242 4242 4242 4242");
+  await page.getByRole("button", { name: "Save card" }).click();
+  await expect(page).toHaveURL(/\/account#billing$/);
+  await eventually(page, "/account", async () => {
+    await expect(plans).toContainText("Pro — Renews on", { timeout: 1000 });
+  });
+  await expect(plans).toContainText("Charged to Visa ending in 4242");
+}
+
 test.describe.configure({ mode: "serial" });
 
 test("a trial without a card pauses at its end, and adding a card in the portal continues it", async ({ page }) => {
@@ -70,18 +85,9 @@ test("a trial without a card pauses at its end, and adding a card in the portal 
   await page.goto("/dashboard");
   await page.getByRole("link", { name: "Add a card" }).click();
   await expect(page).toHaveURL(/\/account#billing$/);
-  await billing.getByRole("button", { name: "Add a card" }).click();
-  await expect(page.getByRole("heading", { name: "Billing" })).toBeVisible();
-  await fillCard(page, "4242 4242 4242 4242");
-  await page.getByRole("button", { name: "Save card" }).click();
-  // The portal's card form returns by itself once the card is saved.
-  await expect(page).toHaveURL(/\/account#billing$/);
+  await saveCardInPortal(page, "Add a card");
 
   // The app resumed the plan: a new period, charged at once.
-  await eventually(page, "/account", async () => {
-    await expect(plans).toContainText("Pro — Renews on", { timeout: 1000 });
-  });
-  await expect(plans).toContainText("Charged to Visa ending in 4242");
   await expect(billing.getByRole("table", { name: "Your invoices" })).toContainText("$29");
   await page.goto("/dashboard");
   await expect(page.getByRole("table", { name: "Usage by month" })).toBeVisible();
@@ -111,16 +117,8 @@ test("a failed renewal keeps the plan open for the grace period, and a new card 
 
   // The account page's button opens the portal's card form; the new card pays the invoice.
   await page.goto("/account");
-  await billing.getByRole("button", { name: "Update card" }).click();
-  await expect(page.getByRole("heading", { name: "Billing" })).toBeVisible();
-  await fillCard(page, "4242 4242 4242 4242");
-  await page.getByRole("button", { name: "Save card" }).click();
-  await expect(page).toHaveURL(/\/account#billing$/);
+  await saveCardInPortal(page, "Update card");
 
-  await eventually(page, "/account", async () => {
-    await expect(plans).toContainText("Pro — Renews on", { timeout: 1000 });
-  });
-  await expect(plans).toContainText("Charged to Visa ending in 4242");
   await expect(billing.getByRole("table", { name: "Your invoices" })).not.toContainText("Due");
   await page.goto("/dashboard");
   await expect(page.getByRole("table", { name: "Usage by month" })).toBeVisible();
