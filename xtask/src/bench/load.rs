@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::step::{self, note};
 
 /// How long each measured run lasts.
-pub const DURATION: Duration = Duration::from_secs(10);
+pub const DURATION: Duration = Duration::from_secs(8);
 
 /// One load run's figures.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
