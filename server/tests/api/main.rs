@@ -2,6 +2,7 @@
 
 mod accounts;
 mod assets;
+mod authorization;
 mod billing;
 mod binary;
 mod health;

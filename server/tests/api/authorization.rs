@@ -1,0 +1,80 @@
+//! Every server function refuses a visitor who is not signed in, unless it is one of the few
+//! meant for visitors. The list is read from the server-function registry, so a new server
+//! function that forgets to check the user fails here instead of shipping.
+
+use leptos::server_fn::axum::server_fn_paths;
+
+use crate::helpers::{form_error, spawn_app};
+
+/// The server functions a visitor may call, by endpoint name.
+const FOR_VISITORS: &[&str] = &[
+    "sign_up",
+    "sign_in",
+    "sign_out",
+    "forgot_password",
+    "reset_password",
+    "pricing",
+];
+
+/// Every argument any server function takes, so each call gets past decoding to its checks
+/// (arguments a function does not take are ignored).
+const ARGUMENTS: &[(&str, &str)] = &[
+    ("subscription_id", "sub_x"),
+    ("price_id", "price_x"),
+    ("price", "price_x"),
+    ("proration_date", "1800000000"),
+    ("session_id", "cs_x"),
+    ("days", "1"),
+    ("display_name", "Eve"),
+    ("new_email", "eve@example.com"),
+    ("current_password", "correct horse battery"),
+    ("new_password", "correct horse battery staple"),
+    ("password", "correct horse battery"),
+];
+
+/// The message a signed-in-only function answers a visitor with.
+const SIGN_IN_AGAIN: &str = "Your session has ended. Sign in again.";
+
+#[tokio::test]
+async fn every_server_function_but_the_visitors_ones_refuses_a_visitor() {
+    let app = spawn_app().await;
+    let mut paths: Vec<&str> = server_fn_paths().map(|(path, _)| path).collect();
+    paths.sort_unstable();
+    assert!(
+        paths.len() >= 20,
+        "the registry lists the server functions: {paths:?}"
+    );
+
+    let mut checked = Vec::new();
+    for path in paths {
+        let name = path.trim_start_matches("/api/");
+        if FOR_VISITORS.contains(&name) {
+            continue;
+        }
+        let response = app
+            .post_form_with(&app.new_browser(), path, ARGUMENTS)
+            .await;
+        let error = form_error(&response)
+            .unwrap_or_else(|| panic!("{path} answered {} without an error", response.status()));
+        assert!(
+            error.to_string().contains(SIGN_IN_AGAIN),
+            "{path} did not ask a visitor to sign in: {error}"
+        );
+        checked.push(name);
+    }
+    assert!(checked.contains(&"change_plan") && checked.contains(&"advance_clock"));
+}
+
+#[tokio::test]
+async fn the_visitors_server_functions_are_still_registered() {
+    let names: Vec<String> = server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
+        .collect();
+
+    for name in FOR_VISITORS {
+        assert!(
+            names.iter().any(|n| n == name),
+            "{name} is not a server function any more"
+        );
+    }
+}
