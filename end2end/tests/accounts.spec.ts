@@ -1,6 +1,7 @@
 // The account journey in a real browser: every form is a plain HTML form that works before the
 // WASM loads, and the islands still hydrate under the Content-Security-Policy.
 import { expect, test, type Page } from "@playwright/test";
+import { eventually } from "./support";
 
 /** Fails the test on any Content-Security-Policy violation or page error. */
 function watchForViolations(page: Page): string[] {
@@ -60,11 +61,13 @@ test("sign up, sign out, sign in, rename, reset the password by mail, delete the
   await page.getByLabel("Email").fill(email);
   await page.getByRole("button", { name: "Send reset link" }).click();
   await expect(page.getByRole("status")).toContainText("If an account uses that email");
-  await page.goto("/dev/mailbox");
-  await page
-    .getByRole("article", { name: `Reset your Tollgate password to ${email}` })
-    .getByRole("link")
-    .click();
+  // The mail is sent in the background (the answer must not tell whether the account exists):
+  // reload the mailbox until it is there.
+  const resetMail = page.getByRole("article", { name: `Reset your Tollgate password to ${email}` });
+  await eventually(page, "/dev/mailbox", async () => {
+    await expect(resetMail).toBeVisible({ timeout: 1000 });
+  });
+  await resetMail.getByRole("link").click();
   await expect(page.getByRole("heading", { name: "Choose a new password" })).toBeVisible();
   await page.getByLabel("New password").fill("a brand new passphrase");
   await page.getByRole("button", { name: "Set new password" }).click();
