@@ -111,7 +111,7 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
     let server = step("Starting the server (fresh database)", || {
         let (server, started) = app.start(None)?;
         results.startup_fresh_ms = started.as_secs_f64() * 1000.0;
-        wait_for(&base_url, "/pricing", "Hobby")?;
+        wait_for(port, "/pricing", "Hobby")?;
         Ok(server)
     })?;
     thread::sleep(Duration::from_secs(2));
@@ -194,7 +194,7 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
     let server = step("Restarting the server with the ceiling route", || {
         let (server, started) = app.start(Some(&ceiling_file))?;
         results.startup_warm_ms = started.as_secs_f64() * 1000.0;
-        wait_for(&base_url, "/pricing", "Hobby")?;
+        wait_for(port, "/pricing", "Hobby")?;
         Ok(server)
     })?;
     for (connections, pricing, ceiling) in [
@@ -394,12 +394,7 @@ fn warm_up(lua: &Path, url: &str) -> Result<()> {
 }
 
 /// Polls `path` until its body contains `text` (the catalog is seeded in the background).
-fn wait_for(base_url: &str, path: &str, text: &str) -> Result<()> {
-    let port: u16 = base_url
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .context("a port in the base URL")?;
+fn wait_for(port: u16, path: &str, text: &str) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if http_get(port, path, None).is_ok_and(|body| body.contains(text)) {
