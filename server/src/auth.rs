@@ -9,20 +9,20 @@ use axum::{
     response::{Redirect, Response},
     Form,
 };
-use backend::{auth, AppState, Config};
+use backend::{auth, auth::session_store::SessionStore, AppState, Config};
 use serde::Deserialize;
 use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
-use tower_sessions_sqlx_store::PostgresStore;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "tollgate_session";
 
-/// Sessions in Postgres; the cookie is `HttpOnly`, `SameSite=Lax`, `Secure` when `BASE_URL` is
-/// https, and expires after `SESSION_IDLE_TIMEOUT_SECONDS` without a request. A session is saved
-/// when it changes; [`resolve_user`] changes a signed-in one often enough to push its expiry
-/// forward (`backend::auth::session::current_user`), not on every request. Anonymous visitors
-/// have empty sessions, which are never stored.
-pub fn session_layer(store: PostgresStore, config: &Config) -> SessionManagerLayer<PostgresStore> {
+/// Sessions in Postgres ([`SessionStore`]: a save never brings back an ended session); the
+/// cookie is `HttpOnly`, `SameSite=Lax`, `Secure` when `BASE_URL` is https, and expires after
+/// `SESSION_IDLE_TIMEOUT_SECONDS` without a request. A session is saved when it changes;
+/// [`resolve_user`] changes a signed-in one often enough to push its expiry forward
+/// (`backend::auth::session::current_user`), not on every request. Anonymous visitors have empty
+/// sessions, which are never stored.
+pub fn session_layer(store: SessionStore, config: &Config) -> SessionManagerLayer<SessionStore> {
     SessionManagerLayer::new(store)
         .with_name(COOKIE)
         .with_http_only(true)
@@ -100,7 +100,7 @@ pub async fn confirm_email(
 /// Every `SESSION_CLEANUP_INTERVAL_SECONDS`: deletes expired sessions and mailed-link tokens
 /// that expired more than a day ago, and lets the rate limiter forget idle clients. Runs until
 /// the process ends.
-pub async fn housekeeping(store: PostgresStore, state: AppState) {
+pub async fn housekeeping(store: SessionStore, state: AppState) {
     use tower_sessions::ExpiredDeletion;
 
     let mut interval = tokio::time::interval(state.config.session_cleanup_interval);

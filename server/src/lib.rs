@@ -9,6 +9,7 @@
 //! - [`security`]: the cross-site request check and the security headers.
 //! - [`page_cache`]: the home and pricing pages rendered once per catalog change for anonymous visitors.
 //! - [`ratelimit`]: 429s on the authentication endpoints.
+//! - [`form_body`]: 400 for a form body that is not UTF-8.
 //! - [`dev`]: `/dev/mailbox` (only with `DEV_MODE=true`).
 //! - [`bench`]: `/bench/ceiling` (only with `BENCH_CEILING_FILE`, for `cargo xtask bench`).
 //! - [`webhooks`]: `POST /webhooks/stripe`.
@@ -24,6 +25,7 @@ pub mod checkout;
 pub mod cli;
 pub mod dev;
 pub mod entitled;
+pub mod form_body;
 pub mod health;
 pub mod page_cache;
 pub mod ratelimit;

@@ -5,23 +5,32 @@ use std::{future::Future, net::SocketAddr, sync::LazyLock};
 use anyhow::Context;
 use app::{shell, App};
 use axum::{
-    extract::FromRef,
+    extract::{DefaultBodyLimit, FromRef},
     middleware,
     routing::{get, post},
     Router,
 };
-use backend::{AppState, Config};
+use backend::{auth::session_store::SessionStore, AppState, Config};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
-use tower_http::compression::CompressionLayer;
-use tower_sessions_sqlx_store::PostgresStore;
+use tower_http::{compression::CompressionLayer, limit::RequestBodyLimitLayer};
 
 use crate::{
-    assets, auth, bench, checkout, dev, health,
+    assets, auth, bench, checkout, dev, form_body, health,
     page_cache::{self, PageCache},
     ratelimit, reports, security, stripe_cli, telemetry, webhooks,
 };
+
+/// The largest request body pages, forms and server functions accept. Every form is a few short
+/// fields; a bigger body is answered 413 before it is read (server functions buffer the whole
+/// body, and axum's default limit does not apply to them).
+pub const FORM_BODY_LIMIT: usize = 64 * 1024;
+
+/// The largest Stripe event accepted. Events are at most a few hundred KB (an invoice with many
+/// lines); 1 MiB leaves room for that without buffering whatever a stranger cares to send
+/// before the signature is checked.
+pub const WEBHOOK_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Everything the router's handlers can extract: the app's state plus Leptos's options.
 #[derive(Clone, Debug, FromRef)]
@@ -57,7 +66,7 @@ impl Application {
         }
         let app = AppState::new(config, db).context("building the application state")?;
         tokio::spawn(auth::housekeeping(
-            PostgresStore::new(app.db.clone()),
+            SessionStore::new(app.db.clone()),
             app.clone(),
         ));
         tokio::spawn(backend::billing::cache::listen(
@@ -119,7 +128,7 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
         leptos::context::provide_context(app_state.clone());
         security::PageNonce::record();
     };
-    let store = PostgresStore::new(state.app.db.clone());
+    let store = SessionStore::new(state.app.db.clone());
 
     // Everything that may look at the session: pages, server functions, the not-found page.
     let mut pages = Router::new()
@@ -159,7 +168,10 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
         .layer(middleware::from_fn_with_state(
             state.app.clone(),
             security::page_policy,
-        ));
+        ))
+        .layer(middleware::from_fn(form_body::require_utf8))
+        // Outermost: an oversized body is refused before it is read, or a session looked up.
+        .layer(RequestBodyLimitLayer::new(FORM_BODY_LIMIT));
 
     let mut outer = Router::new();
     if let Some(body) = ceiling {
@@ -178,7 +190,10 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
             security::verify_origin,
         ))
         // After the cross-site check, which it must not get: Stripe posts from its own servers.
-        .route("/webhooks/stripe", post(webhooks::receive))
+        .route(
+            "/webhooks/stripe",
+            post(webhooks::receive).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
+        )
         .layer(middleware::from_fn(security::security_headers))
         // Pages and JSON are compressed on the fly; `/pkg` files arrive already compressed
         // (`Content-Encoding` set), which this layer leaves alone.

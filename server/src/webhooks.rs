@@ -14,6 +14,7 @@ use backend::{
 
 /// Verifies, records and applies one event. 400 for a bad signature or payload (nothing stored);
 /// 200 for applied, duplicate and unknown events; 500 when applying failed, so Stripe retries.
+/// A body over [`crate::startup::WEBHOOK_BODY_LIMIT`] is refused with 413 before this runs.
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let signature = headers
         .get("stripe-signature")

@@ -45,13 +45,29 @@ impl Default for Settings {
     }
 }
 
-/// Webhook delivery faults for reliability tests.
-#[derive(Debug, Clone, Default)]
+/// Webhook delivery and API faults for reliability tests.
+#[derive(Debug, Clone)]
 pub struct Chaos {
     /// Share of deliveries sent twice (0.0–1.0).
     pub duplicate_rate: f64,
     /// Each delivery waits a random time up to this long, so events arrive out of order.
     pub shuffle_window: Duration,
+    /// Share of API requests (`/v1/…`) that fail: 500 or 429 before anything happens, 500 after
+    /// it happened, a stall, or a dropped connection (0.0–1.0; `/_emulator/chaos` changes it).
+    pub api_fault_rate: f64,
+    /// How long a stalled API request hangs before it is carried out.
+    pub api_stall: Duration,
+}
+
+impl Default for Chaos {
+    fn default() -> Self {
+        Self {
+            duplicate_rate: 0.0,
+            shuffle_window: Duration::ZERO,
+            api_fault_rate: 0.0,
+            api_stall: Duration::from_secs(35),
+        }
+    }
 }
 
 /// Everything needed to start an emulator.

@@ -100,13 +100,20 @@ impl IdempotencyCache {
 
 /// The whole router: the v1 API, hosted pages and the emulator's own controls.
 pub fn router(emulator: Emulator) -> Router {
-    let api = crate::api::routes();
+    let api = crate::api::routes().layer(axum::middleware::from_fn_with_state(
+        emulator.clone(),
+        crate::faults::inject,
+    ));
     Router::new()
         .merge(api)
         .merge(crate::pages::routes())
         .route("/_emulator/clock", get(clock))
         .route("/_emulator/clock/advance", post(advance))
         .route("/_emulator/deliveries", get(deliveries))
+        .route(
+            "/_emulator/chaos",
+            get(crate::faults::show).post(crate::faults::set),
+        )
         .fallback(|method: Method, uri: Uri| async move {
             ApiError::unrecognized_url(method.as_str(), uri.path())
         })

@@ -11,6 +11,7 @@ pub mod billing;
 pub mod cards;
 pub mod config;
 pub mod error;
+mod faults;
 pub mod form;
 mod http;
 pub mod ids;
@@ -46,6 +47,7 @@ pub(crate) struct Shared {
     idempotency: Mutex<http::IdempotencyCache>,
     deliveries: mpsc::UnboundedSender<Value>,
     log: Mutex<Vec<webhooks::Attempt>>,
+    faults: Mutex<faults::Faults>,
 }
 
 /// An emulator serving on a port, stopped when dropped.
@@ -95,10 +97,11 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
         shared: Arc::new(Shared {
             world: Mutex::new(world),
             base_url: base_url.clone(),
-            config,
             idempotency: Mutex::new(http::IdempotencyCache::default()),
             deliveries: sender,
             log: Mutex::new(Vec::new()),
+            faults: faults::Faults::new(config.chaos.api_fault_rate, config.chaos.api_stall),
+            config,
         }),
     };
     tokio::spawn(webhooks::deliver(emulator.downgrade(), receiver));

@@ -44,6 +44,12 @@ struct Cli {
     /// Chaos: delay each delivery randomly up to this many milliseconds, shuffling their order.
     #[arg(long, default_value_t = 0)]
     chaos_shuffle_ms: u64,
+    /// Chaos: share of API requests that fail (500/429, answer lost, stall, dropped connection).
+    #[arg(long, default_value_t = 0.0)]
+    chaos_api_faults: f64,
+    /// Chaos: how long a stalled API request hangs, in milliseconds.
+    #[arg(long, default_value_t = 35_000)]
+    chaos_stall_ms: u64,
 }
 
 #[tokio::main]
@@ -71,6 +77,9 @@ async fn main() -> anyhow::Result<()> {
     if !(0.0..=1.0).contains(&cli.chaos_duplicates) {
         anyhow::bail!("--chaos-duplicates is a share between 0.0 and 1.0");
     }
+    if !(0.0..=1.0).contains(&cli.chaos_api_faults) {
+        anyhow::bail!("--chaos-api-faults is a share between 0.0 and 1.0");
+    }
     let webhooks = cli
         .webhook_urls
         .iter()
@@ -94,6 +103,8 @@ async fn main() -> anyhow::Result<()> {
         chaos: Chaos {
             duplicate_rate: cli.chaos_duplicates,
             shuffle_window: Duration::from_millis(cli.chaos_shuffle_ms),
+            api_fault_rate: cli.chaos_api_faults,
+            api_stall: Duration::from_millis(cli.chaos_stall_ms),
         },
         ..Config::default()
     };

@@ -33,6 +33,8 @@ pub struct Attempt {
     pub status: Option<u16>,
     /// Why the attempt failed without a status (timeout, connection refused).
     pub error: Option<String>,
+    /// The start of the endpoint's answer (at most 200 characters), as the Dashboard shows it.
+    pub response: Option<String>,
 }
 
 /// The `Stripe-Signature` header for a payload signed at `timestamp`.
@@ -143,9 +145,13 @@ impl Job {
                 .body(self.body.clone())
                 .send()
                 .await;
-            let (status, error) = match &result {
-                Ok(response) => (Some(response.status().as_u16()), None),
-                Err(error) => (None, Some(error.to_string())),
+            let (status, error, response) = match result {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let body = response.text().await.unwrap_or_default();
+                    (Some(status), None, Some(body.chars().take(200).collect()))
+                }
+                Err(error) => (None, Some(error.to_string()), None),
             };
             let delivered = status.is_some_and(|status| (200..300).contains(&status));
             let Some(emulator) = Emulator::upgrade(&self.shared) else {
@@ -169,6 +175,7 @@ impl Job {
                     at: timestamp,
                     status,
                     error,
+                    response,
                 });
             if delivered {
                 return;

@@ -5,18 +5,25 @@
 //! - `cargo xtask prepare`: refresh the committed sqlx offline data (`.sqlx/`).
 //! - `cargo xtask release`: the production build.
 //! - `cargo xtask bench`: the benchmarks, written to `BENCHMARKS.md`.
+//! - `cargo xtask soak`: the reliability suite at full size and the fuzzers, written to
+//!   `RELIABILITY.md`.
 //!
 //! Modules: [`tools`] (pinned tool installs), [`postgres`] (the project-local cluster),
 //! [`compress`] (precompressed assets), [`e2e`] (the Playwright run), [`bench`] (the
-//! benchmarks), [`process`] (child processes), [`step`] (progress output and process helpers).
+//! benchmarks), [`soak`] and [`fuzz`] (the reliability run), [`provenance`] (date, machine and
+//! commit for reports), [`process`] (child processes), [`step`] (progress output and process
+//! helpers).
 
 mod bench;
 mod compress;
 mod dev;
 mod e2e;
+mod fuzz;
 mod postgres;
 mod process;
+mod provenance;
 mod release;
+mod soak;
 mod step;
 mod test;
 mod tools;
@@ -44,6 +51,8 @@ enum Task {
     Release,
     /// Measure speed, size and memory against their ceilings; writes BENCHMARKS.md and .json.
     Bench,
+    /// Try hard to break it: storms, outages, Stripe faults and fuzzing at full size; writes RELIABILITY.md.
+    Soak,
 }
 
 fn main() {
@@ -55,6 +64,7 @@ fn main() {
         Task::Prepare => test::prepare(&root),
         Task::Release => release::run(&root),
         Task::Bench => bench::run(&root),
+        Task::Soak => soak::run(&root),
     };
     if let Err(error) = result {
         eprintln!("\nerror: {error:#}");

@@ -17,7 +17,11 @@ const SQLX_DATABASE: &str = "tollgate_sqlx";
 /// (`server/tests/api/helpers.rs`); leftovers are dropped before each run.
 const TEST_DATABASE_PREFIX: &str = "test_";
 
+/// A clean build of every check takes about this much of the disk `target/` is on.
+const DISK_NEEDED_GB: u64 = 15;
+
 pub fn run(root: &Path) -> Result<()> {
+    warn_if_disk_is_short(root);
     let chromium = tools::ensure(root, Needs::Test)?.expect("Needs::Test yields a browser");
     let pg = step("Starting the local PostgreSQL cluster", || {
         Postgres::ensure(root)
@@ -98,7 +102,10 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
                 .args(["test", "--workspace", "--all-targets", "--locked"])
                 .env("DATABASE_URL", pg.url("postgres")),
             step::libtest_counts,
-        )
+        )?;
+        // Only a failed run's databases are worth keeping (to look at); the rest is disk.
+        pg.drop_databases_like(TEST_DATABASE_PREFIX)?;
+        Ok(())
     })?;
     step(
         "Stripe emulator conformance (official stripe npm SDK)",
@@ -118,6 +125,29 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
     e2e::run(root, pg, chromium, tally)
 }
 
+/// Says so up front when the disk is nearly full, instead of failing half an hour later with
+/// "No space left on device" in the middle of a build.
+fn warn_if_disk_is_short(root: &Path) {
+    let Some(free_gb) = step::output(Command::new("df").args(["-Pk"]).arg(root))
+        .and_then(|df| free_kb(&df))
+        .map(|kb| kb / (1024 * 1024))
+    else {
+        return;
+    };
+    if free_gb < DISK_NEEDED_GB {
+        note(format!(
+            "warning: only {free_gb} GB free on the disk holding {}; a clean build needs about \
+             {DISK_NEEDED_GB} GB (`cargo clean` or removing old clones frees space)",
+            root.display()
+        ));
+    }
+}
+
+/// The "Available" column of `df -Pk`'s only data line.
+fn free_kb(df: &str) -> Option<u64> {
+    df.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
+}
+
 /// Creates (fresh) and migrates the database sqlx-cli checks against. sqlx-cli applies the
 /// migrations, so this works before the server compiles (its queries need this very schema).
 fn migrated_database(root: &Path, pg: &Postgres) -> Result<()> {
@@ -127,4 +157,17 @@ fn migrated_database(root: &Path, pg: &Postgres) -> Result<()> {
             .args(["sqlx", "migrate", "run", "--source", "migrations"])
             .env("DATABASE_URL", pg.url(SQLX_DATABASE)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::free_kb;
+
+    #[test]
+    fn reads_the_available_column_of_df() {
+        let df = "Filesystem     1024-blocks     Used Available Capacity Mounted on\n\
+                  /dev/vda        264137692 69206720  27254016      72% /\n";
+        assert_eq!(free_kb(df), Some(27_254_016));
+        assert_eq!(free_kb("Filesystem\n"), None);
+    }
 }

@@ -70,6 +70,14 @@ const SQLX_CLI: CargoTool = CargoTool {
     takes: "under a minute",
 };
 
+const CARGO_FUZZ: CargoTool = CargoTool {
+    krate: "cargo-fuzz",
+    version: "0.13.2",
+    bin: "cargo-fuzz",
+    args: &["--locked"],
+    takes: "about 2 minutes",
+};
+
 /// What each command needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Needs {
@@ -98,6 +106,17 @@ pub fn ensure(root: &Path, needs: Needs) -> Result<Option<PathBuf>> {
         return Ok(None);
     }
     step("Checking Chromium", ensure_chromium).map(Some)
+}
+
+/// cargo-fuzz and the nightly toolchain it builds with (`cargo xtask soak`).
+pub fn ensure_cargo_fuzz() -> Result<()> {
+    ensure_cargo_tool(&CARGO_FUZZ)?;
+    let toolchains =
+        step::output(Command::new("rustup").args(["toolchain", "list"])).unwrap_or_default();
+    if !toolchains.lines().any(|line| line.starts_with("nightly")) {
+        bail!("fuzzing needs the nightly toolchain: `rustup toolchain install nightly`");
+    }
+    Ok(())
 }
 
 fn ensure_wasm_target() -> Result<()> {

@@ -8,6 +8,7 @@
 //! - [`profile`]: display name, email change (confirmed by mail), password change.
 //! - [`deletion`]: account deletion, and the billing hook it calls first.
 //! - [`session`]: what a signed-in session holds and the checks on every request.
+//! - [`session_store`]: where sessions are kept (a save never brings back an ended session).
 //! - [`password`], [`email`]: the value types and their rules; [`users`], [`tokens`]: the SQL.
 
 pub mod deletion;
@@ -17,6 +18,7 @@ pub mod password;
 pub mod profile;
 pub mod recovery;
 pub mod session;
+pub mod session_store;
 pub mod signin;
 pub mod tokens;
 pub mod users;

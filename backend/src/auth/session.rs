@@ -1,6 +1,6 @@
 //! Who is signed in: what an authenticated session remembers, and the checks run on every request.
 //!
-//! Sessions live in Postgres (tower-sessions' `PostgresStore`, table `tower_sessions.session`).
+//! Sessions live in Postgres ([`super::session_store`], table `tower_sessions.session`).
 //! The idle timeout is the store's expiry, pushed forward by saving the session — not on every
 //! request (a write per page view), but when the last save is older than a quarter of the idle
 //! timeout, at most a minute ([`current_user`]); the absolute timeout and the account's session

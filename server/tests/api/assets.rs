@@ -7,7 +7,7 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 #[tokio::test]
 async fn pkg_files_are_sent_precompressed_when_the_browser_accepts_it() {
     let app = spawn_app().await;
-    let pkg = app.site_root.join("pkg");
+    let pkg = app.site_root().join("pkg");
     std::fs::write(pkg.join("tollgate.abc123.wasm"), b"plain wasm").unwrap();
     std::fs::write(pkg.join("tollgate.abc123.wasm.br"), b"brotli bytes").unwrap();
     std::fs::write(pkg.join("tollgate.abc123.wasm.gz"), b"gzip bytes").unwrap();

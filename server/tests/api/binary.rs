@@ -8,15 +8,14 @@ use std::{
 
 use serde_json::Value;
 
-use crate::helpers::TestDatabase;
+use crate::helpers::{empty_dir, TestDatabase};
 
 /// Runs the server binary in an empty directory (so no `.env` is found) with `vars` only.
 fn server_with_env(vars: &[(&str, &str)]) -> std::process::Output {
-    let empty_dir = std::env::temp_dir().join(format!("tollgate-noenv-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&empty_dir).unwrap();
+    let empty_dir = empty_dir();
     Command::new(env!("CARGO_BIN_EXE_server"))
         .arg("migrate")
-        .current_dir(&empty_dir)
+        .current_dir(empty_dir.path())
         .env_clear()
         .envs(vars.iter().copied())
         .output()
@@ -50,11 +49,10 @@ fn the_server_will_not_start_with_a_malformed_variable_and_names_it() {
 #[tokio::test]
 async fn json_logs_carry_the_matched_route_and_sigterm_shuts_down_cleanly() {
     let database = TestDatabase::create().await;
-    let empty_dir = std::env::temp_dir().join(format!("tollgate-logs-{}", database.name));
-    std::fs::create_dir_all(&empty_dir).unwrap();
+    let empty_dir = empty_dir();
     let mut server = Command::new(env!("CARGO_BIN_EXE_server"))
         .arg("serve")
-        .current_dir(&empty_dir)
+        .current_dir(empty_dir.path())
         .env_clear()
         .env("DATABASE_URL", database.url().as_str())
         .env("STRIPE_SECRET_KEY", "sk_test_tollgate")

@@ -1,6 +1,6 @@
 //! Spawns the real application on port 0 against a fresh database created for the test.
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{collections::HashMap, net::SocketAddr, path::Path};
 
 use leptos::prelude::LeptosOptions;
 use server::startup::Application;
@@ -27,14 +27,30 @@ pub struct TestApp {
     pub database: TestDatabase,
     /// A pool on the test's database, for looking behind the app's back.
     pub db: sqlx::PgPool,
-    /// The site root (`target/site` equivalent) the app serves `/pkg` from.
-    pub site_root: PathBuf,
+    /// The site root (`target/site` equivalent) the app serves `/pkg` from; removed on drop.
+    site_root: tempfile::TempDir,
+    /// The configuration it was started with, for replicas.
+    env: HashMap<String, String>,
 }
 
 impl TestApp {
+    /// The site root (`target/site` equivalent) the app serves `/pkg` from.
+    pub fn site_root(&self) -> &Path {
+        self.site_root.path()
+    }
+
     /// `http://127.0.0.1:PORT{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
+    }
+
+    /// Starts another instance on the same database with the same configuration.
+    pub async fn replica(&self) -> Replica {
+        let instance = start(&self.env).await;
+        Replica {
+            address: instance.address,
+            _site_root: instance.site_root,
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -292,9 +308,14 @@ pub async fn spawn_app() -> TestApp {
 
 /// As [`spawn_app`], with some configuration variables set (or overridden).
 pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
-    let database = TestDatabase::create().await;
+    spawn_app_on(TestDatabase::create().await, vars).await
+}
+
+/// As [`spawn_app_with`], on `database` (whose `url()` tests use; `vars` may give the app
+/// another way to it).
+pub async fn spawn_app_on(database: TestDatabase, vars: &[(&str, &str)]) -> TestApp {
     let db_url = database.url().to_string();
-    let env: std::collections::HashMap<String, String> = [
+    let env: HashMap<String, String> = [
         ("DATABASE_URL", db_url.as_str()),
         ("BASE_URL", BASE_URL),
         ("DEV_MODE", "true"),
@@ -309,15 +330,39 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
     .chain(vars.iter().copied())
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
+    let instance = start(&env).await;
+    let db = sqlx::PgPool::connect(database.url().as_str())
+        .await
+        .expect("connecting to the test database");
+    TestApp {
+        address: instance.address,
+        base_url: instance.base_url,
+        client: browser(),
+        database,
+        db,
+        site_root: instance.site_root,
+        env,
+    }
+}
+
+/// One running instance of the app.
+struct Instance {
+    address: SocketAddr,
+    base_url: String,
+    site_root: tempfile::TempDir,
+}
+
+/// Builds and starts the app with exactly the configuration `env`, on port 0.
+async fn start(env: &HashMap<String, String>) -> Instance {
     let config = backend::Config::from_lookup(|name| env.get(name).cloned())
         .expect("test configuration is valid");
     let base_url = config.base_url.as_str().trim_end_matches('/').to_owned();
 
-    let site_root = std::env::temp_dir().join(format!("tollgate-site-{}", database.name));
-    std::fs::create_dir_all(site_root.join("pkg")).expect("creating the test site root");
+    let site_root = empty_dir();
+    std::fs::create_dir(site_root.path().join("pkg")).expect("creating the test site root");
     let leptos = LeptosOptions::builder()
         .output_name("tollgate")
-        .site_root(site_root.to_string_lossy().into_owned())
+        .site_root(site_root.path().to_string_lossy().into_owned())
         .site_addr(SocketAddr::from(([127, 0, 0, 1], 0)))
         .build();
 
@@ -326,16 +371,31 @@ pub async fn spawn_app_with(vars: &[(&str, &str)]) -> TestApp {
         .expect("building the application");
     let address = app.local_addr();
     tokio::spawn(app.run_until(std::future::pending()));
-
-    let db = sqlx::PgPool::connect(database.url().as_str())
-        .await
-        .expect("connecting to the test database");
-    TestApp {
+    Instance {
         address,
         base_url,
-        client: browser(),
-        database,
-        db,
         site_root,
     }
+}
+
+/// A second instance of a [`TestApp`]: same configuration and database, its own port, memory
+/// and caches, as another replica behind a load balancer is.
+pub struct Replica {
+    pub address: SocketAddr,
+    _site_root: tempfile::TempDir,
+}
+
+impl Replica {
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+}
+
+/// A new empty directory, removed with everything in it when the value is dropped.
+pub fn empty_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("tollgate-test-")
+        .tempdir()
+        .expect("creating a temporary directory")
 }

@@ -7,6 +7,8 @@ mod billing;
 mod binary;
 mod health;
 mod helpers;
+mod hostile;
 mod mail;
 mod pages;
+mod reliability;
 mod security;

@@ -2,6 +2,7 @@
 //! idempotency, pagination, errors, webhook delivery, the hosted pages.
 
 mod errors;
+mod faults;
 mod helpers;
 mod idempotency;
 mod lifecycle;

@@ -176,6 +176,7 @@ async fn chaos_mode_delivers_duplicates() {
         chaos: Chaos {
             duplicate_rate: 1.0,
             shuffle_window: Duration::from_millis(30),
+            ..Chaos::default()
         },
         ..Config::default()
     })

@@ -1,14 +1,14 @@
 //! The benchmark's results: the table printed at the end, `BENCHMARKS.md` (the table with the
 //! machine, the date, the commit and the command) and `BENCHMARKS.json`.
 
-use std::{fs, path::Path, process::Command};
+use std::{fs, path::Path};
 
 use anyhow::Result;
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::load::Run;
-use crate::step;
+use crate::provenance;
 
 /// Everything one run measured.
 #[derive(Debug, Default, Serialize)]
@@ -236,65 +236,15 @@ fn table(rows: &[Row]) -> String {
     out
 }
 
-/// The machine: CPU model, cores, memory, kernel.
-fn machine() -> String {
-    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|line| line.strip_prefix("model name"))
-        .and_then(|rest| rest.split_once(':'))
-        .map(|(_, model)| model.trim().to_owned())
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    let memory_gb = fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|info| {
-            info.lines()
-                .find_map(|line| line.strip_prefix("MemTotal:"))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
-    let kernel = step::output(Command::new("uname").arg("-r")).unwrap_or_default();
-    format!(
-        "{model}, {cores} cores, {memory_gb:.0} GiB RAM, Linux {}",
-        kernel.trim()
-    )
-}
-
-fn commit(root: &Path) -> String {
-    let hash = step::output(
-        Command::new("git")
-            .args(["rev-parse", "--short", "HEAD"])
-            .current_dir(root),
-    )
-    .unwrap_or_default();
-    let dirty = step::output(
-        Command::new("git")
-            .args(["status", "--porcelain"])
-            .current_dir(root),
-    )
-    .is_some_and(|status| !status.trim().is_empty());
-    format!(
-        "{}{}",
-        hash.trim(),
-        if dirty {
-            " (with uncommitted changes)"
-        } else {
-            ""
-        }
-    )
-}
-
 /// Prints the table and writes `BENCHMARKS.md` and `BENCHMARKS.json` at the workspace root.
 pub fn write(root: &Path, results: &Results) -> Result<()> {
     let rows = rows(results);
     let table = table(&rows);
-    let date = step::output(Command::new("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
-    let (machine, commit) = (machine(), commit(root));
+    let (date, machine, commit) = (
+        provenance::date(),
+        provenance::machine(),
+        provenance::commit(root),
+    );
     println!("\n{table}");
     let met = rows.iter().filter(|row| row.met == Some(true)).count();
     let goals = rows.iter().filter(|row| row.met.is_some()).count();

@@ -3,6 +3,7 @@
 mod links;
 mod profile;
 mod recovery;
+mod session_ids;
 mod sessions;
-mod signin;
+pub mod signin;
 mod signup;

@@ -72,8 +72,7 @@ async fn seeding_twice_creates_the_demo_catalog_once_and_the_second_run_says_it_
 async fn seeding_a_malformed_file_fails_naming_the_problem_and_creates_nothing() {
     let stripe = Stripe::start().await;
     let database = TestDatabase::create().await;
-    let dir = std::env::temp_dir().join(format!("tollgate-seed-{}", database.name));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::helpers::empty_dir();
     let cases = [
         (
             "not-json.json",
@@ -95,7 +94,7 @@ async fn seeding_a_malformed_file_fails_naming_the_problem_and_creates_nothing()
     ];
 
     for (name, text, problem) in cases {
-        let file = dir.join(name);
+        let file = dir.path().join(name);
         std::fs::write(&file, text).unwrap();
 
         let output = stripe_cli(

@@ -3,10 +3,11 @@
 //! `server stripe` commands.
 
 mod catalog;
-mod checkout;
+pub mod checkout;
 mod cli;
 mod client;
 mod convergence;
+mod cross_user;
 mod emails;
 mod events;
 mod gating;
@@ -14,7 +15,7 @@ mod manage;
 mod one_subscription;
 mod over_time;
 mod paused_trial;
-mod payment;
+pub mod payment;
 mod pricing;
 mod ratelimit;
 mod replay;
@@ -47,15 +48,21 @@ impl Stripe {
     /// As [`Stripe::start`], with these dunning settings (retry days, what retries running out
     /// does).
     pub async fn start_with(settings: Settings) -> Self {
-        let running = stripe_emulator::spawn(Config {
+        Self::start_configured(|config| config.settings = settings).await
+    }
+
+    /// As [`Stripe::start`], with `configure` applied to the configuration (chaos, backoff).
+    pub async fn start_configured(configure: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config {
             tick: None,
             delivery_backoff: vec![Duration::from_millis(100); 5],
             delivery_timeout: Duration::from_secs(5),
-            settings,
             ..Config::default()
-        })
-        .await
-        .expect("the emulator starts");
+        };
+        configure(&mut config);
+        let running = stripe_emulator::spawn(config)
+            .await
+            .expect("the emulator starts");
         Self {
             running,
             http: reqwest::Client::new(),
@@ -168,23 +175,24 @@ pub async fn stripe_cli(database_url: &str, stripe: &Stripe, args: &[&str]) -> O
 
 /// As [`stripe_cli`], against the Stripe API at `api_base`.
 pub async fn stripe_cli_at(database_url: &str, api_base: &str, args: &[&str]) -> Output {
-    let empty_dir = std::env::temp_dir().join(format!("tollgate-cli-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&empty_dir).unwrap();
+    let empty_dir = crate::helpers::empty_dir();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
     command
         .arg("stripe")
         .args(args)
-        .current_dir(&empty_dir)
+        .current_dir(empty_dir.path())
         .env_clear()
         .env("DATABASE_URL", database_url)
         .env("STRIPE_API_BASE", api_base)
         .env("STRIPE_SECRET_KEY", STRIPE_KEY)
         .env("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET);
     // The emulator runs on this test's runtime: wait for the process off it.
-    tokio::task::spawn_blocking(move || command.output())
+    let output = tokio::task::spawn_blocking(move || command.output())
         .await
         .unwrap()
-        .expect("running the server binary")
+        .expect("running the server binary");
+    drop(empty_dir);
+    output
 }
 
 /// `server stripe seed` (the demo catalog) into the emulator and the app's database; must succeed.

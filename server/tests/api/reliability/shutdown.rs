@@ -1,0 +1,200 @@
+//! SIGTERM in the middle of load: the `server` binary stops accepting, finishes every request it
+//! accepted (webhook transactions included), and exits 0; every event answered 200 was applied
+//! and every event applied was answered 200.
+
+use std::{
+    collections::HashMap,
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use serde_json::{json, Value};
+
+use super::{report, size};
+use crate::billing::{event, now, Stripe, STRIPE_KEY};
+use crate::helpers::{empty_dir, TestDatabase, WEBHOOK_SECRET};
+
+/// What one request saw.
+enum Seen {
+    /// A whole answer: status and body.
+    Answered(u16, String),
+    /// The connection was refused: the server had stopped listening.
+    Refused,
+    /// Anything else: a request cut off after it was accepted.
+    Cut(String),
+}
+
+async fn send(request: reqwest::RequestBuilder) -> Seen {
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            match response.text().await {
+                Ok(body) => Seen::Answered(status, body),
+                Err(error) => Seen::Cut(format!("{error:?}")),
+            }
+        }
+        Err(error) if error.is_connect() => Seen::Refused,
+        Err(error) => Seen::Cut(format!("{error:?}")),
+    }
+}
+
+#[tokio::test]
+async fn sigterm_under_load_finishes_what_it_accepted_and_leaves_nothing_half_applied() {
+    let workers = size("SHUTDOWN_WORKERS", 8);
+    let stripe = Stripe::start().await;
+    let database = TestDatabase::create().await;
+    let dir = empty_dir();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_server"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("DATABASE_URL", database.url().as_str())
+        .env("STRIPE_API_BASE", stripe.base_url())
+        .env("STRIPE_SECRET_KEY", STRIPE_KEY)
+        .env("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("starting the server binary");
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let address = tokio::task::spawn_blocking(move || {
+        let address = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .filter_map(|line| serde_json::from_str::<Value>(&line).ok())
+            .find(|log| log["message"] == "listening")
+            .expect("the server says where it listens")["address"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // Keep reading, or a full pipe would stall the server's logging.
+        std::thread::spawn(move || lines.for_each(drop));
+        address
+    })
+    .await
+    .unwrap();
+
+    // A new connection per request: each is either refused or accepted and then answered.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let load: Vec<_> = (0..workers)
+        .map(|worker| {
+            let (client, stop) = (client.clone(), stop.clone());
+            let base = format!("http://{address}");
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                for n in 0.. {
+                    if stop.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let result = if n % 3 == 2 {
+                        (None, send(client.get(format!("{base}/pricing"))).await)
+                    } else {
+                        // A subscription Stripe does not have: applied after a re-fetch (a 404).
+                        let event = event(
+                            "customer.subscription.updated",
+                            json!({ "id": format!("sub_gone_{worker}_{n}"), "object": "subscription",
+                                    "customer": "cus_nobody" }),
+                        );
+                        let body = serde_json::to_vec(&event).unwrap();
+                        let signature = backend::stripe::signature::sign(&body, WEBHOOK_SECRET, now());
+                        let request = client
+                            .post(format!("{base}/webhooks/stripe"))
+                            .header("content-type", "application/json")
+                            .header("stripe-signature", signature)
+                            .body(body);
+                        (Some(event["id"].as_str().unwrap().to_owned()), send(request).await)
+                    };
+                    let refused = matches!(result.1, Seen::Refused);
+                    seen.push(result);
+                    if refused {
+                        break;
+                    }
+                }
+                seen
+            })
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let killed = Command::new("kill")
+        .arg(server.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let exit = tokio::time::timeout(
+        Duration::from_secs(60),
+        tokio::task::spawn_blocking(move || server.wait()),
+    )
+    .await
+    .expect("the server exits after SIGTERM")
+    .unwrap()
+    .unwrap();
+    stop.store(true, Ordering::Relaxed);
+
+    let mut answers: HashMap<String, (u16, String)> = HashMap::new();
+    let (mut pages, mut refused, mut cut) = (0, 0, Vec::new());
+    for worker in load {
+        for (event, seen) in worker.await.unwrap() {
+            match (event, seen) {
+                (Some(event), Seen::Answered(status, body)) => {
+                    answers.insert(event, (status, body));
+                }
+                (None, Seen::Answered(status, _)) => {
+                    assert_eq!(status, 200, "a page answered during shutdown");
+                    pages += 1;
+                }
+                (_, Seen::Refused) => refused += 1,
+                (_, Seen::Cut(error)) => cut.push(error),
+            }
+        }
+    }
+    let db = sqlx::PgPool::connect(database.url().as_str())
+        .await
+        .unwrap();
+    let recorded: Vec<(String, bool)> =
+        sqlx::query_as("SELECT id, applied_at IS NOT NULL FROM stripe_events")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let mut mismatches = Vec::new();
+    for (id, applied) in &recorded {
+        match answers.get(id) {
+            Some((200, _)) if *applied => {}
+            Some((status, _)) if !*applied && *status >= 500 => {}
+            other => mismatches.push(format!("{id}: applied {applied}, answered {other:?}")),
+        }
+    }
+    let answered_200 = answers
+        .values()
+        .filter(|(status, _)| *status == 200)
+        .count();
+    let applied = recorded.iter().filter(|(_, applied)| *applied).count();
+    if answered_200 != applied {
+        mismatches.push(format!("{answered_200} answered 200, {applied} applied"));
+    }
+    report(
+        "SIGTERM under load",
+        json!({
+            "webhooks_answered": answers.len(),
+            "pages_answered": pages,
+            "refused_after_stop": refused,
+            "cut_mid_request": cut.len(),
+            "mismatches": mismatches.len(),
+        }),
+    );
+    assert!(exit.success(), "exit after SIGTERM: {exit}");
+    assert!(cut.is_empty(), "requests cut after being accepted: {cut:?}");
+    assert!(answered_200 > 0 && pages > 0, "there was load to finish");
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}

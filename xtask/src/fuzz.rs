@@ -1,0 +1,71 @@
+//! The fuzz targets in `fuzz/` (the webhook signature check and the event decoder), run with
+//! cargo-fuzz on the nightly toolchain for a fixed number of inputs each by `cargo xtask soak`.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Command, Stdio},
+    time::Instant,
+};
+
+use anyhow::{Context, Result};
+
+use crate::{step::note, tools};
+
+/// The targets, as named in `fuzz/Cargo.toml`.
+const TARGETS: [&str; 2] = ["webhook_signature", "event_decoder"];
+
+/// One target's run.
+pub struct Fuzzed {
+    pub name: &'static str,
+    /// Inputs tried.
+    pub runs: u64,
+    pub seconds: f64,
+    /// Inputs that crashed it (kept under `fuzz/artifacts/`).
+    pub crashes: u64,
+}
+
+/// Runs every target for `runs` inputs; a crash is reported, not an error, so the table shows it.
+pub fn run(root: &Path, runs: u64) -> Result<Vec<Fuzzed>> {
+    tools::ensure_cargo_fuzz()?;
+    let mut results = Vec::new();
+    for name in TARGETS {
+        note(format!("fuzzing {name} for {runs} inputs"));
+        let started = Instant::now();
+        let mut child = Command::new("cargo")
+            .args(["+nightly", "fuzz", "run", name, "--target-dir"])
+            .arg(root.join("target/fuzz"))
+            .args(["--", &format!("-runs={runs}"), "-max_len=8192"])
+            .current_dir(root.join("fuzz"))
+            // cargo-fuzz sets its own flags; the sqlx queries compile from the committed data.
+            .env_remove("RUSTFLAGS")
+            .env("SQLX_OFFLINE", "true")
+            .env("SQLX_OFFLINE_DIR", root.join(".sqlx"))
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("could not start `cargo +nightly fuzz run`")?;
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut done = None;
+        for line in BufReader::new(stderr).lines() {
+            let line = line?;
+            // libFuzzer's last word: "Done 200000 runs in 14 second(s)".
+            if let Some(count) = line
+                .strip_prefix("Done ")
+                .and_then(|rest| rest.split_whitespace().next())
+            {
+                done = count.parse().ok();
+            }
+            if line.starts_with("==") || line.contains("panicked") || line.starts_with("Done ") {
+                eprintln!("{line}");
+            }
+        }
+        let crashed = !child.wait()?.success();
+        results.push(Fuzzed {
+            name,
+            runs: done.unwrap_or(0),
+            seconds: started.elapsed().as_secs_f64(),
+            crashes: u64::from(crashed),
+        });
+    }
+    Ok(results)
+}
