@@ -5,7 +5,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::{
-    billing::CatalogCache,
+    billing::{waiting::Turns, CatalogCache},
     mail,
     ratelimit::{AuthRateLimits, BillingRateLimit},
     stripe::StripeClient,
@@ -29,6 +29,9 @@ pub struct AppState {
     pub stripe: StripeClient,
     /// The catalog the pricing page renders, cached; see [`crate::billing::cache`].
     pub catalog: Arc<CatalogCache>,
+    /// Per-user queues for work one user's requests must take in turns; see
+    /// [`crate::billing::waiting`].
+    pub turns: Arc<Turns>,
 }
 
 impl AppState {
@@ -44,6 +47,7 @@ impl AppState {
             billing_rate_limit: Arc::new(BillingRateLimit::new(config.rate_limit_billing)),
             stripe,
             catalog: Arc::default(),
+            turns: Arc::default(),
             db,
             config: Arc::new(config),
             mailer,

@@ -7,26 +7,30 @@
 use axum::{
     body::{to_bytes, Body},
     extract::Request,
-    http::{header, StatusCode},
+    http::{header, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 
-/// Refuses a `application/x-www-form-urlencoded` body that is not UTF-8 once percent-decoded;
-/// passes everything else on untouched. Runs inside the body size limit, so buffering is bounded.
+/// Refuses a posted body that is not UTF-8 once percent-decoded, whatever `Content-Type` it
+/// claims (server functions decode the body as a form without looking at the type); JSON, which
+/// its parser checks itself, and bodiless requests pass untouched. Runs inside the body size
+/// limit, so buffering is bounded.
 pub async fn require_utf8(request: Request, next: Next) -> Response {
-    let is_form = request
+    let is_json = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if request.method() != Method::POST || is_json {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
-        // The size limit cut it off.
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    let bytes = match to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        // The size limit cut it off (or the client went away, which nobody will see).
+        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
     };
     if !decodes_to_utf8(&bytes) {
         return (StatusCode::BAD_REQUEST, "The form was not sent as UTF-8.").into_response();

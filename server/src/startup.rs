@@ -208,7 +208,7 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
 /// first polled meanwhile, on any thread, never loads (leptos-rs/leptos#4773): its page hangs.
 /// `main` builds one router before serving, but a process that builds another while serving
 /// (the integration tests build one per test) would hang page renders at random.
-fn routes() -> Vec<AxumRouteListing> {
+pub fn routes() -> Vec<AxumRouteListing> {
     static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(App));
     ROUTES.clone()
 }

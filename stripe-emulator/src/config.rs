@@ -53,9 +53,10 @@ pub struct Chaos {
     /// Each delivery waits a random time up to this long, so events arrive out of order.
     pub shuffle_window: Duration,
     /// Share of API requests (`/v1/…`) that fail: 500 or 429 before anything happens, 500 after
-    /// it happened, a stall, or a dropped connection (0.0–1.0; `/_emulator/chaos` changes it).
+    /// it happened, an answer stalled past the client's timeout, or a dropped connection
+    /// (0.0–1.0; `/_emulator/chaos` changes it).
     pub api_fault_rate: f64,
-    /// How long a stalled API request hangs before it is carried out.
+    /// How long a stalled API request (carried out at once) waits before it is answered.
     pub api_stall: Duration,
 }
 

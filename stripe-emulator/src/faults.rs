@@ -7,7 +7,8 @@
 //! - `rate_limit`: 429 `rate_limit` before anything happens;
 //! - `lost`: the request is carried out, then answered 500 (the client must retry with the same
 //!   `Idempotency-Key` to learn what happened);
-//! - `stall`: the request hangs for `stall` (longer than a client's timeout), then is carried out;
+//! - `stall`: the request is carried out at once but answered only after `stall` (longer than a
+//!   client's timeout), whether or not the client is still waiting;
 //! - `dropped`: the request is carried out and the connection is cut mid-answer.
 
 use std::sync::{Mutex, MutexGuard};
@@ -116,8 +117,12 @@ pub(crate) async fn inject(
             server_error()
         }
         Kind::Stall => {
+            // Done at once, answered late: a client that gave up in between must find out what
+            // happened by retrying with its key. (Spawned: hyper drops this future when the
+            // client hangs up.)
+            let work = tokio::spawn(next.run(request));
             tokio::time::sleep(stall).await;
-            next.run(request).await
+            work.await.unwrap_or_else(|_| server_error())
         }
         Kind::Dropped => {
             let _ = next.run(request).await;

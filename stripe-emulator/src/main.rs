@@ -47,7 +47,7 @@ struct Cli {
     /// Chaos: share of API requests that fail (500/429, answer lost, stall, dropped connection).
     #[arg(long, default_value_t = 0.0)]
     chaos_api_faults: f64,
-    /// Chaos: how long a stalled API request hangs, in milliseconds.
+    /// Chaos: how long a stalled API request's answer is held back, in milliseconds.
     #[arg(long, default_value_t = 35_000)]
     chaos_stall_ms: u64,
 }

@@ -8,7 +8,7 @@ use std::{
     time::Instant,
 };
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::{step::note, tools};
 
@@ -25,7 +25,8 @@ pub struct Fuzzed {
     pub crashes: u64,
 }
 
-/// Runs every target for `runs` inputs; a crash is reported, not an error, so the table shows it.
+/// Runs every target for `runs` inputs. A crash is counted (the table shows it, and the soak
+/// fails after writing it); a target that could not be built or started is an error.
 pub fn run(root: &Path, runs: u64) -> Result<Vec<Fuzzed>> {
     tools::ensure_cargo_fuzz()?;
     let mut results = Vec::new();
@@ -45,7 +46,7 @@ pub fn run(root: &Path, runs: u64) -> Result<Vec<Fuzzed>> {
             .spawn()
             .context("could not start `cargo +nightly fuzz run`")?;
         let stderr = child.stderr.take().expect("stderr is piped");
-        let mut done = None;
+        let (mut done, mut crashed) = (None, false);
         for line in BufReader::new(stderr).lines() {
             let line = line?;
             // libFuzzer's last word: "Done 200000 runs in 14 second(s)".
@@ -55,16 +56,24 @@ pub fn run(root: &Path, runs: u64) -> Result<Vec<Fuzzed>> {
             {
                 done = count.parse().ok();
             }
-            if line.starts_with("==") || line.contains("panicked") || line.starts_with("Done ") {
+            // A sanitizer report, a deadly signal or a panic; libFuzzer saves the input.
+            if line.starts_with("==") || line.contains("panicked") || line.contains("deadly signal")
+            {
+                crashed = true;
+            }
+            if crashed || line.starts_with("Done ") || line.starts_with("error") {
                 eprintln!("{line}");
             }
         }
-        let crashed = !child.wait()?.success();
+        let status = child.wait()?;
+        if done.is_none() && !crashed {
+            bail!("fuzzing {name} did not run ({status}); see the output above");
+        }
         results.push(Fuzzed {
             name,
             runs: done.unwrap_or(0),
             seconds: started.elapsed().as_secs_f64(),
-            crashes: u64::from(crashed),
+            crashes: u64::from(crashed || !status.success()),
         });
     }
     Ok(results)

@@ -53,6 +53,9 @@ enum Task {
     Bench,
     /// Try hard to break it: storms, outages, Stripe faults and fuzzing at full size; writes RELIABILITY.md.
     Soak,
+    /// Stop the local PostgreSQL cluster, wait SECONDS, start it again (the soak's outage test).
+    #[command(hide = true)]
+    PgOutage { seconds: u64 },
 }
 
 fn main() {
@@ -65,6 +68,7 @@ fn main() {
         Task::Release => release::run(&root),
         Task::Bench => bench::run(&root),
         Task::Soak => soak::run(&root),
+        Task::PgOutage { seconds } => postgres::Postgres::outage(&root, seconds),
     };
     if let Err(error) = result {
         eprintln!("\nerror: {error:#}");

@@ -98,7 +98,7 @@ impl Postgres {
     /// Drops every database whose name starts with `prefix` (left over from earlier test runs).
     pub fn drop_databases_like(&self, prefix: &str) -> Result<usize> {
         let names = self.psql(&format!(
-            "SELECT datname FROM pg_database WHERE datname LIKE '{prefix}%'"
+            "SELECT datname FROM pg_database WHERE starts_with(datname, '{prefix}')"
         ))?;
         let names: Vec<&str> = names
             .lines()
@@ -117,16 +117,33 @@ impl Postgres {
             return;
         }
         note("stopping the local PostgreSQL cluster");
-        let stopped = step::status(
+        if !self.stop() {
+            eprintln!("    warning: could not stop PostgreSQL; `pg_ctl stop -D target/postgres/data` will");
+        }
+    }
+
+    /// Stops the running cluster, waits `seconds` and starts it again on the same port: the
+    /// database restart `cargo xtask soak`'s outage test asks for (`cargo xtask pg-outage`).
+    pub fn outage(root: &Path, seconds: u64) -> Result<()> {
+        let pg = Self::ensure(root)?;
+        note(format!("stopping PostgreSQL for {seconds} s"));
+        if !pg.stop() {
+            bail!("could not stop PostgreSQL");
+        }
+        std::thread::sleep(std::time::Duration::from_secs(seconds));
+        pg.start()
+    }
+
+    /// `pg_ctl stop --mode fast`: every connection is ended. Whether it stopped.
+    fn stop(&self) -> bool {
+        step::status(
             as_user(self.run_as.as_deref(), "pg_ctl")
                 .arg("stop")
                 .arg("--pgdata")
                 .arg(&self.data)
                 .args(["--mode", "fast", "--silent"]),
-        );
-        if !stopped.is_ok_and(|s| s.success()) {
-            eprintln!("    warning: could not stop PostgreSQL; `pg_ctl stop -D target/postgres/data` will");
-        }
+        )
+        .is_ok_and(|s| s.success())
     }
 
     fn start(&self) -> Result<()> {

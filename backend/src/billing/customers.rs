@@ -1,7 +1,9 @@
 //! One Stripe customer per user, created exactly once: double clicks, retries, two tabs and two
 //! replicas all end up with the same `cus_…`.
 //!
-//! The row is created under an advisory lock on the user, and the Stripe call carries an
+//! One request of a user at a time (per replica) goes on to create it, waiting in memory
+//! rather than holding a pooled connection; the row is created under an advisory lock on the
+//! user (which orders replicas), and the Stripe call carries an
 //! idempotency key derived from the user id and what is sent, so even a crash between Stripe's
 //! answer and our commit does not make a second customer (Stripe replays the first answer for 24
 //! hours).
@@ -57,6 +59,14 @@ pub async fn forget_deleted(
 
 /// The user's Stripe customer, created in Stripe (and recorded) the first time.
 pub async fn ensure(state: &AppState, user: &User) -> Result<String, BillingError> {
+    if let Some(id) = find(&state.db, user.id).await? {
+        return Ok(id);
+    }
+    // One of this user's requests at a time goes on to hold a connection (see `waiting`).
+    let _turn = state
+        .turns
+        .take(format!("billing_customer:{}", user.id))
+        .await;
     if let Some(id) = find(&state.db, user.id).await? {
         return Ok(id);
     }

@@ -10,7 +10,8 @@
 //! - [`cache`]: the in-memory catalog, invalidated on every replica through `LISTEN/NOTIFY`.
 //! - [`sync`]: `server stripe sync`, the full re-sync; [`replay`]: `server stripe replay`.
 //! - [`seed`]: `server stripe seed`, the demo catalog created in Stripe.
-//! - [`customers`]: one Stripe customer per user, created exactly once.
+//! - [`customers`]: one Stripe customer per user, created exactly once; [`waiting`]: the
+//!   in-memory queue one user's requests take turns in first.
 //! - [`checkout`]: starting a Checkout Session and applying a finished one.
 //! - [`subscriptions`], [`invoices`], [`purchases`]: what users hold and were billed, as stored.
 //! - [`manage`]: cancel, resume and change plan from the account page.
@@ -43,6 +44,7 @@ pub mod seed;
 pub mod subscriptions;
 pub mod sync;
 pub mod time_travel;
+pub mod waiting;
 pub mod webhooks;
 
 pub use cache::CatalogCache;

@@ -11,4 +11,5 @@ mod hostile;
 mod mail;
 mod pages;
 mod reliability;
+mod route_access;
 mod security;

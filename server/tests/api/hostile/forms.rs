@@ -36,11 +36,21 @@ async fn stored_user(app: &TestApp) -> (String, Option<String>) {
 
 /// POSTs `body` as it is (already urlencoded, or not) to a server function, as a form.
 async fn post_raw(app: &TestApp, path: &str, body: &'static [u8]) -> reqwest::Response {
+    post_raw_as(app, path, "application/x-www-form-urlencoded", body).await
+}
+
+/// As [`post_raw`], claiming `content_type`.
+async fn post_raw_as(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    body: &'static [u8],
+) -> reqwest::Response {
     app.client
         .post(app.url(path))
         .header("origin", &app.base_url)
         .header("referer", format!("{}/signup", app.base_url))
-        .header("content-type", "application/x-www-form-urlencoded")
+        .header("content-type", content_type)
         .body(body)
         .send()
         .await
@@ -159,6 +169,24 @@ async fn a_form_that_is_not_utf8_is_refused_with_400_and_creates_no_account() {
     }
     assert_eq!(users(&app).await, 0);
     assert!(still_serving(&app).await);
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_utf8_is_refused_whatever_type_it_claims() {
+    let app = spawn_app().await;
+    // Server functions read the body as a form whatever its type says.
+    let body = b"email=ada%40example.com&password=%C0%AF%C0%AF%C0%AF%C0%AF&display_name=";
+
+    for content_type in [
+        "text/plain",
+        "Application/X-WWW-Form-Urlencoded",
+        "application/octet-stream",
+    ] {
+        let response = post_raw_as(&app, "/api/sign_up", content_type, body).await;
+
+        assert_eq!(response.status(), 400, "{content_type}");
+    }
+    assert_eq!(users(&app).await, 0);
 }
 
 #[tokio::test]

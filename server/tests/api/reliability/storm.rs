@@ -7,7 +7,8 @@ use super::{churn, customers, report, settled, size, verify, Api};
 use crate::billing::{app_for, seed, Stripe};
 use crate::helpers::WEBHOOK_SECRET;
 
-#[tokio::test]
+// Two worker threads, so the replicas and the emulator really run side by side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shuffled_duplicated_storm_across_two_replicas_leaves_every_row_equal_to_stripe() {
     let events = size("STORM_EVENTS", 1_000);
     let subscriptions = size("STORM_SUBSCRIPTIONS", 50);

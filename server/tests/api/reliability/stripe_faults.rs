@@ -260,10 +260,20 @@ async fn with_stripe_hanging_each_call_gives_up_in_time_and_pages_without_stripe
     // A Stripe that accepts connections and never answers.
     let black_hole = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hanging = format!("http://{}", black_hole.local_addr().unwrap());
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = requests.clone();
     let _held = tokio::spawn(async move {
-        let mut open = Vec::new();
-        while let Ok((socket, _)) = black_hole.accept().await {
-            open.push(socket);
+        while let Ok((mut socket, _)) = black_hole.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                use tokio::io::AsyncReadExt;
+                let mut head = vec![0; 2048];
+                let read = socket.read(&mut head).await.unwrap_or(0);
+                let line = String::from_utf8_lossy(&head[..read]);
+                let line = line.lines().next().unwrap_or_default().to_owned();
+                seen.lock().unwrap().push(line);
+                std::future::pending::<()>().await; // and never answer
+            });
         }
     });
     // The catalog is seeded through a working emulator; the app itself talks to the black hole.
@@ -289,6 +299,16 @@ async fn with_stripe_hanging_each_call_gives_up_in_time_and_pages_without_stripe
     let gave_up_after = started.elapsed().as_secs_f64();
 
     assert_eq!(form_error(&response), Some(json!({ "Form": TRY_AGAIN })));
+    let customer_attempts = requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|line| line.starts_with("POST /v1/customers "))
+        .count();
+    assert_eq!(
+        customer_attempts, 2,
+        "one try and one retry, each abandoned at its timeout"
+    );
     assert_eq!(
         app.get("/pricing").await.status(),
         200,
