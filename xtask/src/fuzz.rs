@@ -10,7 +10,10 @@ use std::{
 
 use anyhow::{bail, Context, Result};
 
-use crate::{step::note, tools};
+use crate::{
+    step::{self, note},
+    tools,
+};
 
 /// The targets, as named in `fuzz/Cargo.toml`.
 const TARGETS: [&str; 2] = ["webhook_signature", "event_decoder"];
@@ -29,19 +32,16 @@ pub struct Fuzzed {
 /// fails after writing it); a target that could not be built or started is an error.
 pub fn run(root: &Path, runs: u64) -> Result<Vec<Fuzzed>> {
     tools::ensure_cargo_fuzz()?;
+    // Built first in the open (the backend crate with sanitizers: minutes the first time).
+    note("building the fuzz targets with nightly (a few minutes the first time)");
+    step::run(&mut fuzz_command(root, "build"))?;
     let mut results = Vec::new();
     for name in TARGETS {
         note(format!("fuzzing {name} for {runs} inputs"));
         let started = Instant::now();
-        let mut child = Command::new("cargo")
-            .args(["+nightly", "fuzz", "run", name, "--target-dir"])
-            .arg(root.join("target/fuzz"))
+        let mut child = fuzz_command(root, "run")
+            .arg(name)
             .args(["--", &format!("-runs={runs}"), "-max_len=8192"])
-            .current_dir(root.join("fuzz"))
-            // cargo-fuzz sets its own flags; the sqlx queries compile from the committed data.
-            .env_remove("RUSTFLAGS")
-            .env("SQLX_OFFLINE", "true")
-            .env("SQLX_OFFLINE_DIR", root.join(".sqlx"))
             .stderr(Stdio::piped())
             .spawn()
             .context("could not start `cargo +nightly fuzz run`")?;
@@ -77,4 +77,18 @@ pub fn run(root: &Path, runs: u64) -> Result<Vec<Fuzzed>> {
         });
     }
     Ok(results)
+}
+
+/// `cargo +nightly fuzz VERB` for `fuzz/`, built under `target/fuzz`; cargo-fuzz sets its own
+/// flags, and the sqlx queries compile from the committed offline data.
+fn fuzz_command(root: &Path, verb: &str) -> Command {
+    let mut command = Command::new("cargo");
+    command
+        .args(["+nightly", "fuzz", verb, "--target-dir"])
+        .arg(root.join("target/fuzz"))
+        .current_dir(root.join("fuzz"))
+        .env_remove("RUSTFLAGS")
+        .env("SQLX_OFFLINE", "true")
+        .env("SQLX_OFFLINE_DIR", root.join(".sqlx"));
+    command
 }

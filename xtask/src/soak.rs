@@ -204,6 +204,13 @@ fn load_held(figures: &Value) -> String {
         }
         return text;
     }
+    if let Some(webhooks) = figures["webhooks_answered"].as_u64() {
+        return format!(
+            "{webhooks} webhooks and {} pages from {} workers",
+            figures["pages_answered"].as_u64().unwrap_or(0),
+            figures["workers"].as_u64().unwrap_or(0)
+        );
+    }
     if let Some(clicks) = figures["clicks"].as_u64() {
         return format!("{clicks} concurrent requests");
     }
@@ -223,11 +230,23 @@ fn faults(figures: &Value) -> String {
     if let Some(duplicates) = figures["answered_duplicate"].as_u64() {
         parts.push(format!("{duplicates} duplicate deliveries"));
     }
+    let retried = figures["answered_5xx_then_retried"].as_u64().unwrap_or(0)
+        + figures["unanswered_then_retried"].as_u64().unwrap_or(0);
+    if retried > 0 {
+        parts.push(format!(
+            "{retried} deliveries failed ({} answered 5xx, {} unanswered) and were retried",
+            figures["answered_5xx_then_retried"].as_u64().unwrap_or(0),
+            figures["unanswered_then_retried"].as_u64().unwrap_or(0)
+        ));
+    }
     if let Some(seconds) = figures["outage_seconds"].as_u64() {
         parts.push(format!("database down {seconds} s"));
     }
     if figures["timeout_seconds"].is_u64() {
         parts.push("Stripe never answers".to_owned());
+    }
+    if figures["webhooks_answered"].is_u64() {
+        parts.push("SIGTERM mid-load".to_owned());
     }
     if parts.is_empty() {
         "—".to_owned()
@@ -247,8 +266,17 @@ fn checked(figures: &Value) -> String {
     if figures["users"].is_u64() {
         return "one customer, subscription and charge per user".to_owned();
     }
+    if figures["webhooks_answered"].is_u64() {
+        return format!(
+            "applied ⇔ answered 200; {} answers cut off",
+            figures["cut_mid_request"].as_u64().unwrap_or(0)
+        );
+    }
     if let Some(seconds) = figures["checkout_gave_up_after_seconds"].as_f64() {
-        return format!("checkout gave up after {seconds} s; pricing and /readyz up");
+        return format!(
+            "checkout gave up after {seconds} s ({} tries); pricing and /readyz up",
+            figures["customer_attempts"].as_u64().unwrap_or(0)
+        );
     }
     "—".to_owned()
 }

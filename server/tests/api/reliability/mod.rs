@@ -221,7 +221,10 @@ pub struct Verdict {
     pub events: usize,
     pub deliveries: usize,
     pub duplicate_deliveries: usize,
-    pub failed_deliveries: usize,
+    /// Deliveries answered 5xx (then retried by the emulator).
+    pub answered_5xx: usize,
+    /// Deliveries that got no answer in time (then retried by the emulator).
+    pub unanswered: usize,
     pub rows_checked: usize,
     pub mismatches: Vec<String>,
 }
@@ -321,7 +324,8 @@ pub async fn verify(
         match attempt.status {
             Some(200..=299) if answer.starts_with("duplicate") => verdict.duplicate_deliveries += 1,
             Some(200..=299) => *applied.entry(attempt.event.as_str()).or_default() += 1,
-            _ => verdict.failed_deliveries += 1,
+            Some(_) => verdict.answered_5xx += 1,
+            None => verdict.unanswered += 1,
         }
     }
     for event in &emitted {
@@ -343,7 +347,8 @@ impl Verdict {
             "events": self.events,
             "deliveries": self.deliveries,
             "answered_duplicate": self.duplicate_deliveries,
-            "failed_deliveries_retried": self.failed_deliveries,
+            "answered_5xx_then_retried": self.answered_5xx,
+            "unanswered_then_retried": self.unanswered,
             "subscriptions_compared": self.rows_checked,
             "mismatches": self.mismatches.len(),
         })

@@ -188,6 +188,7 @@ async fn sigterm_under_load_finishes_what_it_accepted_and_leaves_nothing_half_ap
     report(
         "SIGTERM under load",
         json!({
+            "workers": workers,
             "webhooks_answered": answers.len(),
             "pages_answered": pages,
             "refused_after_stop": refused,

@@ -116,6 +116,8 @@ async fn a_thousand_concurrent_checkout_starts_for_one_user_under_stripe_faults_
             "stripe_customers": customers.len(),
             "faults_injected": faults,
             "seconds": (seconds * 10.0).round() / 10.0,
+            "mismatches": other.len() + customers.len().abs_diff(1) + stored.abs_diff(1) as usize
+                + pages.len().abs_diff(1),
         }),
     );
     assert!(
@@ -323,7 +325,7 @@ async fn with_stripe_hanging_each_call_gives_up_in_time_and_pages_without_stripe
     report(
         "Stripe hanging",
         json!({ "checkout_gave_up_after_seconds": (gave_up_after * 10.0).round() / 10.0,
-                "timeout_seconds": 1, "retries": 1 }),
+                "timeout_seconds": 1, "retries": 1, "customer_attempts": customer_attempts }),
     );
 }
 
