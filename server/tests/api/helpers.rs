@@ -44,13 +44,10 @@ impl TestApp {
         format!("http://{}{path}", self.address)
     }
 
-    /// Starts another instance on the same database with the same configuration.
-    pub async fn replica(&self) -> Replica {
-        let instance = start(&self.env).await;
-        Replica {
-            address: instance.address,
-            _site_root: instance.site_root,
-        }
+    /// Starts another replica: the `server` binary in its own process, on the same database
+    /// with the same configuration.
+    pub async fn replica(&self) -> ServerProcess {
+        ServerProcess::start(self.env.clone()).await
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -378,17 +375,82 @@ async fn start(env: &HashMap<String, String>) -> Instance {
     }
 }
 
-/// A second instance of a [`TestApp`]: same configuration and database, its own port, memory
-/// and caches, as another replica behind a load balancer is.
-pub struct Replica {
+/// The `server` binary serving, as an operator runs it: its own process (another replica, for
+/// a [`TestApp`]), configured by nothing but `vars`, in an empty directory. Killed when dropped
+/// unless it was terminated.
+pub struct ServerProcess {
     pub address: SocketAddr,
-    _site_root: tempfile::TempDir,
+    child: Option<std::process::Child>,
+    _dir: tempfile::TempDir,
 }
 
-impl Replica {
+impl ServerProcess {
+    /// Starts `server serve` on a free port; returns once it listens.
+    pub async fn start(vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        use std::io::{BufRead, BufReader};
+
+        let dir = empty_dir();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_server"))
+            .arg("serve")
+            .current_dir(dir.path())
+            .env_clear()
+            .envs(vars)
+            .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("starting the server binary");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
+        let address = tokio::task::spawn_blocking(move || {
+            let listening = lines
+                .by_ref()
+                .map_while(Result::ok)
+                .filter_map(|line| serde_json::from_str::<serde_json::Value>(&line).ok())
+                .find(|log| log["message"] == "listening")
+                .expect("the server says where it listens");
+            // Keep reading, or a full pipe would stall the server's logging.
+            std::thread::spawn(move || lines.for_each(drop));
+            listening["address"]
+                .as_str()
+                .and_then(|address| address.parse().ok())
+                .expect("an address")
+        })
+        .await
+        .expect("reading the server's logs");
+        Self {
+            address,
+            child: Some(child),
+            _dir: dir,
+        }
+    }
+
     /// `http://127.0.0.1:PORT{path}`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub async fn terminate(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("still running");
+        let sent = std::process::Command::new("kill")
+            .arg(child.id().to_string())
+            .status()
+            .expect("running kill");
+        assert!(sent.success(), "SIGTERM sent");
+        tokio::task::spawn_blocking(move || child.wait())
+            .await
+            .expect("waiting for the server")
+            .expect("the server's exit status")
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 

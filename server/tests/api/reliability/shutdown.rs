@@ -4,8 +4,6 @@
 
 use std::{
     collections::HashMap,
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
     sync::{
         atomic::{AtomicBool, Ordering},
         Arc,
@@ -13,11 +11,11 @@ use std::{
     time::Duration,
 };
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{report, size};
 use crate::billing::{event, now, Stripe, STRIPE_KEY};
-use crate::helpers::{empty_dir, TestDatabase, WEBHOOK_SECRET};
+use crate::helpers::{ServerProcess, TestDatabase, WEBHOOK_SECRET};
 
 /// What one request saw.
 enum Seen {
@@ -50,38 +48,17 @@ async fn sigterm_under_load_finishes_what_it_accepted_and_leaves_nothing_half_ap
     let workers = size("SHUTDOWN_WORKERS", 8);
     let stripe = Stripe::start().await;
     let database = TestDatabase::create().await;
-    let dir = empty_dir();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_server"))
-        .arg("serve")
-        .current_dir(dir.path())
-        .env_clear()
-        .env("DATABASE_URL", database.url().as_str())
-        .env("STRIPE_API_BASE", stripe.base_url())
-        .env("STRIPE_SECRET_KEY", STRIPE_KEY)
-        .env("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
-        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("starting the server binary");
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let address = tokio::task::spawn_blocking(move || {
-        let address = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .filter_map(|line| serde_json::from_str::<Value>(&line).ok())
-            .find(|log| log["message"] == "listening")
-            .expect("the server says where it listens")["address"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        // Keep reading, or a full pipe would stall the server's logging.
-        std::thread::spawn(move || lines.for_each(drop));
-        address
-    })
-    .await
-    .unwrap();
+    let server = ServerProcess::start(
+        [
+            ("DATABASE_URL", database.url().as_str()),
+            ("STRIPE_API_BASE", stripe.base_url()),
+            ("STRIPE_SECRET_KEY", STRIPE_KEY),
+            ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ]
+        .map(|(name, value)| (name.to_owned(), value.to_owned())),
+    )
+    .await;
+    let address = server.address;
 
     // A new connection per request: each is either refused or accepted and then answered.
     let client = reqwest::Client::builder()
@@ -129,19 +106,9 @@ async fn sigterm_under_load_finishes_what_it_accepted_and_leaves_nothing_half_ap
         .collect();
 
     tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let killed = Command::new("kill")
-        .arg(server.id().to_string())
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let exit = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::task::spawn_blocking(move || server.wait()),
-    )
-    .await
-    .expect("the server exits after SIGTERM")
-    .unwrap()
-    .unwrap();
+    let exit = tokio::time::timeout(Duration::from_secs(60), server.terminate())
+        .await
+        .expect("the server exits after SIGTERM");
     stop.store(true, Ordering::Relaxed);
 
     let mut answers: HashMap<String, (u16, String)> = HashMap::new();

@@ -1,5 +1,6 @@
-//! A webhook storm across two replicas on one database: every event goes to both, a fifth of the
-//! deliveries twice, in shuffled order, while subscriptions keep changing.
+//! A webhook storm across two replicas on one database — the app in this process and the
+//! `server` binary in another — every event going to both, a fifth of the deliveries twice, in
+//! shuffled order, while subscriptions keep changing.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +8,7 @@ use super::{churn, customers, report, settled, size, verify, Api};
 use crate::billing::{app_for, seed, Stripe};
 use crate::helpers::WEBHOOK_SECRET;
 
-// Two worker threads, so the replicas and the emulator really run side by side.
+// Two worker threads, so the in-process replica and the emulator really run side by side.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shuffled_duplicated_storm_across_two_replicas_leaves_every_row_equal_to_stripe() {
     let events = size("STORM_EVENTS", 1_000);
