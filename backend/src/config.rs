@@ -18,10 +18,6 @@ pub struct Config {
     pub database_url: SecretString,
     /// `DATABASE_MAX_CONNECTIONS` (default 10): the pool's size.
     pub database_max_connections: u32,
-    /// `WEBHOOK_MAX_CONCURRENT` (default half the pool, at least 1): Stripe events handled at
-    /// once; more wait their turn in memory, and are answered 503 after two seconds (Stripe
-    /// retries them), so a burst of events never takes the connections pages need.
-    pub webhook_max_concurrent: u32,
     /// `BASE_URL` (default `http://127.0.0.1:3000`): the public origin users reach us at,
     /// used to build absolute links and to check request origins.
     pub base_url: Url,
@@ -189,21 +185,9 @@ impl Config {
             });
         }
 
-        let database_max_connections: u32 = parse_or(&get, "DATABASE_MAX_CONNECTIONS", || 10)?;
-        let webhook_max_concurrent: u32 = parse_or(&get, "WEBHOOK_MAX_CONCURRENT", || {
-            (database_max_connections / 2).max(1)
-        })?;
-        if webhook_max_concurrent == 0 {
-            return Err(ConfigError::Invalid {
-                name: "WEBHOOK_MAX_CONCURRENT",
-                reason: "must be at least 1".into(),
-            });
-        }
-
         Ok(Self {
             database_url: database_url.into(),
-            database_max_connections,
-            webhook_max_concurrent,
+            database_max_connections: parse_or(&get, "DATABASE_MAX_CONNECTIONS", || 10)?,
             base_url,
             log_format: parse_or(&get, "LOG_FORMAT", || LogFormat::Pretty)?,
             dev_mode: parse_or(&get, "DEV_MODE", || false)?,
@@ -309,25 +293,6 @@ mod tests {
     }
 
     #[test]
-    fn webhook_concurrency_follows_the_pool_unless_set_and_is_never_zero() {
-        let config = |vars: &[(&'static str, &'static str)]| {
-            let mut all = vec![("DATABASE_URL", "postgres://localhost/db")];
-            all.extend_from_slice(vars);
-            load(&all)
-        };
-        let small_pool = config(&[("DATABASE_MAX_CONNECTIONS", "1")]).unwrap();
-        assert_eq!(small_pool.webhook_max_concurrent, 1);
-        let set = config(&[("WEBHOOK_MAX_CONCURRENT", "3")]).unwrap();
-        assert_eq!(set.webhook_max_concurrent, 3);
-        let zero = config(&[("WEBHOOK_MAX_CONCURRENT", "0")]).unwrap_err();
-        assert!(
-            zero.to_string()
-                .starts_with("WEBHOOK_MAX_CONCURRENT is invalid"),
-            "{zero}"
-        );
-    }
-
-    #[test]
     fn a_malformed_optional_variable_is_named_in_the_error() {
         let err = load(&[
             ("DATABASE_URL", "postgres://localhost/db"),
@@ -354,7 +319,6 @@ mod tests {
             "postgres://u:p@localhost/db"
         );
         assert_eq!(config.database_max_connections, 10);
-        assert_eq!(config.webhook_max_concurrent, 5, "half the pool");
         assert_eq!(config.base_url.as_str(), "http://127.0.0.1:3000/");
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert!(!config.dev_mode);

@@ -1,10 +1,6 @@
 //! Builds the application: state, router and listener. `main` and the tests share this.
 
-use std::{
-    future::Future,
-    net::SocketAddr,
-    sync::{Arc, LazyLock},
-};
+use std::{future::Future, net::SocketAddr, sync::LazyLock};
 
 use anyhow::Context;
 use app::{shell, App};
@@ -17,7 +13,7 @@ use axum::{
 use backend::{auth::session_store::SessionStore, AppState, Config};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
-use tokio::{net::TcpListener, sync::Semaphore};
+use tokio::net::TcpListener;
 use tower_http::{compression::CompressionLayer, limit::RequestBodyLimitLayer};
 
 use crate::{
@@ -196,14 +192,7 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
         // After the cross-site check, which it must not get: Stripe posts from its own servers.
         .route(
             "/webhooks/stripe",
-            post(webhooks::receive)
-                .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
-                .layer(middleware::from_fn_with_state(
-                    Arc::new(Semaphore::new(
-                        state.app.config.webhook_max_concurrent as usize,
-                    )),
-                    webhooks::limit,
-                )),
+            post(webhooks::receive).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
         )
         .layer(middleware::from_fn(security::security_headers))
         // Pages and JSON are compressed on the fly; `/pkg` files arrive already compressed

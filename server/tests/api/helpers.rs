@@ -44,24 +44,6 @@ impl TestApp {
         format!("http://{}{path}", self.address)
     }
 
-    /// Waits (up to 10 s) until one of the app's queries waits for a lock the test holds.
-    pub async fn wait_for_a_blocked_query(&self) {
-        for _ in 0..100 {
-            let blocked: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM pg_stat_activity \
-                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
-            )
-            .fetch_one(&self.db)
-            .await
-            .unwrap();
-            if blocked > 0 {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("no query of the app ever waited for the locked table");
-    }
-
     /// Starts another replica: the `server` binary in its own process, on the same database
     /// with the same configuration.
     pub async fn replica(&self) -> ServerProcess {

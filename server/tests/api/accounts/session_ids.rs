@@ -134,7 +134,7 @@ async fn a_request_that_began_before_sign_out_and_renews_the_session_does_not_br
                 .status()
         }
     });
-    app.wait_for_a_blocked_query().await;
+    wait_for_a_blocked_query(&app).await;
 
     let signed_out = post_with_cookie(&app, &cookie, "/api/sign_out", &[]).await;
     assert_eq!(location(&signed_out), "/");
@@ -144,4 +144,22 @@ async fn a_request_that_began_before_sign_out_and_renews_the_session_does_not_br
 
     assert_eq!(rows_of(&app, &cookie).await, 0, "not stored again");
     assert_eq!(status_with_cookie(&app, &cookie).await, 302);
+}
+
+/// Waits (up to 10 s) until a query of the app waits for a lock.
+async fn wait_for_a_blocked_query(app: &TestApp) {
+    for _ in 0..100 {
+        let blocked: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        if blocked > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the account page never waited for the locked table");
 }

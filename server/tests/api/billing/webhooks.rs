@@ -4,10 +4,7 @@
 use backend::stripe::signature::sign;
 use serde_json::{json, Value};
 
-use super::{
-    app_for, app_for_with, deliver, deliver_at, deliver_concurrently, event, now, post_webhook,
-    recorded, Stripe,
-};
+use super::{app_for, deliver, deliver_concurrently, event, now, post_webhook, recorded, Stripe};
 use crate::helpers::{spawn_app, spawn_app_with, TestApp, WEBHOOK_SECRET};
 
 /// An event type Tollgate does not handle.
@@ -210,37 +207,4 @@ async fn an_event_about_a_subscription_stripe_no_longer_has_is_acknowledged_not_
         .await
         .expect("recorded");
     assert!(applied && error.is_none());
-}
-
-#[tokio::test]
-async fn an_event_beyond_the_concurrency_limit_waits_its_turn_then_gets_503_and_pages_keep_working()
-{
-    let stripe = Stripe::start().await;
-    let app = app_for_with(&stripe, &[("WEBHOOK_MAX_CONCURRENT", "1")]).await;
-    app.sign_up("ada@example.com").await;
-    // The first event is held inside its transaction, taking the one place.
-    let mut lock = app.db.begin().await.unwrap();
-    sqlx::query("LOCK TABLE stripe_events IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut *lock)
-        .await
-        .unwrap();
-    let (first, second) = (unknown_event(), unknown_event());
-    let held = tokio::spawn(deliver_at(app.url("/webhooks/stripe"), first));
-    app.wait_for_a_blocked_query().await;
-
-    let (status, answer) = deliver(&app, &second).await;
-
-    assert_eq!(status, 503, "{answer}");
-    assert!(
-        app.account_page(&app.client).await.is_some(),
-        "a signed-in page still gets a connection"
-    );
-    lock.rollback().await.unwrap();
-    assert_eq!(held.await.unwrap().0, 200, "the held event finished");
-    assert_eq!(
-        deliver(&app, &second).await.0,
-        200,
-        "Stripe's retry is let in"
-    );
-    assert_eq!(stored_events(&app).await, 2);
 }
