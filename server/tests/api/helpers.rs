@@ -276,10 +276,19 @@ pub fn location(response: &reqwest::Response) -> String {
 
 /// A browser-like client: a cookie jar, no automatic redirects, asks for HTML.
 fn browser() -> reqwest::Client {
+    browser_with_jar(true)
+}
+
+/// As a browser, but without a cookie jar: the test sends exactly the `Cookie` it means to.
+pub fn cookieless_browser() -> reqwest::Client {
+    browser_with_jar(false)
+}
+
+fn browser_with_jar(jar: bool) -> reqwest::Client {
     reqwest::Client::builder()
         .default_headers(browser_headers())
         .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
+        .cookie_store(jar)
         .build()
         .expect("building the HTTP client")
 }

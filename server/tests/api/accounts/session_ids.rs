@@ -5,7 +5,7 @@
 use tower_sessions::session::Id;
 
 use super::signin::{session_cookie, status_with_cookie};
-use crate::helpers::{browser_headers, location, spawn_app, TestApp, PASSWORD};
+use crate::helpers::{cookieless_browser, location, spawn_app, TestApp, PASSWORD};
 
 /// Posts a form sending exactly `cookie` (a browser the attacker planted it in).
 async fn post_with_cookie(
@@ -14,11 +14,7 @@ async fn post_with_cookie(
     path: &str,
     form: &[(&str, &str)],
 ) -> reqwest::Response {
-    reqwest::Client::builder()
-        .default_headers(browser_headers())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    cookieless_browser()
         .post(app.url(path))
         .header("cookie", cookie)
         .header("origin", &app.base_url)
@@ -121,11 +117,7 @@ async fn a_request_that_began_before_sign_out_and_renews_the_session_does_not_br
     let account = tokio::spawn({
         let (url, cookie) = (app.url("/account"), cookie.clone());
         async move {
-            reqwest::Client::builder()
-                .default_headers(browser_headers())
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap()
+            cookieless_browser()
                 .get(url)
                 .header("cookie", cookie)
                 .send()

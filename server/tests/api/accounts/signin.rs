@@ -141,11 +141,7 @@ pub fn session_cookie(response: &reqwest::Response) -> String {
 
 /// `GET /account` sending exactly `cookie`: 200 when it is a signed-in session, else 302.
 pub async fn status_with_cookie(app: &crate::helpers::TestApp, cookie: &str) -> u16 {
-    reqwest::Client::builder()
-        .default_headers(crate::helpers::browser_headers())
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    crate::helpers::cookieless_browser()
         .get(app.url("/account"))
         .header("cookie", cookie)
         .send()
