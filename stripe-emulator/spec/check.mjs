@@ -46,7 +46,7 @@ fact('api_version is the pinned version', () => assert.equal(spec.api_version, '
 fact('source names the SDK release', () => assert.equal(spec.source, 'stripe@23.1.0 (npm) type declarations'));
 fact('operations are /v1 only, sorted by path then method, one per method and path', () => {
   const keys = spec.operations.map((op) => [op.path, op.method]);
-  const sorted = [...keys].sort(([p1, m1], [p2, m2]) => (p1 === p2 ? m1.localeCompare(m2) : p1 < p2 ? -1 : 1));
+  const sorted = [...keys].sort(([p1, m1], [p2, m2]) => (p1 === p2 ? (m1 < m2 ? -1 : 1) : p1 < p2 ? -1 : 1));
   assert.deepEqual(keys, sorted);
   assert.equal(new Set(keys.map((k) => k.join(' '))).size, keys.length);
   for (const op of spec.operations) {

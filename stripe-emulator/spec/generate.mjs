@@ -13,9 +13,12 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SDK = path.join(HERE, 'node_modules', 'stripe');
 const RESOURCES = path.join(SDK, 'cjs', 'resources');
 const OUTPUT = path.join(HERE, 'endive.json');
-const API_VERSION = '2026-10-28.endive';
 
 const sdkVersion = JSON.parse(fs.readFileSync(path.join(SDK, 'package.json'), 'utf8')).version;
+// The API version the SDK release was generated for (`exports.ApiVersion = '2026-10-28.endive'`).
+const apiVersionSource = fs.readFileSync(path.join(SDK, 'cjs', 'apiVersion.js'), 'utf8');
+const API_VERSION = /exports\.ApiVersion = '([^']+)'/.exec(apiVersionSource)?.[1];
+if (!API_VERSION) throw new Error('cjs/apiVersion.js names no ApiVersion');
 
 function filesUnder(dir, suffix) {
   return fs
@@ -132,6 +135,11 @@ function isFileData(type) {
   return type.getSymbol()?.name === 'FileData';
 }
 
+/** Sorting that does not depend on the machine's locale. */
+function byCodePoint(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function sameSchema(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -212,7 +220,7 @@ function objectSchema(type, where, stack) {
   const inner = [...stack, type];
   const props = {};
   const req = [];
-  for (const property of checker.getPropertiesOfType(type).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const property of [...checker.getPropertiesOfType(type)].sort((a, b) => byCodePoint(a.name, b.name))) {
     const declaration = property.valueDeclaration ?? property.declarations?.[0];
     const propertyType = checker.getTypeOfSymbol(property);
     const doc = docOf(property);
@@ -236,7 +244,7 @@ function mergeParams(a, b) {
     props[name] = name in props && !sameSchema(props[name], schema) ? unionOf([props[name], schema]) : schema;
   }
   const req = a.req.filter((name) => b.req.includes(name));
-  const merged = { t: 'object', props: Object.fromEntries(Object.entries(props).sort(([x], [y]) => x.localeCompare(y))), req };
+  const merged = { t: 'object', props: Object.fromEntries(Object.entries(props).sort(([x], [y]) => byCodePoint(x, y))), req };
   if (a.extra || b.extra) merged.extra = a.extra ?? b.extra;
   return merged;
 }
@@ -271,7 +279,7 @@ function buildOperations() {
   if (missing.length) throw new Error(`methods with no declaration: ${missing.join(', ')}`);
   for (const place of merged) console.log(`merged a second SDK method into ${place}`);
   return [...operations.values()].sort((a, b) =>
-    a.path === b.path ? a.method.localeCompare(b.method) : a.path < b.path ? -1 : 1,
+    a.path === b.path ? byCodePoint(a.method, b.method) : byCodePoint(a.path, b.path),
   );
 }
 
@@ -317,7 +325,7 @@ function buildObjects() {
       owners[key] = owner;
     }
   }
-  return Object.fromEntries(Object.entries(objects).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return Object.fromEntries(Object.entries(objects).sort(([a], [b]) => byCodePoint(a, b)));
 }
 
 // ---------------------------------------------------------------------------------------------
