@@ -83,6 +83,16 @@ impl ApiError {
         )
     }
 
+    /// 500 `api_error`: the emulator failed at something Stripe would have done.
+    pub fn emulator_bug(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            None,
+            message.into(),
+        )
+    }
+
     /// 404 `resource_missing`.
     pub fn missing_resource(kind: &str, id: &str, param: &str) -> Self {
         let mut error = Self::new(

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use axum::body::Bytes;
-use axum::extract::{RawPathParams, State};
+use axum::extract::{MatchedPath, RawPathParams, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -120,33 +120,67 @@ pub fn router(emulator: Emulator) -> Router {
         .with_state(emulator)
 }
 
-/// Wraps an operation as an axum handler.
-pub fn op(
-    op: Op,
-) -> impl Fn(
-    State<Emulator>,
-    Method,
-    Uri,
-    HeaderMap,
-    RawPathParams,
-    Bytes,
-) -> std::future::Ready<Response>
-       + Clone
-       + Send
-       + Sync
-       + 'static {
-    move |State(emulator), method, uri, headers, path, body| {
+/// Wraps an operation of Stripe's public API as an axum handler: its parameters are checked
+/// against Stripe's description of the route before it runs.
+pub fn op(op: Op) -> impl Handler {
+    move |State(emulator), method, uri, headers, route: MatchedPath, path: RawPathParams, body| {
         let path = path.iter().map(|(_, value)| value.to_owned()).collect();
-        std::future::ready(call(&emulator, op, &method, &uri, &headers, path, &body))
+        std::future::ready(call(
+            &emulator,
+            op,
+            &method,
+            &uri,
+            &headers,
+            Some(route.as_str()),
+            path,
+            &body,
+        ))
     }
 }
 
+/// An API handler as axum takes it.
+pub trait Handler:
+    Fn(
+        State<Emulator>,
+        Method,
+        Uri,
+        HeaderMap,
+        MatchedPath,
+        RawPathParams,
+        Bytes,
+    ) -> std::future::Ready<Response>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<F> Handler for F where
+    F: Fn(
+            State<Emulator>,
+            Method,
+            Uri,
+            HeaderMap,
+            MatchedPath,
+            RawPathParams,
+            Bytes,
+        ) -> std::future::Ready<Response>
+        + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+#[allow(clippy::too_many_arguments)]
 fn call(
     emulator: &Emulator,
     op: Op,
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,
+    route: Option<&str>,
     path: Vec<String>,
     body: &[u8],
 ) -> Response {
@@ -165,6 +199,15 @@ fn call(
         Ok(params) => params,
         Err(error) => return error.into_response(),
     };
+    // Stripe checks parameters before it starts, so a refused request keeps no idempotent answer.
+    if let Some(route) = route {
+        let Some(operation) = crate::spec::Spec::operation(method.as_str(), route) else {
+            return ApiError::unrecognized_url(method.as_str(), uri.path()).into_response();
+        };
+        if let Err(error) = crate::validate::check(&operation.params, &params) {
+            return error.into_response();
+        }
+    }
     let idempotency_key = header_str(headers, "idempotency-key").filter(|_| method == Method::POST);
     let cache_key = idempotency_key.map(|idempotency| format!("{key}\u{0}{idempotency}"));
     let fingerprint = format!(
@@ -222,7 +265,7 @@ fn call(
         });
         let result = op(world, &call).and_then(|mut value| {
             crate::listing::expand(world, &mut value, &call.params.expand())?;
-            Ok(value)
+            shaped_as_stripe(value)
         });
         world.request = None;
         (request_id, result)
@@ -250,6 +293,20 @@ fn call(
         HeaderValue::from_static(crate::API_VERSION),
     );
     response
+}
+
+/// The answer, if every object in it has the fields Stripe's type for it has, and no others;
+/// a 500 naming what is wrong otherwise (an emulator bug, never passed on as if Stripe said it).
+fn shaped_as_stripe(value: Value) -> Result<Value, ApiError> {
+    let problems = crate::shapes::problems(&value);
+    if problems.is_empty() {
+        return Ok(value);
+    }
+    tracing::error!(?problems, "an answer does not have Stripe's shape");
+    Err(ApiError::emulator_bug(format!(
+        "The emulator built an object unlike Stripe's: {}",
+        problems.join("; ")
+    )))
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -18,6 +18,9 @@ pub mod ids;
 pub mod listing;
 mod pages;
 mod persist;
+pub mod shapes;
+pub mod spec;
+mod validate;
 pub mod webhooks;
 pub mod world;
 

@@ -58,7 +58,10 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
     let Some(id) = invoice.id.as_deref() else {
         return Ok(false);
     };
-    let Some(user_id) = customers::owner(&mut *conn, &invoice.customer).await? else {
+    let Some(customer) = invoice.customer.as_deref() else {
+        return Ok(false);
+    };
+    let Some(user_id) = customers::owner(&mut *conn, customer).await? else {
         return Ok(false);
     };
     let at =
@@ -84,7 +87,7 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
         "#,
         id,
         user_id,
-        invoice.customer,
+        customer,
         invoice.subscription_id(),
         invoice.number,
         invoice.status.as_deref().unwrap_or("draft"),

@@ -38,20 +38,39 @@ impl StripeClient {
 
     /// Every product, active or archived.
     pub async fn products(&self) -> Result<Vec<Product>, StripeError> {
-        self.list_all("/v1/products", &Form::new()).await
+        self.list_active_and_archived("/v1/products", &Form::new())
+            .await
     }
 
     /// Every price, active or archived.
     pub async fn prices(&self) -> Result<Vec<Price>, StripeError> {
-        self.list_all("/v1/prices", &Form::new()).await
+        self.list_active_and_archived("/v1/prices", &Form::new())
+            .await
     }
 
-    /// The prices with these lookup keys.
+    /// Every object of a catalog list endpoint, active and archived: without `active` Stripe
+    /// lists only the active ones, so the archived ones are asked for separately.
+    async fn list_active_and_archived<T: DeserializeOwned + HasListId>(
+        &self,
+        path: &str,
+        filters: &Form,
+    ) -> Result<Vec<T>, StripeError> {
+        let mut all = self
+            .list_all(path, &filters.clone().set("active", true))
+            .await?;
+        all.extend(
+            self.list_all(path, &filters.clone().set("active", false))
+                .await?,
+        );
+        Ok(all)
+    }
+
+    /// The prices with these lookup keys, active or archived (an archived price keeps its key).
     pub async fn prices_by_lookup_key(&self, keys: &[&str]) -> Result<Vec<Price>, StripeError> {
         let filters = keys
             .iter()
             .fold(Form::new(), |form, key| form.set("lookup_keys[]", key));
-        self.list_all("/v1/prices", &filters).await
+        self.list_active_and_archived("/v1/prices", &filters).await
     }
 
     /// One product.
@@ -148,7 +167,7 @@ impl StripeClient {
         key: &str,
     ) -> Result<Subscription, StripeError> {
         let form = Form::new()
-            .set("billing_cycle_anchor", "now")
+            .set("billing_cycle_anchor[type]", "now")
             .set("expand[]", "default_payment_method");
         self.post(
             &format!("/v1/subscriptions/{}/resume", segment(id)),

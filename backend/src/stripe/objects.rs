@@ -219,9 +219,10 @@ impl PaymentMethod {
 pub struct Invoice {
     /// `in_…`; a preview (`create_preview`) has none.
     pub id: Option<String>,
-    /// The customer billed.
-    #[serde(deserialize_with = "id_of")]
-    pub customer: String,
+    /// The customer billed; `None` for an invoice billed to a customer account instead (Stripe's
+    /// Accounts v2), which is never one of our users'.
+    #[serde(default, deserialize_with = "optional_id_of")]
+    pub customer: Option<String>,
     /// Assigned when finalized.
     pub number: Option<String>,
     /// `draft`, `open`, `paid`, `uncollectible` or `void`.

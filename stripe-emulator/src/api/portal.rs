@@ -10,15 +10,6 @@ use crate::world::World;
 /// `POST /v1/billing_portal/sessions`
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&[
-        "customer",
-        "return_url",
-        "locale",
-        "configuration",
-        "on_behalf_of",
-        "flow_data.type",
-        "flow_data.*",
-    ])?;
     let customer = params.required("customer")?;
     if let Some(return_url) = params.str("return_url") {
         super::check_url(return_url, "return_url")?;

@@ -13,29 +13,6 @@ use crate::world::World;
 /// `POST /v1/prices`
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&[
-        "currency",
-        "unit_amount",
-        "unit_amount_decimal",
-        "product",
-        "product_data.name",
-        "product_data.active",
-        "product_data.metadata.*",
-        "product_data.statement_descriptor",
-        "product_data.unit_label",
-        "recurring.interval",
-        "recurring.interval_count",
-        "recurring.trial_period_days",
-        "recurring.usage_type",
-        "lookup_key",
-        "transfer_lookup_key",
-        "nickname",
-        "metadata.*",
-        "metadata",
-        "active",
-        "tax_behavior",
-        "billing_scheme",
-    ])?;
     let product = match (params.str("product"), params.str("product_data.name")) {
         (Some(product), _) => world.get("product", product, "product")?["id"]
             .as_str()
@@ -198,22 +175,12 @@ fn transfer_lookup_key(
 
 /// `GET /v1/prices/{id}`
 pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&[])?;
     world.get("price", call.id(), "price")
 }
 
 /// `POST /v1/prices/{id}`: `active`, `nickname`, `metadata`, `lookup_key`, `tax_behavior`.
 pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&[
-        "active",
-        "nickname",
-        "metadata.*",
-        "metadata",
-        "lookup_key",
-        "transfer_lookup_key",
-        "tax_behavior",
-    ])?;
     let before = world.get("price", call.id(), "price")?;
     let mut price = before.clone();
     if let Some(active) = params.bool("active")? {
@@ -249,23 +216,15 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     Ok(world.update_and_emit("price.updated", &before, price))
 }
 
-/// `GET /v1/prices`
+/// `GET /v1/prices`: active prices unless `active=false` asks for the archived ones.
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    let filters = [
-        "active",
-        "product",
-        "type",
-        "currency",
-        "lookup_keys[]",
-        "recurring.interval",
-        "recurring.usage_type",
-    ];
-    let active = params.bool("active")?;
+    // Without `active`, Stripe lists only active prices.
+    let active = params.bool("active")?.unwrap_or(true);
     let kind = params.one_of("type", &["one_time", "recurring"])?;
     let lookup_keys = params.strings("lookup_keys");
-    list_objects(world, params, "price", "/v1/prices", &filters, |price| {
-        active.is_none_or(|active| price["active"] == active)
+    list_objects(world, params, "price", "/v1/prices", |price| {
+        price["active"] == active
             && kind.as_deref().is_none_or(|kind| price["type"] == kind)
             && params.matches("product", &price["product"])
             && params.matches("currency", &price["currency"])

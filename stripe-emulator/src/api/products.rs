@@ -9,37 +9,9 @@ use crate::form::Params;
 use crate::http::Call;
 use crate::world::World;
 
-const FIELDS: &[&str] = &[
-    "name",
-    "active",
-    "description",
-    "images[]",
-    "marketing_features[].name",
-    "metadata.*",
-    "metadata",
-    "statement_descriptor",
-    "tax_code",
-    "unit_label",
-    "url",
-    "shippable",
-];
-
 /// `POST /v1/products`
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    let mut allowed = FIELDS.to_vec();
-    allowed.extend([
-        "id",
-        "type",
-        "default_price_data.currency",
-        "default_price_data.unit_amount",
-        "default_price_data.unit_amount_decimal",
-        "default_price_data.recurring.interval",
-        "default_price_data.recurring.interval_count",
-        "default_price_data.tax_behavior",
-        "default_price_data.metadata.*",
-    ]);
-    params.allow(&allowed)?;
     let name = params.required("name")?;
     let id = match params.str("id") {
         Some(id) if world.exists(id) => {
@@ -134,15 +106,11 @@ fn apply(product: &mut Value, params: &Params) -> Result<(), ApiError> {
 
 /// `GET /v1/products/{id}`
 pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&[])?;
     world.get("product", call.id(), "id")
 }
 
 /// `POST /v1/products/{id}`
 pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    let mut allowed = FIELDS.to_vec();
-    allowed.push("default_price");
-    call.params.allow(&allowed)?;
     let before = world.get("product", call.id(), "id")?;
     let mut product = before.clone();
     apply(&mut product, &call.params)?;
@@ -168,7 +136,6 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// `DELETE /v1/products/{id}`: only products without prices, as in Stripe.
 pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&[])?;
     let product = world.get("product", call.id(), "id")?;
     if world
         .all("price")
@@ -183,20 +150,14 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     Ok(deleted(call.id(), "product"))
 }
 
-/// `GET /v1/products`
+/// `GET /v1/products`: active products unless `active=false` asks for the archived ones.
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    let active = params.bool("active")?;
+    // Without `active`, Stripe lists only active products.
+    let active = params.bool("active")?.unwrap_or(true);
     let ids = params.strings("ids");
-    list_objects(
-        world,
-        params,
-        "product",
-        "/v1/products",
-        &["active", "ids[]", "shippable", "url"],
-        |product| {
-            active.is_none_or(|active| product["active"] == active)
-                && (ids.is_empty() || ids.iter().any(|id| product["id"] == id.as_str()))
-        },
-    )
+    list_objects(world, params, "product", "/v1/products", |product| {
+        product["active"] == active
+            && (ids.is_empty() || ids.iter().any(|id| product["id"] == id.as_str()))
+    })
 }

@@ -12,15 +12,6 @@ use crate::world::World;
 /// `POST /v1/webhook_endpoints`
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&[
-        "url",
-        "enabled_events[]",
-        "description",
-        "metadata.*",
-        "metadata",
-        "api_version",
-        "connect",
-    ])?;
     let url = params.required("url")?;
     check_url(url)?;
     let events = params.strings("enabled_events");
@@ -75,21 +66,12 @@ pub fn ensure(world: &mut World, url: &str, secret: &str) {
 
 /// `GET /v1/webhook_endpoints/{id}`
 pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&[])?;
     world.get("webhook_endpoint", call.id(), "id")
 }
 
 /// `POST /v1/webhook_endpoints/{id}`
 pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    params.allow(&[
-        "url",
-        "enabled_events[]",
-        "description",
-        "metadata.*",
-        "metadata",
-        "disabled",
-    ])?;
     let mut endpoint = world.get("webhook_endpoint", call.id(), "id")?;
     if let Some(url) = params.str("url") {
         check_url(url)?;
@@ -111,7 +93,6 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// `DELETE /v1/webhook_endpoints/{id}`
 pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params.allow(&[])?;
     world.get("webhook_endpoint", call.id(), "id")?;
     world.remove(call.id());
     world.endpoint_secrets.remove(call.id());
@@ -120,8 +101,6 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// `GET /v1/webhook_endpoints`
 pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    call.params
-        .allow(&["limit", "starting_after", "ending_before"])?;
     let items = world.all("webhook_endpoint").cloned().collect();
     page(items, &call.params, "/v1/webhook_endpoints")
 }

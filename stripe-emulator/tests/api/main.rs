@@ -10,4 +10,5 @@ mod pages;
 mod pagination;
 mod persistence;
 mod portal;
+mod shapes;
 mod webhooks;

@@ -39,11 +39,24 @@ async fn stored_catalog(app: &TestApp) -> (Products, Prices) {
     (products, prices)
 }
 
+/// Every object of a catalog list, active and archived (Stripe lists only active ones unless
+/// `active=false` is asked for).
+async fn active_and_archived(stripe: &Stripe, path: &str) -> Vec<Value> {
+    let mut all = Vec::new();
+    for active in ["true", "false"] {
+        let list = stripe
+            .get(&format!("{path}?limit=100&active={active}"))
+            .await;
+        all.extend(list["data"].as_array().unwrap().iter().cloned());
+    }
+    all
+}
+
 /// The same tuples from what the emulator holds now.
 async fn stripe_catalog(stripe: &Stripe) -> (Products, Prices) {
     let text = |value: &Value| value.as_str().map(str::to_owned);
-    let all = |list: Value| list["data"].as_array().unwrap().clone();
-    let mut products: Products = all(stripe.get("/v1/products?limit=100").await)
+    let mut products: Products = active_and_archived(stripe, "/v1/products")
+        .await
         .iter()
         .map(|p| {
             let active = p["active"].as_bool().unwrap();
@@ -55,7 +68,8 @@ async fn stripe_catalog(stripe: &Stripe) -> (Products, Prices) {
             )
         })
         .collect();
-    let mut prices: Prices = all(stripe.get("/v1/prices?limit=100").await)
+    let mut prices: Prices = active_and_archived(stripe, "/v1/prices")
+        .await
         .iter()
         .map(|p| {
             (
@@ -238,6 +252,40 @@ async fn stripe_sync_stores_everything_stripe_has_removes_the_rest_and_is_repeat
     assert!(second.status.success());
     assert!(String::from_utf8_lossy(&second.stdout).contains("0 removed"));
     assert_eq!(stored_rows(&app).await, after_first);
+}
+
+#[tokio::test]
+async fn stripe_sync_keeps_archived_products_and_prices_with_their_amounts() {
+    let stripe = Stripe::start().await;
+    let app = app_for(&stripe).await;
+    let legacy = create(&stripe, "/v1/products", &[("name", "Legacy")]).await;
+    let old = price(&stripe, &legacy, "1900", "month").await;
+    stripe
+        .ok(&format!("/v1/prices/{old}"), &[("active", "false")])
+        .await;
+    stripe
+        .ok(&format!("/v1/products/{legacy}"), &[("active", "false")])
+        .await;
+
+    let output = stripe_cli(&app.database.url().to_string(), &stripe, &["sync"]).await;
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (products, prices) = stored_catalog(&app).await;
+    assert!(
+        products.iter().any(|p| p.0 == legacy && !p.2),
+        "the archived product is kept: {products:?}"
+    );
+    assert!(
+        prices
+            .iter()
+            .any(|p| p.0 == old && !p.2 && p.3 == Some(1900) && p.4.as_deref() == Some("month")),
+        "the archived price keeps its amount and interval: {prices:?}"
+    );
+    assert_eq!(stored_catalog(&app).await, stripe_catalog(&stripe).await);
 }
 
 #[tokio::test]

@@ -112,3 +112,31 @@ async fn invoice_upcoming_has_no_id_and_brings_its_subscription_up_to_date() {
         "a preview is not an invoice"
     );
 }
+
+#[tokio::test]
+async fn an_invoice_billed_to_a_customer_account_is_acknowledged_and_not_stored() {
+    let (app, stripe, ada) = paid("tollgate_hobby_monthly").await;
+    let event = last_event(&stripe, "invoice.finalized", &ada.subscription).await;
+    let id = event["data"]["object"]["id"].as_str().unwrap().to_owned();
+    // At this API version an invoice may be billed to a customer account instead of a
+    // customer: Stripe answers `customer: null` (and `customer_account: "acct_…"`).
+    stripe.emulator().mutate(|world| {
+        let mut invoice = world.get("invoice", &id, "id").unwrap();
+        invoice["customer"] = json!(null);
+        world.put(invoice);
+    });
+    sqlx::query("DELETE FROM invoices WHERE id = $1")
+        .bind(&id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    let (status, answer) = deliver(&app, &event).await;
+
+    assert_eq!((status, answer.as_str()), (200, "applied"));
+    assert_eq!(
+        stored_invoice(&app, &id).await,
+        None,
+        "not one of our users'"
+    );
+}

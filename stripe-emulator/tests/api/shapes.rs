@@ -1,0 +1,127 @@
+//! Every object the emulator answers has the shape Stripe's type gives it for our API version:
+//! each always-present field, nothing Stripe's type lacks. The check runs on every answer
+//! (a mismatch is a 500); this test makes one object of each kind the emulator keeps and reads
+//! them all back, expanded, to be sure each kind was checked.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::helpers::Emulator;
+
+/// Each object kind reached by `value`, counted.
+fn kinds_in(value: &Value, seen: &mut BTreeMap<String, usize>) {
+    stripe_emulator::shapes::kinds(value, seen);
+    assert!(
+        stripe_emulator::shapes::problems(value).is_empty(),
+        "{:?}",
+        stripe_emulator::shapes::problems(value)
+    );
+}
+
+#[tokio::test]
+async fn every_kind_of_object_the_emulator_keeps_has_stripes_shape() {
+    let emulator = Emulator::start().await;
+    let price = emulator.monthly_price("Pro", 2_900).await;
+    let customer = emulator.customer_with("pm_card_visa").await;
+    let subscription = emulator.subscribe(&customer, &price, &[]).await;
+    let subscription = subscription["id"].as_str().unwrap();
+    let session = emulator
+        .ok(
+            "/v1/checkout/sessions",
+            &[
+                ("mode", "subscription"),
+                ("line_items[0][price]", &price),
+                ("line_items[0][quantity]", "1"),
+                ("success_url", "https://example.com/ok"),
+            ],
+        )
+        .await;
+    let session = session["id"].as_str().unwrap();
+    let portal = emulator
+        .ok(
+            "/v1/billing_portal/sessions",
+            &[
+                ("customer", &customer),
+                ("return_url", "https://example.com"),
+            ],
+        )
+        .await;
+    emulator
+        .ok(
+            "/v1/webhook_endpoints",
+            &[
+                ("url", "https://example.com/hook"),
+                ("enabled_events[]", "*"),
+            ],
+        )
+        .await;
+    emulator
+        .ok(
+            "/v1/test_helpers/test_clocks",
+            &[("frozen_time", "1800000000")],
+        )
+        .await;
+    let gone = emulator
+        .ok("/v1/customers", &[("email", "gone@example.com")])
+        .await;
+    let deleted: Value = emulator
+        .client
+        .delete(emulator.url(&format!("/v1/customers/{}", gone["id"].as_str().unwrap())))
+        .bearer_auth(crate::helpers::KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    emulator.advance_days(35).await;
+
+    let mut seen = BTreeMap::new();
+    kinds_in(&portal, &mut seen);
+    kinds_in(&deleted, &mut seen);
+    for path in [
+        "/v1/products?limit=100",
+        "/v1/prices?limit=100&expand[]=data.product",
+        "/v1/customers?limit=100",
+        &format!("/v1/customers/{customer}/payment_methods"),
+        "/v1/subscriptions?status=all&expand[]=data.latest_invoice",
+        &format!("/v1/subscription_items?subscription={subscription}"),
+        "/v1/invoices?limit=100",
+        "/v1/checkout/sessions?limit=100",
+        &format!("/v1/checkout/sessions/{session}/line_items"),
+        "/v1/events?limit=100",
+        "/v1/webhook_endpoints",
+        "/v1/test_helpers/test_clocks",
+    ] {
+        kinds_in(&emulator.fetch(path).await, &mut seen);
+    }
+    let invoices = emulator.fetch("/v1/invoices?limit=1").await;
+    let invoice = invoices["data"][0]["id"].as_str().unwrap();
+    kinds_in(
+        &emulator
+            .fetch(&format!("/v1/invoices/{invoice}/lines"))
+            .await,
+        &mut seen,
+    );
+
+    for kind in [
+        "billing_portal.session",
+        "checkout.session",
+        "customer",
+        "deleted customer",
+        "event",
+        "invoice",
+        "item",
+        "line_item",
+        "payment_method",
+        "price",
+        "product",
+        "subscription",
+        "subscription_item",
+        "test_helpers.test_clock",
+        "webhook_endpoint",
+    ] {
+        assert!(seen.contains_key(kind), "no {kind} was checked: {seen:?}");
+    }
+}
