@@ -101,6 +101,24 @@ impl Stripe {
     }
 
     /// `GET {path}` that must succeed.
+    /// Attaches the test card `pm_card_visa` to `customer` and makes it the default for its
+    /// invoices, as a customer saving a card does; returns the new `pm_…` id.
+    pub async fn save_card(&self, customer: &str) -> String {
+        let card = self
+            .ok(
+                "/v1/payment_methods/pm_card_visa/attach",
+                &[("customer", customer)],
+            )
+            .await;
+        let card = card["id"].as_str().unwrap().to_owned();
+        self.ok(
+            &format!("/v1/customers/{customer}"),
+            &[("invoice_settings[default_payment_method]", &card)],
+        )
+        .await;
+        card
+    }
+
     pub async fn get(&self, path: &str) -> Value {
         let (status, body) = self
             .send(self.http.get(format!("{}{path}", self.base_url())))

@@ -29,15 +29,7 @@ async fn charged_to_the_customers_default(app: &TestApp, stripe: &Stripe) -> (St
             .fetch_one(&app.db)
             .await
             .unwrap();
-    stripe
-        .ok(
-            &format!("/v1/customers/{customer}"),
-            &[
-                ("payment_method", "pm_card_visa"),
-                ("invoice_settings[default_payment_method]", "pm_card_visa"),
-            ],
-        )
-        .await;
+    stripe.save_card(&customer).await;
     let hobby = price_id(app, "tollgate_hobby_monthly").await;
     let subscription = stripe
         .ok(

@@ -133,13 +133,7 @@ async fn a_trial_without_a_card_is_stored_paused_then_active_from_the_paused_and
         (stored.status.as_str(), stored.card_last4),
         ("paused", None)
     );
-    let add_card = [
-        ("payment_method", "pm_card_visa"),
-        ("invoice_settings[default_payment_method]", "pm_card_visa"),
-    ];
-    stripe
-        .ok(&format!("/v1/customers/{customer}"), &add_card)
-        .await;
+    stripe.save_card(&customer).await;
     stripe
         .ok(&format!("/v1/subscriptions/{id}/resume"), &[])
         .await;
