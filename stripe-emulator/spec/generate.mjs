@@ -215,6 +215,16 @@ function unresolved(type, where) {
   return { t: 'any' };
 }
 
+/** Whether a property is declared `Emptyable<…>` (alone or as a member of a union). */
+function declaredEmptyable(declaration) {
+  const node = declaration?.type;
+  if (!node) return false;
+  const members = ts.isUnionTypeNode(node) ? node.types : [node];
+  return members.some(
+    (member) => ts.isTypeReferenceNode(member) && /(^|\.)Emptyable$/.test(member.typeName.getText()),
+  );
+}
+
 function objectSchema(type, where, stack) {
   if (stack.includes(type)) return unresolved(type, `${where} (recursive)`);
   const inner = [...stack, type];
@@ -224,7 +234,10 @@ function objectSchema(type, where, stack) {
     const declaration = property.valueDeclaration ?? property.declarations?.[0];
     const propertyType = checker.getTypeOfSymbol(property);
     const doc = docOf(property);
-    const schema = schemaOf(propertyType, property.name, doc, `${where}.${property.name}`, inner);
+    let schema = schemaOf(propertyType, property.name, doc, `${where}.${property.name}`, inner);
+    // TypeScript reduces `string | ''` to `string`, so `Emptyable<string>` is read off the
+    // declaration: such a field may be sent as '' to unset it.
+    if (schema && declaredEmptyable(declaration)) schema = unionOf([schema, { t: 'empty' }]);
     props[property.name] = schema ?? unresolved(propertyType, `${where}.${property.name}`);
     const optional = property.flags & ts.SymbolFlags.Optional || (declaration && declaration.questionToken);
     if (!optional) req.push(property.name);
