@@ -215,12 +215,15 @@ async fn price_and_product_lists_hold_only_active_ones_unless_archived_ones_are_
             .collect()
     };
 
-    assert_eq!(ids(emulator.fetch("/v1/prices").await), [kept.clone()]);
+    assert_eq!(ids(emulator.fetch("/v1/prices").await), [kept.as_str()]);
     assert_eq!(
         ids(emulator.fetch("/v1/prices?active=false").await),
-        [archived.clone()]
+        [archived.as_str()]
     );
-    assert_eq!(ids(emulator.fetch("/v1/prices?active=true").await), [kept]);
+    assert_eq!(
+        ids(emulator.fetch("/v1/prices?active=true").await),
+        [kept.as_str()]
+    );
     let legacy = emulator.fetch(&format!("/v1/prices/{archived}")).await;
     let product = legacy["product"].as_str().unwrap();
     emulator

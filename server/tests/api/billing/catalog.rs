@@ -267,7 +267,7 @@ async fn stripe_sync_keeps_archived_products_and_prices_with_their_amounts() {
         .ok(&format!("/v1/products/{legacy}"), &[("active", "false")])
         .await;
 
-    let output = stripe_cli(&app.database.url().to_string(), &stripe, &["sync"]).await;
+    let output = stripe_cli(app.database.url().as_ref(), &stripe, &["sync"]).await;
 
     assert!(
         output.status.success(),
