@@ -1,5 +1,6 @@
 //! Stripe's request parameters: bracketed form encoding (`items[0][price]=…`, `expand[]=…`) parsed
-//! into a JSON tree, typed accessors over it, and the unknown-parameter check Stripe performs.
+//! into a JSON tree, and typed accessors over it (`validate.rs` checks them against Stripe's
+//! description first).
 
 use serde_json::{Map, Value};
 
@@ -33,26 +34,6 @@ impl Params {
             unreachable!("root is an object")
         };
         Ok(Self(map))
-    }
-
-    /// Rejects any parameter whose path does not match one of `allowed`, as Stripe does.
-    ///
-    /// Patterns are dotted paths; `[]` stands for any array index and `*` for any key
-    /// (`metadata.*`, `line_items[].price`, `expand[]`). A pattern also allows everything below it
-    /// when it ends in `.*`.
-    pub fn allow(&self, allowed: &[&str]) -> Result<(), ApiError> {
-        let mut leaves = Vec::new();
-        collect_paths(&Value::Object(self.0.clone()), String::new(), &mut leaves);
-        for (pattern_path, shown) in leaves {
-            let known = pattern_path == "expand[]"
-                || allowed
-                    .iter()
-                    .any(|pattern| matches(pattern, &pattern_path));
-            if !known {
-                return Err(ApiError::unknown_parameter(&shown));
-            }
-        }
-        Ok(())
     }
 
     /// The value at a dotted path (`recurring.interval`), if present.
@@ -248,43 +229,6 @@ fn insert(node: &mut Value, path: &[String], value: Value) -> Result<(), ()> {
     }
 }
 
-/// Lists every leaf as (pattern path with `[]` for indices, the parameter as the caller wrote it).
-fn collect_paths(node: &Value, prefix: String, out: &mut Vec<(String, String)>) {
-    match node {
-        Value::Object(map) if !map.is_empty() || prefix.is_empty() => {
-            for (key, child) in map {
-                let path = if prefix.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{prefix}.{key}")
-                };
-                collect_paths(child, path, out);
-            }
-        }
-        Value::Array(items) => {
-            for child in items.iter().filter(|item| !item.is_null()) {
-                collect_paths(child, format!("{prefix}[]"), out);
-            }
-            if items.is_empty() {
-                out.push((format!("{prefix}[]"), bracketed(&prefix)));
-            }
-        }
-        _ => {
-            let shown = bracketed(&prefix.replace("[]", ".0"));
-            out.push((prefix, shown));
-        }
-    }
-}
-
-fn matches(pattern: &str, path: &str) -> bool {
-    if let Some(prefix) = pattern.strip_suffix(".*") {
-        return path
-            .strip_prefix(prefix)
-            .is_some_and(|rest| rest.starts_with('.'));
-    }
-    pattern == path
-}
-
 /// `line_items.0.price` → `line_items[0][price]`, the way Stripe names parameters in errors.
 pub fn bracketed(path: &str) -> String {
     let mut parts = path.split('.');
@@ -317,22 +261,6 @@ mod tests {
     fn indexed_arrays_keep_their_order() {
         let params = Params::parse(b"expand[1]=b&expand[0]=a").unwrap();
         assert_eq!(params.expand(), vec!["a", "b"]);
-    }
-
-    #[test]
-    fn unknown_parameters_are_named_in_the_error() {
-        let params = Params::parse(b"name=x&metadata[a]=1&items[0][prise]=p").unwrap();
-        let error = params
-            .allow(&["name", "metadata.*", "items[].price"])
-            .unwrap_err();
-        assert!(
-            error.message.contains("items[0][prise]"),
-            "{}",
-            error.message
-        );
-        params
-            .allow(&["name", "metadata.*", "items[].prise"])
-            .unwrap();
     }
 
     #[test]
