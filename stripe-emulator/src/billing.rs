@@ -112,25 +112,11 @@ fn subscription_item(
         "current_period_start": start,
         "discounts": [],
         "metadata": {},
-        "plan": plan(price),
+        "plan": crate::api::plans::view(price),
         "price": price,
         "quantity": quantity,
         "subscription": subscription,
         "tax_rates": [],
-    })
-}
-
-/// The legacy `plan` view of a recurring price, still present on subscription items.
-fn plan(price: &Value) -> Value {
-    let recurring = &price["recurring"];
-    json!({
-        "id": price["id"], "object": "plan", "active": price["active"], "amount": price["unit_amount"],
-        "amount_decimal": price["unit_amount_decimal"], "billing_scheme": "per_unit",
-        "created": price["created"], "currency": price["currency"], "interval": recurring["interval"],
-        "interval_count": recurring["interval_count"], "livemode": false, "metadata": price["metadata"],
-        "meter": null, "nickname": price["nickname"], "product": price["product"], "tiers_mode": null,
-        "transform_usage": null, "trial_period_days": recurring["trial_period_days"],
-        "usage_type": recurring["usage_type"],
     })
 }
 
@@ -270,6 +256,9 @@ pub fn create_subscription(world: &mut World, new: NewSubscription) -> Result<Va
         after["status"] = json!(if paid { "active" } else { "incomplete" });
     }
     world.update_and_emit("customer.subscription.updated", &before, after.clone());
+    if new.trial_end.is_some() {
+        run_due_now(world, &id);
+    }
     Ok(after)
 }
 
@@ -772,8 +761,9 @@ fn next_due(world: &World, id: &str) -> Option<(i64, Due)> {
     match status {
         "trialing" => {
             let trial_end = subscription["trial_end"].as_i64().unwrap_or(period_end);
-            let notice_at = trial_end - 3 * DAY;
-            if dunning.trial_notice_for != Some(trial_end) && notice_at > period_start {
+            // A trial shorter than three days gets its notice as soon as it starts.
+            let notice_at = (trial_end - 3 * DAY).max(period_start);
+            if dunning.trial_notice_for != Some(trial_end) {
                 candidates.push((notice_at, Due::TrialNotice));
             }
             candidates.push((trial_end, Due::TrialEnd));
@@ -1208,7 +1198,7 @@ pub fn apply_item_changes(
             Some(item) => {
                 if let Some(price) = &change.price {
                     item["price"] = price.clone();
-                    item["plan"] = plan(price);
+                    item["plan"] = crate::api::plans::view(price);
                 }
                 if let Some(quantity) = change.quantity {
                     item["quantity"] = json!(quantity);

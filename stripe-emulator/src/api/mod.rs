@@ -6,6 +6,7 @@ pub mod customers;
 pub mod events;
 pub mod invoices;
 pub mod payment_methods;
+pub mod plans;
 pub mod portal;
 pub mod prices;
 pub mod products;
@@ -135,6 +136,7 @@ pub fn routes() -> Router<Emulator> {
             "/v1/test_helpers/test_clocks/{id}/advance",
             post(op(test_clocks::advance)),
         )
+        .merge(plans::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.

@@ -39,7 +39,9 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "return_url": params.str("return_url"),
         "url": format!("{}/portal/{id}", call.base_url),
     });
-    Ok(world.insert(session))
+    world.insert(session.clone());
+    world.emit("billing_portal.session.created", &session, None);
+    Ok(session)
 }
 
 /// The session's `flow` from `flow_data` (the emulator's portal page shows the full portal for
