@@ -4,6 +4,8 @@
 pub mod checkout;
 pub mod customers;
 pub mod events;
+pub mod invoice_workflow;
+pub mod invoiceitems;
 pub mod invoices;
 pub mod payment_methods;
 pub mod plans;
@@ -137,6 +139,8 @@ pub fn routes() -> Router<Emulator> {
             post(op(test_clocks::advance)),
         )
         .merge(plans::routes())
+        .merge(invoiceitems::routes())
+        .merge(invoice_workflow::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.
