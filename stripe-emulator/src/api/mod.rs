@@ -10,6 +10,7 @@ pub mod invoices;
 pub mod payment_methods;
 pub mod plans;
 pub mod portal;
+pub mod portal_configurations;
 pub mod prices;
 pub mod products;
 pub mod subscriptions;
@@ -141,6 +142,7 @@ pub fn routes() -> Router<Emulator> {
         .merge(plans::routes())
         .merge(invoiceitems::routes())
         .merge(invoice_workflow::routes())
+        .merge(portal_configurations::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.
