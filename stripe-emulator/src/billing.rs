@@ -709,7 +709,11 @@ fn apply_due(world: &mut World, id: &str, due: Due, at: i64) {
             // Stripe voids the unpaid first invoice when the subscription expires.
             if let Some(invoice) = subscription["latest_invoice"]
                 .as_str()
-                .filter(|id| world.find("invoice", id).is_some_and(|found| found["status"] == "open"))
+                .filter(|id| {
+                    world
+                        .find("invoice", id)
+                        .is_some_and(|found| found["status"] == "open")
+                })
                 .map(str::to_owned)
             {
                 // Only an open invoice is voided, so this cannot fail.

@@ -153,12 +153,20 @@ pub fn set_lines(invoice: &mut Value, lines: Vec<Value>) {
     if let Some(currency) = lines.first().map(|line| line["currency"].clone()) {
         invoice["currency"] = currency;
     }
-    for field in ["subtotal", "subtotal_excluding_tax", "total", "total_excluding_tax"] {
+    for field in [
+        "subtotal",
+        "subtotal_excluding_tax",
+        "total",
+        "total_excluding_tax",
+    ] {
         invoice[field] = json!(total);
     }
     invoice["amount_due"] = json!(total.max(0));
     invoice["amount_remaining"] = json!((total.max(0) - paid).max(0));
-    let url = format!("/v1/invoices/{}/lines", invoice["id"].as_str().unwrap_or_default());
+    let url = format!(
+        "/v1/invoices/{}/lines",
+        invoice["id"].as_str().unwrap_or_default()
+    );
     invoice["lines"] = embedded(lines, url);
 }
 

@@ -90,18 +90,25 @@ fn apply(world: &World, invoice: &mut Value, params: &Params, now: i64) -> Resul
     if let Some(auto_advance) = params.bool("auto_advance")? {
         invoice["auto_advance"] = json!(auto_advance);
     }
-    if let Some(method) =
-        params.one_of("collection_method", &["charge_automatically", "send_invoice"])?
-    {
+    if let Some(method) = params.one_of(
+        "collection_method",
+        &["charge_automatically", "send_invoice"],
+    )? {
         invoice["collection_method"] = json!(method);
     }
     let sent = invoice["collection_method"] == "send_invoice";
     let days = params.int_in("days_until_due", 0..=3650)?;
     let due_date = params.int("due_date")?;
     if !sent && (days.is_some() || due_date.is_some()) {
-        let param = if days.is_some() { "days_until_due" } else { "due_date" };
+        let param = if days.is_some() {
+            "days_until_due"
+        } else {
+            "due_date"
+        };
         return Err(ApiError::invalid(
-            format!("You can only set `{param}` on invoices with `collection_method=send_invoice`."),
+            format!(
+                "You can only set `{param}` on invoices with `collection_method=send_invoice`."
+            ),
             Some(param),
         ));
     }
@@ -197,7 +204,9 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 pub fn finalize(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let auto_advance = call.params.bool("auto_advance")?;
     let before = world.get("invoice", call.id(), "invoice")?;
-    if let (Some(auto_advance), "draft") = (auto_advance, before["status"].as_str().unwrap_or_default()) {
+    if let (Some(auto_advance), "draft") =
+        (auto_advance, before["status"].as_str().unwrap_or_default())
+    {
         let mut invoice = before;
         invoice["auto_advance"] = json!(auto_advance);
         world.put(invoice);

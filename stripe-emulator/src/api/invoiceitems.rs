@@ -37,7 +37,9 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         Some(id) => Some(editable_invoice(world, id, &customer_id)?),
         None => None,
     };
-    let quantity = params.int_in("quantity", 1..=super::MAX_QUANTITY)?.unwrap_or(1);
+    let quantity = params
+        .int_in("quantity", 1..=super::MAX_QUANTITY)?
+        .unwrap_or(1);
     let (amount, currency, pricing) = pricing(world, params, quantity)?;
     let now = world.now_for_customer(&customer_id);
     let start = params.int("period.start")?.unwrap_or(now);
@@ -84,7 +86,11 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// The amount, currency and `pricing` of an item from `amount`, `pricing[price]` or
 /// `unit_amount_decimal`.
-fn pricing(world: &World, params: &Params, quantity: i64) -> Result<(i64, String, Value), ApiError> {
+fn pricing(
+    world: &World,
+    params: &Params,
+    quantity: i64,
+) -> Result<(i64, String, Value), ApiError> {
     let limit = super::MAX_AMOUNT;
     if let Some(price_id) = params.str("pricing.price") {
         let price = world.get("price", price_id, "pricing[price]")?;
@@ -107,9 +113,9 @@ fn pricing(world: &World, params: &Params, quantity: i64) -> Result<(i64, String
             }
             return Ok((amount, currency(params)?, unit_pricing(amount, quantity)));
         }
-        (None, Some(decimal)) => decimal.parse::<f64>().map_err(|_| {
-            ApiError::invalid("Invalid decimal", Some("unit_amount_decimal"))
-        })?,
+        (None, Some(decimal)) => decimal
+            .parse::<f64>()
+            .map_err(|_| ApiError::invalid("Invalid decimal", Some("unit_amount_decimal")))?,
         (None, None) => return Err(ApiError::missing("amount")),
     };
     let amount = (unit * quantity as f64).round() as i64;
@@ -197,7 +203,9 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             && priced.get("pricing").is_none()
         {
             match before["pricing"]["price_details"]["price"].as_str() {
-                Some(price) => priced.0.insert("pricing".to_owned(), json!({ "price": price })),
+                Some(price) => priced
+                    .0
+                    .insert("pricing".to_owned(), json!({ "price": price })),
                 None => priced.0.insert(
                     "unit_amount_decimal".to_owned(),
                     before["pricing"]["unit_amount_decimal"].clone(),

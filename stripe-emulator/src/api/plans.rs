@@ -155,7 +155,10 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     }
     merge_metadata(&mut price, params);
     let previous = previous_attributes(&view(&before), &view(&price));
-    if previous.as_object().is_some_and(|changed| !changed.is_empty()) {
+    if previous
+        .as_object()
+        .is_some_and(|changed| !changed.is_empty())
+    {
         world.emit("plan.updated", &view(&price), Some(previous));
     }
     let price = world.update_and_emit("price.updated", &before, price);

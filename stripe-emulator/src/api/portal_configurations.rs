@@ -95,7 +95,11 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     }
     apply(world, &mut configuration, params)?;
     configuration["updated"] = json!(world.now());
-    Ok(world.update_and_emit("billing_portal.configuration.updated", &before, configuration))
+    Ok(world.update_and_emit(
+        "billing_portal.configuration.updated",
+        &before,
+        configuration,
+    ))
 }
 
 /// `GET /v1/billing_portal/configurations`: `active`, `is_default`.
@@ -118,7 +122,10 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// The string choices of each enumerated feature setting.
 const CHOICES: &[(&str, &[&str])] = &[
-    ("subscription_cancel.mode", &["at_period_end", "immediately"]),
+    (
+        "subscription_cancel.mode",
+        &["at_period_end", "immediately"],
+    ),
     (
         "subscription_cancel.proration_behavior",
         &["always_invoice", "create_prorations", "none"],
@@ -131,7 +138,10 @@ const CHOICES: &[(&str, &[&str])] = &[
         "subscription_update.trial_update_behavior",
         &["continue_trial", "end_trial"],
     ),
-    ("subscription_update.billing_cycle_anchor", &["now", "unchanged"]),
+    (
+        "subscription_update.billing_cycle_anchor",
+        &["now", "unchanged"],
+    ),
     (
         "subscription_pause.duration.type",
         &["indefinite", "interval_options"],
@@ -214,7 +224,10 @@ fn apply(world: &World, configuration: &mut Value, params: &Params) -> Result<()
             continue;
         }
         let values = params.strings(&full);
-        if let Some(bad) = values.iter().find(|value| !choices.contains(&value.as_str())) {
+        if let Some(bad) = values
+            .iter()
+            .find(|value| !choices.contains(&value.as_str()))
+        {
             return Err(ApiError::invalid(
                 format!(
                     "Invalid {}: must be one of {} (got {bad})",
@@ -229,7 +242,10 @@ fn apply(world: &World, configuration: &mut Value, params: &Params) -> Result<()
     if let Some(id) = params.str("features.payment_method_update.payment_method_configuration") {
         features["payment_method_update"]["payment_method_configuration"] = text(id);
     }
-    if params.get("features.subscription_update.products").is_some() {
+    if params
+        .get("features.subscription_update.products")
+        .is_some()
+    {
         features["subscription_update"]["products"] = json!(products(world, params)?);
     }
     if params
@@ -259,8 +275,16 @@ fn products(world: &World, params: &Params) -> Result<Vec<Value>, ApiError> {
             .ok_or_else(|| ApiError::missing(&format!("{path}.{index}.product")))?;
         world.get("product", product_id, &format!("{param}[product]"))?;
         let prices: Vec<String> = match &entry["prices"] {
-            Value::Array(items) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-            Value::Object(map) => map.values().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Value::Array(items) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            Value::Object(map) => map
+                .values()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             _ => return Err(ApiError::missing(&format!("{path}.{index}.prices"))),
         };
         for price in &prices {
