@@ -414,12 +414,19 @@ pub fn payment_method_for(world: &World, invoice: &Value) -> Option<String> {
 }
 
 /// Attempts to pay an open invoice off session; emits `invoice.paid` + `invoice.payment_succeeded`
-/// or `invoice.payment_failed`.
+/// or `invoice.payment_failed`. Automatic collection leaves an uncollectible invoice alone.
 pub fn collect(world: &mut World, invoice_id: &str) -> Result<(), ApiError> {
+    if world
+        .find("invoice", invoice_id)
+        .is_some_and(|invoice| invoice["status"] == "uncollectible")
+    {
+        return Ok(());
+    }
     collect_with(world, invoice_id, None)
 }
 
-/// Like [`collect`], charging `payment_method` instead of the default one when given.
+/// Like [`collect`], charging `payment_method` instead of the default one when given; an explicit
+/// payment also pays an uncollectible invoice.
 pub fn collect_with(
     world: &mut World,
     invoice_id: &str,
