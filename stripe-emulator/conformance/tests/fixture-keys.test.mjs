@@ -209,6 +209,17 @@ for (const [type, where] of Object.entries(sdkInterfaces)) {
   });
 }
 
+test('every event type the emulator emitted is one stripe@23.1.0 knows', () => {
+  const source = readFileSync(path.join(CONFORMANCE_DIR, 'node_modules/stripe/esm/resources/WebhookEndpoints.d.ts'), 'utf8');
+  const declared = /type EnabledEvent = ([^;]*);/.exec(source);
+  assert.ok(declared, 'WebhookEndpoint EnabledEvent type');
+  const known = new Set([...declared[1].matchAll(/'([a-z_.]+)'/g)].map((match) => match[1]));
+  assert.ok(known.size > 100, `${known.size} event types parsed`);
+  const emitted = new Set((seen.get('event') ?? []).map(({ value }) => value.type));
+  assert.ok(emitted.size > 10, `${emitted.size} event types emitted`);
+  assert.deepEqual([...emitted].filter((type) => !known.has(type)).sort(), [], 'event types Stripe does not have');
+});
+
 test('not-emulated.json only excuses fixture keys that the emulator really leaves out', () => {
   const stale = [];
   for (const [type, keys] of Object.entries(notEmulated)) {

@@ -241,7 +241,8 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         item["period"]["end"] = json!(end);
     }
     merge_metadata(&mut item, params);
-    let item = world.update_and_emit("invoiceitem.updated", &before, item);
+    // Stripe has no `invoiceitem.updated` event (any more); the draft's `invoice.updated` tells.
+    world.put(item.clone());
     if let Some(invoice) = item["invoice"].as_str() {
         refresh_draft(world, invoice);
     }
