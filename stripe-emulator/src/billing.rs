@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::error::ApiError;
+use crate::invoicing::{build_invoice, Stage};
 use crate::listing::embedded;
 use crate::world::World;
 
@@ -112,25 +113,11 @@ fn subscription_item(
         "current_period_start": start,
         "discounts": [],
         "metadata": {},
-        "plan": plan(price),
+        "plan": crate::api::plans::view(price),
         "price": price,
         "quantity": quantity,
         "subscription": subscription,
         "tax_rates": [],
-    })
-}
-
-/// The legacy `plan` view of a recurring price, still present on subscription items.
-fn plan(price: &Value) -> Value {
-    let recurring = &price["recurring"];
-    json!({
-        "id": price["id"], "object": "plan", "active": price["active"], "amount": price["unit_amount"],
-        "amount_decimal": price["unit_amount_decimal"], "billing_scheme": "per_unit",
-        "created": price["created"], "currency": price["currency"], "interval": recurring["interval"],
-        "interval_count": recurring["interval_count"], "livemode": false, "metadata": price["metadata"],
-        "meter": null, "nickname": price["nickname"], "product": price["product"], "tiers_mode": null,
-        "transform_usage": null, "trial_period_days": recurring["trial_period_days"],
-        "usage_type": recurring["usage_type"],
     })
 }
 
@@ -270,6 +257,9 @@ pub fn create_subscription(world: &mut World, new: NewSubscription) -> Result<Va
         after["status"] = json!(if paid { "active" } else { "incomplete" });
     }
     world.update_and_emit("customer.subscription.updated", &before, after.clone());
+    if new.trial_end.is_some() {
+        run_due_now(world, &id);
+    }
     Ok(after)
 }
 
@@ -396,7 +386,7 @@ pub fn create_invoice(
         lines,
         reason,
         period,
-        true,
+        Stage::Open,
     );
     world.insert(invoice.clone());
     let mut draft = invoice.clone();
@@ -406,146 +396,8 @@ pub fn create_invoice(
     invoice
 }
 
-/// Builds an invoice object; `finalize` gives it a number, hosted URL and the `open` status.
-pub fn build_invoice(
-    world: &mut World,
-    customer_id: &str,
-    subscription: Option<&Value>,
-    mut lines: Vec<Value>,
-    reason: &str,
-    period: (i64, i64),
-    finalize: bool,
-) -> Value {
-    let now = world.now_for_customer(customer_id);
-    let id = if finalize {
-        world.new_id("in")
-    } else {
-        format!("upcoming_{}", world.new_id("in"))
-    };
-    for line in &mut lines {
-        line["invoice"] = json!(id);
-    }
-    let total: i64 = lines
-        .iter()
-        .map(|line| line["amount"].as_i64().unwrap_or(0))
-        .sum();
-    let customer = world
-        .find("customer", customer_id)
-        .cloned()
-        .unwrap_or(Value::Null);
-    let number = if finalize && customer.is_object() {
-        let sequence = customer["next_invoice_sequence"].as_i64().unwrap_or(1);
-        let mut updated = customer.clone();
-        updated["next_invoice_sequence"] = json!(sequence + 1);
-        world.put(updated);
-        Some(format!(
-            "{}-{sequence:04}",
-            customer["invoice_prefix"].as_str().unwrap_or("EMU")
-        ))
-    } else {
-        None
-    };
-    let currency = lines
-        .first()
-        .map(|line| line["currency"].clone())
-        .or_else(|| subscription.map(|subscription| subscription["currency"].clone()))
-        .unwrap_or(json!("usd"));
-    let base = world.base_url.clone();
-    let amount_due = total.max(0);
-    let parent = match subscription {
-        Some(subscription) => json!({
-            "quote_details": null,
-            "subscription_details": { "metadata": subscription["metadata"], "subscription": subscription["id"] },
-            "type": "subscription_details",
-        }),
-        None => Value::Null,
-    };
-    let url = format!("/v1/invoices/{id}/lines");
-    json!({
-        "id": id,
-        "object": "invoice",
-        "account_country": "US",
-        "account_name": "Tollgate emulator",
-        "account_tax_ids": null,
-        "amount_due": amount_due,
-        "amount_overpaid": 0,
-        "amount_paid": 0,
-        "amount_remaining": amount_due,
-        "amount_shipping": 0,
-        "application": null,
-        "attempt_count": 0,
-        "attempted": false,
-        "auto_advance": finalize,
-        "automatic_tax": { "disabled_reason": null, "enabled": false, "liability": null, "provider": null, "status": null },
-        "automatically_finalizes_at": null,
-        "billing_reason": reason,
-        "collection_method": "charge_automatically",
-        "created": now,
-        "currency": currency,
-        "custom_fields": null,
-        "customer": customer_id,
-        "customer_account": null,
-        "customer_address": customer["address"],
-        "customer_email": customer["email"],
-        "customer_name": customer["name"],
-        "customer_phone": customer["phone"],
-        "customer_shipping": null,
-        "customer_tax_exempt": "none",
-        "customer_tax_ids": [],
-        "default_payment_method": null,
-        "default_source": null,
-        "default_tax_rates": [],
-        "description": null,
-        "discounts": [],
-        "due_date": null,
-        "effective_at": if finalize { json!(now) } else { Value::Null },
-        "ending_balance": if finalize { json!(0) } else { Value::Null },
-        "footer": null,
-        "from_invoice": null,
-        "hosted_invoice_url": if finalize { json!(format!("{base}/invoices/{id}")) } else { Value::Null },
-        "invoice_pdf": if finalize { json!(format!("{base}/invoices/{id}/pdf")) } else { Value::Null },
-        "issuer": { "type": "self" },
-        "last_finalization_error": null,
-        "latest_revision": null,
-        "lines": embedded(lines, url),
-        "livemode": false,
-        "metadata": {},
-        "next_payment_attempt": null,
-        "number": number,
-        "on_behalf_of": null,
-        "parent": parent,
-        "payment_settings": { "default_mandate": null, "payment_method_options": null, "payment_method_types": null },
-        "period_end": period.1,
-        "period_start": period.0,
-        "post_payment_credit_notes_amount": 0,
-        "pre_payment_credit_notes_amount": 0,
-        "receipt_number": null,
-        "rendering": null,
-        "shipping_cost": null,
-        "shipping_details": null,
-        "starting_balance": 0,
-        "statement_descriptor": null,
-        "status": if finalize { "open" } else { "draft" },
-        "status_transitions": {
-            "finalized_at": if finalize { json!(now) } else { Value::Null },
-            "marked_uncollectible_at": null,
-            "paid_at": null,
-            "voided_at": null,
-        },
-        "subtotal": total,
-        "subtotal_excluding_tax": total,
-        "test_clock": customer["test_clock"],
-        "total": total,
-        "total_discount_amounts": [],
-        "total_excluding_tax": total,
-        "total_pretax_credit_amounts": [],
-        "total_taxes": [],
-        "webhooks_delivered_at": if finalize { json!(now) } else { Value::Null },
-    })
-}
-
 /// The payment method an invoice is charged to: the subscription's, else the customer's default.
-fn payment_method_for(world: &World, invoice: &Value) -> Option<String> {
+pub fn payment_method_for(world: &World, invoice: &Value) -> Option<String> {
     let subscription = invoice["parent"]["subscription_details"]["subscription"]
         .as_str()
         .and_then(|id| world.find("subscription", id));
@@ -562,19 +414,26 @@ fn payment_method_for(world: &World, invoice: &Value) -> Option<String> {
 }
 
 /// Attempts to pay an open invoice off session; emits `invoice.paid` + `invoice.payment_succeeded`
-/// or `invoice.payment_failed`.
+/// or `invoice.payment_failed`. Automatic collection leaves an uncollectible invoice alone.
 pub fn collect(world: &mut World, invoice_id: &str) -> Result<(), ApiError> {
+    if world
+        .find("invoice", invoice_id)
+        .is_some_and(|invoice| invoice["status"] == "uncollectible")
+    {
+        return Ok(());
+    }
     collect_with(world, invoice_id, None)
 }
 
-/// Like [`collect`], charging `payment_method` instead of the default one when given.
+/// Like [`collect`], charging `payment_method` instead of the default one when given; an explicit
+/// payment also pays an uncollectible invoice.
 pub fn collect_with(
     world: &mut World,
     invoice_id: &str,
     payment_method: Option<&str>,
 ) -> Result<(), ApiError> {
     let before = world.get("invoice", invoice_id, "invoice")?;
-    if before["status"] != "open" {
+    if !matches!(before["status"].as_str(), Some("open" | "uncollectible")) {
         return Ok(());
     }
     let now = world.now_for_customer(before["customer"].as_str().unwrap_or_default());
@@ -772,8 +631,9 @@ fn next_due(world: &World, id: &str) -> Option<(i64, Due)> {
     match status {
         "trialing" => {
             let trial_end = subscription["trial_end"].as_i64().unwrap_or(period_end);
-            let notice_at = trial_end - 3 * DAY;
-            if dunning.trial_notice_for != Some(trial_end) && notice_at > period_start {
+            // A trial shorter than three days gets its notice as soon as it starts.
+            let notice_at = (trial_end - 3 * DAY).max(period_start);
+            if dunning.trial_notice_for != Some(trial_end) {
                 candidates.push((notice_at, Due::TrialNotice));
             }
             candidates.push((trial_end, Due::TrialEnd));
@@ -856,17 +716,15 @@ fn apply_due(world: &mut World, id: &str, due: Due, at: i64) {
             // Stripe voids the unpaid first invoice when the subscription expires.
             if let Some(invoice) = subscription["latest_invoice"]
                 .as_str()
-                .and_then(|id| world.find("invoice", id))
-                .cloned()
+                .filter(|id| {
+                    world
+                        .find("invoice", id)
+                        .is_some_and(|found| found["status"] == "open")
+                })
+                .map(str::to_owned)
             {
-                if invoice["status"] == "open" {
-                    let mut voided = invoice.clone();
-                    voided["status"] = json!("void");
-                    voided["amount_remaining"] = json!(0);
-                    voided["next_payment_attempt"] = Value::Null;
-                    voided["status_transitions"]["voided_at"] = json!(at);
-                    world.update_and_emit("invoice.voided", &invoice, voided);
-                }
+                // Only an open invoice is voided, so this cannot fail.
+                let _ = crate::invoicing::void(world, &invoice);
             }
             let mut after = subscription.clone();
             after["status"] = json!("incomplete_expired");
@@ -1208,7 +1066,7 @@ pub fn apply_item_changes(
             Some(item) => {
                 if let Some(price) = &change.price {
                     item["price"] = price.clone();
-                    item["plan"] = plan(price);
+                    item["plan"] = crate::api::plans::view(price);
                 }
                 if let Some(quantity) = change.quantity {
                     item["quantity"] = json!(quantity);
@@ -1274,7 +1132,7 @@ fn upcoming_invoice(world: &mut World, subscription: &Value, period_end: i64) ->
         lines,
         "upcoming",
         (period_end, period_end),
-        false,
+        Stage::Preview,
     );
     invoice["id"] = Value::Null;
     invoice["next_payment_attempt"] = json!(period_end);

@@ -15,6 +15,7 @@ mod faults;
 pub mod form;
 mod http;
 pub mod ids;
+pub mod invoicing;
 pub mod listing;
 mod pages;
 mod persist;

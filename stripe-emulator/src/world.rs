@@ -287,6 +287,7 @@ pub fn previous_attributes(before: &Value, after: &Value) -> Value {
 /// The name Stripe uses for a kind in "No such …" messages.
 fn display_kind(kind: &str) -> &str {
     match kind {
+        "billing_portal.configuration" => "configuration",
         "checkout.session" => "checkout session",
         "billing_portal.session" => "billing portal session",
         "test_helpers.test_clock" => "test clock",

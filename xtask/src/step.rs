@@ -135,6 +135,16 @@ pub fn playwright_counts(line: &str) -> Option<(u64, u64)> {
     }
 }
 
+/// `triggers: 36 passed, 0 failed` (a plain closing line, one word and a colon before it).
+pub fn summary_counts(line: &str) -> Option<(u64, u64)> {
+    let (_, rest) = line.trim().split_once(": ")?;
+    let (passed, failed) = rest.split_once(", ")?;
+    Some((
+        passed.strip_suffix(" passed")?.parse().ok()?,
+        failed.strip_suffix(" failed")?.parse().ok()?,
+    ))
+}
+
 /// The number just before `label` in `text`.
 /// Reads node's test runner summary (`# pass 12`, `# fail 1`).
 pub fn node_test_counts(line: &str) -> Option<(u64, u64)> {
@@ -183,6 +193,20 @@ mod tests {
         assert_eq!(node_test_counts("# fail 1"), Some((0, 1)));
         assert_eq!(node_test_counts("# todo 2"), None);
         assert_eq!(node_test_counts("ok 1 - pass 3"), None);
+    }
+
+    #[test]
+    fn plain_summaries_are_counted() {
+        assert_eq!(
+            summary_counts("triggers: 36 passed, 0 failed"),
+            Some((36, 0))
+        );
+        assert_eq!(summary_counts("triggers: 3 passed, 2 failed"), Some((3, 2)));
+        assert_eq!(summary_counts("ok   invoice.paid (1.2 s)"), None);
+        assert_eq!(
+            summary_counts("FAIL invoice.paid: Trigger failed: 3 passed, 2 failed"),
+            None
+        );
     }
 
     #[test]

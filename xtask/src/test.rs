@@ -122,6 +122,18 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
             )
         },
     )?;
+    step("Stripe CLI triggers against the emulator", || {
+        tally.run(
+            Command::new("node")
+                .arg("triggers.mjs")
+                .current_dir(root.join("stripe-emulator/conformance"))
+                .env(
+                    "STRIPE_EMULATOR_BIN",
+                    root.join("target/debug/stripe-emulator"),
+                ),
+            step::summary_counts,
+        )
+    })?;
     e2e::run(root, pg, chromium, tally)
 }
 

@@ -99,7 +99,7 @@ pub fn ensure(root: &Path, needs: Needs) -> Result<Option<PathBuf>> {
         ensure_cargo_tool(&SQLX_CLI)?;
     }
     step(
-        "Checking npm packages (sass, wasm-opt, Playwright, stripe SDK)",
+        "Checking npm packages (sass, wasm-opt, Playwright, stripe SDK and CLI)",
         || ensure_npm(root),
     )?;
     if needs != Needs::Test {
@@ -159,7 +159,7 @@ fn ensure_cargo_tool(tool: &CargoTool) -> Result<()> {
 }
 
 /// The npm projects and a file that shows each is installed: `end2end/` (sass, binaryen's
-/// wasm-opt, Playwright) and the emulator's conformance suite (the official `stripe` SDK).
+/// wasm-opt, Playwright) and the emulator's conformance suite (the official `stripe` SDK and CLI).
 const NPM_PROJECTS: &[(&str, &[&str])] = &[
     (
         "end2end",
@@ -171,7 +171,10 @@ const NPM_PROJECTS: &[(&str, &[&str])] = &[
     ),
     (
         "stripe-emulator/conformance",
-        &["node_modules/stripe/package.json"],
+        &[
+            "node_modules/stripe/package.json",
+            "node_modules/.bin/stripe",
+        ],
     ),
 ];
 

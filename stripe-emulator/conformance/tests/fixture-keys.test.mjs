@@ -34,6 +34,8 @@ const sdkInterfaces = {
   item: ['LineItems.d.ts', 'LineItem'],
   webhook_endpoint: ['WebhookEndpoints.d.ts', 'WebhookEndpoint'],
   'test_helpers.test_clock': ['TestHelpers/TestClocks.d.ts', 'TestClock'],
+  invoiceitem: ['InvoiceItems.d.ts', 'InvoiceItem'],
+  'billing_portal.configuration': ['BillingPortal/Configurations.d.ts', 'Configuration'],
 };
 
 /** The fields an SDK interface declares without `?` (always present in API responses). */
@@ -53,6 +55,9 @@ const apiOnly = new Set([
   'deleted_customer',
   'deleted_webhook_endpoint',
   'deleted_test_helpers.test_clock',
+  'deleted_invoiceitem',
+  'deleted_plan',
+  'deleted_invoice',
 ]);
 
 let h;
@@ -126,6 +131,25 @@ before(async () => {
   record(await stripe.invoices.listLineItems(subscription.latest_invoice.id));
   record(await stripe.subscriptions.cancel(subscription.id));
 
+  // Plans, invoice items, invoices made by hand, portal configurations.
+  const plan = record(await stripe.plans.create({ currency: 'usd', interval: 'month', amount: 900, product: { name: 'Plan product' } }));
+  record(await stripe.plans.update(plan.id, { nickname: 'Legacy' }));
+  record(await stripe.plans.list({ limit: 3 }));
+  record(await stripe.plans.del(plan.id));
+  const item = record(await stripe.invoiceItems.create({ customer: customer.id, amount: 700, currency: 'usd', description: 'Setup' }));
+  record(await stripe.invoiceItems.update(item.id, { metadata: { a: '1' } }));
+  const draft = record(await stripe.invoices.create({ customer: customer.id, pending_invoice_items_behavior: 'include' }));
+  record(await stripe.invoices.update(draft.id, { metadata: { a: '1' } }));
+  record(await stripe.invoices.finalizeInvoice(draft.id));
+  record(await stripe.invoices.pay(draft.id, { payment_method: paymentMethod.id }));
+  const extra = await stripe.invoiceItems.create({ customer: customer.id, amount: 100, currency: 'usd' });
+  record(await stripe.invoiceItems.del(extra.id));
+  const unwanted = await stripe.invoices.create({ customer: customer.id });
+  record(await stripe.invoices.del(unwanted.id));
+  const portal = record(await stripe.billingPortal.configurations.create({ features: { invoice_history: { enabled: true } } }));
+  record(await stripe.billingPortal.configurations.update(portal.id, { metadata: { a: '1' } }));
+  record(await stripe.billingPortal.configurations.list({ limit: 3 }));
+
   // Webhook endpoints and test clocks.
   const endpoint = record(await stripe.webhookEndpoints.create({ url: 'https://app.example.com/hook', enabled_events: ['*'] }));
   record(await stripe.webhookEndpoints.retrieve(endpoint.id));
@@ -184,6 +208,17 @@ for (const [type, where] of Object.entries(sdkInterfaces)) {
     assert.deepEqual([...problems].sort(), [], `fields of the SDK's ${where[1]} missing from emulator objects`);
   });
 }
+
+test('every event type the emulator emitted is one stripe@23.1.0 knows', () => {
+  const source = readFileSync(path.join(CONFORMANCE_DIR, 'node_modules/stripe/esm/resources/WebhookEndpoints.d.ts'), 'utf8');
+  const declared = /type EnabledEvent = ([^;]*);/.exec(source);
+  assert.ok(declared, 'WebhookEndpoint EnabledEvent type');
+  const known = new Set([...declared[1].matchAll(/'([a-z_.]+)'/g)].map((match) => match[1]));
+  assert.ok(known.size > 100, `${known.size} event types parsed`);
+  const emitted = new Set((seen.get('event') ?? []).map(({ value }) => value.type));
+  assert.ok(emitted.size > 10, `${emitted.size} event types emitted`);
+  assert.deepEqual([...emitted].filter((type) => !known.has(type)).sort(), [], 'event types Stripe does not have');
+});
 
 test('not-emulated.json only excuses fixture keys that the emulator really leaves out', () => {
   const stale = [];

@@ -1,13 +1,16 @@
 //! Invoices: retrieve, list (`customer`, `subscription`, `status`), lines, pay, and the proration
-//! preview `POST /v1/invoices/create_preview`.
+//! preview `POST /v1/invoices/create_preview`. Invoices made and moved by hand are in
+//! `invoice_workflow`.
 //! <https://docs.stripe.com/api/invoices>
 
 use serde_json::Value;
 
 use super::list_objects;
 use crate::billing::{self, ItemChange};
+use crate::cards::Behaviour;
 use crate::error::ApiError;
 use crate::http::Call;
+use crate::invoicing;
 use crate::listing::page;
 use crate::world::World;
 
@@ -30,12 +33,15 @@ pub fn lines(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     )
 }
 
-/// `POST /v1/invoices/{id}/pay`: charges `payment_method` (one of the customer's) or the default
-/// one now; a paid first or past-due invoice makes its subscription active.
+/// `POST /v1/invoices/{id}/pay`: finalizes a draft first, then charges `payment_method` (one of
+/// the customer's) or the default one now, or with `paid_out_of_band=true` records a payment made
+/// elsewhere. A paid first or past-due invoice makes its subscription active. A card that needs
+/// the customer to authenticate (3-D Secure, never set up for off-session use) is refused with
+/// `invoice_payment_intent_requires_action`.
 pub fn pay(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let invoice = world.get("invoice", call.id(), "invoice")?;
     match invoice["status"].as_str() {
-        Some("open") => {}
+        Some("draft" | "open" | "uncollectible") => {}
         Some("paid") => return Err(ApiError::state("Invoice is already paid")),
         _ => return Err(ApiError::state("You can only pay an open invoice.")),
     }
@@ -53,7 +59,28 @@ pub fn pay(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         }
         None => None,
     };
-    billing::collect_with(world, call.id(), payment_method.as_deref())?;
+    let out_of_band = call.params.bool("paid_out_of_band")?.unwrap_or(false);
+    if invoice["status"] == "draft" {
+        invoicing::finalize(world, call.id())?;
+    }
+    if world.get("invoice", call.id(), "invoice")?["status"] == "paid" {
+        // Finalizing an invoice with nothing due already paid it.
+        return world.get("invoice", call.id(), "invoice");
+    }
+    if out_of_band {
+        invoicing::paid_out_of_band(world, call.id())?;
+    } else {
+        let chosen = payment_method
+            .clone()
+            .or_else(|| billing::payment_method_for(world, &invoice));
+        let needs_authentication = chosen
+            .and_then(|id| world.cards.get(&id))
+            .is_some_and(|card| card.behaviour == Behaviour::Requires3ds);
+        if needs_authentication {
+            return Err(invoicing::requires_action(world, call.id()));
+        }
+        billing::collect_with(world, call.id(), payment_method.as_deref())?;
+    }
     if let Some(subscription) = invoice["parent"]["subscription_details"]["subscription"].as_str() {
         billing::settle_paid(world, subscription, call.id());
     }
@@ -149,13 +176,13 @@ pub fn create_preview(world: &mut World, call: &Call) -> Result<Value, ApiError>
     if behaviour != "always_invoice" {
         lines.extend(billing::period_lines(world, &changed, start, end, false));
     }
-    Ok(billing::build_invoice(
+    Ok(invoicing::build_invoice(
         world,
         &customer,
         Some(&changed),
         lines,
         "upcoming",
         (now, start),
-        false,
+        invoicing::Stage::Preview,
     ))
 }

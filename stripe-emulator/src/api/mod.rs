@@ -4,9 +4,13 @@
 pub mod checkout;
 pub mod customers;
 pub mod events;
+pub mod invoice_workflow;
+pub mod invoiceitems;
 pub mod invoices;
 pub mod payment_methods;
+pub mod plans;
 pub mod portal;
+pub mod portal_configurations;
 pub mod prices;
 pub mod products;
 pub mod subscriptions;
@@ -135,6 +139,10 @@ pub fn routes() -> Router<Emulator> {
             "/v1/test_helpers/test_clocks/{id}/advance",
             post(op(test_clocks::advance)),
         )
+        .merge(plans::routes())
+        .merge(invoiceitems::routes())
+        .merge(invoice_workflow::routes())
+        .merge(portal_configurations::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.

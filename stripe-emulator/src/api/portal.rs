@@ -1,4 +1,5 @@
-//! Billing portal sessions: create (`customer`, `return_url`); the hosted page lives in `pages`.
+//! Billing portal sessions: create (`customer`, `return_url`, `configuration`); the hosted page
+//! lives in `pages`.
 //! <https://docs.stripe.com/api/customer_portal/sessions>
 
 use serde_json::{json, Value};
@@ -6,6 +7,9 @@ use serde_json::{json, Value};
 use crate::error::ApiError;
 use crate::http::Call;
 use crate::world::World;
+
+/// The portal configuration of sessions that name none: the emulator's own, set by its flags.
+const DEFAULT_CONFIGURATION: &str = "bpc_emulator";
 
 /// `POST /v1/billing_portal/sessions`
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
@@ -15,11 +19,15 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         super::check_url(return_url, "return_url")?;
     }
     world.get("customer", customer, "customer")?;
+    let configuration = match params.str("configuration") {
+        Some(id) => world.get("billing_portal.configuration", id, "configuration")?["id"].clone(),
+        None => json!(DEFAULT_CONFIGURATION),
+    };
     let id = world.new_id("bps");
     let session = json!({
         "id": id,
         "object": "billing_portal.session",
-        "configuration": "bpc_emulator",
+        "configuration": configuration,
         "created": world.now_for_customer(customer),
         "customer": customer,
         "customer_account": null,
@@ -30,7 +38,9 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "return_url": params.str("return_url"),
         "url": format!("{}/portal/{id}", call.base_url),
     });
-    Ok(world.insert(session))
+    world.insert(session.clone());
+    world.emit("billing_portal.session.created", &session, None);
+    Ok(session)
 }
 
 /// The session's `flow` from `flow_data` (the emulator's portal page shows the full portal for

@@ -52,6 +52,17 @@ pub fn build(
     prefix: &str,
     product: &str,
 ) -> Result<Value, ApiError> {
+    build_with_id(world, params, prefix, product, None)
+}
+
+/// Like [`build`], with the id the caller chose (a legacy plan keeps the id it was created with).
+pub fn build_with_id(
+    world: &mut World,
+    params: &Params,
+    prefix: &str,
+    product: &str,
+    id: Option<String>,
+) -> Result<Value, ApiError> {
     let key = |name: &str| {
         if prefix.is_empty() {
             name.to_owned()
@@ -120,7 +131,7 @@ pub fn build(
             params.bool(&key("transfer_lookup_key"))?.unwrap_or(false),
         )?;
     }
-    let id = world.new_id("price");
+    let id = id.unwrap_or_else(|| world.new_id("price"));
     let price = json!({
         "id": id,
         "object": "price",

@@ -33,7 +33,9 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "status": "ready",
         "status_details": {},
     });
-    Ok(world.insert(clock))
+    world.insert(clock.clone());
+    world.emit("test_helpers.test_clock.created", &clock, None);
+    Ok(clock)
 }
 
 /// `GET /v1/test_helpers/test_clocks/{id}`
@@ -50,7 +52,7 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 /// `DELETE /v1/test_helpers/test_clocks/{id}`: deletes the clock and its customers (their
 /// subscriptions stay readable but no longer move).
 pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    world.get(KIND, call.id(), "test_clock")?;
+    let clock = world.get(KIND, call.id(), "test_clock")?;
     let customers: Vec<String> = world
         .all("customer")
         .filter(|customer| customer["test_clock"] == call.id())
@@ -61,6 +63,7 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         world.deleted_customers.insert(customer);
     }
     world.remove(call.id());
+    world.emit("test_helpers.test_clock.deleted", &clock, None);
     Ok(deleted(call.id(), KIND))
 }
 

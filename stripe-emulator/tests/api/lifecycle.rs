@@ -460,3 +460,56 @@ async fn a_trial_end_timestamp_moves_the_end_of_the_trial_and_cancel_keeps_its_c
     assert_eq!(canceled["status"], "canceled");
     assert_eq!(canceled["cancellation_details"]["comment"], "Too expensive");
 }
+
+#[tokio::test]
+async fn a_trial_shorter_than_three_days_announces_its_end_at_once() {
+    let emulator = Emulator::start().await;
+    let price = emulator.monthly_price("Pro", 2000).await;
+    let customer = emulator.customer_with("pm_card_visa").await;
+    emulator
+        .subscribe(&customer, &price, &[("trial_period_days", "1")])
+        .await;
+    let types = emulator.event_types().await;
+    assert_eq!(
+        types
+            .iter()
+            .filter(|kind| *kind == "customer.subscription.trial_will_end")
+            .count(),
+        1
+    );
+    emulator.advance_days(2).await;
+    let types = emulator.event_types().await;
+    assert_eq!(
+        types
+            .iter()
+            .filter(|kind| *kind == "customer.subscription.trial_will_end")
+            .count(),
+        1,
+        "announced once, not again at the end"
+    );
+}
+
+#[tokio::test]
+async fn creating_and_deleting_a_test_clock_emit_their_events() {
+    let emulator = Emulator::start().await;
+    let clock = emulator
+        .ok(
+            "/v1/test_helpers/test_clocks",
+            &[("frozen_time", "1800000000")],
+        )
+        .await;
+    let (status, _) = emulator
+        .delete(&format!(
+            "/v1/test_helpers/test_clocks/{}",
+            clock["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        emulator.event_types().await,
+        [
+            "test_helpers.test_clock.created",
+            "test_helpers.test_clock.deleted"
+        ]
+    );
+}

@@ -1,14 +1,18 @@
 //! The emulator driven over HTTP, in-process on a random port: lifecycle over clock advances,
-//! idempotency, pagination, errors, webhook delivery, the hosted pages.
+//! idempotency, pagination, errors, webhook delivery, the hosted pages, invoices made by hand,
+//! plans and portal configurations.
 
 mod errors;
 mod faults;
 mod helpers;
 mod idempotency;
+mod invoicing;
 mod lifecycle;
 mod pages;
 mod pagination;
 mod persistence;
+mod plans;
 mod portal;
+mod portal_configurations;
 mod shapes;
 mod webhooks;

@@ -1,0 +1,81 @@
+// Runs the official Stripe CLI's `stripe trigger <event>` against the emulator for every event in
+// triggers.json (grouped by family; add a line to add a trigger). A trigger passes when the CLI
+// exits 0 and the emulator then holds an event of that type it did not hold before. Prints one
+// line per trigger and a closing `triggers: N passed, M failed`; exits 1 if any failed.
+//
+//   STRIPE_EMULATOR_BIN=../../target/debug/stripe-emulator node triggers.mjs [event …]
+
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { CONFORMANCE_DIR, startEmulator } from './tests/harness.mjs';
+
+const run = promisify(execFile);
+const CLI = path.join(CONFORMANCE_DIR, 'node_modules/.bin/stripe');
+/** The CLI wants keys of 12 characters or more; the emulator takes any `sk_test_…`. */
+const KEY = 'sk_test_cli_triggers';
+const TIMEOUT_MS = 60_000;
+
+const families = JSON.parse(readFileSync(path.join(CONFORMANCE_DIR, 'triggers.json'), 'utf8'));
+const wanted = process.argv.slice(2);
+const triggers = Object.values(families)
+  .flat()
+  .filter((event) => wanted.length === 0 || wanted.includes(event));
+
+const emulator = await startEmulator();
+// A config home of its own, so no profile or login of the machine's user is read or written.
+const home = mkdtempSync(path.join(tmpdir(), 'stripe-cli-'));
+const env = { ...process.env, XDG_CONFIG_HOME: home, STRIPE_CLI_TELEMETRY_OPTOUT: '1' };
+let passed = 0;
+let failed = 0;
+try {
+  for (const event of triggers) {
+    const started = performance.now();
+    const error = await trigger(event);
+    const took = ((performance.now() - started) / 1000).toFixed(1);
+    if (error) {
+      failed += 1;
+      console.log(`FAIL ${event}: ${error}`);
+    } else {
+      passed += 1;
+      console.log(`ok   ${event} (${took} s)`);
+    }
+  }
+} finally {
+  await emulator.stop();
+  rmSync(home, { recursive: true, force: true });
+}
+console.log(`triggers: ${passed} passed, ${failed} failed`);
+process.exitCode = failed > 0 ? 1 : 0;
+
+/** Runs one trigger; resolves to null when it passed, else the first line saying why not. */
+async function trigger(event) {
+  const before = await eventIds(event);
+  try {
+    await run(CLI, ['trigger', event, '--api-base', emulator.base, '--api-key', KEY], {
+      env,
+      timeout: TIMEOUT_MS,
+      maxBuffer: 10 * 1024 * 1024,
+    });
+  } catch (error) {
+    const output = `${error.stdout ?? ''}\n${error.stderr ?? ''}`;
+    const lines = output.split('\n').map((line) => line.trim()).filter(Boolean);
+    return (
+      lines.find((line) => line.startsWith('Trigger failed')) ??
+      lines.at(-1) ??
+      (error.killed ? `timed out after ${TIMEOUT_MS / 1000} s` : error.message)
+    );
+  }
+  const after = await eventIds(event);
+  return [...after].some((id) => !before.has(id))
+    ? null
+    : `the CLI succeeded but the emulator emitted no ${event} event`;
+}
+
+/** The ids of the emulator's latest events of one type. */
+async function eventIds(type) {
+  const list = await emulator.stripe.events.list({ type, limit: 100 });
+  return new Set(list.data.map((event) => event.id));
+}
