@@ -20,6 +20,9 @@ pub struct ApiError {
     pub message: String,
     /// The parameter at fault, bracketed (`line_items[0][price]`).
     pub param: Option<String>,
+    /// Objects Stripe attaches to the error (`payment_intent`, `setup_intent`, `charge`,
+    /// `payment_method`), shown next to the message.
+    pub objects: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -36,6 +39,7 @@ impl ApiError {
             decline_code: None,
             message,
             param: None,
+            objects: serde_json::Map::new(),
         }
     }
 
@@ -158,6 +162,12 @@ impl ApiError {
         Self::invalid(message, None)
     }
 
+    /// The error with an object attached under `key` (the PaymentIntent a decline left behind).
+    pub fn with(mut self, key: &str, object: serde_json::Value) -> Self {
+        self.objects.insert(key.to_owned(), object);
+        self
+    }
+
     /// The JSON body Stripe sends.
     pub fn body(&self) -> serde_json::Value {
         let mut error = json!({ "type": self.kind, "message": self.message });
@@ -173,6 +183,9 @@ impl ApiError {
         }
         if let Some(param) = &self.param {
             error["param"] = json!(param);
+        }
+        for (key, object) in &self.objects {
+            error[key] = object.clone();
         }
         json!({ "error": error })
     }

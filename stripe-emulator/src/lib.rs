@@ -17,6 +17,7 @@ mod http;
 pub mod ids;
 pub mod listing;
 mod pages;
+pub mod payments;
 mod persist;
 pub mod webhooks;
 pub mod world;
@@ -182,6 +183,7 @@ impl Emulator {
             let now = world.now();
             billing::run_due(world, None, now);
             api::checkout::expire_due(world);
+            payments::run_due(world);
             (world.now(), world.event_ids_from(before))
         })
     }
@@ -228,6 +230,7 @@ async fn tick(shared: std::sync::Weak<Shared>, every: std::time::Duration) {
             let now = world.now();
             billing::run_due(world, None, now);
             api::checkout::expire_due(world);
+            payments::run_due(world);
         });
     }
 }

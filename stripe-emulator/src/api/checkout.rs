@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 
 use super::list_objects;
 use crate::billing::{self, NewSubscription};
-use crate::cards::Card;
 use crate::error::ApiError;
 use crate::http::Call;
 use crate::listing::page;
+use crate::payments::{self, Confirmation, Instrument, NewPaymentIntent};
 use crate::world::World;
 
 /// `POST /v1/checkout/sessions`
@@ -125,6 +125,47 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             "description": description, "metadata": {}, "price": price, "quantity": quantity,
         }));
     }
+    let currency_code = currency.as_ref().and_then(Value::as_str).unwrap_or("usd");
+    let method_types = params.strings("payment_method_types");
+    for (index, kind) in method_types.iter().enumerate() {
+        let param = format!("payment_method_types[{index}]");
+        if !payments::METHOD_TYPES.contains(&kind.as_str()) {
+            return Err(ApiError::invalid(
+                format!(
+                    "The emulator supports payment_method_types card and sepa_debit, not {kind}."
+                ),
+                Some(&param),
+            ));
+        }
+        if kind == "sepa_debit" && mode != "payment" {
+            return Err(ApiError::invalid(
+                "The emulator takes sepa_debit in `payment` mode only.",
+                Some(&param),
+            ));
+        }
+        if kind == "sepa_debit" && currency_code != "eur" {
+            return Err(ApiError::invalid(
+                format!("The currency provided ({currency_code}) is invalid. Payments with sepa_debit support the following currencies: eur."),
+                Some(&param),
+            ));
+        }
+    }
+    if params.get("payment_intent_data").is_some() && mode != "payment" {
+        return Err(ApiError::invalid(
+            "`payment_intent_data` can only be used in `payment` mode.",
+            Some("payment_intent_data"),
+        ));
+    }
+    let payment_intent_data = json!({
+        "capture_method": params.one_of("payment_intent_data.capture_method", &["automatic", "automatic_async", "manual"])?,
+        "description": params.str("payment_intent_data.description"),
+        "metadata": params.get("payment_intent_data.metadata").filter(|value| value.is_object()).cloned().unwrap_or(json!({})),
+        "receipt_email": params.str("payment_intent_data.receipt_email"),
+        "setup_future_usage": params.one_of("payment_intent_data.setup_future_usage", &["on_session", "off_session"])?,
+        "shipping": super::payment_intents::shipping(params, "payment_intent_data.shipping")?,
+        "statement_descriptor": params.str("payment_intent_data.statement_descriptor"),
+        "statement_descriptor_suffix": params.str("payment_intent_data.statement_descriptor_suffix"),
+    });
     let trial_days = params.int_in(
         "subscription_data.trial_period_days",
         1..=super::MAX_TRIAL_DAYS,
@@ -194,7 +235,8 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "payment_method_collection": if mode == "subscription" { json!(params.str("payment_method_collection").unwrap_or("always")) } else { Value::Null },
         "payment_method_configuration_details": null,
         "payment_method_options": {},
-        "payment_method_types": ["card"],
+        "payment_intent_data": payment_intent_data,
+        "payment_method_types": if method_types.is_empty() { json!(["card"]) } else { json!(method_types) },
         "payment_status": "unpaid",
         "permissions": null,
         "phone_number_collection": { "enabled": false },
@@ -225,11 +267,17 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// A stored session as the API shows it (without the emulator's private `subscription_data`).
 pub fn retrieve_stored(world: &World, id: &str) -> Result<Value, ApiError> {
-    let mut session = world.get("checkout.session", id, "session")?;
+    Ok(public(world.get("checkout.session", id, "session")?))
+}
+
+/// A session without what the emulator keeps for completing it: the subscription and payment
+/// intent settings, which Stripe does not show.
+fn public(mut session: Value) -> Value {
     if let Some(map) = session.as_object_mut() {
         map.remove("subscription_data");
+        map.remove("payment_intent_data");
     }
-    Ok(session)
+    session
 }
 
 /// `GET /v1/checkout/sessions/{id}`
@@ -280,10 +328,7 @@ fn mark_expired(world: &mut World, before: Value) {
     session["status"] = json!("expired");
     session["url"] = Value::Null;
     world.put(session.clone());
-    if let Some(map) = session.as_object_mut() {
-        map.remove("subscription_data");
-    }
-    world.emit("checkout.session.expired", &session, None);
+    world.emit("checkout.session.expired", &public(session), None);
 }
 
 /// Expires an open session whose `expires_at` has passed.
@@ -329,27 +374,37 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         },
     )?;
     for session in list["data"].as_array_mut().into_iter().flatten() {
-        if let Some(map) = session.as_object_mut() {
-            map.remove("subscription_data");
-        }
+        *session = public(session.take());
     }
     Ok(list)
 }
 
-/// Completes a session paid on the hosted page: customer, payment method, subscription or
-/// payment, invoice, events. Returns the URL to redirect to.
-pub fn complete(
-    world: &mut World,
-    id: &str,
-    card: Option<Card>,
-    email: &str,
-    name: &str,
-) -> Result<String, ApiError> {
+/// Who pays a session, as the hosted page or Checkout's `payment_pages` confirmation tells.
+pub struct Payer<'a> {
+    /// The PaymentMethod paying (None: a free trial started without one).
+    pub payment_method: Option<String>,
+    /// The buyer's email.
+    pub email: &'a str,
+    /// The buyer's name (may be empty).
+    pub name: &'a str,
+}
+
+/// Completes a session: customer, payment method, subscription or PaymentIntent (+ Charge),
+/// invoice, events. A declined card leaves the session open. Returns the URL to redirect to.
+pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, ApiError> {
+    let Payer {
+        payment_method,
+        email,
+        name,
+    } = payer;
     let before = world.get("checkout.session", id, "session")?;
     if before["status"] != "open" {
         return Err(ApiError::state("This Checkout Session is no longer open."));
     }
-    if let Some(card) = &card {
+    let instrument = payment_method
+        .as_deref()
+        .and_then(|pm| payments::instrument(world, pm));
+    if let Some(Instrument::Card(card)) = &instrument {
         card.check_on_attach()?;
         // A free trial charges nothing today: 0341 ("charges fail later") starts a trial fine.
         if before["amount_total"].as_i64().unwrap_or(0) > 0 {
@@ -364,17 +419,9 @@ pub fn complete(
         None if wants_customer => Some(new_customer(world, &before, email, name)),
         None => None,
     };
-    let payment_method = match card {
-        Some(card) => {
-            let payment_method = super::payment_methods::store(world, card);
-            let pm_id = payment_method["id"].as_str().unwrap_or_default().to_owned();
-            if let Some(customer_id) = &customer_id {
-                super::payment_methods::attach_to(world, &pm_id, customer_id, "payment_method")?;
-            }
-            Some(pm_id)
-        }
-        None => None,
-    };
+    if let (Some(pm_id), Some(customer_id)) = (&payment_method, &customer_id) {
+        super::payment_methods::attach_to(world, pm_id, customer_id, "payment_method")?;
+    }
     let items = world.line_items.get(id).cloned().unwrap_or_default();
     let mut session = before.clone();
     if before["mode"] == "subscription" {
@@ -415,8 +462,13 @@ pub fn complete(
             "paid"
         });
     } else {
-        session["payment_intent"] = json!(world.new_id("pi"));
-        session["payment_status"] = json!("paid");
+        let intent = pay(world, &before, customer_id.clone(), payment_method)?;
+        session["payment_intent"] = intent["id"].clone();
+        session["payment_status"] = json!(if intent["status"] == "succeeded" {
+            "paid"
+        } else {
+            "unpaid"
+        });
     }
     let customer = match &customer_id {
         Some(customer_id) => world.get("customer", customer_id, "customer")?,
@@ -432,12 +484,85 @@ pub fn complete(
     session["status"] = json!("complete");
     session["url"] = Value::Null;
     world.put(session.clone());
-    if let Some(map) = session.as_object_mut() {
-        map.remove("subscription_data");
-    }
-    world.emit("checkout.session.completed", &session, None);
+    world.emit("checkout.session.completed", &public(session), None);
     let success = before["success_url"].as_str().unwrap_or_default();
     Ok(success.replace("{CHECKOUT_SESSION_ID}", id))
+}
+
+/// The PaymentIntent of a `payment` mode session, confirmed with the buyer's method: succeeded
+/// for a card (already checked and authenticated on the page), processing for a debit.
+fn pay(
+    world: &mut World,
+    session: &Value,
+    customer: Option<String>,
+    payment_method: Option<String>,
+) -> Result<Value, ApiError> {
+    let data = &session["payment_intent_data"];
+    let text = |key: &str| data[key].as_str().map(str::to_owned);
+    let types = session["payment_method_types"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|kind| kind.as_str().map(str::to_owned))
+        .collect();
+    let mut intent = payments::create(
+        world,
+        NewPaymentIntent {
+            amount: session["amount_total"].as_i64().unwrap_or(0),
+            currency: session["currency"].as_str().unwrap_or("usd").to_owned(),
+            customer,
+            description: text("description"),
+            metadata: data["metadata"].clone(),
+            payment_method_types: Some(types),
+            allow_redirects: None,
+            capture_method: text("capture_method").unwrap_or_else(|| "automatic".to_owned()),
+            confirmation_method: "automatic".to_owned(),
+            setup_future_usage: text("setup_future_usage"),
+            shipping: data["shipping"].clone(),
+            receipt_email: text("receipt_email"),
+            statement_descriptor: text("statement_descriptor"),
+            statement_descriptor_suffix: text("statement_descriptor_suffix"),
+        },
+    );
+    let id = intent["id"].as_str().unwrap_or_default().to_owned();
+    let Some(payment_method) = payment_method else {
+        return Ok(intent);
+    };
+    payments::set_payment_method(world, &mut intent, &payment_method, "payment_method")?;
+    world.put(intent);
+    payments::confirm(
+        world,
+        &id,
+        &Confirmation {
+            authenticated: true,
+            ..Confirmation::default()
+        },
+    )
+}
+
+/// A delayed payment (a debit) of a completed session settled: `payment_status` becomes `paid`
+/// and `checkout.session.async_payment_succeeded` follows, or `async_payment_failed`.
+pub fn payment_settled(world: &mut World, payment_intent: &str, succeeded: bool) {
+    let Some(before) = world
+        .all("checkout.session")
+        .find(|session| {
+            session["payment_intent"] == payment_intent && session["status"] == "complete"
+        })
+        .cloned()
+    else {
+        return;
+    };
+    let mut session = before.clone();
+    if succeeded {
+        session["payment_status"] = json!("paid");
+    }
+    world.put(session.clone());
+    let kind = if succeeded {
+        "checkout.session.async_payment_succeeded"
+    } else {
+        "checkout.session.async_payment_failed"
+    };
+    world.emit(kind, &public(session), None);
 }
 
 /// The Customer a completed session makes for a buyer who had none.

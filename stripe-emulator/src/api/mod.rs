@@ -1,14 +1,18 @@
 //! The `/v1` API, one module per resource. Each operation is a plain function over the world;
 //! [`crate::http::op`] turns it into a handler.
 
+pub mod charges;
 pub mod checkout;
 pub mod customers;
 pub mod events;
 pub mod invoices;
+pub mod payment_intents;
 pub mod payment_methods;
+pub mod payment_pages;
 pub mod portal;
 pub mod prices;
 pub mod products;
+pub mod setup_intents;
 pub mod subscriptions;
 pub mod test_clocks;
 pub mod webhook_endpoints;
@@ -135,6 +139,10 @@ pub fn routes() -> Router<Emulator> {
             "/v1/test_helpers/test_clocks/{id}/advance",
             post(op(test_clocks::advance)),
         )
+        .merge(payment_intents::routes())
+        .merge(charges::routes())
+        .merge(setup_intents::routes())
+        .merge(payment_pages::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.

@@ -197,7 +197,19 @@ fn finish(
             Some("Enter the email address to send the receipt to."),
         );
     }
-    match emulator.mutate(|world| api::complete(world, id, card, email, name)) {
+    let completed = emulator.mutate(|world| {
+        let payment_method = card.map(|card| {
+            let stored = crate::api::payment_methods::store(world, card);
+            stored["id"].as_str().unwrap_or_default().to_owned()
+        });
+        let payer = api::Payer {
+            payment_method,
+            email,
+            name,
+        };
+        api::complete(world, id, payer)
+    });
+    match completed {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(error) => render(emulator, id, Some(&error.message)),
     }
