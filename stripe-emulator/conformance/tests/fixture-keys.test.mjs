@@ -34,6 +34,9 @@ const sdkInterfaces = {
   item: ['LineItems.d.ts', 'LineItem'],
   webhook_endpoint: ['WebhookEndpoints.d.ts', 'WebhookEndpoint'],
   'test_helpers.test_clock': ['TestHelpers/TestClocks.d.ts', 'TestClock'],
+  payment_intent: ['PaymentIntents.d.ts', 'PaymentIntent'],
+  setup_intent: ['SetupIntents.d.ts', 'SetupIntent'],
+  charge: ['Charges.d.ts', 'Charge'],
 };
 
 /** The fields an SDK interface declares without `?` (always present in API responses). */
@@ -84,6 +87,19 @@ before(async () => {
   record(await stripe.customers.listPaymentMethods(customer.id));
   const gone = await stripe.customers.create({ email: 'gone@example.com' });
   record(await stripe.customers.del(gone.id));
+
+  // Payments.
+  const intent = record(
+    await stripe.paymentIntents.create({
+      amount: 2000,
+      currency: 'usd',
+      payment_method_types: ['card'],
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    }),
+  );
+  record(await stripe.charges.retrieve(intent.latest_charge));
+  record(await stripe.setupIntents.create({ customer: customer.id, payment_method: 'pm_card_visa', confirm: true }));
 
   // Checkout and the portal.
   const session = record(

@@ -273,17 +273,18 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// How a confirmation was asked for: `off_session`, `return_url`, a mandate.
 pub(super) fn confirmation(params: &Params) -> Result<Confirmation, ApiError> {
-    let off_session =
-        match params.str("off_session") {
-            None | Some("false") => false,
-            Some("true" | "one_off" | "recurring") => true,
-            Some(other) => return Err(ApiError::invalid(
+    let off_session = match params.str("off_session") {
+        None | Some("false") => false,
+        Some("true" | "one_off" | "recurring") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
                 format!(
                     "Invalid off_session: must be a boolean, one_off or recurring (got {other})"
                 ),
                 Some("off_session"),
-            )),
-        };
+            ))
+        }
+    };
     let return_url = params.str("return_url").map(str::to_owned);
     if let Some(url) = &return_url {
         super::check_url(url, "return_url")?;

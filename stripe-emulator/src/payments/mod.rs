@@ -268,7 +268,12 @@ pub fn set_payment_method(
         }
     }
     intent["payment_method"] = payment_method["id"].clone();
-    intent["last_payment_error"] = Value::Null;
+    let last_error = if intent["object"] == "setup_intent" {
+        "last_setup_error"
+    } else {
+        "last_payment_error"
+    };
+    intent[last_error] = Value::Null;
     if matches!(
         Status::of(intent),
         Status::RequiresPaymentMethod | Status::RequiresAction
