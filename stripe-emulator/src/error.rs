@@ -22,7 +22,7 @@ pub struct ApiError {
     pub param: Option<String>,
     /// Objects Stripe attaches to the error (`payment_intent`, `setup_intent`, `charge`,
     /// `payment_method`), shown next to the message.
-    pub objects: serde_json::Map<String, serde_json::Value>,
+    pub objects: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl ApiError {
@@ -39,7 +39,7 @@ impl ApiError {
             decline_code: None,
             message,
             param: None,
-            objects: serde_json::Map::new(),
+            objects: None,
         }
     }
 
@@ -164,7 +164,9 @@ impl ApiError {
 
     /// The error with an object attached under `key` (the PaymentIntent a decline left behind).
     pub fn with(mut self, key: &str, object: serde_json::Value) -> Self {
-        self.objects.insert(key.to_owned(), object);
+        self.objects
+            .get_or_insert_with(Default::default)
+            .insert(key.to_owned(), object);
         self
     }
 
@@ -184,7 +186,7 @@ impl ApiError {
         if let Some(param) = &self.param {
             error["param"] = json!(param);
         }
-        for (key, object) in &self.objects {
+        for (key, object) in self.objects.iter().flat_map(|objects| objects.iter()) {
             error[key] = object.clone();
         }
         json!({ "error": error })
