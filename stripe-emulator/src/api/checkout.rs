@@ -401,6 +401,25 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
     if before["status"] != "open" {
         return Err(ApiError::state("This Checkout Session is no longer open."));
     }
+    if let Some(pm) = &payment_method {
+        let kind = world
+            .get("payment_method", pm, "payment_method")?
+            .get("type")
+            .cloned()
+            .unwrap_or_default();
+        let accepted = before["payment_method_types"]
+            .as_array()
+            .is_some_and(|types| types.contains(&kind));
+        if !accepted {
+            return Err(ApiError::invalid(
+                format!(
+                    "This Checkout Session does not accept {} payment methods.",
+                    kind.as_str().unwrap_or("these")
+                ),
+                Some("payment_method"),
+            ));
+        }
+    }
     let instrument = payment_method
         .as_deref()
         .and_then(|pm| payments::instrument(world, pm));

@@ -272,7 +272,7 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 }
 
 /// How a confirmation was asked for: `off_session`, `return_url`, a mandate.
-pub(super) fn confirmation(params: &Params) -> Result<Confirmation, ApiError> {
+fn confirmation(params: &Params) -> Result<Confirmation, ApiError> {
     let off_session = match params.str("off_session") {
         None | Some("false") => false,
         Some("true" | "one_off" | "recurring") => true,
@@ -310,7 +310,7 @@ fn currency(params: &Params) -> Result<String, ApiError> {
 }
 
 /// An amount in minor units, at least Stripe's minimum charge for the currency.
-pub(super) fn amount(params: &Params, path: &str, currency: &str) -> Result<Option<i64>, ApiError> {
+fn amount(params: &Params, path: &str, currency: &str) -> Result<Option<i64>, ApiError> {
     let Some(amount) = params.int(path)? else {
         return Ok(None);
     };

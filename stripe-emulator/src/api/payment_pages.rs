@@ -56,15 +56,6 @@ pub fn confirm(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         }
     }
     let kind = payment_method["type"].as_str().unwrap_or("card");
-    let allowed = session["payment_method_types"]
-        .as_array()
-        .is_some_and(|types| types.iter().any(|allowed| allowed == kind));
-    if !allowed {
-        return Err(ApiError::invalid(
-            format!("This Checkout Session does not accept {kind} payment methods."),
-            Some("payment_method"),
-        ));
-    }
     if let Some(expected) = params.str("expected_payment_method_type") {
         if expected != kind {
             return Err(ApiError::invalid(

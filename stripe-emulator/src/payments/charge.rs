@@ -50,6 +50,10 @@ pub fn create(world: &mut World, intent: &Value, payment_method: &Value, result:
         ),
     };
     let details = method_details(payment_method, amount, status);
+    let created = match intent["customer"].as_str() {
+        Some(customer) => world.now_for_customer(customer),
+        None => world.now(),
+    };
     let charge = json!({
         "id": id,
         "object": "charge",
@@ -63,7 +67,7 @@ pub fn create(world: &mut World, intent: &Value, payment_method: &Value, result:
         "billing_details": payment_method["billing_details"],
         "calculated_statement_descriptor": null,
         "captured": captured && status == "succeeded",
-        "created": world.now(),
+        "created": created,
         "currency": intent["currency"],
         "customer": intent["customer"],
         "description": intent["description"],

@@ -155,3 +155,39 @@ async fn a_debit_completes_the_session_unpaid_then_the_async_outcome_follows() {
     assert!(types.contains(&"checkout.session.async_payment_succeeded".to_owned()));
     assert!(types.contains(&"checkout.session.async_payment_failed".to_owned()));
 }
+
+#[tokio::test]
+async fn the_hosted_page_takes_an_iban_when_the_session_accepts_sepa_debit() {
+    let emulator = Emulator::start().await;
+    let session = payment_session(
+        &emulator,
+        "eur",
+        &[("payment_method_types[]", "sepa_debit")],
+    )
+    .await;
+    let url = emulator.url(&format!("/checkout/{session}"));
+    let page = emulator.client.get(&url).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("IBAN"));
+    let paid = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(&url)
+        .form(&[
+            ("email", "pat@example.com"),
+            ("iban", "AT61 1904 3002 3457 3201"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paid.headers()["location"], "https://example.com/ok");
+    let completed = emulator
+        .fetch(&format!("/v1/checkout/sessions/{session}"))
+        .await;
+    assert_eq!(completed["payment_status"], "unpaid");
+    emulator.running.emulator.advance(1);
+    let settled = emulator
+        .fetch(&format!("/v1/checkout/sessions/{session}"))
+        .await;
+    assert_eq!(settled["payment_status"], "paid");
+}
