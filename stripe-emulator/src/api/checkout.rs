@@ -524,7 +524,7 @@ fn pay(
         .flatten()
         .filter_map(|kind| kind.as_str().map(str::to_owned))
         .collect();
-    let mut intent = payments::create(
+    let intent = payments::create(
         world,
         NewPaymentIntent {
             amount: session["amount_total"].as_i64().unwrap_or(0),
@@ -541,14 +541,13 @@ fn pay(
             receipt_email: text("receipt_email"),
             statement_descriptor: text("statement_descriptor"),
             statement_descriptor_suffix: text("statement_descriptor_suffix"),
+            payment_method,
         },
-    );
-    let id = intent["id"].as_str().unwrap_or_default().to_owned();
-    let Some(payment_method) = payment_method else {
+    )?;
+    if intent["payment_method"].is_null() {
         return Ok(intent);
-    };
-    payments::set_payment_method(world, &mut intent, &payment_method, "payment_method")?;
-    world.put(intent);
+    }
+    let id = intent["id"].as_str().unwrap_or_default().to_owned();
     payments::confirm(
         world,
         &id,

@@ -85,6 +85,10 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             .map(str::to_owned),
         statement_descriptor: params.str("statement_descriptor").map(str::to_owned),
         statement_descriptor_suffix: params.str("statement_descriptor_suffix").map(str::to_owned),
+        payment_method: params
+            .str("payment_method")
+            .filter(|pm| !pm.is_empty())
+            .map(str::to_owned),
     };
     if new.setup_future_usage.is_some() && params.bool("off_session")? == Some(true) {
         return Err(ApiError::invalid(
@@ -92,14 +96,15 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             Some("setup_future_usage"),
         ));
     }
-    let mut intent = payments::create(world, new);
-    let id = intent["id"].as_str().unwrap_or_default().to_owned();
-    if let Some(payment_method) = params.str("payment_method").filter(|pm| !pm.is_empty()) {
-        payments::set_payment_method(world, &mut intent, payment_method, "payment_method")?;
-        world.put(intent.clone());
+    let how = confirmation(params)?;
+    let redirects =
+        new.payment_method_types.is_none() && new.allow_redirects.as_deref() != Some("never");
+    if confirming && redirects && how.return_url.is_none() {
+        return Err(payments::return_url_required());
     }
+    let intent = payments::create(world, new)?;
     if confirming {
-        return payments::confirm(world, &id, &confirmation(params)?);
+        return payments::confirm(world, intent["id"].as_str().unwrap_or_default(), &how);
     }
     Ok(intent)
 }

@@ -64,17 +64,18 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         usage: params
             .one_of("usage", &["off_session", "on_session"])?
             .unwrap_or_else(|| "off_session".to_owned()),
+        payment_method: params
+            .str("payment_method")
+            .filter(|pm| !pm.is_empty())
+            .map(str::to_owned),
     };
-    let mut intent = setup::create(world, new);
-    let id = intent["id"].as_str().unwrap_or_default().to_owned();
-    if let Some(payment_method) = params.str("payment_method").filter(|pm| !pm.is_empty()) {
-        payments::set_payment_method(world, &mut intent, payment_method, "payment_method")?;
-        world.put(intent);
-    }
+    let return_url = return_url(params)?;
+    let intent = setup::create(world, new)?;
     if confirming {
-        return setup::confirm(world, &id, return_url(params)?.as_deref(), false);
+        let id = intent["id"].as_str().unwrap_or_default();
+        return setup::confirm(world, id, return_url.as_deref(), false);
     }
-    world.get("setup_intent", &id, "intent")
+    Ok(intent)
 }
 
 /// `GET /v1/setup_intents/{id}`

@@ -62,10 +62,7 @@ pub fn confirm(world: &mut World, id: &str, how: &Confirmation) -> Result<Value,
         && how.return_url.is_none()
         && !how.authenticated
     {
-        return Err(ApiError::invalid(
-            "A `return_url` must be specified because this Payment Intent is configured to automatically accept the payment methods enabled in the Dashboard, some of which may require a full page redirect to succeed. If you do not want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.",
-            None,
-        ));
+        return Err(super::return_url_required());
     }
     let payment_method = world.get("payment_method", &pm_id, "payment_method")?;
     let mut intent = before.clone();

@@ -119,10 +119,13 @@ pub struct NewPaymentIntent {
     pub statement_descriptor: Option<String>,
     /// Appended to the account's statement descriptor.
     pub statement_descriptor_suffix: Option<String>,
+    /// The PaymentMethod to pay with (`pm_…` or a `pm_card_…` test name).
+    pub payment_method: Option<String>,
 }
 
-/// Stores a new PaymentIntent (`requires_payment_method`) and emits `payment_intent.created`.
-pub fn create(world: &mut World, new: NewPaymentIntent) -> Value {
+/// Stores a new PaymentIntent (`requires_payment_method`, or `requires_confirmation` with a
+/// payment method, which must suit it) and emits `payment_intent.created`.
+pub fn create(world: &mut World, new: NewPaymentIntent) -> Result<Value, ApiError> {
     let id = world.new_id("pi");
     let secret = format!("{id}_secret_{}", world.ids.chars(25));
     let created = match &new.customer {
@@ -181,9 +184,22 @@ pub fn create(world: &mut World, new: NewPaymentIntent) -> Value {
         "transfer_data": null,
         "transfer_group": null,
     });
+    let mut intent = intent;
+    if let Some(payment_method) = &new.payment_method {
+        set_payment_method(world, &mut intent, payment_method, "payment_method")?;
+    }
     world.insert(intent.clone());
     world.emit("payment_intent.created", &intent, None);
-    intent
+    Ok(intent)
+}
+
+/// Stripe's refusal to confirm with automatic payment methods that may redirect and no
+/// `return_url` to come back to.
+pub fn return_url_required() -> ApiError {
+    ApiError::invalid(
+        "A `return_url` must be specified because this Payment Intent is configured to automatically accept the payment methods enabled in the Dashboard, some of which may require a full page redirect to succeed. If you do not want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.",
+        None,
+    )
 }
 
 /// `payment_method_options` for the allowed types, with Stripe's defaults.

@@ -25,10 +25,13 @@ pub struct NewSetupIntent {
     pub allow_redirects: Option<String>,
     /// `off_session` (default) or `on_session`.
     pub usage: String,
+    /// The PaymentMethod to set up (`pm_…` or a `pm_card_…` test name).
+    pub payment_method: Option<String>,
 }
 
-/// Stores a new SetupIntent (`requires_payment_method`) and emits `setup_intent.created`.
-pub fn create(world: &mut World, new: NewSetupIntent) -> Value {
+/// Stores a new SetupIntent (`requires_payment_method`, or `requires_confirmation` with a payment
+/// method, which must suit it) and emits `setup_intent.created`.
+pub fn create(world: &mut World, new: NewSetupIntent) -> Result<Value, ApiError> {
     let id = world.new_id("seti");
     let secret = format!("{id}_secret_{}", world.ids.chars(25));
     let created = match &new.customer {
@@ -81,9 +84,13 @@ pub fn create(world: &mut World, new: NewSetupIntent) -> Value {
         "status": Status::RequiresPaymentMethod.as_str(),
         "usage": new.usage,
     });
+    let mut intent = intent;
+    if let Some(payment_method) = &new.payment_method {
+        super::set_payment_method(world, &mut intent, payment_method, "payment_method")?;
+    }
     world.insert(intent.clone());
     world.emit("setup_intent.created", &intent, None);
-    intent
+    Ok(intent)
 }
 
 /// A 400 `setup_intent_unexpected_state` carrying the SetupIntent.

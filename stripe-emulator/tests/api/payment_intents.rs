@@ -313,6 +313,8 @@ async fn confirming_with_automatic_methods_needs_a_return_url() {
         .as_str()
         .unwrap()
         .starts_with("A `return_url` must be specified"));
+    let intents = emulator.fetch("/v1/payment_intents").await;
+    assert_eq!(intents["data"], serde_json::json!([]), "nothing was created");
 }
 
 #[tokio::test]
