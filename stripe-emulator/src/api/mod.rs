@@ -3,6 +3,7 @@
 
 pub mod charges;
 pub mod checkout;
+mod checkout_completion;
 pub mod customers;
 pub mod events;
 pub mod invoices;

@@ -314,7 +314,11 @@ async fn confirming_with_automatic_methods_needs_a_return_url() {
         .unwrap()
         .starts_with("A `return_url` must be specified"));
     let intents = emulator.fetch("/v1/payment_intents").await;
-    assert_eq!(intents["data"], serde_json::json!([]), "nothing was created");
+    assert_eq!(
+        intents["data"],
+        serde_json::json!([]),
+        "nothing was created"
+    );
 }
 
 #[tokio::test]
