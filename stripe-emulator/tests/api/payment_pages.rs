@@ -191,3 +191,55 @@ async fn the_hosted_page_takes_an_iban_when_the_session_accepts_sepa_debit() {
         .await;
     assert_eq!(settled["payment_status"], "paid");
 }
+
+#[tokio::test]
+async fn a_subscription_session_confirmed_through_payment_pages_ends_as_on_the_hosted_page() {
+    let emulator = Emulator::start().await;
+    let price = emulator.monthly_price("Pro", 1500).await;
+    let session = emulator
+        .ok(
+            "/v1/checkout/sessions",
+            &[
+                ("mode", "subscription"),
+                ("success_url", "https://example.com/ok"),
+                ("line_items[0][price]", &price),
+            ],
+        )
+        .await;
+    let id = session["id"].as_str().unwrap();
+    let method = emulator
+        .ok(
+            "/v1/payment_methods",
+            &[
+                ("type", "card"),
+                ("card[token]", "tok_visa"),
+                ("billing_details[email]", "sam@example.com"),
+            ],
+        )
+        .await;
+    emulator
+        .ok(
+            &format!("/v1/payment_pages/{id}/confirm"),
+            &[
+                ("payment_method", method["id"].as_str().unwrap()),
+                ("expected_amount", "1500"),
+            ],
+        )
+        .await;
+    let completed = emulator
+        .fetch(&format!("/v1/checkout/sessions/{id}?expand[]=subscription"))
+        .await;
+    assert_eq!(completed["payment_status"], "paid");
+    assert_eq!(completed["subscription"]["status"], "active");
+    assert_eq!(
+        completed["subscription"]["default_payment_method"],
+        method["id"]
+    );
+    let customer = emulator
+        .fetch(&format!(
+            "/v1/customers/{}",
+            completed["customer"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(customer["email"], "sam@example.com");
+}

@@ -103,3 +103,42 @@ async fn a_setup_intent_is_canceled_only_before_it_succeeds() {
         (400, Some("setup_intent_unexpected_state"))
     );
 }
+
+#[tokio::test]
+async fn failing_the_3d_secure_step_sends_the_setup_back_for_another_card() {
+    let emulator = Emulator::start().await;
+    let intent = emulator
+        .ok(
+            "/v1/setup_intents",
+            &[
+                ("payment_method", "pm_card_authenticationRequired"),
+                ("confirm", "true"),
+                ("return_url", "https://example.com/back"),
+            ],
+        )
+        .await;
+    let url = intent["next_action"]["redirect_to_url"]["url"]
+        .as_str()
+        .unwrap();
+    let back = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(url)
+        .form(&[("outcome", "fail")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(back.headers()["location"], "https://example.com/back");
+    let id = intent["id"].as_str().unwrap();
+    let failed = emulator.fetch(&format!("/v1/setup_intents/{id}")).await;
+    assert_eq!(failed["status"], "requires_payment_method");
+    assert_eq!(
+        failed["last_setup_error"]["code"],
+        "setup_intent_authentication_failure"
+    );
+    assert!(emulator
+        .event_types()
+        .await
+        .contains(&"setup_intent.setup_failed".to_owned()));
+}
