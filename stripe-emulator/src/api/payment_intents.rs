@@ -356,7 +356,7 @@ pub(super) fn method_types(
     if types.is_empty() {
         return Ok(None);
     }
-    if params.get("automatic_payment_methods").is_some() {
+    if params.bool("automatic_payment_methods.enabled")? == Some(true) {
         return Err(ApiError::invalid(
             "You may only specify one of these parameters: automatic_payment_methods, payment_method_types.",
             Some("payment_method_types"),
