@@ -133,6 +133,7 @@ impl Card {
             "chargeDeclinedExpiredCard" => "4000000000000069",
             "chargeCustomerFail" => "4000000000000341",
             "authenticationRequiredOnSetup" | "threeDSecure2Required" => "4000002500003155",
+            "authenticationRequired" => "4000002760003184",
             _ => return None,
         };
         Self::from_number(number, 12, 2034).ok()

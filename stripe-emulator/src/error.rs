@@ -20,6 +20,9 @@ pub struct ApiError {
     pub message: String,
     /// The parameter at fault, bracketed (`line_items[0][price]`).
     pub param: Option<String>,
+    /// Objects Stripe attaches to the error (`payment_intent`, `setup_intent`, `charge`,
+    /// `payment_method`), shown next to the message.
+    pub objects: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl ApiError {
@@ -36,6 +39,7 @@ impl ApiError {
             decline_code: None,
             message,
             param: None,
+            objects: None,
         }
     }
 
@@ -168,6 +172,14 @@ impl ApiError {
         Self::invalid(message, None)
     }
 
+    /// The error with an object attached under `key` (the PaymentIntent a decline left behind).
+    pub fn with(mut self, key: &str, object: serde_json::Value) -> Self {
+        self.objects
+            .get_or_insert_with(Default::default)
+            .insert(key.to_owned(), object);
+        self
+    }
+
     /// The JSON body Stripe sends.
     pub fn body(&self) -> serde_json::Value {
         let mut error = json!({ "type": self.kind, "message": self.message });
@@ -183,6 +195,9 @@ impl ApiError {
         }
         if let Some(param) = &self.param {
             error["param"] = json!(param);
+        }
+        for (key, object) in self.objects.iter().flat_map(|objects| objects.iter()) {
+            error[key] = object.clone();
         }
         json!({ "error": error })
     }

@@ -36,6 +36,20 @@ impl Params {
         Ok(Self(map))
     }
 
+    /// Refuses a top-level parameter not in `known`, as Stripe does. Only for Stripe's internal
+    /// endpoints, which its API description leaves out; every public operation is checked
+    /// against the description instead (`validate.rs`).
+    pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
+        match self
+            .0
+            .keys()
+            .find(|key| *key != "expand" && !known.contains(&key.as_str()))
+        {
+            Some(key) => Err(ApiError::unknown_parameter(key)),
+            None => Ok(()),
+        }
+    }
+
     /// The value at a dotted path (`recurring.interval`), if present.
     pub fn get(&self, path: &str) -> Option<&Value> {
         let mut parts = path.split('.');

@@ -138,6 +138,17 @@ pub fn op(op: Op) -> impl Handler {
     }
 }
 
+/// Wraps an operation Stripe's own pages use but its API description leaves out (Checkout's
+/// `payment_pages`); such an operation checks its parameters itself.
+pub fn internal_op(op: Op) -> impl Handler {
+    move |State(emulator), method, uri, headers, _route: MatchedPath, path: RawPathParams, body| {
+        let path = path.iter().map(|(_, value)| value.to_owned()).collect();
+        std::future::ready(call(
+            &emulator, op, &method, &uri, &headers, None, path, &body,
+        ))
+    }
+}
+
 /// An API handler as axum takes it.
 pub trait Handler:
     Fn(

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod invoicing;
 pub mod listing;
 mod pages;
+pub mod payments;
 mod persist;
 pub mod shapes;
 pub mod spec;
@@ -186,6 +187,7 @@ impl Emulator {
             let now = world.now();
             billing::run_due(world, None, now);
             api::checkout::expire_due(world);
+            payments::run_due(world);
             (world.now(), world.event_ids_from(before))
         })
     }
@@ -232,6 +234,7 @@ async fn tick(shared: std::sync::Weak<Shared>, every: std::time::Duration) {
             let now = world.now();
             billing::run_due(world, None, now);
             api::checkout::expire_due(world);
+            payments::run_due(world);
         });
     }
 }

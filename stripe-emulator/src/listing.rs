@@ -129,6 +129,9 @@ fn lookup(world: &World, id: &str) -> Option<Value> {
         "test_helpers.test_clock",
         "subscription_item",
         "event",
+        "payment_intent",
+        "charge",
+        "setup_intent",
     ];
     kinds.iter().find_map(|kind| world.find(kind, id).cloned())
 }

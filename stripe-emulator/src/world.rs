@@ -10,6 +10,7 @@ use crate::cards::Card;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::ids::Ids;
+use crate::payments::debits::{BankAccount, Settlement};
 
 /// The request an API call came from, recorded on the events it causes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -47,6 +48,12 @@ pub struct World {
     order: BTreeMap<String, Vec<String>>,
     /// The test card behind each PaymentMethod.
     pub cards: BTreeMap<String, Card>,
+    /// The test bank account behind each SEPA Direct Debit PaymentMethod.
+    #[serde(default)]
+    pub bank_accounts: BTreeMap<String, BankAccount>,
+    /// Debits in flight: when each processing PaymentIntent settles, and how.
+    #[serde(default)]
+    pub settlements: BTreeMap<String, Settlement>,
     /// Line items of each Checkout Session (Stripe returns them only on request).
     pub line_items: BTreeMap<String, Vec<Value>>,
     /// Proration lines waiting for a subscription's next invoice.
@@ -87,6 +94,8 @@ impl World {
             objects: BTreeMap::new(),
             order: BTreeMap::new(),
             cards: BTreeMap::new(),
+            bank_accounts: BTreeMap::new(),
+            settlements: BTreeMap::new(),
             line_items: BTreeMap::new(),
             pending_lines: BTreeMap::new(),
             dunning: BTreeMap::new(),
@@ -293,6 +302,7 @@ fn display_kind(kind: &str) -> &str {
         "test_helpers.test_clock" => "test clock",
         "webhook_endpoint" => "webhook endpoint",
         "payment_method" => "PaymentMethod",
+        "setup_intent" => "setupintent",
         "subscription_item" => "subscription item",
         other => other,
     }

@@ -36,6 +36,9 @@ const sdkInterfaces = {
   'test_helpers.test_clock': ['TestHelpers/TestClocks.d.ts', 'TestClock'],
   invoiceitem: ['InvoiceItems.d.ts', 'InvoiceItem'],
   'billing_portal.configuration': ['BillingPortal/Configurations.d.ts', 'Configuration'],
+  payment_intent: ['PaymentIntents.d.ts', 'PaymentIntent'],
+  setup_intent: ['SetupIntents.d.ts', 'SetupIntent'],
+  charge: ['Charges.d.ts', 'Charge'],
 };
 
 /** The fields an SDK interface declares without `?` (always present in API responses). */
@@ -89,6 +92,19 @@ before(async () => {
   record(await stripe.customers.listPaymentMethods(customer.id));
   const gone = await stripe.customers.create({ email: 'gone@example.com' });
   record(await stripe.customers.del(gone.id));
+
+  // Payments.
+  const intent = record(
+    await stripe.paymentIntents.create({
+      amount: 2000,
+      currency: 'usd',
+      allowed_payment_method_types: ['card'],
+      payment_method: 'pm_card_visa',
+      confirm: true,
+    }),
+  );
+  record(await stripe.charges.retrieve(intent.latest_charge));
+  record(await stripe.setupIntents.create({ customer: customer.id, payment_method: 'pm_card_visa', confirm: true }));
 
   // Checkout and the portal.
   const session = record(

@@ -1,15 +1,15 @@
 //! Checkout Sessions: create (`subscription` and `payment` mode), retrieve, list, expire, line
-//! items, and completion by the hosted page.
+//! items. Completion (hosted page or `payment_pages`) is in [`super::checkout_completion`].
 //! <https://docs.stripe.com/api/checkout/sessions>
 
 use serde_json::{json, Value};
 
+pub use super::checkout_completion::{complete, payment_settled, Payer};
 use super::list_objects;
-use crate::billing::{self, NewSubscription};
-use crate::cards::Card;
 use crate::error::ApiError;
 use crate::http::Call;
 use crate::listing::page;
+use crate::payments;
 use crate::world::World;
 
 /// `POST /v1/checkout/sessions`
@@ -96,6 +96,49 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             "description": description, "metadata": {}, "price": price, "quantity": quantity,
         }));
     }
+    let currency_code = currency.as_ref().and_then(Value::as_str).unwrap_or("usd");
+    // At this API version Checkout takes `allowed_payment_method_types` (`payment_method_types`
+    // is gone from its parameters; the session still reports the types it accepts under it).
+    let method_types = params.strings("allowed_payment_method_types");
+    for (index, kind) in method_types.iter().enumerate() {
+        let param = format!("allowed_payment_method_types[{index}]");
+        if !payments::METHOD_TYPES.contains(&kind.as_str()) {
+            return Err(ApiError::invalid(
+                format!(
+                    "The emulator supports allowed_payment_method_types card and sepa_debit, not {kind}."
+                ),
+                Some(&param),
+            ));
+        }
+        if kind == "sepa_debit" && mode != "payment" {
+            return Err(ApiError::invalid(
+                "The emulator takes sepa_debit in `payment` mode only.",
+                Some(&param),
+            ));
+        }
+        if kind == "sepa_debit" && currency_code != "eur" {
+            return Err(ApiError::invalid(
+                format!("The currency provided ({currency_code}) is invalid. Payments with sepa_debit support the following currencies: eur."),
+                Some(&param),
+            ));
+        }
+    }
+    if params.get("payment_intent_data").is_some() && mode != "payment" {
+        return Err(ApiError::invalid(
+            "`payment_intent_data` can only be used in `payment` mode.",
+            Some("payment_intent_data"),
+        ));
+    }
+    let payment_intent_data = json!({
+        "capture_method": params.one_of("payment_intent_data.capture_method", &["automatic", "automatic_async", "manual"])?,
+        "description": params.str("payment_intent_data.description"),
+        "metadata": params.get("payment_intent_data.metadata").filter(|value| value.is_object()).cloned().unwrap_or(json!({})),
+        "receipt_email": params.str("payment_intent_data.receipt_email"),
+        "setup_future_usage": params.one_of("payment_intent_data.setup_future_usage", &["on_session", "off_session"])?,
+        "shipping": super::payment_intents::shipping(params, "payment_intent_data.shipping")?,
+        "statement_descriptor": params.str("payment_intent_data.statement_descriptor"),
+        "statement_descriptor_suffix": params.str("payment_intent_data.statement_descriptor_suffix"),
+    });
     let trial_days = params.int_in(
         "subscription_data.trial_period_days",
         1..=super::MAX_TRIAL_DAYS,
@@ -125,7 +168,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "adaptive_pricing": { "enabled": false },
         "after_expiration": null,
         "allow_promotion_codes": params.bool("allow_promotion_codes")?,
-        "allowed_payment_method_types": null,
+        "allowed_payment_method_types": if method_types.is_empty() { Value::Null } else { json!(method_types) },
         "amount_subtotal": subtotal,
         "amount_total": total,
         "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
@@ -165,7 +208,8 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "payment_method_collection": if mode == "subscription" { json!(params.str("payment_method_collection").unwrap_or("always")) } else { Value::Null },
         "payment_method_configuration_details": null,
         "payment_method_options": {},
-        "payment_method_types": ["card"],
+        "payment_intent_data": payment_intent_data,
+        "payment_method_types": if method_types.is_empty() { json!(["card"]) } else { json!(method_types) },
         "payment_status": "unpaid",
         "permissions": null,
         "phone_number_collection": { "enabled": false },
@@ -196,11 +240,17 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// A stored session as the API shows it (without the emulator's private `subscription_data`).
 pub fn retrieve_stored(world: &World, id: &str) -> Result<Value, ApiError> {
-    let mut session = world.get("checkout.session", id, "session")?;
+    Ok(public(world.get("checkout.session", id, "session")?))
+}
+
+/// A session without what the emulator keeps for completing it: the subscription and payment
+/// intent settings, which Stripe does not show.
+pub(super) fn public(mut session: Value) -> Value {
     if let Some(map) = session.as_object_mut() {
         map.remove("subscription_data");
+        map.remove("payment_intent_data");
     }
-    Ok(session)
+    session
 }
 
 /// `GET /v1/checkout/sessions/{id}`
@@ -246,10 +296,7 @@ fn mark_expired(world: &mut World, before: Value) {
     session["status"] = json!("expired");
     session["url"] = Value::Null;
     world.put(session.clone());
-    if let Some(map) = session.as_object_mut() {
-        map.remove("subscription_data");
-    }
-    world.emit("checkout.session.expired", &session, None);
+    world.emit("checkout.session.expired", &public(session), None);
 }
 
 /// Expires an open session whose `expires_at` has passed.
@@ -287,128 +334,9 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         },
     )?;
     for session in list["data"].as_array_mut().into_iter().flatten() {
-        if let Some(map) = session.as_object_mut() {
-            map.remove("subscription_data");
-        }
+        *session = public(session.take());
     }
     Ok(list)
-}
-
-/// Completes a session paid on the hosted page: customer, payment method, subscription or
-/// payment, invoice, events. Returns the URL to redirect to.
-pub fn complete(
-    world: &mut World,
-    id: &str,
-    card: Option<Card>,
-    email: &str,
-    name: &str,
-) -> Result<String, ApiError> {
-    let before = world.get("checkout.session", id, "session")?;
-    if before["status"] != "open" {
-        return Err(ApiError::state("This Checkout Session is no longer open."));
-    }
-    if let Some(card) = &card {
-        card.check_on_attach()?;
-        // A free trial charges nothing today: 0341 ("charges fail later") starts a trial fine.
-        if before["amount_total"].as_i64().unwrap_or(0) > 0 {
-            card.charge()?;
-        }
-    }
-    // Payment mode makes a Customer only when asked (`customer_creation=always`), as in Stripe.
-    let wants_customer =
-        before["mode"] == "subscription" || before["customer_creation"] == "always";
-    let customer_id = match before["customer"].as_str() {
-        Some(customer) => Some(customer.to_owned()),
-        None if wants_customer => Some(new_customer(world, &before, email, name)),
-        None => None,
-    };
-    let payment_method = match card {
-        Some(card) => {
-            let payment_method = super::payment_methods::store(world, card);
-            let pm_id = payment_method["id"].as_str().unwrap_or_default().to_owned();
-            if let Some(customer_id) = &customer_id {
-                super::payment_methods::attach_to(world, &pm_id, customer_id, "payment_method")?;
-            }
-            Some(pm_id)
-        }
-        None => None,
-    };
-    let items = world.line_items.get(id).cloned().unwrap_or_default();
-    let mut session = before.clone();
-    if before["mode"] == "subscription" {
-        let trial_days = before["subscription_data"]["trial_period_days"]
-            .as_i64()
-            .filter(|days| *days > 0);
-        let customer_id = customer_id.clone().unwrap_or_default();
-        let now = world.now_for_customer(&customer_id);
-        let subscription = billing::create_subscription(
-            world,
-            NewSubscription {
-                customer: customer_id,
-                items: items
-                    .iter()
-                    .map(|item| {
-                        (
-                            item["price"].clone(),
-                            item["quantity"].as_i64().unwrap_or(1),
-                        )
-                    })
-                    .collect(),
-                trial_end: trial_days.map(|days| now + days * billing::DAY),
-                default_payment_method: payment_method.clone(),
-                payment_behavior: "allow_incomplete".to_owned(),
-                missing_payment_method: before["subscription_data"]["missing_payment_method"]
-                    .as_str()
-                    .unwrap_or("create_invoice")
-                    .to_owned(),
-                metadata: before["subscription_data"]["metadata"].clone(),
-                description: None,
-            },
-        )?;
-        session["subscription"] = subscription["id"].clone();
-        session["invoice"] = subscription["latest_invoice"].clone();
-        session["payment_status"] = json!(if trial_days.is_some() {
-            "no_payment_required"
-        } else {
-            "paid"
-        });
-    } else {
-        session["payment_intent"] = json!(world.new_id("pi"));
-        session["payment_status"] = json!("paid");
-    }
-    let customer = match &customer_id {
-        Some(customer_id) => world.get("customer", customer_id, "customer")?,
-        None => {
-            json!({ "address": null, "email": email, "name": if name.is_empty() { Value::Null } else { json!(name) }, "phone": null })
-        }
-    };
-    session["customer"] = json!(customer_id);
-    session["customer_details"] = json!({
-        "address": customer["address"], "business_name": null, "email": customer["email"].as_str().unwrap_or(email),
-        "individual_name": null, "name": customer["name"], "phone": customer["phone"], "tax_exempt": "none", "tax_ids": [],
-    });
-    session["status"] = json!("complete");
-    session["url"] = Value::Null;
-    world.put(session.clone());
-    if let Some(map) = session.as_object_mut() {
-        map.remove("subscription_data");
-    }
-    world.emit("checkout.session.completed", &session, None);
-    let success = before["success_url"].as_str().unwrap_or_default();
-    Ok(success.replace("{CHECKOUT_SESSION_ID}", id))
-}
-
-/// The Customer a completed session makes for a buyer who had none.
-fn new_customer(world: &mut World, session: &Value, email: &str, name: &str) -> String {
-    let mut customer = super::customers::blank(world, None);
-    customer["currency"] = session["currency"].clone();
-    customer["email"] = json!(email);
-    if !name.is_empty() {
-        customer["name"] = json!(name);
-    }
-    world.insert(customer.clone());
-    world.emit("customer.created", &customer, None);
-    customer["id"].as_str().unwrap_or_default().to_owned()
 }
 
 /// Expires every open session whose `expires_at` has passed (run as the clock moves).

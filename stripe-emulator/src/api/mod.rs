@@ -1,18 +1,23 @@
 //! The `/v1` API, one module per resource. Each operation is a plain function over the world;
 //! [`crate::http::op`] turns it into a handler.
 
+pub mod charges;
 pub mod checkout;
+mod checkout_completion;
 pub mod customers;
 pub mod events;
 pub mod invoice_workflow;
 pub mod invoiceitems;
 pub mod invoices;
+pub mod payment_intents;
 pub mod payment_methods;
+pub mod payment_pages;
 pub mod plans;
 pub mod portal;
 pub mod portal_configurations;
 pub mod prices;
 pub mod products;
+pub mod setup_intents;
 pub mod subscriptions;
 pub mod test_clocks;
 pub mod webhook_endpoints;
@@ -143,6 +148,10 @@ pub fn routes() -> Router<Emulator> {
         .merge(invoiceitems::routes())
         .merge(invoice_workflow::routes())
         .merge(portal_configurations::routes())
+        .merge(payment_intents::routes())
+        .merge(charges::routes())
+        .merge(setup_intents::routes())
+        .merge(payment_pages::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.

@@ -9,19 +9,47 @@ use crate::cards::Card;
 use crate::error::ApiError;
 use crate::http::Call;
 use crate::listing::page;
+use crate::payments::debits::BankAccount;
 use crate::world::World;
 
 /// `POST /v1/payment_methods`
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     let kind = params.required("type")?;
-    if kind != "card" {
+    if !crate::payments::METHOD_TYPES.contains(&kind) {
         return Err(ApiError::invalid(
-            format!("The emulator supports only card payment methods, not {kind}."),
+            format!("The emulator supports card and sepa_debit payment methods, not {kind}."),
             Some("type"),
         ));
     }
-    let card = match params.str("card.token") {
+    let mut payment_method = if kind == "sepa_debit" {
+        let account = BankAccount::from_iban(params.required("sepa_debit.iban")?)?;
+        store_debit(world, account)
+    } else {
+        store(world, card(params)?)
+    };
+    if let Some(name) = params.str("billing_details.name") {
+        payment_method["billing_details"]["name"] = json!(name);
+    }
+    if let Some(email) = params.str("billing_details.email") {
+        payment_method["billing_details"]["email"] = json!(email);
+    }
+    if let Some(phone) = params.str("billing_details.phone") {
+        payment_method["billing_details"]["phone"] = json!(phone);
+    }
+    for field in ["city", "country", "line1", "line2", "postal_code", "state"] {
+        if let Some(value) = params.str(&format!("billing_details.address.{field}")) {
+            payment_method["billing_details"]["address"][field] = json!(value);
+        }
+    }
+    merge_metadata(&mut payment_method, params);
+    world.put(payment_method.clone());
+    Ok(payment_method)
+}
+
+/// The test card of a `type=card` create: `card[token]` or `card[number]` with its expiry.
+fn card(params: &crate::form::Params) -> Result<Card, ApiError> {
+    Ok(match params.str("card.token") {
         Some(token) => Card::from_test_name(token)
             .ok_or_else(|| ApiError::missing_resource("token", token, "card[token]"))?,
         None => Card::from_number(
@@ -33,17 +61,41 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
                 .int("card.exp_year")?
                 .ok_or_else(|| ApiError::missing("card.exp_year"))?,
         )?,
-    };
-    let mut payment_method = store(world, card);
-    if let Some(name) = params.str("billing_details.name") {
-        payment_method["billing_details"]["name"] = json!(name);
-    }
-    if let Some(email) = params.str("billing_details.email") {
-        payment_method["billing_details"]["email"] = json!(email);
-    }
-    merge_metadata(&mut payment_method, params);
-    world.put(payment_method.clone());
-    Ok(payment_method)
+    })
+}
+
+/// Stores a new `sepa_debit` PaymentMethod and remembers how its debits settle.
+pub fn store_debit(world: &mut World, account: BankAccount) -> Value {
+    let id = world.new_id("pm");
+    let fingerprint = world.ids.chars(16);
+    let payment_method = json!({
+        "id": id,
+        "object": "payment_method",
+        "allow_redisplay": "unspecified",
+        "billing_details": {
+            "address": { "city": null, "country": null, "line1": null, "line2": null, "postal_code": null, "state": null },
+            "email": null,
+            "name": null,
+            "phone": null,
+            "tax_id": null,
+        },
+        "created": world.now(),
+        "customer": null,
+        "customer_account": null,
+        "livemode": false,
+        "metadata": {},
+        "sepa_debit": {
+            "bank_code": account.bank_code,
+            "branch_code": account.branch_code,
+            "country": account.country,
+            "fingerprint": fingerprint,
+            "generated_from": { "charge": null, "setup_attempt": null },
+            "last4": account.last4,
+        },
+        "type": "sepa_debit",
+    });
+    world.bank_accounts.insert(id, account);
+    world.insert(payment_method)
 }
 
 /// Stores a new card PaymentMethod and remembers how the card behaves.

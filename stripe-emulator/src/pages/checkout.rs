@@ -1,5 +1,6 @@
 //! The hosted Checkout page: line items, trial and total, a card form that behaves like Stripe's
-//! test cards (declines with their messages, a 3-D Secure step), then a redirect to `success_url`.
+//! test cards (declines with their messages, a 3-D Secure step) or an IBAN for sessions taking
+//! SEPA Direct Debit, then a redirect to `success_url`.
 
 use std::collections::HashMap;
 
@@ -11,6 +12,7 @@ use serde_json::Value;
 use super::{card_fields, card_from_form, escape, money, page, per_interval, problem};
 use crate::api::checkout as api;
 use crate::cards::{Behaviour, Card};
+use crate::payments::debits::BankAccount;
 use crate::Emulator;
 
 /// `GET /checkout/{id}`
@@ -90,7 +92,22 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
         })
         .unwrap_or_default();
     let card_optional = session["payment_method_collection"] == "if_required" && total == 0;
-    let card_section = if card_optional {
+    let takes = |kind: &str| {
+        session["payment_method_types"]
+            .as_array()
+            .is_some_and(|types| types.iter().any(|known| known == kind))
+    };
+    let card_section = if takes("sepa_debit") {
+        let iban = "<label for=\"iban\">IBAN (SEPA Direct Debit)</label><input id=\"iban\" name=\"iban\" placeholder=\"AT61 1904 3002 3457 3201\"";
+        if takes("card") {
+            format!(
+                "{}<p class=\"muted\">Or pay by bank debit:</p>{iban}>",
+                card_fields(false)
+            )
+        } else {
+            format!("{iban} required>")
+        }
+    } else if card_optional {
         format!("<p class=\"muted\">No card needed to start your trial. You can add one now or later.</p>{}", card_fields(false))
     } else {
         card_fields(true)
@@ -149,9 +166,18 @@ pub async fn pay(
             session["payment_method_collection"] == "if_required" && session["amount_total"] == 0
         })
     });
-    let number_given = form
-        .get("card_number")
-        .is_some_and(|number| !number.trim().is_empty());
+    let given = |field: &str| {
+        form.get(field)
+            .is_some_and(|value| !value.trim().is_empty())
+    };
+    if given("iban") && !given("card_number") {
+        let iban = form.get("iban").map(String::as_str).unwrap_or_default();
+        return match BankAccount::from_iban(iban) {
+            Ok(account) => finish(&emulator, &id, Some(Paying::Debit(account)), &form),
+            Err(error) => render(&emulator, &id, Some(&error.message)),
+        };
+    }
+    let number_given = given("card_number");
     let card = if optional && !number_given {
         None
     } else {
@@ -166,13 +192,19 @@ pub async fn pay(
     {
         return challenge(&id, card, &form);
     }
-    finish(&emulator, &id, card, &form)
+    finish(&emulator, &id, card.map(Paying::Card), &form)
+}
+
+/// What the buyer entered.
+enum Paying {
+    Card(Card),
+    Debit(BankAccount),
 }
 
 fn finish(
     emulator: &Emulator,
     id: &str,
-    card: Option<Card>,
+    paying: Option<Paying>,
     form: &HashMap<String, String>,
 ) -> Response {
     let email = form
@@ -197,7 +229,22 @@ fn finish(
             Some("Enter the email address to send the receipt to."),
         );
     }
-    match emulator.mutate(|world| api::complete(world, id, card, email, name)) {
+    let completed = emulator.mutate(|world| {
+        let payment_method = paying.map(|paying| {
+            let stored = match paying {
+                Paying::Card(card) => crate::api::payment_methods::store(world, card),
+                Paying::Debit(account) => crate::api::payment_methods::store_debit(world, account),
+            };
+            stored["id"].as_str().unwrap_or_default().to_owned()
+        });
+        let payer = api::Payer {
+            payment_method,
+            email,
+            name,
+        };
+        api::complete(world, id, payer)
+    });
+    match completed {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(error) => render(emulator, id, Some(&error.message)),
     }
@@ -236,7 +283,7 @@ pub async fn authenticate(
         return render(&emulator, &id, Some("We are unable to authenticate your payment method. Please choose a different payment method and try again."));
     }
     match card_from_form(&form) {
-        Ok(card) => finish(&emulator, &id, Some(card), &form),
+        Ok(card) => finish(&emulator, &id, Some(Paying::Card(card)), &form),
         Err(message) => render(&emulator, &id, Some(&message)),
     }
 }

@@ -1,6 +1,7 @@
 //! The hosted pages a browser visits: Checkout (`/checkout/{id}`), the customer portal
-//! (`/portal/{id}`) and invoices (`/invoices/{id}`). Plain server-rendered HTML forms, no scripts.
+//! (`/portal/{id}`), invoices (`/invoices/{id}`) and 3-D Secure (`/authenticate/{id}`). Plain server-rendered HTML forms, no scripts.
 
+mod authenticate;
 mod checkout;
 mod invoice;
 mod portal;
@@ -18,6 +19,10 @@ pub fn routes() -> Router<Emulator> {
     Router::new()
         .route("/checkout/{id}", get(checkout::show).post(checkout::pay))
         .route("/checkout/{id}/authenticate", post(checkout::authenticate))
+        .route(
+            "/authenticate/{id}",
+            get(authenticate::show).post(authenticate::finish),
+        )
         .route("/portal/{id}", get(portal::show))
         .route("/portal/{id}/{action}", post(portal::act))
         .route("/invoices/{id}", get(invoice::show).post(invoice::pay))

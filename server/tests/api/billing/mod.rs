@@ -101,12 +101,12 @@ impl Stripe {
     }
 
     /// `GET {path}` that must succeed.
-    /// Attaches the test card `pm_card_visa` to `customer` and makes it the default for its
-    /// invoices, as a customer saving a card does; returns the new `pm_…` id.
-    pub async fn save_card(&self, customer: &str) -> String {
+    /// Attaches a test card (`pm_card_visa`, `pm_card_mastercard`, …) to `customer` and makes
+    /// it the default for its invoices, as a customer saving a card does; returns the new `pm_…`.
+    pub async fn save_card(&self, customer: &str, test_card: &str) -> String {
         let card = self
             .ok(
-                "/v1/payment_methods/pm_card_visa/attach",
+                &format!("/v1/payment_methods/{test_card}/attach"),
                 &[("customer", customer)],
             )
             .await;

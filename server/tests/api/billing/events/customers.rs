@@ -29,7 +29,7 @@ async fn charged_to_the_customers_default(app: &TestApp, stripe: &Stripe) -> (St
             .fetch_one(&app.db)
             .await
             .unwrap();
-    stripe.save_card(&customer).await;
+    stripe.save_card(&customer, "pm_card_visa").await;
     let hobby = price_id(app, "tollgate_hobby_monthly").await;
     let subscription = stripe
         .ok(
@@ -49,16 +49,7 @@ async fn charged_to_the_customers_default(app: &TestApp, stripe: &Stripe) -> (St
 async fn customer_updated_with_a_new_default_card_shows_it_on_the_subscription() {
     let (app, stripe) = shop(false).await;
     let (customer, subscription) = charged_to_the_customers_default(&app, &stripe).await;
-    let new_default = [
-        ("payment_method", "pm_card_mastercard"),
-        (
-            "invoice_settings[default_payment_method]",
-            "pm_card_mastercard",
-        ),
-    ];
-    stripe
-        .ok(&format!("/v1/customers/{customer}"), &new_default)
-        .await;
+    stripe.save_card(&customer, "pm_card_mastercard").await;
 
     apply_latest(&app, &stripe, "customer.updated", &customer).await;
 
@@ -71,19 +62,8 @@ async fn customer_updated_with_a_new_default_card_shows_it_on_the_subscription()
 async fn payment_method_attached_and_detached_refresh_the_card_of_the_customers_subscriptions() {
     let (app, stripe) = shop(false).await;
     let (customer, subscription) = charged_to_the_customers_default(&app, &stripe).await;
-    let new_default = [
-        ("payment_method", "pm_card_mastercard"),
-        (
-            "invoice_settings[default_payment_method]",
-            "pm_card_mastercard",
-        ),
-    ];
-    let updated = stripe
-        .ok(&format!("/v1/customers/{customer}"), &new_default)
-        .await;
-    let mastercard = updated["invoice_settings"]["default_payment_method"]
-        .as_str()
-        .unwrap();
+    let mastercard = stripe.save_card(&customer, "pm_card_mastercard").await;
+    let mastercard = mastercard.as_str();
 
     apply_latest(&app, &stripe, "payment_method.attached", mastercard).await;
 

@@ -133,7 +133,7 @@ async fn a_trial_without_a_card_is_stored_paused_then_active_from_the_paused_and
         (stored.status.as_str(), stored.card_last4),
         ("paused", None)
     );
-    stripe.save_card(&customer).await;
+    stripe.save_card(&customer, "pm_card_visa").await;
     stripe
         .ok(&format!("/v1/subscriptions/{id}/resume"), &[])
         .await;
