@@ -21,6 +21,7 @@ mod ratelimit;
 mod replay;
 mod subscriber;
 mod time_travel;
+mod verify;
 mod webhooks;
 
 use std::{process::Output, time::Duration};
