@@ -6,6 +6,7 @@ mod catalog;
 pub mod checkout;
 mod cli;
 mod client;
+mod contract;
 mod convergence;
 mod cross_user;
 mod emails;
