@@ -62,7 +62,10 @@ async fn a_live_key_is_refused_before_any_call() {
     let (passed, stdout, stderr) = contract(stripe.base_url(), "sk_live_tollgate").await;
 
     assert!(!passed, "{stdout}");
-    assert!(stderr.contains("refusing to run with a live-mode key"), "{stderr}");
+    assert!(
+        stderr.contains("refusing to run with a live-mode key"),
+        "{stderr}"
+    );
     assert!(!stdout.contains("ok   "), "{stdout}");
     assert_eq!(stripe.emulator().read(|world| world.event_count()), 0);
 }
