@@ -24,10 +24,16 @@ const RETURN_URL: &str = "https://tollgate.example.com/account";
 enum Failure {
     /// Stripe refused the call, or could not be reached.
     #[error("{}", describe(.0))]
-    Stripe(#[from] StripeError),
+    Stripe(Box<StripeError>),
     /// Stripe answered, but not what Tollgate relies on.
     #[error("expected {expected}, Stripe answered {found}")]
     Unexpected { expected: String, found: String },
+}
+
+impl From<StripeError> for Failure {
+    fn from(error: StripeError) -> Self {
+        Self::Stripe(Box::new(error))
+    }
 }
 
 /// `Err(Unexpected)` unless `found == expected`.

@@ -90,7 +90,7 @@ async fn a_status_changed_in_sql_is_the_one_difference_and_sync_repairs_it() {
         },
         repair: Repair::Sync,
     };
-    assert_eq!(report.differences, [difference.clone()]);
+    assert_eq!(report.differences, std::slice::from_ref(&difference));
     let stdout = verify_fails(&app, &stripe).await;
     assert!(stdout.contains(&difference.to_string()), "{stdout}");
     assert!(
