@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 
-use backend::{config::LogFormat, stripe::StripeConfig};
+use backend::stripe::StripeConfig;
 use server::{cli::Cli, telemetry};
 
 /// mimalloc instead of glibc's malloc: see `server/Cargo.toml`.
@@ -16,7 +16,7 @@ async fn main() -> anyhow::Result<()> {
     if command.calls_stripe_only() {
         // Needs neither a database nor a webhook secret: only what calling Stripe takes.
         let stripe = StripeConfig::calls_only_from_env().context("invalid configuration")?;
-        telemetry::init(LogFormat::Pretty);
+        telemetry::init_to_stderr();
         return server::stripe_contract::run(&stripe).await;
     }
     let config = backend::Config::from_env().context("invalid configuration")?;

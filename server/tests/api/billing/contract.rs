@@ -69,3 +69,27 @@ async fn a_live_key_is_refused_before_any_call() {
     assert!(!stdout.contains("ok   "), "{stdout}");
     assert_eq!(stripe.emulator().read(|world| world.event_count()), 0);
 }
+
+#[tokio::test]
+async fn with_stripe_unreachable_the_first_step_fails_naming_why_and_the_run_exits_1() {
+    // Nothing listens on port 9.
+    let (passed, stdout, stderr) = contract("http://127.0.0.1:9", "sk_test_tollgate").await;
+
+    assert!(!passed, "{stdout}");
+    let failed = stdout
+        .lines()
+        .find(|line| line.starts_with("FAIL "))
+        .unwrap_or_default();
+    assert!(
+        failed.starts_with(
+            "FAIL seed a catalog: could not reach Stripe at http://127.0.0.1:9/v1/products"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(stdout.matches("FAIL ").count(), 1, "stops there: {stdout}");
+    assert!(stdout.contains("ok   clean up (0 test clock"), "{stdout}");
+    assert!(
+        stderr.contains("the contract failed at `seed a catalog`"),
+        "{stderr}"
+    );
+}
