@@ -164,7 +164,7 @@ pub async fn run(state: &AppState) -> Result<VerifyReport, BillingError> {
                 object: Object::Customer,
                 id,
                 mismatch: Mismatch::NotInStripe,
-                repair: replay_from(customer.created_at),
+                repair: replay_from(customer.created_at).unwrap_or(Repair::RemoveRow),
             });
             continue;
         }
@@ -195,16 +195,13 @@ pub async fn run(state: &AppState) -> Result<VerifyReport, BillingError> {
     Ok(report)
 }
 
-/// Replaying from when the object appeared (a minute early), or as far back as Stripe keeps
-/// events; a sync when even that is too late.
-fn replay_from(created: OffsetDateTime) -> Repair {
+/// Replaying from a minute before the object appeared; `None` when that is further back than
+/// Stripe keeps events.
+fn replay_from(created: OffsetDateTime) -> Option<Repair> {
     let oldest = OffsetDateTime::now_utc() - EVENTS_KEPT;
-    if created < oldest {
-        return Repair::Sync;
-    }
-    Repair::Replay {
+    (created >= oldest).then(|| Repair::Replay {
         since: (created - Duration::minutes(1)).unix_timestamp(),
-    }
+    })
 }
 
 /// A stored row type compared column by column with the row Stripe's object maps to.
@@ -237,7 +234,8 @@ fn compare<R: Compared>(
                 object: R::OBJECT,
                 id: row.id().to_owned(),
                 mismatch: Mismatch::NotStored,
-                repair: row.created().map_or(Repair::Sync, replay_from),
+                // Sync stores it too, when its events are too old to replay.
+                repair: row.created().and_then(replay_from).unwrap_or(Repair::Sync),
             });
             continue;
         };
@@ -468,14 +466,14 @@ mod tests {
     }
 
     #[test]
-    fn an_object_made_within_the_month_is_replayed_an_older_one_synced() {
+    fn only_an_object_made_within_stripes_thirty_days_of_events_is_repaired_by_a_replay() {
         let now = OffsetDateTime::now_utc();
         assert_eq!(
             replay_from(now),
-            Repair::Replay {
+            Some(Repair::Replay {
                 since: now.unix_timestamp() - 60
-            }
+            })
         );
-        assert_eq!(replay_from(now - Duration::days(40)), Repair::Sync);
+        assert_eq!(replay_from(now - Duration::days(40)), None);
     }
 }

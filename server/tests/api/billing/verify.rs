@@ -220,3 +220,36 @@ async fn a_subscription_stripe_has_but_we_never_stored_names_the_replay_that_rec
     );
     assert!(verified(&app).await.matches(), "the replay recovered it");
 }
+
+#[tokio::test]
+async fn a_stored_customer_stripe_does_not_have_is_the_one_difference() {
+    let (app, stripe) = checked_out().await;
+    sqlx::query("UPDATE billing_customers SET stripe_customer_id = 'cus_never_made'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    let report = verified(&app).await;
+
+    assert_eq!(report.differences.len(), 1, "{:#?}", report.differences);
+    let difference = &report.differences[0];
+    assert_eq!(
+        (
+            difference.object,
+            difference.id.as_str(),
+            &difference.mismatch
+        ),
+        (Object::Customer, "cus_never_made", &Mismatch::NotInStripe)
+    );
+    assert!(
+        matches!(difference.repair, Repair::Replay { .. }),
+        "its deletion was missed: {difference}"
+    );
+    let stdout = verify_fails(&app, &stripe).await;
+    assert!(
+        stdout.contains(
+            "customer cus_never_made: stored, not in Stripe (repair: server stripe replay --since "
+        ),
+        "{stdout}"
+    );
+}
