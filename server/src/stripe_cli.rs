@@ -1,6 +1,6 @@
 //! `server stripe sync`, `server stripe seed [FILE]`, `server stripe replay --since WHEN`,
-//! `server stripe verify` and `server stripe contract` (in [`crate::stripe_contract`]): talk to the configured Stripe (or the
-//! emulator) from the command line, printing each step.
+//! `server stripe verify` and `server stripe contract` (in [`crate::stripe_contract`]): talk to
+//! the configured Stripe (or the emulator) from the command line, printing each step.
 
 use std::path::PathBuf;
 
