@@ -549,7 +549,7 @@ async fn clean_up(run: &Run) -> bool {
     }
     let made = &run.made;
     let summary = format!(
-        "clean up ({} test clock, {} other customers deleted; {} prices, {} products archived)",
+        "clean up (deleted: test clocks {}, other customers {}; archived: prices {}, products {})",
         usize::from(made.clock.is_some()),
         made.customers.len(),
         made.prices.len(),

@@ -87,7 +87,10 @@ async fn with_stripe_unreachable_the_first_step_fails_naming_why_and_the_run_exi
         "{stdout}"
     );
     assert_eq!(stdout.matches("FAIL ").count(), 1, "stops there: {stdout}");
-    assert!(stdout.contains("ok   clean up (0 test clock"), "{stdout}");
+    assert!(
+        stdout.contains("ok   clean up (deleted: test clocks 0, other customers 0;"),
+        "{stdout}"
+    );
     assert!(
         stderr.contains("the contract failed at `seed a catalog`"),
         "{stderr}"
