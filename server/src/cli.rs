@@ -1,5 +1,5 @@
 //! Command-line interface: `server serve` (also what a bare `server` does, as cargo-leptos runs
-//! it), `server migrate` and `server stripe sync|seed`.
+//! it), `server migrate` and `server stripe sync|seed|replay|verify|contract`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -47,6 +47,16 @@ pub enum Command {
 }
 
 impl Command {
+    /// Whether this is `server stripe contract`, which needs only the Stripe key and API base.
+    pub fn calls_stripe_only(&self) -> bool {
+        matches!(
+            self,
+            Command::Stripe {
+                command: StripeCommand::Contract
+            }
+        )
+    }
+
     /// Runs the subcommand to completion.
     pub async fn run(self, config: backend::Config) -> anyhow::Result<()> {
         match self {

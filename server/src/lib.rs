@@ -17,6 +17,8 @@
 //! - [`entitled`]: the extractor that gates a route on a plan's feature.
 //! - [`reports`]: `GET /api/reports`, the gated JSON API.
 //! - [`stripe_cli`]: `server stripe sync|seed|replay`.
+//! - [`stripe_contract`]: `server stripe contract`, the check that a Stripe account behaves as
+//!   Tollgate expects.
 
 pub mod assets;
 pub mod auth;
@@ -33,5 +35,6 @@ pub mod reports;
 pub mod security;
 pub mod startup;
 pub mod stripe_cli;
+pub mod stripe_contract;
 pub mod telemetry;
 pub mod webhooks;

@@ -1,5 +1,6 @@
-//! `server stripe sync`, `server stripe seed [FILE]` and `server stripe replay --since WHEN`:
-//! talk to the configured Stripe (or the emulator) from the command line, printing each step.
+//! `server stripe sync`, `server stripe seed [FILE]`, `server stripe replay --since WHEN`,
+//! `server stripe verify` and `server stripe contract` (in [`crate::stripe_contract`]): talk to
+//! the configured Stripe (or the emulator) from the command line, printing each step.
 
 use std::path::PathBuf;
 
@@ -26,11 +27,23 @@ pub enum StripeCommand {
         /// A catalog file in the format of `backend/seed/catalog.json`.
         file: Option<PathBuf>,
     },
+    /// Compare the database with Stripe object by object (catalog, customers, subscriptions,
+    /// invoices): one line per difference with the command that repairs it; exits 1 when
+    /// anything differs.
+    Verify,
+    /// Check that this Stripe account behaves as Tollgate expects: a catalog, a paid
+    /// subscription, a trial paused for want of a card and resumed, a plan change, a
+    /// cancellation undone, the portal, events — then remove what it made. Test-mode keys only.
+    Contract,
 }
 
 impl StripeCommand {
     /// Runs the command against the configured Stripe and database.
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
+        if let StripeCommand::Contract = self {
+            // Calls Stripe only: no database to migrate.
+            return crate::stripe_contract::run(&config.stripe).await;
+        }
         let pool = backend::db::pool(&config)?;
         backend::db::migrate(&pool)
             .await
@@ -66,6 +79,35 @@ impl StripeCommand {
                     anyhow::bail!(
                         "{} events could not be applied (each is named above; one never applied before also keeps its error in stripe_events); run the replay again once the cause is fixed",
                         report.failed
+                    );
+                }
+            }
+            StripeCommand::Contract => unreachable!("handled above"),
+            StripeCommand::Verify => {
+                println!("Comparing the database with Stripe at {target}");
+                let report = billing::verify::run(&state)
+                    .await
+                    .context("comparing with Stripe")?;
+                for difference in &report.differences {
+                    println!("  {difference}");
+                }
+                let checked = &report.checked;
+                println!(
+                    "Compared {} products, {} prices, {} customers, {} subscriptions, {} invoices: {}.",
+                    checked.products,
+                    checked.prices,
+                    checked.customers,
+                    checked.subscriptions,
+                    checked.invoices,
+                    match report.differences.len() {
+                        0 => "everything matches".to_owned(),
+                        1 => "1 difference".to_owned(),
+                        n => format!("{n} differences"),
+                    }
+                );
+                if !report.matches() {
+                    anyhow::bail!(
+                        "the database does not match Stripe; run the repairs named above"
                     );
                 }
             }

@@ -26,6 +26,16 @@ pub fn init(format: LogFormat) {
     }
 }
 
+/// For a command whose standard output is its report (`server stripe contract`): warnings (a
+/// retried Stripe call) and errors only, to standard error, unless `RUST_LOG` says otherwise.
+pub fn init_to_stderr() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt::layer().with_writer(std::io::stderr))
+        .init();
+}
+
 /// A span per request, named after the route that matched (not the raw path, which may hold ids).
 pub fn http_trace_layer() -> TraceLayer<
     SharedClassifier<ServerErrorsAsFailures>,

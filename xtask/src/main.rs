@@ -3,12 +3,14 @@
 //! - `cargo xtask dev`: install what is missing, start Postgres, serve with live reload.
 //! - `cargo xtask test`: the same preparation, then every check CI runs.
 //! - `cargo xtask prepare`: refresh the committed sqlx offline data (`.sqlx/`).
+//! - `cargo xtask contract`: check that Stripe (the emulator, or a test-mode account) behaves as
+//!   Tollgate expects.
 //! - `cargo xtask release`: the production build.
 //! - `cargo xtask bench`: the benchmarks, written to `BENCHMARKS.md`.
 //! - `cargo xtask soak`: the reliability suite at full size and the fuzzers, written to
 //!   `RELIABILITY.md`.
 //!
-//! Modules: [`tools`] (pinned tool installs), [`postgres`] (the project-local cluster),
+//! Modules: [`tools`] (pinned tool installs), [`contract`] (the Stripe contract run), [`postgres`] (the project-local cluster),
 //! [`compress`] (precompressed assets), [`e2e`] (the Playwright run), [`bench`] (the
 //! benchmarks), [`soak`] and [`fuzz`] (the reliability run), [`provenance`] (date, machine and
 //! commit for reports), [`process`] (child processes), [`step`] (progress output and process
@@ -16,6 +18,7 @@
 
 mod bench;
 mod compress;
+mod contract;
 mod dev;
 mod e2e;
 mod fuzz;
@@ -45,6 +48,9 @@ enum Task {
     Dev,
     /// Set up everything that is missing and run every check: fmt, clippy, tests, sqlx data, Playwright.
     Test,
+    /// Check that Stripe behaves as Tollgate expects: the emulator, or real Stripe (test mode)
+    /// when STRIPE_SECRET_KEY=sk_test_… is set.
+    Contract,
     /// Regenerate `.sqlx/` (the offline query data) against the local database.
     Prepare,
     /// Build for production: optimised server, size-optimised WASM, hashed and precompressed assets.
@@ -65,6 +71,7 @@ fn main() {
         Task::Dev => dev::run(&root),
         Task::Test => test::run(&root),
         Task::Prepare => test::prepare(&root),
+        Task::Contract => contract::run(&root),
         Task::Release => release::run(&root),
         Task::Bench => bench::run(&root),
         Task::Soak => soak::run(&root),

@@ -5,7 +5,7 @@ use std::{path::Path, process::Command};
 use anyhow::Result;
 
 use crate::{
-    e2e,
+    contract, e2e,
     postgres::Postgres,
     step::{self, cargo, note, step, Tally},
     tools::{self, Needs},
@@ -107,6 +107,7 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
         pg.drop_databases_like(TEST_DATABASE_PREFIX)?;
         Ok(())
     })?;
+    contract::checks(root, tally)?;
     step(
         "Stripe emulator conformance (official stripe npm SDK)",
         || {

@@ -138,18 +138,52 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
     })
 }
 
+/// A product as `stripe_products` stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProductRow {
+    /// `prod_…`.
+    pub id: String,
+    /// Whether it is for sale.
+    pub active: bool,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: Option<String>,
+    /// Image URLs.
+    pub images: Vec<String>,
+    /// The names of its marketing features, in order.
+    pub marketing_features: Vec<String>,
+    /// Stripe's metadata, as a JSON object.
+    pub metadata: serde_json::Value,
+    /// `metadata.index`, when it is an integer.
+    pub sort_order: Option<i32>,
+}
+
+impl From<&Product> for ProductRow {
+    fn from(product: &Product) -> Self {
+        Self {
+            id: product.id.clone(),
+            active: product.active,
+            name: product.name.clone(),
+            description: product.description.clone(),
+            images: product.images.clone(),
+            marketing_features: product
+                .marketing_features
+                .iter()
+                .filter_map(|feature| feature.name.clone())
+                .collect(),
+            metadata: serde_json::to_value(&product.metadata).expect("a string map is JSON"),
+            sort_order: product
+                .metadata
+                .get("index")
+                .and_then(|index| index.trim().parse::<i32>().ok()),
+        }
+    }
+}
+
 /// Inserts or overwrites a product with what Stripe returned.
 pub async fn upsert_product(conn: &mut PgConnection, product: &Product) -> Result<(), sqlx::Error> {
-    let features: Vec<String> = product
-        .marketing_features
-        .iter()
-        .filter_map(|feature| feature.name.clone())
-        .collect();
-    let sort_order = product
-        .metadata
-        .get("index")
-        .and_then(|index| index.trim().parse::<i32>().ok());
-    let metadata = serde_json::to_value(&product.metadata).expect("a string map is JSON");
+    let row = ProductRow::from(product);
     sqlx::query!(
         r#"
         INSERT INTO stripe_products
@@ -160,31 +194,92 @@ pub async fn upsert_product(conn: &mut PgConnection, product: &Product) -> Resul
             images = EXCLUDED.images, marketing_features = EXCLUDED.marketing_features,
             metadata = EXCLUDED.metadata, sort_order = EXCLUDED.sort_order, synced_at = now()
         "#,
-        product.id,
-        product.active,
-        product.name,
-        product.description,
-        &product.images,
-        &features,
-        metadata,
-        sort_order,
+        row.id,
+        row.active,
+        row.name,
+        row.description,
+        &row.images,
+        &row.marketing_features,
+        row.metadata,
+        row.sort_order,
     )
     .execute(conn)
     .await?;
     Ok(())
 }
 
+/// Every stored product, by id.
+pub async fn stored_products(db: impl PgExecutor<'_>) -> Result<Vec<ProductRow>, sqlx::Error> {
+    sqlx::query_as!(
+        ProductRow,
+        r#"
+        SELECT id, active, name, description, images, marketing_features, metadata, sort_order
+        FROM stripe_products ORDER BY id
+        "#
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// A price as `stripe_prices` stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PriceRow {
+    /// `price_…`.
+    pub id: String,
+    /// `prod_…`.
+    pub product_id: String,
+    /// Whether it is for sale.
+    pub active: bool,
+    /// Lower-case ISO code.
+    pub currency: String,
+    /// Minor units; `None` without a fixed amount.
+    pub unit_amount: Option<i64>,
+    /// `one_time` or `recurring`.
+    pub kind: String,
+    /// For recurring prices: `day`, `week`, `month` or `year`.
+    pub recurring_interval: Option<String>,
+    /// For recurring prices: every this many intervals.
+    pub interval_count: Option<i32>,
+    /// For recurring prices: free days first.
+    pub trial_period_days: Option<i32>,
+    /// Its stable name.
+    pub lookup_key: Option<String>,
+    /// Its internal label.
+    pub nickname: Option<String>,
+    /// Stripe's metadata, as a JSON object.
+    pub metadata: serde_json::Value,
+}
+
+impl From<&Price> for PriceRow {
+    fn from(price: &Price) -> Self {
+        let recurring = price
+            .recurring
+            .as_ref()
+            .filter(|_| price.kind == PriceKind::Recurring);
+        Self {
+            id: price.id.clone(),
+            product_id: price.product.clone(),
+            active: price.active,
+            currency: price.currency.clone(),
+            unit_amount: price.unit_amount,
+            kind: match price.kind {
+                PriceKind::OneTime => "one_time",
+                PriceKind::Recurring => "recurring",
+            }
+            .to_owned(),
+            recurring_interval: recurring.map(|r| r.interval.clone()),
+            interval_count: recurring.map(|r| clamp_i32(r.interval_count)),
+            trial_period_days: recurring.and_then(|r| r.trial_period_days).map(clamp_i32),
+            lookup_key: price.lookup_key.clone(),
+            nickname: price.nickname.clone(),
+            metadata: serde_json::to_value(&price.metadata).expect("a string map is JSON"),
+        }
+    }
+}
+
 /// Inserts or overwrites a price. Its product must be stored first.
 pub async fn upsert_price(conn: &mut PgConnection, price: &Price) -> Result<(), sqlx::Error> {
-    let recurring = price
-        .recurring
-        .as_ref()
-        .filter(|_| price.kind == PriceKind::Recurring);
-    let kind = match price.kind {
-        PriceKind::OneTime => "one_time",
-        PriceKind::Recurring => "recurring",
-    };
-    let metadata = serde_json::to_value(&price.metadata).expect("a string map is JSON");
+    let row = PriceRow::from(price);
     sqlx::query!(
         r#"
         INSERT INTO stripe_prices
@@ -199,22 +294,36 @@ pub async fn upsert_price(conn: &mut PgConnection, price: &Price) -> Result<(), 
             trial_period_days = EXCLUDED.trial_period_days, lookup_key = EXCLUDED.lookup_key,
             nickname = EXCLUDED.nickname, metadata = EXCLUDED.metadata, synced_at = now()
         "#,
-        price.id,
-        price.product,
-        price.active,
-        price.currency,
-        price.unit_amount,
-        kind,
-        recurring.map(|r| r.interval.as_str()),
-        recurring.map(|r| clamp_i32(r.interval_count)),
-        recurring.and_then(|r| r.trial_period_days).map(clamp_i32),
-        price.lookup_key,
-        price.nickname,
-        metadata,
+        row.id,
+        row.product_id,
+        row.active,
+        row.currency,
+        row.unit_amount,
+        row.kind,
+        row.recurring_interval,
+        row.interval_count,
+        row.trial_period_days,
+        row.lookup_key,
+        row.nickname,
+        row.metadata,
     )
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Every stored price, by id.
+pub async fn stored_prices(db: impl PgExecutor<'_>) -> Result<Vec<PriceRow>, sqlx::Error> {
+    sqlx::query_as!(
+        PriceRow,
+        r#"
+        SELECT id, product_id, active, currency, unit_amount, kind, recurring_interval,
+               interval_count, trial_period_days, lookup_key, nickname, metadata
+        FROM stripe_prices ORDER BY id
+        "#
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// Whether a product is stored (a price may arrive before its product).

@@ -53,19 +53,82 @@ pub async fn refresh(
     Ok(store(conn, &invoice).await?.then_some(invoice))
 }
 
+/// An invoice as `invoices` stores it (its owner left out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvoiceRow {
+    /// `in_…`.
+    pub id: String,
+    /// `cus_…`.
+    pub stripe_customer_id: String,
+    /// `sub_…`, for subscription invoices.
+    pub subscription_id: Option<String>,
+    /// Assigned when finalized.
+    pub number: Option<String>,
+    /// `draft`, `open`, `paid`, `uncollectible` or `void`.
+    pub status: String,
+    /// Lower-case ISO code.
+    pub currency: String,
+    /// Minor units.
+    pub total: i64,
+    /// Minor units.
+    pub amount_due: i64,
+    /// Minor units.
+    pub amount_paid: i64,
+    /// Minor units.
+    pub amount_remaining: i64,
+    /// `subscription_create`, `subscription_cycle`, …
+    pub billing_reason: Option<String>,
+    /// Stripe's page for it.
+    pub hosted_invoice_url: Option<String>,
+    /// Its PDF.
+    pub invoice_pdf: Option<String>,
+    /// The period billed.
+    pub period_start: Option<OffsetDateTime>,
+    /// Its end.
+    pub period_end: Option<OffsetDateTime>,
+    /// Payment attempts.
+    pub attempt_count: i32,
+    /// When Stripe made it.
+    pub created: OffsetDateTime,
+}
+
+impl InvoiceRow {
+    /// The row for `invoice`; `None` for a preview (no id) or an invoice billed to a customer
+    /// account instead of a customer (never one of our users').
+    pub fn new(invoice: &Invoice) -> Option<Self> {
+        let at = |seconds: Option<i64>| {
+            seconds.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+        };
+        Some(Self {
+            id: invoice.id.clone()?,
+            stripe_customer_id: invoice.customer.clone()?,
+            subscription_id: invoice.subscription_id().map(str::to_owned),
+            number: invoice.number.clone(),
+            status: invoice.status.clone().unwrap_or_else(|| "draft".to_owned()),
+            currency: invoice.currency.clone(),
+            total: invoice.total,
+            amount_due: invoice.amount_due,
+            amount_paid: invoice.amount_paid,
+            amount_remaining: invoice.amount_remaining,
+            billing_reason: invoice.billing_reason.clone(),
+            hosted_invoice_url: invoice.hosted_invoice_url.clone(),
+            invoice_pdf: invoice.invoice_pdf.clone(),
+            period_start: at(invoice.period_start),
+            period_end: at(invoice.period_end),
+            attempt_count: invoice.attempt_count,
+            created: at(Some(invoice.created)).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        })
+    }
+}
+
 /// Stores `invoice` if its customer is one of our users'. Returns whether it was stored.
 async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, BillingError> {
-    let Some(id) = invoice.id.as_deref() else {
+    let Some(row) = InvoiceRow::new(invoice) else {
         return Ok(false);
     };
-    let Some(customer) = invoice.customer.as_deref() else {
+    let Some(user_id) = customers::owner(&mut *conn, &row.stripe_customer_id).await? else {
         return Ok(false);
     };
-    let Some(user_id) = customers::owner(&mut *conn, customer).await? else {
-        return Ok(false);
-    };
-    let at =
-        |seconds: Option<i64>| seconds.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
     sqlx::query!(
         r#"
         INSERT INTO invoices
@@ -85,28 +148,47 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
             period_end = EXCLUDED.period_end, attempt_count = EXCLUDED.attempt_count,
             synced_at = now()
         "#,
-        id,
+        row.id,
         user_id,
-        customer,
-        invoice.subscription_id(),
-        invoice.number,
-        invoice.status.as_deref().unwrap_or("draft"),
-        invoice.currency,
-        invoice.total,
-        invoice.amount_due,
-        invoice.amount_paid,
-        invoice.amount_remaining,
-        invoice.billing_reason,
-        invoice.hosted_invoice_url,
-        invoice.invoice_pdf,
-        at(invoice.period_start),
-        at(invoice.period_end),
-        invoice.attempt_count,
-        at(Some(invoice.created)).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        row.stripe_customer_id,
+        row.subscription_id,
+        row.number,
+        row.status,
+        row.currency,
+        row.total,
+        row.amount_due,
+        row.amount_paid,
+        row.amount_remaining,
+        row.billing_reason,
+        row.hosted_invoice_url,
+        row.invoice_pdf,
+        row.period_start,
+        row.period_end,
+        row.attempt_count,
+        row.created,
     )
     .execute(&mut *conn)
     .await?;
     Ok(true)
+}
+
+/// The stored invoices of `customer`, by id.
+pub async fn stored_of(
+    db: impl PgExecutor<'_>,
+    customer: &str,
+) -> Result<Vec<InvoiceRow>, sqlx::Error> {
+    sqlx::query_as!(
+        InvoiceRow,
+        r#"
+        SELECT id, stripe_customer_id, subscription_id, number, status, currency, total,
+               amount_due, amount_paid, amount_remaining, billing_reason, hosted_invoice_url,
+               invoice_pdf, period_start, period_end, attempt_count, created
+        FROM invoices WHERE stripe_customer_id = $1 ORDER BY id
+        "#,
+        customer
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// The user's invoices, newest first (drafts left out: they may still change or vanish).

@@ -8,7 +8,8 @@
 //!
 //! - [`catalog`]: products and prices — the SQL, and the [`Catalog`] the pricing page renders.
 //! - [`cache`]: the in-memory catalog, invalidated on every replica through `LISTEN/NOTIFY`.
-//! - [`sync`]: `server stripe sync`, the full re-sync; [`replay`]: `server stripe replay`.
+//! - [`sync`]: `server stripe sync`, the full re-sync; [`replay`]: `server stripe replay`;
+//!   [`verify`]: `server stripe verify`, the comparison of Postgres with Stripe.
 //! - [`seed`]: `server stripe seed`, the demo catalog created in Stripe.
 //! - [`customers`]: one Stripe customer per user, created exactly once; [`waiting`]: the
 //!   in-memory queue one user's requests take turns in first.
@@ -44,6 +45,7 @@ pub mod seed;
 pub mod subscriptions;
 pub mod sync;
 pub mod time_travel;
+pub mod verify;
 pub mod waiting;
 pub mod webhooks;
 

@@ -108,8 +108,9 @@ async fn past_due_at(
     }
 }
 
-/// The card a subscription is charged to: its own default payment method, else its customer's.
-async fn card_of(
+/// The card a subscription is charged to: its own default payment method (when expanded), else
+/// its customer's.
+pub(crate) async fn card_of(
     stripe: &StripeClient,
     subscription: &Subscription,
 ) -> Result<Option<Card>, BillingError> {
@@ -150,6 +151,116 @@ pub async fn refresh_customer(
     Ok(ids.len())
 }
 
+/// A subscription as `subscriptions` stores it: what Stripe says, with the card it is charged
+/// to (the columns of our own — the owner, `past_due_since` — left out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SubscriptionRow {
+    /// `sub_…`.
+    pub id: String,
+    /// `cus_…`.
+    pub stripe_customer_id: String,
+    /// Stripe's status.
+    pub status: String,
+    /// Ends with the current period.
+    pub cancel_at_period_end: bool,
+    /// When it is set to end.
+    pub cancel_at: Option<OffsetDateTime>,
+    /// When it was canceled.
+    pub canceled_at: Option<OffsetDateTime>,
+    /// When it ended.
+    pub ended_at: Option<OffsetDateTime>,
+    /// Trial start.
+    pub trial_start: Option<OffsetDateTime>,
+    /// Trial end.
+    pub trial_end: Option<OffsetDateTime>,
+    /// When Stripe made it.
+    pub created: OffsetDateTime,
+    /// `in_…`.
+    pub latest_invoice_id: Option<String>,
+    /// The card charged: brand.
+    pub card_brand: Option<String>,
+    /// Last four digits.
+    pub card_last4: Option<String>,
+    /// Expiry month.
+    pub card_exp_month: Option<i32>,
+    /// Expiry year.
+    pub card_exp_year: Option<i32>,
+    /// `cancellation_details.reason`.
+    pub cancellation_reason: Option<String>,
+}
+
+/// A subscription item as `subscription_items` stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemRow {
+    /// `si_…`.
+    pub id: String,
+    /// `sub_…`.
+    pub subscription_id: String,
+    /// `price_…`.
+    pub price_id: String,
+    /// `prod_…`.
+    pub product_id: String,
+    /// How many.
+    pub quantity: i32,
+    /// The current period's start.
+    pub current_period_start: OffsetDateTime,
+    /// Its end.
+    pub current_period_end: OffsetDateTime,
+}
+
+fn at(seconds: Option<i64>) -> Option<OffsetDateTime> {
+    seconds.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
+}
+
+impl SubscriptionRow {
+    /// The row for `subscription`, charged to `card`.
+    pub fn new(subscription: &Subscription, card: Option<&Card>) -> Self {
+        Self {
+            id: subscription.id.clone(),
+            stripe_customer_id: subscription.customer.clone(),
+            status: subscription.status.clone(),
+            cancel_at_period_end: subscription.cancel_at_period_end,
+            cancel_at: at(subscription.cancel_at),
+            canceled_at: at(subscription.canceled_at),
+            ended_at: at(subscription.ended_at),
+            trial_start: at(subscription.trial_start),
+            trial_end: at(subscription.trial_end),
+            created: at(Some(subscription.created)).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            latest_invoice_id: subscription.latest_invoice.clone(),
+            card_brand: card.map(|card| card.brand.clone()),
+            card_last4: card.map(|card| card.last4.clone()),
+            card_exp_month: card.map(|card| card.exp_month),
+            card_exp_year: card.map(|card| card.exp_year),
+            cancellation_reason: subscription
+                .cancellation_details
+                .as_ref()
+                .and_then(|details| details.reason.clone()),
+        }
+    }
+}
+
+impl ItemRow {
+    /// The rows of `subscription`'s items.
+    pub fn all_of(subscription: &Subscription) -> Vec<Self> {
+        subscription
+            .items
+            .data
+            .iter()
+            .map(|item| Self {
+                id: item.id.clone(),
+                subscription_id: subscription.id.clone(),
+                price_id: item.price.id.clone(),
+                product_id: item.price.product.clone(),
+                quantity: item.quantity.unwrap_or(1).clamp(0, i64::from(i32::MAX)) as i32,
+                current_period_start: at(Some(item.current_period_start))
+                    .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                current_period_end: at(Some(item.current_period_end))
+                    .unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            })
+            .collect()
+    }
+}
+
 /// Overwrites the stored subscription and its items with `subscription`. `past_due_at`: when a
 /// `past_due` one fell behind, by Stripe's clock (else now, ours).
 pub async fn store(
@@ -159,8 +270,7 @@ pub async fn store(
     card: Option<&Card>,
     past_due_at: Option<OffsetDateTime>,
 ) -> Result<(), sqlx::Error> {
-    let at =
-        |seconds: Option<i64>| seconds.and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok());
+    let row = SubscriptionRow::new(subscription, card);
     sqlx::query!(
         r#"
         INSERT INTO subscriptions
@@ -185,36 +295,29 @@ pub async fn store(
                 THEN COALESCE(subscriptions.past_due_since, EXCLUDED.past_due_since) END,
             synced_at = now()
         "#,
-        subscription.id,
+        row.id,
         user_id,
-        subscription.customer,
-        subscription.status,
-        subscription.cancel_at_period_end,
-        at(subscription.cancel_at),
-        at(subscription.canceled_at),
-        at(subscription.ended_at),
-        at(subscription.trial_start),
-        at(subscription.trial_end),
-        at(Some(subscription.created)).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-        subscription.latest_invoice,
-        card.map(|card| card.brand.as_str()),
-        card.map(|card| card.last4.as_str()),
-        card.map(|card| card.exp_month),
-        card.map(|card| card.exp_year),
-        subscription
-            .cancellation_details
-            .as_ref()
-            .and_then(|details| details.reason.as_deref()),
+        row.stripe_customer_id,
+        row.status,
+        row.cancel_at_period_end,
+        row.cancel_at,
+        row.canceled_at,
+        row.ended_at,
+        row.trial_start,
+        row.trial_end,
+        row.created,
+        row.latest_invoice_id,
+        row.card_brand,
+        row.card_last4,
+        row.card_exp_month,
+        row.card_exp_year,
+        row.cancellation_reason,
         past_due_at,
     )
     .execute(&mut *conn)
     .await?;
-    let item_ids: Vec<String> = subscription
-        .items
-        .data
-        .iter()
-        .map(|i| i.id.clone())
-        .collect();
+    let items = ItemRow::all_of(subscription);
+    let item_ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
     sqlx::query!(
         "DELETE FROM subscription_items WHERE subscription_id = $1 AND NOT (id = ANY($2))",
         subscription.id,
@@ -222,7 +325,7 @@ pub async fn store(
     )
     .execute(&mut *conn)
     .await?;
-    for item in &subscription.items.data {
+    for item in &items {
         sqlx::query!(
             r#"
             INSERT INTO subscription_items
@@ -236,17 +339,49 @@ pub async fn store(
                 current_period_end = EXCLUDED.current_period_end
             "#,
             item.id,
-            subscription.id,
-            item.price.id,
-            item.price.product,
-            item.quantity.unwrap_or(1).clamp(0, i64::from(i32::MAX)) as i32,
-            at(Some(item.current_period_start)).unwrap_or(OffsetDateTime::UNIX_EPOCH),
-            at(Some(item.current_period_end)).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+            item.subscription_id,
+            item.price_id,
+            item.product_id,
+            item.quantity,
+            item.current_period_start,
+            item.current_period_end,
         )
         .execute(&mut *conn)
         .await?;
     }
     Ok(())
+}
+
+/// The stored subscriptions of `customer`, by id, and their items.
+pub async fn stored_of(
+    db: impl PgExecutor<'_> + Copy,
+    customer: &str,
+) -> Result<(Vec<SubscriptionRow>, Vec<ItemRow>), sqlx::Error> {
+    let subscriptions = sqlx::query_as!(
+        SubscriptionRow,
+        r#"
+        SELECT id, stripe_customer_id, status, cancel_at_period_end, cancel_at, canceled_at,
+               ended_at, trial_start, trial_end, created, latest_invoice_id, card_brand,
+               card_last4, card_exp_month, card_exp_year, cancellation_reason
+        FROM subscriptions WHERE stripe_customer_id = $1 ORDER BY id
+        "#,
+        customer
+    )
+    .fetch_all(db)
+    .await?;
+    let items = sqlx::query_as!(
+        ItemRow,
+        r#"
+        SELECT i.id, i.subscription_id, i.price_id, i.product_id, i.quantity,
+               i.current_period_start, i.current_period_end
+        FROM subscription_items i JOIN subscriptions s ON s.id = i.subscription_id
+        WHERE s.stripe_customer_id = $1 ORDER BY i.id
+        "#,
+        customer
+    )
+    .fetch_all(db)
+    .await?;
+    Ok((subscriptions, items))
 }
 
 /// Whether the user has had a free trial before (one trial per user: later subscriptions start

@@ -4,7 +4,13 @@
 use std::collections::HashSet;
 
 use super::{catalog, invoices, subscriptions, BillingError};
-use crate::AppState;
+use crate::{
+    stripe::{
+        objects::{Invoice, Price, Product, Subscription},
+        StripeClient, StripeError,
+    },
+    AppState,
+};
 
 /// What a re-sync did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -37,7 +43,8 @@ pub async fn run(
         "syncing the subscriptions and invoices of {total} customers"
     ));
     for (done, customer) in customers.iter().enumerate() {
-        for subscription in state.stripe.subscriptions_of(customer).await? {
+        let in_stripe = fetch_customer(&state.stripe, customer).await?;
+        for subscription in in_stripe.subscriptions {
             let mut tx = state.db.begin().await?;
             if subscriptions::refresh(&mut tx, &state.stripe, &subscription.id)
                 .await?
@@ -47,7 +54,7 @@ pub async fn run(
             }
             tx.commit().await?;
         }
-        for invoice in state.stripe.invoices_of(customer).await? {
+        for invoice in in_stripe.invoices {
             let Some(id) = invoice.id.as_deref() else {
                 continue;
             };
@@ -72,6 +79,42 @@ pub async fn run(
     Ok(report)
 }
 
+/// Every product and price in Stripe, as sync stores them: a price whose product was deleted
+/// cannot be sold and is left out.
+pub async fn fetch_catalog(
+    stripe: &StripeClient,
+) -> Result<(Vec<Product>, Vec<Price>), StripeError> {
+    let products = stripe.products().await?;
+    let product_ids: HashSet<&str> = products.iter().map(|p| p.id.as_str()).collect();
+    let prices = stripe
+        .prices()
+        .await?
+        .into_iter()
+        .filter(|price| product_ids.contains(price.product.as_str()))
+        .collect();
+    Ok((products, prices))
+}
+
+/// What Stripe holds for one of our customers: its subscriptions in every status and its
+/// invoices.
+pub struct CustomerInStripe {
+    /// Listed with their own default payment method expanded.
+    pub subscriptions: Vec<Subscription>,
+    /// Every invoice, drafts included.
+    pub invoices: Vec<Invoice>,
+}
+
+/// Lists a customer's subscriptions and invoices, as sync stores them.
+pub async fn fetch_customer(
+    stripe: &StripeClient,
+    customer: &str,
+) -> Result<CustomerInStripe, StripeError> {
+    Ok(CustomerInStripe {
+        subscriptions: stripe.subscriptions_of(customer).await?,
+        invoices: stripe.invoices_of(customer).await?,
+    })
+}
+
 /// Pulls every product and price and replaces the stored catalog with them, in one transaction.
 pub async fn catalog_only(
     state: &AppState,
@@ -81,14 +124,7 @@ pub async fn catalog_only(
     // Listed under the catalog lock: a webhook applied meanwhile waits, then re-fetches.
     super::lock_object(&mut tx, catalog::LOCK).await?;
     progress("fetching products and prices from Stripe");
-    let products = state.stripe.products().await?;
-    let prices = state.stripe.prices().await?;
-    let product_ids: HashSet<&str> = products.iter().map(|p| p.id.as_str()).collect();
-    // A price whose product was deleted cannot be sold; it is left out.
-    let prices: Vec<_> = prices
-        .iter()
-        .filter(|price| product_ids.contains(price.product.as_str()))
-        .collect();
+    let (products, prices) = fetch_catalog(&state.stripe).await?;
 
     for product in &products {
         catalog::upsert_product(&mut tx, product).await?;

@@ -32,6 +32,21 @@ pub struct StripeConfig {
 impl StripeConfig {
     /// Reads the `STRIPE_*` variables.
     pub(crate) fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut config = Self::calls_only_from_lookup(get)?;
+        config.webhook_secrets = webhook_secrets(get)?;
+        Ok(config)
+    }
+
+    /// What making calls needs, from `.env` (if present) and the environment: the key, the API
+    /// base, timeouts and retries — not the webhook secret, nor a database. For `server stripe
+    /// contract`, which calls Stripe and receives nothing; `webhook_secrets` is empty.
+    pub fn calls_only_from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal, as for the whole configuration.
+        let _ = dotenvy::dotenv();
+        Self::calls_only_from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    fn calls_only_from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let secret_key = get("STRIPE_SECRET_KEY")
             .map(|key| key.trim().to_owned())
             .filter(|key| !key.is_empty())
@@ -60,29 +75,6 @@ impl StripeConfig {
                 reason: "expected an http:// or https:// URL".into(),
             });
         }
-        let webhook_secrets: Vec<SecretString> = get("STRIPE_WEBHOOK_SECRET")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|secret| !secret.is_empty())
-            .map(SecretString::from)
-            .collect();
-        if webhook_secrets.is_empty() {
-            return Err(ConfigError::Missing {
-                name: "STRIPE_WEBHOOK_SECRET",
-                hint: "set it to your webhook endpoint's signing secret (whsec_…, shown in the \
-                       Stripe dashboard or by `stripe listen`); `cargo xtask dev` sets it for you",
-            });
-        }
-        if let Some(bad) = webhook_secrets
-            .iter()
-            .position(|secret| !secret.expose_secret().starts_with("whsec_"))
-        {
-            return Err(ConfigError::Invalid {
-                name: "STRIPE_WEBHOOK_SECRET",
-                reason: format!("secret number {} does not start with whsec_", bad + 1),
-            });
-        }
         let seed_demo_catalog = parse_or(get, "SEED_DEMO_CATALOG", || false)?;
         if seed_demo_catalog && secret_key.starts_with("sk_live_") {
             return Err(ConfigError::Invalid {
@@ -100,7 +92,7 @@ impl StripeConfig {
         Ok(Self {
             secret_key: secret_key.into(),
             api_base,
-            webhook_secrets,
+            webhook_secrets: Vec::new(),
             timeout: Duration::from_secs(timeout),
             max_network_retries: parse_or(get, "STRIPE_MAX_NETWORK_RETRIES", || 2)?,
             seed_demo_catalog,
@@ -110,6 +102,12 @@ impl StripeConfig {
     /// Whether this is Stripe itself rather than the emulator (or another stand-in).
     pub fn is_real_stripe(&self) -> bool {
         self.api_base.host_str() == Some("api.stripe.com")
+    }
+
+    /// Whether the key is a live-mode one: calls with it move real money.
+    pub fn is_live(&self) -> bool {
+        let key = self.secret_key.expose_secret();
+        key.starts_with("sk_live_") || key.starts_with("rk_live_")
     }
 
     /// The origins of the hosted Checkout and portal pages users are sent to: Stripe's, or the
@@ -124,6 +122,36 @@ impl StripeConfig {
             vec![self.api_base.origin().ascii_serialization()]
         }
     }
+}
+
+/// `STRIPE_WEBHOOK_SECRET`: one or more `whsec_…`, comma-separated.
+fn webhook_secrets(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Vec<SecretString>, ConfigError> {
+    let webhook_secrets: Vec<SecretString> = get("STRIPE_WEBHOOK_SECRET")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|secret| !secret.is_empty())
+        .map(SecretString::from)
+        .collect();
+    if webhook_secrets.is_empty() {
+        return Err(ConfigError::Missing {
+            name: "STRIPE_WEBHOOK_SECRET",
+            hint: "set it to your webhook endpoint's signing secret (whsec_…, shown in the \
+               Stripe dashboard or by `stripe listen`); `cargo xtask dev` sets it for you",
+        });
+    }
+    if let Some(bad) = webhook_secrets
+        .iter()
+        .position(|secret| !secret.expose_secret().starts_with("whsec_"))
+    {
+        return Err(ConfigError::Invalid {
+            name: "STRIPE_WEBHOOK_SECRET",
+            reason: format!("secret number {} does not start with whsec_", bad + 1),
+        });
+    }
+    Ok(webhook_secrets)
 }
 
 #[cfg(test)]

@@ -5,8 +5,8 @@ use serde::de::DeserializeOwned;
 
 use super::{
     objects::{
-        CheckoutSession, Customer, Deleted, Event, Expandable, Invoice, List, PortalSession, Price,
-        Product, Subscription,
+        CheckoutSession, Customer, Deleted, Event, Expandable, Invoice, List, PaymentMethod,
+        PortalSession, Price, Product, Subscription,
     },
     Form, StripeClient, StripeError,
 };
@@ -106,9 +106,47 @@ impl StripeClient {
         self.post("/v1/prices", form, key).await
     }
 
+    /// Updates a price (`active=false` archives it: it can no longer be sold).
+    pub async fn update_price(
+        &self,
+        id: &str,
+        form: &Form,
+        key: &str,
+    ) -> Result<Price, StripeError> {
+        self.post(&format!("/v1/prices/{}", segment(id)), form, key)
+            .await
+    }
+
     /// Creates a customer.
     pub async fn create_customer(&self, form: &Form, key: &str) -> Result<Customer, StripeError> {
         self.post("/v1/customers", form, key).await
+    }
+
+    /// Updates a customer (e.g. `invoice_settings[default_payment_method]`).
+    pub async fn update_customer(
+        &self,
+        id: &str,
+        form: &Form,
+        key: &str,
+    ) -> Result<Customer, StripeError> {
+        self.post(&format!("/v1/customers/{}", segment(id)), form, key)
+            .await
+    }
+
+    /// Attaches a payment method to a customer. Stripe's test names (`pm_card_visa`) make a new
+    /// card each time; the answer carries its `pm_…` id.
+    pub async fn attach_payment_method(
+        &self,
+        id: &str,
+        customer: &str,
+        key: &str,
+    ) -> Result<PaymentMethod, StripeError> {
+        self.post(
+            &format!("/v1/payment_methods/{}/attach", segment(id)),
+            &Form::new().set("customer", customer),
+            key,
+        )
+        .await
     }
 
     /// Deletes a customer.
@@ -139,6 +177,16 @@ impl StripeClient {
         let expand = Form::new().set("expand[]", "default_payment_method");
         self.get(&format!("/v1/subscriptions/{}", segment(id)), &expand)
             .await
+    }
+
+    /// Creates a subscription (Checkout makes the app's; this one is for checking Stripe).
+    pub async fn create_subscription(
+        &self,
+        form: &Form,
+        key: &str,
+    ) -> Result<Subscription, StripeError> {
+        let form = form.clone().set("expand[]", "default_payment_method");
+        self.post("/v1/subscriptions", &form, key).await
     }
 
     /// Updates a subscription (cancel at period end, resume, swap the price).
@@ -228,9 +276,13 @@ impl StripeClient {
         Ok(events)
     }
 
-    /// A customer's subscriptions in every status.
+    /// A customer's subscriptions in every status, each with its own default payment method
+    /// expanded.
     pub async fn subscriptions_of(&self, customer: &str) -> Result<Vec<Subscription>, StripeError> {
-        let filters = Form::new().set("customer", customer).set("status", "all");
+        let filters = Form::new()
+            .set("customer", customer)
+            .set("status", "all")
+            .set("expand[]", "data.default_payment_method");
         self.list_all("/v1/subscriptions", &filters).await
     }
 
@@ -304,7 +356,7 @@ impl HasListId for Invoice {
 
 /// An id as one path segment: anything but letters, digits, `_` and `-` is percent-encoded, so
 /// an id from a URL can never reach another endpoint (`cs_x/../customers`).
-fn segment(id: &str) -> String {
+pub(super) fn segment(id: &str) -> String {
     url::form_urlencoded::byte_serialize(id.as_bytes())
         .collect::<String>()
         .replace('.', "%2E")

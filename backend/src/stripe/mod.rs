@@ -8,6 +8,7 @@
 //! - [`client`]: the HTTP plumbing — authentication, retries with backoff, error decoding.
 //! - [`endpoints`]: one typed method per Stripe call we make.
 //! - [`emulator`]: the emulator's clock control (development only; real Stripe has none).
+//! - [`test_clocks`]: Stripe's test clocks (test mode only).
 //! - [`objects`]: the parts of Stripe's objects we read.
 //! - [`form`]: Stripe's bracketed form encoding.
 //! - [`signature`]: webhook signature verification.
@@ -21,6 +22,7 @@ pub mod error;
 pub mod form;
 pub mod objects;
 pub mod signature;
+pub mod test_clocks;
 
 pub use client::StripeClient;
 pub use config::StripeConfig;

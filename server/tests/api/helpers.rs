@@ -44,6 +44,14 @@ impl TestApp {
         format!("http://{}{path}", self.address)
     }
 
+    /// The backend's state as the app has it (its configuration, a pool on its database), for
+    /// calling backend services directly.
+    pub fn state(&self) -> backend::AppState {
+        let config = backend::Config::from_lookup(|name| self.env.get(name).cloned())
+            .expect("test configuration is valid");
+        backend::AppState::new(config, self.db.clone()).expect("building the state")
+    }
+
     /// Starts another replica: the `server` binary in its own process, on the same database
     /// with the same configuration.
     pub async fn replica(&self) -> ServerProcess {

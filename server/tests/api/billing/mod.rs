@@ -6,6 +6,7 @@ mod catalog;
 pub mod checkout;
 mod cli;
 mod client;
+mod contract;
 mod convergence;
 mod cross_user;
 mod emails;
@@ -21,6 +22,7 @@ mod ratelimit;
 mod replay;
 mod subscriber;
 mod time_travel;
+mod verify;
 mod webhooks;
 
 use std::{process::Output, time::Duration};

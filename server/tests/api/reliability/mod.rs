@@ -229,65 +229,19 @@ pub struct Verdict {
     pub mismatches: Vec<String>,
 }
 
-/// Compares every subscription we store with the emulator's, every event emitted since
-/// `first_event` with what we recorded, and counts how often each event was applied (from the
-/// answers our endpoints gave, which the emulator logs).
-pub async fn verify(
-    app: &TestApp,
-    stripe: &Stripe,
-    subscriptions: &[String],
-    first_event: usize,
-) -> Verdict {
+/// Compares the database with the emulator object by object (`server stripe verify`: the
+/// catalog, customers, subscriptions, items, invoices), every event emitted since `first_event`
+/// with what we recorded, and counts how often each event was applied (from the answers our
+/// endpoints gave, which the emulator logs).
+pub async fn verify(app: &TestApp, stripe: &Stripe, first_event: usize) -> Verdict {
     let mut verdict = Verdict::default();
-    for id in subscriptions {
-        let theirs = stripe.get(&format!("/v1/subscriptions/{id}")).await;
-        let ours: Option<(String, bool, Option<String>, bool)> = sqlx::query_as(
-            "SELECT status, cancel_at_period_end, latest_invoice_id, ended_at IS NOT NULL
-             FROM subscriptions WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&app.db)
+    let report = backend::billing::verify::run(&app.state())
         .await
-        .unwrap();
-        let expected = (
-            theirs["status"].as_str().unwrap().to_owned(),
-            theirs["cancel_at_period_end"].as_bool().unwrap(),
-            theirs["latest_invoice"].as_str().map(str::to_owned),
-            !theirs["ended_at"].is_null(),
-        );
-        if ours.as_ref() != Some(&expected) {
-            verdict
-                .mismatches
-                .push(format!("{id}: ours {ours:?}, Stripe's {expected:?}"));
-        }
-        let items: Vec<(String, String, i32)> = sqlx::query_as(
-            "SELECT id, price_id, quantity FROM subscription_items WHERE subscription_id = $1
-             ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&app.db)
-        .await
-        .unwrap();
-        let mut expected_items: Vec<(String, String, i32)> = theirs["items"]["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|item| {
-                (
-                    item["id"].as_str().unwrap().to_owned(),
-                    item["price"]["id"].as_str().unwrap().to_owned(),
-                    i32::try_from(item["quantity"].as_i64().unwrap()).unwrap(),
-                )
-            })
-            .collect();
-        expected_items.sort();
-        if items != expected_items {
-            verdict.mismatches.push(format!(
-                "{id} items: ours {items:?}, Stripe's {expected_items:?}"
-            ));
-        }
-        verdict.rows_checked += 1;
-    }
+        .expect("comparing the database with Stripe");
+    verdict.rows_checked = report.checked.subscriptions;
+    verdict
+        .mismatches
+        .extend(report.differences.iter().map(ToString::to_string));
 
     let emitted = stripe
         .emulator()

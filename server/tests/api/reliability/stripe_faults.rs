@@ -40,6 +40,17 @@ async fn faulty_shop(rate: f64, vars: &[(&str, &str)]) -> (TestApp, Stripe) {
     (app, stripe)
 }
 
+/// Where the database differs from Stripe (`server stripe verify`), once the faults are off.
+async fn differences_from_stripe(app: &TestApp) -> Vec<String> {
+    backend::billing::verify::run(&app.state())
+        .await
+        .expect("comparing the database with Stripe")
+        .differences
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
 /// The emulator's fault counts.
 async fn injected(stripe: &Stripe) -> Value {
     stripe.get("/_emulator/chaos").await["injected"].clone()
@@ -100,6 +111,7 @@ async fn a_thousand_concurrent_checkout_starts_for_one_user_under_stripe_faults_
     }
     let faults = injected(&stripe).await;
     calm(&stripe).await;
+    let differences = differences_from_stripe(&app).await;
     let customers = listed(&stripe, "customers", "email=ada@example.com").await;
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM billing_customers")
         .fetch_one(&app.db)
@@ -117,7 +129,7 @@ async fn a_thousand_concurrent_checkout_starts_for_one_user_under_stripe_faults_
             "faults_injected": faults,
             "seconds": (seconds * 10.0).round() / 10.0,
             "mismatches": other.len() + customers.len().abs_diff(1) + stored.abs_diff(1) as usize
-                + pages.len().abs_diff(1),
+                + pages.len().abs_diff(1) + differences.len(),
         }),
     );
     assert!(
@@ -128,6 +140,7 @@ async fn a_thousand_concurrent_checkout_starts_for_one_user_under_stripe_faults_
     assert!(!pages.is_empty(), "some clicks reached Checkout");
     assert_eq!(customers.len(), 1, "one Stripe customer: {customers:#?}");
     assert_eq!(stored, 1);
+    assert!(differences.is_empty(), "{differences:#?}");
     assert_eq!(pages.len(), 1, "one page to pay: {pages:?}");
 }
 
@@ -209,7 +222,7 @@ async fn checkout_webhooks_and_the_portal_under_stripe_faults_charge_each_user_o
         "every webhook delivered"
     );
 
-    let mut mismatches = Vec::new();
+    let mut mismatches = differences_from_stripe(&app).await;
     for email in &emails {
         let customers = listed(&stripe, "customers", &format!("email={email}")).await;
         if customers.len() != 1 {
