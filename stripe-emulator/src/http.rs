@@ -123,28 +123,23 @@ pub fn router(emulator: Emulator) -> Router {
 /// Wraps an operation of Stripe's public API as an axum handler: its parameters are checked
 /// against Stripe's description of the route before it runs.
 pub fn op(op: Op) -> impl Handler {
-    move |State(emulator), method, uri, headers, route: MatchedPath, path: RawPathParams, body| {
-        let path = path.iter().map(|(_, value)| value.to_owned()).collect();
-        std::future::ready(call(
-            &emulator,
-            op,
-            &method,
-            &uri,
-            &headers,
-            Some(route.as_str()),
-            path,
-            &body,
-        ))
-    }
+    handler(op, true)
 }
 
 /// Wraps an operation Stripe's own pages use but its API description leaves out (Checkout's
 /// `payment_pages`); such an operation checks its parameters itself.
 pub fn internal_op(op: Op) -> impl Handler {
-    move |State(emulator), method, uri, headers, _route: MatchedPath, path: RawPathParams, body| {
+    handler(op, false)
+}
+
+/// The handler for `op`; `described` says whether Stripe's API description has its route (its
+/// parameters are then checked against it).
+fn handler(op: Op, described: bool) -> impl Handler {
+    move |State(emulator), method, uri, headers, route: MatchedPath, path: RawPathParams, body| {
         let path = path.iter().map(|(_, value)| value.to_owned()).collect();
+        let route = described.then(|| route.as_str());
         std::future::ready(call(
-            &emulator, op, &method, &uri, &headers, None, path, &body,
+            &emulator, op, &method, &uri, &headers, route, path, &body,
         ))
     }
 }

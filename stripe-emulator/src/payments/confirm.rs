@@ -244,23 +244,14 @@ pub fn authenticated(world: &mut World, id: &str, approved: bool) -> Result<Valu
             },
         );
     }
-    let payment_method = world.get(
-        "payment_method",
-        intent["payment_method"].as_str().unwrap_or_default(),
-        "payment_method",
-    )?;
-    let mut failed = intent.clone();
-    failed["status"] = json!(Status::RequiresPaymentMethod.as_str());
-    failed["payment_method"] = Value::Null;
-    failed["next_action"] = Value::Null;
-    failed["last_payment_error"] = json!({
-        "code": "payment_intent_authentication_failure",
-        "doc_url": "https://stripe.com/docs/error-codes/payment-intent-authentication-failure",
-        "message": "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
-        "payment_method": payment_method,
-        "type": "invalid_request_error",
-    });
-    world.put(failed.clone());
-    world.emit("payment_intent.payment_failed", &failed, None);
-    Ok(failed)
+    super::authentication_failed(
+        world,
+        intent,
+        super::FailedAuthentication {
+            error_field: "last_payment_error",
+            code: "payment_intent_authentication_failure",
+            message: "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
+            event: "payment_intent.payment_failed",
+        },
+    )
 }

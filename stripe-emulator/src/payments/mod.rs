@@ -123,23 +123,93 @@ pub struct NewPaymentIntent {
     pub payment_method: Option<String>,
 }
 
+/// The payment method types an intent accepts: the ones asked for (`allowed_payment_method_types`),
+/// or card under the account's automatic payment methods.
+pub(crate) struct Accepted {
+    /// `allowed_payment_method_types`: what was asked for, or null.
+    pub allowed: Value,
+    /// `payment_method_types`.
+    pub types: Vec<String>,
+    /// `automatic_payment_methods`: null when types were asked for.
+    pub automatic: Value,
+}
+
+impl Accepted {
+    pub(crate) fn new(asked: Option<Vec<String>>, allow_redirects: Option<&str>) -> Self {
+        let allowed = json!(asked);
+        match asked {
+            Some(types) => Self {
+                allowed,
+                types,
+                automatic: Value::Null,
+            },
+            None => Self {
+                allowed,
+                types: vec!["card".to_owned()],
+                automatic: json!({ "allow_redirects": allow_redirects.unwrap_or("always"), "enabled": true }),
+            },
+        }
+    }
+}
+
+/// When an intent for `customer` is made: on its test clock's time, if it has one.
+pub(crate) fn created_for(world: &World, customer: Option<&str>) -> i64 {
+    match customer {
+        Some(customer) => world.now_for_customer(customer),
+        None => world.now(),
+    }
+}
+
+/// How an intent reports a failed 3-D Secure step.
+pub(crate) struct FailedAuthentication {
+    /// `last_payment_error` or `last_setup_error`.
+    pub error_field: &'static str,
+    /// Stripe's error code for it.
+    pub code: &'static str,
+    /// Stripe's message for it.
+    pub message: &'static str,
+    /// The event emitted.
+    pub event: &'static str,
+}
+
+/// The customer failed the 3-D Secure step: the intent wants another payment method, and says why.
+pub(crate) fn authentication_failed(
+    world: &mut World,
+    intent: Value,
+    failure: FailedAuthentication,
+) -> Result<Value, ApiError> {
+    let payment_method = world.get(
+        "payment_method",
+        intent["payment_method"].as_str().unwrap_or_default(),
+        "payment_method",
+    )?;
+    let mut failed = intent;
+    failed["status"] = json!(Status::RequiresPaymentMethod.as_str());
+    failed["payment_method"] = Value::Null;
+    failed["next_action"] = Value::Null;
+    failed[failure.error_field] = json!({
+        "code": failure.code,
+        "doc_url": format!("https://stripe.com/docs/error-codes/{}", failure.code.replace('_', "-")),
+        "message": failure.message,
+        "payment_method": payment_method,
+        "type": "invalid_request_error",
+    });
+    world.put(failed.clone());
+    world.emit(failure.event, &failed, None);
+    Ok(failed)
+}
+
 /// Stores a new PaymentIntent (`requires_payment_method`, or `requires_confirmation` with a
 /// payment method, which must suit it) and emits `payment_intent.created`.
 pub fn create(world: &mut World, new: NewPaymentIntent) -> Result<Value, ApiError> {
     let id = world.new_id("pi");
     let secret = format!("{id}_secret_{}", world.ids.chars(25));
-    let created = match &new.customer {
-        Some(customer) => world.now_for_customer(customer),
-        None => world.now(),
-    };
-    let allowed = json!(new.payment_method_types);
-    let (types, automatic) = match new.payment_method_types {
-        Some(types) => (types, Value::Null),
-        None => (
-            vec!["card".to_owned()],
-            json!({ "allow_redirects": new.allow_redirects.as_deref().unwrap_or("always"), "enabled": true }),
-        ),
-    };
+    let created = created_for(world, new.customer.as_deref());
+    let Accepted {
+        allowed,
+        types,
+        automatic,
+    } = Accepted::new(new.payment_method_types, new.allow_redirects.as_deref());
     let intent = json!({
         "id": id,
         "object": "payment_intent",

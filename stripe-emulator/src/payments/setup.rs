@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 
-use super::{instrument, Instrument, Status};
+use super::{created_for, instrument, Accepted, Instrument, Status};
 use crate::cards::Behaviour;
 use crate::error::ApiError;
 use crate::world::World;
@@ -34,18 +34,12 @@ pub struct NewSetupIntent {
 pub fn create(world: &mut World, new: NewSetupIntent) -> Result<Value, ApiError> {
     let id = world.new_id("seti");
     let secret = format!("{id}_secret_{}", world.ids.chars(25));
-    let created = match &new.customer {
-        Some(customer) => world.now_for_customer(customer),
-        None => world.now(),
-    };
-    let allowed = json!(new.payment_method_types);
-    let (types, automatic) = match new.payment_method_types {
-        Some(types) => (types, Value::Null),
-        None => (
-            vec!["card".to_owned()],
-            json!({ "allow_redirects": new.allow_redirects.as_deref().unwrap_or("always"), "enabled": true }),
-        ),
-    };
+    let created = created_for(world, new.customer.as_deref());
+    let Accepted {
+        allowed,
+        types,
+        automatic,
+    } = Accepted::new(new.payment_method_types, new.allow_redirects.as_deref());
     let mut options = serde_json::Map::new();
     for kind in &types {
         let option = match kind.as_str() {
@@ -192,25 +186,16 @@ pub fn authentication_failed(world: &mut World, id: &str) -> Result<Value, ApiEr
             &before,
         ));
     }
-    let payment_method = world.get(
-        "payment_method",
-        before["payment_method"].as_str().unwrap_or_default(),
-        "payment_method",
-    )?;
-    let mut intent = before.clone();
-    intent["status"] = json!(Status::RequiresPaymentMethod.as_str());
-    intent["payment_method"] = Value::Null;
-    intent["next_action"] = Value::Null;
-    intent["last_setup_error"] = json!({
-        "code": "setup_intent_authentication_failure",
-        "doc_url": "https://stripe.com/docs/error-codes/setup-intent-authentication-failure",
-        "message": "The latest attempt to set up the payment method has failed because authentication failed.",
-        "payment_method": payment_method,
-        "type": "invalid_request_error",
-    });
-    world.put(intent.clone());
-    world.emit("setup_intent.setup_failed", &intent, None);
-    Ok(intent)
+    super::authentication_failed(
+        world,
+        before,
+        super::FailedAuthentication {
+            error_field: "last_setup_error",
+            code: "setup_intent_authentication_failure",
+            message: "The latest attempt to set up the payment method has failed because authentication failed.",
+            event: "setup_intent.setup_failed",
+        },
+    )
 }
 
 /// Cancels a SetupIntent not yet set up: `setup_intent.canceled`.
