@@ -75,6 +75,51 @@ async fn every_kind_of_object_the_emulator_keeps_has_stripes_shape() {
         .json()
         .await
         .unwrap();
+    emulator
+        .ok(
+            "/v1/payment_intents",
+            &[
+                ("amount", "2000"),
+                ("currency", "usd"),
+                ("allowed_payment_method_types[]", "card"),
+                ("payment_method", "pm_card_visa"),
+                ("confirm", "true"),
+            ],
+        )
+        .await;
+    emulator
+        .ok(
+            "/v1/setup_intents",
+            &[("customer", &customer), ("payment_method", "pm_card_visa")],
+        )
+        .await;
+    emulator
+        .ok(
+            "/v1/plans",
+            &[
+                ("amount", "500"),
+                ("currency", "usd"),
+                ("interval", "month"),
+                ("product[name]", "Legacy"),
+            ],
+        )
+        .await;
+    emulator
+        .ok(
+            "/v1/invoiceitems",
+            &[
+                ("customer", &customer),
+                ("amount", "300"),
+                ("currency", "usd"),
+            ],
+        )
+        .await;
+    emulator
+        .ok(
+            "/v1/billing_portal/configurations",
+            &[("features[invoice_history][enabled]", "true")],
+        )
+        .await;
     emulator.advance_days(35).await;
 
     let mut seen = BTreeMap::new();
@@ -93,6 +138,12 @@ async fn every_kind_of_object_the_emulator_keeps_has_stripes_shape() {
         "/v1/events?limit=100",
         "/v1/webhook_endpoints",
         "/v1/test_helpers/test_clocks",
+        "/v1/payment_intents",
+        "/v1/charges",
+        "/v1/setup_intents",
+        "/v1/plans",
+        "/v1/invoiceitems",
+        "/v1/billing_portal/configurations",
     ] {
         kinds_in(&emulator.fetch(path).await, &mut seen);
     }
@@ -106,7 +157,9 @@ async fn every_kind_of_object_the_emulator_keeps_has_stripes_shape() {
     );
 
     for kind in [
+        "billing_portal.configuration",
         "billing_portal.session",
+        "charge",
         "checkout.session",
         "customer",
         "deleted customer",
@@ -114,9 +167,13 @@ async fn every_kind_of_object_the_emulator_keeps_has_stripes_shape() {
         "invoice",
         "item",
         "line_item",
+        "invoiceitem",
+        "payment_intent",
         "payment_method",
+        "plan",
         "price",
         "product",
+        "setup_intent",
         "subscription",
         "subscription_item",
         "test_helpers.test_clock",
