@@ -42,17 +42,10 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         ),
         None => None,
     };
-    let confirming = params.bool("confirm")?.unwrap_or(false);
-    if !confirming {
-        for only_with_confirm in ["off_session", "return_url", "mandate_data", "mandate"] {
-            if params.get(only_with_confirm).is_some() {
-                return Err(ApiError::invalid(
-                    format!("You can only pass `{only_with_confirm}` when `confirm` is true."),
-                    Some(only_with_confirm),
-                ));
-            }
-        }
-    }
+    let confirming = confirming(
+        params,
+        &["off_session", "return_url", "mandate_data", "mandate"],
+    )?;
     let new = NewPaymentIntent {
         amount,
         currency,
@@ -345,6 +338,21 @@ fn amount(params: &Params, path: &str, currency: &str) -> Result<Option<i64>, Ap
         ));
     }
     Ok(Some(amount))
+}
+
+/// Whether a create asks to confirm at once (`confirm=true`); the parameters in `only_then` are
+/// refused otherwise, as Stripe refuses them.
+pub(super) fn confirming(params: &Params, only_then: &[&str]) -> Result<bool, ApiError> {
+    let confirming = params.bool("confirm")?.unwrap_or(false);
+    if !confirming {
+        if let Some(name) = only_then.iter().find(|name| params.get(name).is_some()) {
+            return Err(ApiError::invalid(
+                format!("You can only pass `{name}` when `confirm` is true."),
+                Some(name),
+            ));
+        }
+    }
+    Ok(confirming)
 }
 
 /// `allowed_payment_method_types[]` (checked against the currency), or None for automatic

@@ -37,17 +37,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         None => None,
     };
     let types = method_types(params)?;
-    let confirming = params.bool("confirm")?.unwrap_or(false);
-    if !confirming {
-        for only_with_confirm in ["return_url", "mandate_data"] {
-            if params.get(only_with_confirm).is_some() {
-                return Err(ApiError::invalid(
-                    format!("You can only pass `{only_with_confirm}` when `confirm` is true."),
-                    Some(only_with_confirm),
-                ));
-            }
-        }
-    }
+    let confirming = super::payment_intents::confirming(params, &["return_url", "mandate_data"])?;
     let new = NewSetupIntent {
         customer,
         description: params.str("description").map(str::to_owned),

@@ -163,22 +163,9 @@ fn declined(
 }
 
 fn requires_action(world: &mut World, mut intent: Value, return_url: Option<&str>) -> Value {
-    let url = format!(
-        "{}/authenticate/{}",
-        world.base_url,
-        intent["id"].as_str().unwrap_or_default()
-    );
+    let id = intent["id"].as_str().unwrap_or_default().to_owned();
     intent["status"] = json!(Status::RequiresAction.as_str());
-    intent["next_action"] = match return_url {
-        Some(return_url) => json!({
-            "redirect_to_url": { "return_url": return_url, "url": url },
-            "type": "redirect_to_url",
-        }),
-        None => json!({
-            "type": "use_stripe_sdk",
-            "use_stripe_sdk": { "type": "three_d_secure_redirect", "stripe_js": url },
-        }),
-    };
+    intent["next_action"] = super::authentication_step(world, &id, return_url);
     world.put(intent.clone());
     world.emit("payment_intent.requires_action", &intent, None);
     intent

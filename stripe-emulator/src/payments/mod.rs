@@ -160,6 +160,22 @@ pub(crate) fn created_for(world: &World, customer: Option<&str>) -> i64 {
     }
 }
 
+/// The `next_action` of an intent waiting for its 3-D Secure step: the emulator's test page,
+/// reached by redirect when a `return_url` was given, else through Stripe.js.
+pub(crate) fn authentication_step(world: &World, id: &str, return_url: Option<&str>) -> Value {
+    let url = format!("{}/authenticate/{id}", world.base_url);
+    match return_url {
+        Some(return_url) => json!({
+            "redirect_to_url": { "return_url": return_url, "url": url },
+            "type": "redirect_to_url",
+        }),
+        None => json!({
+            "type": "use_stripe_sdk",
+            "use_stripe_sdk": { "type": "three_d_secure_redirect", "stripe_js": url },
+        }),
+    }
+}
+
 /// How an intent reports a failed 3-D Secure step.
 pub(crate) struct FailedAuthentication {
     /// `last_payment_error` or `last_setup_error`.

@@ -133,18 +133,8 @@ pub fn confirm(
     intent["last_setup_error"] = Value::Null;
     if let Some(Instrument::Card(card)) = instrument(world, &pm_id) {
         if card.behaviour == Behaviour::Requires3ds && !authenticated {
-            let url = format!("{}/authenticate/{id}", world.base_url);
             intent["status"] = json!(Status::RequiresAction.as_str());
-            intent["next_action"] = match return_url {
-                Some(return_url) => json!({
-                    "redirect_to_url": { "return_url": return_url, "url": url },
-                    "type": "redirect_to_url",
-                }),
-                None => json!({
-                    "type": "use_stripe_sdk",
-                    "use_stripe_sdk": { "type": "three_d_secure_redirect", "stripe_js": url },
-                }),
-            };
+            intent["next_action"] = super::authentication_step(world, id, return_url);
             world.put(intent.clone());
             world.emit("setup_intent.requires_action", &intent, None);
             return Ok(intent);
