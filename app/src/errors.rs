@@ -54,6 +54,10 @@ impl FormError {
 /// What the user sees when the fault is ours; the cause is in the logs.
 pub const GENERIC: &str = "Something went wrong on our side. Please try again in a moment.";
 
+/// What the user sees when every database connection stayed busy for too long: nothing broke,
+/// the request came at a busy moment.
+pub const BUSY: &str = "We are busier than usual right now. Please try again in a moment.";
+
 #[cfg(feature = "ssr")]
 impl From<backend::auth::AuthError> for FormError {
     fn from(error: backend::auth::AuthError) -> Self {
@@ -76,6 +80,10 @@ impl From<backend::auth::AuthError> for FormError {
             AuthError::NotSignedIn => {
                 Self::Form("Your session has ended. Sign in again.".to_owned())
             }
+            AuthError::Unexpected(error) if backend::db::is_overload(error.as_ref()) => {
+                tracing::warn!(error.cause_chain = ?error, "a form submission found the database busy");
+                Self::Form(BUSY.to_owned())
+            }
             AuthError::Unexpected(error) => {
                 // The one place a server function's internal error is logged: the cause chain
                 // stays here, the browser gets a generic sentence.
@@ -91,6 +99,10 @@ impl From<backend::billing::BillingError> for FormError {
     fn from(error: backend::billing::BillingError) -> Self {
         use backend::billing::BillingError;
         let message = match error {
+            error if backend::db::is_overload(&error) => {
+                tracing::warn!(error.cause_chain = ?error, "a billing request found the database busy");
+                BUSY
+            }
             BillingError::PriceUnavailable => {
                 "This plan is not available any more. Please pick another one."
             }

@@ -19,6 +19,17 @@ pub fn pool(config: &Config) -> Result<PgPool, Error> {
         .connect_lazy(config.database_url.expose_secret())?)
 }
 
+/// Whether `error` or anything in its chain is the pool having had no connection free in time:
+/// the app is overloaded rather than broken, and the user is asked to try again shortly.
+pub fn is_overload(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |error| error.source()).any(|error| {
+        matches!(
+            error.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::PoolTimedOut)
+        )
+    })
+}
+
 /// Applies every pending migration.
 pub async fn migrate(pool: &PgPool) -> Result<(), Error> {
     MIGRATOR.run(pool).await?;
@@ -31,4 +42,26 @@ pub async fn ping(pool: &PgPool) -> Result<(), Error> {
         .fetch_one(pool)
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_timeout_is_an_overload_however_deeply_it_is_wrapped() {
+        assert!(is_overload(&sqlx::Error::PoolTimedOut));
+        let wrapped = anyhow::Error::new(sqlx::Error::PoolTimedOut).context("loading the session");
+        assert!(is_overload(wrapped.as_ref()));
+        let billing = crate::billing::BillingError::Database(sqlx::Error::PoolTimedOut);
+        assert!(is_overload(&billing));
+    }
+
+    #[test]
+    fn other_database_errors_are_not_overloads() {
+        assert!(!is_overload(&sqlx::Error::RowNotFound));
+        assert!(!is_overload(&sqlx::Error::PoolClosed));
+        let wrapped = anyhow::anyhow!("something else").context("loading the session");
+        assert!(!is_overload(wrapped.as_ref()));
+    }
 }

@@ -4,9 +4,9 @@
 
 use axum::{
     extract::{Extension, Request, State},
-    http::{header, HeaderValue},
+    http::{header, HeaderValue, StatusCode},
     middleware::Next,
-    response::{Redirect, Response},
+    response::{IntoResponse, Redirect, Response},
     Form,
 };
 use backend::{auth, auth::session_store::SessionStore, AppState, Config};
@@ -49,11 +49,8 @@ pub async fn resolve_user(
             true
         }
         Ok(None) => false,
-        // The page still renders, signed out; server functions that need a user refuse.
-        Err(error) => {
-            tracing::error!(error.cause_chain = ?error, "could not resolve the signed-in user");
-            false
-        }
+        // Rendering the page signed out would tell a signed-in user their session ended.
+        Err(error) => return unresolved(error),
     };
     let mut response = next.run(request).await;
     if signed_in {
@@ -63,6 +60,27 @@ pub async fn resolve_user(
             .or_insert(HeaderValue::from_static("no-store"));
     }
     response
+}
+
+/// The answer when the session could not be read: 503 with `Retry-After` when the database was
+/// only too busy, else 500; the cause is logged, the browser gets a sentence.
+fn unresolved(error: auth::AuthError) -> Response {
+    let overloaded = match &error {
+        auth::AuthError::Unexpected(cause) => backend::db::is_overload(cause.as_ref()),
+        _ => false,
+    };
+    if overloaded {
+        tracing::warn!(error.cause_chain = ?error, "the database was too busy to resolve the signed-in user");
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            app::errors::BUSY,
+        )
+            .into_response()
+    } else {
+        tracing::error!(error.cause_chain = ?error, "could not resolve the signed-in user");
+        (StatusCode::INTERNAL_SERVER_ERROR, app::errors::GENERIC).into_response()
+    }
 }
 
 #[derive(Deserialize)]

@@ -43,7 +43,8 @@ pub async fn start(session: &Session, user: &User) -> Result<(), AuthError> {
         )
         .await
         .context("storing the signed-in session")?;
-    Ok(())
+    // Just saved: the next requests need not save it again to keep it alive.
+    mark_kept_alive(session).await
 }
 
 /// After a privilege change on this device (new password, new email): a fresh session id, and
@@ -63,7 +64,7 @@ pub async fn renew(session: &Session, user_id: Uuid, epoch: i32) -> Result<(), A
         .insert(KEY, signed_in)
         .await
         .context("storing the renewed session")?;
-    Ok(())
+    mark_kept_alive(session).await
 }
 
 /// Signs this device out: the session row is deleted and the cookie cleared.
@@ -122,10 +123,17 @@ async fn keep_alive(session: &Session, idle_timeout: Duration) -> Result<(), Aut
         .await
         .context("reading the session")?;
     if kept.is_none_or(|kept| now_ms - kept >= every_ms) {
-        session
-            .insert(KEPT_ALIVE, now_ms)
-            .await
-            .context("renewing the session")?;
+        mark_kept_alive(session).await?;
     }
+    Ok(())
+}
+
+/// Records that the session is being saved now (which pushes its idle expiry forward).
+async fn mark_kept_alive(session: &Session) -> Result<(), AuthError> {
+    let now_ms = (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+    session
+        .insert(KEPT_ALIVE, now_ms)
+        .await
+        .context("renewing the session")?;
     Ok(())
 }
