@@ -1,6 +1,7 @@
 //! Stripe's test cards and tokens, and what happens when each is attached or charged.
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
 
@@ -17,6 +18,10 @@ pub struct Card {
     pub exp_year: i64,
     /// What the card does.
     pub behaviour: Behaviour,
+    /// `card.fingerprint`: the same number gives the same one, as Stripe's does within an
+    /// account (one emulator is one account). Empty for a card remembered by an older state file.
+    #[serde(default)]
+    pub fingerprint: String,
 }
 
 /// How a test card behaves.
@@ -116,6 +121,7 @@ impl Card {
             exp_month,
             exp_year,
             behaviour,
+            fingerprint: fingerprint(&digits),
         })
     }
 
@@ -156,6 +162,16 @@ impl Card {
             Behaviour::ChargeFails => Err(Decline::Generic.error()),
         }
     }
+}
+
+/// Sixteen letters and digits derived from the card number alone.
+fn fingerprint(digits: &str) -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    Sha256::digest(format!("card fingerprint {digits}").as_bytes())
+        .iter()
+        .take(16)
+        .map(|byte| char::from(ALPHABET[usize::from(*byte) % ALPHABET.len()]))
+        .collect()
 }
 
 fn luhn(digits: &str) -> bool {

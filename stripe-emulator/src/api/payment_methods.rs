@@ -101,7 +101,6 @@ pub fn store_debit(world: &mut World, account: BankAccount) -> Value {
 /// Stores a new card PaymentMethod and remembers how the card behaves.
 pub fn store(world: &mut World, card: Card) -> Value {
     let id = world.new_id("pm");
-    let fingerprint = world.ids.chars(16);
     let payment_method = json!({
         "id": id,
         "object": "payment_method",
@@ -120,7 +119,7 @@ pub fn store(world: &mut World, card: Card) -> Value {
             "display_brand": card.brand,
             "exp_month": card.exp_month,
             "exp_year": card.exp_year,
-            "fingerprint": fingerprint,
+            "fingerprint": card.fingerprint,
             "funding": "credit",
             "generated_from": null,
             "last4": card.last4,

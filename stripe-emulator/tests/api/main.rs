@@ -11,6 +11,7 @@ mod lifecycle;
 mod pages;
 mod pagination;
 mod payment_intents;
+mod payment_methods;
 mod payment_pages;
 mod persistence;
 mod plans;
