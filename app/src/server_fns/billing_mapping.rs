@@ -29,11 +29,9 @@ pub fn pricing(
         .iter()
         .map(|product| {
             let mut prices: Vec<PriceView> = Vec::new();
+            // The catalog holds one price per cadence: what is for sale is what is shown.
             for price in &product.prices {
                 let group = group_of(price);
-                if prices.iter().any(|p| p.group == group) {
-                    continue; // one price per group: the cheapest (the catalog is sorted)
-                }
                 if !groups.contains(&group) {
                     groups.push(group.clone());
                 }

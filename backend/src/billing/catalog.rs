@@ -1,5 +1,13 @@
-//! Products and prices: the SQL that mirrors them from Stripe, and the [`Catalog`] the pricing
-//! page renders (active products that have at least one active price with an amount).
+//! Products and prices: the SQL that mirrors them from Stripe, and the [`Catalog`]: what is for
+//! sale, the one place that decides it. The pricing page shows it, and Checkout and plan changes
+//! accept no other price, whatever id a request names.
+//!
+//! For sale: on an active product, an active price with a fixed amount, billed per period
+//! (`licensed`, never `metered` — usage is billed on top of a plan, not bought by itself), and
+//! per product and cadence (monthly, yearly, every 3 months, once) only the cheapest, which is the
+//! one the page shows. A product is sold by subscription or once, not both: on a product with
+//! recurring prices, one-time prices are not for sale (one payment would grant a plan's features
+//! forever).
 
 use std::collections::BTreeMap;
 
@@ -14,7 +22,7 @@ pub const CHANGED_CHANNEL: &str = "catalog_changed";
 /// a re-sync's listing cannot overwrite or delete what a webhook stored meanwhile.
 pub const LOCK: &str = "stripe-catalog";
 
-/// What is for sale, in display order.
+/// What is for sale (see the module doc), in display order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Catalog {
     /// Products ordered by `metadata.index` (unset last), then name.
@@ -34,7 +42,7 @@ pub struct CatalogProduct {
     pub images: Vec<String>,
     /// The bullet list (Stripe's marketing features).
     pub features: Vec<String>,
-    /// Prices, monthly before yearly, cheapest first.
+    /// Its prices for sale, one per cadence: shortest interval first, one-time last.
     pub prices: Vec<CatalogPrice>,
 }
 
@@ -65,7 +73,8 @@ pub struct Interval {
 }
 
 impl Catalog {
-    /// The product and price for a price id, if both are for sale.
+    /// The product and price for a price id, if the price is for sale: the only way Checkout
+    /// and plan changes turn a requested id into something to sell.
     pub fn find_price(&self, price_id: &str) -> Option<(&CatalogProduct, &CatalogPrice)> {
         self.products.iter().find_map(|product| {
             product
@@ -94,9 +103,9 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
         SELECT p.id, p.product_id, p.currency, p.unit_amount AS "unit_amount!",
                p.recurring_interval, p.interval_count, p.trial_period_days, p.lookup_key
         FROM stripe_prices p
-        WHERE p.active AND p.unit_amount IS NOT NULL
+        WHERE p.active AND p.unit_amount IS NOT NULL AND p.usage_type IS DISTINCT FROM 'metered'
         ORDER BY p.product_id,
-                 array_position(ARRAY['one_time', 'day', 'week', 'month', 'year'],
+                 array_position(ARRAY['day', 'week', 'month', 'year', 'one_time'],
                                 coalesce(p.recurring_interval, 'one_time')),
                  p.interval_count, p.unit_amount, p.id
         "#
@@ -124,7 +133,7 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
         products: products
             .into_iter()
             .filter_map(|product| {
-                let prices = by_product.remove(&product.id)?;
+                let prices = for_sale(by_product.remove(&product.id)?);
                 Some(CatalogProduct {
                     id: product.id,
                     name: product.name,
@@ -136,6 +145,23 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
             })
             .collect(),
     })
+}
+
+/// Of one product's active, fixed-amount, licensed prices (sorted by cadence, then amount), those
+/// for sale: the first (cheapest) of each cadence, and one-time prices only on a product without
+/// recurring ones.
+fn for_sale(prices: Vec<CatalogPrice>) -> Vec<CatalogPrice> {
+    let subscribed = prices.iter().any(|price| price.recurring.is_some());
+    let mut offered: Vec<CatalogPrice> = Vec::new();
+    for price in prices {
+        let cadence_taken = offered
+            .iter()
+            .any(|other| other.recurring == price.recurring);
+        if !cadence_taken && (price.recurring.is_some() || !subscribed) {
+            offered.push(price);
+        }
+    }
+    offered
 }
 
 /// A product as `stripe_products` stores it.
@@ -246,6 +272,8 @@ pub struct PriceRow {
     pub lookup_key: Option<String>,
     /// Its internal label.
     pub nickname: Option<String>,
+    /// For recurring prices: `licensed` or `metered`.
+    pub usage_type: Option<String>,
     /// Stripe's metadata, as a JSON object.
     pub metadata: serde_json::Value,
 }
@@ -272,6 +300,7 @@ impl From<&Price> for PriceRow {
             trial_period_days: recurring.and_then(|r| r.trial_period_days).map(clamp_i32),
             lookup_key: price.lookup_key.clone(),
             nickname: price.nickname.clone(),
+            usage_type: recurring.map(|r| r.usage_type.as_str().to_owned()),
             metadata: serde_json::to_value(&price.metadata).expect("a string map is JSON"),
         }
     }
@@ -284,15 +313,16 @@ pub async fn upsert_price(conn: &mut PgConnection, price: &Price) -> Result<(), 
         r#"
         INSERT INTO stripe_prices
             (id, product_id, active, currency, unit_amount, kind, recurring_interval,
-             interval_count, trial_period_days, lookup_key, nickname, metadata)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             interval_count, trial_period_days, lookup_key, nickname, usage_type, metadata)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
         ON CONFLICT (id) DO UPDATE SET
             product_id = EXCLUDED.product_id, active = EXCLUDED.active,
             currency = EXCLUDED.currency, unit_amount = EXCLUDED.unit_amount,
             kind = EXCLUDED.kind, recurring_interval = EXCLUDED.recurring_interval,
             interval_count = EXCLUDED.interval_count,
             trial_period_days = EXCLUDED.trial_period_days, lookup_key = EXCLUDED.lookup_key,
-            nickname = EXCLUDED.nickname, metadata = EXCLUDED.metadata, synced_at = now()
+            nickname = EXCLUDED.nickname, usage_type = EXCLUDED.usage_type,
+            metadata = EXCLUDED.metadata, synced_at = now()
         "#,
         row.id,
         row.product_id,
@@ -305,6 +335,7 @@ pub async fn upsert_price(conn: &mut PgConnection, price: &Price) -> Result<(), 
         row.trial_period_days,
         row.lookup_key,
         row.nickname,
+        row.usage_type,
         row.metadata,
     )
     .execute(conn)
@@ -318,7 +349,7 @@ pub async fn stored_prices(db: impl PgExecutor<'_>) -> Result<Vec<PriceRow>, sql
         PriceRow,
         r#"
         SELECT id, product_id, active, currency, unit_amount, kind, recurring_interval,
-               interval_count, trial_period_days, lookup_key, nickname, metadata
+               interval_count, trial_period_days, lookup_key, nickname, usage_type, metadata
         FROM stripe_prices ORDER BY id
         "#
     )
@@ -362,4 +393,54 @@ pub async fn announce_change(conn: &mut PgConnection) -> Result<(), sqlx::Error>
 
 fn clamp_i32(value: i64) -> i32 {
     value.clamp(0, i64::from(i32::MAX)) as i32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn price(id: &str, amount: i64, recurring: Option<(&str, i32)>) -> CatalogPrice {
+        CatalogPrice {
+            id: id.to_owned(),
+            currency: "usd".to_owned(),
+            unit_amount: amount,
+            recurring: recurring.map(|(unit, count)| Interval {
+                unit: unit.to_owned(),
+                count,
+            }),
+            trial_period_days: None,
+            lookup_key: None,
+        }
+    }
+
+    fn ids(prices: &[CatalogPrice]) -> Vec<&str> {
+        prices.iter().map(|price| price.id.as_str()).collect()
+    }
+
+    #[test]
+    fn only_the_cheapest_price_of_each_cadence_is_for_sale() {
+        let offered = for_sale(vec![
+            price("monthly", 900, Some(("month", 1))),
+            price("monthly_dearer", 1900, Some(("month", 1))),
+            price("quarterly", 2400, Some(("month", 3))),
+            price("yearly", 9000, Some(("year", 1))),
+            price("yearly_dearer", 9900, Some(("year", 1))),
+        ]);
+        assert_eq!(ids(&offered), ["monthly", "quarterly", "yearly"]);
+    }
+
+    #[test]
+    fn a_one_time_price_is_not_for_sale_on_a_product_sold_by_subscription() {
+        let offered = for_sale(vec![
+            price("monthly", 900, Some(("month", 1))),
+            price("once", 100, None),
+        ]);
+        assert_eq!(ids(&offered), ["monthly"]);
+    }
+
+    #[test]
+    fn a_product_sold_once_offers_its_cheapest_one_time_price() {
+        let offered = for_sale(vec![price("once", 19_900, None), price("again", 29_900, None)]);
+        assert_eq!(ids(&offered), ["once"]);
+    }
 }

@@ -417,6 +417,7 @@ mod tests {
             trial_period_days: None,
             lookup_key: None,
             nickname: None,
+            usage_type: Some("licensed".to_owned()),
             metadata: serde_json::json!({}),
         }
     }

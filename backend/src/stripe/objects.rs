@@ -157,6 +157,28 @@ pub struct Recurring {
     pub interval_count: i64,
     /// Free days before the first bill.
     pub trial_period_days: Option<i64>,
+    /// Whether it bills a fixed amount per period or per unit of usage.
+    pub usage_type: UsageType,
+}
+
+/// How a recurring price bills.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageType {
+    /// A fixed amount (times the quantity) each period.
+    Licensed,
+    /// Per unit of usage reported to a meter during the period.
+    Metered,
+}
+
+impl UsageType {
+    /// As Stripe and `stripe_prices.usage_type` spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Licensed => "licensed",
+            Self::Metered => "metered",
+        }
+    }
 }
 
 /// A customer.
@@ -205,6 +227,10 @@ pub struct Card {
     pub exp_month: i32,
     /// Four digits.
     pub exp_year: i32,
+    /// The same for every card with this number (within one Stripe account): how the trial
+    /// ledger recognises a card that had a free trial on another account.
+    #[serde(default)]
+    pub fingerprint: Option<String>,
 }
 
 impl PaymentMethod {

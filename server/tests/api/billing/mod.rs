@@ -11,6 +11,7 @@ mod convergence;
 mod cross_user;
 mod emails;
 mod events;
+mod for_sale;
 mod gating;
 mod manage;
 mod one_subscription;
