@@ -508,7 +508,8 @@ mod tests {
         let price: Price = serde_json::from_value(serde_json::json!({
             "id": "price_1", "active": true, "currency": "usd", "unit_amount": 900,
             "product": {"id": "prod_1", "name": "Pro"}, "type": "recurring",
-            "recurring": {"interval": "month", "interval_count": 1, "trial_period_days": null},
+            "recurring": {"interval": "month", "interval_count": 1, "trial_period_days": null,
+                          "usage_type": "licensed"},
             "lookup_key": null, "nickname": null, "metadata": {}
         }))
         .unwrap();
