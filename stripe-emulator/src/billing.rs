@@ -545,6 +545,8 @@ enum Due {
     PeriodEnd,
     /// An incomplete subscription's first invoice was not paid within 23 hours.
     IncompleteExpiry,
+    /// A pending update's invoice was not paid by its `expires_at`.
+    PendingUpdateExpiry,
 }
 
 /// Runs every time-based transition due by `now` for subscriptions on `clock` (None: the
@@ -666,6 +668,10 @@ fn next_due(world: &World, id: &str) -> Option<(i64, Due)> {
         }
         _ => {}
     }
+    // First among equals: a pending update expires before the period it was bounded by ends.
+    if let Some(at) = crate::api::pending_updates::expires_at(subscription) {
+        candidates.insert(0, (at, Due::PendingUpdateExpiry));
+    }
     candidates.into_iter().min_by_key(|(at, _)| *at)
 }
 
@@ -712,6 +718,7 @@ fn apply_due(world: &mut World, id: &str, due: Due, at: i64) {
                 renew(world, &subscription, at);
             }
         }
+        Due::PendingUpdateExpiry => crate::api::pending_updates::expire(world, id),
         Due::IncompleteExpiry => {
             // Stripe voids the unpaid first invoice when the subscription expires.
             if let Some(invoice) = subscription["latest_invoice"]
@@ -1092,7 +1099,11 @@ pub fn apply_item_changes(
 }
 
 /// The latest invoice of an incomplete, past-due or unpaid subscription was paid: it is active.
+/// The invoice a pending update waits for was paid: the update applies.
 pub fn settle_paid(world: &mut World, subscription_id: &str, invoice_id: &str) {
+    if crate::api::pending_updates::apply_if_paid(world, subscription_id, invoice_id) {
+        return;
+    }
     let Some(before) = world.find("subscription", subscription_id).cloned() else {
         return;
     };

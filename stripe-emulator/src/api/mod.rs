@@ -12,6 +12,7 @@ pub mod invoices;
 pub mod payment_intents;
 pub mod payment_methods;
 pub mod payment_pages;
+pub mod pending_updates;
 pub mod plans;
 pub mod portal;
 pub mod portal_configurations;

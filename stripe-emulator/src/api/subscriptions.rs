@@ -1,10 +1,11 @@
 //! Subscriptions: create, retrieve, list (`customer`, `status`, `price`), update (price swap with
-//! prorations, quantity, `cancel_at_period_end`, metadata), cancel, resume; subscription items.
+//! prorations, quantity, `cancel_at_period_end`, metadata, pending updates), cancel, resume;
+//! subscription items.
 //! <https://docs.stripe.com/api/subscriptions>
 
 use serde_json::{json, Value};
 
-use super::{list_objects, merge_metadata};
+use super::{list_objects, merge_metadata, pending_updates};
 use crate::billing::{self, ItemChange, NewSubscription};
 use crate::error::ApiError;
 use crate::http::Call;
@@ -16,6 +17,13 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
     let customer = params.required("customer")?.to_owned();
     world.get("customer", &customer, "customer")?;
+    if pending_updates::requested(params) {
+        return Err(ApiError::invalid(
+            "`payment_behavior=pending_if_incomplete` is only used with updates and cannot be \
+             passed when creating a subscription.",
+            Some("payment_behavior"),
+        ));
+    }
     let entries = params.array("items");
     if entries.is_empty() {
         return Err(ApiError::missing("items"));
@@ -106,6 +114,10 @@ pub fn retrieve(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 /// `POST /v1/subscriptions/{id}`
 pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
+    let pending = pending_updates::requested(params);
+    if pending {
+        pending_updates::check_parameters(params)?;
+    }
     let before = world.get("subscription", call.id(), "id")?;
     if matches!(
         before["status"].as_str(),
@@ -116,6 +128,11 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             call.id()
         )));
     }
+    let before = if pending {
+        pending_updates::replace_waiting(world, &before)?
+    } else {
+        before
+    };
     let customer = before["customer"].as_str().unwrap_or_default().to_owned();
     let now = world.now_for_customer(&customer);
     let mut changes = Vec::new();
@@ -293,6 +310,10 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         rolled["latest_invoice"] = invoice["id"].clone();
         world.put(rolled.clone());
         if billing::collect(world, invoice["id"].as_str().unwrap_or_default()).is_err() {
+            if pending {
+                let held = pending_updates::hold(&before, &rolled, &invoice, params, now);
+                return Ok(world.update_and_emit("customer.subscription.updated", &before, held));
+            }
             rolled["status"] = json!("past_due");
         }
         after = rolled;

@@ -1,6 +1,6 @@
 //! The emulator driven over HTTP, in-process on a random port: lifecycle over clock advances,
 //! idempotency, pagination, errors, webhook delivery, the hosted pages, invoices made by hand,
-//! plans and portal configurations.
+//! plans and portal configurations, pending updates.
 
 mod errors;
 mod faults;
@@ -13,6 +13,7 @@ mod pagination;
 mod payment_intents;
 mod payment_methods;
 mod payment_pages;
+mod pending_updates;
 mod persistence;
 mod plans;
 mod portal;
