@@ -95,6 +95,8 @@ pub struct HeldPlanView {
     pub can_resume: bool,
     /// The prices it may change to.
     pub change_options: Vec<PlanOption>,
+    /// A plan change waiting for payment, in a sentence (its card was declined).
+    pub change_awaiting_payment: Option<String>,
 }
 
 /// A price a plan may change to.

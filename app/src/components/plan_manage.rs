@@ -1,5 +1,6 @@
 //! One plan on the account page and what can be done with it: add or update its card, cancel
-//! (after a confirmation), resume, change plan (after Stripe's proration preview).
+//! (after a confirmation), resume, change plan (after Stripe's proration preview) — and a change
+//! still waiting for payment.
 
 use leptos::prelude::*;
 
@@ -33,6 +34,7 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
         cancel_ends_now,
         can_resume,
         change_options,
+        change_awaiting_payment,
     } = plan;
     let status_class = if needs_attention {
         "plan__status plan__status--alert"
@@ -44,6 +46,9 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
         <li class="plan" aria-label=name.clone()>
             <p><strong>{name.clone()}</strong> " — " <span class=status_class>{status}</span></p>
             {price.map(|price| view! { <p class="muted">{price}</p> })}
+            {change_awaiting_payment.map(|sentence| view! {
+                <p class="plan__status plan__status--alert" role="status">{sentence}</p>
+            })}
             <p class="muted">{match card {
                 Some(card) => format!("Charged to {card}"),
                 None => "No card on file".to_owned(),

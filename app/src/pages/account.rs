@@ -45,6 +45,9 @@ pub fn AccountPage() -> impl IntoView {
             "plan-ended" => Some("Your plan has ended. Nothing was charged."),
             "plan-resumed" => Some("Your plan continues. Nothing else changes."),
             "plan-changed" => Some("Your plan is changed. Any difference is on a new invoice below."),
+            "plan-change-awaits-payment" => Some(
+                "Your card was declined, so your plan has not changed yet. Update your card to complete the change.",
+            ),
             "clock-moved" => Some("The emulator's clock moved forward, and what fell due has happened."),
             _ => None,
         });

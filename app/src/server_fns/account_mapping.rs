@@ -98,7 +98,8 @@ fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
             )),
             _ => None,
         },
-        needs_attention: matches!(plan.status.as_str(), "past_due" | "unpaid" | "paused"),
+        needs_attention: matches!(plan.status.as_str(), "past_due" | "unpaid" | "paused")
+            || plan.pending_change().is_some(),
         card_action: card_action(plan),
         can_cancel: (live && !plan.ends_as_scheduled()) || plan.status == "paused",
         cancel_ends_now: plan.status == "paused",
@@ -108,6 +109,15 @@ fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
         } else {
             Vec::new()
         },
+        change_awaiting_payment: plan.pending_change().map(|_| {
+            let to = plan
+                .pending_product_name
+                .as_deref()
+                .unwrap_or("the new plan");
+            format!(
+                "Your change to {to} is waiting for payment: your card was declined. Update your card to complete it."
+            )
+        }),
     }
 }
 
@@ -161,6 +171,9 @@ fn brand_name(brand: &str) -> String {
 /// The card button a plan needs, if any.
 fn card_action(plan: &PlanDetails) -> Option<String> {
     let has_card = plan.card_last4.is_some();
+    if plan.pending_change().is_some() {
+        return Some("Update card".to_owned());
+    }
     match plan.status.as_str() {
         "past_due" | "unpaid" => Some("Update card"),
         "paused" if has_card => Some("Update card"),

@@ -182,16 +182,22 @@ pub async fn change_plan(
     price_id: String,
     proration_date: i64,
 ) -> Result<(), FormError> {
+    use backend::billing::manage::{self, PlanChange};
+
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
-    backend::billing::manage::change_plan(
+    let notice = match manage::change_plan(
         &state,
         &user,
         &subscription_id,
         &price_id,
         proration_date,
     )
-    .await?;
-    leptos_axum::redirect("/account?notice=plan-changed");
+    .await?
+    {
+        PlanChange::Changed => "plan-changed",
+        PlanChange::AwaitingPayment => "plan-change-awaits-payment",
+    };
+    leptos_axum::redirect(&format!("/account?notice={notice}"));
     Ok(())
 }

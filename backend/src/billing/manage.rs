@@ -4,13 +4,25 @@
 //! Every action first finds the subscription among the signed-in user's own (another user's id
 //! answers "not found"), calls Stripe, then re-fetches and stores the result under the
 //! subscription's lock — the same path a webhook takes, so the page shows the new state at once.
+//!
+//! A plan change is billed at once and applies only once that invoice is paid (Stripe's pending
+//! updates): a declined card leaves the plan as it was, the change waiting, until a new card pays
+//! it or Stripe discards it (after 23 hours).
 
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::{entitlements::Access, subscriptions, BillingError};
-use crate::{auth::User, stripe::Form, AppState};
+use super::{
+    entitlements::Access,
+    subscriptions::{self, PendingChange},
+    BillingError,
+};
+use crate::{
+    auth::User,
+    stripe::{Form, StripeClient},
+    AppState,
+};
 
 /// A subscription item as the account page shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,12 +71,23 @@ pub struct PlanDetails {
     pub cancellation_reason: Option<String>,
     /// Whether the latest invoice is paid.
     pub latest_invoice_paid: bool,
+    /// The price a plan change waiting for payment moves to.
+    pub pending_price_id: Option<String>,
+    /// The name of that price's product, when the catalog has it.
+    pub pending_product_name: Option<String>,
+    /// When that change expires.
+    pub pending_update_expires_at: Option<OffsetDateTime>,
 }
 
 impl PlanDetails {
     /// Whether it ends on its own: canceled at period end, or at a set date.
     pub fn ends_as_scheduled(&self) -> bool {
         self.cancel_at_period_end || self.cancel_at.is_some()
+    }
+
+    /// The plan change waiting for its invoice to be paid, if any.
+    pub fn pending_change(&self) -> Option<PendingChange> {
+        PendingChange::stored(self.pending_price_id.clone(), self.pending_update_expires_at)
     }
 
     /// Its state as the entitlement rule reads it.
@@ -98,12 +121,16 @@ pub async fn plans_of(
                pr.recurring_interval AS "interval?", pr.interval_count AS "interval_count?",
                i.current_period_end, s.card_brand, s.card_last4, s.card_exp_month,
                s.card_exp_year, s.past_due_since, s.cancellation_reason,
-               COALESCE(li.status = 'paid', false) AS "latest_invoice_paid!"
+               COALESCE(li.status = 'paid', false) AS "latest_invoice_paid!",
+               s.pending_price_id, pp.name AS "pending_product_name?",
+               s.pending_update_expires_at
         FROM subscriptions s
         JOIN subscription_items i ON i.subscription_id = s.id
         LEFT JOIN stripe_products p ON p.id = i.product_id
         LEFT JOIN stripe_prices pr ON pr.id = i.price_id
         LEFT JOIN invoices li ON li.id = s.latest_invoice_id
+        LEFT JOIN stripe_prices ppr ON ppr.id = s.pending_price_id
+        LEFT JOIN stripe_products pp ON pp.id = ppr.product_id
         WHERE s.user_id = $1
           AND s.status <> 'incomplete_expired'
           AND (s.status <> 'canceled' OR i.current_period_end > $2)
@@ -235,6 +262,16 @@ pub struct ChangePreview {
     pub total: i64,
 }
 
+/// What a confirmed plan change did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanChange {
+    /// The new plan is the user's (its invoice was paid).
+    Changed,
+    /// Its invoice was not paid (the card was declined): the plan stays as it was and the change
+    /// waits for a new card to pay it.
+    AwaitingPayment,
+}
+
 /// How a change is prorated and billed (see [`ChangePreview`]).
 const PRORATION: &str = "always_invoice";
 
@@ -271,14 +308,15 @@ pub async fn preview_change(
 }
 
 /// Swaps the subscription's price for `price_id`, prorated as of `proration_date` (the
-/// preview's moment; at most an hour old).
+/// preview's moment; at most an hour old), once the invoice for it is paid
+/// (`payment_behavior=pending_if_incomplete`).
 pub async fn change_plan(
     state: &AppState,
     user: &User,
     subscription_id: &str,
     price_id: &str,
     proration_date: i64,
-) -> Result<(), BillingError> {
+) -> Result<PlanChange, BillingError> {
     let owned = changeable(state, user, subscription_id, price_id).await?;
     let now = super::clock::now(state).await.unix_timestamp();
     if !(now - 3600..=now + 60).contains(&proration_date) {
@@ -290,7 +328,8 @@ pub async fn change_plan(
         .set("items[0][id]", &owned.item_id)
         .set("items[0][price]", price_id)
         .set("proration_behavior", PRORATION)
-        .set("proration_date", proration_date);
+        .set("proration_date", proration_date)
+        .set("payment_behavior", "pending_if_incomplete");
     // The same confirmation sent twice (a double click, a retry) is one change.
     let key = format!(
         "tollgate-change-{subscription_id}-{}-{price_id}-{proration_date}",
@@ -301,33 +340,79 @@ pub async fn change_plan(
         .update_subscription(subscription_id, &form, &key)
         .await?;
     store_latest(state, subscription_id).await?;
-    // The same confirmation sent again after a later change: Stripe replays the first answer and
-    // changes nothing. Say so rather than claim success.
-    if current_price(state, subscription_id, &owned.item_id)
-        .await?
-        .as_deref()
-        != Some(price_id)
-    {
-        return Err(BillingError::NotNow(
-            "That preview is out of date. Choose the plan again to see the current amounts.",
-        ));
-    }
-    Ok(())
-}
-
-/// The stored price of a subscription item.
-async fn current_price(
-    state: &AppState,
-    subscription_id: &str,
-    item_id: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar!(
-        "SELECT price_id FROM subscription_items WHERE id = $1 AND subscription_id = $2",
-        item_id,
+    let stored = sqlx::query!(
+        r#"
+        SELECT i.price_id, s.pending_price_id
+        FROM subscription_items i JOIN subscriptions s ON s.id = i.subscription_id
+        WHERE i.id = $1 AND s.id = $2
+        "#,
+        owned.item_id,
         subscription_id
     )
     .fetch_optional(&state.db)
-    .await
+    .await?;
+    match stored {
+        Some(row) if row.price_id == price_id => Ok(PlanChange::Changed),
+        Some(row) if row.pending_price_id.as_deref() == Some(price_id) => {
+            Ok(PlanChange::AwaitingPayment)
+        }
+        // The same confirmation sent again after a later change: Stripe replays the first
+        // answer and changes nothing. Say so rather than claim success.
+        _ => Err(BillingError::NotNow(
+            "That preview is out of date. Choose the plan again to see the current amounts.",
+        )),
+    }
+}
+
+/// The customer's default payment method changed: pays the invoices their waiting plan changes
+/// wait for (Stripe does not retry them by itself — the subscription is not past due), and
+/// stores what Stripe made of each (the change applied, or still waiting if the new card is
+/// declined too). The caller holds the customer's lock and has just refreshed its subscriptions.
+pub async fn pay_waiting_changes(
+    conn: &mut PgConnection,
+    stripe: &StripeClient,
+    customer: &str,
+) -> Result<usize, BillingError> {
+    let waiting = sqlx::query!(
+        r#"
+        SELECT id, latest_invoice_id AS "invoice!" FROM subscriptions
+        WHERE stripe_customer_id = $1 AND pending_update_expires_at IS NOT NULL
+          AND latest_invoice_id IS NOT NULL
+        ORDER BY id
+        "#,
+        customer
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let method = match stripe.customer(customer).await {
+        Ok(found) => found
+            .invoice_settings
+            .and_then(|settings| settings.default_payment_method)
+            .map(|method| method.id().to_owned()),
+        Err(error) if error.is_not_found() => return Ok(0),
+        Err(error) => return Err(error.into()),
+    };
+    let Some(method) = method else {
+        return Ok(0);
+    };
+    let mut paid = 0;
+    for subscription in waiting {
+        // One attempt per invoice and card: a redelivered event replays Stripe's first answer.
+        let key = format!("tollgate-pay-change-{}-{method}", subscription.invoice);
+        match stripe.pay_invoice(&subscription.invoice, &key).await {
+            Ok(_) => paid += 1,
+            // Declined again, or paid or voided meanwhile: what Stripe holds is stored below.
+            Err(error) if error.is_refusal() => {
+                tracing::warn!(error.cause_chain = ?anyhow::Error::new(error), subscription = %subscription.id, "Stripe did not pay a waiting plan change's invoice");
+            }
+            Err(error) => return Err(error.into()),
+        }
+        subscriptions::refresh(conn, stripe, &subscription.id).await?;
+    }
+    Ok(paid)
 }
 
 /// The subscription, if its price may be swapped for `price_id`: a live subscription, and a

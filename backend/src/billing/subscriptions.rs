@@ -34,6 +34,42 @@ pub struct HeldPlan {
     pub trial_end: Option<OffsetDateTime>,
 }
 
+/// A plan change waiting for its invoice to be paid (Stripe's `pending_update`): the
+/// subscription keeps its items — and grants only what they grant — until Stripe applies it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingChange {
+    /// The price the first item moves to (`None`: the change leaves the prices alone).
+    pub price_id: Option<String>,
+    /// When Stripe discards it if the invoice is still unpaid.
+    pub expires_at: OffsetDateTime,
+}
+
+impl PendingChange {
+    /// The change waiting on `subscription`, if any.
+    pub fn of(subscription: &Subscription) -> Option<Self> {
+        let pending = subscription.pending_update.as_ref()?;
+        Some(Self {
+            price_id: pending
+                .subscription_items
+                .as_ref()
+                .and_then(|items| items.first())
+                .map(|item| item.price.id.clone()),
+            expires_at: at(Some(pending.expires_at)).unwrap_or(OffsetDateTime::UNIX_EPOCH),
+        })
+    }
+
+    /// The change as stored (`pending_price_id`, `pending_update_expires_at`).
+    pub fn stored(
+        price_id: Option<String>,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Option<Self> {
+        expires_at.map(|expires_at| Self {
+            price_id,
+            expires_at,
+        })
+    }
+}
+
 /// Re-fetches a subscription from Stripe under its lock and stores it, if its customer is one of
 /// our users'. Returns the stored subscription (`None` when the customer is not ours).
 pub async fn refresh(
@@ -187,6 +223,10 @@ pub struct SubscriptionRow {
     pub card_exp_year: Option<i32>,
     /// `cancellation_details.reason`.
     pub cancellation_reason: Option<String>,
+    /// The price a waiting plan change moves to (see [`PendingChange`]).
+    pub pending_price_id: Option<String>,
+    /// When the waiting plan change expires.
+    pub pending_update_expires_at: Option<OffsetDateTime>,
 }
 
 /// A subscription item as `subscription_items` stores it.
@@ -215,6 +255,7 @@ fn at(seconds: Option<i64>) -> Option<OffsetDateTime> {
 impl SubscriptionRow {
     /// The row for `subscription`, charged to `card`.
     pub fn new(subscription: &Subscription, card: Option<&Card>) -> Self {
+        let pending = PendingChange::of(subscription);
         Self {
             id: subscription.id.clone(),
             stripe_customer_id: subscription.customer.clone(),
@@ -235,6 +276,8 @@ impl SubscriptionRow {
                 .cancellation_details
                 .as_ref()
                 .and_then(|details| details.reason.clone()),
+            pending_price_id: pending.as_ref().and_then(|change| change.price_id.clone()),
+            pending_update_expires_at: pending.map(|change| change.expires_at),
         }
     }
 }
@@ -277,9 +320,9 @@ pub async fn store(
             (id, user_id, stripe_customer_id, status, cancel_at_period_end, cancel_at,
              canceled_at, ended_at, trial_start, trial_end, created, latest_invoice_id,
              card_brand, card_last4, card_exp_month, card_exp_year, cancellation_reason,
-             past_due_since)
+             pending_price_id, pending_update_expires_at, past_due_since)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                CASE WHEN $4 = 'past_due' THEN COALESCE($18, now()) END)
+                $19, $20, CASE WHEN $4 = 'past_due' THEN COALESCE($18, now()) END)
         ON CONFLICT (id) DO UPDATE SET
             user_id = EXCLUDED.user_id, stripe_customer_id = EXCLUDED.stripe_customer_id,
             status = EXCLUDED.status, cancel_at_period_end = EXCLUDED.cancel_at_period_end,
@@ -289,6 +332,8 @@ pub async fn store(
             card_brand = EXCLUDED.card_brand, card_last4 = EXCLUDED.card_last4,
             card_exp_month = EXCLUDED.card_exp_month, card_exp_year = EXCLUDED.card_exp_year,
             cancellation_reason = EXCLUDED.cancellation_reason,
+            pending_price_id = EXCLUDED.pending_price_id,
+            pending_update_expires_at = EXCLUDED.pending_update_expires_at,
             -- The grace period counts from when it fell behind (its unpaid invoice's creation,
             -- Stripe's clock), as first stored.
             past_due_since = CASE WHEN EXCLUDED.status = 'past_due'
@@ -313,6 +358,8 @@ pub async fn store(
         row.card_exp_year,
         row.cancellation_reason,
         past_due_at,
+        row.pending_price_id,
+        row.pending_update_expires_at,
     )
     .execute(&mut *conn)
     .await?;
@@ -362,7 +409,8 @@ pub async fn stored_of(
         r#"
         SELECT id, stripe_customer_id, status, cancel_at_period_end, cancel_at, canceled_at,
                ended_at, trial_start, trial_end, created, latest_invoice_id, card_brand,
-               card_last4, card_exp_month, card_exp_year, cancellation_reason
+               card_last4, card_exp_month, card_exp_year, cancellation_reason, pending_price_id,
+               pending_update_expires_at
         FROM subscriptions WHERE stripe_customer_id = $1 ORDER BY id
         "#,
         customer

@@ -356,7 +356,8 @@ async fn customer_changed(
 }
 
 /// A payment method was attached, detached or updated: the cards shown on the customer's
-/// subscriptions are re-read, and a trial paused for want of a card resumes once it has one.
+/// subscriptions are re-read, a trial paused for want of a card resumes once it has one, and a
+/// plan change waiting for payment is paid with it.
 async fn card_changed(
     conn: &mut PgConnection,
     stripe: &StripeClient,
@@ -365,6 +366,7 @@ async fn card_changed(
     super::lock_object(conn, customer).await?;
     subscriptions::refresh_customer(conn, stripe, customer).await?;
     paused::resume_with_card(conn, stripe, customer).await?;
+    super::manage::pay_waiting_changes(conn, stripe, customer).await?;
     Ok(())
 }
 

@@ -252,6 +252,16 @@ impl StripeClient {
             .await
     }
 
+    /// Pays an open invoice now with the customer's default payment method.
+    pub async fn pay_invoice(&self, id: &str, key: &str) -> Result<Invoice, StripeError> {
+        self.post(
+            &format!("/v1/invoices/{}/pay", segment(id)),
+            &Form::new(),
+            key,
+        )
+        .await
+    }
+
     /// Every invoice of a customer.
     pub async fn invoices_of(&self, customer: &str) -> Result<Vec<Invoice>, StripeError> {
         self.list_all("/v1/invoices", &Form::new().set("customer", customer))

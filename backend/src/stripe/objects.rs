@@ -406,6 +406,21 @@ pub struct Subscription {
     /// Free-form.
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    /// Changes waiting for `latest_invoice` to be paid (an update sent with
+    /// `payment_behavior=pending_if_incomplete` whose invoice was not paid).
+    #[serde(default)]
+    pub pending_update: Option<PendingUpdate>,
+}
+
+/// A subscription's changes that apply once its latest invoice is paid.
+/// <https://docs.stripe.com/api/subscriptions/object#subscription_object-pending_update>
+#[derive(Clone, Debug, Deserialize)]
+pub struct PendingUpdate {
+    /// When Stripe discards them if the invoice is still unpaid (unix seconds).
+    pub expires_at: i64,
+    /// The items the subscription will have.
+    #[serde(default)]
+    pub subscription_items: Option<Vec<SubscriptionItem>>,
 }
 
 /// Why a subscription was canceled.
