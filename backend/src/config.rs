@@ -3,7 +3,12 @@
 //! Every variable is documented in `.env.example`. A missing or malformed required variable
 //! stops start-up with a [`ConfigError`] that names it.
 
-use std::{env, fmt, num::NonZeroU32, str::FromStr, time::Duration};
+use std::{
+    env, fmt,
+    num::{NonZeroU32, NonZeroUsize},
+    str::FromStr,
+    time::Duration,
+};
 
 use lettre::message::Mailbox;
 use secrecy::SecretString;
@@ -39,11 +44,20 @@ pub struct Config {
     pub session_cleanup_interval: Duration,
     /// `RATE_LIMIT_PER_IP_PER_MINUTE` (default 30): attempts at the endpoints that check a password
     /// or a token (sign-in, sign-up, forgot and reset password, password and email change,
-    /// deletion) one IP address may make a minute.
+    /// deletion) one client may make a minute: one IPv4 address, or one IPv6 /64.
     pub rate_limit_per_ip: NonZeroU32,
-    /// `RATE_LIMIT_PER_ACCOUNT_PER_MINUTE` (default 5): attempts on one account (the email a form
-    /// names, or the signed-in account's), from anywhere.
+    /// `RATE_LIMIT_PER_ACCOUNT_PER_MINUTE` (default 5): failed password checks on one account (the
+    /// email the sign-in form names, or the signed-in account's) from one client a minute.
     pub rate_limit_per_account: NonZeroU32,
+    /// `RATE_LIMIT_ACCOUNT_FAILURES_PER_HOUR` (default 30): failed password checks on one account
+    /// from anywhere an hour; past it, clients that failed on it wait, others still get an answer.
+    pub rate_limit_account_failures_per_hour: NonZeroU32,
+    /// `RATE_LIMIT_RESET_MAILS_PER_HOUR` (default 3): password reset mails to one address asked for
+    /// from one client an hour (further requests get the same answer and send nothing).
+    pub rate_limit_reset_mails_per_hour: NonZeroU32,
+    /// `PASSWORD_HASH_CONCURRENCY` (default: the number of CPUs): password hashes and checks run
+    /// at once (argon2 holds 19 MiB each); the rest wait their turn.
+    pub password_hash_concurrency: NonZeroUsize,
     /// `TRUSTED_PROXY_HOPS` (default 0): how many reverse proxies in front of us append to
     /// `X-Forwarded-For`. With 0 the TCP peer is the client (the header, which anyone can send,
     /// is ignored); with N the client is the N-th address from the right of the header.
@@ -207,6 +221,17 @@ impl Config {
             })?,
             rate_limit_per_account: parse_or(&get, "RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", || {
                 NonZeroU32::new(5).expect("non-zero")
+            })?,
+            rate_limit_account_failures_per_hour: parse_or(
+                &get,
+                "RATE_LIMIT_ACCOUNT_FAILURES_PER_HOUR",
+                || NonZeroU32::new(30).expect("non-zero"),
+            )?,
+            rate_limit_reset_mails_per_hour: parse_or(&get, "RATE_LIMIT_RESET_MAILS_PER_HOUR", || {
+                NonZeroU32::new(3).expect("non-zero")
+            })?,
+            password_hash_concurrency: parse_or(&get, "PASSWORD_HASH_CONCURRENCY", || {
+                std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
             })?,
             trusted_proxy_hops: parse_or(&get, "TRUSTED_PROXY_HOPS", || 0)?,
             rate_limit_billing: parse_or(&get, "RATE_LIMIT_BILLING_PER_MINUTE", || {
@@ -422,6 +447,8 @@ mod tests {
     fn a_zero_rate_limit_or_timeout_is_refused() {
         for name in [
             "RATE_LIMIT_PER_IP_PER_MINUTE",
+            "RATE_LIMIT_RESET_MAILS_PER_HOUR",
+            "PASSWORD_HASH_CONCURRENCY",
             "SESSION_IDLE_TIMEOUT_SECONDS",
         ] {
             let err =

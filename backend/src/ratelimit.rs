@@ -1,12 +1,20 @@
-//! Rate limits, with GCRA (`governor`) kept in memory: on the endpoints that check a password or a
-//! token, per client IP and per account (the email the form names, or the signed-in account's);
-//! and on the billing endpoints that call Stripe, per signed-in user, so nobody can spend our
-//! Stripe API quota. `server/src/ratelimit.rs` says which endpoints use which key.
+//! Rate limits, kept in memory: on the endpoints that check a password or a token, per client
+//! network ([`ClientNetwork`]: an IPv4 address, or an IPv6 /64) for every attempt, and per account
+//! and network for failed password checks only ([`FailureLedger`]); reset mails per address and
+//! network; and on the billing endpoints that call Stripe, per signed-in user, so nobody can
+//! spend our Stripe API quota. `server/src/ratelimit.rs` says which endpoints use which key.
+//!
+//! Nothing a stranger sends can lock an owner out: failures count per account *and* network, a
+//! network that has not failed on an account always gets its answer, and reset mails are limited
+//! per address and network, never by sign-in failures (see [`failures`] for the whole policy).
 //!
 //! In memory means per process: with several replicas, each allows the configured rate. That is
 //! still a hard ceiling on guessing; a shared store can replace this if it ever matters.
 
-use std::{net::IpAddr, num::NonZeroU32, time::Duration};
+pub mod failures;
+pub mod network;
+
+use std::{num::NonZeroU32, time::Duration};
 
 use uuid::Uuid;
 
@@ -15,43 +23,71 @@ use governor::{
     DefaultKeyedRateLimiter, Quota, RateLimiter,
 };
 
-/// Both limiters.
+pub use failures::FailureLedger;
+pub use network::ClientNetwork;
+
+use crate::auth::EmailAddress;
+
+/// The limits on the endpoints that check a password or a token.
 #[derive(Debug)]
 pub struct AuthRateLimits {
-    per_ip: DefaultKeyedRateLimiter<IpAddr>,
-    per_account: DefaultKeyedRateLimiter<String>,
+    per_network: DefaultKeyedRateLimiter<ClientNetwork>,
+    reset_mails: DefaultKeyedRateLimiter<(String, ClientNetwork)>,
+    /// Failed password checks per account and network.
+    pub failures: FailureLedger,
     clock: DefaultClock,
 }
 
+/// The numbers [`AuthRateLimits`] enforce (from the configuration).
+#[derive(Clone, Copy, Debug)]
+pub struct AuthQuotas {
+    /// Attempts a minute from one network, at any of the endpoints, allowed in a burst.
+    pub per_network_per_minute: NonZeroU32,
+    /// Failed password checks a minute on one account from one network.
+    pub failures_per_account_and_network_per_minute: NonZeroU32,
+    /// Failed password checks an hour on one account from anywhere before it is under attack.
+    pub failures_per_account_per_hour: NonZeroU32,
+    /// Reset mails an hour to one address asked for from one network.
+    pub reset_mails_per_address_and_network_per_hour: NonZeroU32,
+}
+
 impl AuthRateLimits {
-    /// `per_ip` and `per_account` attempts a minute, each allowed in a burst.
-    pub fn new(per_ip: NonZeroU32, per_account: NonZeroU32) -> Self {
+    pub fn new(quotas: AuthQuotas) -> Self {
         Self {
-            per_ip: RateLimiter::keyed(Quota::per_minute(per_ip)),
-            per_account: RateLimiter::keyed(Quota::per_minute(per_account)),
+            per_network: RateLimiter::keyed(Quota::per_minute(quotas.per_network_per_minute)),
+            reset_mails: RateLimiter::keyed(Quota::per_hour(
+                quotas.reset_mails_per_address_and_network_per_hour,
+            )),
+            failures: FailureLedger::new(
+                quotas.failures_per_account_and_network_per_minute,
+                quotas.failures_per_account_per_hour,
+            ),
             clock: DefaultClock::default(),
         }
     }
 
-    /// Counts one attempt from `ip` (and against `account`, a normalised email, when the form
-    /// names one). `Err` holds how long to wait before the next attempt may succeed.
-    pub fn check(&self, ip: IpAddr, account: Option<&str>) -> Result<(), Duration> {
+    /// Counts one attempt from `network`. `Err` holds how long to wait before the next attempt
+    /// may succeed.
+    pub fn check(&self, network: ClientNetwork) -> Result<(), Duration> {
         let now = self.clock.now();
-        self.per_ip
-            .check_key(&ip)
-            .map_err(|not_until| not_until.wait_time_from(now))?;
-        if let Some(account) = account {
-            self.per_account
-                .check_key(&account.to_owned())
-                .map_err(|not_until| not_until.wait_time_from(now))?;
-        }
-        Ok(())
+        self.per_network
+            .check_key(&network)
+            .map_err(|not_until| not_until.wait_time_from(now))
     }
 
-    /// Forgets keys that are back to full capacity, so memory does not grow with every IP seen.
+    /// Whether one more reset mail may go to `address` at `network`'s request. Checked before
+    /// the account is looked up, so it answers alike for known and unknown addresses.
+    pub fn allows_reset_mail(&self, address: &EmailAddress, network: ClientNetwork) -> bool {
+        self.reset_mails
+            .check_key(&(address.as_str().to_owned(), network))
+            .is_ok()
+    }
+
+    /// Forgets keys that are back to full capacity, so memory does not grow with every client.
     pub fn forget_idle_keys(&self) {
-        self.per_ip.retain_recent();
-        self.per_account.retain_recent();
+        self.per_network.retain_recent();
+        self.reset_mails.retain_recent();
+        self.failures.forget_idle();
     }
 }
 
@@ -90,22 +126,50 @@ impl BillingRateLimit {
 mod tests {
     use super::*;
 
-    fn limits(per_ip: u32, per_account: u32) -> AuthRateLimits {
-        AuthRateLimits::new(
-            NonZeroU32::new(per_ip).unwrap(),
-            NonZeroU32::new(per_account).unwrap(),
-        )
+    fn limits(per_network: u32, reset_mails: u32) -> AuthRateLimits {
+        let n = |n| NonZeroU32::new(n).unwrap();
+        AuthRateLimits::new(AuthQuotas {
+            per_network_per_minute: n(per_network),
+            failures_per_account_and_network_per_minute: n(100),
+            failures_per_account_per_hour: n(100),
+            reset_mails_per_address_and_network_per_hour: n(reset_mails),
+        })
+    }
+
+    fn network(ip: &str) -> ClientNetwork {
+        ClientNetwork::of(ip.parse().unwrap())
     }
 
     #[test]
-    fn an_ip_over_its_limit_is_told_how_long_to_wait() {
+    fn a_network_over_its_limit_is_told_how_long_to_wait() {
         let limits = limits(2, 100);
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        assert!(limits.check(ip, None).is_ok());
-        assert!(limits.check(ip, None).is_ok());
-        let wait = limits.check(ip, None).unwrap_err();
+        let ip = network("192.0.2.1");
+        assert!(limits.check(ip).is_ok());
+        assert!(limits.check(ip).is_ok());
+        let wait = limits.check(ip).unwrap_err();
         assert!(wait > Duration::ZERO && wait <= Duration::from_secs(30));
-        assert!(limits.check("192.0.2.2".parse().unwrap(), None).is_ok());
+        assert!(limits.check(network("192.0.2.2")).is_ok());
+    }
+
+    #[test]
+    fn addresses_in_one_ipv6_slash_64_share_their_limit() {
+        let limits = limits(2, 100);
+        assert!(limits.check(network("2001:db8::1")).is_ok());
+        assert!(limits.check(network("2001:db8::2")).is_ok());
+        assert!(limits.check(network("2001:db8::ffff:3")).is_err());
+        assert!(limits.check(network("2001:db8:0:1::1")).is_ok());
+    }
+
+    #[test]
+    fn reset_mails_are_limited_per_address_and_network() {
+        let limits = limits(100, 2);
+        let ada = EmailAddress::parse("ada@example.com", "email").unwrap();
+        let stranger = network("203.0.113.9");
+        assert!(limits.allows_reset_mail(&ada, stranger));
+        assert!(limits.allows_reset_mail(&ada, stranger));
+
+        assert!(!limits.allows_reset_mail(&ada, stranger));
+        assert!(limits.allows_reset_mail(&ada, network("198.51.100.7")));
     }
 
     #[test]
@@ -115,20 +179,5 @@ mod tests {
         assert!(limit.check(ada).is_ok() && limit.check(ada).is_ok());
         assert!(limit.check(ada).is_err());
         assert!(limit.check(bob).is_ok());
-    }
-
-    #[test]
-    fn an_account_is_limited_across_ips() {
-        let limits = limits(100, 2);
-        for n in 1..=2 {
-            let ip = IpAddr::from([192, 0, 2, n]);
-            assert!(limits.check(ip, Some("a@example.com")).is_ok());
-        }
-        assert!(limits
-            .check(IpAddr::from([192, 0, 2, 9]), Some("a@example.com"))
-            .is_err());
-        assert!(limits
-            .check(IpAddr::from([192, 0, 2, 9]), Some("b@example.com"))
-            .is_ok());
     }
 }

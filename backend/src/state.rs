@@ -5,9 +5,10 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::{
+    auth::password::HashingTurns,
     billing::{waiting::Turns, CatalogCache},
     mail,
-    ratelimit::{AuthRateLimits, BillingRateLimit},
+    ratelimit::{AuthQuotas, AuthRateLimits, BillingRateLimit},
     stripe::StripeClient,
     Config, Error,
 };
@@ -21,8 +22,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Outgoing mail: SMTP, or the development outbox.
     pub mailer: Arc<dyn mail::Mailer>,
-    /// Rate limits on the sign-in, sign-up and forgot-password endpoints.
+    /// Rate limits on the endpoints that check a password or a token, and on reset mails.
     pub auth_rate_limits: Arc<AuthRateLimits>,
+    /// Turns for password hashing: a bounded number of argon2 runs at once.
+    pub password_hashing: Arc<HashingTurns>,
     /// The per-user limit on billing calls that reach Stripe.
     pub billing_rate_limit: Arc<BillingRateLimit>,
     /// The Stripe API client (real Stripe or the emulator).
@@ -38,10 +41,13 @@ impl AppState {
     /// Builds the state from the configuration and a pool.
     pub fn new(config: Config, db: PgPool) -> Result<Self, Error> {
         let mailer = mail::from_config(&config, &db)?;
-        let auth_rate_limits = Arc::new(AuthRateLimits::new(
-            config.rate_limit_per_ip,
-            config.rate_limit_per_account,
-        ));
+        let auth_rate_limits = Arc::new(AuthRateLimits::new(AuthQuotas {
+            per_network_per_minute: config.rate_limit_per_ip,
+            failures_per_account_and_network_per_minute: config.rate_limit_per_account,
+            failures_per_account_per_hour: config.rate_limit_account_failures_per_hour,
+            reset_mails_per_address_and_network_per_hour: config.rate_limit_reset_mails_per_hour,
+        }));
+        let password_hashing = Arc::new(HashingTurns::new(config.password_hash_concurrency));
         let stripe = StripeClient::new(&config.stripe);
         Ok(Self {
             billing_rate_limit: Arc::new(BillingRateLimit::new(config.rate_limit_billing)),
@@ -52,6 +58,7 @@ impl AppState {
             config: Arc::new(config),
             mailer,
             auth_rate_limits,
+            password_hashing,
         })
     }
 }

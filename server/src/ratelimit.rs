@@ -1,11 +1,15 @@
 //! Rate limiting, answering 429 with `Retry-After` (the limits live in `backend::ratelimit`): the
-//! endpoints that check a password or a token, per client IP and per account; and the billing
-//! endpoints that call Stripe, per signed-in user.
+//! endpoints that check a password or a token, per client network and, for password checks, in
+//! the failure ledger per account and network; and the billing endpoints that call Stripe, per
+//! signed-in user.
 //!
-//! The account is the email the form names (sign-in, sign-up, forgot-password), or the signed-in
-//! user's (password change, email change, deletion: each checks the current password). A reset
-//! carries no account, only a token, so it is limited per IP. This runs inside
-//! `auth::resolve_user`, which has put the signed-in user into the request.
+//! Every attempt counts against the client's network (an IPv4 address, or an IPv6 /64). A
+//! password check is admitted into the failure ledger under its account — the email the sign-in
+//! form names, or the signed-in user's (password change, email change, deletion) — and the
+//! backend service forgives it when the password is right. Sign-up and forgot-password name an
+//! email too, but never count against its account (the backend limits reset mails itself). This
+//! runs inside `auth::resolve_user`, which has put the signed-in user into the request, and puts
+//! the client's [`ClientNetwork`] into the request for the server functions to pass on.
 //!
 //! The client IP is the TCP peer's, or, behind `TRUSTED_PROXY_HOPS` reverse proxies, the address
 //! the outermost of them saw, read from `X-Forwarded-For` (see [`client_ip`]).
@@ -21,28 +25,30 @@ use axum::{
 };
 use backend::{
     auth::{EmailAddress, User},
+    ratelimit::ClientNetwork,
     AppState,
 };
 use leptos::server_fn::ServerFn;
 
 use app::server_fns::{billing, profile, recovery, session};
 
-/// The server functions limited per IP and per the email their form names.
-const BY_FORM_EMAIL: [&str; 3] = [
-    <session::SignIn as ServerFn>::PATH,
-    <session::SignUp as ServerFn>::PATH,
-    <recovery::ForgotPassword as ServerFn>::PATH,
-];
+/// The server function that checks the password of the account its form's email names.
+const SIGN_IN: &str = <session::SignIn as ServerFn>::PATH;
 
-/// The server functions limited per IP and per signed-in account (they check its password).
-const BY_SIGNED_IN_ACCOUNT: [&str; 3] = [
+/// The server functions that check the signed-in account's current password.
+const CURRENT_PASSWORD_CHECKS: [&str; 3] = [
     <profile::ChangePassword as ServerFn>::PATH,
     <profile::ChangeEmail as ServerFn>::PATH,
     <profile::DeleteAccount as ServerFn>::PATH,
 ];
 
-/// The server functions limited per IP only.
-const BY_IP_ONLY: [&str; 1] = [<recovery::ResetPassword as ServerFn>::PATH];
+/// The other server functions limited per client network: they name an account without
+/// checking its password, or carry only a token.
+const BY_NETWORK_ONLY: [&str; 3] = [
+    <session::SignUp as ServerFn>::PATH,
+    <recovery::ForgotPassword as ServerFn>::PATH,
+    <recovery::ResetPassword as ServerFn>::PATH,
+];
 
 /// The billing server functions that call Stripe, limited per signed-in user.
 const BILLING_CALLS: [&str; 8] = [
@@ -62,44 +68,50 @@ const BILLING_PAGES: [&str; 2] = ["/checkout/start", "/checkout/success"];
 /// Forms are tiny; anything bigger is not one of ours.
 const MAX_FORM_BYTES: usize = 16 * 1024;
 
+/// Limits the endpoints that check a password or a token; see the module docs.
 pub async fn limit_auth_attempts(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    let by_form_email = BY_FORM_EMAIL.contains(&path);
-    let by_signed_in_account = BY_SIGNED_IN_ACCOUNT.contains(&path);
+    let sign_in = path == SIGN_IN;
+    let current_password_check = CURRENT_PASSWORD_CHECKS.contains(&path);
     if request.method() != Method::POST
-        || !(by_form_email || by_signed_in_account || BY_IP_ONLY.contains(&path))
+        || !(sign_in || current_password_check || BY_NETWORK_ONLY.contains(&path))
     {
         return next.run(request).await;
     }
-    let ip = client_ip(&request, state.config.trusted_proxy_hops);
+    let network = ClientNetwork::of(client_ip(&request, state.config.trusted_proxy_hops));
+    if let Err(wait) = state.auth_rate_limits.check(network) {
+        tracing::warn!(%network, "authentication rate limit reached");
+        return too_many(wait);
+    }
+    request.extensions_mut().insert(network);
     let signed_in_email = request
         .extensions()
         .get::<User>()
-        .map(|user| user.email.as_str().to_owned());
+        .map(|user| user.email.clone());
     let (parts, body) = request.into_parts();
     let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
     // The account's key is its email as the backend stores it. A malformed email is refused by
-    // the backend before any password work, so it counts against the IP only.
-    let account = if by_form_email {
+    // the backend before any password work, so it counts against the network only.
+    let account = if sign_in {
         url::form_urlencoded::parse(&bytes)
             .find(|(key, _)| key == "email")
             .and_then(|(_, email)| EmailAddress::parse(&email, "email").ok())
-            .map(|email| email.as_str().to_owned())
-    } else if by_signed_in_account {
+    } else if current_password_check {
         signed_in_email
     } else {
         None
     };
-
-    if let Err(wait) = state.auth_rate_limits.check(ip, account.as_deref()) {
-        tracing::warn!(%ip, "authentication rate limit reached");
-        return too_many(wait);
+    if let Some(account) = account {
+        if let Err(wait) = state.auth_rate_limits.failures.admit(&account, network) {
+            tracing::warn!(%network, "failed password checks on one account limited");
+            return too_many(wait);
+        }
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await

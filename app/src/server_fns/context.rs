@@ -1,4 +1,5 @@
-//! What server functions take from the request: the state, the session, the signed-in user.
+//! What server functions take from the request: the state, the session, the signed-in user, the
+//! client's network.
 //! Authorization happens here, inside each server function, not only in page guards.
 
 use backend::{
@@ -23,6 +24,16 @@ pub fn session() -> Result<Session, FormError> {
         .and_then(|parts| parts.extensions.get::<Session>().cloned())
         .ok_or_else(|| {
             AuthError::Unexpected(anyhow::anyhow!("the session layer is missing")).into()
+        })
+}
+
+/// The client's network (put into the request by the server's rate limiter), which password
+/// checks and reset requests are limited by.
+pub fn client_network() -> Result<backend::ratelimit::ClientNetwork, FormError> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get().copied())
+        .ok_or_else(|| {
+            AuthError::Unexpected(anyhow::anyhow!("the rate limiter is missing")).into()
         })
 }
 

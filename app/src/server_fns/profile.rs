@@ -24,6 +24,7 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
         &user,
         &new_email,
         current_password.into(),
+        super::context::client_network()?,
     )
     .await?;
     leptos_axum::redirect("/account?notice=email-sent");
@@ -40,9 +41,15 @@ pub async fn change_password(
 
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
-    let epoch =
-        profile::change_password(&state, &user, current_password.into(), new_password.into())
-            .await?;
+    let network = super::context::client_network()?;
+    let epoch = profile::change_password(
+        &state,
+        &user,
+        current_password.into(),
+        new_password.into(),
+        network,
+    )
+    .await?;
     session::renew(&super::context::session()?, user.id, epoch).await?;
     leptos_axum::redirect("/account?notice=password-changed");
     Ok(())
@@ -53,7 +60,8 @@ pub async fn change_password(
 pub async fn delete_account(password: String) -> Result<(), FormError> {
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
-    backend::auth::deletion::delete_account(&state, &user, password.into()).await?;
+    let network = super::context::client_network()?;
+    backend::auth::deletion::delete_account(&state, &user, password.into(), network).await?;
     backend::auth::session::end(&super::context::session()?).await?;
     leptos_axum::redirect("/?notice=account-deleted");
     Ok(())

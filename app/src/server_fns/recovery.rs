@@ -8,7 +8,8 @@ use crate::errors::FormError;
 #[server(endpoint = "forgot_password")]
 pub async fn forgot_password(email: String) -> Result<(), FormError> {
     let state = super::context::state()?;
-    backend::auth::recovery::request_password_reset(&state, &email).await?;
+    let network = super::context::client_network()?;
+    backend::auth::recovery::request_password_reset(&state, &email, network).await?;
     leptos_axum::redirect("/forgot-password?sent=1");
     Ok(())
 }

@@ -36,7 +36,8 @@ pub async fn sign_in(
     use backend::auth::{session, signin};
 
     let state = super::context::state()?;
-    let user = signin::sign_in(&state, &email, password.into()).await?;
+    let network = super::context::client_network()?;
+    let user = signin::sign_in(&state, &email, password.into(), network).await?;
     session::start(&super::context::session()?, &user).await?;
     leptos_axum::redirect(&crate::auth::safe_return_path(next.as_deref()));
     Ok(())

@@ -5,7 +5,7 @@ use secrecy::SecretString;
 use sqlx::PgConnection;
 
 use super::{password, users, AuthError, User};
-use crate::AppState;
+use crate::{ratelimit::ClientNetwork, AppState};
 
 /// Deletes the account after checking its password: first the billing hook, then the user row
 /// (its tokens cascade). Sessions end because their user is gone; the caller also ends this
@@ -14,14 +14,13 @@ pub async fn delete_account(
     state: &AppState,
     user: &User,
     password: SecretString,
+    network: ClientNetwork,
 ) -> Result<(), AuthError> {
     let mut tx = state.db.begin().await.context("starting a transaction")?;
     let stored = users::password_hash_for_update(&mut tx, user.id)
         .await
         .context("loading the password hash")?;
-    if !password::verify(password, stored).await? {
-        return Err(AuthError::wrong_current_password("password"));
-    }
+    password::check_current(state, user, network, password, stored, "password").await?;
     cancel_billing_before_deletion(&mut tx, state, user)
         .await
         .context("cancelling billing before deletion")?;

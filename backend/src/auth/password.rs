@@ -1,12 +1,22 @@
-//! Passwords: the length rule, argon2id hashing on a blocking thread, and the hash's newtype.
+//! Passwords: the length rule, argon2id hashing on a blocking thread (a bounded number at once),
+//! and the hash's newtype.
 
-use std::{fmt, sync::LazyLock};
+use std::{
+    fmt,
+    num::NonZeroUsize,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        LazyLock,
+    },
+};
 
 use anyhow::Context;
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
 use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
 
-use super::AuthError;
+use super::{AuthError, User};
+use crate::{ratelimit::ClientNetwork, AppState};
 
 /// Shortest password accepted, in characters (OWASP ASVS 2.1.1 asks for at least 8).
 pub const MIN_LENGTH: usize = 8;
@@ -68,17 +78,59 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Turns for argon2 runs: each holds 19 MiB and a CPU for tens of milliseconds, so a burst of
+/// sign-ins waits here (in the async world, costing nothing) instead of exhausting memory.
+#[derive(Debug)]
+pub struct HashingTurns {
+    permits: Semaphore,
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl HashingTurns {
+    /// At most `concurrency` hashes or checks at once (`PASSWORD_HASH_CONCURRENCY`).
+    pub fn new(concurrency: NonZeroUsize) -> Self {
+        Self {
+            permits: Semaphore::new(concurrency.get()),
+            running: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        }
+    }
+
+    /// The most runs that have ever held a turn at once (never more than the concurrency).
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Waits for a turn, then runs `work` on a blocking thread.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let _turn = self
+            .permits
+            .acquire()
+            .await
+            .context("waiting for a password hashing turn")?;
+        let running = self.running.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak.fetch_max(running, Ordering::Relaxed);
+        let result = tokio::task::spawn_blocking(work).await;
+        self.running.fetch_sub(1, Ordering::Relaxed);
+        result.context("the password hashing task panicked")
+    }
+}
+
 /// Hashes a password with a fresh random salt, on a blocking thread (it takes tens of
-/// milliseconds of CPU, which must not stall the async workers).
-pub async fn hash(password: Password) -> anyhow::Result<PasswordHash> {
-    tokio::task::spawn_blocking(move || {
-        hasher()
-            .hash_password(password.0.expose_secret().as_bytes())
-            .map(|phc| PasswordHash(phc.to_string()))
-            .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))
-    })
-    .await
-    .context("the password hashing task panicked")?
+/// milliseconds of CPU, which must not stall the async workers), once `turns` gives a turn.
+pub async fn hash(turns: &HashingTurns, password: Password) -> anyhow::Result<PasswordHash> {
+    turns
+        .run(move || {
+            hasher()
+                .hash_password(password.0.expose_secret().as_bytes())
+                .map(|phc| PasswordHash(phc.to_string()))
+                .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))
+        })
+        .await?
 }
 
 /// A hash of a random password nobody knows: verified against when the account does not exist,
@@ -92,20 +144,43 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Checks `candidate` against `stored`, or against a dummy hash when there is no account (and then
-/// always answers `false`), on a blocking thread.
-pub async fn verify(candidate: SecretString, stored: Option<PasswordHash>) -> anyhow::Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        let (phc, real) = match &stored {
-            Some(hash) => (hash.0.as_str(), true),
-            None => (DUMMY_HASH.as_str(), false),
-        };
-        let matches = hasher()
-            .verify_password(candidate.expose_secret().as_bytes(), phc)
-            .is_ok();
-        matches && real
-    })
-    .await
-    .context("the password verification task panicked")
+/// always answers `false`), on a blocking thread once `turns` gives a turn.
+pub async fn verify(
+    turns: &HashingTurns,
+    candidate: SecretString,
+    stored: Option<PasswordHash>,
+) -> anyhow::Result<bool> {
+    turns
+        .run(move || {
+            let (phc, real) = match &stored {
+                Some(hash) => (hash.0.as_str(), true),
+                None => (DUMMY_HASH.as_str(), false),
+            };
+            let matches = hasher()
+                .verify_password(candidate.expose_secret().as_bytes(), phc)
+                .is_ok();
+            matches && real
+        })
+        .await
+        .context("checking a password")
+}
+
+/// Checks a signed-in user's current password sent from `network` (password change, email
+/// change, deletion); a wrong one is an error against `field`. The server's rate limiter counted
+/// the attempt as a failure on the account; a correct password forgives `network`'s failures.
+pub(crate) async fn check_current(
+    state: &AppState,
+    user: &User,
+    network: ClientNetwork,
+    candidate: SecretString,
+    stored: Option<PasswordHash>,
+    field: &'static str,
+) -> Result<(), AuthError> {
+    if !verify(&state.password_hashing, candidate, stored).await? {
+        return Err(AuthError::wrong_current_password(field));
+    }
+    state.auth_rate_limits.failures.passed(&user.email, network);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -120,10 +195,34 @@ mod tests {
         assert!(Password::parse("é".repeat(129).into(), "password").is_err());
     }
 
+    fn turns(concurrency: usize) -> HashingTurns {
+        HashingTurns::new(NonZeroUsize::new(concurrency).unwrap())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_more_hashes_run_at_once_than_the_configured_concurrency() {
+        let turns = std::sync::Arc::new(turns(2));
+        // Each run waits for a partner to be running too: only possible with two at once.
+        let pairs = std::sync::Arc::new(std::sync::Barrier::new(2));
+
+        let runs: Vec<_> = (0..8)
+            .map(|_| {
+                let (turns, pairs) = (turns.clone(), pairs.clone());
+                tokio::spawn(async move { turns.run(move || drop(pairs.wait())).await })
+            })
+            .collect();
+        for run in runs {
+            run.await.unwrap().unwrap();
+        }
+
+        assert_eq!(turns.peak(), 2);
+    }
+
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
+        let turns = turns(1);
         let password = Password::parse("correct horse".to_owned().into(), "password").unwrap();
-        let hash = hash(password).await.unwrap();
+        let hash = hash(&turns, password).await.unwrap();
 
         assert!(
             hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
@@ -131,14 +230,14 @@ mod tests {
             hash.as_phc()
         );
         assert!(
-            verify("correct horse".to_owned().into(), Some(hash.clone()))
+            verify(&turns, "correct horse".to_owned().into(), Some(hash.clone()))
                 .await
                 .unwrap()
         );
-        assert!(!verify("wrong horse!".to_owned().into(), Some(hash))
+        assert!(!verify(&turns, "wrong horse!".to_owned().into(), Some(hash))
             .await
             .unwrap());
-        assert!(!verify("anything at all".to_owned().into(), None)
+        assert!(!verify(&turns, "anything at all".to_owned().into(), None)
             .await
             .unwrap());
     }

@@ -9,7 +9,7 @@ use super::{
     tokens::{self, Purpose},
     users, AuthError, EmailAddress, Password, User,
 };
-use crate::{mail, AppState};
+use crate::{mail, ratelimit::ClientNetwork, AppState};
 
 /// Sets (or, when blank, clears) the display name.
 pub async fn change_display_name(
@@ -32,6 +32,7 @@ pub async fn request_email_change(
     user: &User,
     new_email: &str,
     current_password: SecretString,
+    network: ClientNetwork,
 ) -> Result<(), AuthError> {
     let new_email = EmailAddress::parse(new_email, "new_email")?;
     if new_email == user.email {
@@ -44,9 +45,8 @@ pub async fn request_email_change(
     let stored = users::password_hash_for_update(&mut tx, user.id)
         .await
         .context("loading the password hash")?;
-    if !password::verify(current_password, stored).await? {
-        return Err(AuthError::wrong_current_password("current_password"));
-    }
+    password::check_current(state, user, network, current_password, stored, "current_password")
+        .await?;
     if users::find_by_email(&mut *tx, &new_email)
         .await
         .context("checking the new email is free")?
@@ -122,16 +122,16 @@ pub async fn change_password(
     user: &User,
     current_password: SecretString,
     new_password: SecretString,
+    network: ClientNetwork,
 ) -> Result<i32, AuthError> {
     let new_password = Password::parse(new_password, "new_password")?;
     let mut tx = state.db.begin().await.context("starting a transaction")?;
     let stored = users::password_hash_for_update(&mut tx, user.id)
         .await
         .context("loading the password hash")?;
-    if !password::verify(current_password, stored).await? {
-        return Err(AuthError::wrong_current_password("current_password"));
-    }
-    let hash = password::hash(new_password).await?;
+    password::check_current(state, user, network, current_password, stored, "current_password")
+        .await?;
+    let hash = password::hash(&state.password_hashing, new_password).await?;
     let epoch = users::set_password_and_end_sessions(&mut *tx, user.id, &hash)
         .await
         .context("storing the new password")?;

@@ -1,4 +1,4 @@
-//! Forgot password: a single-use reset link by email, then a new password.
+//! Forgot password: a single-use reset link by email (the newest one only), then a new password.
 
 use anyhow::Context;
 use secrecy::SecretString;
@@ -8,13 +8,25 @@ use super::{
     tokens::{self, Purpose},
     users, AuthError, EmailAddress, Password,
 };
-use crate::{mail, AppState};
+use crate::{mail, ratelimit::ClientNetwork, AppState};
 
 /// Mails a reset link if an account has this email. Everything after checking the address's
 /// shape — the lookup, the token, the mail — happens in a background task, so the answer and its
 /// timing are the same whether or not the account exists (and whatever the mail server does).
-pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), AuthError> {
+///
+/// Reset mails to one address are limited per requesting network
+/// (`RATE_LIMIT_RESET_MAILS_PER_HOUR`), before the lookup: past it the answer is the same and
+/// nothing is sent, and a stranger's requests never use up the owner's.
+pub async fn request_password_reset(
+    state: &AppState,
+    email: &str,
+    network: ClientNetwork,
+) -> Result<(), AuthError> {
     let email = EmailAddress::parse(email, "email")?;
+    if !state.auth_rate_limits.allows_reset_mail(&email, network) {
+        tracing::info!(%network, "reset mails to this address from this client are limited");
+        return Ok(());
+    }
     let state = state.clone();
     tokio::spawn(async move {
         if let Err(error) = send_reset_link(&state, &email).await {
@@ -32,9 +44,15 @@ async fn send_reset_link(state: &AppState, email: &EmailAddress) -> anyhow::Resu
         tracing::info!("password reset requested for an unknown email");
         return Ok(());
     };
-    let token = tokens::issue(&state.db, user.id, Purpose::PasswordReset, None)
+    // The new link replaces any earlier unused one: only the newest mail can reset.
+    let mut tx = state.db.begin().await.context("starting a transaction")?;
+    tokens::revoke_all(&mut *tx, user.id, Purpose::PasswordReset)
+        .await
+        .context("revoking earlier reset tokens")?;
+    let token = tokens::issue(&mut *tx, user.id, Purpose::PasswordReset, None)
         .await
         .context("storing the reset token")?;
+    tx.commit().await.context("committing the reset token")?;
     let link = mail::messages::link(&state.config.base_url, "/reset-password", &token);
     state
         .mailer
@@ -61,7 +79,7 @@ pub async fn reset_password(
         .await
         .context("redeeming the reset token")?
         .ok_or(AuthError::InvalidToken)?;
-    let hash = password::hash(new_password).await?;
+    let hash = password::hash(&state.password_hashing, new_password).await?;
     users::set_password_and_end_sessions(&mut *tx, redeemed.user_id, &hash)
         .await
         .context("storing the new password")?;

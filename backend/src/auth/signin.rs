@@ -5,7 +5,7 @@ use secrecy::SecretString;
 use uuid::Uuid;
 
 use super::{password, tokens, users, AuthError, EmailAddress, Password, User};
-use crate::AppState;
+use crate::{ratelimit::ClientNetwork, AppState};
 
 /// What the sign-up form sends.
 pub struct SignUp {
@@ -19,18 +19,23 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<User, AuthError> 
     let email = EmailAddress::parse(&form.email, "email")?;
     let password = Password::parse(form.password, "password")?;
     let display_name = super::parse_display_name(&form.display_name, "display_name")?;
-    let hash = password::hash(password).await?;
+    let hash = password::hash(&state.password_hashing, password).await?;
     users::insert(&state.db, &email, display_name.as_deref(), &hash)
         .await
         .map_err(|e| AuthError::from_db(e, "email", "inserting the new user"))
 }
 
-/// Checks an email and password. An unknown email costs the same argon2 work as a wrong password
-/// and fails the same way, so neither the answer nor its timing says whether an account exists.
+/// Checks an email and password sent from `network`. An unknown email costs the same argon2 work
+/// as a wrong password and fails the same way, so neither the answer nor its timing says whether
+/// an account exists.
+///
+/// The server's rate limiter admitted the attempt into the failure ledger before it got here
+/// (counted as a failure); a correct password forgives `network`'s failures on the account.
 pub async fn sign_in(
     state: &AppState,
     email: &str,
     password: SecretString,
+    network: ClientNetwork,
 ) -> Result<User, AuthError> {
     let email = EmailAddress::parse(email, "email")?;
     let found = users::find_by_email(&state.db, &email)
@@ -40,10 +45,14 @@ pub async fn sign_in(
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    if password::verify(password, hash).await? {
-        user.ok_or(AuthError::InvalidCredentials)
-    } else {
-        Err(AuthError::InvalidCredentials)
+    // Verified before looking at `user`: an unknown email pays for the dummy hash.
+    let matches = password::verify(&state.password_hashing, password, hash).await?;
+    match user {
+        Some(user) if matches => {
+            state.auth_rate_limits.failures.passed(&email, network);
+            Ok(user)
+        }
+        _ => Err(AuthError::InvalidCredentials),
     }
 }
 

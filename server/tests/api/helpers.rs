@@ -88,15 +88,40 @@ impl TestApp {
         path: &str,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
+        self.form_request(client, path, form)
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    /// As [`TestApp::post_form_with`], through the one trusted reverse proxy the app must be
+    /// configured with (`TRUSTED_PROXY_HOPS=1`), which saw the client at `client_ip`.
+    pub async fn post_form_from(
+        &self,
+        client: &reqwest::Client,
+        client_ip: &str,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.form_request(client, path, form)
+            .header("x-forwarded-for", client_ip)
+            .send()
+            .await
+            .expect("request failed")
+    }
+
+    fn form_request(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::RequestBuilder {
         client
             .post(self.url(path))
             .header("accept", "text/html,application/xhtml+xml")
             .header("origin", &self.base_url)
             .header("referer", format!("{}/form", self.base_url))
             .form(form)
-            .send()
-            .await
-            .expect("request failed")
     }
 
     /// `GET path` with the given client.
@@ -335,6 +360,8 @@ pub async fn spawn_app_on(database: TestDatabase, vars: &[(&str, &str)]) -> Test
         ("DEV_MODE", "true"),
         ("RATE_LIMIT_PER_IP_PER_MINUTE", "10000"),
         ("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "10000"),
+        ("RATE_LIMIT_ACCOUNT_FAILURES_PER_HOUR", "10000"),
+        ("RATE_LIMIT_RESET_MAILS_PER_HOUR", "10000"),
         // Nothing listens here: tests that talk to Stripe start an emulator and override it.
         ("STRIPE_API_BASE", "http://127.0.0.1:9"),
         ("STRIPE_SECRET_KEY", "sk_test_tollgate"),

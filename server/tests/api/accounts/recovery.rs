@@ -59,6 +59,33 @@ async fn a_reset_link_sets_a_new_password_and_the_old_one_stops_working() {
 }
 
 #[tokio::test]
+async fn an_earlier_reset_link_is_refused_once_a_newer_one_is_sent() {
+    let app = spawn_app().await;
+    app.sign_up("ada@example.com").await;
+    let earlier = token_of(&reset_link(&app, "ada@example.com", 1).await);
+    let newer = token_of(&reset_link(&app, "ada@example.com", 2).await);
+
+    let with_earlier = app
+        .post_form_with(
+            &app.new_browser(),
+            "/api/reset_password",
+            &[("token", &earlier), ("password", NEW_PASSWORD)],
+        )
+        .await;
+    let with_newer = app
+        .post_form_with(
+            &app.new_browser(),
+            "/api/reset_password",
+            &[("token", &newer), ("password", NEW_PASSWORD)],
+        )
+        .await;
+
+    let error = form_error(&with_earlier).expect("the earlier link is refused");
+    assert!(error["Form"].as_str().unwrap().contains("invalid"), "{error}");
+    assert_eq!(location(&with_newer), "/signin?notice=password-reset");
+}
+
+#[tokio::test]
 async fn a_reset_token_works_only_once() {
     let app = spawn_app().await;
     app.sign_up("ada@example.com").await;

@@ -4,6 +4,7 @@
 
 mod body_limits;
 mod forms;
+mod networks;
 mod return_path;
 mod webhooks;
 
