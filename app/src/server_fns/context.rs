@@ -32,9 +32,7 @@ pub fn session() -> Result<Session, FormError> {
 pub fn client_network() -> Result<backend::ratelimit::ClientNetwork, FormError> {
     use_context::<http::request::Parts>()
         .and_then(|parts| parts.extensions.get().copied())
-        .ok_or_else(|| {
-            AuthError::Unexpected(anyhow::anyhow!("the rate limiter is missing")).into()
-        })
+        .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("the rate limiter is missing")).into())
 }
 
 /// The signed-in user (resolved by the server's session middleware), or an error.

@@ -229,14 +229,18 @@ mod tests {
             "{}",
             hash.as_phc()
         );
+        assert!(verify(
+            &turns,
+            "correct horse".to_owned().into(),
+            Some(hash.clone())
+        )
+        .await
+        .unwrap());
         assert!(
-            verify(&turns, "correct horse".to_owned().into(), Some(hash.clone()))
+            !verify(&turns, "wrong horse!".to_owned().into(), Some(hash))
                 .await
                 .unwrap()
         );
-        assert!(!verify(&turns, "wrong horse!".to_owned().into(), Some(hash))
-            .await
-            .unwrap());
         assert!(!verify(&turns, "anything at all".to_owned().into(), None)
             .await
             .unwrap());

@@ -45,8 +45,15 @@ pub async fn request_email_change(
     let stored = users::password_hash_for_update(&mut tx, user.id)
         .await
         .context("loading the password hash")?;
-    password::check_current(state, user, network, current_password, stored, "current_password")
-        .await?;
+    password::check_current(
+        state,
+        user,
+        network,
+        current_password,
+        stored,
+        "current_password",
+    )
+    .await?;
     if users::find_by_email(&mut *tx, &new_email)
         .await
         .context("checking the new email is free")?
@@ -129,8 +136,15 @@ pub async fn change_password(
     let stored = users::password_hash_for_update(&mut tx, user.id)
         .await
         .context("loading the password hash")?;
-    password::check_current(state, user, network, current_password, stored, "current_password")
-        .await?;
+    password::check_current(
+        state,
+        user,
+        network,
+        current_password,
+        stored,
+        "current_password",
+    )
+    .await?;
     let hash = password::hash(&state.password_hashing, new_password).await?;
     let epoch = users::set_password_and_end_sessions(&mut *tx, user.id, &hash)
         .await

@@ -64,11 +64,15 @@ struct Tally {
 
 impl Tally {
     fn empty(now: Instant) -> Self {
-        Self { level: 0.0, at: now }
+        Self {
+            level: 0.0,
+            at: now,
+        }
     }
 
     fn level(&self, now: Instant, budget: Budget) -> f64 {
-        let drained = now.saturating_duration_since(self.at).as_secs_f64() / budget.seconds_per_failure;
+        let drained =
+            now.saturating_duration_since(self.at).as_secs_f64() / budget.seconds_per_failure;
         (self.level - drained).max(0.0)
     }
 
@@ -150,10 +154,12 @@ impl FailureLedger {
             });
         let mine = account.by_network.get(&network);
         let own_level = mine.map_or(0.0, |failures| failures.tally.level(now, self.per_network));
-        let failed_lately = mine.is_some_and(|failures| now.saturating_duration_since(failures.last) < MEMORY);
+        let failed_lately =
+            mine.is_some_and(|failures| now.saturating_duration_since(failures.last) < MEMORY);
         let own_wait = self.per_network.wait(own_level);
         let attack_wait = if failed_lately {
-            self.per_account.wait(account.total.level(now, self.per_account))
+            self.per_account
+                .wait(account.total.level(now, self.per_account))
         } else {
             Duration::ZERO
         };
@@ -184,7 +190,9 @@ impl FailureLedger {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, AccountFailures>> {
         // A panic while holding the lock leaves counts, not broken invariants: keep using them.
-        self.accounts.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.accounts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -220,7 +228,11 @@ mod tests {
 
         let wait = ledger.admit_at(&ada(), guesser, now).unwrap_err();
 
-        assert_eq!(wait, Duration::from_secs(20), "one failure drains every 60 s / 3");
+        assert_eq!(
+            wait,
+            Duration::from_secs(20),
+            "one failure drains every 60 s / 3"
+        );
         assert!(ledger.admit_at(&ada(), net(OWNER), now).is_ok());
         assert!(ledger.admit_at(&ada(), guesser, now + wait).is_ok());
     }
@@ -255,7 +267,11 @@ mod tests {
             now,
         );
 
-        assert_eq!(again, Err(Duration::from_secs(900)), "one failure drains every 3600 s / 4");
+        assert_eq!(
+            again,
+            Err(Duration::from_secs(900)),
+            "one failure drains every 3600 s / 4"
+        );
         assert!(owner.is_ok());
         assert!(other_account.is_ok());
     }

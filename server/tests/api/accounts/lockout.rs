@@ -25,7 +25,11 @@ async fn app_with_owner(vars: &[(&str, &str)]) -> TestApp {
             &app.new_browser(),
             OWNER_IP,
             "/api/sign_up",
-            &[("email", OWNER), ("password", PASSWORD), ("display_name", "")],
+            &[
+                ("email", OWNER),
+                ("password", PASSWORD),
+                ("display_name", ""),
+            ],
         )
         .await;
     assert_eq!(signed_up.status(), 302);
@@ -80,7 +84,11 @@ async fn sign_ups_and_reset_requests_naming_an_account_do_not_count_against_its_
                 &app.new_browser(),
                 OWNER_IP,
                 "/api/sign_up",
-                &[("email", OWNER), ("password", "someone else's"), ("display_name", "")],
+                &[
+                    ("email", OWNER),
+                    ("password", "someone else's"),
+                    ("display_name", ""),
+                ],
             )
             .await;
         assert!(form_error(&taken).is_some(), "the email is taken");
@@ -110,7 +118,11 @@ async fn a_strangers_reset_requests_do_not_use_up_the_owners_reset_mails() {
     );
     assert_eq!(location(&owners), "/forgot-password?sent=1");
     app.mail_to(OWNER, 4).await;
-    assert_eq!(app.mail_count(OWNER).await, 4, "the stranger's 4th and 5th sent nothing");
+    assert_eq!(
+        app.mail_count(OWNER).await,
+        4,
+        "the stranger's 4th and 5th sent nothing"
+    );
 }
 
 #[tokio::test]
@@ -118,15 +130,25 @@ async fn an_account_guessed_at_from_many_networks_still_lets_its_owner_in() {
     let app = app_with_owner(&[("RATE_LIMIT_ACCOUNT_FAILURES_PER_HOUR", "4")]).await;
     for n in 1..=4 {
         let guess = sign_in_from(&app, &format!("203.0.113.{n}"), "a wrong guess").await;
-        assert!(form_error(&guess).is_some(), "network {n}'s first guess is answered");
+        assert!(
+            form_error(&guess).is_some(),
+            "network {n}'s first guess is answered"
+        );
     }
 
     let again = sign_in_from(&app, "203.0.113.1", "another wrong guess").await;
     let fresh_guesser = sign_in_from(&app, "203.0.113.99", "a wrong guess").await;
     let owner = sign_in_from(&app, OWNER_IP, PASSWORD).await;
 
-    assert_eq!(again.status(), 429, "a network that failed waits while the attack lasts");
-    assert!(form_error(&fresh_guesser).is_some(), "a new network gets one answer");
+    assert_eq!(
+        again.status(),
+        429,
+        "a network that failed waits while the attack lasts"
+    );
+    assert!(
+        form_error(&fresh_guesser).is_some(),
+        "a new network gets one answer"
+    );
     assert_eq!(location(&owner), "/account");
 }
 

@@ -81,7 +81,10 @@ async fn an_earlier_reset_link_is_refused_once_a_newer_one_is_sent() {
         .await;
 
     let error = form_error(&with_earlier).expect("the earlier link is refused");
-    assert!(error["Form"].as_str().unwrap().contains("invalid"), "{error}");
+    assert!(
+        error["Form"].as_str().unwrap().contains("invalid"),
+        "{error}"
+    );
     assert_eq!(location(&with_newer), "/signin?notice=password-reset");
 }
 
