@@ -2,7 +2,9 @@
 //!
 //! Without JavaScript, a failed form post is redirected back to the page with this error encoded
 //! in the URL (`?__path=…&__err=…`, Leptos's form redirects); the page's `ServerAction` picks it
-//! up while rendering and shows it inline.
+//! up while rendering and shows it inline. The server renders such a URL only for the browser
+//! whose post it redirected, once (`server::form_errors`): a link carrying an error of someone
+//! else's making is sent to the page without it.
 
 use leptos::server_fn::{
     codec::JsonEncoding,

@@ -30,8 +30,11 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `DEV_MODE` (default `false`): development helpers such as `/dev/mailbox`. Never in production.
     pub dev_mode: bool,
-    /// `SMTP_URL` (optional): send mail through this SMTP server; unset, mail goes to the
-    /// development outbox. May hold a password.
+    /// `LEPTOS_WATCH` (set by `cargo leptos watch`), honoured only with `DEV_MODE=true`: the pages'
+    /// Content-Security-Policy lets them reach the live-reload WebSocket.
+    pub live_reload: bool,
+    /// `SMTP_URL` (required unless `DEV_MODE=true`): send mail through this SMTP server; unset
+    /// (development only), mail goes to the development outbox. May hold a password.
     pub smtp_url: Option<SecretString>,
     /// `MAIL_FROM` (default `Tollgate <no-reply@localhost>`): the sender of our mail.
     pub mail_from: Mailbox,
@@ -81,11 +84,22 @@ pub struct Config {
 }
 
 impl Config {
-    /// Whether the session cookie must be `Secure` (the site is served over https).
-    pub fn secure_cookies(&self) -> bool {
+    /// Whether the site is served over https (`BASE_URL`): then cookies are `Secure` with
+    /// `__Host-` names and responses carry `Strict-Transport-Security`.
+    pub fn served_over_https(&self) -> bool {
         self.base_url.scheme() == "https"
     }
 }
+
+/// The refusal to start without a way to send mail outside development: the outbox would keep
+/// password-reset links in a database table, in plain text, and nobody would receive them.
+const SMTP_REQUIRED: ConfigError = ConfigError::Missing {
+    name: "SMTP_URL",
+    hint: "without it mail (password-reset links included) would be written to the database's \
+           dev_outbox table instead of sent; set it to your SMTP server \
+           (e.g. smtps://user:password@smtp.example.com), or DEV_MODE=true in development",
+};
+
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,12 +213,14 @@ impl Config {
             });
         }
 
-        Ok(Self {
+        let dev_mode = parse_or(&get, "DEV_MODE", || false)?;
+        let config = Self {
             database_url: database_url.into(),
             database_max_connections: parse_or(&get, "DATABASE_MAX_CONNECTIONS", || 10)?,
             base_url,
             log_format: parse_or(&get, "LOG_FORMAT", || LogFormat::Pretty)?,
-            dev_mode: parse_or(&get, "DEV_MODE", || false)?,
+            dev_mode,
+            live_reload: dev_mode && get("LEPTOS_WATCH").is_some(),
             smtp_url: get("SMTP_URL")
                 .filter(|v| !v.trim().is_empty())
                 .map(SecretString::from),
@@ -245,7 +261,11 @@ impl Config {
                 .filter(|path| !path.trim().is_empty())
                 .map(std::path::PathBuf::from),
             stripe: StripeConfig::from_lookup(&get)?,
-        })
+        };
+        if config.smtp_url.is_none() && !config.dev_mode {
+            return Err(SMTP_REQUIRED);
+        }
+        Ok(config)
     }
 }
 
@@ -279,10 +299,12 @@ mod tests {
 
     use super::*;
 
+    /// A production configuration (`SMTP_URL` set) with `vars` on top.
     fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let stripe = [
             ("STRIPE_SECRET_KEY", "sk_test_123"),
             ("STRIPE_WEBHOOK_SECRET", "whsec_abc"),
+            ("SMTP_URL", "smtp://127.0.0.1:25"),
         ];
         let map: HashMap<String, String> = stripe
             .iter()
@@ -347,13 +369,55 @@ mod tests {
         assert_eq!(config.base_url.as_str(), "http://127.0.0.1:3000/");
         assert_eq!(config.log_format, LogFormat::Pretty);
         assert!(!config.dev_mode);
-        assert!(config.smtp_url.is_none());
-        assert!(!config.secure_cookies());
+        assert!(!config.live_reload);
+        assert!(!config.served_over_https());
         assert_eq!(config.session_idle_timeout, time::Duration::days(1));
         assert_eq!(config.session_absolute_timeout, time::Duration::weeks(1));
         assert_eq!(config.billing_grace_period, time::Duration::days(7));
         assert!(!config.billing_trial_requires_card);
         assert_eq!(config.bench_ceiling_file, None);
+    }
+
+    #[test]
+    fn production_without_an_smtp_server_refuses_to_start_and_names_smtp_url() {
+        let err = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("SMTP_URL", ""),
+        ])
+        .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Missing {
+                    name: "SMTP_URL",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().starts_with("SMTP_URL is not set"), "{err}");
+    }
+
+    #[test]
+    fn development_without_an_smtp_server_writes_mail_to_the_outbox() {
+        let config = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("SMTP_URL", ""),
+            ("DEV_MODE", "true"),
+        ])
+        .unwrap();
+        assert!(config.smtp_url.is_none());
+    }
+
+    #[test]
+    fn the_live_reload_allowance_needs_dev_mode() {
+        let watched = [
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("LEPTOS_WATCH", "ON"),
+        ];
+        assert!(!load(&watched).unwrap().live_reload);
+        let dev = load(&[watched[0], watched[1], ("DEV_MODE", "true")]).unwrap();
+        assert!(dev.live_reload);
     }
 
     #[test]
@@ -424,13 +488,13 @@ mod tests {
     }
 
     #[test]
-    fn an_https_base_url_makes_cookies_secure() {
+    fn an_https_base_url_means_the_site_is_served_over_https() {
         let config = load(&[
             ("DATABASE_URL", "postgres://u:p@localhost/db"),
             ("BASE_URL", "https://app.example.com"),
         ])
         .unwrap();
-        assert!(config.secure_cookies());
+        assert!(config.served_over_https());
     }
 
     #[test]

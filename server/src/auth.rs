@@ -13,21 +13,27 @@ use backend::{auth, auth::session_store::SessionStore, AppState, Config};
 use serde::Deserialize;
 use tower_sessions::{cookie::SameSite, Expiry, Session, SessionManagerLayer};
 
-/// The session cookie's name.
+/// The session cookie's name over plain http (local development and tests).
 pub const COOKIE: &str = "tollgate_session";
 
+/// The session cookie's name over https: the `__Host-` prefix makes browsers accept it only
+/// `Secure`, for `Path=/` and without a `Domain`, so no subdomain can plant or shadow it.
+pub const HOST_COOKIE: &str = "__Host-tollgate_session";
+
 /// Sessions in Postgres ([`SessionStore`]: a save never brings back an ended session); the
-/// cookie is `HttpOnly`, `SameSite=Lax`, `Secure` when `BASE_URL` is https, and expires after
-/// `SESSION_IDLE_TIMEOUT_SECONDS` without a request. A session is saved when it changes;
-/// [`resolve_user`] changes a signed-in one often enough to push its expiry forward
-/// (`backend::auth::session::current_user`), not on every request. Anonymous visitors have empty
-/// sessions, which are never stored.
+/// cookie is `HttpOnly`, `SameSite=Lax`, `Path=/`, and with an https `BASE_URL` `Secure` and
+/// named [`HOST_COOKIE`]; it expires after `SESSION_IDLE_TIMEOUT_SECONDS` without a request.
+/// A session is saved when it changes; [`resolve_user`] changes a signed-in one often enough to
+/// push its expiry forward (`backend::auth::session::current_user`), not on every request.
+/// Anonymous visitors have empty sessions, which are never stored.
 pub fn session_layer(store: SessionStore, config: &Config) -> SessionManagerLayer<SessionStore> {
+    let https = config.served_over_https();
     SessionManagerLayer::new(store)
-        .with_name(COOKIE)
+        .with_name(if https { HOST_COOKIE } else { COOKIE })
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(config.secure_cookies())
+        .with_secure(https)
         .with_expiry(Expiry::OnInactivity(config.session_idle_timeout))
 }
 

@@ -10,6 +10,8 @@
 //! - [`page_cache`]: the home and pricing pages rendered once per catalog change for anonymous visitors.
 //! - [`ratelimit`]: 429s on the authentication endpoints.
 //! - [`form_body`]: 400 for a form body that is not UTF-8.
+//! - [`form_errors`]: a form error in a page's URL is shown only to the browser whose post
+//!   produced it.
 //! - [`dev`]: `/dev/mailbox` (only with `DEV_MODE=true`).
 //! - [`bench`]: `/bench/ceiling` (only with `BENCH_CEILING_FILE`, for `cargo xtask bench`).
 //! - [`webhooks`]: `POST /webhooks/stripe`.
@@ -28,6 +30,7 @@ pub mod cli;
 pub mod dev;
 pub mod entitled;
 pub mod form_body;
+pub mod form_errors;
 pub mod health;
 pub mod page_cache;
 pub mod ratelimit;

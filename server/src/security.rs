@@ -1,5 +1,6 @@
 //! Request-level protections: the cross-site request check (CSRF), the pages' nonce-based
-//! Content-Security-Policy, and the security headers every response carries.
+//! Content-Security-Policy, and the security headers every response carries (with
+//! `Strict-Transport-Security` when the site is served over https).
 
 use axum::{
     extract::{Request, State},
@@ -88,7 +89,8 @@ impl PageNonce {
 /// Gives every rendered page its `Content-Security-Policy`: scripts only from our origin and the
 /// inline island loader carrying this response's nonce; `'wasm-unsafe-eval'` so the browser may
 /// compile our WASM; forms may also go to the hosted Checkout and portal pages (Stripe's or the
-/// emulator's). Under `cargo leptos watch` the live-reload WebSocket is allowed too.
+/// emulator's). Under `cargo xtask dev` (`DEV_MODE=true` and `cargo leptos watch`) the
+/// live-reload WebSocket is allowed too; never in production.
 ///
 /// Set here, from the nonce the renderer recorded, rather than by the page itself: one place
 /// decides the header, whatever the render mode.
@@ -104,11 +106,7 @@ pub async fn page_policy(
     let Some(nonce) = nonce else {
         return response;
     };
-    let live_reload = if std::env::var_os("LEPTOS_WATCH").is_some() {
-        " ws:"
-    } else {
-        ""
-    };
+    let live_reload = if state.config.live_reload { " ws:" } else { "" };
     let hosted = state.config.stripe.hosted_pages_origins().join(" ");
     let policy = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'; \
@@ -123,12 +121,24 @@ pub async fn page_policy(
     response
 }
 
+/// How long browsers keep to https once told (two years, what the HSTS preload list asks for).
+const STRICT_TRANSPORT: HeaderValue =
+    HeaderValue::from_static("max-age=63072000; includeSubDomains");
+
 /// What every response may not be framed by, sniffed as, or leak in `Referer`. Pages have their
 /// `Content-Security-Policy` from [`page_policy`]; anything else (JSON, files, plain-text errors)
-/// gets a policy that allows nothing to run.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// gets a policy that allows nothing to run. With an https `BASE_URL`, browsers are told to use
+/// nothing but https for the site and its subdomains (`Strict-Transport-Security`).
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if state.config.served_over_https() {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, STRICT_TRANSPORT);
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

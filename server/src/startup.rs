@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tower_http::{compression::CompressionLayer, limit::RequestBodyLimitLayer};
 
 use crate::{
-    assets, auth, bench, checkout, dev, form_body, health,
+    assets, auth, bench, checkout, dev, form_body, form_errors, health,
     page_cache::{self, PageCache},
     ratelimit, reports, security, stripe_cli, telemetry, webhooks,
 };
@@ -165,6 +165,11 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
             PageCache::new(state.app.catalog.clone()),
             page_cache::serve,
         ))
+        // Outside the page cache: a page is never looked up for a URL error that is not shown.
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            form_errors::only_our_own,
+        ))
         .layer(middleware::from_fn_with_state(
             state.app.clone(),
             security::page_policy,
@@ -194,7 +199,10 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
             "/webhooks/stripe",
             post(webhooks::receive).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
         )
-        .layer(middleware::from_fn(security::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            security::security_headers,
+        ))
         // Pages and JSON are compressed on the fly; `/pkg` files arrive already compressed
         // (`Content-Encoding` set), which this layer leaves alone.
         .layer(CompressionLayer::new())

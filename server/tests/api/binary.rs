@@ -46,6 +46,20 @@ fn the_server_will_not_start_with_a_malformed_variable_and_names_it() {
     assert!(stderr.contains("LOG_FORMAT is invalid"), "stderr: {stderr}");
 }
 
+#[test]
+fn the_server_will_not_start_in_production_without_a_mail_server_and_names_smtp_url() {
+    let output = server_with_env(&[
+        ("DATABASE_URL", "postgres://tollgate@127.0.0.1:1/none"),
+        ("STRIPE_SECRET_KEY", "sk_test_tollgate"),
+        ("STRIPE_WEBHOOK_SECRET", "whsec_tollgate_test"),
+        ("TRIAL_LEDGER_KEY", "a-trial-ledger-key-of-at-least-32-characters"),
+    ]);
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("SMTP_URL is not set"), "stderr: {stderr}");
+}
+
 #[tokio::test]
 async fn json_logs_carry_the_matched_route_and_sigterm_shuts_down_cleanly() {
     let database = TestDatabase::create().await;
@@ -57,6 +71,7 @@ async fn json_logs_carry_the_matched_route_and_sigterm_shuts_down_cleanly() {
         .env("DATABASE_URL", database.url().as_str())
         .env("STRIPE_SECRET_KEY", "sk_test_tollgate")
         .env("STRIPE_WEBHOOK_SECRET", "whsec_tollgate_test")
+        .env("SMTP_URL", "smtp://127.0.0.1:1")
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")

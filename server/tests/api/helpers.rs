@@ -17,6 +17,11 @@ pub const WEBHOOK_SECRET: &str = "whsec_tollgate_test";
 /// A password that satisfies the rules.
 pub const PASSWORD: &str = "correct horse battery";
 
+/// Settings that make a test app a production one: no development helpers, and mail sent over
+/// SMTP (to a port where nothing listens; a production app will not start without SMTP).
+pub const PRODUCTION: &[(&str, &str)] =
+    &[("DEV_MODE", "false"), ("SMTP_URL", "smtp://127.0.0.1:1")];
+
 /// A running app and the database it owns.
 pub struct TestApp {
     pub address: SocketAddr,

@@ -4,7 +4,7 @@
 //! classified fails the suite, and so does a signed-in-only route that lets a visitor through.
 //! (Server functions are enumerated the same way in `authorization.rs`.)
 
-use crate::helpers::{location, spawn_app, spawn_app_with};
+use crate::helpers::{location, spawn_app, spawn_app_with, PRODUCTION};
 
 /// What a visitor gets.
 #[derive(Debug, Clone, Copy)]
@@ -129,7 +129,7 @@ async fn every_page_is_classified_and_a_visitor_gets_what_its_class_says() {
 
 #[tokio::test]
 async fn a_visitor_gets_what_each_axum_route_is_classified_as() {
-    let production = spawn_app_with(&[("DEV_MODE", "false")]).await;
+    let production = spawn_app_with(PRODUCTION).await;
     for (method, path, visitor) in ROUTES {
         let browser = production.new_browser();
         let url = production.url(path);

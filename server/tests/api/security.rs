@@ -1,6 +1,6 @@
 //! Cross-site request refusal, security headers, rate limits, the dev mailbox.
 
-use crate::helpers::{form_error, spawn_app, spawn_app_with, PASSWORD};
+use crate::helpers::{form_error, spawn_app, spawn_app_with, PASSWORD, PRODUCTION};
 
 #[tokio::test]
 async fn a_form_post_from_another_origin_is_refused_with_403() {
@@ -179,7 +179,7 @@ async fn the_dev_mailbox_shows_sent_mail_in_dev_mode() {
 
 #[tokio::test]
 async fn the_dev_mailbox_does_not_exist_outside_dev_mode() {
-    let app = spawn_app_with(&[("DEV_MODE", "false")]).await;
+    let app = spawn_app_with(PRODUCTION).await;
 
     let response = app.get("/dev/mailbox").await;
 

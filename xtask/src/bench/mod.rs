@@ -4,9 +4,11 @@
 //! when it cannot run; the goals are reported, never asserted.
 //!
 //! - [`load`]: the wrk and pgbench runs.
+//! - [`mail_sink`]: the SMTP server the benchmark server's mail goes to.
 //! - [`report`]: the table, the Markdown and the JSON.
 
 mod load;
+mod mail_sink;
 mod report;
 
 use std::{
@@ -99,11 +101,13 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
         wait_until_listening(&mut emulator.0, emulator_port)?;
         Ok(emulator)
     })?;
+    let smtp_url = mail_sink::start()?;
     let app = App {
         root,
         port,
         database_url: &database_url,
         emulator_url: &emulator_url,
+        smtp_url: &smtp_url,
         log: dir.join("server.log"),
     };
 
@@ -284,6 +288,7 @@ struct App<'a> {
     port: u16,
     database_url: &'a str,
     emulator_url: &'a str,
+    smtp_url: &'a str,
     log: PathBuf,
 }
 
@@ -306,6 +311,7 @@ impl App<'_> {
             .env("STRIPE_API_BASE", self.emulator_url)
             .env("STRIPE_SECRET_KEY", "sk_test_bench")
             .env("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+            .env("SMTP_URL", self.smtp_url)
             .env("SEED_DEMO_CATALOG", "true")
             // Every load comes from one address: the limits (tested elsewhere) must not trip.
             .env("RATE_LIMIT_PER_IP_PER_MINUTE", "1000000")

@@ -66,6 +66,7 @@ fn client(api_base: &str, max_retries: u32) -> StripeClient {
     let config = backend::Config::from_lookup(|name| {
         match name {
             "DATABASE_URL" => Some("postgres://unused@127.0.0.1:1/unused"),
+            "DEV_MODE" => Some("true"),
             "STRIPE_API_BASE" => Some(api_base),
             "STRIPE_SECRET_KEY" => Some("sk_test_client"),
             "STRIPE_WEBHOOK_SECRET" => Some("whsec_client"),

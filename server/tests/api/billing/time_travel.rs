@@ -14,7 +14,7 @@ use super::{
     subscriber::{subscribe_as, Subscriber},
     Stripe,
 };
-use crate::helpers::{form_error, location, TestApp};
+use crate::helpers::{form_error, location, TestApp, PRODUCTION};
 
 /// The emulator's time, unix seconds.
 async fn emulator_now(stripe: &Stripe) -> i64 {
@@ -108,7 +108,7 @@ async fn the_clock_moves_one_to_four_hundred_days_at_a_time() {
 #[tokio::test]
 async fn without_dev_mode_there_is_no_time_travel_and_the_clock_does_not_move() {
     let stripe = Stripe::start().await;
-    let app = app_for_with(&stripe, &[("DEV_MODE", "false")]).await;
+    let app = app_for_with(&stripe, PRODUCTION).await;
     sign_up_with(&app, &app.client, "ada@example.com").await;
     let before = emulator_now(&stripe).await;
 

@@ -1,9 +1,12 @@
 //! Hostile input through the real router: oversized bodies, correctly signed webhooks of odd
-//! shapes, form values that try injection, markup or broken encodings, and return paths that
-//! point off-site.
+//! shapes, form values that try injection, markup or broken encodings, return paths that point
+//! off-site, form errors written into links; and what an https site tells browsers (HSTS, the
+//! `__Host-` session cookie, a policy without the development WebSocket).
 
 mod body_limits;
+mod form_errors;
 mod forms;
+mod https;
 mod networks;
 mod return_path;
 mod webhooks;

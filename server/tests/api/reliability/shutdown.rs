@@ -54,6 +54,7 @@ async fn sigterm_under_load_finishes_what_it_accepted_and_leaves_nothing_half_ap
             ("STRIPE_API_BASE", stripe.base_url()),
             ("STRIPE_SECRET_KEY", STRIPE_KEY),
             ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+            ("SMTP_URL", "smtp://127.0.0.1:1"),
         ]
         .map(|(name, value)| (name.to_owned(), value.to_owned())),
     )
