@@ -100,7 +100,6 @@ const SMTP_REQUIRED: ConfigError = ConfigError::Missing {
            (e.g. smtps://user:password@smtp.example.com), or DEV_MODE=true in development",
 };
 
-
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
