@@ -87,7 +87,10 @@ impl PlanDetails {
 
     /// The plan change waiting for its invoice to be paid, if any.
     pub fn pending_change(&self) -> Option<PendingChange> {
-        PendingChange::stored(self.pending_price_id.clone(), self.pending_update_expires_at)
+        PendingChange::stored(
+            self.pending_price_id.clone(),
+            self.pending_update_expires_at,
+        )
     }
 
     /// Its state as the entitlement rule reads it.

@@ -59,10 +59,7 @@ impl PendingChange {
     }
 
     /// The change as stored (`pending_price_id`, `pending_update_expires_at`).
-    pub fn stored(
-        price_id: Option<String>,
-        expires_at: Option<OffsetDateTime>,
-    ) -> Option<Self> {
+    pub fn stored(price_id: Option<String>, expires_at: Option<OffsetDateTime>) -> Option<Self> {
         expires_at.map(|expires_at| Self {
             price_id,
             expires_at,

@@ -92,7 +92,10 @@ async fn a_declined_pending_update_keeps_the_old_plan_and_waits_with_an_open_inv
     assert_eq!(held["status"], "active");
     assert_eq!(price_of(&held), hobby);
     let pending = &held["pending_update"];
-    assert_eq!(pending["subscription_items"][0]["price"]["id"], pro.as_str());
+    assert_eq!(
+        pending["subscription_items"][0]["price"]["id"],
+        pro.as_str()
+    );
     assert_eq!(
         pending["subscription_items"][0]["id"],
         subscription["items"]["data"][0]["id"]
@@ -111,7 +114,10 @@ async fn a_declined_pending_update_keeps_the_old_plan_and_waits_with_an_open_inv
     assert_eq!(invoice["billing_reason"], "subscription_update");
     assert_ne!(held["latest_invoice"], subscription["latest_invoice"]);
     let stored = emulator
-        .fetch(&format!("/v1/subscriptions/{}", held["id"].as_str().unwrap()))
+        .fetch(&format!(
+            "/v1/subscriptions/{}",
+            held["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(stored, held);
     let events = emulator.event_types().await;
@@ -151,7 +157,10 @@ async fn a_pending_update_applies_when_its_invoice_is_paid_later() {
     assert_eq!(applied["latest_invoice"], held["latest_invoice"]);
     let events = emulator.fetch("/v1/events?limit=1").await;
     let event = &events["data"][0];
-    assert_eq!(event["type"], "customer.subscription.pending_update_applied");
+    assert_eq!(
+        event["type"],
+        "customer.subscription.pending_update_applied"
+    );
     assert_eq!(event["data"]["object"]["pending_update"], Value::Null);
     assert!(!event["data"]["previous_attributes"]["pending_update"].is_null());
 }

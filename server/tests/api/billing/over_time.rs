@@ -82,6 +82,17 @@ pub async fn portal_form(portal: &str, action: &str, form: &[(&str, &str)]) {
     assert!(back.contains("?done="), "{action}: {back}");
 }
 
+/// Replaces the card on file in the portal with `card` (for the customer and each of its
+/// subscriptions, as the portal does).
+pub async fn replace_card(portal: &str, card: &str) {
+    let form = [
+        ("card_number", card),
+        ("card_expiry", "12 / 34"),
+        ("card_cvc", "123"),
+    ];
+    portal_form(portal, "card", &form).await;
+}
+
 /// Posts a plan action of the account page (`subscription_id` and `more`); where it leads.
 pub async fn act(
     app: &TestApp,

@@ -3,7 +3,7 @@
 
 use stripe_emulator::Settings;
 
-use super::{invoices_are, open_portal, portal_form, settled, ADA};
+use super::{invoices_are, open_portal, replace_card, settled, ADA};
 use crate::billing::{
     app_for,
     emails::{all_sent, queued},
@@ -14,16 +14,6 @@ use crate::billing::{
     Stripe,
 };
 use crate::helpers::{link_in, TestApp};
-
-/// Replaces the card on file in the portal with `card`.
-async fn replace_card(portal: &str, card: &str) {
-    let form = [
-        ("card_number", card),
-        ("card_expiry", "12 / 34"),
-        ("card_cvc", "123"),
-    ];
-    portal_form(portal, "card", &form).await;
-}
 
 /// Advances the emulator `days` at a time; after each step the renewal's next attempt has failed
 /// and its "payment failed" mail (the `n`th, about attempt `n`) is sent before the clock moves

@@ -1,17 +1,18 @@
 //! Changing plan mid-period: in the portal (prorations billed with the next renewal) and in the
-//! app (billed at once).
+//! app (billed at once, and applied only once that is paid).
 
 use app::server_fns::billing::ChangePlan;
 use leptos::server_fn::ServerFn;
 use serde_json::Value;
 
-use super::{act, invoices_are, open_portal, portal_form, settled};
+use super::{act, invoices_are, open_portal, portal_form, replace_card, settled};
 use crate::billing::{
+    eventually,
     gating::reports,
     manage::hidden,
     payment::GOOD_CARD,
     price_id,
-    subscriber::{advance_days, paid_with},
+    subscriber::{advance_days, paid_with, stored_subscription, FAILING_CARD},
 };
 
 /// The amount of the line whose description starts with `start`; there must be one.
@@ -175,4 +176,54 @@ async fn a_plan_changes_mid_period_after_the_emulators_clock_has_moved_on() {
         "about 22 of 31 days unused: {credit}"
     );
     assert_eq!(reports(&app, &app.client).await.0, 200);
+}
+
+#[tokio::test]
+async fn an_upgrade_on_a_declined_card_keeps_the_old_plan_until_a_new_card_pays_for_it() {
+    let (app, stripe, ada) = paid_with(true, "tollgate_hobby_monthly", GOOD_CARD).await;
+    let hobby = settled(&app, &stripe, &ada.subscription, "active").await;
+    replace_card(&open_portal(&app).await, FAILING_CARD).await;
+    let pro = price_id(&app, "tollgate_pro_monthly").await;
+    let preview = app
+        .page(&format!("/account?change={}&to={pro}", ada.subscription))
+        .await;
+    let proration_date = hidden(&preview, "proration_date");
+
+    let more = [
+        ("price_id", pro.as_str()),
+        ("proration_date", &proration_date),
+    ];
+    let next = act(&app, ChangePlan::PATH, &ada, &more).await;
+
+    assert_eq!(next, "/account?notice=plan-change-awaits-payment");
+    let waiting = settled(&app, &stripe, &ada.subscription, "active").await;
+    assert_eq!(waiting.price_id, hobby.price_id, "still Hobby");
+    assert_eq!(reports(&app, &app.client).await.0, 402, "no Pro API");
+    let page = app.page("/account").await;
+    assert!(
+        page.contains("Your change to Pro is waiting for payment: your card was declined."),
+        "{page}"
+    );
+    assert!(page.contains("Update card"), "{page}");
+    let invoice = stripe
+        .get(&format!(
+            "/v1/invoices/{}",
+            waiting.latest_invoice_id.clone().unwrap()
+        ))
+        .await;
+    assert_eq!(invoice["status"], "open");
+
+    replace_card(&open_portal(&app).await, GOOD_CARD).await;
+
+    let on_pro = || async {
+        stored_subscription(&app, &ada.subscription)
+            .await
+            .is_some_and(|stored| stored.price_id == pro)
+    };
+    assert!(eventually(10, on_pro).await, "the new card pays for Pro");
+    let changed = settled(&app, &stripe, &ada.subscription, "active").await;
+    assert_eq!(changed.latest_invoice_id, waiting.latest_invoice_id);
+    assert_eq!(reports(&app, &app.client).await.0, 200);
+    let page = app.page("/account").await;
+    assert!(!page.contains("waiting for payment"), "{page}");
 }
