@@ -208,7 +208,13 @@ mod tests {
         let runs: Vec<_> = (0..8)
             .map(|_| {
                 let (turns, pairs) = (turns.clone(), pairs.clone());
-                tokio::spawn(async move { turns.run(move || drop(pairs.wait())).await })
+                tokio::spawn(async move {
+                    turns
+                        .run(move || {
+                            pairs.wait();
+                        })
+                        .await
+                })
             })
             .collect();
         for run in runs {
