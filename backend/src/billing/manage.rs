@@ -367,6 +367,24 @@ pub async fn change_plan(
     }
 }
 
+/// Whether `invoice_id` is the invoice a stored plan change waits for (its failure leaves the
+/// plan as it is: nothing to warn about beyond the page's own notice).
+pub async fn change_waits_for(
+    conn: &mut PgConnection,
+    invoice_id: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"
+        SELECT EXISTS (SELECT 1 FROM subscriptions
+                       WHERE latest_invoice_id = $1 AND pending_update_expires_at IS NOT NULL)
+            AS "waits!"
+        "#,
+        invoice_id
+    )
+    .fetch_one(conn)
+    .await
+}
+
 /// The customer's default payment method changed: pays the invoices their waiting plan changes
 /// wait for (Stripe does not retry them by itself — the subscription is not past due), and
 /// stores what Stripe made of each (the change applied, or still waiting if the new card is

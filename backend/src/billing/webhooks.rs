@@ -314,7 +314,11 @@ async fn apply(
                     subscriptions::refresh(conn, stripe, subscription).await?;
                 }
             }
-            if kind == "invoice.payment_failed" {
+            // A plan change's invoice declined leaves the plan as it was: no "payment failed"
+            // mail (it would say the plan is at risk); the account page says the change waits.
+            if kind == "invoice.payment_failed"
+                && !super::manage::change_waits_for(conn, id).await?
+            {
                 // https://docs.stripe.com/api/events/types#event_types-invoice.payment_failed
                 mail_queued = notifications::payment_failed(conn, context.base_url, id).await?;
             }

@@ -7,12 +7,13 @@ use serde_json::Value;
 
 use super::{act, invoices_are, open_portal, portal_form, replace_card, settled};
 use crate::billing::{
+    emails::queued,
     eventually,
     gating::reports,
     manage::hidden,
     payment::GOOD_CARD,
-    price_id,
-    subscriber::{advance_days, paid_with, stored_subscription, FAILING_CARD},
+    price_id, recorded,
+    subscriber::{advance_days, last_event, paid_with, stored_subscription, FAILING_CARD},
 };
 
 /// The amount of the line whose description starts with `start`; there must be one.
@@ -212,6 +213,24 @@ async fn an_upgrade_on_a_declined_card_keeps_the_old_plan_until_a_new_card_pays_
         ))
         .await;
     assert_eq!(invoice["status"], "open");
+    let declined = last_event(
+        &stripe,
+        "invoice.payment_failed",
+        invoice["id"].as_str().unwrap(),
+    )
+    .await;
+    let event = declined["id"].as_str().unwrap();
+    let applied = || async {
+        recorded(&app, event)
+            .await
+            .is_some_and(|(_, applied, _)| applied)
+    };
+    assert!(eventually(10, applied).await, "the decline is applied");
+    assert_eq!(
+        queued(&app, "payment_failed").await,
+        (0, 0),
+        "no \"payment failed\" mail: the plan is not at risk"
+    );
 
     replace_card(&open_portal(&app).await, GOOD_CARD).await;
 
