@@ -49,3 +49,34 @@ fn converse(stream: TcpStream) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+
+    #[test]
+    fn the_sink_takes_a_whole_message_and_says_goodbye() {
+        let url = super::start().unwrap();
+        let stream = std::net::TcpStream::connect(url.trim_start_matches("smtp://")).unwrap();
+        let mut write = stream.try_clone().unwrap();
+        let mut replies = BufReader::new(stream).lines().map(Result::unwrap);
+        let mut say = |line: &str| {
+            write.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+        };
+
+        assert!(replies.next().unwrap().starts_with("220"));
+        for (line, expected) in [
+            ("EHLO bench", "250"),
+            ("MAIL FROM:<a@example.com>", "250"),
+            ("RCPT TO:<b@example.com>", "250"),
+            ("DATA", "354"),
+        ] {
+            say(line);
+            assert!(replies.next().unwrap().starts_with(expected), "{line}");
+        }
+        say("Subject: hello\r\n\r\nbody\r\n.");
+        assert!(replies.next().unwrap().starts_with("250"));
+        say("QUIT");
+        assert!(replies.next().unwrap().starts_with("221"));
+    }
+}
