@@ -6,7 +6,8 @@
 //! - [`error`]: this layer's infrastructure error enum.
 //! - [`auth`]: accounts — sign-up, sign-in, sessions, password reset, profile, deletion.
 //! - [`mail`]: outgoing mail (SMTP or the development outbox) and the messages we send.
-//! - [`ratelimit`]: per-IP and per-account limits on the authentication endpoints.
+//! - [`ratelimit`]: limits on the authentication endpoints (per client network, and failed
+//!   password checks per account and network), on reset mails and on billing calls.
 //! - [`stripe`]: the typed Stripe client and webhook signature verification.
 //! - [`billing`]: the catalog, customers, Checkout and what Stripe tells us about them;
 //!   entitlements.
