@@ -76,17 +76,10 @@ pub fn check_parameters(params: &Params) -> Result<(), ApiError> {
     }
 }
 
-/// A new pending update replaces the one waiting: the old change is dropped and its open invoice
-/// voided. Returns the subscription as it now is.
-pub fn replace_waiting(world: &mut World, subscription: &Value) -> Result<Value, ApiError> {
-    if subscription["pending_update"].is_null() {
-        return Ok(subscription.clone());
-    }
-    let mut cleared = subscription.clone();
-    cleared["pending_update"] = Value::Null;
-    world.put(cleared.clone());
-    void_if_open(world, &subscription["latest_invoice"])?;
-    Ok(cleared)
+/// A new pending update replaces the one waiting: the old change's open invoice is voided (the
+/// caller drops the change itself).
+pub fn discard_waiting(world: &mut World, subscription: &Value) -> Result<(), ApiError> {
+    void_if_open(world, &subscription["latest_invoice"])
 }
 
 /// The invoice of an update was not paid: `before` stays as it was, pointing at the open

@@ -128,11 +128,6 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             call.id()
         )));
     }
-    let before = if pending {
-        pending_updates::replace_waiting(world, &before)?
-    } else {
-        before
-    };
     let customer = before["customer"].as_str().unwrap_or_default().to_owned();
     let now = world.now_for_customer(&customer);
     let mut changes = Vec::new();
@@ -272,6 +267,10 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         }
     }
     merge_metadata(&mut after, params);
+    if pending && !before["pending_update"].is_null() {
+        pending_updates::discard_waiting(world, &before)?;
+        after["pending_update"] = Value::Null;
+    }
     if let Some(lines) = invoice_now {
         // An interval change bills at once and starts a new period now; `always_invoice` bills
         // the prorations at once and keeps the period.

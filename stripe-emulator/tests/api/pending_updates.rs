@@ -195,10 +195,22 @@ async fn an_unpaid_pending_update_expires_and_its_invoice_is_voided() {
 }
 
 #[tokio::test]
-async fn a_second_pending_update_voids_the_first_ones_invoice() {
+async fn a_second_pending_update_replaces_the_first_and_voids_its_invoice() {
     let emulator = Emulator::start().await;
     let (_, subscription, pro) = hobby_on_a_declining_card(&emulator).await;
     let (_, first) = upgrade(&emulator, &subscription, &pro).await;
+    let (refused, _) = upgrade(&emulator, &subscription, "price_missing").await;
+    assert_ne!(refused, 200, "an unknown price is refused");
+    let kept = emulator
+        .fetch(&format!(
+            "/v1/invoices/{}",
+            first["latest_invoice"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        kept["status"], "open",
+        "a refused update leaves the waiting one alone"
+    );
 
     let (status, second) = upgrade(&emulator, &subscription, &pro).await;
 
