@@ -18,7 +18,8 @@ pub async fn forgot_password(email: String) -> Result<(), FormError> {
 #[server(endpoint = "reset_password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), FormError> {
     let state = super::context::state()?;
-    backend::auth::recovery::reset_password(&state, &token, password.into()).await?;
+    let network = super::context::client_network()?;
+    backend::auth::recovery::reset_password(&state, &token, password.into(), network).await?;
     // Whoever is signed in on this device (perhaps someone else) is signed out too.
     backend::auth::session::end(&super::context::session()?).await?;
     leptos_axum::redirect("/signin?notice=password-reset");

@@ -63,7 +63,9 @@ async fn send_reset_link(state: &AppState, email: &EmailAddress) -> anyhow::Resu
 }
 
 /// Sets a new password with a reset token. The token is used up, every other token of the
-/// account (reset or email change) is revoked, and every session of the account ends.
+/// account (reset or email change) is revoked, and every session of the account ends. The
+/// failures of `network` (where the owner opened the mailed link) on the account are forgiven,
+/// so the owner can sign in with the new password even while strangers keep guessing.
 ///
 /// The token is redeemed before the new password is hashed, so a wrong token costs no argon2
 /// work. Redeeming marks it used inside the transaction: a concurrent request with the same
@@ -72,6 +74,7 @@ pub async fn reset_password(
     state: &AppState,
     token: &str,
     new_password: SecretString,
+    network: ClientNetwork,
 ) -> Result<(), AuthError> {
     let new_password = Password::parse(new_password, "password")?;
     let mut tx = state.db.begin().await.context("starting a transaction")?;
@@ -87,5 +90,14 @@ pub async fn reset_password(
         .await
         .context("revoking the account's other tokens")?;
     tx.commit().await.context("committing the new password")?;
+    let user = users::find_by_id(&state.db, redeemed.user_id)
+        .await
+        .context("looking up the account whose password was reset")?;
+    if let Some(user) = user {
+        state
+            .auth_rate_limits
+            .failures
+            .forgive(&user.email, network);
+    }
     Ok(())
 }

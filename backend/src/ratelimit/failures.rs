@@ -9,7 +9,8 @@
 //!   until that drains, a network that failed on it within the hour waits; a network that has
 //!   not gets its answer as usual — so the owner's correct password still passes, and a
 //!   distributed guesser gets one guess per network per hour.
-//! - A correct password wipes its network's failures on the account.
+//! - A correct password, or a password reset through a mailed link, wipes its network's failures
+//!   on the account.
 //!
 //! An attempt is counted as a failure when it is admitted, and forgiven when the password turns
 //! out right, so a burst of concurrent guesses cannot all slip past the check. In memory means
@@ -121,9 +122,16 @@ impl FailureLedger {
         self.admit_at(account, network, Instant::now())
     }
 
-    /// The password was right: forgets `network`'s failures on `account` (and the attempt).
+    /// The password was right: the admitted attempt was no failure, and `network`'s earlier
+    /// failures on `account` are forgiven.
     pub fn passed(&self, account: &EmailAddress, network: ClientNetwork) {
-        self.passed_at(account, network, Instant::now());
+        self.forgive_at(account, network, 1.0, Instant::now());
+    }
+
+    /// The owner reset the password from `network`: its failures on `account` are forgiven (the
+    /// account's total keeps them).
+    pub fn forgive(&self, account: &EmailAddress, network: ClientNetwork) {
+        self.forgive_at(account, network, 0.0, Instant::now());
     }
 
     /// Forgets accounts and networks whose failures have drained and aged out.
@@ -180,10 +188,17 @@ impl FailureLedger {
         Ok(())
     }
 
-    fn passed_at(&self, account: &EmailAddress, network: ClientNetwork, now: Instant) {
+    /// Forgets `network`'s failures on `account`, and takes `refund` off the account's total.
+    fn forgive_at(
+        &self,
+        account: &EmailAddress,
+        network: ClientNetwork,
+        refund: f64,
+        now: Instant,
+    ) {
         if let Some(account) = self.lock().get_mut(account.as_str()) {
             if account.by_network.remove(&network).is_some() {
-                account.total.add(-1.0, now, self.per_account);
+                account.total.add(-refund, now, self.per_account);
             }
         }
     }
@@ -242,9 +257,9 @@ mod tests {
         let ledger = ledger(2, 1000);
         let now = Instant::now();
         assert!(ledger.admit_at(&ada(), net(OWNER), now).is_ok());
-        ledger.passed_at(&ada(), net(OWNER), now);
+        ledger.forgive_at(&ada(), net(OWNER), 1.0, now);
         assert!(ledger.admit_at(&ada(), net(OWNER), now).is_ok());
-        ledger.passed_at(&ada(), net(OWNER), now);
+        ledger.forgive_at(&ada(), net(OWNER), 1.0, now);
 
         assert!(ledger.admit_at(&ada(), net(OWNER), now).is_ok());
         assert!(ledger.admit_at(&ada(), net(OWNER), now).is_ok());
@@ -277,11 +292,27 @@ mod tests {
     }
 
     #[test]
+    fn an_owner_who_failed_during_an_attack_is_let_in_again_after_a_reset() {
+        let ledger = ledger(100, 4);
+        let now = Instant::now();
+        assert!(ledger.admit_at(&ada(), net(OWNER), now).is_ok());
+        for n in 1..4 {
+            assert!(ledger.admit_at(&ada(), net([203, 0, 113, n]), now).is_ok());
+        }
+        assert!(ledger.admit_at(&ada(), net(OWNER), now).is_err());
+
+        ledger.forgive(&ada(), net(OWNER));
+
+        assert!(ledger.admit_at(&ada(), net(OWNER), now).is_ok());
+        assert!(ledger.admit_at(&ada(), net([203, 0, 113, 1]), now).is_err());
+    }
+
+    #[test]
     fn idle_accounts_are_forgotten_and_busy_ones_kept() {
         let ledger = ledger(5, 30);
         let now = Instant::now();
         assert!(ledger.admit_at(&ada(), net(OWNER), now).is_ok());
-        ledger.passed_at(&ada(), net(OWNER), now);
+        ledger.forgive_at(&ada(), net(OWNER), 1.0, now);
         let bob = EmailAddress::parse("bob@example.com", "email").unwrap();
         assert!(ledger.admit_at(&bob, net(OWNER), now).is_ok());
 

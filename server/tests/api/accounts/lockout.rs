@@ -2,7 +2,7 @@
 //! account *and* client network, sign-ups and reset requests never count against an account, and
 //! reset mails are limited per address and network. The limits here are the production defaults.
 
-use crate::helpers::{form_error, location, spawn_app_with, TestApp, PASSWORD};
+use crate::helpers::{form_error, link_in, location, spawn_app_with, TestApp, PASSWORD};
 
 /// The production limits, behind one trusted proxy so each test picks its clients' addresses.
 const REALISTIC: &[(&str, &str)] = &[
@@ -149,6 +149,38 @@ async fn an_account_guessed_at_from_many_networks_still_lets_its_owner_in() {
         form_error(&fresh_guesser).is_some(),
         "a new network gets one answer"
     );
+    assert_eq!(location(&owner), "/account");
+}
+
+#[tokio::test]
+async fn an_owner_who_mistyped_during_an_attack_gets_in_after_resetting_the_password() {
+    let app = app_with_owner(&[("RATE_LIMIT_ACCOUNT_FAILURES_PER_HOUR", "4")]).await;
+    sign_in_from(&app, OWNER_IP, "a typo").await;
+    for n in 1..=3 {
+        sign_in_from(&app, &format!("203.0.113.{n}"), "a wrong guess").await;
+    }
+    let waits = sign_in_from(&app, OWNER_IP, PASSWORD).await;
+    assert_eq!(
+        waits.status(),
+        429,
+        "the owner failed while the account is under attack"
+    );
+
+    forgot_password_from(&app, OWNER_IP).await;
+    let (_, text, _) = app.mail_to(OWNER, 1).await;
+    let link = link_in(&text);
+    let token = link.split("token=").nth(1).expect("a token");
+    let reset = app
+        .post_form_from(
+            &app.new_browser(),
+            OWNER_IP,
+            "/api/reset_password",
+            &[("token", token), ("password", "a brand new passphrase")],
+        )
+        .await;
+    let owner = sign_in_from(&app, OWNER_IP, "a brand new passphrase").await;
+
+    assert_eq!(location(&reset), "/signin?notice=password-reset");
     assert_eq!(location(&owner), "/account");
 }
 
