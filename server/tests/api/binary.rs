@@ -52,7 +52,7 @@ fn the_server_will_not_start_in_production_without_a_mail_server_and_names_smtp_
         ("DATABASE_URL", "postgres://tollgate@127.0.0.1:1/none"),
         ("STRIPE_SECRET_KEY", "sk_test_tollgate"),
         ("STRIPE_WEBHOOK_SECRET", "whsec_tollgate_test"),
-        ("TRIAL_LEDGER_KEY", "a-trial-ledger-key-of-at-least-32-characters"),
+        ("TRIAL_LEDGER_KEY", "a-32-character-test-trial-ledger-key"),
     ]);
 
     assert!(!output.status.success());

@@ -83,7 +83,7 @@ async fn a_production_server_allows_no_websocket_even_when_started_under_cargo_l
         ("STRIPE_API_BASE", "http://127.0.0.1:9"),
         ("STRIPE_SECRET_KEY", "sk_test_tollgate"),
         ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
-        ("TRIAL_LEDGER_KEY", "a-trial-ledger-key-of-at-least-32-characters"),
+        ("TRIAL_LEDGER_KEY", "a-32-character-test-trial-ledger-key"),
         ("LEPTOS_WATCH", "ON"),
     ];
     let server = ServerProcess::start(
