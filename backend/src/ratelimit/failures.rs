@@ -3,8 +3,8 @@
 //! The policy, so guessing is slow but nobody can lock an owner out:
 //! - Only password checks count (sign-in, and the current password a signed-in change asks
 //!   for); signing up or asking for a reset naming an address never does.
-//! - Each network may fail on one account `per_network` times in a burst, then one more each
-//!   `period / per_network`. Its failures never slow another network down.
+//! - Each network may fail on one account `per_network` times in a burst, then once more every
+//!   minute / `per_network`. Its failures never slow another network down.
 //! - An account failed `per_account` times (from anywhere) within its hour is *under attack*:
 //!   until that drains, a network that failed on it within the hour waits; a network that has
 //!   not gets its answer as usual — so the owner's correct password still passes, and a
