@@ -75,6 +75,10 @@ pub struct Config {
     /// start a free trial. Without one the trial starts at once, and if no card is added by its
     /// end Stripe pauses the plan until one is.
     pub billing_trial_requires_card: bool,
+    /// `TRIAL_LEDGER_KEY` (required unless `DEV_MODE=true`, at least 32 characters): the HMAC key
+    /// under which the trial ledger remembers which addresses and cards had a free trial (so
+    /// deleting an account never earns a second one). Changing it forgets them all.
+    pub trial_ledger_key: SecretString,
     /// `BENCH_CEILING_FILE` (optional, benchmarks only): serve this file's bytes, read once at
     /// start-up, at `GET /bench/ceiling` — the plain-axum ceiling `cargo xtask bench` measures
     /// the pricing page against. Never set in production.
@@ -256,6 +260,7 @@ impl Config {
                 parse_or(&get, "BILLING_GRACE_PERIOD_DAYS", || 7_u16)?.into(),
             ),
             billing_trial_requires_card: parse_or(&get, "BILLING_TRIAL_REQUIRES_CARD", || false)?,
+            trial_ledger_key: trial_ledger_key(&get)?,
             bench_ceiling_file: get("BENCH_CEILING_FILE")
                 .filter(|path| !path.trim().is_empty())
                 .map(std::path::PathBuf::from),
@@ -265,6 +270,25 @@ impl Config {
             return Err(SMTP_REQUIRED);
         }
         Ok(config)
+    }
+}
+
+/// `TRIAL_LEDGER_KEY`; in development, when unset, a fixed key (the ledger of a development
+/// database protects nobody's address).
+fn trial_ledger_key(get: &impl Fn(&str) -> Option<String>) -> Result<SecretString, ConfigError> {
+    let dev_mode = parse_or(get, "DEV_MODE", || false)?;
+    match get("TRIAL_LEDGER_KEY").filter(|v| !v.trim().is_empty()) {
+        Some(key) if key.trim().len() < 32 => Err(ConfigError::Invalid {
+            name: "TRIAL_LEDGER_KEY",
+            reason: "use at least 32 characters (`openssl rand -hex 32` makes one)".into(),
+        }),
+        Some(key) => Ok(SecretString::from(key.trim())),
+        None if dev_mode => Ok(SecretString::from("tollgate-development-trial-ledger-key")),
+        None => Err(ConfigError::Missing {
+            name: "TRIAL_LEDGER_KEY",
+            hint: "set it to a random secret of at least 32 characters (`openssl rand -hex 32`) \
+                   and keep it: the trial ledger's entries are keyed with it",
+        }),
     }
 }
 
@@ -304,6 +328,7 @@ mod tests {
             ("STRIPE_SECRET_KEY", "sk_test_123"),
             ("STRIPE_WEBHOOK_SECRET", "whsec_abc"),
             ("SMTP_URL", "smtp://127.0.0.1:25"),
+            ("TRIAL_LEDGER_KEY", "a-trial-ledger-key-of-32-characters"),
         ];
         let map: HashMap<String, String> = stripe
             .iter()
@@ -417,6 +442,36 @@ mod tests {
         assert!(!load(&watched).unwrap().live_reload);
         let dev = load(&[watched[0], watched[1], ("DEV_MODE", "true")]).unwrap();
         assert!(dev.live_reload);
+    }
+
+    #[test]
+    fn the_trial_ledger_key_is_required_outside_development_and_never_printed() {
+        let config = load(&[("DATABASE_URL", "postgres://u:p@localhost/db")]).unwrap();
+        assert!(!format!("{config:?}").contains("a-trial-ledger-key"));
+        let err = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("TRIAL_LEDGER_KEY", ""),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("TRIAL_LEDGER_KEY is not set"),
+            "{err}"
+        );
+        let err = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("TRIAL_LEDGER_KEY", "short"),
+        ])
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("TRIAL_LEDGER_KEY is invalid"),
+            "{err}"
+        );
+        let development = load(&[
+            ("DATABASE_URL", "postgres://u:p@localhost/db"),
+            ("TRIAL_LEDGER_KEY", ""),
+            ("DEV_MODE", "true"),
+        ]);
+        assert!(development.is_ok());
     }
 
     #[test]

@@ -8,7 +8,7 @@
 // Moving the clock moves it for everyone: this runs serially, after every other journey
 // (playwright.config.ts).
 import { expect, test, type Page } from "@playwright/test";
-import { eventually, fillCard, openPricing, signUp } from "./support";
+import { confirmAddress, eventually, fillCard, openPricing, signUp } from "./support";
 
 /** Presses a "Time travel" button on /account and waits for the page to come back. */
 async function travel(page: Page, button: "+1 day" | "+1 week" | "+1 month") {
@@ -62,6 +62,7 @@ test.describe.configure({ mode: "serial" });
 test("a trial without a card pauses at its end, and adding a card in the portal continues it", async ({ page }) => {
   test.setTimeout(120_000);
   const email = await signUp(page, "tess");
+  await confirmAddress(page, email);
   await startProTrial(page);
 
   const billing = page.getByRole("region", { name: "Billing" });

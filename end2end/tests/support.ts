@@ -25,6 +25,17 @@ export async function signUp(page: Page, name: string) {
   return email;
 }
 
+/** Follows the link mailed at sign-up that confirms `email`, from the dev mailbox (a free trial
+ * without a card needs a confirmed address); lands on /account. */
+export async function confirmAddress(page: Page, email: string) {
+  const mail = page.getByRole("article", { name: `Confirm your Tollgate email address to ${email}` });
+  await eventually(page, "/dev/mailbox", async () => {
+    await expect(mail).toHaveCount(1, { timeout: 1000 });
+  });
+  await mail.getByRole("link").first().click();
+  await expect(page.getByRole("status")).toHaveText(/Your email address is confirmed/);
+}
+
 /** Opens /pricing, reloading until the catalog (synced at start-up) shows. */
 export async function openPricing(page: Page) {
   await expect(async () => {

@@ -121,6 +121,29 @@ pub async fn confirm_email(
     Redirect::to("/account?notice=email-changed")
 }
 
+#[derive(Deserialize)]
+pub struct VerifyEmail {
+    token: String,
+}
+
+/// `GET /account/verify-email?token=…` (the link mailed at sign-up): confirms the account's
+/// address and returns to the account page with a notice. Unlike an email change, the link acts
+/// when fetched: all it records is that mail to the address arrives, which a mail scanner
+/// fetching it for the mailbox shows as well.
+pub async fn verify_email(
+    State(state): State<AppState>,
+    axum::extract::Query(query): axum::extract::Query<VerifyEmail>,
+) -> Redirect {
+    match auth::verification::confirm(&state, &query.token).await {
+        Ok(()) => Redirect::to("/account?notice=email-confirmed"),
+        Err(auth::AuthError::Unexpected(error)) => {
+            tracing::error!(error.cause_chain = ?error, "confirming an address failed");
+            Redirect::to("/account?notice=link-invalid")
+        }
+        Err(_) => Redirect::to("/account?notice=link-invalid"),
+    }
+}
+
 /// Every `SESSION_CLEANUP_INTERVAL_SECONDS`: deletes expired sessions and mailed-link tokens
 /// that expired more than a day ago, and lets the rate limiter forget idle clients. Runs until
 /// the process ends.

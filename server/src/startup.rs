@@ -133,6 +133,7 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
     // Everything that may look at the session: pages, server functions, the not-found page.
     let mut pages = Router::new()
         .route("/account/confirm-email", post(auth::confirm_email))
+        .route("/account/verify-email", get(auth::verify_email))
         .route("/checkout/start", get(checkout::start))
         .route("/api/reports", get(reports::list))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {

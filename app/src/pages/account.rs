@@ -13,7 +13,10 @@ use crate::{
         time_travel::TimeTravel,
     },
     server_fns::{
-        profile::{ChangeEmail, ChangePassword, DeleteAccount, UpdateDisplayName},
+        profile::{
+            email_confirmed, ChangeEmail, ChangePassword, DeleteAccount, ResendConfirmation,
+            UpdateDisplayName,
+        },
         session::SignOutEverywhere,
     },
 };
@@ -35,6 +38,10 @@ pub fn AccountPage() -> impl IntoView {
                 "We sent a confirmation link to the new address. Your email changes once you follow it.",
             ),
             "email-changed" => Some("Your email address is changed."),
+            "confirmation-sent" => Some("We sent the link that confirms your address again."),
+            "email-confirmed" => {
+                Some("Your email address is confirmed: a free trial can start without a card.")
+            }
             "password-changed" => {
                 Some("Your password is changed. Your other devices have been signed out.")
             }
@@ -85,6 +92,7 @@ pub fn AccountPage() -> impl IntoView {
 
             <section aria-labelledby="email-title" class="card">
                 <h2 id="email-title">"Email"</h2>
+                <Unconfirmed />
                 <FormAlert error=email_error.clone() />
                 <ActionForm action=email>
                     <Field id="email-new" name="new_email" label="New email" kind="email"
@@ -133,4 +141,23 @@ pub fn AccountPage() -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// While the address is unconfirmed: why it matters, and the link again.
+#[component]
+fn Unconfirmed() -> impl IntoView {
+    let confirmed = Resource::new(|| (), |_| email_confirmed());
+    let resend = ServerAction::<ResendConfirmation>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                (confirmed.await == Ok(false)).then(|| view! {
+                    <p>"Your address is not confirmed yet: follow the link we mailed you. A confirmed address can start a free trial without a card."</p>
+                    <ActionForm action=resend>
+                        <button type="submit" class="button button--secondary">"Send the link again"</button>
+                    </ActionForm>
+                })
+            })}
+        </Suspense>
+    }
 }

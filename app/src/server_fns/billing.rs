@@ -11,7 +11,7 @@ use crate::{
 /// The catalog (from memory) and, for a signed-in user, what they hold.
 #[server(endpoint = "pricing")]
 pub async fn pricing() -> Result<PricingView, FormError> {
-    use backend::billing::{purchases, subscriptions, BillingError};
+    use backend::billing::{purchases, subscriptions, trials, BillingError};
 
     let state = super::context::state()?;
     let catalog = state
@@ -28,9 +28,7 @@ pub async fn pricing() -> Result<PricingView, FormError> {
             purchases::of_user(&state.db, user.id)
                 .await
                 .map_err(BillingError::from)?,
-            subscriptions::had_trial(&state.db, user.id)
-                .await
-                .map_err(BillingError::from)?,
+            !trials::offer(&state, user).await?.has_trial(),
         ),
         None => (Vec::new(), Vec::new(), false),
     };

@@ -31,6 +31,25 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
     Ok(())
 }
 
+/// Whether the signed-in user's address is confirmed (the account page offers the link again
+/// when it is not).
+#[server(endpoint = "email_confirmed")]
+pub async fn email_confirmed() -> Result<bool, FormError> {
+    let state = super::context::state()?;
+    let user = super::context::signed_in_user()?;
+    Ok(backend::auth::verification::is_confirmed(&state, &user).await?)
+}
+
+/// Mails the link that confirms the account's address again.
+#[server(endpoint = "resend_confirmation")]
+pub async fn resend_confirmation() -> Result<(), FormError> {
+    let state = super::context::state()?;
+    let user = super::context::signed_in_user()?;
+    backend::auth::verification::resend_link(&state, &user).await?;
+    leptos_axum::redirect("/account?notice=confirmation-sent");
+    Ok(())
+}
+
 /// Changes the password; other devices are signed out, this one stays signed in (new id).
 #[server(endpoint = "change_password")]
 pub async fn change_password(

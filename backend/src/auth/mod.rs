@@ -6,6 +6,7 @@
 //! - [`signin`]: sign up, sign in, sign out everywhere.
 //! - [`recovery`]: forgot password and reset by emailed token.
 //! - [`profile`]: display name, email change (confirmed by mail), password change.
+//! - [`verification`]: confirming the account's own address by a mailed link.
 //! - [`deletion`]: account deletion, and the billing hook it calls first.
 //! - [`session`]: what a signed-in session holds and the checks on every request.
 //! - [`session_store`]: where sessions are kept (a save never brings back an ended session).
@@ -22,6 +23,7 @@ pub mod session_store;
 pub mod signin;
 pub mod tokens;
 pub mod users;
+pub mod verification;
 
 pub use email::EmailAddress;
 pub use error::AuthError;

@@ -14,15 +14,18 @@ pub struct SignUp {
     pub display_name: String,
 }
 
-/// Creates an account. The email must not be in use (case-insensitively).
+/// Creates an account and mails the link that confirms its address. The email must not be in
+/// use (case-insensitively).
 pub async fn sign_up(state: &AppState, form: SignUp) -> Result<User, AuthError> {
     let email = EmailAddress::parse(&form.email, "email")?;
     let password = Password::parse(form.password, "password")?;
     let display_name = super::parse_display_name(&form.display_name, "display_name")?;
     let hash = password::hash(&state.password_hashing, password).await?;
-    users::insert(&state.db, &email, display_name.as_deref(), &hash)
+    let user = users::insert(&state.db, &email, display_name.as_deref(), &hash)
         .await
-        .map_err(|e| AuthError::from_db(e, "email", "inserting the new user"))
+        .map_err(|e| AuthError::from_db(e, "email", "inserting the new user"))?;
+    super::verification::send_link(state, &user).await?;
+    Ok(user)
 }
 
 /// Checks an email and password sent from `network`. An unknown email costs the same argon2 work

@@ -16,6 +16,8 @@ use super::EmailAddress;
 pub enum Purpose {
     PasswordReset,
     EmailChange,
+    /// Confirms the account's own address (mailed at sign-up, or again on request).
+    EmailVerification,
 }
 
 impl Purpose {
@@ -23,11 +25,12 @@ impl Purpose {
         match self {
             Self::PasswordReset => "password_reset",
             Self::EmailChange => "email_change",
+            Self::EmailVerification => "email_verification",
         }
     }
 }
 
-/// A redeemed token: whose it was, and the address it confirms (email change).
+/// A redeemed token: whose it was, and the address it confirms (email change, verification).
 #[derive(Debug)]
 pub(crate) struct Redeemed {
     pub user_id: Uuid,

@@ -118,19 +118,51 @@ pub(crate) async fn set_display_name(
     Ok(())
 }
 
+/// Sets the account's address, confirmed (it was changed by following a link mailed to it).
 pub(crate) async fn set_email(
     db: impl PgExecutor<'_>,
     id: Uuid,
     email: &EmailAddress,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        r#"UPDATE users SET email = $2 WHERE id = $1"#,
+        r#"UPDATE users SET email = $2, email_verified_at = now() WHERE id = $1"#,
         id,
         email.as_str()
     )
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Whether the account's current address has been confirmed by a mailed link.
+pub(crate) async fn email_verified(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+    let verified = sqlx::query_scalar!(
+        r#"SELECT email_verified_at IS NOT NULL AS "verified!" FROM users WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(verified.unwrap_or(false))
+}
+
+/// Marks `email` confirmed, if it is still the account's address (a link mailed to an address
+/// the account has since left confirms nothing). Whether it was.
+pub(crate) async fn set_email_verified(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    email: &EmailAddress,
+) -> Result<bool, sqlx::Error> {
+    let updated = sqlx::query!(
+        r#"
+        UPDATE users SET email_verified_at = COALESCE(email_verified_at, now())
+        WHERE id = $1 AND email = $2
+        "#,
+        id,
+        email.as_str()
+    )
+    .execute(db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
 }
 
 /// Stores a new password hash and starts a new session epoch, ending every existing session.

@@ -2,13 +2,16 @@
 //! for the `checkout.session.*` webhooks and the success page, so the user sees their plan even
 //! when the webhook has not arrived yet.
 
+use secrecy::SecretString;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
     customers,
     purchases::{self, PurchaseStatus},
-    subscriptions, BillingError,
+    subscriptions,
+    trials::{self, Offer},
+    BillingError,
 };
 use crate::{
     auth::User,
@@ -18,8 +21,9 @@ use crate::{
 
 /// Creates a Checkout Session for `price_id` and returns the hosted page's URL.
 ///
-/// Subscription mode for recurring prices (with the price's trial), payment mode for one-time
-/// ones. Refused when the user already holds a subscription to the product.
+/// Subscription mode for recurring prices (with the price's trial, if [`trials::offer`] allows
+/// one), payment mode for one-time ones. Refused when the user already holds a subscription to
+/// the product.
 pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<String, BillingError> {
     let catalog = state.catalog.get(&state.db).await?;
     let (_, price) = catalog
@@ -49,15 +53,17 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
         .set("customer_update[address]", "auto")
         .set("metadata[user_id]", user.id);
     if recurring {
-        // One free trial per user: cancel during a trial and subscribe again, and you pay.
-        let trial = match price.trial_period_days {
-            Some(days) if !subscriptions::had_trial(&state.db, user.id).await? => Some(days),
-            _ => None,
+        // One free trial per person: not again for this account, nor for its address after a
+        // deletion; without a card only from a confirmed address.
+        let offer = match price.trial_period_days {
+            Some(_) => trials::offer(state, user).await?,
+            None => Offer::None,
         };
+        let trial = price.trial_period_days.filter(|_| offer.has_trial());
         form = form
             .set_some("subscription_data[trial_period_days]", trial)
             .set("subscription_data[metadata][user_id]", user.id);
-        if trial.is_some() && !state.config.billing_trial_requires_card {
+        if offer == Offer::WithoutCard {
             // A free trial needs no card; one that ends without a card pauses until one is
             // added (and `paused` resumes it then).
             form = form.set("payment_method_collection", "if_required").set(
@@ -108,7 +114,8 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
             Ok(current) if current.status.as_deref() == Some("complete") => {
                 let mut tx = state.db.begin().await?;
                 super::lock_object(&mut tx, &current.id).await?;
-                apply(&mut tx, &state.stripe, &current, false).await?;
+                let key = &state.config.trial_ledger_key;
+                apply(&mut tx, &state.stripe, key, &current, false).await?;
                 tx.commit().await?;
                 return Err(BillingError::AlreadySubscribed);
             }
@@ -175,18 +182,21 @@ pub async fn confirm(
         return Err(BillingError::NotFound);
     }
     let mut tx = state.db.begin().await?;
-    let outcome = apply(&mut tx, &state.stripe, &session, false).await?;
+    let key = &state.config.trial_ledger_key;
+    let outcome = apply(&mut tx, &state.stripe, key, &session, false).await?;
     tx.commit().await?;
     Ok(outcome)
 }
 
 /// Applies a Checkout Session (fetched fresh, with `subscription` and `line_items` expanded):
-/// stores the subscription it created or records the purchase. `payment_failed` is set for
+/// stores the subscription it created (and settles its trial with the ledger under
+/// `trial_ledger_key`, [`trials::settle`]) or records the purchase. `payment_failed` is set for
 /// `checkout.session.async_payment_failed` (the session alone does not tell a failed bank debit
 /// from one still processing). Idempotent.
 pub async fn apply(
     conn: &mut PgConnection,
     stripe: &StripeClient,
+    trial_ledger_key: &SecretString,
     session: &CheckoutSession,
     payment_failed: bool,
 ) -> Result<Outcome, BillingError> {
@@ -203,10 +213,15 @@ pub async fn apply(
         let Some(subscription) = &session.subscription else {
             return Ok(Outcome::Pending);
         };
-        let Some(subscription) = subscriptions::refresh(conn, stripe, subscription.id()).await?
+        let Some(mut subscription) =
+            subscriptions::refresh(conn, stripe, subscription.id()).await?
         else {
             return Ok(Outcome::Pending);
         };
+        if let Some(settled) = trials::settle(conn, stripe, trial_ledger_key, &subscription).await?
+        {
+            subscription = settled;
+        }
         if let Some(customer) = &session.customer {
             expire_other_sessions(stripe, customer, &session.id).await;
         }

@@ -14,6 +14,7 @@
 //! - [`customers`]: one Stripe customer per user, created exactly once; [`waiting`]: the
 //!   in-memory queue one user's requests take turns in first.
 //! - [`checkout`]: starting a Checkout Session and applying a finished one.
+//! - [`trials`]: who may have a free trial, and the ledger of who had one.
 //! - [`subscriptions`], [`invoices`], [`purchases`]: what users hold and were billed, as stored.
 //! - [`manage`]: cancel, resume and change plan from the account page.
 //! - [`paused`]: trials that ended without a card, resumed once one is added.
@@ -45,6 +46,7 @@ pub mod seed;
 pub mod subscriptions;
 pub mod sync;
 pub mod time_travel;
+pub mod trials;
 pub mod verify;
 pub mod waiting;
 pub mod webhooks;

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{catalog, invoices, subscriptions, BillingError};
+use super::{catalog, invoices, subscriptions, trials, BillingError};
 use crate::{
     stripe::{
         objects::{Invoice, Price, Product, Subscription},
@@ -46,10 +46,11 @@ pub async fn run(
         let in_stripe = fetch_customer(&state.stripe, customer).await?;
         for subscription in in_stripe.subscriptions {
             let mut tx = state.db.begin().await?;
-            if subscriptions::refresh(&mut tx, &state.stripe, &subscription.id)
-                .await?
-                .is_some()
+            if let Some(stored) =
+                subscriptions::refresh(&mut tx, &state.stripe, &subscription.id).await?
             {
+                let key = &state.config.trial_ledger_key;
+                trials::settle(&mut tx, &state.stripe, key, &stored).await?;
                 report.subscriptions += 1;
             }
             tx.commit().await?;

@@ -3,11 +3,13 @@
 //! Stripe's latest state — all in one transaction; then send the emails it caused. Unknown event
 //! types are recorded and acknowledged.
 
+use secrecy::SecretString;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use super::{
-    catalog, checkout, customers, invoices, notifications, paused, subscriptions, BillingError,
+    catalog, checkout, customers, invoices, notifications, paused, subscriptions, trials,
+    BillingError,
 };
 use crate::{
     stripe::{
@@ -174,6 +176,7 @@ async fn apply_in(
     let context = Context {
         stripe: state.stripe.for_webhooks(),
         base_url: &state.config.base_url,
+        trial_ledger_key: &state.config.trial_ledger_key,
         now: super::clock::now(state).await,
     };
     apply(conn, &context, event).await
@@ -218,6 +221,8 @@ enum Applied {
 struct Context<'a> {
     stripe: StripeClient,
     base_url: &'a url::Url,
+    /// The trial ledger's key ([`trials`]).
+    trial_ledger_key: &'a SecretString,
     /// Billing time (Stripe's clock) as the event is applied.
     now: OffsetDateTime,
 }
@@ -249,7 +254,7 @@ async fn apply(
         // https://docs.stripe.com/api/events/types#event_types-payment_method.attached
         // A detached method's customer is only in `previous_attributes`.
         if let Some(customer) = event.object_field("customer") {
-            card_changed(conn, stripe, customer).await?;
+            card_changed(conn, stripe, context.trial_ledger_key, customer).await?;
         }
         return Ok(Applied::Other { mail_queued: false });
     }
@@ -276,11 +281,13 @@ async fn apply(
             super::lock_object(conn, id).await?;
             let session = stripe.checkout_session(id).await?;
             let failed = kind == "checkout.session.async_payment_failed";
-            checkout::apply(conn, stripe, &session, failed).await?;
+            checkout::apply(conn, stripe, context.trial_ledger_key, &session, failed).await?;
         }
         _ if kind.starts_with("customer.subscription.") => {
             // https://docs.stripe.com/api/events/types#event_types-customer.subscription.updated
-            subscriptions::refresh(conn, stripe, id).await?;
+            if let Some(subscription) = subscriptions::refresh(conn, stripe, id).await? {
+                trials::settle(conn, stripe, context.trial_ledger_key, &subscription).await?;
+            }
             mail_queued = match kind {
                 // https://docs.stripe.com/api/events/types#event_types-customer.subscription.trial_will_end
                 "customer.subscription.trial_will_end" => {
@@ -302,7 +309,7 @@ async fn apply(
         // default card matters here, so the others cost no Stripe call.
         "customer.updated" if !default_card_changed(event) => {}
         "customer.updated" | "customer.deleted" => {
-            customer_changed(conn, stripe, id).await?;
+            customer_changed(conn, stripe, context.trial_ledger_key, id).await?;
         }
         _ if kind.starts_with("invoice.") => {
             // https://docs.stripe.com/api/events/types#event_types-invoice.paid
@@ -345,9 +352,10 @@ fn default_card_changed(event: &Event) -> bool {
 async fn customer_changed(
     conn: &mut PgConnection,
     stripe: &StripeClient,
+    trial_ledger_key: &SecretString,
     id: &str,
 ) -> Result<(), BillingError> {
-    card_changed(conn, stripe, id).await?;
+    card_changed(conn, stripe, trial_ledger_key, id).await?;
     let gone = match stripe.customer(id).await {
         Ok(customer) => customer.deleted,
         Err(error) if error.is_not_found() => true,
@@ -360,15 +368,18 @@ async fn customer_changed(
 }
 
 /// A payment method was attached, detached or updated: the cards shown on the customer's
-/// subscriptions are re-read, a trial paused for want of a card resumes once it has one, and a
-/// plan change waiting for payment is paid with it.
+/// subscriptions are re-read, a card new to a trial is checked against the trial ledger, and a
+/// trial paused for want of a card resumes once it has one, and a plan change waiting for
+/// payment is paid with it.
 async fn card_changed(
     conn: &mut PgConnection,
     stripe: &StripeClient,
+    trial_ledger_key: &SecretString,
     customer: &str,
 ) -> Result<(), BillingError> {
     super::lock_object(conn, customer).await?;
     subscriptions::refresh_customer(conn, stripe, customer).await?;
+    trials::settle_customer(conn, stripe, trial_ledger_key, customer).await?;
     paused::resume_with_card(conn, stripe, customer).await?;
     super::manage::pay_waiting_changes(conn, stripe, customer).await?;
     Ok(())

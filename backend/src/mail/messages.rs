@@ -61,6 +61,33 @@ pub fn confirm_new_email(to: &EmailAddress, link: &Url) -> Mail {
     }
 }
 
+/// Sent at sign-up (and again on request): the link that confirms the account's address.
+pub fn confirm_address(to: &EmailAddress, link: &Url) -> Mail {
+    let text = format!(
+        "Welcome to Tollgate. Confirm that {to} is your address:\n{link}\n\n\
+         A confirmed address can start a free trial without a card. The link works once, for \
+         one hour; your account page sends a new one. If you did not sign up, ignore this message."
+    );
+    let html = page(
+        "Confirm your email address",
+        &format!(
+            "<p>Welcome to Tollgate. Confirm that {to} is your address:</p>\
+             <p><a href=\"{href}\">Confirm my address</a></p>\
+             <p>A confirmed address can start a free trial without a card. The link works once, \
+             for one hour; your account page sends a new one. If you did not sign up, ignore this \
+             message.</p>",
+            to = escape(to.as_str()),
+            href = escape(link.as_str())
+        ),
+    );
+    Mail {
+        to: to.clone(),
+        subject: "Confirm your Tollgate email address".into(),
+        text,
+        html,
+    }
+}
+
 /// Sent to the old address when a change to `new` is requested.
 pub fn email_change_requested(old: &EmailAddress, new: &EmailAddress) -> Mail {
     let text = format!(

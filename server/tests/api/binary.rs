@@ -72,6 +72,7 @@ async fn json_logs_carry_the_matched_route_and_sigterm_shuts_down_cleanly() {
         .env("STRIPE_SECRET_KEY", "sk_test_tollgate")
         .env("STRIPE_WEBHOOK_SECRET", "whsec_tollgate_test")
         .env("SMTP_URL", "smtp://127.0.0.1:1")
+        .env("TRIAL_LEDGER_KEY", crate::helpers::TRIAL_LEDGER_KEY)
         .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")

@@ -14,6 +14,13 @@ pub const BASE_URL: &str = "http://tollgate.test";
 /// The webhook signing secret test apps are configured with.
 pub const WEBHOOK_SECRET: &str = "whsec_tollgate_test";
 
+/// The trial ledger's key test apps are configured with.
+pub const TRIAL_LEDGER_KEY: &str = "tollgate-test-trial-ledger-key-0123456789";
+
+/// The subject of the mail that confirms a new account's address (sent at every sign-up, it is
+/// left out of [`TestApp::mail_to`] and [`TestApp::mail_count`]).
+pub const ADDRESS_CONFIRMATION: &str = "Confirm your Tollgate email address";
+
 /// A password that satisfies the rules.
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -203,13 +210,22 @@ impl TestApp {
     }
 
     /// Waits (up to 10 s) for the `n`th mail to `to` in the dev outbox, and returns
-    /// `(subject, text body, html body)`. Mail is sent in the background.
+    /// `(subject, text body, html body)`. Mail is sent in the background. The address
+    /// confirmation every sign-up mails is not counted ([`TestApp::confirm_address_with`]).
     pub async fn mail_to(&self, to: &str, n: usize) -> (String, String, String) {
+        self.nth_mail(to, n, false).await
+    }
+
+    /// The `n`th mail to `to` of the kind asked for: the address confirmation or the others.
+    async fn nth_mail(&self, to: &str, n: usize, confirmation: bool) -> (String, String, String) {
         for _ in 0..100 {
             let mails: Vec<(String, String, String)> = sqlx::query_as(
-                "SELECT subject, text_body, html_body FROM dev_outbox WHERE to_address = $1 ORDER BY id",
+                "SELECT subject, text_body, html_body FROM dev_outbox \
+                 WHERE to_address = $1 AND (subject = $2) = $3 ORDER BY id",
             )
             .bind(to)
+            .bind(ADDRESS_CONFIRMATION)
+            .bind(confirmation)
             .fetch_all(&self.db)
             .await
             .unwrap();
@@ -221,13 +237,28 @@ impl TestApp {
         panic!("no mail number {n} to {to} arrived");
     }
 
-    /// How many mails went to `to` so far.
+    /// How many mails went to `to` so far, the sign-up's address confirmation left out.
     pub async fn mail_count(&self, to: &str) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM dev_outbox WHERE to_address = $1")
-            .bind(to)
-            .fetch_one(&self.db)
-            .await
-            .unwrap()
+        sqlx::query_scalar(
+            "SELECT count(*) FROM dev_outbox WHERE to_address = $1 AND subject <> $2",
+        )
+        .bind(to)
+        .bind(ADDRESS_CONFIRMATION)
+        .fetch_one(&self.db)
+        .await
+        .unwrap()
+    }
+
+    /// Follows the `n`th address confirmation link mailed to `email` with `client` (the first
+    /// comes at sign-up); the response (a redirect to the account page, with a notice).
+    pub async fn confirm_address_with(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        n: usize,
+    ) -> reqwest::Response {
+        let (_, text, _) = self.nth_mail(email, n, true).await;
+        self.get_with(client, &link_in(&text)).await
     }
 
     /// `GET path` from a browser that accepts `accept_encoding`.
@@ -370,6 +401,7 @@ pub async fn spawn_app_on(database: TestDatabase, vars: &[(&str, &str)]) -> Test
         // Nothing listens here: tests that talk to Stripe start an emulator and override it.
         ("STRIPE_API_BASE", "http://127.0.0.1:9"),
         ("STRIPE_SECRET_KEY", "sk_test_tollgate"),
+        ("TRIAL_LEDGER_KEY", TRIAL_LEDGER_KEY),
         ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
     ]
     .into_iter()

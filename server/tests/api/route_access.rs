@@ -45,6 +45,12 @@ const ROUTES: &[(&str, &str, Visitor)] = &[
         "/account/confirm-email",
         Visitor::SentTo("/account?notice=link-invalid"),
     ),
+    // The mailed token is the authority; a wrong one confirms nothing.
+    (
+        "GET",
+        "/account/verify-email?token=x",
+        Visitor::SentTo("/account?notice=link-invalid"),
+    ),
     ("GET", "/checkout/start?price=price_x", Visitor::SignInFirst),
     ("GET", "/api/reports", Visitor::Refused(401)),
     ("GET", "/dev/mailbox", Visitor::OnlyWhenConfigured),

@@ -177,7 +177,7 @@ async fn tokens_expired_over_a_day_ago_are_deleted_periodically() {
     let mut remaining = Vec::new();
     for _ in 0..50 {
         remaining = sqlx::query_scalar::<_, Vec<u8>>(
-            "SELECT token_hash FROM auth_tokens ORDER BY token_hash",
+            "SELECT token_hash FROM auth_tokens WHERE purpose = 'password_reset' ORDER BY token_hash",
         )
         .fetch_all(&app.db)
         .await

@@ -146,7 +146,8 @@ async fn reset_tokens_expire_after_an_hour_and_are_stored_only_as_a_hash() {
     let token = token_of(&reset_link(&app, "ada@example.com", 1).await);
 
     let (hash, lifetime): (Vec<u8>, f64) = sqlx::query_as(
-        "SELECT token_hash, extract(epoch FROM expires_at - created_at)::float8 FROM auth_tokens",
+        "SELECT token_hash, extract(epoch FROM expires_at - created_at)::float8 FROM auth_tokens \
+         WHERE purpose = 'password_reset'",
     )
     .fetch_one(&app.db)
     .await

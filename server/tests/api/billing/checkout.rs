@@ -30,6 +30,15 @@ pub async fn sign_up_with(app: &TestApp, client: &reqwest::Client, email: &str) 
         .unwrap()
 }
 
+/// As [`sign_up_with`], and the address confirmed by the link mailed at sign-up (which a free
+/// trial without a card needs).
+pub async fn sign_up_confirmed(app: &TestApp, client: &reqwest::Client, email: &str) -> Uuid {
+    let user = sign_up_with(app, client, email).await;
+    let followed = app.confirm_address_with(client, email, 1).await;
+    assert_eq!(location(&followed), "/account?notice=email-confirmed");
+    user
+}
+
 /// Posts the pricing page's form for `price`; the redirect to the hosted Checkout page.
 pub async fn start_checkout(app: &TestApp, client: &reqwest::Client, price: &str) -> String {
     let response = app

@@ -23,6 +23,7 @@ mod ratelimit;
 mod replay;
 mod subscriber;
 mod time_travel;
+mod trials;
 mod verify;
 mod webhooks;
 
@@ -206,7 +207,9 @@ pub async fn stripe_cli_at(database_url: &str, api_base: &str, args: &[&str]) ->
         .env("DATABASE_URL", database_url)
         .env("STRIPE_API_BASE", api_base)
         .env("STRIPE_SECRET_KEY", STRIPE_KEY)
-        .env("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET);
+        .env("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        // Like the test apps: mail (`stripe replay` sends what it caused) goes to the outbox.
+        .env("DEV_MODE", "true");
     // The emulator runs on this test's runtime: wait for the process off it.
     let output = tokio::task::spawn_blocking(move || command.output())
         .await

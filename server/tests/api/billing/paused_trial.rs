@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::{
     app_for_with,
-    checkout::{session_id, shop, sign_up_with, start_checkout},
+    checkout::{session_id, shop, sign_up_confirmed, sign_up_with, start_checkout},
     eventually,
     payment::GOOD_CARD,
     price_id, seed,
@@ -66,9 +66,10 @@ async fn mails(app: &TestApp, kind: &str) -> (i64, Option<String>) {
         .unwrap()
 }
 
-/// Ada starts a Pro trial on the hosted page without a card; the subscription's id.
+/// Ada, her address confirmed, starts a Pro trial on the hosted page without a card; the
+/// subscription's id.
 async fn trial_without_card(app: &TestApp, stripe: &Stripe) -> String {
-    sign_up_with(app, &app.client, "ada@example.com").await;
+    sign_up_confirmed(app, &app.client, "ada@example.com").await;
     let price = price_id(app, "tollgate_pro_monthly").await;
     let checkout_url = start_checkout(app, &app.client, &price).await;
     let session = session_id(&checkout_url);

@@ -55,6 +55,7 @@ async fn sigterm_under_load_finishes_what_it_accepted_and_leaves_nothing_half_ap
             ("STRIPE_SECRET_KEY", STRIPE_KEY),
             ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
             ("SMTP_URL", "smtp://127.0.0.1:1"),
+            ("TRIAL_LEDGER_KEY", crate::helpers::TRIAL_LEDGER_KEY),
         ]
         .map(|(name, value)| (name.to_owned(), value.to_owned())),
     )

@@ -1,0 +1,271 @@
+//! Free trials: who may have one, and the ledger that remembers who had one.
+//!
+//! One free trial per person, not per account: deleting the account and signing up again with
+//! the same address, or paying with the same card on another account, earns no second one. The
+//! `trial_ledger` table outlives accounts, so it holds no address and no card: each entry is an
+//! HMAC-SHA256, under `TRIAL_LEDGER_KEY`, of a [normalised](normalised_address) address or of a
+//! card's Stripe fingerprint. Entries are written when a stored subscription shows a trial
+//! ([`settle`]), idempotently, on every path that stores one (the success page, webhooks,
+//! `server stripe sync`).
+//!
+//! A trial without a card is offered only to a confirmed address (a made-up one could start
+//! any number of them); an unconfirmed one may start its trial by giving a card.
+
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
+use sqlx::{PgConnection, PgExecutor};
+
+use super::{subscriptions, BillingError};
+use crate::{
+    auth::{self, EmailAddress, User},
+    stripe::{objects::Subscription, Form, StripeClient},
+    AppState,
+};
+
+/// What Checkout may offer a user with a price that has a trial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offer {
+    /// No trial: this account, its address or (seen later) its card had one. Billing starts at
+    /// once.
+    None,
+    /// A trial, with a card given up front (an unconfirmed address, or
+    /// `BILLING_TRIAL_REQUIRES_CARD=true`).
+    WithCard,
+    /// A trial without a card: the address is confirmed.
+    WithoutCard,
+}
+
+impl Offer {
+    /// Whether a trial is offered at all.
+    pub fn has_trial(self) -> bool {
+        self != Self::None
+    }
+}
+
+/// The trial `user` may start now.
+pub async fn offer(state: &AppState, user: &User) -> Result<Offer, BillingError> {
+    if subscriptions::had_trial(&state.db, user.id).await?
+        || address_had_trial(&state.db, &state.config.trial_ledger_key, &user.email).await?
+    {
+        return Ok(Offer::None);
+    }
+    let confirmed = auth::users::email_verified(&state.db, user.id).await?;
+    Ok(if confirmed && !state.config.billing_trial_requires_card {
+        Offer::WithoutCard
+    } else {
+        Offer::WithCard
+    })
+}
+
+/// What the ledger remembers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// A normalised email address.
+    Email,
+    /// A card's Stripe fingerprint.
+    Card,
+}
+
+impl Kind {
+    /// As `trial_ledger.kind` spells it.
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Card => "card",
+        }
+    }
+}
+
+/// The address as one mailbox: already trimmed and lower-cased ([`EmailAddress`]), with any
+/// `+tag` dropped (the common sub-address convention: `ada+2@…` reaches `ada@…`), and for Gmail
+/// — which ignores dots and answers for `googlemail.com` too — without dots, at `gmail.com`.
+/// Folding more (other providers' dot rules) would risk taking one person's trial for another's.
+pub fn normalised_address(email: &EmailAddress) -> String {
+    let (local, domain) = email
+        .as_str()
+        .rsplit_once('@')
+        .unwrap_or((email.as_str(), ""));
+    let local = local.split('+').next().unwrap_or(local);
+    match domain {
+        "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
+        _ => format!("{local}@{domain}"),
+    }
+}
+
+/// The ledger's digest of `value`: HMAC-SHA256 under the key, of the kind and the value.
+fn digest(key: &SecretString, kind: Kind, value: &str) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose_secret().as_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(kind.as_str().as_bytes());
+    mac.update(b":");
+    mac.update(value.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Whether the ledger remembers a trial for this address (whatever account had it).
+pub async fn address_had_trial(
+    db: impl PgExecutor<'_>,
+    key: &SecretString,
+    email: &EmailAddress,
+) -> Result<bool, sqlx::Error> {
+    let digest = digest(key, Kind::Email, &normalised_address(email));
+    Ok(trial_of(db, Kind::Email, &digest).await?.is_some())
+}
+
+/// The subscription whose trial recorded this entry, if any.
+async fn trial_of(
+    db: impl PgExecutor<'_>,
+    kind: Kind,
+    digest: &[u8],
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT subscription_id FROM trial_ledger WHERE kind = $1 AND digest = $2",
+        kind.as_str(),
+        digest
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Remembers that `subscription_id`'s trial used this address or card (the first trial stays).
+async fn remember(
+    db: impl PgExecutor<'_>,
+    kind: Kind,
+    digest: &[u8],
+    subscription_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"
+        INSERT INTO trial_ledger (kind, digest, subscription_id) VALUES ($1, $2, $3)
+        ON CONFLICT (kind, digest) DO NOTHING
+        "#,
+        kind.as_str(),
+        digest,
+        subscription_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// After `subscription` was stored: if it has had a trial, the ledger remembers its owner's
+/// address and — while the trial runs or is paused for a card — its card. A card that had a
+/// trial on another subscription ends this one's trial at once (`trial_end=now`), so the plan
+/// starts paid, and the subscription is stored again (and returned). Idempotent: a subscription
+/// no longer trialing is not touched again, and the Stripe call carries a key derived from what
+/// it does.
+pub async fn settle(
+    conn: &mut PgConnection,
+    stripe: &StripeClient,
+    key: &SecretString,
+    subscription: &Subscription,
+) -> Result<Option<Subscription>, BillingError> {
+    if subscription.trial_start.is_none() {
+        return Ok(None);
+    }
+    let owner = sqlx::query_scalar!(
+        "SELECT u.email FROM subscriptions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+        subscription.id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(email) = owner {
+        let email = EmailAddress::from_stored(email);
+        let digest = digest(key, Kind::Email, &normalised_address(&email));
+        remember(&mut *conn, Kind::Email, &digest, &subscription.id).await?;
+    }
+    if !matches!(subscription.status.as_str(), "trialing" | "paused") {
+        return Ok(None);
+    }
+    let card = subscriptions::card_of(stripe, subscription).await?;
+    let Some(fingerprint) = card.and_then(|card| card.fingerprint) else {
+        return Ok(None);
+    };
+    let digest = digest(key, Kind::Card, &fingerprint);
+    let earlier = trial_of(&mut *conn, Kind::Card, &digest).await?;
+    remember(&mut *conn, Kind::Card, &digest, &subscription.id).await?;
+    match earlier {
+        Some(earlier) if earlier != subscription.id && subscription.status == "trialing" => {
+            tracing::info!(subscription = %subscription.id, %earlier, "a card that had a free trial before: the trial ends now");
+            let form = Form::new()
+                .set("trial_end", "now")
+                .set("proration_behavior", "none");
+            stripe
+                .update_subscription(
+                    &subscription.id,
+                    &form,
+                    &format!("tollgate-end-repeat-trial-{}", subscription.id),
+                )
+                .await?;
+            subscriptions::refresh(conn, stripe, &subscription.id).await
+        }
+        _ => Ok(None),
+    }
+}
+
+/// [`settle`] for each stored subscription of `customer` in a trial (running, or paused for want
+/// of a card), after its cards changed: a card added during a trial is checked and remembered.
+pub async fn settle_customer(
+    conn: &mut PgConnection,
+    stripe: &StripeClient,
+    key: &SecretString,
+    customer: &str,
+) -> Result<(), BillingError> {
+    let in_trial = sqlx::query_scalar!(
+        r#"
+        SELECT id FROM subscriptions
+        WHERE stripe_customer_id = $1 AND status IN ('trialing', 'paused')
+            AND trial_start IS NOT NULL
+        ORDER BY id
+        "#,
+        customer
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for id in &in_trial {
+        match stripe.subscription(id).await {
+            Ok(subscription) => {
+                settle(conn, stripe, key, &subscription).await?;
+            }
+            Err(error) if error.is_not_found() => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalised(raw: &str) -> String {
+        normalised_address(&EmailAddress::parse(raw, "email").unwrap())
+    }
+
+    #[test]
+    fn an_address_is_one_mailbox_whatever_its_tag_case_or_gmail_dots() {
+        assert_eq!(normalised(" Ada@Example.com "), "ada@example.com");
+        assert_eq!(normalised("ada+trial2@example.com"), "ada@example.com");
+        assert_eq!(normalised("a.d.a+x@GoogleMail.com"), "ada@gmail.com");
+        assert_eq!(normalised("ada@gmail.com"), "ada@gmail.com");
+        assert_eq!(
+            normalised("a.da@example.com"),
+            "a.da@example.com",
+            "other providers' dots name other mailboxes"
+        );
+    }
+
+    #[test]
+    fn digests_depend_on_the_key_and_the_kind_and_never_contain_the_address() {
+        let key = SecretString::from("k".repeat(32));
+        let other_key = SecretString::from("o".repeat(32));
+        let address = "ada@example.com";
+        let digest_of = digest(&key, Kind::Email, address);
+        assert_eq!(digest_of, digest(&key, Kind::Email, address));
+        assert_ne!(digest_of, digest(&other_key, Kind::Email, address));
+        assert_ne!(digest_of, digest(&key, Kind::Card, address));
+        assert_eq!(digest_of.len(), 32);
+        assert!(!digest_of.windows(3).any(|w| w == b"ada"));
+    }
+}

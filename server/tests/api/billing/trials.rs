@@ -1,0 +1,241 @@
+//! One free trial per person: the trial ledger outlives a deleted account and remembers only
+//! keyed digests, a card that had a trial on another account starts the next plan paid, and a
+//! trial without a card needs a confirmed address.
+
+use backend::{auth::EmailAddress, billing::trials::address_had_trial};
+use serde_json::Value;
+
+use super::{
+    checkout::{session_id, shop, sign_up_with, start_checkout},
+    payment::GOOD_CARD,
+    price_id,
+    subscriber::{confirm, in_stripe, stored_subscription, subscribe_as},
+    Stripe,
+};
+use crate::helpers::{location, TestApp, PASSWORD};
+
+/// The emulator's copy of the Checkout Session behind a hosted page.
+async fn session_of(stripe: &Stripe, checkout_url: &str) -> Value {
+    let id = session_id(checkout_url);
+    stripe.get(&format!("/v1/checkout/sessions/{id}")).await
+}
+
+/// Starts Checkout for Pro monthly (a 14-day trial) as `client`; Stripe's copy of the session.
+async fn pro_checkout(app: &TestApp, stripe: &Stripe, client: &reqwest::Client) -> Value {
+    let pro = price_id(app, "tollgate_pro_monthly").await;
+    let checkout_url = start_checkout(app, client, &pro).await;
+    session_of(stripe, &checkout_url).await
+}
+
+/// What the hosted Checkout page of `session` offers: a trial (and whether without a card).
+async fn offered(session: &Value) -> Offered {
+    let url = session["url"].as_str().expect("an open session has a URL");
+    let page = reqwest::get(url).await.unwrap().text().await.unwrap();
+    if !page.contains("Start trial") {
+        Offered::NoTrial
+    } else if page.contains("No card needed to start your trial.") {
+        Offered::TrialWithoutCard
+    } else {
+        Offered::TrialWithCard
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Offered {
+    NoTrial,
+    TrialWithCard,
+    TrialWithoutCard,
+}
+
+/// What the trial ledger holds: `(kind, digest, subscription_id)`.
+async fn ledger(app: &TestApp) -> Vec<(String, Vec<u8>, String)> {
+    sqlx::query_as("SELECT kind, digest, subscription_id FROM trial_ledger ORDER BY kind")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn deleting_the_account_and_signing_up_again_with_the_same_address_earns_no_second_trial() {
+    let (app, stripe) = shop(false).await;
+    let ada = subscribe_as(
+        &app,
+        &stripe,
+        &app.client,
+        "ada@example.com",
+        "tollgate_pro_monthly",
+        GOOD_CARD,
+    )
+    .await;
+    confirm(&app, &app.client, &ada).await;
+    let deleted = app
+        .post_form("/api/delete_account", &[("password", PASSWORD)])
+        .await;
+    assert_eq!(deleted.status(), 302);
+    assert_eq!(super::subscriber::count(&app, "users").await, 0);
+
+    let again = app.new_browser();
+    sign_up_with(&app, &again, "ada@example.com").await;
+    let followed = app.confirm_address_with(&again, "ada@example.com", 2).await;
+    assert_eq!(location(&followed), "/account?notice=email-confirmed");
+    let session = pro_checkout(&app, &stripe, &again).await;
+
+    assert_eq!(offered(&session).await, Offered::NoTrial, "{session}");
+    let pricing = app.get_with(&again, "/pricing").await.text().await.unwrap();
+    assert!(pricing.contains("Subscribe to Pro"), "{pricing}");
+    assert!(!pricing.contains("Start free trial of Pro"));
+}
+
+#[tokio::test]
+async fn the_trial_ledger_keeps_keyed_digests_and_never_the_address() {
+    let (app, stripe) = shop(false).await;
+    let ada = subscribe_as(
+        &app,
+        &stripe,
+        &app.client,
+        "ada@example.com",
+        "tollgate_pro_monthly",
+        GOOD_CARD,
+    )
+    .await;
+    confirm(&app, &app.client, &ada).await;
+
+    let rows = ledger(&app).await;
+    let kinds: Vec<&str> = rows.iter().map(|(kind, _, _)| kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["card", "email"],
+        "the address and the card it paid with"
+    );
+    for (_, digest, subscription) in &rows {
+        assert_eq!(digest.len(), 32, "an HMAC-SHA256");
+        assert!(!String::from_utf8_lossy(digest).contains("ada"));
+        assert_eq!(subscription, &ada.subscription);
+    }
+    let (_, card) = in_stripe(&stripe, &ada.subscription).await;
+    let fingerprint = card.unwrap()["fingerprint"].as_str().unwrap().to_owned();
+    assert!(rows
+        .iter()
+        .all(|(_, digest, _)| !String::from_utf8_lossy(digest).contains(&fingerprint)));
+    let dump: String = sqlx::query_scalar("SELECT string_agg(t::text, ' ') FROM trial_ledger t")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(!dump.contains("ada"), "{dump}");
+    assert!(!dump.contains(&fingerprint), "{dump}");
+
+    // Only the key finds the address again (with its tag, its case: the same mailbox).
+    let tagged = EmailAddress::parse("ADA+again@example.com", "email").unwrap();
+    let key = app.state().config.trial_ledger_key.clone();
+    let other_key = "another-key-another-key-another-key".to_owned().into();
+    assert!(address_had_trial(&app.db, &key, &tagged).await.unwrap());
+    assert!(!address_had_trial(&app.db, &other_key, &tagged)
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn an_unconfirmed_address_gets_a_trial_only_with_a_card_and_a_confirmed_one_without() {
+    let (app, stripe) = shop(false).await;
+    sign_up_with(&app, &app.client, "ada@example.com").await;
+    let account = app.account_page(&app.client).await.unwrap();
+    assert!(account.contains("not confirmed yet"), "{account}");
+
+    let unconfirmed = pro_checkout(&app, &stripe, &app.client).await;
+    assert_eq!(offered(&unconfirmed).await, Offered::TrialWithCard);
+    assert_eq!(
+        unconfirmed["payment_method_collection"], "always",
+        "a made-up address must give a card"
+    );
+
+    let followed = app
+        .confirm_address_with(&app.client, "ada@example.com", 1)
+        .await;
+    assert_eq!(location(&followed), "/account?notice=email-confirmed");
+    let account = app.account_page(&app.client).await.unwrap();
+    assert!(!account.contains("not confirmed yet"), "{account}");
+    let confirmed = pro_checkout(&app, &stripe, &app.client).await;
+
+    assert_eq!(offered(&confirmed).await, Offered::TrialWithoutCard);
+    assert_eq!(confirmed["payment_method_collection"], "if_required");
+}
+
+#[tokio::test]
+async fn a_confirmation_link_asked_for_again_replaces_the_first_and_works_once() {
+    let (app, _stripe) = shop(false).await;
+    sign_up_with(&app, &app.client, "ada@example.com").await;
+    let resent = app.post_form("/api/resend_confirmation", &[]).await;
+    assert_eq!(location(&resent), "/account?notice=confirmation-sent");
+
+    let first = app
+        .confirm_address_with(&app.client, "ada@example.com", 1)
+        .await;
+    assert_eq!(location(&first), "/account?notice=link-invalid", "replaced");
+    let second = app
+        .confirm_address_with(&app.client, "ada@example.com", 2)
+        .await;
+    assert_eq!(location(&second), "/account?notice=email-confirmed");
+    let again = app
+        .confirm_address_with(&app.client, "ada@example.com", 2)
+        .await;
+    assert_eq!(location(&again), "/account?notice=link-invalid", "used");
+}
+
+#[tokio::test]
+async fn a_card_that_had_a_trial_on_another_account_starts_the_new_plan_paid() {
+    let (app, stripe) = shop(false).await;
+    let ada = subscribe_as(
+        &app,
+        &stripe,
+        &app.client,
+        "ada@example.com",
+        "tollgate_pro_monthly",
+        GOOD_CARD,
+    )
+    .await;
+    confirm(&app, &app.client, &ada).await;
+    let bob_browser = app.new_browser();
+    let bob = subscribe_as(
+        &app,
+        &stripe,
+        &bob_browser,
+        "bob@example.com",
+        "tollgate_pro_monthly",
+        GOOD_CARD,
+    )
+    .await;
+    let (bobs_trial, _) = in_stripe(&stripe, &bob.subscription).await;
+    assert_eq!(
+        bobs_trial["status"], "trialing",
+        "nothing told the address apart"
+    );
+
+    confirm(&app, &bob_browser, &bob).await;
+
+    let (subscription, _) = in_stripe(&stripe, &bob.subscription).await;
+    assert_eq!(subscription["status"], "active", "{subscription}");
+    let invoice = stripe
+        .get(&format!(
+            "/v1/invoices/{}",
+            subscription["latest_invoice"].as_str().unwrap()
+        ))
+        .await;
+    assert!(invoice["amount_paid"].as_i64().unwrap() > 0, "{invoice}");
+    let stored = stored_subscription(&app, &bob.subscription).await.unwrap();
+    assert_eq!(stored.status, "active");
+    let (ada_now, _) = in_stripe(&stripe, &ada.subscription).await;
+    assert_eq!(ada_now["status"], "trialing", "the first trial runs on");
+
+    // Seen again (a reload, a webhook): nothing more happens.
+    confirm(&app, &bob_browser, &bob).await;
+    let invoices = stripe
+        .get(&format!("/v1/invoices?subscription={}", bob.subscription))
+        .await;
+    let paid: Vec<&Value> = invoices["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|invoice| invoice["amount_paid"].as_i64().unwrap_or(0) > 0)
+        .collect();
+    assert_eq!(paid.len(), 1, "{invoices}");
+}
