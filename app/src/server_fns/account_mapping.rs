@@ -306,6 +306,9 @@ mod tests {
             past_due_since: None,
             cancellation_reason: None,
             latest_invoice_paid: true,
+            pending_price_id: None,
+            pending_product_name: None,
+            pending_update_expires_at: None,
         }
     }
 
@@ -368,6 +371,29 @@ mod tests {
         let view = held_plan(&plan("past_due"), &catalog());
         assert_eq!(view.status, "Payment failed — update your card");
         assert!(view.needs_attention);
+    }
+
+    #[test]
+    fn a_change_waiting_for_payment_says_so_and_asks_for_a_new_card() {
+        let mut hobby = plan("active");
+        hobby.product_name = Some("Hobby".into());
+        hobby.pending_price_id = Some("price_pro".into());
+        hobby.pending_product_name = Some("Pro".into());
+        hobby.pending_update_expires_at = Some(hobby.current_period_end);
+
+        let view = held_plan(&hobby, &catalog());
+
+        assert_eq!(
+            view.change_awaiting_payment.as_deref(),
+            Some("Your change to Pro is waiting for payment: your card was declined. Update your card to complete it.")
+        );
+        assert_eq!(view.card_action.as_deref(), Some("Update card"));
+        assert!(view.needs_attention);
+        assert_eq!(view.name, "Hobby");
+        assert_eq!(
+            held_plan(&plan("active"), &catalog()).change_awaiting_payment,
+            None
+        );
     }
 
     #[test]
