@@ -36,12 +36,16 @@ pub async fn delete_account(
 /// row is deleted: deletes the user's Stripe customer, which cancels every subscription at once
 /// and removes their cards from Stripe (their invoices stay in Stripe's records). If Stripe
 /// refuses or cannot be reached, the deletion is rolled back and the user sees a generic error,
-/// so nobody keeps paying for a deleted account. Our billing rows go with the user row (cascade).
+/// so nobody keeps paying for a deleted account. Our billing rows go with the user row (cascade);
+/// the trial ledger keeps whether the address had a free trial.
 pub async fn cancel_billing_before_deletion(
     conn: &mut PgConnection,
     state: &AppState,
     user: &User,
 ) -> anyhow::Result<()> {
+    crate::billing::trials::remember_before_deletion(conn, &state.config.trial_ledger_key, user)
+        .await
+        .context("remembering the account's free trial")?;
     let Some(customer) = crate::billing::customers::find(&mut *conn, user.id).await? else {
         return Ok(());
     };

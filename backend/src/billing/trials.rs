@@ -204,6 +204,29 @@ pub async fn settle(
     }
 }
 
+/// Before `user`'s account is deleted (with its subscriptions): if any of them had a trial, the
+/// address is remembered — also for a trial stored before the ledger existed.
+pub async fn remember_before_deletion(
+    conn: &mut PgConnection,
+    key: &SecretString,
+    user: &User,
+) -> Result<(), sqlx::Error> {
+    let trial = sqlx::query_scalar!(
+        r#"
+        SELECT id FROM subscriptions WHERE user_id = $1 AND trial_start IS NOT NULL
+        ORDER BY created LIMIT 1
+        "#,
+        user.id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(subscription_id) = trial {
+        let digest = digest(key, Kind::Email, &normalised_address(&user.email));
+        remember(conn, Kind::Email, &digest, &subscription_id).await?;
+    }
+    Ok(())
+}
+
 /// [`settle`] for each stored subscription of `customer` in a trial (running, or paused for want
 /// of a card), after its cards changed: a card added during a trial is checked and remembered.
 pub async fn settle_customer(

@@ -87,6 +87,43 @@ async fn deleting_the_account_and_signing_up_again_with_the_same_address_earns_n
 }
 
 #[tokio::test]
+async fn a_trial_the_ledger_missed_is_remembered_when_the_account_is_deleted() {
+    let (app, stripe) = shop(false).await;
+    let ada = subscribe_as(
+        &app,
+        &stripe,
+        &app.client,
+        "ada@example.com",
+        "tollgate_pro_monthly",
+        GOOD_CARD,
+    )
+    .await;
+    confirm(&app, &app.client, &ada).await;
+    // As for a trial stored before the ledger existed.
+    sqlx::query("DELETE FROM trial_ledger")
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    let deleted = app
+        .post_form("/api/delete_account", &[("password", PASSWORD)])
+        .await;
+
+    assert_eq!(deleted.status(), 302);
+    let kinds: Vec<String> = ledger(&app)
+        .await
+        .into_iter()
+        .map(|(kind, _, _)| kind)
+        .collect();
+    assert_eq!(kinds, ["email"]);
+    let again = app.new_browser();
+    sign_up_with(&app, &again, "ada@example.com").await;
+    app.confirm_address_with(&again, "ada@example.com", 2).await;
+    let session = pro_checkout(&app, &stripe, &again).await;
+    assert_eq!(offered(&session).await, Offered::NoTrial);
+}
+
+#[tokio::test]
 async fn the_trial_ledger_keeps_keyed_digests_and_never_the_address() {
     let (app, stripe) = shop(false).await;
     let ada = subscribe_as(
