@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{
     checkout::{session_id, shop, sign_up_with, start_checkout},
+    eventually,
     payment::GOOD_CARD,
     price_id,
     subscriber::{confirm, in_stripe, stored_subscription, subscribe_as},
@@ -275,4 +276,46 @@ async fn a_card_that_had_a_trial_on_another_account_starts_the_new_plan_paid() {
         .filter(|invoice| invoice["amount_paid"].as_i64().unwrap_or(0) > 0)
         .collect();
     assert_eq!(paid.len(), 1, "{invoices}");
+}
+
+#[tokio::test]
+async fn by_webhooks_alone_a_card_that_had_a_trial_elsewhere_ends_the_new_trial_at_once() {
+    let (app, stripe) = shop(true).await;
+    let bob_browser = app.new_browser();
+    let mut subscriptions = Vec::new();
+    for (client, email) in [
+        (&app.client, "ada@example.com"),
+        (&bob_browser, "bob@example.com"),
+    ] {
+        let user = subscribe_as(
+            &app,
+            &stripe,
+            client,
+            email,
+            "tollgate_pro_monthly",
+            GOOD_CARD,
+        )
+        .await;
+        let stored = eventually(10, || async {
+            stored_subscription(&app, &user.subscription)
+                .await
+                .is_some()
+        })
+        .await;
+        assert!(stored, "the webhooks stored {email}'s subscription");
+        subscriptions.push(user.subscription);
+    }
+
+    let bob = &subscriptions[1];
+    let paid = eventually(10, || async {
+        stored_subscription(&app, bob)
+            .await
+            .is_some_and(|stored| stored.status == "active")
+    })
+    .await;
+    assert!(paid, "{:?}", stored_subscription(&app, bob).await);
+    let (ada, _) = in_stripe(&stripe, &subscriptions[0]).await;
+    assert_eq!(ada["status"], "trialing");
+    let (bob, _) = in_stripe(&stripe, bob).await;
+    assert_eq!(bob["status"], "active");
 }
