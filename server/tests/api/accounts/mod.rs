@@ -1,5 +1,6 @@
 //! Accounts through the real router: forms posted as a browser without JavaScript posts them.
 
+mod confirmation;
 mod links;
 mod lockout;
 mod profile;

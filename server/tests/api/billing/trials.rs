@@ -199,27 +199,6 @@ async fn an_unconfirmed_address_gets_a_trial_only_with_a_card_and_a_confirmed_on
 }
 
 #[tokio::test]
-async fn a_confirmation_link_asked_for_again_replaces_the_first_and_works_once() {
-    let (app, _stripe) = shop(false).await;
-    sign_up_with(&app, &app.client, "ada@example.com").await;
-    let resent = app.post_form("/api/resend_confirmation", &[]).await;
-    assert_eq!(location(&resent), "/account?notice=confirmation-sent");
-
-    let first = app
-        .confirm_address_with(&app.client, "ada@example.com", 1)
-        .await;
-    assert_eq!(location(&first), "/account?notice=link-invalid", "replaced");
-    let second = app
-        .confirm_address_with(&app.client, "ada@example.com", 2)
-        .await;
-    assert_eq!(location(&second), "/account?notice=email-confirmed");
-    let again = app
-        .confirm_address_with(&app.client, "ada@example.com", 2)
-        .await;
-    assert_eq!(location(&again), "/account?notice=link-invalid", "used");
-}
-
-#[tokio::test]
 async fn a_card_that_had_a_trial_on_another_account_starts_the_new_plan_paid() {
     let (app, stripe) = shop(false).await;
     let ada = subscribe_as(
