@@ -7,6 +7,7 @@
 use std::{future::Future, time::Duration};
 
 use anyhow::bail;
+use backend::billing::manage;
 use backend::stripe::{
     objects::{Price, Subscription},
     Form, StripeClient, StripeConfig, StripeError,
@@ -436,12 +437,7 @@ async fn change_plan(
     price: &Price,
     &(proration_date, previewed): &(i64, i64),
 ) -> Result<(), Failure> {
-    let item = &paid.items.data[0];
-    let form = Form::new()
-        .set("items[0][id]", &item.id)
-        .set("items[0][price]", &price.id)
-        .set("proration_behavior", "always_invoice")
-        .set("proration_date", proration_date);
+    let form = manage::change_request(&paid.items.data[0].id, &price.id, proration_date);
     let changed = run
         .stripe
         .update_subscription(&paid.id, &form, &run.key("change"))
@@ -453,6 +449,11 @@ async fn change_plan(
         .map(|item| item.price.id.as_str())
         .collect();
     expect("the prices", now_on, vec![price.id.as_str()])?;
+    expect(
+        "a change left waiting",
+        changed.pending_update.is_some(),
+        false,
+    )?;
     let Some(invoice) = changed.latest_invoice.as_deref() else {
         return Err(Failure::Unexpected {
             expected: "an invoice for the change".into(),

@@ -327,12 +327,7 @@ pub async fn change_plan(
             "That preview is out of date. Choose the plan again to see the current amounts.",
         ));
     }
-    let form = Form::new()
-        .set("items[0][id]", &owned.item_id)
-        .set("items[0][price]", price_id)
-        .set("proration_behavior", PRORATION)
-        .set("proration_date", proration_date)
-        .set("payment_behavior", "pending_if_incomplete");
+    let form = change_request(&owned.item_id, price_id, proration_date);
     // The same confirmation sent twice (a double click, a retry) is one change.
     let key = format!(
         "tollgate-change-{subscription_id}-{}-{price_id}-{proration_date}",
@@ -383,6 +378,17 @@ pub async fn change_waits_for(
     )
     .fetch_one(conn)
     .await
+}
+
+/// The subscription update that swaps item `item_id` to `price_id`, prorated as of
+/// `proration_date` and billed at once, applied only once paid.
+pub fn change_request(item_id: &str, price_id: &str, proration_date: i64) -> Form {
+    Form::new()
+        .set("items[0][id]", item_id)
+        .set("items[0][price]", price_id)
+        .set("proration_behavior", PRORATION)
+        .set("proration_date", proration_date)
+        .set("payment_behavior", "pending_if_incomplete")
 }
 
 /// The customer's default payment method changed: pays the invoices their waiting plan changes
