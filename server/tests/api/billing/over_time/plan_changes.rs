@@ -13,8 +13,12 @@ use crate::billing::{
     manage::hidden,
     payment::GOOD_CARD,
     price_id, recorded,
-    subscriber::{advance_days, last_event, paid_with, stored_subscription, FAILING_CARD},
+    subscriber::{
+        advance_days, last_event, paid_with, stored_subscription, Subscriber, FAILING_CARD,
+    },
+    Stripe,
 };
+use crate::helpers::TestApp;
 
 /// The amount of the line whose description starts with `start`; there must be one.
 fn line_amount(invoice: &Value, start: &str) -> i64 {
@@ -179,26 +183,34 @@ async fn a_plan_changes_mid_period_after_the_emulators_clock_has_moved_on() {
     assert_eq!(reports(&app, &app.client).await.0, 200);
 }
 
-#[tokio::test]
-async fn an_upgrade_on_a_declined_card_keeps_the_old_plan_until_a_new_card_pays_for_it() {
+/// Ada on Hobby, her card replaced in the portal by one that declines every charge, confirms a
+/// change to Pro on the account page: where that leads.
+async fn upgrade_on_a_declined_card() -> (TestApp, Stripe, Subscriber, String) {
     let (app, stripe, ada) = paid_with(true, "tollgate_hobby_monthly", GOOD_CARD).await;
-    let hobby = settled(&app, &stripe, &ada.subscription, "active").await;
+    settled(&app, &stripe, &ada.subscription, "active").await;
     replace_card(&open_portal(&app).await, FAILING_CARD).await;
     let pro = price_id(&app, "tollgate_pro_monthly").await;
     let preview = app
         .page(&format!("/account?change={}&to={pro}", ada.subscription))
         .await;
     let proration_date = hidden(&preview, "proration_date");
-
     let more = [
         ("price_id", pro.as_str()),
         ("proration_date", &proration_date),
     ];
     let next = act(&app, ChangePlan::PATH, &ada, &more).await;
+    (app, stripe, ada, next)
+}
+
+#[tokio::test]
+async fn an_upgrade_on_a_declined_card_keeps_the_old_plan_until_a_new_card_pays_for_it() {
+    let (app, stripe, ada, next) = upgrade_on_a_declined_card().await;
 
     assert_eq!(next, "/account?notice=plan-change-awaits-payment");
     let waiting = settled(&app, &stripe, &ada.subscription, "active").await;
-    assert_eq!(waiting.price_id, hobby.price_id, "still Hobby");
+    let hobby = price_id(&app, "tollgate_hobby_monthly").await;
+    let pro = price_id(&app, "tollgate_pro_monthly").await;
+    assert_eq!(waiting.price_id, hobby, "still Hobby");
     assert_eq!(reports(&app, &app.client).await.0, 402, "no Pro API");
     let page = app.page("/account").await;
     assert!(
@@ -245,4 +257,26 @@ async fn an_upgrade_on_a_declined_card_keeps_the_old_plan_until_a_new_card_pays_
     assert_eq!(reports(&app, &app.client).await.0, 200);
     let page = app.page("/account").await;
     assert!(!page.contains("waiting for payment"), "{page}");
+}
+
+#[tokio::test]
+async fn an_upgrade_left_unpaid_is_dropped_after_a_day_and_the_old_plan_goes_on() {
+    let (app, stripe, ada, _) = upgrade_on_a_declined_card().await;
+    let waiting = settled(&app, &stripe, &ada.subscription, "active").await;
+
+    advance_days(&stripe, 1).await;
+
+    let dropped = || async { !app.page("/account").await.contains("waiting for payment") };
+    assert!(eventually(10, dropped).await, "the change is dropped");
+    let hobby = settled(&app, &stripe, &ada.subscription, "active").await;
+    assert_eq!(
+        hobby.price_id,
+        price_id(&app, "tollgate_hobby_monthly").await
+    );
+    let invoice = waiting.latest_invoice_id.unwrap();
+    assert_eq!(
+        stripe.get(&format!("/v1/invoices/{invoice}")).await["status"],
+        "void"
+    );
+    assert_eq!(reports(&app, &app.client).await.0, 402, "still no Pro API");
 }
