@@ -71,7 +71,17 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
         error["Form"],
         "That email and password do not match an account."
     );
-    assert!(wrong_password.headers().get("set-cookie").is_none());
+    // No session is started; the only cookie carries the form's error to the page it returns to.
+    let cookie_names = |response: &reqwest::Response| -> Vec<String> {
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|cookie| cookie.to_str().unwrap().split('=').next().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(cookie_names(&wrong_password), ["tollgate_form_error"]);
+    assert_eq!(cookie_names(&unknown_email), cookie_names(&wrong_password));
 }
 
 #[tokio::test]
