@@ -150,11 +150,12 @@ async fn remember(
 }
 
 /// After `subscription` was stored: if it has had a trial, the ledger remembers its owner's
-/// address and — while the trial runs or is paused for a card — its card. A card that had a
-/// trial on another subscription ends this one's trial at once (`trial_end=now`), so the plan
-/// starts paid, and the subscription is stored again (and returned). Idempotent: a subscription
-/// no longer trialing is not touched again, and the Stripe call carries a key derived from what
-/// it does.
+/// address and — while the trial runs or is paused for a card — its card. An address or card
+/// that had a trial on another subscription (a card used by another account, two checkouts
+/// raced past the address check) ends this one's trial at once (`trial_end=now`), so the plan
+/// starts paid, and the subscription is stored again (and returned). Each entry is checked and
+/// written under its own lock. Idempotent: a subscription no longer trialing is not touched
+/// again, and the Stripe call carries a key derived from what it does.
 pub async fn settle(
     conn: &mut PgConnection,
     stripe: &StripeClient,
@@ -164,6 +165,7 @@ pub async fn settle(
     if subscription.trial_start.is_none() {
         return Ok(None);
     }
+    let mut entries = Vec::new();
     let owner = sqlx::query_scalar!(
         "SELECT u.email FROM subscriptions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
         subscription.id
@@ -172,36 +174,42 @@ pub async fn settle(
     .await?;
     if let Some(email) = owner {
         let email = EmailAddress::from_stored(email);
-        let digest = digest(key, Kind::Email, &normalised_address(&email));
-        remember(&mut *conn, Kind::Email, &digest, &subscription.id).await?;
+        entries.push((
+            Kind::Email,
+            digest(key, Kind::Email, &normalised_address(&email)),
+        ));
     }
-    if !matches!(subscription.status.as_str(), "trialing" | "paused") {
-        return Ok(None);
-    }
-    let card = subscriptions::card_of(stripe, subscription).await?;
-    let Some(fingerprint) = card.and_then(|card| card.fingerprint) else {
-        return Ok(None);
-    };
-    let digest = digest(key, Kind::Card, &fingerprint);
-    let earlier = trial_of(&mut *conn, Kind::Card, &digest).await?;
-    remember(&mut *conn, Kind::Card, &digest, &subscription.id).await?;
-    match earlier {
-        Some(earlier) if earlier != subscription.id && subscription.status == "trialing" => {
-            tracing::info!(subscription = %subscription.id, %earlier, "a card that had a free trial before: the trial ends now");
-            let form = Form::new()
-                .set("trial_end", "now")
-                .set("proration_behavior", "none");
-            stripe
-                .update_subscription(
-                    &subscription.id,
-                    &form,
-                    &format!("tollgate-end-repeat-trial-{}", subscription.id),
-                )
-                .await?;
-            subscriptions::refresh(conn, stripe, &subscription.id).await
+    let in_trial = matches!(subscription.status.as_str(), "trialing" | "paused");
+    if in_trial {
+        let card = subscriptions::card_of(stripe, subscription).await?;
+        if let Some(fingerprint) = card.and_then(|card| card.fingerprint) {
+            entries.push((Kind::Card, digest(key, Kind::Card, &fingerprint)));
         }
-        _ => Ok(None),
     }
+    let mut had_one_elsewhere = false;
+    // Always the address before the card: two settles take the locks in the same order.
+    for (kind, digest) in &entries {
+        let lock = format!("trial-ledger-{}-{}", kind.as_str(), hex::encode(digest));
+        super::lock_object(&mut *conn, &lock).await?;
+        let earlier = trial_of(&mut *conn, *kind, digest).await?;
+        had_one_elsewhere |= earlier.is_some_and(|earlier| earlier != subscription.id);
+        remember(&mut *conn, *kind, digest, &subscription.id).await?;
+    }
+    if !had_one_elsewhere || subscription.status != "trialing" {
+        return Ok(None);
+    }
+    tracing::info!(subscription = %subscription.id, "an address or card that had a free trial before: the trial ends now");
+    let form = Form::new()
+        .set("trial_end", "now")
+        .set("proration_behavior", "none");
+    stripe
+        .update_subscription(
+            &subscription.id,
+            &form,
+            &format!("tollgate-end-repeat-trial-{}", subscription.id),
+        )
+        .await?;
+    subscriptions::refresh(conn, stripe, &subscription.id).await
 }
 
 /// Before `user`'s account is deleted (with its subscriptions): if any of them had a trial, the

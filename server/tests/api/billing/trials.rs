@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{
     checkout::{session_id, shop, sign_up_with, start_checkout},
     eventually,
-    payment::GOOD_CARD,
+    payment::{pay, GOOD_CARD},
     price_id,
     subscriber::{confirm, in_stripe, stored_subscription, subscribe_as},
     Stripe,
@@ -297,4 +297,35 @@ async fn by_webhooks_alone_a_card_that_had_a_trial_elsewhere_ends_the_new_trial_
     assert_eq!(ada["status"], "trialing");
     let (bob, _) = in_stripe(&stripe, bob).await;
     assert_eq!(bob["status"], "active");
+}
+
+#[tokio::test]
+async fn two_accounts_of_one_mailbox_that_raced_through_checkout_get_one_trial() {
+    let (app, _stripe) = shop(false).await;
+    let second_browser = app.new_browser();
+    let pro = price_id(&app, "tollgate_pro_monthly").await;
+    let mut pages = Vec::new();
+    for (client, email) in [
+        (&app.client, "ada+one@example.com"),
+        (&second_browser, "ada+two@example.com"),
+    ] {
+        sign_up_with(&app, client, email).await;
+        pages.push(start_checkout(&app, client, &pro).await);
+    }
+    // Both offered a trial before either started one; each pays with a card of its own.
+    for (page, card) in pages.iter().zip([GOOD_CARD, "5555555555554444"]) {
+        assert_eq!(pay(page, card).await.status(), 303);
+    }
+    for (client, page) in [(&app.client, &pages[0]), (&second_browser, &pages[1])] {
+        let path = format!("/checkout/success?session_id={}", session_id(page));
+        app.get_with(client, &path).await;
+    }
+
+    let statuses: Vec<String> = sqlx::query_scalar(
+        "SELECT s.status FROM subscriptions s JOIN users u ON u.id = s.user_id ORDER BY u.email",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(statuses, ["trialing", "active"]);
 }
