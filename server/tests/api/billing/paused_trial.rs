@@ -18,7 +18,7 @@ use super::{
 use crate::helpers::{location, without_markers, TestApp};
 
 /// Submits the hosted Checkout page with the card fields left empty.
-async fn start_trial_without_card(checkout_url: &str) -> reqwest::Response {
+pub async fn start_trial_without_card(checkout_url: &str) -> reqwest::Response {
     no_redirects()
         .post(checkout_url)
         .form(&[

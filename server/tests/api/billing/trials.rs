@@ -2,12 +2,15 @@
 //! keyed digests, a card that had a trial on another account starts the next plan paid, and a
 //! trial without a card needs a confirmed address.
 
+use app::server_fns::billing::UpdateCard;
 use backend::{auth::EmailAddress, billing::trials::address_had_trial};
+use leptos::server_fn::ServerFn;
 use serde_json::Value;
 
 use super::{
-    checkout::{session_id, shop, sign_up_with, start_checkout},
+    checkout::{session_id, shop, sign_up_confirmed, sign_up_with, start_checkout},
     eventually,
+    paused_trial::start_trial_without_card,
     payment::{pay, GOOD_CARD},
     price_id,
     subscriber::{confirm, in_stripe, stored_subscription, subscribe_as},
@@ -328,4 +331,68 @@ async fn two_accounts_of_one_mailbox_that_raced_through_checkout_get_one_trial()
     .await
     .unwrap();
     assert_eq!(statuses, ["trialing", "active"]);
+}
+
+#[tokio::test]
+async fn a_card_added_during_a_trial_that_had_a_trial_on_another_account_ends_it() {
+    let (app, stripe) = shop(true).await;
+    let ada = subscribe_as(
+        &app,
+        &stripe,
+        &app.client,
+        "ada@example.com",
+        "tollgate_pro_monthly",
+        GOOD_CARD,
+    )
+    .await;
+    let stored = eventually(10, || async {
+        stored_subscription(&app, &ada.subscription).await.is_some()
+    })
+    .await;
+    assert!(stored);
+    let bob = app.new_browser();
+    sign_up_confirmed(&app, &bob, "bob@example.com").await;
+    let checkout_url =
+        start_checkout(&app, &bob, &price_id(&app, "tollgate_pro_monthly").await).await;
+    assert_eq!(start_trial_without_card(&checkout_url).await.status(), 303);
+    let subscription = session_of(&stripe, &checkout_url).await["subscription"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let trialing = eventually(10, || async {
+        stored_subscription(&app, &subscription)
+            .await
+            .is_some_and(|stored| stored.status == "trialing")
+    })
+    .await;
+    assert!(trialing, "a trial without a card, from a confirmed address");
+
+    // "Add a card" on the account page: the portal's card form, with Ada's card.
+    let opened = app.post_form_with(&bob, UpdateCard::PATH, &[]).await;
+    let portal = location(&opened);
+    let saved = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{portal}/card"))
+        .form(&[
+            ("name", "Bob"),
+            ("card_number", GOOD_CARD),
+            ("card_expiry", "12 / 34"),
+            ("card_cvc", "123"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), 303);
+
+    let paid = eventually(10, || async {
+        stored_subscription(&app, &subscription)
+            .await
+            .is_some_and(|stored| stored.status == "active")
+    })
+    .await;
+    assert!(paid, "{:?}", stored_subscription(&app, &subscription).await);
+    let (in_stripe, _) = in_stripe(&stripe, &subscription).await;
+    assert_eq!(in_stripe["status"], "active");
 }
