@@ -6,7 +6,7 @@
 //! HMAC-SHA256, under `TRIAL_LEDGER_KEY`, of a [normalised](normalised_address) address or of a
 //! card's Stripe fingerprint. Entries are written when a stored subscription shows a trial
 //! ([`settle`]), idempotently, on every path that stores one (the success page, webhooks,
-//! `server stripe sync`).
+//! `server stripe sync`), and when an account is deleted ([`remember_before_deletion`]).
 //!
 //! A trial without a card is offered only to a confirmed address (a made-up one could start
 //! any number of them); an unconfirmed one may start its trial by giving a card.
@@ -26,8 +26,8 @@ use crate::{
 /// What Checkout may offer a user with a price that has a trial.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Offer {
-    /// No trial: this account, its address or (seen later) its card had one. Billing starts at
-    /// once.
+    /// No trial: this account or its address had one; billing starts at once. (A card that had
+    /// one is only seen once given: [`settle`] then ends the trial.)
     None,
     /// A trial, with a card given up front (an unconfirmed address, or
     /// `BILLING_TRIAL_REQUIRES_CARD=true`).
