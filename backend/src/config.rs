@@ -246,9 +246,11 @@ impl Config {
                 "RATE_LIMIT_ACCOUNT_FAILURES_PER_HOUR",
                 || NonZeroU32::new(30).expect("non-zero"),
             )?,
-            rate_limit_reset_mails_per_hour: parse_or(&get, "RATE_LIMIT_RESET_MAILS_PER_HOUR", || {
-                NonZeroU32::new(3).expect("non-zero")
-            })?,
+            rate_limit_reset_mails_per_hour: parse_or(
+                &get,
+                "RATE_LIMIT_RESET_MAILS_PER_HOUR",
+                || NonZeroU32::new(3).expect("non-zero"),
+            )?,
             password_hash_concurrency: parse_or(&get, "PASSWORD_HASH_CONCURRENCY", || {
                 std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
             })?,

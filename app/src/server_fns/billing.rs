@@ -184,18 +184,13 @@ pub async fn change_plan(
 
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
-    let notice = match manage::change_plan(
-        &state,
-        &user,
-        &subscription_id,
-        &price_id,
-        proration_date,
-    )
-    .await?
-    {
-        PlanChange::Changed => "plan-changed",
-        PlanChange::AwaitingPayment => "plan-change-awaits-payment",
-    };
+    let notice =
+        match manage::change_plan(&state, &user, &subscription_id, &price_id, proration_date)
+            .await?
+        {
+            PlanChange::Changed => "plan-changed",
+            PlanChange::AwaitingPayment => "plan-change-awaits-payment",
+        };
     leptos_axum::redirect(&format!("/account?notice={notice}"));
     Ok(())
 }

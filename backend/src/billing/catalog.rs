@@ -440,7 +440,10 @@ mod tests {
 
     #[test]
     fn a_product_sold_once_offers_its_cheapest_one_time_price() {
-        let offered = for_sale(vec![price("once", 19_900, None), price("again", 29_900, None)]);
+        let offered = for_sale(vec![
+            price("once", 19_900, None),
+            price("again", 29_900, None),
+        ]);
         assert_eq!(ids(&offered), ["once"]);
     }
 }

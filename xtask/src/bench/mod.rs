@@ -312,7 +312,10 @@ impl App<'_> {
             .env("STRIPE_SECRET_KEY", "sk_test_bench")
             .env("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
             .env("SMTP_URL", self.smtp_url)
-            .env("TRIAL_LEDGER_KEY", "tollgate-bench-trial-ledger-key-0123456789")
+            .env(
+                "TRIAL_LEDGER_KEY",
+                "tollgate-bench-trial-ledger-key-0123456789",
+            )
             .env("SEED_DEMO_CATALOG", "true")
             // Every load comes from one address: the limits (tested elsewhere) must not trip.
             .env("RATE_LIMIT_PER_IP_PER_MINUTE", "1000000")

@@ -77,7 +77,15 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
             .headers()
             .get_all("set-cookie")
             .iter()
-            .map(|cookie| cookie.to_str().unwrap().split('=').next().unwrap().to_owned())
+            .map(|cookie| {
+                cookie
+                    .to_str()
+                    .unwrap()
+                    .split('=')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
             .collect()
     };
     assert_eq!(cookie_names(&wrong_password), ["tollgate_form_error"]);
