@@ -12,8 +12,10 @@ pub struct PricingView {
     pub groups: Vec<String>,
     /// Whether a user is signed in (else buttons lead to sign-up first).
     pub signed_in: bool,
-    /// Whether the user holds any recurring plan (other plans then say "Change plan").
-    pub subscribed: bool,
+    /// The user's subscription (`sub_…`), if they hold a recurring plan: other plans then say
+    /// "Change to …" and lead to its plan change on the account page (Stripe's preview, then a
+    /// change that takes effect once paid).
+    pub subscription: Option<String>,
 }
 
 /// One product card.

@@ -9,12 +9,13 @@ use crate::{
 };
 
 /// A product card. Its button depends on the visitor: sign up first (signed out), Manage (the
-/// plan they hold), Change plan (another recurring plan while subscribed), or Subscribe / Buy.
+/// plan they hold: the portal), Change to … (another recurring plan while subscribed: the
+/// account page's plan change, paid before it takes effect), or Subscribe / Buy.
 #[component]
 pub fn PlanCard(
     plan: PlanView,
     signed_in: bool,
-    subscribed: bool,
+    subscription: Option<String>,
     checkout: ServerAction<StartCheckout>,
     portal: ServerAction<OpenPortal>,
 ) -> impl IntoView {
@@ -36,7 +37,7 @@ pub fn PlanCard(
             {plan.held_status.clone().map(|status| view! { <p class="badge badge--held">{status}</p> })}
             {plan.description.clone().map(|text| view! { <p class="plan__description">{text}</p> })}
             {plan.prices.into_iter().map(|price| {
-                let button = price_button(&name, &price, signed_in, held, subscribed, purchased, checkout, portal);
+                let button = price_button(&name, &price, signed_in, held, subscription.as_deref(), purchased, checkout, portal);
                 view! {
                     <div class="plan__price" data-group=price.group.clone()>
                         <p class="plan__amount">
@@ -65,7 +66,7 @@ fn price_button(
     price: &PriceView,
     signed_in: bool,
     held: bool,
-    subscribed: bool,
+    subscription: Option<&str>,
     purchased: bool,
     checkout: ServerAction<StartCheckout>,
     portal: ServerAction<OpenPortal>,
@@ -86,18 +87,23 @@ fn price_button(
     if one_time && purchased {
         return view! { <p class="plan__owned">"Purchased — it is yours."</p> }.into_any();
     }
-    if !one_time && (held || subscribed) {
-        let words = if held {
-            format!("Manage {plan}")
-        } else {
-            format!("Change to {plan}")
-        };
+    if !one_time && held {
+        let words = format!("Manage {plan}");
         return view! {
             <ActionForm action=portal>
                 <button type="submit" class="button button--secondary">{words}</button>
             </ActionForm>
         }
         .into_any();
+    }
+    if let (false, Some(subscription)) = (one_time, subscription) {
+        let href = format!(
+            "/account?change={}&to={}",
+            crate::pages::encode(subscription),
+            crate::pages::encode(&price.id)
+        );
+        let words = format!("Change to {plan}");
+        return view! { <a class="button button--secondary" href=href>{words}</a> }.into_any();
     }
     let price_id = price.id.clone();
     view! {

@@ -84,7 +84,7 @@ fn Plans(view: PricingView) -> impl IntoView {
         plans,
         groups,
         signed_in,
-        subscribed,
+        subscription,
     } = view;
 
     view! {
@@ -105,7 +105,7 @@ fn Plans(view: PricingView) -> impl IntoView {
             })}
             <ul class="card-grid plans">
                 {plans.into_iter().map(|plan| view! {
-                    <PlanCard plan signed_in subscribed checkout portal />
+                    <PlanCard plan signed_in subscription=subscription.clone() checkout portal />
                 }).collect_view()}
             </ul>
         </div>

@@ -82,7 +82,7 @@ pub fn pricing(
         plans,
         groups,
         signed_in,
-        subscribed: !held.is_empty(),
+        subscription: held.first().map(|plan| plan.subscription_id.clone()),
     }
 }
 
@@ -242,7 +242,7 @@ mod tests {
             trial_end: None,
         };
         let view = pricing(&catalog(), &[held], &[], true, false);
-        assert!(view.subscribed);
+        assert_eq!(view.subscription.as_deref(), Some("sub_1"));
         assert_eq!(
             view.plans[0].held_status.as_deref(),
             Some("Your plan · trial")

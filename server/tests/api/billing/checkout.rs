@@ -178,6 +178,18 @@ async fn a_subscriber_is_refused_a_second_subscription_and_offered_manage_or_a_p
     let pricing = app.page("/pricing").await;
     assert!(pricing.contains("Manage Pro"), "{pricing}");
     assert!(pricing.contains("Change to Hobby"), "{pricing}");
+    // Another plan is a plan change on the account page (paid before it takes effect), not the
+    // portal.
+    let link = pricing
+        .split(r#"href=""#)
+        .map(|rest| rest.split('"').next().unwrap())
+        .find(|href| href.starts_with("/account?change=sub_"))
+        .unwrap_or_else(|| panic!("a plan-change link: {pricing}"));
+    let preview = app.page(&link.replace("&amp;", "&")).await;
+    assert!(
+        preview.contains("Change to Hobby — $9 per month"),
+        "{preview}"
+    );
     assert!(!pricing.contains("Start free trial of Pro"));
 }
 
