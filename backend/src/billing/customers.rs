@@ -12,7 +12,11 @@ use sqlx::PgExecutor;
 use uuid::Uuid;
 
 use super::BillingError;
-use crate::{auth::User, stripe::Form, AppState};
+use crate::{
+    auth::User,
+    stripe::{Form, StripeClient, StripeError},
+    AppState,
+};
 
 /// The user's Stripe customer id, if they have one.
 pub async fn find(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
@@ -32,6 +36,22 @@ pub async fn owner(db: impl PgExecutor<'_>, customer: &str) -> Result<Option<Uui
     )
     .fetch_optional(db)
     .await
+}
+
+/// The id of the payment method the customer's invoices are charged to
+/// (`invoice_settings.default_payment_method`), if any; `None` for a customer Stripe deleted.
+pub async fn default_payment_method(
+    stripe: &StripeClient,
+    customer: &str,
+) -> Result<Option<String>, StripeError> {
+    match stripe.customer(customer).await {
+        Ok(found) => Ok(found
+            .invoice_settings
+            .and_then(|settings| settings.default_payment_method)
+            .map(|method| method.id().to_owned())),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 /// Forgets a customer Stripe deleted, remembering it was the user's (see [`ensure`]'s key), so

@@ -414,15 +414,7 @@ pub async fn pay_waiting_changes(
     if waiting.is_empty() {
         return Ok(0);
     }
-    let method = match stripe.customer(customer).await {
-        Ok(found) => found
-            .invoice_settings
-            .and_then(|settings| settings.default_payment_method)
-            .map(|method| method.id().to_owned()),
-        Err(error) if error.is_not_found() => return Ok(0),
-        Err(error) => return Err(error.into()),
-    };
-    let Some(method) = method else {
+    let Some(method) = super::customers::default_payment_method(stripe, customer).await? else {
         return Ok(0);
     };
     let mut paid = 0;

@@ -37,14 +37,7 @@ pub async fn resume_with_card(
     if paused.is_empty() {
         return Ok(0);
     }
-    let customer_method = match stripe.customer(customer).await {
-        Ok(found) => found
-            .invoice_settings
-            .and_then(|settings| settings.default_payment_method)
-            .map(|method| method.id().to_owned()),
-        Err(error) if error.is_not_found() => return Ok(0),
-        Err(error) => return Err(error.into()),
-    };
+    let customer_method = super::customers::default_payment_method(stripe, customer).await?;
     let mut resumed = 0;
     for subscription in paused {
         let in_stripe = match stripe.subscription(&subscription.id).await {
