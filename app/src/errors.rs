@@ -109,7 +109,7 @@ impl From<backend::billing::BillingError> for FormError {
                 "This plan is not available any more. Please pick another one."
             }
             BillingError::AlreadySubscribed => {
-                "You already have a subscription. Use Manage to change your plan or cancel it."
+                "You already have a subscription. Change or cancel it from your account page."
             }
             BillingError::NotFound => "We could not find that checkout.",
             BillingError::NoSuchSubscription => "We could not find that subscription.",

@@ -21,9 +21,9 @@ pub fn PricingPage() -> impl IntoView {
         .get_untracked()
         .get("notice")
         .and_then(|notice| match notice.as_str() {
-            "already-subscribed" => Some(
-                "You already have a subscription. Use Manage to change your plan or cancel it.",
-            ),
+            "already-subscribed" => {
+                Some("You already have a subscription. Change or cancel it from your account page.")
+            }
             "unavailable" => Some("That plan is not available any more. Please pick another one."),
             "checkout-failed" => {
                 Some("We could not start the checkout. Please try again in a moment.")

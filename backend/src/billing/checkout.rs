@@ -30,7 +30,7 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
         .find_price(price_id)
         .ok_or(BillingError::PriceUnavailable)?;
     let recurring = price.recurring.is_some();
-    // One subscription per user: a second plan is a plan change (the portal), never a second
+    // One subscription per user: a second plan is a plan change (the account page), never a second
     // Checkout that would bill twice.
     if recurring && !subscriptions::held_by(&state.db, user.id).await?.is_empty() {
         return Err(BillingError::AlreadySubscribed);

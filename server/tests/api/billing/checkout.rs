@@ -164,7 +164,7 @@ async fn a_subscriber_is_refused_a_second_subscription_and_offered_manage_or_a_p
         assert_eq!(
             form_error(&response),
             Some(json!({
-                "Form": "You already have a subscription. Use Manage to change your plan or cancel it."
+                "Form": "You already have a subscription. Change or cancel it from your account page."
             })),
             "{other}"
         );

@@ -69,7 +69,7 @@ async fn clicking_subscribe_again_after_paying_in_another_tab_stores_that_plan_a
     assert_eq!(
         form_error(&again),
         Some(serde_json::json!({
-            "Form": "You already have a subscription. Use Manage to change your plan or cancel it."
+            "Form": "You already have a subscription. Change or cancel it from your account page."
         }))
     );
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
