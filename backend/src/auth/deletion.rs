@@ -17,10 +17,7 @@ pub async fn delete_account(
     network: ClientNetwork,
 ) -> Result<(), AuthError> {
     let mut tx = state.db.begin().await.context("starting a transaction")?;
-    let stored = users::password_hash_for_update(&mut tx, user.id)
-        .await
-        .context("loading the password hash")?;
-    password::check_current(state, user, network, password, stored, "password").await?;
+    password::check_current(state, &mut tx, user, network, password, "password").await?;
     cancel_billing_before_deletion(&mut tx, state, user)
         .await
         .context("cancelling billing before deletion")?;

@@ -166,16 +166,20 @@ pub async fn verify(
 }
 
 /// Checks a signed-in user's current password sent from `network` (password change, email
-/// change, deletion); a wrong one is an error against `field`. The server's rate limiter counted
-/// the attempt as a failure on the account; a correct password forgives `network`'s failures.
+/// change, deletion) against the hash loaded, and locked, in `conn`'s transaction; a wrong one is
+/// an error against `field`. The server's rate limiter counted the attempt as a failure on the
+/// account; a correct password forgives `network`'s failures.
 pub(crate) async fn check_current(
     state: &AppState,
+    conn: &mut sqlx::PgConnection,
     user: &User,
     network: ClientNetwork,
     candidate: SecretString,
-    stored: Option<PasswordHash>,
     field: &'static str,
 ) -> Result<(), AuthError> {
+    let stored = super::users::password_hash_for_update(conn, user.id)
+        .await
+        .context("loading the password hash")?;
     if !verify(&state.password_hashing, candidate, stored).await? {
         return Err(AuthError::wrong_current_password(field));
     }

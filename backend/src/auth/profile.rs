@@ -42,15 +42,12 @@ pub async fn request_email_change(
         ));
     }
     let mut tx = state.db.begin().await.context("starting a transaction")?;
-    let stored = users::password_hash_for_update(&mut tx, user.id)
-        .await
-        .context("loading the password hash")?;
     password::check_current(
         state,
+        &mut tx,
         user,
         network,
         current_password,
-        stored,
         "current_password",
     )
     .await?;
@@ -133,15 +130,12 @@ pub async fn change_password(
 ) -> Result<i32, AuthError> {
     let new_password = Password::parse(new_password, "new_password")?;
     let mut tx = state.db.begin().await.context("starting a transaction")?;
-    let stored = users::password_hash_for_update(&mut tx, user.id)
-        .await
-        .context("loading the password hash")?;
     password::check_current(
         state,
+        &mut tx,
         user,
         network,
         current_password,
-        stored,
         "current_password",
     )
     .await?;
