@@ -102,7 +102,7 @@ impl From<backend::billing::BillingError> for FormError {
         use backend::billing::BillingError;
         let message = match error {
             error if backend::db::is_overload(&error) => {
-                tracing::warn!(error.cause_chain = ?error, "a billing request found the database busy");
+                tracing::warn!(error.cause_chain = ?anyhow::Error::new(error), "a billing request found the database busy");
                 BUSY
             }
             BillingError::PriceUnavailable => {
@@ -118,17 +118,19 @@ impl From<backend::billing::BillingError> for FormError {
                 "You have not bought anything yet, so there is no billing account to manage."
             }
             BillingError::Card(message) => return Self::Form(message),
-            BillingError::Stripe(error) => {
-                tracing::error!(error.cause_chain = ?error, "a call to Stripe failed");
-                if error.is_refusal() {
+            BillingError::Stripe { ref source, .. } => {
+                let refused = source.is_refusal();
+                tracing::error!(error.cause_chain = ?anyhow::Error::new(error), "a call to Stripe failed");
+                if refused {
                     // Stripe answered, and said no: trying again will not help.
                     "Our payment provider could not do that. Nothing was changed or charged; please contact us if it keeps happening."
                 } else {
                     "We could not reach our payment provider. Please try again in a moment."
                 }
             }
-            error @ (BillingError::Database(_) | BillingError::Unexpected(_)) => {
-                tracing::error!(error.cause_chain = ?error, "a billing request failed");
+            error @ (BillingError::Database { .. } | BillingError::Unexpected(_)) => {
+                // The step that failed, then its cause chain.
+                tracing::error!(error.cause_chain = ?anyhow::Error::new(error), "a billing request failed");
                 GENERIC
             }
         };

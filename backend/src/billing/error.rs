@@ -1,5 +1,10 @@
 //! [`BillingError`]: what billing operations fail with. Server functions show each as a form
 //! error (`app/src/errors.rs`); each variant's doc says what the user is told.
+//!
+//! A failing database or Stripe call says which step it was: `.step("locking the subscription")`
+//! ([`Step`]) turns a `sqlx::Error` or a [`StripeError`] into a [`BillingError`] naming it, so a
+//! 500 logs "locking the subscription: pool timed out" while the user sees the same generic
+//! sentence as before.
 
 use crate::stripe::StripeError;
 
@@ -31,22 +36,106 @@ pub enum BillingError {
     /// shown as is.
     #[error("{0}")]
     Card(String),
-    /// Stripe failed or refused our request: our fault, logged; the user is asked to try again.
-    #[error("the call to Stripe failed")]
-    Stripe(#[source] StripeError),
-    /// The database failed: logged; the user sees a generic sentence.
-    #[error("database error")]
-    Database(#[from] sqlx::Error),
+    /// Stripe failed or refused our request while doing `step`: our fault, logged; the user is
+    /// asked to try again.
+    #[error("the call to Stripe failed while {step}")]
+    Stripe {
+        /// What we were doing, e.g. "cancelling the subscription in Stripe".
+        step: &'static str,
+        /// What Stripe (or the way to it) said.
+        #[source]
+        source: StripeError,
+    },
+    /// The database failed while doing `step`: logged; the user sees a generic sentence.
+    #[error("database error while {step}")]
+    Database {
+        /// What we were doing, e.g. "locking the subscription".
+        step: &'static str,
+        /// The database's error.
+        #[source]
+        source: sqlx::Error,
+    },
     /// Anything else that is our fault: logged; the user sees a generic sentence.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
+/// The step named by a bare `?` on a database or Stripe error, in code that does not name one.
+const UNNAMED_STEP: &str = "an unnamed billing step";
+
+impl From<sqlx::Error> for BillingError {
+    fn from(source: sqlx::Error) -> Self {
+        source.step(UNNAMED_STEP)
+    }
+}
+
 impl From<StripeError> for BillingError {
-    fn from(error: StripeError) -> Self {
-        match error.user_message() {
-            Some(message) => Self::Card(message.to_owned()),
-            None => Self::Stripe(error),
+    fn from(source: StripeError) -> Self {
+        source.step(UNNAMED_STEP)
+    }
+}
+
+/// Names the step a database or Stripe call was: `.step("locking the subscription")?`.
+pub trait Step {
+    /// What the failure becomes.
+    type Output;
+
+    /// Turns the failure into a [`BillingError`] saying it happened while doing `step`.
+    fn step(self, step: &'static str) -> Self::Output;
+}
+
+impl Step for sqlx::Error {
+    type Output = BillingError;
+
+    fn step(self, step: &'static str) -> BillingError {
+        BillingError::Database {
+            step,
+            source: self,
         }
+    }
+}
+
+impl Step for StripeError {
+    type Output = BillingError;
+
+    /// A card error stays the user's to fix ([`BillingError::Card`], Stripe's message shown);
+    /// anything else is ours.
+    fn step(self, step: &'static str) -> BillingError {
+        match self.user_message() {
+            Some(message) => BillingError::Card(message.to_owned()),
+            None => BillingError::Stripe { step, source: self },
+        }
+    }
+}
+
+impl<T, E: Step<Output = BillingError>> Step for Result<T, E> {
+    type Output = Result<T, BillingError>;
+
+    fn step(self, step: &'static str) -> Result<T, BillingError> {
+        self.map_err(|error| error.step(step))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_failure_names_its_step_before_the_cause() {
+        let error = Err::<(), _>(sqlx::Error::RowNotFound)
+            .step("locking the subscription")
+            .unwrap_err();
+        let chain = format!("{:#}", anyhow::Error::new(error));
+        assert!(
+            chain.starts_with("database error while locking the subscription: "),
+            "{chain}"
+        );
+        assert!(chain.contains("no rows returned"), "{chain}");
+    }
+
+    #[test]
+    fn a_pool_timeout_stays_an_overload_once_its_step_is_named() {
+        let error = sqlx::Error::PoolTimedOut.step("fetching the subscription");
+        assert!(crate::db::is_overload(&error));
     }
 }

@@ -53,7 +53,7 @@ pub mod webhooks;
 
 pub use cache::CatalogCache;
 pub use catalog::Catalog;
-pub use error::BillingError;
+pub use error::{BillingError, Step};
 
 /// Takes a transaction-scoped advisory lock on a Stripe object id, so two writers of the same
 /// object (a webhook and the success page, two deliveries) take turns: fetch, then write.
