@@ -100,10 +100,16 @@ impl IdempotencyCache {
 
 /// The whole router: the v1 API, hosted pages and the emulator's own controls.
 pub fn router(emulator: Emulator) -> Router {
-    let api = crate::api::routes().layer(axum::middleware::from_fn_with_state(
-        emulator.clone(),
-        crate::faults::inject,
-    ));
+    // Faults wrap the latency: a request is counted as it arrives, then waits, then runs.
+    let api = crate::api::routes()
+        .layer(axum::middleware::from_fn_with_state(
+            emulator.clone(),
+            crate::latency::delay,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            emulator.clone(),
+            crate::faults::inject,
+        ));
     Router::new()
         .merge(api)
         .merge(crate::pages::routes())

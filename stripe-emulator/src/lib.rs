@@ -16,6 +16,7 @@ pub mod form;
 mod http;
 pub mod ids;
 pub mod invoicing;
+pub mod latency;
 pub mod listing;
 mod pages;
 pub mod payments;
@@ -33,7 +34,9 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-pub use config::{Chaos, Config, Settings, StartupEndpoint};
+pub use config::{parse_duration, Chaos, Config, Settings, StartupEndpoint};
+pub use latency::Latency;
+pub use webhooks::WebhookRetries;
 use world::World;
 
 /// The API version whose object shapes the emulator speaks.

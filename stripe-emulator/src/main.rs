@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use stripe_emulator::{Chaos, Config, Settings, StartupEndpoint};
+use stripe_emulator::{
+    parse_duration, Chaos, Config, Latency, Settings, StartupEndpoint, WebhookRetries,
+};
 
 /// A stateful, offline Stripe for development and tests.
 #[derive(Debug, Parser)]
@@ -38,6 +40,19 @@ struct Cli {
     /// How the hosted portal cancels a plan (the portal configuration's cancel mode).
     #[arg(long, value_parser = ["at_period_end", "immediately"], default_value = "at_period_end")]
     portal_cancel_mode: String,
+    /// Answer each API request (/v1/…) only after this long, as Stripe's round trip does: 150ms, 1s.
+    #[arg(long, value_parser = parse_duration, default_value = "0ms")]
+    latency: Duration,
+    /// Vary each --latency wait uniformly by up to this much either way: 50ms.
+    #[arg(long, value_parser = parse_duration, default_value = "0ms")]
+    latency_jitter: Duration,
+    /// How failed webhook deliveries are retried: fast (after 1, 2, 5, 10, 30 and 60 s) or stripe
+    /// (exponential backoff from a minute to 12 hours apart, for up to three days, as in live mode).
+    #[arg(long, default_value = "fast")]
+    webhook_retries: WebhookRetries,
+    /// How long a webhook endpoint may take to answer before the attempt counts as failed.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    webhook_timeout: Duration,
     /// Chaos: share of webhook deliveries sent twice (0.0–1.0).
     #[arg(long, default_value_t = 0.0)]
     chaos_duplicates: f64,
@@ -100,6 +115,12 @@ async fn main() -> anyhow::Result<()> {
             when_retries_exhausted: cli.when_retries_exhausted,
             portal_cancel_mode: cli.portal_cancel_mode,
         },
+        latency: Latency {
+            base: cli.latency,
+            jitter: cli.latency_jitter,
+        },
+        webhook_retries: cli.webhook_retries,
+        delivery_timeout: cli.webhook_timeout,
         chaos: Chaos {
             duplicate_rate: cli.chaos_duplicates,
             shuffle_window: Duration::from_millis(cli.chaos_shuffle_ms),

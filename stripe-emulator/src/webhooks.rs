@@ -1,6 +1,8 @@
 //! Webhook delivery: every event goes to every enabled endpoint that wants its type, signed as
 //! Stripe signs (`Stripe-Signature: t=…,v1=…`, HMAC-SHA256 over `"{t}.{body}"` with the wall-clock
-//! `t`), retried with backoff on a non-2xx answer or a timeout, each attempt logged.
+//! `t`), retried with backoff on a non-2xx answer or a timeout, each attempt logged. Retries
+//! follow a quick schedule for tests ([`WebhookRetries::Fast`]) or Stripe's live-mode one
+//! ([`WebhookRetries::Stripe`], [`stripe_retry_delay`]).
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -35,6 +37,69 @@ pub struct Attempt {
     pub error: Option<String>,
     /// The start of the endpoint's answer (at most 200 characters), as the Dashboard shows it.
     pub response: Option<String>,
+}
+
+/// How failed webhook deliveries are retried (`--webhook-retries`). Retries wait on the wall clock:
+/// moving the emulator's clock does not hasten them, as test clocks do not hasten Stripe's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WebhookRetries {
+    /// After each of [`crate::Config::delivery_backoff`]'s delays (1, 2, 5, 10, 30 and 60 s by
+    /// default), then abandoned: quick, for tests and development (`fast`, the default).
+    #[default]
+    Fast,
+    /// As Stripe does in live mode: exponential backoff for up to three days, then abandoned
+    /// (`stripe`; see [`stripe_retry_delay`]).
+    Stripe,
+}
+
+impl WebhookRetries {
+    /// How long to wait after `failed_attempts` failed attempts before the next one, or `None`
+    /// when the delivery is abandoned. `fast` is the configured `delivery_backoff`.
+    pub fn delay_after(self, failed_attempts: u32, fast: &[Duration]) -> Option<Duration> {
+        match self {
+            Self::Fast => failed_attempts
+                .checked_sub(1)
+                .and_then(|index| fast.get(index as usize))
+                .copied(),
+            Self::Stripe => stripe_retry_delay(failed_attempts),
+        }
+    }
+}
+
+impl std::str::FromStr for WebhookRetries {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "fast" => Ok(Self::Fast),
+            "stripe" => Ok(Self::Stripe),
+            _ => Err(format!("{text:?} is not a retry schedule: use fast or stripe")),
+        }
+    }
+}
+
+/// How long Stripe keeps retrying a failed delivery in live mode: "up to three days, with an
+/// exponential back off" (<https://docs.stripe.com/webhooks#automatic-retries>).
+pub const STRIPE_RETRY_WINDOW: Duration = Duration::from_secs(3 * 24 * 3_600);
+
+/// The first retry on Stripe's schedule waits this long; each later one twice the one before.
+const STRIPE_FIRST_RETRY: Duration = Duration::from_secs(60);
+
+/// No two attempts on Stripe's schedule are further apart than this.
+const STRIPE_LONGEST_RETRY: Duration = Duration::from_secs(12 * 3_600);
+
+/// Stripe's live-mode schedule: the wait after `failed_attempts` failed attempts (1 for the first),
+/// or `None` once the waits so far would pass [`STRIPE_RETRY_WINDOW`]. Stripe publishes the window
+/// and the exponential backoff, not the intervals; these start at a minute, double, and stop
+/// growing at twelve hours: 1, 2, 4 … 512 minutes, then 12 hours, fourteen retries in about 65 hours.
+pub fn stripe_retry_delay(failed_attempts: u32) -> Option<Duration> {
+    let mut waited = Duration::ZERO;
+    let mut wait = STRIPE_FIRST_RETRY;
+    for _ in 1..failed_attempts {
+        waited += wait;
+        wait = (wait * 2).min(STRIPE_LONGEST_RETRY);
+    }
+    (failed_attempts >= 1 && waited + wait <= STRIPE_RETRY_WINDOW).then_some(wait)
 }
 
 /// The `Stripe-Signature` header for a payload signed at `timestamp`.
@@ -126,7 +191,9 @@ impl Job {
             };
             let config = &emulator.shared.config;
             let timeout = config.delivery_timeout;
-            let backoff = config.delivery_backoff.get(attempt as usize - 1).copied();
+            let backoff = config
+                .webhook_retries
+                .delay_after(attempt, &config.delivery_backoff);
             drop(emulator);
             let timestamp = wall_clock();
             let result = self
@@ -194,6 +261,49 @@ impl Job {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stripes_schedule_starts_at_a_minute_and_doubles_up_to_twelve_hours() {
+        let minutes = |n: u64| Some(Duration::from_secs(60 * n));
+        assert_eq!(stripe_retry_delay(1), minutes(1));
+        assert_eq!(stripe_retry_delay(2), minutes(2));
+        assert_eq!(stripe_retry_delay(3), minutes(4));
+        assert_eq!(stripe_retry_delay(10), minutes(512));
+        assert_eq!(stripe_retry_delay(11), minutes(12 * 60));
+        assert_eq!(stripe_retry_delay(14), minutes(12 * 60));
+    }
+
+    #[test]
+    fn stripes_schedule_never_shrinks_and_gives_up_within_three_days() {
+        let delays: Vec<Duration> = (1..).map_while(stripe_retry_delay).collect();
+        assert_eq!(delays.len(), 14, "{delays:?}");
+        assert!(delays.windows(2).all(|pair| pair[0] <= pair[1]), "{delays:?}");
+        let total: Duration = delays.iter().sum();
+        assert!(total <= STRIPE_RETRY_WINDOW, "{total:?}");
+        assert!(total > STRIPE_RETRY_WINDOW / 2, "retries end early: {total:?}");
+        assert_eq!(stripe_retry_delay(15), None);
+        assert_eq!(stripe_retry_delay(100), None);
+    }
+
+    #[test]
+    fn the_fast_schedule_waits_each_configured_delay_then_gives_up() {
+        let fast = [Duration::from_secs(1), Duration::from_secs(5)];
+        let retries = WebhookRetries::Fast;
+        assert_eq!(retries.delay_after(1, &fast), Some(Duration::from_secs(1)));
+        assert_eq!(retries.delay_after(2, &fast), Some(Duration::from_secs(5)));
+        assert_eq!(retries.delay_after(3, &fast), None);
+        assert_eq!(
+            WebhookRetries::Stripe.delay_after(1, &fast),
+            Some(Duration::from_secs(60))
+        );
+    }
+
+    #[test]
+    fn retry_schedules_are_named_fast_and_stripe() {
+        assert_eq!("fast".parse(), Ok(WebhookRetries::Fast));
+        assert_eq!("stripe".parse(), Ok(WebhookRetries::Stripe));
+        assert!("slow".parse::<WebhookRetries>().is_err());
+    }
 
     #[test]
     fn signatures_match_stripes_documented_scheme() {

@@ -7,6 +7,7 @@ mod faults;
 mod helpers;
 mod idempotency;
 mod invoicing;
+mod latency;
 mod lifecycle;
 mod pages;
 mod pagination;
