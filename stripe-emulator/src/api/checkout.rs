@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 pub use super::checkout_completion::{complete, payment_settled, Payer};
 use super::list_objects;
 use crate::error::ApiError;
+use crate::form::Params;
 use crate::http::Call;
 use crate::listing::page;
 use crate::payments;
@@ -44,101 +45,17 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         return Err(ApiError::missing("line_items"));
     }
     let id = world.new_id("cs");
-    let mut line_items = Vec::new();
-    let mut currency = None;
-    let mut subtotal = 0;
-    for (index, entry) in entries.iter().enumerate() {
-        let price_id = entry["price"]
-            .as_str()
-            .ok_or_else(|| ApiError::missing(&format!("line_items.{index}.price")))?;
-        let price = world.get("price", price_id, &format!("line_items[{index}][price]"))?;
-        if !price["active"].as_bool().unwrap_or(false) {
-            return Err(ApiError::invalid(
-                format!("The price specified ({price_id}) is inactive."),
-                Some(&format!("line_items[{index}][price]")),
-            ));
-        }
-        let quantity =
-            super::quantity(entry, &format!("line_items[{index}][quantity]"), 1)?.unwrap_or(1);
-        if mode == "payment" && price["type"] == "recurring" {
-            return Err(ApiError::invalid(
-                "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
-                Some(&format!("line_items[{index}][price]")),
-            ));
-        }
-        if mode == "subscription" && index == 0 && price["type"] != "recurring" {
-            return Err(ApiError::invalid(
-                "You must provide at least one recurring price in `subscription` mode when using prices.",
-                Some("line_items"),
-            ));
-        }
-        match &currency {
-            None => currency = Some(price["currency"].clone()),
-            Some(currency) if *currency != price["currency"] => {
-                return Err(ApiError::invalid(
-                    "All line items must share one currency.",
-                    Some("line_items"),
-                ))
-            }
-            Some(_) => {}
-        }
-        let amount = price["unit_amount"].as_i64().unwrap_or(0) * quantity;
-        subtotal += amount;
-        let description = world
-            .find("product", price["product"].as_str().unwrap_or_default())
-            .and_then(|product| product["name"].as_str())
-            .unwrap_or_default()
-            .to_owned();
-        let item_id = world.new_id("li");
-        line_items.push(json!({
-            "id": item_id, "object": "item", "adjustable_quantity": null, "amount_discount": 0,
-            "amount_subtotal": amount, "amount_tax": 0, "amount_total": amount, "currency": price["currency"],
-            "description": description, "metadata": {}, "price": price, "quantity": quantity,
-        }));
-    }
+    let Priced {
+        line_items,
+        currency,
+        subtotal,
+    } = priced_line_items(world, &entries, &mode)?;
     let currency_code = currency.as_ref().and_then(Value::as_str).unwrap_or("usd");
     // At this API version Checkout takes `allowed_payment_method_types` (`payment_method_types`
     // is gone from its parameters; the session still reports the types it accepts under it).
     let method_types = params.strings("allowed_payment_method_types");
-    for (index, kind) in method_types.iter().enumerate() {
-        let param = format!("allowed_payment_method_types[{index}]");
-        if !payments::METHOD_TYPES.contains(&kind.as_str()) {
-            return Err(ApiError::invalid(
-                format!(
-                    "The emulator supports allowed_payment_method_types card and sepa_debit, not {kind}."
-                ),
-                Some(&param),
-            ));
-        }
-        if kind == "sepa_debit" && mode != "payment" {
-            return Err(ApiError::invalid(
-                "The emulator takes sepa_debit in `payment` mode only.",
-                Some(&param),
-            ));
-        }
-        if kind == "sepa_debit" && currency_code != "eur" {
-            return Err(ApiError::invalid(
-                format!("The currency provided ({currency_code}) is invalid. Payments with sepa_debit support the following currencies: eur."),
-                Some(&param),
-            ));
-        }
-    }
-    if params.get("payment_intent_data").is_some() && mode != "payment" {
-        return Err(ApiError::invalid(
-            "`payment_intent_data` can only be used in `payment` mode.",
-            Some("payment_intent_data"),
-        ));
-    }
-    let payment_intent_data = json!({
-        "capture_method": params.one_of("payment_intent_data.capture_method", &["automatic", "automatic_async", "manual"])?,
-        "description": params.str("payment_intent_data.description"),
-        "metadata": params.get("payment_intent_data.metadata").filter(|value| value.is_object()).cloned().unwrap_or(json!({})),
-        "receipt_email": params.str("payment_intent_data.receipt_email"),
-        "setup_future_usage": params.one_of("payment_intent_data.setup_future_usage", &["on_session", "off_session"])?,
-        "shipping": super::payment_intents::shipping(params, "payment_intent_data.shipping")?,
-        "statement_descriptor": params.str("payment_intent_data.statement_descriptor"),
-        "statement_descriptor_suffix": params.str("payment_intent_data.statement_descriptor_suffix"),
-    });
+    check_method_types(&method_types, &mode, currency_code)?;
+    let payment_intent_data = payment_intent_data(params, &mode)?;
     let trial_days = params.int_in(
         "subscription_data.trial_period_days",
         1..=super::MAX_TRIAL_DAYS,
@@ -236,6 +153,135 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     world.line_items.insert(id.clone(), line_items);
     world.insert(session);
     retrieve_stored(world, &id)
+}
+
+/// A session's line items with the currency they share and their sum.
+struct Priced {
+    /// The `item` objects, as the line items list shows them.
+    line_items: Vec<Value>,
+    /// The shared currency (None only without items).
+    currency: Option<Value>,
+    /// The sum of the items' amounts.
+    subtotal: i64,
+}
+
+/// The `line_items[]`: each an active price in one currency, one-time in `payment` mode and
+/// starting with a recurring one in `subscription` mode.
+fn priced_line_items(
+    world: &mut World,
+    entries: &[&Value],
+    mode: &str,
+) -> Result<Priced, ApiError> {
+    let mut line_items = Vec::new();
+    let mut currency = None;
+    let mut subtotal = 0;
+    for (index, entry) in entries.iter().enumerate() {
+        let price_id = entry["price"]
+            .as_str()
+            .ok_or_else(|| ApiError::missing(&format!("line_items.{index}.price")))?;
+        let price = world.get("price", price_id, &format!("line_items[{index}][price]"))?;
+        if !price["active"].as_bool().unwrap_or(false) {
+            return Err(ApiError::invalid(
+                format!("The price specified ({price_id}) is inactive."),
+                Some(&format!("line_items[{index}][price]")),
+            ));
+        }
+        let quantity =
+            super::quantity(entry, &format!("line_items[{index}][quantity]"), 1)?.unwrap_or(1);
+        if mode == "payment" && price["type"] == "recurring" {
+            return Err(ApiError::invalid(
+                "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
+                Some(&format!("line_items[{index}][price]")),
+            ));
+        }
+        if mode == "subscription" && index == 0 && price["type"] != "recurring" {
+            return Err(ApiError::invalid(
+                "You must provide at least one recurring price in `subscription` mode when using prices.",
+                Some("line_items"),
+            ));
+        }
+        match &currency {
+            None => currency = Some(price["currency"].clone()),
+            Some(currency) if *currency != price["currency"] => {
+                return Err(ApiError::invalid(
+                    "All line items must share one currency.",
+                    Some("line_items"),
+                ))
+            }
+            Some(_) => {}
+        }
+        let amount = price["unit_amount"].as_i64().unwrap_or(0) * quantity;
+        subtotal += amount;
+        let description = world
+            .find("product", price["product"].as_str().unwrap_or_default())
+            .and_then(|product| product["name"].as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let item_id = world.new_id("li");
+        line_items.push(json!({
+            "id": item_id, "object": "item", "adjustable_quantity": null, "amount_discount": 0,
+            "amount_subtotal": amount, "amount_tax": 0, "amount_total": amount, "currency": price["currency"],
+            "description": description, "metadata": {}, "price": price, "quantity": quantity,
+        }));
+    }
+    Ok(Priced {
+        line_items,
+        currency,
+        subtotal,
+    })
+}
+
+/// `allowed_payment_method_types[]`: the emulated kinds, SEPA debits only for euros in
+/// `payment` mode.
+fn check_method_types(
+    method_types: &[String],
+    mode: &str,
+    currency_code: &str,
+) -> Result<(), ApiError> {
+    for (index, kind) in method_types.iter().enumerate() {
+        let param = format!("allowed_payment_method_types[{index}]");
+        if !payments::METHOD_TYPES.contains(&kind.as_str()) {
+            return Err(ApiError::invalid(
+                format!(
+                    "The emulator supports allowed_payment_method_types card and sepa_debit, not {kind}."
+                ),
+                Some(&param),
+            ));
+        }
+        if kind == "sepa_debit" && mode != "payment" {
+            return Err(ApiError::invalid(
+                "The emulator takes sepa_debit in `payment` mode only.",
+                Some(&param),
+            ));
+        }
+        if kind == "sepa_debit" && currency_code != "eur" {
+            return Err(ApiError::invalid(
+                format!("The currency provided ({currency_code}) is invalid. Payments with sepa_debit support the following currencies: eur."),
+                Some(&param),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `payment_intent_data[…]`, for the PaymentIntent a `payment` mode session makes.
+fn payment_intent_data(params: &Params, mode: &str) -> Result<Value, ApiError> {
+    if params.get("payment_intent_data").is_some() && mode != "payment" {
+        return Err(ApiError::invalid(
+            "`payment_intent_data` can only be used in `payment` mode.",
+            Some("payment_intent_data"),
+        ));
+    }
+    Ok(json!({
+        "capture_method": params.one_of("payment_intent_data.capture_method", &["automatic", "automatic_async", "manual"])?,
+        "description": params.str("payment_intent_data.description"),
+        "metadata": params.get("payment_intent_data.metadata").filter(|value| value.is_object()).cloned().unwrap_or(json!({})),
+        "receipt_email": params.str("payment_intent_data.receipt_email"),
+        "setup_future_usage": params.one_of("payment_intent_data.setup_future_usage", &["on_session", "off_session"])?,
+        "shipping": super::payment_intents::shipping(params, "payment_intent_data.shipping")?,
+        "statement_descriptor": params.str("payment_intent_data.statement_descriptor"),
+        "statement_descriptor_suffix": params.str("payment_intent_data.statement_descriptor_suffix"),
+    }))
 }
 
 /// A stored session as the API shows it (without the emulator's private `subscription_data`).

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::{list_objects, merge_metadata, pending_updates};
 use crate::billing::{self, ItemChange, NewSubscription};
 use crate::error::ApiError;
+use crate::form::Params;
 use crate::http::Call;
 use crate::listing::page;
 use crate::world::World;
@@ -130,39 +131,7 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     }
     let customer = before["customer"].as_str().unwrap_or_default().to_owned();
     let now = world.now_for_customer(&customer);
-    let mut changes = Vec::new();
-    for (index, entry) in params.array("items").iter().enumerate() {
-        let price = match entry["price"].as_str() {
-            Some(price) => Some(super::swap_price(
-                world,
-                &before,
-                price,
-                &format!("items[{index}][price]"),
-            )?),
-            None => None,
-        };
-        let quantity = super::quantity(entry, &format!("items[{index}][quantity]"), 1)?;
-        let item = entry["id"].as_str().map(str::to_owned);
-        if let Some(item) = &item {
-            let known = before["items"]["data"]
-                .as_array()
-                .is_some_and(|items| items.iter().any(|known| known["id"] == item.as_str()));
-            if !known {
-                return Err(ApiError::missing_resource(
-                    "subscription item",
-                    item,
-                    &format!("items[{index}][id]"),
-                ));
-            }
-        }
-        let deleted = entry["deleted"] == "true";
-        changes.push(ItemChange {
-            item,
-            price,
-            quantity,
-            deleted,
-        });
-    }
+    let changes = item_changes(world, &before, params)?;
     let proration = params
         .one_of(
             "proration_behavior",
@@ -200,6 +169,98 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
                 .extend(lines);
         }
     }
+    set_cancellation(&mut after, params, now)?;
+    if let Some(description) = params.str("description") {
+        after["description"] = if description.is_empty() {
+            Value::Null
+        } else {
+            json!(description)
+        };
+    }
+    set_default_payment_method(world, &mut after, params, &customer)?;
+    if params.get("trial_end").is_some() && before["status"] == "trialing" {
+        move_trial_end(&mut after, params, now)?;
+    }
+    merge_metadata(&mut after, params);
+    if pending && !before["pending_update"].is_null() {
+        pending_updates::discard_waiting(world, &before)?;
+        after["pending_update"] = Value::Null;
+    }
+    if let Some(lines) = invoice_now {
+        let change = PlanChange {
+            before: &before,
+            lines,
+            interval_changed,
+            pending,
+            now,
+        };
+        match change.invoice(world, after, params) {
+            Billed::Paid(rolled) => after = rolled,
+            Billed::Held(held) => {
+                return Ok(world.update_and_emit("customer.subscription.updated", &before, held));
+            }
+        }
+    }
+    let card_changed = after["default_payment_method"] != before["default_payment_method"];
+    let after = world.update_and_emit("customer.subscription.updated", &before, after);
+    if card_changed {
+        billing::card_changed(world, &customer);
+    }
+    if params.str("trial_end") == Some("now") {
+        // The trial ends at once: invoice and charge now, not on the next tick.
+        billing::run_due_now(world, call.id());
+    }
+    if params.get("default_payment_method").is_some() || params.str("trial_end") == Some("now") {
+        return world.get("subscription", call.id(), "id");
+    }
+    Ok(after)
+}
+
+/// The `items[]` of an update, as changes to the subscription's items (each named item must be
+/// one of them).
+fn item_changes(
+    world: &World,
+    before: &Value,
+    params: &Params,
+) -> Result<Vec<ItemChange>, ApiError> {
+    let mut changes = Vec::new();
+    for (index, entry) in params.array("items").iter().enumerate() {
+        let price = match entry["price"].as_str() {
+            Some(price) => Some(super::swap_price(
+                world,
+                before,
+                price,
+                &format!("items[{index}][price]"),
+            )?),
+            None => None,
+        };
+        let quantity = super::quantity(entry, &format!("items[{index}][quantity]"), 1)?;
+        let item = entry["id"].as_str().map(str::to_owned);
+        if let Some(item) = &item {
+            let known = before["items"]["data"]
+                .as_array()
+                .is_some_and(|items| items.iter().any(|known| known["id"] == item.as_str()));
+            if !known {
+                return Err(ApiError::missing_resource(
+                    "subscription item",
+                    item,
+                    &format!("items[{index}][id]"),
+                ));
+            }
+        }
+        let deleted = entry["deleted"] == "true";
+        changes.push(ItemChange {
+            item,
+            price,
+            quantity,
+            deleted,
+        });
+    }
+    Ok(changes)
+}
+
+/// `cancel_at_period_end`, `cancel_at` and `cancellation_details[…]`.
+fn set_cancellation(after: &mut Value, params: &Params, now: i64) -> Result<(), ApiError> {
     if let Some(cancel) = params.bool("cancel_at_period_end")? {
         after["cancel_at_period_end"] = json!(cancel);
         let period_end = after["items"]["data"][0]["current_period_end"].clone();
@@ -226,110 +287,132 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             after["cancellation_details"][field] = json!(value);
         }
     }
-    if let Some(description) = params.str("description") {
-        after["description"] = if description.is_empty() {
-            Value::Null
-        } else {
-            json!(description)
-        };
+    Ok(())
+}
+
+/// `default_payment_method`: empty clears it; otherwise it must belong to the customer.
+fn set_default_payment_method(
+    world: &mut World,
+    after: &mut Value,
+    params: &Params,
+    customer: &str,
+) -> Result<(), ApiError> {
+    let Some(id) = params.str("default_payment_method") else {
+        return Ok(());
+    };
+    if id.is_empty() {
+        after["default_payment_method"] = Value::Null;
+        return Ok(());
     }
-    if let Some(id) = params.str("default_payment_method") {
-        if id.is_empty() {
-            after["default_payment_method"] = Value::Null;
-        } else {
-            let payment_method =
-                super::payment_methods::resolve(world, id, "default_payment_method")?;
-            if payment_method["customer"] != customer.as_str() {
-                return Err(ApiError::invalid(
-                    "The payment method must be attached to the customer.",
-                    Some("default_payment_method"),
-                ));
-            }
-            after["default_payment_method"] = payment_method["id"].clone();
+    let payment_method = super::payment_methods::resolve(world, id, "default_payment_method")?;
+    if payment_method["customer"] != customer {
+        return Err(ApiError::invalid(
+            "The payment method must be attached to the customer.",
+            Some("default_payment_method"),
+        ));
+    }
+    after["default_payment_method"] = payment_method["id"].clone();
+    Ok(())
+}
+
+/// `trial_end` on a trialing subscription: `now` ends the trial at once; a timestamp moves its end.
+fn move_trial_end(after: &mut Value, params: &Params, now: i64) -> Result<(), ApiError> {
+    let trial_end = match params.str("trial_end") {
+        Some("now") => now,
+        _ => params
+            .int_in(
+                "trial_end",
+                now + 1..=now + super::MAX_TRIAL_DAYS * billing::DAY,
+            )?
+            .unwrap_or(now),
+    };
+    after["trial_end"] = json!(trial_end);
+    if let Some(items) = after["items"]["data"].as_array_mut() {
+        for item in items {
+            item["current_period_end"] = json!(trial_end);
         }
     }
-    if params.get("trial_end").is_some() && before["status"] == "trialing" {
-        // `now` ends the trial at once; a timestamp moves its end.
-        let trial_end = match params.str("trial_end") {
-            Some("now") => now,
-            _ => params
-                .int_in(
-                    "trial_end",
-                    now + 1..=now + super::MAX_TRIAL_DAYS * billing::DAY,
-                )?
-                .unwrap_or(now),
-        };
-        after["trial_end"] = json!(trial_end);
-        if let Some(items) = after["items"]["data"].as_array_mut() {
-            for item in items {
-                item["current_period_end"] = json!(trial_end);
-            }
-        }
-    }
-    merge_metadata(&mut after, params);
-    if pending && !before["pending_update"].is_null() {
-        pending_updates::discard_waiting(world, &before)?;
-        after["pending_update"] = Value::Null;
-    }
-    if let Some(lines) = invoice_now {
-        // An interval change bills at once and starts a new period now; `always_invoice` bills
-        // the prorations at once and keeps the period.
-        if interval_changed {
+    Ok(())
+}
+
+/// A plan change billed at once: an interval change, or `proration_behavior=always_invoice`.
+struct PlanChange<'a> {
+    /// The subscription before the update.
+    before: &'a Value,
+    /// The proration lines to bill.
+    lines: Vec<Value>,
+    /// The interval changed: a new period starts now and is billed too.
+    interval_changed: bool,
+    /// `payment_behavior=pending_if_incomplete`: an unpaid change waits instead of applying.
+    pending: bool,
+    /// The customer's time.
+    now: i64,
+}
+
+/// What billing a plan change at once led to.
+enum Billed {
+    /// The subscription with the change (past due if its invoice was not paid).
+    Paid(Value),
+    /// The subscription unchanged, its update pending until the invoice is paid.
+    Held(Value),
+}
+
+impl PlanChange<'_> {
+    /// Invoices the change and collects the invoice. An interval change bills at once and starts
+    /// a new period now; `always_invoice` bills the prorations at once and keeps the period.
+    fn invoice(self, world: &mut World, mut after: Value, params: &Params) -> Billed {
+        let now = self.now;
+        if self.interval_changed {
             after["billing_cycle_anchor"] = json!(now);
         }
         world.put(after.clone());
-        let mut rolled = after.clone();
-        if interval_changed {
-            if let Some(items) = rolled["items"]["data"].as_array_mut() {
-                for item in items {
-                    let end = billing::add_interval(
-                        now,
-                        item["price"]["recurring"]["interval"]
-                            .as_str()
-                            .unwrap_or("month"),
-                        item["price"]["recurring"]["interval_count"]
-                            .as_i64()
-                            .unwrap_or(1),
-                    );
-                    item["current_period_start"] = json!(now);
-                    item["current_period_end"] = json!(end);
-                }
-            }
-        }
-        let mut all_lines = lines;
-        if interval_changed {
+        let mut rolled = after;
+        let mut lines = self.lines;
+        if self.interval_changed {
+            start_period(&mut rolled, now);
             let end = rolled["items"]["data"][0]["current_period_end"]
                 .as_i64()
                 .unwrap_or(now);
-            all_lines.extend(billing::period_lines(world, &rolled, now, end, false));
+            lines.extend(billing::period_lines(world, &rolled, now, end, false));
         }
         world.put(rolled.clone());
         let invoice =
-            billing::create_invoice(world, &rolled, all_lines, "subscription_update", (now, now));
+            billing::create_invoice(world, &rolled, lines, "subscription_update", (now, now));
         rolled["latest_invoice"] = invoice["id"].clone();
         world.put(rolled.clone());
         if billing::collect(world, invoice["id"].as_str().unwrap_or_default()).is_err() {
-            if pending {
-                let held = pending_updates::hold(&before, &rolled, &invoice, params, now);
-                return Ok(world.update_and_emit("customer.subscription.updated", &before, held));
+            if self.pending {
+                return Billed::Held(pending_updates::hold(
+                    self.before,
+                    &rolled,
+                    &invoice,
+                    params,
+                    now,
+                ));
             }
             rolled["status"] = json!("past_due");
         }
-        after = rolled;
+        Billed::Paid(rolled)
     }
-    let card_changed = after["default_payment_method"] != before["default_payment_method"];
-    let after = world.update_and_emit("customer.subscription.updated", &before, after);
-    if card_changed {
-        billing::card_changed(world, &customer);
+}
+
+/// Starts every item's period at `now`, one interval of its price long.
+fn start_period(subscription: &mut Value, now: i64) {
+    if let Some(items) = subscription["items"]["data"].as_array_mut() {
+        for item in items {
+            let end = billing::add_interval(
+                now,
+                item["price"]["recurring"]["interval"]
+                    .as_str()
+                    .unwrap_or("month"),
+                item["price"]["recurring"]["interval_count"]
+                    .as_i64()
+                    .unwrap_or(1),
+            );
+            item["current_period_start"] = json!(now);
+            item["current_period_end"] = json!(end);
+        }
     }
-    if params.str("trial_end") == Some("now") {
-        // The trial ends at once: invoice and charge now, not on the next tick.
-        billing::run_due_now(world, call.id());
-    }
-    if params.get("default_payment_method").is_some() || params.str("trial_end") == Some("now") {
-        return world.get("subscription", call.id(), "id");
-    }
-    Ok(after)
 }
 
 /// `DELETE /v1/subscriptions/{id}`: cancels at once.
