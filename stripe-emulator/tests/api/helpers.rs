@@ -1,4 +1,5 @@
-//! A test emulator on a random port and a small client for it.
+//! A test emulator on a random port and the one client every test drives it with: the API with
+//! the test key, and the hosted pages as a browser would (forms posted, redirects seen or followed).
 
 use serde_json::Value;
 use stripe_emulator::{Config, Running};
@@ -8,6 +9,16 @@ pub const KEY: &str = "sk_test_emulator";
 pub struct Emulator {
     pub running: Running,
     pub client: reqwest::Client,
+    /// For hosted page forms whose redirect the test looks at instead of following.
+    unfollowed: reqwest::Client,
+}
+
+/// A hosted page's answer to a submitted form, its redirect not followed.
+pub struct Submitted {
+    pub status: u16,
+    /// Where it redirects to, if it does.
+    pub location: Option<String>,
+    pub body: String,
 }
 
 impl Emulator {
@@ -27,7 +38,51 @@ impl Emulator {
         Self {
             running,
             client: reqwest::Client::new(),
+            unfollowed: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("an HTTP client without redirects"),
         }
+    }
+
+    /// A hosted page (Checkout, portal, 3-D Secure) as a browser GETs it: its HTML.
+    pub async fn page(&self, url: &str) -> String {
+        let response = self.client.get(url).send().await.expect("page request");
+        response.text().await.expect("page body")
+    }
+
+    /// Posts a hosted page's form as a browser would, without following the redirect.
+    pub async fn submit(&self, url: &str, form: &[(&str, &str)]) -> Submitted {
+        let response = self
+            .unfollowed
+            .post(url)
+            .form(form)
+            .send()
+            .await
+            .expect("form post");
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|value| value.to_str().expect("a text Location").to_owned());
+        Submitted {
+            status,
+            location,
+            body: response.text().await.expect("form answer body"),
+        }
+    }
+
+    /// Posts a hosted page's form and follows its redirect: the status and page landed on.
+    pub async fn submit_and_follow(&self, url: &str, form: &[(&str, &str)]) -> (u16, String) {
+        let response = self
+            .client
+            .post(url)
+            .form(form)
+            .send()
+            .await
+            .expect("form post");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("page body"))
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -30,14 +30,22 @@ async fn an_api_request_is_answered_no_sooner_than_the_latency() {
     let emulator = slow(Duration::from_millis(300), Duration::ZERO).await;
 
     let started = Instant::now();
-    emulator.ok("/v1/customers", &[("email", "jenny@example.com")]).await;
+    emulator
+        .ok("/v1/customers", &[("email", "jenny@example.com")])
+        .await;
     let first = started.elapsed();
     let started = Instant::now();
     emulator.fetch("/v1/customers").await;
     let second = started.elapsed();
 
-    assert!(first >= Duration::from_millis(300), "answered after {first:?}");
-    assert!(second >= Duration::from_millis(300), "answered after {second:?}");
+    assert!(
+        first >= Duration::from_millis(300),
+        "answered after {first:?}"
+    );
+    assert!(
+        second >= Duration::from_millis(300),
+        "answered after {second:?}"
+    );
 }
 
 #[tokio::test]
@@ -48,7 +56,10 @@ async fn a_jittered_request_waits_at_least_the_latency_less_the_jitter() {
         let started = Instant::now();
         emulator.fetch("/v1/products").await;
         let waited = started.elapsed();
-        assert!(waited >= Duration::from_millis(100), "answered after {waited:?}");
+        assert!(
+            waited >= Duration::from_millis(100),
+            "answered after {waited:?}"
+        );
     }
 }
 

@@ -4,11 +4,7 @@
 use crate::helpers::Emulator;
 
 /// Posts the Checkout form without following the redirect; returns status, Location and body.
-async fn pay(url: &str, card: Option<&str>) -> (u16, Option<String>, String) {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+async fn pay(emulator: &Emulator, url: &str, card: Option<&str>) -> (u16, Option<String>, String) {
     let mut form = vec![("email", "pat@example.com"), ("name", "Pat")];
     if let Some(card) = card {
         form.extend([
@@ -17,13 +13,8 @@ async fn pay(url: &str, card: Option<&str>) -> (u16, Option<String>, String) {
             ("card_cvc", "123"),
         ]);
     }
-    let response = client.post(url).form(&form).send().await.unwrap();
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get("location")
-        .map(|value| value.to_str().unwrap().to_owned());
-    (status, location, response.text().await.unwrap())
+    let paid = emulator.submit(url, &form).await;
+    (paid.status, paid.location, paid.body)
 }
 
 async fn session(emulator: &Emulator, price: &str, extra: &[(&str, &str)]) -> serde_json::Value {
@@ -60,8 +51,12 @@ async fn paying_completes_the_session_creates_everything_and_redirects_with_the_
         "the page shows the line item"
     );
 
-    let (status, location, _) =
-        pay(session["url"].as_str().unwrap(), Some("4242424242424242")).await;
+    let (status, location, _) = pay(
+        &emulator,
+        session["url"].as_str().unwrap(),
+        Some("4242424242424242"),
+    )
+    .await;
     assert_eq!(status, 303);
     assert_eq!(
         location.as_deref(),
@@ -109,7 +104,12 @@ async fn a_declined_card_shows_the_decline_and_leaves_the_session_open() {
     let emulator = Emulator::start().await;
     let price = emulator.monthly_price("Pro", 2000).await;
     let session = session(&emulator, &price, &[]).await;
-    let (status, _, body) = pay(session["url"].as_str().unwrap(), Some("4000000000009995")).await;
+    let (status, _, body) = pay(
+        &emulator,
+        session["url"].as_str().unwrap(),
+        Some("4000000000009995"),
+    )
+    .await;
     assert_eq!(status, 402);
     assert!(body.contains("Your card has insufficient funds."));
     let open = emulator
@@ -142,7 +142,7 @@ async fn a_trial_that_needs_no_card_starts_without_one() {
     )
     .await;
     assert_eq!(session["amount_total"], 0);
-    let (status, _, _) = pay(session["url"].as_str().unwrap(), None).await;
+    let (status, _, _) = pay(&emulator, session["url"].as_str().unwrap(), None).await;
     assert_eq!(status, 303);
     let done = emulator
         .fetch(&format!(
@@ -179,7 +179,12 @@ async fn a_one_time_price_is_paid_in_payment_mode_without_a_subscription() {
             ],
         )
         .await;
-    let (status, _, _) = pay(session["url"].as_str().unwrap(), Some("4242424242424242")).await;
+    let (status, _, _) = pay(
+        &emulator,
+        session["url"].as_str().unwrap(),
+        Some("4242424242424242"),
+    )
+    .await;
     assert_eq!(status, 303);
     let done = emulator
         .fetch(&format!(
@@ -240,7 +245,12 @@ async fn a_card_whose_later_charges_fail_can_start_a_trial_on_the_checkout_page(
         &[("subscription_data[trial_period_days]", "7")],
     )
     .await;
-    let (status, _, body) = pay(session["url"].as_str().unwrap(), Some("4000000000000341")).await;
+    let (status, _, body) = pay(
+        &emulator,
+        session["url"].as_str().unwrap(),
+        Some("4000000000000341"),
+    )
+    .await;
     assert_eq!(status, 303, "{body}");
     let done = emulator
         .fetch(&format!(

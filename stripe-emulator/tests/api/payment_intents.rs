@@ -279,16 +279,8 @@ async fn a_card_that_needs_3d_secure_waits_for_the_customer_then_succeeds() {
         .unwrap();
     let page = emulator.client.get(url).send().await.unwrap();
     assert_eq!(page.status(), 200);
-    let back = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(url)
-        .form(&[("outcome", "approve")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(back.headers()["location"], "https://example.com/back");
+    let back = emulator.submit(url, &[("outcome", "approve")]).await;
+    assert_eq!(back.location.as_deref(), Some("https://example.com/back"));
     let id = intent["id"].as_str().unwrap();
     let paid = emulator.fetch(&format!("/v1/payment_intents/{id}")).await;
     assert_eq!(paid["status"], "succeeded");

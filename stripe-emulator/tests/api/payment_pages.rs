@@ -166,21 +166,17 @@ async fn the_hosted_page_takes_an_iban_when_the_session_accepts_sepa_debit() {
     )
     .await;
     let url = emulator.url(&format!("/checkout/{session}"));
-    let page = emulator.client.get(&url).send().await.unwrap();
-    assert!(page.text().await.unwrap().contains("IBAN"));
-    let paid = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(&url)
-        .form(&[
-            ("email", "pat@example.com"),
-            ("iban", "AT61 1904 3002 3457 3201"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(paid.headers()["location"], "https://example.com/ok");
+    assert!(emulator.page(&url).await.contains("IBAN"));
+    let paid = emulator
+        .submit(
+            &url,
+            &[
+                ("email", "pat@example.com"),
+                ("iban", "AT61 1904 3002 3457 3201"),
+            ],
+        )
+        .await;
+    assert_eq!(paid.location.as_deref(), Some("https://example.com/ok"));
     let completed = emulator
         .fetch(&format!("/v1/checkout/sessions/{session}"))
         .await;

@@ -21,19 +21,12 @@ async fn portal(emulator: &Emulator, customer: &str) -> String {
 }
 
 /// Submits one of the portal page's forms; the page it redirects to.
-async fn act(url: &str, action: &str, form: &[(&str, &str)]) -> String {
-    let response = reqwest::Client::new()
-        .post(format!("{url}/{action}"))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "followed back to the portal");
-    response.text().await.unwrap()
-}
-
-async fn page(url: &str) -> String {
-    reqwest::get(url).await.unwrap().text().await.unwrap()
+async fn act(emulator: &Emulator, url: &str, action: &str, form: &[(&str, &str)]) -> String {
+    let (status, page) = emulator
+        .submit_and_follow(&format!("{url}/{action}"), form)
+        .await;
+    assert_eq!(status, 200, "followed back to the portal");
+    page
 }
 
 const GOOD_CARD: [(&str, &str); 3] = [
@@ -50,9 +43,9 @@ async fn by_default_the_portal_cancels_at_the_period_end_and_renews_on_request()
     let subscription = emulator.subscribe(&customer, &price, &[]).await;
     let id = subscription["id"].as_str().unwrap();
     let url = portal(&emulator, &customer).await;
-    assert!(page(&url).await.contains(">Cancel plan</button>"));
+    assert!(emulator.page(&url).await.contains(">Cancel plan</button>"));
 
-    let canceled = act(&url, "cancel", &[("subscription", id)]).await;
+    let canceled = act(&emulator, &url, "cancel", &[("subscription", id)]).await;
 
     assert!(
         canceled.contains("canceled at the end of the period"),
@@ -66,7 +59,7 @@ async fn by_default_the_portal_cancels_at_the_period_end_and_renews_on_request()
         ),
         (Some("active"), Some(true))
     );
-    act(&url, "renew", &[("subscription", id)]).await;
+    act(&emulator, &url, "renew", &[("subscription", id)]).await;
     let renewed = emulator.fetch(&format!("/v1/subscriptions/{id}")).await;
     assert_eq!(renewed["cancel_at_period_end"], false);
 }
@@ -87,9 +80,12 @@ async fn with_the_immediate_cancel_mode_the_portal_cancels_at_once() {
     let subscription = emulator.subscribe(&customer, &price, &[]).await;
     let id = subscription["id"].as_str().unwrap();
     let url = portal(&emulator, &customer).await;
-    assert!(page(&url).await.contains(">Cancel plan now</button>"));
+    assert!(emulator
+        .page(&url)
+        .await
+        .contains(">Cancel plan now</button>"));
 
-    let canceled = act(&url, "cancel", &[("subscription", id)]).await;
+    let canceled = act(&emulator, &url, "cancel", &[("subscription", id)]).await;
 
     assert!(canceled.contains("Your plan was canceled."), "{canceled}");
     let after = emulator.fetch(&format!("/v1/subscriptions/{id}")).await;
@@ -132,15 +128,18 @@ async fn a_paused_trial_is_resumed_from_the_portal_and_its_new_period_charged() 
         "paused"
     );
     let url = portal(&emulator, customer).await;
-    assert!(page(&url).await.contains("Paused — add a card and resume"));
+    assert!(emulator
+        .page(&url)
+        .await
+        .contains("Paused — add a card and resume"));
 
-    act(&url, "card", &GOOD_CARD).await;
+    act(&emulator, &url, "card", &GOOD_CARD).await;
     let still = emulator.fetch(&format!("/v1/subscriptions/{id}")).await;
     assert_eq!(
         still["status"], "paused",
         "a card alone does not resume it, as in Stripe"
     );
-    act(&url, "resume", &[("subscription", id)]).await;
+    act(&emulator, &url, "resume", &[("subscription", id)]).await;
 
     let resumed = emulator.fetch(&format!("/v1/subscriptions/{id}")).await;
     assert_eq!(resumed["status"], "active");
@@ -172,7 +171,7 @@ async fn a_new_card_in_the_portal_retries_the_past_due_invoice_at_once() {
     );
     let url = portal(&emulator, &customer).await;
 
-    let saved = act(&url, "card", &GOOD_CARD).await;
+    let saved = act(&emulator, &url, "card", &GOOD_CARD).await;
 
     assert!(saved.contains("Your card was saved."), "{saved}");
     let after = emulator.fetch(&format!("/v1/subscriptions/{id}")).await;

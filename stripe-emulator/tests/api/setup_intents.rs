@@ -123,16 +123,8 @@ async fn failing_the_3d_secure_step_sends_the_setup_back_for_another_card() {
     let url = intent["next_action"]["redirect_to_url"]["url"]
         .as_str()
         .unwrap();
-    let back = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(url)
-        .form(&[("outcome", "fail")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(back.headers()["location"], "https://example.com/back");
+    let back = emulator.submit(url, &[("outcome", "fail")]).await;
+    assert_eq!(back.location.as_deref(), Some("https://example.com/back"));
     let id = intent["id"].as_str().unwrap();
     let failed = emulator.fetch(&format!("/v1/setup_intents/{id}")).await;
     assert_eq!(failed["status"], "requires_payment_method");
