@@ -48,7 +48,8 @@ pub enum WebhookRetries {
     #[default]
     Fast,
     /// As Stripe does in live mode: exponential backoff for up to three days, then abandoned
-    /// (`stripe`; see [`stripe_retry_delay`]).
+    /// (`stripe`; see [`stripe_retry_delay`]). Stripe's sandboxes retry only three times over a
+    /// few hours; live mode is the schedule an app has to live with.
     Stripe,
 }
 

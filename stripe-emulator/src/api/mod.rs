@@ -19,6 +19,7 @@ pub mod portal_configurations;
 pub mod prices;
 pub mod products;
 pub mod setup_intents;
+mod subscription_updates;
 pub mod subscriptions;
 pub mod test_clocks;
 pub mod webhook_endpoints;
