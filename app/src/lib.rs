@@ -9,6 +9,7 @@
 //! - [`server_fns`]: the server functions the forms post to (thin adapters over `backend`).
 //! - [`auth`]: the signed-in user as pages see it; the sign-in return-path rule.
 //! - [`errors`]: the error type forms get back.
+//! - [`notice`]: the confirmations pages show after an action, as carried in their URLs.
 //! - [`billing_views`]: what the billing pages receive.
 #![recursion_limit = "256"]
 
@@ -16,6 +17,7 @@ pub mod auth;
 pub mod billing_views;
 pub mod components;
 pub mod errors;
+pub mod notice;
 pub mod pages;
 pub mod server_fns;
 

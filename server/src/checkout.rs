@@ -2,6 +2,7 @@
 //! sign-in continue to when a signed-out visitor chose a plan; the pricing page's own buttons
 //! post to a server function that does the same.
 
+use app::notice::Notice;
 use axum::{
     extract::{Query, State},
     http::{header, HeaderMap},
@@ -42,14 +43,14 @@ pub async fn start(
     match checkout::start(&state, &user, &price).await {
         Ok(url) => (axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response(),
         Err(BillingError::AlreadySubscribed) => {
-            Redirect::to("/pricing?notice=already-subscribed").into_response()
+            Redirect::to(&Notice::AlreadySubscribed.href()).into_response()
         }
         Err(BillingError::PriceUnavailable) => {
-            Redirect::to("/pricing?notice=unavailable").into_response()
+            Redirect::to(&Notice::Unavailable.href()).into_response()
         }
         Err(error) => {
-            tracing::error!(error.cause_chain = ?error, "starting a Checkout Session failed");
-            Redirect::to("/pricing?notice=checkout-failed").into_response()
+            tracing::error!(error.cause_chain = ?anyhow::Error::new(error), "starting a Checkout Session failed");
+            Redirect::to(&Notice::CheckoutFailed.href()).into_response()
         }
     }
 }

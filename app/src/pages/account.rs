@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 use crate::{
     auth::current_user,
@@ -29,35 +28,7 @@ pub fn AccountPage() -> impl IntoView {
         leptos_axum::redirect("/signin?next=/account");
         return view! { <p class="container">"Sign in to see your account."</p> }.into_any();
     };
-    let notice = use_query_map()
-        .get_untracked()
-        .get("notice")
-        .and_then(|notice| match notice.as_str() {
-            "name-saved" => Some("Your display name is saved."),
-            "email-sent" => Some(
-                "We sent a confirmation link to the new address. Your email changes once you follow it.",
-            ),
-            "email-changed" => Some("Your email address is changed."),
-            "confirmation-sent" => Some("We sent the link that confirms your address again."),
-            "email-confirmed" => {
-                Some("Your email address is confirmed: a free trial can start without a card.")
-            }
-            "password-changed" => {
-                Some("Your password is changed. Your other devices have been signed out.")
-            }
-            "link-invalid" => Some("That link is invalid, already used or expired."),
-            "plan-canceled" => Some(
-                "Your plan is canceled. It stays yours until the end of the period; you can resume it until then.",
-            ),
-            "plan-ended" => Some("Your plan has ended. Nothing was charged."),
-            "plan-resumed" => Some("Your plan continues. Nothing else changes."),
-            "plan-changed" => Some("Your plan is changed. Any difference is on a new invoice below."),
-            "plan-change-awaits-payment" => Some(
-                "Your card was declined, so your plan has not changed yet. Update your card to complete the change.",
-            ),
-            "clock-moved" => Some("The emulator's clock moved forward, and what fell due has happened."),
-            _ => None,
-        });
+    let notice = crate::notice::Notice::in_url("/account").map(crate::notice::Notice::sentence);
 
     let name = ServerAction::<UpdateDisplayName>::new();
     let name_error = name.value().get_untracked().and_then(Result::err);

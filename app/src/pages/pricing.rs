@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
 use crate::{
     billing_views::PricingView,
@@ -17,19 +16,7 @@ use crate::{
 #[component]
 pub fn PricingPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| pricing());
-    let notice = use_query_map()
-        .get_untracked()
-        .get("notice")
-        .and_then(|notice| match notice.as_str() {
-            "already-subscribed" => {
-                Some("You already have a subscription. Change or cancel it from your account page.")
-            }
-            "unavailable" => Some("That plan is not available any more. Please pick another one."),
-            "checkout-failed" => {
-                Some("We could not start the checkout. Please try again in a moment.")
-            }
-            _ => None,
-        });
+    let notice = crate::notice::Notice::in_url("/pricing").map(crate::notice::Notice::sentence);
 
     view! {
         <Title text="Pricing" />

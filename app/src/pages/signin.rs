@@ -15,13 +15,8 @@ pub fn SignInPage() -> impl IntoView {
     let error = action.value().get_untracked().and_then(Result::err);
     let query = use_query_map().get_untracked();
     let next = query.get("next");
-    let notice = query
-        .get("notice")
-        .and_then(|notice| match notice.as_str() {
-            "password-reset" => Some("Your password is changed. Sign in with the new one."),
-            "signed-out-everywhere" => Some("You are signed out on every device."),
-            _ => None,
-        });
+    let notice = crate::notice::Notice::shown_on("/signin", query.get_str("notice"))
+        .map(crate::notice::Notice::sentence);
     let signup_href = match &next {
         Some(next) => format!("/signup?next={}", crate::pages::encode(next)),
         None => "/signup".to_owned(),

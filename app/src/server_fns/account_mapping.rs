@@ -7,6 +7,7 @@ use backend::billing::{
     manage::{ChangePreview, PlanDetails},
     money::{format_amount, format_date as date, format_period, group_digits},
     purchases::Purchase,
+    SubscriptionStatus,
 };
 
 use crate::billing_views::{
@@ -24,10 +25,7 @@ pub fn overview(
 ) -> BillingOverview {
     let mut renewing: Vec<&str> = plans
         .iter()
-        .filter(|plan| {
-            matches!(plan.status.as_str(), "active" | "trialing" | "past_due")
-                && !plan.ends_as_scheduled()
-        })
+        .filter(|plan| plan.status.is_live() && !plan.ends_as_scheduled())
         .map(|plan| plan.subscription_id.as_str())
         .collect();
     renewing.dedup();
@@ -67,7 +65,8 @@ pub fn overview(
 }
 
 fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
-    let live = matches!(plan.status.as_str(), "active" | "trialing" | "past_due");
+    let live = plan.status.is_live();
+    let paused = plan.status == SubscriptionStatus::Paused;
     let currency = plan.currency.as_deref();
     HeldPlanView {
         subscription_id: plan.subscription_id.clone(),
@@ -98,11 +97,10 @@ fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
             )),
             _ => None,
         },
-        needs_attention: matches!(plan.status.as_str(), "past_due" | "unpaid" | "paused")
-            || plan.pending_change().is_some(),
+        needs_attention: plan.status.needs_card() || plan.pending_change().is_some(),
         card_action: card_action(plan),
-        can_cancel: (live && !plan.ends_as_scheduled()) || plan.status == "paused",
-        cancel_ends_now: plan.status == "paused",
+        can_cancel: (live && !plan.ends_as_scheduled()) || paused,
+        cancel_ends_now: paused,
         can_resume: live && plan.ends_as_scheduled(),
         change_options: if live {
             change_options(catalog, &plan.price_id, currency)
@@ -174,11 +172,13 @@ fn card_action(plan: &PlanDetails) -> Option<String> {
     if plan.pending_change().is_some() {
         return Some("Update card".to_owned());
     }
-    match plan.status.as_str() {
-        "past_due" | "unpaid" => Some("Update card"),
-        "paused" if has_card => Some("Update card"),
-        "paused" => Some("Add a card"),
-        "trialing" if !has_card && !plan.ends_as_scheduled() => Some("Add a card"),
+    match plan.status {
+        status if status.payment_failed() => Some("Update card"),
+        SubscriptionStatus::Paused if has_card => Some("Update card"),
+        SubscriptionStatus::Paused => Some("Add a card"),
+        SubscriptionStatus::Trialing if !has_card && !plan.ends_as_scheduled() => {
+            Some("Add a card")
+        }
         _ => None,
     }
     .map(str::to_owned)
@@ -187,31 +187,33 @@ fn card_action(plan: &PlanDetails) -> Option<String> {
 /// A plan's state in words.
 fn status_sentence(plan: &PlanDetails) -> String {
     let period_end = date(plan.current_period_end);
-    match plan.status.as_str() {
-        "trialing" if plan.ends_as_scheduled() => format!(
+    match plan.status {
+        SubscriptionStatus::Trialing if plan.ends_as_scheduled() => format!(
             "Free trial until {}, then it ends",
             date(plan.trial_end.unwrap_or(plan.current_period_end))
         ),
-        "trialing" if plan.card_last4.is_none() => format!(
+        SubscriptionStatus::Trialing if plan.card_last4.is_none() => format!(
             "Free trial until {} — add a card to continue after it",
             date(plan.trial_end.unwrap_or(plan.current_period_end))
         ),
-        "trialing" => format!(
+        SubscriptionStatus::Trialing => format!(
             "Free trial until {}",
             date(plan.trial_end.unwrap_or(plan.current_period_end))
         ),
-        "active" if plan.ends_as_scheduled() => format!(
+        SubscriptionStatus::Active if plan.ends_as_scheduled() => format!(
             "Cancels on {}",
             date(plan.cancel_at.unwrap_or(plan.current_period_end))
         ),
-        "active" => format!("Renews on {period_end}"),
-        "past_due" => "Payment failed — update your card".to_owned(),
-        "unpaid" => "Unpaid — update your card to continue".to_owned(),
-        "paused" if plan.card_last4.is_some() => "Paused — update your card to continue".to_owned(),
-        "paused" => "Paused — add a card to continue".to_owned(),
-        "incomplete" => "Waiting for the first payment".to_owned(),
-        "canceled" => format!("Canceled — yours until {period_end}"),
-        other => other.replace('_', " "),
+        SubscriptionStatus::Active => format!("Renews on {period_end}"),
+        SubscriptionStatus::PastDue => "Payment failed — update your card".to_owned(),
+        SubscriptionStatus::Unpaid => "Unpaid — update your card to continue".to_owned(),
+        SubscriptionStatus::Paused if plan.card_last4.is_some() => {
+            "Paused — update your card to continue".to_owned()
+        }
+        SubscriptionStatus::Paused => "Paused — add a card to continue".to_owned(),
+        SubscriptionStatus::Incomplete => "Waiting for the first payment".to_owned(),
+        SubscriptionStatus::Canceled => format!("Canceled — yours until {period_end}"),
+        SubscriptionStatus::IncompleteExpired => plan.status.in_words(),
     }
 }
 
@@ -249,10 +251,10 @@ pub fn change_preview(
 
 /// Why the dashboard is locked for a user holding plans in `statuses`: a paused trial or a
 /// failed payment (past its grace period) is the user's to fix; otherwise no plan includes it.
-pub fn locked_reason(statuses: &[&str]) -> LockedReason {
-    if statuses.contains(&"paused") {
+pub fn locked_reason(statuses: &[SubscriptionStatus]) -> LockedReason {
+    if statuses.contains(&SubscriptionStatus::Paused) {
         LockedReason::Paused
-    } else if statuses.iter().any(|s| matches!(*s, "past_due" | "unpaid")) {
+    } else if statuses.iter().any(|status| status.payment_failed()) {
         LockedReason::PaymentFailed
     } else {
         LockedReason::NoPlan
@@ -280,12 +282,13 @@ mod tests {
     use time::{Duration, OffsetDateTime};
 
     use super::*;
+    use SubscriptionStatus::*;
 
-    fn plan(status: &str) -> PlanDetails {
+    fn plan(status: SubscriptionStatus) -> PlanDetails {
         let period_end = OffsetDateTime::UNIX_EPOCH + Duration::days(20_800);
         PlanDetails {
             subscription_id: "sub_1".into(),
-            status: status.into(),
+            status,
             cancel_at_period_end: false,
             cancel_at: None,
             ended_at: None,
@@ -343,7 +346,7 @@ mod tests {
 
     #[test]
     fn a_plan_reads_as_status_price_and_card() {
-        let view = held_plan(&plan("active"), &catalog());
+        let view = held_plan(&plan(Active), &catalog());
         assert!(view.status.starts_with("Renews on "), "{}", view.status);
         assert_eq!(view.price.as_deref(), Some("$29 per month"));
         assert_eq!(
@@ -355,9 +358,9 @@ mod tests {
 
     #[test]
     fn a_scheduled_end_offers_resume_whichever_way_it_was_set() {
-        let mut at_period_end = plan("active");
+        let mut at_period_end = plan(Active);
         at_period_end.cancel_at_period_end = true;
-        let mut at_a_date = plan("active");
+        let mut at_a_date = plan(Active);
         at_a_date.cancel_at = Some(at_a_date.current_period_end - Duration::days(3));
         for scheduled in [at_period_end, at_a_date] {
             let view = held_plan(&scheduled, &catalog());
@@ -368,14 +371,14 @@ mod tests {
 
     #[test]
     fn a_failed_payment_asks_for_attention() {
-        let view = held_plan(&plan("past_due"), &catalog());
+        let view = held_plan(&plan(PastDue), &catalog());
         assert_eq!(view.status, "Payment failed — update your card");
         assert!(view.needs_attention);
     }
 
     #[test]
     fn a_change_waiting_for_payment_says_so_and_asks_for_a_new_card() {
-        let mut hobby = plan("active");
+        let mut hobby = plan(Active);
         hobby.product_name = Some("Hobby".into());
         hobby.pending_price_id = Some("price_pro".into());
         hobby.pending_product_name = Some("Pro".into());
@@ -391,39 +394,39 @@ mod tests {
         assert!(view.needs_attention);
         assert_eq!(view.name, "Hobby");
         assert_eq!(
-            held_plan(&plan("active"), &catalog()).change_awaiting_payment,
+            held_plan(&plan(Active), &catalog()).change_awaiting_payment,
             None
         );
     }
 
     #[test]
     fn a_plan_without_a_card_asks_for_one_and_a_failed_payment_for_a_new_one() {
-        let without_card = |status: &str| {
+        let without_card = |status: SubscriptionStatus| {
             let mut plan = plan(status);
             plan.card_brand = None;
             plan.card_last4 = None;
             plan.trial_end = Some(plan.current_period_end);
             held_plan(&plan, &catalog())
         };
-        let trial = without_card("trialing");
+        let trial = without_card(Trialing);
         assert!(
             trial.status.ends_with("— add a card to continue after it"),
             "{}",
             trial.status
         );
         assert_eq!(trial.card_action.as_deref(), Some("Add a card"));
-        let paused = without_card("paused");
+        let paused = without_card(Paused);
         assert_eq!(paused.status, "Paused — add a card to continue");
         assert_eq!(paused.card_action.as_deref(), Some("Add a card"));
         assert!(paused.needs_attention && paused.can_cancel && paused.cancel_ends_now);
-        assert!(!held_plan(&plan("active"), &catalog()).cancel_ends_now);
-        for status in ["past_due", "unpaid"] {
+        assert!(!held_plan(&plan(Active), &catalog()).cancel_ends_now);
+        for status in [PastDue, Unpaid] {
             let view = held_plan(&plan(status), &catalog());
             assert_eq!(view.card_action.as_deref(), Some("Update card"), "{status}");
         }
-        assert_eq!(held_plan(&plan("active"), &catalog()).card_action, None);
-        assert_eq!(held_plan(&plan("trialing"), &catalog()).card_action, None);
-        let mut ending = plan("trialing");
+        assert_eq!(held_plan(&plan(Active), &catalog()).card_action, None);
+        assert_eq!(held_plan(&plan(Trialing), &catalog()).card_action, None);
+        let mut ending = plan(Trialing);
         ending.card_last4 = None;
         ending.cancel_at_period_end = true;
         assert_eq!(held_plan(&ending, &catalog()).card_action, None);
@@ -432,10 +435,10 @@ mod tests {
     #[test]
     fn a_locked_dashboard_says_whether_a_card_would_open_it() {
         assert_eq!(locked_reason(&[]), LockedReason::NoPlan);
-        assert_eq!(locked_reason(&["paused"]), LockedReason::Paused);
-        assert_eq!(locked_reason(&["unpaid"]), LockedReason::PaymentFailed);
-        assert_eq!(locked_reason(&["past_due"]), LockedReason::PaymentFailed);
-        assert_eq!(locked_reason(&["past_due", "paused"]), LockedReason::Paused);
+        assert_eq!(locked_reason(&[Paused]), LockedReason::Paused);
+        assert_eq!(locked_reason(&[Unpaid]), LockedReason::PaymentFailed);
+        assert_eq!(locked_reason(&[PastDue]), LockedReason::PaymentFailed);
+        assert_eq!(locked_reason(&[PastDue, Paused]), LockedReason::Paused);
     }
 
     #[test]
@@ -470,7 +473,7 @@ mod tests {
 
     #[test]
     fn plan_changes_offer_other_recurring_prices_in_the_same_currency() {
-        let view = held_plan(&plan("trialing"), &catalog());
+        let view = held_plan(&plan(Trialing), &catalog());
         let offered: Vec<&str> = view
             .change_options
             .iter()
@@ -478,7 +481,7 @@ mod tests {
             .collect();
         assert_eq!(offered, ["price_y"]);
         assert_eq!(view.change_options[0].label, "Pro — $290 per year");
-        assert!(held_plan(&plan("canceled"), &catalog())
+        assert!(held_plan(&plan(Canceled), &catalog())
             .change_options
             .is_empty());
     }

@@ -127,13 +127,15 @@ pub async fn billing() -> Result<BillingOverview, FormError> {
 pub async fn cancel_subscription(subscription_id: String) -> Result<(), FormError> {
     use backend::billing::manage::{cancel, Canceled};
 
+    use crate::notice::Notice;
+
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
     let notice = match cancel(&state, &user, &subscription_id).await? {
-        Canceled::AtPeriodEnd => "plan-canceled",
-        Canceled::Now => "plan-ended",
+        Canceled::AtPeriodEnd => Notice::PlanCanceled,
+        Canceled::Now => Notice::PlanEnded,
     };
-    leptos_axum::redirect(&format!("/account?notice={notice}"));
+    leptos_axum::redirect(&notice.href());
     Ok(())
 }
 
@@ -143,7 +145,7 @@ pub async fn resume_subscription(subscription_id: String) -> Result<(), FormErro
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
     backend::billing::manage::resume(&state, &user, &subscription_id).await?;
-    leptos_axum::redirect("/account?notice=plan-resumed");
+    leptos_axum::redirect(&crate::notice::Notice::PlanResumed.href());
     Ok(())
 }
 
@@ -182,15 +184,17 @@ pub async fn change_plan(
 ) -> Result<(), FormError> {
     use backend::billing::manage::{self, PlanChange};
 
+    use crate::notice::Notice;
+
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
     let notice =
         match manage::change_plan(&state, &user, &subscription_id, &price_id, proration_date)
             .await?
         {
-            PlanChange::Changed => "plan-changed",
-            PlanChange::AwaitingPayment => "plan-change-awaits-payment",
+            PlanChange::Changed => Notice::PlanChanged,
+            PlanChange::AwaitingPayment => Notice::PlanChangeAwaitsPayment,
         };
-    leptos_axum::redirect(&format!("/account?notice={notice}"));
+    leptos_axum::redirect(&notice.href());
     Ok(())
 }

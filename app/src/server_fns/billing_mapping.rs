@@ -7,6 +7,7 @@ use backend::billing::{
     money::{format_amount, format_period},
     purchases::{Purchase, PurchaseStatus},
     subscriptions::HeldPlan,
+    SubscriptionStatus,
 };
 
 use crate::billing_views::{CheckoutResult, PlanView, PriceView, PricingView};
@@ -61,7 +62,7 @@ pub fn pricing(
                 held_status: held
                     .iter()
                     .find(|h| h.product_id == product.id)
-                    .map(|h| short_status(&h.status, h.cancel_at_period_end).to_owned()),
+                    .map(|h| short_status(h.status, h.cancel_at_period_end).to_owned()),
                 purchased: bought
                     .iter()
                     .any(|p| p.product_id == product.id && p.status != "failed"),
@@ -116,13 +117,12 @@ fn yearly_saving(price: &CatalogPrice, siblings: &[CatalogPrice]) -> Option<u32>
 }
 
 /// A status as a badge on the pricing card.
-fn short_status(status: &str, cancel_at_period_end: bool) -> &'static str {
+fn short_status(status: SubscriptionStatus, cancel_at_period_end: bool) -> &'static str {
     match status {
-        "trialing" => "Your plan · trial",
-        "active" if cancel_at_period_end => "Your plan · ends at period end",
-        "active" => "Your plan",
-        "past_due" | "unpaid" => "Your plan · payment failed",
-        "paused" => "Your plan · paused",
+        SubscriptionStatus::Trialing => "Your plan · trial",
+        SubscriptionStatus::Active if cancel_at_period_end => "Your plan · ends at period end",
+        status if status.payment_failed() => "Your plan · payment failed",
+        SubscriptionStatus::Paused => "Your plan · paused",
         _ => "Your plan",
     }
 }
@@ -137,11 +137,13 @@ pub fn checkout_result(outcome: Outcome) -> CheckoutResult {
             status,
         } => CheckoutResult::Subscribed {
             plan: product_name,
-            status: match status.as_str() {
-                "trialing" => "Your free trial has started.".to_owned(),
-                "active" => "Your subscription is active.".to_owned(),
-                "incomplete" => "Your payment is still being confirmed.".to_owned(),
-                other => format!("Your subscription is {}.", other.replace('_', " ")),
+            status: match status {
+                SubscriptionStatus::Trialing => "Your free trial has started.".to_owned(),
+                SubscriptionStatus::Active => "Your subscription is active.".to_owned(),
+                SubscriptionStatus::Incomplete => {
+                    "Your payment is still being confirmed.".to_owned()
+                }
+                other => format!("Your subscription is {}.", other.in_words()),
             },
         },
         Outcome::Purchased {
@@ -236,7 +238,7 @@ mod tests {
             product_id: "prod_pro".into(),
             product_name: Some("Pro".into()),
             price_id: "price_y".into(),
-            status: "trialing".into(),
+            status: SubscriptionStatus::Trialing,
             cancel_at_period_end: false,
             current_period_end: OffsetDateTime::UNIX_EPOCH,
             trial_end: None,

@@ -17,7 +17,7 @@ pub async fn dashboard() -> Result<DashboardView, FormError> {
         let held = backend::billing::subscriptions::held_by(&state.db, user.id)
             .await
             .map_err(backend::billing::BillingError::from)?;
-        let statuses: Vec<&str> = held.iter().map(|plan| plan.status.as_str()).collect();
+        let statuses: Vec<_> = held.iter().map(|plan| plan.status).collect();
         return Ok(DashboardView::Locked(
             super::account_mapping::locked_reason(&statuses),
         ));

@@ -10,7 +10,7 @@ pub async fn update_display_name(display_name: String) -> Result<(), FormError> 
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
     backend::auth::profile::change_display_name(&state, &user, &display_name).await?;
-    leptos_axum::redirect("/account?notice=name-saved");
+    leptos_axum::redirect(&crate::notice::Notice::NameSaved.href());
     Ok(())
 }
 
@@ -27,7 +27,7 @@ pub async fn change_email(new_email: String, current_password: String) -> Result
         super::context::client_network()?,
     )
     .await?;
-    leptos_axum::redirect("/account?notice=email-sent");
+    leptos_axum::redirect(&crate::notice::Notice::EmailSent.href());
     Ok(())
 }
 
@@ -46,7 +46,7 @@ pub async fn resend_confirmation() -> Result<(), FormError> {
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
     backend::auth::verification::resend_link(&state, &user).await?;
-    leptos_axum::redirect("/account?notice=confirmation-sent");
+    leptos_axum::redirect(&crate::notice::Notice::ConfirmationSent.href());
     Ok(())
 }
 
@@ -70,7 +70,7 @@ pub async fn change_password(
     )
     .await?;
     session::renew(&super::context::session()?, user.id, epoch).await?;
-    leptos_axum::redirect("/account?notice=password-changed");
+    leptos_axum::redirect(&crate::notice::Notice::PasswordChanged.href());
     Ok(())
 }
 
@@ -82,6 +82,6 @@ pub async fn delete_account(password: String) -> Result<(), FormError> {
     let network = super::context::client_network()?;
     backend::auth::deletion::delete_account(&state, &user, password.into(), network).await?;
     backend::auth::session::end(&super::context::session()?).await?;
-    leptos_axum::redirect("/?notice=account-deleted");
+    leptos_axum::redirect(&crate::notice::Notice::AccountDeleted.href());
     Ok(())
 }

@@ -22,6 +22,6 @@ pub async fn reset_password(token: String, password: String) -> Result<(), FormE
     backend::auth::recovery::reset_password(&state, &token, password.into(), network).await?;
     // Whoever is signed in on this device (perhaps someone else) is signed out too.
     backend::auth::session::end(&super::context::session()?).await?;
-    leptos_axum::redirect("/signin?notice=password-reset");
+    leptos_axum::redirect(&crate::notice::Notice::PasswordReset.href());
     Ok(())
 }

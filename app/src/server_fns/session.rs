@@ -58,6 +58,6 @@ pub async fn sign_out_everywhere() -> Result<(), FormError> {
     let user = super::context::signed_in_user()?;
     backend::auth::signin::sign_out_everywhere(&state, user.id).await?;
     backend::auth::session::end(&super::context::session()?).await?;
-    leptos_axum::redirect("/signin?notice=signed-out-everywhere");
+    leptos_axum::redirect(&crate::notice::Notice::SignedOutEverywhere.href());
     Ok(())
 }

@@ -22,6 +22,9 @@ pub async fn advance_clock(days: u32) -> Result<(), FormError> {
     let state = super::context::state()?;
     super::context::signed_in_user()?;
     backend::billing::time_travel::advance(&state, days).await?;
-    leptos_axum::redirect("/account?notice=clock-moved#time-travel");
+    leptos_axum::redirect(&format!(
+        "{}#time-travel",
+        crate::notice::Notice::ClockMoved.href()
+    ));
     Ok(())
 }

@@ -11,7 +11,7 @@ use super::{
     purchases::{self, PurchaseStatus},
     subscriptions,
     trials::{self, Offer},
-    BillingError,
+    BillingError, Step, SubscriptionStatus,
 };
 use crate::{
     auth::User,
@@ -24,15 +24,25 @@ use crate::{
 /// Subscription mode for recurring prices (with the price's trial, if [`trials::offer`] allows
 /// one), payment mode for one-time ones. Refused when the user already holds a subscription to
 /// the product.
+#[tracing::instrument(skip_all, fields(user_id = %user.id, price = price_id))]
 pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<String, BillingError> {
-    let catalog = state.catalog.get(&state.db).await?;
+    let catalog = state
+        .catalog
+        .get(&state.db)
+        .await
+        .step("loading the catalog")?;
     let (_, price) = catalog
         .find_price(price_id)
         .ok_or(BillingError::PriceUnavailable)?;
     let recurring = price.recurring.is_some();
     // One subscription per user: a second plan is a plan change (the account page), never a second
     // Checkout that would bill twice.
-    if recurring && !subscriptions::held_by(&state.db, user.id).await?.is_empty() {
+    if recurring
+        && !subscriptions::held_by(&state.db, user.id)
+            .await
+            .step("finding the plans the user holds")?
+            .is_empty()
+    {
         return Err(BillingError::AlreadySubscribed);
     }
     let customer = customers::ensure(state, user).await?;
@@ -96,7 +106,7 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
                 Ok(session) => Ok(session),
                 // The cached catalog was a moment behind Stripe: the price was just archived.
                 Err(error) if error.is_invalid_price() => Err(BillingError::PriceUnavailable),
-                Err(error) => Err(BillingError::from(error)),
+                Err(error) => Err(error.step("creating the Checkout Session in Stripe")),
             }
         }
     };
@@ -112,11 +122,19 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
             // Paid in another tab a moment ago and not stored yet: store it now, and sell no
             // second subscription.
             Ok(current) if current.status.as_deref() == Some("complete") => {
-                let mut tx = state.db.begin().await?;
-                super::lock_object(&mut tx, &current.id).await?;
+                let mut tx = state
+                    .db
+                    .begin()
+                    .await
+                    .step("starting the transaction applying the paid session")?;
+                super::lock_object(&mut tx, &current.id)
+                    .await
+                    .step("locking the Checkout Session")?;
                 let key = &state.config.trial_ledger_key;
                 apply(&mut tx, &state.stripe, key, &current, false).await?;
-                tx.commit().await?;
+                tx.commit()
+                    .await
+                    .step("committing the applied session")?;
                 return Err(BillingError::AlreadySubscribed);
             }
             Ok(_) => {}
@@ -147,7 +165,7 @@ pub enum Outcome {
         /// The product subscribed to.
         product_name: String,
         /// Stripe's status (`trialing`, `active`, `incomplete`, …).
-        status: String,
+        status: SubscriptionStatus,
     },
     /// A one-time purchase.
     Purchased {
@@ -158,7 +176,9 @@ pub enum Outcome {
     },
 }
 
-/// For the success page: fetches the session from Stripe, checks it is this user's, applies it.
+/// For the success page: fetches the session from Stripe, checks it is this user's, applies it
+/// under the session's lock (the one the webhook applying it takes).
+#[tracing::instrument(skip_all, fields(user_id = %user.id, session = session_id))]
 pub async fn confirm(
     state: &AppState,
     user: &User,
@@ -172,19 +192,35 @@ pub async fn confirm(
     if !well_formed {
         return Err(BillingError::NotFound);
     }
+    let customer = customers::find(&state.db, user.id)
+        .await
+        .step("finding the user's Stripe customer")?;
+    if customer.is_none() {
+        return Err(BillingError::NotFound);
+    }
+    let mut tx = state
+        .db
+        .begin()
+        .await
+        .step("starting the transaction applying the session")?;
+    // Locked before it is fetched, as the webhook applying the same session does: whichever
+    // comes second stores what Stripe says then.
+    super::lock_object(&mut tx, session_id)
+        .await
+        .step("locking the Checkout Session")?;
     let session = match state.stripe.checkout_session(session_id).await {
         Ok(session) => session,
         Err(error) if error.is_not_found() => return Err(BillingError::NotFound),
-        Err(error) => return Err(error.into()),
+        Err(error) => return Err(error.step("fetching the Checkout Session from Stripe")),
     };
-    let customer = customers::find(&state.db, user.id).await?;
-    if customer.is_none() || session.customer != customer {
+    if session.customer != customer {
         return Err(BillingError::NotFound);
     }
-    let mut tx = state.db.begin().await?;
     let key = &state.config.trial_ledger_key;
     let outcome = apply(&mut tx, &state.stripe, key, &session, false).await?;
-    tx.commit().await?;
+    tx.commit()
+        .await
+        .step("committing the applied session")?;
     Ok(outcome)
 }
 

@@ -19,6 +19,8 @@ use sqlx::PgExecutor;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use super::SubscriptionStatus;
+
 /// The features the demo app gates.
 pub mod features {
     /// `/dashboard`: every plan.
@@ -47,7 +49,7 @@ impl Entitlements {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Access {
     /// Stripe's status.
-    pub status: String,
+    pub status: SubscriptionStatus,
     /// When we first stored it as `past_due`.
     pub past_due_since: Option<OffsetDateTime>,
     /// When it ended (canceled).
@@ -65,11 +67,13 @@ pub struct Access {
 impl Access {
     /// Whether this subscription grants its features at `now`.
     pub fn grants(&self, now: OffsetDateTime, grace: Duration) -> bool {
-        match self.status.as_str() {
-            "active" | "trialing" => true,
+        match self.status {
+            SubscriptionStatus::Active | SubscriptionStatus::Trialing => true,
             // Stamped whenever a past_due row is stored; without it, no grace.
-            "past_due" => self.past_due_since.is_some_and(|since| now < since + grace),
-            "canceled" => {
+            SubscriptionStatus::PastDue => {
+                self.past_due_since.is_some_and(|since| now < since + grace)
+            }
+            SubscriptionStatus::Canceled => {
                 let Some(ended) = self.ended_at else {
                     return false;
                 };
@@ -84,8 +88,10 @@ impl Access {
                     && self.trial_end.is_none_or(|trial_end| trial_end <= ended);
                 paid_through && now < self.current_period_end
             }
-            // incomplete, incomplete_expired, unpaid, paused.
-            _ => false,
+            SubscriptionStatus::Incomplete
+            | SubscriptionStatus::IncompleteExpired
+            | SubscriptionStatus::Unpaid
+            | SubscriptionStatus::Paused => false,
         }
     }
 }
@@ -137,7 +143,7 @@ pub async fn of_user(
     let mut granted = BTreeSet::new();
     for row in subscribed {
         let access = Access {
-            status: row.status,
+            status: super::status::stored(&row.status)?,
             past_due_since: row.past_due_since,
             ended_at: row.ended_at,
             trial_end: row.trial_end,
@@ -172,6 +178,7 @@ pub async fn of_user(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use SubscriptionStatus::*;
 
     const DAY: Duration = Duration::DAY;
 
@@ -179,9 +186,9 @@ mod tests {
         OffsetDateTime::UNIX_EPOCH + Duration::days(1000 + days)
     }
 
-    fn access(status: &str) -> Access {
+    fn access(status: SubscriptionStatus) -> Access {
         Access {
-            status: status.to_owned(),
+            status,
             past_due_since: None,
             ended_at: None,
             trial_end: None,
@@ -196,20 +203,20 @@ mod tests {
         let now = at(10);
         let grace = Duration::days(7);
         // (status, hours since it fell behind on payment, granted)
-        let cases: &[(&str, Option<i64>, bool)] = &[
-            ("active", None, true),
-            ("trialing", None, true),
-            ("past_due", Some(24), true), // a day into a 7-day grace
-            ("past_due", Some(7 * 24 - 1), true), // an hour left
-            ("past_due", Some(7 * 24), false), // over
-            ("past_due", None, false),    // never stamped: no grace
-            ("unpaid", Some(24), false),
-            ("paused", None, false),
-            ("incomplete", None, false),
-            ("incomplete_expired", None, false),
+        let cases: &[(SubscriptionStatus, Option<i64>, bool)] = &[
+            (Active, None, true),
+            (Trialing, None, true),
+            (PastDue, Some(24), true), // a day into a 7-day grace
+            (PastDue, Some(7 * 24 - 1), true), // an hour left
+            (PastDue, Some(7 * 24), false), // over
+            (PastDue, None, false),    // never stamped: no grace
+            (Unpaid, Some(24), false),
+            (Paused, None, false),
+            (Incomplete, None, false),
+            (IncompleteExpired, None, false),
         ];
         for (status, hours, expected) in cases {
-            let mut row = access(status);
+            let mut row = access(*status);
             row.past_due_since = hours.map(|hours| now - Duration::hours(hours));
             assert_eq!(
                 row.grants(now, grace),
@@ -217,7 +224,7 @@ mod tests {
                 "{status} since {hours:?} hours"
             );
         }
-        let mut no_grace = access("past_due");
+        let mut no_grace = access(PastDue);
         no_grace.past_due_since = Some(now - DAY);
         assert!(!no_grace.grants(now, Duration::ZERO));
         assert!(no_grace.grants(now, DAY * 2));
@@ -227,12 +234,12 @@ mod tests {
     fn a_canceled_subscription_grants_only_what_was_paid_for() {
         let now = at(10);
         let grace = Duration::days(7);
-        let mut canceled_at_once = access("canceled");
+        let mut canceled_at_once = access(Canceled);
         canceled_at_once.ended_at = Some(at(5));
         assert!(canceled_at_once.grants(now, grace), "paid through day 30");
         assert!(!canceled_at_once.grants(at(31), grace), "period over");
 
-        let mut at_period_end = access("canceled");
+        let mut at_period_end = access(Canceled);
         at_period_end.ended_at = Some(at(30));
         assert!(
             !at_period_end.grants(now, grace),

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::{
     entitlements::Access,
     subscriptions::{self, PendingChange},
-    BillingError,
+    BillingError, Step, SubscriptionStatus,
 };
 use crate::{
     auth::User,
@@ -30,7 +30,7 @@ pub struct PlanDetails {
     /// `sub_…`.
     pub subscription_id: String,
     /// Stripe's status.
-    pub status: String,
+    pub status: SubscriptionStatus,
     /// Set to end when the period does.
     pub cancel_at_period_end: bool,
     /// When it is set to end (also set by a cancellation at period end).
@@ -96,7 +96,7 @@ impl PlanDetails {
     /// Its state as the entitlement rule reads it.
     pub fn access(&self) -> Access {
         Access {
-            status: self.status.clone(),
+            status: self.status,
             past_due_since: self.past_due_since,
             ended_at: self.ended_at,
             trial_end: self.trial_end,
@@ -114,8 +114,7 @@ pub async fn plans_of(
     user_id: Uuid,
     now: OffsetDateTime,
 ) -> Result<Vec<PlanDetails>, sqlx::Error> {
-    let mut plans = sqlx::query_as!(
-        PlanDetails,
+    let rows = sqlx::query!(
         r#"
         SELECT s.id AS subscription_id, s.status, s.cancel_at_period_end, s.cancel_at,
                s.ended_at, s.trial_end,
@@ -144,14 +143,46 @@ pub async fn plans_of(
     )
     .fetch_all(db)
     .await?;
+    let mut plans = Vec::with_capacity(rows.len());
+    for row in rows {
+        plans.push(PlanDetails {
+            subscription_id: row.subscription_id,
+            status: super::status::stored(&row.status)?,
+            cancel_at_period_end: row.cancel_at_period_end,
+            cancel_at: row.cancel_at,
+            ended_at: row.ended_at,
+            trial_end: row.trial_end,
+            item_id: row.item_id,
+            product_id: row.product_id,
+            product_name: row.product_name,
+            price_id: row.price_id,
+            unit_amount: row.unit_amount,
+            currency: row.currency,
+            interval: row.interval,
+            interval_count: row.interval_count,
+            current_period_end: row.current_period_end,
+            card_brand: row.card_brand,
+            card_last4: row.card_last4,
+            card_exp_month: row.card_exp_month,
+            card_exp_year: row.card_exp_year,
+            past_due_since: row.past_due_since,
+            cancellation_reason: row.cancellation_reason,
+            latest_invoice_paid: row.latest_invoice_paid,
+            pending_price_id: row.pending_price_id,
+            pending_product_name: row.pending_product_name,
+            pending_update_expires_at: row.pending_update_expires_at,
+        });
+    }
     // A canceled plan is shown only while it still grants access (no grace period plays a part).
-    plans.retain(|plan| plan.status != "canceled" || plan.access().grants(now, Duration::ZERO));
+    plans.retain(|plan| {
+        plan.status != SubscriptionStatus::Canceled || plan.access().grants(now, Duration::ZERO)
+    });
     Ok(plans)
 }
 
 /// The one item of a subscription the user owns, as the actions need it.
 struct Owned {
-    status: String,
+    status: SubscriptionStatus,
     cancel_at_period_end: bool,
     cancel_at: Option<OffsetDateTime>,
     item_id: String,
@@ -165,8 +196,7 @@ async fn owned(
     user: &User,
     subscription_id: &str,
 ) -> Result<Owned, BillingError> {
-    sqlx::query_as!(
-        Owned,
+    let row = sqlx::query!(
         r#"
         SELECT s.status, s.cancel_at_period_end, s.cancel_at, i.id AS item_id, i.price_id,
                s.stripe_customer_id, pr.currency AS "currency?"
@@ -179,11 +209,19 @@ async fn owned(
         user.id
     )
     .fetch_optional(&state.db)
-    .await?
-    .ok_or(BillingError::NoSuchSubscription)
+    .await
+    .step("finding the user's subscription")?
+    .ok_or(BillingError::NoSuchSubscription)?;
+    Ok(Owned {
+        status: super::status::stored(&row.status).step("reading the subscription's status")?,
+        cancel_at_period_end: row.cancel_at_period_end,
+        cancel_at: row.cancel_at,
+        item_id: row.item_id,
+        price_id: row.price_id,
+        stripe_customer_id: row.stripe_customer_id,
+        currency: row.currency,
+    })
 }
-
-const ENDED: &[&str] = &["canceled", "incomplete_expired"];
 
 /// How a cancellation took effect.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,17 +234,22 @@ pub enum Canceled {
 
 /// Sets the subscription to end when its current period does (it keeps its features until
 /// then); a paused one, which has no paid period, ends at once.
+#[tracing::instrument(skip_all, fields(user_id = %user.id, subscription = subscription_id))]
 pub async fn cancel(
     state: &AppState,
     user: &User,
     subscription_id: &str,
 ) -> Result<Canceled, BillingError> {
     let owned = owned(state, user, subscription_id).await?;
-    if ENDED.contains(&owned.status.as_str()) {
+    if owned.status.has_ended() {
         return Err(BillingError::NotNow("This subscription has already ended."));
     }
-    if owned.status == "paused" {
-        state.stripe.cancel_subscription(subscription_id).await?;
+    if owned.status == SubscriptionStatus::Paused {
+        state
+            .stripe
+            .cancel_subscription(subscription_id)
+            .await
+            .step("canceling the paused subscription in Stripe")?;
         store_latest(state, subscription_id).await?;
         return Ok(Canceled::Now);
     }
@@ -224,13 +267,14 @@ pub async fn cancel(
 }
 
 /// Undoes a cancellation at period end.
+#[tracing::instrument(skip_all, fields(user_id = %user.id, subscription = subscription_id))]
 pub async fn resume(
     state: &AppState,
     user: &User,
     subscription_id: &str,
 ) -> Result<(), BillingError> {
     let owned = owned(state, user, subscription_id).await?;
-    if ENDED.contains(&owned.status.as_str()) {
+    if owned.status.has_ended() {
         return Err(BillingError::NotNow(
             "This subscription has ended; choose a plan on the pricing page to subscribe again.",
         ));
@@ -294,7 +338,11 @@ pub async fn preview_change(
         .set("subscription_details[items][0][price]", price_id)
         .set("subscription_details[proration_behavior]", PRORATION)
         .set("subscription_details[proration_date]", proration_date);
-    let invoice = state.stripe.preview_invoice(&form).await?;
+    let invoice = state
+        .stripe
+        .preview_invoice(&form)
+        .await
+        .step("previewing the plan change's invoice in Stripe")?;
     let lines: Vec<(String, i64)> = invoice
         .lines
         .map(|lines| lines.data)
@@ -313,6 +361,7 @@ pub async fn preview_change(
 /// Swaps the subscription's price for `price_id`, prorated as of `proration_date` (the
 /// preview's moment; at most an hour old), once the invoice for it is paid
 /// (`payment_behavior=pending_if_incomplete`).
+#[tracing::instrument(skip_all, fields(user_id = %user.id, subscription = subscription_id, price = price_id))]
 pub async fn change_plan(
     state: &AppState,
     user: &User,
@@ -336,7 +385,8 @@ pub async fn change_plan(
     state
         .stripe
         .update_subscription(subscription_id, &form, &key)
-        .await?;
+        .await
+        .step("changing the subscription's price in Stripe")?;
     store_latest(state, subscription_id).await?;
     let stored = sqlx::query!(
         r#"
@@ -348,7 +398,8 @@ pub async fn change_plan(
         subscription_id
     )
     .fetch_optional(&state.db)
-    .await?;
+    .await
+    .step("reading the changed subscription's price")?;
     match stored {
         Some(row) if row.price_id == price_id => Ok(PlanChange::Changed),
         Some(row) if row.pending_price_id.as_deref() == Some(price_id) => {
@@ -410,11 +461,15 @@ pub async fn pay_waiting_changes(
         customer
     )
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .step("finding the plan changes waiting for payment")?;
     if waiting.is_empty() {
         return Ok(0);
     }
-    let Some(method) = super::customers::default_payment_method(stripe, customer).await? else {
+    let Some(method) = super::customers::default_payment_method(stripe, customer)
+        .await
+        .step("fetching the customer's default payment method from Stripe")?
+    else {
         return Ok(0);
     };
     let mut paid = 0;
@@ -427,7 +482,7 @@ pub async fn pay_waiting_changes(
             Err(error) if error.is_refusal() => {
                 tracing::warn!(error.cause_chain = ?anyhow::Error::new(error), subscription = %subscription.id, "Stripe did not pay a waiting plan change's invoice");
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(error.step("paying a waiting plan change's invoice in Stripe")),
         }
         subscriptions::refresh(conn, stripe, &subscription.id).await?;
     }
@@ -443,7 +498,7 @@ async fn changeable(
     price_id: &str,
 ) -> Result<Owned, BillingError> {
     let owned = owned(state, user, subscription_id).await?;
-    if !matches!(owned.status.as_str(), "active" | "trialing" | "past_due") {
+    if !owned.status.is_live() {
         return Err(BillingError::NotNow(
             "Only an active subscription can change plans.",
         ));
@@ -451,7 +506,11 @@ async fn changeable(
     if owned.price_id == price_id {
         return Err(BillingError::NotNow("You are on this plan already."));
     }
-    let catalog = state.catalog.get(&state.db).await?;
+    let catalog = state
+        .catalog
+        .get(&state.db)
+        .await
+        .step("loading the catalog")?;
     match catalog.find_price(price_id) {
         Some((_, price))
             if price.recurring.is_some()
@@ -478,14 +537,21 @@ async fn update(
     state
         .stripe
         .update_subscription(subscription_id, &form, &key)
-        .await?;
+        .await
+        .step("updating the subscription in Stripe")?;
     store_latest(state, subscription_id).await
 }
 
 /// Re-fetches and stores the subscription, so the next page shows the change.
 async fn store_latest(state: &AppState, subscription_id: &str) -> Result<(), BillingError> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state
+        .db
+        .begin()
+        .await
+        .step("starting the transaction storing the subscription")?;
     subscriptions::refresh(&mut tx, &state.stripe, subscription_id).await?;
-    tx.commit().await?;
+    tx.commit()
+        .await
+        .step("committing the stored subscription")?;
     Ok(())
 }

@@ -6,6 +6,11 @@
 //! session; one for the whole catalog) and stores what Stripe returns, so events arriving late,
 //! twice or out of order cannot leave an older state.
 //!
+//! The one locking rule: every write of a Stripe object's rows happens in a transaction holding
+//! that object's [`lock_object`], whoever writes — the Checkout Session's for applying a session
+//! (the webhook and the success page alike), the subscription's for storing a subscription, the
+//! customer's for its cards, the catalog's for products and prices.
+//!
 //! - [`catalog`]: products and prices — the SQL, and the [`Catalog`] the pricing page renders.
 //! - [`cache`]: the in-memory catalog, invalidated on every replica through `LISTEN/NOTIFY`.
 //! - [`sync`]: `server stripe sync`, the full re-sync; [`replay`]: `server stripe replay`;
@@ -25,7 +30,8 @@
 //! - [`portal`]: customer portal sessions.
 //! - [`time_travel`]: development only — moving the emulator's clock from the account page.
 //! - [`webhooks`]: receiving an event: signature, duplicate check, application.
-//! - [`error`]: the error type, [`BillingError`].
+//! - [`status`]: [`SubscriptionStatus`], Stripe's subscription statuses as a type.
+//! - [`error`]: the error type, [`BillingError`], and [`Step`], naming the step that failed.
 
 pub mod cache;
 pub mod catalog;
@@ -43,6 +49,7 @@ pub mod portal;
 pub mod purchases;
 pub mod replay;
 pub mod seed;
+pub mod status;
 pub mod subscriptions;
 pub mod sync;
 pub mod time_travel;
@@ -54,6 +61,7 @@ pub mod webhooks;
 pub use cache::CatalogCache;
 pub use catalog::Catalog;
 pub use error::{BillingError, Step};
+pub use status::SubscriptionStatus;
 
 /// Takes a transaction-scoped advisory lock on a Stripe object id, so two writers of the same
 /// object (a webhook and the success page, two deliveries) take turns: fetch, then write.

@@ -9,12 +9,13 @@
 
 use sqlx::PgConnection;
 use time::{Duration, OffsetDateTime};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::{
     entitlements::Access,
     money::{format_amount, format_date},
-    BillingError,
+    BillingError, Step, SubscriptionStatus,
 };
 use crate::{
     auth::EmailAddress,
@@ -41,7 +42,8 @@ pub async fn payment_failed(
         invoice_id
     )
     .fetch_optional(&mut *conn)
-    .await?
+    .await
+    .step("reading the failed invoice")?
     else {
         return Ok(false);
     };
@@ -83,13 +85,16 @@ pub async fn trial_ending(
         subscription_id
     )
     .fetch_optional(&mut *conn)
-    .await?
+    .await
+    .step("reading the trialing subscription")?
     else {
         return Ok(false);
     };
+    let status =
+        super::status::stored(&subscription.status).step("reading the subscription's status")?;
     let Some(trial_end) = subscription
         .trial_end
-        .filter(|_| subscription.status == "trialing")
+        .filter(|_| status == SubscriptionStatus::Trialing)
     else {
         return Ok(false);
     };
@@ -131,7 +136,8 @@ pub async fn trial_paused(
         subscription_id
     )
     .fetch_optional(&mut *conn)
-    .await?
+    .await
+    .step("reading the paused subscription")?
     else {
         // Resumed meanwhile (a card came first): nothing to ask.
         return Ok(false);
@@ -170,10 +176,12 @@ pub async fn canceled(
         subscription_id
     )
     .fetch_optional(&mut *conn)
-    .await?
+    .await
+    .step("reading the canceled subscription")?
     else {
         return Ok(false);
     };
+    let status = super::status::stored(&row.status).step("reading the subscription's status")?;
     let kind = "canceled";
     let Some(to) = recipient_unless_queued(conn, kind, subscription_id, row.user_id).await? else {
         return Ok(false);
@@ -181,7 +189,7 @@ pub async fn canceled(
     // Canceled early but paid through the period: say until when it stays.
     let paid_until = row.current_period_end.filter(|&period_end| {
         Access {
-            status: row.status,
+            status,
             past_due_since: row.past_due_since,
             ended_at: row.ended_at,
             trial_end: row.trial_end,
@@ -217,13 +225,15 @@ async fn recipient_unless_queued(
         subject
     )
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    .step("checking whether the email was queued before")?;
     if queued {
         return Ok(None);
     }
     let email = sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", user_id)
         .fetch_one(&mut *conn)
-        .await?;
+        .await
+        .step("reading the recipient's address")?;
     Ok(Some(EmailAddress::from_stored(email)))
 }
 
@@ -251,7 +261,8 @@ async fn queue(
         mail.html
     )
     .execute(&mut *conn)
-    .await?
+    .await
+    .step("queueing the email")?
     .rows_affected()
         == 1)
 }
@@ -283,56 +294,70 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, BillingError> {
         MAX_ATTEMPTS
     )
     .fetch_all(&state.db)
-    .await?;
+    .await
+    .step("claiming the billing emails due")?;
     let mut sent = 0;
     for row in claimed {
-        let mail = Mail {
-            to: EmailAddress::from_stored(row.mail_to),
-            subject: row.mail_subject,
-            text: row.body_text,
-            html: row.body_html,
-        };
-        let marked = match state.mailer.send(&mail).await {
-            Ok(()) => {
-                sent += 1;
-                sqlx::query!(
-                    r#"
+        // One span per email: every line logged while sending it names it.
+        let email = tracing::info_span!(
+            "deliver_billing_email",
+            kind = %row.kind,
+            subject = %row.subject_id
+        );
+        let delivered = async move {
+            let mut delivered = false;
+            let mail = Mail {
+                to: EmailAddress::from_stored(row.mail_to),
+                subject: row.mail_subject,
+                text: row.body_text,
+                html: row.body_html,
+            };
+            let marked = match state.mailer.send(&mail).await {
+                Ok(()) => {
+                    delivered = true;
+                    sqlx::query!(
+                        r#"
                     UPDATE billing_notifications SET sent_at = now(), last_error = NULL
                     WHERE kind = $1 AND subject_id = $2
                     "#,
-                    row.kind,
-                    row.subject_id
-                )
-                .execute(&state.db)
-                .await
-            }
-            Err(error) => {
-                let error = anyhow::Error::new(error);
-                if row.attempts >= MAX_ATTEMPTS {
-                    tracing::error!(error.cause_chain = ?error, kind = %row.kind, subject = %row.subject_id, "giving up on a billing email");
-                } else {
-                    tracing::warn!(error.cause_chain = ?error, kind = %row.kind, subject = %row.subject_id, "sending a billing email failed; it will be retried");
+                        row.kind,
+                        row.subject_id
+                    )
+                    .execute(&state.db)
+                    .await
                 }
-                let backoff_minutes = 2_i32.pow((row.attempts - 1).clamp(0, 9) as u32).min(360);
-                sqlx::query!(
-                    r#"
+                Err(error) => {
+                    let error = anyhow::Error::new(error);
+                    if row.attempts >= MAX_ATTEMPTS {
+                        tracing::error!(error.cause_chain = ?error, kind = %row.kind, subject = %row.subject_id, "giving up on a billing email");
+                    } else {
+                        tracing::warn!(error.cause_chain = ?error, kind = %row.kind, subject = %row.subject_id, "sending a billing email failed; it will be retried");
+                    }
+                    let backoff_minutes = 2_i32.pow((row.attempts - 1).clamp(0, 9) as u32).min(360);
+                    sqlx::query!(
+                        r#"
                     UPDATE billing_notifications
                     SET last_error = $3, next_attempt_at = now() + make_interval(mins => $4)
                     WHERE kind = $1 AND subject_id = $2
                     "#,
-                    row.kind,
-                    row.subject_id,
-                    format!("{error:#}"),
-                    backoff_minutes
-                )
-                .execute(&state.db)
-                .await
+                        row.kind,
+                        row.subject_id,
+                        format!("{error:#}"),
+                        backoff_minutes
+                    )
+                    .execute(&state.db)
+                    .await
+                }
+            };
+            if let Err(error) = marked {
+                // The claim stands: the row is tried again once it is due.
+                tracing::error!(error.cause_chain = ?anyhow::Error::new(error), kind = %row.kind, subject = %row.subject_id, "could not record a billing email's delivery");
             }
-        };
-        if let Err(error) = marked {
-            // The claim stands: the row is tried again once it is due.
-            tracing::error!(error.cause_chain = ?anyhow::Error::new(error), kind = %row.kind, subject = %row.subject_id, "could not record a billing email's delivery");
+            delivered
         }
+        .instrument(email)
+        .await;
+        sent += usize::from(delivered);
     }
     Ok(sent)
 }
@@ -361,7 +386,8 @@ async fn plan_name(conn: &mut PgConnection, subscription_id: &str) -> Result<Str
         subscription_id
     )
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .step("reading the subscription's plan names")?;
     Ok(if names.is_empty() {
         "Tollgate".to_owned()
     } else {

@@ -10,13 +10,14 @@
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
-use super::{subscriptions, BillingError};
+use super::{subscriptions, BillingError, Step, SubscriptionStatus};
 use crate::stripe::StripeClient;
 
 /// Resumes the customer's stored paused trials that now have a default payment method (any
 /// kind: a card, Link, a bank account), and stores what Stripe made of them (a new period,
 /// invoiced at once). Returns how many were resumed. The caller holds the customer's lock and
 /// has just refreshed its subscriptions.
+#[tracing::instrument(skip_all, fields(customer = customer))]
 pub async fn resume_with_card(
     conn: &mut PgConnection,
     stripe: &StripeClient,
@@ -33,24 +34,27 @@ pub async fn resume_with_card(
         customer
     )
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .step("finding the customer's paused trials")?;
     if paused.is_empty() {
         return Ok(0);
     }
-    let customer_method = super::customers::default_payment_method(stripe, customer).await?;
+    let customer_method = super::customers::default_payment_method(stripe, customer)
+        .await
+        .step("fetching the customer's default payment method from Stripe")?;
     let mut resumed = 0;
     for subscription in paused {
         let in_stripe = match stripe.subscription(&subscription.id).await {
             Ok(found) => found,
             Err(error) if error.is_not_found() => continue,
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(error.step("fetching a paused subscription from Stripe")),
         };
         let method = in_stripe
             .default_payment_method
             .as_ref()
             .map(|method| method.id())
             .or(customer_method.as_deref());
-        let Some(method) = method.filter(|_| in_stripe.status == "paused") else {
+        let Some(method) = method.filter(|_| in_stripe.status == SubscriptionStatus::Paused) else {
             continue;
         };
         // One resume per pause and payment method: a redelivered event replays Stripe's first
@@ -69,7 +73,7 @@ pub async fn resume_with_card(
             Err(error) if error.is_refusal() => {
                 tracing::warn!(error.cause_chain = ?anyhow::Error::new(error), subscription = %subscription.id, "Stripe refused to resume a paused subscription");
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(error.step("resuming a paused subscription in Stripe")),
         }
         subscriptions::refresh(conn, stripe, &subscription.id).await?;
     }

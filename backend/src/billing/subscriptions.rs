@@ -10,9 +10,6 @@ use crate::stripe::{
     StripeClient,
 };
 
-/// Statuses in which the user holds the plan (and must not be sold it a second time).
-pub const HELD: &[&str] = &["trialing", "active", "past_due", "unpaid", "paused"];
-
 /// A plan a user holds: one subscription item with its subscription's state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeldPlan {
@@ -25,7 +22,7 @@ pub struct HeldPlan {
     /// `price_…`.
     pub price_id: String,
     /// Stripe's status.
-    pub status: String,
+    pub status: super::SubscriptionStatus,
     /// Ends at the period's end.
     pub cancel_at_period_end: bool,
     /// The end of the paid (or trial) period.
@@ -120,7 +117,7 @@ async fn past_due_at(
     let Some(invoice) = subscription
         .latest_invoice
         .as_deref()
-        .filter(|_| subscription.status == "past_due")
+        .filter(|_| subscription.status == super::SubscriptionStatus::PastDue)
     else {
         return Ok(None);
     };
@@ -256,7 +253,7 @@ impl SubscriptionRow {
         Self {
             id: subscription.id.clone(),
             stripe_customer_id: subscription.customer.clone(),
-            status: subscription.status.clone(),
+            status: subscription.status.as_str().to_owned(),
             cancel_at_period_end: subscription.cancel_at_period_end,
             cancel_at: at(subscription.cancel_at),
             canceled_at: at(subscription.canceled_at),
@@ -443,10 +440,11 @@ pub async fn had_trial(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<bool, s
     .await
 }
 
-/// The plans a user holds now (every item of every subscription in a [`HELD`] status).
+/// The plans a user holds now (every item of every subscription whose status
+/// [holds the plan](super::SubscriptionStatus::holds_plan)).
 pub async fn held_by(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<HeldPlan>, sqlx::Error> {
-    sqlx::query_as!(
-        HeldPlan,
+    use super::SubscriptionStatus;
+    let rows = sqlx::query!(
         r#"
         SELECT s.id AS subscription_id, i.product_id, p.name AS "product_name?", i.price_id,
                s.status, s.cancel_at_period_end, i.current_period_end, s.trial_end
@@ -457,8 +455,22 @@ pub async fn held_by(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<HeldP
         ORDER BY s.created, i.id
         "#,
         user_id,
-        HELD as &[&str]
+        &SubscriptionStatus::names_where(SubscriptionStatus::holds_plan) as &[&str]
     )
     .fetch_all(db)
-    .await
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(HeldPlan {
+                subscription_id: row.subscription_id,
+                product_id: row.product_id,
+                product_name: row.product_name,
+                price_id: row.price_id,
+                status: super::status::stored(&row.status)?,
+                cancel_at_period_end: row.cancel_at_period_end,
+                current_period_end: row.current_period_end,
+                trial_end: row.trial_end,
+            })
+        })
+        .collect()
 }

@@ -16,7 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use sqlx::{PgConnection, PgExecutor};
 
-use super::{subscriptions, BillingError};
+use super::{subscriptions, BillingError, Step, SubscriptionStatus};
 use crate::{
     auth::{self, EmailAddress, User},
     stripe::{objects::Subscription, Form, StripeClient},
@@ -45,12 +45,18 @@ impl Offer {
 
 /// The trial `user` may start now.
 pub async fn offer(state: &AppState, user: &User) -> Result<Offer, BillingError> {
-    if subscriptions::had_trial(&state.db, user.id).await?
-        || address_had_trial(&state.db, &state.config.trial_ledger_key, &user.email).await?
+    if subscriptions::had_trial(&state.db, user.id)
+        .await
+        .step("checking whether the user had a trial")?
+        || address_had_trial(&state.db, &state.config.trial_ledger_key, &user.email)
+            .await
+            .step("checking the trial ledger for the user's address")?
     {
         return Ok(Offer::None);
     }
-    let confirmed = auth::users::email_verified(&state.db, user.id).await?;
+    let confirmed = auth::users::email_verified(&state.db, user.id)
+        .await
+        .step("checking whether the user's address is confirmed")?;
     Ok(if confirmed && !state.config.billing_trial_requires_card {
         Offer::WithoutCard
     } else {
@@ -156,6 +162,7 @@ async fn remember(
 /// starts paid, and the subscription is stored again (and returned). Each entry is checked and
 /// written under its own lock. Idempotent: a subscription no longer trialing is not touched
 /// again, and the Stripe call carries a key derived from what it does.
+#[tracing::instrument(skip_all, fields(subscription = %subscription.id))]
 pub async fn settle(
     conn: &mut PgConnection,
     stripe: &StripeClient,
@@ -171,7 +178,8 @@ pub async fn settle(
         subscription.id
     )
     .fetch_optional(&mut *conn)
-    .await?;
+    .await
+    .step("finding the subscription owner's address")?;
     if let Some(email) = owner {
         let email = EmailAddress::from_stored(email);
         entries.push((
@@ -179,8 +187,7 @@ pub async fn settle(
             digest(key, Kind::Email, &normalised_address(&email)),
         ));
     }
-    let in_trial = matches!(subscription.status.as_str(), "trialing" | "paused");
-    if in_trial {
+    if subscription.status.in_trial() {
         let card = subscriptions::card_of(stripe, subscription).await?;
         if let Some(fingerprint) = card.and_then(|card| card.fingerprint) {
             entries.push((Kind::Card, digest(key, Kind::Card, &fingerprint)));
@@ -190,12 +197,18 @@ pub async fn settle(
     // Always the address before the card: two settles take the locks in the same order.
     for (kind, digest) in &entries {
         let lock = format!("trial-ledger-{}-{}", kind.as_str(), hex::encode(digest));
-        super::lock_object(&mut *conn, &lock).await?;
-        let earlier = trial_of(&mut *conn, *kind, digest).await?;
+        super::lock_object(&mut *conn, &lock)
+            .await
+            .step("locking the trial ledger entry")?;
+        let earlier = trial_of(&mut *conn, *kind, digest)
+            .await
+            .step("reading the trial ledger")?;
         had_one_elsewhere |= earlier.is_some_and(|earlier| earlier != subscription.id);
-        remember(&mut *conn, *kind, digest, &subscription.id).await?;
+        remember(&mut *conn, *kind, digest, &subscription.id)
+            .await
+            .step("writing the trial ledger")?;
     }
-    if !had_one_elsewhere || subscription.status != "trialing" {
+    if !had_one_elsewhere || subscription.status != SubscriptionStatus::Trialing {
         return Ok(None);
     }
     tracing::info!(subscription = %subscription.id, "an address or card that had a free trial before: the trial ends now");
@@ -208,7 +221,8 @@ pub async fn settle(
             &form,
             &format!("tollgate-end-repeat-trial-{}", subscription.id),
         )
-        .await?;
+        .await
+        .step("ending a repeated trial in Stripe")?;
     subscriptions::refresh(conn, stripe, &subscription.id).await
 }
 

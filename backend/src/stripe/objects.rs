@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Deserializer};
 
+pub use crate::billing::SubscriptionStatus;
+
 /// A page of a list: `{object: "list", data, has_more}`.
 #[derive(Clone, Debug, Deserialize)]
 pub struct List<T> {
@@ -377,7 +379,7 @@ pub struct Subscription {
     pub customer: String,
     /// `incomplete`, `incomplete_expired`, `trialing`, `active`, `past_due`, `canceled`,
     /// `unpaid` or `paused`.
-    pub status: String,
+    pub status: SubscriptionStatus,
     /// Whether it ends when the current period does.
     pub cancel_at_period_end: bool,
     /// When it is set to end (unix seconds).
