@@ -11,23 +11,23 @@ use crate::{
 /// The catalog (from memory) and, for a signed-in user, what they hold.
 #[server(endpoint = "pricing")]
 pub async fn pricing() -> Result<PricingView, FormError> {
-    use backend::billing::{purchases, subscriptions, trials, BillingError};
+    use backend::billing::{purchases, subscriptions, trials, Step};
 
     let state = super::context::state()?;
     let catalog = state
         .catalog
         .get(&state.db)
         .await
-        .map_err(BillingError::from)?;
+        .step("loading the catalog")?;
     let user = super::context::signed_in_user().ok();
     let (held, bought, had_trial) = match &user {
         Some(user) => (
             subscriptions::held_by(&state.db, user.id)
                 .await
-                .map_err(BillingError::from)?,
+                .step("finding the plans the user holds")?,
             purchases::of_user(&state.db, user.id)
                 .await
-                .map_err(BillingError::from)?,
+                .step("reading the user's purchases")?,
             !trials::offer(&state, user).await?.has_trial(),
         ),
         None => (Vec::new(), Vec::new(), false),
@@ -155,7 +155,7 @@ pub async fn preview_plan_change(
     subscription_id: String,
     price_id: String,
 ) -> Result<ChangePreviewView, FormError> {
-    use backend::billing::BillingError;
+    use backend::billing::Step;
 
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
@@ -166,7 +166,7 @@ pub async fn preview_plan_change(
         .catalog
         .get(&state.db)
         .await
-        .map_err(BillingError::from)?;
+        .step("loading the catalog")?;
     Ok(super::account_mapping::change_preview(
         &preview,
         &subscription_id,

@@ -11,7 +11,7 @@
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-use super::BillingError;
+use super::{BillingError, Step};
 use crate::{
     auth::User,
     stripe::{Form, StripeClient, StripeError},
@@ -79,7 +79,10 @@ pub async fn forget_deleted(
 
 /// The user's Stripe customer, created in Stripe (and recorded) the first time.
 pub async fn ensure(state: &AppState, user: &User) -> Result<String, BillingError> {
-    if let Some(id) = find(&state.db, user.id).await? {
+    if let Some(id) = find(&state.db, user.id)
+        .await
+        .step("finding the user's Stripe customer")?
+    {
         return Ok(id);
     }
     // One of this user's requests at a time goes on to hold a connection (see `waiting`).
@@ -87,12 +90,24 @@ pub async fn ensure(state: &AppState, user: &User) -> Result<String, BillingErro
         .turns
         .take(format!("billing_customer:{}", user.id))
         .await;
-    if let Some(id) = find(&state.db, user.id).await? {
+    if let Some(id) = find(&state.db, user.id)
+        .await
+        .step("finding the user's Stripe customer after waiting")?
+    {
         return Ok(id);
     }
-    let mut tx = state.db.begin().await?;
-    super::lock_object(&mut tx, &format!("billing_customer:{}", user.id)).await?;
-    if let Some(id) = find(&mut *tx, user.id).await? {
+    let mut tx = state
+        .db
+        .begin()
+        .await
+        .step("starting the transaction creating the customer")?;
+    super::lock_object(&mut tx, &format!("billing_customer:{}", user.id))
+        .await
+        .step("locking the user's customer creation")?;
+    if let Some(id) = find(&mut *tx, user.id)
+        .await
+        .step("finding the user's Stripe customer under its lock")?
+    {
         return Ok(id);
     }
     let form = Form::new()
@@ -108,21 +123,29 @@ pub async fn ensure(state: &AppState, user: &User) -> Result<String, BillingErro
         user.id
     )
     .fetch_one(&mut *tx)
-    .await?;
+    .await
+    .step("counting the user's deleted customers")?;
     let key = format!(
         "tollgate-customer-for-user-{}-{}-{deleted_before}",
         user.id,
         form.fingerprint()
     );
-    let customer = state.stripe.create_customer(&form, &key).await?;
+    let customer = state
+        .stripe
+        .create_customer(&form, &key)
+        .await
+        .step("creating the customer in Stripe")?;
     sqlx::query!(
         "INSERT INTO billing_customers (user_id, stripe_customer_id) VALUES ($1, $2)",
         user.id,
         customer.id
     )
     .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    .await
+    .step("recording the new customer")?;
+    tx.commit()
+        .await
+        .step("committing the new customer")?;
     tracing::info!(user_id = %user.id, customer = %customer.id, "created the Stripe customer");
     Ok(customer.id)
 }

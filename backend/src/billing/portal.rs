@@ -3,7 +3,7 @@
 
 use uuid::Uuid;
 
-use super::{customers, BillingError};
+use super::{customers, BillingError, Step};
 use crate::{auth::User, AppState};
 
 /// What a portal session opens on.
@@ -23,7 +23,8 @@ pub async fn open(
     portal: Portal,
 ) -> Result<String, BillingError> {
     let customer = customers::find(&state.db, user.id)
-        .await?
+        .await
+        .step("finding the user's Stripe customer")?
         .ok_or(BillingError::NoCustomer)?;
     let return_url = state
         .config
@@ -38,6 +39,7 @@ pub async fn open(
             portal == Portal::Card,
             &Uuid::new_v4().to_string(),
         )
-        .await?;
+        .await
+        .step("creating the portal session in Stripe")?;
     Ok(session.url)
 }

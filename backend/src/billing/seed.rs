@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::BillingError;
+use super::{BillingError, Step};
 use crate::stripe::{objects::Product, Form, StripeClient};
 
 /// The demo catalog, compiled in so `server stripe seed` works from any directory.
@@ -108,7 +108,8 @@ pub async fn run(
             Ok(_) => {
                 stripe
                     .update_product(&product.id, &form, &key("update", &product.id, &form))
-                    .await?;
+                    .await
+                    .step("updating a product in Stripe")?;
                 progress(&format!(
                     "updated product {} ({})",
                     product.name, product.id
@@ -118,13 +119,14 @@ pub async fn run(
                 let form = form.set("id", &product.id);
                 stripe
                     .create_product(&form, &key("create", &product.id, &form))
-                    .await?;
+                    .await
+                    .step("creating a product in Stripe")?;
                 progress(&format!(
                     "created product {} ({})",
                     product.name, product.id
                 ));
             }
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(error.step("fetching a product from Stripe")),
         }
 
         let keys: Vec<&str> = product
@@ -132,7 +134,10 @@ pub async fn run(
             .iter()
             .map(|p| p.lookup_key.as_str())
             .collect();
-        let existing = stripe.prices_by_lookup_key(&keys).await?;
+        let existing = stripe
+            .prices_by_lookup_key(&keys)
+            .await
+            .step("fetching a product's prices from Stripe")?;
         for price in &product.prices {
             if existing
                 .iter()
@@ -150,7 +155,8 @@ pub async fn run(
                 .set_some("recurring[trial_period_days]", price.trial_period_days);
             stripe
                 .create_price(&form, &key("price", &price.lookup_key, &form))
-                .await?;
+                .await
+                .step("creating a price in Stripe")?;
             progress(&format!("created price {}", price.lookup_key));
         }
     }

@@ -12,7 +12,7 @@ use super::{
     catalog::{self, PriceRow, ProductRow},
     invoices::{self, InvoiceRow},
     subscriptions::{self, ItemRow, SubscriptionRow},
-    sync, BillingError,
+    sync, BillingError, Step,
 };
 use crate::AppState;
 
@@ -133,15 +133,21 @@ pub async fn run(state: &AppState) -> Result<VerifyReport, BillingError> {
     let mut report = VerifyReport::default();
     let differences = &mut report.differences;
 
-    let (products, prices) = sync::fetch_catalog(stripe).await?;
+    let (products, prices) = sync::fetch_catalog(stripe)
+        .await
+        .step("fetching the catalog from Stripe")?;
     report.checked.products = compare(
         products.iter().map(ProductRow::from).collect(),
-        catalog::stored_products(&state.db).await?,
+        catalog::stored_products(&state.db)
+            .await
+            .step("reading the stored products")?,
         differences,
     );
     report.checked.prices = compare(
         prices.iter().map(PriceRow::from).collect(),
-        catalog::stored_prices(&state.db).await?,
+        catalog::stored_prices(&state.db)
+            .await
+            .step("reading the stored prices")?,
         differences,
     );
 
@@ -149,14 +155,15 @@ pub async fn run(state: &AppState) -> Result<VerifyReport, BillingError> {
         "SELECT stripe_customer_id, created_at FROM billing_customers ORDER BY created_at"
     )
     .fetch_all(&state.db)
-    .await?;
+    .await
+    .step("reading the stored customers")?;
     report.checked.customers = customers.len();
     for customer in customers {
         let id = customer.stripe_customer_id;
         let gone = match stripe.customer(&id).await {
             Ok(found) => found.deleted,
             Err(error) if error.is_not_found() => true,
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(error.step("fetching a customer from Stripe")),
         };
         if gone {
             // Its `customer.deleted` was missed: replaying it forgets the customer.
@@ -168,8 +175,12 @@ pub async fn run(state: &AppState) -> Result<VerifyReport, BillingError> {
             });
             continue;
         }
-        let in_stripe = sync::fetch_customer(stripe, &id).await?;
-        let (stored_subscriptions, stored_items) = subscriptions::stored_of(&state.db, &id).await?;
+        let in_stripe = sync::fetch_customer(stripe, &id)
+            .await
+            .step("fetching a customer's subscriptions and invoices from Stripe")?;
+        let (stored_subscriptions, stored_items) = subscriptions::stored_of(&state.db, &id)
+            .await
+            .step("reading a customer's stored subscriptions")?;
         let mut rows = Vec::new();
         let mut items = Vec::new();
         for subscription in &in_stripe.subscriptions {
@@ -188,7 +199,9 @@ pub async fn run(state: &AppState) -> Result<VerifyReport, BillingError> {
                 .iter()
                 .filter_map(InvoiceRow::new)
                 .collect(),
-            invoices::stored_of(&state.db, &id).await?,
+            invoices::stored_of(&state.db, &id)
+                .await
+                .step("reading a customer's stored invoices")?,
             differences,
         );
     }
