@@ -20,11 +20,12 @@ pub const COOKIE: &str = "tollgate_session";
 /// `Secure`, for `Path=/` and without a `Domain`, so no subdomain can plant or shadow it.
 pub const HOST_COOKIE: &str = "__Host-tollgate_session";
 
-/// Sessions in Postgres ([`SessionStore`]: a save never brings back an ended session); the
-/// cookie is `HttpOnly`, `SameSite=Lax`, `Path=/`, and with an https `BASE_URL` `Secure` and
-/// named [`HOST_COOKIE`]; it expires after `SESSION_IDLE_TIMEOUT_SECONDS` without a request.
-/// A session is saved when it changes; [`resolve_user`] changes a signed-in one often enough to
-/// push its expiry forward (`backend::auth::session::current_user`), not on every request.
+/// Sessions in Postgres ([`SessionStore`]: loading one loads its account in the same statement,
+/// a save never brings back an ended session); the cookie is `HttpOnly`, `SameSite=Lax`,
+/// `Path=/`, and with an https `BASE_URL` `Secure` and named [`HOST_COOKIE`]; it expires after
+/// `SESSION_IDLE_TIMEOUT_SECONDS` without a request. A session is saved when it changes;
+/// [`resolve_user`] changes a signed-in one often enough to push its expiry forward
+/// (`backend::auth::session::current_user`), not on every request.
 /// Anonymous visitors have empty sessions, which are never stored.
 pub fn session_layer(store: SessionStore, config: &Config) -> SessionManagerLayer<SessionStore> {
     let https = config.served_over_https();
@@ -38,7 +39,8 @@ pub fn session_layer(store: SessionStore, config: &Config) -> SessionManagerLaye
 }
 
 /// Puts the signed-in [`auth::User`] (if the session has a valid one) into the request's
-/// extensions, where pages and server functions read it. A session past its absolute timeout,
+/// extensions, where pages and server functions read it: one round trip, the session's row
+/// joined with its account. A session past its absolute timeout,
 /// or from before the account's last "sign out everywhere", is ended here. Responses to a
 /// signed-in user are marked `Cache-Control: no-store`: they hold personal data.
 pub async fn resolve_user(

@@ -90,34 +90,24 @@ pub async fn confirm_checkout(session_id: String) -> Result<CheckoutResult, Form
 /// purchases.
 #[server(endpoint = "billing")]
 pub async fn billing() -> Result<BillingOverview, FormError> {
-    use backend::billing::{customers, invoices, manage, purchases, BillingError};
+    use backend::billing::{overview, BillingError, Step};
 
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
     let now = backend::billing::clock::now(&state).await;
-    let plans = manage::plans_of(&state.db, user.id, now)
+    let stored = overview::account(&state.db, user.id, now)
         .await
-        .map_err(BillingError::from)?;
-    let invoices = invoices::of_user(&state.db, user.id)
-        .await
-        .map_err(BillingError::from)?;
-    let bought = purchases::of_user(&state.db, user.id)
-        .await
-        .map_err(BillingError::from)?;
-    let has_customer = customers::find(&state.db, user.id)
-        .await
-        .map_err(BillingError::from)?
-        .is_some();
+        .step("reading the account's billing")?;
     let catalog = state
         .catalog
         .get(&state.db)
         .await
         .map_err(BillingError::from)?;
     Ok(super::account_mapping::overview(
-        &plans,
-        &invoices,
-        &bought,
-        has_customer,
+        &stored.plans,
+        &stored.invoices,
+        &stored.purchases,
+        stored.has_customer,
         &catalog,
     ))
 }

@@ -4,6 +4,7 @@
 
 use backend::{
     auth::{AuthError, User},
+    billing::Step,
     AppState,
 };
 use leptos::prelude::*;
@@ -42,13 +43,17 @@ pub fn signed_in_user() -> Result<User, FormError> {
         .ok_or_else(|| AuthError::NotSignedIn.into())
 }
 
-/// The features `user` holds now (the one entitlement check pages and server functions use; the
-/// axum routes use the server's `Entitled` extractor, over the same backend function).
-pub async fn entitlements(
+/// Where `user` stands now: the features they hold and the plans they hold (the one entitlement
+/// check pages and server functions use; the axum routes use the server's `Entitled` extractor,
+/// over the same statement).
+pub async fn standing(
     state: &AppState,
     user: &User,
-) -> Result<backend::billing::entitlements::Entitlements, FormError> {
-    backend::billing::entitlements::current(state, user.id)
+) -> Result<backend::billing::overview::Standing, FormError> {
+    let now = backend::billing::clock::now(state).await;
+    let grace = state.config.billing_grace_period;
+    backend::billing::overview::standing(&state.db, user.id, now, grace)
         .await
-        .map_err(|error| backend::billing::BillingError::from(error).into())
+        .step("reading what the user holds")
+        .map_err(Into::into)
 }

@@ -5,19 +5,16 @@ use leptos::prelude::*;
 use crate::{billing_views::DashboardView, errors::FormError};
 
 /// The report, or `Locked` when the user's plans do not include it. Checked on every call
-/// against what Postgres holds now.
+/// against what Postgres holds now (one statement: what the user may use, and holds).
 #[server(endpoint = "dashboard")]
 pub async fn dashboard() -> Result<DashboardView, FormError> {
     use backend::billing::entitlements::features;
 
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
-    let entitlements = super::context::entitlements(&state, &user).await?;
-    if !entitlements.has(features::REPORTS) {
-        let held = backend::billing::subscriptions::held_by(&state.db, user.id)
-            .await
-            .map_err(backend::billing::BillingError::from)?;
-        let statuses: Vec<_> = held.iter().map(|plan| plan.status).collect();
+    let standing = super::context::standing(&state, &user).await?;
+    if !standing.entitlements.has(features::REPORTS) {
+        let statuses = &standing.held;
         return Ok(DashboardView::Locked(
             super::account_mapping::locked_reason(&statuses),
         ));
@@ -26,6 +23,6 @@ pub async fn dashboard() -> Result<DashboardView, FormError> {
     let rows = backend::reports::sample(user.id, today.year(), today.month().into());
     Ok(super::account_mapping::dashboard(
         &rows,
-        entitlements.has(features::API),
+        standing.entitlements.has(features::API),
     ))
 }

@@ -1,10 +1,13 @@
 //! Who is signed in: what an authenticated session remembers, and the checks run on every request.
 //!
-//! Sessions live in Postgres ([`super::session_store`], table `tower_sessions.session`).
+//! Sessions live in Postgres ([`super::session_store`], table `tower_sessions.session`), whose
+//! rows name their account: loading the session loads the account with it, in one statement.
 //! The idle timeout is the store's expiry, pushed forward by saving the session — not on every
 //! request (a write per page view), but when the last save is older than a quarter of the idle
 //! timeout, at most a minute ([`current_user`]); the absolute timeout and the account's session
 //! epoch ("sign out everywhere") are checked here.
+
+use std::collections::HashMap;
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
@@ -13,7 +16,10 @@ use time::{Duration, OffsetDateTime};
 use tower_sessions::Session;
 use uuid::Uuid;
 
-use super::{users, AuthError, User};
+use super::{
+    session_store::{self, LoadedAccount},
+    users, AuthError, User,
+};
 
 /// The session key holding [`SignedIn`].
 const KEY: &str = "auth";
@@ -26,6 +32,12 @@ struct SignedIn {
     epoch: i32,
     /// When the password was checked (unix seconds), for the absolute timeout.
     since: i64,
+}
+
+/// The account a session's data says it is signed in to (what its row is stored naming).
+pub(super) fn user_id_in(data: &HashMap<String, serde_json::Value>) -> Option<Uuid> {
+    let signed_in = SignedIn::deserialize(data.get(KEY)?).ok()?;
+    Some(signed_in.user_id)
 }
 
 /// Marks the session as signed in to `user`, under a fresh session id (so an id planted before
@@ -78,7 +90,8 @@ pub async fn end(session: &Session) -> Result<(), AuthError> {
 
 /// The signed-in user, if the session has one that is still valid: within the absolute timeout,
 /// the account still exists, and its session epoch has not moved on. An invalid session is
-/// ended on the spot.
+/// ended on the spot. The account is the one loaded with the session; only a session whose row
+/// was last written before rows named their account looks it up on its own.
 pub async fn current_user(
     session: &Session,
     db: &PgPool,
@@ -96,10 +109,16 @@ pub async fn current_user(
     let user = if age > absolute_timeout.whole_seconds() {
         None
     } else {
-        users::find_by_id(db, signed_in.user_id)
+        let account = match session_store::account_loaded_with(session)
             .await
-            .context("loading the signed-in user")?
-            .filter(|user| user.session_epoch == signed_in.epoch)
+            .context("reading the session's account")?
+        {
+            LoadedAccount::Named(account) => account,
+            LoadedAccount::Unnamed => users::find_by_id(db, signed_in.user_id)
+                .await
+                .context("loading the signed-in user")?,
+        };
+        account.filter(|user| user.id == signed_in.user_id && user.session_epoch == signed_in.epoch)
     };
     match &user {
         Some(_) => keep_alive(session, idle_timeout).await?,

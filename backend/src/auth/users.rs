@@ -13,6 +13,8 @@ pub struct User {
     pub display_name: Option<String>,
     /// The session generation; sessions created under an older one are no longer valid.
     pub session_epoch: i32,
+    /// Whether the address has been confirmed by a mailed link (`email_verified_at` is set).
+    pub email_verified: bool,
 }
 
 pub(crate) async fn insert(
@@ -25,7 +27,8 @@ pub(crate) async fn insert(
         r#"
         INSERT INTO users (id, email, display_name, password_hash)
         VALUES ($1, $2, $3, $4)
-        RETURNING id, email, display_name, session_epoch
+        RETURNING id, email, display_name, session_epoch,
+                  email_verified_at IS NOT NULL AS "email_verified!"
         "#,
         Uuid::new_v4(),
         email.as_str(),
@@ -39,6 +42,7 @@ pub(crate) async fn insert(
         email: EmailAddress::from_stored(row.email),
         display_name: row.display_name,
         session_epoch: row.session_epoch,
+        email_verified: row.email_verified,
     })
 }
 
@@ -49,7 +53,8 @@ pub(crate) async fn find_by_email(
 ) -> Result<Option<(User, PasswordHash)>, sqlx::Error> {
     let row = sqlx::query!(
         r#"
-        SELECT id, email, display_name, session_epoch, password_hash
+        SELECT id, email, display_name, session_epoch, password_hash,
+               email_verified_at IS NOT NULL AS "email_verified!"
         FROM users
         WHERE email = $1
         "#,
@@ -64,6 +69,7 @@ pub(crate) async fn find_by_email(
                 email: EmailAddress::from_stored(row.email),
                 display_name: row.display_name,
                 session_epoch: row.session_epoch,
+                email_verified: row.email_verified,
             },
             PasswordHash::from_stored(row.password_hash),
         )
@@ -75,7 +81,11 @@ pub(crate) async fn find_by_id(
     id: Uuid,
 ) -> Result<Option<User>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT id, email, display_name, session_epoch FROM users WHERE id = $1"#,
+        r#"
+        SELECT id, email, display_name, session_epoch,
+               email_verified_at IS NOT NULL AS "email_verified!"
+        FROM users WHERE id = $1
+        "#,
         id,
     )
     .fetch_optional(db)
@@ -85,6 +95,7 @@ pub(crate) async fn find_by_id(
         email: EmailAddress::from_stored(row.email),
         display_name: row.display_name,
         session_epoch: row.session_epoch,
+        email_verified: row.email_verified,
     }))
 }
 

@@ -38,16 +38,9 @@ pub async fn send_link(state: &AppState, user: &User) -> Result<(), AuthError> {
     Ok(())
 }
 
-/// Whether `user`'s current address is confirmed.
-pub async fn is_confirmed(state: &AppState, user: &User) -> Result<bool, AuthError> {
-    Ok(users::email_verified(&state.db, user.id)
-        .await
-        .context("reading whether the address is confirmed")?)
-}
-
 /// The account page's "send the link again": nothing to do once the address is confirmed.
 pub async fn resend_link(state: &AppState, user: &User) -> Result<(), AuthError> {
-    if is_confirmed(state, user).await? {
+    if user.email_verified {
         return Ok(());
     }
     send_link(state, user).await

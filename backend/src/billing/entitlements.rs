@@ -45,6 +45,12 @@ impl Entitlements {
     }
 }
 
+impl FromIterator<String> for Entitlements {
+    fn from_iter<I: IntoIterator<Item = String>>(features: I) -> Self {
+        Self(features.into_iter().collect())
+    }
+}
+
 /// One subscription's state as far as access goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Access {
@@ -116,63 +122,17 @@ pub async fn current(state: &crate::AppState, user_id: Uuid) -> Result<Entitleme
     .await
 }
 
-/// The user's entitlements at `now`: two queries, no Stripe call.
+/// The user's entitlements at `now`: one statement ([`super::overview::standing`]), no Stripe
+/// call.
 pub async fn of_user(
-    db: impl PgExecutor<'_> + Copy,
+    db: impl PgExecutor<'_>,
     user_id: Uuid,
     now: OffsetDateTime,
     grace: Duration,
 ) -> Result<Entitlements, sqlx::Error> {
-    let subscribed = sqlx::query!(
-        r#"
-        SELECT s.status, s.past_due_since, s.ended_at, s.trial_end, s.cancellation_reason,
-               COALESCE(li.status = 'paid', false) AS "latest_invoice_paid!",
-               i.current_period_end, p.metadata->>'features' AS features
-        FROM subscriptions s
-        JOIN subscription_items i ON i.subscription_id = s.id
-        LEFT JOIN stripe_products p ON p.id = i.product_id
-        LEFT JOIN invoices li ON li.id = s.latest_invoice_id
-        WHERE s.user_id = $1 AND s.status IN ('active', 'trialing', 'past_due', 'canceled')
-          AND (s.status <> 'canceled' OR i.current_period_end > $2)
-        "#,
-        user_id,
-        now
-    )
-    .fetch_all(db)
-    .await?;
-    let mut granted = BTreeSet::new();
-    for row in subscribed {
-        let access = Access {
-            status: super::status::stored(&row.status)?,
-            past_due_since: row.past_due_since,
-            ended_at: row.ended_at,
-            trial_end: row.trial_end,
-            cancellation_reason: row.cancellation_reason,
-            latest_invoice_paid: row.latest_invoice_paid,
-            current_period_end: row.current_period_end,
-        };
-        if access.grants(now, grace) {
-            granted.extend(
-                row.features
-                    .as_deref()
-                    .map(parse_features)
-                    .into_iter()
-                    .flatten(),
-            );
-        }
-    }
-    let bought = sqlx::query_scalar!(
-        r#"
-        SELECT p.metadata->>'features' AS features
-        FROM purchases b JOIN stripe_products p ON p.id = b.product_id
-        WHERE b.user_id = $1 AND b.status = 'paid'
-        "#,
-        user_id
-    )
-    .fetch_all(db)
-    .await?;
-    granted.extend(bought.iter().flatten().flat_map(|f| parse_features(f)));
-    Ok(Entitlements(granted))
+    Ok(super::overview::standing(db, user_id, now, grace)
+        .await?
+        .entitlements)
 }
 
 #[cfg(test)]

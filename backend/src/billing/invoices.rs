@@ -3,7 +3,6 @@
 
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::{customers, BillingError};
 use crate::stripe::{objects::Invoice, StripeClient};
@@ -186,27 +185,6 @@ pub async fn stored_of(
         FROM invoices WHERE stripe_customer_id = $1 ORDER BY id
         "#,
         customer
-    )
-    .fetch_all(db)
-    .await
-}
-
-/// The user's invoices, newest first (drafts left out: they may still change or vanish).
-pub async fn of_user(
-    db: impl PgExecutor<'_>,
-    user_id: Uuid,
-) -> Result<Vec<StoredInvoice>, sqlx::Error> {
-    sqlx::query_as!(
-        StoredInvoice,
-        r#"
-        SELECT id, number, status, currency, total, amount_remaining, hosted_invoice_url,
-               invoice_pdf, created
-        FROM invoices
-        WHERE user_id = $1 AND status <> 'draft'
-        ORDER BY created DESC, id DESC
-        LIMIT 50
-        "#,
-        user_id
     )
     .fetch_all(db)
     .await

@@ -1,5 +1,6 @@
 //! What a subscriber does from the account page: cancel at period end, resume, change plan after
-//! seeing Stripe's proration preview; and the plans the page lists.
+//! seeing Stripe's proration preview; and a plan as the page lists it ([`PlanDetails`], read
+//! with the rest of the page by [`super::overview::account`]).
 //!
 //! Every action first finds the subscription among the signed-in user's own (another user's id
 //! answers "not found"), calls Stripe, then re-fetches and stores the result under the
@@ -9,8 +10,8 @@
 //! updates): a declined card leaves the plan as it was, the change waiting, until a new card pays
 //! it or Stripe discards it (after 23 hours).
 
-use sqlx::{PgConnection, PgExecutor};
-use time::{Duration, OffsetDateTime};
+use sqlx::PgConnection;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
@@ -105,79 +106,6 @@ impl PlanDetails {
             current_period_end: self.current_period_end,
         }
     }
-}
-
-/// The user's plans worth showing: every subscription not ended, and ended ones that still grant
-/// their features (canceled early but paid through the period).
-pub async fn plans_of(
-    db: impl PgExecutor<'_>,
-    user_id: Uuid,
-    now: OffsetDateTime,
-) -> Result<Vec<PlanDetails>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"
-        SELECT s.id AS subscription_id, s.status, s.cancel_at_period_end, s.cancel_at,
-               s.ended_at, s.trial_end,
-               i.id AS item_id, i.product_id, p.name AS "product_name?", i.price_id,
-               pr.unit_amount AS "unit_amount?", pr.currency AS "currency?",
-               pr.recurring_interval AS "interval?", pr.interval_count AS "interval_count?",
-               i.current_period_end, s.card_brand, s.card_last4, s.card_exp_month,
-               s.card_exp_year, s.past_due_since, s.cancellation_reason,
-               COALESCE(li.status = 'paid', false) AS "latest_invoice_paid!",
-               s.pending_price_id, pp.name AS "pending_product_name?",
-               s.pending_update_expires_at
-        FROM subscriptions s
-        JOIN subscription_items i ON i.subscription_id = s.id
-        LEFT JOIN stripe_products p ON p.id = i.product_id
-        LEFT JOIN stripe_prices pr ON pr.id = i.price_id
-        LEFT JOIN invoices li ON li.id = s.latest_invoice_id
-        LEFT JOIN stripe_prices ppr ON ppr.id = s.pending_price_id
-        LEFT JOIN stripe_products pp ON pp.id = ppr.product_id
-        WHERE s.user_id = $1
-          AND s.status <> 'incomplete_expired'
-          AND (s.status <> 'canceled' OR i.current_period_end > $2)
-        ORDER BY s.created, i.id
-        "#,
-        user_id,
-        now
-    )
-    .fetch_all(db)
-    .await?;
-    let mut plans = Vec::with_capacity(rows.len());
-    for row in rows {
-        plans.push(PlanDetails {
-            subscription_id: row.subscription_id,
-            status: super::status::stored(&row.status)?,
-            cancel_at_period_end: row.cancel_at_period_end,
-            cancel_at: row.cancel_at,
-            ended_at: row.ended_at,
-            trial_end: row.trial_end,
-            item_id: row.item_id,
-            product_id: row.product_id,
-            product_name: row.product_name,
-            price_id: row.price_id,
-            unit_amount: row.unit_amount,
-            currency: row.currency,
-            interval: row.interval,
-            interval_count: row.interval_count,
-            current_period_end: row.current_period_end,
-            card_brand: row.card_brand,
-            card_last4: row.card_last4,
-            card_exp_month: row.card_exp_month,
-            card_exp_year: row.card_exp_year,
-            past_due_since: row.past_due_since,
-            cancellation_reason: row.cancellation_reason,
-            latest_invoice_paid: row.latest_invoice_paid,
-            pending_price_id: row.pending_price_id,
-            pending_product_name: row.pending_product_name,
-            pending_update_expires_at: row.pending_update_expires_at,
-        });
-    }
-    // A canceled plan is shown only while it still grants access (no grace period plays a part).
-    plans.retain(|plan| {
-        plan.status != SubscriptionStatus::Canceled || plan.access().grants(now, Duration::ZERO)
-    });
-    Ok(plans)
 }
 
 /// The one item of a subscription the user owns, as the actions need it.

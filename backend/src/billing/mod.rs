@@ -44,6 +44,7 @@ pub mod invoices;
 pub mod manage;
 pub mod money;
 pub mod notifications;
+pub mod overview;
 pub mod paused;
 pub mod portal;
 pub mod purchases;

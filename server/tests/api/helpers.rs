@@ -542,3 +542,82 @@ pub fn empty_dir() -> tempfile::TempDir {
         .tempdir()
         .expect("creating a temporary directory")
 }
+
+/// The statements the app (and the test) send to Postgres while `work` runs — one round trip
+/// each — by the summary sqlx logs for each (a `sqlx::query` event per statement executed).
+///
+/// A subscriber that records them is this thread's default while `work` runs. A `#[tokio::test]`
+/// runs on a current-thread runtime, where the app spawned by [`spawn_app`] and the test's HTTP
+/// client run too: every statement of the requests is seen, and none of another test's.
+pub async fn statements_during<T>(work: impl std::future::Future<Output = T>) -> (T, Vec<String>) {
+    use tracing_subscriber::layer::SubscriberExt;
+
+    assert_eq!(
+        tokio::runtime::Handle::current().runtime_flavor(),
+        tokio::runtime::RuntimeFlavor::CurrentThread,
+        "statements are counted on the test's own thread"
+    );
+    let statements = StatementLog::default();
+    let subscriber = tracing_subscriber::registry().with(statements.clone());
+    let output = {
+        let _counting = tracing::subscriber::set_default(subscriber);
+        work.await
+    };
+    let seen = statements.0.lock().expect("the statement log").clone();
+    (output, seen)
+}
+
+/// As [`statements_during`] for three runs of `request` in a row: its output and statements in
+/// the run with the fewest. A background task's periodic work (the mail outbox sender, the
+/// session clean-up) or the session's renewal (at most once a minute) may fall into one run.
+pub async fn fewest_statements<T, F, Fut>(mut request: F) -> (T, Vec<String>)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let mut fewest = statements_during(request()).await;
+    for _ in 1..3 {
+        let run = statements_during(request()).await;
+        if run.1.len() < fewest.1.len() {
+            fewest = run;
+        }
+    }
+    fewest
+}
+
+/// Records the summary of each `sqlx::query` event (see [`statements_during`]).
+#[derive(Clone, Default)]
+struct StatementLog(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for StatementLog {
+    fn enabled(
+        &self,
+        metadata: &tracing::Metadata<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        metadata.target() == "sqlx::query"
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut summary = Summary(String::new());
+        event.record(&mut summary);
+        self.0.lock().expect("the statement log").push(summary.0);
+    }
+}
+
+/// The `summary` field of a `sqlx::query` event: the statement's first words.
+struct Summary(String);
+
+impl tracing::field::Visit for Summary {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "summary" {
+            value.clone_into(&mut self.0);
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "summary" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}

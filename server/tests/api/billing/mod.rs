@@ -21,6 +21,7 @@ pub mod payment;
 mod pricing;
 mod ratelimit;
 mod replay;
+mod round_trips;
 mod subscriber;
 mod time_travel;
 mod trials;

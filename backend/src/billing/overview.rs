@@ -1,0 +1,339 @@
+//! What the signed-in pages read about a user's billing, one statement each: the features they
+//! hold with the plans that say why the dashboard is locked ([`standing`]), and the account
+//! page's plans, invoices and purchases ([`account`]). Each statement returns one row whose
+//! lists come as JSON arrays (`json_agg`), decoded into the types the rest of billing uses; the
+//! catalog comes from memory ([`super::cache`]), not from here.
+
+use serde::Deserialize;
+use sqlx::{types::Json, PgExecutor};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::{
+    entitlements::{parse_features, Access, Entitlements},
+    invoices::StoredInvoice,
+    manage::PlanDetails,
+    purchases::Purchase,
+    status, SubscriptionStatus,
+};
+
+/// Where the user stands: what they may use now, and what they hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Standing {
+    /// The features granted now (see [`super::entitlements`] for the rule).
+    pub entitlements: Entitlements,
+    /// The statuses of the plans held (one per subscription item whose status
+    /// [holds the plan](SubscriptionStatus::holds_plan), oldest first), which say what would
+    /// open a locked page.
+    pub held: Vec<SubscriptionStatus>,
+}
+
+/// The user's standing at `now`, with `grace` for past-due subscriptions: one statement.
+pub async fn standing(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    now: OffsetDateTime,
+    grace: Duration,
+) -> Result<Standing, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"
+        SELECT
+            COALESCE((
+                SELECT json_agg(json_build_object(
+                    'status', s.status, 'past_due_since', s.past_due_since,
+                    'ended_at', s.ended_at, 'trial_end', s.trial_end,
+                    'cancellation_reason', s.cancellation_reason,
+                    'latest_invoice_paid', COALESCE(li.status = 'paid', false),
+                    'current_period_end', i.current_period_end,
+                    'features', p.metadata->>'features'))
+                FROM subscriptions s
+                JOIN subscription_items i ON i.subscription_id = s.id
+                LEFT JOIN stripe_products p ON p.id = i.product_id
+                LEFT JOIN invoices li ON li.id = s.latest_invoice_id
+                WHERE s.user_id = $1
+                  AND s.status IN ('active', 'trialing', 'past_due', 'canceled')
+                  AND (s.status <> 'canceled' OR i.current_period_end > $2)
+            ), '[]') AS "subscribed!: Json<Vec<Subscribed>>",
+            ARRAY(
+                SELECT p.metadata->>'features'
+                FROM purchases b JOIN stripe_products p ON p.id = b.product_id
+                WHERE b.user_id = $1 AND b.status = 'paid'
+                  AND p.metadata->>'features' IS NOT NULL
+            ) AS "bought!",
+            ARRAY(
+                SELECT s.status
+                FROM subscriptions s JOIN subscription_items i ON i.subscription_id = s.id
+                WHERE s.user_id = $1 AND s.status = ANY($3)
+                ORDER BY s.created, i.id
+            ) AS "held!"
+        "#,
+        user_id,
+        now,
+        &SubscriptionStatus::names_where(SubscriptionStatus::holds_plan) as &[&str]
+    )
+    .fetch_one(db)
+    .await?;
+    let granting = row
+        .subscribed
+        .0
+        .into_iter()
+        .filter(|item| item.access().grants(now, grace))
+        .filter_map(|item| item.features);
+    let entitlements = granting
+        .chain(row.bought)
+        .flat_map(|features| parse_features(&features).collect::<Vec<_>>())
+        .collect();
+    let held = row
+        .held
+        .iter()
+        .map(|name| status::stored(name))
+        .collect::<Result<_, _>>()?;
+    Ok(Standing { entitlements, held })
+}
+
+/// One subscription item that may grant its product's features.
+#[derive(Debug, Deserialize)]
+struct Subscribed {
+    status: SubscriptionStatus,
+    #[serde(with = "time::serde::rfc3339::option")]
+    past_due_since: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    ended_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    trial_end: Option<OffsetDateTime>,
+    cancellation_reason: Option<String>,
+    latest_invoice_paid: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    current_period_end: OffsetDateTime,
+    /// Its product's `features` metadata.
+    features: Option<String>,
+}
+
+impl Subscribed {
+    fn access(&self) -> Access {
+        Access {
+            status: self.status,
+            past_due_since: self.past_due_since,
+            ended_at: self.ended_at,
+            trial_end: self.trial_end,
+            cancellation_reason: self.cancellation_reason.clone(),
+            latest_invoice_paid: self.latest_invoice_paid,
+            current_period_end: self.current_period_end,
+        }
+    }
+}
+
+/// The account page's billing section, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountBilling {
+    /// The plans worth showing: every subscription not ended, and ended ones that still grant
+    /// their features (canceled early but paid through the period); oldest first.
+    pub plans: Vec<PlanDetails>,
+    /// The invoices, newest first, at most 50 (drafts left out: they may still change or
+    /// vanish).
+    pub invoices: Vec<StoredInvoice>,
+    /// The one-time purchases, newest first.
+    pub purchases: Vec<Purchase>,
+    /// Whether the user has a Stripe customer (the portal has something to show).
+    pub has_customer: bool,
+}
+
+/// The account page's billing at `now`: one statement.
+pub async fn account(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<AccountBilling, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"
+        SELECT
+            COALESCE((
+                SELECT json_agg(plan ORDER BY plan.created, plan.item_id)
+                FROM (
+                    SELECT s.created, s.id AS subscription_id, s.status, s.cancel_at_period_end,
+                           s.cancel_at, s.ended_at, s.trial_end,
+                           i.id AS item_id, i.product_id, p.name AS product_name, i.price_id,
+                           pr.unit_amount, pr.currency, pr.recurring_interval AS interval,
+                           pr.interval_count, i.current_period_end, s.card_brand, s.card_last4,
+                           s.card_exp_month, s.card_exp_year, s.past_due_since,
+                           s.cancellation_reason,
+                           COALESCE(li.status = 'paid', false) AS latest_invoice_paid,
+                           s.pending_price_id, pp.name AS pending_product_name,
+                           s.pending_update_expires_at
+                    FROM subscriptions s
+                    JOIN subscription_items i ON i.subscription_id = s.id
+                    LEFT JOIN stripe_products p ON p.id = i.product_id
+                    LEFT JOIN stripe_prices pr ON pr.id = i.price_id
+                    LEFT JOIN invoices li ON li.id = s.latest_invoice_id
+                    LEFT JOIN stripe_prices ppr ON ppr.id = s.pending_price_id
+                    LEFT JOIN stripe_products pp ON pp.id = ppr.product_id
+                    WHERE s.user_id = $1
+                      AND s.status <> 'incomplete_expired'
+                      AND (s.status <> 'canceled' OR i.current_period_end > $2)
+                ) plan
+            ), '[]') AS "plans!: Json<Vec<PlanRow>>",
+            COALESCE((
+                SELECT json_agg(invoice ORDER BY invoice.created DESC, invoice.id DESC)
+                FROM (
+                    SELECT id, number, status, currency, total, amount_remaining,
+                           hosted_invoice_url, invoice_pdf, created
+                    FROM invoices
+                    WHERE user_id = $1 AND status <> 'draft'
+                    ORDER BY created DESC, id DESC
+                    LIMIT 50
+                ) invoice
+            ), '[]') AS "invoices!: Json<Vec<InvoiceRow>>",
+            COALESCE((
+                SELECT json_agg(purchase
+                                ORDER BY purchase.purchased_at DESC, purchase.checkout_session_id)
+                FROM (
+                    SELECT checkout_session_id, product_id, description, amount, currency,
+                           status, purchased_at
+                    FROM purchases WHERE user_id = $1
+                ) purchase
+            ), '[]') AS "purchases!: Json<Vec<PurchaseRow>>",
+            EXISTS (SELECT 1 FROM billing_customers WHERE user_id = $1) AS "has_customer!"
+        "#,
+        user_id,
+        now
+    )
+    .fetch_one(db)
+    .await?;
+    let mut plans: Vec<PlanDetails> = row.plans.0.into_iter().map(PlanDetails::from).collect();
+    // A canceled plan is shown only while it still grants access (no grace period plays a part).
+    plans.retain(|plan| {
+        plan.status != SubscriptionStatus::Canceled || plan.access().grants(now, Duration::ZERO)
+    });
+    Ok(AccountBilling {
+        plans,
+        invoices: row.invoices.0.into_iter().map(StoredInvoice::from).collect(),
+        purchases: row.purchases.0.into_iter().map(Purchase::from).collect(),
+        has_customer: row.has_customer,
+    })
+}
+
+/// A [`PlanDetails`] as the statement's JSON holds it.
+#[derive(Debug, Deserialize)]
+struct PlanRow {
+    subscription_id: String,
+    status: SubscriptionStatus,
+    cancel_at_period_end: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    cancel_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    ended_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    trial_end: Option<OffsetDateTime>,
+    item_id: String,
+    product_id: String,
+    product_name: Option<String>,
+    price_id: String,
+    unit_amount: Option<i64>,
+    currency: Option<String>,
+    interval: Option<String>,
+    interval_count: Option<i32>,
+    #[serde(with = "time::serde::rfc3339")]
+    current_period_end: OffsetDateTime,
+    card_brand: Option<String>,
+    card_last4: Option<String>,
+    card_exp_month: Option<i32>,
+    card_exp_year: Option<i32>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    past_due_since: Option<OffsetDateTime>,
+    cancellation_reason: Option<String>,
+    latest_invoice_paid: bool,
+    pending_price_id: Option<String>,
+    pending_product_name: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pending_update_expires_at: Option<OffsetDateTime>,
+}
+
+impl From<PlanRow> for PlanDetails {
+    fn from(row: PlanRow) -> Self {
+        Self {
+            subscription_id: row.subscription_id,
+            status: row.status,
+            cancel_at_period_end: row.cancel_at_period_end,
+            cancel_at: row.cancel_at,
+            ended_at: row.ended_at,
+            trial_end: row.trial_end,
+            item_id: row.item_id,
+            product_id: row.product_id,
+            product_name: row.product_name,
+            price_id: row.price_id,
+            unit_amount: row.unit_amount,
+            currency: row.currency,
+            interval: row.interval,
+            interval_count: row.interval_count,
+            current_period_end: row.current_period_end,
+            card_brand: row.card_brand,
+            card_last4: row.card_last4,
+            card_exp_month: row.card_exp_month,
+            card_exp_year: row.card_exp_year,
+            past_due_since: row.past_due_since,
+            cancellation_reason: row.cancellation_reason,
+            latest_invoice_paid: row.latest_invoice_paid,
+            pending_price_id: row.pending_price_id,
+            pending_product_name: row.pending_product_name,
+            pending_update_expires_at: row.pending_update_expires_at,
+        }
+    }
+}
+
+/// A [`StoredInvoice`] as the statement's JSON holds it.
+#[derive(Debug, Deserialize)]
+struct InvoiceRow {
+    id: String,
+    number: Option<String>,
+    status: String,
+    currency: String,
+    total: i64,
+    amount_remaining: i64,
+    hosted_invoice_url: Option<String>,
+    invoice_pdf: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    created: OffsetDateTime,
+}
+
+impl From<InvoiceRow> for StoredInvoice {
+    fn from(row: InvoiceRow) -> Self {
+        Self {
+            id: row.id,
+            number: row.number,
+            status: row.status,
+            currency: row.currency,
+            total: row.total,
+            amount_remaining: row.amount_remaining,
+            hosted_invoice_url: row.hosted_invoice_url,
+            invoice_pdf: row.invoice_pdf,
+            created: row.created,
+        }
+    }
+}
+
+/// A [`Purchase`] as the statement's JSON holds it.
+#[derive(Debug, Deserialize)]
+struct PurchaseRow {
+    checkout_session_id: String,
+    product_id: String,
+    description: String,
+    amount: i64,
+    currency: String,
+    status: String,
+    #[serde(with = "time::serde::rfc3339")]
+    purchased_at: OffsetDateTime,
+}
+
+impl From<PurchaseRow> for Purchase {
+    fn from(row: PurchaseRow) -> Self {
+        Self {
+            checkout_session_id: row.checkout_session_id,
+            product_id: row.product_id,
+            description: row.description,
+            amount: row.amount,
+            currency: row.currency,
+            status: row.status,
+            purchased_at: row.purchased_at,
+        }
+    }
+}
