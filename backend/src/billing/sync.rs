@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::{catalog, invoices, subscriptions, trials, BillingError};
+use super::{catalog, invoices, subscriptions, trials, BillingError, Step};
 use crate::{
     stripe::{
         objects::{Invoice, Price, Product, Subscription},
@@ -37,15 +37,22 @@ pub async fn run(
     let customers =
         sqlx::query_scalar!("SELECT stripe_customer_id FROM billing_customers ORDER BY created_at")
             .fetch_all(&state.db)
-            .await?;
+            .await
+            .step("reading the stored customers")?;
     let total = customers.len();
     progress(&format!(
         "syncing the subscriptions and invoices of {total} customers"
     ));
     for (done, customer) in customers.iter().enumerate() {
-        let in_stripe = fetch_customer(&state.stripe, customer).await?;
+        let in_stripe = fetch_customer(&state.stripe, customer)
+            .await
+            .step("fetching a customer's subscriptions and invoices from Stripe")?;
         for subscription in in_stripe.subscriptions {
-            let mut tx = state.db.begin().await?;
+            let mut tx = state
+                .db
+                .begin()
+                .await
+                .step("starting the transaction storing a subscription")?;
             if let Some(stored) =
                 subscriptions::refresh(&mut tx, &state.stripe, &subscription.id).await?
             {
@@ -53,21 +60,27 @@ pub async fn run(
                 trials::settle(&mut tx, &state.stripe, key, &stored).await?;
                 report.subscriptions += 1;
             }
-            tx.commit().await?;
+            tx.commit()
+                .await
+                .step("committing a stored subscription")?;
         }
         for invoice in in_stripe.invoices {
             let Some(id) = invoice.id.as_deref() else {
                 continue;
             };
             // Under the invoice's lock, stored from a fresh fetch like a webhook would.
-            let mut tx = state.db.begin().await?;
+            let mut tx = state
+                .db
+                .begin()
+                .await
+                .step("starting the transaction storing an invoice")?;
             if invoices::refresh(&mut tx, &state.stripe, id)
                 .await?
                 .is_some()
             {
                 report.invoices += 1;
             }
-            tx.commit().await?;
+            tx.commit().await.step("committing a stored invoice")?;
         }
         if (done + 1) % 25 == 0 && done + 1 < total {
             progress(&format!("{} of {total} customers synced", done + 1));

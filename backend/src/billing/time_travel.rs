@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::BillingError;
+use super::{BillingError, Step};
 use crate::{config::Config, AppState};
 
 /// How far the clock may move in one step (the error message says so too).
@@ -49,12 +49,22 @@ pub async fn advance(state: &AppState, days: u32) -> Result<(), BillingError> {
             "Move the clock 1 to 400 days at a time.",
         ));
     }
-    let mut waiting = state.stripe.advance_emulator_clock(days).await?;
+    let mut waiting = state
+        .stripe
+        .advance_emulator_clock(days)
+        .await
+        .step("moving the emulator's clock")?;
     let deadline = tokio::time::Instant::now() + SETTLE;
     while !waiting.is_empty() && tokio::time::Instant::now() < deadline {
         let mut still = Vec::new();
         for event in waiting {
-            if state.stripe.pending_webhooks_of(&event).await? > 0 {
+            if state
+                .stripe
+                .pending_webhooks_of(&event)
+                .await
+                .step("asking the emulator about an event's webhooks")?
+                > 0
+            {
                 still.push(event);
             }
         }
