@@ -14,9 +14,8 @@ pub async fn dashboard() -> Result<DashboardView, FormError> {
     let user = super::context::signed_in_user()?;
     let standing = super::context::standing(&state, &user).await?;
     if !standing.entitlements.has(features::REPORTS) {
-        let statuses = &standing.held;
         return Ok(DashboardView::Locked(
-            super::account_mapping::locked_reason(&statuses),
+            super::account_mapping::locked_reason(&standing.held),
         ));
     }
     let today = time::OffsetDateTime::now_utc().date();

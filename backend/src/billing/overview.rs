@@ -206,7 +206,12 @@ pub async fn account(
     });
     Ok(AccountBilling {
         plans,
-        invoices: row.invoices.0.into_iter().map(StoredInvoice::from).collect(),
+        invoices: row
+            .invoices
+            .0
+            .into_iter()
+            .map(StoredInvoice::from)
+            .collect(),
         purchases: row.purchases.0.into_iter().map(Purchase::from).collect(),
         has_customer: row.has_customer,
     })

@@ -17,7 +17,10 @@ async fn page(app: &TestApp, path: &str) -> (u16, String, Vec<String>) {
     let ((status, page), statements) = fewest_statements(|| async {
         let response = app.get_with(&app.client, path).await;
         let status = response.status().as_u16();
-        (status, without_markers(response.text().await.expect("a body")))
+        (
+            status,
+            without_markers(response.text().await.expect("a body")),
+        )
     })
     .await;
     (status, page, statements)
