@@ -7,7 +7,7 @@
 use std::{future::Future, time::Duration};
 
 use anyhow::bail;
-use backend::billing::manage;
+use backend::billing::{manage, SubscriptionStatus};
 use backend::stripe::{
     objects::{Price, Subscription},
     Form, StripeClient, StripeConfig, StripeError,
@@ -172,7 +172,11 @@ async fn scenario(run: &mut Run) -> Result<(), &'static str> {
         advance_past(run, trial.trial_end.unwrap_or_default()),
     )
     .await?;
-    step("the trial is paused", has_status(run, &trial.id, "paused")).await?;
+    step(
+        "the trial is paused",
+        has_status(run, &trial.id, SubscriptionStatus::Paused),
+    )
+    .await?;
     step(
         "add a card to the paused trial's customer",
         add_default_card(run, &trial.customer),
@@ -324,7 +328,7 @@ async fn subscribe_paid(run: &Run, customer: &str, price: &Price) -> Result<Subs
         .stripe
         .create_subscription(&form, &run.key("subscription-paid"))
         .await?;
-    expect("status", subscription.status.as_str(), "active")?;
+    expect("status", subscription.status, SubscriptionStatus::Active)?;
     Ok(subscription)
 }
 
@@ -354,7 +358,7 @@ async fn start_trial(run: &mut Run, price: &Price) -> Result<Subscription, Failu
         .stripe
         .create_subscription(&form, &run.key("subscription-trial"))
         .await?;
-    expect("status", subscription.status.as_str(), "trialing")?;
+    expect("status", subscription.status, SubscriptionStatus::Trialing)?;
     if subscription.trial_end.is_none() {
         return Err(Failure::Unexpected {
             expected: "a trial_end".into(),
@@ -386,9 +390,13 @@ async fn advance_past(run: &Run, moment: i64) -> Result<(), Failure> {
     }
 }
 
-async fn has_status(run: &Run, subscription: &str, status: &str) -> Result<(), Failure> {
+async fn has_status(
+    run: &Run,
+    subscription: &str,
+    status: SubscriptionStatus,
+) -> Result<(), Failure> {
     let found = run.stripe.subscription(subscription).await?;
-    expect("status", found.status.as_str(), status)
+    expect("status", found.status, status)
 }
 
 /// Resumes the paused trial as the app does once a card is added; it is billed and active.
@@ -397,8 +405,8 @@ async fn resume(run: &Run, subscription: &str) -> Result<(), Failure> {
         .stripe
         .resume_subscription(subscription, &run.key("resume"))
         .await?;
-    expect("status", resumed.status.as_str(), "active")?;
-    has_status(run, subscription, "active").await
+    expect("status", resumed.status, SubscriptionStatus::Active)?;
+    has_status(run, subscription, SubscriptionStatus::Active).await
 }
 
 /// The proration preview of swapping `paid`'s price for `price`, made as the account page makes
@@ -476,7 +484,7 @@ async fn set_cancel_at_period_end(
         .update_subscription(subscription, &form, &run.key(&format!("cancel-{cancel}")))
         .await?;
     expect("cancel_at_period_end", updated.cancel_at_period_end, cancel)?;
-    expect("status", updated.status.as_str(), "active")
+    expect("status", updated.status, SubscriptionStatus::Active)
 }
 
 /// A portal session opening on the card form, as the account page asks for one.

@@ -132,9 +132,7 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
                     .step("locking the Checkout Session")?;
                 let key = &state.config.trial_ledger_key;
                 apply(&mut tx, &state.stripe, key, &current, false).await?;
-                tx.commit()
-                    .await
-                    .step("committing the applied session")?;
+                tx.commit().await.step("committing the applied session")?;
                 return Err(BillingError::AlreadySubscribed);
             }
             Ok(_) => {}
@@ -218,9 +216,7 @@ pub async fn confirm(
     }
     let key = &state.config.trial_ledger_key;
     let outcome = apply(&mut tx, &state.stripe, key, &session, false).await?;
-    tx.commit()
-        .await
-        .step("committing the applied session")?;
+    tx.commit().await.step("committing the applied session")?;
     Ok(outcome)
 }
 

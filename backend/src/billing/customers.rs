@@ -143,9 +143,7 @@ pub async fn ensure(state: &AppState, user: &User) -> Result<String, BillingErro
     .execute(&mut *tx)
     .await
     .step("recording the new customer")?;
-    tx.commit()
-        .await
-        .step("committing the new customer")?;
+    tx.commit().await.step("committing the new customer")?;
     tracing::info!(user_id = %user.id, customer = %customer.id, "created the Stripe customer");
     Ok(customer.id)
 }

@@ -166,10 +166,10 @@ mod tests {
         let cases: &[(SubscriptionStatus, Option<i64>, bool)] = &[
             (Active, None, true),
             (Trialing, None, true),
-            (PastDue, Some(24), true), // a day into a 7-day grace
+            (PastDue, Some(24), true),         // a day into a 7-day grace
             (PastDue, Some(7 * 24 - 1), true), // an hour left
-            (PastDue, Some(7 * 24), false), // over
-            (PastDue, None, false),    // never stamped: no grace
+            (PastDue, Some(7 * 24), false),    // over
+            (PastDue, None, false),            // never stamped: no grace
             (Unpaid, Some(24), false),
             (Paused, None, false),
             (Incomplete, None, false),

@@ -88,10 +88,7 @@ impl Step for sqlx::Error {
     type Output = BillingError;
 
     fn step(self, step: &'static str) -> BillingError {
-        BillingError::Database {
-            step,
-            source: self,
-        }
+        BillingError::Database { step, source: self }
     }
 }
 

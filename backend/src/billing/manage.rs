@@ -410,7 +410,9 @@ pub async fn pay_waiting_changes(
             Err(error) if error.is_refusal() => {
                 tracing::warn!(error.cause_chain = ?anyhow::Error::new(error), subscription = %subscription.id, "Stripe did not pay a waiting plan change's invoice");
             }
-            Err(error) => return Err(error.step("paying a waiting plan change's invoice in Stripe")),
+            Err(error) => {
+                return Err(error.step("paying a waiting plan change's invoice in Stripe"))
+            }
         }
         subscriptions::refresh(conn, stripe, &subscription.id).await?;
     }

@@ -150,7 +150,10 @@ mod tests {
     #[test]
     fn every_status_reads_back_from_its_stored_name_and_from_stripe_json() {
         for status in SubscriptionStatus::ALL {
-            assert_eq!(status.as_str().parse::<SubscriptionStatus>().unwrap(), status);
+            assert_eq!(
+                status.as_str().parse::<SubscriptionStatus>().unwrap(),
+                status
+            );
             let json = serde_json::to_string(&status).unwrap();
             assert_eq!(json, format!("\"{status}\""));
             assert_eq!(

@@ -60,9 +60,7 @@ pub async fn run(
                 trials::settle(&mut tx, &state.stripe, key, &stored).await?;
                 report.subscriptions += 1;
             }
-            tx.commit()
-                .await
-                .step("committing a stored subscription")?;
+            tx.commit().await.step("committing a stored subscription")?;
         }
         for invoice in in_stripe.invoices {
             let Some(id) = invoice.id.as_deref() else {

@@ -178,9 +178,10 @@ pub async fn run(state: &AppState) -> Result<VerifyReport, BillingError> {
         let in_stripe = sync::fetch_customer(stripe, &id)
             .await
             .step("fetching a customer's subscriptions and invoices from Stripe")?;
-        let (stored_subscriptions, stored_items) = subscriptions::stored_of(&state.db, &id)
-            .await
-            .step("reading a customer's stored subscriptions")?;
+        let (stored_subscriptions, stored_items) =
+            subscriptions::stored_of(&state.db, &id)
+                .await
+                .step("reading a customer's stored subscriptions")?;
         let mut rows = Vec::new();
         let mut items = Vec::new();
         for subscription in &in_stripe.subscriptions {

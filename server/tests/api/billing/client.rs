@@ -231,5 +231,8 @@ async fn an_unreachable_stripe_is_a_network_error() {
         }
         other => panic!("expected a network error, got {other:?}"),
     }
-    assert!(matches!(BillingError::from(error), BillingError::Stripe { .. }));
+    assert!(matches!(
+        BillingError::from(error),
+        BillingError::Stripe { .. }
+    ));
 }
