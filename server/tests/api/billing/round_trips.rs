@@ -75,15 +75,15 @@ async fn the_account_pages_billing_server_function_takes_two_database_round_trip
 #[tokio::test]
 async fn a_session_written_before_rows_named_their_account_stays_signed_in_and_names_it_when_renewed(
 ) {
-    // Renewed once a second: a quarter of the idle timeout.
-    let app = spawn_app_with(&[("SESSION_IDLE_TIMEOUT_SECONDS", "4")]).await;
+    // Renewed every two seconds: a quarter of the idle timeout.
+    let app = spawn_app_with(&[("SESSION_IDLE_TIMEOUT_SECONDS", "8")]).await;
     app.sign_up("ada@example.com").await;
     sqlx::query("UPDATE tower_sessions.session SET user_id = NULL")
         .execute(&app.db)
         .await
         .unwrap();
 
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let page = app.account_page(&app.client).await;
 
     assert!(page.is_some_and(|page| page.contains("ada@example.com")));
