@@ -9,7 +9,8 @@
 //! - [`verification`]: confirming the account's own address by a mailed link.
 //! - [`deletion`]: account deletion, and the billing hook it calls first.
 //! - [`session`]: what a signed-in session holds and the checks on every request.
-//! - [`session_store`]: where sessions are kept (a save never brings back an ended session).
+//! - [`session_store`]: where sessions are kept (loading one loads its account in the same
+//!   statement; a save never brings back an ended session).
 //! - [`password`], [`email`]: the value types and their rules; [`users`], [`tokens`]: the SQL.
 
 pub mod deletion;
