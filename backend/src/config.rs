@@ -61,6 +61,10 @@ pub struct Config {
     /// `PASSWORD_HASH_CONCURRENCY` (default: the number of CPUs): password hashes and checks run
     /// at once (argon2 holds 19 MiB each); the rest wait their turn.
     pub password_hash_concurrency: NonZeroUsize,
+    /// `WEBHOOK_WORKERS` (default 8): how many Stripe events this replica applies at once. They
+    /// hold no database connection while they wait for Stripe. 0: this replica only records
+    /// events, and others apply them.
+    pub webhook_workers: usize,
     /// `TRUSTED_PROXY_HOPS` (default 0): how many reverse proxies in front of us append to
     /// `X-Forwarded-For`. With 0 the TCP peer is the client (the header, which anyone can send,
     /// is ignored); with N the client is the N-th address from the right of the header.
@@ -254,6 +258,7 @@ impl Config {
             password_hash_concurrency: parse_or(&get, "PASSWORD_HASH_CONCURRENCY", || {
                 std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
             })?,
+            webhook_workers: parse_or(&get, "WEBHOOK_WORKERS", || 8)?,
             trusted_proxy_hops: parse_or(&get, "TRUSTED_PROXY_HOPS", || 0)?,
             rate_limit_billing: parse_or(&get, "RATE_LIMIT_BILLING_PER_MINUTE", || {
                 NonZeroU32::new(30).expect("non-zero")

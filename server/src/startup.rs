@@ -10,7 +10,7 @@ use axum::{
     routing::{get, post},
     Router,
 };
-use backend::{auth::session_store::SessionStore, AppState, Config};
+use backend::{auth::session_store::SessionStore, billing::workers::Workers, AppState, Config};
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
@@ -43,6 +43,7 @@ pub struct ServerState {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    workers: Workers,
 }
 
 impl Application {
@@ -76,6 +77,7 @@ impl Application {
         tokio::spawn(backend::billing::notifications::deliver_forever(
             app.clone(),
         ));
+        let workers = Workers::start(&app, app.config.webhook_workers);
         if app.config.stripe.seed_demo_catalog {
             tokio::spawn(stripe_cli::seed_demo_catalog(app.clone()));
         }
@@ -91,7 +93,11 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", state.leptos.site_addr))?;
         let router = router(state, ceiling.map(Into::into));
-        Ok(Self { listener, router })
+        Ok(Self {
+            listener,
+            router,
+            workers,
+        })
     }
 
     /// The address actually bound.
@@ -101,20 +107,23 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves requests until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves requests until `shutdown` completes, then lets in-flight requests finish and the
+    /// webhook workers finish the events in hand.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         // The peer address feeds the per-IP rate limits.
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await
-        .context("serving HTTP")
+        .context("serving HTTP");
+        self.workers.stop().await;
+        served
     }
 }
 

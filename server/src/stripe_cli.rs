@@ -1,5 +1,6 @@
 //! `server stripe sync`, `server stripe seed [FILE]`, `server stripe replay --since WHEN`,
-//! `server stripe verify` and `server stripe contract` (in [`crate::stripe_contract`]): talk to
+//! `server stripe failing`, `server stripe retry`, `server stripe verify` and
+//! `server stripe contract` (in [`crate::stripe_contract`]): talk to
 //! the configured Stripe (or the emulator) from the command line, printing each step.
 
 use std::path::PathBuf;
@@ -20,6 +21,22 @@ pub enum StripeCommand {
         /// `2026-11-20T00:00:00Z`, unix seconds, or an age such as `90m`, `12h`, `3d`.
         #[arg(long, value_parser = parse_since)]
         since: i64,
+    },
+    /// List the webhook events that failed and are not applied yet: retrying (with when) or
+    /// given up after days of failures, each with its last error.
+    Failing,
+    /// Queue webhook events again at once: those named, or with `--all-failing` every one
+    /// `server stripe failing` lists (after fixing what made them fail).
+    Retry {
+        /// `evt_…` ids.
+        #[arg(
+            required_unless_present = "all_failing",
+            conflicts_with = "all_failing"
+        )]
+        events: Vec<String>,
+        /// Every failing event.
+        #[arg(long)]
+        all_failing: bool,
     },
     /// Create a catalog in Stripe from a JSON file (the demo catalog when no file is given).
     /// Safe to run again: existing products are updated, existing prices kept.
@@ -80,6 +97,51 @@ impl StripeCommand {
                         "{} events could not be applied (each is named above; one never applied before also keeps its error in stripe_events); run the replay again once the cause is fixed",
                         report.failed
                     );
+                }
+            }
+            StripeCommand::Failing => {
+                let failing = billing::inbox::failing(&state)
+                    .await
+                    .context("listing failing events")?;
+                for event in &failing {
+                    let next = match event.next_attempt_at {
+                        Some(at) => format!("retried at {at}"),
+                        None => "given up".to_owned(),
+                    };
+                    println!(
+                        "  {} {} — {} attempts, {next}: {}",
+                        event.id,
+                        event.kind,
+                        event.attempts,
+                        event.error.as_deref().unwrap_or("")
+                    );
+                }
+                println!(
+                    "{} failing events{}",
+                    failing.len(),
+                    if failing.is_empty() {
+                        ""
+                    } else {
+                        "; `server stripe retry --all-failing` queues them again"
+                    }
+                );
+            }
+            StripeCommand::Retry {
+                events,
+                all_failing,
+            } => {
+                let named = (!all_failing).then_some(events.as_slice());
+                let queued = billing::inbox::retry(&state, named)
+                    .await
+                    .context("queuing events again")?;
+                println!("Queued {queued} events; the server's workers apply them now.");
+                if let Some(named) = named {
+                    if queued < named.len() as u64 {
+                        anyhow::bail!(
+                            "{} of the events named are unknown, applied already, or were recorded without their body (replay them with `server stripe replay`)",
+                            named.len() as u64 - queued
+                        );
+                    }
                 }
             }
             StripeCommand::Contract => unreachable!("handled above"),

@@ -15,7 +15,10 @@ use super::{
 };
 use crate::{
     auth::User,
-    stripe::{objects::CheckoutSession, Form, StripeClient},
+    stripe::{
+        objects::{CheckoutSession, Subscription},
+        Form, StripeClient,
+    },
     AppState,
 };
 
@@ -131,7 +134,7 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
                     .await
                     .step("locking the Checkout Session")?;
                 let key = &state.config.trial_ledger_key;
-                apply(&mut tx, &state.stripe, key, &current, false).await?;
+                refresh_and_apply(&mut tx, &state.stripe, key, &current).await?;
                 tx.commit().await.step("committing the applied session")?;
                 return Err(BillingError::AlreadySubscribed);
             }
@@ -215,14 +218,30 @@ pub async fn confirm(
         return Err(BillingError::NotFound);
     }
     let key = &state.config.trial_ledger_key;
-    let outcome = apply(&mut tx, &state.stripe, key, &session, false).await?;
+    let outcome = refresh_and_apply(&mut tx, &state.stripe, key, &session).await?;
     tx.commit().await.step("committing the applied session")?;
     Ok(outcome)
 }
 
-/// Applies a Checkout Session (fetched fresh, with `subscription` and `line_items` expanded):
-/// stores the subscription it created (and settles its trial with the ledger under
-/// `trial_ledger_key`, [`trials::settle`]) or records the purchase. `payment_failed` is set for
+/// Re-fetches and stores the subscription a paid Checkout Session created (under its lock), then
+/// applies the session ([`apply`]). The caller holds the session's lock.
+async fn refresh_and_apply(
+    conn: &mut PgConnection,
+    stripe: &StripeClient,
+    trial_ledger_key: &SecretString,
+    session: &CheckoutSession,
+) -> Result<Outcome, BillingError> {
+    let subscription = match &session.subscription {
+        Some(subscription) => subscriptions::refresh(conn, stripe, subscription.id()).await?,
+        None => None,
+    };
+    apply(conn, stripe, trial_ledger_key, session, subscription, false).await
+}
+
+/// Applies a Checkout Session (fetched fresh, with `subscription` and `line_items` expanded),
+/// given the subscription it created as the caller stored it (`None`: none, or not ours):
+/// settles its trial with the ledger under `trial_ledger_key` ([`trials::settle`]), or records
+/// the purchase. `payment_failed` is set for
 /// `checkout.session.async_payment_failed` (the session alone does not tell a failed bank debit
 /// from one still processing). Idempotent.
 pub async fn apply(
@@ -230,6 +249,7 @@ pub async fn apply(
     stripe: &StripeClient,
     trial_ledger_key: &SecretString,
     session: &CheckoutSession,
+    subscription: Option<Subscription>,
     payment_failed: bool,
 ) -> Result<Outcome, BillingError> {
     match session.status.as_deref() {
@@ -242,12 +262,7 @@ pub async fn apply(
         return Ok(Outcome::Pending);
     };
     if session.mode == "subscription" {
-        let Some(subscription) = &session.subscription else {
-            return Ok(Outcome::Pending);
-        };
-        let Some(mut subscription) =
-            subscriptions::refresh(conn, stripe, subscription.id()).await?
-        else {
+        let Some(mut subscription) = subscription else {
             return Ok(Outcome::Pending);
         };
         if let Some(settled) = trials::settle(conn, stripe, trial_ledger_key, &subscription).await?

@@ -4,7 +4,7 @@
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 
-use super::{customers, BillingError};
+use super::{customers, BillingError, Ticket};
 use crate::stripe::{objects::Invoice, StripeClient};
 
 /// An invoice as the account page lists it.
@@ -30,6 +30,42 @@ pub struct StoredInvoice {
     pub created: OffsetDateTime,
 }
 
+/// Fetches an invoice, holding no database connection. `None` when Stripe no longer has it
+/// (drafts can be deleted).
+pub async fn fetch(
+    stripe: &StripeClient,
+    invoice_id: &str,
+) -> Result<Option<Invoice>, BillingError> {
+    match stripe.invoice(invoice_id).await {
+        Ok(invoice) => Ok(Some(invoice)),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Stores what fetching `invoice_id` returned, under its lock, unless something fetched after
+/// `ticket` was stored for it first: the invoice if its customer is one of our users' (returned
+/// when stored), or its removal when Stripe no longer has it.
+pub async fn store_fetched(
+    conn: &mut PgConnection,
+    invoice_id: &str,
+    fetched: Option<Invoice>,
+    ticket: Ticket,
+) -> Result<Option<Invoice>, BillingError> {
+    super::lock_object(conn, invoice_id).await?;
+    if !ticket.is_latest_for(conn, invoice_id).await? {
+        tracing::debug!(invoice = invoice_id, "a later fetch was stored already");
+        return Ok(None);
+    }
+    let Some(invoice) = fetched else {
+        sqlx::query!("DELETE FROM invoices WHERE id = $1", invoice_id)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(None);
+    };
+    Ok(store(conn, &invoice).await?.then_some(invoice))
+}
+
 /// Re-fetches an invoice under its lock and stores it, if its customer is one of our users'.
 /// Returns it when stored.
 pub async fn refresh(
@@ -38,18 +74,9 @@ pub async fn refresh(
     invoice_id: &str,
 ) -> Result<Option<Invoice>, BillingError> {
     super::lock_object(conn, invoice_id).await?;
-    let invoice = match stripe.invoice(invoice_id).await {
-        Ok(invoice) => invoice,
-        // Drafts can be deleted; nothing to keep.
-        Err(error) if error.is_not_found() => {
-            sqlx::query!("DELETE FROM invoices WHERE id = $1", invoice_id)
-                .execute(&mut *conn)
-                .await?;
-            return Ok(None);
-        }
-        Err(error) => return Err(error.into()),
-    };
-    Ok(store(conn, &invoice).await?.then_some(invoice))
+    let ticket = Ticket::draw(&mut *conn).await?;
+    let fetched = fetch(stripe, invoice_id).await?;
+    store_fetched(conn, invoice_id, fetched, ticket).await
 }
 
 /// An invoice as `invoices` stores it (its owner left out).

@@ -29,7 +29,8 @@
 //! - [`money`]: amounts, periods and dates in words.
 //! - [`portal`]: customer portal sessions.
 //! - [`time_travel`]: development only — moving the emulator's clock from the account page.
-//! - [`webhooks`]: receiving an event: signature, duplicate check, application.
+//! - [`inbox`]: receiving an event (signature, duplicate check, recorded to apply later);
+//!   [`workers`]: applying recorded events, with retries; [`webhooks`]: applying one event.
 //! - [`status`]: [`SubscriptionStatus`], Stripe's subscription statuses as a type.
 //! - [`error`]: the error type, [`BillingError`], and [`Step`], naming the step that failed.
 
@@ -40,6 +41,7 @@ pub mod clock;
 pub mod customers;
 pub mod entitlements;
 pub mod error;
+pub mod inbox;
 pub mod invoices;
 pub mod manage;
 pub mod money;
@@ -58,6 +60,7 @@ pub mod trials;
 pub mod verify;
 pub mod waiting;
 pub mod webhooks;
+pub mod workers;
 
 pub use cache::CatalogCache;
 pub use catalog::Catalog;
@@ -77,4 +80,42 @@ pub(crate) async fn lock_object(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A place in the order Stripe objects were fetched in: drawn *before* asking Stripe, so an
+/// answer stored under a later ticket is at least as new as one under an earlier ticket
+/// (see the `stripe_object_fetches` migration for why the last one stored is always right).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ticket(pub(crate) i64);
+
+impl Ticket {
+    /// Draws the next ticket.
+    pub async fn draw(db: impl sqlx::PgExecutor<'_>) -> Result<Self, sqlx::Error> {
+        sqlx::query_scalar!(r#"SELECT nextval('stripe_fetch_tickets') AS "ticket!""#)
+            .fetch_one(db)
+            .await
+            .map(Self)
+    }
+
+    /// Whether what was fetched under this ticket may be stored for `object_id`: no later ticket
+    /// stored it already. Records the ticket when it may. Call under the object's lock
+    /// ([`lock_object`]), in the transaction that stores.
+    pub async fn is_latest_for(
+        self,
+        conn: &mut sqlx::PgConnection,
+        object_id: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let stored = sqlx::query!(
+            r#"
+            INSERT INTO stripe_object_fetches (object_id, ticket) VALUES ($1, $2)
+            ON CONFLICT (object_id) DO UPDATE SET ticket = EXCLUDED.ticket, stored_at = now()
+            WHERE stripe_object_fetches.ticket < EXCLUDED.ticket
+            "#,
+            object_id,
+            self.0
+        )
+        .execute(conn)
+        .await?;
+        Ok(stored.rows_affected() == 1)
+    }
 }

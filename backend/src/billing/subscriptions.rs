@@ -4,7 +4,7 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{customers, BillingError};
+use super::{customers, BillingError, Ticket};
 use crate::stripe::{
     objects::{Card, Expandable, Subscription},
     StripeClient,
@@ -64,6 +64,81 @@ impl PendingChange {
     }
 }
 
+/// A subscription as fetched from Stripe, with what storing it needs besides: the card it is
+/// charged to and, when it is `past_due`, when it fell behind.
+#[derive(Clone, Debug)]
+pub struct Fetched {
+    /// Stripe's answer.
+    pub subscription: Subscription,
+    card: Option<Card>,
+    past_due_at: Option<OffsetDateTime>,
+}
+
+/// Fetches a subscription and what storing it needs, holding no database connection. `None` when
+/// Stripe no longer has it (test data deleted): nothing to store, and nothing to retry.
+pub async fn fetch(
+    stripe: &StripeClient,
+    subscription_id: &str,
+) -> Result<Option<Fetched>, BillingError> {
+    let subscription = match stripe.subscription(subscription_id).await {
+        Ok(subscription) => subscription,
+        Err(error) if error.is_not_found() => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    let card = card_of(stripe, &subscription).await?;
+    let past_due_at = past_due_at(stripe, &subscription).await?;
+    Ok(Some(Fetched {
+        subscription,
+        card,
+        past_due_at,
+    }))
+}
+
+/// Stores a fetched subscription under its lock, if its customer is one of our users' and
+/// nothing fetched after `ticket` was stored for it first. Returns it when stored.
+pub async fn store_fetched(
+    conn: &mut PgConnection,
+    fetched: Fetched,
+    ticket: Ticket,
+) -> Result<Option<Subscription>, BillingError> {
+    let subscription = fetched.subscription;
+    super::lock_object(conn, &subscription.id).await?;
+    if !ticket.is_latest_for(conn, &subscription.id).await? {
+        tracing::debug!(subscription = %subscription.id, "a later fetch was stored already");
+        return Ok(None);
+    }
+    // The customer's owner; for a subscription we keep whose customer was deleted meanwhile
+    // (its `customer.deleted` applied first), the user we stored it for.
+    let owner = match customers::owner(&mut *conn, &subscription.customer).await? {
+        Some(user_id) => Some(user_id),
+        None => {
+            sqlx::query_scalar!(
+                "SELECT user_id FROM subscriptions WHERE id = $1",
+                subscription.id
+            )
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+    };
+    let Some(user_id) = owner else {
+        tracing::warn!(
+            subscription = %subscription.id,
+            customer = %subscription.customer,
+            "ignored a subscription whose customer is not one of our users"
+        );
+        return Ok(None);
+    };
+    store(
+        conn,
+        user_id,
+        &subscription,
+        fetched.card.as_ref(),
+        fetched.past_due_at,
+    )
+    .await?;
+    Ok(Some(subscription))
+}
+
 /// Re-fetches a subscription from Stripe under its lock and stores it, if its customer is one of
 /// our users'. Returns the stored subscription (`None` when the customer is not ours).
 pub async fn refresh(
@@ -72,45 +147,17 @@ pub async fn refresh(
     subscription_id: &str,
 ) -> Result<Option<Subscription>, BillingError> {
     super::lock_object(conn, subscription_id).await?;
-    let subscription = match stripe.subscription(subscription_id).await {
-        Ok(subscription) => subscription,
-        // Gone from Stripe (test data deleted): nothing to store, and nothing to retry.
-        Err(error) if error.is_not_found() => return Ok(None),
-        Err(error) => return Err(error.into()),
-    };
-    // The customer's owner; for a subscription we keep whose customer was deleted meanwhile
-    // (its `customer.deleted` applied first), the user we stored it for.
-    let owner = match customers::owner(&mut *conn, &subscription.customer).await? {
-        Some(user_id) => Some(user_id),
-        None => {
-            sqlx::query_scalar!(
-                "SELECT user_id FROM subscriptions WHERE id = $1",
-                subscription_id
-            )
-            .fetch_optional(&mut *conn)
-            .await?
-        }
-    };
-    let Some(user_id) = owner else {
-        tracing::warn!(
-            subscription = subscription_id,
-            customer = %subscription.customer,
-            "ignored a subscription whose customer is not one of our users"
-        );
-        return Ok(None);
-    };
-    let card = card_of(stripe, &subscription).await?;
-    let past_due_at = past_due_at(conn, stripe, &subscription).await?;
-    store(conn, user_id, &subscription, card.as_ref(), past_due_at).await?;
-    Ok(Some(subscription))
+    let ticket = Ticket::draw(&mut *conn).await?;
+    match fetch(stripe, subscription_id).await? {
+        Some(fetched) => store_fetched(conn, fetched, ticket).await,
+        None => Ok(None),
+    }
 }
 
 /// When a `past_due` subscription fell behind, by Stripe's clock: its unpaid (latest) invoice's
 /// creation (for invoices charged automatically, as ours are, when the renewal was attempted).
-/// `None` for other statuses, if the invoice is gone, or if it is stamped already (the first
-/// stamp stays).
+/// `None` for other statuses or if the invoice is gone. A stamp stored already stays.
 async fn past_due_at(
-    conn: &mut PgConnection,
     stripe: &StripeClient,
     subscription: &Subscription,
 ) -> Result<Option<OffsetDateTime>, BillingError> {
@@ -121,16 +168,6 @@ async fn past_due_at(
     else {
         return Ok(None);
     };
-    let stamped = sqlx::query_scalar!(
-        r#"SELECT past_due_since IS NOT NULL AS "stamped!" FROM subscriptions WHERE id = $1"#,
-        subscription.id
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .unwrap_or(false);
-    if stamped {
-        return Ok(None);
-    }
     match stripe.invoice(invoice).await {
         Ok(invoice) => Ok(OffsetDateTime::from_unix_timestamp(invoice.created).ok()),
         Err(error) if error.is_not_found() => Ok(None),
@@ -163,22 +200,18 @@ pub(crate) async fn card_of(
         }))
 }
 
-/// Re-fetches and stores every subscription of `customer` that we keep (after its card changed).
-pub async fn refresh_customer(
-    conn: &mut PgConnection,
-    stripe: &StripeClient,
+/// The subscriptions of `customer` that we keep and that have not ended (whose cards a card
+/// change may have changed).
+pub async fn live_of_customer(
+    db: impl PgExecutor<'_>,
     customer: &str,
-) -> Result<usize, BillingError> {
-    let ids = sqlx::query_scalar!(
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
         "SELECT id FROM subscriptions WHERE stripe_customer_id = $1 AND ended_at IS NULL ORDER BY id",
         customer
     )
-    .fetch_all(&mut *conn)
-    .await?;
-    for id in &ids {
-        refresh(conn, stripe, id).await?;
-    }
-    Ok(ids.len())
+    .fetch_all(db)
+    .await
 }
 
 /// A subscription as `subscriptions` stores it: what Stripe says, with the card it is charged

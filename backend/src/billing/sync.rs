@@ -135,14 +135,20 @@ pub async fn catalog_only(
     let mut tx = state.db.begin().await?;
     // Listed under the catalog lock: a webhook applied meanwhile waits, then re-fetches.
     super::lock_object(&mut tx, catalog::LOCK).await?;
+    let ticket = super::Ticket::draw(&mut *tx).await?;
     progress("fetching products and prices from Stripe");
     let (products, prices) = fetch_catalog(&state.stripe).await?;
 
+    // What an event's worker fetched after we did and stored first stays.
     for product in &products {
-        catalog::upsert_product(&mut tx, product).await?;
+        if ticket.is_latest_for(&mut tx, &product.id).await? {
+            catalog::upsert_product(&mut tx, product).await?;
+        }
     }
     for price in &prices {
-        catalog::upsert_price(&mut tx, price).await?;
+        if ticket.is_latest_for(&mut tx, &price.id).await? {
+            catalog::upsert_price(&mut tx, price).await?;
+        }
     }
     let product_ids: Vec<String> = products.iter().map(|p| p.id.clone()).collect();
     let price_ids: Vec<String> = prices.iter().map(|p| p.id.clone()).collect();

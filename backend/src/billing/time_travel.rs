@@ -36,8 +36,8 @@ pub async fn now(state: &AppState) -> Option<OffsetDateTime> {
 }
 
 /// Moves the emulator's clock `days` forward (1 to 400) and waits (up to ten seconds) until
-/// the webhooks of the events it emitted on the way have been delivered here, so the next page
-/// shows their effects.
+/// the webhooks of the events it emitted on the way have been delivered here and applied, so the
+/// next page shows their effects.
 pub async fn advance(state: &AppState, days: u32) -> Result<(), BillingError> {
     if !available(&state.config) {
         return Err(BillingError::NotNow(
@@ -49,11 +49,12 @@ pub async fn advance(state: &AppState, days: u32) -> Result<(), BillingError> {
             "Move the clock 1 to 400 days at a time.",
         ));
     }
-    let mut waiting = state
+    let waiting_for_events = state
         .stripe
         .advance_emulator_clock(days)
         .await
         .step("moving the emulator's clock")?;
+    let mut waiting = waiting_for_events.clone();
     let deadline = tokio::time::Instant::now() + SETTLE;
     while !waiting.is_empty() && tokio::time::Instant::now() < deadline {
         let mut still = Vec::new();
@@ -78,6 +79,16 @@ pub async fn advance(state: &AppState, days: u32) -> Result<(), BillingError> {
             pending = waiting.len(),
             "time travel: some webhooks had not arrived after ten seconds"
         );
+        return Ok(());
+    }
+    // Delivered: now applied by the workers.
+    let emitted = waiting_for_events;
+    while super::inbox::unapplied_among(state, &emitted).await? > 0 {
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!("time travel: some events had not been applied after ten seconds");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(())
 }

@@ -249,37 +249,6 @@ pub async fn remember_before_deletion(
     Ok(())
 }
 
-/// [`settle`] for each stored subscription of `customer` in a trial (running, or paused for want
-/// of a card), after its cards changed: a card added during a trial is checked and remembered.
-pub async fn settle_customer(
-    conn: &mut PgConnection,
-    stripe: &StripeClient,
-    key: &SecretString,
-    customer: &str,
-) -> Result<(), BillingError> {
-    let in_trial = sqlx::query_scalar!(
-        r#"
-        SELECT id FROM subscriptions
-        WHERE stripe_customer_id = $1 AND status IN ('trialing', 'paused')
-            AND trial_start IS NOT NULL
-        ORDER BY id
-        "#,
-        customer
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    for id in &in_trial {
-        match stripe.subscription(id).await {
-            Ok(subscription) => {
-                settle(conn, stripe, key, &subscription).await?;
-            }
-            Err(error) if error.is_not_found() => {}
-            Err(error) => return Err(error.into()),
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

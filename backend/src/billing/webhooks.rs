@@ -1,7 +1,7 @@
-//! Receiving a Stripe event: verify the signature over the raw bytes, record the event id (a
-//! duplicate is answered and ignored), re-fetch the object it is about under its lock and store
-//! Stripe's latest state — all in one transaction; then send the emails it caused. Unknown event
-//! types are recorded and acknowledged.
+//! Applying a Stripe event (claimed from the inbox by a worker, or listed by `server stripe
+//! replay`): re-fetch the object it is about and store Stripe's latest state, never the event's
+//! copy; then send the emails it caused. [`Topic`] is the one list of event types Tollgate acts
+//! on.
 
 use secrecy::SecretString;
 use sqlx::PgConnection;
@@ -9,73 +9,83 @@ use time::OffsetDateTime;
 
 use super::{
     catalog, checkout, customers, invoices, notifications, paused, subscriptions, trials,
-    BillingError,
+    BillingError, Ticket,
 };
 use crate::{
     stripe::{
-        objects::Event,
-        signature::{self, SignatureError},
-        StripeClient,
+        objects::{CheckoutSession, Event, Invoice, Price, Product},
+        StripeClient, StripeError,
     },
     AppState,
 };
 
-/// What became of a delivery.
+/// What became of an event applied by `server stripe replay`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Receipt {
     /// Applied now.
     Applied,
-    /// Already applied before (Stripe delivers some events more than once).
+    /// Already applied before.
     Duplicate,
     /// Recorded; nothing to do for this type.
     Ignored,
 }
 
-/// Why a delivery was not applied.
-#[derive(Debug, thiserror::Error)]
-pub enum WebhookError {
-    /// The signature is missing, wrong or stale. 400; nothing is stored.
-    #[error(transparent)]
-    Signature(#[from] SignatureError),
-    /// Signed, but not an event we can read. 400.
-    #[error("the payload is not a Stripe event")]
-    Malformed(#[source] serde_json::Error),
-    /// Applying the event failed. 500, so Stripe retries; the error is recorded on the event.
-    #[error("applying event {event_id} failed")]
-    Apply {
-        /// `evt_…`.
-        event_id: String,
-        /// What went wrong.
-        #[source]
-        source: BillingError,
-    },
+/// The kinds of event Tollgate acts on, by what they are about; every other type is recorded and
+/// acknowledged. The inbox and the dispatcher read the same list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    /// `product.*`.
+    Product,
+    /// `price.*`.
+    Price,
+    /// `checkout.session.completed`, `.async_payment_succeeded`, `.async_payment_failed`,
+    /// `.expired`.
+    CheckoutSession,
+    /// `customer.subscription.*`.
+    Subscription,
+    /// `customer.updated`, `customer.deleted`.
+    Customer,
+    /// `invoice.*` but `invoice.upcoming`.
+    Invoice,
+    /// `invoice.upcoming` (a preview, without an id).
+    UpcomingInvoice,
+    /// `payment_method.*`.
+    PaymentMethod,
 }
 
-/// Verifies, records and applies one delivery.
-pub async fn receive(
-    state: &AppState,
-    payload: &[u8],
-    signature_header: Option<&str>,
-) -> Result<Receipt, WebhookError> {
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    signature::verify(
-        payload,
-        signature_header,
-        &state.config.stripe.webhook_secrets,
-        now,
-    )?;
-    let event: Event = serde_json::from_slice(payload).map_err(WebhookError::Malformed)?;
-    let failed = |source: BillingError| WebhookError::Apply {
-        event_id: event.id.clone(),
-        source,
-    };
-    match record_and_apply(state, &event, Mailing::Background).await {
-        Ok(receipt) => Ok(receipt),
-        Err(error) => {
-            record_failure(state, &event, &error).await;
-            Err(failed(error))
-        }
+impl Topic {
+    /// What an event type is about, if Tollgate acts on it.
+    pub fn of(kind: &str) -> Option<Self> {
+        let (object, _) = kind.rsplit_once('.')?;
+        Some(match (object, kind) {
+            (_, "invoice.upcoming") => Self::UpcomingInvoice,
+            ("invoice", _) => Self::Invoice,
+            ("product", _) => Self::Product,
+            ("price", _) => Self::Price,
+            ("payment_method", _) => Self::PaymentMethod,
+            ("customer.subscription", _) => Self::Subscription,
+            (_, "customer.updated" | "customer.deleted") => Self::Customer,
+            (
+                _,
+                "checkout.session.completed"
+                | "checkout.session.async_payment_succeeded"
+                | "checkout.session.async_payment_failed"
+                | "checkout.session.expired",
+            ) => Self::CheckoutSession,
+            _ => return None,
+        })
     }
+}
+
+/// Applies an event a worker claimed from the inbox, then sends the emails it caused.
+pub async fn apply_claimed(
+    state: &AppState,
+    event: &Event,
+    ticket: Ticket,
+) -> Result<(), BillingError> {
+    apply(state, event, ticket, Mailing::Background)
+        .await
+        .map(|_| ())
 }
 
 /// Best effort: the audit log keeps the error of a failed application. The failed transaction's
@@ -84,8 +94,8 @@ pub async fn receive(
 pub(super) async fn record_failure(state: &AppState, event: &Event, error: &BillingError) {
     let recorded = sqlx::query!(
         r#"
-        INSERT INTO stripe_events (id, type, object_id, created, error)
-        VALUES ($1, $2, $3, to_timestamp($4), $5)
+        INSERT INTO stripe_events (id, type, object_id, created, error, attempts)
+        VALUES ($1, $2, $3, to_timestamp($4), $5, 1)
         ON CONFLICT (id) DO UPDATE
             SET error = EXCLUDED.error, attempts = stripe_events.attempts + 1
         WHERE stripe_events.applied_at IS NULL
@@ -103,21 +113,19 @@ pub(super) async fn record_failure(state: &AppState, event: &Event, error: &Bill
     }
 }
 
-/// Records the event and applies it in one transaction, then sends the emails it caused.
-/// `Duplicate` when it was applied before.
+/// Records the event (as applied by the caller: no worker takes it) and applies it, then sends
+/// the emails it caused. `Duplicate` when it was applied before.
 pub(super) async fn record_and_apply(
     state: &AppState,
     event: &Event,
     mailing: Mailing,
 ) -> Result<Receipt, BillingError> {
-    let mut tx = state.db.begin().await?;
-    // New, or seen before but never applied (an earlier attempt failed): go ahead. Applied
-    // already: a duplicate. A concurrent delivery of the same event waits here on the row lock
-    // until the first commits, then finds it applied.
+    // New, or seen before but never applied (an earlier attempt failed, or it waits in the
+    // inbox): go ahead. Applied already: a duplicate.
     let fresh = sqlx::query!(
         r#"
-        INSERT INTO stripe_events (id, type, object_id, created)
-        VALUES ($1, $2, $3, to_timestamp($4))
+        INSERT INTO stripe_events (id, type, object_id, created, attempts)
+        VALUES ($1, $2, $3, to_timestamp($4), 1)
         ON CONFLICT (id) DO UPDATE SET attempts = stripe_events.attempts + 1
         WHERE stripe_events.applied_at IS NULL
         "#,
@@ -126,62 +134,71 @@ pub(super) async fn record_and_apply(
         event.object_id(),
         event.created as f64,
     )
-    .execute(&mut *tx)
+    .execute(&state.db)
     .await?
     .rows_affected()
         == 1;
     if !fresh {
         return Ok(Receipt::Duplicate);
     }
-    let applied = apply_in(state, &mut tx, event).await?;
+    let receipt = reapply(state, event, mailing).await?;
     sqlx::query!(
-        "UPDATE stripe_events SET applied_at = now(), error = NULL WHERE id = $1",
+        "UPDATE stripe_events SET applied_at = now(), next_attempt_at = NULL, error = NULL \
+         WHERE id = $1",
         event.id
     )
-    .execute(&mut *tx)
+    .execute(&state.db)
     .await?;
-    tx.commit().await?;
-    Ok(finish(state, applied, mailing))
+    Ok(receipt)
 }
 
 /// Who sends the emails an event queued.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Mailing {
-    /// A background task, right after the commit (a webhook: Stripe waits only seconds).
+    /// A background task, right after the commit (a worker goes on to the next event).
     Background,
     /// The caller, when it is done (`server stripe replay`, whose process then exits).
     Caller,
 }
 
-/// Applies an event again without touching its record (`server stripe replay` of an event
-/// applied before: every handler re-fetches, so this only brings rows up to date).
+/// Applies an event without touching its record (`server stripe replay` of an event applied
+/// before: everything is re-fetched, so this only brings rows up to date).
 pub(super) async fn reapply(
     state: &AppState,
     event: &Event,
     mailing: Mailing,
 ) -> Result<Receipt, BillingError> {
-    let mut tx = state.db.begin().await?;
-    let applied = apply_in(state, &mut tx, event).await?;
-    tx.commit().await?;
-    Ok(finish(state, applied, mailing))
+    let ticket = Ticket::draw(&state.db).await?;
+    apply(state, event, ticket, mailing).await
 }
 
-async fn apply_in(
+/// Applies one event in two steps: fetch from Stripe what it is about, holding no database
+/// connection; then store it in one transaction, each object under its lock and only if nothing
+/// fetched after `ticket` was stored for it first (what follows a change — a trial to end, a
+/// paused plan to resume, an unpaid change to pay — is decided and done in that transaction).
+async fn apply(
     state: &AppState,
-    conn: &mut PgConnection,
     event: &Event,
-) -> Result<Applied, BillingError> {
-    // Stripe waits only seconds for our answer and redelivers what we do not acknowledge: fetch
-    // without our own retries and with a short timeout, and let its redelivery be the retry.
+    ticket: Ticket,
+    mailing: Mailing,
+) -> Result<Receipt, BillingError> {
+    let Some(topic) = Topic::of(&event.kind) else {
+        return Ok(Receipt::Ignored);
+    };
+    // No retries of our own and a short timeout: a failed attempt is retried by the worker
+    // (or the next replay) with backoff.
     let context = Context {
         stripe: state.stripe.for_webhooks(),
         base_url: &state.config.base_url,
         trial_ledger_key: &state.config.trial_ledger_key,
         now: super::clock::now(state).await,
     };
-    apply(conn, &context, event).await
+    let fetched = fetch(state, &context.stripe, event, topic).await?;
+    let mut tx = state.db.begin().await?;
+    let applied = store(&mut tx, &context, event, fetched, ticket).await?;
+    tx.commit().await?;
+    Ok(finish(state, applied, mailing))
 }
-
 /// After the commit: invalidate the local catalog, start sending the emails.
 fn finish(state: &AppState, applied: Applied, mailing: Mailing) -> Receipt {
     match applied {
@@ -217,7 +234,7 @@ enum Applied {
     },
 }
 
-/// What the handlers need besides the connection.
+/// What storing needs besides the connection.
 struct Context<'a> {
     stripe: StripeClient,
     base_url: &'a url::Url,
@@ -227,110 +244,262 @@ struct Context<'a> {
     now: OffsetDateTime,
 }
 
-/// Dispatches on the event type. Every handler takes the object's lock and re-fetches it: the
-/// event's copy may be older than what we already stored.
-async fn apply(
-    conn: &mut PgConnection,
-    context: &Context<'_>,
+/// What an event's objects are now in Stripe, fetched before any database work.
+#[derive(Debug)]
+enum Fetched {
+    /// `None`: gone from Stripe.
+    Product(Option<Product>),
+    /// The price (`None`: gone) and its product (`None`: gone).
+    Price(Option<Price>, Option<Product>),
+    /// A Checkout Session (`subscription` and `line_items` expanded), with its subscription.
+    CheckoutSession(Box<CheckoutSession>, Option<subscriptions::Fetched>),
+    /// A subscription (`None`: gone, or no id to fetch).
+    Subscription(Option<subscriptions::Fetched>),
+    /// An invoice (`None`: gone), and for a payment's events its subscription.
+    Invoice(Option<Box<Invoice>>, Option<subscriptions::Fetched>),
+    /// A customer's live subscriptions we keep, fetched again (their cards may have changed), and
+    /// whether the customer is gone.
+    Customer {
+        /// `cus_…`.
+        id: String,
+        subscriptions: Vec<subscriptions::Fetched>,
+        deleted: bool,
+    },
+    /// Nothing to fetch or store.
+    Nothing,
+}
+
+/// Fetches what `event` is about. The event's own copy is never stored: it may be older than
+/// what we hold. Holds no database connection across a call to Stripe.
+async fn fetch(
+    state: &AppState,
+    stripe: &StripeClient,
     event: &Event,
-) -> Result<Applied, BillingError> {
-    let stripe = &context.stripe;
+    topic: Topic,
+) -> Result<Fetched, BillingError> {
     let kind = event.kind.as_str();
-    if kind == "invoice.upcoming" {
-        // https://docs.stripe.com/api/events/types#event_types-invoice.upcoming
-        // A preview without an id: bring its subscription up to date.
-        // Where the subscription is depends on the API version the event was rendered in.
-        let object = &event.data.object;
-        if let Some(subscription) = object
-            .pointer("/parent/subscription_details/subscription")
-            .or_else(|| object.get("subscription"))
-            .and_then(|id| id.as_str())
-        {
-            subscriptions::refresh(conn, stripe, subscription).await?;
-        }
-        return Ok(Applied::Other { mail_queued: false });
-    }
-    if kind.starts_with("payment_method.") {
+    if topic == Topic::PaymentMethod {
         // https://docs.stripe.com/api/events/types#event_types-payment_method.attached
         // A detached method's customer is only in `previous_attributes`.
-        if let Some(customer) = event.object_field("customer") {
-            card_changed(conn, stripe, context.trial_ledger_key, customer).await?;
-        }
-        return Ok(Applied::Other { mail_queued: false });
+        return match event.object_field("customer") {
+            Some(customer) => fetch_customer(state, stripe, customer, false).await,
+            None => Ok(Fetched::Nothing),
+        };
+    }
+    if topic == Topic::UpcomingInvoice {
+        // https://docs.stripe.com/api/events/types#event_types-invoice.upcoming
+        // A preview without an id: bring its subscription up to date. Where the subscription is
+        // depends on the API version the event was rendered in.
+        let object = &event.data.object;
+        let subscription = object
+            .pointer("/parent/subscription_details/subscription")
+            .or_else(|| object.get("subscription"))
+            .and_then(|id| id.as_str());
+        return Ok(match subscription {
+            Some(id) => Fetched::Subscription(subscriptions::fetch(stripe, id).await?),
+            None => Fetched::Nothing,
+        });
     }
     let Some(id) = event.object_id() else {
-        return Ok(Applied::Nothing);
+        return Ok(Fetched::Nothing);
     };
-    if kind.starts_with("product.") {
+    Ok(match topic {
         // https://docs.stripe.com/api/events/types#event_types-product.updated
-        product_changed(conn, stripe, id).await?;
-        return Ok(Applied::CatalogChanged);
-    }
-    if kind.starts_with("price.") {
+        Topic::Product => Fetched::Product(found(stripe.product(id).await)?),
         // https://docs.stripe.com/api/events/types#event_types-price.updated
-        price_changed(conn, stripe, id).await?;
-        return Ok(Applied::CatalogChanged);
-    }
-    let mut mail_queued = false;
-    match kind {
-        "checkout.session.completed"
-        | "checkout.session.async_payment_succeeded"
-        | "checkout.session.async_payment_failed"
-        | "checkout.session.expired" => {
-            // https://docs.stripe.com/api/events/types#event_types-checkout.session.completed
-            super::lock_object(conn, id).await?;
-            let session = stripe.checkout_session(id).await?;
-            let failed = kind == "checkout.session.async_payment_failed";
-            checkout::apply(conn, stripe, context.trial_ledger_key, &session, failed).await?;
-        }
-        _ if kind.starts_with("customer.subscription.") => {
-            // https://docs.stripe.com/api/events/types#event_types-customer.subscription.updated
-            if let Some(subscription) = subscriptions::refresh(conn, stripe, id).await? {
-                trials::settle(conn, stripe, context.trial_ledger_key, &subscription).await?;
-            }
-            mail_queued = match kind {
-                // https://docs.stripe.com/api/events/types#event_types-customer.subscription.trial_will_end
-                "customer.subscription.trial_will_end" => {
-                    notifications::trial_ending(conn, context.base_url, id).await?
-                }
-                // https://docs.stripe.com/api/events/types#event_types-customer.subscription.deleted
-                "customer.subscription.deleted" => {
-                    notifications::canceled(conn, context.base_url, id, context.now).await?
-                }
-                // https://docs.stripe.com/api/events/types#event_types-customer.subscription.paused
-                "customer.subscription.paused" => {
-                    notifications::trial_paused(conn, context.base_url, id).await?
-                }
-                _ => false,
+        Topic::Price => {
+            let price = found(stripe.price(id).await)?;
+            let product = match &price {
+                Some(price) => found(stripe.product(&price.product).await)?,
+                None => None,
             };
+            Fetched::Price(price, product)
         }
+        // https://docs.stripe.com/api/events/types#event_types-checkout.session.completed
+        Topic::CheckoutSession => {
+            let session = stripe.checkout_session(id).await?;
+            let subscription = match &session.subscription {
+                Some(subscription) => subscriptions::fetch(stripe, subscription.id()).await?,
+                None => None,
+            };
+            Fetched::CheckoutSession(Box::new(session), subscription)
+        }
+        // https://docs.stripe.com/api/events/types#event_types-customer.subscription.updated
+        Topic::Subscription => Fetched::Subscription(subscriptions::fetch(stripe, id).await?),
         // https://docs.stripe.com/api/events/types#event_types-customer.updated
         // Customers change for many reasons (invoice numbering, balance, address); only a new
         // default card matters here, so the others cost no Stripe call.
-        "customer.updated" if !default_card_changed(event) => {}
-        "customer.updated" | "customer.deleted" => {
-            customer_changed(conn, stripe, context.trial_ledger_key, id).await?;
+        Topic::Customer if kind == "customer.updated" && !default_card_changed(event) => {
+            Fetched::Nothing
         }
-        _ if kind.starts_with("invoice.") => {
-            // https://docs.stripe.com/api/events/types#event_types-invoice.paid
-            let invoice = invoices::refresh(conn, stripe, id).await?;
-            if matches!(kind, "invoice.paid" | "invoice.payment_failed") {
-                // The payment moved the subscription (active again, or past due). Read from
-                // the fetched invoice, in our API version, not the event's rendering.
-                if let Some(subscription) = invoice.as_ref().and_then(|i| i.subscription_id()) {
-                    subscriptions::refresh(conn, stripe, subscription).await?;
+        Topic::Customer => fetch_customer(state, stripe, id, true).await?,
+        // https://docs.stripe.com/api/events/types#event_types-invoice.paid
+        Topic::Invoice => {
+            let invoice = invoices::fetch(stripe, id).await?;
+            // The payment moved the subscription (active again, or past due). Read from the
+            // fetched invoice, in our API version, not the event's rendering.
+            let paying = matches!(kind, "invoice.paid" | "invoice.payment_failed");
+            let subscription = match invoice.as_ref().and_then(|i| i.subscription_id()) {
+                Some(subscription) if paying => subscriptions::fetch(stripe, subscription).await?,
+                _ => None,
+            };
+            Fetched::Invoice(invoice.map(Box::new), subscription)
+        }
+        Topic::PaymentMethod | Topic::UpcomingInvoice => Fetched::Nothing,
+    })
+}
+
+/// A customer's live subscriptions that we keep (one short query), each fetched again; and, for
+/// the customer's own events, whether it is gone.
+async fn fetch_customer(
+    state: &AppState,
+    stripe: &StripeClient,
+    customer: &str,
+    check_deleted: bool,
+) -> Result<Fetched, BillingError> {
+    let mut fetched = Vec::new();
+    for id in subscriptions::live_of_customer(&state.db, customer).await? {
+        fetched.extend(subscriptions::fetch(stripe, &id).await?);
+    }
+    let deleted = check_deleted
+        && match stripe.customer(customer).await {
+            Ok(customer) => customer.deleted,
+            Err(error) if error.is_not_found() => true,
+            Err(error) => return Err(error.into()),
+        };
+    Ok(Fetched::Customer {
+        id: customer.to_owned(),
+        subscriptions: fetched,
+        deleted,
+    })
+}
+
+/// Stripe's answer, with "no such object" as `None`.
+fn found<T>(answer: Result<T, StripeError>) -> Result<Option<T>, BillingError> {
+    match answer {
+        Ok(object) => Ok(Some(object)),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Stores what was fetched for `event`, and what follows from it. Locks are always taken
+/// outer-to-inner (the catalog; or customer, invoice or session, then subscription), so two
+/// events cannot deadlock.
+async fn store(
+    conn: &mut PgConnection,
+    context: &Context<'_>,
+    event: &Event,
+    fetched: Fetched,
+    ticket: Ticket,
+) -> Result<Applied, BillingError> {
+    let stripe = &context.stripe;
+    let key = context.trial_ledger_key;
+    let kind = event.kind.as_str();
+    let mut mail_queued = false;
+    match fetched {
+        Fetched::Nothing => return Ok(Applied::Nothing),
+        Fetched::Product(product) => {
+            let id = event.object_id().unwrap_or_default();
+            super::lock_object(conn, catalog::LOCK).await?;
+            if ticket.is_latest_for(conn, id).await? {
+                store_product(conn, id, product.as_ref()).await?;
+            }
+            return Ok(Applied::CatalogChanged);
+        }
+        Fetched::Price(price, product) => {
+            let id = event.object_id().unwrap_or_default();
+            super::lock_object(conn, catalog::LOCK).await?;
+            if let Some(product) = &product {
+                if ticket.is_latest_for(conn, &product.id).await? {
+                    catalog::upsert_product(conn, product).await?;
                 }
+            }
+            if ticket.is_latest_for(conn, id).await? {
+                match &price {
+                    Some(price) if catalog::has_product(&mut *conn, &price.product).await? => {
+                        catalog::upsert_price(conn, price).await?;
+                    }
+                    Some(_) => {}
+                    None => catalog::delete_price(conn, id).await?,
+                }
+            }
+            catalog::announce_change(conn).await?;
+            return Ok(Applied::CatalogChanged);
+        }
+        Fetched::CheckoutSession(session, subscription) => {
+            super::lock_object(conn, &session.id).await?;
+            let failed = kind == "checkout.session.async_payment_failed";
+            let subscription = match subscription {
+                Some(fetched) => subscriptions::store_fetched(conn, fetched, ticket).await?,
+                None => None,
+            };
+            checkout::apply(conn, stripe, key, &session, subscription, failed).await?;
+        }
+        Fetched::Subscription(subscription) => {
+            let stored = match subscription {
+                Some(fetched) => subscriptions::store_fetched(conn, fetched, ticket).await?,
+                None => None,
+            };
+            if let Some(subscription) = &stored {
+                trials::settle(conn, stripe, key, subscription).await?;
+            }
+            // `customer.subscription.*` events (an `invoice.upcoming` has no id of its own).
+            if let Some(id) = event.object_id() {
+                mail_queued = match kind {
+                    // https://docs.stripe.com/api/events/types#event_types-customer.subscription.trial_will_end
+                    "customer.subscription.trial_will_end" => {
+                        notifications::trial_ending(conn, context.base_url, id).await?
+                    }
+                    // https://docs.stripe.com/api/events/types#event_types-customer.subscription.deleted
+                    "customer.subscription.deleted" => {
+                        notifications::canceled(conn, context.base_url, id, context.now).await?
+                    }
+                    // https://docs.stripe.com/api/events/types#event_types-customer.subscription.paused
+                    "customer.subscription.paused" => {
+                        notifications::trial_paused(conn, context.base_url, id).await?
+                    }
+                    _ => false,
+                };
+            }
+        }
+        Fetched::Invoice(invoice, subscription) => {
+            let id = event.object_id().unwrap_or_default();
+            invoices::store_fetched(conn, id, invoice.map(|invoice| *invoice), ticket).await?;
+            if let Some(fetched) = subscription {
+                subscriptions::store_fetched(conn, fetched, ticket).await?;
             }
             // A plan change's invoice declined leaves the plan as it was: no "payment failed"
             // mail (it would say the plan is at risk); the account page says the change waits.
             if kind == "invoice.payment_failed"
-                && !super::manage::change_waits_for(conn, id).await?
+                && !super::manage::change_waits_for(&mut *conn, id).await?
             {
                 // https://docs.stripe.com/api/events/types#event_types-invoice.payment_failed
                 mail_queued = notifications::payment_failed(conn, context.base_url, id).await?;
             }
         }
-        _ => return Ok(Applied::Nothing),
+        Fetched::Customer {
+            id,
+            subscriptions: fetched,
+            deleted,
+        } => {
+            // A card was attached, detached or updated, or the customer changed or went: the
+            // cards shown on its subscriptions are stored again, a card new to a trial is
+            // checked against the trial ledger, a trial paused for want of a card resumes once
+            // it has one, and a plan change waiting for payment is paid with it.
+            super::lock_object(conn, &id).await?;
+            for subscription in fetched {
+                let stored = subscriptions::store_fetched(conn, subscription, ticket).await?;
+                if let Some(stored) = stored.filter(|s| s.status.in_trial()) {
+                    trials::settle(conn, stripe, key, &stored).await?;
+                }
+            }
+            paused::resume_with_card(conn, stripe, &id).await?;
+            super::manage::pay_waiting_changes(conn, stripe, &id).await?;
+            if deleted {
+                customers::forget_deleted(conn, &id).await?;
+            }
+        }
     }
     Ok(Applied::Other { mail_queued })
 }
@@ -347,86 +516,22 @@ fn default_card_changed(event: &Event) -> bool {
         })
 }
 
-/// A customer changed (its default card) or was deleted: its subscriptions are re-fetched (their
-/// card, or their cancellation), and a deleted customer is forgotten, so the user can start again.
-async fn customer_changed(
-    conn: &mut PgConnection,
-    stripe: &StripeClient,
-    trial_ledger_key: &SecretString,
-    id: &str,
-) -> Result<(), BillingError> {
-    card_changed(conn, stripe, trial_ledger_key, id).await?;
-    let gone = match stripe.customer(id).await {
-        Ok(customer) => customer.deleted,
-        Err(error) if error.is_not_found() => true,
-        Err(error) => return Err(error.into()),
-    };
-    if gone {
-        customers::forget_deleted(conn, id).await?;
-    }
-    Ok(())
-}
-
-/// A payment method was attached, detached or updated: the cards shown on the customer's
-/// subscriptions are re-read, a card new to a trial is checked against the trial ledger, and a
-/// trial paused for want of a card resumes once it has one, and a plan change waiting for
-/// payment is paid with it.
-async fn card_changed(
-    conn: &mut PgConnection,
-    stripe: &StripeClient,
-    trial_ledger_key: &SecretString,
-    customer: &str,
-) -> Result<(), BillingError> {
-    super::lock_object(conn, customer).await?;
-    subscriptions::refresh_customer(conn, stripe, customer).await?;
-    trials::settle_customer(conn, stripe, trial_ledger_key, customer).await?;
-    paused::resume_with_card(conn, stripe, customer).await?;
-    super::manage::pay_waiting_changes(conn, stripe, customer).await?;
-    Ok(())
-}
-
 /// Stores the product as Stripe has it now, or removes it if Stripe no longer does.
-async fn product_changed(
+async fn store_product(
     conn: &mut PgConnection,
-    stripe: &StripeClient,
     id: &str,
+    product: Option<&Product>,
 ) -> Result<(), BillingError> {
-    super::lock_object(conn, catalog::LOCK).await?;
-    match stripe.product(id).await {
-        Ok(product) => catalog::upsert_product(conn, &product).await?,
-        Err(error) if error.is_not_found() => catalog::delete_product(conn, id).await?,
-        Err(error) => return Err(error.into()),
-    }
-    catalog::announce_change(conn).await?;
-    Ok(())
-}
-
-/// Stores the price as Stripe has it now (fetching its product first if we have not seen it), or
-/// removes it.
-async fn price_changed(
-    conn: &mut PgConnection,
-    stripe: &StripeClient,
-    id: &str,
-) -> Result<(), BillingError> {
-    super::lock_object(conn, catalog::LOCK).await?;
-    match stripe.price(id).await {
-        Ok(price) => {
-            if !catalog::has_product(conn, &price.product).await? {
-                product_changed(conn, stripe, &price.product).await?;
-            }
-            if catalog::has_product(conn, &price.product).await? {
-                catalog::upsert_price(conn, &price).await?;
-            }
-        }
-        Err(error) if error.is_not_found() => catalog::delete_price(conn, id).await?,
-        Err(error) => return Err(error.into()),
+    match product {
+        Some(product) => catalog::upsert_product(conn, product).await?,
+        None => catalog::delete_product(conn, id).await?,
     }
     catalog::announce_change(conn).await?;
     Ok(())
 }
 
 /// Formats an error with its causes (`a: b: c`) for the audit log.
-struct DisplayChain<'a>(&'a BillingError);
+pub(super) struct DisplayChain<'a>(pub(super) &'a BillingError);
 
 impl std::fmt::Display for DisplayChain<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -24,7 +24,7 @@ pub struct StripeClient {
     request_timeout: Option<Duration>,
 }
 
-/// How long a Stripe call made while answering a webhook may take.
+/// How long a Stripe call made while applying a webhook event may take.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// When and how long to wait before trying a request again.
@@ -83,8 +83,8 @@ impl StripeClient {
         }
     }
 
-    /// The same client without retries and with a 10 s timeout, for work done while Stripe waits
-    /// for our answer to a webhook (its redelivery is the retry).
+    /// The same client without retries and with a 10 s timeout, for the webhook workers: a
+    /// failed attempt is retried by the inbox, with backoff, instead of holding the worker.
     pub fn for_webhooks(&self) -> Self {
         Self {
             retry: RetryPolicy {

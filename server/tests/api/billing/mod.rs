@@ -13,6 +13,7 @@ mod emails;
 mod events;
 mod for_sale;
 mod gating;
+mod inbox;
 mod manage;
 mod one_subscription;
 mod over_time;
@@ -276,9 +277,28 @@ async fn post_webhook_at(endpoint: &str, body: &[u8], signature: Option<&str>) -
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
-/// Delivers `event` to the app signed with [`WEBHOOK_SECRET`], as Stripe would now.
+/// Delivers `event` to the app signed with [`WEBHOOK_SECRET`], as Stripe would now, and when it
+/// was received, waits for a worker's outcome: the status and `applied` or `failed: ERROR` (other
+/// answers — a duplicate, an ignored type, a refusal — as the endpoint gave them).
 pub async fn deliver(app: &TestApp, event: &Value) -> (u16, String) {
-    deliver_at(app.url("/webhooks/stripe"), event.clone()).await
+    let (status, answer) = deliver_at(app.url("/webhooks/stripe"), event.clone()).await;
+    if (status, answer.as_str()) != (200, "received") {
+        return (status, answer);
+    }
+    (status, outcome(app, event["id"].as_str().unwrap()).await)
+}
+
+/// Waits (up to 30 s) until a received event is applied (`applied`) or its first attempt failed
+/// (`failed: ERROR`).
+pub async fn outcome(app: &TestApp, event_id: &str) -> String {
+    for _ in 0..300 {
+        match recorded(app, event_id).await {
+            Some((_, true, _)) => return "applied".to_owned(),
+            Some((_, false, Some(error))) => return format!("failed: {error}"),
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    panic!("event {event_id} was neither applied nor failed within 30 s")
 }
 
 /// As [`deliver`], to a webhook endpoint's URL (owned, for spawned tasks).
@@ -288,7 +308,8 @@ pub async fn deliver_at(endpoint: String, event: Value) -> (u16, String) {
     post_webhook_at(&endpoint, &body, Some(&signature)).await
 }
 
-/// Delivers `event` `times` times at once; every answer must be 200. `(applied, duplicates)`.
+/// Delivers `event` `times` times at once; every answer must be 200. `(received, duplicates)`;
+/// returns once the received one is applied.
 pub async fn deliver_concurrently(app: &TestApp, event: &Value, times: usize) -> (usize, usize) {
     let endpoint = app.url("/webhooks/stripe");
     let deliveries: Vec<_> = (0..times)
@@ -302,12 +323,16 @@ pub async fn deliver_concurrently(app: &TestApp, event: &Value, times: usize) ->
         answers.iter().all(|(status, _)| *status == 200),
         "{answers:?}"
     );
-    let applied = answers.iter().filter(|(_, a)| a == "applied").count();
+    let received = answers.iter().filter(|(_, a)| a == "received").count();
+    if received > 0 {
+        let outcome = outcome(app, event["id"].as_str().unwrap()).await;
+        assert_eq!(outcome, "applied");
+    }
     let duplicates = answers
         .iter()
         .filter(|(_, a)| a.starts_with("duplicate"))
         .count();
-    (applied, duplicates)
+    (received, duplicates)
 }
 
 /// The `stripe_events` row of an event: `(attempts, applied, error)`, if there is one.

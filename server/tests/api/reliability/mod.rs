@@ -215,6 +215,25 @@ pub async fn settled(stripe: &Stripe, limit: Duration) -> bool {
     false
 }
 
+/// Waits until the workers have applied every one of `events` the app recorded (failures are
+/// retried with backoff), or `limit` has passed; whatever is left shows in the verdict.
+async fn applied_by_the_workers(app: &TestApp, events: &[String], limit: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM stripe_events WHERE applied_at IS NULL AND id = ANY($1)",
+        )
+        .bind(events)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        if waiting == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// What was checked after a storm, and every difference found.
 #[derive(Debug, Default)]
 pub struct Verdict {
@@ -235,6 +254,10 @@ pub struct Verdict {
 /// endpoints gave, which the emulator logs).
 pub async fn verify(app: &TestApp, stripe: &Stripe, first_event: usize) -> Verdict {
     let mut verdict = Verdict::default();
+    let emitted = stripe
+        .emulator()
+        .read(|world| world.event_ids_from(first_event));
+    applied_by_the_workers(app, &emitted, Duration::from_secs(180)).await;
     let report = backend::billing::verify::run(&app.state())
         .await
         .expect("comparing the database with Stripe");
@@ -243,9 +266,6 @@ pub async fn verify(app: &TestApp, stripe: &Stripe, first_event: usize) -> Verdi
         .mismatches
         .extend(report.differences.iter().map(ToString::to_string));
 
-    let emitted = stripe
-        .emulator()
-        .read(|world| world.event_ids_from(first_event));
     verdict.events = emitted.len();
     let recorded: Vec<(String, bool)> =
         sqlx::query_as("SELECT id, applied_at IS NOT NULL FROM stripe_events")
@@ -265,7 +285,7 @@ pub async fn verify(app: &TestApp, stripe: &Stripe, first_event: usize) -> Verdi
         }
     }
 
-    // Every 2xx answer says whether that delivery applied the event or found it applied.
+    // Every 2xx answer says whether that delivery recorded the event or found it recorded.
     let mut applied: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     let log = stripe.emulator().delivery_log();
     let emitted_set: std::collections::HashSet<&str> = emitted.iter().map(String::as_str).collect();
@@ -288,7 +308,7 @@ pub async fn verify(app: &TestApp, stripe: &Stripe, first_event: usize) -> Verdi
         if times > 1 {
             verdict
                 .mismatches
-                .push(format!("{event} was applied {times} times"));
+                .push(format!("{event} was recorded {times} times"));
         }
     }
     verdict
