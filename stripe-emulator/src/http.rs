@@ -117,6 +117,10 @@ pub fn router(emulator: Emulator) -> Router {
         .route("/_emulator/clock/advance", post(advance))
         .route("/_emulator/deliveries", get(deliveries))
         .route(
+            "/_emulator/latency",
+            get(crate::latency::show).post(crate::latency::set),
+        )
+        .route(
             "/_emulator/chaos",
             get(crate::faults::show).post(crate::faults::set),
         )

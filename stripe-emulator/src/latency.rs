@@ -1,18 +1,24 @@
 //! Stripe's round trip, imitated: every API request (`/v1/…`) waits a set time, varied at random,
 //! before it is carried out. The wait happens before the world is locked, so requests wait side by
 //! side as they would on the network; the emulator's own controls (`/_emulator/…`) and the hosted
-//! pages answer at once.
+//! pages answer at once. `POST /_emulator/latency` changes the wait while the emulator runs.
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::MutexGuard;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
 
-use crate::Emulator;
+use crate::error::ApiError;
+use crate::form::Params;
+use crate::{parse_duration, Emulator};
 
 /// How long each API request waits before it is answered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,19 +44,63 @@ impl Latency {
     }
 }
 
-/// Middleware on the API routes: waits out the configured latency, then lets the request run.
+/// Middleware on the API routes: waits out the latency in force, then lets the request run.
 pub(crate) async fn delay(
     State(emulator): State<Emulator>,
     request: Request,
     next: Next,
 ) -> Response {
-    let latency = emulator.shared.config.latency;
+    let latency = *in_force(&emulator);
     // The emulator handle holds no lock; the world is locked only once the operation runs.
     drop(emulator);
     if !latency.is_zero() {
         tokio::time::sleep(latency.wait(draw())).await;
     }
     next.run(request).await
+}
+
+/// The latency in force (a panic elsewhere never leaves it unusable).
+fn in_force(emulator: &Emulator) -> MutexGuard<'_, Latency> {
+    emulator
+        .shared
+        .latency
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn report(latency: Latency) -> Json<Value> {
+    Json(json!({
+        "latency_ms": latency.base.as_millis(),
+        "jitter_ms": latency.jitter.as_millis(),
+    }))
+}
+
+/// `GET /_emulator/latency`: the wait in force, `{ "latency_ms": 150, "jitter_ms": 50 }`.
+pub(crate) async fn show(State(emulator): State<Emulator>) -> Json<Value> {
+    report(*in_force(&emulator))
+}
+
+/// `POST /_emulator/latency` with `latency=150ms` and/or `jitter=50ms` (`0` for none): changes
+/// the wait of every API request arriving from now on. Answers as `GET` does.
+pub(crate) async fn set(State(emulator): State<Emulator>, body: Bytes) -> Response {
+    let params = match Params::parse(&body) {
+        Ok(params) => params,
+        Err(error) => return error.into_response(),
+    };
+    let mut parsed = [None, None];
+    for (field, slot) in ["latency", "jitter"].into_iter().zip(&mut parsed) {
+        if let Some(text) = params.str(field) {
+            match parse_duration(text) {
+                Ok(duration) => *slot = Some(duration),
+                Err(message) => return ApiError::invalid(message, Some(field)).into_response(),
+            }
+        }
+    }
+    let mut latency = in_force(&emulator);
+    let [base, jitter] = parsed;
+    latency.base = base.unwrap_or(latency.base);
+    latency.jitter = jitter.unwrap_or(latency.jitter);
+    report(*latency).into_response()
 }
 
 /// A uniform number in `[0, 1)`, independent of the seeded id generator so that a latency never

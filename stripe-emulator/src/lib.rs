@@ -56,6 +56,8 @@ pub(crate) struct Shared {
     deliveries: mpsc::UnboundedSender<Value>,
     log: Mutex<Vec<webhooks::Attempt>>,
     faults: Mutex<faults::Faults>,
+    /// The API latency now: `config.latency` at start, changed by `POST /_emulator/latency`.
+    latency: Mutex<Latency>,
 }
 
 /// An emulator serving on a port, stopped when dropped.
@@ -109,6 +111,7 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
             deliveries: sender,
             log: Mutex::new(Vec::new()),
             faults: faults::Faults::new(config.chaos.api_fault_rate, config.chaos.api_stall),
+            latency: Mutex::new(config.latency),
             config,
         }),
     };

@@ -93,3 +93,55 @@ async fn requests_wait_side_by_side_and_the_controls_answer_while_they_wait() {
         request.abort();
     }
 }
+
+#[tokio::test]
+async fn a_latency_switched_on_while_running_delays_the_next_api_request() {
+    let emulator = slow(Duration::ZERO, Duration::ZERO).await;
+    assert_eq!(
+        emulator.fetch("/_emulator/latency").await,
+        serde_json::json!({ "latency_ms": 0, "jitter_ms": 0 })
+    );
+
+    let set = emulator
+        .ok(
+            "/_emulator/latency",
+            &[("latency", "300ms"), ("jitter", "0")],
+        )
+        .await;
+    let started = Instant::now();
+    emulator.fetch("/v1/products").await;
+    let waited = started.elapsed();
+
+    assert_eq!(
+        set,
+        serde_json::json!({ "latency_ms": 300, "jitter_ms": 0 })
+    );
+    assert!(
+        waited >= Duration::from_millis(300),
+        "answered after {waited:?}"
+    );
+    // Changing one leaves the other as it was.
+    let jittered = emulator
+        .ok("/_emulator/latency", &[("jitter", "50ms")])
+        .await;
+    assert_eq!(
+        jittered,
+        serde_json::json!({ "latency_ms": 300, "jitter_ms": 50 })
+    );
+}
+
+#[tokio::test]
+async fn a_latency_without_a_unit_is_refused_and_changes_nothing() {
+    let emulator = slow(Duration::from_millis(150), Duration::ZERO).await;
+
+    let (status, body) = emulator
+        .post("/_emulator/latency", &[("latency", "150")])
+        .await;
+
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["param"], "latency");
+    assert_eq!(
+        emulator.fetch("/_emulator/latency").await,
+        serde_json::json!({ "latency_ms": 150, "jitter_ms": 0 })
+    );
+}
