@@ -1,7 +1,8 @@
 //! `cargo xtask soak`: the reliability suite at full size (a 10,000-event storm across two
 //! replicas, a longer database outage, a thousand concurrent checkouts, more users under Stripe
-//! faults), then the fuzz targets for a fixed number of runs each. Prints a summary table and
-//! writes it to `RELIABILITY.md` with the date, the machine and the commit.
+//! faults) with the emulator answering as slowly as Stripe does, then the fuzz targets for a
+//! fixed number of runs each. Prints a summary table and writes it to `RELIABILITY.md` with the
+//! date, the machine and the commit.
 
 use std::{
     io::{BufRead, BufReader},
@@ -31,6 +32,13 @@ const SIZES: [(&str, &str); 8] = [
     ("SOAK_CHECKOUT_CLICKS", "1000"),
     ("SOAK_FAULT_USERS", "40"),
     ("SOAK_SHUTDOWN_WORKERS", "32"),
+];
+
+/// Stripe's round trip, which the emulator of every reliability test imitates in the soak: each
+/// API call answered after 150 ms ± 50 ms (`cargo xtask test` answers at once).
+const STRIPE_LATENCY: [(&str, &str); 2] = [
+    ("RELIABILITY_STRIPE_LATENCY_MS", "150"),
+    ("RELIABILITY_STRIPE_JITTER_MS", "50"),
 ];
 
 /// Inputs each fuzz target is given.
@@ -72,8 +80,8 @@ pub fn run(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs `server`'s reliability tests one at a time at soak size, echoing their output; each
-/// appends its figures to `figures_file`.
+/// Runs `server`'s reliability tests one at a time at soak size with Stripe's latency, echoing
+/// their output; each appends its figures to `figures_file`.
 fn reliability(root: &Path, pg: &Postgres, figures_file: &Path) -> Result<Vec<Outcome>> {
     std::fs::create_dir_all(figures_file.parent().expect("a directory"))?;
     let _ = std::fs::remove_file(figures_file);
@@ -86,6 +94,7 @@ fn reliability(root: &Path, pg: &Postgres, figures_file: &Path) -> Result<Vec<Ou
         // The outage test stops and starts the real cluster through this (nothing else runs then).
         .env("SOAK_PG_OUTAGE", std::env::current_exe()?)
         .envs(SIZES)
+        .envs(STRIPE_LATENCY)
         .stdout(Stdio::piped());
     let mut child = command
         .spawn()
@@ -179,13 +188,16 @@ fn write(
         "# Reliability\n\n\
          Measured by `cargo xtask soak` on {date} at commit {commit}, on {machine}.\n\n\
          {table}\n\
-         {passed} of {total} reliability tests passed at soak size ({sizes}):\n\n{tests}\n\
+         {passed} of {total} reliability tests passed at soak size ({sizes}), the emulator \
+         answering every API call after {latency} ms ± {jitter} ms as Stripe does:\n\n{tests}\n\
          The same tests run in `cargo xtask test` at their smaller default sizes (the fuzz targets \
          only here). What each one does is in the \"Reliability\" section of ARCHITECTURE.md.\n",
         date = provenance::date(),
         commit = provenance::commit(root),
         machine = provenance::machine(),
         total = outcomes.len(),
+        latency = STRIPE_LATENCY[0].1,
+        jitter = STRIPE_LATENCY[1].1,
     );
     std::fs::write(root.join("RELIABILITY.md"), markdown)?;
     Ok(())

@@ -1,7 +1,8 @@
 //! Trying hard to break billing: webhook storms across two replicas, the database going away in
 //! the middle of one, Stripe failing or hanging, all checked against the emulator's state
 //! afterwards. Sizes come from `SOAK_*` variables: small in `cargo xtask test`, large in
-//! `cargo xtask soak`, which collects the `figures:` line each test prints.
+//! `cargo xtask soak`, which collects the `figures:` line each test prints and gives the emulator
+//! Stripe's latency ([`stripe_latency`]).
 
 mod db_proxy;
 mod outage;
@@ -12,6 +13,7 @@ mod stripe_faults;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use stripe_emulator::Latency;
 use uuid::Uuid;
 
 use crate::billing::{price_id, Stripe, STRIPE_KEY};
@@ -23,6 +25,23 @@ pub fn size(name: &str, quick: usize) -> usize {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(quick)
+}
+
+/// Stripe's round trip for a test's emulator: `RELIABILITY_STRIPE_LATENCY_MS` give or take
+/// `RELIABILITY_STRIPE_JITTER_MS` when `cargo xtask soak` sets them, else none.
+pub fn stripe_latency() -> Latency {
+    let millis = |name: &str| {
+        Duration::from_millis(
+            std::env::var(name)
+                .ok()
+                .and_then(|value| value.parse().ok())
+                .unwrap_or(0),
+        )
+    };
+    Latency {
+        base: millis("RELIABILITY_STRIPE_LATENCY_MS"),
+        jitter: millis("RELIABILITY_STRIPE_JITTER_MS"),
+    }
 }
 
 /// Prints what a test measured, and appends it to `SOAK_FIGURES_FILE` when `cargo xtask soak`

@@ -16,6 +16,7 @@ async fn a_database_outage_mid_storm_is_answered_5xx_then_recovered_exactly_afte
     let outage = Duration::from_secs(size("OUTAGE_SECONDS", 3) as u64);
     let stripe = Stripe::start_configured(|config| {
         config.seed = Some(10);
+        config.latency = super::stripe_latency();
         config.chaos.shuffle_window = Duration::from_millis(200);
         // Stripe retries for days; a few seconds of backoff outlast this outage.
         config.delivery_backoff = [0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0]

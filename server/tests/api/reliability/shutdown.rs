@@ -47,7 +47,7 @@ async fn send(request: reqwest::RequestBuilder) -> Seen {
 #[tokio::test]
 async fn sigterm_under_load_finishes_what_it_accepted_and_leaves_nothing_half_applied() {
     let workers = size("SHUTDOWN_WORKERS", 8);
-    let stripe = Stripe::start().await;
+    let stripe = Stripe::start_configured(|config| config.latency = super::stripe_latency()).await;
     let database = TestDatabase::create().await;
     let server = ServerProcess::start(
         [

@@ -15,6 +15,7 @@ async fn a_shuffled_duplicated_storm_across_two_replicas_leaves_every_row_equal_
     let subscriptions = size("STORM_SUBSCRIPTIONS", 50);
     let stripe = Stripe::start_configured(|config| {
         config.seed = Some(9);
+        config.latency = super::stripe_latency();
         config.chaos.duplicate_rate = 0.2;
         config.chaos.shuffle_window = Duration::from_millis(300);
         config.delivery_backoff = [0.2, 0.5, 1.0, 2.0, 4.0]

@@ -26,6 +26,7 @@ const BUSY: &str = "We are busier than usual right now. Please try again in a mo
 async fn faulty_shop(rate: f64, vars: &[(&str, &str)]) -> (TestApp, Stripe) {
     let stripe = Stripe::start_configured(|config| {
         config.seed = Some(12);
+        config.latency = super::stripe_latency();
         config.chaos.api_stall = Duration::from_millis(1_500);
         config.delivery_backoff = [0.2, 0.5, 1.0, 2.0, 4.0, 8.0]
             .map(Duration::from_secs_f64)
