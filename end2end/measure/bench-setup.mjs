@@ -8,7 +8,7 @@
 //   many of a type the app records but does not act on (no Stripe call) to OUT_DIR/recorded.tsv.
 //   The signatures are good for five minutes: load them at once.
 //
-// Prints one JSON line: { cookie, ingest_email, ingest_customer }.
+// Prints one JSON line: { cookie, ingest_customer }.
 //
 //   BASE_URL=… EMULATOR_URL=… WEBHOOK_SECRET=whsec_… OUT_DIR=… node end2end/measure/bench-setup.mjs
 import { createHmac } from "node:crypto";
@@ -162,6 +162,5 @@ eventFile("recorded.tsv", "evt_rec", "charge.updated");
 
 console.log(JSON.stringify({
   cookie: reader.browser.header(),
-  ingest_email: ingest.email,
   ingest_customer: ingest.customer,
 }));
