@@ -315,8 +315,8 @@ pub fn write(root: &Path, results: &Results) -> Result<()> {
            `pg_notify` with a body of the same size (`xtask/bench/ingest.sql`), with as many \
            clients on the same database and the server stopped.\n\
          - **Webhook apply**: from the accept runs on, the emulator answers every API call after \
-           {latency} ms ± {jitter} ms, as Stripe's round trip does (the setup before ran without \
-           it). The benchmark waits until the workers have applied every queued event (each \
+           {latency} ms ± {jitter} ms, as Stripe's round trip does (`POST /_emulator/latency`; the \
+           setup before and the rows after run without it). The benchmark waits until the workers have applied every queued event (each \
            re-fetches its subscription from the emulator holding no connection, then stores \
            it), then reads from `stripe_events`: events applied ÷ (last `applied_at` − first \
            `received_at`), and the p50/p99 of `applied_at − received_at` — the lag of a burst \
