@@ -53,7 +53,7 @@ mod tests {
         assert!(is_overload(&sqlx::Error::PoolTimedOut));
         let wrapped = anyhow::Error::new(sqlx::Error::PoolTimedOut).context("loading the session");
         assert!(is_overload(wrapped.as_ref()));
-        let billing = crate::billing::BillingError::from(sqlx::Error::PoolTimedOut);
+        let billing = crate::billing::Step::step(sqlx::Error::PoolTimedOut, "reading the catalog");
         assert!(is_overload(&billing));
     }
 

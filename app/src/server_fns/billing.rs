@@ -90,7 +90,7 @@ pub async fn confirm_checkout(session_id: String) -> Result<CheckoutResult, Form
 /// purchases.
 #[server(endpoint = "billing")]
 pub async fn billing() -> Result<BillingOverview, FormError> {
-    use backend::billing::{overview, BillingError, Step};
+    use backend::billing::{overview, Step};
 
     let state = super::context::state()?;
     let user = super::context::signed_in_user()?;
@@ -102,7 +102,7 @@ pub async fn billing() -> Result<BillingOverview, FormError> {
         .catalog
         .get(&state.db)
         .await
-        .map_err(BillingError::from)?;
+        .step("loading the catalog")?;
     Ok(super::account_mapping::overview(
         &stored.plans,
         &stored.invoices,

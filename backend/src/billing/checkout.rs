@@ -257,7 +257,10 @@ pub async fn apply(
         Some("expired") => return Ok(Outcome::Expired),
         _ => return Ok(Outcome::Pending),
     }
-    let Some(user_id) = owner(conn, session).await? else {
+    let Some(user_id) = owner(conn, session)
+        .await
+        .step("finding the Checkout Session's owner")?
+    else {
         tracing::warn!(session = %session.id, "ignored a Checkout Session that is not one of our users'");
         return Ok(Outcome::Pending);
     };
@@ -274,7 +277,9 @@ pub async fn apply(
         }
         // Two tabs paid for two plans within seconds, before either could expire the other: the
         // account page asks the user to cancel one; operators see it here.
-        let held = subscriptions::held_by(&mut *conn, user_id).await?;
+        let held = subscriptions::held_by(&mut *conn, user_id)
+            .await
+            .step("listing the plans the user holds")?;
         let mut live: Vec<&str> = held
             .iter()
             .map(|plan| plan.subscription_id.as_str())
@@ -324,7 +329,8 @@ pub async fn apply(
             status,
         },
     )
-    .await?;
+    .await
+    .step("recording the purchase")?;
     Ok(Outcome::Purchased {
         description,
         status,

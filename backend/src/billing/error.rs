@@ -4,7 +4,7 @@
 //! A failing database or Stripe call says which step it was: `.step("locking the subscription")`
 //! ([`Step`]) turns a `sqlx::Error` or a [`StripeError`] into a [`BillingError`] naming it, so a
 //! 500 logs "locking the subscription: pool timed out" while the user sees the same generic
-//! sentence as before.
+//! sentence as before. Neither converts by `?` alone: every step is named.
 
 use crate::stripe::StripeError;
 
@@ -58,21 +58,6 @@ pub enum BillingError {
     /// Anything else that is our fault: logged; the user sees a generic sentence.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
-}
-
-/// The step named by a bare `?` on a database or Stripe error, in code that does not name one.
-const UNNAMED_STEP: &str = "an unnamed billing step";
-
-impl From<sqlx::Error> for BillingError {
-    fn from(source: sqlx::Error) -> Self {
-        source.step(UNNAMED_STEP)
-    }
-}
-
-impl From<StripeError> for BillingError {
-    fn from(source: StripeError) -> Self {
-        source.step(UNNAMED_STEP)
-    }
 }
 
 /// Names the step a database or Stripe call was: `.step("locking the subscription")?`.

@@ -4,7 +4,7 @@
 use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 
-use super::{customers, BillingError, Ticket};
+use super::{customers, BillingError, Step, Ticket};
 use crate::stripe::{objects::Invoice, StripeClient};
 
 /// An invoice as the account page lists it.
@@ -39,7 +39,7 @@ pub async fn fetch(
     match stripe.invoice(invoice_id).await {
         Ok(invoice) => Ok(Some(invoice)),
         Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error.into()),
+        Err(error) => Err(error.step("fetching the invoice")),
     }
 }
 
@@ -52,15 +52,22 @@ pub async fn store_fetched(
     fetched: Option<Invoice>,
     ticket: Ticket,
 ) -> Result<Option<Invoice>, BillingError> {
-    super::lock_object(conn, invoice_id).await?;
-    if !ticket.is_latest_for(conn, invoice_id).await? {
+    super::lock_object(conn, invoice_id)
+        .await
+        .step("locking the invoice")?;
+    if !ticket
+        .is_latest_for(conn, invoice_id)
+        .await
+        .step("checking the invoice's fetch order")?
+    {
         tracing::debug!(invoice = invoice_id, "a later fetch was stored already");
         return Ok(None);
     }
     let Some(invoice) = fetched else {
         sqlx::query!("DELETE FROM invoices WHERE id = $1", invoice_id)
             .execute(&mut *conn)
-            .await?;
+            .await
+            .step("removing an invoice Stripe no longer has")?;
         return Ok(None);
     };
     Ok(store(conn, &invoice).await?.then_some(invoice))
@@ -73,8 +80,12 @@ pub async fn refresh(
     stripe: &StripeClient,
     invoice_id: &str,
 ) -> Result<Option<Invoice>, BillingError> {
-    super::lock_object(conn, invoice_id).await?;
-    let ticket = Ticket::draw(&mut *conn).await?;
+    super::lock_object(conn, invoice_id)
+        .await
+        .step("locking the invoice")?;
+    let ticket = Ticket::draw(&mut *conn)
+        .await
+        .step("drawing a fetch ticket")?;
     let fetched = fetch(stripe, invoice_id).await?;
     store_fetched(conn, invoice_id, fetched, ticket).await
 }
@@ -152,7 +163,10 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
     let Some(row) = InvoiceRow::new(invoice) else {
         return Ok(false);
     };
-    let Some(user_id) = customers::owner(&mut *conn, &row.stripe_customer_id).await? else {
+    let Some(user_id) = customers::owner(&mut *conn, &row.stripe_customer_id)
+        .await
+        .step("finding the invoice's owner")?
+    else {
         return Ok(false);
     };
     sqlx::query!(
@@ -194,7 +208,8 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
         row.created,
     )
     .execute(&mut *conn)
-    .await?;
+    .await
+    .step("storing the invoice")?;
     Ok(true)
 }
 

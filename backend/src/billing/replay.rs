@@ -6,7 +6,7 @@
 
 use super::{
     webhooks::{self, Mailing, Receipt},
-    BillingError,
+    BillingError, Step,
 };
 use crate::AppState;
 
@@ -33,7 +33,7 @@ pub async fn run(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<ReplayReport, BillingError> {
     progress("listing events from Stripe");
-    let events = state.stripe.events_since(since).await?;
+    let events = state.stripe.events_since(since).await.step("listing events from Stripe")?;
     let mut report = ReplayReport {
         listed: events.len(),
         ..ReplayReport::default()

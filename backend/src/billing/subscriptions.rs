@@ -4,7 +4,7 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{customers, BillingError, Ticket};
+use super::{customers, BillingError, Step, Ticket};
 use crate::stripe::{
     objects::{Card, Expandable, Subscription},
     StripeClient,
@@ -83,7 +83,7 @@ pub async fn fetch(
     let subscription = match stripe.subscription(subscription_id).await {
         Ok(subscription) => subscription,
         Err(error) if error.is_not_found() => return Ok(None),
-        Err(error) => return Err(error.into()),
+        Err(error) => return Err(error.step("fetching the subscription")),
     };
     let card = card_of(stripe, &subscription).await?;
     let past_due_at = past_due_at(stripe, &subscription).await?;
@@ -102,23 +102,31 @@ pub async fn store_fetched(
     ticket: Ticket,
 ) -> Result<Option<Subscription>, BillingError> {
     let subscription = fetched.subscription;
-    super::lock_object(conn, &subscription.id).await?;
-    if !ticket.is_latest_for(conn, &subscription.id).await? {
+    super::lock_object(conn, &subscription.id)
+        .await
+        .step("locking the subscription")?;
+    if !ticket
+        .is_latest_for(conn, &subscription.id)
+        .await
+        .step("checking the subscription's fetch order")?
+    {
         tracing::debug!(subscription = %subscription.id, "a later fetch was stored already");
         return Ok(None);
     }
     // The customer's owner; for a subscription we keep whose customer was deleted meanwhile
     // (its `customer.deleted` applied first), the user we stored it for.
-    let owner = match customers::owner(&mut *conn, &subscription.customer).await? {
+    let owner = match customers::owner(&mut *conn, &subscription.customer)
+        .await
+        .step("finding the customer's owner")?
+    {
         Some(user_id) => Some(user_id),
-        None => {
-            sqlx::query_scalar!(
-                "SELECT user_id FROM subscriptions WHERE id = $1",
-                subscription.id
-            )
-            .fetch_optional(&mut *conn)
-            .await?
-        }
+        None => sqlx::query_scalar!(
+            "SELECT user_id FROM subscriptions WHERE id = $1",
+            subscription.id
+        )
+        .fetch_optional(&mut *conn)
+        .await
+        .step("finding whom the subscription was stored for")?,
     };
     let Some(user_id) = owner else {
         tracing::warn!(
@@ -135,7 +143,8 @@ pub async fn store_fetched(
         fetched.card.as_ref(),
         fetched.past_due_at,
     )
-    .await?;
+    .await
+    .step("storing the subscription")?;
     Ok(Some(subscription))
 }
 
@@ -146,8 +155,12 @@ pub async fn refresh(
     stripe: &StripeClient,
     subscription_id: &str,
 ) -> Result<Option<Subscription>, BillingError> {
-    super::lock_object(conn, subscription_id).await?;
-    let ticket = Ticket::draw(&mut *conn).await?;
+    super::lock_object(conn, subscription_id)
+        .await
+        .step("locking the subscription")?;
+    let ticket = Ticket::draw(&mut *conn)
+        .await
+        .step("drawing a fetch ticket")?;
     match fetch(stripe, subscription_id).await? {
         Some(fetched) => store_fetched(conn, fetched, ticket).await,
         None => Ok(None),
@@ -171,7 +184,7 @@ async fn past_due_at(
     match stripe.invoice(invoice).await {
         Ok(invoice) => Ok(OffsetDateTime::from_unix_timestamp(invoice.created).ok()),
         Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error.into()),
+        Err(error) => Err(error.step("fetching the customer for its default card")),
     }
 }
 
@@ -189,7 +202,9 @@ pub(crate) async fn card_of(
     let customer = match stripe.customer(&subscription.customer).await {
         Ok(customer) => customer,
         Err(error) if error.is_not_found() => return Ok(None),
-        Err(error) => return Err(error.into()),
+        Err(error) => {
+            return Err(error.step("fetching the invoice a past-due subscription did not pay"))
+        }
     };
     Ok(customer
         .invoice_settings

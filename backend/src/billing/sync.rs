@@ -132,22 +132,40 @@ pub async fn catalog_only(
     state: &AppState,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<SyncReport, BillingError> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin().await.step("starting the catalog sync")?;
     // Listed under the catalog lock: a webhook applied meanwhile waits, then re-fetches.
-    super::lock_object(&mut tx, catalog::LOCK).await?;
-    let ticket = super::Ticket::draw(&mut *tx).await?;
+    super::lock_object(&mut tx, catalog::LOCK)
+        .await
+        .step("locking the catalog")?;
+    let ticket = super::Ticket::draw(&mut *tx)
+        .await
+        .step("drawing a fetch ticket")?;
     progress("fetching products and prices from Stripe");
-    let (products, prices) = fetch_catalog(&state.stripe).await?;
+    let (products, prices) = fetch_catalog(&state.stripe)
+        .await
+        .step("listing products and prices")?;
 
     // What an event's worker fetched after we did and stored first stays.
     for product in &products {
-        if ticket.is_latest_for(&mut tx, &product.id).await? {
-            catalog::upsert_product(&mut tx, product).await?;
+        if ticket
+            .is_latest_for(&mut tx, &product.id)
+            .await
+            .step("checking a product's fetch order")?
+        {
+            catalog::upsert_product(&mut tx, product)
+                .await
+                .step("storing a product")?;
         }
     }
     for price in &prices {
-        if ticket.is_latest_for(&mut tx, &price.id).await? {
-            catalog::upsert_price(&mut tx, price).await?;
+        if ticket
+            .is_latest_for(&mut tx, &price.id)
+            .await
+            .step("checking a price's fetch order")?
+        {
+            catalog::upsert_price(&mut tx, price)
+                .await
+                .step("storing a price")?;
         }
     }
     let product_ids: Vec<String> = products.iter().map(|p| p.id.clone()).collect();
@@ -157,17 +175,21 @@ pub async fn catalog_only(
         &price_ids
     )
     .execute(&mut *tx)
-    .await?
+    .await
+    .step("removing prices Stripe no longer has")?
     .rows_affected();
     let removed_products = sqlx::query!(
         "DELETE FROM stripe_products WHERE NOT (id = ANY($1))",
         &product_ids
     )
     .execute(&mut *tx)
-    .await?
+    .await
+    .step("removing products Stripe no longer has")?
     .rows_affected();
-    catalog::announce_change(&mut tx).await?;
-    tx.commit().await?;
+    catalog::announce_change(&mut tx)
+        .await
+        .step("announcing the catalog change")?;
+    tx.commit().await.step("committing the catalog sync")?;
     state.catalog.invalidate();
 
     let report = SyncReport {

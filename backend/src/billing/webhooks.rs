@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::{
     catalog, checkout, customers, invoices, notifications, paused, subscriptions, trials,
-    BillingError, Ticket,
+    BillingError, Step, Ticket,
 };
 use crate::{
     stripe::{
@@ -135,7 +135,8 @@ pub(super) async fn record_and_apply(
         event.created as f64,
     )
     .execute(&state.db)
-    .await?
+    .await
+    .step("recording a replayed event")?
     .rows_affected()
         == 1;
     if !fresh {
@@ -148,7 +149,8 @@ pub(super) async fn record_and_apply(
         event.id
     )
     .execute(&state.db)
-    .await?;
+    .await
+    .step("marking a replayed event applied")?;
     Ok(receipt)
 }
 
@@ -168,7 +170,9 @@ pub(super) async fn reapply(
     event: &Event,
     mailing: Mailing,
 ) -> Result<Receipt, BillingError> {
-    let ticket = Ticket::draw(&state.db).await?;
+    let ticket = Ticket::draw(&state.db)
+        .await
+        .step("drawing a fetch ticket")?;
     apply(state, event, ticket, mailing).await
 }
 
@@ -194,9 +198,13 @@ async fn apply(
         now: super::clock::now(state).await,
     };
     let fetched = fetch(state, &context.stripe, event, topic).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = state
+        .db
+        .begin()
+        .await
+        .step("starting the event's transaction")?;
     let applied = store(&mut tx, &context, event, fetched, ticket).await?;
-    tx.commit().await?;
+    tx.commit().await.step("committing the event")?;
     Ok(finish(state, applied, mailing))
 }
 /// After the commit: invalidate the local catalog, start sending the emails.
@@ -305,19 +313,27 @@ async fn fetch(
     };
     Ok(match topic {
         // https://docs.stripe.com/api/events/types#event_types-product.updated
-        Topic::Product => Fetched::Product(found(stripe.product(id).await)?),
+        Topic::Product => {
+            Fetched::Product(found(stripe.product(id).await, "fetching the product")?)
+        }
         // https://docs.stripe.com/api/events/types#event_types-price.updated
         Topic::Price => {
-            let price = found(stripe.price(id).await)?;
+            let price = found(stripe.price(id).await, "fetching the price")?;
             let product = match &price {
-                Some(price) => found(stripe.product(&price.product).await)?,
+                Some(price) => found(
+                    stripe.product(&price.product).await,
+                    "fetching the price's product",
+                )?,
                 None => None,
             };
             Fetched::Price(price, product)
         }
         // https://docs.stripe.com/api/events/types#event_types-checkout.session.completed
         Topic::CheckoutSession => {
-            let session = stripe.checkout_session(id).await?;
+            let session = stripe
+                .checkout_session(id)
+                .await
+                .step("fetching the Checkout Session")?;
             let subscription = match &session.subscription {
                 Some(subscription) => subscriptions::fetch(stripe, subscription.id()).await?,
                 None => None,
@@ -358,14 +374,17 @@ async fn fetch_customer(
     check_deleted: bool,
 ) -> Result<Fetched, BillingError> {
     let mut fetched = Vec::new();
-    for id in subscriptions::live_of_customer(&state.db, customer).await? {
+    for id in subscriptions::live_of_customer(&state.db, customer)
+        .await
+        .step("listing the customer's live subscriptions")?
+    {
         fetched.extend(subscriptions::fetch(stripe, &id).await?);
     }
     let deleted = check_deleted
         && match stripe.customer(customer).await {
             Ok(customer) => customer.deleted,
             Err(error) if error.is_not_found() => true,
-            Err(error) => return Err(error.into()),
+            Err(error) => return Err(error.step("fetching the customer")),
         };
     Ok(Fetched::Customer {
         id: customer.to_owned(),
@@ -374,12 +393,12 @@ async fn fetch_customer(
     })
 }
 
-/// Stripe's answer, with "no such object" as `None`.
-fn found<T>(answer: Result<T, StripeError>) -> Result<Option<T>, BillingError> {
+/// Stripe's answer to `step`, with "no such object" as `None`.
+fn found<T>(answer: Result<T, StripeError>, step: &'static str) -> Result<Option<T>, BillingError> {
     match answer {
         Ok(object) => Ok(Some(object)),
         Err(error) if error.is_not_found() => Ok(None),
-        Err(error) => Err(error.into()),
+        Err(error) => Err(error.step(step)),
     }
 }
 
@@ -401,34 +420,64 @@ async fn store(
         Fetched::Nothing => return Ok(Applied::Nothing),
         Fetched::Product(product) => {
             let id = event.object_id().unwrap_or_default();
-            super::lock_object(conn, catalog::LOCK).await?;
-            if ticket.is_latest_for(conn, id).await? {
+            super::lock_object(conn, catalog::LOCK)
+                .await
+                .step("locking the catalog")?;
+            if ticket
+                .is_latest_for(conn, id)
+                .await
+                .step("checking the product's fetch order")?
+            {
                 store_product(conn, id, product.as_ref()).await?;
             }
             return Ok(Applied::CatalogChanged);
         }
         Fetched::Price(price, product) => {
             let id = event.object_id().unwrap_or_default();
-            super::lock_object(conn, catalog::LOCK).await?;
+            super::lock_object(conn, catalog::LOCK)
+                .await
+                .step("locking the catalog")?;
             if let Some(product) = &product {
-                if ticket.is_latest_for(conn, &product.id).await? {
-                    catalog::upsert_product(conn, product).await?;
+                if ticket
+                    .is_latest_for(conn, &product.id)
+                    .await
+                    .step("checking the product's fetch order")?
+                {
+                    catalog::upsert_product(conn, product)
+                        .await
+                        .step("storing the product")?;
                 }
             }
-            if ticket.is_latest_for(conn, id).await? {
+            if ticket
+                .is_latest_for(conn, id)
+                .await
+                .step("checking the price's fetch order")?
+            {
                 match &price {
-                    Some(price) if catalog::has_product(&mut *conn, &price.product).await? => {
-                        catalog::upsert_price(conn, price).await?;
+                    Some(price)
+                        if catalog::has_product(&mut *conn, &price.product)
+                            .await
+                            .step("checking the price's product is stored")? =>
+                    {
+                        catalog::upsert_price(conn, price)
+                            .await
+                            .step("storing the price")?;
                     }
                     Some(_) => {}
-                    None => catalog::delete_price(conn, id).await?,
+                    None => catalog::delete_price(conn, id)
+                        .await
+                        .step("removing a price Stripe no longer has")?,
                 }
             }
-            catalog::announce_change(conn).await?;
+            catalog::announce_change(conn)
+                .await
+                .step("announcing the catalog change")?;
             return Ok(Applied::CatalogChanged);
         }
         Fetched::CheckoutSession(session, subscription) => {
-            super::lock_object(conn, &session.id).await?;
+            super::lock_object(conn, &session.id)
+                .await
+                .step("locking the Checkout Session")?;
             let failed = kind == "checkout.session.async_payment_failed";
             let subscription = match subscription {
                 Some(fetched) => subscriptions::store_fetched(conn, fetched, ticket).await?,
@@ -472,7 +521,9 @@ async fn store(
             // A plan change's invoice declined leaves the plan as it was: no "payment failed"
             // mail (it would say the plan is at risk); the account page says the change waits.
             if kind == "invoice.payment_failed"
-                && !super::manage::change_waits_for(&mut *conn, id).await?
+                && !super::manage::change_waits_for(&mut *conn, id)
+                    .await
+                    .step("checking for a plan change waiting on the invoice")?
             {
                 // https://docs.stripe.com/api/events/types#event_types-invoice.payment_failed
                 mail_queued = notifications::payment_failed(conn, context.base_url, id).await?;
@@ -487,7 +538,9 @@ async fn store(
             // cards shown on its subscriptions are stored again, a card new to a trial is
             // checked against the trial ledger, a trial paused for want of a card resumes once
             // it has one, and a plan change waiting for payment is paid with it.
-            super::lock_object(conn, &id).await?;
+            super::lock_object(conn, &id)
+                .await
+                .step("locking the customer")?;
             for subscription in fetched {
                 let stored = subscriptions::store_fetched(conn, subscription, ticket).await?;
                 if let Some(stored) = stored.filter(|s| s.status.in_trial()) {
@@ -497,7 +550,9 @@ async fn store(
             paused::resume_with_card(conn, stripe, &id).await?;
             super::manage::pay_waiting_changes(conn, stripe, &id).await?;
             if deleted {
-                customers::forget_deleted(conn, &id).await?;
+                customers::forget_deleted(conn, &id)
+                    .await
+                    .step("forgetting a deleted customer")?;
             }
         }
     }
@@ -523,10 +578,16 @@ async fn store_product(
     product: Option<&Product>,
 ) -> Result<(), BillingError> {
     match product {
-        Some(product) => catalog::upsert_product(conn, product).await?,
-        None => catalog::delete_product(conn, id).await?,
+        Some(product) => catalog::upsert_product(conn, product)
+            .await
+            .step("storing the product")?,
+        None => catalog::delete_product(conn, id)
+            .await
+            .step("removing a product Stripe no longer has")?,
     }
-    catalog::announce_change(conn).await?;
+    catalog::announce_change(conn)
+        .await
+        .step("announcing the catalog change")?;
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use axum::{
     response::IntoResponse,
 };
 use backend::{
-    billing::BillingError,
+    billing::{BillingError, Step},
     stripe::{client::RetryPolicy, Form, StripeClient, StripeError},
 };
 use serde_json::{json, Value};
@@ -207,7 +207,7 @@ async fn a_402_card_error_becomes_a_card_error_with_stripes_message_not_a_500() 
 
     assert_eq!(stripe.requests().len(), 1, "a decline is not retried");
     assert_eq!(error.user_message(), Some("Your card was declined."));
-    match BillingError::from(error) {
+    match error.step("creating the customer") {
         BillingError::Card(message) => assert_eq!(message, "Your card was declined."),
         other => panic!("expected BillingError::Card, got {other:?}"),
     }
@@ -232,7 +232,7 @@ async fn an_unreachable_stripe_is_a_network_error() {
         other => panic!("expected a network error, got {other:?}"),
     }
     assert!(matches!(
-        BillingError::from(error),
+        error.step("fetching the product"),
         BillingError::Stripe { .. }
     ));
 }
