@@ -74,7 +74,9 @@ impl std::str::FromStr for WebhookRetries {
         match text {
             "fast" => Ok(Self::Fast),
             "stripe" => Ok(Self::Stripe),
-            _ => Err(format!("{text:?} is not a retry schedule: use fast or stripe")),
+            _ => Err(format!(
+                "{text:?} is not a retry schedule: use fast or stripe"
+            )),
         }
     }
 }
@@ -278,10 +280,16 @@ mod tests {
     fn stripes_schedule_never_shrinks_and_gives_up_within_three_days() {
         let delays: Vec<Duration> = (1..).map_while(stripe_retry_delay).collect();
         assert_eq!(delays.len(), 14, "{delays:?}");
-        assert!(delays.windows(2).all(|pair| pair[0] <= pair[1]), "{delays:?}");
+        assert!(
+            delays.windows(2).all(|pair| pair[0] <= pair[1]),
+            "{delays:?}"
+        );
         let total: Duration = delays.iter().sum();
         assert!(total <= STRIPE_RETRY_WINDOW, "{total:?}");
-        assert!(total > STRIPE_RETRY_WINDOW / 2, "retries end early: {total:?}");
+        assert!(
+            total > STRIPE_RETRY_WINDOW / 2,
+            "retries end early: {total:?}"
+        );
         assert_eq!(stripe_retry_delay(15), None);
         assert_eq!(stripe_retry_delay(100), None);
     }

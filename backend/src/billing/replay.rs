@@ -33,7 +33,11 @@ pub async fn run(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<ReplayReport, BillingError> {
     progress("listing events from Stripe");
-    let events = state.stripe.events_since(since).await.step("listing events from Stripe")?;
+    let events = state
+        .stripe
+        .events_since(since)
+        .await
+        .step("listing events from Stripe")?;
     let mut report = ReplayReport {
         listed: events.len(),
         ..ReplayReport::default()

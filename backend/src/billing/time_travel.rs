@@ -83,7 +83,11 @@ pub async fn advance(state: &AppState, days: u32) -> Result<(), BillingError> {
     }
     // Delivered: now applied by the workers.
     let emitted = waiting_for_events;
-    while super::inbox::unapplied_among(state, &emitted).await.step("counting the events still to apply")? > 0 {
+    while super::inbox::unapplied_among(state, &emitted)
+        .await
+        .step("counting the events still to apply")?
+        > 0
+    {
         if tokio::time::Instant::now() >= deadline {
             tracing::warn!("time travel: some events had not been applied after ten seconds");
             break;
