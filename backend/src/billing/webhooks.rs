@@ -314,16 +314,19 @@ async fn fetch(
     Ok(match topic {
         // https://docs.stripe.com/api/events/types#event_types-product.updated
         Topic::Product => {
-            Fetched::Product(found(stripe.product(id).await, "fetching the product")?)
+            Fetched::Product(found(stripe.product(id), "fetching the product").await?)
         }
         // https://docs.stripe.com/api/events/types#event_types-price.updated
         Topic::Price => {
-            let price = found(stripe.price(id).await, "fetching the price")?;
+            let price = found(stripe.price(id), "fetching the price").await?;
             let product = match &price {
-                Some(price) => found(
-                    stripe.product(&price.product).await,
-                    "fetching the price's product",
-                )?,
+                Some(price) => {
+                    found(
+                        stripe.product(&price.product),
+                        "fetching the price's product",
+                    )
+                    .await?
+                }
                 None => None,
             };
             Fetched::Price(price, product)
@@ -393,9 +396,12 @@ async fn fetch_customer(
     })
 }
 
-/// Stripe's answer to `step`, with "no such object" as `None`.
-fn found<T>(answer: Result<T, StripeError>, step: &'static str) -> Result<Option<T>, BillingError> {
-    match answer {
+/// What Stripe answers to `call` (`step`), with "no such object" as `None`.
+async fn found<T>(
+    call: impl std::future::Future<Output = Result<T, StripeError>>,
+    step: &'static str,
+) -> Result<Option<T>, BillingError> {
+    match call.await {
         Ok(object) => Ok(Some(object)),
         Err(error) if error.is_not_found() => Ok(None),
         Err(error) => Err(error.step(step)),
