@@ -1,0 +1,180 @@
+//! The first step of applying an event: fetch from Stripe what it is about, holding no database
+//! connection across a call (one short query lists a customer's subscriptions first).
+
+use super::Topic;
+use crate::{
+    billing::{invoices, subscriptions, BillingError, Step},
+    stripe::{
+        objects::{CheckoutSession, Event, Invoice, Price, Product},
+        StripeClient, StripeError,
+    },
+    AppState,
+};
+
+/// What an event's objects are now in Stripe, fetched before any database work.
+#[derive(Debug)]
+pub(super) enum Fetched {
+    /// `None`: gone from Stripe.
+    Product(Option<Product>),
+    /// The price (`None`: gone) and its product (`None`: gone).
+    Price(Option<Price>, Option<Product>),
+    /// A Checkout Session (`subscription` and `line_items` expanded), with its subscription.
+    CheckoutSession(Box<CheckoutSession>, Option<subscriptions::Fetched>),
+    /// A subscription (`None`: gone, or no id to fetch).
+    Subscription(Option<subscriptions::Fetched>),
+    /// An invoice (`None`: gone), and for a payment's events its subscription.
+    Invoice(Option<Box<Invoice>>, Option<subscriptions::Fetched>),
+    /// A customer's live subscriptions we keep, fetched again (their cards may have changed), and
+    /// whether the customer is gone.
+    Customer {
+        /// `cus_…`.
+        id: String,
+        subscriptions: Vec<subscriptions::Fetched>,
+        deleted: bool,
+    },
+    /// Nothing to fetch or store.
+    Nothing,
+}
+
+/// Fetches what `event` is about. The event's own copy is never stored: it may be older than
+/// what we hold. Holds no database connection across a call to Stripe.
+pub(super) async fn fetch(
+    state: &AppState,
+    stripe: &StripeClient,
+    event: &Event,
+    topic: Topic,
+) -> Result<Fetched, BillingError> {
+    let kind = event.kind.as_str();
+    if topic == Topic::PaymentMethod {
+        // https://docs.stripe.com/api/events/types#event_types-payment_method.attached
+        // A detached method's customer is only in `previous_attributes`.
+        return match event.object_field("customer") {
+            Some(customer) => fetch_customer(state, stripe, customer, false).await,
+            None => Ok(Fetched::Nothing),
+        };
+    }
+    if topic == Topic::UpcomingInvoice {
+        // https://docs.stripe.com/api/events/types#event_types-invoice.upcoming
+        // A preview without an id: bring its subscription up to date. Where the subscription is
+        // depends on the API version the event was rendered in.
+        let object = &event.data.object;
+        let subscription = object
+            .pointer("/parent/subscription_details/subscription")
+            .or_else(|| object.get("subscription"))
+            .and_then(|id| id.as_str());
+        return Ok(match subscription {
+            Some(id) => Fetched::Subscription(subscriptions::fetch(stripe, id).await?),
+            None => Fetched::Nothing,
+        });
+    }
+    let Some(id) = event.object_id() else {
+        return Ok(Fetched::Nothing);
+    };
+    Ok(match topic {
+        // https://docs.stripe.com/api/events/types#event_types-product.updated
+        Topic::Product => {
+            Fetched::Product(found(stripe.product(id), "fetching the product").await?)
+        }
+        // https://docs.stripe.com/api/events/types#event_types-price.updated
+        Topic::Price => {
+            let price = found(stripe.price(id), "fetching the price").await?;
+            let product = match &price {
+                Some(price) => {
+                    found(
+                        stripe.product(&price.product),
+                        "fetching the price's product",
+                    )
+                    .await?
+                }
+                None => None,
+            };
+            Fetched::Price(price, product)
+        }
+        // https://docs.stripe.com/api/events/types#event_types-checkout.session.completed
+        Topic::CheckoutSession => {
+            let session = stripe
+                .checkout_session(id)
+                .await
+                .step("fetching the Checkout Session")?;
+            let subscription = match &session.subscription {
+                Some(subscription) => subscriptions::fetch(stripe, subscription.id()).await?,
+                None => None,
+            };
+            Fetched::CheckoutSession(Box::new(session), subscription)
+        }
+        // https://docs.stripe.com/api/events/types#event_types-customer.subscription.updated
+        Topic::Subscription => Fetched::Subscription(subscriptions::fetch(stripe, id).await?),
+        // https://docs.stripe.com/api/events/types#event_types-customer.updated
+        // Customers change for many reasons (invoice numbering, balance, address); only a new
+        // default card matters here, so the others cost no Stripe call.
+        Topic::Customer if kind == "customer.updated" && !default_card_changed(event) => {
+            Fetched::Nothing
+        }
+        Topic::Customer => fetch_customer(state, stripe, id, true).await?,
+        // https://docs.stripe.com/api/events/types#event_types-invoice.paid
+        Topic::Invoice => {
+            let invoice = invoices::fetch(stripe, id).await?;
+            // The payment moved the subscription (active again, or past due). Read from the
+            // fetched invoice, in our API version, not the event's rendering.
+            let paying = matches!(kind, "invoice.paid" | "invoice.payment_failed");
+            let subscription = match invoice.as_ref().and_then(|i| i.subscription_id()) {
+                Some(subscription) if paying => subscriptions::fetch(stripe, subscription).await?,
+                _ => None,
+            };
+            Fetched::Invoice(invoice.map(Box::new), subscription)
+        }
+        Topic::PaymentMethod | Topic::UpcomingInvoice => Fetched::Nothing,
+    })
+}
+
+/// A customer's live subscriptions that we keep (one short query), each fetched again; and, for
+/// the customer's own events, whether it is gone.
+async fn fetch_customer(
+    state: &AppState,
+    stripe: &StripeClient,
+    customer: &str,
+    check_deleted: bool,
+) -> Result<Fetched, BillingError> {
+    let mut fetched = Vec::new();
+    for id in subscriptions::live_of_customer(&state.db, customer)
+        .await
+        .step("listing the customer's live subscriptions")?
+    {
+        fetched.extend(subscriptions::fetch(stripe, &id).await?);
+    }
+    let deleted = check_deleted
+        && match stripe.customer(customer).await {
+            Ok(customer) => customer.deleted,
+            Err(error) if error.is_not_found() => true,
+            Err(error) => return Err(error.step("fetching the customer")),
+        };
+    Ok(Fetched::Customer {
+        id: customer.to_owned(),
+        subscriptions: fetched,
+        deleted,
+    })
+}
+
+/// What Stripe answers to `call` (`step`), with "no such object" as `None`.
+async fn found<T>(
+    call: impl std::future::Future<Output = Result<T, StripeError>>,
+    step: &'static str,
+) -> Result<Option<T>, BillingError> {
+    match call.await {
+        Ok(object) => Ok(Some(object)),
+        Err(error) if error.is_not_found() => Ok(None),
+        Err(error) => Err(error.step(step)),
+    }
+}
+
+/// Whether a `customer.updated` may have changed the default card (without the earlier values,
+/// assume it did).
+fn default_card_changed(event: &Event) -> bool {
+    event
+        .data
+        .previous_attributes
+        .as_ref()
+        .is_none_or(|previous| {
+            previous.get("invoice_settings").is_some() || previous.get("default_source").is_some()
+        })
+}

@@ -1,0 +1,256 @@
+//! Applying a Stripe event (claimed from the inbox by a worker, or listed by `server stripe
+//! replay`): re-fetch the object it is about and store Stripe's latest state, never the event's
+//! copy; then send the emails it caused. [`Topic`] is the one list of event types Tollgate acts
+//! on.
+//!
+//! - [`fetch`]: the first step, Stripe's current objects, with no database connection held.
+//! - [`store`]: the second, one transaction under the objects' locks and the fetch order.
+
+mod fetch;
+mod store;
+
+use super::{notifications, BillingError, Step, Ticket};
+use crate::{stripe::objects::Event, AppState};
+use store::Context;
+
+/// What became of an event applied by `server stripe replay`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receipt {
+    /// Applied now.
+    Applied,
+    /// Already applied before.
+    Duplicate,
+    /// Recorded; nothing to do for this type.
+    Ignored,
+}
+
+/// The kinds of event Tollgate acts on, by what they are about; every other type is recorded and
+/// acknowledged. The inbox and the dispatcher read the same list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topic {
+    /// `product.*`.
+    Product,
+    /// `price.*`.
+    Price,
+    /// `checkout.session.completed`, `.async_payment_succeeded`, `.async_payment_failed`,
+    /// `.expired`.
+    CheckoutSession,
+    /// `customer.subscription.*`.
+    Subscription,
+    /// `customer.updated`, `customer.deleted`.
+    Customer,
+    /// `invoice.*` but `invoice.upcoming`.
+    Invoice,
+    /// `invoice.upcoming` (a preview, without an id).
+    UpcomingInvoice,
+    /// `payment_method.*`.
+    PaymentMethod,
+}
+
+impl Topic {
+    /// What an event type is about, if Tollgate acts on it.
+    pub fn of(kind: &str) -> Option<Self> {
+        let (object, _) = kind.rsplit_once('.')?;
+        Some(match (object, kind) {
+            (_, "invoice.upcoming") => Self::UpcomingInvoice,
+            ("invoice", _) => Self::Invoice,
+            ("product", _) => Self::Product,
+            ("price", _) => Self::Price,
+            ("payment_method", _) => Self::PaymentMethod,
+            ("customer.subscription", _) => Self::Subscription,
+            (_, "customer.updated" | "customer.deleted") => Self::Customer,
+            (
+                _,
+                "checkout.session.completed"
+                | "checkout.session.async_payment_succeeded"
+                | "checkout.session.async_payment_failed"
+                | "checkout.session.expired",
+            ) => Self::CheckoutSession,
+            _ => return None,
+        })
+    }
+}
+
+/// Applies an event a worker claimed from the inbox, then sends the emails it caused.
+pub async fn apply_claimed(
+    state: &AppState,
+    event: &Event,
+    ticket: Ticket,
+) -> Result<(), BillingError> {
+    apply(state, event, ticket, Mailing::Background)
+        .await
+        .map(|_| ())
+}
+
+/// Best effort: the audit log keeps the error of a failed application. The failed transaction's
+/// `attempts + 1` was rolled back, so this attempt is counted here (an earlier failed attempt
+/// left the row).
+pub(super) async fn record_failure(state: &AppState, event: &Event, error: &BillingError) {
+    let recorded = sqlx::query!(
+        r#"
+        INSERT INTO stripe_events (id, type, object_id, created, error, attempts)
+        VALUES ($1, $2, $3, to_timestamp($4), $5, 1)
+        ON CONFLICT (id) DO UPDATE
+            SET error = EXCLUDED.error, attempts = stripe_events.attempts + 1
+        WHERE stripe_events.applied_at IS NULL
+        "#,
+        event.id,
+        event.kind,
+        event.object_id(),
+        event.created as f64,
+        DisplayChain(error).to_string(),
+    )
+    .execute(&state.db)
+    .await;
+    if let Err(log_error) = recorded {
+        tracing::warn!(%log_error, event = %event.id, "could not record a failed event");
+    }
+}
+
+/// Records the event (as applied by the caller: no worker takes it) and applies it, then sends
+/// the emails it caused. `Duplicate` when it was applied before.
+pub(super) async fn record_and_apply(
+    state: &AppState,
+    event: &Event,
+    mailing: Mailing,
+) -> Result<Receipt, BillingError> {
+    // New, or seen before but never applied (an earlier attempt failed, or it waits in the
+    // inbox): go ahead. Applied already: a duplicate.
+    let fresh = sqlx::query!(
+        r#"
+        INSERT INTO stripe_events (id, type, object_id, created, attempts)
+        VALUES ($1, $2, $3, to_timestamp($4), 1)
+        ON CONFLICT (id) DO UPDATE SET attempts = stripe_events.attempts + 1
+        WHERE stripe_events.applied_at IS NULL
+        "#,
+        event.id,
+        event.kind,
+        event.object_id(),
+        event.created as f64,
+    )
+    .execute(&state.db)
+    .await
+    .step("recording a replayed event")?
+    .rows_affected()
+        == 1;
+    if !fresh {
+        return Ok(Receipt::Duplicate);
+    }
+    let receipt = reapply(state, event, mailing).await?;
+    sqlx::query!(
+        "UPDATE stripe_events SET applied_at = now(), next_attempt_at = NULL, error = NULL \
+         WHERE id = $1",
+        event.id
+    )
+    .execute(&state.db)
+    .await
+    .step("marking a replayed event applied")?;
+    Ok(receipt)
+}
+
+/// Who sends the emails an event queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Mailing {
+    /// A background task, right after the commit (a worker goes on to the next event).
+    Background,
+    /// The caller, when it is done (`server stripe replay`, whose process then exits).
+    Caller,
+}
+
+/// Applies an event without touching its record (`server stripe replay` of an event applied
+/// before: everything is re-fetched, so this only brings rows up to date).
+pub(super) async fn reapply(
+    state: &AppState,
+    event: &Event,
+    mailing: Mailing,
+) -> Result<Receipt, BillingError> {
+    let ticket = Ticket::draw(&state.db)
+        .await
+        .step("drawing a fetch ticket")?;
+    apply(state, event, ticket, mailing).await
+}
+
+/// Applies one event in two steps: fetch from Stripe what it is about, holding no database
+/// connection; then store it in one transaction, each object under its lock and only if nothing
+/// fetched after `ticket` was stored for it first (what follows a change — a trial to end, a
+/// paused plan to resume, an unpaid change to pay — is decided and done in that transaction).
+async fn apply(
+    state: &AppState,
+    event: &Event,
+    ticket: Ticket,
+    mailing: Mailing,
+) -> Result<Receipt, BillingError> {
+    let Some(topic) = Topic::of(&event.kind) else {
+        return Ok(Receipt::Ignored);
+    };
+    // No retries of our own and a short timeout: a failed attempt is retried by the worker
+    // (or the next replay) with backoff.
+    let context = Context {
+        stripe: state.stripe.for_webhooks(),
+        base_url: &state.config.base_url,
+        trial_ledger_key: &state.config.trial_ledger_key,
+        now: super::clock::now(state).await,
+    };
+    let fetched = fetch::fetch(state, &context.stripe, event, topic).await?;
+    let mut tx = state
+        .db
+        .begin()
+        .await
+        .step("starting the event's transaction")?;
+    let applied = store::store(&mut tx, &context, event, fetched, ticket).await?;
+    tx.commit().await.step("committing the event")?;
+    Ok(finish(state, applied, mailing))
+}
+/// After the commit: invalidate the local catalog, start sending the emails.
+fn finish(state: &AppState, applied: Applied, mailing: Mailing) -> Receipt {
+    match applied {
+        Applied::Nothing => Receipt::Ignored,
+        Applied::CatalogChanged => {
+            // This replica at once; the others on the NOTIFY sent in the transaction.
+            state.catalog.invalidate();
+            Receipt::Applied
+        }
+        Applied::Other { mail_queued } => {
+            // Sent off the request (Stripe waits only seconds for our answer); what fails is
+            // retried by the background sender.
+            if mail_queued && mailing == Mailing::Background {
+                let state = state.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = notifications::deliver_due(&state).await {
+                        tracing::error!(error.cause_chain = ?anyhow::Error::new(error), "delivering billing emails failed");
+                    }
+                });
+            }
+            Receipt::Applied
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Applied {
+    Nothing,
+    CatalogChanged,
+    /// Stored; whether emails were queued (to send once committed).
+    Other {
+        mail_queued: bool,
+    },
+}
+
+/// Formats an error with its causes (`a: b: c`) for the audit log.
+pub(in crate::billing) struct DisplayChain<'a>(pub(in crate::billing) &'a BillingError);
+
+impl std::fmt::Display for DisplayChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut error: Option<&dyn std::error::Error> = Some(self.0);
+        let mut first = true;
+        while let Some(current) = error {
+            if !first {
+                f.write_str(": ")?;
+            }
+            write!(f, "{current}")?;
+            first = false;
+            error = current.source();
+        }
+        Ok(())
+    }
+}
