@@ -2,9 +2,11 @@
 //! what Stripe tells us (webhooks, the success page, `server stripe sync`) to Postgres.
 //!
 //! Stripe is the source of truth. Whatever triggers a write — a webhook, the success page, a
-//! re-sync — re-fetches the object from Stripe under an advisory lock (per subscription or
-//! session; one for the whole catalog) and stores what Stripe returns, so events arriving late,
-//! twice or out of order cannot leave an older state.
+//! re-sync — re-fetches the object from Stripe and stores what Stripe returns, never an event's
+//! copy, under the object's advisory lock and only if no fetch that started later stored it
+//! first ([`Ticket`]), so events arriving late, twice or out of order, or fetches finishing out
+//! of order, cannot leave an older state. The webhook workers fetch before they lock, holding no
+//! connection; the success page and the re-sync fetch under the lock.
 //!
 //! The one locking rule: every write of a Stripe object's rows happens in a transaction holding
 //! that object's [`lock_object`], whoever writes — the Checkout Session's for applying a session
@@ -68,7 +70,7 @@ pub use error::{BillingError, Step};
 pub use status::SubscriptionStatus;
 
 /// Takes a transaction-scoped advisory lock on a Stripe object id, so two writers of the same
-/// object (a webhook and the success page, two deliveries) take turns: fetch, then write.
+/// object (a webhook and the success page, two deliveries) write one after the other.
 pub(crate) async fn lock_object(
     conn: &mut sqlx::PgConnection,
     stripe_id: &str,
