@@ -51,22 +51,27 @@ impl FromIterator<String> for Entitlements {
     }
 }
 
-/// One subscription's state as far as access goes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One subscription's state as far as access goes (also read from the JSON a page's one
+/// statement builds, `super::overview`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 pub struct Access {
     /// Stripe's status.
     pub status: SubscriptionStatus,
     /// When we first stored it as `past_due`.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub past_due_since: Option<OffsetDateTime>,
     /// When it ended (canceled).
+    #[serde(with = "time::serde::rfc3339::option")]
     pub ended_at: Option<OffsetDateTime>,
     /// The end of the trial, if it had one.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub trial_end: Option<OffsetDateTime>,
     /// `cancellation_details.reason`.
     pub cancellation_reason: Option<String>,
     /// Whether its latest invoice is stored as paid (the current period was paid for).
     pub latest_invoice_paid: bool,
     /// The end of the current (last) period.
+    #[serde(with = "time::serde::rfc3339")]
     pub current_period_end: OffsetDateTime,
 }
 

@@ -77,7 +77,7 @@ pub async fn standing(
         .subscribed
         .0
         .into_iter()
-        .filter(|item| item.access().grants(now, grace))
+        .filter(|item| item.access.grants(now, grace))
         .filter_map(|item| item.features);
     let entitlements = granting
         .chain(row.bought)
@@ -94,33 +94,11 @@ pub async fn standing(
 /// One subscription item that may grant its product's features.
 #[derive(Debug, Deserialize)]
 struct Subscribed {
-    status: SubscriptionStatus,
-    #[serde(with = "time::serde::rfc3339::option")]
-    past_due_since: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    ended_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    trial_end: Option<OffsetDateTime>,
-    cancellation_reason: Option<String>,
-    latest_invoice_paid: bool,
-    #[serde(with = "time::serde::rfc3339")]
-    current_period_end: OffsetDateTime,
+    /// Its subscription's state.
+    #[serde(flatten)]
+    access: Access,
     /// Its product's `features` metadata.
     features: Option<String>,
-}
-
-impl Subscribed {
-    fn access(&self) -> Access {
-        Access {
-            status: self.status,
-            past_due_since: self.past_due_since,
-            ended_at: self.ended_at,
-            trial_end: self.trial_end,
-            cancellation_reason: self.cancellation_reason.clone(),
-            latest_invoice_paid: self.latest_invoice_paid,
-            current_period_end: self.current_period_end,
-        }
-    }
 }
 
 /// The account page's billing section, as stored.
