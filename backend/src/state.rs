@@ -13,9 +13,15 @@ use crate::{
     Config, Error,
 };
 
-/// Shared application state: cheap to clone, passed explicitly (never a global).
+/// Shared application state, passed explicitly (never a global). A clone is one reference count:
+/// every request clones it several times (each middleware, each server function), from every
+/// core at once.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+/// What [`AppState`] shares (its fields are read through it).
+#[derive(Debug)]
+pub struct Shared {
     /// The Postgres connection pool.
     pub db: PgPool,
     /// The configuration read at start-up.
@@ -49,7 +55,7 @@ impl AppState {
         }));
         let password_hashing = Arc::new(HashingTurns::new(config.password_hash_concurrency));
         let stripe = StripeClient::new(&config.stripe);
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             billing_rate_limit: Arc::new(BillingRateLimit::new(config.rate_limit_billing)),
             stripe,
             catalog: Arc::default(),
@@ -59,6 +65,14 @@ impl AppState {
             mailer,
             auth_rate_limits,
             password_hashing,
-        })
+        })))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }

@@ -41,6 +41,7 @@ pub struct ServerState {
 
 /// A bound, not yet running server.
 pub struct Application {
+    state: AppState,
     listener: TcpListener,
     router: Router,
     workers: Workers,
@@ -88,16 +89,24 @@ impl Application {
             ),
             None => None,
         };
+        let shared = app.clone();
         let state = ServerState { app, leptos };
         let listener = TcpListener::bind(state.leptos.site_addr)
             .await
             .with_context(|| format!("binding {}", state.leptos.site_addr))?;
         let router = router(state, ceiling.map(Into::into));
         Ok(Self {
+            state: shared,
             listener,
             router,
             workers,
         })
+    }
+
+    /// The state requests are served with (shared: its pool, caches and counters are the
+    /// running app's).
+    pub fn state(&self) -> &AppState {
+        &self.state
     }
 
     /// The address actually bound.

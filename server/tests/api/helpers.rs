@@ -43,6 +43,8 @@ pub struct TestApp {
     site_root: tempfile::TempDir,
     /// The configuration it was started with, for replicas.
     env: HashMap<String, String>,
+    /// The state the running app serves with (its counters are the app's).
+    pub served: backend::AppState,
 }
 
 impl TestApp {
@@ -419,6 +421,7 @@ pub async fn spawn_app_on(database: TestDatabase, vars: &[(&str, &str)]) -> Test
         database,
         db,
         site_root: instance.site_root,
+        served: instance.served,
         env,
     }
 }
@@ -428,6 +431,7 @@ struct Instance {
     address: SocketAddr,
     base_url: String,
     site_root: tempfile::TempDir,
+    served: backend::AppState,
 }
 
 /// Builds and starts the app with exactly the configuration `env`, on port 0.
@@ -448,11 +452,13 @@ async fn start(env: &HashMap<String, String>) -> Instance {
         .await
         .expect("building the application");
     let address = app.local_addr();
+    let served = app.state().clone();
     tokio::spawn(app.run_until(std::future::pending()));
     Instance {
         address,
         base_url,
         site_root,
+        served,
     }
 }
 

@@ -6,11 +6,13 @@
 //! - [`load`]: the wrk and pgbench runs.
 //! - [`mail_sink`]: the SMTP server the benchmark server's mail goes to.
 //! - [`report`]: the table, the Markdown and the JSON.
+//! - [`statements`]: the signed-in pages' statements from `.sqlx/`, for pgbench.
 //! - [`webhooks`]: Stripe's latency for the webhook runs, and the workers' apply figures.
 
 mod load;
 mod mail_sink;
 mod report;
+mod statements;
 mod webhooks;
 
 use std::{
@@ -245,12 +247,59 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
             if status != 200 {
                 bail!("{path} answered {status} to the signed-in subscriber");
             }
+            warm_up_with(&lua, &format!("{base_url}{path}"), &cookie)?;
             *slot = Some(
                 Wrk {
                     headers: vec![cookie.clone()],
                     ..Wrk::get(format!("{base_url}{path}"), 32)
                 }
                 .run(&lua)?,
+            );
+            Ok(())
+        })?;
+    }
+
+    // The same pages' statements alone, in pgbench with as many clients (the server idle).
+    let session_id = setup
+        .cookie
+        .split_once('=')
+        .map(|(_, id)| id.to_owned())
+        .context("the setup's cookie has no value")?;
+    let user_id = pg.query(
+        DATABASE,
+        &format!("SELECT user_id FROM tower_sessions.session WHERE id = '{session_id}'"),
+    )?;
+    for (page, statements, slot) in [
+        (
+            "account",
+            [statements::SESSION, statements::ACCOUNT],
+            &mut results.account_statements,
+        ),
+        (
+            "dashboard",
+            [statements::SESSION, statements::STANDING],
+            &mut results.dashboard_statements,
+        ),
+    ] {
+        step(&format!("pgbench: the /{page} statements"), || {
+            let script = dir.join(format!("{page}.sql"));
+            statements::script(root, &statements, &script)?;
+            *slot = Some(
+                Pgbench {
+                    url: &database_url,
+                    clients: 32,
+                    variables: vec![
+                        ("session", session_id.clone()),
+                        ("user", user_id.trim().to_owned()),
+                        // Postgres reads the text `now` as the current time.
+                        ("now", "now".to_owned()),
+                        (
+                            "holding",
+                            "{trialing,active,past_due,unpaid,paused}".to_owned(),
+                        ),
+                    ],
+                }
+                .run(&script, &dir)?,
             );
             Ok(())
         })?;
@@ -399,8 +448,17 @@ fn json_line(out: &std::process::Output, what: &str) -> Result<serde_json::Value
 
 /// Two seconds of load, unmeasured: connections open, caches warm.
 fn warm_up(lua: &Path, url: &str) -> Result<()> {
+    warm_up_with(lua, url, "")
+}
+
+/// [`warm_up`] sending `header` (none if empty) with every request.
+fn warm_up_with(lua: &Path, url: &str, header: &str) -> Result<()> {
     Wrk {
         duration: Duration::from_secs(2),
+        headers: (!header.is_empty())
+            .then(|| header.to_owned())
+            .into_iter()
+            .collect(),
         ..Wrk::get(url.to_owned(), 32)
     }
     .run(lua)

@@ -25,6 +25,9 @@ pub struct Results {
     pub pricing_rendered_32: Option<Run>,
     pub account: Option<Run>,
     pub dashboard: Option<Run>,
+    /// pgbench running each signed-in page's statements (the database alone).
+    pub account_statements: Option<Run>,
+    pub dashboard_statements: Option<Run>,
     pub webhooks: Option<Run>,
     pub webhooks_recorded: Option<Run>,
     pub pgbench: Option<Run>,
@@ -115,19 +118,40 @@ fn rows(results: &Results) -> Vec<Row> {
         0.5,
         None,
     ));
-    for (what, run) in [
-        ("/account signed in, 32 connections", &results.account),
+    rows.push(versus(
+        "/account signed in, 32 connections (vs the same plain handler)",
+        &results.account,
+        &results.ceiling_32,
+        0.15,
+        None,
+    ));
+    rows.push(versus(
+        "/dashboard signed in (Pro), 32 connections (vs the same)",
+        &results.dashboard,
+        &results.ceiling_32,
+        0.25,
+        None,
+    ));
+    for (what, page, statements) in [
         (
-            "/dashboard signed in (Pro), 32 connections",
+            "/account signed in (vs pgbench running its two statements: the database alone)",
+            &results.account,
+            &results.account_statements,
+        ),
+        (
+            "/dashboard signed in (vs the same)",
             &results.dashboard,
+            &results.dashboard_statements,
         ),
     ] {
-        rows.push(Row::new(
-            what,
-            run.as_ref()
-                .map(load)
-                .unwrap_or_else(|| "not measured".into()),
-        ));
+        rows.push(match (page, statements) {
+            (Some(page), Some(statements)) => Row {
+                ceiling: load(statements),
+                ratio: format!("{:.2}×", page.rps / statements.rps),
+                ..Row::new(what, load(page))
+            },
+            _ => Row::new(what, "not measured".to_owned()),
+        });
     }
     let repeated = |run: &Option<Run>, new: u64| {
         run.as_ref()
@@ -304,8 +328,13 @@ pub fn write(root: &Path, results: &Results) -> Result<()> {
            ceiling is `GET /bench/ceiling`, a plain axum handler in the same binary behind the \
            same outer layers (enabled only by `BENCH_CEILING_FILE`) answering the same bytes. \
            wrk asks for no compression, so every answer here is uncompressed.\n\
-         - **Signed-in pages**: a Pro subscriber's session cookie; each request loads the session \
-           from Postgres, the user, and the plans or entitlements.\n\
+         - **Signed-in pages**: a Pro subscriber's session cookie, after a 2 s warm-up; each \
+           request makes two round trips to Postgres (the session with its account; what the \
+           page shows) and renders the page with Leptos. The ceilings: the plain handler's \
+           32-connection run above, and `pgbench` running the page's two statements — the \
+           session with its account, then the page's own — taken from sqlx's query cache \
+           (`.sqlx/`) with the subscriber's ids, 32 clients: what the database alone allows on \
+           the same cores.\n\
          - **Webhook accept**: what `POST /webhooks/stripe` does — verify the signature, then \
            one statement recording the event with its body in the inbox (`stripe_events`) and \
            announcing it to the workers — for signed `customer.subscription.updated` events \
