@@ -273,7 +273,15 @@ fn checked(figures: &Value) -> String {
         return format!("{rows} subscriptions and every event against Stripe");
     }
     if let Some(customers) = figures["stripe_customers"].as_u64() {
-        return format!("{customers} Stripe customer(s) made");
+        let count = |name: &str| figures[name].as_u64().unwrap_or(0);
+        return format!(
+            "{customers} Stripe customer(s) made; answers: {} sent to Checkout, {} told to try \
+             again, {} told busy, {} other",
+            count("sent_to_checkout"),
+            count("told_to_try_again"),
+            count("told_busy"),
+            count("other_answers"),
+        );
     }
     if figures["users"].is_u64() {
         return "one customer, subscription and charge per user".to_owned();

@@ -45,27 +45,22 @@ pub async fn standing(
                     'cancellation_reason', s.cancellation_reason,
                     'latest_invoice_paid', COALESCE(li.status = 'paid', false),
                     'current_period_end', i.current_period_end,
-                    'features', p.metadata->>'features'))
+                    'features', p.metadata->>'features')
+                    ORDER BY s.created, i.id)
                 FROM subscriptions s
                 JOIN subscription_items i ON i.subscription_id = s.id
                 LEFT JOIN stripe_products p ON p.id = i.product_id
                 LEFT JOIN invoices li ON li.id = s.latest_invoice_id
                 WHERE s.user_id = $1
-                  AND s.status IN ('active', 'trialing', 'past_due', 'canceled')
-                  AND (s.status <> 'canceled' OR i.current_period_end > $2)
-            ), '[]') AS "subscribed!: Json<Vec<Subscribed>>",
+                  AND (s.status = ANY($3)
+                       OR (s.status = 'canceled' AND i.current_period_end > $2))
+            ), '[]') AS "items!: Json<Vec<Subscribed>>",
             ARRAY(
                 SELECT p.metadata->>'features'
                 FROM purchases b JOIN stripe_products p ON p.id = b.product_id
                 WHERE b.user_id = $1 AND b.status = 'paid'
                   AND p.metadata->>'features' IS NOT NULL
-            ) AS "bought!",
-            ARRAY(
-                SELECT s.status
-                FROM subscriptions s JOIN subscription_items i ON i.subscription_id = s.id
-                WHERE s.user_id = $1 AND s.status = ANY($3)
-                ORDER BY s.created, i.id
-            ) AS "held!"
+            ) AS "bought!"
         "#,
         user_id,
         now,
@@ -73,25 +68,24 @@ pub async fn standing(
     )
     .fetch_one(db)
     .await?;
-    let granting = row
-        .subscribed
-        .0
+    let items = row.items.0;
+    let held = items
+        .iter()
+        .map(|item| item.access.status)
+        .filter(|status| status.holds_plan())
+        .collect();
+    let entitlements = items
         .into_iter()
         .filter(|item| item.access.grants(now, grace))
-        .filter_map(|item| item.features);
-    let entitlements = granting
+        .filter_map(|item| item.features)
         .chain(row.bought)
         .flat_map(|features| parse_features(&features).collect::<Vec<_>>())
         .collect();
-    let held = row
-        .held
-        .iter()
-        .map(|name| status::stored(name))
-        .collect::<Result<_, _>>()?;
     Ok(Standing { entitlements, held })
 }
 
-/// One subscription item that may grant its product's features.
+/// One subscription item that holds a plan, or ended but may still grant its product's features
+/// (canceled within its period), oldest first.
 #[derive(Debug, Deserialize)]
 struct Subscribed {
     /// Its subscription's state.

@@ -22,7 +22,7 @@ pub const SESSION: Statement = Statement {
 /// What `/dashboard` reads (`backend::billing::overview::standing`): `:user`, `:now`,
 /// `:holding` (the statuses that hold a plan).
 pub const STANDING: Statement = Statement {
-    marker: r#"AS "held!""#,
+    marker: r#"AS "bought!""#,
     parameters: &["user", "now", "holding"],
 };
 
