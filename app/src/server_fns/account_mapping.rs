@@ -25,7 +25,7 @@ pub fn overview(
 ) -> BillingOverview {
     let mut renewing: Vec<&str> = plans
         .iter()
-        .filter(|plan| plan.status.is_live() && !plan.ends_as_scheduled())
+        .filter(|plan| plan.state.status.is_live() && !plan.ends_as_scheduled())
         .map(|plan| plan.subscription_id.as_str())
         .collect();
     renewing.dedup();
@@ -65,8 +65,8 @@ pub fn overview(
 }
 
 fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
-    let live = plan.status.is_live();
-    let paused = plan.status == SubscriptionStatus::Paused;
+    let live = plan.state.status.is_live();
+    let paused = plan.state.status == SubscriptionStatus::Paused;
     let currency = plan.currency.as_deref();
     HeldPlanView {
         subscription_id: plan.subscription_id.clone(),
@@ -97,7 +97,7 @@ fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
             )),
             _ => None,
         },
-        needs_attention: plan.status.needs_card() || plan.pending_change().is_some(),
+        needs_attention: plan.state.status.needs_card() || plan.pending_change().is_some(),
         card_action: card_action(plan),
         can_cancel: (live && !plan.ends_as_scheduled()) || paused,
         cancel_ends_now: paused,
@@ -172,7 +172,7 @@ fn card_action(plan: &PlanDetails) -> Option<String> {
     if plan.pending_change().is_some() {
         return Some("Update card".to_owned());
     }
-    match plan.status {
+    match plan.state.status {
         status if status.payment_failed() => Some("Update card"),
         SubscriptionStatus::Paused if has_card => Some("Update card"),
         SubscriptionStatus::Paused => Some("Add a card"),
@@ -186,23 +186,35 @@ fn card_action(plan: &PlanDetails) -> Option<String> {
 
 /// A plan's state in words.
 fn status_sentence(plan: &PlanDetails) -> String {
-    let period_end = date(plan.current_period_end);
-    match plan.status {
+    let period_end = date(plan.state.current_period_end);
+    match plan.state.status {
         SubscriptionStatus::Trialing if plan.ends_as_scheduled() => format!(
             "Free trial until {}, then it ends",
-            date(plan.trial_end.unwrap_or(plan.current_period_end))
+            date(
+                plan.state
+                    .trial_end
+                    .unwrap_or(plan.state.current_period_end)
+            )
         ),
         SubscriptionStatus::Trialing if plan.card_last4.is_none() => format!(
             "Free trial until {} — add a card to continue after it",
-            date(plan.trial_end.unwrap_or(plan.current_period_end))
+            date(
+                plan.state
+                    .trial_end
+                    .unwrap_or(plan.state.current_period_end)
+            )
         ),
         SubscriptionStatus::Trialing => format!(
             "Free trial until {}",
-            date(plan.trial_end.unwrap_or(plan.current_period_end))
+            date(
+                plan.state
+                    .trial_end
+                    .unwrap_or(plan.state.current_period_end)
+            )
         ),
         SubscriptionStatus::Active if plan.ends_as_scheduled() => format!(
             "Cancels on {}",
-            date(plan.cancel_at.unwrap_or(plan.current_period_end))
+            date(plan.cancel_at.unwrap_or(plan.state.current_period_end))
         ),
         SubscriptionStatus::Active => format!("Renews on {period_end}"),
         SubscriptionStatus::PastDue => "Payment failed — update your card".to_owned(),
@@ -213,7 +225,7 @@ fn status_sentence(plan: &PlanDetails) -> String {
         SubscriptionStatus::Paused => "Paused — add a card to continue".to_owned(),
         SubscriptionStatus::Incomplete => "Waiting for the first payment".to_owned(),
         SubscriptionStatus::Canceled => format!("Canceled — yours until {period_end}"),
-        SubscriptionStatus::IncompleteExpired => plan.status.in_words(),
+        SubscriptionStatus::IncompleteExpired => plan.state.status.in_words(),
     }
 }
 
@@ -278,7 +290,10 @@ pub fn dashboard(rows: &[backend::reports::ReportRow], api: bool) -> DashboardVi
 
 #[cfg(test)]
 mod tests {
-    use backend::billing::catalog::{CatalogProduct, Interval};
+    use backend::billing::{
+        catalog::{CatalogProduct, Interval},
+        entitlements::SubscriptionState,
+    };
     use time::{Duration, OffsetDateTime};
 
     use super::*;
@@ -288,11 +303,17 @@ mod tests {
         let period_end = OffsetDateTime::UNIX_EPOCH + Duration::days(20_800);
         PlanDetails {
             subscription_id: "sub_1".into(),
-            status,
+            state: SubscriptionState {
+                status,
+                past_due_since: None,
+                ended_at: None,
+                trial_end: None,
+                cancellation_reason: None,
+                latest_invoice_paid: true,
+                current_period_end: period_end,
+            },
             cancel_at_period_end: false,
             cancel_at: None,
-            ended_at: None,
-            trial_end: None,
             item_id: "si_1".into(),
             product_id: "prod_pro".into(),
             product_name: Some("Pro".into()),
@@ -301,14 +322,10 @@ mod tests {
             currency: Some("usd".into()),
             interval: Some("month".into()),
             interval_count: Some(1),
-            current_period_end: period_end,
             card_brand: Some("amex".into()),
             card_last4: Some("0005".into()),
             card_exp_month: Some(3),
             card_exp_year: Some(2031),
-            past_due_since: None,
-            cancellation_reason: None,
-            latest_invoice_paid: true,
             pending_price_id: None,
             pending_product_name: None,
             pending_update_expires_at: None,
@@ -361,7 +378,7 @@ mod tests {
         let mut at_period_end = plan(Active);
         at_period_end.cancel_at_period_end = true;
         let mut at_a_date = plan(Active);
-        at_a_date.cancel_at = Some(at_a_date.current_period_end - Duration::days(3));
+        at_a_date.cancel_at = Some(at_a_date.state.current_period_end - Duration::days(3));
         for scheduled in [at_period_end, at_a_date] {
             let view = held_plan(&scheduled, &catalog());
             assert!(view.status.starts_with("Cancels on "), "{}", view.status);
@@ -382,7 +399,7 @@ mod tests {
         hobby.product_name = Some("Hobby".into());
         hobby.pending_price_id = Some("price_pro".into());
         hobby.pending_product_name = Some("Pro".into());
-        hobby.pending_update_expires_at = Some(hobby.current_period_end);
+        hobby.pending_update_expires_at = Some(hobby.state.current_period_end);
 
         let view = held_plan(&hobby, &catalog());
 
@@ -405,7 +422,7 @@ mod tests {
             let mut plan = plan(status);
             plan.card_brand = None;
             plan.card_last4 = None;
-            plan.trial_end = Some(plan.current_period_end);
+            plan.state.trial_end = Some(plan.state.current_period_end);
             held_plan(&plan, &catalog())
         };
         let trial = without_card(Trialing);

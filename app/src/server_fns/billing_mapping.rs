@@ -62,7 +62,7 @@ pub fn pricing(
                 held_status: held
                     .iter()
                     .find(|h| h.product_id == product.id)
-                    .map(|h| short_status(h.status, h.cancel_at_period_end).to_owned()),
+                    .map(|h| short_status(h.state.status, h.cancel_at_period_end).to_owned()),
                 purchased: bought
                     .iter()
                     .any(|p| p.product_id == product.id && p.status != "failed"),
@@ -162,7 +162,10 @@ pub fn checkout_result(outcome: Outcome) -> CheckoutResult {
 
 #[cfg(test)]
 mod tests {
-    use backend::billing::catalog::{CatalogProduct, Interval};
+    use backend::billing::{
+        catalog::{CatalogProduct, Interval},
+        entitlements::SubscriptionState,
+    };
     use time::OffsetDateTime;
 
     use super::*;
@@ -235,13 +238,19 @@ mod tests {
     fn the_held_price_and_product_are_marked() {
         let held = HeldPlan {
             subscription_id: "sub_1".into(),
+            state: SubscriptionState {
+                status: SubscriptionStatus::Trialing,
+                past_due_since: None,
+                ended_at: None,
+                trial_end: None,
+                cancellation_reason: None,
+                latest_invoice_paid: false,
+                current_period_end: OffsetDateTime::UNIX_EPOCH,
+            },
             product_id: "prod_pro".into(),
             product_name: Some("Pro".into()),
             price_id: "price_y".into(),
-            status: SubscriptionStatus::Trialing,
             cancel_at_period_end: false,
-            current_period_end: OffsetDateTime::UNIX_EPOCH,
-            trial_end: None,
         };
         let view = pricing(&catalog(), &[held], &[], true, false);
         assert_eq!(view.subscription.as_deref(), Some("sub_1"));

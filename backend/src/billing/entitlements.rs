@@ -51,10 +51,12 @@ impl FromIterator<String> for Entitlements {
     }
 }
 
-/// One subscription's state as far as access goes (also read from the JSON a page's one
-/// statement builds, `super::overview`).
+/// A stored subscription's state: its status and what decides whether it grants its plan's
+/// features ([`SubscriptionState::grants`]). Every stored plan carries it (`PlanDetails` on the
+/// account page, `HeldPlan` on the pricing page, the rows `super::overview` reads for gating);
+/// it is read from the JSON a page's one statement builds, or from a row.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
-pub struct Access {
+pub struct SubscriptionState {
     /// Stripe's status.
     pub status: SubscriptionStatus,
     /// When we first stored it as `past_due`.
@@ -75,7 +77,7 @@ pub struct Access {
     pub current_period_end: OffsetDateTime,
 }
 
-impl Access {
+impl SubscriptionState {
     /// Whether this subscription grants its features at `now`.
     pub fn grants(&self, now: OffsetDateTime, grace: Duration) -> bool {
         match self.status {
@@ -151,8 +153,8 @@ mod tests {
         OffsetDateTime::UNIX_EPOCH + Duration::days(1000 + days)
     }
 
-    fn access(status: SubscriptionStatus) -> Access {
-        Access {
+    fn access(status: SubscriptionStatus) -> SubscriptionState {
+        SubscriptionState {
             status,
             past_due_since: None,
             ended_at: None,

@@ -10,12 +10,13 @@
 //! updates): a declined card leaves the plan as it was, the change waiting, until a new card pays
 //! it or Stripe discards it (after 23 hours).
 
+use serde::Deserialize;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{
-    entitlements::Access,
+    entitlements::SubscriptionState,
     subscriptions::{self, PendingChange},
     BillingError, Step, SubscriptionStatus,
 };
@@ -25,21 +26,21 @@ use crate::{
     AppState,
 };
 
-/// A subscription item as the account page shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A subscription item as the account page shows it: its subscription's state, and what the
+/// page says about the plan, its price and its card. Read from the JSON of
+/// [`super::overview::account`]'s one statement.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct PlanDetails {
     /// `sub_…`.
     pub subscription_id: String,
-    /// Stripe's status.
-    pub status: SubscriptionStatus,
+    /// Its subscription's state (status, trial, period, payment).
+    #[serde(flatten)]
+    pub state: SubscriptionState,
     /// Set to end when the period does.
     pub cancel_at_period_end: bool,
     /// When it is set to end (also set by a cancellation at period end).
+    #[serde(with = "time::serde::rfc3339::option")]
     pub cancel_at: Option<OffsetDateTime>,
-    /// When it ended, if it did.
-    pub ended_at: Option<OffsetDateTime>,
-    /// The end of a trial.
-    pub trial_end: Option<OffsetDateTime>,
     /// `si_…`.
     pub item_id: String,
     /// `prod_…`.
@@ -56,8 +57,6 @@ pub struct PlanDetails {
     pub interval: Option<String>,
     /// Every this many intervals.
     pub interval_count: Option<i32>,
-    /// The current period's end.
-    pub current_period_end: OffsetDateTime,
     /// The card charged.
     pub card_brand: Option<String>,
     /// Its last four digits.
@@ -66,17 +65,12 @@ pub struct PlanDetails {
     pub card_exp_month: Option<i32>,
     /// Its expiry year.
     pub card_exp_year: Option<i32>,
-    /// For the entitlement rule (see [`PlanDetails::access`]).
-    pub past_due_since: Option<OffsetDateTime>,
-    /// `cancellation_details.reason`.
-    pub cancellation_reason: Option<String>,
-    /// Whether the latest invoice is paid.
-    pub latest_invoice_paid: bool,
     /// The price a plan change waiting for payment moves to.
     pub pending_price_id: Option<String>,
     /// The name of that price's product, when the catalog has it.
     pub pending_product_name: Option<String>,
     /// When that change expires.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub pending_update_expires_at: Option<OffsetDateTime>,
 }
 
@@ -92,19 +86,6 @@ impl PlanDetails {
             self.pending_price_id.clone(),
             self.pending_update_expires_at,
         )
-    }
-
-    /// Its state as the entitlement rule reads it.
-    pub fn access(&self) -> Access {
-        Access {
-            status: self.status,
-            past_due_since: self.past_due_since,
-            ended_at: self.ended_at,
-            trial_end: self.trial_end,
-            cancellation_reason: self.cancellation_reason.clone(),
-            latest_invoice_paid: self.latest_invoice_paid,
-            current_period_end: self.current_period_end,
-        }
     }
 }
 

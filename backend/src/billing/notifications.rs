@@ -13,7 +13,7 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use super::{
-    entitlements::Access,
+    entitlements::SubscriptionState,
     money::{format_amount, format_date},
     BillingError, Step, SubscriptionStatus,
 };
@@ -188,7 +188,7 @@ pub async fn canceled(
     };
     // Canceled early but paid through the period: say until when it stays.
     let paid_until = row.current_period_end.filter(|&period_end| {
-        Access {
+        SubscriptionState {
             status,
             past_due_since: row.past_due_since,
             ended_at: row.ended_at,

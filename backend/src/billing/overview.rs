@@ -10,11 +10,11 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use super::{
-    entitlements::{parse_features, Access, Entitlements},
+    entitlements::{parse_features, Entitlements, SubscriptionState},
     invoices::StoredInvoice,
     manage::PlanDetails,
     purchases::Purchase,
-    status, SubscriptionStatus,
+    SubscriptionStatus,
 };
 
 /// Where the user stands: what they may use now, and what they hold.
@@ -71,12 +71,12 @@ pub async fn standing(
     let items = row.items.0;
     let held = items
         .iter()
-        .map(|item| item.access.status)
+        .map(|item| item.state.status)
         .filter(|status| status.holds_plan())
         .collect();
     let entitlements = items
         .into_iter()
-        .filter(|item| item.access.grants(now, grace))
+        .filter(|item| item.state.grants(now, grace))
         .filter_map(|item| item.features)
         .chain(row.bought)
         .flat_map(|features| parse_features(&features).collect::<Vec<_>>())
@@ -90,7 +90,7 @@ pub async fn standing(
 struct Subscribed {
     /// Its subscription's state.
     #[serde(flatten)]
-    access: Access,
+    state: SubscriptionState,
     /// Its product's `features` metadata.
     features: Option<String>,
 }
@@ -143,7 +143,7 @@ pub async fn account(
                       AND s.status <> 'incomplete_expired'
                       AND (s.status <> 'canceled' OR i.current_period_end > $2)
                 ) plan
-            ), '[]') AS "plans!: Json<Vec<PlanRow>>",
+            ), '[]') AS "plans!: Json<Vec<PlanDetails>>",
             COALESCE((
                 SELECT json_agg(invoice ORDER BY invoice.created DESC, invoice.id DESC)
                 FROM (
@@ -171,10 +171,10 @@ pub async fn account(
     )
     .fetch_one(db)
     .await?;
-    let mut plans: Vec<PlanDetails> = row.plans.0.into_iter().map(PlanDetails::from).collect();
+    let mut plans = row.plans.0;
     // A canceled plan is shown only while it still grants access (no grace period plays a part).
     plans.retain(|plan| {
-        plan.status != SubscriptionStatus::Canceled || plan.access().grants(now, Duration::ZERO)
+        plan.state.status != SubscriptionStatus::Canceled || plan.state.grants(now, Duration::ZERO)
     });
     Ok(AccountBilling {
         plans,
@@ -187,74 +187,6 @@ pub async fn account(
         purchases: row.purchases.0.into_iter().map(Purchase::from).collect(),
         has_customer: row.has_customer,
     })
-}
-
-/// A [`PlanDetails`] as the statement's JSON holds it.
-#[derive(Debug, Deserialize)]
-struct PlanRow {
-    subscription_id: String,
-    status: SubscriptionStatus,
-    cancel_at_period_end: bool,
-    #[serde(with = "time::serde::rfc3339::option")]
-    cancel_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    ended_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    trial_end: Option<OffsetDateTime>,
-    item_id: String,
-    product_id: String,
-    product_name: Option<String>,
-    price_id: String,
-    unit_amount: Option<i64>,
-    currency: Option<String>,
-    interval: Option<String>,
-    interval_count: Option<i32>,
-    #[serde(with = "time::serde::rfc3339")]
-    current_period_end: OffsetDateTime,
-    card_brand: Option<String>,
-    card_last4: Option<String>,
-    card_exp_month: Option<i32>,
-    card_exp_year: Option<i32>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    past_due_since: Option<OffsetDateTime>,
-    cancellation_reason: Option<String>,
-    latest_invoice_paid: bool,
-    pending_price_id: Option<String>,
-    pending_product_name: Option<String>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pending_update_expires_at: Option<OffsetDateTime>,
-}
-
-impl From<PlanRow> for PlanDetails {
-    fn from(row: PlanRow) -> Self {
-        Self {
-            subscription_id: row.subscription_id,
-            status: row.status,
-            cancel_at_period_end: row.cancel_at_period_end,
-            cancel_at: row.cancel_at,
-            ended_at: row.ended_at,
-            trial_end: row.trial_end,
-            item_id: row.item_id,
-            product_id: row.product_id,
-            product_name: row.product_name,
-            price_id: row.price_id,
-            unit_amount: row.unit_amount,
-            currency: row.currency,
-            interval: row.interval,
-            interval_count: row.interval_count,
-            current_period_end: row.current_period_end,
-            card_brand: row.card_brand,
-            card_last4: row.card_last4,
-            card_exp_month: row.card_exp_month,
-            card_exp_year: row.card_exp_year,
-            past_due_since: row.past_due_since,
-            cancellation_reason: row.cancellation_reason,
-            latest_invoice_paid: row.latest_invoice_paid,
-            pending_price_id: row.pending_price_id,
-            pending_product_name: row.pending_product_name,
-            pending_update_expires_at: row.pending_update_expires_at,
-        }
-    }
 }
 
 /// A [`StoredInvoice`] as the statement's JSON holds it.

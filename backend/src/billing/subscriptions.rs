@@ -10,25 +10,22 @@ use crate::stripe::{
     StripeClient,
 };
 
-/// A plan a user holds: one subscription item with its subscription's state.
+/// A plan a user holds: one subscription item with its subscription's state (what the pricing
+/// page marks as held).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HeldPlan {
     /// `sub_…`.
     pub subscription_id: String,
+    /// Its subscription's state.
+    pub state: super::entitlements::SubscriptionState,
     /// `prod_…`.
     pub product_id: String,
     /// The product's name, when the catalog knows it.
     pub product_name: Option<String>,
     /// `price_…`.
     pub price_id: String,
-    /// Stripe's status.
-    pub status: super::SubscriptionStatus,
     /// Ends at the period's end.
     pub cancel_at_period_end: bool,
-    /// The end of the paid (or trial) period.
-    pub current_period_end: OffsetDateTime,
-    /// When a trial ends.
-    pub trial_end: Option<OffsetDateTime>,
 }
 
 /// A plan change waiting for its invoice to be paid (Stripe's `pending_update`): the
@@ -495,10 +492,13 @@ pub async fn held_by(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<HeldP
     let rows = sqlx::query!(
         r#"
         SELECT s.id AS subscription_id, i.product_id, p.name AS "product_name?", i.price_id,
-               s.status, s.cancel_at_period_end, i.current_period_end, s.trial_end
+               s.status, s.cancel_at_period_end, i.current_period_end, s.trial_end,
+               s.past_due_since, s.ended_at, s.cancellation_reason,
+               COALESCE(li.status = 'paid', false) AS "latest_invoice_paid!"
         FROM subscriptions s
         JOIN subscription_items i ON i.subscription_id = s.id
         LEFT JOIN stripe_products p ON p.id = i.product_id
+        LEFT JOIN invoices li ON li.id = s.latest_invoice_id
         WHERE s.user_id = $1 AND s.status = ANY($2)
         ORDER BY s.created, i.id
         "#,
@@ -511,13 +511,19 @@ pub async fn held_by(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<HeldP
         .map(|row| {
             Ok(HeldPlan {
                 subscription_id: row.subscription_id,
+                state: super::entitlements::SubscriptionState {
+                    status: super::status::stored(&row.status)?,
+                    past_due_since: row.past_due_since,
+                    ended_at: row.ended_at,
+                    trial_end: row.trial_end,
+                    cancellation_reason: row.cancellation_reason,
+                    latest_invoice_paid: row.latest_invoice_paid,
+                    current_period_end: row.current_period_end,
+                },
                 product_id: row.product_id,
                 product_name: row.product_name,
                 price_id: row.price_id,
-                status: super::status::stored(&row.status)?,
                 cancel_at_period_end: row.cancel_at_period_end,
-                current_period_end: row.current_period_end,
-                trial_end: row.trial_end,
             })
         })
         .collect()

@@ -328,7 +328,9 @@ pub fn write(root: &Path, results: &Results) -> Result<()> {
            ceiling is `GET /bench/ceiling`, a plain axum handler in the same binary behind the \
            same outer layers (enabled only by `BENCH_CEILING_FILE`) answering the same bytes. \
            wrk asks for no compression, so every answer here is uncompressed.\n\
-         - **Signed-in pages**: a Pro subscriber's session cookie, after a 2 s warm-up; each \
+         - **Signed-in pages**: a Pro subscriber's session cookie, after a 2 s warm-up, once the \
+           webhook load's account (all {subs} of its subscriptions: a skew no real database has, \
+           which would make Postgres scan them for every user) is deleted; each \
            request makes two round trips to Postgres (the session with its account; what the \
            page shows) and renders the page with Leptos. The ceilings: the plain handler's \
            32-connection run above, and `pgbench` running the page's two statements — the \
