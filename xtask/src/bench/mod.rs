@@ -212,7 +212,7 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
         (256, &mut results.pricing_256, &mut results.ceiling_256),
     ] {
         step(&format!("Pricing page, {connections} connections"), || {
-            warm_up(&lua, &format!("{base_url}/pricing"))?;
+            warm_up(&lua, &format!("{base_url}/pricing"), &[])?;
             *pricing = Some(Wrk::get(format!("{base_url}/pricing"), connections).run(&lua)?);
             Ok(())
         })?;
@@ -266,7 +266,11 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
             if status != 200 {
                 bail!("{path} answered {status} to the signed-in subscriber");
             }
-            warm_up_with(&lua, &format!("{base_url}{path}"), &cookie)?;
+            warm_up(
+                &lua,
+                &format!("{base_url}{path}"),
+                std::slice::from_ref(&cookie),
+            )?;
             *slot = Some(
                 Wrk {
                     headers: vec![cookie.clone()],
@@ -303,6 +307,7 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
                         ("user", user_id.clone()),
                         // Postgres reads the text `now` as the current time.
                         ("now", "now".to_owned()),
+                        // The statuses that hold a plan (`SubscriptionStatus::holds_plan`).
                         (
                             "holding",
                             "{trialing,active,past_due,unpaid,paused}".to_owned(),
@@ -456,19 +461,11 @@ fn json_line(out: &std::process::Output, what: &str) -> Result<serde_json::Value
     serde_json::from_str(line).with_context(|| format!("reading {what}'s figures"))
 }
 
-/// Two seconds of load, unmeasured: connections open, caches warm.
-fn warm_up(lua: &Path, url: &str) -> Result<()> {
-    warm_up_with(lua, url, "")
-}
-
-/// [`warm_up`] sending `header` (none if empty) with every request.
-fn warm_up_with(lua: &Path, url: &str, header: &str) -> Result<()> {
+/// Two seconds of load, unmeasured, sending `headers`: connections open, caches warm.
+fn warm_up(lua: &Path, url: &str, headers: &[String]) -> Result<()> {
     Wrk {
         duration: Duration::from_secs(2),
-        headers: (!header.is_empty())
-            .then(|| header.to_owned())
-            .into_iter()
-            .collect(),
+        headers: headers.to_vec(),
         ..Wrk::get(url.to_owned(), 32)
     }
     .run(lua)
