@@ -65,6 +65,12 @@ pub struct Config {
     /// hold no database connection while they wait for Stripe. 0: this replica only records
     /// events, and others apply them.
     pub webhook_workers: usize,
+    /// `SIGNED_IN_PAGE_CACHE_SECONDS` (default 10; 0 turns it off): how long this replica may
+    /// answer a signed-in user's page (`/account`, `/dashboard`) with the copy it rendered for
+    /// the same session, provided no change to the account has been announced since
+    /// (`account_changes`). It bounds only how stale a date relative to now may get; never
+    /// longer than half the idle timeout, so a session kept alive by renders is never outlived.
+    pub signed_in_page_cache: Option<Duration>,
     /// `TRUSTED_PROXY_HOPS` (default 0): how many reverse proxies in front of us append to
     /// `X-Forwarded-For`. With 0 the TCP peer is the client (the header, which anyone can send,
     /// is ignored); with N the client is the N-th address from the right of the header.
@@ -259,6 +265,14 @@ impl Config {
                 std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)
             })?,
             webhook_workers: parse_or(&get, "WEBHOOK_WORKERS", || 8)?,
+            signed_in_page_cache: match parse_or(&get, "SIGNED_IN_PAGE_CACHE_SECONDS", || 10_u64)? {
+                0 => None,
+                seconds => {
+                    Some(Duration::from_secs(seconds).min(
+                        Duration::try_from(session_idle_timeout / 2).unwrap_or(Duration::ZERO),
+                    ))
+                }
+            },
             trusted_proxy_hops: parse_or(&get, "TRUSTED_PROXY_HOPS", || 0)?,
             rate_limit_billing: parse_or(&get, "RATE_LIMIT_BILLING_PER_MINUTE", || {
                 NonZeroU32::new(30).expect("non-zero")

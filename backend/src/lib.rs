@@ -1,5 +1,6 @@
 //! Tollgate's server-only domain layer. Nothing here is ever compiled for the browser.
 //!
+//! - [`account_changes`]: which accounts changed, heard from Postgres on every replica.
 //! - [`config`]: the typed configuration, read once from the environment.
 //! - [`db`]: the Postgres pool, the embedded migrations and health probes.
 //! - [`state`]: [`AppState`], handed to every handler and server function.
@@ -13,6 +14,7 @@
 //!   entitlements.
 //! - [`reports`]: the demo product behind the paywall.
 
+pub mod account_changes;
 pub mod auth;
 pub mod billing;
 pub mod config;

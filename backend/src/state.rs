@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::{
+    account_changes::AccountChanges,
     auth::password::HashingTurns,
     billing::{waiting::Turns, CatalogCache},
     mail,
@@ -41,6 +42,9 @@ pub struct Shared {
     /// Per-user queues for work one user's requests must take in turns; see
     /// [`crate::billing::waiting`].
     pub turns: Arc<Turns>,
+    /// Which accounts changed since when, as this replica heard; see
+    /// [`crate::account_changes`].
+    pub account_changes: Arc<AccountChanges>,
 }
 
 impl AppState {
@@ -60,6 +64,7 @@ impl AppState {
             stripe,
             catalog: Arc::default(),
             turns: Arc::default(),
+            account_changes: Arc::default(),
             db,
             config: Arc::new(config),
             mailer,

@@ -38,11 +38,20 @@ pub fn session_layer(store: SessionStore, config: &Config) -> SessionManagerLaye
         .with_expiry(Expiry::OnInactivity(config.session_idle_timeout))
 }
 
+/// Whom a response was made for, and until when their session may last at most: put on the
+/// response by [`resolve_user`] for a signed-in user (read by [`crate::page_cache`]).
+#[derive(Clone, Copy, Debug)]
+pub struct SignedInAs {
+    pub account: uuid::Uuid,
+    pub until: time::OffsetDateTime,
+}
+
 /// Puts the signed-in [`auth::User`] (if the session has a valid one) into the request's
 /// extensions, where pages and server functions read it: one round trip, the session's row
 /// joined with its account. A session past its absolute timeout,
 /// or from before the account's last "sign out everywhere", is ended here. Responses to a
-/// signed-in user are marked `Cache-Control: no-store`: they hold personal data.
+/// signed-in user are marked `Cache-Control: no-store` (they hold personal data) and carry
+/// [`SignedInAs`].
 pub async fn resolve_user(
     State(state): State<AppState>,
     session: Session,
@@ -53,19 +62,28 @@ pub async fn resolve_user(
     let idle = state.config.session_idle_timeout;
     let signed_in = match auth::session::current_user(&session, &state.db, idle, absolute).await {
         Ok(Some(user)) => {
+            let until = match auth::session::signed_in_until(&session, absolute).await {
+                Ok(until) => until,
+                Err(error) => return unresolved(error),
+            };
+            let signed_in = until.map(|until| SignedInAs {
+                account: user.id,
+                until,
+            });
             request.extensions_mut().insert(user);
-            true
+            signed_in
         }
-        Ok(None) => false,
+        Ok(None) => None,
         // Rendering the page signed out would tell a signed-in user their session ended.
         Err(error) => return unresolved(error),
     };
     let mut response = next.run(request).await;
-    if signed_in {
+    if let Some(signed_in) = signed_in {
         response
             .headers_mut()
             .entry(header::CACHE_CONTROL)
             .or_insert(HeaderValue::from_static("no-store"));
+        response.extensions_mut().insert(signed_in);
     }
     response
 }

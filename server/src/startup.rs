@@ -75,6 +75,10 @@ impl Application {
             std::sync::Arc::downgrade(&app.catalog),
             app.config.database_url.clone(),
         ));
+        tokio::spawn(backend::account_changes::listen(
+            std::sync::Arc::downgrade(&app.account_changes),
+            app.config.database_url.clone(),
+        ));
         tokio::spawn(backend::billing::notifications::deliver_forever(
             app.clone(),
         ));
@@ -181,7 +185,7 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
         ))
         .layer(auth::session_layer(store, &state.app.config))
         .layer(middleware::from_fn_with_state(
-            PageCache::new(state.app.catalog.clone()),
+            PageCache::new(&state.app),
             page_cache::serve,
         ))
         // Outside the page cache: a page is never looked up for a URL error that is not shown.

@@ -127,6 +127,22 @@ pub async fn current_user(
     Ok(user)
 }
 
+/// When the signed-in session ends at the latest (its absolute timeout), if it is signed in.
+pub async fn signed_in_until(
+    session: &Session,
+    absolute_timeout: Duration,
+) -> Result<Option<OffsetDateTime>, AuthError> {
+    let signed_in = session
+        .get::<SignedIn>(KEY)
+        .await
+        .context("reading the session")?;
+    Ok(signed_in.and_then(|signed_in| {
+        OffsetDateTime::from_unix_timestamp(signed_in.since)
+            .ok()
+            .map(|since| since.saturating_add(absolute_timeout))
+    }))
+}
+
 /// The session key holding when the session was last saved to push its idle expiry forward
 /// (unix milliseconds).
 const KEPT_ALIVE: &str = "kept_alive_ms";

@@ -54,6 +54,10 @@ pub async fn advance(state: &AppState, days: u32) -> Result<(), BillingError> {
         .advance_emulator_clock(days)
         .await
         .step("moving the emulator's clock")?;
+    // Every page that shows a date relative to the clock is out of date, whoever it is for.
+    crate::account_changes::announce_everything_changed(&state.db)
+        .await
+        .step("announcing that the clock moved")?;
     let mut waiting = waiting_for_events.clone();
     let deadline = tokio::time::Instant::now() + SETTLE;
     while !waiting.is_empty() && tokio::time::Instant::now() < deadline {

@@ -56,8 +56,19 @@ pub struct Wrk<'a> {
     pub duration: Duration,
     /// Extra headers (`Cookie: …`).
     pub headers: Vec<String>,
-    /// `webhooks.lua` with its file, instead of plain GETs.
-    pub events: Option<&'a Path>,
+    /// What each request is.
+    pub load: Load<'a>,
+}
+
+/// The requests a [`Wrk`] run sends.
+pub enum Load<'a> {
+    /// The same `GET` of the URL each time.
+    Get,
+    /// `GET`s with this session cookie plus one that differs every time (`rendered.lua`), so no
+    /// answer comes from the page cache.
+    Rendered(&'a str),
+    /// `webhooks.lua`'s signed events from this file.
+    Events(&'a Path),
 }
 
 impl Wrk<'_> {
@@ -68,7 +79,7 @@ impl Wrk<'_> {
             connections,
             duration: DURATION,
             headers: Vec::new(),
-            events: None,
+            load: Load::Get,
         }
     }
 
@@ -86,8 +97,8 @@ impl Wrk<'_> {
         for header in &self.headers {
             command.arg("-H").arg(header);
         }
-        match self.events {
-            Some(file) => {
+        match self.load {
+            Load::Events(file) => {
                 command
                     .arg("-s")
                     .arg(lua_dir.join("webhooks.lua"))
@@ -96,7 +107,15 @@ impl Wrk<'_> {
                     .arg(file)
                     .arg(threads.to_string());
             }
-            None => {
+            Load::Rendered(cookie) => {
+                command
+                    .arg("-s")
+                    .arg(lua_dir.join("rendered.lua"))
+                    .arg(&self.url)
+                    .arg("--")
+                    .arg(cookie);
+            }
+            Load::Get => {
                 command
                     .arg("-s")
                     .arg(lua_dir.join("report.lua"))

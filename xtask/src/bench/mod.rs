@@ -35,7 +35,7 @@ use crate::{
     step::{self, cargo, step},
     tools::{self, Needs},
 };
-use load::{Pgbench, Wrk};
+use load::{Load, Pgbench, Wrk};
 use report::Results;
 use webhooks::{STRIPE_JITTER_MS, STRIPE_LATENCY_MS};
 
@@ -142,7 +142,7 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
     step("Webhook accept: signed events the workers apply", || {
         results.webhooks = Some(
             Wrk {
-                events: Some(&dir.join("webhooks.tsv")),
+                load: Load::Events(&dir.join("webhooks.tsv")),
                 ..Wrk::get(format!("{base_url}/webhooks/stripe"), 32)
             }
             .run(&lua)?,
@@ -152,7 +152,7 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
     step("Webhook accept: a type recorded as applied", || {
         results.webhooks_recorded = Some(
             Wrk {
-                events: Some(&dir.join("recorded.tsv")),
+                load: Load::Events(&dir.join("recorded.tsv")),
                 ..Wrk::get(format!("{base_url}/webhooks/stripe"), 32)
             }
             .run(&lua)?,
@@ -257,29 +257,53 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
         &format!("DELETE FROM users WHERE id <> '{user_id}'; ANALYZE"),
     )?;
     let cookie = format!("Cookie: {}", setup.cookie);
-    for (path, slot) in [
-        ("/account", &mut results.account),
-        ("/dashboard", &mut results.dashboard),
+    for (path, kept, rendered) in [
+        (
+            "/account",
+            &mut results.account,
+            &mut results.account_rendered,
+        ),
+        (
+            "/dashboard",
+            &mut results.dashboard,
+            &mut results.dashboard_rendered,
+        ),
     ] {
-        step(&format!("{path} signed in, 32 connections"), || {
-            let status = http_status(port, path, Some(&setup.cookie))?;
-            if status != 200 {
-                bail!("{path} answered {status} to the signed-in subscriber");
-            }
-            warm_up(
-                &lua,
-                &format!("{base_url}{path}"),
-                std::slice::from_ref(&cookie),
-            )?;
-            *slot = Some(
-                Wrk {
-                    headers: vec![cookie.clone()],
-                    ..Wrk::get(format!("{base_url}{path}"), 32)
+        step(
+            &format!("{path} signed in, reloaded, 32 connections"),
+            || {
+                let status = http_status(port, path, Some(&setup.cookie))?;
+                if status != 200 {
+                    bail!("{path} answered {status} to the signed-in subscriber");
                 }
-                .run(&lua)?,
-            );
-            Ok(())
-        })?;
+                warm_up(
+                    &lua,
+                    &format!("{base_url}{path}"),
+                    std::slice::from_ref(&cookie),
+                )?;
+                *kept = Some(
+                    Wrk {
+                        headers: vec![cookie.clone()],
+                        ..Wrk::get(format!("{base_url}{path}"), 32)
+                    }
+                    .run(&lua)?,
+                );
+                Ok(())
+            },
+        )?;
+        step(
+            &format!("{path} signed in, rendered on every request, 32 connections"),
+            || {
+                *rendered = Some(
+                    Wrk {
+                        load: Load::Rendered(&setup.cookie),
+                        ..Wrk::get(format!("{base_url}{path}"), 32)
+                    }
+                    .run(&lua)?,
+                );
+                Ok(())
+            },
+        )?;
     }
 
     // The same pages' statements alone, in pgbench with as many clients (the server idle).

@@ -1,6 +1,7 @@
 //! Accounts through the real router: forms posted as a browser without JavaScript posts them.
 
 mod confirmation;
+mod kept_pages;
 mod links;
 mod lockout;
 mod profile;
