@@ -2,12 +2,12 @@
 //! for the `checkout.session.*` webhooks and the success page, so the user sees their plan even
 //! when the webhook has not arrived yet.
 
-use secrecy::SecretString;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
     customers,
+    follow_ups::{self, FollowUp},
     purchases::{self, PurchaseStatus},
     subscriptions,
     trials::{self, Offer},
@@ -133,9 +133,10 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
                 super::lock_object(&mut tx, &current.id)
                     .await
                     .step("locking the Checkout Session")?;
-                let key = &state.config.trial_ledger_key;
-                refresh_and_apply(&mut tx, &state.stripe, key, &current).await?;
+                let (_, then) = refresh_and_apply(&mut tx, &state.stripe, &current).await?;
                 tx.commit().await.step("committing the applied session")?;
+                let key = &state.config.trial_ledger_key;
+                follow_ups::run_all(then, &state.db, &state.stripe, key).await?;
                 return Err(BillingError::AlreadySubscribed);
             }
             Ok(_) => {}
@@ -217,9 +218,16 @@ pub async fn confirm(
     if session.customer != customer {
         return Err(BillingError::NotFound);
     }
-    let key = &state.config.trial_ledger_key;
-    let outcome = refresh_and_apply(&mut tx, &state.stripe, key, &session).await?;
+    let (mut outcome, then) = refresh_and_apply(&mut tx, &state.stripe, &session).await?;
     tx.commit().await.step("committing the applied session")?;
+    let key = &state.config.trial_ledger_key;
+    for follow_up in then {
+        if let Some(settled) = follow_up.run(&state.db, &state.stripe, key).await? {
+            if let Outcome::Subscribed { status, .. } = &mut outcome {
+                *status = settled.status;
+            }
+        }
+    }
     Ok(outcome)
 }
 
@@ -228,53 +236,43 @@ pub async fn confirm(
 async fn refresh_and_apply(
     conn: &mut PgConnection,
     stripe: &StripeClient,
-    trial_ledger_key: &SecretString,
     session: &CheckoutSession,
-) -> Result<Outcome, BillingError> {
+) -> Result<(Outcome, Vec<FollowUp>), BillingError> {
     let subscription = match &session.subscription {
         Some(subscription) => subscriptions::refresh(conn, stripe, subscription.id()).await?,
         None => None,
     };
-    apply(conn, stripe, trial_ledger_key, session, subscription, false).await
+    apply(conn, session, subscription, false).await
 }
 
 /// Applies a Checkout Session (fetched fresh, with `subscription` and `line_items` expanded),
-/// given the subscription it created as the caller stored it (`None`: none, or not ours):
-/// settles its trial with the ledger under `trial_ledger_key` ([`trials::settle`]), or records
-/// the purchase. `payment_failed` is set for
-/// `checkout.session.async_payment_failed` (the session alone does not tell a failed bank debit
-/// from one still processing). Idempotent.
+/// given the subscription it created as the caller stored it (`None`: none, or not ours), or
+/// records the purchase; with what is to follow once committed ([`FollowUp`]: the trial checked
+/// against the ledger, the customer's other Checkout Sessions expired). `payment_failed` is set
+/// for `checkout.session.async_payment_failed` (the session alone does not tell a failed bank
+/// debit from one still processing). Idempotent.
 pub async fn apply(
     conn: &mut PgConnection,
-    stripe: &StripeClient,
-    trial_ledger_key: &SecretString,
     session: &CheckoutSession,
     subscription: Option<Subscription>,
     payment_failed: bool,
-) -> Result<Outcome, BillingError> {
+) -> Result<(Outcome, Vec<FollowUp>), BillingError> {
     match session.status.as_deref() {
         Some("complete") => {}
-        Some("expired") => return Ok(Outcome::Expired),
-        _ => return Ok(Outcome::Pending),
+        Some("expired") => return Ok((Outcome::Expired, Vec::new())),
+        _ => return Ok((Outcome::Pending, Vec::new())),
     }
     let Some(user_id) = owner(conn, session)
         .await
         .step("finding the Checkout Session's owner")?
     else {
         tracing::warn!(session = %session.id, "ignored a Checkout Session that is not one of our users'");
-        return Ok(Outcome::Pending);
+        return Ok((Outcome::Pending, Vec::new()));
     };
     if session.mode == "subscription" {
-        let Some(mut subscription) = subscription else {
-            return Ok(Outcome::Pending);
+        let Some(subscription) = subscription else {
+            return Ok((Outcome::Pending, Vec::new()));
         };
-        if let Some(settled) = trials::settle(conn, stripe, trial_ledger_key, &subscription).await?
-        {
-            subscription = settled;
-        }
-        if let Some(customer) = &session.customer {
-            expire_other_sessions(stripe, customer, &session.id).await;
-        }
         // Two tabs paid for two plans within seconds, before either could expire the other: the
         // account page asks the user to cancel one; operators see it here.
         let held = subscriptions::held_by(&mut *conn, user_id)
@@ -294,10 +292,21 @@ pub async fn apply(
             .first()
             .map(|item| product_name(session, &item.price.product))
             .unwrap_or_default();
-        return Ok(Outcome::Subscribed {
-            product_name,
-            status: subscription.status,
-        });
+        let status = subscription.status;
+        let mut then = vec![FollowUp::SettleTrial(Box::new(subscription))];
+        if let Some(customer) = &session.customer {
+            then.push(FollowUp::ExpireOtherCheckouts {
+                customer: customer.clone(),
+                done: session.id.clone(),
+            });
+        }
+        return Ok((
+            Outcome::Subscribed {
+                product_name,
+                status,
+            },
+            then,
+        ));
     }
     let Some(line) = session
         .line_items
@@ -331,10 +340,13 @@ pub async fn apply(
     )
     .await
     .step("recording the purchase")?;
-    Ok(Outcome::Purchased {
-        description,
-        status,
-    })
+    Ok((
+        Outcome::Purchased {
+            description,
+            status,
+        },
+        Vec::new(),
+    ))
 }
 
 /// What a payment-mode session's `payment_status` means for the purchase. `failed`: Stripe said
@@ -377,7 +389,7 @@ fn product_name(session: &CheckoutSession, product_id: &str) -> String {
 
 /// Expires the customer's other open Checkout Sessions once one subscription checkout is done,
 /// so a second tab cannot start a second subscription. Best effort: a failure is logged.
-async fn expire_other_sessions(stripe: &StripeClient, customer: &str, done: &str) {
+pub(super) async fn expire_other_sessions(stripe: &StripeClient, customer: &str, done: &str) {
     let open = match stripe.open_checkout_sessions(customer).await {
         Ok(open) => open,
         Err(error) => {

@@ -11,7 +11,7 @@
 //! it or Stripe discards it (after 23 hours).
 
 use serde::Deserialize;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -354,9 +354,10 @@ pub fn change_request(item_id: &str, price_id: &str, proration_date: i64) -> For
 /// The customer's default payment method changed: pays the invoices their waiting plan changes
 /// wait for (Stripe does not retry them by itself — the subscription is not past due), and
 /// stores what Stripe made of each (the change applied, or still waiting if the new card is
-/// declined too). The caller holds the customer's lock and has just refreshed its subscriptions.
+/// declined too). Run after the customer's subscriptions were stored; holds no connection while
+/// Stripe answers.
 pub async fn pay_waiting_changes(
-    conn: &mut PgConnection,
+    db: &PgPool,
     stripe: &StripeClient,
     customer: &str,
 ) -> Result<usize, BillingError> {
@@ -369,7 +370,7 @@ pub async fn pay_waiting_changes(
         "#,
         customer
     )
-    .fetch_all(&mut *conn)
+    .fetch_all(db)
     .await
     .step("finding the plan changes waiting for payment")?;
     if waiting.is_empty() {
@@ -395,7 +396,7 @@ pub async fn pay_waiting_changes(
                 return Err(error.step("paying a waiting plan change's invoice in Stripe"))
             }
         }
-        subscriptions::refresh(conn, stripe, &subscription.id).await?;
+        subscriptions::refresh_unheld(db, stripe, &subscription.id).await?;
     }
     Ok(paid)
 }

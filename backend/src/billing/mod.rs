@@ -6,7 +6,8 @@
 //! copy, under the object's advisory lock and only if no fetch that started later stored it
 //! first ([`Ticket`]), so events arriving late, twice or out of order, or fetches finishing out
 //! of order, cannot leave an older state. The webhook workers fetch before they lock, holding no
-//! connection; the success page and the re-sync fetch under the lock.
+//! connection, and make the calls a change calls for after its commit ([`follow_ups`]); the
+//! success page and the re-sync fetch under the lock.
 //!
 //! The one locking rule: every write of a Stripe object's rows happens in a transaction holding
 //! that object's [`lock_object`], whoever writes — the Checkout Session's for applying a session
@@ -22,6 +23,7 @@
 //!   in-memory queue one user's requests take turns in first.
 //! - [`checkout`]: starting a Checkout Session and applying a finished one.
 //! - [`trials`]: who may have a free trial, and the ledger of who had one.
+//! - [`follow_ups`]: the Stripe calls a stored change calls for, made after its commit.
 //! - [`subscriptions`], [`invoices`], [`purchases`]: what users hold and were billed, as stored.
 //! - [`manage`]: cancel, resume and change plan from the account page.
 //! - [`paused`]: trials that ended without a card, resumed once one is added.
@@ -43,6 +45,7 @@ pub mod clock;
 pub mod customers;
 pub mod entitlements;
 pub mod error;
+pub mod follow_ups;
 pub mod inbox;
 pub mod invoices;
 pub mod manage;

@@ -3,11 +3,11 @@
 //! customer has one, so adding a card in the portal is all a user has to do to continue.
 //!
 //! Stripe does not resume them by itself; it tells us the payment method changed
-//! (`payment_method.attached`, `customer.updated`), and the webhook that stores the change calls
-//! [`resume_with_card`]. Only pauses with a trial behind them are resumed: that is the only way
+//! (`payment_method.attached`, `customer.updated`), and applying that event calls
+//! [`resume_with_card`] once the change is stored ([`super::follow_ups`]). Only pauses with a trial behind them are resumed: that is the only way
 //! our subscriptions pause.
 
-use sqlx::PgConnection;
+use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::{subscriptions, BillingError, Step, SubscriptionStatus};
@@ -15,11 +15,11 @@ use crate::stripe::StripeClient;
 
 /// Resumes the customer's stored paused trials that now have a default payment method (any
 /// kind: a card, Link, a bank account), and stores what Stripe made of them (a new period,
-/// invoiced at once). Returns how many were resumed. The caller holds the customer's lock and
-/// has just refreshed its subscriptions.
+/// invoiced at once). Returns how many were resumed. Run after the customer's subscriptions were
+/// stored; holds no connection while Stripe answers.
 #[tracing::instrument(skip_all, fields(customer = customer))]
 pub async fn resume_with_card(
-    conn: &mut PgConnection,
+    db: &PgPool,
     stripe: &StripeClient,
     customer: &str,
 ) -> Result<usize, BillingError> {
@@ -33,7 +33,7 @@ pub async fn resume_with_card(
         "#,
         customer
     )
-    .fetch_all(&mut *conn)
+    .fetch_all(db)
     .await
     .step("finding the customer's paused trials")?;
     if paused.is_empty() {
@@ -75,7 +75,7 @@ pub async fn resume_with_card(
             }
             Err(error) => return Err(error.step("resuming a paused subscription in Stripe")),
         }
-        subscriptions::refresh(conn, stripe, &subscription.id).await?;
+        subscriptions::refresh_unheld(db, stripe, &subscription.id).await?;
     }
     Ok(resumed)
 }

@@ -1,6 +1,6 @@
 //! Subscriptions as Stripe last returned them, and what a user holds.
 
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -162,6 +162,27 @@ pub async fn refresh(
         Some(fetched) => store_fetched(conn, fetched, ticket).await,
         None => Ok(None),
     }
+}
+
+/// As [`refresh`], holding no database connection while Stripe answers: the ticket drawn before
+/// the fetch keeps it from overwriting what a fetch that started later stored (the workers'
+/// rule). Returns the subscription when stored.
+pub async fn refresh_unheld(
+    db: &PgPool,
+    stripe: &StripeClient,
+    subscription_id: &str,
+) -> Result<Option<Subscription>, BillingError> {
+    let ticket = Ticket::draw(db).await.step("drawing a fetch ticket")?;
+    let Some(fetched) = fetch(stripe, subscription_id).await? else {
+        return Ok(None);
+    };
+    let mut tx = db
+        .begin()
+        .await
+        .step("starting the transaction storing a subscription")?;
+    let stored = store_fetched(&mut tx, fetched, ticket).await?;
+    tx.commit().await.step("committing a stored subscription")?;
+    Ok(stored)
 }
 
 /// When a `past_due` subscription fell behind, by Stripe's clock: its unpaid (latest) invoice's

@@ -53,14 +53,13 @@ pub async fn run(
                 .begin()
                 .await
                 .step("starting the transaction storing a subscription")?;
-            if let Some(stored) =
-                subscriptions::refresh(&mut tx, &state.stripe, &subscription.id).await?
-            {
+            let stored = subscriptions::refresh(&mut tx, &state.stripe, &subscription.id).await?;
+            tx.commit().await.step("committing a stored subscription")?;
+            if let Some(stored) = stored {
                 let key = &state.config.trial_ledger_key;
-                trials::settle(&mut tx, &state.stripe, key, &stored).await?;
+                trials::settle(&state.db, &state.stripe, key, &stored).await?;
                 report.subscriptions += 1;
             }
-            tx.commit().await.step("committing a stored subscription")?;
         }
         for invoice in in_stripe.invoices {
             let Some(id) = invoice.id.as_deref() else {

@@ -14,7 +14,7 @@
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use super::{subscriptions, BillingError, Step, SubscriptionStatus};
 use crate::{
@@ -160,11 +160,13 @@ async fn remember(
 /// that had a trial on another subscription (a card used by another account, two checkouts
 /// raced past the address check) ends this one's trial at once (`trial_end=now`), so the plan
 /// starts paid, and the subscription is stored again (and returned). Each entry is checked and
-/// written under its own lock. Idempotent: a subscription no longer trialing is not touched
-/// again, and the Stripe call carries a key derived from what it does.
+/// written under its own lock, in a short transaction of its own; no connection is held while
+/// Stripe answers (the card, ending the trial, the subscription after). Idempotent: a
+/// subscription no longer trialing is not touched again, and the Stripe call carries a key
+/// derived from what it does.
 #[tracing::instrument(skip_all, fields(subscription = %subscription.id))]
 pub async fn settle(
-    conn: &mut PgConnection,
+    db: &PgPool,
     stripe: &StripeClient,
     key: &SecretString,
     subscription: &Subscription,
@@ -172,12 +174,21 @@ pub async fn settle(
     if subscription.trial_start.is_none() {
         return Ok(None);
     }
+    let card = if subscription.status.in_trial() {
+        subscriptions::card_of(stripe, subscription).await?
+    } else {
+        None
+    };
+    let mut tx = db
+        .begin()
+        .await
+        .step("starting the transaction writing the trial ledger")?;
     let mut entries = Vec::new();
     let owner = sqlx::query_scalar!(
         "SELECT u.email FROM subscriptions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
         subscription.id
     )
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *tx)
     .await
     .step("finding the subscription owner's address")?;
     if let Some(email) = owner {
@@ -187,27 +198,25 @@ pub async fn settle(
             digest(key, Kind::Email, &normalised_address(&email)),
         ));
     }
-    if subscription.status.in_trial() {
-        let card = subscriptions::card_of(stripe, subscription).await?;
-        if let Some(fingerprint) = card.and_then(|card| card.fingerprint) {
-            entries.push((Kind::Card, digest(key, Kind::Card, &fingerprint)));
-        }
+    if let Some(fingerprint) = card.and_then(|card| card.fingerprint) {
+        entries.push((Kind::Card, digest(key, Kind::Card, &fingerprint)));
     }
     let mut had_one_elsewhere = false;
     // Always the address before the card: two settles take the locks in the same order.
     for (kind, digest) in &entries {
         let lock = format!("trial-ledger-{}-{}", kind.as_str(), hex::encode(digest));
-        super::lock_object(&mut *conn, &lock)
+        super::lock_object(&mut tx, &lock)
             .await
             .step("locking the trial ledger entry")?;
-        let earlier = trial_of(&mut *conn, *kind, digest)
+        let earlier = trial_of(&mut *tx, *kind, digest)
             .await
             .step("reading the trial ledger")?;
         had_one_elsewhere |= earlier.is_some_and(|earlier| earlier != subscription.id);
-        remember(&mut *conn, *kind, digest, &subscription.id)
+        remember(&mut *tx, *kind, digest, &subscription.id)
             .await
             .step("writing the trial ledger")?;
     }
+    tx.commit().await.step("committing the trial ledger")?;
     if !had_one_elsewhere || subscription.status != SubscriptionStatus::Trialing {
         return Ok(None);
     }
@@ -223,7 +232,7 @@ pub async fn settle(
         )
         .await
         .step("ending a repeated trial in Stripe")?;
-    subscriptions::refresh(conn, stripe, &subscription.id).await
+    subscriptions::refresh_unheld(db, stripe, &subscription.id).await
 }
 
 /// Before `user`'s account is deleted (with its subscriptions): if any of them had a trial, the

@@ -170,10 +170,13 @@ pub(super) async fn reapply(
     apply(state, event, ticket, mailing).await
 }
 
-/// Applies one event in two steps: fetch from Stripe what it is about, holding no database
-/// connection; then store it in one transaction, each object under its lock and only if nothing
-/// fetched after `ticket` was stored for it first (what follows a change — a trial to end, a
-/// paused plan to resume, an unpaid change to pay — is decided and done in that transaction).
+/// Applies one event in three steps: fetch from Stripe what it is about, holding no database
+/// connection; store it in one transaction, each object under its lock and only if nothing
+/// fetched after `ticket` was stored for it first, deciding what follows from the change (a
+/// trial to end, a paused plan to resume, an unpaid change to pay); once committed, do that
+/// ([`super::follow_ups`]), again holding no connection while Stripe answers. A failed
+/// follow-up fails the event, which is applied again later: the same follow-ups are decided from
+/// what is stored, and each is idempotent.
 async fn apply(
     state: &AppState,
     event: &Event,
@@ -185,21 +188,22 @@ async fn apply(
     };
     // No retries of our own and a short timeout: a failed attempt is retried by the worker
     // (or the next replay) with backoff.
+    let stripe = state.stripe.for_webhooks();
     let context = Context {
-        stripe: state.stripe.for_webhooks(),
         base_url: &state.config.base_url,
-        trial_ledger_key: &state.config.trial_ledger_key,
         now: super::clock::now(state).await,
     };
-    let fetched = fetch::fetch(state, &context.stripe, event, topic).await?;
+    let fetched = fetch::fetch(state, &stripe, event, topic).await?;
     let mut tx = state
         .db
         .begin()
         .await
         .step("starting the event's transaction")?;
-    let applied = store::store(&mut tx, &context, event, fetched, ticket).await?;
+    let (applied, then) = store::store(&mut tx, &context, event, fetched, ticket).await?;
     tx.commit().await.step("committing the event")?;
-    Ok(finish(state, applied, mailing))
+    let receipt = finish(state, applied, mailing);
+    super::follow_ups::run_all(then, &state.db, &stripe, &state.config.trial_ledger_key).await?;
+    Ok(receipt)
 }
 /// After the commit: invalidate the local catalog, start sending the emails.
 fn finish(state: &AppState, applied: Applied, mailing: Mailing) -> Receipt {

@@ -1,48 +1,41 @@
 //! The second step of applying an event: store what was fetched, in one transaction, each object
-//! under its lock and only if no later fetch stored it first; then what follows from it.
+//! under its lock and only if no later fetch stored it first; and decide what follows from it
+//! ([`FollowUp`]s, done once the transaction is committed).
 
-use secrecy::SecretString;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use super::{fetch::Fetched, Applied};
 use crate::{
     billing::{
-        self, catalog, checkout, customers, invoices, notifications, paused, subscriptions, trials,
-        BillingError, Step, Ticket,
+        self, catalog, checkout, customers, follow_ups::FollowUp, invoices, notifications,
+        subscriptions, BillingError, Step, Ticket,
     },
-    stripe::{
-        objects::{Event, Product},
-        StripeClient,
-    },
+    stripe::objects::{Event, Product},
 };
 
 /// What storing needs besides the connection.
 pub(super) struct Context<'a> {
-    pub(super) stripe: StripeClient,
     pub(super) base_url: &'a url::Url,
-    /// The trial ledger's key ([`trials`]).
-    pub(super) trial_ledger_key: &'a SecretString,
     /// Billing time (Stripe's clock) as the event is applied.
     pub(super) now: OffsetDateTime,
 }
 
-/// Stores what was fetched for `event`, and what follows from it. Locks are always taken
-/// outer-to-inner (the catalog; or customer, invoice or session, then subscription), so two
-/// events cannot deadlock.
+/// Stores what was fetched for `event`; returns what became of it and what is to follow once
+/// committed. Locks are always taken outer-to-inner (the catalog; or customer, invoice or
+/// session, then subscription), so two events cannot deadlock.
 pub(super) async fn store(
     conn: &mut PgConnection,
     context: &Context<'_>,
     event: &Event,
     fetched: Fetched,
     ticket: Ticket,
-) -> Result<Applied, BillingError> {
-    let stripe = &context.stripe;
-    let key = context.trial_ledger_key;
+) -> Result<(Applied, Vec<FollowUp>), BillingError> {
     let kind = event.kind.as_str();
     let mut mail_queued = false;
+    let mut then = Vec::new();
     match fetched {
-        Fetched::Nothing => return Ok(Applied::Nothing),
+        Fetched::Nothing => return Ok((Applied::Nothing, then)),
         Fetched::Product(product) => {
             let id = event.object_id().unwrap_or_default();
             billing::lock_object(conn, catalog::LOCK)
@@ -55,7 +48,7 @@ pub(super) async fn store(
             {
                 store_product(conn, id, product.as_ref()).await?;
             }
-            return Ok(Applied::CatalogChanged);
+            return Ok((Applied::CatalogChanged, then));
         }
         Fetched::Price(price, product) => {
             let id = event.object_id().unwrap_or_default();
@@ -97,7 +90,7 @@ pub(super) async fn store(
             catalog::announce_change(conn)
                 .await
                 .step("announcing the catalog change")?;
-            return Ok(Applied::CatalogChanged);
+            return Ok((Applied::CatalogChanged, then));
         }
         Fetched::CheckoutSession(session, subscription) => {
             billing::lock_object(conn, &session.id)
@@ -108,15 +101,17 @@ pub(super) async fn store(
                 Some(fetched) => subscriptions::store_fetched(conn, fetched, ticket).await?,
                 None => None,
             };
-            checkout::apply(conn, stripe, key, &session, subscription, failed).await?;
+            then = checkout::apply(conn, &session, subscription, failed)
+                .await?
+                .1;
         }
         Fetched::Subscription(subscription) => {
             let stored = match subscription {
                 Some(fetched) => subscriptions::store_fetched(conn, fetched, ticket).await?,
                 None => None,
             };
-            if let Some(subscription) = &stored {
-                trials::settle(conn, stripe, key, subscription).await?;
+            if let Some(subscription) = stored {
+                then.push(FollowUp::SettleTrial(Box::new(subscription)));
             }
             // `customer.subscription.*` events (an `invoice.upcoming` has no id of its own).
             if let Some(id) = event.object_id() {
@@ -169,19 +164,23 @@ pub(super) async fn store(
             for subscription in fetched {
                 let stored = subscriptions::store_fetched(conn, subscription, ticket).await?;
                 if let Some(stored) = stored.filter(|s| s.status.in_trial()) {
-                    trials::settle(conn, stripe, key, &stored).await?;
+                    then.push(FollowUp::SettleTrial(Box::new(stored)));
                 }
             }
-            paused::resume_with_card(conn, stripe, &id).await?;
-            billing::manage::pay_waiting_changes(conn, stripe, &id).await?;
             if deleted {
+                // Stripe canceled its subscriptions: nothing to resume or pay.
                 customers::forget_deleted(conn, &id)
                     .await
                     .step("forgetting a deleted customer")?;
+            } else {
+                then.push(FollowUp::ResumePausedTrials {
+                    customer: id.clone(),
+                });
+                then.push(FollowUp::PayWaitingChanges { customer: id });
             }
         }
     }
-    Ok(Applied::Other { mail_queued })
+    Ok((Applied::Other { mail_queued }, then))
 }
 
 /// Stores the product as Stripe has it now, or removes it if Stripe no longer does.

@@ -11,6 +11,7 @@ mod convergence;
 mod cross_user;
 mod emails;
 mod events;
+mod follow_ups;
 mod for_sale;
 mod gating;
 mod inbox;
