@@ -4,7 +4,7 @@
 //! A change to any row belonging to an account (the user, a session, a token, a customer,
 //! subscription, item, purchase or invoice) announces the account on channel
 //! [`CHANGED_CHANNEL`] — a trigger does it, so no writer can forget (migration
-//! `announce_account_changes`). Each replica [`listen`]s on its own connection and records, per
+//! `announce_account_changes`). Each replica hears it (`crate::announcements`) and records, per
 //! account, the number of the last change it heard ([`AccountChanges`]).
 //!
 //! The rule a user of this follows: take a [`AccountChanges::mark`] **before** reading what the
@@ -17,21 +17,16 @@
 //! ([`AccountChanges::changed`]). While the listener is not connected nothing is unchanged:
 //! marks are refused, and reconnecting forgets everything heard before.
 
-use std::{
-    collections::HashMap,
-    sync::{RwLock, Weak},
-    time::Duration,
-};
+use std::{collections::HashMap, sync::RwLock};
 
-use secrecy::{ExposeSecret, SecretString};
-use sqlx::{postgres::PgListener, PgExecutor};
+use sqlx::PgExecutor;
 use uuid::Uuid;
 
 /// The channel the triggers announce on; the payload is the account's id, or [`EVERYONE`].
 pub const CHANGED_CHANNEL: &str = "account_changed";
 
 /// The payload saying that anything may have changed for anyone (the billing clock moved).
-const EVERYONE: &str = "*";
+pub(crate) const EVERYONE: &str = "*";
 
 /// How many accounts' last change are remembered; past it, everything is forgotten at once
 /// (which costs one render per cached page, and keeps the memory bounded).
@@ -93,13 +88,13 @@ impl AccountChanges {
     }
 
     /// Records that anything may have changed for anyone.
-    fn everything_changed(&self) {
+    pub(crate) fn everything_changed(&self) {
         self.write().forget_all();
     }
 
     /// Starts or stops believing marks: stopping when the listener loses its connection,
     /// starting once it listens again (after forgetting what it might have missed).
-    fn set_listening(&self, listening: bool) {
+    pub(crate) fn set_listening(&self, listening: bool) {
         let mut heard = self.write();
         heard.forget_all();
         heard.listening = listening;
@@ -129,57 +124,6 @@ pub async fn announce_everything_changed(db: impl PgExecutor<'_>) -> Result<(), 
         .execute(db)
         .await
         .map(drop)
-}
-
-/// Records in `changes` every change any replica announces, until `changes` is dropped.
-/// Reconnects after losing the database; until it listens again, no mark is valid.
-pub async fn listen(changes: Weak<AccountChanges>, database_url: SecretString) {
-    loop {
-        // Its own connection, not one of the pool's: it is held for good.
-        match PgListener::connect(database_url.expose_secret()).await {
-            Ok(mut listener) => match listener.listen(CHANGED_CHANNEL).await {
-                Ok(()) => {
-                    match changes.upgrade() {
-                        Some(changes) => changes.set_listening(true),
-                        None => return,
-                    }
-                    loop {
-                        let received = listener.try_recv().await;
-                        let Some(changes) = changes.upgrade() else {
-                            return;
-                        };
-                        match received {
-                            Ok(Some(notification)) => match notification.payload() {
-                                EVERYONE => changes.everything_changed(),
-                                payload => match payload.parse::<Uuid>() {
-                                    Ok(account) => changes.changed(account),
-                                    Err(_) => {
-                                        tracing::warn!(payload, "an account change named no account; forgetting every account's");
-                                        changes.everything_changed();
-                                    }
-                                },
-                            },
-                            // The connection dropped: stop believing marks until listening
-                            // again, so no change falls into the gap.
-                            Ok(None) | Err(_) => {
-                                changes.set_listening(false);
-                                tracing::warn!("the account change listener lost its connection");
-                                break;
-                            }
-                        }
-                    }
-                }
-                Err(error) => tracing::warn!(%error, "could not LISTEN for account changes"),
-            },
-            Err(error) => {
-                tracing::warn!(%error, "could not connect the account change listener")
-            }
-        }
-        if changes.strong_count() == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
 }
 
 #[cfg(test)]

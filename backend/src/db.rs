@@ -1,9 +1,13 @@
-//! The Postgres pool, the migrations embedded from `migrations/`, and health probes.
+//! The Postgres pool, the migrations embedded from `migrations/`, health probes, and listening
+//! for notifications.
 
-use std::time::Duration;
+use std::{future::Future, ops::ControlFlow, time::Duration};
 
-use secrecy::ExposeSecret;
-use sqlx::{postgres::PgPoolOptions, Connection, PgPool};
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::{
+    postgres::{PgListener, PgPoolOptions},
+    Connection, PgPool,
+};
 
 use crate::{Config, Error};
 
@@ -83,5 +87,71 @@ mod tests {
         assert!(!is_overload(&sqlx::Error::PoolClosed));
         let wrapped = anyhow::anyhow!("something else").context("loading the session");
         assert!(!is_overload(wrapped.as_ref()));
+    }
+}
+
+/// What a [`listen`]er hears.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Heard<'a> {
+    /// Listening (again): anything may have been announced before it was.
+    Listening,
+    /// A notification: its channel and payload.
+    Notification { channel: &'a str, payload: &'a str },
+    /// Not listening: the connection failed or was lost (it is tried again a second later).
+    NotListening,
+}
+
+/// Hands what is announced on `channels` to `heard`, on a connection of its own (held for good,
+/// not one of the pool's), until `heard` breaks or `stop` completes; reconnects a second after
+/// losing the database.
+pub async fn listen(
+    database_url: SecretString,
+    channels: &[&str],
+    mut heard: impl FnMut(Heard<'_>) -> ControlFlow<()>,
+    stop: impl Future<Output = ()>,
+) {
+    let listening = async {
+        loop {
+            match PgListener::connect(database_url.expose_secret()).await {
+                Ok(mut listener) => match listener.listen_all(channels.iter().copied()).await {
+                    Ok(()) => {
+                        if heard(Heard::Listening).is_break() {
+                            return;
+                        }
+                        loop {
+                            match listener.try_recv().await {
+                                Ok(Some(notification)) => {
+                                    let heard = heard(Heard::Notification {
+                                        channel: notification.channel(),
+                                        payload: notification.payload(),
+                                    });
+                                    if heard.is_break() {
+                                        return;
+                                    }
+                                }
+                                Ok(None) => {
+                                    tracing::warn!(?channels, "a listener lost its connection");
+                                    break;
+                                }
+                                Err(error) => {
+                                    tracing::warn!(?channels, %error, "a listener lost its connection");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(error) => tracing::warn!(?channels, %error, "could not LISTEN"),
+                },
+                Err(error) => tracing::warn!(?channels, %error, "could not connect a listener"),
+            }
+            if heard(Heard::NotListening).is_break() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    };
+    tokio::select! {
+        () = listening => {}
+        () = stop => {}
     }
 }

@@ -1,6 +1,7 @@
 //! Tollgate's server-only domain layer. Nothing here is ever compiled for the browser.
 //!
 //! - [`account_changes`]: which accounts changed, heard from Postgres on every replica.
+//! - [`announcements`]: what replicas tell each other through Postgres, heard on one connection.
 //! - [`config`]: the typed configuration, read once from the environment.
 //! - [`db`]: the Postgres pool, the embedded migrations and health probes.
 //! - [`state`]: [`AppState`], handed to every handler and server function.
@@ -15,6 +16,7 @@
 //! - [`reports`]: the demo product behind the paywall.
 
 pub mod account_changes;
+pub mod announcements;
 pub mod auth;
 pub mod billing;
 pub mod config;

@@ -45,6 +45,9 @@ pub struct Shared {
     /// Which accounts changed since when, as this replica heard; see
     /// [`crate::account_changes`].
     pub account_changes: Arc<AccountChanges>,
+    /// Woken whenever a Stripe event is recorded, on any replica: what the webhook workers wait
+    /// on ([`crate::billing::workers`]).
+    pub events_recorded: Arc<tokio::sync::Notify>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             catalog: Arc::default(),
             turns: Arc::default(),
             account_changes: Arc::default(),
+            events_recorded: Arc::default(),
             db,
             config: Arc::new(config),
             mailer,

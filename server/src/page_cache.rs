@@ -5,7 +5,7 @@
 //! query string. `GET` requests without any cookie (so no session, no signed-in user) and without
 //! a query string (notices and form errors travel there) are served from here; an entry is tagged
 //! with the catalog's generation when its render started, so a catalog change (on any replica:
-//! `billing::cache::listen`) makes it stale at once, and it is kept only if the catalog did not
+//! `backend::announcements`) makes it stale at once, and it is kept only if the catalog did not
 //! change while it rendered.
 //!
 //! **Signed-in pages** (`/account`, `/dashboard`; with `SIGNED_IN_PAGE_CACHE_SECONDS` > 0). A

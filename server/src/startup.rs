@@ -71,14 +71,7 @@ impl Application {
             SessionStore::new(app.db.clone()),
             app.clone(),
         ));
-        tokio::spawn(backend::billing::cache::listen(
-            std::sync::Arc::downgrade(&app.catalog),
-            app.config.database_url.clone(),
-        ));
-        tokio::spawn(backend::account_changes::listen(
-            std::sync::Arc::downgrade(&app.account_changes),
-            app.config.database_url.clone(),
-        ));
+        tokio::spawn(backend::announcements::listen(&app));
         tokio::spawn(backend::billing::notifications::deliver_forever(
             app.clone(),
         ));

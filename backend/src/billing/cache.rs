@@ -1,18 +1,15 @@
 //! The catalog held in memory, so rendering the pricing page does not touch the database.
 //!
 //! Whoever changes the catalog sends `NOTIFY catalog_changed` in the same transaction; every
-//! replica [`listen`]s and drops its copy, and the next reader loads a fresh one. A generation
+//! replica hears it (`crate::announcements`) and drops its copy, and the next reader loads a
+//! fresh one. A generation
 //! counter keeps a load that raced an invalidation from installing the stale result.
 
-use std::{
-    sync::{Arc, RwLock, Weak},
-    time::Duration,
-};
+use std::sync::{Arc, RwLock};
 
-use secrecy::{ExposeSecret, SecretString};
-use sqlx::{postgres::PgListener, PgPool};
+use sqlx::PgPool;
 
-use super::catalog::{self, Catalog, CHANGED_CHANNEL};
+use super::catalog::{self, Catalog};
 
 /// The cached catalog.
 #[derive(Debug, Default)]
@@ -59,46 +56,5 @@ impl CatalogCache {
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Cached> {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// Invalidates `cache` whenever any replica announces a catalog change. Runs until the cache is
-/// dropped; reconnects after losing the database, and invalidates then too (a notification may
-/// have been missed while disconnected).
-pub async fn listen(cache: Weak<CatalogCache>, database_url: SecretString) {
-    loop {
-        // Its own connection, not one of the pool's: it is held for good.
-        match PgListener::connect(database_url.expose_secret()).await {
-            Ok(mut listener) => {
-                if let Err(error) = listener.listen(CHANGED_CHANNEL).await {
-                    tracing::warn!(%error, "could not LISTEN for catalog changes");
-                } else {
-                    loop {
-                        let Some(cache) = cache.upgrade() else { return };
-                        // Anything may have changed before (or while) we were listening.
-                        cache.invalidate();
-                        drop(cache);
-                        match listener.try_recv().await {
-                            Ok(Some(_)) => continue,
-                            // The connection dropped: reconnect and LISTEN again before the
-                            // next invalidation, so no change falls into the gap.
-                            Ok(None) => {
-                                tracing::warn!("the catalog change listener lost its connection");
-                                break;
-                            }
-                            Err(error) => {
-                                tracing::warn!(%error, "lost the catalog change listener");
-                                break;
-                            }
-                        }
-                    }
-                }
-            }
-            Err(error) => tracing::warn!(%error, "could not connect the catalog change listener"),
-        }
-        if cache.strong_count() == 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }

@@ -1,13 +1,11 @@
 //! The workers that apply the inbox's events ([`super::inbox`]): a few in every replica, woken
-//! by `LISTEN` when an event arrives (and every [`POLL`] for retries that came due and leases
+//! when an event is recorded on any replica (`crate::announcements`) (and every [`POLL`] for retries that came due and leases
 //! that ran out), each claiming one event at a time with `FOR UPDATE SKIP LOCKED`, applying it
 //! in a span naming the event, and recording the outcome. On shutdown they finish the event in
 //! hand and stop.
 
 use std::{sync::Arc, time::Duration};
 
-use secrecy::{ExposeSecret, SecretString};
-use sqlx::postgres::PgListener;
 use tokio::{sync::watch, sync::Notify, task::JoinSet};
 use tracing::Instrument;
 
@@ -30,18 +28,13 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts `count` workers and the listener that wakes them.
+    /// Starts `count` workers, woken by the state's [`crate::state::Shared::events_recorded`].
     pub fn start(state: &AppState, count: usize) -> Self {
         let (stop, stopped) = watch::channel(false);
-        let wake = Arc::new(Notify::new());
         let mut tasks = JoinSet::new();
-        tasks.spawn(listen(
-            state.config.database_url.clone(),
-            wake.clone(),
-            stopped.clone(),
-        ));
         for worker in 0..count {
-            let (state, wake, stopped) = (state.clone(), wake.clone(), stopped.clone());
+            let wake = state.events_recorded.clone();
+            let (state, stopped) = (state.clone(), stopped.clone());
             tasks.spawn(
                 work(state, wake, stopped)
                     .instrument(tracing::info_span!("webhook worker", worker)),
@@ -138,40 +131,5 @@ async fn record(
         Err(error) => inbox::fail(state, event_id, attempt, error)
             .await
             .map(|retry| Some((retry, error.clone()))),
-    }
-}
-
-/// Wakes the workers whenever an event is recorded, on any replica. Its own connection, not
-/// one of the pool's: it is held for good.
-async fn listen(database_url: SecretString, wake: Arc<Notify>, mut stopped: watch::Receiver<bool>) {
-    while !*stopped.borrow() {
-        match PgListener::connect(database_url.expose_secret()).await {
-            Ok(mut listener) => match listener.listen(inbox::NEW_EVENT_CHANNEL).await {
-                Ok(()) => loop {
-                    // Anything recorded before (or while) we were listening.
-                    wake.notify_waiters();
-                    tokio::select! {
-                        received = listener.try_recv() => match received {
-                            Ok(Some(_)) => {}
-                            Ok(None) => {
-                                tracing::warn!("the webhook inbox listener lost its connection");
-                                break;
-                            }
-                            Err(error) => {
-                                tracing::warn!(%error, "lost the webhook inbox listener");
-                                break;
-                            }
-                        },
-                        _ = stopped.changed() => return,
-                    }
-                },
-                Err(error) => tracing::warn!(%error, "could not LISTEN for Stripe events"),
-            },
-            Err(error) => tracing::warn!(%error, "could not connect the webhook inbox listener"),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = stopped.changed() => return,
-        }
     }
 }
