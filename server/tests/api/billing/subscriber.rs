@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 
 use super::{
     checkout::{session_id, shop, sign_up_with, start_checkout},
+    eventually,
     payment::{pay, GOOD_CARD},
     price_id, Stripe,
 };
@@ -53,6 +54,27 @@ pub async fn subscribe_as(
             .to_owned(),
         session,
     }
+}
+
+/// As [`subscribe_as`], then waits (up to 10 s) until the webhooks alone have stored the
+/// subscription.
+pub async fn subscribe_by_webhooks(
+    app: &TestApp,
+    stripe: &Stripe,
+    client: &reqwest::Client,
+    email: &str,
+    lookup_key: &str,
+    card: &str,
+) -> Subscriber {
+    let subscriber = subscribe_as(app, stripe, client, email, lookup_key, card).await;
+    let stored = eventually(10, || async {
+        stored_subscription(app, &subscriber.subscription)
+            .await
+            .is_some()
+    })
+    .await;
+    assert!(stored, "the webhooks stored {email}'s subscription");
+    subscriber
 }
 
 /// Opens the success page as the subscriber (`client`), which stores the subscription.
