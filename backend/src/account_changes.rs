@@ -26,7 +26,7 @@ use uuid::Uuid;
 pub const CHANGED_CHANNEL: &str = "account_changed";
 
 /// The payload saying that anything may have changed for anyone (the billing clock moved).
-pub(crate) const EVERYONE: &str = "*";
+const EVERYONE: &str = "*";
 
 /// How many accounts' last change are remembered; past it, everything is forgotten at once
 /// (which costs one render per cached page, and keeps the memory bounded).
@@ -35,11 +35,11 @@ const REMEMBERED: usize = 100_000;
 /// The changes this replica has heard of. See the module documentation for the rule.
 #[derive(Debug, Default)]
 pub struct AccountChanges {
-    inner: RwLock<Heard>,
+    inner: RwLock<History>,
 }
 
 #[derive(Debug, Default)]
-struct Heard {
+struct History {
     /// Whether the listener is connected and listening (no mark is valid otherwise).
     listening: bool,
     /// The number of the last change heard; grows by one with each.
@@ -59,17 +59,17 @@ impl AccountChanges {
     /// Where the history stands now, or `None` while the listener is not listening (then
     /// nothing read now may be kept).
     pub fn mark(&self) -> Option<Mark> {
-        let heard = self.read();
-        heard.listening.then_some(Mark(heard.last))
+        let history = self.read();
+        history.listening.then_some(Mark(history.last))
     }
 
     /// Whether no change to `account` has been heard since `mark`, and the listener has
     /// listened throughout.
     pub fn unchanged_since(&self, account: Uuid, mark: Mark) -> bool {
-        let heard = self.read();
-        heard.listening
-            && heard.forgotten_up_to <= mark.0
-            && heard
+        let history = self.read();
+        history.listening
+            && history.forgotten_up_to <= mark.0
+            && history
                 .accounts
                 .get(&account)
                 .is_none_or(|last| *last <= mark.0)
@@ -77,39 +77,56 @@ impl AccountChanges {
 
     /// Records a change to `account`, heard from any replica or made on this one.
     pub fn changed(&self, account: Uuid) {
-        let mut heard = self.write();
-        heard.last += 1;
-        if heard.accounts.len() >= REMEMBERED {
-            heard.forget_all();
+        let mut history = self.write();
+        history.last += 1;
+        if history.accounts.len() >= REMEMBERED {
+            history.forget_all();
         } else {
-            let last = heard.last;
-            heard.accounts.insert(account, last);
+            let last = history.last;
+            history.accounts.insert(account, last);
+        }
+    }
+
+    /// Records an announcement on [`CHANGED_CHANNEL`]: an account's id, or [`EVERYONE`].
+    pub(crate) fn announced(&self, payload: &str) {
+        match payload {
+            EVERYONE => self.everything_changed(),
+            account => match account.parse::<Uuid>() {
+                Ok(account) => self.changed(account),
+                Err(_) => {
+                    tracing::warn!(
+                        payload,
+                        "an account change named no account; forgetting every account's"
+                    );
+                    self.everything_changed();
+                }
+            },
         }
     }
 
     /// Records that anything may have changed for anyone.
-    pub(crate) fn everything_changed(&self) {
+    fn everything_changed(&self) {
         self.write().forget_all();
     }
 
     /// Starts or stops believing marks: stopping when the listener loses its connection,
     /// starting once it listens again (after forgetting what it might have missed).
     pub(crate) fn set_listening(&self, listening: bool) {
-        let mut heard = self.write();
-        heard.forget_all();
-        heard.listening = listening;
+        let mut history = self.write();
+        history.forget_all();
+        history.listening = listening;
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Heard> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, History> {
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Heard> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, History> {
         self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-impl Heard {
+impl History {
     fn forget_all(&mut self) {
         self.last += 1;
         self.forgotten_up_to = self.last;

@@ -7,10 +7,8 @@
 
 use std::{future::Future, ops::ControlFlow, sync::Arc};
 
-use uuid::Uuid;
-
 use crate::{
-    account_changes::{self, EVERYONE},
+    account_changes,
     billing::{catalog, inbox},
     db::Heard,
     AppState,
@@ -43,23 +41,12 @@ pub fn listen(state: &AppState) -> impl Future<Output = ()> + Send + 'static {
                 events.notify_waiters();
             }
             Heard::NotListening => accounts.set_listening(false),
-            Heard::Notification { channel, payload } => {
-                match channel {
-                    catalog::CHANGED_CHANNEL => catalog.invalidate(),
-                    inbox::NEW_EVENT_CHANNEL => events.notify_waiters(),
-                    account_changes::CHANGED_CHANNEL => match payload {
-                        EVERYONE => accounts.everything_changed(),
-                        account => match account.parse::<Uuid>() {
-                            Ok(account) => accounts.changed(account),
-                            Err(_) => {
-                                tracing::warn!(payload, "an account change named no account; forgetting every account's");
-                                accounts.everything_changed();
-                            }
-                        },
-                    },
-                    _ => {}
-                }
-            }
+            Heard::Notification { channel, payload } => match channel {
+                catalog::CHANGED_CHANNEL => catalog.invalidate(),
+                inbox::NEW_EVENT_CHANNEL => events.notify_waiters(),
+                account_changes::CHANGED_CHANNEL => accounts.announced(payload),
+                _ => {}
+            },
         }
         ControlFlow::Continue(())
     };

@@ -61,17 +61,13 @@ pub async fn resolve_user(
     let absolute = state.config.session_absolute_timeout;
     let idle = state.config.session_idle_timeout;
     let signed_in = match auth::session::current_user(&session, &state.db, idle, absolute).await {
-        Ok(Some(user)) => {
-            let until = match auth::session::signed_in_until(&session, absolute).await {
-                Ok(until) => until,
-                Err(error) => return unresolved(error),
-            };
-            let signed_in = until.map(|until| SignedInAs {
+        Ok(Some(auth::session::SignedInUser { user, until })) => {
+            let signed_in = SignedInAs {
                 account: user.id,
                 until,
-            });
+            };
             request.extensions_mut().insert(user);
-            signed_in
+            Some(signed_in)
         }
         Ok(None) => None,
         // Rendering the page signed out would tell a signed-in user their session ended.

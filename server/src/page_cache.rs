@@ -155,29 +155,28 @@ impl PageCache {
     fn get_signed_in(&self, key: &(&'static str, String), nonce: &str) -> Option<Response> {
         let pages = self.signed_in.read().unwrap_or_else(|p| p.into_inner());
         let kept = pages.pages.get(key)?;
-        let fresh = kept.until > Instant::now()
+        self.is_fresh(kept).then(|| kept.page.answer(nonce))
+    }
+
+    /// Whether `kept` is still what a render would give.
+    fn is_fresh(&self, kept: &SignedInPage) -> bool {
+        kept.until > Instant::now()
             && kept.page.generation == self.catalog.generation()
-            && self.changes.unchanged_since(kept.account, kept.mark);
-        fresh.then(|| kept.page.answer(nonce))
+            && self.changes.unchanged_since(kept.account, kept.mark)
     }
 
     /// Keeps `kept` for `key` unless it is stale already or the budget is spent (after dropping
     /// the stale entries).
     fn put_signed_in(&self, key: (&'static str, String), kept: SignedInPage) {
         let mut pages = self.signed_in.write().unwrap_or_else(|p| p.into_inner());
-        let fresh = |kept: &SignedInPage| {
-            kept.until > Instant::now()
-                && kept.page.generation == self.catalog.generation()
-                && self.changes.unchanged_since(kept.account, kept.mark)
-        };
-        if !fresh(&kept) {
+        if !self.is_fresh(&kept) {
             return;
         }
         if let Some(old) = pages.pages.remove(&key) {
             pages.bytes -= old.page.len();
         }
         if pages.bytes + kept.page.len() > SIGNED_IN_BYTES {
-            pages.pages.retain(|_, kept| fresh(kept));
+            pages.pages.retain(|_, kept| self.is_fresh(kept));
             pages.bytes = pages.pages.values().map(|kept| kept.page.len()).sum();
             if pages.bytes + kept.page.len() > SIGNED_IN_BYTES {
                 return;

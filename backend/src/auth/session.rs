@@ -88,6 +88,14 @@ pub async fn end(session: &Session) -> Result<(), AuthError> {
     Ok(())
 }
 
+/// A session's signed-in user, and when the session ends at the latest.
+#[derive(Clone, Debug)]
+pub struct SignedInUser {
+    pub user: User,
+    /// When the absolute timeout ends the session (it is valid before this instant).
+    pub until: OffsetDateTime,
+}
+
 /// The signed-in user, if the session has one that is still valid: within the absolute timeout,
 /// the account still exists, and its session epoch has not moved on. An invalid session is
 /// ended on the spot. The account is the one loaded with the session; only a session whose row
@@ -97,7 +105,7 @@ pub async fn current_user(
     db: &PgPool,
     idle_timeout: Duration,
     absolute_timeout: Duration,
-) -> Result<Option<User>, AuthError> {
+) -> Result<Option<SignedInUser>, AuthError> {
     let Some(signed_in) = session
         .get::<SignedIn>(KEY)
         .await
@@ -105,8 +113,13 @@ pub async fn current_user(
     else {
         return Ok(None);
     };
-    let age = OffsetDateTime::now_utc().unix_timestamp() - signed_in.since;
-    let user = if age > absolute_timeout.whole_seconds() {
+    // Counted in whole seconds, as `since` is: valid while the age is at most the limit, so
+    // until the second after `since + limit` begins.
+    let until = OffsetDateTime::from_unix_timestamp(signed_in.since)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .saturating_add(absolute_timeout)
+        .saturating_add(Duration::SECOND);
+    let user = if OffsetDateTime::now_utc() >= until {
         None
     } else {
         let account = match session_store::account_loaded_with(session)
@@ -124,23 +137,7 @@ pub async fn current_user(
         Some(_) => keep_alive(session, idle_timeout).await?,
         None => end(session).await?,
     }
-    Ok(user)
-}
-
-/// When the signed-in session ends at the latest (its absolute timeout), if it is signed in.
-pub async fn signed_in_until(
-    session: &Session,
-    absolute_timeout: Duration,
-) -> Result<Option<OffsetDateTime>, AuthError> {
-    let signed_in = session
-        .get::<SignedIn>(KEY)
-        .await
-        .context("reading the session")?;
-    Ok(signed_in.and_then(|signed_in| {
-        OffsetDateTime::from_unix_timestamp(signed_in.since)
-            .ok()
-            .map(|since| since.saturating_add(absolute_timeout))
-    }))
+    Ok(user.map(|user| SignedInUser { user, until }))
 }
 
 /// The session key holding when the session was last saved to push its idle expiry forward
