@@ -1,10 +1,9 @@
-//! The end-to-end run: build the WASM bundle and stylesheet with cargo-leptos, precompress them,
-//! start the real server on a free port against a fresh database, and run the Playwright suite in
-//! headless Chromium.
+//! The end-to-end run: build the browser half ([`crate::site`], with the hashed names production
+//! uses, linting the frontend crate as it compiles), precompress it, start the real server on a
+//! free port against a fresh database, and run the Playwright suite in headless Chromium.
 //!
 //! The server binary is the one `cargo test --workspace` just built (it builds the package's
-//! binaries for the integration tests): building it again through cargo-leptos would compile
-//! tokio, axum, sqlx and leptos a second time with a different feature set.
+//! binaries for the integration tests), so nothing on the server side is compiled twice.
 
 use std::{net::TcpListener, path::Path, process::Command};
 
@@ -12,9 +11,11 @@ use anyhow::{bail, Context, Result};
 
 use crate::{
     compress,
+    lint::Lint,
     postgres::Postgres,
     process::{wait_until_listening, wait_until_ready, Server},
-    step::{self, cargo, step, Tally},
+    site::Site,
+    step::{self, step, Tally},
     tools,
 };
 
@@ -34,17 +35,9 @@ pub fn run(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Re
         );
     }
     step(
-        "cargo leptos build --frontend-only (WASM bundle + CSS)",
+        "Browser bundle (WASM, clippy on the frontend crate), stylesheet, hashed names",
         || {
-            step::run(
-                cargo(root)
-                    .args(["leptos", "build", "--frontend-only"])
-                    // cargo-leptos sets its own RUSTFLAGS for the wasm build.
-                    .env_remove("RUSTFLAGS")
-                    // Hashed names, as in production (`hash-files` is off for `watch`).
-                    .env("LEPTOS_HASH_FILES", "true")
-                    .env("PATH", &path),
-            )?;
+            Site::load(root)?.build_hashed(Lint::DenyWarnings)?;
             compress::precompress(&root.join("target/site/pkg"))
         },
     )?;

@@ -10,11 +10,13 @@
 //! - `cargo xtask soak`: the reliability suite at full size and the fuzzers, written to
 //!   `RELIABILITY.md`.
 //!
-//! Modules: [`tools`] (pinned tool installs), [`contract`] (the Stripe contract run), [`postgres`] (the project-local cluster),
-//! [`compress`] (precompressed assets), [`e2e`] (the Playwright run), [`bench`] (the
-//! benchmarks), [`soak`] and [`fuzz`] (the reliability run), [`provenance`] (date, machine and
-//! commit for reports), [`process`] (child processes), [`step`] (progress output and process
-//! helpers).
+//! Modules: [`tools`] (pinned tool installs), [`site`] (the site's layout and its browser half
+//! built without cargo-leptos), [`watch`] and [`live_reload`] (the dev loop's edits and page
+//! reloads), [`lint`] (clippy inside the real builds), [`contract`] (the Stripe contract run),
+//! [`postgres`] (the project-local cluster), [`compress`] (precompressed assets), [`e2e`] (the
+//! Playwright run), [`bench`] (the benchmarks), [`soak`] and [`fuzz`] (the reliability run),
+//! [`provenance`] (date, machine and commit for reports), [`process`] (child processes),
+//! [`step`] (progress output and process helpers).
 
 mod bench;
 mod compress;
@@ -22,14 +24,18 @@ mod contract;
 mod dev;
 mod e2e;
 mod fuzz;
+mod lint;
+mod live_reload;
 mod postgres;
 mod process;
 mod provenance;
 mod release;
+mod site;
 mod soak;
 mod step;
 mod test;
 mod tools;
+mod watch;
 
 use std::path::{Path, PathBuf};
 

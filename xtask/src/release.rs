@@ -12,7 +12,7 @@ use crate::{
 };
 
 pub fn run(root: &Path) -> Result<()> {
-    tools::ensure(root, Needs::Build)?;
+    tools::ensure(root, Needs::Release)?;
     build(root)?;
     note("ship target/release/server, target/release/hash.txt (beside it) and target/site/");
     Ok(())

@@ -51,7 +51,7 @@ struct Outcome {
 }
 
 pub fn run(root: &Path) -> Result<()> {
-    tools::ensure(root, Needs::Build)?;
+    tools::ensure(root, Needs::Dev)?;
     let pg = step("Starting the local PostgreSQL cluster", || {
         Postgres::ensure(root)
     })?;

@@ -6,6 +6,7 @@ use anyhow::Result;
 
 use crate::{
     contract, e2e,
+    lint::Lint,
     postgres::Postgres,
     step::{self, cargo, note, step, Tally},
     tools::{self, Needs},
@@ -57,30 +58,6 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
     step("cargo fmt --check", || {
         step::run(cargo(root).args(["fmt", "--all", "--", "--check"]))
     })?;
-    step("cargo clippy (server side, all targets)", || {
-        step::run(cargo(root).args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-    })?;
-    step("cargo clippy (browser side, wasm32)", || {
-        step::run(cargo(root).args([
-            "clippy",
-            "--package",
-            "frontend",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--locked",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-    })?;
     step("sqlx offline data (.sqlx/) is current", || {
         migrated_database(root, pg)?;
         step::run(
@@ -90,23 +67,24 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
                 .env_remove("SQLX_OFFLINE"),
         )
     })?;
-    step("cargo test (against the local PostgreSQL)", || {
-        let dropped = pg.drop_databases_like(TEST_DATABASE_PREFIX)?;
-        if dropped > 0 {
-            note(format!(
-                "dropped {dropped} database(s) left by earlier runs"
-            ));
-        }
-        tally.run(
-            cargo(root)
-                .args(["test", "--workspace", "--all-targets", "--locked"])
-                .env("DATABASE_URL", pg.url("postgres")),
-            step::libtest_counts,
-        )?;
-        // Only a failed run's databases are worth keeping (to look at); the rest is disk.
-        pg.drop_databases_like(TEST_DATABASE_PREFIX)?;
-        Ok(())
-    })?;
+    step(
+        "cargo test, with clippy on every workspace crate it compiles (one build)",
+        || {
+            let dropped = pg.drop_databases_like(TEST_DATABASE_PREFIX)?;
+            if dropped > 0 {
+                note(format!(
+                    "dropped {dropped} database(s) left by earlier runs"
+                ));
+            }
+            let mut test = cargo(root);
+            test.args(["test", "--workspace", "--all-targets", "--locked"])
+                .env("DATABASE_URL", pg.url("postgres"));
+            tally.run(Lint::DenyWarnings.apply(&mut test)?, step::libtest_counts)?;
+            // Only a failed run's databases are worth keeping (to look at); the rest is disk.
+            pg.drop_databases_like(TEST_DATABASE_PREFIX)?;
+            Ok(())
+        },
+    )?;
     contract::checks(root, tally)?;
     step(
         "Stripe emulator conformance (official stripe npm SDK)",

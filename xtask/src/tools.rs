@@ -16,12 +16,12 @@ use anyhow::{bail, Context, Result};
 use crate::step::{self, note, step};
 
 /// A cargo-installed tool at a pinned version.
-struct CargoTool {
+pub struct CargoTool {
     /// The crate to install.
     krate: &'static str,
     version: &'static str,
     /// The binary whose `--version` output must contain `version`.
-    bin: &'static str,
+    pub bin: &'static str,
     /// Extra `cargo install` arguments.
     args: &'static [&'static str],
     /// Measured first-install time on 2 cores, shown before installing.
@@ -39,6 +39,8 @@ const LIGHT_PROFILE: [(&str, &str); 5] = [
     ("CARGO_PROFILE_RELEASE_INCREMENTAL", "false"),
 ];
 
+/// Only the release build uses it (wasm-opt, JS minification, lightningcss); development and the
+/// tests build the site with [`crate::site`].
 const CARGO_LEPTOS: CargoTool = CargoTool {
     krate: "cargo-leptos",
     version: "0.3.10",
@@ -48,7 +50,7 @@ const CARGO_LEPTOS: CargoTool = CargoTool {
     takes: "about 5 minutes",
 };
 
-const WASM_BINDGEN: CargoTool = CargoTool {
+pub const WASM_BINDGEN: CargoTool = CargoTool {
     krate: "wasm-bindgen-cli",
     version: "0.2.130",
     bin: "wasm-bindgen",
@@ -81,28 +83,47 @@ const CARGO_FUZZ: CargoTool = CargoTool {
 /// What each command needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Needs {
-    /// `cargo xtask dev` and `release`: the build tools.
-    Build,
-    /// `cargo xtask prepare`: the build tools and sqlx-cli.
+    /// `cargo xtask dev`: the wasm32 target, wasm-bindgen and the npm tools (sass).
+    Dev,
+    /// `cargo xtask release` and `soak`: also cargo-leptos.
+    Release,
+    /// `cargo xtask prepare`: also sqlx-cli.
     Sqlx,
-    /// `cargo xtask test`: the build tools, sqlx-cli and a browser.
+    /// `cargo xtask test`: also sqlx-cli and a browser.
     Test,
+    /// `cargo xtask bench`: everything.
+    Bench,
 }
 
-/// Installs whatever is missing for `needs`; returns the Chromium to use when `needs` is `Test`.
+impl Needs {
+    fn cargo_leptos(self) -> bool {
+        matches!(self, Self::Release | Self::Bench)
+    }
+
+    fn sqlx(self) -> bool {
+        matches!(self, Self::Sqlx | Self::Test | Self::Bench)
+    }
+
+    fn browser(self) -> bool {
+        matches!(self, Self::Test | Self::Bench)
+    }
+}
+
+/// Installs whatever is missing for `needs`; returns the Chromium to use when it needs a browser.
 pub fn ensure(root: &Path, needs: Needs) -> Result<Option<PathBuf>> {
     step("Checking the wasm32 target", ensure_wasm_target)?;
-    for tool in [&CARGO_LEPTOS, &WASM_BINDGEN] {
-        ensure_cargo_tool(tool)?;
+    ensure_cargo_tool(&WASM_BINDGEN)?;
+    if needs.cargo_leptos() {
+        ensure_cargo_tool(&CARGO_LEPTOS)?;
     }
-    if needs != Needs::Build {
+    if needs.sqlx() {
         ensure_cargo_tool(&SQLX_CLI)?;
     }
     step(
         "Checking npm packages (sass, wasm-opt, Playwright, stripe SDK and CLI)",
         || ensure_npm(root),
     )?;
-    if needs != Needs::Test {
+    if !needs.browser() {
         return Ok(None);
     }
     step("Checking Chromium", ensure_chromium).map(Some)
@@ -255,7 +276,7 @@ pub fn path_with_npm_bins(root: &Path) -> Result<OsString> {
 }
 
 /// A stable 64-bit FNV-1a hash (the std hasher may change between Rust releases).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })

@@ -40,7 +40,7 @@ pub struct TestApp {
     /// A pool on the test's database, for looking behind the app's back.
     pub db: sqlx::PgPool,
     /// The site root (`target/site` equivalent) the app serves `/pkg` from; removed on drop.
-    site_root: tempfile::TempDir,
+    site_root: EmptyDir,
     /// The configuration it was started with, for replicas.
     env: HashMap<String, String>,
     /// The state the running app serves with (its counters are the app's).
@@ -435,7 +435,7 @@ pub async fn spawn_app_on(database: TestDatabase, vars: &[(&str, &str)]) -> Test
 struct Instance {
     address: SocketAddr,
     base_url: String,
-    site_root: tempfile::TempDir,
+    site_root: EmptyDir,
     served: backend::AppState,
 }
 
@@ -473,7 +473,7 @@ async fn start(env: &HashMap<String, String>) -> Instance {
 pub struct ServerProcess {
     pub address: SocketAddr,
     child: Option<std::process::Child>,
-    _dir: tempfile::TempDir,
+    _dir: EmptyDir,
 }
 
 impl ServerProcess {
@@ -546,12 +546,26 @@ impl Drop for ServerProcess {
     }
 }
 
-/// A new empty directory, removed with everything in it when the value is dropped.
-pub fn empty_dir() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("tollgate-test-")
-        .tempdir()
-        .expect("creating a temporary directory")
+/// A new empty directory in the system's temporary folder.
+pub fn empty_dir() -> EmptyDir {
+    let dir = std::env::temp_dir().join(format!("tollgate-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir(&dir).expect("creating a temporary directory");
+    EmptyDir(dir)
+}
+
+/// A directory removed with everything in it when the value is dropped.
+pub struct EmptyDir(std::path::PathBuf);
+
+impl EmptyDir {
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for EmptyDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The statements the app (and the test) send to Postgres while `work` runs — one round trip

@@ -50,7 +50,7 @@ const SUBSCRIPTIONS: u32 = 500;
 const EVENTS: u32 = 100_000;
 
 pub fn run(root: &Path) -> Result<()> {
-    let chromium = tools::ensure(root, Needs::Test)?.expect("Needs::Test yields a browser");
+    let chromium = tools::ensure(root, Needs::Bench)?.expect("Needs::Bench yields a browser");
     load::ensure_wrk()?;
     step("Release build (server, WASM, emulator)", || {
         release::build(root)?;
