@@ -4,7 +4,7 @@ use std::{
     io::{BufRead, BufReader},
     path::Path,
     process::{Command, ExitStatus, Stdio},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use anyhow::{bail, Context, Result};
@@ -34,6 +34,38 @@ pub fn run(command: &mut Command) -> Result<()> {
         bail!("`{}` failed ({status})", describe(command));
     }
     Ok(())
+}
+
+/// How a command run with a time limit ended.
+#[derive(Debug)]
+pub enum Finished {
+    Succeeded,
+    Failed(ExitStatus),
+    /// It ran past the limit and was killed.
+    TimedOut,
+}
+
+/// Runs a command, killing it if it is still running after `limit`.
+pub fn run_within(command: &mut Command, limit: Duration) -> Result<Finished> {
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("could not start `{}`", describe(command)))?;
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(if status.success() {
+                Finished::Succeeded
+            } else {
+                Finished::Failed(status)
+            });
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(Finished::TimedOut);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// Runs a command to completion and returns its exit status.
@@ -173,6 +205,21 @@ fn count_before(text: &str, label: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_command_past_its_limit_is_stopped_and_one_within_it_reports_how_it_ended() {
+        let slow = run_within(Command::new("sleep").arg("30"), Duration::from_millis(300)).unwrap();
+        assert!(matches!(slow, Finished::TimedOut));
+
+        assert!(matches!(
+            run_within(&mut Command::new("true"), Duration::from_secs(30)).unwrap(),
+            Finished::Succeeded
+        ));
+        assert!(matches!(
+            run_within(&mut Command::new("false"), Duration::from_secs(30)).unwrap(),
+            Finished::Failed(_)
+        ));
+    }
 
     #[test]
     fn libtest_summaries_are_counted() {

@@ -9,6 +9,7 @@ use std::{
     fs,
     path::{Path, PathBuf},
     process::Command,
+    time::Duration,
 };
 
 use anyhow::{bail, Context, Result};
@@ -214,17 +215,42 @@ fn ensure_npm(root: &Path) -> Result<()> {
             continue;
         }
         note(format!(
-            "running npm ci in {project}/ (no browser download)"
+            "running npm ci in {project}/ (no browser download; each fetch is printed)"
         ));
-        step::run(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(&dir)
-                .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
-        )?;
+        npm_ci(&dir).with_context(|| format!("installing {project}/node_modules"))?;
         fs::write(&stamp_path, wanted).context("writing the npm stamp")?;
     }
     Ok(())
+}
+
+/// How long one `npm ci` may take (seconds on a good day), and how often it is tried.
+const NPM_CI_LIMIT: Duration = Duration::from_secs(5 * 60);
+const NPM_CI_TRIES: u32 = 2;
+
+/// `npm ci`, printing every registry fetch (a slow registry shows as slow lines, not silence),
+/// stopped and tried again when it takes longer than `NPM_CI_LIMIT`.
+fn npm_ci(dir: &Path) -> Result<()> {
+    for attempt in 1..=NPM_CI_TRIES {
+        let mut npm = Command::new("npm");
+        npm.args(["ci", "--no-audit", "--no-fund", "--loglevel", "http"])
+            .args(["--fetch-timeout", "60000", "--fetch-retries", "3"])
+            .current_dir(dir)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
+        match step::run_within(&mut npm, NPM_CI_LIMIT)? {
+            step::Finished::Succeeded => return Ok(()),
+            step::Finished::Failed(status) => bail!("`npm ci` failed ({status})"),
+            step::Finished::TimedOut if attempt < NPM_CI_TRIES => note(format!(
+                "npm ci did not finish within {} minutes; trying again",
+                NPM_CI_LIMIT.as_secs() / 60
+            )),
+            step::Finished::TimedOut => {}
+        }
+    }
+    bail!(
+        "`npm ci` did not finish within {} minutes, {NPM_CI_TRIES} times: the npm registry is slow \
+         or unreachable from here (`npm ping` tells; a proxy goes in ~/.npmrc)",
+        NPM_CI_LIMIT.as_secs() / 60
+    )
 }
 
 /// The Chromium that Playwright drives: `CHROMIUM_PATH`, else Debian's package, installed with
