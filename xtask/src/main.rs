@@ -12,7 +12,8 @@
 //!
 //! Modules: [`tools`] (pinned tool installs), [`site`] (the site's layout and its browser half
 //! built without cargo-leptos), [`watch`] and [`live_reload`] (the dev loop's edits and page
-//! reloads), [`lint`] (clippy inside the real builds), [`contract`] (the Stripe contract run),
+//! reloads), [`lint`] (clippy inside the real builds), [`sqlx_check`] (the `.sqlx/` check inside
+//! the test build), [`contract`] (the Stripe contract run),
 //! [`postgres`] (the project-local cluster), [`compress`] (precompressed assets), [`e2e`] (the
 //! Playwright run), [`bench`] (the benchmarks), [`soak`] and [`fuzz`] (the reliability run),
 //! [`provenance`] (date, machine and commit for reports), [`process`] (child processes),
@@ -32,6 +33,7 @@ mod provenance;
 mod release;
 mod site;
 mod soak;
+mod sqlx_check;
 mod step;
 mod test;
 mod tools;

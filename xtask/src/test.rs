@@ -8,11 +8,12 @@ use crate::{
     contract, e2e,
     lint::Lint,
     postgres::Postgres,
+    sqlx_check::SqlxCheck,
     step::{self, cargo, note, step, Tally},
     tools::{self, Needs},
 };
 
-/// The migrated database sqlx-cli checks the offline data against.
+/// The migrated database the offline query data is made and checked against.
 const SQLX_DATABASE: &str = "tollgate_sqlx";
 /// Integration tests create one database each, named with this prefix
 /// (`server/tests/api/helpers.rs`); leftovers are dropped before each run.
@@ -58,17 +59,8 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
     step("cargo fmt --check", || {
         step::run(cargo(root).args(["fmt", "--all", "--", "--check"]))
     })?;
-    step("sqlx offline data (.sqlx/) is current", || {
-        migrated_database(root, pg)?;
-        step::run(
-            cargo(root)
-                .args(["sqlx", "prepare", "--workspace", "--check"])
-                .env("DATABASE_URL", pg.url(SQLX_DATABASE))
-                .env_remove("SQLX_OFFLINE"),
-        )
-    })?;
     step(
-        "cargo test, with clippy on every workspace crate it compiles (one build)",
+        "cargo test, with clippy and the .sqlx/ check on every workspace crate it compiles (one build)",
         || {
             let dropped = pg.drop_databases_like(TEST_DATABASE_PREFIX)?;
             if dropped > 0 {
@@ -76,10 +68,13 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
                     "dropped {dropped} database(s) left by earlier runs"
                 ));
             }
+            migrated_database(root, pg)?;
+            let sqlx = SqlxCheck::start(root, pg.url(SQLX_DATABASE))?;
             let mut test = cargo(root);
-            test.args(["test", "--workspace", "--all-targets", "--locked"])
-                .env("DATABASE_URL", pg.url("postgres"));
+            test.args(["test", "--workspace", "--all-targets", "--locked"]);
+            sqlx.apply(&mut test);
             tally.run(Lint::DenyWarnings.apply(&mut test)?, step::libtest_counts)?;
+            sqlx.verify()?;
             // Only a failed run's databases are worth keeping (to look at); the rest is disk.
             pg.drop_databases_like(TEST_DATABASE_PREFIX)?;
             Ok(())
@@ -139,8 +134,9 @@ fn free_kb(df: &str) -> Option<u64> {
     df.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
 }
 
-/// Creates (fresh) and migrates the database sqlx-cli checks against. sqlx-cli applies the
-/// migrations, so this works before the server compiles (its queries need this very schema).
+/// Creates (fresh) and migrates the database the query macros describe their queries against.
+/// sqlx-cli applies the migrations, so this works before the server compiles (its queries need
+/// this very schema).
 fn migrated_database(root: &Path, pg: &Postgres) -> Result<()> {
     pg.recreate_database(SQLX_DATABASE)?;
     step::run(
