@@ -59,13 +59,7 @@ struct Metadata {
 impl Site {
     /// Reads the site from the workspace's Cargo.toml (through `cargo metadata`).
     pub fn load(root: &Path) -> Result<Self> {
-        let json = step::output(
-            Command::new("cargo")
-                .args(["metadata", "--format-version", "1", "--no-deps"])
-                .current_dir(root),
-        )
-        .context("`cargo metadata` failed")?;
-        Self::from_metadata(root, &json)
+        Self::from_metadata(root, &step::workspace_metadata(root)?)
     }
 
     fn from_metadata(root: &Path, json: &str) -> Result<Self> {

@@ -112,12 +112,7 @@ impl SqlxCheck {
 
 /// The source roots (lib and bin targets) of workspace crates with a normal dependency on sqlx.
 fn sources_using_sqlx(root: &Path) -> Result<Vec<PathBuf>> {
-    let json = step::output(
-        Command::new("cargo")
-            .args(["metadata", "--format-version", "1", "--no-deps"])
-            .current_dir(root),
-    )
-    .context("`cargo metadata` failed")?;
+    let json = step::workspace_metadata(root)?;
     let metadata: Value = serde_json::from_str(&json).context("reading `cargo metadata`")?;
     Ok(sqlx_users(&metadata))
 }

@@ -83,6 +83,16 @@ pub fn output(command: &mut Command) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// `cargo metadata` for the workspace's own packages (no dependencies), as JSON text.
+pub fn workspace_metadata(root: &Path) -> Result<String> {
+    output(
+        Command::new("cargo")
+            .args(["metadata", "--format-version", "1", "--no-deps"])
+            .current_dir(root),
+    )
+    .context("`cargo metadata` failed")
+}
+
 /// `program arg arg…`, for messages.
 pub fn describe(command: &Command) -> String {
     std::iter::once(command.get_program())
