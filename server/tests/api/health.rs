@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_on, TestDatabase};
 
 #[tokio::test]
 async fn healthz_answers_ok() {
@@ -48,7 +48,7 @@ async fn readyz_answers_503_when_the_database_is_gone_while_healthz_stays_ok() {
 
 #[tokio::test]
 async fn migrations_are_applied_at_start_up() {
-    let app = spawn_app().await;
+    let app = spawn_app_on(TestDatabase::create_empty().await, &[]).await;
 
     let pool = sqlx::PgPool::connect(app.database.url().as_str())
         .await

@@ -280,19 +280,30 @@ pub struct TestDatabase {
     admin_url: Url,
 }
 
+/// The migrated database every test's database is copied from, made once per set of migrations.
+static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+
 impl TestDatabase {
+    /// A database holding every migration: a copy of a template migrated once per run, which
+    /// is much cheaper than migrating each test's database (the app's own migration at start-up
+    /// then finds nothing to do).
     pub async fn create() -> Self {
-        let admin = std::env::var("DATABASE_URL").expect(
-            "DATABASE_URL must point at a Postgres server the tests may create databases in; \
-             `cargo xtask test` starts one and sets it",
-        );
-        let admin_url = Url::parse(&admin).expect("DATABASE_URL is a URL");
+        let admin_url = admin_url();
+        let template = TEMPLATE.get_or_init(|| migrated_template(&admin_url)).await;
+        Self::create_as(admin_url, &format!(r#"TEMPLATE "{template}""#)).await
+    }
+
+    /// An empty database, for tests of what migrating one does.
+    pub async fn create_empty() -> Self {
+        Self::create_as(admin_url(), "").await
+    }
+
+    async fn create_as(admin_url: Url, options: &str) -> Self {
         // `cargo xtask test` drops leftover `test_*` databases before each run.
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = PgConnection::connect(admin_url.as_str())
+        admin(&admin_url)
             .await
-            .expect("connecting to DATABASE_URL");
-        conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .execute(format!(r#"CREATE DATABASE "{name}" {options}"#).as_str())
             .await
             .expect("creating the test database");
         Self { name, admin_url }
@@ -307,13 +318,70 @@ impl TestDatabase {
 
     /// Drops the database out from under the app, ending its connections.
     pub async fn drop_now(&self) {
-        let mut conn = PgConnection::connect(self.admin_url.as_str())
+        admin(&self.admin_url)
             .await
-            .expect("connecting to DATABASE_URL");
-        conn.execute(format!(r#"DROP DATABASE "{}" WITH (FORCE)"#, self.name).as_str())
+            .execute(format!(r#"DROP DATABASE "{}" WITH (FORCE)"#, self.name).as_str())
             .await
             .expect("dropping the test database");
     }
+}
+
+/// The server `DATABASE_URL` points at, where tests create their databases.
+fn admin_url() -> Url {
+    let admin = std::env::var("DATABASE_URL").expect(
+        "DATABASE_URL must point at a Postgres server the tests may create databases in; \
+         `cargo xtask test` starts one and sets it",
+    );
+    Url::parse(&admin).expect("DATABASE_URL is a URL")
+}
+
+async fn admin(admin_url: &Url) -> PgConnection {
+    PgConnection::connect(admin_url.as_str())
+        .await
+        .expect("connecting to DATABASE_URL")
+}
+
+/// The name of a database holding exactly the migrations the app was built with (named for
+/// their checksums, so an edited migration gets a new template), migrated here unless another
+/// test process already did. It is built under a temporary name and renamed when complete, so
+/// a run stopped halfway never leaves a half-migrated template behind.
+async fn migrated_template(admin_url: &Url) -> String {
+    use sha2::{Digest, Sha256};
+    let mut digest = Sha256::new();
+    for migration in backend::db::MIGRATOR.iter() {
+        digest.update(migration.version.to_be_bytes());
+        digest.update(&migration.checksum);
+    }
+    // Within Postgres's 63-byte names.
+    let name = &format!("test_template_{:x}", digest.finalize())[..40];
+    let mut conn = admin(admin_url).await;
+    // One test process at a time looks for the template and makes it.
+    conn.execute("SELECT pg_advisory_lock(hashtext('tollgate test template'))")
+        .await
+        .expect("locking the test template");
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await
+            .expect("looking for the test template");
+    if !exists {
+        let building = TestDatabase::create_as(admin_url.clone(), "").await;
+        let pool = sqlx::PgPool::connect(building.url().as_str())
+            .await
+            .expect("connecting to the test template");
+        backend::db::migrate(&pool)
+            .await
+            .expect("migrating the test template");
+        pool.close().await;
+        conn.execute(format!(r#"ALTER DATABASE "{}" RENAME TO "{name}""#, building.name).as_str())
+            .await
+            .expect("naming the migrated test template");
+    }
+    conn.execute("SELECT pg_advisory_unlock(hashtext('tollgate test template'))")
+        .await
+        .expect("unlocking the test template");
+    name.to_owned()
 }
 
 /// Removes the empty comments Leptos places between text nodes (`Ada<!></li>`).
