@@ -140,7 +140,7 @@ impl Dev {
         if what.host {
             step("Building the server and the Stripe emulator", || {
                 if self.server.is_none() {
-                    note("the first build compiles every dependency once (about 8 minutes on 2 cores); later builds take seconds");
+                    note("the first build compiles every dependency once (about 3 minutes on 2 cores); later builds take seconds");
                 }
                 build_host(&self.root)
             })?;
