@@ -280,6 +280,9 @@ pub struct TestDatabase {
     admin_url: Url,
 }
 
+/// The advisory lock held while one test process looks for the template and makes it.
+const TEMPLATE_LOCK: &str = "hashtext('tollgate test template')";
+
 /// The migrated database every test's database is copied from, made once per set of migrations.
 static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 
@@ -355,8 +358,7 @@ async fn migrated_template(admin_url: &Url) -> String {
     // Within Postgres's 63-byte names.
     let name = &format!("test_template_{:x}", digest.finalize())[..40];
     let mut conn = admin(admin_url).await;
-    // One test process at a time looks for the template and makes it.
-    conn.execute("SELECT pg_advisory_lock(hashtext('tollgate test template'))")
+    conn.execute(format!("SELECT pg_advisory_lock({TEMPLATE_LOCK})").as_str())
         .await
         .expect("locking the test template");
     let exists: bool =
@@ -378,7 +380,7 @@ async fn migrated_template(admin_url: &Url) -> String {
             .await
             .expect("naming the migrated test template");
     }
-    conn.execute("SELECT pg_advisory_unlock(hashtext('tollgate test template'))")
+    conn.execute(format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK})").as_str())
         .await
         .expect("unlocking the test template");
     name.to_owned()
