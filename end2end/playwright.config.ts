@@ -34,10 +34,26 @@ export default defineConfig({
     baseURL,
     trace: "retain-on-failure",
   },
+  // Committed baselines, one folder; a difference writes NAME-actual.png and NAME-diff.png under
+  // test-results/.
+  snapshotPathTemplate: "{testDir}/../screenshots/{arg}{ext}",
+  expect: {
+    // Fonts are pinned (FONTCONFIG_FILE=fonts.conf: Debian's DejaVu only), so renders repeat;
+    // the tolerance absorbs anti-aliasing, not a moved box.
+    toHaveScreenshot: { maxDiffPixelRatio: 0.002, threshold: 0.2 },
+  },
   projects: [
     {
+      // Screenshots and the accessibility scan, first: before any journey adds products to the
+      // catalog or moves the emulator's clock.
+      name: "looks",
+      testMatch: /looks\.spec\.ts/,
+      use: { ...browser },
+    },
+    {
       name: "chromium",
-      testIgnore: /(lifecycle|over-time)\.spec\.ts/,
+      testIgnore: /(lifecycle|over-time|looks)\.spec\.ts/,
+      dependencies: ["looks"],
       use: { ...browser },
     },
     {

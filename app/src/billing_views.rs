@@ -35,6 +35,8 @@ pub struct PlanView {
     pub held_status: Option<String>,
     /// Whether the user bought this one-time product already.
     pub purchased: bool,
+    /// The plan most visitors want (product metadata `highlight=true`): it stands out.
+    pub highlighted: bool,
 }
 
 /// One price on a card.

@@ -1,8 +1,9 @@
 //! Tollgate's user interface: the HTML shell, the router and every page, rendered on the server
 //! (`ssr`) and brought to life in the browser (`hydrate`).
 //!
-//! Only `#[island]` components ship WASM (Leptos islands; the reasoning and figures are in
-//! ARCHITECTURE.md, "Hydration"). Everything else is plain server-rendered HTML.
+//! Pages are plain server-rendered HTML and load no WASM. Leptos islands stay available: a page
+//! that holds an `#[island]` renders [`components::islands::IslandScripts`], and only that page
+//! loads the bundle (ARCHITECTURE.md, "Hydration").
 //!
 //! - [`components`]: the page layout (header, footer) and small reusable pieces.
 //! - [`pages`]: one module per route.
@@ -38,6 +39,13 @@ use crate::pages::{
 
 /// The HTML document around the app, rendered once per request on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Nothing outside an island is hydrated, so nothing outside one carries hydration markers
+    // (what `HydrationScripts` in islands mode would set, on pages that have no such script).
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
+    // For `IslandScripts`, on the pages that load the bundle.
+    provide_context(options.clone());
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -46,7 +54,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options=options.clone() islands=cfg!(feature = "islands") />
                 <HashedStylesheet options id="leptos" />
                 <MetaTags />
             </head>

@@ -1,15 +1,17 @@
-// Measures a page's first load in Debian's Chromium: bytes on the wire (HTML, CSS, JS, WASM) and
-// time to interactive — from navigation start until hydration has enabled the header's menu
-// button — over cold loads (fresh browser context, empty cache), unthrottled and on a simulated
-// slow phone (4x CPU slowdown, 1.6 Mbit/s down, 150 ms round trip).
+// Measures a page's first load in Debian's Chromium, at a phone's width: bytes on the wire (HTML,
+// CSS, JS, WASM), time to interactive — from navigation start until the load event has finished,
+// every file in and nothing left to run (a page with an island would add its hydration) — and the
+// cumulative layout shift (a PerformanceObserver for `layout-shift`, registered before the page's
+// first byte, read a second after load), over cold loads (fresh browser context, empty cache),
+// unthrottled and on a simulated slow phone (4x CPU slowdown, 1.6 Mbit/s down, 150 ms round trip).
 //
 //   BASE_URL=http://127.0.0.1:3000 [PAGE_PATH=/pricing] node end2end/measure/first-load.mjs [runs]
 //
 // Last it prints one `json: {…}` line (for `cargo xtask bench`): per profile the median time to
-// interactive, and the page's files fetched once each as identity, gzip and brotli.
+// interactive, the largest layout shift and the WASM requests seen, and the page's files fetched
+// once each as identity, gzip and brotli.
 //
-// Serve a release build (`cargo leptos build --release`, assets precompressed) when measuring:
-// a dev build ships a WASM bundle ten times larger.
+// Serve a release build (`cargo xtask release`, assets precompressed) when measuring.
 import { request as httpRequest } from "node:http";
 import { chromium } from "@playwright/test";
 
@@ -46,10 +48,20 @@ function wireSize(url, encoding) {
 
 for (const [name, profile] of Object.entries(profiles)) {
   const times = [];
+  const shifts = [];
+  let wasmRequests = 0;
   let bytes = {};
   for (let i = 0; i < runs; i++) {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
     const page = await context.newPage();
+    await page.addInitScript(() => {
+      window.__layoutShift = 0;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          if (!entry.hadRecentInput) window.__layoutShift += entry.value;
+        }
+      }).observe({ type: "layout-shift", buffered: true });
+    });
     const cdp = await context.newCDPSession(page);
     await cdp.send("Network.enable");
     if (profile) {
@@ -71,18 +83,19 @@ for (const [name, profile] of Object.entries(profiles)) {
         : url.endsWith(".css") ? "css" : url.endsWith(".svg") ? "icon" : "html";
       sizes[kind] = (sizes[kind] ?? 0) + e.encodedDataLength;
     });
-    await page.goto(baseURL + pagePath);
-    await page.waitForFunction(() => {
-      const button = document.querySelector("button[aria-controls=site-nav-links]");
-      return button && !button.disabled;
-    }, null, { polling: "raf", timeout: 60_000 });
-    times.push(await page.evaluate(() => performance.now()));
+    await page.goto(baseURL + pagePath, { waitUntil: "load" });
+    times.push(await page.evaluate(() => performance.getEntriesByType("navigation")[0].loadEventEnd));
+    await page.waitForTimeout(1000);
+    shifts.push(await page.evaluate(() => window.__layoutShift));
+    if (sizes.wasm !== undefined) wasmRequests += 1;
     bytes = sizes;
     await context.close();
   }
   const total = Object.values(bytes).reduce((a, b) => a + b, 0);
-  summary.profiles[name] = { interactive_ms: median(times), wire_bytes: total };
-  console.log(`${name}: time to interactive median ${median(times).toFixed(0)} ms ` +
+  const shift = Math.max(...shifts);
+  summary.profiles[name] = { interactive_ms: median(times), wire_bytes: total, layout_shift: shift, wasm_requests: wasmRequests };
+  console.log(`${name}: time to interactive median ${median(times).toFixed(0)} ms, ` +
+    `layout shift at most ${shift}, WASM fetched in ${wasmRequests} of ${runs} loads; ` +
     `(min ${Math.min(...times).toFixed(0)}, max ${Math.max(...times).toFixed(0)}, ${runs} cold loads); ` +
     `bytes on the wire ${total} (${Object.entries(bytes).map(([k, v]) => `${k} ${v}`).join(", ")})`);
 }

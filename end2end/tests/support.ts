@@ -1,6 +1,8 @@
 // What several journeys do the same way: fill the emulator's card fields, make a unique user,
-// open the pricing page once the catalog is there, wait for webhooks to show on a page.
-import { expect, type Page } from "@playwright/test";
+// open the pricing page once the catalog is there, wait for webhooks to show on a page, look at a
+// page at each width and colour scheme (screenshots and the accessibility scan).
+import AxeBuilder from "@axe-core/playwright";
+import { expect, type Locator, type Page } from "@playwright/test";
 
 /** Fills the card fields of the emulator's Checkout or portal page. */
 export async function fillCard(page: Page, number: string, expiry = "12 / 34") {
@@ -50,4 +52,38 @@ export async function eventually(page: Page, path: string, check: () => Promise<
     await page.goto(path);
     await check();
   }).toPass({ timeout: 20_000 });
+}
+
+/** The widths every page is looked at: a phone's and a laptop's. */
+const SCREENS = [
+  { name: "phone", width: 390, height: 844 },
+  { name: "laptop", width: 1280, height: 800 },
+] as const;
+
+/** What changes from run to run on a page (dates, figures from today), masked in screenshots. */
+export type Moving = Locator[];
+
+/**
+ * Looks at the page as it is now, at each width in light and dark: compares a full-page
+ * screenshot with the committed baseline (`screenshots/NAME-WIDTH-SCHEME.png`; a difference fails
+ * and leaves the diff image under test-results/) and runs axe-core, failing on any serious or
+ * critical violation of WCAG 2.x A and AA.
+ */
+export async function lookAt(page: Page, name: string, moving: Moving = []) {
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const screen of SCREENS) {
+      await page.setViewportSize({ width: screen.width, height: screen.height });
+      const shot = `${name}-${screen.name}-${scheme}`;
+      await expect.soft(page, shot).toHaveScreenshot(`${shot}.png`, { fullPage: true, mask: moving });
+      const scan = await new AxeBuilder({ page })
+        .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
+        .analyze();
+      const serious = scan.violations
+        .filter((v) => v.impact === "serious" || v.impact === "critical")
+        .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+      expect.soft(serious, `accessibility of ${shot}`).toEqual([]);
+    }
+  }
+  await page.emulateMedia({ colorScheme: null });
 }

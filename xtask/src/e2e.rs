@@ -1,6 +1,7 @@
 //! The end-to-end run: build the browser half ([`crate::site`], with the hashed names production
 //! uses, linting the frontend crate as it compiles), precompress it, start the real server on a
-//! free port against a fresh database, and run the Playwright suite in headless Chromium.
+//! free port against a fresh database, and run the Playwright suite in headless Chromium, shown
+//! only the pinned fonts (`end2end/fonts.conf`) so its screenshots repeat.
 //!
 //! The server binary is the one `cargo test --workspace` just built (it builds the package's
 //! binaries for the integration tests), so nothing on the server side is compiled twice.
@@ -25,7 +26,22 @@ const E2E_DATABASE: &str = "tollgate_e2e";
 /// The webhook signing secret shared by the end-to-end emulator and server.
 const E2E_WEBHOOK_SECRET: &str = "whsec_tollgate_e2e";
 
-pub fn run(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Result<()> {
+/// What Playwright is asked to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Suite {
+    /// Every journey, comparing screenshots with the committed baselines.
+    Everything,
+    /// Only the screenshots and accessibility scan, writing the baselines that changed.
+    UpdateScreenshots,
+}
+
+pub fn run(
+    root: &Path,
+    pg: &Postgres,
+    chromium: &Path,
+    suite: Suite,
+    tally: &mut Tally,
+) -> Result<()> {
     let path = tools::path_with_npm_bins(root)?;
     let server_bin = root.join("target/debug/server");
     if !server_bin.exists() {
@@ -102,11 +118,16 @@ pub fn run(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Re
         Ok(server)
     })?;
 
+    let mut playwright = Command::new(root.join("end2end/node_modules/.bin/playwright"));
+    playwright.arg("test");
+    if suite == Suite::UpdateScreenshots {
+        playwright.args(["--project", "looks", "--update-snapshots=changed"]);
+    }
     let result = step("Playwright (headless Chromium)", || {
         tally.run(
-            Command::new(root.join("end2end/node_modules/.bin/playwright"))
-                .arg("test")
+            playwright
                 .current_dir(root.join("end2end"))
+                .env("FONTCONFIG_FILE", root.join("end2end/fonts.conf"))
                 .env("BASE_URL", &base_url)
                 .env("STRIPE_EMULATOR_URL", &emulator_url)
                 .env("CHROMIUM_PATH", chromium)

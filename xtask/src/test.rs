@@ -1,4 +1,5 @@
-//! `cargo xtask test` (every check CI runs) and `cargo xtask prepare` (refresh `.sqlx/`).
+//! `cargo xtask test` (every check CI runs), `cargo xtask prepare` (refresh `.sqlx/`) and
+//! `cargo xtask screenshots` (refresh the screenshot baselines).
 
 use std::{path::Path, process::Command};
 
@@ -115,7 +116,36 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
             step::summary_counts,
         )
     })?;
-    e2e::run(root, pg, chromium, tally)
+    e2e::run(root, pg, chromium, e2e::Suite::Everything, tally)
+}
+
+/// `cargo xtask screenshots`: builds the server, then takes every page's screenshots again and
+/// writes those that changed over the committed baselines in `end2end/screenshots/` (look at
+/// them with `git diff`, commit them with the change that made them).
+pub fn screenshots(root: &Path) -> Result<()> {
+    let chromium = tools::ensure(root, Needs::Test)?.expect("Needs::Test yields a browser");
+    let pg = step("Starting the local PostgreSQL cluster", || {
+        Postgres::ensure(root)
+    })?;
+    let mut tally = Tally::default();
+    let result = step("Building the server and the Stripe emulator", || {
+        step::run(cargo(root).args(["build", "--locked", "-p", "server", "-p", "stripe-emulator"]))
+    })
+    .and_then(|()| {
+        e2e::run(
+            root,
+            &pg,
+            &chromium,
+            e2e::Suite::UpdateScreenshots,
+            &mut tally,
+        )
+    });
+    pg.stop_if_started_here();
+    println!(
+        "\nscreenshots: {} passed, {} failed",
+        tally.passed, tally.failed
+    );
+    result
 }
 
 /// Says so up front when the disk is nearly full, instead of failing half an hour later with

@@ -253,42 +253,52 @@ fn npm_ci(dir: &Path) -> Result<()> {
     )
 }
 
-/// The Chromium that Playwright drives: `CHROMIUM_PATH`, else Debian's package, installed with
-/// apt when missing and we are root.
+/// Debian's packages the browser tests need: the browser, and the only fonts it is shown
+/// (`end2end/fonts.conf`), so screenshots render alike on every machine.
+const BROWSER_PACKAGES: [&str; 3] = ["chromium", "fonts-dejavu-core", "fonts-dejavu-extra"];
+
+/// A file from each font package: present means installed.
+const PINNED_FONTS: [&str; 2] = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-ExtraLight.ttf",
+];
+
+/// The Chromium that Playwright drives (`CHROMIUM_PATH`, else Debian's package) and the pinned
+/// fonts, installed with apt when missing and we are root.
 fn ensure_chromium() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os("CHROMIUM_PATH") {
-        let path = PathBuf::from(path);
-        if path.exists() {
-            note(format!("using CHROMIUM_PATH={}", path.display()));
-            return Ok(path);
-        }
-        bail!("CHROMIUM_PATH={} does not exist", path.display());
-    }
     let debian = PathBuf::from("/usr/bin/chromium");
-    if debian.exists() {
-        note("Debian's chromium is installed");
-        return Ok(debian);
+    let chromium = match std::env::var_os("CHROMIUM_PATH") {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            if !path.exists() {
+                bail!("CHROMIUM_PATH={} does not exist", path.display());
+            }
+            note(format!("using CHROMIUM_PATH={}", path.display()));
+            Some(path)
+        }
+        None => debian.exists().then(|| debian.clone()),
+    };
+    let fonts = PINNED_FONTS.iter().all(|font| Path::new(font).exists());
+    if let (Some(chromium), true) = (&chromium, fonts) {
+        note("Chromium and the pinned DejaVu fonts are installed");
+        return Ok(chromium.clone());
     }
     if !step::is_root() {
         bail!(
-            "Chromium is missing. Install Debian's package (`sudo apt-get install chromium`) \
-             or set CHROMIUM_PATH to a Chromium binary"
+            "Chromium or the fonts the screenshots are taken in are missing. Install Debian's \
+             packages (`sudo apt-get install {}`); CHROMIUM_PATH may name another Chromium",
+            BROWSER_PACKAGES.join(" ")
         );
     }
-    note("installing Debian's chromium with apt-get (about 1 minute)");
+    note("installing Debian's chromium and DejaVu fonts with apt-get (about 1 minute)");
     step::run(Command::new("apt-get").arg("update").arg("-qq"))?;
     step::run(
         Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "chromium",
-            ])
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(BROWSER_PACKAGES)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
-    Ok(debian)
+    Ok(chromium.unwrap_or(debian))
 }
 
 /// `PATH` with the npm tools first, so cargo-leptos finds npm's wasm-opt and sass (Debian's

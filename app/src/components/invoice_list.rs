@@ -10,7 +10,8 @@ pub fn InvoiceList(invoices: Vec<InvoiceView>) -> impl IntoView {
     (!invoices.is_empty()).then(|| {
         view! {
             <h3>"Invoices"</h3>
-            <table class="invoices" aria-label="Your invoices">
+            <div class="table-scroll">
+            <table class="table" aria-label="Your invoices">
                 <thead>
                     <tr><th scope="col">"Date"</th><th scope="col">"Number"</th>
                         <th scope="col">"Amount"</th><th scope="col">"Status"</th><th scope="col"></th></tr>
@@ -22,7 +23,7 @@ pub fn InvoiceList(invoices: Vec<InvoiceView>) -> impl IntoView {
                             <td>{invoice.number}</td>
                             <td>{invoice.amount}</td>
                             <td>{invoice.status}</td>
-                            <td class="invoices__links">
+                            <td>
                                 {invoice.hosted_url.map(|href| view! {
                                     <a href=href rel="noopener" target="_blank">"View"</a>
                                 })}
@@ -35,6 +36,7 @@ pub fn InvoiceList(invoices: Vec<InvoiceView>) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            </div>
         }
     })
 }

@@ -63,7 +63,7 @@ fn AccountLinks() -> impl IntoView {
             };
             view! {
                 <li><a href=signin>"Sign in"</a></li>
-                <li><a class="button button--small" href="/signup">"Sign up"</a></li>
+                <li><a class="button" href="/signup">"Sign up"</a></li>
             }
             .into_any()
         }

@@ -3,6 +3,7 @@
 pub mod billing_summary;
 pub mod form;
 pub mod invoice_list;
+pub mod islands;
 pub mod layout;
 pub mod nav;
 pub mod plan_card;

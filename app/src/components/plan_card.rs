@@ -30,11 +30,18 @@ pub fn PlanCard(
     let labelled_by = heading_id.clone();
     let name = plan.name.clone();
     let purchased = plan.purchased;
+    let highlighted = plan.highlighted;
 
     view! {
-        <li class="plan card" class:plan--held=held data-groups=groups aria-labelledby=labelled_by>
+        <li class="plan card" class:plan--held=held class:plan--highlighted=highlighted
+            data-groups=groups aria-labelledby=labelled_by>
             <h2 id=heading_id>{plan.name.clone()}</h2>
-            {plan.held_status.clone().map(|status| view! { <p class="badge badge--held">{status}</p> })}
+            {(highlighted || held).then(|| view! {
+                <p class="plan__badges">
+                    {highlighted.then(|| view! { <span class="badge badge--accent">"Most popular"</span> })}
+                    {plan.held_status.clone().map(|status| view! { <span class="badge badge--ok">{status}</span> })}
+                </p>
+            })}
             {plan.description.clone().map(|text| view! { <p class="plan__description">{text}</p> })}
             {plan.prices.into_iter().map(|price| {
                 let button = price_button(&name, &price, signed_in, held, subscription.as_deref(), purchased, checkout, portal);
@@ -45,7 +52,7 @@ pub fn PlanCard(
                             " "<span class="plan__cadence">{price.cadence.clone()}</span>
                         </p>
                         {price.saving_percent.map(|p| view! { <p class="badge">{format!("Save {p}%")}</p> })}
-                        {price.trial_days.map(|d| view! { <p class="badge badge--trial">{format!("{d}-day free trial")}</p> })}
+                        {price.trial_days.map(|d| view! { <p class="badge badge--ok">{format!("{d}-day free trial")}</p> })}
                         {button}
                     </div>
                 }

@@ -37,17 +37,17 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
         change_awaiting_payment,
     } = plan;
     let status_class = if needs_attention {
-        "plan__status plan__status--alert"
+        "held-plan__status held-plan__status--alert"
     } else {
-        "plan__status"
+        "held-plan__status"
     };
     let id = subscription_id.clone();
     view! {
-        <li class="plan" aria-label=name.clone()>
+        <li class="held-plan" aria-label=name.clone()>
             <p><strong>{name.clone()}</strong> " — " <span class=status_class>{status}</span></p>
             {price.map(|price| view! { <p class="muted">{price}</p> })}
             {change_awaiting_payment.map(|sentence| view! {
-                <p class="plan__status plan__status--alert" role="status">{sentence}</p>
+                <p class="held-plan__status held-plan__status--alert" role="status">{sentence}</p>
             })}
             <p class="muted">{match card {
                 Some(card) => format!("Charged to {card}"),
@@ -78,7 +78,7 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
                     </div>
                 }
             })}
-            <div class="plan__actions">
+            <div class="actions">
                 {card_action.map(|label| view! {
                     <ActionForm action=update_card>
                         <button type="submit" class="button">{label}</button>
@@ -100,7 +100,7 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
             {(!change_options.is_empty()).then(|| {
                 let select_id = format!("change-{subscription_id}");
                 view! {
-                    <form method="get" action="/account" class="plan__change">
+                    <form method="get" action="/account" class="held-plan__change">
                         <input type="hidden" name="change" value=subscription_id.clone() />
                         <label for=select_id.clone()>"Change plan to"</label>
                         <select id=select_id name="to">
@@ -137,7 +137,7 @@ pub fn ChangePreviewPanel(subscription_id: String, price_id: String) -> impl Int
                         }.into_any(),
                         Ok(preview) => view! {
                             <h3>"Change to " {preview.to.clone()}</h3>
-                            <table class="invoices" aria-label="Next invoice preview">
+                            <table class="table" aria-label="Next invoice preview">
                                 <tbody>
                                     {preview.lines.iter().cloned().map(|(description, amount)| view! {
                                         <tr><td>{description}</td><td>{amount}</td></tr>

@@ -21,14 +21,14 @@ pub fn TimeTravel() -> impl IntoView {
                 let advance_error = advance_error.clone();
                 Suspend::new(async move {
                     today.await.ok().flatten().map(|today| view! {
-                        <section aria-labelledby="time-travel-title" class="card dev-tools" id="time-travel">
+                        <section aria-labelledby="time-travel-title" class="card card--dev" id="time-travel">
                             <h2 id="time-travel-title">"Time travel"</h2>
                             <p class="muted">
                                 "Development only. The Stripe emulator's clock reads " <strong>{today}</strong>
                                 ". Move it forward to watch trials end, plans renew and failed payments retry; its webhooks update this page."
                             </p>
                             <FormAlert error=advance_error />
-                            <div class="plan__actions">
+                            <div class="actions">
                                 {[(1, "+1 day"), (7, "+1 week"), (31, "+1 month")].map(|(days, label)| view! {
                                     <ActionForm action=advance>
                                         <input type="hidden" name="days" value=days />

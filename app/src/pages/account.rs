@@ -43,7 +43,7 @@ pub fn AccountPage() -> impl IntoView {
 
     view! {
         <Title text="Account" />
-        <section class="container narrow account">
+        <section class="container narrow page account">
             <h1>"Account"</h1>
             <p class="muted">"Signed in as " {user.email.clone()}</p>
             <Notice message=notice />

@@ -34,7 +34,7 @@ pub fn CheckoutSuccessPage() -> impl IntoView {
 
     view! {
         <Title text="Thank you" />
-        <section class="container narrow checkout-result">
+        <section class="container narrow page">
             <Suspense fallback=|| view! { <p>"Confirming your payment…"</p> }>
                 {move || {
                     let again = again.clone();

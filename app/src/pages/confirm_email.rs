@@ -15,7 +15,7 @@ pub fn ConfirmEmailPage() -> impl IntoView {
 
     view! {
         <Title text="Confirm your new email address" />
-        <section class="container narrow auth">
+        <section class="container narrow page auth">
             <h1>"Confirm your new email address"</h1>
             <p>"Press the button to make this address the one you sign in with. Every device signed in to your account, other than this one, will be signed out."</p>
             <form method="post" action="/account/confirm-email">

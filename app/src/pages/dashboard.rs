@@ -22,7 +22,7 @@ pub fn DashboardPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| dashboard());
     view! {
         <Title text="Dashboard" />
-        <section class="container dashboard">
+        <section class="container page dashboard">
             <h1>"Dashboard"</h1>
             <Suspense fallback=|| view! { <p>"Loading your report…"</p> }>
                 {move || Suspend::new(async move {
@@ -31,7 +31,7 @@ pub fn DashboardPage() -> impl IntoView {
                         Ok(DashboardView::Unlocked { rows, api }) => view! {
                             <section class="card" aria-labelledby="report-title">
                                 <h2 id="report-title">"Usage report"</h2>
-                                <table class="invoices" aria-label="Usage by month">
+                                <table class="table" aria-label="Usage by month">
                                     <thead><tr><th scope="col">"Month"</th><th scope="col">"Requests"</th><th scope="col">"Errors"</th></tr></thead>
                                     <tbody>
                                         {rows.into_iter().map(|row| view! {

@@ -21,7 +21,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 
     view! {
         <Title text="Forgot password" />
-        <section class="container narrow auth">
+        <section class="container narrow page auth">
             <h1>"Forgot your password?"</h1>
             <Notice message=sent />
             <p>"Enter your account's email and we will send you a link to choose a new password."</p>

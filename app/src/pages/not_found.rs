@@ -13,7 +13,7 @@ pub fn NotFound() -> impl IntoView {
 
     view! {
         <Title text="Page not found" />
-        <section class="container narrow">
+        <section class="container narrow page">
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address. It may have moved, or the link may be mistyped."</p>
             <p><a class="button" href="/">"Back to the home page"</a></p>

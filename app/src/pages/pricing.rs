@@ -20,7 +20,7 @@ pub fn PricingPage() -> impl IntoView {
 
     view! {
         <Title text="Pricing" />
-        <section class="container pricing-page">
+        <section class="container page pricing-page">
             <h1>"Pricing"</h1>
             <p class="lead">"Pick a plan. Cancel or change it whenever you like."</p>
             <Notice message=notice />
@@ -78,7 +78,7 @@ fn Plans(view: PricingView) -> impl IntoView {
         <FormAlert error=checkout_error.or(portal_error) />
         <div class="pricing">
             {(groups.len() > 1).then(|| view! {
-                <fieldset class="interval-toggle">
+                <fieldset class="segmented interval-toggle">
                     <legend class="visually-hidden">"Billing interval"</legend>
                     {groups.iter().map(|group| {
                         let id = format!("interval-{group}");

@@ -20,7 +20,7 @@ pub fn ResetPasswordPage() -> impl IntoView {
 
     view! {
         <Title text="Choose a new password" />
-        <section class="container narrow auth">
+        <section class="container narrow page auth">
             <h1>"Choose a new password"</h1>
             <FormAlert error=error.clone() />
             <ActionForm action=action>

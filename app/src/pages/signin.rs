@@ -24,7 +24,7 @@ pub fn SignInPage() -> impl IntoView {
 
     view! {
         <Title text="Sign in" />
-        <section class="container narrow auth">
+        <section class="container narrow page auth">
             <h1>"Sign in"</h1>
             <Notice message=notice />
             <FormAlert error=error.clone() />

@@ -21,7 +21,7 @@ pub fn SignUpPage() -> impl IntoView {
 
     view! {
         <Title text="Create an account" />
-        <section class="container narrow auth">
+        <section class="container narrow page auth">
             <h1>"Create an account"</h1>
             <FormAlert error=error.clone() />
             <ActionForm action=action>

@@ -351,6 +351,7 @@ mod tests {
                 description: None,
                 images: vec![],
                 features: vec![],
+                highlighted: false,
                 prices: vec![
                     price("price_m", 2900, "usd", Some("month")),
                     price("price_y", 29000, "usd", Some("year")),

@@ -66,6 +66,7 @@ pub fn pricing(
                 purchased: bought
                     .iter()
                     .any(|p| p.product_id == product.id && p.status != "failed"),
+                highlighted: product.highlighted,
             }
         })
         .collect();
@@ -193,6 +194,7 @@ mod tests {
                     description: None,
                     images: vec![],
                     features: vec![],
+                    highlighted: false,
                     prices: vec![
                         price("price_m", 2900, Some(("month", 1))),
                         price("price_y", 29000, Some(("year", 1))),
@@ -204,6 +206,7 @@ mod tests {
                     description: None,
                     images: vec![],
                     features: vec![],
+                    highlighted: false,
                     prices: vec![price("price_once", 19900, None)],
                 },
             ],
@@ -219,6 +222,15 @@ mod tests {
         assert_eq!(pro.prices[1].saving_percent, Some(17));
         assert_eq!(pro.prices[1].cadence, "per year");
         assert_eq!(pro.prices[1].amount, "$290");
+    }
+
+    #[test]
+    fn only_the_product_marked_highlight_stands_out() {
+        let mut catalog = catalog();
+        catalog.products[0].highlighted = true;
+        let view = pricing(&catalog, &[], &[], false, false);
+        assert!(view.plans[0].highlighted);
+        assert!(!view.plans[1].highlighted);
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct CatalogProduct {
     pub images: Vec<String>,
     /// The bullet list (Stripe's marketing features).
     pub features: Vec<String>,
+    /// `metadata.highlight` is `true`: the plan the pricing page makes stand out.
+    pub highlighted: bool,
     /// Its prices for sale, one per cadence: shortest interval first, one-time last.
     pub prices: Vec<CatalogPrice>,
 }
@@ -90,7 +92,8 @@ impl Catalog {
 pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error> {
     let products = sqlx::query!(
         r#"
-        SELECT id, name, description, images, marketing_features
+        SELECT id, name, description, images, marketing_features,
+               metadata->>'highlight' IS NOT DISTINCT FROM 'true' AS "highlighted!"
         FROM stripe_products
         WHERE active
         ORDER BY sort_order NULLS LAST, name, id
@@ -140,6 +143,7 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
                     description: product.description,
                     images: product.images,
                     features: product.marketing_features,
+                    highlighted: product.highlighted,
                     prices,
                 })
             })

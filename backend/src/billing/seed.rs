@@ -33,6 +33,9 @@ pub struct SeedProduct {
     pub index: Option<i32>,
     /// Entitlements the plan grants, comma-separated (`metadata.features`).
     pub features: Option<String>,
+    /// The plan the pricing page makes stand out (`metadata.highlight`).
+    #[serde(default)]
+    pub highlight: bool,
     /// The bullet list on the pricing card.
     #[serde(default)]
     pub marketing_features: Vec<String>,
@@ -94,7 +97,8 @@ pub async fn run(
             .set("name", &product.name)
             .set_some("description", product.description.as_deref())
             .set_some("metadata[index]", product.index)
-            .set_some("metadata[features]", product.features.as_deref());
+            .set_some("metadata[features]", product.features.as_deref())
+            .set_some("metadata[highlight]", product.highlight.then_some("true"));
         for (i, feature) in product.marketing_features.iter().enumerate() {
             form = form.set(format!("marketing_features[{i}][name]"), feature);
         }
@@ -105,7 +109,13 @@ pub async fn run(
                     product.name, product.id
                 ));
             }
-            Ok(_) => {
+            Ok(existing) => {
+                // An empty value removes a metadata key in Stripe.
+                let form = if existing.metadata.contains_key("highlight") && !product.highlight {
+                    form.set("metadata[highlight]", "")
+                } else {
+                    form
+                };
                 stripe
                     .update_product(&product.id, &form, &key("update", &product.id, &form))
                     .await
@@ -176,6 +186,8 @@ fn matches(existing: &Product, wanted: &SeedProduct) -> bool {
         && existing.metadata.get("index").map(String::as_str)
             == wanted.index.map(|i| i.to_string()).as_deref()
         && existing.metadata.get("features").map(String::as_str) == wanted.features.as_deref()
+        && (existing.metadata.get("highlight").map(String::as_str) == Some("true"))
+            == wanted.highlight
         && features == wanted.marketing_features
 }
 
@@ -192,6 +204,11 @@ mod tests {
     fn the_demo_catalog_parses() {
         let file = parse(DEMO_CATALOG).unwrap();
         assert_eq!(file.products.len(), 3);
+        assert_eq!(
+            file.products.iter().filter(|p| p.highlight).count(),
+            1,
+            "one plan stands out"
+        );
         assert!(file
             .products
             .iter()

@@ -3,7 +3,7 @@
 use crate::helpers::spawn_app;
 
 #[tokio::test]
-async fn the_home_page_is_server_rendered_with_the_layout_and_hydration_script() {
+async fn the_home_page_is_server_rendered_with_the_layout_and_nothing_to_hydrate() {
     let app = spawn_app().await;
 
     let response = app.get("/").await;
@@ -19,17 +19,43 @@ async fn the_home_page_is_server_rendered_with_the_layout_and_hydration_script()
         "hero heading"
     );
     assert!(
-        html.contains(r#"<nav aria-label="Main""#),
+        html.contains(r#"<nav aria-label="Main" class="site-nav">"#),
         "header navigation"
     );
     assert!(html.contains("site-footer"), "footer");
     assert!(html.contains("<title>Tollgate</title>"), "title");
-    // The islands loader imports the bundle and hydrates each <leptos-island>.
-    assert!(html.contains("/pkg/tollgate.js"), "hydration script");
+    // The menu is a <details> disclosure: nothing to hydrate, so no bundle, no island, no
+    // hydration markers.
     assert!(
-        html.contains("<leptos-island"),
-        "the navigation is an island"
+        html.contains(r#"<details class="site-nav__menu">"#),
+        "the menu works without JavaScript"
     );
+    for script in [
+        "/pkg/tollgate.js",
+        ".wasm",
+        "<leptos-island",
+        "modulepreload",
+    ] {
+        assert!(!html.contains(script), "{script} on a page with no island");
+    }
+}
+
+#[tokio::test]
+async fn no_page_loads_the_wasm_bundle_or_its_loader() {
+    let app = spawn_app().await;
+
+    for path in ["/", "/pricing", "/signin", "/signup", "/forgot-password"] {
+        let html = app.get(path).await.text().await.unwrap();
+        assert!(!html.contains(".wasm"), "{path} preloads the WASM bundle");
+        assert!(
+            !html.contains("/pkg/tollgate.js"),
+            "{path} imports the bundle"
+        );
+        assert!(
+            !html.contains(r#"<script type="module""#),
+            "{path} has a loader"
+        );
+    }
 }
 
 #[tokio::test]

@@ -58,6 +58,22 @@ async fn the_seeded_catalog_shows_hobby_pro_and_lifetime_in_order_with_toggle_sa
 }
 
 #[tokio::test]
+async fn the_plan_marked_highlight_in_its_metadata_is_the_one_that_stands_out() {
+    let (app, _stripe) = shop(false).await;
+
+    let page = app.page("/pricing").await;
+
+    // The demo catalog marks Pro (`"highlight": true` → `metadata.highlight`).
+    assert_eq!(page.matches("Most popular").count(), 1, "{page}");
+    assert_eq!(page.matches("plan--highlighted").count(), 1, "{page}");
+    let pro = position(&page, ">Pro</h2>");
+    let badge = position(&page, "Most popular");
+    assert!(pro < badge && badge < position(&page, ">Lifetime</h2>"));
+    assert!(position(&page, "plan--highlighted") < pro);
+    assert!(position(&page, ">Hobby</h2>") < position(&page, "plan--highlighted"));
+}
+
+#[tokio::test]
 async fn signed_out_buttons_lead_to_sign_up_then_on_to_checkout() {
     let (app, _stripe) = shop(false).await;
     let monthly = price_id(&app, "tollgate_pro_monthly").await;
