@@ -38,9 +38,10 @@ export default defineConfig({
   // test-results/.
   snapshotPathTemplate: "{testDir}/../screenshots/{arg}{ext}",
   expect: {
-    // Fonts are pinned (FONTCONFIG_FILE=fonts.conf: Debian's DejaVu only), so renders repeat;
-    // the tolerance absorbs anti-aliasing, not a moved box.
-    toHaveScreenshot: { maxDiffPixelRatio: 0.002, threshold: 0.2 },
+    // Fonts are pinned (FONTCONFIG_FILE=fonts.conf: Debian's DejaVu only), so renders repeat
+    // exactly (two runs compared pixel for pixel); the tolerance allows a few anti-aliased
+    // pixels, never a changed colour or glyph.
+    toHaveScreenshot: { maxDiffPixels: 20, threshold: 0.01 },
   },
   projects: [
     {

@@ -128,8 +128,12 @@ pub fn screenshots(root: &Path) -> Result<()> {
         Postgres::ensure(root)
     })?;
     let mut tally = Tally::default();
+    // The workspace's binaries with the test build's features and lints: after a test run
+    // nothing is compiled again.
     let result = step("Building the server and the Stripe emulator", || {
-        step::run(cargo(root).args(["build", "--locked", "-p", "server", "-p", "stripe-emulator"]))
+        let mut build = cargo(root);
+        build.args(["build", "--workspace", "--bins", "--locked"]);
+        step::run(Lint::DenyWarnings.apply(&mut build)?)
     })
     .and_then(|()| {
         e2e::run(

@@ -115,7 +115,7 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
 <style>
 body{{font-family:system-ui,sans-serif;background:#f6f8fa;color:#1a1f36;margin:0}}
 main{{max-width:34rem;margin:2rem auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 2px 12px rgba(0,0,0,.08)}}
-h1{{font-size:1.4rem;margin-top:0}} h2{{font-size:1.1rem}} .muted{{color:#697386}} .banner{{font-size:.8rem;color:#697386;text-align:center;margin-top:1rem}}
+h1{{font-size:1.4rem;margin-top:0}} h2{{font-size:1.1rem}} .muted{{color:#697386}} .banner{{font-size:.8rem;color:#4f566b;text-align:center;margin-top:1rem}}
 label{{display:block;margin:.75rem 0 .25rem;font-weight:600}} input,select{{width:100%;box-sizing:border-box;padding:.6rem;border:1px solid #c9d0d9;border-radius:6px;font-size:1rem}}
 button{{margin-top:1rem;width:100%;padding:.75rem;border:0;border-radius:6px;background:#635bff;color:#fff;font-size:1rem;cursor:pointer}}
 button.secondary{{background:#fff;color:#635bff;border:1px solid #635bff}} .error{{background:#fde8e8;color:#9b1c1c;padding:.75rem;border-radius:6px}}
