@@ -45,8 +45,9 @@ export default defineConfig({
   },
   projects: [
     {
-      // Screenshots and the accessibility scan, first: before any journey adds products to the
-      // catalog or moves the emulator's clock.
+      // Screenshots and the accessibility scan. Run it on its own before the others (`npm test`
+      // and `cargo xtask test` do): the journeys add products to the catalog and move the
+      // emulator's clock.
       name: "looks",
       testMatch: /looks\.spec\.ts/,
       use: { ...browser },
@@ -54,7 +55,6 @@ export default defineConfig({
     {
       name: "chromium",
       testIgnore: /(lifecycle|over-time|looks)\.spec\.ts/,
-      dependencies: ["looks"],
       use: { ...browser },
     },
     {

@@ -118,23 +118,50 @@ pub fn run(
         Ok(server)
     })?;
 
-    let mut playwright = Command::new(root.join("end2end/node_modules/.bin/playwright"));
-    playwright.arg("test");
-    if suite == Suite::UpdateScreenshots {
-        playwright.args(["--project", "looks", "--update-snapshots=changed"]);
+    // The screenshots and the accessibility scan first, on their own: before any journey adds
+    // products to the catalog or moves the emulator's clock. The journeys run whatever they
+    // found, so one changed pixel never hides a broken journey.
+    let runs: &[(&str, &[&str])] = match suite {
+        Suite::Everything => &[
+            (
+                "Playwright: screenshots and accessibility",
+                &["--project", "looks"],
+            ),
+            (
+                "Playwright: journeys",
+                &[
+                    "--project",
+                    "chromium",
+                    "--project",
+                    "lifecycle",
+                    "--project",
+                    "over-time",
+                ],
+            ),
+        ],
+        Suite::UpdateScreenshots => &[(
+            "Playwright: screenshots (writing those that changed)",
+            &["--project", "looks", "--update-snapshots=changed"],
+        )],
+    };
+    let mut result = Ok(());
+    for (title, args) in runs {
+        let run = step(title, || {
+            tally.run(
+                Command::new(root.join("end2end/node_modules/.bin/playwright"))
+                    .arg("test")
+                    .args(*args)
+                    .current_dir(root.join("end2end"))
+                    .env("FONTCONFIG_FILE", root.join("end2end/fonts.conf"))
+                    .env("BASE_URL", &base_url)
+                    .env("STRIPE_EMULATOR_URL", &emulator_url)
+                    .env("CHROMIUM_PATH", chromium)
+                    .env("PATH", &path),
+                step::playwright_counts,
+            )
+        });
+        result = result.and(run);
     }
-    let result = step("Playwright (headless Chromium)", || {
-        tally.run(
-            playwright
-                .current_dir(root.join("end2end"))
-                .env("FONTCONFIG_FILE", root.join("end2end/fonts.conf"))
-                .env("BASE_URL", &base_url)
-                .env("STRIPE_EMULATOR_URL", &emulator_url)
-                .env("CHROMIUM_PATH", chromium)
-                .env("PATH", &path),
-            step::playwright_counts,
-        )
-    });
     drop(server);
     drop(emulator);
     result

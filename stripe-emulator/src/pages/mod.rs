@@ -122,7 +122,7 @@ button.secondary{{background:#fff;color:#635bff;border:1px solid #635bff}} .erro
 .notice{{background:#e8f5ee;color:#0d6b3b;padding:.75rem;border-radius:6px}} table{{width:100%;border-collapse:collapse}} td,th{{padding:.4rem 0;text-align:left}} .amount{{text-align:right}}
 .row{{display:flex;gap:.75rem}} .row>div{{flex:1}} section{{border-top:1px solid #e3e8ee;margin-top:1.5rem;padding-top:1rem}}
 </style></head>
-<body><main>{body}</main><p class="banner">Stripe emulator — test mode. No real money moves.</p></body></html>"#,
+<body><main>{body}</main><footer><p class="banner">Stripe emulator — test mode. No real money moves.</p></footer></body></html>"#,
         title = escape(title),
     );
     (status, Html(html)).into_response()
