@@ -31,8 +31,9 @@ const E2E_WEBHOOK_SECRET: &str = "whsec_tollgate_e2e";
 pub enum Suite {
     /// Every journey, comparing screenshots with the committed baselines.
     Everything,
-    /// Only the screenshots and accessibility scan, writing the baselines that changed.
-    UpdateScreenshots,
+    /// Only the screenshots and the accessibility scan; with `update`, writing the baselines
+    /// that changed instead of failing on them.
+    Screenshots { update: bool },
 }
 
 pub fn run(
@@ -139,9 +140,13 @@ pub fn run(
                 ],
             ),
         ],
-        Suite::UpdateScreenshots => &[(
+        Suite::Screenshots { update: true } => &[(
             "Playwright: screenshots (writing those that changed)",
             &["--project", "looks", "--update-snapshots=changed"],
+        )],
+        Suite::Screenshots { update: false } => &[(
+            "Playwright: screenshots and accessibility",
+            &["--project", "looks"],
         )],
     };
     let mut result = Ok(());

@@ -3,7 +3,8 @@
 //! - `cargo xtask dev`: install what is missing, start Postgres, serve with live reload.
 //! - `cargo xtask test`: the same preparation, then every check CI runs.
 //! - `cargo xtask prepare`: refresh the committed sqlx offline data (`.sqlx/`).
-//! - `cargo xtask screenshots`: refresh the committed screenshot baselines.
+//! - `cargo xtask screenshots [--check]`: refresh (or compare with) the committed screenshot
+//!   baselines.
 //! - `cargo xtask contract`: check that Stripe (the emulator, or a test-mode account) behaves as
 //!   Tollgate expects.
 //! - `cargo xtask release`: the production build.
@@ -63,7 +64,11 @@ enum Task {
     /// Regenerate `.sqlx/` (the offline query data) against the local database.
     Prepare,
     /// Take every page's screenshots again and write those that changed as the new baselines.
-    Screenshots,
+    Screenshots {
+        /// Compare with the baselines instead (as `cargo xtask test` does), writing nothing.
+        #[arg(long)]
+        check: bool,
+    },
     /// Build for production: optimised server, size-optimised WASM, hashed and precompressed assets.
     Release,
     /// Measure speed, size and memory against their ceilings; writes BENCHMARKS.md and .json.
@@ -82,7 +87,7 @@ fn main() {
         Task::Dev => dev::run(&root),
         Task::Test => test::run(&root),
         Task::Prepare => test::prepare(&root),
-        Task::Screenshots => test::screenshots(&root),
+        Task::Screenshots { check } => test::screenshots(&root, check),
         Task::Contract => contract::run(&root),
         Task::Release => release::run(&root),
         Task::Bench => bench::run(&root),

@@ -119,10 +119,11 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
     e2e::run(root, pg, chromium, e2e::Suite::Everything, tally)
 }
 
-/// `cargo xtask screenshots`: builds the server, then takes every page's screenshots again and
-/// writes those that changed over the committed baselines in `end2end/screenshots/` (look at
-/// them with `git diff`, commit them with the change that made them).
-pub fn screenshots(root: &Path) -> Result<()> {
+/// `cargo xtask screenshots [--check]`: builds the server, then takes every page's screenshots
+/// again and writes those that changed over the committed baselines in `end2end/screenshots/`
+/// (look at them with `git diff`, commit them with the change that made them); with `check`,
+/// compares instead, as `cargo xtask test` does, leaving the diff images in `test-results/`.
+pub fn screenshots(root: &Path, check: bool) -> Result<()> {
     let chromium = tools::ensure(root, Needs::Test)?.expect("Needs::Test yields a browser");
     let pg = step("Starting the local PostgreSQL cluster", || {
         Postgres::ensure(root)
@@ -140,7 +141,7 @@ pub fn screenshots(root: &Path) -> Result<()> {
             root,
             &pg,
             &chromium,
-            e2e::Suite::UpdateScreenshots,
+            e2e::Suite::Screenshots { update: !check },
             &mut tally,
         )
     });
