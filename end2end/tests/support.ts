@@ -60,6 +60,24 @@ const SCREENS = [
   { name: "laptop", width: 1280, height: 800 },
 ] as const;
 
+/** What a finger presses on our pages: buttons, fields, the menu and its links, the toggle. Links
+ * inside sentences are exempt, as WCAG's target-size rule exempts them. */
+const TARGETS = [
+  "a.button", "button", "select", "summary", ".site-nav__links a", ".segmented label",
+  "input:not([type=hidden], [type=radio], [type=checkbox])",
+].join(", ");
+
+/** The targets on the page (shown, not in a closed menu) less than 44 px tall, by their text. */
+async function smallTargets(page: Page): Promise<string[]> {
+  return page.locator(TARGETS).evaluateAll((elements) =>
+    elements
+      .map((element) => ({ element, box: element.getBoundingClientRect() }))
+      .filter(({ element, box }) => box.height > 0 && (element as HTMLElement).checkVisibility())
+      .filter(({ box }) => box.height < 44)
+      .map(({ element, box }) => `${element.tagName.toLowerCase()} "${element.textContent?.trim()}" ${box.height}px`),
+  );
+}
+
 /** axe-core rules that fail the scan whatever impact axe gives them: labelled controls, landmarks
  * around all content, one main and one h1, headings in order. */
 const ALWAYS_CHECKED = ["label", "region", "landmark-one-main", "page-has-heading-one", "heading-order"];
@@ -87,6 +105,9 @@ export async function lookAt(page: Page, name: string, moving: Moving = []) {
         .filter((v) => v.impact === "serious" || v.impact === "critical" || ALWAYS_CHECKED.includes(v.id))
         .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
       expect.soft(failing, `accessibility of ${shot}`).toEqual([]);
+      if (screen.name === "phone" && page.url().startsWith(process.env.BASE_URL ?? "")) {
+        expect.soft(await smallTargets(page), `touch targets under 44 px on ${shot}`).toEqual([]);
+      }
     }
   }
   await page.emulateMedia({ colorScheme: null });
