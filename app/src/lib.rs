@@ -39,8 +39,9 @@ use crate::pages::{
 
 /// The HTML document around the app, rendered once per request on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    // Nothing outside an island is hydrated, so nothing outside one carries hydration markers
-    // (what `HydrationScripts` in islands mode would set, on pages that have no such script).
+    // Islands mode, which `HydrationScripts` would set on a page that loads the bundle: nothing
+    // outside an island is hydrated, so no page's resources are serialized into it as inline
+    // script for a browser that never reads them (the account page's data among them).
     if let Some(context) = Owner::current_shared_context() {
         context.set_is_hydrating(false);
     }

@@ -32,7 +32,7 @@ const FEATURES: [Feature; 6] = [
     },
     Feature {
         title: "Fast pages",
-        body: "Server-rendered HTML; only the interactive parts ship WebAssembly.",
+        body: "Server-rendered HTML and one small stylesheet: no page loads a script it does not need.",
     },
 ];
 

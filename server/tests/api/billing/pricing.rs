@@ -1,6 +1,7 @@
 //! `/pricing` as served: the developer's hint for an empty catalog, the demo plans in order with
 //! their toggle, savings and trial, the buttons for each visitor, the page's CSP, and a product
-//! webhook showing at once; anonymous visitors served one rendered page, each with its own nonce.
+//! webhook showing at once; anonymous visitors served one rendered page, each with its own nonce;
+//! no page's data sent along as script for hydration.
 
 use super::{checkout::shop, deliver, price_id, spawn_billing};
 use crate::helpers::{spawn_app, without_markers};
@@ -242,4 +243,20 @@ async fn a_pricing_page_that_could_not_load_the_catalog_answers_503_and_is_not_k
         .await
         .unwrap()
         .contains("That plan is not available any more."));
+}
+
+#[tokio::test]
+async fn no_page_serializes_its_data_into_the_html_for_a_bundle_that_never_comes() {
+    let (app, _stripe) = shop(false).await;
+    app.sign_up("private@example.com").await;
+
+    for path in ["/pricing", "/account", "/dashboard"] {
+        let page = app.page(path).await;
+        // Leptos writes each resolved resource as `__RESOLVED_RESOURCES[n] = "…"` for hydration;
+        // no page hydrates, so the account's plans and invoices must never be sent that way.
+        assert!(
+            !page.contains("__RESOLVED_RESOURCES["),
+            "{path} carries its resources as script: {page}"
+        );
+    }
 }
