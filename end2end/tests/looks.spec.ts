@@ -1,10 +1,10 @@
 // Every page as visitors see it, at a phone's and a laptop's width, light and dark: compared with
-// the committed screenshots and scanned with axe-core. This project runs before every other, so
-// the catalog is the demo catalog and no journey has moved the emulator's clock.
+// the committed screenshots and scanned with axe-core. This project runs on its own before the
+// others, so the catalog is the demo catalog and no journey has moved the emulator's clock.
 //
 // Update the baselines after a deliberate change: `cargo xtask screenshots` (README).
-import { expect, test, type Page } from "@playwright/test";
-import { fillCard, lookAt, openPricing } from "./support";
+import { expect, test } from "@playwright/test";
+import { fillCard, lookAt, openPricing, signUp } from "./support";
 
 test("the home page", async ({ page }) => {
   await page.goto("/");
@@ -35,19 +35,9 @@ test("the sign-in and sign-up pages", async ({ page }) => {
   await lookAt(page, "signup");
 });
 
-/** Signs up `email` (always the same, so the header and account page look the same each run). */
-async function signUp(page: Page, email: string) {
-  await page.goto("/signup");
-  await page.getByLabel("Display name (optional)").fill("Ada Lovelace");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-}
-
 test("a customer's pages before and after subscribing, with Checkout and the portal", async ({ page }) => {
   test.setTimeout(180_000);
-  await signUp(page, "looks@example.com");
+  await signUp(page, "looks", { email: "looks@example.com", displayName: "Ada Lovelace" });
   // The development-only time travel card reads the emulator's clock: a date.
   const clock = page.getByRole("region", { name: "Time travel" }).getByText("Development only.");
 

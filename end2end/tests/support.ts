@@ -16,10 +16,15 @@ export function uniqueEmail(name: string) {
   return `${name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
 }
 
-/** Signs up a new user (signed in afterwards, on /account); their address. */
-export async function signUp(page: Page, name: string) {
-  const email = uniqueEmail(name);
+/** Signs up a new user (signed in afterwards, on /account); their address. `email` fixed
+ * instead of unique, and a `displayName`, make pages that show them look the same each run. */
+export async function signUp(
+  page: Page,
+  name: string,
+  { email = uniqueEmail(name), displayName }: { email?: string; displayName?: string } = {},
+) {
   await page.goto("/signup");
+  if (displayName) await page.getByLabel("Display name (optional)").fill(displayName);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("correct horse battery");
   await page.getByRole("button", { name: "Create account" }).click();

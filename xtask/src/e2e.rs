@@ -122,12 +122,13 @@ pub fn run(
     // The screenshots and the accessibility scan first, on their own: before any journey adds
     // products to the catalog or moves the emulator's clock. The journeys run whatever they
     // found, so one changed pixel never hides a broken journey.
+    const LOOKS: (&str, &[&str]) = (
+        "Playwright: screenshots and accessibility",
+        &["--project", "looks"],
+    );
     let runs: &[(&str, &[&str])] = match suite {
         Suite::Everything => &[
-            (
-                "Playwright: screenshots and accessibility",
-                &["--project", "looks"],
-            ),
+            LOOKS,
             (
                 "Playwright: journeys",
                 &[
@@ -144,10 +145,7 @@ pub fn run(
             "Playwright: screenshots (writing those that changed)",
             &["--project", "looks", "--update-snapshots=changed"],
         )],
-        Suite::Screenshots { update: false } => &[(
-            "Playwright: screenshots and accessibility",
-            &["--project", "looks"],
-        )],
+        Suite::Screenshots { update: false } => &[LOOKS],
     };
     let mut result = Ok(());
     for (title, args) in runs {
