@@ -30,6 +30,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `DEV_MODE` (default `false`): development helpers such as `/dev/mailbox`. Never in production.
     pub dev_mode: bool,
+    /// `FIRST_ACCOUNT_ADMIN` (default `false`; `cargo xtask dev` turns it on), honoured only with
+    /// `DEV_MODE=true`: the first account to sign up, while no account is an admin, becomes one.
+    pub first_account_admin: bool,
     /// `LEPTOS_WATCH` (set by `cargo leptos watch`), honoured only with `DEV_MODE=true`: the pages'
     /// Content-Security-Policy lets them reach the live-reload WebSocket.
     pub live_reload: bool,
@@ -233,6 +236,7 @@ impl Config {
             base_url,
             log_format: parse_or(&get, "LOG_FORMAT", || LogFormat::Pretty)?,
             dev_mode,
+            first_account_admin: dev_mode && parse_or(&get, "FIRST_ACCOUNT_ADMIN", || false)?,
             live_reload: dev_mode && get("LEPTOS_WATCH").is_some(),
             smtp_url: get("SMTP_URL")
                 .filter(|v| !v.trim().is_empty())

@@ -13,6 +13,8 @@
 //! - [`stripe`]: the typed Stripe client and webhook signature verification.
 //! - [`billing`]: the catalog, customers, Checkout and what Stripe tells us about them;
 //!   entitlements.
+//! - [`console`]: the operator console — the money after the sale, mirrored from Stripe, and
+//!   the actions that move it, each in the audit log.
 //! - [`reports`]: the demo product behind the paywall.
 
 pub mod account_changes;
@@ -20,6 +22,7 @@ pub mod announcements;
 pub mod auth;
 pub mod billing;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod error;
 pub mod mail;

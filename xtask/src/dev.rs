@@ -104,6 +104,7 @@ impl Dev {
                                 self.site.site_addr
                             );
                             note("edits rebuild what they touch and reload the page");
+                            note("the first account you sign up is an admin: the operator console is at /admin");
                         }
                     }
                     Err(error) if stopping.load(Ordering::SeqCst) => {
@@ -213,7 +214,9 @@ impl Dev {
                     .envs(self.site.server_env(true))
                     .env("DATABASE_URL", &self.database_url)
                     // /dev/mailbox shows the mail the app would send (no SMTP server needed).
-                    .env("DEV_MODE", "true");
+                    .env("DEV_MODE", "true")
+                    // The first account to sign up opens the operator console at /admin.
+                    .env("FIRST_ACCOUNT_ADMIN", "true");
                 self.stripe.configure_server(&mut command);
                 let child = command
                     .spawn()

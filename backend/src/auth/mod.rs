@@ -29,7 +29,7 @@ pub mod verification;
 pub use email::EmailAddress;
 pub use error::AuthError;
 pub use password::{Password, PasswordHash};
-pub use users::User;
+pub use users::{Role, User};
 
 /// The longest display name accepted, in characters.
 pub const DISPLAY_NAME_MAX: usize = 80;

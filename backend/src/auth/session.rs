@@ -79,6 +79,36 @@ pub async fn renew(session: &Session, user_id: Uuid, epoch: i32) -> Result<(), A
     mark_kept_alive(session).await
 }
 
+/// The session key holding when the password was last confirmed after sign-in (unix seconds).
+const CONFIRMED: &str = "password_confirmed_at";
+
+/// When the password was last entered on this session: at sign-in, or confirmed since
+/// ([`mark_password_confirmed`]). `None` when the session is not signed in.
+pub async fn password_entered_at(session: &Session) -> Result<Option<OffsetDateTime>, AuthError> {
+    let Some(signed_in) = session
+        .get::<SignedIn>(KEY)
+        .await
+        .context("reading the session")?
+    else {
+        return Ok(None);
+    };
+    let confirmed = session
+        .get::<i64>(CONFIRMED)
+        .await
+        .context("reading the session's password confirmation")?
+        .unwrap_or(signed_in.since);
+    Ok(OffsetDateTime::from_unix_timestamp(confirmed.max(signed_in.since)).ok())
+}
+
+/// Records that the password was just entered again on this session.
+pub async fn mark_password_confirmed(session: &Session) -> Result<(), AuthError> {
+    session
+        .insert(CONFIRMED, OffsetDateTime::now_utc().unix_timestamp())
+        .await
+        .context("storing the password confirmation")?;
+    Ok(())
+}
+
 /// Signs this device out: the session row is deleted and the cookie cleared.
 pub async fn end(session: &Session) -> Result<(), AuthError> {
     // A browser without a session cookie has nothing to end.

@@ -29,7 +29,7 @@ use tower_sessions::{
 use tower_sessions_sqlx_store::PostgresStore;
 use uuid::Uuid;
 
-use super::{session, EmailAddress, User};
+use super::{session, users::Role, EmailAddress, User};
 
 /// The record key [`SessionStore::load`] puts the session's account under (`null` when the
 /// account is gone); removed before the record is written.
@@ -80,6 +80,8 @@ struct Account {
     display_name: Option<String>,
     session_epoch: i32,
     email_verified: bool,
+    #[serde(default)]
+    role: Role,
 }
 
 impl Account {
@@ -90,6 +92,7 @@ impl Account {
             display_name: self.display_name,
             session_epoch: self.session_epoch,
             email_verified: self.email_verified,
+            role: self.role,
         }
     }
 }
@@ -173,7 +176,7 @@ impl tower_sessions::SessionStore for SessionStore {
             r#"
             SELECT s.data, s.user_id, u.id AS "account_id?", u.email AS "email?",
                    u.display_name, u.session_epoch AS "session_epoch?",
-                   u.email_verified_at IS NOT NULL AS "email_verified!"
+                   u.email_verified_at IS NOT NULL AS "email_verified!", u.role AS "role?"
             FROM tower_sessions.session s
             LEFT JOIN users u ON u.id = s.user_id
             WHERE s.id = $1 AND s.expiry_date > $2
@@ -197,6 +200,7 @@ impl tower_sessions::SessionStore for SessionStore {
                     display_name: row.display_name,
                     session_epoch,
                     email_verified: row.email_verified,
+                    role: row.role.as_deref().map(Role::from_stored).unwrap_or_default(),
                 }),
                 _ => None,
             };

@@ -25,6 +25,18 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<User, AuthError> 
         .await
         .map_err(|e| AuthError::from_db(e, "email", "inserting the new user"))?;
     super::verification::send_link(state, &user).await?;
+    if state.config.first_account_admin {
+        if let Some(email) = users::make_first_admin(&state.db)
+            .await
+            .context("making the first account an admin")?
+        {
+            tracing::warn!(%email, "the first account is an admin: it opens /admin (FIRST_ACCOUNT_ADMIN, development only)");
+            return Ok(users::find_by_id(&state.db, user.id)
+                .await
+                .context("reading the new admin back")?
+                .unwrap_or(user));
+        }
+    }
     Ok(user)
 }
 

@@ -15,6 +15,37 @@ pub struct User {
     pub session_epoch: i32,
     /// Whether the address has been confirmed by a mailed link (`email_verified_at` is set).
     pub email_verified: bool,
+    /// Whether the account may open the operator console.
+    pub role: Role,
+}
+
+/// What an account may do beyond its own billing (`users.role`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A customer of the product.
+    #[default]
+    Member,
+    /// An operator of the business: opens `/admin`.
+    Admin,
+}
+
+impl Role {
+    /// The stored value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Member => "member",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// The stored value read back (the column's CHECK admits only these two).
+    pub fn from_stored(value: &str) -> Self {
+        match value {
+            "admin" => Self::Admin,
+            _ => Self::Member,
+        }
+    }
 }
 
 pub(crate) async fn insert(
@@ -28,7 +59,7 @@ pub(crate) async fn insert(
         INSERT INTO users (id, email, display_name, password_hash)
         VALUES ($1, $2, $3, $4)
         RETURNING id, email, display_name, session_epoch,
-                  email_verified_at IS NOT NULL AS "email_verified!"
+                  email_verified_at IS NOT NULL AS "email_verified!", role
         "#,
         Uuid::new_v4(),
         email.as_str(),
@@ -43,6 +74,7 @@ pub(crate) async fn insert(
         display_name: row.display_name,
         session_epoch: row.session_epoch,
         email_verified: row.email_verified,
+        role: Role::from_stored(&row.role),
     })
 }
 
@@ -54,7 +86,7 @@ pub(crate) async fn find_by_email(
     let row = sqlx::query!(
         r#"
         SELECT id, email, display_name, session_epoch, password_hash,
-               email_verified_at IS NOT NULL AS "email_verified!"
+               email_verified_at IS NOT NULL AS "email_verified!", role
         FROM users
         WHERE email = $1
         "#,
@@ -70,6 +102,7 @@ pub(crate) async fn find_by_email(
                 display_name: row.display_name,
                 session_epoch: row.session_epoch,
                 email_verified: row.email_verified,
+        role: Role::from_stored(&row.role),
             },
             PasswordHash::from_stored(row.password_hash),
         )
@@ -83,7 +116,7 @@ pub(crate) async fn find_by_id(
     let row = sqlx::query!(
         r#"
         SELECT id, email, display_name, session_epoch,
-               email_verified_at IS NOT NULL AS "email_verified!"
+               email_verified_at IS NOT NULL AS "email_verified!", role
         FROM users WHERE id = $1
         "#,
         id,
@@ -96,6 +129,7 @@ pub(crate) async fn find_by_id(
         display_name: row.display_name,
         session_epoch: row.session_epoch,
         email_verified: row.email_verified,
+        role: Role::from_stored(&row.role),
     }))
 }
 
@@ -212,4 +246,36 @@ pub(crate) async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx
         .execute(db)
         .await?;
     Ok(())
+}
+
+/// Gives the account with `email` the role; its id, `None` if there is no such account.
+pub(crate) async fn set_role(
+    db: impl PgExecutor<'_>,
+    email: &EmailAddress,
+    role: Role,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"UPDATE users SET role = $2 WHERE email = $1 RETURNING id"#,
+        email.as_str(),
+        role.as_str()
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Makes the earliest account an admin if no account is one yet (development only); the
+/// address of the account made an admin, if any was.
+pub(crate) async fn make_first_admin(
+    db: impl PgExecutor<'_>,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"
+        UPDATE users SET role = 'admin'
+        WHERE id = (SELECT id FROM users ORDER BY created_at, id LIMIT 1)
+          AND NOT EXISTS (SELECT 1 FROM users WHERE role = 'admin')
+        RETURNING email
+        "#
+    )
+    .fetch_optional(db)
+    .await
 }

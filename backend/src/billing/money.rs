@@ -9,6 +9,88 @@ const ZERO_DECIMAL: &[&str] = &[
     "xaf", "xof", "xpf",
 ];
 
+/// An amount of money: minor units (cents; whole units in zero-decimal currencies) with its
+/// currency, lower-case as Stripe writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Money {
+    /// In the currency's minor unit.
+    pub minor: i64,
+    /// Lower-case ISO 4217.
+    pub currency: String,
+}
+
+impl Money {
+    /// `minor` units of `currency`.
+    pub fn new(minor: i64, currency: &str) -> Self {
+        Self {
+            minor,
+            currency: currency.to_ascii_lowercase(),
+        }
+    }
+
+    /// From a row's nullable amount and currency: both, or none.
+    pub fn from_parts(minor: Option<i64>, currency: Option<String>) -> Option<Self> {
+        Some(Self::new(minor?, &currency?))
+    }
+
+    /// As people read it: `$12.50`, `¥1,500`.
+    pub fn in_words(&self) -> String {
+        format_amount(self.minor, &self.currency)
+    }
+
+    /// As a form field holds it: `12.50`, `1500` (no symbol, no grouping).
+    pub fn as_decimal(&self) -> String {
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let magnitude = self.minor.unsigned_abs();
+        if is_zero_decimal(&self.currency) {
+            format!("{sign}{magnitude}")
+        } else {
+            format!("{sign}{}.{:02}", magnitude / 100, magnitude % 100)
+        }
+    }
+
+    /// What a person typed (`12.5`, `12.50`, `$1,200`), in `currency`; `None` unless it is a
+    /// positive amount with no more decimals than the currency has.
+    pub fn parse(typed: &str, currency: &str) -> Option<Self> {
+        let cleaned: String = typed
+            .trim()
+            .trim_start_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != '-')
+            .chars()
+            .filter(|c| *c != ',')
+            .collect();
+        let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+        let digits = |text: &str| text.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
+            return None;
+        }
+        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+        let minor = if is_zero_decimal(currency) {
+            if !fraction.is_empty() {
+                return None;
+            }
+            whole
+        } else {
+            if fraction.len() > 2 {
+                return None;
+            }
+            let cents: i64 = format!("{fraction:0<2}").parse().ok()?;
+            whole.checked_mul(100)?.checked_add(cents)?
+        };
+        (minor > 0).then(|| Self::new(minor, currency))
+    }
+}
+
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.in_words())
+    }
+}
+
+/// Whether the currency has no minor unit.
+fn is_zero_decimal(currency: &str) -> bool {
+    ZERO_DECIMAL.contains(&currency.to_ascii_lowercase().as_str())
+}
+
 /// Formats an amount in minor units: cents are shown only when there are any.
 pub fn format_amount(minor_units: i64, currency: &str) -> String {
     let currency = currency.to_ascii_lowercase();
@@ -76,6 +158,21 @@ pub fn format_date(at: OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_amount_is_read_in_the_currencys_minor_unit() {
+        assert_eq!(Money::parse("12.5", "usd"), Some(Money::new(1250, "usd")));
+        assert_eq!(Money::parse(" $1,200.05 ", "usd"), Some(Money::new(120_005, "usd")));
+        assert_eq!(Money::parse(".5", "eur"), Some(Money::new(50, "eur")));
+        assert_eq!(Money::parse("1500", "jpy"), Some(Money::new(1500, "jpy")));
+        for refused in ["", "0", "0.00", "1.234", "abc", "-5", "1.5.0", "15.5"] {
+            let currency = if refused == "15.5" { "jpy" } else { "usd" };
+            assert_eq!(Money::parse(refused, currency), None, "{refused:?}");
+        }
+        assert_eq!(Money::new(1250, "usd").as_decimal(), "12.50");
+        assert_eq!(Money::new(1500, "jpy").as_decimal(), "1500");
+        assert_eq!(Money::new(1250, "USD").to_string(), "$12.50");
+    }
 
     #[test]
     fn cents_are_shown_only_when_there_are_some() {

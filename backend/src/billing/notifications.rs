@@ -238,7 +238,7 @@ async fn recipient_unless_queued(
 }
 
 /// Puts `mail` in the outbox (once per `kind` and `subject`); whether it was queued now.
-async fn queue(
+pub(crate) async fn queue(
     conn: &mut PgConnection,
     kind: &str,
     subject: &str,

@@ -7,6 +7,7 @@
 
 pub mod billing;
 pub mod messages;
+pub mod operators;
 pub mod outbox;
 pub mod smtp;
 

@@ -24,6 +24,15 @@ pub struct StripeClient {
     request_timeout: Option<Duration>,
 }
 
+/// Stripe's answer to a call, with the `Request-Id` it was given (what an audit log records).
+#[derive(Clone, Debug)]
+pub struct Answered<T> {
+    /// The object Stripe returned.
+    pub object: T,
+    /// Stripe's `Request-Id` (`req_…`), for their support and our records.
+    pub request_id: Option<String>,
+}
+
 /// How long a Stripe call made while applying a webhook event may take.
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -111,7 +120,7 @@ impl StripeClient {
         path: &str,
         query: &Form,
     ) -> Result<T, StripeError> {
-        self.send(Method::GET, path, query, None).await
+        Ok(self.send(Method::GET, path, query, None).await?.object)
     }
 
     /// `POST {path}` with a form body. The key makes retries (ours, and a user's double click
@@ -122,13 +131,23 @@ impl StripeClient {
         form: &Form,
         idempotency_key: &str,
     ) -> Result<T, StripeError> {
+        Ok(self.post_answered(path, form, idempotency_key).await?.object)
+    }
+
+    /// As [`Self::post`], with Stripe's `Request-Id` for the record.
+    pub async fn post_answered<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        form: &Form,
+        idempotency_key: &str,
+    ) -> Result<Answered<T>, StripeError> {
         self.send(Method::POST, path, form, Some(idempotency_key))
             .await
     }
 
     /// `DELETE {path}`.
     pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, StripeError> {
-        self.send(Method::DELETE, path, &Form::new(), None).await
+        Ok(self.send(Method::DELETE, path, &Form::new(), None).await?.object)
     }
 
     async fn send<T: DeserializeOwned>(
@@ -137,7 +156,7 @@ impl StripeClient {
         path: &str,
         form: &Form,
         idempotency_key: Option<&str>,
-    ) -> Result<T, StripeError> {
+    ) -> Result<Answered<T>, StripeError> {
         let mut url = self
             .api_base
             .join(path)
@@ -174,11 +193,15 @@ impl StripeClient {
                     let bytes = response.bytes().await;
                     match bytes {
                         Ok(bytes) if status.is_success() => {
-                            return serde_json::from_slice(&bytes).map_err(|source| {
+                            let object = serde_json::from_slice(&bytes).map_err(|source| {
                                 StripeError::Decode {
                                     path: path.to_owned(),
                                     source,
                                 }
+                            })?;
+                            return Ok(Answered {
+                                object,
+                                request_id: request_id(&headers),
                             });
                         }
                         Ok(bytes) => {
@@ -231,11 +254,16 @@ fn api_error(status: StatusCode, headers: &HeaderMap, bytes: &[u8]) -> StripeErr
     StripeError::Api {
         status: status.as_u16(),
         error,
-        request_id: headers
-            .get("request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
+        request_id: request_id(headers),
     }
+}
+
+/// Stripe's `Request-Id` header.
+fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// Stripe's `Stripe-Should-Retry` header decides when present; otherwise 409 (the same key still

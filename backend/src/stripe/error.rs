@@ -94,6 +94,23 @@ impl StripeError {
         )
     }
 
+    /// Stripe's words for a refusal ([`Self::is_refusal`]): what an operator is shown when
+    /// Stripe would not do what they asked (`balance_insufficient`, `charge_disputed`, …).
+    pub fn refusal_message(&self) -> Option<&str> {
+        match self {
+            Self::Api { error, .. } if self.is_refusal() => error.message.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Stripe's `Request-Id` for a call it answered with an error.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Self::Api { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The message to show the user when the error is theirs to fix (a declined card); `None`
     /// for everything that is our fault.
     pub fn user_message(&self) -> Option<&str> {

@@ -10,6 +10,8 @@
 //! - [`emulator`]: the emulator's clock control (development only; real Stripe has none).
 //! - [`test_clocks`]: Stripe's test clocks (test mode only).
 //! - [`objects`]: the parts of Stripe's objects we read.
+//! - [`payments`]: the money after the sale — charges, refunds, disputes, payouts, the balance
+//!   and its transactions: their objects and calls.
 //! - [`form`]: Stripe's bracketed form encoding.
 //! - [`signature`]: webhook signature verification.
 //! - [`error`]: the error type, [`StripeError`].
@@ -21,10 +23,11 @@ pub mod endpoints;
 pub mod error;
 pub mod form;
 pub mod objects;
+pub mod payments;
 pub mod signature;
 pub mod test_clocks;
 
-pub use client::StripeClient;
+pub use client::{Answered, StripeClient};
 pub use config::StripeConfig;
 pub use error::StripeError;
 pub use form::Form;

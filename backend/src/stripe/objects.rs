@@ -51,7 +51,7 @@ pub trait HasId {
 }
 
 /// Deserializes an expandable field to its id, whether it came as an id or an object.
-fn id_of<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+pub(super) fn id_of<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum IdOrObject {
@@ -64,7 +64,7 @@ fn id_of<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error>
 }
 
 /// As [`id_of`], for a field that may be null.
-fn optional_id_of<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+pub(super) fn optional_id_of<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]
     struct Wrapped(#[serde(deserialize_with = "id_of")] String);
     Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|Wrapped(id)| id))

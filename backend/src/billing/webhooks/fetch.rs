@@ -3,6 +3,7 @@
 
 use super::Topic;
 use crate::{
+    console::refetch::{self, Object},
     billing::{invoices, subscriptions, BillingError, Step},
     stripe::{
         objects::{CheckoutSession, Event, Invoice, Price, Product},
@@ -32,6 +33,8 @@ pub(super) enum Fetched {
         subscriptions: Vec<subscriptions::Fetched>,
         deleted: bool,
     },
+    /// The money after the sale: a charge, refund, dispute, payout or the balance.
+    Money(Box<crate::console::refetch::Fetched>),
     /// Nothing to fetch or store.
     Nothing,
 }
@@ -66,6 +69,10 @@ pub(super) async fn fetch(
             Some(id) => Fetched::Subscription(subscriptions::fetch(stripe, id).await?),
             None => Fetched::Nothing,
         });
+    }
+    if topic == Topic::Balance {
+        // https://docs.stripe.com/api/events/types#event_types-balance.available
+        return money(stripe, Object::Balance).await;
     }
     let Some(id) = event.object_id() else {
         return Ok(Fetched::Nothing);
@@ -123,7 +130,23 @@ pub(super) async fn fetch(
             };
             Fetched::Invoice(invoice.map(Box::new), subscription)
         }
-        Topic::PaymentMethod | Topic::UpcomingInvoice => Fetched::Nothing,
+        // https://docs.stripe.com/api/events/types#event_types-charge.succeeded
+        Topic::Charge => return money(stripe, Object::Charge(id)).await,
+        // https://docs.stripe.com/api/events/types#event_types-charge.refund.updated
+        Topic::Refund => return money(stripe, Object::Refund(id)).await,
+        // https://docs.stripe.com/api/events/types#event_types-charge.dispute.created
+        Topic::Dispute => return money(stripe, Object::Dispute(id)).await,
+        // https://docs.stripe.com/api/events/types#event_types-payout.paid
+        Topic::Payout => return money(stripe, Object::Payout(id)).await,
+        Topic::PaymentMethod | Topic::UpcomingInvoice | Topic::Balance => Fetched::Nothing,
+    })
+}
+
+/// A charge, refund, dispute, payout or the balance, and what it changed.
+async fn money(stripe: &StripeClient, object: Object<'_>) -> Result<Fetched, BillingError> {
+    Ok(match refetch::fetch(stripe, object).await? {
+        Some(fetched) => Fetched::Money(Box::new(fetched)),
+        None => Fetched::Nothing,
     })
 }
 

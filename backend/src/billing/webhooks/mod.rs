@@ -45,6 +45,16 @@ pub enum Topic {
     UpcomingInvoice,
     /// `payment_method.*`.
     PaymentMethod,
+    /// `charge.*` (not its disputes' and refunds' events).
+    Charge,
+    /// `refund.*`, `charge.refund.updated`.
+    Refund,
+    /// `charge.dispute.*`.
+    Dispute,
+    /// `payout.*`.
+    Payout,
+    /// `balance.available`.
+    Balance,
 }
 
 impl Topic {
@@ -57,6 +67,11 @@ impl Topic {
             ("product", _) => Self::Product,
             ("price", _) => Self::Price,
             ("payment_method", _) => Self::PaymentMethod,
+            ("charge", _) => Self::Charge,
+            ("refund" | "charge.refund", _) => Self::Refund,
+            ("charge.dispute", _) => Self::Dispute,
+            ("payout", _) => Self::Payout,
+            (_, "balance.available") => Self::Balance,
             ("customer.subscription", _) => Self::Subscription,
             (_, "customer.updated" | "customer.deleted") => Self::Customer,
             (

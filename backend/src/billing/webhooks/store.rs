@@ -36,6 +36,20 @@ pub(super) async fn store(
     let mut then = Vec::new();
     match fetched {
         Fetched::Nothing => return Ok((Applied::Nothing, then)),
+        Fetched::Money(fetched) => {
+            crate::console::refetch::store(conn, &fetched, ticket).await?;
+            if kind == "charge.dispute.created" {
+                if let crate::console::refetch::Fetched::Dispute(dispute, charge, _) = &*fetched {
+                    mail_queued |= crate::console::disputes::notify_admins(
+                        conn,
+                        context.base_url,
+                        dispute,
+                        charge,
+                    )
+                    .await?;
+                }
+            }
+        }
         Fetched::Product(product) => {
             let id = event.object_id().unwrap_or_default();
             billing::lock_object(conn, catalog::LOCK)

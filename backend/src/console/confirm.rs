@@ -1,0 +1,70 @@
+//! The password asked again before money moves: a refund, a payout or a dispute's submission
+//! needs the admin's password entered (at sign-in or confirmed since) within the last 15
+//! minutes.
+
+use secrecy::{ExposeSecret, SecretString};
+use time::{Duration, OffsetDateTime};
+use tower_sessions::Session;
+
+use super::ConsoleError;
+use crate::{
+    auth::{self, session, AuthError, User},
+    billing::BillingError,
+    ratelimit::ClientNetwork,
+    AppState,
+};
+
+/// How long an entered password lets money move.
+pub const WINDOW: Duration = Duration::minutes(15);
+
+/// Whether this session must enter the password before money moves now.
+pub async fn needed(session: &Session) -> Result<bool, ConsoleError> {
+    let entered = session::password_entered_at(session)
+        .await
+        .map_err(unexpected)?;
+    Ok(entered.is_none_or(|at| OffsetDateTime::now_utc() - at > WINDOW))
+}
+
+/// Lets money move: the password was entered within [`WINDOW`], or `password` (the form's
+/// `password` field) is the admin's, which starts a new window. Otherwise
+/// [`ConsoleError::ConfirmPassword`].
+pub async fn require(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    network: ClientNetwork,
+    password: Option<SecretString>,
+) -> Result<(), ConsoleError> {
+    if !needed(session).await? {
+        return Ok(());
+    }
+    let Some(password) = password.filter(|p| !p.expose_secret().is_empty()) else {
+        return Err(ConsoleError::ConfirmPassword {
+            message: "Enter your password: money moves, and it was entered over 15 minutes ago.",
+        });
+    };
+    let mut tx = state.db.begin().await.map_err(|error| {
+        ConsoleError::Billing(BillingError::Database {
+            step: "starting the password check",
+            source: error,
+        })
+    })?;
+    match auth::password::check_current(state, &mut tx, user, network, password, "password").await
+    {
+        Ok(()) => {}
+        Err(AuthError::Invalid { .. }) => {
+            return Err(ConsoleError::ConfirmPassword {
+                message: "That is not your password.",
+            })
+        }
+        Err(error) => return Err(unexpected(error)),
+    }
+    drop(tx);
+    session::mark_password_confirmed(session)
+        .await
+        .map_err(unexpected)
+}
+
+fn unexpected(error: AuthError) -> ConsoleError {
+    ConsoleError::Billing(BillingError::Unexpected(anyhow::Error::new(error)))
+}

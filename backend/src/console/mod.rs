@@ -1,0 +1,56 @@
+//! The operator console behind `/admin`: who may open it, the money after the sale as mirrored
+//! from Stripe, and the actions that move money, each recorded in the audit log.
+//!
+//! Pages read the mirror (Postgres), never Stripe, so they are fast and still answer while
+//! Stripe is down; an action calls Stripe with an idempotency key derived from the form the
+//! admin submitted, then fetches the objects it changed and stores them.
+//!
+//! - [`Admin`]: proof the signed-in user is an admin, made only by [`Admin::check`].
+//! - [`admins`]: `server admin grant|revoke`, and the first admin in development.
+//! - [`confirm`]: the password asked again before money moves, after 15 minutes.
+//! - [`audit`]: the audit log of every action.
+//! - [`mirror`]: charges, refunds, disputes, payouts, balance transactions and the balance as
+//!   Stripe last described them.
+//! - [`refetch`]: fetching what changed from Stripe and storing it, for webhooks and actions.
+//! - [`payments`]: what the payments pages show; [`refunds`]: the refund action.
+//! - [`disputes`]: disputes; every admin is emailed of a new one.
+//! - [`overview`]: the figures of `/admin`, computed from Postgres.
+//! - [`error`]: [`ConsoleError`].
+
+pub mod admins;
+pub mod audit;
+pub mod confirm;
+pub mod disputes;
+pub mod error;
+pub mod mirror;
+pub mod overview;
+pub mod payments;
+pub mod refetch;
+pub mod refunds;
+
+pub use error::ConsoleError;
+
+use crate::auth::{Role, User};
+
+/// A signed-in admin. Every console service takes one, so none can run for anyone else.
+#[derive(Clone, Debug)]
+pub struct Admin {
+    /// The account's id.
+    pub id: uuid::Uuid,
+    /// The account's address, kept in the audit log.
+    pub email: String,
+}
+
+impl Admin {
+    /// `user`, if they are an admin; otherwise [`ConsoleError::NotFound`], the answer a page
+    /// that does not exist gets (the console does not announce itself).
+    pub fn check(user: &User) -> Result<Self, ConsoleError> {
+        match user.role {
+            Role::Admin => Ok(Self {
+                id: user.id,
+                email: user.email.to_string(),
+            }),
+            Role::Member => Err(ConsoleError::NotFound),
+        }
+    }
+}
