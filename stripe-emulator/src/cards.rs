@@ -35,6 +35,8 @@ pub enum Behaviour {
     Requires3ds,
     /// Attaches fine; every later charge fails (0341).
     ChargeFails,
+    /// Every charge succeeds, then is disputed as fraudulent (0259).
+    Disputed,
 }
 
 /// Why a card was declined.
@@ -106,6 +108,7 @@ impl Card {
             "4000000000000127" => Behaviour::Declined(Decline::IncorrectCvc),
             "4000002500003155" | "4000002760003184" => Behaviour::Requires3ds,
             "4000000000000341" => Behaviour::ChargeFails,
+            "4000000000000259" => Behaviour::Disputed,
             _ => Behaviour::Succeeds,
         };
         let brand = match digits.as_bytes()[0] {
@@ -140,6 +143,7 @@ impl Card {
             "chargeCustomerFail" => "4000000000000341",
             "authenticationRequiredOnSetup" | "threeDSecure2Required" => "4000002500003155",
             "authenticationRequired" => "4000002760003184",
+            "createDispute" => "4000000000000259",
             _ => return None,
         };
         Self::from_number(number, 12, 2034).ok()
@@ -157,7 +161,7 @@ impl Card {
     /// which the hosted Checkout page performs before calling this.
     pub fn charge(&self) -> Result<(), ApiError> {
         match self.behaviour {
-            Behaviour::Succeeds | Behaviour::Requires3ds => Ok(()),
+            Behaviour::Succeeds | Behaviour::Requires3ds | Behaviour::Disputed => Ok(()),
             Behaviour::Declined(decline) => Err(decline.error()),
             Behaviour::ChargeFails => Err(Decline::Generic.error()),
         }

@@ -20,6 +20,7 @@ use crate::Emulator;
 pub type Op = fn(&mut World, &Call) -> Result<Value, ApiError>;
 
 /// What an operation gets: its parameters, the ids in its path, and the emulator's base URL.
+#[derive(Default)]
 pub struct Call {
     /// Query and body parameters.
     pub params: Params,
@@ -27,6 +28,8 @@ pub struct Call {
     pub path: Vec<String>,
     /// Base URL for hosted page links.
     pub base_url: String,
+    /// The file of a `multipart/form-data` request (`POST /v1/files`).
+    pub upload: Option<crate::upload::Upload>,
 }
 
 impl Call {
@@ -198,18 +201,26 @@ fn call(
     headers: &HeaderMap,
     route: Option<&str>,
     path: Vec<String>,
-    body: &[u8],
+    body: &Bytes,
 ) -> Response {
     let key = match api_key(headers) {
         Ok(key) => key,
         Err(error) => return error.into_response(),
     };
     let mut raw = uri.query().unwrap_or_default().as_bytes().to_vec();
+    let (body, upload) =
+        match crate::upload::boundary(header_str(headers, header::CONTENT_TYPE.as_str())) {
+            Some(boundary) => match crate::upload::parse(body.clone(), &boundary) {
+                Ok((form, upload)) => (Bytes::from(form), upload),
+                Err(error) => return error.into_response(),
+            },
+            None => (body.clone(), None),
+        };
     if !body.is_empty() {
         if !raw.is_empty() {
             raw.push(b'&');
         }
-        raw.extend_from_slice(body);
+        raw.extend_from_slice(&body);
     }
     let params = match Params::parse(&raw) {
         Ok(params) => params,
@@ -271,6 +282,7 @@ fn call(
         params,
         path,
         base_url: emulator.base_url().to_owned(),
+        upload,
     };
     let read_only = method == Method::GET;
     let run = |world: &mut World| {
@@ -330,7 +342,7 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The secret key from `Authorization: Bearer sk_test_…` (or HTTP basic auth, as curl sends it).
-fn api_key(headers: &HeaderMap) -> Result<String, ApiError> {
+pub(crate) fn api_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let Some(value) = header_str(headers, header::AUTHORIZATION.as_str()) else {
         return Err(ApiError::unauthorized(
             "You did not provide an API key. You need to provide your API key in the Authorization header, \

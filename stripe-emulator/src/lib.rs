@@ -18,11 +18,13 @@ pub mod ids;
 pub mod invoicing;
 pub mod latency;
 pub mod listing;
+pub mod money;
 mod pages;
 pub mod payments;
 mod persist;
 pub mod shapes;
 pub mod spec;
+mod upload;
 mod validate;
 pub mod webhooks;
 pub mod world;
@@ -194,6 +196,7 @@ impl Emulator {
             billing::run_due(world, None, now);
             api::checkout::expire_due(world);
             payments::run_due(world);
+            money::run_due(world);
             (world.now(), world.event_ids_from(before))
         })
     }
@@ -241,6 +244,7 @@ async fn tick(shared: std::sync::Weak<Shared>, every: std::time::Duration) {
             billing::run_due(world, None, now);
             api::checkout::expire_due(world);
             payments::run_due(world);
+            money::run_due(world);
         });
     }
 }

@@ -132,6 +132,11 @@ fn lookup(world: &World, id: &str) -> Option<Value> {
         "payment_intent",
         "charge",
         "setup_intent",
+        "balance_transaction",
+        "refund",
+        "dispute",
+        "payout",
+        "file",
     ];
     kinds.iter().find_map(|kind| world.find(kind, id).cloned())
 }
@@ -152,6 +157,18 @@ fn includable(
                 "has_more": false,
                 "url": format!("/v1/checkout/sessions/{id}/line_items"),
             }))
+        }
+        ("charge", "refunds") => {
+            let id = object.get("id")?.as_str()?;
+            let refunds: Vec<Value> = world
+                .all("refund")
+                .filter(|refund| refund["charge"] == id)
+                .cloned()
+                .collect();
+            Some(crate::listing::embedded(
+                refunds,
+                format!("/v1/charges/{id}/refunds"),
+            ))
         }
         ("customer", "subscriptions") => {
             let id = object.get("id")?.as_str()?;

@@ -65,6 +65,12 @@ pub struct World {
     pub deleted_customers: std::collections::BTreeSet<String>,
     /// The signing secret of each webhook endpoint.
     pub endpoint_secrets: BTreeMap<String, String>,
+    /// The platform's bank accounts that payouts go to.
+    #[serde(default)]
+    pub payout_accounts: crate::money::payouts::BankAccounts,
+    /// The bytes of each uploaded File.
+    #[serde(default)]
+    pub file_contents: BTreeMap<String, Vec<u8>>,
     /// The emulator's public base URL (set at start, not saved).
     #[serde(skip)]
     pub base_url: String,
@@ -101,6 +107,8 @@ impl World {
             dunning: BTreeMap::new(),
             deleted_customers: Default::default(),
             endpoint_secrets: BTreeMap::new(),
+            payout_accounts: Default::default(),
+            file_contents: BTreeMap::new(),
             base_url: String::new(),
             request: None,
             outbox: Vec::new(),
@@ -304,6 +312,8 @@ fn display_kind(kind: &str) -> &str {
         "payment_method" => "PaymentMethod",
         "setup_intent" => "setupintent",
         "subscription_item" => "subscription item",
+        "balance_transaction" => "balance transaction",
+        "file" => "file upload",
         other => other,
     }
 }

@@ -1,23 +1,28 @@
 //! The `/v1` API, one module per resource. Each operation is a plain function over the world;
 //! [`crate::http::op`] turns it into a handler.
 
+pub mod balance;
 pub mod charges;
 pub mod checkout;
 mod checkout_completion;
 pub mod customers;
+pub mod disputes;
 pub mod events;
+pub mod files;
 pub mod invoice_workflow;
 pub mod invoiceitems;
 pub mod invoices;
 pub mod payment_intents;
 pub mod payment_methods;
 pub mod payment_pages;
+pub mod payouts;
 pub mod pending_updates;
 pub mod plans;
 pub mod portal;
 pub mod portal_configurations;
 pub mod prices;
 pub mod products;
+pub mod refunds;
 pub mod setup_intents;
 mod subscription_updates;
 pub mod subscriptions;
@@ -154,6 +159,11 @@ pub fn routes() -> Router<Emulator> {
         .merge(charges::routes())
         .merge(setup_intents::routes())
         .merge(payment_pages::routes())
+        .merge(balance::routes())
+        .merge(refunds::routes())
+        .merge(disputes::routes())
+        .merge(payouts::routes())
+        .merge(files::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.
@@ -325,20 +335,25 @@ struct Created {
 
 impl Created {
     fn parse(params: &Params) -> Result<Self, ApiError> {
-        let exact = match params.get("created").and_then(Value::as_str) {
+        Self::parse_field(params, "created")
+    }
+
+    /// The same filter on another timestamp (`arrival_date`).
+    fn parse_field(params: &Params, field: &str) -> Result<Self, ApiError> {
+        let exact = match params.get(field).and_then(Value::as_str) {
             Some(exact) => Some(
                 exact
                     .parse()
-                    .map_err(|_| ApiError::invalid("Invalid integer", Some("created")))?,
+                    .map_err(|_| ApiError::invalid("Invalid integer", Some(field)))?,
             ),
             None => None,
         };
         Ok(Self {
             exact,
-            gt: params.int("created.gt")?,
-            gte: params.int("created.gte")?,
-            lt: params.int("created.lt")?,
-            lte: params.int("created.lte")?,
+            gt: params.int(&format!("{field}.gt"))?,
+            gte: params.int(&format!("{field}.gte"))?,
+            lt: params.int(&format!("{field}.lt"))?,
+            lte: params.int(&format!("{field}.lte"))?,
         })
     }
 

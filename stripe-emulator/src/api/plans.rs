@@ -83,6 +83,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
                 params: Params(inline.clone()),
                 path: Vec::new(),
                 base_url: call.base_url.clone(),
+                ..Call::default()
             };
             super::products::create(world, &inline)?["id"]
                 .as_str()

@@ -299,6 +299,7 @@ fn perform(
         params: Params::parse(raw.as_bytes()).unwrap_or_default(),
         path: vec![path.to_owned()],
         base_url: base_url.clone(),
+        ..Call::default()
     };
     match action {
         "switch" => {

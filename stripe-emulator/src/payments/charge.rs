@@ -54,7 +54,7 @@ pub fn create(world: &mut World, intent: &Value, payment_method: &Value, result:
         Some(customer) => world.now_for_customer(customer),
         None => world.now(),
     };
-    let charge = json!({
+    let mut charge = json!({
         "id": id,
         "object": "charge",
         "amount": amount,
@@ -98,6 +98,9 @@ pub fn create(world: &mut World, intent: &Value, payment_method: &Value, result:
         "transfer_data": null,
         "transfer_group": null,
     });
+    if charge["captured"] == true {
+        crate::money::ledger::record_charge(world, &mut charge);
+    }
     world.insert(charge)
 }
 
@@ -154,6 +157,7 @@ pub fn capture(world: &mut World, id: &str, amount: i64) {
     charge["captured"] = json!(true);
     charge["amount_captured"] = json!(amount);
     charge["amount_refunded"] = json!(before["amount"].as_i64().unwrap_or(0) - amount);
+    crate::money::ledger::record_charge(world, &mut charge);
     world.put(charge.clone());
     world.emit(
         "charge.captured",
@@ -188,6 +192,7 @@ pub fn settle(world: &mut World, id: &str, succeeds: bool) -> Option<Value> {
             "network_status": "approved_by_network", "reason": null, "risk_level": "not_assessed",
             "seller_message": "Payment complete.", "type": "authorized",
         });
+        crate::money::ledger::record_charge(world, &mut charge);
     } else {
         charge["status"] = json!("failed");
         charge["captured"] = json!(false);

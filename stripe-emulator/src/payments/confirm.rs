@@ -119,6 +119,7 @@ fn authorized(
         intent["amount_received"] = amount;
         world.put(intent.clone());
         world.emit("payment_intent.succeeded", &intent, None);
+        crate::money::captured(world, charge["id"].as_str().unwrap_or_default());
     }
     save_for_future(world, &intent)?;
     world.get(

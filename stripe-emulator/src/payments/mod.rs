@@ -414,6 +414,9 @@ pub fn capture(world: &mut World, id: &str, amount: Option<i64>) -> Result<Value
     intent["amount_received"] = json!(amount);
     world.put(intent.clone());
     world.emit("payment_intent.succeeded", &intent, None);
+    if let Some(charge) = before["latest_charge"].as_str() {
+        crate::money::captured(world, charge);
+    }
     Ok(intent)
 }
 

@@ -199,6 +199,41 @@ impl Emulator {
         id
     }
 
+    /// A card payment of `amount` cents in USD confirmed at once with a test PaymentMethod
+    /// (`pm_card_visa`, `pm_card_createDispute`); returns its Charge.
+    pub async fn pay(&self, amount: i64, payment_method: &str) -> Value {
+        let amount = amount.to_string();
+        let intent = self
+            .ok(
+                "/v1/payment_intents",
+                &[
+                    ("amount", amount.as_str()),
+                    ("currency", "usd"),
+                    ("allowed_payment_method_types[]", "card"),
+                    ("payment_method", payment_method),
+                    ("confirm", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(intent["status"], "succeeded", "{intent}");
+        let charge = intent["latest_charge"].as_str().unwrap();
+        self.fetch(&format!("/v1/charges/{charge}")).await
+    }
+
+    /// The account's balance: (available, pending) in USD.
+    pub async fn usd_balance(&self) -> (i64, i64) {
+        let balance = self.fetch("/v1/balance").await;
+        let usd = |side: &str| {
+            balance[side]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|funds| funds["currency"] == "usd")
+                .map_or(0, |funds| funds["amount"].as_i64().unwrap())
+        };
+        (usd("available"), usd("pending"))
+    }
+
     /// The event types emitted so far, oldest first.
     pub async fn event_types(&self) -> Vec<String> {
         let events = self.fetch("/v1/events?limit=100").await;

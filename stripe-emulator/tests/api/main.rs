@@ -2,6 +2,7 @@
 //! idempotency, pagination, errors, webhook delivery, the hosted pages, invoices made by hand,
 //! plans and portal configurations, pending updates.
 
+mod balance;
 mod errors;
 mod faults;
 mod helpers;

@@ -1,0 +1,22 @@
+//! The money after the sale: the ledger of balance transactions and the Balance
+//! (`ledger`), refunds (`refunds`), disputes decided by Stripe's test evidence (`disputes`) and
+//! payouts to the platform's bank account (`payouts`). Time moves it on: charges become
+//! available, payouts arrive ([`run_due`]).
+
+pub mod disputes;
+pub mod ledger;
+pub mod payouts;
+pub mod refunds;
+
+use crate::world::World;
+
+/// Runs what fell due on the emulator's clock: pending funds become available, payouts arrive.
+pub fn run_due(world: &mut World) {
+    ledger::run_due(world);
+    payouts::run_due(world);
+}
+
+/// A charge was just captured (its events emitted): opens the dispute its test card causes.
+pub fn captured(world: &mut World, charge: &str) {
+    disputes::open_if_disputed(world, charge);
+}
