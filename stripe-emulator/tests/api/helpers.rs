@@ -234,6 +234,63 @@ impl Emulator {
         (usd("available"), usd("pending"))
     }
 
+    /// Uploads a file (`POST /v1/files`, multipart); returns the status and JSON body.
+    pub async fn try_upload(&self, purpose: &str, name: &str, bytes: &[u8]) -> (u16, Value) {
+        self.upload_form(&[("purpose", purpose)], name, bytes).await
+    }
+
+    /// Posts a `multipart/form-data` body to `/v1/files`: text fields, then the `file` part
+    /// (without a file name when `name` is empty).
+    pub async fn upload_form(
+        &self,
+        fields: &[(&str, &str)],
+        name: &str,
+        bytes: &[u8],
+    ) -> (u16, Value) {
+        const BOUNDARY: &str = "emulator-test-boundary";
+        let mut body = Vec::new();
+        for (field, value) in fields {
+            body.extend_from_slice(
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        let filename = if name.is_empty() {
+            String::new()
+        } else {
+            format!("; filename=\"{name}\"")
+        };
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"{filename}\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let response = self
+            .client
+            .post(self.url("/v1/files"))
+            .bearer_auth(KEY)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("upload");
+        (
+            response.status().as_u16(),
+            response.json().await.expect("JSON body"),
+        )
+    }
+
+    /// Uploads a file and expects 200.
+    pub async fn upload(&self, purpose: &str, name: &str, bytes: &[u8]) -> Value {
+        let (status, body) = self.try_upload(purpose, name, bytes).await;
+        assert_eq!(status, 200, "upload {purpose} {name} answered {body}");
+        body
+    }
+
     /// The event types emitted so far, oldest first.
     pub async fn event_types(&self) -> Vec<String> {
         let events = self.fetch("/v1/events?limit=100").await;

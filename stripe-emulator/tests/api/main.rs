@@ -3,8 +3,10 @@
 //! plans and portal configurations, pending updates.
 
 mod balance;
+mod disputes;
 mod errors;
 mod faults;
+mod files;
 mod helpers;
 mod idempotency;
 mod invoicing;
@@ -15,11 +17,13 @@ mod pagination;
 mod payment_intents;
 mod payment_methods;
 mod payment_pages;
+mod payouts;
 mod pending_updates;
 mod persistence;
 mod plans;
 mod portal;
 mod portal_configurations;
+mod refunds;
 mod setup_intents;
 mod shapes;
 mod webhooks;
