@@ -56,8 +56,8 @@ pub fn collect_with(
     let chosen = payment_method
         .map(str::to_owned)
         .or_else(|| payment_method_for(world, &before));
-    let outcome = match chosen {
-        Some(payment_method) => match world.cards.get(&payment_method) {
+    let outcome = match &chosen {
+        Some(payment_method) => match world.cards.get(payment_method) {
             Some(card) => card.charge(),
             None => Ok(()),
         },
@@ -70,6 +70,9 @@ pub fn collect_with(
     invoice["attempted"] = json!(true);
     match outcome {
         Ok(()) => {
+            if let Some(payment_method) = &chosen {
+                crate::payments::invoice::pay(world, &before, payment_method);
+            }
             mark_paid(world, &before, invoice, now);
             Ok(())
         }

@@ -7,6 +7,7 @@
 pub mod charge;
 mod confirm;
 pub mod debits;
+pub mod invoice;
 pub mod setup;
 
 pub use confirm::{authenticated, confirm, Confirmation};

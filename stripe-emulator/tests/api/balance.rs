@@ -160,3 +160,32 @@ async fn balance_transactions_filter_by_type_and_source_and_page() {
     assert_eq!(missing.0, 404);
     assert_eq!(missing.1["error"]["code"], "resource_missing");
 }
+
+#[tokio::test]
+async fn each_paid_subscription_invoice_is_a_charge_on_the_ledger() {
+    let emulator = Emulator::start().await;
+    let price = emulator.monthly_price("Pro", 2000).await;
+    let customer = emulator.customer_with("pm_card_visa").await;
+    emulator.subscribe(&customer, &price, &[]).await;
+    let charges = emulator
+        .fetch(&format!(
+            "/v1/charges?customer={customer}&expand[]=data.balance_transaction"
+        ))
+        .await;
+    assert_eq!(charges["data"].as_array().unwrap().len(), 1, "{charges}");
+    assert_eq!(charges["data"][0]["balance_transaction"]["net"], 1912);
+    let intent = emulator
+        .fetch(&format!(
+            "/v1/payment_intents/{}",
+            charges["data"][0]["payment_intent"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(intent["description"], "Subscription creation");
+
+    emulator.advance_days(31).await;
+    let charges = emulator
+        .fetch(&format!("/v1/charges?customer={customer}"))
+        .await;
+    assert_eq!(charges["data"].as_array().unwrap().len(), 2);
+    assert_eq!(emulator.usd_balance().await, (1912, 1912));
+}
