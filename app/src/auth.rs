@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 pub struct CurrentUser {
     pub email: String,
     pub display_name: Option<String>,
+    /// Whether they may open the operator console.
+    pub is_admin: bool,
 }
 
 impl CurrentUser {
@@ -31,6 +33,7 @@ pub fn current_user() -> Option<CurrentUser> {
         Some(CurrentUser {
             email: user.email.to_string(),
             display_name: user.display_name.clone(),
+            is_admin: user.role == backend::auth::Role::Admin,
         })
     }
     #[cfg(not(feature = "ssr"))]

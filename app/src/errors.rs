@@ -21,6 +21,10 @@ pub enum FormError {
     /// The form as a whole was refused (wrong credentials, expired link, our fault).
     #[error("{0}")]
     Form(String),
+    /// There is no such page or object for this user (the operator console to a non-admin):
+    /// the page shows "Page not found" with status 404.
+    #[error("not found")]
+    NotFound,
     /// The server function machinery failed (decoding, network).
     #[error("{0}")]
     ServerFn(ServerFnErrorErr),
@@ -48,6 +52,7 @@ impl FormError {
         match self {
             Self::Field { .. } => None,
             Self::Form(message) => Some(message.clone()),
+            Self::NotFound => Some("There is nothing at this address.".to_owned()),
             Self::ServerFn(_) => Some(GENERIC.to_owned()),
         }
     }
@@ -135,5 +140,28 @@ impl From<backend::billing::BillingError> for FormError {
             }
         };
         Self::Form(message.to_owned())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<backend::console::ConsoleError> for FormError {
+    fn from(error: backend::console::ConsoleError) -> Self {
+        use backend::console::ConsoleError;
+        match error {
+            ConsoleError::NotFound => Self::NotFound,
+            ConsoleError::Invalid { field, message } => Self::Field {
+                field: field.to_owned(),
+                message,
+            },
+            ConsoleError::ConfirmPassword { message } => Self::Field {
+                field: "password".to_owned(),
+                message: message.to_owned(),
+            },
+            ConsoleError::Refused(message) => {
+                Self::Form(format!("Stripe refused: {message} Nothing was changed."))
+            }
+            ConsoleError::NotNow(reason) => Self::Form(reason.to_owned()),
+            ConsoleError::Billing(error) => error.into(),
+        }
     }
 }

@@ -11,12 +11,14 @@
 //! - [`auth`]: the signed-in user as pages see it; the sign-in return-path rule.
 //! - [`errors`]: the error type forms get back.
 //! - [`notice`]: the confirmations pages show after an action, as carried in their URLs.
-//! - [`billing_views`]: what the billing pages receive.
+//! - [`billing_views`]: what the billing pages receive; [`console_views`]: what the operator
+//!   console's pages receive.
 #![recursion_limit = "256"]
 
 pub mod auth;
 pub mod billing_views;
 pub mod components;
+pub mod console_views;
 pub mod errors;
 pub mod notice;
 pub mod pages;
@@ -31,10 +33,21 @@ use leptos_router::{
 
 use crate::components::layout::Layout;
 use crate::pages::{
-    account::AccountPage, checkout_success::CheckoutSuccessPage, confirm_email::ConfirmEmailPage,
-    dashboard::DashboardPage, forgot_password::ForgotPasswordPage, home::HomePage,
-    not_found::NotFound, pricing::PricingPage, reset_password::ResetPasswordPage,
-    signin::SignInPage, signup::SignUpPage,
+    account::AccountPage,
+    admin::{
+        audit::AdminAuditPage, overview::AdminOverviewPage, payment::AdminPaymentPage,
+        payments::AdminPaymentsPage,
+    },
+    checkout_success::CheckoutSuccessPage,
+    confirm_email::ConfirmEmailPage,
+    dashboard::DashboardPage,
+    forgot_password::ForgotPasswordPage,
+    home::HomePage,
+    not_found::NotFound,
+    pricing::PricingPage,
+    reset_password::ResetPasswordPage,
+    signin::SignInPage,
+    signup::SignUpPage,
 };
 
 /// The HTML document around the app, rendered once per request on the server.
@@ -91,6 +104,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/checkout/success") view=CheckoutSuccessPage ssr=SsrMode::Async />
+                    // The operator console: admins only; everyone else gets the not-found page.
+                    <Route path=path!("/admin") view=AdminOverviewPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/payments") view=AdminPaymentsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/payments/:id") view=AdminPaymentPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>
         </Router>

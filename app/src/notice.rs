@@ -43,11 +43,13 @@ pub enum Notice {
     SignedOutEverywhere,
     /// The account was deleted (the home page says nothing more).
     AccountDeleted,
+    /// Console: a payment was refunded.
+    Refunded,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::NameSaved,
         Self::EmailSent,
         Self::EmailChanged,
@@ -67,6 +69,7 @@ impl Notice {
         Self::PasswordReset,
         Self::SignedOutEverywhere,
         Self::AccountDeleted,
+        Self::Refunded,
     ];
 
     /// Its code in the query string.
@@ -91,6 +94,7 @@ impl Notice {
             Self::PasswordReset => "password-reset",
             Self::SignedOutEverywhere => "signed-out-everywhere",
             Self::AccountDeleted => "account-deleted",
+            Self::Refunded => "refunded",
         }
     }
 
@@ -100,6 +104,8 @@ impl Notice {
             Self::AlreadySubscribed | Self::Unavailable | Self::CheckoutFailed => "/pricing",
             Self::PasswordReset | Self::SignedOutEverywhere => "/signin",
             Self::AccountDeleted => "/",
+            // Shown on one payment's page, `/admin/payments/ch_…`.
+            Self::Refunded => "/admin/payments",
             _ => "/account",
         }
     }
@@ -131,6 +137,7 @@ impl Notice {
             Self::PasswordReset => "Your password is changed. Sign in with the new one.",
             Self::SignedOutEverywhere => "You are signed out on every device.",
             Self::AccountDeleted => "Your account is deleted.",
+            Self::Refunded => "The refund is made. The customer sees it on their statement in 5–10 days.",
         }
     }
 

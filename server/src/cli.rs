@@ -1,5 +1,6 @@
 //! Command-line interface: `server serve` (also what a bare `server` does, as cargo-leptos runs
-//! it), `server migrate` and `server stripe sync|seed|replay|verify|contract`.
+//! it), `server migrate`, `server admin grant|revoke EMAIL` and
+//! `server stripe sync|seed|replay|verify|contract`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -39,6 +40,11 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Make an account an admin (it opens the operator console at /admin), or a member again.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Talk to Stripe: re-sync the database from it, or seed a catalog into it.
     Stripe {
         #[command(subcommand)]
@@ -74,7 +80,47 @@ impl Command {
                 tracing::info!("migrations applied");
                 Ok(())
             }
+            Command::Admin { command } => command.run(config).await,
             Command::Stripe { command } => command.run(config).await,
+        }
+    }
+}
+
+/// Who may open the operator console.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Make the account with this email an admin (from its next request).
+    Grant {
+        /// The account's email address.
+        email: String,
+    },
+    /// Make the account with this email a member again (from its next request).
+    Revoke {
+        /// The account's email address.
+        email: String,
+    },
+}
+
+impl AdminCommand {
+    async fn run(self, config: backend::Config) -> anyhow::Result<()> {
+        use backend::{
+            auth::Role,
+            console::admins::{set_role, RoleChange},
+        };
+
+        let (email, role, done) = match &self {
+            Self::Grant { email } => (email, Role::Admin, "is an admin: it opens /admin"),
+            Self::Revoke { email } => (email, Role::Member, "is a member: /admin is closed to it"),
+        };
+        let pool = backend::db::pool(&config)?;
+        match set_role(&pool, email, role).await? {
+            RoleChange::Set => {
+                println!("{email} {done}");
+                Ok(())
+            }
+            RoleChange::NoSuchAccount => {
+                anyhow::bail!("there is no account with the address {email}: sign up first")
+            }
         }
     }
 }

@@ -30,7 +30,7 @@ use backend::{
 };
 use leptos::server_fn::ServerFn;
 
-use app::server_fns::{billing, profile, recovery, session};
+use app::server_fns::{billing, console, profile, recovery, session};
 
 /// The server function that checks the password of the account its form's email names.
 const SIGN_IN: &str = <session::SignIn as ServerFn>::PATH;
@@ -42,6 +42,11 @@ const CURRENT_PASSWORD_CHECKS: [&str; 3] = [
     <profile::DeleteAccount as ServerFn>::PATH,
 ];
 
+/// The console's server functions that move money: they check the signed-in admin's password
+/// when it was last entered over 15 minutes ago, so a form carrying one counts as a password
+/// check on the account, and one without only against the network.
+const PASSWORD_CONFIRMATIONS: [&str; 1] = [<console::RefundCharge as ServerFn>::PATH];
+
 /// The other server functions limited per client network: they name an account without
 /// checking its password, or carry only a token.
 const BY_NETWORK_ONLY: [&str; 3] = [
@@ -50,8 +55,8 @@ const BY_NETWORK_ONLY: [&str; 3] = [
     <recovery::ResetPassword as ServerFn>::PATH,
 ];
 
-/// The billing server functions that call Stripe, limited per signed-in user.
-const BILLING_CALLS: [&str; 8] = [
+/// The billing and console server functions that call Stripe, limited per signed-in user.
+const BILLING_CALLS: [&str; 9] = [
     <billing::StartCheckout as ServerFn>::PATH,
     <billing::OpenPortal as ServerFn>::PATH,
     <billing::UpdateCard as ServerFn>::PATH,
@@ -60,6 +65,7 @@ const BILLING_CALLS: [&str; 8] = [
     <billing::ResumeSubscription as ServerFn>::PATH,
     <billing::PreviewPlanChange as ServerFn>::PATH,
     <billing::ChangePlan as ServerFn>::PATH,
+    <console::RefundCharge as ServerFn>::PATH,
 ];
 
 /// The billing pages that call Stripe when they are opened.
@@ -77,8 +83,9 @@ pub async fn limit_auth_attempts(
     let path = request.uri().path();
     let sign_in = path == SIGN_IN;
     let current_password_check = CURRENT_PASSWORD_CHECKS.contains(&path);
+    let confirmation = PASSWORD_CONFIRMATIONS.contains(&path);
     if request.method() != Method::POST
-        || !(sign_in || current_password_check || BY_NETWORK_ONLY.contains(&path))
+        || !(sign_in || current_password_check || confirmation || BY_NETWORK_ONLY.contains(&path))
     {
         return next.run(request).await;
     }
@@ -102,7 +109,11 @@ pub async fn limit_auth_attempts(
         url::form_urlencoded::parse(&bytes)
             .find(|(key, _)| key == "email")
             .and_then(|(_, email)| EmailAddress::parse(&email, "email").ok())
-    } else if current_password_check {
+    } else if current_password_check
+        || (confirmation
+            && url::form_urlencoded::parse(&bytes)
+                .any(|(key, value)| key == "password" && !value.is_empty()))
+    {
         signed_in_email
     } else {
         None

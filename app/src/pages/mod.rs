@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod account;
+pub mod admin;
 pub mod checkout_success;
 pub mod confirm_email;
 pub mod dashboard;

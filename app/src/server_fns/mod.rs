@@ -10,9 +10,11 @@
 //! - [`billing`]: pricing data, Checkout, the portal, the success page, the account's billing
 //!   (cancel, resume, change plan).
 //! - [`dashboard`]: the product behind the paywall.
+//! - [`console`]: the operator console's pages and actions (admins only).
 //! - [`time_travel`]: development only — moving the Stripe emulator's clock.
 
 pub mod billing;
+pub mod console;
 pub mod dashboard;
 pub mod profile;
 pub mod recovery;
@@ -23,5 +25,7 @@ pub mod time_travel;
 mod account_mapping;
 #[cfg(feature = "ssr")]
 mod billing_mapping;
+#[cfg(feature = "ssr")]
+mod console_mapping;
 #[cfg(feature = "ssr")]
 mod context;

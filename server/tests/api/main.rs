@@ -5,6 +5,7 @@ mod assets;
 mod authorization;
 mod billing;
 mod binary;
+mod console;
 mod health;
 mod helpers;
 mod hostile;

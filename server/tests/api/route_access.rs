@@ -34,6 +34,11 @@ const PAGES: &[(&str, Visitor)] = &[
     ("/account", Visitor::SignInFirst),
     ("/dashboard", Visitor::SignInFirst),
     ("/checkout/success", Visitor::SignInFirst),
+    // The operator console does not announce itself (console/access.rs: members too).
+    ("/admin", Visitor::Refused(404)),
+    ("/admin/payments", Visitor::Refused(404)),
+    ("/admin/payments/{id}", Visitor::Refused(404)),
+    ("/admin/audit", Visitor::Refused(404)),
 ];
 
 /// The plain axum routes in `server/src/startup.rs`: method, path (with the query a real request
@@ -116,6 +121,7 @@ async fn every_page_is_classified_and_a_visitor_gets_what_its_class_says() {
     );
 
     for (path, visitor) in PAGES {
+        let path = &path.replace("{id}", "ch_x");
         let response = app.get_with(&app.new_browser(), path).await;
         let status = response.status().as_u16();
         match visitor {
@@ -128,7 +134,8 @@ async fn every_page_is_classified_and_a_visitor_gets_what_its_class_says() {
                     "{path} sent a visitor to {to}"
                 );
             }
-            other => panic!("{path}: pages are open or need a sign-in, not {other:?}"),
+            Visitor::Refused(expected) => assert_eq!(status, *expected, "{path}"),
+            other => panic!("{path}: pages are open, need a sign-in or are refused, not {other:?}"),
         }
     }
 }

@@ -1,0 +1,186 @@
+//! What the operator console's pages receive: amounts and dates already in words, nothing the
+//! page must compute.
+
+use serde::{Deserialize, Serialize};
+
+/// `/admin`: the business at a glance.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OverviewView {
+    /// Per currency: `$120.50 available, $40 pending`.
+    pub balance: Vec<BalanceLine>,
+    /// `$1,200` per currency.
+    pub mrr: Vec<String>,
+    /// `$14,400` per currency.
+    pub arr: Vec<String>,
+    /// Label and count: Active, Trialing, Past due, Paused, New this month, Churned this month,
+    /// Recovered payments.
+    pub counts: Vec<(String, i64)>,
+    /// `3 of 4 (75 %)`, or `No trial has ended yet`.
+    pub trial_conversion: String,
+    /// The revenue chart.
+    pub revenue: RevenueChart,
+    /// Disputes not decided yet.
+    pub open_disputes: Vec<OpenDisputeLine>,
+    /// Webhook events that failed and wait to be applied again.
+    pub failed_events: i64,
+}
+
+/// One currency of the balance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BalanceLine {
+    /// Can be paid out now.
+    pub available: String,
+    /// Not yet.
+    pub pending: String,
+}
+
+/// Revenue per day as an SVG bar chart: one bar per day, heights in the chart's units.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RevenueChart {
+    /// The total over the period, in words.
+    pub total: String,
+    /// The best day, in words.
+    pub peak: String,
+    /// The first and last day, in words.
+    pub from: String,
+    /// The last day.
+    pub to: String,
+    /// Per day: its date and amount in words (the bar's title) and its height from 0 to 100.
+    pub bars: Vec<(String, f64)>,
+}
+
+/// A dispute on the overview.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenDisputeLine {
+    /// The disputed payment's page.
+    pub href: String,
+    /// `$20`.
+    pub amount: String,
+    /// `needs response`.
+    pub status: String,
+    /// `Evidence due 12 December 2026`.
+    pub due: String,
+}
+
+/// `/admin/payments`: a page of charges.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentsView {
+    /// The charges on this page.
+    pub rows: Vec<PaymentLine>,
+    /// The next page's link, if there are more.
+    pub next: Option<String>,
+    /// What was searched for.
+    pub search: String,
+}
+
+/// One charge in the list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentLine {
+    /// Its page.
+    pub href: String,
+    /// `ch_…`.
+    pub id: String,
+    /// `4 December 2026`.
+    pub date: String,
+    /// The account's address, the payer's, or "No customer".
+    pub customer: String,
+    /// `$20`.
+    pub amount: String,
+    /// `$0.88`, or `—` until known.
+    pub fee: String,
+    /// `$19.12`, or `—`.
+    pub net: String,
+    /// `succeeded`, `failed`, …
+    pub status: String,
+    /// `$10`, or empty when nothing was refunded.
+    pub refunded: String,
+    /// Whether it was disputed.
+    pub disputed: bool,
+}
+
+/// `/admin/payments/ch_…`: one charge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentView {
+    /// The charge as the list shows it.
+    pub line: PaymentLine,
+    /// `visa •••• 4242`.
+    pub card: Option<String>,
+    /// What it was for.
+    pub description: Option<String>,
+    /// `pi_…`.
+    pub payment_intent: Option<String>,
+    /// `cus_…`.
+    pub stripe_customer: Option<String>,
+    /// `txn_…: $20 gross, $0.88 fee, $19.12 net, available on 6 December 2026`.
+    pub balance_transaction: Option<String>,
+    /// Its refunds: amount, status, reason, date.
+    pub refunds: Vec<RefundLine>,
+    /// Its dispute: `$20, needs response, fraudulent; evidence due …`.
+    pub dispute: Option<String>,
+    /// The refund form, when something is left to refund.
+    pub refund: Option<RefundFormView>,
+    /// Why it cannot be refunded, when it cannot.
+    pub not_refundable: Option<String>,
+}
+
+/// A refund of the charge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundLine {
+    /// `$10`.
+    pub amount: String,
+    /// `succeeded`.
+    pub status: String,
+    /// `requested by customer`.
+    pub reason: String,
+    /// `4 December 2026`.
+    pub date: String,
+}
+
+/// What the refund form needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundFormView {
+    /// `$20` left to refund.
+    pub left: String,
+    /// The same as the field holds it: `20.00`.
+    pub left_decimal: String,
+    /// The currency, upper-case.
+    pub currency: String,
+    /// Minted for this rendering: the same form submitted twice refunds once.
+    pub form_id: String,
+    /// Whether the admin's password must be entered (last entered over 15 minutes ago).
+    pub needs_password: bool,
+    /// The reasons: Stripe's name and words.
+    pub reasons: Vec<(String, String)>,
+}
+
+/// `/admin/audit`: a page of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditView {
+    /// The entries, newest first.
+    pub rows: Vec<AuditLine>,
+    /// The next (older) page's link, if there are more.
+    pub next: Option<String>,
+}
+
+/// One entry of the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLine {
+    /// `4 December 2026 05:12 UTC`.
+    pub at: String,
+    /// The admin's address.
+    pub admin: String,
+    /// `Refund`.
+    pub action: String,
+    /// `ch_…`.
+    pub object: String,
+    /// `$10`, or empty.
+    pub amount: String,
+    /// `succeeded`, `refused`, `failed`.
+    pub outcome: String,
+    /// Stripe's words, or the admin's.
+    pub detail: String,
+    /// `req_…`.
+    pub request_id: String,
+    /// The Stripe call's idempotency key.
+    pub idempotency_key: String,
+}

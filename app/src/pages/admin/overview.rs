@@ -1,0 +1,128 @@
+//! `/admin`: the balance, recurring revenue, subscriptions by status, revenue per day for 90 days
+//! (an SVG chart drawn on the server), open disputes and failed webhook events.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{failed, is_admin, ConsoleNav};
+use crate::{
+    console_views::{OverviewView, RevenueChart},
+    pages::not_found::NotFound,
+    server_fns::console::admin_overview,
+};
+
+#[component]
+pub fn AdminOverviewPage() -> impl IntoView {
+    if !is_admin() {
+        return view! { <NotFound /> }.into_any();
+    }
+    let data = Resource::new(|| (), |_| admin_overview());
+    view! {
+        <Title text="Console" />
+        <section class="container page console">
+            <h1>"Console"</h1>
+            <ConsoleNav />
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(overview) => view! { <Figures overview /> }.into_any(),
+                        Err(error) => failed(error),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Figures(overview: OverviewView) -> impl IntoView {
+    let OverviewView {
+        balance,
+        mrr,
+        arr,
+        counts,
+        trial_conversion,
+        revenue,
+        open_disputes,
+        failed_events,
+    } = overview;
+    view! {
+        <div class="card-grid">
+            <section class="card" aria-labelledby="balance-title">
+                <h2 id="balance-title">"Balance"</h2>
+                {if balance.is_empty() {
+                    view! { <p class="muted">"Nothing yet."</p> }.into_any()
+                } else {
+                    balance.into_iter().map(|line| view! {
+                        <p><strong>{line.available}</strong>" available, "{line.pending}" pending"</p>
+                    }).collect_view().into_any()
+                }}
+                <p><a href="/admin/payments">"Payments"</a></p>
+            </section>
+            <section class="card" aria-labelledby="revenue-title">
+                <h2 id="revenue-title">"Recurring revenue"</h2>
+                <dl class="figures">
+                    <dt>"MRR"</dt><dd>{if mrr.is_empty() { "$0".to_owned() } else { mrr.join(", ") }}</dd>
+                    <dt>"ARR"</dt><dd>{if arr.is_empty() { "$0".to_owned() } else { arr.join(", ") }}</dd>
+                    <dt>"Trial conversion"</dt><dd>{trial_conversion}</dd>
+                </dl>
+            </section>
+            <section class="card" aria-labelledby="subscriptions-title">
+                <h2 id="subscriptions-title">"Subscriptions"</h2>
+                <dl class="figures">
+                    {counts.into_iter().map(|(label, count)| view! { <dt>{label}</dt><dd>{count}</dd> }).collect_view()}
+                </dl>
+            </section>
+        </div>
+        <Chart revenue />
+        <section class="card" aria-labelledby="disputes-title">
+            <h2 id="disputes-title">"Open disputes"</h2>
+            {if open_disputes.is_empty() {
+                view! { <p class="muted">"None."</p> }.into_any()
+            } else {
+                view! {
+                    <ul>
+                        {open_disputes.into_iter().map(|dispute| view! {
+                            <li><a href=dispute.href>{dispute.amount}</a>", "{dispute.status}". "{dispute.due}"."</li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+        <section class="card" aria-labelledby="events-title">
+            <h2 id="events-title">"Webhook events"</h2>
+            <p>{match failed_events {
+                0 => "No event is failing.".to_owned(),
+                1 => "1 event failed and waits to be applied again.".to_owned(),
+                count => format!("{count} events failed and wait to be applied again."),
+            }}</p>
+        </section>
+    }
+}
+
+/// Revenue per day as bars, one per day, the best day full height.
+#[component]
+fn Chart(revenue: RevenueChart) -> impl IntoView {
+    let RevenueChart {
+        total,
+        peak,
+        from,
+        to,
+        bars,
+    } = revenue;
+    let width = bars.len() * 10;
+    view! {
+        <section class="card" aria-labelledby="chart-title">
+            <h2 id="chart-title">"Revenue per day"</h2>
+            <p>{format!("{total} from {from} to {to}; the best day brought {peak}.")}</p>
+            <svg class="chart" viewBox=format!("0 0 {width} 100") preserveAspectRatio="none" role="img" aria-labelledby="chart-title">
+                {bars.into_iter().enumerate().map(|(day, (label, height))| view! {
+                    <rect x=(day * 10 + 1).to_string() y=format!("{:.1}", 100.0 - height) width="8" height=format!("{height:.1}")>
+                        <title>{label}</title>
+                    </rect>
+                }).collect_view()}
+            </svg>
+        </section>
+    }
+}

@@ -1,0 +1,99 @@
+//! Everything under `/admin` is the not-found page to anyone but an admin — a visitor, a
+//! member — and its server functions answer "not found" too; an admin opens every page.
+
+use super::{console, paid, ADMIN};
+use crate::helpers::{form_error, spawn_app};
+
+/// The console's pages (`{charge}` is filled with a real charge's id).
+const PAGES: &[&str] = &[
+    "/admin",
+    "/admin/payments",
+    "/admin/payments?q=example",
+    "/admin/payments/{charge}",
+    "/admin/audit",
+];
+
+/// The console's server functions, with arguments that get past decoding.
+const FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
+    ("/api/admin_overview", &[]),
+    ("/api/admin_payments", &[]),
+    ("/api/admin_payment", &[("id", "ch_x")]),
+    ("/api/admin_audit", &[]),
+    (
+        "/api/refund_charge",
+        &[
+            ("charge", "ch_x"),
+            ("amount", "1"),
+            ("reason", "requested_by_customer"),
+            ("form_id", "8d3c1a52-7a0e-4a39-9a68-b1d8a8f5b0f1"),
+        ],
+    ),
+];
+
+#[tokio::test]
+async fn the_console_is_not_found_for_visitors_and_members_and_opens_for_an_admin() {
+    let (app, stripe) = console().await;
+    let charge = paid(&app, &stripe, 2000, "pm_card_visa").await;
+    let member = app.new_browser();
+    app.post_form_with(
+        &member,
+        "/api/sign_up",
+        &[
+            ("email", "member@example.com"),
+            ("password", crate::helpers::PASSWORD),
+            ("display_name", ""),
+        ],
+    )
+    .await;
+    for page in PAGES {
+        let path = page.replace("{charge}", &charge);
+        for (who, client) in [
+            ("a visitor", app.new_browser()),
+            ("a member", member.clone()),
+        ] {
+            let response = app.get_with(&client, &path).await;
+            assert_eq!(response.status(), 404, "{path} for {who}");
+            let html = response.text().await.unwrap();
+            assert!(html.contains("Page not found"), "{path} for {who}");
+            assert!(
+                !html.contains("Console"),
+                "{path} for {who} says nothing of the console"
+            );
+        }
+        let response = app.get(&path).await;
+        assert_eq!(response.status(), 200, "{path} for {ADMIN}");
+    }
+    for (path, form) in FUNCTIONS {
+        for (who, client) in [
+            ("a visitor", app.new_browser()),
+            ("a member", member.clone()),
+        ] {
+            let response = app.post_form_with(&client, path, form).await;
+            let error = form_error(&response)
+                .unwrap_or_else(|| panic!("{path} for {who} answered {}", response.status()));
+            assert_eq!(error, serde_json::json!("NotFound"), "{path} for {who}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_account_made_an_admin_opens_the_console_from_its_next_request_and_loses_it_when_revoked(
+) {
+    let app = spawn_app().await;
+    app.sign_up("later@example.com").await;
+    assert_eq!(app.get("/admin").await.status(), 404);
+    super::grant(&app, "later@example.com").await;
+    assert_eq!(app.get("/admin").await.status(), 200);
+    backend::console::admins::set_role(&app.db, "later@example.com", backend::auth::Role::Member)
+        .await
+        .unwrap();
+    assert_eq!(app.get("/admin").await.status(), 404);
+    let unknown = backend::console::admins::set_role(
+        &app.db,
+        "nobody@example.com",
+        backend::auth::Role::Admin,
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown, backend::console::admins::RoleChange::NoSuchAccount);
+}
