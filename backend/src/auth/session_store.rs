@@ -200,7 +200,11 @@ impl tower_sessions::SessionStore for SessionStore {
                     display_name: row.display_name,
                     session_epoch,
                     email_verified: row.email_verified,
-                    role: row.role.as_deref().map(Role::from_stored).unwrap_or_default(),
+                    role: row
+                        .role
+                        .as_deref()
+                        .map(Role::from_stored)
+                        .unwrap_or_default(),
                 }),
                 _ => None,
             };

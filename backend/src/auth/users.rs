@@ -102,7 +102,7 @@ pub(crate) async fn find_by_email(
                 display_name: row.display_name,
                 session_epoch: row.session_epoch,
                 email_verified: row.email_verified,
-        role: Role::from_stored(&row.role),
+                role: Role::from_stored(&row.role),
             },
             PasswordHash::from_stored(row.password_hash),
         )

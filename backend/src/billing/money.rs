@@ -63,7 +63,11 @@ impl Money {
         if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
             return None;
         }
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().ok()?
+        };
         let minor = if is_zero_decimal(currency) {
             if !fraction.is_empty() {
                 return None;
@@ -162,7 +166,10 @@ mod tests {
     #[test]
     fn a_typed_amount_is_read_in_the_currencys_minor_unit() {
         assert_eq!(Money::parse("12.5", "usd"), Some(Money::new(1250, "usd")));
-        assert_eq!(Money::parse(" $1,200.05 ", "usd"), Some(Money::new(120_005, "usd")));
+        assert_eq!(
+            Money::parse(" $1,200.05 ", "usd"),
+            Some(Money::new(120_005, "usd"))
+        );
         assert_eq!(Money::parse(".5", "eur"), Some(Money::new(50, "eur")));
         assert_eq!(Money::parse("1500", "jpy"), Some(Money::new(1500, "jpy")));
         for refused in ["", "0", "0.00", "1.234", "abc", "-5", "1.5.0", "15.5"] {

@@ -150,7 +150,10 @@ pub async fn record(
 }
 
 /// Whether an action with this key already succeeded.
-pub async fn succeeded(db: impl PgExecutor<'_>, idempotency_key: &str) -> Result<bool, sqlx::Error> {
+pub async fn succeeded(
+    db: impl PgExecutor<'_>,
+    idempotency_key: &str,
+) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(
         r#"
         SELECT EXISTS (

@@ -49,8 +49,7 @@ pub async fn require(
             source: error,
         })
     })?;
-    match auth::password::check_current(state, &mut tx, user, network, password, "password").await
-    {
+    match auth::password::check_current(state, &mut tx, user, network, password, "password").await {
         Ok(()) => {}
         Err(AuthError::Invalid { .. }) => {
             return Err(ConsoleError::ConfirmPassword {

@@ -103,7 +103,11 @@ pub async fn store_refund(
     )
     .execute(&mut *conn)
     .await?;
-    if let Some(transaction) = refund.balance_transaction.as_ref().and_then(|txn| txn.object()) {
+    if let Some(transaction) = refund
+        .balance_transaction
+        .as_ref()
+        .and_then(|txn| txn.object())
+    {
         store_balance_transaction(conn, transaction).await?;
     }
     Ok(())
@@ -174,7 +178,11 @@ pub async fn store_payout(conn: &mut PgConnection, payout: &Payout) -> Result<()
     )
     .execute(&mut *conn)
     .await?;
-    if let Some(transaction) = payout.balance_transaction.as_ref().and_then(|txn| txn.object()) {
+    if let Some(transaction) = payout
+        .balance_transaction
+        .as_ref()
+        .and_then(|txn| txn.object())
+    {
         store_balance_transaction(conn, transaction).await?;
     }
     Ok(())

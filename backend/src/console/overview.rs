@@ -80,20 +80,22 @@ pub async fn overview(
     conn: &mut PgConnection,
     now: OffsetDateTime,
 ) -> Result<Overview, sqlx::Error> {
-    let month_start = now.replace_day(1).unwrap_or(now).replace_time(Time::MIDNIGHT);
-    let balance = sqlx::query!(
-        "SELECT currency, available, pending FROM stripe_balance ORDER BY currency"
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|row| {
-        (
-            Money::new(row.available, &row.currency),
-            Money::new(row.pending, &row.currency),
-        )
-    })
-    .collect();
+    let month_start = now
+        .replace_day(1)
+        .unwrap_or(now)
+        .replace_time(Time::MIDNIGHT);
+    let balance =
+        sqlx::query!("SELECT currency, available, pending FROM stripe_balance ORDER BY currency")
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|row| {
+                (
+                    Money::new(row.available, &row.currency),
+                    Money::new(row.pending, &row.currency),
+                )
+            })
+            .collect();
     let mrr = sqlx::query!(
         r#"
         SELECT p.currency,

@@ -54,7 +54,14 @@ pub async fn page(
     let pattern = search
         .map(str::trim)
         .filter(|text| !text.is_empty())
-        .map(|text| format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+        .map(|text| {
+            format!(
+                "%{}%",
+                text.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )
+        });
     let rows = sqlx::query!(
         r#"
         SELECT c.id, u.email AS "user_email?", c.stripe_customer_id, c.billing_email,
@@ -100,7 +107,11 @@ pub async fn page(
 
 /// `visa •••• 4242`.
 fn card(brand: Option<String>, last4: Option<String>) -> Option<String> {
-    Some(format!("{} •••• {}", brand.unwrap_or_else(|| "card".to_owned()), last4?))
+    Some(format!(
+        "{} •••• {}",
+        brand.unwrap_or_else(|| "card".to_owned()),
+        last4?
+    ))
 }
 
 /// One charge with everything about it.

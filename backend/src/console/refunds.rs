@@ -55,7 +55,9 @@ impl Reason {
 
     /// Stripe's name read back.
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|reason| reason.as_str() == value)
+        Self::ALL
+            .into_iter()
+            .find(|reason| reason.as_str() == value)
     }
 }
 
@@ -124,10 +126,7 @@ pub async fn refund(
             ),
         })?,
     };
-    let key = format!(
-        "tollgate-refund-{}-{}-{form_id}",
-        form.charge, amount.minor
-    );
+    let key = format!("tollgate-refund-{}-{}-{form_id}", form.charge, amount.minor);
     if audit::succeeded(&state.db, &key)
         .await
         .step("checking whether this form was already done")?
@@ -135,7 +134,9 @@ pub async fn refund(
         return Ok(amount);
     }
     if left.minor == 0 {
-        return Err(ConsoleError::NotNow("This payment is refunded in full already."));
+        return Err(ConsoleError::NotNow(
+            "This payment is refunded in full already.",
+        ));
     }
     if amount.minor > left.minor {
         return Err(ConsoleError::Invalid {

@@ -131,7 +131,10 @@ impl StripeClient {
         form: &Form,
         idempotency_key: &str,
     ) -> Result<T, StripeError> {
-        Ok(self.post_answered(path, form, idempotency_key).await?.object)
+        Ok(self
+            .post_answered(path, form, idempotency_key)
+            .await?
+            .object)
     }
 
     /// As [`Self::post`], with Stripe's `Request-Id` for the record.
@@ -147,7 +150,10 @@ impl StripeClient {
 
     /// `DELETE {path}`.
     pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<T, StripeError> {
-        Ok(self.send(Method::DELETE, path, &Form::new(), None).await?.object)
+        Ok(self
+            .send(Method::DELETE, path, &Form::new(), None)
+            .await?
+            .object)
     }
 
     async fn send<T: DeserializeOwned>(

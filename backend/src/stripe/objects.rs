@@ -64,7 +64,9 @@ pub(super) fn id_of<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String
 }
 
 /// As [`id_of`], for a field that may be null.
-pub(super) fn optional_id_of<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+pub(super) fn optional_id_of<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
     #[derive(Deserialize)]
     struct Wrapped(#[serde(deserialize_with = "id_of")] String);
     Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|Wrapped(id)| id))

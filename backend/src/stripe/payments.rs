@@ -72,10 +72,7 @@ stripe_status!(
 impl RefundStatus {
     /// Whether the refund takes (or took) money back from the charge.
     pub const fn counts(self) -> bool {
-        matches!(
-            self,
-            Self::Pending | Self::RequiresAction | Self::Succeeded
-        )
+        matches!(self, Self::Pending | Self::RequiresAction | Self::Succeeded)
     }
 }
 
@@ -462,9 +459,7 @@ impl StripeClient {
         currency: &str,
         key: &str,
     ) -> Result<Answered<Payout>, StripeError> {
-        let form = Form::new()
-            .set("amount", amount)
-            .set("currency", currency);
+        let form = Form::new().set("amount", amount).set("currency", currency);
         self.post_answered("/v1/payouts", &form, key).await
     }
 

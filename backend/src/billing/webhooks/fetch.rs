@@ -3,8 +3,8 @@
 
 use super::Topic;
 use crate::{
-    console::refetch::{self, Object},
     billing::{invoices, subscriptions, BillingError, Step},
+    console::refetch::{self, Object},
     stripe::{
         objects::{CheckoutSession, Event, Invoice, Price, Product},
         StripeClient, StripeError,
