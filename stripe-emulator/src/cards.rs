@@ -37,6 +37,10 @@ pub enum Behaviour {
     ChargeFails,
     /// Every charge succeeds, then is disputed as fraudulent (0259).
     Disputed,
+    /// Every charge succeeds, then the bank opens an inquiry (1976).
+    Inquiry,
+    /// Every charge succeeds and its money is available at once (0077).
+    BypassPending,
 }
 
 /// Why a card was declined.
@@ -109,6 +113,8 @@ impl Card {
             "4000002500003155" | "4000002760003184" => Behaviour::Requires3ds,
             "4000000000000341" => Behaviour::ChargeFails,
             "4000000000000259" => Behaviour::Disputed,
+            "4000000000001976" => Behaviour::Inquiry,
+            "4000000000000077" => Behaviour::BypassPending,
             _ => Behaviour::Succeeds,
         };
         let brand = match digits.as_bytes()[0] {
@@ -137,13 +143,15 @@ impl Card {
             "visa" => "4242424242424242",
             "mastercard" => "5555555555554444",
             "amex" => "378282246310005",
-            "chargeDeclined" => "4000000000000002",
+            "chargeDeclined" | "visa_chargeDeclined" => "4000000000000002",
             "chargeDeclinedInsufficientFunds" => "4000000000009995",
             "chargeDeclinedExpiredCard" => "4000000000000069",
             "chargeCustomerFail" => "4000000000000341",
             "authenticationRequiredOnSetup" | "threeDSecure2Required" => "4000002500003155",
             "authenticationRequired" => "4000002760003184",
             "createDispute" => "4000000000000259",
+            "createDisputeInquiry" => "4000000000001976",
+            "bypassPending" => "4000000000000077",
             _ => return None,
         };
         Self::from_number(number, 12, 2034).ok()
@@ -161,7 +169,11 @@ impl Card {
     /// which the hosted Checkout page performs before calling this.
     pub fn charge(&self) -> Result<(), ApiError> {
         match self.behaviour {
-            Behaviour::Succeeds | Behaviour::Requires3ds | Behaviour::Disputed => Ok(()),
+            Behaviour::Succeeds
+            | Behaviour::Requires3ds
+            | Behaviour::Disputed
+            | Behaviour::Inquiry
+            | Behaviour::BypassPending => Ok(()),
             Behaviour::Declined(decline) => Err(decline.error()),
             Behaviour::ChargeFails => Err(Decline::Generic.error()),
         }

@@ -2,7 +2,9 @@
 //! 4000 0000 0000 0259 is disputed as fraudulent right after it succeeds (the amount and a 15.00
 //! dispute fee withdrawn); evidence whose `uncategorized_text` is `winning_evidence` wins (the
 //! amount reinstated; the fee is kept, as Stripe's US pricing does), `losing_evidence` loses,
-//! anything else waits `under_review`; closing accepts the loss.
+//! anything else waits `under_review`; closing accepts the loss. The card 4000 0000 0000 1976
+//! opens an inquiry instead (`warning_needs_response`, nothing withdrawn, still refundable),
+//! which evidence or closing ends as `warning_closed`.
 //! <https://docs.stripe.com/testing#disputes>
 
 use serde_json::{json, Map, Value};
@@ -53,25 +55,38 @@ const TEXT_EVIDENCE: &[&str] = &[
 /// The statuses in which evidence can still be given.
 const ANSWERABLE: &[&str] = &["needs_response", "warning_needs_response"];
 
-/// Whether a charge has a dispute that is not won (Stripe refuses to refund it).
+/// Whether a charge has a chargeback that is not won (Stripe refuses to refund it; an inquiry
+/// leaves the charge refundable).
 pub fn open_on(world: &World, charge: &str) -> bool {
     world.all("dispute").any(|dispute| {
         dispute["charge"] == charge
-            && !matches!(dispute["status"].as_str(), Some("won" | "warning_closed"))
+            && dispute["is_charge_refundable"] == false
+            && dispute["status"] != "won"
     })
 }
 
-/// Opens a dispute on a just-captured charge whose card disputes every payment (0259):
-/// `charge.dispute.created`, then `charge.dispute.funds_withdrawn`.
+/// Whether a dispute is an inquiry (its statuses start with `warning_`).
+fn inquiry(dispute: &Value) -> bool {
+    dispute["payment_method_details"]["card"]["case_type"] == "inquiry"
+}
+
+/// Opens a dispute on a just-captured charge whose test card disputes every payment: a
+/// chargeback (0259: `charge.dispute.created`, then `charge.dispute.funds_withdrawn`) or an
+/// inquiry (1976: `charge.dispute.created` only).
 pub fn open_if_disputed(world: &mut World, charge_id: &str) {
     let Some(before) = world.find("charge", charge_id).cloned() else {
         return;
     };
-    let disputes = before["payment_method"]
+    let behaviour = before["payment_method"]
         .as_str()
         .and_then(|method| world.cards.get(method))
-        .is_some_and(|card| card.behaviour == Behaviour::Disputed);
-    if !disputes || before["disputed"] == true {
+        .map(|card| card.behaviour);
+    let chargeback = match behaviour {
+        Some(Behaviour::Disputed) => true,
+        Some(Behaviour::Inquiry) => false,
+        _ => return,
+    };
+    if before["disputed"] == true {
         return;
     }
     let id = world.new_id("du");
@@ -100,22 +115,29 @@ pub fn open_if_disputed(world: &mut World, charge_id: &str) {
             "has_evidence": false, "past_due": false, "submission_count": 0,
         },
         "intended_submission_method": null,
-        "is_charge_refundable": false,
+        "is_charge_refundable": !chargeback,
         "livemode": false,
         "metadata": {},
         "payment_intent": before["payment_intent"],
         "payment_method_details": {
-            "card": { "brand": card["brand"], "case_type": "chargeback", "network_reason_code": "10.4" },
+            "card": {
+                "brand": card["brand"],
+                "case_type": if chargeback { "chargeback" } else { "inquiry" },
+                "network_reason_code": if chargeback { "10.4" } else { "10" },
+            },
             "type": "card",
         },
-        "reason": "fraudulent",
-        "status": "needs_response",
+        "reason": if chargeback { "fraudulent" } else { "general" },
+        "status": if chargeback { "needs_response" } else { "warning_needs_response" },
     });
     world.insert(dispute.clone());
     let mut charge = before.clone();
     charge["disputed"] = json!(true);
     world.put(charge);
     world.emit("charge.dispute.created", &dispute, None);
+    if !chargeback {
+        return;
+    }
     let withdrawal = ledger::record(
         world,
         Entry {
@@ -156,8 +178,9 @@ fn closed(dispute: &Value) -> ApiError {
     )
 }
 
-/// Records evidence (and submits it unless told not to): `charge.dispute.updated`, then, when the
-/// test evidence decides it, `charge.dispute.closed` (and `charge.dispute.funds_reinstated` if won).
+/// Records evidence (and submits what there is unless told not to): `charge.dispute.updated`,
+/// then, when the test evidence decides it, `charge.dispute.closed` (and
+/// `charge.dispute.funds_reinstated` if won).
 pub fn answer(world: &mut World, id: &str, answer: Answer) -> Result<Value, ApiError> {
     let before = world.get("dispute", id, "dispute")?;
     if !ANSWERABLE.contains(&before["status"].as_str().unwrap_or_default()) {
@@ -180,18 +203,23 @@ pub fn answer(world: &mut World, id: &str, answer: Answer) -> Result<Value, ApiE
     });
     dispute["evidence_details"]["has_evidence"] = json!(has_evidence);
     let mut outcome = None;
-    if answer.submit {
+    if answer.submit && has_evidence {
         let count = before["evidence_details"]["submission_count"]
             .as_i64()
             .unwrap_or(0);
         dispute["evidence_details"]["submission_count"] = json!(count + 1);
-        let status = match dispute["evidence"]["uncategorized_text"].as_str() {
-            Some("winning_evidence") => "won",
-            Some("losing_evidence") => "lost",
-            _ => "under_review",
+        let status = match (
+            inquiry(&before),
+            dispute["evidence"]["uncategorized_text"].as_str(),
+        ) {
+            (true, Some("winning_evidence")) => "warning_closed",
+            (true, _) => "warning_under_review",
+            (false, Some("winning_evidence")) => "won",
+            (false, Some("losing_evidence")) => "lost",
+            (false, _) => "under_review",
         };
         dispute["status"] = json!(status);
-        outcome = matches!(status, "won" | "lost").then_some(status);
+        outcome = matches!(status, "won" | "lost" | "warning_closed").then_some(status);
     }
     let mut dispute = world.update_and_emit("charge.dispute.updated", &before, dispute);
     if let Some(status) = outcome {
@@ -233,14 +261,19 @@ fn reinstate(world: &mut World, mut dispute: Value) -> Value {
     dispute
 }
 
-/// Accepts the loss of a dispute that still needs a response: `lost`, `charge.dispute.closed`.
+/// Accepts the loss of a dispute that still needs a response: `lost` (an inquiry:
+/// `warning_closed`), `charge.dispute.closed`.
 pub fn close(world: &mut World, id: &str) -> Result<Value, ApiError> {
     let before = world.get("dispute", id, "dispute")?;
     if !ANSWERABLE.contains(&before["status"].as_str().unwrap_or_default()) {
         return Err(closed(&before));
     }
     let mut dispute = before.clone();
-    dispute["status"] = json!("lost");
+    dispute["status"] = json!(if inquiry(&before) {
+        "warning_closed"
+    } else {
+        "lost"
+    });
     world.put(dispute.clone());
     world.emit(
         "charge.dispute.closed",

@@ -7,6 +7,7 @@
 use serde_json::{json, Value};
 
 use crate::billing::DAY;
+use crate::cards::Behaviour;
 use crate::world::World;
 
 /// Days a charge's money stays pending before it can be paid out (Stripe's US card schedule).
@@ -79,9 +80,14 @@ pub fn record(world: &mut World, entry: Entry) -> Value {
 }
 
 /// Records the money a charge captured (`amount_captured`, less the processing fee) and sets the
-/// charge's `balance_transaction`; the caller stores the charge.
+/// charge's `balance_transaction`; the caller stores the charge. The money is pending for two
+/// days, unless the test card bypasses the pending balance (0077).
 pub fn record_charge(world: &mut World, charge: &mut Value) {
     let amount = charge["amount_captured"].as_i64().unwrap_or(0);
+    let bypasses = charge["payment_method"]
+        .as_str()
+        .and_then(|method| world.cards.get(method))
+        .is_some_and(|card| card.behaviour == Behaviour::BypassPending);
     let transaction = record(
         world,
         Entry {
@@ -93,7 +99,7 @@ pub fn record_charge(world: &mut World, charge: &mut Value) {
             fees: vec![(processing_fee(amount), "Stripe processing fees")],
             description: charge["description"].as_str().map(str::to_owned),
             created: charge["created"].as_i64().unwrap_or_else(|| world.now()),
-            pending: true,
+            pending: !bypasses,
         },
     );
     charge["balance_transaction"] = transaction["id"].clone();

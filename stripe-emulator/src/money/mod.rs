@@ -16,7 +16,17 @@ pub fn run_due(world: &mut World) {
     payouts::run_due(world);
 }
 
-/// A charge was just captured (its events emitted): opens the dispute its test card causes.
+/// A charge was just captured (its events emitted): money available at once (0077) is
+/// announced with `balance.available`, and the dispute its test card causes is opened.
 pub fn captured(world: &mut World, charge: &str) {
+    let available_now = world
+        .find("charge", charge)
+        .and_then(|charge| charge["balance_transaction"].as_str())
+        .and_then(|transaction| world.find("balance_transaction", transaction))
+        .is_some_and(|transaction| transaction["status"] == "available");
+    if available_now {
+        let balance = ledger::balance(world);
+        world.emit("balance.available", &balance, None);
+    }
     disputes::open_if_disputed(world, charge);
 }

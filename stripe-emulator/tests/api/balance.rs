@@ -189,3 +189,18 @@ async fn each_paid_subscription_invoice_is_a_charge_on_the_ledger() {
     assert_eq!(charges["data"].as_array().unwrap().len(), 2);
     assert_eq!(emulator.usd_balance().await, (1912, 1912));
 }
+
+#[tokio::test]
+async fn the_0077_card_bypasses_the_pending_balance() {
+    let emulator = Emulator::start().await;
+    emulator.pay(2000, "pm_card_bypassPending").await;
+    assert_eq!(emulator.usd_balance().await, (1912, 0));
+    let types = emulator.event_types().await;
+    assert!(
+        types.ends_with(&[
+            "payment_intent.succeeded".to_owned(),
+            "balance.available".to_owned()
+        ]),
+        "{types:?}"
+    );
+}

@@ -221,3 +221,35 @@ async fn evidence_files_must_be_dispute_evidence_uploads() {
         .await;
     assert_eq!(given["evidence"]["receipt"], receipt_id);
 }
+
+#[tokio::test]
+async fn the_1976_card_opens_an_inquiry_that_withdraws_nothing_and_can_still_be_refunded() {
+    let emulator = Emulator::start().await;
+    let charge = emulator.pay(2000, "pm_card_createDisputeInquiry").await;
+    let id = charge["id"].as_str().unwrap();
+    let dispute = &emulator.fetch(&format!("/v1/disputes?charge={id}")).await["data"][0];
+    assert_eq!(dispute["status"], "warning_needs_response");
+    assert_eq!(dispute["is_charge_refundable"], true);
+    assert!(dispute["balance_transactions"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(emulator.usd_balance().await, (0, 1912));
+    let tagged = emulator
+        .ok(
+            &format!("/v1/disputes/{}", dispute["id"].as_str().unwrap()),
+            &[("metadata[foo]", "bar")],
+        )
+        .await;
+    assert_eq!(tagged["status"], "warning_needs_response");
+    let closed = emulator
+        .ok(
+            &format!("/v1/disputes/{}/close", dispute["id"].as_str().unwrap()),
+            &[],
+        )
+        .await;
+    assert_eq!(closed["status"], "warning_closed");
+    emulator
+        .ok("/v1/refunds", &[("charge", id), ("amount", "500")])
+        .await;
+}
