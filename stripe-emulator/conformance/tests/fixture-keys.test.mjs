@@ -39,6 +39,12 @@ const sdkInterfaces = {
   payment_intent: ['PaymentIntents.d.ts', 'PaymentIntent'],
   setup_intent: ['SetupIntents.d.ts', 'SetupIntent'],
   charge: ['Charges.d.ts', 'Charge'],
+  balance_transaction: ['BalanceTransactions.d.ts', 'BalanceTransaction'],
+  refund: ['Refunds.d.ts', 'Refund'],
+  dispute: ['Disputes.d.ts', 'Dispute'],
+  file: ['Files.d.ts', 'File'],
+  file_link: ['FileLinks.d.ts', 'FileLink'],
+  payout: ['Payouts.d.ts', 'Payout'],
 };
 
 /** The fields an SDK interface declares without `?` (always present in API responses). */
@@ -61,6 +67,8 @@ const apiOnly = new Set([
   'deleted_invoiceitem',
   'deleted_plan',
   'deleted_invoice',
+  'file',
+  'file_link',
 ]);
 
 let h;
@@ -105,6 +113,37 @@ before(async () => {
   );
   record(await stripe.charges.retrieve(intent.latest_charge));
   record(await stripe.setupIntents.create({ customer: customer.id, payment_method: 'pm_card_visa', confirm: true }));
+
+  // The money after the sale.
+  const refunded = await stripe.paymentIntents.create({
+    amount: 3000,
+    currency: 'usd',
+    allowed_payment_method_types: ['card'],
+    payment_method: 'pm_card_bypassPending',
+    confirm: true,
+  });
+  const refund = record(await stripe.refunds.create({ payment_intent: refunded.id, amount: 500 }));
+  record(await stripe.refunds.update(refund.id, { metadata: { a: '1' } }));
+  record(await stripe.balance.retrieve());
+  record(await stripe.balanceTransactions.list({ limit: 5 }));
+  const disputed = await stripe.paymentIntents.create({
+    amount: 1000,
+    currency: 'usd',
+    allowed_payment_method_types: ['card'],
+    payment_method: 'pm_card_createDispute',
+    confirm: true,
+  });
+  const [dispute] = record(await stripe.disputes.list({ payment_intent: disputed.id })).data;
+  const evidence = record(
+    await stripe.files.create({
+      purpose: 'dispute_evidence',
+      file: { data: Buffer.from('%PDF-1.4 evidence'), name: 'evidence.pdf', type: 'application/pdf' },
+      file_link_data: { create: true },
+    }),
+  );
+  record(await stripe.disputes.update(dispute.id, { evidence: { receipt: evidence.id, uncategorized_text: 'winning_evidence' } }));
+  const payout = record(await stripe.payouts.create({ amount: 500, currency: 'usd' }));
+  record(await stripe.payouts.update(payout.id, { metadata: { a: '1' } }));
 
   // Checkout and the portal.
   const session = record(
