@@ -147,6 +147,34 @@ async fn every_kind_of_object_the_emulator_keeps_has_stripes_shape() {
     ] {
         kinds_in(&emulator.fetch(path).await, &mut seen);
     }
+    // The money after the sale: a refund, a dispute, a file, a payout and the balance.
+    let charge = emulator.pay(2000, "pm_card_bypassPending").await;
+    emulator
+        .ok(
+            "/v1/refunds",
+            &[
+                ("charge", charge["id"].as_str().unwrap()),
+                ("amount", "100"),
+            ],
+        )
+        .await;
+    emulator.pay(1000, "pm_card_createDispute").await;
+    emulator
+        .upload("dispute_evidence", "receipt.pdf", b"%PDF-1.4")
+        .await;
+    emulator
+        .ok("/v1/payouts", &[("amount", "100"), ("currency", "usd")])
+        .await;
+    for path in [
+        "/v1/balance",
+        "/v1/balance_transactions?limit=100",
+        "/v1/refunds",
+        "/v1/disputes",
+        "/v1/files",
+        "/v1/payouts",
+    ] {
+        kinds_in(&emulator.fetch(path).await, &mut seen);
+    }
     let invoices = emulator.fetch("/v1/invoices?limit=1").await;
     let invoice = invoices["data"][0]["id"].as_str().unwrap();
     kinds_in(
@@ -157,6 +185,12 @@ async fn every_kind_of_object_the_emulator_keeps_has_stripes_shape() {
     );
 
     for kind in [
+        "balance",
+        "balance_transaction",
+        "dispute",
+        "file",
+        "payout",
+        "refund",
         "billing_portal.configuration",
         "billing_portal.session",
         "charge",
