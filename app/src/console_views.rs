@@ -184,3 +184,50 @@ pub struct AuditLine {
     /// The Stripe call's idempotency key.
     pub idempotency_key: String,
 }
+
+/// `/admin/payouts`: the balance, the payout form and the payouts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutsView {
+    /// Per currency.
+    pub balance: Vec<BalanceLine>,
+    /// One form per currency with money available.
+    pub forms: Vec<PayoutFormView>,
+    /// The payouts on this page.
+    pub rows: Vec<PayoutLine>,
+    /// The next page's link, if there are more.
+    pub next: Option<String>,
+}
+
+/// Paying out one currency's available balance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutFormView {
+    /// Lower-case ISO code (the form's value).
+    pub currency: String,
+    /// `$120.50` available.
+    pub available: String,
+    /// `120.50`.
+    pub available_decimal: String,
+    /// Minted for this rendering: the same form submitted twice pays out once.
+    pub form_id: String,
+    /// Whether the admin's password must be entered.
+    pub needs_password: bool,
+}
+
+/// One payout.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutLine {
+    /// `po_…`.
+    pub id: String,
+    /// `4 December 2026`.
+    pub created: String,
+    /// `$120.50`.
+    pub amount: String,
+    /// `paid`, `pending`, `failed`, …
+    pub status: String,
+    /// `6 December 2026`.
+    pub arrival: String,
+    /// Why it failed, or empty.
+    pub failure: String,
+    /// `Manual` or `Automatic`.
+    pub kind: String,
+}

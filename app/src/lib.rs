@@ -36,7 +36,7 @@ use crate::pages::{
     account::AccountPage,
     admin::{
         audit::AdminAuditPage, overview::AdminOverviewPage, payment::AdminPaymentPage,
-        payments::AdminPaymentsPage,
+        payments::AdminPaymentsPage, payouts::AdminPayoutsPage,
     },
     checkout_success::CheckoutSuccessPage,
     confirm_email::ConfirmEmailPage,
@@ -108,6 +108,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=AdminOverviewPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/payments") view=AdminPaymentsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/payments/:id") view=AdminPaymentPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/payouts") view=AdminPayoutsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>

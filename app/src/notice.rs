@@ -45,11 +45,13 @@ pub enum Notice {
     AccountDeleted,
     /// Console: a payment was refunded.
     Refunded,
+    /// Console: a payout was sent.
+    PaidOut,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 21] = [
         Self::NameSaved,
         Self::EmailSent,
         Self::EmailChanged,
@@ -70,6 +72,7 @@ impl Notice {
         Self::SignedOutEverywhere,
         Self::AccountDeleted,
         Self::Refunded,
+        Self::PaidOut,
     ];
 
     /// Its code in the query string.
@@ -95,6 +98,7 @@ impl Notice {
             Self::SignedOutEverywhere => "signed-out-everywhere",
             Self::AccountDeleted => "account-deleted",
             Self::Refunded => "refunded",
+            Self::PaidOut => "paid-out",
         }
     }
 
@@ -106,6 +110,7 @@ impl Notice {
             Self::AccountDeleted => "/",
             // Shown on one payment's page, `/admin/payments/ch_…`.
             Self::Refunded => "/admin/payments",
+            Self::PaidOut => "/admin/payouts",
             _ => "/account",
         }
     }
@@ -138,6 +143,7 @@ impl Notice {
             Self::SignedOutEverywhere => "You are signed out on every device.",
             Self::AccountDeleted => "Your account is deleted.",
             Self::Refunded => "The refund is made. The customer sees it on their statement in 5–10 days.",
+            Self::PaidOut => "The payout is on its way to your bank account. It shows below until it arrives.",
         }
     }
 

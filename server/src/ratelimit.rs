@@ -45,7 +45,10 @@ const CURRENT_PASSWORD_CHECKS: [&str; 3] = [
 /// The console's server functions that move money: they check the signed-in admin's password
 /// when it was last entered over 15 minutes ago, so a form carrying one counts as a password
 /// check on the account, and one without only against the network.
-const PASSWORD_CONFIRMATIONS: [&str; 1] = [<console::RefundCharge as ServerFn>::PATH];
+const PASSWORD_CONFIRMATIONS: [&str; 2] = [
+    <console::RefundCharge as ServerFn>::PATH,
+    <console::PayOut as ServerFn>::PATH,
+];
 
 /// The other server functions limited per client network: they name an account without
 /// checking its password, or carry only a token.
@@ -56,7 +59,7 @@ const BY_NETWORK_ONLY: [&str; 3] = [
 ];
 
 /// The billing and console server functions that call Stripe, limited per signed-in user.
-const BILLING_CALLS: [&str; 9] = [
+const BILLING_CALLS: [&str; 10] = [
     <billing::StartCheckout as ServerFn>::PATH,
     <billing::OpenPortal as ServerFn>::PATH,
     <billing::UpdateCard as ServerFn>::PATH,
@@ -66,6 +69,7 @@ const BILLING_CALLS: [&str; 9] = [
     <billing::PreviewPlanChange as ServerFn>::PATH,
     <billing::ChangePlan as ServerFn>::PATH,
     <console::RefundCharge as ServerFn>::PATH,
+    <console::PayOut as ServerFn>::PATH,
 ];
 
 /// The billing pages that call Stripe when they are opened.

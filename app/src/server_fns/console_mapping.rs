@@ -7,13 +7,15 @@ use backend::{
         audit::{Entry, Outcome},
         overview::Overview,
         payments::{ChargeDetail, ChargeRow},
+        payouts::{self, PayoutRow},
         refunds::Reason,
     },
 };
 
 use crate::console_views::{
     AuditLine, AuditView, BalanceLine, OpenDisputeLine, OverviewView, PaymentLine, PaymentView,
-    PaymentsView, RefundFormView, RefundLine, RevenueChart,
+    PaymentsView, PayoutFormView, PayoutLine, PayoutsView, RefundFormView, RefundLine,
+    RevenueChart,
 };
 
 /// `/admin`.
@@ -259,6 +261,54 @@ pub fn audit(rows: &[Entry]) -> AuditView {
                 detail: row.detail.clone().unwrap_or_default(),
                 request_id: row.stripe_request_id.clone().unwrap_or_default(),
                 idempotency_key: row.idempotency_key.clone().unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
+/// `/admin/payouts`.
+pub fn payouts(
+    balance: &[payouts::BalanceLine],
+    rows: &[PayoutRow],
+    needs_password: bool,
+) -> PayoutsView {
+    PayoutsView {
+        balance: balance
+            .iter()
+            .map(|line| BalanceLine {
+                available: line.available.in_words(),
+                pending: line.pending.in_words(),
+            })
+            .collect(),
+        forms: balance
+            .iter()
+            .filter(|line| line.available.minor > 0)
+            .map(|line| PayoutFormView {
+                currency: line.available.currency.clone(),
+                available: line.available.in_words(),
+                available_decimal: line.available.as_decimal(),
+                form_id: uuid::Uuid::new_v4().to_string(),
+                needs_password,
+            })
+            .collect(),
+        next: (rows.len() as i64 == payouts::PAGE).then(|| {
+            format!(
+                "/admin/payouts?after={}",
+                rows.last().map_or("", |row| row.id.as_str())
+            )
+        }),
+        rows: rows
+            .iter()
+            .map(|row| PayoutLine {
+                id: row.id.clone(),
+                created: format_date(row.created),
+                amount: row.amount.in_words(),
+                status: row
+                    .status
+                    .map_or_else(|| "unknown".to_owned(), |status| status.in_words()),
+                arrival: format_date(row.arrival_date),
+                failure: row.failure.clone().unwrap_or_default(),
+                kind: if row.manual { "Manual" } else { "Automatic" }.to_owned(),
             })
             .collect(),
     }

@@ -1,12 +1,16 @@
 //! `server stripe sync`: makes Postgres match Stripe — every product and price (removing what
-//! Stripe no longer has) and every known customer's subscriptions and invoices.
+//! Stripe no longer has), every known customer's subscriptions and invoices, and the money after
+//! the sale the operator console mirrors (charges and their refunds, disputes, payouts, balance
+//! transactions, the balance).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use super::{catalog, invoices, subscriptions, trials, BillingError, Step};
+use super::{catalog, invoices, subscriptions, trials, BillingError, Step, Ticket};
 use crate::{
+    console::refetch::{self, Fetched},
     stripe::{
         objects::{Invoice, Price, Product, Subscription},
+        payments::{Charge, Dispute, Payout, Refund},
         StripeClient, StripeError,
     },
     AppState,
@@ -25,10 +29,20 @@ pub struct SyncReport {
     pub subscriptions: usize,
     /// Invoices stored.
     pub invoices: usize,
+    /// Charges stored.
+    pub charges: usize,
+    /// Refunds stored.
+    pub refunds: usize,
+    /// Disputes stored.
+    pub disputes: usize,
+    /// Payouts stored.
+    pub payouts: usize,
+    /// Balance transactions stored.
+    pub balance_transactions: usize,
 }
 
-/// Pulls the whole catalog, then each customer's subscriptions and invoices. `progress` hears
-/// about each step.
+/// Pulls the whole catalog, then each customer's subscriptions and invoices, then the money after
+/// the sale. `progress` hears about each step.
 pub async fn run(
     state: &AppState,
     progress: &(dyn Fn(&str) + Sync),
@@ -87,7 +101,79 @@ pub async fn run(
         "stored {} subscriptions and {} invoices",
         report.subscriptions, report.invoices
     ));
+    money(state, &mut report, progress).await?;
     Ok(report)
+}
+
+/// Pulls every charge (with its refunds), dispute, payout and balance transaction and the
+/// balance into the console's mirror, as webhooks store them: under one ticket drawn before the
+/// first call, each object in a transaction of its own under its lock, so what a webhook fetched
+/// later and stored first stays.
+async fn money(
+    state: &AppState,
+    report: &mut SyncReport,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<(), BillingError> {
+    let ticket = Ticket::draw(&state.db)
+        .await
+        .step("drawing a fetch ticket")?;
+    progress("fetching charges, refunds, disputes, payouts and balance transactions from Stripe");
+    let MoneyInStripe {
+        disputes,
+        charges,
+        payouts,
+    } = fetch_money(&state.stripe).await?;
+    let transactions = state
+        .stripe
+        .balance_transactions()
+        .await
+        .step("listing balance transactions")?;
+    let balance = state.stripe.balance().await.step("fetching the balance")?;
+
+    // A dispute first, with its charge (lock order: the charge, then the dispute); the charge
+    // was listed after the dispute, so is among those listed.
+    let listed: HashMap<&str, &(Charge, Vec<Refund>)> = charges
+        .iter()
+        .map(|listed| (listed.0.id.as_str(), listed))
+        .collect();
+    report.disputes = disputes.len();
+    for dispute in disputes {
+        let fetched = match listed.get(dispute.charge.as_str()) {
+            Some((charge, refunds)) => {
+                Fetched::Dispute(Box::new(dispute), Box::new(charge.clone()), refunds.clone())
+            }
+            None => {
+                match refetch::fetch(&state.stripe, refetch::Object::Dispute(&dispute.id)).await? {
+                    Some(fetched) => fetched,
+                    None => continue,
+                }
+            }
+        };
+        refetch::store_alone(&state.db, &fetched, ticket).await?;
+    }
+    // A disputed charge stored just now is skipped here: same ticket, same answer.
+    report.charges = charges.len();
+    for (charge, refunds) in charges {
+        report.refunds += refunds.len();
+        let fetched = Fetched::Charge(Box::new(charge), refunds);
+        refetch::store_alone(&state.db, &fetched, ticket).await?;
+    }
+    report.payouts = payouts.len();
+    for payout in payouts {
+        let fetched = Fetched::Payout(Box::new(payout), balance.clone());
+        refetch::store_alone(&state.db, &fetched, ticket).await?;
+    }
+    report.balance_transactions = transactions.len();
+    for transaction in transactions {
+        let fetched = Fetched::BalanceTransaction(Box::new(transaction));
+        refetch::store_alone(&state.db, &fetched, ticket).await?;
+    }
+    refetch::store_alone(&state.db, &Fetched::Balance(balance), ticket).await?;
+    progress(&format!(
+        "stored {} charges, {} refunds, {} disputes, {} payouts, {} balance transactions and the balance",
+        report.charges, report.refunds, report.disputes, report.payouts, report.balance_transactions
+    ));
+    Ok(())
 }
 
 /// Every product and price in Stripe, as sync stores them: a price whose product was deleted
@@ -123,6 +209,36 @@ pub async fn fetch_customer(
     Ok(CustomerInStripe {
         subscriptions: stripe.subscriptions_of(customer).await?,
         invoices: stripe.invoices_of(customer).await?,
+    })
+}
+
+/// The money after the sale in Stripe that the console mirrors and verify compares.
+pub struct MoneyInStripe {
+    /// Every dispute.
+    pub disputes: Vec<Dispute>,
+    /// Every charge (listed after the disputes, so each disputed charge is here), its balance
+    /// transaction expanded, with its refunds.
+    pub charges: Vec<(Charge, Vec<Refund>)>,
+    /// Every payout, its balance transaction expanded.
+    pub payouts: Vec<Payout>,
+}
+
+/// Lists every dispute, charge (and each charge's refunds) and payout, as sync stores them.
+pub async fn fetch_money(stripe: &StripeClient) -> Result<MoneyInStripe, BillingError> {
+    let disputes = stripe.disputes().await.step("listing disputes")?;
+    let mut charges = Vec::new();
+    for charge in stripe.charges().await.step("listing charges")? {
+        let refunds = stripe
+            .refunds_of(&charge.id)
+            .await
+            .step("listing a charge's refunds")?;
+        charges.push((charge, refunds));
+    }
+    let payouts = stripe.payouts().await.step("listing payouts")?;
+    Ok(MoneyInStripe {
+        disputes,
+        charges,
+        payouts,
     })
 }
 

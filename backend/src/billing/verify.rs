@@ -1,6 +1,7 @@
 //! `server stripe verify`: compares what Postgres holds with what Stripe holds, object by object
-//! — products, prices, each user's customer, their subscriptions (and items) and invoices, every
-//! column the app stores — fetched as `server stripe sync` fetches them and mapped to rows as it
+//! — products, prices, each user's customer, their subscriptions (and items) and invoices, and
+//! the console's charges, refunds, disputes and payouts ([`money`]), every column the app
+//! stores — fetched as `server stripe sync` fetches them and mapped to rows as it
 //! stores them, so a difference is exactly what a sync (or a replay of missed events) would
 //! change. Nothing is written.
 
@@ -15,6 +16,9 @@ use super::{
     sync, BillingError, Step,
 };
 use crate::AppState;
+use money::{ChargeRow, DisputeRow, PayoutRow, RefundRow};
+
+mod money;
 
 /// How far back Stripe lists events (`server stripe replay` can go no further).
 const EVENTS_KEPT: Duration = Duration::days(30);
@@ -34,6 +38,14 @@ pub enum Object {
     SubscriptionItem,
     /// `in_…`, in `invoices`.
     Invoice,
+    /// `ch_…`, in `stripe_charges`.
+    Charge,
+    /// `re_…`, in `stripe_refunds`.
+    Refund,
+    /// `du_…`, in `stripe_disputes`.
+    Dispute,
+    /// `po_…`, in `stripe_payouts`.
+    Payout,
 }
 
 impl fmt::Display for Object {
@@ -45,6 +57,10 @@ impl fmt::Display for Object {
             Object::Subscription => "subscription",
             Object::SubscriptionItem => "subscription item",
             Object::Invoice => "invoice",
+            Object::Charge => "charge",
+            Object::Refund => "refund",
+            Object::Dispute => "dispute",
+            Object::Payout => "payout",
         })
     }
 }
@@ -70,8 +86,8 @@ pub enum Mismatch {
 /// The command that makes Postgres match Stripe again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Repair {
-    /// `server stripe sync`: re-reads the catalog and every customer's subscriptions and
-    /// invoices.
+    /// `server stripe sync`: re-reads the catalog, every customer's subscriptions and
+    /// invoices, and the money after the sale.
     Sync,
     /// `server stripe replay --since …`: events were missed (the object was never stored, or its
     /// deletion never applied); applying them also sends the emails they cause.
@@ -109,6 +125,14 @@ pub struct Checked {
     pub subscriptions: usize,
     /// Invoices.
     pub invoices: usize,
+    /// Charges.
+    pub charges: usize,
+    /// Refunds.
+    pub refunds: usize,
+    /// Disputes.
+    pub disputes: usize,
+    /// Payouts.
+    pub payouts: usize,
 }
 
 /// What `server stripe verify` found.
@@ -116,7 +140,7 @@ pub struct Checked {
 pub struct VerifyReport {
     /// What was compared.
     pub checked: Checked,
-    /// Every disagreement, catalog first, then customer by customer.
+    /// Every disagreement, catalog first, then customer by customer, then the money.
     pub differences: Vec<Difference>,
 }
 
@@ -127,7 +151,8 @@ impl VerifyReport {
     }
 }
 
-/// Compares the catalog, then each stored customer with its subscriptions and invoices.
+/// Compares the catalog, then each stored customer with its subscriptions and invoices, then the
+/// money after the sale.
 pub async fn run(state: &AppState) -> Result<VerifyReport, BillingError> {
     let stripe = &state.stripe;
     let mut report = VerifyReport::default();
@@ -206,6 +231,7 @@ pub async fn run(state: &AppState) -> Result<VerifyReport, BillingError> {
             differences,
         );
     }
+    money::compare_all(state, &mut report).await?;
     Ok(report)
 }
 
@@ -371,6 +397,18 @@ compared!(InvoiceRow, Object::Invoice, |row: &InvoiceRow| Some(row.created);
     stripe_customer_id, subscription_id, number, status, currency, total, amount_due,
     amount_paid, amount_remaining, billing_reason, hosted_invoice_url, invoice_pdf,
     period_start, period_end, attempt_count, created);
+compared!(ChargeRow, Object::Charge, |row: &ChargeRow| Some(row.created);
+    stripe_customer_id, payment_intent_id, amount, amount_captured, amount_refunded, currency,
+    status, refunded, disputed, balance_transaction_id, fee, net, description, billing_email,
+    billing_name, card_brand, card_last4, failure_message, created);
+compared!(RefundRow, Object::Refund, |row: &RefundRow| Some(row.created);
+    charge_id, amount, currency, status, reason, created);
+compared!(DisputeRow, Object::Dispute, |row: &DisputeRow| Some(row.created);
+    charge_id, amount, currency, status, reason, evidence, evidence_due_by, has_evidence,
+    submission_count, created);
+compared!(PayoutRow, Object::Payout, |row: &PayoutRow| Some(row.created);
+    amount, currency, status, method, automatic, arrival_date, failure_code, failure_message,
+    description, created);
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

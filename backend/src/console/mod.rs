@@ -6,6 +6,8 @@
 //! admin submitted, then fetches the objects it changed and stores them.
 //!
 //! - [`Admin`]: proof the signed-in user is an admin, made only by [`Admin::check`].
+//! - [`actions`]: how every action that calls Stripe runs — its key, the password window,
+//!   Stripe's refusal in words, the audit log.
 //! - [`admins`]: `server admin grant|revoke`, and the first admin in development.
 //! - [`confirm`]: the password asked again before money moves, after 15 minutes.
 //! - [`audit`]: the audit log of every action.
@@ -14,9 +16,11 @@
 //! - [`refetch`]: fetching what changed from Stripe and storing it, for webhooks and actions.
 //! - [`payments`]: what the payments pages show; [`refunds`]: the refund action.
 //! - [`disputes`]: disputes; every admin is emailed of a new one.
+//! - [`payouts`]: the balance, payouts, and paying out by hand.
 //! - [`overview`]: the figures of `/admin`, computed from Postgres.
 //! - [`error`]: [`ConsoleError`].
 
+pub mod actions;
 pub mod admins;
 pub mod audit;
 pub mod confirm;
@@ -25,6 +29,7 @@ pub mod error;
 pub mod mirror;
 pub mod overview;
 pub mod payments;
+pub mod payouts;
 pub mod refetch;
 pub mod refunds;
 

@@ -9,7 +9,7 @@ use super::mirror;
 use crate::{
     billing::{lock_object, BillingError, Step, Ticket},
     stripe::{
-        payments::{Balance, Charge, Dispute, Payout, Refund},
+        payments::{Balance, BalanceTransaction, Charge, Dispute, Payout, Refund},
         StripeClient,
     },
 };
@@ -28,6 +28,9 @@ pub enum Fetched {
     Payout(Box<Payout>, Balance),
     /// The balance.
     Balance(Balance),
+    /// A balance transaction on its own (`server stripe sync` lists every one; webhooks store
+    /// each with the charge, refund, dispute or payout that made it).
+    BalanceTransaction(Box<BalanceTransaction>),
 }
 
 /// What to fetch.
@@ -136,6 +139,21 @@ pub async fn store(
             store_balance(conn, balance, ticket).await
         }
         Fetched::Balance(balance) => store_balance(conn, balance, ticket).await,
+        Fetched::BalanceTransaction(transaction) => {
+            lock_object(conn, &transaction.id)
+                .await
+                .step("locking the balance transaction")?;
+            if ticket
+                .is_latest_for(conn, &transaction.id)
+                .await
+                .step("checking the balance transaction's fetch order")?
+            {
+                mirror::store_balance_transaction(conn, transaction)
+                    .await
+                    .step("storing the balance transaction")?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -149,8 +167,17 @@ pub async fn now(
     let Some(fetched) = fetch(stripe, object).await? else {
         return Ok(());
     };
+    store_alone(db, &fetched, ticket).await
+}
+
+/// Stores what was fetched under `ticket` (drawn before fetching) in a transaction of its own.
+pub async fn store_alone(
+    db: &sqlx::PgPool,
+    fetched: &Fetched,
+    ticket: Ticket,
+) -> Result<(), BillingError> {
     let mut tx = db.begin().await.step("starting the mirror's transaction")?;
-    store(&mut tx, &fetched, ticket).await?;
+    store(&mut tx, fetched, ticket).await?;
     tx.commit().await.step("committing the mirror")
 }
 

@@ -4,19 +4,16 @@
 //! not sent again.
 
 use secrecy::SecretString;
-use tower_sessions::Session;
-use uuid::Uuid;
 
 use super::{
-    audit::{self, Action, Outcome, Record},
-    confirm, payments,
+    actions::{self, Act, Requester},
+    audit::{self, Action},
+    payments,
     refetch::{self, Object},
-    Admin, ConsoleError,
+    ConsoleError,
 };
 use crate::{
-    auth::User,
     billing::{money::Money, Step},
-    ratelimit::ClientNetwork,
     AppState,
 };
 
@@ -77,18 +74,6 @@ pub struct RefundForm {
     pub password: Option<SecretString>,
 }
 
-/// Who is refunding, from where.
-pub struct Requester<'a> {
-    /// The signed-in user (an admin: [`Admin::check`] passed).
-    pub user: &'a User,
-    /// The admin.
-    pub admin: &'a Admin,
-    /// The request's session (for the password window).
-    pub session: &'a Session,
-    /// The client's network (for the password check's rate limit).
-    pub network: ClientNetwork,
-}
-
 /// Refunds the charge; what was refunded. Submitting the same form again refunds nothing more
 /// and answers the same.
 #[tracing::instrument(skip(state, by, form), fields(charge = %form.charge, admin = %by.admin.email))]
@@ -97,10 +82,6 @@ pub async fn refund(
     by: Requester<'_>,
     form: RefundForm,
 ) -> Result<Money, ConsoleError> {
-    let form_id = Uuid::parse_str(&form.form_id).map_err(|_| ConsoleError::Invalid {
-        field: "amount",
-        message: "This form is out of date: reload the page and try again.".to_owned(),
-    })?;
     let reason = Reason::parse(&form.reason).ok_or(ConsoleError::Invalid {
         field: "reason",
         message: "Choose a reason.".to_owned(),
@@ -126,8 +107,21 @@ pub async fn refund(
             ),
         })?,
     };
-    let key = format!("tollgate-refund-{}-{}-{form_id}", form.charge, amount.minor);
-    if audit::succeeded(&state.db, &key)
+    let act = Act {
+        action: Action::Refund,
+        object_id: &form.charge,
+        amount: Some(amount.clone()),
+        key: actions::key(
+            Action::Refund,
+            &form.charge,
+            &form.form_id,
+            &amount.minor.to_string(),
+        )?,
+        detail: Some(reason.as_str()),
+        moves_money: true,
+        password: form.password,
+    };
+    if audit::succeeded(&state.db, &act.key)
         .await
         .step("checking whether this form was already done")?
     {
@@ -144,63 +138,20 @@ pub async fn refund(
             message: format!("At most {left} is left to refund."),
         });
     }
-    confirm::require(state, by.session, by.user, by.network, form.password).await?;
-    let record = |outcome, request_id: Option<&str>, detail: Option<&str>| {
-        let key = key.clone();
-        let amount = amount.clone();
-        let charge = form.charge.clone();
-        let detail = detail.map(str::to_owned);
-        let request_id = request_id.map(str::to_owned);
-        async move {
-            audit::record(
-                &state.db,
-                by.admin,
-                &Record {
-                    action: Action::Refund,
-                    object_id: &charge,
-                    amount: Some(amount),
-                    idempotency_key: Some(&key),
-                    stripe_request_id: request_id.as_deref(),
-                    outcome,
-                    detail: detail.as_deref(),
-                },
-            )
-            .await
-            .step("writing the refund to the audit log")
-        }
-    };
     if charge.dispute_open() {
         let why = "This payment is disputed: it cannot be refunded while the dispute is open.";
-        record(Outcome::Refused, None, Some(why)).await?;
-        return Err(ConsoleError::Refused(why.to_owned()));
+        return Err(actions::refuse(state, by.admin, &act, why).await?);
     }
-    match state
-        .stripe
-        .create_refund(&form.charge, amount.minor, reason.as_str(), &key)
-        .await
-    {
-        Ok(answered) => {
-            refetch::now(&state.db, &state.stripe, Object::Charge(&form.charge)).await?;
-            record(
-                Outcome::Succeeded,
-                answered.request_id.as_deref(),
-                Some(reason.as_str()),
-            )
-            .await?;
-            Ok(amount)
-        }
-        Err(error) => match error.refusal_message().map(str::to_owned) {
-            Some(message) => {
-                record(Outcome::Refused, error.request_id(), Some(&message)).await?;
-                // What Stripe knows may be newer than the mirror (a dispute just opened).
-                refetch::now(&state.db, &state.stripe, Object::Charge(&form.charge)).await?;
-                Err(ConsoleError::Refused(message))
-            }
-            None => {
-                let detail = error.to_string();
-                record(Outcome::Failed, error.request_id(), Some(&detail)).await?;
-                Err(error.step("refunding the charge in Stripe").into())
-            }
-        },
-    }
+    let charge_id = form.charge.as_str();
+    let minor = amount.minor;
+    let ran = actions::run(state, &by, act, |key| async move {
+        state
+            .stripe
+            .create_refund(charge_id, minor, reason.as_str(), &key)
+            .await
+    })
+    .await;
+    // Stored either way: what Stripe knows may be newer than the mirror (a dispute just opened).
+    refetch::now(&state.db, &state.stripe, Object::Charge(&form.charge)).await?;
+    ran.map(|_| amount)
 }

@@ -24,6 +24,8 @@ const FOR_ADMINS: &[&str] = &[
     "admin_payment",
     "admin_audit",
     "refund_charge",
+    "admin_payouts",
+    "pay_out",
 ];
 
 /// Every argument any server function takes, so each call gets past decoding to its checks
@@ -45,6 +47,7 @@ const ARGUMENTS: &[(&str, &str)] = &[
     ("amount", "1"),
     ("reason", "requested_by_customer"),
     ("form_id", "8d3c1a52-7a0e-4a39-9a68-b1d8a8f5b0f1"),
+    ("currency", "usd"),
 ];
 
 /// The message a signed-in-only function answers a visitor with.

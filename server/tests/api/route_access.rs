@@ -38,6 +38,7 @@ const PAGES: &[(&str, Visitor)] = &[
     ("/admin", Visitor::Refused(404)),
     ("/admin/payments", Visitor::Refused(404)),
     ("/admin/payments/{id}", Visitor::Refused(404)),
+    ("/admin/payouts", Visitor::Refused(404)),
     ("/admin/audit", Visitor::Refused(404)),
 ];
 

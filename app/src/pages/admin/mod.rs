@@ -5,12 +5,14 @@
 //! - [`overview`]: `/admin`, the business at a glance.
 //! - [`payments`]: `/admin/payments`, charges by cursor, searchable; [`payment`]: one charge and
 //!   its refund form.
+//! - [`payouts`]: `/admin/payouts`, the balance and paying it out.
 //! - [`audit`]: `/admin/audit`, the audit log.
 
 pub mod audit;
 pub mod overview;
 pub mod payment;
 pub mod payments;
+pub mod payouts;
 
 use leptos::prelude::*;
 
@@ -30,6 +32,7 @@ fn ConsoleNav() -> impl IntoView {
         <nav class="console-nav" aria-label="Console">
             <a href="/admin">"Overview"</a>
             <a href="/admin/payments">"Payments"</a>
+            <a href="/admin/payouts">"Payouts"</a>
             <a href="/admin/audit">"Audit log"</a>
         </nav>
     }

@@ -13,7 +13,7 @@ use crate::{
     errors::FormError,
     notice::Notice,
     pages::not_found::NotFound,
-    server_fns::console::{admin_payment, RefundCharge},
+    server_fns::console::{payments::admin_payment, RefundCharge},
 };
 
 #[component]

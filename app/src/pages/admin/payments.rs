@@ -7,7 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use super::{failed, is_admin, ConsoleNav};
 use crate::{
-    console_views::PaymentsView, pages::not_found::NotFound, server_fns::console::admin_payments,
+    console_views::PaymentsView, pages::not_found::NotFound,
+    server_fns::console::payments::admin_payments,
 };
 
 #[component]

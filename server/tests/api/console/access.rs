@@ -10,6 +10,7 @@ const PAGES: &[&str] = &[
     "/admin/payments",
     "/admin/payments?q=example",
     "/admin/payments/{charge}",
+    "/admin/payouts",
     "/admin/audit",
 ];
 
@@ -19,6 +20,15 @@ const FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("/api/admin_payments", &[]),
     ("/api/admin_payment", &[("id", "ch_x")]),
     ("/api/admin_audit", &[]),
+    ("/api/admin_payouts", &[]),
+    (
+        "/api/pay_out",
+        &[
+            ("currency", "usd"),
+            ("amount", "1"),
+            ("form_id", "8d3c1a52-7a0e-4a39-9a68-b1d8a8f5b0f1"),
+        ],
+    ),
     (
         "/api/refund_charge",
         &[

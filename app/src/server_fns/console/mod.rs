@@ -1,0 +1,70 @@
+//! The operator console's server functions: the pages' data and the actions. Each checks,
+//! itself, that the signed-in user is an admin; anyone else gets [`FormError::NotFound`], the
+//! same answer as a page that does not exist.
+//!
+//! - [`payments`]: charges, one charge, refunds.
+//! - [`payouts`]: the balance, payouts, paying out.
+
+pub mod payments;
+pub mod payouts;
+
+pub use payments::{AdminPayment, AdminPayments, RefundCharge};
+pub use payouts::{AdminPayouts, PayOut};
+
+use leptos::prelude::*;
+
+use crate::{
+    console_views::{AuditView, OverviewView},
+    errors::FormError,
+};
+
+/// The signed-in admin (and the user they are), or `NotFound`.
+#[cfg(feature = "ssr")]
+pub(super) fn admin() -> Result<(backend::auth::User, backend::console::Admin), FormError> {
+    let user = crate::server_fns::context::signed_in_user().map_err(|_| FormError::NotFound)?;
+    let admin = backend::console::Admin::check(&user)?;
+    Ok((user, admin))
+}
+
+/// Who is acting: the admin, their session and network.
+#[cfg(feature = "ssr")]
+fn requester<'a>(
+    user: &'a backend::auth::User,
+    admin: &'a backend::console::Admin,
+    session: &'a tower_sessions::Session,
+) -> Result<backend::console::actions::Requester<'a>, FormError> {
+    Ok(backend::console::actions::Requester {
+        user,
+        admin,
+        session,
+        network: crate::server_fns::context::client_network()?,
+    })
+}
+
+/// `/admin`'s figures.
+#[server(endpoint = "admin_overview")]
+pub async fn admin_overview() -> Result<OverviewView, FormError> {
+    use backend::billing::Step;
+
+    admin()?;
+    let state = crate::server_fns::context::state()?;
+    let now = backend::billing::clock::now(&state).await;
+    let mut conn = state.db.acquire().await.step("taking a connection")?;
+    let overview = backend::console::overview::overview(&mut conn, now)
+        .await
+        .step("computing the overview")?;
+    Ok(crate::server_fns::console_mapping::overview(&overview))
+}
+
+/// A page of the audit log, newest first, older than the entry `before`.
+#[server(endpoint = "admin_audit")]
+pub async fn admin_audit(before: Option<i64>) -> Result<AuditView, FormError> {
+    use backend::billing::Step;
+
+    admin()?;
+    let state = crate::server_fns::context::state()?;
+    let rows = backend::console::audit::page(&state.db, before)
+        .await
+        .step("reading the audit log")?;
+    Ok(crate::server_fns::console_mapping::audit(&rows))
+}
