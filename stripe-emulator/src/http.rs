@@ -237,10 +237,16 @@ fn call(
     }
     let idempotency_key = header_str(headers, "idempotency-key").filter(|_| method == Method::POST);
     let cache_key = idempotency_key.map(|idempotency| format!("{key}\u{0}{idempotency}"));
+    // An upload counts by its bytes, not by the multipart boundary a retry may change.
+    let uploaded = upload.as_ref().map(|upload| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&upload.bytes))
+    });
     let fingerprint = format!(
-        "{method} {}\u{0}{}",
+        "{method} {}\u{0}{}\u{0}{}",
         uri.path(),
-        String::from_utf8_lossy(&raw)
+        String::from_utf8_lossy(&raw),
+        uploaded.unwrap_or_default()
     );
     if let Some(cache_key) = &cache_key {
         let mut cache = idempotency(emulator);

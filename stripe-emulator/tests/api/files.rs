@@ -1,7 +1,7 @@
 //! Files: multipart uploads held to Stripe's size and type rules per purpose, retrieved, listed,
 //! their contents served at `url`, and file links.
 
-use crate::helpers::{Emulator, KEY};
+use crate::helpers::{multipart, Emulator, KEY};
 
 /// The smallest PNG's signature and a little more.
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
@@ -117,4 +117,38 @@ async fn a_file_link_serves_the_file_without_a_key() {
         .unwrap();
     assert_eq!(served.status(), 200);
     assert_eq!(served.bytes().await.unwrap().as_ref(), PNG);
+}
+
+#[tokio::test]
+async fn an_upload_retried_with_its_idempotency_key_is_one_file_and_other_bytes_are_refused() {
+    let emulator = Emulator::start().await;
+    let send = |bytes: &'static [u8], boundary: &'static str| {
+        let body = multipart(boundary, &[("purpose", "dispute_evidence")], "a.pdf", bytes);
+        emulator
+            .client
+            .post(emulator.url("/v1/files"))
+            .bearer_auth(KEY)
+            .header("idempotency-key", "upload-1")
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body)
+            .send()
+    };
+    let first: serde_json::Value = send(b"%PDF-1.4 a", "one")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let again: serde_json::Value = send(b"%PDF-1.4 a", "two")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["id"], again["id"]);
+    let other = send(b"%PDF-1.4 b", "three").await.unwrap();
+    assert_eq!(other.status(), 400);
 }

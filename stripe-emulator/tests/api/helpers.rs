@@ -248,24 +248,7 @@ impl Emulator {
         bytes: &[u8],
     ) -> (u16, Value) {
         const BOUNDARY: &str = "emulator-test-boundary";
-        let mut body = Vec::new();
-        for (field, value) in fields {
-            body.extend_from_slice(
-                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n")
-                    .as_bytes(),
-            );
-        }
-        let filename = if name.is_empty() {
-            String::new()
-        } else {
-            format!("; filename=\"{name}\"")
-        };
-        body.extend_from_slice(
-            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"{filename}\r\nContent-Type: application/octet-stream\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let body = multipart(BOUNDARY, fields, name, bytes);
         let response = self
             .client
             .post(self.url("/v1/files"))
@@ -303,4 +286,28 @@ impl Emulator {
         types.reverse();
         types
     }
+}
+
+/// A `multipart/form-data` body with `boundary`: the text fields, then the `file` part (without
+/// a file name when `name` is empty).
+pub fn multipart(boundary: &str, fields: &[(&str, &str)], name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (field, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    let filename = if name.is_empty() {
+        String::new()
+    } else {
+        format!("; filename=\"{name}\"")
+    };
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"{filename}\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
 }
