@@ -13,7 +13,8 @@ use clap::Subcommand;
 #[derive(Debug, Subcommand)]
 pub enum StripeCommand {
     /// Make the database match Stripe: every product and price (removing what Stripe no longer
-    /// has) and every customer's subscriptions and invoices.
+    /// has), every customer's subscriptions and invoices, and the console's charges, refunds,
+    /// disputes, payouts, balance transactions and balance.
     Sync,
     /// Apply Stripe's events since a moment, oldest first (after a webhook outage). Events
     /// applied before are re-applied harmlessly; no email is sent twice. Stripe keeps 30 days.
@@ -45,8 +46,8 @@ pub enum StripeCommand {
         file: Option<PathBuf>,
     },
     /// Compare the database with Stripe object by object (catalog, customers, subscriptions,
-    /// invoices): one line per difference with the command that repairs it; exits 1 when
-    /// anything differs.
+    /// invoices, charges, refunds, disputes, payouts): one line per difference with the command
+    /// that repairs it; exits 1 when anything differs.
     Verify,
     /// Check that this Stripe account behaves as Tollgate expects: a catalog, a paid
     /// subscription, a trial paused for want of a card and resumed, a plan change, a
@@ -75,11 +76,16 @@ impl StripeCommand {
                     .await
                     .context("syncing from Stripe")?;
                 println!(
-                    "Done: {} products, {} prices, {} subscriptions, {} invoices; {} removed.",
+                    "Done: {} products, {} prices, {} subscriptions, {} invoices, {} charges, {} refunds, {} disputes, {} payouts, {} balance transactions; {} removed.",
                     report.products,
                     report.prices,
                     report.subscriptions,
                     report.invoices,
+                    report.charges,
+                    report.refunds,
+                    report.disputes,
+                    report.payouts,
+                    report.balance_transactions,
                     report.removed
                 );
             }
@@ -155,12 +161,16 @@ impl StripeCommand {
                 }
                 let checked = &report.checked;
                 println!(
-                    "Compared {} products, {} prices, {} customers, {} subscriptions, {} invoices: {}.",
+                    "Compared {} products, {} prices, {} customers, {} subscriptions, {} invoices, {} charges, {} refunds, {} disputes, {} payouts: {}.",
                     checked.products,
                     checked.prices,
                     checked.customers,
                     checked.subscriptions,
                     checked.invoices,
+                    checked.charges,
+                    checked.refunds,
+                    checked.disputes,
+                    checked.payouts,
                     match report.differences.len() {
                         0 => "everything matches".to_owned(),
                         1 => "1 difference".to_owned(),

@@ -6,6 +6,7 @@ mod catalog;
 pub mod checkout;
 mod cli;
 mod client;
+mod console_mirror;
 mod contract;
 mod convergence;
 mod cross_user;
