@@ -231,3 +231,116 @@ pub struct PayoutLine {
     /// `Manual` or `Automatic`.
     pub kind: String,
 }
+
+/// `/admin/disputes`: a page of disputes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisputesView {
+    /// The disputes on this page, newest first.
+    pub rows: Vec<DisputeLine>,
+    /// The next page's link, if there are more.
+    pub next: Option<String>,
+}
+
+/// One dispute in the list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisputeLine {
+    /// Its page.
+    pub href: String,
+    /// `4 December 2026`.
+    pub opened: String,
+    /// `$20`.
+    pub amount: String,
+    /// `needs response`, `won`, …
+    pub status: String,
+    /// `fraudulent`.
+    pub reason: String,
+    /// `11 December 2026`, or `—`.
+    pub due: String,
+    /// The disputed payment's page.
+    pub payment_href: String,
+}
+
+/// `/admin/disputes/du_…`: one dispute, its evidence and what can be done.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisputeView {
+    /// `du_…`.
+    pub id: String,
+    /// As the list shows it.
+    pub line: DisputeLine,
+    /// How many times evidence was submitted.
+    pub submissions: i32,
+    /// Whether evidence can still be given (and the dispute submitted or accepted).
+    pub open: bool,
+    /// The text evidence: Stripe's field, its label, what is saved.
+    pub text: Vec<(String, String, String)>,
+    /// The documents: Stripe's field, its label, the attached `file_…` if any.
+    pub files: Vec<(String, String, Option<String>)>,
+    /// Minted for this rendering: the same form submitted twice acts once.
+    pub form_id: String,
+    /// Whether submitting needs the admin's password now.
+    pub needs_password: bool,
+}
+
+/// What came of an evidence upload, carried back to the dispute's page in its URL
+/// (`?upload=attached`): produced by the server's upload handler, read by the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EvidenceUpload {
+    /// Uploaded and saved on the dispute.
+    Attached,
+    /// No file, or no evidence chosen for it.
+    NoFile,
+    /// Over 5 MB.
+    TooLarge,
+    /// Not a PDF, JPEG or PNG.
+    WrongType,
+    /// The dispute no longer takes evidence.
+    Closed,
+    /// Stripe refused the file.
+    Refused,
+    /// Stripe or we failed; try again.
+    Failed,
+}
+
+impl EvidenceUpload {
+    /// Every outcome.
+    pub const ALL: [Self; 7] = [
+        Self::Attached,
+        Self::NoFile,
+        Self::TooLarge,
+        Self::WrongType,
+        Self::Closed,
+        Self::Refused,
+        Self::Failed,
+    ];
+
+    /// Its code in the URL.
+    pub const fn code(self) -> &'static str {
+        match self {
+            Self::Attached => "attached",
+            Self::NoFile => "no-file",
+            Self::TooLarge => "too-large",
+            Self::WrongType => "wrong-type",
+            Self::Closed => "closed",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The outcome a code names.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|outcome| outcome.code() == code)
+    }
+
+    /// What the page says; whether it is an error.
+    pub const fn sentence(self) -> (&'static str, bool) {
+        match self {
+            Self::Attached => ("The file is attached to the evidence, as a draft: submit the evidence when it is complete.", false),
+            Self::NoFile => ("Choose a file and which evidence it is.", true),
+            Self::TooLarge => ("The file is larger than 5 MB, the most Stripe takes as evidence.", true),
+            Self::WrongType => ("Stripe takes evidence as PDF, JPEG or PNG.", true),
+            Self::Closed => ("This dispute no longer takes evidence.", true),
+            Self::Refused => ("Stripe refused the file. Try another one.", true),
+            Self::Failed => ("The file could not be uploaded. Please try again in a moment.", true),
+        }
+    }
+}

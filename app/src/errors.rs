@@ -161,6 +161,10 @@ impl From<backend::console::ConsoleError> for FormError {
                 Self::Form(format!("Stripe refused: {message} Nothing was changed."))
             }
             ConsoleError::NotNow(reason) => Self::Form(reason.to_owned()),
+            ConsoleError::BadFile(problem) => Self::Field {
+                field: "file".to_owned(),
+                message: problem.to_string(),
+            },
             ConsoleError::Billing(error) => error.into(),
         }
     }

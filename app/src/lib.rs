@@ -35,8 +35,9 @@ use crate::components::layout::Layout;
 use crate::pages::{
     account::AccountPage,
     admin::{
-        audit::AdminAuditPage, overview::AdminOverviewPage, payment::AdminPaymentPage,
-        payments::AdminPaymentsPage, payouts::AdminPayoutsPage,
+        audit::AdminAuditPage, dispute::AdminDisputePage, disputes::AdminDisputesPage,
+        overview::AdminOverviewPage, payment::AdminPaymentPage, payments::AdminPaymentsPage,
+        payouts::AdminPayoutsPage,
     },
     checkout_success::CheckoutSuccessPage,
     confirm_email::ConfirmEmailPage,
@@ -108,6 +109,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=AdminOverviewPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/payments") view=AdminPaymentsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/payments/:id") view=AdminPaymentPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/disputes") view=AdminDisputesPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/disputes/:id") view=AdminDisputePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/payouts") view=AdminPayoutsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                 </Routes>

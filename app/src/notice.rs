@@ -47,11 +47,17 @@ pub enum Notice {
     Refunded,
     /// Console: a payout was sent.
     PaidOut,
+    /// Console: a dispute's evidence was saved as a draft.
+    EvidenceSaved,
+    /// Console: a dispute's evidence was submitted.
+    EvidenceSubmitted,
+    /// Console: a dispute was accepted.
+    DisputeAccepted,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 24] = [
         Self::NameSaved,
         Self::EmailSent,
         Self::EmailChanged,
@@ -73,6 +79,9 @@ impl Notice {
         Self::AccountDeleted,
         Self::Refunded,
         Self::PaidOut,
+        Self::EvidenceSaved,
+        Self::EvidenceSubmitted,
+        Self::DisputeAccepted,
     ];
 
     /// Its code in the query string.
@@ -99,6 +108,9 @@ impl Notice {
             Self::AccountDeleted => "account-deleted",
             Self::Refunded => "refunded",
             Self::PaidOut => "paid-out",
+            Self::EvidenceSaved => "evidence-saved",
+            Self::EvidenceSubmitted => "evidence-submitted",
+            Self::DisputeAccepted => "dispute-accepted",
         }
     }
 
@@ -111,6 +123,10 @@ impl Notice {
             // Shown on one payment's page, `/admin/payments/ch_…`.
             Self::Refunded => "/admin/payments",
             Self::PaidOut => "/admin/payouts",
+            // Shown on one dispute's page, `/admin/disputes/du_…`.
+            Self::EvidenceSaved | Self::EvidenceSubmitted | Self::DisputeAccepted => {
+                "/admin/disputes"
+            }
             _ => "/account",
         }
     }
@@ -144,6 +160,9 @@ impl Notice {
             Self::AccountDeleted => "Your account is deleted.",
             Self::Refunded => "The refund is made. The customer sees it on their statement in 5–10 days.",
             Self::PaidOut => "The payout is on its way to your bank account. It shows below until it arrives.",
+            Self::EvidenceSaved => "The evidence is saved as a draft. Nothing is sent to the bank until you submit it.",
+            Self::EvidenceSubmitted => "The evidence is submitted. The bank decides; the outcome shows here.",
+            Self::DisputeAccepted => "The dispute is accepted: it is closed, and the amount stays with the cardholder.",
         }
     }
 

@@ -23,7 +23,8 @@ pub async fn require_utf8(request: Request, next: Next) -> Response {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
-    if request.method() != Method::POST || is_json {
+    // An evidence upload is a file, which the console's upload handler reads as multipart.
+    if request.method() != Method::POST || is_json || crate::evidence::is_upload(&request) {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();

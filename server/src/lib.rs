@@ -1,6 +1,6 @@
 //! The axum server around the Leptos app.
 //!
-//! - [`cli`]: the subcommands (`serve`, `migrate`, `stripe …`).
+//! - [`cli`]: the subcommands (`serve`, `migrate`, `admin …`, `stripe …`).
 //! - [`startup`]: builds the router and binds it; tests call it with port 0.
 //! - [`telemetry`]: logging and request spans.
 //! - [`health`]: `/healthz` and `/readyz`.
@@ -18,6 +18,8 @@
 //! - [`checkout`]: `GET /checkout/start`, the continuation from sign-up to Stripe Checkout.
 //! - [`entitled`]: the extractor that gates a route on a plan's feature.
 //! - [`reports`]: `GET /api/reports`, the gated JSON API.
+//! - [`evidence`]: `POST /admin/disputes/{id}/evidence-file`, a dispute's evidence document
+//!   (the one multipart body, with its own size limit).
 //! - [`stripe_cli`]: `server stripe sync|seed|replay`.
 //! - [`stripe_contract`]: `server stripe contract`, the check that a Stripe account behaves as
 //!   Tollgate expects.
@@ -29,6 +31,7 @@ pub mod checkout;
 pub mod cli;
 pub mod dev;
 pub mod entitled;
+pub mod evidence;
 pub mod form_body;
 pub mod form_errors;
 pub mod health;

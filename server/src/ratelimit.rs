@@ -42,12 +42,15 @@ const CURRENT_PASSWORD_CHECKS: [&str; 3] = [
     <profile::DeleteAccount as ServerFn>::PATH,
 ];
 
-/// The console's server functions that move money: they check the signed-in admin's password
-/// when it was last entered over 15 minutes ago, so a form carrying one counts as a password
-/// check on the account, and one without only against the network.
-const PASSWORD_CONFIRMATIONS: [&str; 2] = [
+/// The console's actions. Those that move money check the signed-in admin's password when it
+/// was last entered over 15 minutes ago, so a form carrying one counts as a password check on
+/// the account; every one counts against the network.
+const CONSOLE_ACTIONS: [&str; 5] = [
     <console::RefundCharge as ServerFn>::PATH,
     <console::PayOut as ServerFn>::PATH,
+    <console::SubmitDispute as ServerFn>::PATH,
+    <console::SaveDisputeEvidence as ServerFn>::PATH,
+    <console::AcceptDispute as ServerFn>::PATH,
 ];
 
 /// The other server functions limited per client network: they name an account without
@@ -59,7 +62,7 @@ const BY_NETWORK_ONLY: [&str; 3] = [
 ];
 
 /// The billing and console server functions that call Stripe, limited per signed-in user.
-const BILLING_CALLS: [&str; 10] = [
+const BILLING_CALLS: [&str; 13] = [
     <billing::StartCheckout as ServerFn>::PATH,
     <billing::OpenPortal as ServerFn>::PATH,
     <billing::UpdateCard as ServerFn>::PATH,
@@ -70,6 +73,9 @@ const BILLING_CALLS: [&str; 10] = [
     <billing::ChangePlan as ServerFn>::PATH,
     <console::RefundCharge as ServerFn>::PATH,
     <console::PayOut as ServerFn>::PATH,
+    <console::SaveDisputeEvidence as ServerFn>::PATH,
+    <console::SubmitDispute as ServerFn>::PATH,
+    <console::AcceptDispute as ServerFn>::PATH,
 ];
 
 /// The billing pages that call Stripe when they are opened.
@@ -87,7 +93,7 @@ pub async fn limit_auth_attempts(
     let path = request.uri().path();
     let sign_in = path == SIGN_IN;
     let current_password_check = CURRENT_PASSWORD_CHECKS.contains(&path);
-    let confirmation = PASSWORD_CONFIRMATIONS.contains(&path);
+    let confirmation = CONSOLE_ACTIONS.contains(&path);
     if request.method() != Method::POST
         || !(sign_in || current_password_check || confirmation || BY_NETWORK_ONLY.contains(&path))
     {

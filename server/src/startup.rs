@@ -14,10 +14,10 @@ use backend::{auth::session_store::SessionStore, billing::workers::Workers, AppS
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tokio::net::TcpListener;
-use tower_http::{compression::CompressionLayer, limit::RequestBodyLimitLayer};
+use tower_http::compression::CompressionLayer;
 
 use crate::{
-    assets, auth, bench, checkout, dev, form_body, form_errors, health,
+    assets, auth, bench, checkout, dev, evidence, form_body, form_errors, health,
     page_cache::{self, PageCache},
     ratelimit, reports, security, stripe_cli, telemetry, webhooks,
 };
@@ -151,6 +151,7 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
         .route("/account/verify-email", get(auth::verify_email))
         .route("/checkout/start", get(checkout::start))
         .route("/api/reports", get(reports::list))
+        .route("/admin/disputes/{id}/evidence-file", post(evidence::upload))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             shell(leptos.clone())
         })
@@ -192,7 +193,7 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
         ))
         .layer(middleware::from_fn(form_body::require_utf8))
         // Outermost: an oversized body is refused before it is read, or a session looked up.
-        .layer(RequestBodyLimitLayer::new(FORM_BODY_LIMIT));
+        .layer(middleware::from_fn(evidence::limit_body));
 
     let mut outer = Router::new();
     if let Some(body) = ceiling {

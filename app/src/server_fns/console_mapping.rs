@@ -5,6 +5,7 @@ use backend::{
     billing::money::{format_date, Money},
     console::{
         audit::{Entry, Outcome},
+        disputes::{self, DisputeRow},
         overview::Overview,
         payments::{ChargeDetail, ChargeRow},
         payouts::{self, PayoutRow},
@@ -13,9 +14,9 @@ use backend::{
 };
 
 use crate::console_views::{
-    AuditLine, AuditView, BalanceLine, OpenDisputeLine, OverviewView, PaymentLine, PaymentView,
-    PaymentsView, PayoutFormView, PayoutLine, PayoutsView, RefundFormView, RefundLine,
-    RevenueChart,
+    AuditLine, AuditView, BalanceLine, DisputeLine, DisputeView, DisputesView, OpenDisputeLine,
+    OverviewView, PaymentLine, PaymentView, PaymentsView, PayoutFormView, PayoutLine, PayoutsView,
+    RefundFormView, RefundLine, RevenueChart,
 };
 
 /// `/admin`.
@@ -311,5 +312,64 @@ pub fn payouts(
                 kind: if row.manual { "Manual" } else { "Automatic" }.to_owned(),
             })
             .collect(),
+    }
+}
+
+/// `/admin/disputes`.
+pub fn disputes(rows: &[DisputeRow]) -> DisputesView {
+    DisputesView {
+        next: (rows.len() as i64 == disputes::PAGE).then(|| {
+            format!(
+                "/admin/disputes?after={}",
+                rows.last().map_or("", |row| row.id.as_str())
+            )
+        }),
+        rows: rows.iter().map(dispute_line).collect(),
+    }
+}
+
+fn dispute_line(row: &DisputeRow) -> DisputeLine {
+    DisputeLine {
+        href: format!("/admin/disputes/{}", row.id),
+        opened: format_date(row.created),
+        amount: row.amount.in_words(),
+        status: row
+            .status
+            .map_or_else(|| "unknown".to_owned(), |status| status.in_words()),
+        reason: row.reason.replace('_', " "),
+        due: row.due_by.map_or_else(|| "—".to_owned(), format_date),
+        payment_href: format!("/admin/payments/{}", row.charge_id),
+    }
+}
+
+/// `/admin/disputes/du_…`; `needs_password`: submitting needs the password now.
+pub fn dispute(row: &DisputeRow, needs_password: bool) -> DisputeView {
+    let saved = |field: &str| {
+        row.evidence
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, value)| value.clone())
+    };
+    DisputeView {
+        id: row.id.clone(),
+        line: dispute_line(row),
+        submissions: row.submission_count,
+        open: row.status.is_some_and(|status| status.needs_response()),
+        text: disputes::TEXT_FIELDS
+            .iter()
+            .map(|(field, label)| {
+                (
+                    (*field).to_owned(),
+                    (*label).to_owned(),
+                    saved(field).unwrap_or_default(),
+                )
+            })
+            .collect(),
+        files: disputes::FILE_FIELDS
+            .iter()
+            .map(|(field, label)| ((*field).to_owned(), (*label).to_owned(), saved(field)))
+            .collect(),
+        form_id: uuid::Uuid::new_v4().to_string(),
+        needs_password,
     }
 }

@@ -1,9 +1,9 @@
 //! `server stripe verify`: compares what Postgres holds with what Stripe holds, object by object
 //! — products, prices, each user's customer, their subscriptions (and items) and invoices, and
-//! the console's charges, refunds, disputes and payouts ([`money`]), every column the app
-//! stores — fetched as `server stripe sync` fetches them and mapped to rows as it
-//! stores them, so a difference is exactly what a sync (or a replay of missed events) would
-//! change. Nothing is written.
+//! the console's charges, refunds, disputes and payouts (`verify/money.rs`), every column the app
+//! stores — fetched as `server stripe sync` fetches them and mapped to rows as it stores them, so
+//! a difference is exactly what a sync (or a replay of missed events) would change. Nothing is
+//! written.
 
 use std::{collections::BTreeMap, fmt};
 

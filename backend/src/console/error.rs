@@ -28,6 +28,9 @@ pub enum ConsoleError {
     /// and the refusal is in the audit log.
     #[error("Stripe refused: {0}")]
     Refused(String),
+    /// An evidence file was refused before it was sent (too large, not a PDF, JPEG or PNG).
+    #[error("{0}")]
+    BadFile(crate::console::disputes::FileProblem),
     /// The object cannot do this in its state (a dispute already decided); the page explains.
     #[error("not possible now: {0}")]
     NotNow(&'static str),

@@ -18,10 +18,46 @@ use super::{
 pub struct StripeClient {
     http: reqwest::Client,
     api_base: Url,
+    files_base: Url,
     secret_key: SecretString,
     retry: RetryPolicy,
     /// A per-request timeout shorter than the client's, if set.
     request_timeout: Option<Duration>,
+}
+
+/// A file to upload (`POST /v1/files`).
+#[derive(Clone, Debug)]
+pub struct Upload<'a> {
+    /// Stripe's `purpose`, e.g. `dispute_evidence`.
+    pub purpose: &'a str,
+    /// The file's name, as the uploader gave it.
+    pub filename: &'a str,
+    /// Its MIME type.
+    pub content_type: &'a str,
+    /// Its bytes.
+    pub bytes: &'a [u8],
+}
+
+impl Upload<'_> {
+    fn multipart(&self) -> reqwest::multipart::Form {
+        let file = reqwest::multipart::Part::bytes(self.bytes.to_vec())
+            .file_name(self.filename.to_owned());
+        let file = file.mime_str(self.content_type).unwrap_or_else(|_| {
+            reqwest::multipart::Part::bytes(self.bytes.to_vec()).file_name(self.filename.to_owned())
+        });
+        reqwest::multipart::Form::new()
+            .text("purpose", self.purpose.to_owned())
+            .part("file", file)
+    }
+}
+
+/// What a request carries.
+#[derive(Clone, Copy)]
+enum Body<'a> {
+    /// Form parameters: the body of a POST, the query of anything else.
+    Form(&'a Form),
+    /// A file, as `multipart/form-data`.
+    File(&'a Upload<'a>),
 }
 
 /// Stripe's answer to a call, with the `Request-Id` it was given (what an audit log records).
@@ -86,6 +122,7 @@ impl StripeClient {
         Self {
             http,
             api_base: config.api_base.clone(),
+            files_base: config.files_base.clone(),
             secret_key: config.secret_key.clone(),
             retry,
             request_timeout: None,
@@ -156,6 +193,22 @@ impl StripeClient {
             .object)
     }
 
+    /// Uploads a file to Stripe's files host (`POST /v1/files`, multipart: `purpose`, `file`).
+    pub(super) async fn upload<T: DeserializeOwned>(
+        &self,
+        upload: &Upload<'_>,
+        idempotency_key: &str,
+    ) -> Result<Answered<T>, StripeError> {
+        self.send_to(
+            &self.files_base,
+            Method::POST,
+            "/v1/files",
+            Body::File(upload),
+            Some(idempotency_key),
+        )
+        .await
+    }
+
     async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -163,16 +216,34 @@ impl StripeClient {
         form: &Form,
         idempotency_key: Option<&str>,
     ) -> Result<Answered<T>, StripeError> {
-        let mut url = self
-            .api_base
-            .join(path)
-            .map_err(|source| StripeError::Url {
-                path: path.to_owned(),
-                source,
-            })?;
-        let body = form.encode();
-        if method != Method::POST && !body.is_empty() {
-            url.set_query(Some(&body));
+        self.send_to(
+            &self.api_base,
+            method,
+            path,
+            Body::Form(form),
+            idempotency_key,
+        )
+        .await
+    }
+
+    async fn send_to<T: DeserializeOwned>(
+        &self,
+        base: &Url,
+        method: Method,
+        path: &str,
+        body: Body<'_>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Answered<T>, StripeError> {
+        let mut url = base.join(path).map_err(|source| StripeError::Url {
+            path: path.to_owned(),
+            source,
+        })?;
+        let encoded = match body {
+            Body::Form(form) => form.encode(),
+            Body::File(_) => String::new(),
+        };
+        if method != Method::POST && !encoded.is_empty() {
+            url.set_query(Some(&encoded));
         }
         let mut retry = 0;
         loop {
@@ -184,10 +255,15 @@ impl StripeClient {
             if let Some(timeout) = self.request_timeout {
                 request = request.timeout(timeout);
             }
-            if method == Method::POST {
-                request = request
-                    .header("Content-Type", "application/x-www-form-urlencoded")
-                    .body(body.clone());
+            match body {
+                Body::Form(_) if method == Method::POST => {
+                    request = request
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .body(encoded.clone());
+                }
+                Body::Form(_) => {}
+                // Built again for every attempt: a multipart body is consumed by sending it.
+                Body::File(upload) => request = request.multipart(upload.multipart()),
             }
             if let Some(key) = idempotency_key {
                 request = request.header("Idempotency-Key", key);

@@ -16,6 +16,10 @@ pub struct StripeConfig {
     /// `STRIPE_API_BASE` (default `https://api.stripe.com`): where the API is; the emulator's URL
     /// in development and tests.
     pub api_base: Url,
+    /// `STRIPE_FILES_BASE` (default `https://files.stripe.com` with Stripe's API base, else the
+    /// API base): where file uploads go — Stripe takes them on a host of their own; the emulator
+    /// on its one port.
+    pub files_base: Url,
     /// `STRIPE_WEBHOOK_SECRET` (required): the endpoint's `whsec_…` signing secret. Several,
     /// comma-separated, while rotating: a signature made with any of them is accepted.
     pub webhook_secrets: Vec<SecretString>,
@@ -75,6 +79,19 @@ impl StripeConfig {
                 reason: "expected an http:// or https:// URL".into(),
             });
         }
+        let files_base = parse_or(get, "STRIPE_FILES_BASE", || {
+            if api_base.host_str() == Some("api.stripe.com") {
+                Url::parse("https://files.stripe.com").expect("valid default")
+            } else {
+                api_base.clone()
+            }
+        })?;
+        if !matches!(files_base.scheme(), "http" | "https") || files_base.cannot_be_a_base() {
+            return Err(ConfigError::Invalid {
+                name: "STRIPE_FILES_BASE",
+                reason: "expected an http:// or https:// URL".into(),
+            });
+        }
         let seed_demo_catalog = parse_or(get, "SEED_DEMO_CATALOG", || false)?;
         if seed_demo_catalog && secret_key.starts_with("sk_live_") {
             return Err(ConfigError::Invalid {
@@ -92,6 +109,7 @@ impl StripeConfig {
         Ok(Self {
             secret_key: secret_key.into(),
             api_base,
+            files_base,
             webhook_secrets: Vec::new(),
             timeout: Duration::from_secs(timeout),
             max_network_retries: parse_or(get, "STRIPE_MAX_NETWORK_RETRIES", || 2)?,
@@ -175,6 +193,7 @@ mod tests {
     fn defaults_point_at_real_stripe() {
         let config = load(&[]).unwrap();
         assert_eq!(config.api_base.as_str(), "https://api.stripe.com/");
+        assert_eq!(config.files_base.as_str(), "https://files.stripe.com/");
         assert!(config.is_real_stripe());
         assert_eq!(config.timeout, Duration::from_secs(30));
         assert_eq!(config.max_network_retries, 2);

@@ -27,7 +27,7 @@ pub mod payments;
 pub mod signature;
 pub mod test_clocks;
 
-pub use client::{Answered, StripeClient};
+pub use client::{Answered, StripeClient, Upload};
 pub use config::StripeConfig;
 pub use error::StripeError;
 pub use form::Form;

@@ -325,6 +325,19 @@ pub struct BalanceTransaction {
     pub created: i64,
 }
 
+/// An uploaded file (dispute evidence).
+#[derive(Clone, Debug, Deserialize)]
+pub struct File {
+    /// `file_…`.
+    pub id: String,
+    /// What it is for.
+    pub purpose: String,
+    /// The uploader's name for it.
+    pub filename: Option<String>,
+    /// In bytes.
+    pub size: i64,
+}
+
 /// The Stripe balance: what can be paid out now and what will be, per currency.
 #[derive(Clone, Debug, Deserialize)]
 pub struct Balance {
@@ -432,6 +445,47 @@ impl StripeClient {
     /// Every dispute.
     pub async fn disputes(&self) -> Result<Vec<Dispute>, StripeError> {
         self.list_all("/v1/disputes", &Form::new()).await
+    }
+
+    /// Saves evidence on a dispute (`evidence[…]` text fields and file ids); with `submit`,
+    /// submits it to the bank (it can then no longer change).
+    pub async fn update_dispute(
+        &self,
+        id: &str,
+        evidence: &[(&str, &str)],
+        submit: bool,
+        key: &str,
+    ) -> Result<Answered<Dispute>, StripeError> {
+        let form = evidence
+            .iter()
+            .fold(Form::new().set("submit", submit), |form, (field, value)| {
+                form.set(&format!("evidence[{field}]"), value)
+            });
+        self.post_answered(&format!("/v1/disputes/{}", segment(id)), &form, key)
+            .await
+    }
+
+    /// Accepts a dispute: it is lost, and closed.
+    pub async fn close_dispute(
+        &self,
+        id: &str,
+        key: &str,
+    ) -> Result<Answered<Dispute>, StripeError> {
+        self.post_answered(
+            &format!("/v1/disputes/{}/close", segment(id)),
+            &Form::new(),
+            key,
+        )
+        .await
+    }
+
+    /// Uploads a file (on Stripe's files host).
+    pub async fn upload_file(
+        &self,
+        upload: &super::Upload<'_>,
+        key: &str,
+    ) -> Result<Answered<File>, StripeError> {
+        self.upload(upload, key).await
     }
 
     /// One payout.

@@ -26,6 +26,11 @@ const FOR_ADMINS: &[&str] = &[
     "refund_charge",
     "admin_payouts",
     "pay_out",
+    "admin_disputes",
+    "admin_dispute",
+    "save_dispute_evidence",
+    "submit_dispute",
+    "accept_dispute",
 ];
 
 /// Every argument any server function takes, so each call gets past decoding to its checks
@@ -48,6 +53,8 @@ const ARGUMENTS: &[(&str, &str)] = &[
     ("reason", "requested_by_customer"),
     ("form_id", "8d3c1a52-7a0e-4a39-9a68-b1d8a8f5b0f1"),
     ("currency", "usd"),
+    ("dispute", "du_x"),
+    ("evidence[uncategorized_text]", "x"),
 ];
 
 /// The message a signed-in-only function answers a visitor with.

@@ -39,6 +39,8 @@ const PAGES: &[(&str, Visitor)] = &[
     ("/admin/payments", Visitor::Refused(404)),
     ("/admin/payments/{id}", Visitor::Refused(404)),
     ("/admin/payouts", Visitor::Refused(404)),
+    ("/admin/disputes", Visitor::Refused(404)),
+    ("/admin/disputes/{id}", Visitor::Refused(404)),
     ("/admin/audit", Visitor::Refused(404)),
 ];
 
@@ -59,6 +61,12 @@ const ROUTES: &[(&str, &str, Visitor)] = &[
     ),
     ("GET", "/checkout/start?price=price_x", Visitor::SignInFirst),
     ("GET", "/api/reports", Visitor::Refused(401)),
+    // The console's evidence upload: not found for anyone but an admin.
+    (
+        "POST",
+        "/admin/disputes/{id}/evidence-file",
+        Visitor::Refused(404),
+    ),
     ("GET", "/dev/mailbox", Visitor::OnlyWhenConfigured),
     ("GET", "/healthz", Visitor::Open),
     ("GET", "/readyz", Visitor::Open),

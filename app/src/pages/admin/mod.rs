@@ -5,10 +5,14 @@
 //! - [`overview`]: `/admin`, the business at a glance.
 //! - [`payments`]: `/admin/payments`, charges by cursor, searchable; [`payment`]: one charge and
 //!   its refund form.
+//! - [`disputes`]: `/admin/disputes`; [`dispute`]: one dispute, its evidence, submitting or
+//!   accepting it.
 //! - [`payouts`]: `/admin/payouts`, the balance and paying it out.
 //! - [`audit`]: `/admin/audit`, the audit log.
 
 pub mod audit;
+pub mod dispute;
+pub mod disputes;
 pub mod overview;
 pub mod payment;
 pub mod payments;
@@ -32,6 +36,7 @@ fn ConsoleNav() -> impl IntoView {
         <nav class="console-nav" aria-label="Console">
             <a href="/admin">"Overview"</a>
             <a href="/admin/payments">"Payments"</a>
+            <a href="/admin/disputes">"Disputes"</a>
             <a href="/admin/payouts">"Payouts"</a>
             <a href="/admin/audit">"Audit log"</a>
         </nav>

@@ -3,11 +3,14 @@
 //! same answer as a page that does not exist.
 //!
 //! - [`payments`]: charges, one charge, refunds.
+//! - [`disputes`]: disputes, one dispute, its evidence, submitting and accepting.
 //! - [`payouts`]: the balance, payouts, paying out.
 
+pub mod disputes;
 pub mod payments;
 pub mod payouts;
 
+pub use disputes::{AcceptDispute, SaveDisputeEvidence, SubmitDispute};
 pub use payments::{AdminPayment, AdminPayments, RefundCharge};
 pub use payouts::{AdminPayouts, PayOut};
 

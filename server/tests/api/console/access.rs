@@ -4,13 +4,15 @@
 use super::{console, paid, ADMIN};
 use crate::helpers::{form_error, spawn_app};
 
-/// The console's pages (`{charge}` is filled with a real charge's id).
+/// The console's pages (`{charge}` and `{dispute}` are filled with real ids).
 const PAGES: &[&str] = &[
     "/admin",
     "/admin/payments",
     "/admin/payments?q=example",
     "/admin/payments/{charge}",
     "/admin/payouts",
+    "/admin/disputes",
+    "/admin/disputes/{dispute}",
     "/admin/audit",
 ];
 
@@ -21,6 +23,30 @@ const FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("/api/admin_payment", &[("id", "ch_x")]),
     ("/api/admin_audit", &[]),
     ("/api/admin_payouts", &[]),
+    ("/api/admin_disputes", &[]),
+    ("/api/admin_dispute", &[("id", "du_x")]),
+    (
+        "/api/save_dispute_evidence",
+        &[
+            ("dispute", "du_x"),
+            ("form_id", "8d3c1a52-7a0e-4a39-9a68-b1d8a8f5b0f1"),
+            ("evidence[uncategorized_text]", "x"),
+        ],
+    ),
+    (
+        "/api/submit_dispute",
+        &[
+            ("dispute", "du_x"),
+            ("form_id", "8d3c1a52-7a0e-4a39-9a68-b1d8a8f5b0f1"),
+        ],
+    ),
+    (
+        "/api/accept_dispute",
+        &[
+            ("dispute", "du_x"),
+            ("form_id", "8d3c1a52-7a0e-4a39-9a68-b1d8a8f5b0f1"),
+        ],
+    ),
     (
         "/api/pay_out",
         &[
@@ -43,7 +69,18 @@ const FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
 #[tokio::test]
 async fn the_console_is_not_found_for_visitors_and_members_and_opens_for_an_admin() {
     let (app, stripe) = console().await;
-    let charge = paid(&app, &stripe, 2000, "pm_card_visa").await;
+    let charge = paid(&app, &stripe, 2000, "pm_card_createDispute").await;
+    let dispute: String = {
+        let find = || async {
+            sqlx::query_scalar::<_, String>("SELECT id FROM stripe_disputes WHERE charge_id = $1")
+                .bind(&charge)
+                .fetch_optional(&app.db)
+                .await
+                .unwrap()
+        };
+        assert!(crate::billing::eventually(10, || async { find().await.is_some() }).await);
+        find().await.unwrap()
+    };
     let member = app.new_browser();
     app.post_form_with(
         &member,
@@ -56,7 +93,9 @@ async fn the_console_is_not_found_for_visitors_and_members_and_opens_for_an_admi
     )
     .await;
     for page in PAGES {
-        let path = page.replace("{charge}", &charge);
+        let path = page
+            .replace("{charge}", &charge)
+            .replace("{dispute}", &dispute);
         for (who, client) in [
             ("a visitor", app.new_browser()),
             ("a member", member.clone()),

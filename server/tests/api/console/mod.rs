@@ -2,6 +2,7 @@
 //! the mirror of the money after the sale, and the refund action.
 
 mod access;
+mod disputes;
 mod payouts;
 mod refunds;
 
