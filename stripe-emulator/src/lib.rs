@@ -23,6 +23,7 @@ mod pages;
 pub mod payments;
 mod persist;
 pub mod shapes;
+pub mod sources;
 pub mod spec;
 mod upload;
 mod validate;

@@ -137,6 +137,9 @@ fn lookup(world: &World, id: &str) -> Option<Value> {
         "dispute",
         "payout",
         "file",
+        "card",
+        "token",
+        "topup",
     ];
     kinds.iter().find_map(|kind| world.find(kind, id).cloned())
 }
@@ -168,6 +171,14 @@ fn includable(
             Some(crate::listing::embedded(
                 refunds,
                 format!("/v1/charges/{id}/refunds"),
+            ))
+        }
+        ("customer", "sources") => {
+            let id = object.get("id")?.as_str()?;
+            let cards: Vec<Value> = crate::sources::of_customer(world, id).cloned().collect();
+            Some(crate::listing::embedded(
+                cards,
+                format!("/v1/customers/{id}/sources"),
             ))
         }
         ("customer", "subscriptions") => {

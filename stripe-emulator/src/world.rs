@@ -46,8 +46,12 @@ pub struct World {
     pub settings: Settings,
     objects: BTreeMap<String, Value>,
     order: BTreeMap<String, Vec<String>>,
-    /// The test card behind each PaymentMethod.
+    /// The test card behind each PaymentMethod, card source (`card_…`) and card token (`tok_…`).
     pub cards: BTreeMap<String, Card>,
+    /// When each card source was added to its customer (a Card object has no `created`; the
+    /// PaymentMethod it is seen as has).
+    #[serde(default)]
+    pub card_created: BTreeMap<String, i64>,
     /// The test bank account behind each SEPA Direct Debit PaymentMethod.
     #[serde(default)]
     pub bank_accounts: BTreeMap<String, BankAccount>,
@@ -100,6 +104,7 @@ impl World {
             objects: BTreeMap::new(),
             order: BTreeMap::new(),
             cards: BTreeMap::new(),
+            card_created: BTreeMap::new(),
             bank_accounts: BTreeMap::new(),
             settlements: BTreeMap::new(),
             line_items: BTreeMap::new(),

@@ -1,5 +1,6 @@
-//! Customers: create (optionally on a test clock, with a payment method), retrieve, update,
-//! delete (which cancels their subscriptions), list (`email`, `test_clock`).
+//! Customers: create (optionally on a test clock, with a payment method or a card `source`),
+//! retrieve, update (`source` replaces the default card, `default_source` picks one), delete
+//! (which cancels their subscriptions), list (`email`, `test_clock`).
 //! <https://docs.stripe.com/api/customers>
 
 use serde_json::{json, Value};
@@ -8,6 +9,7 @@ use super::{deleted, list_objects, merge_metadata};
 use crate::error::ApiError;
 use crate::form::Params;
 use crate::http::Call;
+use crate::sources;
 use crate::world::World;
 
 /// `POST /v1/customers`
@@ -22,8 +24,18 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let mut customer = blank(world, test_clock.as_ref().and_then(Value::as_str));
     let id = customer["id"].as_str().unwrap_or_default().to_owned();
     apply(&mut customer, params)?;
+    let card = match params.str("source") {
+        Some(token) => Some(sources::add(world, &id, token, None)?),
+        None => None,
+    };
+    if let Some(card) = &card {
+        customer["default_source"] = card["id"].clone();
+    }
     world.insert(customer.clone());
     world.emit("customer.created", &customer, None);
+    if let Some(card) = &card {
+        world.emit("customer.source.created", card, None);
+    }
     let attached = match params.str("payment_method") {
         Some(payment_method) => Some(attach_new(world, payment_method, &id)?),
         None => None,
@@ -178,13 +190,42 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             json!(default)
         };
     }
+    if let Some(token) = call.params.str("source") {
+        replace_default_source(world, &mut customer, token)?;
+    }
+    if let Some(card) = call.params.str("default_source") {
+        customer["default_source"] =
+            sources::find(world, call.id(), card, "default_source")?["id"].clone();
+    }
     let default_changed = customer["invoice_settings"]["default_payment_method"]
-        != before["invoice_settings"]["default_payment_method"];
+        != before["invoice_settings"]["default_payment_method"]
+        || customer["default_source"] != before["default_source"];
     let customer = world.update_and_emit("customer.updated", &before, customer);
     if default_changed {
         crate::billing::card_changed(world, call.id());
     }
     Ok(customer)
+}
+
+/// `source=tok_…` on an update: the new card becomes the default source and the old default is
+/// deleted, as Stripe does.
+fn replace_default_source(
+    world: &mut World,
+    customer: &mut Value,
+    token: &str,
+) -> Result<(), ApiError> {
+    let id = customer["id"].as_str().unwrap_or_default().to_owned();
+    let card = sources::add(world, &id, token, None)?;
+    world.emit("customer.source.created", &card, None);
+    if let Some(old) = customer["default_source"]
+        .as_str()
+        .and_then(|old| world.find("card", old))
+        .cloned()
+    {
+        sources::remove(world, &old);
+    }
+    customer["default_source"] = card["id"].clone();
+    Ok(())
 }
 
 /// `DELETE /v1/customers/{id}`: cancels the customer's subscriptions, then removes it.

@@ -24,9 +24,12 @@ pub mod prices;
 pub mod products;
 pub mod refunds;
 pub mod setup_intents;
+pub mod sources;
 mod subscription_updates;
 pub mod subscriptions;
 pub mod test_clocks;
+pub mod tokens;
+pub mod topups;
 pub mod webhook_endpoints;
 
 use axum::routing::{get, post};
@@ -164,6 +167,9 @@ pub fn routes() -> Router<Emulator> {
         .merge(disputes::routes())
         .merge(payouts::routes())
         .merge(files::routes())
+        .merge(sources::routes())
+        .merge(tokens::routes())
+        .merge(topups::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.

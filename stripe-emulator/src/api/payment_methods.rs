@@ -1,5 +1,5 @@
 //! PaymentMethods: create from a test card number or token, `pm_card_…` test methods, attach,
-//! detach, list (for a customer).
+//! detach, list (for a customer, with the customer's card sources seen as PaymentMethods).
 //! <https://docs.stripe.com/api/payment_methods>
 
 use serde_json::{json, Value};
@@ -26,7 +26,8 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         let account = BankAccount::from_iban(params.required("sepa_debit.iban")?)?;
         store_debit(world, account)
     } else {
-        store(world, card(params)?)
+        let card = card(world, params)?;
+        store(world, card)
     };
     if let Some(name) = params.str("billing_details.name") {
         payment_method["billing_details"]["name"] = json!(name);
@@ -47,11 +48,11 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     Ok(payment_method)
 }
 
-/// The test card of a `type=card` create: `card[token]` or `card[number]` with its expiry.
-fn card(params: &crate::form::Params) -> Result<Card, ApiError> {
+/// The test card of a `type=card` create: `card[token]` (used up) or `card[number]` with its
+/// expiry.
+fn card(world: &mut World, params: &crate::form::Params) -> Result<Card, ApiError> {
     Ok(match params.str("card.token") {
-        Some(token) => Card::from_test_name(token)
-            .ok_or_else(|| ApiError::missing_resource("token", token, "card[token]"))?,
+        Some(token) => crate::sources::redeem_token(world, token, "card[token]")?.1,
         None => Card::from_number(
             params.required("card.number")?,
             params
@@ -139,10 +140,24 @@ pub fn store(world: &mut World, card: Card) -> Value {
     world.insert(payment_method)
 }
 
+/// The PaymentMethod with this id: a stored one, or a card source seen as one (`card_…`).
+pub fn find(world: &World, id: &str) -> Option<Value> {
+    world.find("payment_method", id).cloned().or_else(|| {
+        world
+            .find("card", id)
+            .map(|card| crate::sources::as_payment_method(world, card))
+    })
+}
+
+/// Like [`find`], or Stripe's 404 naming the parameter.
+pub fn get(world: &World, id: &str, param: &str) -> Result<Value, ApiError> {
+    find(world, id).ok_or_else(|| ApiError::missing_resource("PaymentMethod", id, param))
+}
+
 /// The PaymentMethod for an id, creating `pm_card_visa`-style test methods on first use.
 pub fn resolve(world: &mut World, id: &str, param: &str) -> Result<Value, ApiError> {
-    if let Some(found) = world.find("payment_method", id) {
-        return Ok(found.clone());
+    if let Some(found) = find(world, id) {
+        return Ok(found);
     }
     match Card::from_test_name(id) {
         Some(card) if id.starts_with("pm_card_") => Ok(store(world, card)),
@@ -277,16 +292,22 @@ pub fn list_for_customer(world: &mut World, call: &Call) -> Result<Value, ApiErr
     listed(world, call, call.id(), &url)
 }
 
+/// A customer's PaymentMethods with their card sources among them, newest first.
 fn listed(world: &World, call: &Call, customer: &str, url: &str) -> Result<Value, ApiError> {
-    let items = world
+    let cards: Vec<Value> = crate::sources::of_customer(world, customer)
+        .map(|card| crate::sources::as_payment_method(world, card))
+        .collect();
+    let mut items: Vec<Value> = world
         .all("payment_method")
         .filter(|payment_method| payment_method["customer"] == customer)
+        .cloned()
+        .chain(cards)
         .filter(|payment_method| {
             call.params
                 .str("type")
                 .is_none_or(|kind| payment_method["type"] == kind)
         })
-        .cloned()
         .collect();
+    items.sort_by_key(|payment_method| std::cmp::Reverse(payment_method["created"].as_i64()));
     page(items, &call.params, url)
 }

@@ -7,20 +7,28 @@ use super::DAY;
 use crate::error::ApiError;
 use crate::world::World;
 
-/// The payment method an invoice is charged to: the subscription's, else the customer's default.
+/// The payment method an invoice is charged to: the subscription's, else the customer's default
+/// payment method, else the customer's default card source.
 pub fn payment_method_for(world: &World, invoice: &Value) -> Option<String> {
     let subscription = invoice["parent"]["subscription_details"]["subscription"]
         .as_str()
         .and_then(|id| world.find("subscription", id));
     subscription
         .and_then(|subscription| subscription["default_payment_method"].as_str())
+        .map(str::to_owned)
         .or_else(|| {
             world
                 .find("customer", invoice["customer"].as_str().unwrap_or_default())
-                .and_then(|customer| {
-                    customer["invoice_settings"]["default_payment_method"].as_str()
-                })
+                .and_then(customer_default)
         })
+}
+
+/// A customer's default for paying invoices: `invoice_settings.default_payment_method`, else
+/// the older `default_source`.
+pub fn customer_default(customer: &Value) -> Option<String> {
+    customer["invoice_settings"]["default_payment_method"]
+        .as_str()
+        .or_else(|| customer["default_source"].as_str())
         .map(str::to_owned)
 }
 

@@ -112,11 +112,10 @@ fn check_first_payment(
     new: &NewSubscription,
     customer: &Value,
 ) -> Result<(), ApiError> {
-    let payment_method = new.default_payment_method.clone().or_else(|| {
-        customer["invoice_settings"]["default_payment_method"]
-            .as_str()
-            .map(str::to_owned)
-    });
+    let payment_method = new
+        .default_payment_method
+        .clone()
+        .or_else(|| super::collection::customer_default(customer));
     let charge_now = new.trial_end.is_none();
     if charge_now && payment_method.is_none() && new.payment_behavior != "default_incomplete" {
         return Err(ApiError::invalid(

@@ -64,7 +64,7 @@ pub fn confirm(world: &mut World, id: &str, how: &Confirmation) -> Result<Value,
     {
         return Err(super::return_url_required());
     }
-    let payment_method = world.get("payment_method", &pm_id, "payment_method")?;
+    let payment_method = crate::api::payment_methods::get(world, &pm_id, "payment_method")?;
     let mut intent = before.clone();
     intent["next_action"] = Value::Null;
     intent["last_payment_error"] = Value::Null;

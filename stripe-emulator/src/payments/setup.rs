@@ -127,7 +127,7 @@ pub fn confirm(
             &before,
         ));
     };
-    let payment_method = world.get("payment_method", &pm_id, "payment_method")?;
+    let payment_method = crate::api::payment_methods::get(world, &pm_id, "payment_method")?;
     let mut intent = before.clone();
     intent["next_action"] = Value::Null;
     intent["last_setup_error"] = Value::Null;
