@@ -26,4 +26,6 @@ mod portal_configurations;
 mod refunds;
 mod setup_intents;
 mod shapes;
+mod sources;
+mod topups;
 mod webhooks;

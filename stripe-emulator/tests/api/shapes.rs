@@ -165,6 +165,9 @@ async fn every_kind_of_object_the_emulator_keeps_has_stripes_shape() {
     emulator
         .ok("/v1/payouts", &[("amount", "100"), ("currency", "usd")])
         .await;
+    emulator
+        .ok("/v1/topups", &[("amount", "500"), ("currency", "usd")])
+        .await;
     for path in [
         "/v1/balance",
         "/v1/balance_transactions?limit=100",
@@ -172,8 +175,37 @@ async fn every_kind_of_object_the_emulator_keeps_has_stripes_shape() {
         "/v1/disputes",
         "/v1/files",
         "/v1/payouts",
+        "/v1/topups",
     ] {
         kinds_in(&emulator.fetch(path).await, &mut seen);
+    }
+    // The older card sources: a token, a card added from it and one from a test token, one deleted.
+    let token = emulator
+        .ok(
+            "/v1/tokens",
+            &[
+                ("card[number]", "4242424242424242"),
+                ("card[exp_month]", "8"),
+                ("card[exp_year]", "2031"),
+            ],
+        )
+        .await;
+    kinds_in(&token, &mut seen);
+    let sources = format!("/v1/customers/{customer}/sources");
+    emulator
+        .ok(&sources, &[("source", token["id"].as_str().unwrap())])
+        .await;
+    let spare = emulator.ok(&sources, &[("source", "tok_visa")]).await;
+    let (_, deleted_card) = emulator
+        .delete(&format!("{sources}/{}", spare["id"].as_str().unwrap()))
+        .await;
+    kinds_in(&deleted_card, &mut seen);
+    for path in [
+        sources.clone(),
+        format!("/v1/customers/{customer}?expand[]=sources&expand[]=default_source"),
+        format!("/v1/customers/{customer}/payment_methods"),
+    ] {
+        kinds_in(&emulator.fetch(&path).await, &mut seen);
     }
     let invoices = emulator.fetch("/v1/invoices?limit=1").await;
     let invoice = invoices["data"][0]["id"].as_str().unwrap();
@@ -185,6 +217,10 @@ async fn every_kind_of_object_the_emulator_keeps_has_stripes_shape() {
     );
 
     for kind in [
+        "card",
+        "deleted card",
+        "token",
+        "topup",
         "balance",
         "balance_transaction",
         "dispute",
