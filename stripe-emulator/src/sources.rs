@@ -37,6 +37,7 @@ pub fn card_object(id: &str, card: &Card) -> Value {
         "address_zip_check": null,
         "brand": display_brand(&card.brand),
         "country": "US",
+        "customer": null,
         "cvc_check": "pass",
         "dynamic_last4": null,
         "exp_month": card.exp_month,

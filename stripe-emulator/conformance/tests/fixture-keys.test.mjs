@@ -45,6 +45,9 @@ const sdkInterfaces = {
   file: ['Files.d.ts', 'File'],
   file_link: ['FileLinks.d.ts', 'FileLink'],
   payout: ['Payouts.d.ts', 'Payout'],
+  card: ['Cards.d.ts', 'Card'],
+  token: ['Tokens.d.ts', 'Token'],
+  topup: ['Topups.d.ts', 'Topup'],
 };
 
 /** The fields an SDK interface declares without `?` (always present in API responses). */
@@ -69,6 +72,8 @@ const apiOnly = new Set([
   'deleted_invoice',
   'file',
   'file_link',
+  'token',
+  'deleted_card',
 ]);
 
 let h;
@@ -144,6 +149,17 @@ before(async () => {
   record(await stripe.disputes.update(dispute.id, { evidence: { receipt: evidence.id, uncategorized_text: 'winning_evidence' } }));
   const payout = record(await stripe.payouts.create({ amount: 500, currency: 'usd' }));
   record(await stripe.payouts.update(payout.id, { metadata: { a: '1' } }));
+  const topup = record(await stripe.topups.create({ amount: 700, currency: 'usd', description: 'Fixture top-up' }));
+  record(await stripe.topups.update(topup.id, { metadata: { a: '1' } }));
+  record(await stripe.topups.cancel(topup.id));
+
+  // The older card sources.
+  const token = record(await stripe.tokens.create({ card: { number: '4242424242424242', exp_month: '8', exp_year: '2031' } }));
+  const card = record(await stripe.customers.createSource(customer.id, { source: token.id }));
+  record(await stripe.customers.updateSource(customer.id, card.id, { name: 'Jenny Rosen' }));
+  record(await stripe.customers.listSources(customer.id, { object: 'card' }));
+  const spare = await stripe.customers.createSource(customer.id, { source: 'tok_visa' });
+  record(await stripe.customers.deleteSource(customer.id, spare.id));
 
   // Checkout and the portal.
   const session = record(
