@@ -95,6 +95,7 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
                     .collect(),
                 trial_end: trial_days.map(|days| now + days * billing::DAY),
                 default_payment_method: payment_method.clone(),
+                default_source: None,
                 payment_behavior: "allow_incomplete".to_owned(),
                 missing_payment_method: before["subscription_data"]["missing_payment_method"]
                     .as_str()

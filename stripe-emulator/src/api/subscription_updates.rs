@@ -79,6 +79,13 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         };
     }
     set_default_payment_method(world, &mut after, params, &customer)?;
+    if let Some(id) = params.str("default_source") {
+        after["default_source"] = if id.is_empty() {
+            Value::Null
+        } else {
+            crate::sources::find(world, &customer, id, "default_source")?["id"].clone()
+        };
+    }
     if params.get("trial_end").is_some() && before["status"] == "trialing" {
         move_trial_end(&mut after, params, now)?;
     }
@@ -102,7 +109,8 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             }
         }
     }
-    let card_changed = after["default_payment_method"] != before["default_payment_method"];
+    let card_changed = after["default_payment_method"] != before["default_payment_method"]
+        || after["default_source"] != before["default_source"];
     let after = world.update_and_emit("customer.subscription.updated", &before, after);
     if card_changed {
         billing::card_changed(world, &customer);
@@ -111,7 +119,7 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         // The trial ends at once: invoice and charge now, not on the next tick.
         billing::run_due_now(world, call.id());
     }
-    if params.get("default_payment_method").is_some() || params.str("trial_end") == Some("now") {
+    if card_changed || params.str("trial_end") == Some("now") {
         return world.get("subscription", call.id(), "id");
     }
     Ok(after)

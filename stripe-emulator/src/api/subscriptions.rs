@@ -66,6 +66,12 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         }
         None => None,
     };
+    let default_source = match params.str("default_source") {
+        Some(id) => crate::sources::find(world, &customer, id, "default_source")?["id"]
+            .as_str()
+            .map(str::to_owned),
+        None => None,
+    };
     let subscription = billing::create_subscription(
         world,
         NewSubscription {
@@ -73,6 +79,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             items,
             trial_end,
             default_payment_method,
+            default_source,
             payment_behavior: params
                 .one_of(
                     "payment_behavior",

@@ -7,14 +7,19 @@ use super::DAY;
 use crate::error::ApiError;
 use crate::world::World;
 
-/// The payment method an invoice is charged to: the subscription's, else the customer's default
-/// payment method, else the customer's default card source.
+/// The payment method an invoice is charged to: the subscription's default payment method or
+/// card source, else the customer's default payment method, else the customer's default card
+/// source.
 pub fn payment_method_for(world: &World, invoice: &Value) -> Option<String> {
     let subscription = invoice["parent"]["subscription_details"]["subscription"]
         .as_str()
         .and_then(|id| world.find("subscription", id));
     subscription
-        .and_then(|subscription| subscription["default_payment_method"].as_str())
+        .and_then(|subscription| {
+            subscription["default_payment_method"]
+                .as_str()
+                .or_else(|| subscription["default_source"].as_str())
+        })
         .map(str::to_owned)
         .or_else(|| {
             world

@@ -22,6 +22,8 @@ pub struct NewSubscription {
     pub trial_end: Option<i64>,
     /// The subscription's own default payment method.
     pub default_payment_method: Option<String>,
+    /// The subscription's own default card source (`card_…`), used after its payment method.
+    pub default_source: Option<String>,
     /// `allow_incomplete` (default), `default_incomplete`, `error_if_incomplete`.
     pub payment_behavior: String,
     /// `trial_settings[end_behavior][missing_payment_method]`: `create_invoice`, `pause`, `cancel`.
@@ -115,6 +117,7 @@ fn check_first_payment(
     let payment_method = new
         .default_payment_method
         .clone()
+        .or_else(|| new.default_source.clone())
         .or_else(|| super::collection::customer_default(customer));
     let charge_now = new.trial_end.is_none();
     if charge_now && payment_method.is_none() && new.payment_behavior != "default_incomplete" {
@@ -175,7 +178,7 @@ fn subscription_object(
         "customer_account": null,
         "days_until_due": null,
         "default_payment_method": new.default_payment_method,
-        "default_source": null,
+        "default_source": new.default_source,
         "default_tax_rates": [],
         "description": new.description,
         "discounts": [],

@@ -1,7 +1,8 @@
 //! Card sources, as accounts that predate PaymentMethods hold them: added from Stripe's test
 //! tokens and from `POST /v1/tokens`, the first one the customer's `default_source`, listed,
 //! updated, deleted (the default passing to the next card), shown among the customer's
-//! PaymentMethods and paying like one, for a PaymentIntent and for a subscription.
+//! PaymentMethods and paying like one, for a PaymentIntent and for a subscription (the
+//! customer's default source, or the subscription's own).
 
 use serde_json::Value;
 
@@ -295,4 +296,27 @@ async fn a_subscription_is_charged_to_the_default_source() {
         .await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["param"], "default_source");
+
+    // A subscription's own default source comes before the customer's.
+    let own = add_card(&emulator, customer, "tok_amex").await;
+    let own = own["id"].as_str().unwrap();
+    let second = emulator
+        .subscribe(customer, &price, &[("default_source", own)])
+        .await;
+    assert_eq!(second["default_source"], own);
+    let charges = emulator
+        .fetch(&format!("/v1/charges?customer={customer}"))
+        .await;
+    assert_eq!(charges["data"][0]["payment_method"], own);
+    let (status, _) = emulator
+        .post(
+            "/v1/subscriptions",
+            &[
+                ("customer", customer),
+                ("items[0][price]", &price),
+                ("default_source", "card_unknown"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 404);
 }
