@@ -35,9 +35,10 @@ use crate::components::layout::Layout;
 use crate::pages::{
     account::AccountPage,
     admin::{
-        audit::AdminAuditPage, dispute::AdminDisputePage, disputes::AdminDisputesPage,
-        overview::AdminOverviewPage, payment::AdminPaymentPage, payments::AdminPaymentsPage,
-        payouts::AdminPayoutsPage,
+        audit::AdminAuditPage, balance::AdminBalancePage, customer::AdminCustomerPage,
+        customers::AdminCustomersPage, dispute::AdminDisputePage, disputes::AdminDisputesPage,
+        event::AdminEventPage, events::AdminEventsPage, overview::AdminOverviewPage,
+        payment::AdminPaymentPage, payments::AdminPaymentsPage, payouts::AdminPayoutsPage,
     },
     checkout_success::CheckoutSuccessPage,
     confirm_email::ConfirmEmailPage,
@@ -107,11 +108,16 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/checkout/success") view=CheckoutSuccessPage ssr=SsrMode::Async />
                     // The operator console: admins only; everyone else gets the not-found page.
                     <Route path=path!("/admin") view=AdminOverviewPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/customers") view=AdminCustomersPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/customers/:id") view=AdminCustomerPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/payments") view=AdminPaymentsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/payments/:id") view=AdminPaymentPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/disputes") view=AdminDisputesPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/disputes/:id") view=AdminDisputePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/payouts") view=AdminPayoutsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/balance") view=AdminBalancePage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/events") view=AdminEventsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/events/:id") view=AdminEventPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>

@@ -53,11 +53,15 @@ pub enum Notice {
     EvidenceSubmitted,
     /// Console: a dispute was accepted.
     DisputeAccepted,
+    /// Console: a failed event was queued to be applied again.
+    EventQueued,
+    /// Console: a customer's subscription was canceled.
+    SubscriptionCanceledByAdmin,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 26] = [
         Self::NameSaved,
         Self::EmailSent,
         Self::EmailChanged,
@@ -82,6 +86,8 @@ impl Notice {
         Self::EvidenceSaved,
         Self::EvidenceSubmitted,
         Self::DisputeAccepted,
+        Self::EventQueued,
+        Self::SubscriptionCanceledByAdmin,
     ];
 
     /// Its code in the query string.
@@ -111,6 +117,8 @@ impl Notice {
             Self::EvidenceSaved => "evidence-saved",
             Self::EvidenceSubmitted => "evidence-submitted",
             Self::DisputeAccepted => "dispute-accepted",
+            Self::EventQueued => "event-queued",
+            Self::SubscriptionCanceledByAdmin => "subscription-canceled",
         }
     }
 
@@ -127,6 +135,10 @@ impl Notice {
             Self::EvidenceSaved | Self::EvidenceSubmitted | Self::DisputeAccepted => {
                 "/admin/disputes"
             }
+            // Shown on one event's page, `/admin/events/evt_…`.
+            Self::EventQueued => "/admin/events",
+            // Shown on one customer's page, `/admin/customers/cus_…`.
+            Self::SubscriptionCanceledByAdmin => "/admin/customers",
             _ => "/account",
         }
     }
@@ -163,6 +175,8 @@ impl Notice {
             Self::EvidenceSaved => "The evidence is saved as a draft. Nothing is sent to the bank until you submit it.",
             Self::EvidenceSubmitted => "The evidence is submitted. The bank decides; the outcome shows here.",
             Self::DisputeAccepted => "The dispute is accepted: it is closed, and the amount stays with the cardholder.",
+            Self::EventQueued => "The event is queued: the webhook workers apply it again now.",
+            Self::SubscriptionCanceledByAdmin => "The subscription is canceled as chosen. The customer gets the usual email when it ends.",
         }
     }
 

@@ -18,6 +18,7 @@
 //! - [`checkout`]: `GET /checkout/start`, the continuation from sign-up to Stripe Checkout.
 //! - [`entitled`]: the extractor that gates a route on a plan's feature.
 //! - [`reports`]: `GET /api/reports`, the gated JSON API.
+//! - [`balance_export`]: `GET /admin/balance/export`, balance transactions as CSV.
 //! - [`evidence`]: `POST /admin/disputes/{id}/evidence-file`, a dispute's evidence document
 //!   (the one multipart body, with its own size limit).
 //! - [`stripe_cli`]: `server stripe sync|seed|replay`.
@@ -26,6 +27,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod balance_export;
 pub mod bench;
 pub mod checkout;
 pub mod cli;

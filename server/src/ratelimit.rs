@@ -45,12 +45,14 @@ const CURRENT_PASSWORD_CHECKS: [&str; 3] = [
 /// The console's actions. Those that move money check the signed-in admin's password when it
 /// was last entered over 15 minutes ago, so a form carrying one counts as a password check on
 /// the account; every one counts against the network.
-const CONSOLE_ACTIONS: [&str; 5] = [
+const CONSOLE_ACTIONS: [&str; 7] = [
     <console::RefundCharge as ServerFn>::PATH,
     <console::PayOut as ServerFn>::PATH,
     <console::SubmitDispute as ServerFn>::PATH,
     <console::SaveDisputeEvidence as ServerFn>::PATH,
     <console::AcceptDispute as ServerFn>::PATH,
+    <console::AdminCancelSubscription as ServerFn>::PATH,
+    <console::ReapplyEvent as ServerFn>::PATH,
 ];
 
 /// The other server functions limited per client network: they name an account without
@@ -62,7 +64,7 @@ const BY_NETWORK_ONLY: [&str; 3] = [
 ];
 
 /// The billing and console server functions that call Stripe, limited per signed-in user.
-const BILLING_CALLS: [&str; 13] = [
+const BILLING_CALLS: [&str; 14] = [
     <billing::StartCheckout as ServerFn>::PATH,
     <billing::OpenPortal as ServerFn>::PATH,
     <billing::UpdateCard as ServerFn>::PATH,
@@ -76,6 +78,7 @@ const BILLING_CALLS: [&str; 13] = [
     <console::SaveDisputeEvidence as ServerFn>::PATH,
     <console::SubmitDispute as ServerFn>::PATH,
     <console::AcceptDispute as ServerFn>::PATH,
+    <console::AdminCancelSubscription as ServerFn>::PATH,
 ];
 
 /// The billing pages that call Stripe when they are opened.

@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
 use crate::{
-    assets, auth, bench, checkout, dev, evidence, form_body, form_errors, health,
+    assets, auth, balance_export, bench, checkout, dev, evidence, form_body, form_errors, health,
     page_cache::{self, PageCache},
     ratelimit, reports, security, stripe_cli, telemetry, webhooks,
 };
@@ -152,6 +152,7 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
         .route("/checkout/start", get(checkout::start))
         .route("/api/reports", get(reports::list))
         .route("/admin/disputes/{id}/evidence-file", post(evidence::upload))
+        .route("/admin/balance/export", get(balance_export::export))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             shell(leptos.clone())
         })

@@ -15,8 +15,11 @@
 //!   Stripe last described them.
 //! - [`refetch`]: fetching what changed from Stripe and storing it, for webhooks and actions.
 //! - [`payments`]: what the payments pages show; [`refunds`]: the refund action.
+//! - [`customers`]: search, one customer's everything, canceling a subscription.
 //! - [`disputes`]: disputes; every admin is emailed of a new one.
 //! - [`payouts`]: the balance, payouts, and paying out by hand.
+//! - [`events`]: the webhook inbox, one event's payload, applying a failed one again.
+//! - [`ledger`]: the balance transactions and their CSV export.
 //! - [`overview`]: the figures of `/admin`, computed from Postgres.
 //! - [`error`]: [`ConsoleError`].
 
@@ -24,8 +27,11 @@ pub mod actions;
 pub mod admins;
 pub mod audit;
 pub mod confirm;
+pub mod customers;
 pub mod disputes;
 pub mod error;
+pub mod events;
+pub mod ledger;
 pub mod mirror;
 pub mod overview;
 pub mod payments;

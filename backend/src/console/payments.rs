@@ -105,6 +105,46 @@ pub async fn page(
         .collect())
 }
 
+/// Every charge of a customer, newest first.
+pub async fn of_customer(
+    db: impl PgExecutor<'_>,
+    customer: &str,
+) -> Result<Vec<ChargeRow>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT c.id, u.email AS "user_email?", c.stripe_customer_id, c.billing_email,
+               c.amount, c.amount_refunded, c.currency, c.fee, c.net, c.status,
+               c.disputed, c.description, c.card_brand, c.card_last4, c.created
+        FROM stripe_charges c
+        LEFT JOIN billing_customers bc ON bc.stripe_customer_id = c.stripe_customer_id
+        LEFT JOIN users u ON u.id = bc.user_id
+        WHERE c.stripe_customer_id = $1
+        ORDER BY c.created DESC, c.id DESC
+        "#,
+        customer,
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ChargeRow {
+            amount: Money::new(row.amount, &row.currency),
+            fee: row.fee.map(|fee| Money::new(fee, &row.currency)),
+            net: row.net.map(|net| Money::new(net, &row.currency)),
+            refunded: Money::new(row.amount_refunded, &row.currency),
+            status: ChargeStatus::from_stored(&row.status),
+            card: card(row.card_brand, row.card_last4),
+            id: row.id,
+            user_email: row.user_email,
+            stripe_customer_id: row.stripe_customer_id,
+            billing_email: row.billing_email,
+            disputed: row.disputed,
+            description: row.description,
+            created: row.created,
+        })
+        .collect())
+}
+
 /// `visa •••• 4242`.
 fn card(brand: Option<String>, last4: Option<String>) -> Option<String> {
     Some(format!(

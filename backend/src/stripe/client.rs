@@ -193,6 +193,14 @@ impl StripeClient {
             .object)
     }
 
+    /// `DELETE {path}`, with Stripe's `Request-Id` for the record.
+    pub async fn delete_answered<T: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<Answered<T>, StripeError> {
+        self.send(Method::DELETE, path, &Form::new(), None).await
+    }
+
     /// Uploads a file to Stripe's files host (`POST /v1/files`, multipart: `purpose`, `file`).
     pub(super) async fn upload<T: DeserializeOwned>(
         &self,

@@ -31,6 +31,13 @@ const FOR_ADMINS: &[&str] = &[
     "save_dispute_evidence",
     "submit_dispute",
     "accept_dispute",
+    "admin_customers",
+    "admin_customer",
+    "admin_cancel_subscription",
+    "admin_balance_transactions",
+    "admin_events",
+    "admin_event",
+    "reapply_event",
 ];
 
 /// Every argument any server function takes, so each call gets past decoding to its checks
@@ -55,6 +62,9 @@ const ARGUMENTS: &[(&str, &str)] = &[
     ("currency", "usd"),
     ("dispute", "du_x"),
     ("evidence[uncategorized_text]", "x"),
+    ("subscription", "sub_x"),
+    ("when", "now"),
+    ("event", "evt_x"),
 ];
 
 /// The message a signed-in-only function answers a visitor with.

@@ -39,6 +39,11 @@ const PAGES: &[(&str, Visitor)] = &[
     ("/admin/payments", Visitor::Refused(404)),
     ("/admin/payments/{id}", Visitor::Refused(404)),
     ("/admin/payouts", Visitor::Refused(404)),
+    ("/admin/customers", Visitor::Refused(404)),
+    ("/admin/customers/{id}", Visitor::Refused(404)),
+    ("/admin/balance", Visitor::Refused(404)),
+    ("/admin/events", Visitor::Refused(404)),
+    ("/admin/events/{id}", Visitor::Refused(404)),
     ("/admin/disputes", Visitor::Refused(404)),
     ("/admin/disputes/{id}", Visitor::Refused(404)),
     ("/admin/audit", Visitor::Refused(404)),
@@ -65,6 +70,11 @@ const ROUTES: &[(&str, &str, Visitor)] = &[
     (
         "POST",
         "/admin/disputes/{id}/evidence-file",
+        Visitor::Refused(404),
+    ),
+    (
+        "GET",
+        "/admin/balance/export?from=2026-12-01&to=2026-12-31",
         Visitor::Refused(404),
     ),
     ("GET", "/dev/mailbox", Visitor::OnlyWhenConfigured),

@@ -8,11 +8,19 @@
 //! - [`disputes`]: `/admin/disputes`; [`dispute`]: one dispute, its evidence, submitting or
 //!   accepting it.
 //! - [`payouts`]: `/admin/payouts`, the balance and paying it out.
+//! - [`customers`]: `/admin/customers`; [`customer`]: one customer, canceling a subscription.
+//! - [`balance`]: `/admin/balance`, the balance transactions and their CSV export.
+//! - [`events`]: `/admin/events`, the webhook inbox; [`event`]: one event, applied again.
 //! - [`audit`]: `/admin/audit`, the audit log.
 
 pub mod audit;
+pub mod balance;
+pub mod customer;
+pub mod customers;
 pub mod dispute;
 pub mod disputes;
+pub mod event;
+pub mod events;
 pub mod overview;
 pub mod payment;
 pub mod payments;
@@ -35,9 +43,12 @@ fn ConsoleNav() -> impl IntoView {
     view! {
         <nav class="console-nav" aria-label="Console">
             <a href="/admin">"Overview"</a>
+            <a href="/admin/customers">"Customers"</a>
             <a href="/admin/payments">"Payments"</a>
             <a href="/admin/disputes">"Disputes"</a>
             <a href="/admin/payouts">"Payouts"</a>
+            <a href="/admin/balance">"Balance"</a>
+            <a href="/admin/events">"Events"</a>
             <a href="/admin/audit">"Audit log"</a>
         </nav>
     }

@@ -5,14 +5,20 @@
 //! - [`payments`]: charges, one charge, refunds.
 //! - [`disputes`]: disputes, one dispute, its evidence, submitting and accepting.
 //! - [`payouts`]: the balance, payouts, paying out.
+//! - [`records`]: balance transactions, the webhook inbox, applying an event again.
+//! - [`customers`]: customers, one customer, canceling a subscription.
 
+pub mod customers;
 pub mod disputes;
 pub mod payments;
 pub mod payouts;
+pub mod records;
 
+pub use customers::AdminCancelSubscription;
 pub use disputes::{AcceptDispute, SaveDisputeEvidence, SubmitDispute};
 pub use payments::{AdminPayment, AdminPayments, RefundCharge};
 pub use payouts::{AdminPayouts, PayOut};
+pub use records::ReapplyEvent;
 
 use leptos::prelude::*;
 

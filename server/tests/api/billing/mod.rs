@@ -25,7 +25,7 @@ mod pricing;
 mod ratelimit;
 mod replay;
 mod round_trips;
-mod subscriber;
+pub mod subscriber;
 mod time_travel;
 mod trials;
 mod verify;

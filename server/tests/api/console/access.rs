@@ -13,6 +13,12 @@ const PAGES: &[&str] = &[
     "/admin/payouts",
     "/admin/disputes",
     "/admin/disputes/{dispute}",
+    "/admin/customers",
+    "/admin/customers?q=example",
+    "/admin/balance",
+    "/admin/balance?type=charge",
+    "/admin/events",
+    "/admin/events?failing=1",
     "/admin/audit",
 ];
 
@@ -23,6 +29,20 @@ const FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("/api/admin_payment", &[("id", "ch_x")]),
     ("/api/admin_audit", &[]),
     ("/api/admin_payouts", &[]),
+    ("/api/admin_customers", &[]),
+    ("/api/admin_customer", &[("id", "cus_x")]),
+    (
+        "/api/admin_cancel_subscription",
+        &[
+            ("subscription", "sub_x"),
+            ("when", "now"),
+            ("form_id", "8d3c1a52-7a0e-4a39-9a68-b1d8a8f5b0f1"),
+        ],
+    ),
+    ("/api/admin_balance_transactions", &[]),
+    ("/api/admin_events", &[]),
+    ("/api/admin_event", &[("id", "evt_x")]),
+    ("/api/reapply_event", &[("event", "evt_x")]),
     ("/api/admin_disputes", &[]),
     ("/api/admin_dispute", &[("id", "du_x")]),
     (

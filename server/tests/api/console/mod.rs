@@ -2,8 +2,10 @@
 //! the mirror of the money after the sale, and the refund action.
 
 mod access;
+mod customers;
 mod disputes;
 mod payouts;
+mod records;
 mod refunds;
 
 use serde_json::Value;

@@ -1,5 +1,12 @@
 //! What the operator console's pages receive: amounts and dates already in words, nothing the
 //! page must compute.
+//!
+//! - here: the overview, payments, payouts, disputes and the audit log;
+//! - [`records`]: the balance transactions and the webhook events;
+//! - [`customers`]: customers.
+
+pub mod customers;
+pub mod records;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,11 @@
 //! From the console's backend types to its pages' view structs (server only): amounts, dates
 //! and statuses in words, links built, the refund form's state decided.
+//!
+//! - here: the overview, payments, payouts, disputes and the audit log;
+//! - [`records`]: balance transactions and webhook events; [`customers`]: customers.
+
+pub mod customers;
+pub mod records;
 
 use backend::{
     billing::money::{format_date, Money},
@@ -120,7 +126,7 @@ pub fn payments(rows: &[ChargeRow], search: &str) -> PaymentsView {
     }
 }
 
-fn line(row: &ChargeRow) -> PaymentLine {
+pub(super) fn line(row: &ChargeRow) -> PaymentLine {
     let dash = || "—".to_owned();
     PaymentLine {
         href: format!("/admin/payments/{}", row.id),
@@ -229,9 +235,6 @@ pub fn payment(detail: &ChargeDetail, needs_password: bool) -> PaymentView {
 
 /// `/admin/audit`.
 pub fn audit(rows: &[Entry]) -> AuditView {
-    let format = time::macros::format_description!(
-        "[day padding:none] [month repr:long] [year] [hour]:[minute] UTC"
-    );
     AuditView {
         next: (rows.len() as i64 == backend::console::audit::PAGE).then(|| {
             format!(
@@ -242,7 +245,7 @@ pub fn audit(rows: &[Entry]) -> AuditView {
         rows: rows
             .iter()
             .map(|row| AuditLine {
-                at: row.at.format(format).unwrap_or_default(),
+                at: records::moment(row.at),
                 admin: row.admin_email.clone(),
                 action: row
                     .action

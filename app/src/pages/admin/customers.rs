@@ -1,0 +1,80 @@
+//! `/admin/customers`: customers newest first by cursor, searchable by email, name or Stripe id
+//! (`q`).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use super::{failed, is_admin, ConsoleNav};
+use crate::{
+    console_views::customers::CustomersView, pages::not_found::NotFound,
+    server_fns::console::customers::admin_customers,
+};
+
+#[component]
+pub fn AdminCustomersPage() -> impl IntoView {
+    if !is_admin() {
+        return view! { <NotFound /> }.into_any();
+    }
+    let query = use_query_map();
+    let data = Resource::new(
+        move || {
+            let query = query.get();
+            (query.get("q"), query.get("after"))
+        },
+        |(search, after)| admin_customers(search, after),
+    );
+    view! {
+        <Title text="Customers" />
+        <section class="container page console">
+            <h1>"Customers"</h1>
+            <ConsoleNav />
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(customers) => view! { <Customers customers /> }.into_any(),
+                        Err(error) => failed(error),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Customers(customers: CustomersView) -> impl IntoView {
+    let CustomersView { rows, search, next } = customers;
+    view! {
+        <form method="get" action="/admin/customers" class="search" role="search">
+            <div class="field">
+                <label for="customers-search">"Search by email, name or Stripe id"</label>
+                <input id="customers-search" name="q" type="search" value=search />
+            </div>
+            <button type="submit" class="button button--secondary">"Search"</button>
+        </form>
+        {if rows.is_empty() {
+            view! { <p class="muted">"No customers."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-scroll">
+                    <table class="table" aria-label="Customers">
+                        <thead><tr>
+                            <th scope="col">"Email"</th><th scope="col">"Name"</th><th scope="col">"Stripe customer"</th>
+                            <th scope="col">"Subscriptions"</th><th scope="col">"Signed up"</th>
+                        </tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|row| view! {
+                                <tr>
+                                    <td><a href=row.href>{row.email}</a></td><td>{row.name}</td>
+                                    <td><code>{row.stripe_id}</code></td><td>{row.subscriptions}</td><td>{row.signed_up}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+        {next.map(|href| view! { <p><a href=href>"More customers"</a></p> })}
+    }
+}

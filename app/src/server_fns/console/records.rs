@@ -1,0 +1,96 @@
+//! The record pages' data: balance transactions, the webhook inbox, one event, and applying a
+//! failed event again. (The CSV export is the server's `GET /admin/balance/export`.)
+
+use leptos::prelude::*;
+
+use crate::{
+    console_views::records::{EventView, EventsView, LedgerView},
+    errors::FormError,
+};
+
+/// A page of balance transactions, newest first, after `after`, of Stripe type `kind`.
+#[server(endpoint = "admin_balance_transactions")]
+pub async fn admin_balance_transactions(
+    kind: Option<String>,
+    after: Option<String>,
+) -> Result<LedgerView, FormError> {
+    use backend::{billing::Step, console::ledger};
+
+    super::admin()?;
+    let state = crate::server_fns::context::state()?;
+    let kind = kind.filter(|kind| !kind.is_empty());
+    let rows = ledger::page(&state.db, kind.as_deref(), after.as_deref())
+        .await
+        .step("reading a page of balance transactions")?;
+    let kinds = ledger::kinds(&state.db)
+        .await
+        .step("listing the transaction types")?;
+    let today = backend::billing::clock::now(&state).await;
+    Ok(crate::server_fns::console_mapping::records::ledger(
+        &rows,
+        kinds,
+        kind.as_deref().unwrap_or_default(),
+        today,
+    ))
+}
+
+/// A page of the webhook inbox, newest first, after `after`; only failing events with
+/// `failing`; `kind` matches the type's beginning.
+#[server(endpoint = "admin_events")]
+pub async fn admin_events(
+    failing: Option<String>,
+    kind: Option<String>,
+    after: Option<String>,
+) -> Result<EventsView, FormError> {
+    use backend::{
+        billing::Step,
+        console::events::{self, Filter},
+    };
+
+    super::admin()?;
+    let state = crate::server_fns::context::state()?;
+    let failing = failing.is_some_and(|value| !value.is_empty());
+    let filter = if failing {
+        Filter::Failing
+    } else {
+        Filter::All
+    };
+    let rows = events::page(&state.db, filter, kind.as_deref(), after.as_deref())
+        .await
+        .step("reading a page of events")?;
+    Ok(crate::server_fns::console_mapping::records::events(
+        &rows,
+        failing,
+        kind.as_deref().unwrap_or_default(),
+    ))
+}
+
+/// One event and its payload.
+#[server(endpoint = "admin_event")]
+pub async fn admin_event(id: String) -> Result<EventView, FormError> {
+    use backend::billing::Step;
+
+    super::admin()?;
+    let state = crate::server_fns::context::state()?;
+    let (event, payload) = backend::console::events::event(&state.db, &id)
+        .await
+        .step("reading the event")?
+        .ok_or(FormError::NotFound)?;
+    Ok(crate::server_fns::console_mapping::records::event(
+        &event,
+        payload.as_ref(),
+    ))
+}
+
+/// Queues a failed event to be applied again, then shows it.
+#[server(endpoint = "reapply_event")]
+pub async fn reapply_event(event: String) -> Result<(), FormError> {
+    let (_, admin) = super::admin()?;
+    let state = crate::server_fns::context::state()?;
+    backend::console::events::reapply(&state, &admin, &event).await?;
+    leptos_axum::redirect(&format!(
+        "/admin/events/{event}?notice={}",
+        crate::notice::Notice::EventQueued.code()
+    ));
+    Ok(())
+}
