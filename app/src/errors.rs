@@ -165,7 +165,7 @@ impl From<backend::console::ConsoleError> for FormError {
                 field: "file".to_owned(),
                 message: problem.to_string(),
             },
-            ConsoleError::Billing(error) => error.into(),
+            ConsoleError::Billing(error) => (*error).into(),
         }
     }
 }

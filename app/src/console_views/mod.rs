@@ -3,7 +3,7 @@
 //!
 //! - here: the overview, payments, payouts, disputes and the audit log;
 //! - [`records`]: the balance transactions and the webhook events;
-//! - [`customers`]: customers.
+//! - [`customers`]: the customers pages.
 
 pub mod customers;
 pub mod records;

@@ -9,7 +9,7 @@ use tower_sessions::Session;
 use super::ConsoleError;
 use crate::{
     auth::{self, session, AuthError, User},
-    billing::BillingError,
+    billing::{BillingError, Step},
     ratelimit::ClientNetwork,
     AppState,
 };
@@ -43,12 +43,7 @@ pub async fn require(
             message: "Enter your password: money moves, and it was entered over 15 minutes ago.",
         });
     };
-    let mut tx = state.db.begin().await.map_err(|error| {
-        ConsoleError::Billing(BillingError::Database {
-            step: "starting the password check",
-            source: error,
-        })
-    })?;
+    let mut tx = state.db.begin().await.step("starting the password check")?;
     match auth::password::check_current(state, &mut tx, user, network, password, "password").await {
         Ok(()) => {}
         Err(AuthError::Invalid { .. }) => {
@@ -65,5 +60,5 @@ pub async fn require(
 }
 
 fn unexpected(error: AuthError) -> ConsoleError {
-    ConsoleError::Billing(BillingError::Unexpected(anyhow::Error::new(error)))
+    BillingError::Unexpected(anyhow::Error::new(error)).into()
 }

@@ -35,6 +35,13 @@ pub enum ConsoleError {
     #[error("not possible now: {0}")]
     NotNow(&'static str),
     /// The database or Stripe failed at a named step: logged; a generic sentence is shown.
+    /// (Boxed: the other variants are small, and this one travels through every `?`.)
     #[error(transparent)]
-    Billing(#[from] BillingError),
+    Billing(Box<BillingError>),
+}
+
+impl From<BillingError> for ConsoleError {
+    fn from(error: BillingError) -> Self {
+        Self::Billing(Box::new(error))
+    }
 }

@@ -21,7 +21,7 @@
 //! - [`events`]: the webhook inbox, one event's payload, applying a failed one again.
 //! - [`ledger`]: the balance transactions and their CSV export.
 //! - [`overview`]: the figures of `/admin`, computed from Postgres.
-//! - [`error`]: [`ConsoleError`].
+//! - [`error`]: the error type, [`ConsoleError`].
 
 pub mod actions;
 pub mod admins;

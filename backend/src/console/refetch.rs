@@ -55,7 +55,7 @@ pub async fn fetch(
 ) -> Result<Option<Fetched>, BillingError> {
     Ok(Some(match object {
         Object::Charge(id) => {
-            let Some(charge) = found(stripe.charge(id).await, "fetching the charge")? else {
+            let Some(charge) = found(stripe.charge(id), "fetching the charge").await? else {
                 return Ok(None);
             };
             let refunds = stripe
@@ -65,7 +65,7 @@ pub async fn fetch(
             Fetched::Charge(Box::new(charge), refunds)
         }
         Object::Refund(id) => {
-            let Some(refund) = found(stripe.refund(id).await, "fetching the refund")? else {
+            let Some(refund) = found(stripe.refund(id), "fetching the refund").await? else {
                 return Ok(None);
             };
             let Some(charge) = refund.charge.as_deref() else {
@@ -74,7 +74,7 @@ pub async fn fetch(
             return Box::pin(fetch(stripe, Object::Charge(charge))).await;
         }
         Object::Dispute(id) => {
-            let Some(dispute) = found(stripe.dispute(id).await, "fetching the dispute")? else {
+            let Some(dispute) = found(stripe.dispute(id), "fetching the dispute").await? else {
                 return Ok(None);
             };
             let charge = stripe
@@ -88,7 +88,7 @@ pub async fn fetch(
             Fetched::Dispute(Box::new(dispute), Box::new(charge), refunds)
         }
         Object::Payout(id) => {
-            let Some(payout) = found(stripe.payout(id).await, "fetching the payout")? else {
+            let Some(payout) = found(stripe.payout(id), "fetching the payout").await? else {
                 return Ok(None);
             };
             let balance = stripe.balance().await.step("fetching the balance")?;
@@ -228,12 +228,12 @@ async fn store_balance(
     Ok(())
 }
 
-/// Stripe's answer, with "no such object" as `None`.
-fn found<T>(
-    answer: Result<T, crate::stripe::StripeError>,
+/// What Stripe answers to `call` (`step`), with "no such object" as `None`.
+async fn found<T>(
+    call: impl std::future::Future<Output = Result<T, crate::stripe::StripeError>>,
     step: &'static str,
 ) -> Result<Option<T>, BillingError> {
-    match answer {
+    match call.await {
         Ok(object) => Ok(Some(object)),
         Err(error) if error.is_not_found() => Ok(None),
         Err(error) => Err(error.step(step)),

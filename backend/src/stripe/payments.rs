@@ -459,7 +459,7 @@ impl StripeClient {
         let form = evidence
             .iter()
             .fold(Form::new().set("submit", submit), |form, (field, value)| {
-                form.set(&format!("evidence[{field}]"), value)
+                form.set(format!("evidence[{field}]"), value)
             });
         self.post_answered(&format!("/v1/disputes/{}", segment(id)), &form, key)
             .await

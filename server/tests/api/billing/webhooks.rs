@@ -13,8 +13,8 @@ use crate::helpers::{spawn_app, spawn_app_with, TestApp, WEBHOOK_SECRET};
 /// An event type Tollgate does not handle.
 fn unknown_event() -> Value {
     event(
-        "charge.dispute.created",
-        json!({ "id": "du_1", "object": "dispute" }),
+        "issuing_card.created",
+        json!({ "id": "ic_1", "object": "issuing.card" }),
     )
 }
 
@@ -108,8 +108,8 @@ async fn an_unknown_event_type_is_acknowledged_and_recorded_as_applied() {
             .fetch_one(&app.db)
             .await
             .unwrap();
-    assert_eq!(kind, "charge.dispute.created");
-    assert_eq!(object_id.as_deref(), Some("du_1"));
+    assert_eq!(kind, "issuing_card.created");
+    assert_eq!(object_id.as_deref(), Some("ic_1"));
 }
 
 #[tokio::test]

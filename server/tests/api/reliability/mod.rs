@@ -234,6 +234,24 @@ pub async fn settled(stripe: &Stripe, limit: Duration) -> bool {
     false
 }
 
+/// Waits until the workers have applied every event the app recorded (a failed one is retried
+/// with backoff); false after `limit`.
+pub async fn every_event_applied(app: &TestApp, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM stripe_events WHERE applied_at IS NULL")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        if waiting == 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 /// Waits until the workers have applied every one of `events` the app recorded (failures are
 /// retried with backoff), or `limit` has passed; whatever is left shows in the verdict.
 async fn applied_by_the_workers(app: &TestApp, events: &[String], limit: Duration) {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{report, settled, size};
+use super::{every_event_applied, report, settled, size};
 use crate::billing::{
     app_for_with,
     checkout::sign_up_with,
@@ -226,6 +226,11 @@ async fn checkout_webhooks_and_the_portal_under_stripe_faults_charge_each_user_o
     assert!(
         settled(&stripe, Duration::from_secs(60)).await,
         "every webhook delivered"
+    );
+    // Delivered is not applied: an event whose first attempt met a fault is retried with backoff.
+    assert!(
+        every_event_applied(&app, Duration::from_secs(60)).await,
+        "every webhook applied"
     );
 
     let mut mismatches = differences_from_stripe(&app).await;
