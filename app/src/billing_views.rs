@@ -195,6 +195,9 @@ pub struct PurchaseView {
     pub pending: bool,
     /// Whether the payment failed (nothing was bought).
     pub failed: bool,
+    /// What became of the money afterwards, when something did: refunded in full or lost to a
+    /// dispute (its features are gone), or partly refunded (it stays).
+    pub afterwards: Option<String>,
 }
 
 /// What the Checkout success page shows.

@@ -53,6 +53,7 @@ pub fn PurchaseList(purchases: Vec<PurchaseView>) -> impl IntoView {
                         <strong>{p.description}</strong> " — " {p.amount} " on " {p.date}
                         {p.pending.then_some(" (payment processing)")}
                         {p.failed.then_some(" (payment failed — nothing was charged)")}
+                        {p.afterwards.map(|afterwards| format!(" ({afterwards})"))}
                     </li>
                 }).collect_view()}
             </ul>

@@ -58,9 +58,29 @@ pub fn overview(
                 date: date(purchase.purchased_at),
                 pending: purchase.status == "pending",
                 failed: purchase.status == "failed",
+                afterwards: afterwards(purchase),
             })
             .collect(),
         has_customer,
+    }
+}
+
+/// What became of a purchase's money after it was paid, in words.
+fn afterwards(purchase: &Purchase) -> Option<String> {
+    use backend::billing::purchases::TakenBack;
+    match purchase.taken_back {
+        Some(TakenBack::Refunded) => {
+            Some("refunded in full — its features are no longer included".to_owned())
+        }
+        Some(TakenBack::DisputeLost) => Some(
+            "the payment was disputed and reversed — its features are no longer included"
+                .to_owned(),
+        ),
+        None if purchase.refunded > 0 => Some(format!(
+            "{} refunded — it stays yours",
+            format_amount(purchase.refunded, &purchase.currency)
+        )),
+        None => None,
     }
 }
 

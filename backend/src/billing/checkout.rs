@@ -336,6 +336,7 @@ pub async fn apply(
             amount: line.amount_total,
             currency: &line.currency,
             status,
+            payment_intent_id: session.payment_intent.as_deref(),
         },
     )
     .await

@@ -60,6 +60,8 @@ pub async fn standing(
                 FROM purchases b JOIN stripe_products p ON p.id = b.product_id
                 WHERE b.user_id = $1 AND b.status = 'paid'
                   AND p.metadata->>'features' IS NOT NULL
+                  -- Refunded in full or lost to a dispute: it no longer grants.
+                  AND purchase_taken_back(b.payment_intent_id) IS NULL
             ) AS "bought!"
         "#,
         user_id,
@@ -160,7 +162,9 @@ pub async fn account(
                                 ORDER BY purchase.purchased_at DESC, purchase.checkout_session_id)
                 FROM (
                     SELECT checkout_session_id, product_id, description, amount, currency,
-                           status, purchased_at
+                           status, purchased_at,
+                           purchase_taken_back(payment_intent_id) AS taken_back,
+                           purchase_refunded(payment_intent_id) AS refunded
                     FROM purchases WHERE user_id = $1
                 ) purchase
             ), '[]') AS "purchases!: Json<Vec<PurchaseRow>>",
@@ -231,6 +235,8 @@ struct PurchaseRow {
     status: String,
     #[serde(with = "time::serde::rfc3339")]
     purchased_at: OffsetDateTime,
+    taken_back: Option<super::purchases::TakenBack>,
+    refunded: i64,
 }
 
 impl From<PurchaseRow> for Purchase {
@@ -243,6 +249,8 @@ impl From<PurchaseRow> for Purchase {
             currency: row.currency,
             status: row.status,
             purchased_at: row.purchased_at,
+            taken_back: row.taken_back,
+            refunded: row.refunded,
         }
     }
 }

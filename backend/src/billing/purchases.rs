@@ -43,6 +43,21 @@ pub struct Purchase {
     pub status: String,
     /// When.
     pub purchased_at: OffsetDateTime,
+    /// Whether the payment was taken back (it then grants nothing).
+    pub taken_back: Option<TakenBack>,
+    /// How much of it was refunded, in minor units.
+    pub refunded: i64,
+}
+
+/// How a purchase's payment was taken back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize, sqlx::Type)]
+#[serde(rename_all = "snake_case")]
+#[sqlx(type_name = "text", rename_all = "snake_case")]
+pub enum TakenBack {
+    /// Refunded in full.
+    Refunded,
+    /// Lost to a dispute (or the dispute was accepted).
+    DisputeLost,
 }
 
 /// What a finished payment-mode Checkout Session bought.
@@ -63,6 +78,8 @@ pub struct NewPurchase<'a> {
     pub currency: &'a str,
     /// Where the payment stands.
     pub status: PurchaseStatus,
+    /// `pi_…`: the payment, whose refunds and disputes decide whether it still grants.
+    pub payment_intent_id: Option<&'a str>,
 }
 
 /// Records a purchase once; a later call may only move it on from `pending`.
@@ -74,10 +91,14 @@ pub async fn record(
     sqlx::query!(
         r#"
         INSERT INTO purchases
-            (checkout_session_id, user_id, price_id, product_id, description, amount, currency, status)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-        ON CONFLICT (checkout_session_id) DO UPDATE SET status = EXCLUDED.status
-        WHERE purchases.status = 'pending'
+            (checkout_session_id, user_id, price_id, product_id, description, amount, currency,
+             status, payment_intent_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT (checkout_session_id) DO UPDATE
+            SET status = CASE WHEN purchases.status = 'pending' THEN EXCLUDED.status
+                              ELSE purchases.status END,
+                payment_intent_id = COALESCE(purchases.payment_intent_id,
+                                             EXCLUDED.payment_intent_id)
         "#,
         purchase.checkout_session_id,
         purchase.user_id,
@@ -87,6 +108,7 @@ pub async fn record(
         purchase.amount,
         purchase.currency,
         status,
+        purchase.payment_intent_id,
     )
     .execute(conn)
     .await?;
@@ -98,7 +120,9 @@ pub async fn of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Purch
     sqlx::query_as!(
         Purchase,
         r#"
-        SELECT checkout_session_id, product_id, description, amount, currency, status, purchased_at
+        SELECT checkout_session_id, product_id, description, amount, currency, status, purchased_at,
+               purchase_taken_back(payment_intent_id) AS "taken_back: TakenBack",
+               purchase_refunded(payment_intent_id) AS "refunded!"
         FROM purchases WHERE user_id = $1
         ORDER BY purchased_at DESC, checkout_session_id
         "#,

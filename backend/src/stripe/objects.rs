@@ -344,6 +344,9 @@ pub struct CheckoutSession {
     pub client_reference_id: Option<String>,
     /// The subscription it created (subscription mode, once complete).
     pub subscription: Option<Expandable<Subscription>>,
+    /// The PaymentIntent that paid it (payment mode).
+    #[serde(default, deserialize_with = "optional_id_of")]
+    pub payment_intent: Option<String>,
     /// What was bought, when expanded (`expand[]=line_items`).
     pub line_items: Option<List<LineItem>>,
     /// The total in minor units.

@@ -5,6 +5,7 @@ mod access;
 mod customers;
 mod disputes;
 mod payouts;
+mod purchases;
 mod records;
 mod refunds;
 
