@@ -46,6 +46,10 @@ pub struct Config {
     /// `SESSION_ABSOLUTE_TIMEOUT_SECONDS` (default 604800, a week): a session this old ends, used
     /// or not, and the password must be entered again. At least the idle timeout.
     pub session_absolute_timeout: time::Duration,
+    /// `ADMIN_PASSWORD_WINDOW_SECONDS` (default 900, 15 minutes; 0 asks every time): how long
+    /// after an admin last entered their password the console lets money move (refund, payout,
+    /// dispute submission) without asking for it again.
+    pub admin_password_window: time::Duration,
     /// `SESSION_CLEANUP_INTERVAL_SECONDS` (default 600): how often expired sessions are deleted.
     pub session_cleanup_interval: Duration,
     /// `RATE_LIMIT_PER_IP_PER_MINUTE` (default 30): attempts at the endpoints that check a password
@@ -248,6 +252,9 @@ impl Config {
             })?,
             session_idle_timeout,
             session_absolute_timeout,
+            admin_password_window: time::Duration::seconds(
+                parse_or(&get, "ADMIN_PASSWORD_WINDOW_SECONDS", || 900_u32)?.into(),
+            ),
             session_cleanup_interval: seconds("SESSION_CLEANUP_INTERVAL_SECONDS", 600)?,
             rate_limit_per_ip: parse_or(&get, "RATE_LIMIT_PER_IP_PER_MINUTE", || {
                 NonZeroU32::new(30).expect("non-zero")

@@ -1,6 +1,6 @@
 //! The password asked again before money moves: a refund, a payout or a dispute's submission
 //! needs the admin's password entered (at sign-in or confirmed since) within the last 15
-//! minutes.
+//! minutes (`ADMIN_PASSWORD_WINDOW_SECONDS`).
 
 use secrecy::{ExposeSecret, SecretString};
 use time::{Duration, OffsetDateTime};
@@ -14,18 +14,16 @@ use crate::{
     AppState,
 };
 
-/// How long an entered password lets money move.
-pub const WINDOW: Duration = Duration::minutes(15);
-
-/// Whether this session must enter the password before money moves now.
-pub async fn needed(session: &Session) -> Result<bool, ConsoleError> {
+/// Whether this session must enter the password before money moves now: it was last entered
+/// longer than `window` ago.
+pub async fn needed(session: &Session, window: Duration) -> Result<bool, ConsoleError> {
     let entered = session::password_entered_at(session)
         .await
         .map_err(unexpected)?;
-    Ok(entered.is_none_or(|at| OffsetDateTime::now_utc() - at > WINDOW))
+    Ok(entered.is_none_or(|at| OffsetDateTime::now_utc() - at >= window))
 }
 
-/// Lets money move: the password was entered within [`WINDOW`], or `password` (the form's
+/// Lets money move: the password was entered within the configured window, or `password` (the form's
 /// `password` field) is the admin's, which starts a new window. Otherwise
 /// [`ConsoleError::ConfirmPassword`].
 pub async fn require(
@@ -35,12 +33,12 @@ pub async fn require(
     network: ClientNetwork,
     password: Option<SecretString>,
 ) -> Result<(), ConsoleError> {
-    if !needed(session).await? {
+    if !needed(session, state.config.admin_password_window).await? {
         return Ok(());
     }
     let Some(password) = password.filter(|p| !p.expose_secret().is_empty()) else {
         return Err(ConsoleError::ConfirmPassword {
-            message: "Enter your password: money moves, and it was entered over 15 minutes ago.",
+            message: "Enter your password: money is about to move, and your password was last entered a while ago.",
         });
     };
     let mut tx = state.db.begin().await.step("starting the password check")?;

@@ -33,7 +33,8 @@ pub async fn admin_dispute(id: String) -> Result<DisputeView, FormError> {
         .await
         .step("reading the dispute")?
         .ok_or(FormError::NotFound)?;
-    let needs_password = backend::console::confirm::needed(&session).await?;
+    let needs_password =
+        backend::console::confirm::needed(&session, state.config.admin_password_window).await?;
     Ok(crate::server_fns::console_mapping::dispute(
         &dispute,
         needs_password,

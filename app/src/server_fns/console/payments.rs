@@ -39,7 +39,8 @@ pub async fn admin_payment(id: String) -> Result<PaymentView, FormError> {
         .await
         .step("reading the charge")?
         .ok_or(FormError::NotFound)?;
-    let needs_password = backend::console::confirm::needed(&session).await?;
+    let needs_password =
+        backend::console::confirm::needed(&session, state.config.admin_password_window).await?;
     Ok(crate::server_fns::console_mapping::payment(
         &charge,
         needs_password,

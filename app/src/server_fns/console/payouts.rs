@@ -18,7 +18,8 @@ pub async fn admin_payouts(after: Option<String>) -> Result<PayoutsView, FormErr
     let rows = payouts::page(&state.db, after.as_deref())
         .await
         .step("reading a page of payouts")?;
-    let needs_password = backend::console::confirm::needed(&session).await?;
+    let needs_password =
+        backend::console::confirm::needed(&session, state.config.admin_password_window).await?;
     Ok(crate::server_fns::console_mapping::payouts(
         &balance,
         &rows,

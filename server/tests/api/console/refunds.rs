@@ -208,3 +208,56 @@ async fn a_disputed_payment_is_not_refunded_and_the_refusal_is_logged() {
     assert_eq!(subject, "A payment of $20 was disputed");
     assert!(text.contains(&format!("/admin/payments/{id}")), "{text}");
 }
+
+#[tokio::test]
+async fn money_moves_only_with_the_admins_password_once_it_was_last_entered_too_long_ago() {
+    use crate::billing::{app_for_with, Stripe};
+
+    let stripe = Stripe::start().await;
+    let app = app_for_with(&stripe, &[("ADMIN_PASSWORD_WINDOW_SECONDS", "0")]).await;
+    stripe.send_webhooks_to(&app);
+    app.sign_up(ADMIN).await;
+    super::grant(&app, ADMIN).await;
+    let id = paid(&app, &stripe, 2000, "pm_card_visa").await;
+    let page = app.page(&format!("/admin/payments/{id}")).await;
+    assert!(
+        page.contains("Your password"),
+        "the form asks for it: {page}"
+    );
+
+    let form = form_id();
+    let with = |password: Option<&'static str>| {
+        let (app, id, form) = (&app, id.clone(), form.clone());
+        async move {
+            let mut fields = vec![
+                ("charge", id),
+                ("amount", "5".to_owned()),
+                ("reason", "requested_by_customer".to_owned()),
+                ("form_id", form),
+            ];
+            if let Some(password) = password {
+                fields.push(("password", password.to_owned()));
+            }
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form("/api/refund_charge", &fields).await
+        }
+    };
+    for (password, says) in [
+        (None, "Enter your password"),
+        (Some("not the password"), "That is not your password."),
+    ] {
+        let error = form_error(&with(password).await).expect("refused");
+        assert_eq!(error["Field"]["field"], "password", "{error}");
+        assert!(error.to_string().contains(says), "{error}");
+    }
+    assert!(
+        refunds_in_stripe(&stripe, &id).await.is_empty(),
+        "nothing moved"
+    );
+    let done = with(Some(crate::helpers::PASSWORD)).await;
+    assert_eq!(
+        location(&done),
+        format!("/admin/payments/{id}?notice=refunded")
+    );
+    assert_eq!(refunds_in_stripe(&stripe, &id).await.len(), 1);
+}
