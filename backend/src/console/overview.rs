@@ -4,7 +4,8 @@
 //! and failed webhook events.
 //!
 //! - **MRR**: what the live subscriptions (active or past due; not trials) bill per month, each
-//!   item's price × quantity brought to a month (a year is 12 months, a week 52/12 of one).
+//!   item's price × quantity brought to a month (a year is 12 months, a week 52/12 of one);
+//!   metered prices, which bill usage, are left out.
 //!   **ARR** is 12 × MRR.
 //! - **New this month**: subscriptions created since the month began (billing time), but those
 //!   whose first payment never came; **churned**: those that ended since then.
@@ -110,6 +111,8 @@ pub async fn overview(
         JOIN stripe_prices p ON p.id = i.price_id
         WHERE s.status IN ('active', 'past_due') AND p.kind = 'recurring'
           AND p.unit_amount IS NOT NULL
+          -- A metered price bills usage, not a fixed amount a month.
+          AND p.usage_type IS DISTINCT FROM 'metered'
         GROUP BY p.currency
         ORDER BY p.currency
         "#

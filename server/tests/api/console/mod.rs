@@ -4,6 +4,7 @@
 mod access;
 mod customers;
 mod disputes;
+mod overview;
 mod payouts;
 mod purchases;
 mod records;
