@@ -35,7 +35,8 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
-/// The header's account links: Sign in / Sign up, or the user's name, Account and Sign out.
+/// The header's account links: Sign in / Sign up, or the user's name, Account and Sign out (and
+/// Console, for admins only).
 #[component]
 fn AccountLinks() -> impl IntoView {
     match current_user() {
@@ -45,6 +46,7 @@ fn AccountLinks() -> impl IntoView {
                 <li class="site-nav__user">{user.label()}</li>
                 <li><a href="/dashboard">"Dashboard"</a></li>
                 <li><a href="/account">"Account"</a></li>
+                {user.is_admin.then(|| view! { <li><a href="/admin">"Console"</a></li> })}
                 <li>
                     <ActionForm action=sign_out>
                         <button type="submit" class="link-button">"Sign out"</button>

@@ -10,6 +10,29 @@ use crate::{
     stripe::payments::{ChargeStatus, DisputeStatus, RefundStatus},
 };
 
+/// A [`ChargeRow`] from a row of any of this module's charge queries (they select the same
+/// columns).
+macro_rules! charge_row {
+    ($row:expr) => {{
+        let row = $row;
+        ChargeRow {
+            amount: Money::new(row.amount, &row.currency),
+            fee: row.fee.map(|fee| Money::new(fee, &row.currency)),
+            net: row.net.map(|net| Money::new(net, &row.currency)),
+            refunded: Money::new(row.amount_refunded, &row.currency),
+            status: ChargeStatus::from_stored(&row.status),
+            card: card(row.card_brand, row.card_last4),
+            id: row.id,
+            user_email: row.user_email,
+            stripe_customer_id: row.stripe_customer_id,
+            billing_email: row.billing_email,
+            disputed: row.disputed,
+            description: row.description,
+            created: row.created,
+        }
+    }};
+}
+
 /// Charges per page.
 pub const PAGE: i64 = 25;
 
@@ -85,24 +108,7 @@ pub async fn page(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| ChargeRow {
-            amount: Money::new(row.amount, &row.currency),
-            fee: row.fee.map(|fee| Money::new(fee, &row.currency)),
-            net: row.net.map(|net| Money::new(net, &row.currency)),
-            refunded: Money::new(row.amount_refunded, &row.currency),
-            status: ChargeStatus::from_stored(&row.status),
-            card: card(row.card_brand, row.card_last4),
-            id: row.id,
-            user_email: row.user_email,
-            stripe_customer_id: row.stripe_customer_id,
-            billing_email: row.billing_email,
-            disputed: row.disputed,
-            description: row.description,
-            created: row.created,
-        })
-        .collect())
+    Ok(rows.into_iter().map(|row| charge_row!(row)).collect())
 }
 
 /// Every charge of a customer, newest first.
@@ -125,24 +131,7 @@ pub async fn of_customer(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| ChargeRow {
-            amount: Money::new(row.amount, &row.currency),
-            fee: row.fee.map(|fee| Money::new(fee, &row.currency)),
-            net: row.net.map(|net| Money::new(net, &row.currency)),
-            refunded: Money::new(row.amount_refunded, &row.currency),
-            status: ChargeStatus::from_stored(&row.status),
-            card: card(row.card_brand, row.card_last4),
-            id: row.id,
-            user_email: row.user_email,
-            stripe_customer_id: row.stripe_customer_id,
-            billing_email: row.billing_email,
-            disputed: row.disputed,
-            description: row.description,
-            created: row.created,
-        })
-        .collect())
+    Ok(rows.into_iter().map(|row| charge_row!(row)).collect())
 }
 
 /// `visa •••• 4242`.
@@ -299,27 +288,15 @@ pub async fn charge(
         reason: dispute.reason,
         due_by: dispute.evidence_due_by,
     });
+    let captured = Money::new(row.amount_captured, &row.currency);
+    let payment_intent_id = row.payment_intent_id.clone();
     Ok(Some(ChargeDetail {
-        captured: Money::new(row.amount_captured, &row.currency),
-        payment_intent_id: row.payment_intent_id,
+        captured,
+        payment_intent_id,
         balance_transaction,
         refunds,
         dispute,
-        charge: ChargeRow {
-            amount: Money::new(row.amount, &row.currency),
-            fee: row.fee.map(|fee| Money::new(fee, &row.currency)),
-            net: row.net.map(|net| Money::new(net, &row.currency)),
-            refunded: Money::new(row.amount_refunded, &row.currency),
-            status: ChargeStatus::from_stored(&row.status),
-            card: card(row.card_brand, row.card_last4),
-            id: row.id,
-            user_email: row.user_email,
-            stripe_customer_id: row.stripe_customer_id,
-            billing_email: row.billing_email,
-            disputed: row.disputed,
-            description: row.description,
-            created: row.created,
-        },
+        charge: charge_row!(row),
     }))
 }
 
