@@ -15,8 +15,8 @@ use crate::{
 /// A correctly signed event of `len` bytes: real JSON, padded with trailing whitespace.
 fn signed_event_of(len: usize) -> (String, Vec<u8>, String) {
     let event = event(
-        "charge.dispute.created",
-        json!({ "id": "du_1", "object": "dispute" }),
+        "issuing_card.created",
+        json!({ "id": "ic_1", "object": "issuing.card" }),
     );
     let mut body = serde_json::to_vec(&event).unwrap();
     assert!(body.len() < len);
