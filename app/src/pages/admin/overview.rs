@@ -97,6 +97,7 @@ fn Figures(overview: OverviewView) -> impl IntoView {
                 1 => "1 event failed and waits to be applied again.".to_owned(),
                 count => format!("{count} events failed and wait to be applied again."),
             }}</p>
+            <p><a href="/admin/events?failing=1">"The failing events"</a>" · "<a href="/admin/events">"Every event"</a></p>
         </section>
     }
 }

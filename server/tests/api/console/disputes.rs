@@ -136,13 +136,11 @@ async fn an_admin_answers_a_dispute_with_a_document_and_wins_it() {
     assert!(page.contains("Yes, submit the evidence"), "{page}");
 
     let form = form_id();
-    for _ in 0..2 {
-        let submitted = app
-            .post_form(
-                "/api/submit_dispute",
-                &[("dispute", dispute.as_str()), ("form_id", &form)],
-            )
-            .await;
+    let fields = [("dispute", dispute.as_str()), ("form_id", form.as_str())];
+    let submit = || app.post_form("/api/submit_dispute", &fields);
+    // A double click: the same form twice at once, then once more.
+    let (first, second) = tokio::join!(submit(), submit());
+    for submitted in [first, second, submit().await] {
         assert_eq!(
             location(&submitted),
             format!("/admin/disputes/{dispute}?notice=evidence-submitted")
