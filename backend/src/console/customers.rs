@@ -236,6 +236,30 @@ pub async fn customer(
     }))
 }
 
+/// The cards Stripe holds for the customer now (`visa •••• 4242, expires 12/2034`), older card
+/// sources included: the one thing on the customer page read from Stripe, as the mirror keeps
+/// only the cards seen on subscriptions and payments. The caller bounds the wait.
+pub async fn cards_in_stripe(
+    stripe: &crate::stripe::StripeClient,
+    customer: &str,
+) -> Result<Vec<String>, crate::stripe::StripeError> {
+    Ok(stripe
+        .cards_of(customer)
+        .await?
+        .into_iter()
+        .filter_map(|method| {
+            let card = method.card?;
+            Some(format!(
+                "{} •••• {}, expires {:02}/{}",
+                card.brand.to_lowercase(),
+                card.last4,
+                card.exp_month,
+                card.exp_year
+            ))
+        })
+        .collect())
+}
+
 /// When a canceled subscription ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum When {

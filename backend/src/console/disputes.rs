@@ -181,7 +181,8 @@ async fn answerable(state: &AppState, id: &str) -> Result<DisputeRow, ConsoleErr
 }
 
 /// Saves the text evidence as a draft (nothing is submitted). `fields` are Stripe's names and
-/// what the admin wrote; unknown names are refused.
+/// what the admin wrote; unknown names are refused. Empty fields are not sent: Stripe refuses an
+/// empty evidence field (it reads it as unsetting one, which evidence cannot be).
 pub async fn save_evidence(
     state: &AppState,
     by: Requester<'_>,
@@ -202,6 +203,7 @@ pub async fn save_evidence(
     let evidence: Vec<(&str, &str)> = fields
         .iter()
         .map(|(field, value)| (field.as_str(), value.trim()))
+        .filter(|(_, value)| !value.is_empty())
         .collect();
     let digest = hex::encode(Sha256::digest(
         serde_json::to_vec(&evidence).unwrap_or_default(),

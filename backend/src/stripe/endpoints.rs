@@ -117,6 +117,16 @@ impl StripeClient {
             .await
     }
 
+    /// A customer's cards: its card PaymentMethods, and the older card sources (`card_…`), which
+    /// Stripe lists among them.
+    pub async fn cards_of(&self, customer: &str) -> Result<Vec<PaymentMethod>, StripeError> {
+        self.list_all(
+            &format!("/v1/customers/{}/payment_methods", segment(customer)),
+            &Form::new().set("type", "card"),
+        )
+        .await
+    }
+
     /// Creates a customer.
     pub async fn create_customer(&self, form: &Form, key: &str) -> Result<Customer, StripeError> {
         self.post("/v1/customers", form, key).await
@@ -356,7 +366,14 @@ macro_rules! list_ids {
         })*
     };
 }
-list_ids!(Product, Price, Subscription, CheckoutSession, Event);
+list_ids!(
+    Product,
+    Price,
+    Subscription,
+    CheckoutSession,
+    Event,
+    PaymentMethod
+);
 
 impl HasListId for Invoice {
     fn list_id(&self) -> &str {

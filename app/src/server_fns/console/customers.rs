@@ -34,10 +34,19 @@ pub async fn admin_customer(id: String) -> Result<CustomerView, FormError> {
     super::admin()?;
     let state = crate::server_fns::context::state()?;
     let mut conn = state.db.acquire().await.step("taking a connection")?;
-    let customer = backend::console::customers::customer(&mut conn, &id)
+    let mut customer = backend::console::customers::customer(&mut conn, &id)
         .await
         .step("reading the customer")?
         .ok_or(FormError::NotFound)?;
+    drop(conn);
+    // Stripe's own list (older card sources too), if it answers at once; else what the mirror saw.
+    let stripe = state.stripe.once_within(std::time::Duration::from_secs(2));
+    match backend::console::customers::cards_in_stripe(&stripe, &id).await {
+        Ok(cards) => customer.cards = cards,
+        Err(error) => {
+            tracing::warn!(error = %error, customer = %id, "listing the customer's cards in Stripe failed; showing the cards seen on payments");
+        }
+    }
     Ok(crate::server_fns::console_mapping::customers::customer(
         &customer,
     ))

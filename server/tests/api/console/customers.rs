@@ -72,6 +72,16 @@ async fn an_admin_finds_a_customer_sees_everything_about_them_and_cancels_their_
         assert!(page.contains(shown), "{shown}: {page}");
     }
 
+    // A card saved the older way, as a source, shows too.
+    stripe
+        .ok(
+            &format!("/v1/customers/{}/sources", ada.customer),
+            &[("source", "tok_mastercard")],
+        )
+        .await;
+    let page = app.get_with(&admin, &path).await.text().await.unwrap();
+    assert!(page.contains("mastercard •••• 4444"), "{page}");
+
     let form_id = uuid::Uuid::new_v4().to_string();
     let cancel = |when: &'static str| {
         let form_id = form_id.clone();

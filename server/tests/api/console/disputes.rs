@@ -210,3 +210,38 @@ async fn an_accepted_dispute_is_lost_and_takes_no_more_evidence() {
     .await;
     assert_eq!(late, format!("/admin/disputes/{dispute}?upload=closed"));
 }
+
+#[tokio::test]
+async fn evidence_the_bank_does_not_accept_loses_the_dispute() {
+    let (app, stripe) = console().await;
+    let dispute = disputed(&app, &stripe).await;
+    let saved = app
+        .post_form(
+            "/api/save_dispute_evidence",
+            &[
+                ("dispute", dispute.as_str()),
+                ("form_id", &form_id()),
+                ("evidence[uncategorized_text]", "losing_evidence"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        location(&saved),
+        format!("/admin/disputes/{dispute}?notice=evidence-saved")
+    );
+    let submitted = app
+        .post_form(
+            "/api/submit_dispute",
+            &[("dispute", dispute.as_str()), ("form_id", &form_id())],
+        )
+        .await;
+    assert_eq!(
+        location(&submitted),
+        format!("/admin/disputes/{dispute}?notice=evidence-submitted")
+    );
+    assert_eq!(
+        stripe.get(&format!("/v1/disputes/{dispute}")).await["status"],
+        "lost"
+    );
+    assert_eq!(status_in_mirror(&app, &dispute).await, "lost");
+}
