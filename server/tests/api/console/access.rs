@@ -166,3 +166,40 @@ async fn an_account_made_an_admin_opens_the_console_from_its_next_request_and_lo
     .unwrap();
     assert_eq!(unknown, backend::console::admins::RoleChange::NoSuchAccount);
 }
+
+#[tokio::test]
+async fn in_development_the_first_account_signed_up_is_the_admin_and_the_next_is_not() {
+    let app = crate::helpers::spawn_app_with(&[("FIRST_ACCOUNT_ADMIN", "true")]).await;
+    app.sign_up("first@example.com").await;
+    let console = app.get("/admin").await;
+    assert_eq!(console.status(), 200);
+    let header = console.text().await.unwrap();
+    assert!(
+        header.contains("href=\"/admin\""),
+        "Console in the header: {header}"
+    );
+    let second = app.new_browser();
+    app.post_form_with(
+        &second,
+        "/api/sign_up",
+        &[
+            ("email", "second@example.com"),
+            ("password", crate::helpers::PASSWORD),
+            ("display_name", ""),
+        ],
+    )
+    .await;
+    assert_eq!(app.get_with(&second, "/admin").await.status(), 404);
+    let production = [
+        crate::helpers::PRODUCTION,
+        &[("FIRST_ACCOUNT_ADMIN", "true")],
+    ]
+    .concat();
+    let production = crate::helpers::spawn_app_with(&production).await;
+    production.sign_up("first@example.com").await;
+    assert_eq!(
+        production.get("/admin").await.status(),
+        404,
+        "never outside development"
+    );
+}
