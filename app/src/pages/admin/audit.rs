@@ -1,10 +1,9 @@
 //! `/admin/audit`: every console action, newest first, 50 a page by cursor (`before`).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{failed, is_admin, ConsoleNav};
+use super::is_admin;
 use crate::{
     console_views::AuditView, pages::not_found::NotFound, server_fns::console::admin_audit,
 };
@@ -24,22 +23,7 @@ pub fn AdminAuditPage() -> impl IntoView {
         },
         admin_audit,
     );
-    view! {
-        <Title text="Audit log" />
-        <section class="container page console">
-            <h1>"Audit log"</h1>
-            <ConsoleNav />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(audit) => view! { <Entries audit /> }.into_any(),
-                        Err(error) => failed(error),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-    .into_any()
+    super::frame("Audit log", (), data, |audit| view! { <Entries audit /> })
 }
 
 #[component]

@@ -3,10 +3,9 @@
 //! (`GET /admin/balance/export`, served by the server).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{failed, is_admin, ConsoleNav};
+use super::is_admin;
 use crate::{
     console_views::records::LedgerView, pages::not_found::NotFound,
     server_fns::console::records::admin_balance_transactions,
@@ -25,22 +24,12 @@ pub fn AdminBalancePage() -> impl IntoView {
         },
         |(kind, after)| admin_balance_transactions(kind, after),
     );
-    view! {
-        <Title text="Balance transactions" />
-        <section class="container page console">
-            <h1>"Balance transactions"</h1>
-            <ConsoleNav />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(ledger) => view! { <Ledger ledger /> }.into_any(),
-                        Err(error) => failed(error),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-    .into_any()
+    super::frame(
+        "Balance transactions",
+        (),
+        data,
+        |ledger| view! { <Ledger ledger /> },
+    )
 }
 
 #[component]

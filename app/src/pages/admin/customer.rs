@@ -2,10 +2,9 @@
 //! the period's end), invoices, payments, cards and the events about them.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{failed, is_admin, ConsoleNav};
+use super::is_admin;
 use crate::{
     components::form::{FormAlert, Notice as NoticeLine},
     console_views::customers::{CustomerSubscription, CustomerView},
@@ -27,24 +26,12 @@ pub fn AdminCustomerPage() -> impl IntoView {
     let action = ServerAction::<AdminCancelSubscription>::new();
     let error = action.value().get_untracked().and_then(Result::err);
     let notice = Notice::in_url("/admin/customers").map(Notice::sentence);
-    view! {
-        <Title text="Customer" />
-        <section class="container page console">
-            <h1>"Customer"</h1>
-            <ConsoleNav />
-            <NoticeLine message=notice />
-            <FormAlert error />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(customer) => view! { <Customer customer action /> }.into_any(),
-                        Err(error) => failed(error),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-    .into_any()
+    super::frame(
+        "Customer",
+        view! { <NoticeLine message=notice /> <FormAlert error /> },
+        data,
+        move |customer| view! { <Customer customer action /> },
+    )
 }
 
 #[component]

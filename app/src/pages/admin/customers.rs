@@ -2,10 +2,9 @@
 //! (`q`).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{failed, is_admin, ConsoleNav};
+use super::{is_admin, SearchForm};
 use crate::{
     console_views::customers::CustomersView, pages::not_found::NotFound,
     server_fns::console::customers::admin_customers,
@@ -24,35 +23,19 @@ pub fn AdminCustomersPage() -> impl IntoView {
         },
         |(search, after)| admin_customers(search, after),
     );
-    view! {
-        <Title text="Customers" />
-        <section class="container page console">
-            <h1>"Customers"</h1>
-            <ConsoleNav />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(customers) => view! { <Customers customers /> }.into_any(),
-                        Err(error) => failed(error),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-    .into_any()
+    super::frame(
+        "Customers",
+        (),
+        data,
+        |customers| view! { <Customers customers /> },
+    )
 }
 
 #[component]
 fn Customers(customers: CustomersView) -> impl IntoView {
     let CustomersView { rows, search, next } = customers;
     view! {
-        <form method="get" action="/admin/customers" class="search" role="search">
-            <div class="field">
-                <label for="customers-search">"Search by email, name or Stripe id"</label>
-                <input id="customers-search" name="q" type="search" value=search />
-            </div>
-            <button type="submit" class="button button--secondary">"Search"</button>
-        </form>
+        <SearchForm action="/admin/customers" id="customers-search" search />
         {if rows.is_empty() {
             view! { <p class="muted">"No customers."</p> }.into_any()
         } else {

@@ -4,10 +4,9 @@
 //! dispute accepted (`?confirm=accept`).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{failed, is_admin, ConsoleNav};
+use super::is_admin;
 use crate::{
     components::form::{Field, FormAlert, Notice as NoticeLine},
     console_views::{DisputeView, EvidenceUpload},
@@ -56,34 +55,21 @@ pub fn AdminDisputePage() -> impl IntoView {
     .flatten()
     .next();
     let notice = Notice::in_url("/admin/disputes").map(Notice::sentence);
-    view! {
-        <Title text="Dispute" />
-        <section class="container page console">
-            <h1>"Dispute"</h1>
-            <ConsoleNav />
-            <NoticeLine message=notice />
-            {upload.map(|outcome| {
-                let (sentence, is_error) = outcome.sentence();
-                if is_error {
-                    view! { <p class="alert alert--error" role="alert">{sentence}</p> }.into_any()
-                } else {
-                    view! { <p class="alert alert--ok" role="status">{sentence}</p> }.into_any()
-                }
-            })}
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    let (error, confirming) = (error.clone(), confirming.clone());
-                    Suspend::new(async move {
-                        match data.await {
-                            Ok(dispute) => view! { <Dispute dispute actions error confirming /> }.into_any(),
-                            Err(error) => failed(error),
-                        }
-                    })
-                }}
-            </Suspense>
-        </section>
-    }
-    .into_any()
+    let above = view! {
+        <NoticeLine message=notice />
+        {upload.map(|outcome| {
+            let (sentence, is_error) = outcome.sentence();
+            if is_error {
+                view! { <p class="alert alert--error" role="alert">{sentence}</p> }.into_any()
+            } else {
+                view! { <p class="alert alert--ok" role="status">{sentence}</p> }.into_any()
+            }
+        })}
+    };
+    super::frame("Dispute", above, data, move |dispute| {
+        let (error, confirming) = (error.clone(), confirming.clone());
+        view! { <Dispute dispute actions error confirming /> }
+    })
 }
 
 #[component]

@@ -1,10 +1,9 @@
 //! `/admin/disputes`: disputes newest first, 25 a page by cursor (`after`).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{failed, is_admin, ConsoleNav};
+use super::is_admin;
 use crate::{
     console_views::DisputesView, pages::not_found::NotFound,
     server_fns::console::disputes::admin_disputes,
@@ -17,22 +16,12 @@ pub fn AdminDisputesPage() -> impl IntoView {
     }
     let query = use_query_map();
     let data = Resource::new(move || query.get().get("after"), admin_disputes);
-    view! {
-        <Title text="Disputes" />
-        <section class="container page console">
-            <h1>"Disputes"</h1>
-            <ConsoleNav />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(disputes) => view! { <Disputes disputes /> }.into_any(),
-                        Err(error) => failed(error),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-    .into_any()
+    super::frame(
+        "Disputes",
+        (),
+        data,
+        |disputes| view! { <Disputes disputes /> },
+    )
 }
 
 #[component]

@@ -2,10 +2,9 @@
 //! and, when it failed, a button that queues it to be applied again.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{failed, is_admin, ConsoleNav};
+use super::is_admin;
 use crate::{
     components::form::{FormAlert, Notice as NoticeLine},
     console_views::records::EventView,
@@ -27,24 +26,12 @@ pub fn AdminEventPage() -> impl IntoView {
     let action = ServerAction::<ReapplyEvent>::new();
     let error = action.value().get_untracked().and_then(Result::err);
     let notice = Notice::in_url("/admin/events").map(Notice::sentence);
-    view! {
-        <Title text="Webhook event" />
-        <section class="container page console">
-            <h1>"Webhook event"</h1>
-            <ConsoleNav />
-            <NoticeLine message=notice />
-            <FormAlert error />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(event) => view! { <Event event action /> }.into_any(),
-                        Err(error) => failed(error),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-    .into_any()
+    super::frame(
+        "Webhook event",
+        view! { <NoticeLine message=notice /> <FormAlert error /> },
+        data,
+        move |event| view! { <Event event action /> },
+    )
 }
 
 #[component]

@@ -2,10 +2,9 @@
 //! ones, by type; `/admin/events/evt_…` (in [`super::event`]) shows one.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{failed, is_admin, ConsoleNav};
+use super::is_admin;
 use crate::{
     console_views::records::EventsView, pages::not_found::NotFound,
     server_fns::console::records::admin_events,
@@ -24,22 +23,12 @@ pub fn AdminEventsPage() -> impl IntoView {
         },
         |(failing, kind, after)| admin_events(failing, kind, after),
     );
-    view! {
-        <Title text="Webhook events" />
-        <section class="container page console">
-            <h1>"Webhook events"</h1>
-            <ConsoleNav />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(events) => view! { <Events events /> }.into_any(),
-                        Err(error) => failed(error),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-    .into_any()
+    super::frame(
+        "Webhook events",
+        (),
+        data,
+        |events| view! { <Events events /> },
+    )
 }
 
 #[component]

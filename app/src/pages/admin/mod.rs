@@ -27,6 +27,8 @@ pub mod payments;
 pub mod payouts;
 
 use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{de::DeserializeOwned, Serialize};
 
 use crate::{
     auth::current_user, components::form::FormAlert, errors::FormError, pages::not_found::NotFound,
@@ -51,6 +53,55 @@ fn ConsoleNav() -> impl IntoView {
             <a href="/admin/events">"Events"</a>
             <a href="/admin/audit">"Audit log"</a>
         </nav>
+    }
+}
+
+/// The frame every console page shares: its title and heading, the console's navigation,
+/// `above` (a notice, an alert), then `show` of the page's data once loaded — or the not-found
+/// page, or the error's sentence. The page itself checks [`is_admin`] before loading anything.
+fn frame<T, V>(
+    title: &'static str,
+    above: impl IntoView + 'static,
+    data: Resource<Result<T, FormError>>,
+    show: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> AnyView
+where
+    T: Clone + Send + Sync + Serialize + DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Title text=title />
+        <section class="container page console">
+            <h1>{title}</h1>
+            <ConsoleNav />
+            {above}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    let show = show.clone();
+                    Suspend::new(async move {
+                        match data.await {
+                            Ok(value) => show(value).into_any(),
+                            Err(error) => failed(error),
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
+    .into_any()
+}
+
+/// A list's search box: `GET action?q=…`, showing what was searched for.
+#[component]
+fn SearchForm(action: &'static str, id: &'static str, search: String) -> impl IntoView {
+    view! {
+        <form method="get" action=action class="search" role="search">
+            <div class="field">
+                <label for=id>"Search by email, name or Stripe id"</label>
+                <input id=id name="q" type="search" value=search />
+            </div>
+            <button type="submit" class="button button--secondary">"Search"</button>
+        </form>
     }
 }
 

@@ -2,9 +2,8 @@
 //! (an SVG chart drawn on the server), open disputes and failed webhook events.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
-use super::{failed, is_admin, ConsoleNav};
+use super::is_admin;
 use crate::{
     console_views::{OverviewView, RevenueChart},
     pages::not_found::NotFound,
@@ -17,22 +16,12 @@ pub fn AdminOverviewPage() -> impl IntoView {
         return view! { <NotFound /> }.into_any();
     }
     let data = Resource::new(|| (), |_| admin_overview());
-    view! {
-        <Title text="Console" />
-        <section class="container page console">
-            <h1>"Console"</h1>
-            <ConsoleNav />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(overview) => view! { <Figures overview /> }.into_any(),
-                        Err(error) => failed(error),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-    .into_any()
+    super::frame(
+        "Console",
+        (),
+        data,
+        |overview| view! { <Figures overview /> },
+    )
 }
 
 #[component]

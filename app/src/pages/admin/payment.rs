@@ -3,10 +3,9 @@
 //! when it was last entered over 15 minutes ago).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::{failed, is_admin, ConsoleNav};
+use super::is_admin;
 use crate::{
     components::form::{Field, FormAlert, Notice as NoticeLine},
     console_views::{PaymentView, RefundFormView},
@@ -29,26 +28,12 @@ pub fn AdminPaymentPage() -> impl IntoView {
     let refund = ServerAction::<RefundCharge>::new();
     let error = refund.value().get_untracked().and_then(Result::err);
     let notice = Notice::in_url("/admin/payments").map(Notice::sentence);
-    view! {
-        <Title text="Payment" />
-        <section class="container page console">
-            <h1>"Payment"</h1>
-            <ConsoleNav />
-            <NoticeLine message=notice />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    let error = error.clone();
-                    Suspend::new(async move {
-                        match data.await {
-                            Ok(payment) => view! { <Payment payment refund error /> }.into_any(),
-                            Err(error) => failed(error),
-                        }
-                    })
-                }}
-            </Suspense>
-        </section>
-    }
-    .into_any()
+    super::frame(
+        "Payment",
+        view! { <NoticeLine message=notice /> },
+        data,
+        move |payment| view! { <Payment payment refund error=error.clone() /> },
+    )
 }
 
 #[component]

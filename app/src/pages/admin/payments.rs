@@ -2,10 +2,9 @@
 //! name or Stripe id (`q`).
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{failed, is_admin, ConsoleNav};
+use super::{is_admin, SearchForm};
 use crate::{
     console_views::PaymentsView, pages::not_found::NotFound,
     server_fns::console::payments::admin_payments,
@@ -24,35 +23,19 @@ pub fn AdminPaymentsPage() -> impl IntoView {
         },
         |(search, after)| admin_payments(search, after),
     );
-    view! {
-        <Title text="Payments" />
-        <section class="container page console">
-            <h1>"Payments"</h1>
-            <ConsoleNav />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(payments) => view! { <Payments payments /> }.into_any(),
-                        Err(error) => failed(error),
-                    }
-                })}
-            </Suspense>
-        </section>
-    }
-    .into_any()
+    super::frame(
+        "Payments",
+        (),
+        data,
+        |payments| view! { <Payments payments /> },
+    )
 }
 
 #[component]
 fn Payments(payments: PaymentsView) -> impl IntoView {
     let PaymentsView { rows, next, search } = payments;
     view! {
-        <form method="get" action="/admin/payments" class="search" role="search">
-            <div class="field">
-                <label for="payments-search">"Search by email, name or Stripe id"</label>
-                <input id="payments-search" name="q" type="search" value=search />
-            </div>
-            <button type="submit" class="button button--secondary">"Search"</button>
-        </form>
+        <SearchForm action="/admin/payments" id="payments-search" search />
         {if rows.is_empty() {
             view! { <p class="muted">"No payments."</p> }.into_any()
         } else {

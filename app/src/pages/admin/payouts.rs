@@ -2,10 +2,9 @@
 //! again when it was last entered over 15 minutes ago), and the payouts, 25 a page by cursor.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use super::{failed, is_admin, ConsoleNav};
+use super::is_admin;
 use crate::{
     components::form::{Field, FormAlert, Notice as NoticeLine},
     console_views::{PayoutFormView, PayoutsView},
@@ -25,26 +24,12 @@ pub fn AdminPayoutsPage() -> impl IntoView {
     let action = ServerAction::<PayOut>::new();
     let error = action.value().get_untracked().and_then(Result::err);
     let notice = Notice::in_url("/admin/payouts").map(Notice::sentence);
-    view! {
-        <Title text="Payouts" />
-        <section class="container page console">
-            <h1>"Payouts"</h1>
-            <ConsoleNav />
-            <NoticeLine message=notice />
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || {
-                    let error = error.clone();
-                    Suspend::new(async move {
-                        match data.await {
-                            Ok(payouts) => view! { <Payouts payouts action error /> }.into_any(),
-                            Err(error) => failed(error),
-                        }
-                    })
-                }}
-            </Suspense>
-        </section>
-    }
-    .into_any()
+    super::frame(
+        "Payouts",
+        view! { <NoticeLine message=notice /> },
+        data,
+        move |payouts| view! { <Payouts payouts action error=error.clone() /> },
+    )
 }
 
 #[component]
