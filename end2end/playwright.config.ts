@@ -54,7 +54,7 @@ export default defineConfig({
     },
     {
       name: "chromium",
-      testIgnore: /(lifecycle|over-time|looks)\.spec\.ts/,
+      testIgnore: /(lifecycle|over-time|console|looks)\.spec\.ts/,
       use: { ...browser },
     },
     {
@@ -69,6 +69,13 @@ export default defineConfig({
       name: "over-time",
       testMatch: /over-time\.spec\.ts/,
       dependencies: ["lifecycle"],
+      use: { ...browser },
+    },
+    {
+      // The operator console pays out the whole balance once the clock has made it available.
+      name: "console",
+      testMatch: /console\.spec\.ts/,
+      dependencies: ["over-time"],
       use: { ...browser },
     },
   ],

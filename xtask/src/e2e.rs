@@ -5,6 +5,10 @@
 //!
 //! The server binary is the one `cargo test --workspace` just built (it builds the package's
 //! binaries for the integration tests), so nothing on the server side is compiled twice.
+//!
+//! Playwright is given the server's binary (`TOLLGATE_SERVER_BIN`) and the server's own
+//! environment ([`server_env`]), so a journey can run another `server` command against the same
+//! database and emulator — `server admin grant EMAIL` makes its operator an admin.
 
 use std::{net::TcpListener, path::Path, process::Command};
 
@@ -27,13 +31,42 @@ const E2E_DATABASE: &str = "tollgate_e2e";
 const E2E_WEBHOOK_SECRET: &str = "whsec_tollgate_e2e";
 
 /// What Playwright is asked to do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Suite {
     /// Every journey, comparing screenshots with the committed baselines.
     Everything,
     /// Only the screenshots and the accessibility scan; with `update`, writing the baselines
     /// that changed instead of failing on them.
     Screenshots { update: bool },
+    /// Only the spec files whose names match these filters (`console`, `billing.spec.ts`),
+    /// without the projects they wait for in a full run.
+    Only(Vec<String>),
+}
+
+/// The environment the end-to-end server runs with; Playwright gets it too.
+fn server_env(
+    database_url: String,
+    port: u16,
+    base_url: &str,
+    emulator_url: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("DATABASE_URL", database_url),
+        ("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")),
+        ("LEPTOS_SITE_ROOT", "target/site".into()),
+        ("BASE_URL", base_url.into()),
+        // The journeys read reset links from /dev/mailbox, and the workers all sign in from
+        // 127.0.0.1: the rate limits (tested in `cargo test`) must not trip here.
+        ("DEV_MODE", "true".into()),
+        ("RATE_LIMIT_PER_IP_PER_MINUTE", "10000".into()),
+        ("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "10000".into()),
+        ("STRIPE_API_BASE", emulator_url.into()),
+        ("STRIPE_SECRET_KEY", "sk_test_tollgate_e2e".into()),
+        ("STRIPE_WEBHOOK_SECRET", E2E_WEBHOOK_SECRET.into()),
+        // The pricing journey starts from the demo catalog, as `cargo xtask dev` does.
+        ("SEED_DEMO_CATALOG", "true".into()),
+        ("RUST_LOG", "warn".into()),
+    ]
 }
 
 pub fn run(
@@ -93,25 +126,12 @@ pub fn run(
         },
     )?;
 
+    let server_env = server_env(pg.url(E2E_DATABASE), port, &base_url, &emulator_url);
     let server = step(&format!("Starting the server on {base_url}"), || {
         let child = Command::new(&server_bin)
             .arg("serve")
             .current_dir(root)
-            .env("DATABASE_URL", pg.url(E2E_DATABASE))
-            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-            .env("LEPTOS_SITE_ROOT", "target/site")
-            .env("BASE_URL", &base_url)
-            // The journeys read reset links from /dev/mailbox, and the workers all sign in
-            // from 127.0.0.1: the rate limits (tested in `cargo test`) must not trip here.
-            .env("DEV_MODE", "true")
-            .env("RATE_LIMIT_PER_IP_PER_MINUTE", "10000")
-            .env("RATE_LIMIT_PER_ACCOUNT_PER_MINUTE", "10000")
-            .env("STRIPE_API_BASE", &emulator_url)
-            .env("STRIPE_SECRET_KEY", "sk_test_tollgate_e2e")
-            .env("STRIPE_WEBHOOK_SECRET", E2E_WEBHOOK_SECRET)
-            // The pricing journey starts from the demo catalog, as `cargo xtask dev` does.
-            .env("SEED_DEMO_CATALOG", "true")
-            .env("RUST_LOG", "warn")
+            .envs(server_env.iter().cloned())
             .spawn()
             .context("starting target/debug/server")?;
         let mut server = Server(child);
@@ -126,7 +146,14 @@ pub fn run(
         "Playwright: screenshots and accessibility",
         &["--project", "looks"],
     );
-    let runs: &[(&str, &[&str])] = match suite {
+    let only: Vec<&str> = match &suite {
+        Suite::Only(filters) => ["--no-deps"]
+            .into_iter()
+            .chain(filters.iter().map(String::as_str))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let runs: &[(&str, &[&str])] = match &suite {
         Suite::Everything => &[
             LOOKS,
             (
@@ -138,6 +165,8 @@ pub fn run(
                     "lifecycle",
                     "--project",
                     "over-time",
+                    "--project",
+                    "console",
                 ],
             ),
         ],
@@ -146,6 +175,7 @@ pub fn run(
             &["--project", "looks", "--update-snapshots=changed"],
         )],
         Suite::Screenshots { update: false } => &[LOOKS],
+        Suite::Only(_) => &[("Playwright: the chosen journeys", only.as_slice())],
     };
     let mut result = Ok(());
     for (title, args) in runs {
@@ -156,7 +186,8 @@ pub fn run(
                     .args(*args)
                     .current_dir(root.join("end2end"))
                     .env("FONTCONFIG_FILE", root.join("end2end/fonts.conf"))
-                    .env("BASE_URL", &base_url)
+                    .envs(server_env.iter().cloned())
+                    .env("TOLLGATE_SERVER_BIN", &server_bin)
                     .env("STRIPE_EMULATOR_URL", &emulator_url)
                     .env("CHROMIUM_PATH", chromium)
                     .env("PATH", &path),

@@ -5,6 +5,7 @@
 //! - `cargo xtask prepare`: refresh the committed sqlx offline data (`.sqlx/`).
 //! - `cargo xtask screenshots [--check]`: refresh (or compare with) the committed screenshot
 //!   baselines.
+//! - `cargo xtask e2e SPEC…`: only the Playwright journeys whose files match.
 //! - `cargo xtask contract`: check that Stripe (the emulator, or a test-mode account) behaves as
 //!   Tollgate expects.
 //! - `cargo xtask release`: the production build.
@@ -69,6 +70,12 @@ enum Task {
         #[arg(long)]
         check: bool,
     },
+    /// Build the server, then run only the Playwright journeys whose spec files match (`console`).
+    E2e {
+        /// Playwright file filters: `console`, `billing.spec.ts`.
+        #[arg(required = true)]
+        specs: Vec<String>,
+    },
     /// Build for production: optimised server, size-optimised WASM, hashed and precompressed assets.
     Release,
     /// Measure speed, size and memory against their ceilings; writes BENCHMARKS.md and .json.
@@ -88,6 +95,7 @@ fn main() {
         Task::Test => test::run(&root),
         Task::Prepare => test::prepare(&root),
         Task::Screenshots { check } => test::screenshots(&root, check),
+        Task::E2e { specs } => test::journeys(&root, specs),
         Task::Contract => contract::run(&root),
         Task::Release => release::run(&root),
         Task::Bench => bench::run(&root),

@@ -1,5 +1,6 @@
-//! `cargo xtask test` (every check CI runs), `cargo xtask prepare` (refresh `.sqlx/`) and
-//! `cargo xtask screenshots` (refresh the screenshot baselines).
+//! `cargo xtask test` (every check CI runs), `cargo xtask prepare` (refresh `.sqlx/`),
+//! `cargo xtask screenshots` (refresh the screenshot baselines) and `cargo xtask e2e SPEC…` (a
+//! few Playwright journeys on their own).
 
 use std::{path::Path, process::Command};
 
@@ -124,30 +125,36 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
 /// (look at them with `git diff`, commit them with the change that made them); with `check`,
 /// compares instead, as `cargo xtask test` does, leaving the diff images in `test-results/`.
 pub fn screenshots(root: &Path, check: bool) -> Result<()> {
+    build_then_run(
+        root,
+        e2e::Suite::Screenshots { update: !check },
+        "screenshots",
+    )
+}
+
+/// `cargo xtask e2e SPEC…`: builds the server, then runs only the Playwright spec files whose
+/// names match (`console`), without the journeys a full run puts before them.
+pub fn journeys(root: &Path, specs: Vec<String>) -> Result<()> {
+    build_then_run(root, e2e::Suite::Only(specs), "journeys")
+}
+
+/// Builds the workspace's binaries with the test build's features and lints (after a test run
+/// nothing is compiled again), then runs `suite` against them and prints what it counted.
+fn build_then_run(root: &Path, suite: e2e::Suite, counted: &str) -> Result<()> {
     let chromium = tools::ensure(root, Needs::Test)?.expect("Needs::Test yields a browser");
     let pg = step("Starting the local PostgreSQL cluster", || {
         Postgres::ensure(root)
     })?;
     let mut tally = Tally::default();
-    // The workspace's binaries with the test build's features and lints: after a test run
-    // nothing is compiled again.
     let result = step("Building the server and the Stripe emulator", || {
         let mut build = cargo(root);
         build.args(["build", "--workspace", "--bins", "--locked"]);
         step::run(Lint::DenyWarnings.apply(&mut build)?)
     })
-    .and_then(|()| {
-        e2e::run(
-            root,
-            &pg,
-            &chromium,
-            e2e::Suite::Screenshots { update: !check },
-            &mut tally,
-        )
-    });
+    .and_then(|()| e2e::run(root, &pg, &chromium, suite, &mut tally));
     pg.stop_if_started_here();
     println!(
-        "\nscreenshots: {} passed, {} failed",
+        "\n{counted}: {} passed, {} failed",
         tally.passed, tally.failed
     );
     result
