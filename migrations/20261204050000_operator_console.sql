@@ -36,7 +36,6 @@ CREATE TABLE admin_actions (
     CONSTRAINT admin_actions_outcome_known CHECK (outcome IN ('succeeded', 'refused', 'failed')),
     CONSTRAINT admin_actions_amount_has_currency CHECK ((amount IS NULL) = (currency IS NULL))
 );
-CREATE INDEX admin_actions_newest ON admin_actions (created_at DESC, id DESC);
 CREATE UNIQUE INDEX admin_actions_succeeded_once ON admin_actions (idempotency_key)
     WHERE outcome = 'succeeded' AND idempotency_key IS NOT NULL;
 
@@ -157,6 +156,12 @@ CREATE TABLE stripe_balance (
     pending   bigint NOT NULL,
     synced_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- The console's customer page: a customer's subscriptions and invoices, and the events about
+-- them (its timeline).
+CREATE INDEX subscriptions_stripe_customer_id ON subscriptions (stripe_customer_id);
+CREATE INDEX invoices_stripe_customer_id ON invoices (stripe_customer_id);
+CREATE INDEX stripe_events_object_id ON stripe_events (object_id);
 
 -- Which payment bought a one-time purchase: its charge's refunds and disputes decide whether
 -- the purchase still grants its features. NULL for purchases stored before it was recorded.

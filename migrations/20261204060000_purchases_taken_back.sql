@@ -45,7 +45,18 @@ BEGIN
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER announce_change AFTER INSERT OR UPDATE ON stripe_charges
+-- Only when what a purchase grants may change: every fetch rewrites the row (its `synced_at`),
+-- and announcing each would throw away the account's cached pages for nothing.
+CREATE TRIGGER announce_change AFTER INSERT ON stripe_charges
     FOR EACH ROW EXECUTE FUNCTION announce_payment_change();
-CREATE TRIGGER announce_change AFTER INSERT OR UPDATE ON stripe_disputes
+CREATE TRIGGER announce_refund AFTER UPDATE OF refunded, amount_refunded, status ON stripe_charges
+    FOR EACH ROW
+    WHEN (OLD.refunded IS DISTINCT FROM NEW.refunded
+          OR OLD.amount_refunded IS DISTINCT FROM NEW.amount_refunded
+          OR OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION announce_payment_change();
+CREATE TRIGGER announce_change AFTER INSERT ON stripe_disputes
     FOR EACH ROW EXECUTE FUNCTION announce_payment_change();
+CREATE TRIGGER announce_decision AFTER UPDATE OF status ON stripe_disputes
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION announce_payment_change();

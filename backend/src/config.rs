@@ -48,7 +48,7 @@ pub struct Config {
     pub session_absolute_timeout: time::Duration,
     /// `ADMIN_PASSWORD_WINDOW_SECONDS` (default 900, 15 minutes; 0 asks every time): how long
     /// after an admin last entered their password the console lets money move (refund, payout,
-    /// dispute submission) without asking for it again.
+    /// submitting or accepting a dispute) without asking for it again.
     pub admin_password_window: time::Duration,
     /// `SESSION_CLEANUP_INTERVAL_SECONDS` (default 600): how often expired sessions are deleted.
     pub session_cleanup_interval: Duration,

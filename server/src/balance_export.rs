@@ -3,7 +3,7 @@
 //! 404, as for every console page); read from the mirror, so it works while Stripe is down.
 
 use axum::{
-    extract::{Query, Request, State},
+    extract::{RawQuery, Request, State},
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
@@ -12,16 +12,17 @@ use serde::Deserialize;
 use time::{macros::format_description, Date};
 
 /// The export's range.
-#[derive(Debug, Deserialize)]
-pub struct Range {
+#[derive(Debug, Default, Deserialize)]
+struct Range {
     from: Option<String>,
     to: Option<String>,
 }
 
-/// The CSV file, or 400 with what to fix.
+/// The CSV file, or 400 with what to fix. The query is read only once the admin is known:
+/// anyone else gets 404 whatever they send.
 pub async fn export(
     State(state): State<AppState>,
-    Query(range): Query<Range>,
+    RawQuery(query): RawQuery,
     request: Request,
 ) -> Response {
     let Some(user) = request.extensions().get::<User>() else {
@@ -30,6 +31,13 @@ pub async fn export(
     if Admin::check(user).is_err() {
         return StatusCode::NOT_FOUND.into_response();
     }
+    let range: Range = axum::extract::Query::try_from_uri(
+        &format!("/?{}", query.unwrap_or_default())
+            .parse()
+            .unwrap_or_default(),
+    )
+    .map(|axum::extract::Query(range)| range)
+    .unwrap_or_default();
     let day = |text: Option<&str>| {
         Date::parse(text?.trim(), format_description!("[year]-[month]-[day]")).ok()
     };
@@ -44,7 +52,12 @@ pub async fn export(
         return (StatusCode::BAD_REQUEST, "The range starts after it ends.").into_response();
     }
     match backend::console::ledger::csv(&state.db, from, to).await {
-        Ok(csv) => {
+        Ok(None) => (
+            StatusCode::BAD_REQUEST,
+            "The range holds more than 100,000 transactions: export a shorter one.",
+        )
+            .into_response(),
+        Ok(Some(csv)) => {
             let mut response = csv.into_response();
             let headers = response.headers_mut();
             headers.insert(

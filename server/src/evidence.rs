@@ -7,7 +7,7 @@
 
 use axum::{
     body::Body,
-    extract::{ConnectInfo, FromRequest, Multipart, Path, Request, State},
+    extract::{FromRequest, Multipart, Path, Request, State},
     http::{header, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Redirect, Response},
@@ -63,7 +63,6 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
 pub async fn upload(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     session: Session,
     request: Request,
 ) -> Response {
@@ -73,6 +72,10 @@ pub async fn upload(
     let Ok(admin) = Admin::check(&user) else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let network = ClientNetwork::of(crate::ratelimit::client_ip(
+        &request,
+        state.config.trusted_proxy_hops,
+    ));
     let page = format!("/admin/disputes/{id}");
     let back = |outcome: EvidenceUpload| {
         Redirect::to(&format!("{page}?upload={}", outcome.code())).into_response()
@@ -80,11 +83,12 @@ pub async fn upload(
     let Ok(mut form) = Multipart::from_request(request.map(Body::new), &state).await else {
         return back(EvidenceUpload::NoFile);
     };
-    let (mut field, mut file) = (None, None);
+    let (mut field, mut form_id, mut file) = (None, None, None);
     loop {
         match form.next_field().await {
             Ok(Some(part)) => match part.name() {
                 Some("field") => field = part.text().await.ok(),
+                Some("form_id") => form_id = part.text().await.ok(),
                 Some("file") => {
                     let name = part.file_name().unwrap_or("evidence").to_owned();
                     match part.bytes().await {
@@ -98,19 +102,20 @@ pub async fn upload(
             Err(_) => return back(EvidenceUpload::TooLarge),
         }
     }
-    let (Some(field), Some((filename, bytes))) = (field, file) else {
+    let (Some(field), Some(form_id), Some((filename, bytes))) = (field, form_id, file) else {
         return back(EvidenceUpload::NoFile);
     };
     let by = Requester {
         user: &user,
         admin: &admin,
         session: &session,
-        network: ClientNetwork::of(peer.ip()),
+        network: Some(network),
     };
     let evidence = EvidenceFile {
         field: &field,
         filename: &filename,
         bytes: &bytes,
+        form_id: &form_id,
     };
     match attach_file(&state, by, &id, evidence).await {
         Ok(()) => back(EvidenceUpload::Attached),
@@ -121,6 +126,8 @@ pub async fn upload(
             FileProblem::WrongType => EvidenceUpload::WrongType,
         }),
         Err(ConsoleError::NotNow(_)) => back(EvidenceUpload::Closed),
+        // A form id that is not one: the page was not ours, or is out of date.
+        Err(ConsoleError::Invalid { .. }) => back(EvidenceUpload::NoFile),
         Err(ConsoleError::Refused(message)) => {
             tracing::warn!(dispute = %id, %message, "Stripe refused an evidence file");
             back(EvidenceUpload::Refused)

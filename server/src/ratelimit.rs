@@ -42,17 +42,14 @@ const CURRENT_PASSWORD_CHECKS: [&str; 3] = [
     <profile::DeleteAccount as ServerFn>::PATH,
 ];
 
-/// The console's actions. Those that move money check the signed-in admin's password when it
-/// was last entered over 15 minutes ago, so a form carrying one counts as a password check on
-/// the account; every one counts against the network.
-const CONSOLE_ACTIONS: [&str; 7] = [
+/// The console's actions that move money: they check the signed-in admin's password when it was
+/// last entered over 15 minutes ago, so a form carrying one counts as a password check on the
+/// account (and against the network); one without counts nowhere.
+const PASSWORD_CONFIRMATIONS: [&str; 4] = [
     <console::RefundCharge as ServerFn>::PATH,
     <console::PayOut as ServerFn>::PATH,
     <console::SubmitDispute as ServerFn>::PATH,
-    <console::SaveDisputeEvidence as ServerFn>::PATH,
     <console::AcceptDispute as ServerFn>::PATH,
-    <console::AdminCancelSubscription as ServerFn>::PATH,
-    <console::ReapplyEvent as ServerFn>::PATH,
 ];
 
 /// The other server functions limited per client network: they name an account without
@@ -96,13 +93,16 @@ pub async fn limit_auth_attempts(
     let path = request.uri().path();
     let sign_in = path == SIGN_IN;
     let current_password_check = CURRENT_PASSWORD_CHECKS.contains(&path);
-    let confirmation = CONSOLE_ACTIONS.contains(&path);
+    let confirmation = PASSWORD_CONFIRMATIONS.contains(&path);
     if request.method() != Method::POST
         || !(sign_in || current_password_check || confirmation || BY_NETWORK_ONLY.contains(&path))
     {
         return next.run(request).await;
     }
     let network = ClientNetwork::of(client_ip(&request, state.config.trusted_proxy_hops));
+    if confirmation {
+        return confirm_password(&state, request, next, network).await;
+    }
     if let Err(wait) = state.auth_rate_limits.check(network) {
         tracing::warn!(%network, "authentication rate limit reached");
         return too_many(wait);
@@ -122,16 +122,47 @@ pub async fn limit_auth_attempts(
         url::form_urlencoded::parse(&bytes)
             .find(|(key, _)| key == "email")
             .and_then(|(_, email)| EmailAddress::parse(&email, "email").ok())
-    } else if current_password_check
-        || (confirmation
-            && url::form_urlencoded::parse(&bytes)
-                .any(|(key, value)| key == "password" && !value.is_empty()))
-    {
+    } else if current_password_check {
         signed_in_email
     } else {
         None
     };
     if let Some(account) = account {
+        if let Err(wait) = state.auth_rate_limits.failures.admit(&account, network) {
+            tracing::warn!(%network, "failed password checks on one account limited");
+            return too_many(wait);
+        }
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// A console action that moves money: the client's network goes into the request (for the
+/// password check); a form that carries a password counts against the network and in the
+/// failure ledger of the signed-in account, one without counts nowhere. Read up to the pages'
+/// whole body limit: a dispute's evidence is long.
+async fn confirm_password(
+    state: &AppState,
+    mut request: Request,
+    next: Next,
+    network: ClientNetwork,
+) -> Response {
+    request.extensions_mut().insert(network);
+    let signed_in_email = request
+        .extensions()
+        .get::<User>()
+        .map(|user| user.email.clone());
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, crate::startup::FORM_BODY_LIMIT).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let carries_password = url::form_urlencoded::parse(&bytes)
+        .any(|(key, value)| key == "password" && !value.is_empty());
+    if let (true, Some(account)) = (carries_password, signed_in_email) {
+        if let Err(wait) = state.auth_rate_limits.check(network) {
+            tracing::warn!(%network, "authentication rate limit reached");
+            return too_many(wait);
+        }
         if let Err(wait) = state.auth_rate_limits.failures.admit(&account, network) {
             tracing::warn!(%network, "failed password checks on one account limited");
             return too_many(wait);

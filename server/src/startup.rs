@@ -151,7 +151,10 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
         .route("/account/verify-email", get(auth::verify_email))
         .route("/checkout/start", get(checkout::start))
         .route("/api/reports", get(reports::list))
-        .route("/admin/disputes/{id}/evidence-file", post(evidence::upload))
+        .route(
+            "/admin/disputes/{id}/evidence-file",
+            post(evidence::upload).layer(DefaultBodyLimit::max(evidence::EVIDENCE_BODY_LIMIT)),
+        )
         .route("/admin/balance/export", get(balance_export::export))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             shell(leptos.clone())

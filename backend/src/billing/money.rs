@@ -50,19 +50,26 @@ impl Money {
     }
 
     /// What a person typed (`12.5`, `12.50`, `$1,200`), in `currency`; `None` unless it is a
-    /// positive amount with no more decimals than the currency has.
+    /// positive amount with no more decimals than the currency has. A comma is taken only as a
+    /// thousands separator (`1,200.50`): `1,50` is refused rather than read as 150.
     pub fn parse(typed: &str, currency: &str) -> Option<Self> {
-        let cleaned: String = typed
+        let cleaned = typed
             .trim()
-            .trim_start_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != '-')
-            .chars()
-            .filter(|c| *c != ',')
-            .collect();
-        let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+            .trim_start_matches(|c: char| !c.is_ascii_digit() && !matches!(c, '.' | '-' | ','));
+        let (whole, fraction) = cleaned.split_once('.').unwrap_or((cleaned, ""));
         let digits = |text: &str| text.chars().all(|c| c.is_ascii_digit());
-        if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
+        let mut groups = whole.split(',');
+        let first = groups.next().unwrap_or_default();
+        let grouped = groups.clone().count() > 0;
+        if !digits(first)
+            || (grouped && (first.is_empty() || first.len() > 3))
+            || !groups.all(|group| group.len() == 3 && digits(group))
+            || !digits(fraction)
+            || (whole.is_empty() && fraction.is_empty())
+        {
             return None;
         }
+        let whole = whole.replace(',', "");
         let whole: i64 = if whole.is_empty() {
             0
         } else {
@@ -172,7 +179,14 @@ mod tests {
         );
         assert_eq!(Money::parse(".5", "eur"), Some(Money::new(50, "eur")));
         assert_eq!(Money::parse("1500", "jpy"), Some(Money::new(1500, "jpy")));
-        for refused in ["", "0", "0.00", "1.234", "abc", "-5", "1.5.0", "15.5"] {
+        assert_eq!(
+            Money::parse("12,345,678", "usd"),
+            Some(Money::new(1_234_567_800, "usd"))
+        );
+        for refused in [
+            "", "0", "0.00", "1.234", "abc", "-5", "1.5.0", "15.5", "1,50", "1,5", "12,34.5",
+            ",100", "1,0000",
+        ] {
             let currency = if refused == "15.5" { "jpy" } else { "usd" };
             assert_eq!(Money::parse(refused, currency), None, "{refused:?}");
         }

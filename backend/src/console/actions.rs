@@ -29,8 +29,9 @@ pub struct Requester<'a> {
     pub admin: &'a Admin,
     /// The request's session (for the password window).
     pub session: &'a Session,
-    /// The client's network (for the password check's rate limit).
-    pub network: ClientNetwork,
+    /// The client's network, for the password check's failure ledger (set on the requests that
+    /// may carry a password).
+    pub network: Option<ClientNetwork>,
 }
 
 /// One action to run.
@@ -142,6 +143,19 @@ where
             }
         },
     }
+}
+
+/// Whether running an action may have changed something in Stripe (its outcome, or a refusal
+/// that shows the mirror is behind): not when it stopped at the password, a field or a missing
+/// object, which asked Stripe nothing.
+pub fn reached_stripe<T>(ran: &Result<Ran<T>, ConsoleError>) -> bool {
+    !matches!(
+        ran,
+        Err(ConsoleError::ConfirmPassword { .. }
+            | ConsoleError::Invalid { .. }
+            | ConsoleError::NotFound
+            | ConsoleError::BadFile(_))
+    )
 }
 
 /// Logs an action refused by a rule of ours before Stripe was asked; the error to return.

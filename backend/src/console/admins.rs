@@ -1,5 +1,5 @@
-//! Who is an admin: `server admin grant EMAIL` / `server admin revoke EMAIL`, and in development
-//! the first account to sign up.
+//! Who is an admin: `server admin grant EMAIL` / `server admin revoke EMAIL`. (In development the
+//! first account to sign up is one: `auth::signin` with `FIRST_ACCOUNT_ADMIN`.)
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -26,12 +26,4 @@ pub async fn set_role(db: &PgPool, email: &str, role: Role) -> anyhow::Result<Ro
         Some(_) => RoleChange::Set,
         None => RoleChange::NoSuchAccount,
     })
-}
-
-/// Development only: makes the earliest account an admin while no account is one. The address
-/// of the account it made an admin, if it made one.
-pub async fn make_first_admin(db: &PgPool) -> anyhow::Result<Option<String>> {
-    users::make_first_admin(db)
-        .await
-        .context("making the first account an admin")
 }

@@ -30,7 +30,7 @@ pub async fn require(
     state: &AppState,
     session: &Session,
     user: &User,
-    network: ClientNetwork,
+    network: Option<ClientNetwork>,
     password: Option<SecretString>,
 ) -> Result<(), ConsoleError> {
     if !needed(session, state.config.admin_password_window).await? {
@@ -41,6 +41,11 @@ pub async fn require(
             message: "Enter your password: money is about to move, and your password was last entered a while ago.",
         });
     };
+    let network = network.ok_or_else(|| {
+        unexpected(AuthError::Unexpected(anyhow::anyhow!(
+            "a password check on a request the rate limiter did not see"
+        )))
+    })?;
     let mut tx = state.db.begin().await.step("starting the password check")?;
     match auth::password::check_current(state, &mut tx, user, network, password, "password").await {
         Ok(()) => {}

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     billing::{money::Money, status, subscriptions, Step, SubscriptionStatus},
-    stripe::{objects::Subscription, Form},
+    stripe::Form,
     AppState,
 };
 
@@ -328,23 +328,34 @@ pub async fn cancel(
         password: None,
     };
     let ran = actions::run(state, &by, act, |key| async move {
-        let path = format!("/v1/subscriptions/{subscription_id}");
         match when {
-            When::Now => state.stripe.delete_answered::<Subscription>(&path).await,
+            When::Now => {
+                state
+                    .stripe
+                    .cancel_subscription_answered(subscription_id)
+                    .await
+            }
             When::PeriodEnd => {
                 let form = Form::new().set("cancel_at_period_end", true);
-                state.stripe.post_answered(&path, &form, &key).await
+                state
+                    .stripe
+                    .update_subscription_answered(subscription_id, &form, &key)
+                    .await
             }
         }
     })
     .await;
-    let mut tx = state
-        .db
-        .begin()
-        .await
-        .step("starting the subscription's transaction")?;
-    subscriptions::refresh(&mut tx, &state.stripe, subscription_id).await?;
-    tx.commit().await.step("committing the subscription")?;
+    // Best effort, as for every action: the outcome stands; the webhook that follows stores it.
+    let mirrored = if actions::reached_stripe(&ran) {
+        subscriptions::refresh_unheld(&state.db, &state.stripe, subscription_id)
+            .await
+            .map(|_| ())
+    } else {
+        Ok(())
+    };
+    if let Err(error) = mirrored {
+        tracing::warn!(error.cause_chain = ?anyhow::Error::new(error), subscription = subscription_id, "storing the canceled subscription failed; the webhook will");
+    }
     match ran? {
         Ran::Done(_) | Ran::AlreadyDone => Ok(stored.stripe_customer_id),
     }

@@ -224,7 +224,9 @@ pub async fn save_evidence(
             .await
     })
     .await;
-    refetch::now(&state.db, &state.stripe, Object::Dispute(id)).await?;
+    if actions::reached_stripe(&ran) {
+        refetch::after_action(&state.db, &state.stripe, Object::Dispute(id)).await;
+    }
     ran.map(|_| ())
 }
 
@@ -253,10 +255,14 @@ pub struct EvidenceFile<'a> {
     pub filename: &'a str,
     /// Its bytes.
     pub bytes: &'a [u8],
+    /// The upload form's id, minted when the page was rendered: the same form sent twice is one
+    /// upload and one attachment.
+    pub form_id: &'a str,
 }
 
 /// Uploads `file` through Stripe's Files API (purpose `dispute_evidence`) and saves it on the
-/// dispute as a draft. The same file uploaded twice is one upload (keyed by its contents).
+/// dispute as a draft. The same form sent twice is one upload and one attachment (both keyed
+/// by the form and the file's contents).
 pub async fn attach_file(
     state: &AppState,
     by: Requester<'_>,
@@ -285,7 +291,15 @@ pub async fn attach_file(
     };
     let uploaded = state
         .stripe
-        .upload_file(&upload, &format!("tollgate-evidence-file-{digest}"))
+        .upload_file(
+            &upload,
+            &actions::key(
+                Action::DisputeEvidenceSaved,
+                id,
+                file.form_id,
+                &digest[..32],
+            )?,
+        )
         .await
         .map_err(|error| match error.refusal_message() {
             Some(message) => ConsoleError::Refused(message.to_owned()),
@@ -313,7 +327,9 @@ pub async fn attach_file(
             .await
     })
     .await;
-    refetch::now(&state.db, &state.stripe, Object::Dispute(id)).await?;
+    if actions::reached_stripe(&ran) {
+        refetch::after_action(&state.db, &state.stripe, Object::Dispute(id)).await;
+    }
     ran.map(|_| ())
 }
 
@@ -362,16 +378,20 @@ pub async fn submit(
         state.stripe.update_dispute(id, &[], true, &key).await
     })
     .await;
-    refetch::now(&state.db, &state.stripe, Object::Dispute(id)).await?;
+    if actions::reached_stripe(&ran) {
+        refetch::after_action(&state.db, &state.stripe, Object::Dispute(id)).await;
+    }
     ran.map(|_| ())
 }
 
-/// Accepts the dispute: it is lost and closed, its amount stays with the cardholder.
+/// Accepts the dispute: it is lost and closed, its amount stays with the cardholder. Asks for
+/// the password outside its window, as submitting does.
 pub async fn accept(
     state: &AppState,
     by: Requester<'_>,
     id: &str,
     form_id: &str,
+    password: Option<SecretString>,
 ) -> Result<(), ConsoleError> {
     let key = actions::key(Action::DisputeAccepted, id, form_id, "")?;
     if already_done(state, &key).await? {
@@ -384,14 +404,17 @@ pub async fn accept(
         amount: Some(dispute.amount.clone()),
         key,
         detail: None,
-        moves_money: false,
-        password: None,
+        // Accepting gives the amount and the fee up for good.
+        moves_money: true,
+        password,
     };
     let ran = actions::run(state, &by, act, |key| async move {
         state.stripe.close_dispute(id, &key).await
     })
     .await;
-    refetch::now(&state.db, &state.stripe, Object::Dispute(id)).await?;
+    if actions::reached_stripe(&ran) {
+        refetch::after_action(&state.db, &state.stripe, Object::Dispute(id)).await;
+    }
     ran.map(|_| ())
 }
 

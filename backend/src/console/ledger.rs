@@ -89,8 +89,14 @@ pub async fn kinds(db: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> 
 }
 
 /// The transactions created from `from` to `to` (whole days, UTC), oldest first, as CSV with a
-/// header row; amounts in the currency's minor unit, as Stripe reports them.
-pub async fn csv(db: impl PgExecutor<'_>, from: Date, to: Date) -> Result<String, sqlx::Error> {
+/// header row; amounts in the currency's minor unit, as Stripe reports them. `None` when the
+/// range holds more than [`EXPORT_MAX`] (export a shorter one: a partial file would add up
+/// wrong).
+pub async fn csv(
+    db: impl PgExecutor<'_>,
+    from: Date,
+    to: Date,
+) -> Result<Option<String>, sqlx::Error> {
     let start = from.midnight().assume_utc();
     let end = to.next_day().unwrap_or(to).midnight().assume_utc();
     let rows = sqlx::query!(
@@ -104,10 +110,13 @@ pub async fn csv(db: impl PgExecutor<'_>, from: Date, to: Date) -> Result<String
         "#,
         start,
         end,
-        EXPORT_MAX,
+        EXPORT_MAX + 1,
     )
     .fetch_all(db)
     .await?;
+    if rows.len() as i64 > EXPORT_MAX {
+        return Ok(None);
+    }
     let mut out = String::from(
         "id,type,reporting_category,amount,fee,net,currency,status,available_on,source,description,created\n",
     );
@@ -134,15 +143,16 @@ pub async fn csv(db: impl PgExecutor<'_>, from: Date, to: Date) -> Result<String
         out.push_str(&line.join(","));
         out.push('\n');
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
-/// A CSV cell: quoted when it holds a comma, a quote or a line break; a leading `=`, `+`, `-`
-/// or `@` (a formula to a spreadsheet) is neutralised with a `'` first.
+/// A CSV cell: quoted when it holds a comma, a quote or a line break; a leading `=`, `+`, `-`,
+/// `@`, tab or carriage return (a formula to a spreadsheet) is neutralised with a `'` first —
+/// but not a negative amount, which is a plain integer.
 fn cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '@'])
-        || (text.starts_with('-') && text.parse::<f64>().is_err())
-    {
+    let formula = text.starts_with(['=', '+', '@', '\t', '\r'])
+        || (text.starts_with('-') && text.parse::<i64>().is_err());
+    let text = if formula {
         format!("'{text}")
     } else {
         text.to_owned()
@@ -166,5 +176,9 @@ mod tests {
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
         assert_eq!(cell("-cmd"), "'-cmd");
+        assert_eq!(cell("-inf"), "'-inf");
+        assert_eq!(cell("\tx"), "'\tx");
+        assert_eq!(cell("-inf"), "'-inf");
+        assert_eq!(cell("\tx"), "'\tx");
     }
 }

@@ -10,7 +10,7 @@
 //! - **New this month**: subscriptions created since the month began (billing time), but those
 //!   whose first payment never came; **churned**: those that ended since then.
 //! - **Trial conversion**: of the trials that have ended, the share that went on to pay.
-//! - **Recovered payments**: invoices paid after a failed attempt, this month.
+//! - **Recovered payments**: this month's invoices paid after a failed attempt.
 //! - **Revenue per day**: captured less refunded, of the charges made that day.
 
 use sqlx::PgConnection;
@@ -85,18 +85,11 @@ pub async fn overview(
         .replace_day(1)
         .unwrap_or(now)
         .replace_time(Time::MIDNIGHT);
-    let balance =
-        sqlx::query!("SELECT currency, available, pending FROM stripe_balance ORDER BY currency")
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .map(|row| {
-                (
-                    Money::new(row.available, &row.currency),
-                    Money::new(row.pending, &row.currency),
-                )
-            })
-            .collect();
+    let balance = super::payouts::balance(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|line| (line.available, line.pending))
+        .collect();
     let mrr = sqlx::query!(
         r#"
         SELECT p.currency,
@@ -136,7 +129,7 @@ pub async fn overview(
             count(*) FILTER (WHERE trial_end IS NOT NULL AND trial_end <= $2
                 AND status IN ('active', 'past_due', 'unpaid')) AS "trials_converted!",
             (SELECT count(*) FROM invoices
-             WHERE status = 'paid' AND attempt_count > 1 AND synced_at >= $1) AS "recovered!",
+             WHERE status = 'paid' AND attempt_count > 1 AND created >= $1) AS "recovered!",
             (SELECT count(*) FROM stripe_events
              WHERE applied_at IS NULL AND error IS NOT NULL) AS "failed_events!"
         FROM subscriptions

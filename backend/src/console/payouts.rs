@@ -164,10 +164,13 @@ pub async fn pay_out(
     .await;
     match &ran {
         Ok(Ran::Done(payout)) => {
-            refetch::now(&state.db, &state.stripe, Object::Payout(&payout.id)).await?;
+            refetch::after_action(&state.db, &state.stripe, Object::Payout(&payout.id)).await;
         }
         // The balance moved since it was last fetched, or the payout was made already.
-        _ => refetch::now(&state.db, &state.stripe, Object::Balance).await?,
+        ran if actions::reached_stripe(ran) => {
+            refetch::after_action(&state.db, &state.stripe, Object::Balance).await
+        }
+        _ => {}
     }
     ran.map(|_| amount)
 }

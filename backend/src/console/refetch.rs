@@ -170,6 +170,16 @@ pub async fn now(
     store_alone(db, &fetched, ticket).await
 }
 
+/// After an action, brings the mirror up to date with what it changed — best effort: the
+/// action's outcome stands whatever happens here (Stripe did it, or refused), so a failure is
+/// logged, never shown as the action's (the admin would try again with a new form), and the
+/// webhook that follows stores it anyway.
+pub async fn after_action(db: &sqlx::PgPool, stripe: &StripeClient, object: Object<'_>) {
+    if let Err(error) = now(db, stripe, object).await {
+        tracing::warn!(error.cause_chain = ?anyhow::Error::new(error), ?object, "bringing the console's mirror up to date after an action failed; the webhook will");
+    }
+}
+
 /// Stores what was fetched under `ticket` (drawn before fetching) in a transaction of its own.
 pub async fn store_alone(
     db: &sqlx::PgPool,

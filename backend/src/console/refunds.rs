@@ -152,6 +152,8 @@ pub async fn refund(
     })
     .await;
     // Stored either way: what Stripe knows may be newer than the mirror (a dispute just opened).
-    refetch::now(&state.db, &state.stripe, Object::Charge(&form.charge)).await?;
+    if actions::reached_stripe(&ran) {
+        refetch::after_action(&state.db, &state.stripe, Object::Charge(&form.charge)).await;
+    }
     ran.map(|_| amount)
 }

@@ -4,6 +4,7 @@
 use serde::de::DeserializeOwned;
 
 use super::{
+    client::Answered,
     objects::{
         CheckoutSession, Customer, Deleted, Event, Expandable, Invoice, List, PaymentMethod,
         PortalSession, Price, Product, Subscription,
@@ -208,6 +209,26 @@ impl StripeClient {
     ) -> Result<Subscription, StripeError> {
         let form = form.clone().set("expand[]", "default_payment_method");
         self.post(&format!("/v1/subscriptions/{}", segment(id)), &form, key)
+            .await
+    }
+
+    /// As [`Self::update_subscription`], with Stripe's `Request-Id` for the record.
+    pub async fn update_subscription_answered(
+        &self,
+        id: &str,
+        form: &Form,
+        key: &str,
+    ) -> Result<Answered<Subscription>, StripeError> {
+        self.post_answered(&format!("/v1/subscriptions/{}", segment(id)), form, key)
+            .await
+    }
+
+    /// As [`Self::cancel_subscription`], with Stripe's `Request-Id` for the record.
+    pub async fn cancel_subscription_answered(
+        &self,
+        id: &str,
+    ) -> Result<Answered<Subscription>, StripeError> {
+        self.delete_answered(&format!("/v1/subscriptions/{}", segment(id)))
             .await
     }
 

@@ -69,13 +69,6 @@ stripe_status!(
     }
 );
 
-impl RefundStatus {
-    /// Whether the refund takes (or took) money back from the charge.
-    pub const fn counts(self) -> bool {
-        matches!(self, Self::Pending | Self::RequiresAction | Self::Succeeded)
-    }
-}
-
 stripe_status!(
     /// Where a dispute is.
     DisputeStatus {
@@ -378,11 +371,6 @@ impl Charge {
         let transaction = self.balance_transaction.as_ref()?.object()?;
         Some((transaction.fee, transaction.net))
     }
-
-    /// What is left to refund.
-    pub fn refundable(&self) -> i64 {
-        (self.amount_captured - self.amount_refunded).max(0)
-    }
 }
 
 impl StripeClient {
@@ -520,15 +508,6 @@ impl StripeClient {
     /// The balance now.
     pub async fn balance(&self) -> Result<Balance, StripeError> {
         self.get("/v1/balance", &Form::new()).await
-    }
-
-    /// One balance transaction.
-    pub async fn balance_transaction(&self, id: &str) -> Result<BalanceTransaction, StripeError> {
-        self.get(
-            &format!("/v1/balance_transactions/{}", segment(id)),
-            &Form::new(),
-        )
-        .await
     }
 
     /// Every balance transaction.

@@ -137,13 +137,14 @@ fn Evidence(
     action: ServerAction<SaveDisputeEvidence>,
 ) -> impl IntoView {
     let upload_to = format!("/admin/disputes/{id}/evidence-file");
+    let upload_form_id = form_id.clone();
     view! {
         <section class="card" aria-labelledby="evidence-title">
             <h2 id="evidence-title">"Evidence"</h2>
             <p>"Write what shows the payment was right, and attach documents. Everything is a draft until you submit it."</p>
             <ActionForm action>
                 <input type="hidden" name="dispute" value=id.clone() />
-                <input type="hidden" name="form_id" value=form_id />
+                <input type="hidden" name="form_id" value=form_id.clone() />
                 {text.into_iter().map(|(field, label, value)| {
                     let input = format!("evidence-{field}");
                     view! {
@@ -166,6 +167,7 @@ fn Evidence(
                 }).collect_view()}
             </ul>
             <form method="post" action=upload_to enctype="multipart/form-data">
+                <input type="hidden" name="form_id" value=upload_form_id />
                 <div class="field">
                     <label for="evidence-field">"Which evidence"</label>
                     <select id="evidence-field" name="field">
@@ -225,6 +227,12 @@ fn Decide(
                         <ActionForm action=actions.accept>
                             <input type="hidden" name="dispute" value=id.clone() />
                             <input type="hidden" name="form_id" value=form_id.clone() />
+                            {needs_password.then(|| view! {
+                                <Field id="accept-password" name="password" label="Your password" kind="password"
+                                    autocomplete="current-password" required=true
+                                    hint="Accepting gives the money up for good: confirm it is you."
+                                    error=error.clone() />
+                            })}
                             <div class="actions">
                                 <button type="submit" class="button button--danger">"Yes, accept it"</button>
                                 <a href=href.clone()>"Keep answering"</a>

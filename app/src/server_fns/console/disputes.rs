@@ -81,14 +81,19 @@ pub async fn submit_dispute(
     Ok(())
 }
 
-/// Accepts the dispute: it is lost and closed.
+/// Accepts the dispute: it is lost and closed (the password asked for outside its window).
 #[server(endpoint = "accept_dispute")]
-pub async fn accept_dispute(dispute: String, form_id: String) -> Result<(), FormError> {
+pub async fn accept_dispute(
+    dispute: String,
+    form_id: String,
+    password: Option<String>,
+) -> Result<(), FormError> {
     let (user, admin) = super::admin()?;
     let state = crate::server_fns::context::state()?;
     let session = crate::server_fns::context::session()?;
     let by = super::requester(&user, &admin, &session)?;
-    backend::console::disputes::accept(&state, by, &dispute, &form_id).await?;
+    backend::console::disputes::accept(&state, by, &dispute, &form_id, password.map(Into::into))
+        .await?;
     leptos_axum::redirect(&format!(
         "/admin/disputes/{dispute}?notice={}",
         crate::notice::Notice::DisputeAccepted.code()

@@ -29,6 +29,7 @@ async fn disputed(app: &TestApp, stripe: &Stripe) -> String {
 async fn upload(app: &TestApp, dispute: &str, field: &str, name: &str, bytes: Vec<u8>) -> String {
     let form = reqwest::multipart::Form::new()
         .text("field", field.to_owned())
+        .text("form_id", form_id())
         .part(
             "file",
             reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
@@ -97,6 +98,11 @@ async fn an_admin_answers_a_dispute_with_a_document_and_wins_it() {
     assert_eq!(attached, format!("{back}attached"));
     let page = app.page(&attached).await;
     assert!(page.contains("The file is attached"), "{page}");
+    // A large document (3 MB, over the 2 MB any other body may be) is taken too.
+    let mut large = b"%PDF-1.4\n".to_vec();
+    large.resize(3 * 1024 * 1024, b' ');
+    let large = upload(&app, &dispute, "uncategorized_file", "log.pdf", large).await;
+    assert_eq!(large, format!("{back}attached"));
 
     let in_stripe = stripe.get(&format!("/v1/disputes/{dispute}")).await;
     let file = in_stripe["evidence"]["receipt"]
@@ -119,6 +125,11 @@ async fn an_admin_answers_a_dispute_with_a_document_and_wins_it() {
                 ("form_id", &form_id()),
                 ("evidence[uncategorized_text]", "winning_evidence"),
                 ("evidence[product_description]", "A year of Tollgate Pro"),
+                // Long, as a real access log is (Stripe takes 20,000 characters a field).
+                (
+                    "evidence[access_activity_log]",
+                    &"signed in; ".repeat(1_800),
+                ),
             ],
         )
         .await;
@@ -165,6 +176,7 @@ async fn an_admin_answers_a_dispute_with_a_document_and_wins_it() {
     assert_eq!(
         kinds,
         [
+            "dispute_evidence_saved",
             "dispute_evidence_saved",
             "dispute_evidence_saved",
             "dispute_submitted"
