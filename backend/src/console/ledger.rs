@@ -5,7 +5,7 @@
 use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 
-use crate::billing::money::Money;
+use crate::{billing::money::Money, stripe::payments::BalanceStatus};
 
 /// Transactions per page.
 pub const PAGE: i64 = 50;
@@ -28,8 +28,8 @@ pub struct Movement {
     pub fee: Money,
     /// Net.
     pub net: Money,
-    /// `available` or `pending`.
-    pub status: String,
+    /// Whether it can be paid out yet (`None`: a status this version does not know).
+    pub status: Option<BalanceStatus>,
     /// When it can be paid out.
     pub available_on: OffsetDateTime,
     /// The object that moved the money.
@@ -72,7 +72,7 @@ pub async fn page(
             id: row.id,
             kind: row.kind,
             category: row.reporting_category,
-            status: row.status,
+            status: BalanceStatus::from_stored(&row.status),
             available_on: row.available_on,
             source: row.source_id,
             description: row.description,

@@ -16,7 +16,7 @@
 use sqlx::PgConnection;
 use time::{Date, Duration, OffsetDateTime, Time};
 
-use crate::billing::money::Money;
+use crate::{billing::money::Money, stripe::payments::DisputeStatus};
 
 /// How many days the revenue chart covers.
 pub const REVENUE_DAYS: i64 = 90;
@@ -70,8 +70,8 @@ pub struct OpenDispute {
     pub charge_id: String,
     /// Disputed.
     pub amount: Money,
-    /// `needs_response`, `under_review`, …
-    pub status: String,
+    /// Where it is (`None`: a status this version does not know).
+    pub status: Option<DisputeStatus>,
     /// When evidence is due.
     pub due_by: Option<OffsetDateTime>,
 }
@@ -155,7 +155,7 @@ pub async fn overview(
         amount: Money::new(row.amount, &row.currency),
         id: row.id,
         charge_id: row.charge_id,
-        status: row.status.replace('_', " "),
+        status: DisputeStatus::from_stored(&row.status),
         due_by: row.evidence_due_by,
     })
     .collect();

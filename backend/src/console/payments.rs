@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::{
     billing::money::Money,
-    stripe::payments::{ChargeStatus, DisputeStatus, RefundStatus},
+    stripe::payments::{BalanceStatus, ChargeStatus, DisputeStatus, RefundStatus},
 };
 
 /// A [`ChargeRow`] from a row of any of this module's charge queries (they select the same
@@ -317,7 +317,7 @@ async fn transaction(
         amount: Money::new(row.amount, &row.currency),
         fee: Money::new(row.fee, &row.currency),
         net: Money::new(row.net, &row.currency),
-        available: row.status == "available",
+        available: BalanceStatus::from_stored(&row.status) == Some(BalanceStatus::Available),
         id: row.id,
         kind: row.kind,
         available_on: row.available_on,

@@ -71,7 +71,9 @@ pub fn overview(overview: &Overview) -> OverviewView {
             .map(|dispute| OpenDisputeLine {
                 href: format!("/admin/payments/{}", dispute.charge_id),
                 amount: dispute.amount.in_words(),
-                status: dispute.status.clone(),
+                status: dispute
+                    .status
+                    .map_or_else(|| "unknown".to_owned(), |status| status.in_words()),
                 due: dispute.due_by.map_or_else(
                     || "No deadline".to_owned(),
                     |due| format!("Evidence due {}", format_date(due)),

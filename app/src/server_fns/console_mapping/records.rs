@@ -41,7 +41,9 @@ pub fn ledger(
                 amount: row.amount.in_words(),
                 fee: row.fee.in_words(),
                 net: row.net.in_words(),
-                status: row.status.clone(),
+                status: row
+                    .status
+                    .map_or_else(|| "unknown".to_owned(), |status| status.in_words()),
                 available_on: format_date(row.available_on),
                 source: row.source.as_ref().map(|source| {
                     let page = if source.starts_with("ch_") || source.starts_with("py_") {
