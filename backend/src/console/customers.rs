@@ -14,7 +14,7 @@ use super::{
     ConsoleError,
 };
 use crate::{
-    billing::{money::Money, status, subscriptions, Step, SubscriptionStatus},
+    billing::{money::Money, status, subscriptions, BillingError, Step, SubscriptionStatus},
     stripe::Form,
     AppState,
 };
@@ -140,7 +140,7 @@ pub struct CustomerDetail {
 pub async fn customer(
     conn: &mut PgConnection,
     id: &str,
-) -> Result<Option<CustomerDetail>, sqlx::Error> {
+) -> Result<Option<CustomerDetail>, BillingError> {
     let Some(row) = sqlx::query!(
         r#"
         SELECT u.id AS user_id, bc.stripe_customer_id, u.email, u.display_name, u.created_at
@@ -150,7 +150,8 @@ pub async fn customer(
         id
     )
     .fetch_optional(&mut *conn)
-    .await?
+    .await
+    .step("reading the customer")?
     else {
         return Ok(None);
     };
@@ -169,7 +170,8 @@ pub async fn customer(
         id
     )
     .fetch_all(&mut *conn)
-    .await?
+    .await
+    .step("reading the customer's subscriptions")?
     .into_iter()
     .filter_map(|row| {
         Some(SubscriptionRow {
@@ -192,7 +194,8 @@ pub async fn customer(
         id
     )
     .fetch_all(&mut *conn)
-    .await?
+    .await
+    .step("reading the customer's invoices")?
     .into_iter()
     .map(|row| InvoiceRow {
         total: Money::new(row.total, &row.currency),
@@ -202,7 +205,9 @@ pub async fn customer(
         created: row.created,
     })
     .collect::<Vec<_>>();
-    let charges = payments::of_customer(&mut *conn, id).await?;
+    let charges = payments::of_customer(&mut *conn, id)
+        .await
+        .step("reading the customer's payments")?;
     let mut cards: Vec<String> = subscriptions
         .iter()
         .filter_map(|subscription| subscription.card.clone())
@@ -215,7 +220,9 @@ pub async fn customer(
         .chain(invoices.iter().map(|i| i.id.clone()))
         .chain(charges.iter().map(|c| c.id.clone()))
         .collect();
-    let timeline = events::about(&mut *conn, &objects).await?;
+    let timeline = events::about(&mut *conn, &objects)
+        .await
+        .step("reading the customer's timeline")?;
     Ok(Some(CustomerDetail {
         user_id: row.user_id,
         customer: CustomerRow {

@@ -16,7 +16,10 @@
 use sqlx::PgConnection;
 use time::{Date, Duration, OffsetDateTime, Time};
 
-use crate::{billing::money::Money, stripe::payments::DisputeStatus};
+use crate::{
+    billing::{money::Money, BillingError, Step},
+    stripe::payments::DisputeStatus,
+};
 
 /// How many days the revenue chart covers.
 pub const REVENUE_DAYS: i64 = 90;
@@ -80,13 +83,14 @@ pub struct OpenDispute {
 pub async fn overview(
     conn: &mut PgConnection,
     now: OffsetDateTime,
-) -> Result<Overview, sqlx::Error> {
+) -> Result<Overview, BillingError> {
     let month_start = now
         .replace_day(1)
         .unwrap_or(now)
         .replace_time(Time::MIDNIGHT);
     let balance = super::payouts::balance(&mut *conn)
-        .await?
+        .await
+        .step("reading the balance")?
         .into_iter()
         .map(|line| (line.available, line.pending))
         .collect();
@@ -111,7 +115,8 @@ pub async fn overview(
         "#
     )
     .fetch_all(&mut *conn)
-    .await?
+    .await
+    .step("adding up the recurring revenue")?
     .into_iter()
     .map(|row| Money::new(row.mrr, &row.currency))
     .collect();
@@ -138,7 +143,8 @@ pub async fn overview(
         now,
     )
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    .step("counting the subscriptions, invoices and failing events")?;
     let open_disputes = sqlx::query!(
         r#"
         SELECT id, charge_id, amount, currency, status, evidence_due_by
@@ -149,7 +155,8 @@ pub async fn overview(
         "#
     )
     .fetch_all(&mut *conn)
-    .await?
+    .await
+    .step("listing the open disputes")?
     .into_iter()
     .map(|row| OpenDispute {
         amount: Money::new(row.amount, &row.currency),
@@ -184,7 +191,7 @@ pub async fn overview(
 async fn revenue(
     conn: &mut PgConnection,
     now: OffsetDateTime,
-) -> Result<Vec<(Date, Money)>, sqlx::Error> {
+) -> Result<Vec<(Date, Money)>, BillingError> {
     let first = now.date() - Duration::days(REVENUE_DAYS - 1);
     let since = first.midnight().assume_utc();
     let currency = sqlx::query_scalar!(
@@ -195,7 +202,8 @@ async fn revenue(
         since
     )
     .fetch_optional(&mut *conn)
-    .await?
+    .await
+    .step("finding the currency most payments are in")?
     .unwrap_or_else(|| "usd".to_owned());
     let days = sqlx::query!(
         r#"
@@ -209,7 +217,8 @@ async fn revenue(
         since
     )
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .step("adding up the revenue per day")?;
     Ok((0..REVENUE_DAYS)
         .map(|offset| {
             let day = first + Duration::days(offset);

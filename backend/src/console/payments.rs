@@ -6,7 +6,7 @@ use sqlx::PgExecutor;
 use time::OffsetDateTime;
 
 use crate::{
-    billing::money::Money,
+    billing::{money::Money, BillingError, Step},
     stripe::payments::{BalanceStatus, ChargeStatus, DisputeStatus, RefundStatus},
 };
 
@@ -231,7 +231,7 @@ pub struct DisputeRow {
 pub async fn charge(
     conn: &mut sqlx::PgConnection,
     id: &str,
-) -> Result<Option<ChargeDetail>, sqlx::Error> {
+) -> Result<Option<ChargeDetail>, BillingError> {
     let Some(row) = sqlx::query!(
         r#"
         SELECT c.id, u.email AS "user_email?", c.stripe_customer_id, c.billing_email,
@@ -246,12 +246,15 @@ pub async fn charge(
         id
     )
     .fetch_optional(&mut *conn)
-    .await?
+    .await
+    .step("reading the charge")?
     else {
         return Ok(None);
     };
     let balance_transaction = match &row.balance_transaction_id {
-        Some(txn) => transaction(&mut *conn, txn).await?,
+        Some(txn) => transaction(&mut *conn, txn)
+            .await
+            .step("reading the charge's balance transaction")?,
         None => None,
     };
     let refunds = sqlx::query!(
@@ -262,7 +265,8 @@ pub async fn charge(
         id
     )
     .fetch_all(&mut *conn)
-    .await?
+    .await
+    .step("reading the charge's refunds")?
     .into_iter()
     .map(|refund| RefundRow {
         amount: Money::new(refund.amount, &refund.currency),
@@ -280,7 +284,8 @@ pub async fn charge(
         id
     )
     .fetch_optional(&mut *conn)
-    .await?
+    .await
+    .step("reading the charge's dispute")?
     .map(|dispute| DisputeRow {
         amount: Money::new(dispute.amount, &dispute.currency),
         status: DisputeStatus::from_stored(&dispute.status),

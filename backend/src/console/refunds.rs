@@ -92,8 +92,7 @@ pub async fn refund(
         .await
         .step("taking a connection for the refund")?;
     let charge = payments::charge(&mut conn, &form.charge)
-        .await
-        .step("reading the charge")?
+        .await?
         .ok_or(ConsoleError::NotFound)?;
     drop(conn);
     let left = charge.refundable();

@@ -35,8 +35,7 @@ pub async fn admin_customer(id: String) -> Result<CustomerView, FormError> {
     let state = crate::server_fns::context::state()?;
     let mut conn = state.db.acquire().await.step("taking a connection")?;
     let mut customer = backend::console::customers::customer(&mut conn, &id)
-        .await
-        .step("reading the customer")?
+        .await?
         .ok_or(FormError::NotFound)?;
     drop(conn);
     // Stripe's own list (older card sources too), if it answers at once; else what the mirror saw.

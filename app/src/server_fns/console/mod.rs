@@ -60,9 +60,7 @@ pub async fn admin_overview() -> Result<OverviewView, FormError> {
     let state = crate::server_fns::context::state()?;
     let now = backend::billing::clock::now(&state).await;
     let mut conn = state.db.acquire().await.step("taking a connection")?;
-    let overview = backend::console::overview::overview(&mut conn, now)
-        .await
-        .step("computing the overview")?;
+    let overview = backend::console::overview::overview(&mut conn, now).await?;
     Ok(crate::server_fns::console_mapping::overview(&overview))
 }
 

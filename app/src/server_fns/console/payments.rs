@@ -36,8 +36,7 @@ pub async fn admin_payment(id: String) -> Result<PaymentView, FormError> {
     let session = crate::server_fns::context::session()?;
     let mut conn = state.db.acquire().await.step("taking a connection")?;
     let charge = backend::console::payments::charge(&mut conn, &id)
-        .await
-        .step("reading the charge")?
+        .await?
         .ok_or(FormError::NotFound)?;
     let needs_password =
         backend::console::confirm::needed(&session, state.config.admin_password_window).await?;
