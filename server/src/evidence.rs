@@ -59,6 +59,12 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// Any other method at the upload's path: not found, as for everything of the console's to
+/// whoever asks (a 405 would say the path exists).
+pub async fn not_found() -> StatusCode {
+    StatusCode::NOT_FOUND
+}
+
 /// Uploads the file and attaches it to the dispute; back to the dispute's page.
 pub async fn upload(
     State(state): State<AppState>,

@@ -153,7 +153,9 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
         .route("/api/reports", get(reports::list))
         .route(
             "/admin/disputes/{id}/evidence-file",
-            post(evidence::upload).layer(DefaultBodyLimit::max(evidence::EVIDENCE_BODY_LIMIT)),
+            post(evidence::upload)
+                .fallback(evidence::not_found)
+                .layer(DefaultBodyLimit::max(evidence::EVIDENCE_BODY_LIMIT)),
         )
         .route("/admin/balance/export", get(balance_export::export))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {

@@ -132,6 +132,13 @@ async fn the_console_is_not_found_for_visitors_and_members_and_opens_for_an_admi
         let response = app.get(&path).await;
         assert_eq!(response.status(), 200, "{path} for {ADMIN}");
     }
+    // The upload's path, asked with another method, says nothing either.
+    for client in [app.new_browser(), member.clone(), app.client.clone()] {
+        let response = app
+            .get_with(&client, &format!("/admin/disputes/{dispute}/evidence-file"))
+            .await;
+        assert_eq!(response.status(), 404);
+    }
     for (path, form) in FUNCTIONS {
         for (who, client) in [
             ("a visitor", app.new_browser()),
