@@ -46,6 +46,7 @@ use crate::pages::{
     forgot_password::ForgotPasswordPage,
     home::HomePage,
     not_found::NotFound,
+    partners::PartnersPage,
     pricing::PricingPage,
     reset_password::ResetPasswordPage,
     signin::SignInPage,
@@ -105,6 +106,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/partners") view=PartnersPage ssr=SsrMode::Async />
                     <Route path=path!("/checkout/success") view=CheckoutSuccessPage ssr=SsrMode::Async />
                     // The operator console: admins only; everyone else gets the not-found page.
                     <Route path=path!("/admin") view=AdminOverviewPage ssr=SsrMode::Async />

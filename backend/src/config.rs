@@ -46,6 +46,10 @@ pub struct Config {
     /// `SESSION_ABSOLUTE_TIMEOUT_SECONDS` (default 604800, a week): a session this old ends, used
     /// or not, and the password must be entered again. At least the idle timeout.
     pub session_absolute_timeout: time::Duration,
+    /// `PARTNERS_ENABLED` (default `false`; `cargo xtask dev` turns it on): the partner program —
+    /// `/partners`, referral links and who referred whom. Off, `/partners` is not found and a
+    /// `?ref=` link is ignored.
+    pub partners_enabled: bool,
     /// `ADMIN_PASSWORD_WINDOW_SECONDS` (default 900, 15 minutes; 0 asks every time): how long
     /// after an admin last entered their password the console lets money move (refund, payout,
     /// submitting or accepting a dispute) without asking for it again.
@@ -252,6 +256,7 @@ impl Config {
             })?,
             session_idle_timeout,
             session_absolute_timeout,
+            partners_enabled: parse_or(&get, "PARTNERS_ENABLED", || false)?,
             admin_password_window: time::Duration::seconds(
                 parse_or(&get, "ADMIN_PASSWORD_WINDOW_SECONDS", || 900_u32)?.into(),
             ),

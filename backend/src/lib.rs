@@ -8,6 +8,7 @@
 //! - [`error`]: this layer's infrastructure error enum.
 //! - [`auth`]: accounts — sign-up, sign-in, sessions, password reset, profile, deletion.
 //! - [`mail`]: outgoing mail (SMTP or the development outbox) and the messages we send.
+//! - [`partners`]: the partner program — referral codes, and who referred whom.
 //! - [`ratelimit`]: limits on the authentication endpoints (per client network, and failed
 //!   password checks per account and network), on reset mails and on billing calls.
 //! - [`stripe`]: the typed Stripe client and webhook signature verification.
@@ -26,6 +27,7 @@ pub mod console;
 pub mod db;
 pub mod error;
 pub mod mail;
+pub mod partners;
 pub mod ratelimit;
 pub mod reports;
 pub mod state;

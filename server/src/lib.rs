@@ -17,6 +17,7 @@
 //! - [`webhooks`]: `POST /webhooks/stripe`.
 //! - [`checkout`]: `GET /checkout/start`, the continuation from sign-up to Stripe Checkout.
 //! - [`entitled`]: the extractor that gates a route on a plan's feature.
+//! - [`referrals`]: a `?ref=CODE` link remembered in a cookie for sign-up.
 //! - [`reports`]: `GET /api/reports`, the gated JSON API.
 //! - [`balance_export`]: `GET /admin/balance/export`, balance transactions as CSV.
 //! - [`evidence`]: `POST /admin/disputes/{id}/evidence-file`, a dispute's evidence document
@@ -39,6 +40,7 @@ pub mod form_errors;
 pub mod health;
 pub mod page_cache;
 pub mod ratelimit;
+pub mod referrals;
 pub mod reports;
 pub mod security;
 pub mod startup;

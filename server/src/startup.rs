@@ -19,7 +19,7 @@ use tower_http::compression::CompressionLayer;
 use crate::{
     assets, auth, balance_export, bench, checkout, dev, evidence, form_body, form_errors, health,
     page_cache::{self, PageCache},
-    ratelimit, reports, security, stripe_cli, telemetry, webhooks,
+    ratelimit, referrals, reports, security, stripe_cli, telemetry, webhooks,
 };
 
 /// The largest request body pages, forms and server functions accept. Every form is a few short
@@ -187,6 +187,11 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
         .layer(middleware::from_fn_with_state(
             PageCache::new(&state.app),
             page_cache::serve,
+        ))
+        // Outside the page cache: a cached page never carries a referral cookie.
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            referrals::remember,
         ))
         // Outside the page cache: a page is never looked up for a URL error that is not shown.
         .layer(middleware::from_fn_with_state(

@@ -216,7 +216,9 @@ impl Dev {
                     // /dev/mailbox shows the mail the app would send (no SMTP server needed).
                     .env("DEV_MODE", "true")
                     // The first account to sign up opens the operator console at /admin.
-                    .env("FIRST_ACCOUNT_ADMIN", "true");
+                    .env("FIRST_ACCOUNT_ADMIN", "true")
+                    // The partner program at /partners, with referral links.
+                    .env("PARTNERS_ENABLED", "true");
                 self.stripe.configure_server(&mut command);
                 let child = command
                     .spawn()

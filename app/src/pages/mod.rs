@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod forgot_password;
 pub mod home;
 pub mod not_found;
+pub mod partners;
 pub mod pricing;
 pub mod reset_password;
 pub mod signin;

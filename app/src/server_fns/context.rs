@@ -57,3 +57,18 @@ pub async fn standing(
         .step("reading what the user holds")
         .map_err(Into::into)
 }
+
+/// The partner's code this browser remembers from a referral link (the server sets the cookie
+/// when a page is opened with `?ref=CODE`), if it is one.
+pub fn referral() -> Option<backend::partners::ReferralCode> {
+    let parts = use_context::<http::request::Parts>()?;
+    parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == backend::partners::REFERRAL_COOKIE)
+        .and_then(|(_, code)| backend::partners::ReferralCode::parse(code))
+}

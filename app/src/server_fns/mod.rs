@@ -10,12 +10,14 @@
 //! - [`billing`]: pricing data, Checkout, the portal, the success page, the account's billing
 //!   (cancel, resume, change plan).
 //! - [`dashboard`]: the product behind the paywall.
+//! - [`partners`]: the partner program's page and joining it.
 //! - [`console`]: the operator console's pages and actions (admins only).
 //! - [`time_travel`]: development only — moving the Stripe emulator's clock.
 
 pub mod billing;
 pub mod console;
 pub mod dashboard;
+pub mod partners;
 pub mod profile;
 pub mod recovery;
 pub mod session;

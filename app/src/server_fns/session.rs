@@ -19,6 +19,7 @@ pub async fn sign_up(
         email,
         password: password.into(),
         display_name: display_name.unwrap_or_default(),
+        referral: super::context::referral(),
     };
     let user = signin::sign_up(&state, form).await?;
     session::start(&super::context::session()?, &user).await?;

@@ -12,6 +12,8 @@ pub struct SignUp {
     pub email: String,
     pub password: SecretString,
     pub display_name: String,
+    /// The partner's code the browser remembers from a referral link, if any.
+    pub referral: Option<crate::partners::ReferralCode>,
 }
 
 /// Creates an account and mails the link that confirms its address. The email must not be in
@@ -24,6 +26,11 @@ pub async fn sign_up(state: &AppState, form: SignUp) -> Result<User, AuthError> 
     let user = users::insert(&state.db, &email, display_name.as_deref(), &hash)
         .await
         .map_err(|e| AuthError::from_db(e, "email", "inserting the new user"))?;
+    if let (true, Some(code)) = (state.config.partners_enabled, &form.referral) {
+        crate::partners::record_referral(&state.db, user.id, code)
+            .await
+            .context("recording who referred the account")?;
+    }
     super::verification::send_link(state, &user).await?;
     if state.config.first_account_admin {
         if let Some(email) = users::make_first_admin(&state.db)

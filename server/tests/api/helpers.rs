@@ -475,6 +475,7 @@ pub async fn spawn_app_on(database: TestDatabase, vars: &[(&str, &str)]) -> Test
         ("STRIPE_SECRET_KEY", "sk_test_tollgate"),
         ("TRIAL_LEDGER_KEY", TRIAL_LEDGER_KEY),
         ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ("PARTNERS_ENABLED", "true"),
         // A kept signed-in page ends when Postgres's announcement of a change arrives,
         // milliseconds after the commit: a test that changes an account behind the app's back
         // (a webhook's worker, its own SQL) and looks at once would race it. `kept_pages.rs`

@@ -11,6 +11,7 @@ mod helpers;
 mod hostile;
 mod mail;
 mod pages;
+mod partners;
 mod reliability;
 mod route_access;
 mod security;

@@ -33,6 +33,7 @@ const PAGES: &[(&str, Visitor)] = &[
     ("/pricing", Visitor::Open),
     ("/account", Visitor::SignInFirst),
     ("/dashboard", Visitor::SignInFirst),
+    ("/partners", Visitor::SignInFirst),
     ("/checkout/success", Visitor::SignInFirst),
     // The operator console does not announce itself (console/access.rs: members too).
     ("/admin", Visitor::Refused(404)),

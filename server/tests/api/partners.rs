@@ -1,0 +1,117 @@
+//! The partner program: joining it, a referral link remembered in a cookie for 60 days, the
+//! account signed up through it recorded as the partner's (never the partner's own), and the
+//! program off.
+
+use crate::helpers::{spawn_app, spawn_app_with, without_markers, TestApp, PASSWORD};
+
+/// The partner code of `email`'s account.
+async fn code_of(app: &TestApp, email: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT p.code FROM partners p JOIN users u ON u.id = p.user_id WHERE u.email = $1",
+    )
+    .bind(email)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+/// Who referred `email`'s account, by address.
+async fn referrer_of(app: &TestApp, email: &str) -> Option<String> {
+    sqlx::query_scalar(
+        "SELECT r.email FROM users u LEFT JOIN users r ON r.id = u.referred_by WHERE u.email = $1",
+    )
+    .bind(email)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+async fn sign_up_with(app: &TestApp, browser: &reqwest::Client, email: &str) {
+    let response = app
+        .post_form_with(
+            browser,
+            "/api/sign_up",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("display_name", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 302);
+}
+
+#[tokio::test]
+async fn an_account_signed_up_through_a_partners_link_is_theirs() {
+    let app = spawn_app().await;
+    app.sign_up("ada@example.com").await;
+    let page = app.page("/partners").await;
+    assert!(page.contains("Become a partner"), "{page}");
+    for _ in 0..2 {
+        let joined = app.post_form("/api/become_partner", &[]).await;
+        assert_eq!(crate::helpers::location(&joined), "/partners");
+    }
+    let code = code_of(&app, "ada@example.com").await;
+    let page = app.page("/partners").await;
+    assert!(page.contains(&format!("?ref={code}")), "the link: {page}");
+
+    let friend = app.new_browser();
+    let landing = app.get_with(&friend, &format!("/?ref={code}")).await;
+    let cookie = landing.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert_eq!(
+        cookie,
+        format!("tollgate_ref={code}; Max-Age=5184000; Path=/; HttpOnly; SameSite=Lax")
+    );
+    sign_up_with(&app, &friend, "bob@example.com").await;
+    assert_eq!(
+        referrer_of(&app, "bob@example.com").await.as_deref(),
+        Some("ada@example.com")
+    );
+    let page = without_markers(app.page("/partners").await);
+    assert!(
+        page.contains("<dt>Signed up through it</dt><dd>1</dd>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<dt>Of them, subscribed</dt><dd>0</dd>"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_or_unknown_code_refers_nobody_and_no_account_refers_itself() {
+    let app = spawn_app().await;
+    let stranger = app.new_browser();
+    let landing = app.get_with(&stranger, "/?ref=NOT-A-CODE").await;
+    assert!(landing.headers().get("set-cookie").is_none());
+    app.get_with(&stranger, "/?ref=zzzz2222").await;
+    sign_up_with(&app, &stranger, "carol@example.com").await;
+    assert_eq!(referrer_of(&app, "carol@example.com").await, None);
+
+    app.sign_up("ada@example.com").await;
+    app.post_form("/api/become_partner", &[]).await;
+    let code = code_of(&app, "ada@example.com").await;
+    let ada: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'ada@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let code = backend::partners::ReferralCode::parse(&code).unwrap();
+    let recorded = backend::partners::record_referral(&app.db, ada, &code)
+        .await
+        .unwrap();
+    assert!(!recorded, "never its own referrer");
+    assert_eq!(referrer_of(&app, "ada@example.com").await, None);
+}
+
+#[tokio::test]
+async fn with_the_program_off_the_page_is_not_found_and_links_are_ignored() {
+    let app = spawn_app_with(&[("PARTNERS_ENABLED", "false")]).await;
+    app.sign_up("ada@example.com").await;
+    assert_eq!(app.get("/partners").await.status(), 404);
+    let joined = app.post_form("/api/become_partner", &[]).await;
+    let error = crate::helpers::form_error(&joined).expect("refused");
+    assert_eq!(error, serde_json::json!("NotFound"));
+    let landing = app.get_with(&app.new_browser(), "/?ref=abcd2345").await;
+    assert!(landing.headers().get("set-cookie").is_none());
+}
