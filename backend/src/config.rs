@@ -50,6 +50,11 @@ pub struct Config {
     /// `/partners`, referral links and who referred whom. Off, `/partners` is not found and a
     /// `?ref=` link is ignored.
     pub partners_enabled: bool,
+    /// `PARTNER_COMMISSION_PERCENT` (default 20, 1–100), `PARTNER_COMMISSION_MONTHS` (default
+    /// 12) and `PARTNER_HOLD_DAYS` (default 30): a partner earns that share of every paid
+    /// invoice of an account they referred, for that many months after it first subscribed,
+    /// payable once the hold (the refund window) has passed.
+    pub partner_commission: crate::partners::commissions::Terms,
     /// `ADMIN_PASSWORD_WINDOW_SECONDS` (default 900, 15 minutes; 0 asks every time): how long
     /// after an admin last entered their password the console lets money move (refund, payout,
     /// submitting or accepting a dispute) without asking for it again.
@@ -257,6 +262,19 @@ impl Config {
             session_idle_timeout,
             session_absolute_timeout,
             partners_enabled: parse_or(&get, "PARTNERS_ENABLED", || false)?,
+            partner_commission: crate::partners::commissions::Terms {
+                percent: match parse_or(&get, "PARTNER_COMMISSION_PERCENT", || 20_i32)? {
+                    percent @ 1..=100 => percent,
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            name: "PARTNER_COMMISSION_PERCENT",
+                            reason: "must be from 1 to 100".into(),
+                        })
+                    }
+                },
+                months: parse_or(&get, "PARTNER_COMMISSION_MONTHS", || 12_i32)?,
+                hold_days: parse_or(&get, "PARTNER_HOLD_DAYS", || 30_i32)?,
+            },
             admin_password_window: time::Duration::seconds(
                 parse_or(&get, "ADMIN_PASSWORD_WINDOW_SECONDS", || 900_u32)?.into(),
             ),

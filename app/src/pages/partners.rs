@@ -39,7 +39,7 @@ pub fn PartnersPage() -> impl IntoView {
                                 </ActionForm>
                             </section>
                         }.into_any(),
-                        Ok(PartnerView::Partner { link, signups, subscribers }) => view! {
+                        Ok(PartnerView::Partner { link, signups, subscribers, earned }) => view! {
                             <section class="card" aria-labelledby="link-title">
                                 <h2 id="link-title">"Your referral link"</h2>
                                 <p><code>{link}</code></p>
@@ -47,6 +47,21 @@ pub fn PartnersPage() -> impl IntoView {
                                     <dt>"Signed up through it"</dt><dd>{signups}</dd>
                                     <dt>"Of them, subscribed"</dt><dd>{subscribers}</dd>
                                 </dl>
+                            </section>
+                            <section class="card" aria-labelledby="earned-title">
+                                <h2 id="earned-title">"Commissions"</h2>
+                                {if earned.is_empty() {
+                                    view! { <p class="muted">"Nothing yet: you earn a share of every payment your referrals make."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <dl class="figures">
+                                            {earned.into_iter().map(|(held, payable)| view! {
+                                                <dt>"Held (the refund window)"</dt><dd>{held}</dd>
+                                                <dt>"Payable"</dt><dd>{payable}</dd>
+                                            }).collect_view()}
+                                        </dl>
+                                    }.into_any()
+                                }}
                             </section>
                         }.into_any(),
                         Err(FormError::NotFound) => view! { <NotFound /> }.into_any(),

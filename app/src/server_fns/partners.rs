@@ -19,6 +19,8 @@ pub enum PartnerView {
         signups: i64,
         /// Of those, how many hold a plan now.
         subscribers: i64,
+        /// Commissions per currency: (still held, payable), in words.
+        earned: Vec<(String, String)>,
     },
 }
 
@@ -35,12 +37,20 @@ pub async fn partner_standing() -> Result<PartnerView, FormError> {
     let partner = backend::partners::of_user(&state.db, user.id)
         .await
         .step("reading the partner")?;
+    let now = backend::billing::clock::now(&state).await;
+    let earned = backend::partners::commissions::earned(&state.db, user.id, now)
+        .await
+        .step("adding up the partner's commissions")?;
     Ok(match partner {
         None => PartnerView::NotYet,
         Some(partner) => PartnerView::Partner {
             link: format!("{}?ref={}", state.config.base_url, partner.code.as_str()),
             signups: partner.referred_signups,
             subscribers: partner.referred_subscribers,
+            earned: earned
+                .iter()
+                .map(|line| (line.held.in_words(), line.payable.in_words()))
+                .collect(),
         },
     })
 }

@@ -1,6 +1,10 @@
 //! The partner program: any user may become a partner and gets a referral code; an account that
 //! signs up through a partner's link (`/?ref=CODE`, which the server remembers for 60 days in a
 //! cookie) records who referred it — never itself. `PARTNERS_ENABLED` turns the program on.
+//!
+//! - [`commissions`]: what each paid invoice of a referred account earns its partner.
+
+pub mod commissions;
 
 use anyhow::Context;
 use rand::Rng;

@@ -115,3 +115,67 @@ async fn with_the_program_off_the_page_is_not_found_and_links_are_ignored() {
     let landing = app.get_with(&app.new_browser(), "/?ref=abcd2345").await;
     assert!(landing.headers().get("set-cookie").is_none());
 }
+
+#[tokio::test]
+async fn each_paid_invoice_of_a_referral_earns_the_partner_a_fifth_once_payable_after_the_hold() {
+    use crate::billing::{
+        checkout::{shop, start_checkout},
+        deliver, eventually,
+        payment::{pay, GOOD_CARD},
+        price_id,
+    };
+
+    let (app, stripe) = shop(true).await;
+    app.sign_up("ada@example.com").await;
+    app.post_form("/api/become_partner", &[]).await;
+    let code = code_of(&app, "ada@example.com").await;
+    let bob = app.new_browser();
+    app.get_with(&bob, &format!("/?ref={code}")).await;
+    sign_up_with(&app, &bob, "bob@example.com").await;
+    let hobby = price_id(&app, "tollgate_hobby_monthly").await;
+    let url = start_checkout(&app, &bob, &hobby).await;
+    assert_eq!(pay(&url, GOOD_CARD).await.status(), 303);
+
+    let commissions = || async {
+        sqlx::query_as::<_, (String, i64, i64)>(
+            "SELECT invoice_id, invoice_amount_paid, amount FROM partner_commissions ORDER BY created_at",
+        )
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+    };
+    assert!(
+        eventually(10, || async { commissions().await.len() == 1 }).await,
+        "invoice.paid recorded the commission"
+    );
+    let first = commissions().await;
+    assert_eq!((first[0].1, first[0].2), (900, 180), "20 % of $9");
+    let page = without_markers(app.page("/partners").await);
+    assert!(
+        page.contains("<dt>Held (the refund window)</dt><dd>$1.80</dd>"),
+        "{page}"
+    );
+    assert!(page.contains("<dt>Payable</dt><dd>$0</dd>"), "{page}");
+
+    // The same event again, and every invoice event replayed: still one commission.
+    let paid: Vec<serde_json::Value> = stripe.events(&["invoice.paid"]).await;
+    for event in &paid {
+        assert_eq!(deliver(&app, event).await.0, 200);
+    }
+    assert_eq!(commissions().await.len(), 1);
+
+    // A month on, the renewal earns another; the first is past its 30-day hold.
+    stripe
+        .ok("/_emulator/clock/advance", &[("days", "31")])
+        .await;
+    assert!(
+        eventually(10, || async { commissions().await.len() == 2 }).await,
+        "the renewal's invoice earned a second commission"
+    );
+    let page = without_markers(app.page("/partners").await);
+    assert!(
+        page.contains("<dt>Held (the refund window)</dt><dd>$1.80</dd>"),
+        "{page}"
+    );
+    assert!(page.contains("<dt>Payable</dt><dd>$1.80</dd>"), "{page}");
+}

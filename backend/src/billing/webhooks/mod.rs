@@ -207,6 +207,10 @@ async fn apply(
     let context = Context {
         base_url: &state.config.base_url,
         now: super::clock::now(state).await,
+        commission: state
+            .config
+            .partners_enabled
+            .then_some(state.config.partner_commission),
     };
     let fetched = fetch::fetch(state, &stripe, event, topic).await?;
     let mut tx = state

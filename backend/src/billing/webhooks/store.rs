@@ -19,6 +19,8 @@ pub(super) struct Context<'a> {
     pub(super) base_url: &'a url::Url,
     /// Billing time (Stripe's clock) as the event is applied.
     pub(super) now: OffsetDateTime,
+    /// What partners earn on their referrals' invoices; `None` with the program off.
+    pub(super) commission: Option<crate::partners::commissions::Terms>,
 }
 
 /// Stores what was fetched for `event`; returns what became of it and what is to follow once
@@ -149,6 +151,11 @@ pub(super) async fn store(
         Fetched::Invoice(invoice, subscription) => {
             let id = event.object_id().unwrap_or_default();
             invoices::store_fetched(conn, id, invoice.map(|invoice| *invoice), ticket).await?;
+            if let Some(terms) = context.commission {
+                crate::partners::commissions::record_for_invoice(conn, id, terms, context.now)
+                    .await
+                    .step("recording the partner's commission on the invoice")?;
+            }
             if let Some(fetched) = subscription {
                 subscriptions::store_fetched(conn, fetched, ticket).await?;
             }

@@ -1,0 +1,91 @@
+//! Commissions: each paid invoice of a referred account earns its partner a share
+//! ([`Terms`]), for a number of months after the account first subscribed, recorded once per
+//! invoice in the transaction that stores the paid invoice (so duplicate or out-of-order events
+//! cannot record it twice); payable once the hold has passed.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::billing::money::Money;
+
+/// What a partner earns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Terms {
+    /// The share of each paid invoice, in percent (1–100).
+    pub percent: i32,
+    /// For how many months after the referred account first subscribed.
+    pub months: i32,
+    /// How many days a commission is held before it is payable (the refund window).
+    pub hold_days: i32,
+}
+
+/// Records the commission the stored invoice `invoice` earns, if it is paid, its account was
+/// referred and it falls within the months the terms cover; `now` is billing time. Whether one
+/// was recorded now (an invoice earns one commission, however often it is stored).
+pub async fn record_for_invoice(
+    conn: &mut PgConnection,
+    invoice: &str,
+    terms: Terms,
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let recorded = sqlx::query!(
+        r#"
+        INSERT INTO partner_commissions (invoice_id, partner_id, referred_id, currency,
+                                         invoice_amount_paid, amount, payable_at)
+        SELECT i.id, u.referred_by, u.id, i.currency, i.amount_paid,
+               (i.amount_paid * $2 + 50) / 100, $4::timestamptz + make_interval(days => $5)
+        FROM invoices i JOIN users u ON u.id = i.user_id
+        WHERE i.id = $1 AND i.status = 'paid' AND i.amount_paid > 0
+          AND u.referred_by IS NOT NULL
+          AND (i.amount_paid * $2 + 50) / 100 > 0
+          AND i.created < (SELECT min(s.created) FROM subscriptions s WHERE s.user_id = u.id)
+                          + make_interval(months => $3)
+        ON CONFLICT (invoice_id) DO NOTHING
+        "#,
+        invoice,
+        i64::from(terms.percent),
+        terms.months,
+        now,
+        terms.hold_days,
+    )
+    .execute(conn)
+    .await?;
+    Ok(recorded.rows_affected() == 1)
+}
+
+/// What a partner has earned, per currency: still held, and payable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Earned {
+    /// Within the hold.
+    pub held: Money,
+    /// Past it.
+    pub payable: Money,
+}
+
+/// What `partner` has earned as of `now` (billing time), per currency.
+pub async fn earned(
+    db: impl PgExecutor<'_>,
+    partner: Uuid,
+    now: OffsetDateTime,
+) -> Result<Vec<Earned>, sqlx::Error> {
+    Ok(sqlx::query!(
+        r#"
+        SELECT currency,
+               COALESCE(sum(amount) FILTER (WHERE payable_at > $2), 0)::bigint AS "held!",
+               COALESCE(sum(amount) FILTER (WHERE payable_at <= $2), 0)::bigint AS "payable!"
+        FROM partner_commissions WHERE partner_id = $1
+        GROUP BY currency ORDER BY currency
+        "#,
+        partner,
+        now,
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| Earned {
+        held: Money::new(row.held, &row.currency),
+        payable: Money::new(row.payable, &row.currency),
+    })
+    .collect())
+}
