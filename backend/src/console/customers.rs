@@ -44,17 +44,7 @@ pub async fn page(
     search: Option<&str>,
     after: Option<&str>,
 ) -> Result<Vec<CustomerRow>, sqlx::Error> {
-    let pattern = search
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(|text| {
-            format!(
-                "%{}%",
-                text.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            )
-        });
+    let pattern = super::like_pattern(search, super::Match::Anywhere);
     sqlx::query_as!(
         CustomerRow,
         r#"

@@ -55,17 +55,7 @@ pub async fn page(
     kind: Option<&str>,
     after: Option<&str>,
 ) -> Result<Vec<Received>, sqlx::Error> {
-    let prefix = kind
-        .map(str::trim)
-        .filter(|kind| !kind.is_empty())
-        .map(|kind| {
-            format!(
-                "{}%",
-                kind.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            )
-        });
+    let prefix = super::like_pattern(kind, super::Match::Prefix);
     sqlx::query_as!(
         Received,
         r#"

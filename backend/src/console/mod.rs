@@ -65,3 +65,46 @@ impl Admin {
         }
     }
 }
+
+/// What a search box matches as a SQL `LIKE` pattern: the trimmed text anywhere
+/// (`Match::Anywhere`) or at the start (`Match::Prefix`), its `\\`, `%` and `_` taken literally;
+/// `None` for no text.
+pub(crate) fn like_pattern(text: Option<&str>, at: Match) -> Option<String> {
+    let text = text.map(str::trim).filter(|text| !text.is_empty())?;
+    let literal = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    Some(match at {
+        Match::Anywhere => format!("%{literal}%"),
+        Match::Prefix => format!("{literal}%"),
+    })
+}
+
+/// Where a search matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Match {
+    /// Anywhere in the text.
+    Anywhere,
+    /// At its start.
+    Prefix,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{like_pattern, Match};
+
+    #[test]
+    fn a_search_is_matched_literally() {
+        assert_eq!(
+            like_pattern(Some(" ada "), Match::Anywhere).as_deref(),
+            Some("%ada%")
+        );
+        assert_eq!(
+            like_pattern(Some("100%_x\\"), Match::Prefix).as_deref(),
+            Some("100\\%\\_x\\\\%")
+        );
+        assert_eq!(like_pattern(Some("  "), Match::Anywhere), None);
+        assert_eq!(like_pattern(None, Match::Anywhere), None);
+    }
+}

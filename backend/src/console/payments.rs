@@ -74,17 +74,7 @@ pub async fn page(
     search: Option<&str>,
     after: Option<&str>,
 ) -> Result<Vec<ChargeRow>, sqlx::Error> {
-    let pattern = search
-        .map(str::trim)
-        .filter(|text| !text.is_empty())
-        .map(|text| {
-            format!(
-                "%{}%",
-                text.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            )
-        });
+    let pattern = super::like_pattern(search, super::Match::Anywhere);
     let rows = sqlx::query!(
         r#"
         SELECT c.id, u.email AS "user_email?", c.stripe_customer_id, c.billing_email,
