@@ -67,7 +67,7 @@ impl Admin {
 }
 
 /// What a search box matches as a SQL `LIKE` pattern: the trimmed text anywhere
-/// (`Match::Anywhere`) or at the start (`Match::Prefix`), its `\\`, `%` and `_` taken literally;
+/// (`Match::Anywhere`) or at the start (`Match::Prefix`), its `\`, `%` and `_` taken literally;
 /// `None` for no text.
 pub(crate) fn like_pattern(text: Option<&str>, at: Match) -> Option<String> {
     let text = text.map(str::trim).filter(|text| !text.is_empty())?;
