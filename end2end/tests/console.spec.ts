@@ -10,7 +10,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect, test, type Page } from "@playwright/test";
-import { eventually, fillCard, openPricing, signUp } from "./support";
+import { eventually, fillCard, openPricing, scanAccessibility, signUp } from "./support";
 
 const run = promisify(execFile);
 
@@ -55,6 +55,7 @@ test("an admin finds a customer, refunds half a payment, wins a dispute with a r
   await grantAdmin(operator);
   await page.goto("/admin");
   await expect(page.getByRole("heading", { name: "Console", level: 1 })).toBeVisible();
+  await scanAccessibility(page, "console overview");
   await eventually(page, "/admin", async () => {
     await expect(page.getByRole("region", { name: "Open disputes" })).toContainText("$199, needs response", { timeout: 1000 });
   });
@@ -65,6 +66,7 @@ test("an admin finds a customer, refunds half a payment, wins a dispute with a r
   await page.getByRole("button", { name: "Search" }).click();
   await page.getByRole("table", { name: "Customers" }).getByRole("link", { name: customer }).click();
   await expect(page.getByRole("heading", { name: customer })).toBeVisible();
+  await scanAccessibility(page, "console customer");
   const payments = page.getByRole("table", { name: "Payments" });
   await eventually(page, page.url(), async () => {
     await expect(payments).toContainText("$199", { timeout: 1000 });
@@ -74,6 +76,7 @@ test("an admin finds a customer, refunds half a payment, wins a dispute with a r
   const charge = page.url().split("/").pop()!;
   await expect(page.getByRole("heading", { name: `$199 from ${customer}` })).toBeVisible();
   await expect(page.getByText("$199 is left to refund.")).toBeVisible();
+  await scanAccessibility(page, "console payment");
 
   // Half of it refunded, with a reason.
   await page.getByLabel("Amount (USD)").fill("99.50");
@@ -91,6 +94,7 @@ test("an admin finds a customer, refunds half a payment, wins a dispute with a r
   await expect(page).toHaveURL(/\/admin\/disputes\/du_\w+$/);
   const dispute = page.url().split("/").pop()!;
   await expect(page.getByRole("heading", { name: "$199, needs response" })).toBeVisible();
+  await scanAccessibility(page, "console dispute");
   await page.getByRole("link", { name: "The disputed payment" }).click();
   await expect(page.getByRole("heading", { name: `$199 from ${disputer}` })).toBeVisible();
   await expect(page.getByText("It is disputed: it cannot be refunded while the dispute is open.")).toBeVisible();
@@ -137,10 +141,12 @@ test("an admin finds a customer, refunds half a payment, wins a dispute with a r
   await expect(balance).toContainText(`${available} available`);
   await balance.getByRole("button", { name: "Pay out" }).click();
   await expect(page.getByRole("status")).toHaveText(/The payout is on its way/);
+  await scanAccessibility(page, "console payouts");
   await expect(page.getByRole("table", { name: "Payouts" }).getByRole("row").filter({ hasText: available }).first()).toContainText("Manual");
 
   // The audit log: each action, by whom, on what (a payout is of a currency's balance).
   await consoleNav(page).getByRole("link", { name: "Audit log" }).click();
+  await scanAccessibility(page, "console audit log");
   const audit = page.getByRole("table", { name: "Audit log" }).getByRole("row").filter({ hasText: operator });
   await expect(audit.filter({ hasText: "Refund" }).filter({ hasText: charge })).toContainText("$99.50");
   for (const [action, object] of [

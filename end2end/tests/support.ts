@@ -87,6 +87,20 @@ async function smallTargets(page: Page): Promise<string[]> {
  * around all content, one main and one h1, headings in order. */
 const ALWAYS_CHECKED = ["label", "region", "landmark-one-main", "page-has-heading-one", "heading-order"];
 
+/**
+ * Runs axe-core on the page as it is now, failing (softly) on any serious or critical violation
+ * of WCAG 2.x A and AA and on any of ALWAYS_CHECKED.
+ */
+export async function scanAccessibility(page: Page, name: string) {
+  const scan = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
+    .analyze();
+  const failing = scan.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical" || ALWAYS_CHECKED.includes(v.id))
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect.soft(failing, `accessibility of ${name}`).toEqual([]);
+}
+
 /** What changes from run to run on a page (dates, figures from today), masked in screenshots. */
 export type Moving = Locator[];
 
@@ -103,13 +117,7 @@ export async function lookAt(page: Page, name: string, moving: Moving = []) {
       await page.setViewportSize({ width: screen.width, height: screen.height });
       const shot = `${name}-${screen.name}-${scheme}`;
       await expect.soft(page, shot).toHaveScreenshot(`${shot}.png`, { fullPage: true, mask: moving });
-      const scan = await new AxeBuilder({ page })
-        .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"])
-        .analyze();
-      const failing = scan.violations
-        .filter((v) => v.impact === "serious" || v.impact === "critical" || ALWAYS_CHECKED.includes(v.id))
-        .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-      expect.soft(failing, `accessibility of ${shot}`).toEqual([]);
+      await scanAccessibility(page, shot);
       if (screen.name === "phone" && page.url().startsWith(process.env.BASE_URL ?? "")) {
         expect.soft(await smallTargets(page), `touch targets under 44 px on ${shot}`).toEqual([]);
       }

@@ -36,6 +36,12 @@ pub fn client_network() -> Result<backend::ratelimit::ClientNetwork, FormError> 
         .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("the rate limiter is missing")).into())
 }
 
+/// The client's network, when the server's rate limiter put it into the request (the requests
+/// that may check a password); `None` otherwise, which is no error.
+pub fn client_network_if_seen() -> Option<backend::ratelimit::ClientNetwork> {
+    use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get().copied())
+}
+
 /// The signed-in user (resolved by the server's session middleware), or an error.
 pub fn signed_in_user() -> Result<User, FormError> {
     use_context::<http::request::Parts>()

@@ -34,7 +34,7 @@ fn Entries(audit: AuditView) -> impl IntoView {
             view! { <p class="muted">"No action yet."</p> }.into_any()
         } else {
             view! {
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0" role="region" aria-label="Audit log, scrolls sideways">
                     <table class="table" aria-label="Audit log">
                         <thead><tr>
                             <th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Action"</th>

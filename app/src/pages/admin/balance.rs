@@ -60,7 +60,7 @@ fn Ledger(ledger: LedgerView) -> impl IntoView {
             view! { <p class="muted">"No balance transactions."</p> }.into_any()
         } else {
             view! {
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0" role="region" aria-label="Balance transactions, scrolls sideways">
                     <table class="table" aria-label="Balance transactions">
                         <thead><tr>
                             <th scope="col">"Date"</th><th scope="col">"Type"</th><th scope="col">"Amount"</th>

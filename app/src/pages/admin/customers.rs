@@ -40,7 +40,7 @@ fn Customers(customers: CustomersView) -> impl IntoView {
             view! { <p class="muted">"No customers."</p> }.into_any()
         } else {
             view! {
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0" role="region" aria-label="Customers, scrolls sideways">
                     <table class="table" aria-label="Customers">
                         <thead><tr>
                             <th scope="col">"Email"</th><th scope="col">"Name"</th><th scope="col">"Stripe customer"</th>

@@ -32,7 +32,7 @@ fn Disputes(disputes: DisputesView) -> impl IntoView {
             view! { <p class="muted">"No disputes."</p> }.into_any()
         } else {
             view! {
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0" role="region" aria-label="Disputes, scrolls sideways">
                     <table class="table" aria-label="Disputes">
                         <thead><tr>
                             <th scope="col">"Opened"</th><th scope="col">"Amount"</th><th scope="col">"Status"</th>

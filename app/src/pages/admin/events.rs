@@ -54,7 +54,7 @@ fn Events(events: EventsView) -> impl IntoView {
             view! { <p class="muted">"No events."</p> }.into_any()
         } else {
             view! {
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0" role="region" aria-label="Webhook events, scrolls sideways">
                     <table class="table" aria-label="Webhook events">
                         <thead><tr>
                             <th scope="col">"Received"</th><th scope="col">"Type"</th><th scope="col">"State"</th>

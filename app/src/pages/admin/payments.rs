@@ -40,7 +40,7 @@ fn Payments(payments: PaymentsView) -> impl IntoView {
             view! { <p class="muted">"No payments."</p> }.into_any()
         } else {
             view! {
-                <div class="table-scroll">
+                <div class="table-scroll" tabindex="0" role="region" aria-label="Payments, scrolls sideways">
                     <table class="table" aria-label="Payments">
                         <thead><tr>
                             <th scope="col">"Date"</th><th scope="col">"Customer"</th>

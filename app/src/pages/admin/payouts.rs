@@ -67,7 +67,7 @@ fn Payouts(
                 view! { <p class="muted">"No payouts yet."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-scroll">
+                    <div class="table-scroll" tabindex="0" role="region" aria-label="Payouts, scrolls sideways">
                         <table class="table" aria-label="Payouts">
                             <thead><tr>
                                 <th scope="col">"Made"</th><th scope="col">"Amount"</th><th scope="col">"Status"</th>

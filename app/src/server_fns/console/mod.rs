@@ -47,7 +47,7 @@ fn requester<'a>(
         admin,
         session,
         // Set by the rate limiter on the actions that may carry a password.
-        network: crate::server_fns::context::client_network().ok(),
+        network: crate::server_fns::context::client_network_if_seen(),
     })
 }
 
