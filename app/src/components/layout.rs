@@ -35,8 +35,20 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
+/// Whether the partner program is on (`PARTNERS_ENABLED`): its page is then in the header.
+fn partners_open() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<backend::AppState>().is_some_and(|state| state.config.partners_enabled)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
+    }
+}
+
 /// The header's account links: Sign in / Sign up, or the user's name, Account and Sign out (and
-/// Console, for admins only).
+/// Partners, when the program is on; Console, for admins only).
 #[component]
 fn AccountLinks() -> impl IntoView {
     match current_user() {
@@ -46,6 +58,7 @@ fn AccountLinks() -> impl IntoView {
                 <li class="site-nav__user">{user.label()}</li>
                 <li><a href="/dashboard">"Dashboard"</a></li>
                 <li><a href="/account">"Account"</a></li>
+                {partners_open().then(|| view! { <li><a href="/partners">"Partners"</a></li> })}
                 {user.is_admin.then(|| view! { <li><a href="/admin">"Console"</a></li> })}
                 <li>
                     <ActionForm action=sign_out>

@@ -47,6 +47,7 @@ async fn an_account_signed_up_through_a_partners_link_is_theirs() {
     app.sign_up("ada@example.com").await;
     let page = app.page("/partners").await;
     assert!(page.contains("Become a partner"), "{page}");
+    assert!(page.contains("href=\"/partners\""), "Partners in the header: {page}");
     for _ in 0..2 {
         let joined = app.post_form("/api/become_partner", &[]).await;
         assert_eq!(crate::helpers::location(&joined), "/partners");
@@ -109,6 +110,7 @@ async fn with_the_program_off_the_page_is_not_found_and_links_are_ignored() {
     let app = spawn_app_with(&[("PARTNERS_ENABLED", "false")]).await;
     app.sign_up("ada@example.com").await;
     assert_eq!(app.get("/partners").await.status(), 404);
+    assert!(!app.page("/account").await.contains("href=\"/partners\""));
     let joined = app.post_form("/api/become_partner", &[]).await;
     let error = crate::helpers::form_error(&joined).expect("refused");
     assert_eq!(error, serde_json::json!("NotFound"));
