@@ -47,7 +47,10 @@ async fn an_account_signed_up_through_a_partners_link_is_theirs() {
     app.sign_up("ada@example.com").await;
     let page = app.page("/partners").await;
     assert!(page.contains("Become a partner"), "{page}");
-    assert!(page.contains("href=\"/partners\""), "Partners in the header: {page}");
+    assert!(
+        page.contains("href=\"/partners\""),
+        "Partners in the header: {page}"
+    );
     for _ in 0..2 {
         let joined = app.post_form("/api/become_partner", &[]).await;
         assert_eq!(crate::helpers::location(&joined), "/partners");
