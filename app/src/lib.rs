@@ -38,7 +38,8 @@ use crate::pages::{
         audit::AdminAuditPage, balance::AdminBalancePage, customer::AdminCustomerPage,
         customers::AdminCustomersPage, dispute::AdminDisputePage, disputes::AdminDisputesPage,
         event::AdminEventPage, events::AdminEventsPage, overview::AdminOverviewPage,
-        payment::AdminPaymentPage, payments::AdminPaymentsPage, payouts::AdminPayoutsPage,
+        partners::AdminPartnersPage, payment::AdminPaymentPage, payments::AdminPaymentsPage,
+        payouts::AdminPayoutsPage,
     },
     checkout_success::CheckoutSuccessPage,
     confirm_email::ConfirmEmailPage,
@@ -120,6 +121,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/balance") view=AdminBalancePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/events") view=AdminEventsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/events/:id") view=AdminEventPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/partners") view=AdminPartnersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AdminAuditPage ssr=SsrMode::Async />
                 </Routes>
             </Layout>

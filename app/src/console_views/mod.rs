@@ -351,3 +351,10 @@ impl EvidenceUpload {
         }
     }
 }
+
+/// `/admin/partners`: the partners, what they brought and earned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartnersView {
+    /// Newest first: address, code, sign-ups through their link, commissions in words.
+    pub rows: Vec<(String, String, i64, String)>,
+}

@@ -89,3 +89,59 @@ pub async fn earned(
     })
     .collect())
 }
+
+/// A partner, as the operator console lists them.
+#[derive(Clone, Debug)]
+pub struct PartnerLine {
+    /// Their account's address.
+    pub email: String,
+    /// Their referral code.
+    pub code: String,
+    /// Accounts signed up through their link.
+    pub signups: i64,
+    /// Commissions per currency, held and payable as of now.
+    pub earned: Vec<Earned>,
+}
+
+/// Every partner, newest first, with what they brought and earned as of `now` (billing time).
+pub async fn partners(
+    db: impl PgExecutor<'_>,
+    now: OffsetDateTime,
+) -> Result<Vec<PartnerLine>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"
+        SELECT u.email, p.code,
+               (SELECT count(*) FROM users r WHERE r.referred_by = p.user_id) AS "signups!",
+               c.currency AS "currency?",
+               COALESCE(sum(c.amount) FILTER (WHERE c.payable_at > $1), 0)::bigint AS "held!",
+               COALESCE(sum(c.amount) FILTER (WHERE c.payable_at <= $1), 0)::bigint
+                   AS "payable!"
+        FROM partners p
+        JOIN users u ON u.id = p.user_id
+        LEFT JOIN partner_commissions c ON c.partner_id = p.user_id
+        GROUP BY p.user_id, p.created_at, u.email, p.code, c.currency
+        ORDER BY p.created_at DESC, p.user_id, c.currency
+        "#,
+        now,
+    )
+    .fetch_all(db)
+    .await?;
+    let mut partners: Vec<PartnerLine> = Vec::new();
+    for row in rows {
+        if partners.last().is_none_or(|last| last.code != row.code) {
+            partners.push(PartnerLine {
+                email: row.email,
+                code: row.code,
+                signups: row.signups,
+                earned: Vec::new(),
+            });
+        }
+        if let (Some(currency), Some(last)) = (row.currency, partners.last_mut()) {
+            last.earned.push(Earned {
+                held: Money::new(row.held, &currency),
+                payable: Money::new(row.payable, &currency),
+            });
+        }
+    }
+    Ok(partners)
+}

@@ -38,6 +38,7 @@ const FOR_ADMINS: &[&str] = &[
     "admin_events",
     "admin_event",
     "reapply_event",
+    "admin_partners",
 ];
 
 /// Every argument any server function takes, so each call gets past decoding to its checks

@@ -47,6 +47,7 @@ const PAGES: &[(&str, Visitor)] = &[
     ("/admin/events/{id}", Visitor::Refused(404)),
     ("/admin/disputes", Visitor::Refused(404)),
     ("/admin/disputes/{id}", Visitor::Refused(404)),
+    ("/admin/partners", Visitor::Refused(404)),
     ("/admin/audit", Visitor::Refused(404)),
 ];
 

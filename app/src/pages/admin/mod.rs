@@ -11,6 +11,7 @@
 //! - [`customers`]: `/admin/customers`; [`customer`]: one customer, canceling a subscription.
 //! - [`balance`]: `/admin/balance`, the balance transactions and their CSV export.
 //! - [`events`]: `/admin/events`, the webhook inbox; [`event`]: one event, applied again.
+//! - [`partners`]: `/admin/partners`, the partner program's partners.
 //! - [`audit`]: `/admin/audit`, the audit log.
 
 pub mod audit;
@@ -22,6 +23,7 @@ pub mod disputes;
 pub mod event;
 pub mod events;
 pub mod overview;
+pub mod partners;
 pub mod payment;
 pub mod payments;
 pub mod payouts;
@@ -51,6 +53,7 @@ fn ConsoleNav() -> impl IntoView {
             <a href="/admin/payouts">"Payouts"</a>
             <a href="/admin/balance">"Balance"</a>
             <a href="/admin/events">"Events"</a>
+            <a href="/admin/partners">"Partners"</a>
             <a href="/admin/audit">"Audit log"</a>
         </nav>
     }

@@ -5,7 +5,7 @@
 //! - [`payments`]: charges, one charge, refunds.
 //! - [`disputes`]: disputes, one dispute, its evidence, submitting and accepting.
 //! - [`payouts`]: the balance, payouts, paying out.
-//! - [`records`]: balance transactions, the webhook inbox, applying an event again.
+//! - [`records`]: balance transactions, the webhook inbox, applying an event again, partners.
 //! - [`customers`]: customers, one customer, canceling a subscription.
 
 pub mod customers;

@@ -94,3 +94,34 @@ pub async fn reapply_event(event: String) -> Result<(), FormError> {
     ));
     Ok(())
 }
+
+/// The partners, what their links brought and what they earned.
+#[server(endpoint = "admin_partners")]
+pub async fn admin_partners() -> Result<crate::console_views::PartnersView, FormError> {
+    use backend::billing::Step;
+
+    super::admin()?;
+    let state = crate::server_fns::context::state()?;
+    let now = backend::billing::clock::now(&state).await;
+    let partners = backend::partners::commissions::partners(&state.db, now)
+        .await
+        .step("listing the partners")?;
+    Ok(crate::console_views::PartnersView {
+        rows: partners
+            .into_iter()
+            .map(|partner| {
+                let earned = if partner.earned.is_empty() {
+                    "Nothing yet".to_owned()
+                } else {
+                    partner
+                        .earned
+                        .iter()
+                        .map(|line| format!("{} held, {} payable", line.held, line.payable))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                };
+                (partner.email, partner.code, partner.signups, earned)
+            })
+            .collect(),
+    })
+}

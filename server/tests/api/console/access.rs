@@ -19,6 +19,7 @@ const PAGES: &[&str] = &[
     "/admin/balance?type=charge",
     "/admin/events",
     "/admin/events?failing=1",
+    "/admin/partners",
     "/admin/audit",
 ];
 
@@ -43,6 +44,7 @@ const FUNCTIONS: &[(&str, &[(&str, &str)])] = &[
     ("/api/admin_events", &[]),
     ("/api/admin_event", &[("id", "evt_x")]),
     ("/api/reapply_event", &[("event", "evt_x")]),
+    ("/api/admin_partners", &[]),
     ("/api/admin_disputes", &[]),
     ("/api/admin_dispute", &[("id", "du_x")]),
     (
