@@ -217,17 +217,13 @@ pub async fn save_evidence(
         moves_money: false,
         password: None,
     };
-    let ran = actions::run(state, &by, act, |key| async move {
+    on_dispute(state, &by, id, act, |key| async move {
         state
             .stripe
             .update_dispute(id, &evidence, false, &key)
             .await
     })
-    .await;
-    if actions::reached_stripe(&ran) {
-        refetch::after_action(&state.db, &state.stripe, Object::Dispute(id)).await;
-    }
-    ran.map(|_| ())
+    .await
 }
 
 /// Why an evidence file was refused before it was sent.
@@ -320,13 +316,31 @@ pub async fn attach_file(
         password: None,
     };
     let evidence = [(file.field, uploaded.id.as_str())];
-    let ran = actions::run(state, &by, act, |key| async move {
+    on_dispute(state, &by, id, act, |key| async move {
         state
             .stripe
             .update_dispute(id, &evidence, false, &key)
             .await
     })
-    .await;
+    .await
+}
+
+/// Runs `act` on the dispute `id` ([`actions::run`]), then brings the mirror's copy of the
+/// dispute up to date when Stripe was reached.
+async fn on_dispute<F, Fut>(
+    state: &AppState,
+    by: &Requester<'_>,
+    id: &str,
+    act: Act<'_>,
+    call: F,
+) -> Result<(), ConsoleError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<
+        Output = Result<crate::stripe::Answered<Dispute>, crate::stripe::StripeError>,
+    >,
+{
+    let ran = actions::run(state, by, act, call).await;
     if actions::reached_stripe(&ran) {
         refetch::after_action(&state.db, &state.stripe, Object::Dispute(id)).await;
     }
@@ -374,14 +388,10 @@ pub async fn submit(
         moves_money: true,
         password,
     };
-    let ran = actions::run(state, &by, act, |key| async move {
+    on_dispute(state, &by, id, act, |key| async move {
         state.stripe.update_dispute(id, &[], true, &key).await
     })
-    .await;
-    if actions::reached_stripe(&ran) {
-        refetch::after_action(&state.db, &state.stripe, Object::Dispute(id)).await;
-    }
-    ran.map(|_| ())
+    .await
 }
 
 /// Accepts the dispute: it is lost and closed, its amount stays with the cardholder. Asks for
@@ -408,14 +418,10 @@ pub async fn accept(
         moves_money: true,
         password,
     };
-    let ran = actions::run(state, &by, act, |key| async move {
+    on_dispute(state, &by, id, act, |key| async move {
         state.stripe.close_dispute(id, &key).await
     })
-    .await;
-    if actions::reached_stripe(&ran) {
-        refetch::after_action(&state.db, &state.stripe, Object::Dispute(id)).await;
-    }
-    ran.map(|_| ())
+    .await
 }
 
 /// Queues the "payment disputed" email to every admin, once per dispute and admin; whether any
