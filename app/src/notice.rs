@@ -148,6 +148,12 @@ impl Notice {
         format!("{}?notice={}", self.page(), self.code())
     }
 
+    /// Where an action on one object ends, for the notices shown on an object's own page
+    /// (`/admin/payments/ch_…`): that page, with the code.
+    pub fn href_for(self, id: &str) -> String {
+        format!("{}/{id}?notice={}", self.page(), self.code())
+    }
+
     /// What the page says.
     pub const fn sentence(self) -> &'static str {
         match self {
@@ -224,6 +230,10 @@ mod tests {
     #[test]
     fn the_plan_notices_keep_their_urls_and_sentences() {
         assert_eq!(Notice::PlanResumed.href(), "/account?notice=plan-resumed");
+        assert_eq!(
+            Notice::Refunded.href_for("ch_1"),
+            "/admin/payments/ch_1?notice=refunded"
+        );
         assert_eq!(
             Notice::AlreadySubscribed.href(),
             "/pricing?notice=already-subscribed"

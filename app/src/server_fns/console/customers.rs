@@ -69,9 +69,6 @@ pub async fn admin_cancel_subscription(
         message: "Choose when it ends.".to_owned(),
     })?;
     let customer = cancel(&state, by, &subscription, when, &form_id).await?;
-    leptos_axum::redirect(&format!(
-        "/admin/customers/{customer}?notice={}",
-        crate::notice::Notice::SubscriptionCanceledByAdmin.code()
-    ));
+    leptos_axum::redirect(&crate::notice::Notice::SubscriptionCanceledByAdmin.href_for(&customer));
     Ok(())
 }

@@ -54,10 +54,7 @@ pub async fn save_dispute_evidence(
     let by = super::requester(&user, &admin, &session)?;
     let fields: Vec<(String, String)> = evidence.into_iter().collect();
     backend::console::disputes::save_evidence(&state, by, &dispute, &fields, &form_id).await?;
-    leptos_axum::redirect(&format!(
-        "/admin/disputes/{dispute}?notice={}",
-        crate::notice::Notice::EvidenceSaved.code()
-    ));
+    leptos_axum::redirect(&crate::notice::Notice::EvidenceSaved.href_for(&dispute));
     Ok(())
 }
 
@@ -74,10 +71,7 @@ pub async fn submit_dispute(
     let by = super::requester(&user, &admin, &session)?;
     backend::console::disputes::submit(&state, by, &dispute, &form_id, password.map(Into::into))
         .await?;
-    leptos_axum::redirect(&format!(
-        "/admin/disputes/{dispute}?notice={}",
-        crate::notice::Notice::EvidenceSubmitted.code()
-    ));
+    leptos_axum::redirect(&crate::notice::Notice::EvidenceSubmitted.href_for(&dispute));
     Ok(())
 }
 
@@ -94,9 +88,6 @@ pub async fn accept_dispute(
     let by = super::requester(&user, &admin, &session)?;
     backend::console::disputes::accept(&state, by, &dispute, &form_id, password.map(Into::into))
         .await?;
-    leptos_axum::redirect(&format!(
-        "/admin/disputes/{dispute}?notice={}",
-        crate::notice::Notice::DisputeAccepted.code()
-    ));
+    leptos_axum::redirect(&crate::notice::Notice::DisputeAccepted.href_for(&dispute));
     Ok(())
 }

@@ -69,9 +69,6 @@ pub async fn refund_charge(
         password: password.map(Into::into),
     };
     refund(&state, by, form).await?;
-    leptos_axum::redirect(&format!(
-        "/admin/payments/{charge}?notice={}",
-        crate::notice::Notice::Refunded.code()
-    ));
+    leptos_axum::redirect(&crate::notice::Notice::Refunded.href_for(&charge));
     Ok(())
 }

@@ -88,10 +88,7 @@ pub async fn reapply_event(event: String) -> Result<(), FormError> {
     let (_, admin) = super::admin()?;
     let state = crate::server_fns::context::state()?;
     backend::console::events::reapply(&state, &admin, &event).await?;
-    leptos_axum::redirect(&format!(
-        "/admin/events/{event}?notice={}",
-        crate::notice::Notice::EventQueued.code()
-    ));
+    leptos_axum::redirect(&crate::notice::Notice::EventQueued.href_for(&event));
     Ok(())
 }
 
