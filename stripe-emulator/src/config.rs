@@ -1,4 +1,5 @@
-//! How an emulator is started: its address, pre-configured webhook endpoints, state file, seed,
+//! How an emulator is started: its address, pre-configured webhook endpoints (the platform's and
+//! Connect ones), state file, seed,
 //! dunning schedule, API latency, webhook retries and chaos options. The binary fills this from
 //! flags; tests build it directly.
 
@@ -11,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::latency::Latency;
 use crate::webhooks::WebhookRetries;
 
-/// One webhook endpoint configured at start-up, receiving every event type.
+/// One webhook endpoint configured at start-up, receiving every event type (of the platform, or
+/// of the connected accounts for a Connect endpoint).
 #[derive(Debug, Clone)]
 pub struct StartupEndpoint {
     /// Where events are POSTed.
@@ -84,6 +86,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Endpoints configured at start-up.
     pub webhooks: Vec<StartupEndpoint>,
+    /// Connect endpoints configured at start-up: they receive every connected account's events
+    /// (those with `account`), as an endpoint created with `connect=true` does.
+    pub connect_webhooks: Vec<StartupEndpoint>,
     /// Where state is saved after each change and loaded from at start.
     pub state_file: Option<PathBuf>,
     /// Seed for deterministic ids.
@@ -114,6 +119,7 @@ impl Default for Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             public_url: None,
             webhooks: Vec::new(),
+            connect_webhooks: Vec::new(),
             state_file: None,
             seed: None,
             settings: Settings::default(),

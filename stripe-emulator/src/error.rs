@@ -1,5 +1,5 @@
 //! Errors in Stripe's shape: `{"error": {type, code, decline_code, message, param}}` with the status
-//! codes Stripe uses (400, 401, 402, 404, 409).
+//! codes Stripe uses (400, 401, 402, 403, 404, 409).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -8,7 +8,8 @@ use serde_json::json;
 /// One API error, answered as Stripe answers it.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    /// HTTP status: 400 invalid request, 401 bad key, 402 card error, 404 missing, 409 idempotency.
+    /// HTTP status: 400 invalid request, 401 bad key, 402 card error, 403 no access to the
+    /// account, 404 missing, 409 idempotency.
     pub status: StatusCode,
     /// `invalid_request_error`, `card_error`, `idempotency_error` or `api_error`.
     pub kind: &'static str,
@@ -126,6 +127,28 @@ impl ApiError {
             "invalid_request_error",
             None,
             message.into(),
+        )
+    }
+
+    /// 403 `account_invalid`: a `Stripe-Account` header naming an account that does not exist or
+    /// is not connected to the platform. The key is shown as Stripe masks it: its first eight
+    /// characters, an asterisk for each hidden one, and its last four.
+    pub fn account_invalid(key: &str, account: &str) -> Self {
+        let shown = key.chars().count().saturating_sub(12);
+        let masked: String = key
+            .chars()
+            .take(8)
+            .chain(std::iter::repeat_n('*', shown))
+            .chain(key.chars().skip(8 + shown))
+            .collect();
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "invalid_request_error",
+            Some("account_invalid"),
+            format!(
+                "The provided key '{masked}' does not have access to account '{account}' (or that account does not exist). \
+                 Application access may have been revoked."
+            ),
         )
     }
 

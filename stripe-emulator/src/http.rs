@@ -236,7 +236,14 @@ fn call(
         }
     }
     let idempotency_key = header_str(headers, "idempotency-key").filter(|_| method == Method::POST);
-    let cache_key = idempotency_key.map(|idempotency| format!("{key}\u{0}{idempotency}"));
+    // `Stripe-Account: acct_…` acts as a connected account; keys are per account, as in Stripe.
+    let account = header_str(headers, "stripe-account").map(str::trim);
+    let cache_key = idempotency_key.map(|idempotency| {
+        format!(
+            "{key}\u{0}{}\u{0}{idempotency}",
+            account.unwrap_or_default()
+        )
+    });
     // An upload counts by its bytes, not by the multipart boundary a retry may change.
     let uploaded = upload.as_ref().map(|upload| {
         use sha2::Digest;
@@ -293,13 +300,18 @@ fn call(
     let read_only = method == Method::GET;
     let run = |world: &mut World| {
         let request_id = world.new_id("req");
+        if let Some(account) = account.filter(|id| world.connected_account(id).is_none()) {
+            return (request_id, Err(ApiError::account_invalid(&key, account)));
+        }
         world.request = Some(RequestInfo {
             id: request_id.clone(),
             idempotency_key: idempotency_key.map(str::to_owned),
         });
-        let result = op(world, &call).and_then(|mut value| {
-            crate::listing::expand(world, &mut value, &call.params.expand())?;
-            shaped_as_stripe(value)
+        let result = world.as_account(account, |world| {
+            op(world, &call).and_then(|mut value| {
+                crate::listing::expand(world, &mut value, &call.params.expand())?;
+                shaped_as_stripe(value)
+            })
         });
         world.request = None;
         (request_id, result)

@@ -103,7 +103,10 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     });
     world.base_url = base_url.clone();
     for endpoint in &config.webhooks {
-        api::webhook_endpoints::ensure(&mut world, &endpoint.url, &endpoint.secret);
+        api::webhook_endpoints::ensure(&mut world, &endpoint.url, &endpoint.secret, false);
+    }
+    for endpoint in &config.connect_webhooks {
+        api::webhook_endpoints::ensure(&mut world, &endpoint.url, &endpoint.secret, true);
     }
     let (sender, receiver) = mpsc::unbounded_channel();
     let emulator = Emulator {
@@ -193,11 +196,7 @@ impl Emulator {
         self.mutate(|world| {
             let before = world.event_count();
             world.clock_offset = world.clock_offset.saturating_add(seconds.max(0));
-            let now = world.now();
-            billing::run_due(world, None, now);
-            api::checkout::expire_due(world);
-            payments::run_due(world);
-            money::run_due(world);
+            run_due(world);
             (world.now(), world.event_ids_from(before))
         })
     }
@@ -205,7 +204,13 @@ impl Emulator {
     /// Adds a webhook endpoint receiving every event, signed with `secret` (for tests that start
     /// the emulator before the app it should deliver to).
     pub fn add_webhook(&self, url: &str, secret: &str) {
-        self.mutate(|world| api::webhook_endpoints::ensure(world, url, secret));
+        self.mutate(|world| api::webhook_endpoints::ensure(world, url, secret, false));
+    }
+
+    /// Adds a Connect webhook endpoint receiving every connected account's events (those with
+    /// `account`), signed with `secret`.
+    pub fn add_connect_webhook(&self, url: &str, secret: &str) {
+        self.mutate(|world| api::webhook_endpoints::ensure(world, url, secret, true));
     }
 
     /// Every webhook delivery attempt so far, oldest first.
@@ -240,7 +245,16 @@ async fn tick(shared: std::sync::Weak<Shared>, every: std::time::Duration) {
         let Some(emulator) = Emulator::upgrade(&shared) else {
             return;
         };
-        emulator.mutate_if_eventful(|world| {
+        emulator.mutate_if_eventful(run_due);
+    }
+}
+
+/// Runs what fell due on the emulator's clock (renewals, trial ends, payment retries, expired
+/// sessions, settled debits, available funds, arrived payouts) for the platform and for every
+/// connected account.
+fn run_due(world: &mut World) {
+    for scope in world.scopes() {
+        world.as_account(scope.as_deref(), |world| {
             let now = world.now();
             billing::run_due(world, None, now);
             api::checkout::expire_due(world);

@@ -25,6 +25,13 @@ struct Cli {
     /// The whsec_… secret for the --webhook-url at the same position.
     #[arg(long = "webhook-secret")]
     webhook_secrets: Vec<String>,
+    /// A Connect webhook endpoint that receives every connected account's events; pair each with
+    /// --connect-webhook-secret.
+    #[arg(long = "connect-webhook-url")]
+    connect_webhook_urls: Vec<String>,
+    /// The whsec_… secret for the --connect-webhook-url at the same position.
+    #[arg(long = "connect-webhook-secret")]
+    connect_webhook_secrets: Vec<String>,
     /// Save state here after each change and load it at start.
     #[arg(long, env = "STRIPE_EMULATOR_STATE_FILE")]
     state_file: Option<PathBuf>,
@@ -75,39 +82,23 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    if cli.webhook_urls.len() != cli.webhook_secrets.len() {
-        anyhow::bail!(
-            "give one --webhook-secret for each --webhook-url (got {} URLs and {} secrets)",
-            cli.webhook_urls.len(),
-            cli.webhook_secrets.len()
-        );
-    }
-    if let Some(secret) = cli
-        .webhook_secrets
-        .iter()
-        .find(|secret| !secret.starts_with("whsec_"))
-    {
-        anyhow::bail!("webhook secrets start with whsec_ (got {secret:?})");
-    }
     if !(0.0..=1.0).contains(&cli.chaos_duplicates) {
         anyhow::bail!("--chaos-duplicates is a share between 0.0 and 1.0");
     }
     if !(0.0..=1.0).contains(&cli.chaos_api_faults) {
         anyhow::bail!("--chaos-api-faults is a share between 0.0 and 1.0");
     }
-    let webhooks = cli
-        .webhook_urls
-        .iter()
-        .zip(&cli.webhook_secrets)
-        .map(|(url, secret)| StartupEndpoint {
-            url: url.clone(),
-            secret: secret.clone(),
-        })
-        .collect::<Vec<_>>();
+    let webhooks = endpoints("webhook", &cli.webhook_urls, &cli.webhook_secrets)?;
+    let connect_webhooks = endpoints(
+        "connect-webhook",
+        &cli.connect_webhook_urls,
+        &cli.connect_webhook_secrets,
+    )?;
     let config = Config {
         addr: cli.addr,
         public_url: cli.public_url,
         webhooks: webhooks.clone(),
+        connect_webhooks: connect_webhooks.clone(),
         state_file: cli.state_file,
         seed: cli.seed,
         settings: Settings {
@@ -141,10 +132,42 @@ async fn main() -> anyhow::Result<()> {
             endpoint.url, endpoint.secret
         );
     }
+    for endpoint in &connect_webhooks {
+        println!(
+            "  Connect webhooks to: {} signed with {}",
+            endpoint.url, endpoint.secret
+        );
+    }
     println!(
         "  advance time: curl -X POST {}/_emulator/clock/advance -d days=30",
         running.base_url
     );
     tokio::signal::ctrl_c().await?;
     Ok(())
+}
+
+/// Pairs each `--{flag}-url` with the `--{flag}-secret` at the same position.
+fn endpoints(
+    flag: &str,
+    urls: &[String],
+    secrets: &[String],
+) -> anyhow::Result<Vec<StartupEndpoint>> {
+    if urls.len() != secrets.len() {
+        anyhow::bail!(
+            "give one --{flag}-secret for each --{flag}-url (got {} URLs and {} secrets)",
+            urls.len(),
+            secrets.len()
+        );
+    }
+    if let Some(secret) = secrets.iter().find(|secret| !secret.starts_with("whsec_")) {
+        anyhow::bail!("webhook secrets start with whsec_ (got {secret:?})");
+    }
+    Ok(urls
+        .iter()
+        .zip(secrets)
+        .map(|(url, secret)| StartupEndpoint {
+            url: url.clone(),
+            secret: secret.clone(),
+        })
+        .collect())
 }

@@ -1,4 +1,5 @@
-//! Webhook delivery: every event goes to every enabled endpoint that wants its type, signed as
+//! Webhook delivery: every event goes to every enabled endpoint that wants its type (a connected
+//! account's events to Connect endpoints, the platform's to the others), signed as
 //! Stripe signs (`Stripe-Signature: t=…,v1=…`, HMAC-SHA256 over `"{t}.{body}"` with the wall-clock
 //! `t`), retried with backoff on a non-2xx answer or a timeout, each attempt logged. Retries
 //! follow a quick schedule for tests ([`WebhookRetries::Fast`]) or Stripe's live-mode one
@@ -13,7 +14,7 @@ use serde_json::Value;
 use sha2::Sha256;
 use tokio::sync::mpsc;
 
-use crate::world::{endpoint_wants, wall_clock};
+use crate::world::wall_clock;
 use crate::{Emulator, Shared};
 
 /// One delivery attempt, as `GET /_emulator/deliveries` shows it.
@@ -128,8 +129,8 @@ pub(crate) async fn deliver(shared: Weak<Shared>, mut events: mpsc::UnboundedRec
         let kind = event["type"].as_str().unwrap_or_default().to_owned();
         let targets: Vec<(String, String, String)> = emulator.read(|world| {
             world
-                .all("webhook_endpoint")
-                .filter(|endpoint| endpoint_wants(endpoint, &kind))
+                .endpoints()
+                .filter(|endpoint| world.endpoint_receives(endpoint, &event))
                 .filter_map(|endpoint| {
                     let id = endpoint["id"].as_str()?.to_owned();
                     let secret = world.endpoint_secrets.get(&id)?.clone();

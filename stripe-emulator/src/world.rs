@@ -1,5 +1,10 @@
 //! The emulator's whole state: every object by id, creation order per kind, the clocks, the
 //! emulator-only bookkeeping (card behaviour, dunning schedule) and the events waiting for delivery.
+//!
+//! Objects belong to the platform or to one connected account (`owners`): an API call with
+//! `Stripe-Account: acct_…` runs with that account as its `scope`, and [`World::find`],
+//! [`World::get`] and [`World::all`] see only the objects of the scope, so balances, payments,
+//! customers and events are kept per account without each resource knowing it.
 
 use std::collections::BTreeMap;
 
@@ -69,6 +74,14 @@ pub struct World {
     pub deleted_customers: std::collections::BTreeSet<String>,
     /// The signing secret of each webhook endpoint.
     pub endpoint_secrets: BTreeMap<String, String>,
+    /// Webhook endpoints created with `connect=true`: they receive connected accounts' events
+    /// (and only those); the others receive the platform's own.
+    #[serde(default)]
+    pub connect_endpoints: std::collections::BTreeSet<String>,
+    /// The connected account (`acct_…`) each object made while acting as it belongs to; objects
+    /// absent here are the platform's.
+    #[serde(default)]
+    owners: BTreeMap<String, String>,
     /// The platform's bank accounts that payouts go to.
     #[serde(default)]
     pub payout_accounts: crate::money::payouts::BankAccounts,
@@ -81,6 +94,9 @@ pub struct World {
     /// The request being served, stamped on the events it emits.
     #[serde(skip)]
     pub request: Option<RequestInfo>,
+    /// The connected account the current call acts as (`Stripe-Account`); None for the platform.
+    #[serde(skip)]
+    pub scope: Option<String>,
     /// Events emitted and not yet handed to the delivery task.
     #[serde(skip)]
     pub outbox: Vec<Value>,
@@ -112,10 +128,13 @@ impl World {
             dunning: BTreeMap::new(),
             deleted_customers: Default::default(),
             endpoint_secrets: BTreeMap::new(),
+            connect_endpoints: Default::default(),
+            owners: BTreeMap::new(),
             payout_accounts: Default::default(),
             file_contents: BTreeMap::new(),
             base_url: String::new(),
             request: None,
+            scope: None,
             outbox: Vec::new(),
         }
     }
@@ -148,6 +167,9 @@ impl World {
             .expect("objects have a kind")
             .to_owned();
         self.order.entry(kind).or_default().push(id.clone());
+        if let Some(account) = &self.scope {
+            self.owners.insert(id.clone(), account.clone());
+        }
         self.objects.insert(id, value.clone());
         value
     }
@@ -163,9 +185,69 @@ impl World {
         self.objects.contains_key(id)
     }
 
-    /// The object with this id, if it exists and is of the given kind.
+    /// The object with this id, if it exists, is of the given kind and belongs to the scope.
     pub fn find(&self, kind: &str, id: &str) -> Option<&Value> {
-        self.objects.get(id).filter(|value| value["object"] == kind)
+        self.objects
+            .get(id)
+            .filter(|value| value["object"] == kind && self.visible(id))
+    }
+
+    /// Whether an object belongs to the current scope (the platform or the connected account).
+    fn visible(&self, id: &str) -> bool {
+        self.owners.get(id).map(String::as_str) == self.scope.as_deref()
+    }
+
+    /// The connected account an object belongs to (None: the platform's).
+    pub fn owner(&self, id: &str) -> Option<&str> {
+        self.owners.get(id).map(String::as_str)
+    }
+
+    /// A connected account of the platform, whatever the scope.
+    pub fn connected_account(&self, id: &str) -> Option<&Value> {
+        self.objects
+            .get(id)
+            .filter(|value| value["object"] == "account" && !self.owners.contains_key(id))
+    }
+
+    /// Runs `work` acting as `account` (None: the platform), then returns to the current scope:
+    /// what it creates belongs to that account and what it emits carries its `account`.
+    pub fn as_account<T>(&mut self, account: Option<&str>, work: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = std::mem::replace(&mut self.scope, account.map(str::to_owned));
+        let result = work(self);
+        self.scope = outer;
+        result
+    }
+
+    /// The platform (None) and every connected account, for work that runs in each.
+    pub fn scopes(&self) -> Vec<Option<String>> {
+        let accounts = self
+            .order
+            .get("account")
+            .into_iter()
+            .flatten()
+            .filter(|id| self.connected_account(id).is_some())
+            .map(|id| Some(id.clone()));
+        std::iter::once(None).chain(accounts).collect()
+    }
+
+    /// The platform's webhook endpoints.
+    pub fn endpoints(&self) -> impl Iterator<Item = &Value> + '_ {
+        self.order
+            .get("webhook_endpoint")
+            .into_iter()
+            .flatten()
+            .filter(|id| !self.owners.contains_key(*id))
+            .filter_map(|id| self.objects.get(id))
+    }
+
+    /// Whether an endpoint takes an event: enabled, its type wanted, and a connected account's
+    /// event for a Connect endpoint or a platform event for any other.
+    pub fn endpoint_receives(&self, endpoint: &Value, event: &Value) -> bool {
+        let connect = endpoint["id"]
+            .as_str()
+            .is_some_and(|id| self.connect_endpoints.contains(id));
+        endpoint_wants(endpoint, event["type"].as_str().unwrap_or_default())
+            && connect == event.get("account").is_some()
     }
 
     /// Like [`World::find`], or Stripe's 404 naming the parameter.
@@ -178,6 +260,7 @@ impl World {
     /// Removes an object (deleted products, customers, endpoints).
     pub fn remove(&mut self, id: &str) -> Option<Value> {
         let value = self.objects.remove(id)?;
+        self.owners.remove(id);
         if let Some(ids) = value["object"]
             .as_str()
             .and_then(|kind| self.order.get_mut(kind))
@@ -187,12 +270,13 @@ impl World {
         Some(value)
     }
 
-    /// Every object of a kind, newest first.
+    /// Every object of a kind in the current scope, newest first.
     pub fn all(&self, kind: &str) -> impl Iterator<Item = &Value> + '_ {
         self.order
             .get(kind)
             .into_iter()
             .flat_map(|ids| ids.iter().rev())
+            .filter(|id| self.visible(id))
             .filter_map(|id| self.objects.get(id))
     }
 
@@ -203,10 +287,6 @@ impl World {
             .as_str()
             .map(|customer| self.now_for_customer(customer))
             .unwrap_or_else(|| self.now());
-        let pending = self
-            .all("webhook_endpoint")
-            .filter(|endpoint| endpoint_wants(endpoint, kind))
-            .count();
         let mut data = json!({ "object": object });
         if let Some(previous) =
             previous.filter(|previous| previous.as_object().is_some_and(|map| !map.is_empty()))
@@ -219,7 +299,7 @@ impl World {
             }
             None => json!({ "id": null, "idempotency_key": null }),
         };
-        let event = json!({
+        let mut event = json!({
             "id": id,
             "object": "event",
             "api_version": crate::API_VERSION,
@@ -227,10 +307,18 @@ impl World {
             "created": created,
             "data": data,
             "livemode": false,
-            "pending_webhooks": pending,
+            "pending_webhooks": 0,
             "request": request,
             "type": kind,
         });
+        if let Some(account) = &self.scope {
+            event["account"] = json!(account);
+        }
+        let pending = self
+            .endpoints()
+            .filter(|endpoint| self.endpoint_receives(endpoint, &event))
+            .count();
+        event["pending_webhooks"] = json!(pending);
         self.insert(event.clone());
         self.outbox.push(event);
     }
@@ -252,7 +340,11 @@ impl World {
     /// How many webhook deliveries have not succeeded yet, over every event (in flight,
     /// retrying, or abandoned).
     pub fn pending_webhooks(&self) -> i64 {
-        self.all("event")
+        self.order
+            .get("event")
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.objects.get(id))
             .map(|event| event["pending_webhooks"].as_i64().unwrap_or(0))
             .sum()
     }
@@ -276,8 +368,8 @@ impl World {
     }
 }
 
-/// Whether an endpoint's `enabled_events` covers an event type.
-pub fn endpoint_wants(endpoint: &Value, kind: &str) -> bool {
+/// Whether an endpoint is enabled and its `enabled_events` covers an event type.
+fn endpoint_wants(endpoint: &Value, kind: &str) -> bool {
     endpoint["status"] == "enabled"
         && endpoint["enabled_events"]
             .as_array()

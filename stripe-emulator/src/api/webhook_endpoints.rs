@@ -1,4 +1,6 @@
-//! Webhook endpoints: create (the secret is returned only then), retrieve, update, delete, list.
+//! Webhook endpoints: create (the secret is returned only then; `connect=true` makes an endpoint
+//! that receives the connected accounts' events instead of the platform's), retrieve, update,
+//! delete, list.
 //! <https://docs.stripe.com/api/webhook_endpoints>
 
 use serde_json::{json, Value};
@@ -19,7 +21,8 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         return Err(ApiError::missing("enabled_events"));
     }
     let secret = world.new_id("whsec");
-    let mut endpoint = insert(world, url, events, &secret);
+    let connect = params.bool("connect")?.unwrap_or(false);
+    let mut endpoint = insert(world, url, events, &secret, connect);
     endpoint["description"] = json!(params.str("description"));
     endpoint["api_version"] = json!(params.str("api_version"));
     merge_metadata(&mut endpoint, params);
@@ -32,9 +35,12 @@ fn check_url(url: &str) -> Result<(), ApiError> {
     super::check_url(url, "url")
 }
 
-fn insert(world: &mut World, url: &str, events: Vec<String>, secret: &str) -> Value {
+fn insert(world: &mut World, url: &str, events: Vec<String>, secret: &str, connect: bool) -> Value {
     let id = world.new_id("we");
     world.endpoint_secrets.insert(id.clone(), secret.to_owned());
+    if connect {
+        world.connect_endpoints.insert(id.clone());
+    }
     world.insert(json!({
         "id": id,
         "object": "webhook_endpoint",
@@ -50,17 +56,20 @@ fn insert(world: &mut World, url: &str, events: Vec<String>, secret: &str) -> Va
     }))
 }
 
-/// Adds a start-up endpoint receiving every event, unless one with this URL and secret exists.
-pub fn ensure(world: &mut World, url: &str, secret: &str) {
-    let known = world.all("webhook_endpoint").any(|endpoint| {
+/// Adds a start-up endpoint receiving every event (every connected account's event when
+/// `connect`), unless one with this URL, secret and kind exists.
+pub fn ensure(world: &mut World, url: &str, secret: &str, connect: bool) {
+    let known = world.endpoints().any(|endpoint| {
+        let id = endpoint["id"].as_str().unwrap_or_default();
         endpoint["url"] == url
-            && endpoint["id"]
-                .as_str()
-                .and_then(|id| world.endpoint_secrets.get(id))
+            && world
+                .endpoint_secrets
+                .get(id)
                 .is_some_and(|known| known == secret)
+            && world.connect_endpoints.contains(id) == connect
     });
     if !known {
-        insert(world, url, vec!["*".to_owned()], secret);
+        insert(world, url, vec!["*".to_owned()], secret, connect);
     }
 }
 
@@ -96,6 +105,7 @@ pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     world.get("webhook_endpoint", call.id(), "id")?;
     world.remove(call.id());
     world.endpoint_secrets.remove(call.id());
+    world.connect_endpoints.remove(call.id());
     Ok(deleted(call.id(), "webhook_endpoint"))
 }
 
