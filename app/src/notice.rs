@@ -57,11 +57,19 @@ pub enum Notice {
     EventQueued,
     /// Console: a customer's subscription was canceled.
     SubscriptionCanceledByAdmin,
+    /// Back from Stripe's onboarding: the account's status was read again.
+    StripeAccountChecked,
+    /// Stripe's onboarding could not be opened.
+    OnboardingUnavailable,
+    /// A partner's payout schedule was changed.
+    PayoutScheduleSaved,
+    /// A partner paid their balance out.
+    PartnerPaidOut,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Self; 26] = [
+    pub const ALL: [Self; 30] = [
         Self::NameSaved,
         Self::EmailSent,
         Self::EmailChanged,
@@ -88,6 +96,10 @@ impl Notice {
         Self::DisputeAccepted,
         Self::EventQueued,
         Self::SubscriptionCanceledByAdmin,
+        Self::StripeAccountChecked,
+        Self::OnboardingUnavailable,
+        Self::PayoutScheduleSaved,
+        Self::PartnerPaidOut,
     ];
 
     /// Its code in the query string.
@@ -119,6 +131,10 @@ impl Notice {
             Self::DisputeAccepted => "dispute-accepted",
             Self::EventQueued => "event-queued",
             Self::SubscriptionCanceledByAdmin => "subscription-canceled",
+            Self::StripeAccountChecked => "stripe-account-checked",
+            Self::OnboardingUnavailable => "onboarding-unavailable",
+            Self::PayoutScheduleSaved => "payout-schedule-saved",
+            Self::PartnerPaidOut => "partner-paid-out",
         }
     }
 
@@ -139,6 +155,10 @@ impl Notice {
             Self::EventQueued => "/admin/events",
             // Shown on one customer's page, `/admin/customers/cus_…`.
             Self::SubscriptionCanceledByAdmin => "/admin/customers",
+            Self::StripeAccountChecked
+            | Self::OnboardingUnavailable
+            | Self::PayoutScheduleSaved
+            | Self::PartnerPaidOut => "/partners",
             _ => "/account",
         }
     }
@@ -183,6 +203,10 @@ impl Notice {
             Self::DisputeAccepted => "The dispute is accepted: it is closed, and the amount stays with the cardholder.",
             Self::EventQueued => "The event is queued: the webhook workers apply it again now.",
             Self::SubscriptionCanceledByAdmin => "The subscription is canceled as chosen. The customer gets the usual email when it ends.",
+            Self::StripeAccountChecked => "Welcome back. Your Stripe account's status is below.",
+            Self::OnboardingUnavailable => "We could not open Stripe's onboarding. Please try again in a moment.",
+            Self::PayoutScheduleSaved => "Your payout schedule is saved.",
+            Self::PartnerPaidOut => "Your balance is on its way to your bank account.",
         }
     }
 

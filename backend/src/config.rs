@@ -55,6 +55,14 @@ pub struct Config {
     /// invoice of an account they referred, for that many months after it first subscribed,
     /// payable once the hold (the refund window) has passed.
     pub partner_commission: crate::partners::commissions::Terms,
+    /// `PARTNER_ONBOARDING` (`hosted`, the default, or `platform`): how partners connect the
+    /// Stripe account they are paid to — Stripe's hosted onboarding, or the app's own form (a
+    /// custom account; the platform is then responsible for what it collects).
+    pub partner_onboarding: crate::partners::accounts::Onboarding,
+    /// `PARTNER_PAY_RUN_DAILY` (default `true`): with the program on, every replica checks each
+    /// hour whether today's pay run has happened, and one of them runs it (`server partners
+    /// pay` runs it by hand).
+    pub partner_pay_run_daily: bool,
     /// `ADMIN_PASSWORD_WINDOW_SECONDS` (default 900, 15 minutes; 0 asks every time): how long
     /// after an admin last entered their password the console lets money move (refund, payout,
     /// submitting or accepting a dispute) without asking for it again.
@@ -275,6 +283,10 @@ impl Config {
                 months: parse_or(&get, "PARTNER_COMMISSION_MONTHS", || 12_i32)?,
                 hold_days: parse_or(&get, "PARTNER_HOLD_DAYS", || 30_i32)?,
             },
+            partner_onboarding: parse_or(&get, "PARTNER_ONBOARDING", || {
+                crate::partners::accounts::Onboarding::Hosted
+            })?,
+            partner_pay_run_daily: parse_or(&get, "PARTNER_PAY_RUN_DAILY", || true)?,
             admin_password_window: time::Duration::seconds(
                 parse_or(&get, "ADMIN_PASSWORD_WINDOW_SECONDS", || 900_u32)?.into(),
             ),

@@ -1,6 +1,6 @@
 //! Command-line interface: `server serve` (also what a bare `server` does, as cargo-leptos runs
 //! it), `server migrate`, `server admin grant|revoke EMAIL` and
-//! `server stripe sync|seed|replay|verify|contract`.
+//! `server partners pay` and `server stripe sync|seed|replay|verify|contract`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -9,6 +9,7 @@ use leptos::prelude::{get_configuration, LeptosOptions};
 
 use crate::{
     startup::{shutdown_signal, Application},
+    partners_cli::PartnersCommand,
     stripe_cli::StripeCommand,
 };
 
@@ -44,6 +45,11 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// The partner program: run the pay run.
+    Partners {
+        #[command(subcommand)]
+        command: PartnersCommand,
     },
     /// Talk to Stripe: re-sync the database from it, or seed a catalog into it.
     Stripe {
@@ -81,6 +87,7 @@ impl Command {
                 Ok(())
             }
             Command::Admin { command } => command.run(config).await,
+            Command::Partners { command } => command.run(config).await,
             Command::Stripe { command } => command.run(config).await,
         }
     }

@@ -14,10 +14,12 @@
 //!   produced it.
 //! - [`dev`]: `/dev/mailbox` (only with `DEV_MODE=true`).
 //! - [`bench`]: `/bench/ceiling` (only with `BENCH_CEILING_FILE`, for `cargo xtask bench`).
-//! - [`webhooks`]: `POST /webhooks/stripe`.
+//! - [`webhooks`]: `POST /webhooks/stripe` and `POST /webhooks/stripe/connect`.
 //! - [`checkout`]: `GET /checkout/start`, the continuation from sign-up to Stripe Checkout.
 //! - [`entitled`]: the extractor that gates a route on a plan's feature.
 //! - [`referrals`]: a `?ref=CODE` link remembered in a cookie for sign-up.
+//! - [`partner_onboarding`]: where Stripe's hosted onboarding sends a partner back.
+//! - [`partners_cli`]: `server partners pay`, and the daily pay run in the background.
 //! - [`reports`]: `GET /api/reports`, the gated JSON API.
 //! - [`balance_export`]: `GET /admin/balance/export`, balance transactions as CSV.
 //! - [`evidence`]: `POST /admin/disputes/{id}/evidence-file`, a dispute's evidence document
@@ -39,6 +41,8 @@ pub mod form_body;
 pub mod form_errors;
 pub mod health;
 pub mod page_cache;
+pub mod partner_onboarding;
+pub mod partners_cli;
 pub mod ratelimit;
 pub mod referrals;
 pub mod reports;

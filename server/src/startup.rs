@@ -19,7 +19,7 @@ use tower_http::compression::CompressionLayer;
 use crate::{
     assets, auth, balance_export, bench, checkout, dev, evidence, form_body, form_errors, health,
     page_cache::{self, PageCache},
-    ratelimit, referrals, reports, security, stripe_cli, telemetry, webhooks,
+    partner_onboarding, ratelimit, referrals, reports, security, stripe_cli, telemetry, webhooks,
 };
 
 /// The largest request body pages, forms and server functions accept. Every form is a few short
@@ -76,6 +76,9 @@ impl Application {
             app.clone(),
         ));
         let workers = Workers::start(&app, app.config.webhook_workers);
+        if app.config.partners_enabled && app.config.partner_pay_run_daily {
+            tokio::spawn(backend::partners::payrun::daily(app.clone()));
+        }
         if app.config.stripe.seed_demo_catalog {
             tokio::spawn(stripe_cli::seed_demo_catalog(app.clone()));
         }
@@ -158,6 +161,14 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
                 .layer(DefaultBodyLimit::max(evidence::EVIDENCE_BODY_LIMIT)),
         )
         .route("/admin/balance/export", get(balance_export::export))
+        .route(
+            "/partners/onboarding/return",
+            get(partner_onboarding::returned),
+        )
+        .route(
+            "/partners/onboarding/refresh",
+            get(partner_onboarding::refresh),
+        )
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             shell(leptos.clone())
         })
@@ -226,6 +237,10 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
         .route(
             "/webhooks/stripe",
             post(webhooks::receive).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
+        )
+        .route(
+            "/webhooks/stripe/connect",
+            post(webhooks::receive_connect).layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT)),
         )
         .layer(middleware::from_fn_with_state(
             state.app.clone(),

@@ -1,4 +1,5 @@
-//! `POST /webhooks/stripe`: Stripe's events. Outside the cross-site check (Stripe is another
+//! `POST /webhooks/stripe` (the platform's events) and `POST /webhooks/stripe/connect` (events
+//! of partners' connected accounts, signed with the Connect endpoint's own secret): Stripe's events. Outside the cross-site check (Stripe is another
 //! site); the signature over the raw body is what authenticates it. The event is only recorded
 //! here; the workers apply it (`backend::billing::workers`).
 
@@ -9,7 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use backend::{
-    billing::inbox::{self, InboxError},
+    billing::inbox::{self, Endpoint, InboxError},
     AppState,
 };
 
@@ -18,13 +19,26 @@ use backend::{
 /// not take it, so Stripe delivers it again. A body over [`crate::startup::WEBHOOK_BODY_LIMIT`]
 /// is refused with 413 before this runs.
 pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    record(&state, Endpoint::Platform, &headers, &body).await
+}
+
+/// As [`receive`], for the Connect endpoint.
+pub async fn receive_connect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    record(&state, Endpoint::Connect, &headers, &body).await
+}
+
+async fn record(state: &AppState, endpoint: Endpoint, headers: &HeaderMap, body: &[u8]) -> Response {
     let signature = headers
         .get("stripe-signature")
         .and_then(|value| value.to_str().ok());
-    match inbox::accept(&state, &body, signature).await {
+    match inbox::accept(state, endpoint, body, signature).await {
         Ok(accepted) => (StatusCode::OK, accepted.answer()).into_response(),
         Err(error @ (InboxError::Signature(_) | InboxError::Malformed(_))) => {
-            tracing::warn!(%error, "refused a webhook delivery");
+            tracing::warn!(%error, ?endpoint, "refused a webhook delivery");
             (StatusCode::BAD_REQUEST, error.to_string()).into_response()
         }
         Err(error @ InboxError::Database(_)) => {

@@ -65,25 +65,36 @@ pub enum InboxError {
     Database(#[source] sqlx::Error),
 }
 
+/// Which of our webhook endpoints a delivery came to: each has its own signing secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/webhooks/stripe`: the platform's own events (`STRIPE_WEBHOOK_SECRET`).
+    Platform,
+    /// `/webhooks/stripe/connect`: events of partners' connected accounts
+    /// (`STRIPE_CONNECT_WEBHOOK_SECRET`).
+    Connect,
+}
+
 /// Verifies and records one delivery. A new event of a type we act on is queued and announced
 /// on [`NEW_EVENT_CHANNEL`]; an event given up on before is queued again (Stripe's "resend").
+/// Both endpoints feed the one inbox: the same dedupe, retries and refetching.
 pub async fn accept(
     state: &AppState,
+    endpoint: Endpoint,
     payload: &[u8],
     signature_header: Option<&str>,
 ) -> Result<Accepted, InboxError> {
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    signature::verify(
-        payload,
-        signature_header,
-        &state.config.stripe.webhook_secrets,
-        now,
-    )?;
+    let secrets = match endpoint {
+        Endpoint::Platform => &state.config.stripe.webhook_secrets,
+        Endpoint::Connect => &state.config.stripe.connect_webhook_secrets,
+    };
+    signature::verify(payload, signature_header, secrets, now)?;
     let event: Event = serde_json::from_slice(payload).map_err(InboxError::Malformed)?;
     // Parsed as JSON above, so it is UTF-8.
     let body = std::str::from_utf8(payload)
         .map_err(|_| InboxError::Malformed(serde::de::Error::custom("the payload is not UTF-8")))?;
-    let handled = Topic::of(&event.kind).is_some();
+    let handled = Topic::of(&event).is_some();
     let recorded = sqlx::query_scalar!(
         r#"
         WITH recorded AS (

@@ -210,6 +210,16 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
     .execute(&mut *conn)
     .await
     .step("storing the invoice")?;
+    if let Some(payment_intent) = invoice.paid_by() {
+        sqlx::query!(
+            "UPDATE invoices SET payment_intent_id = $2 WHERE id = $1",
+            row.id,
+            payment_intent
+        )
+        .execute(&mut *conn)
+        .await
+        .step("recording the invoice's payment")?;
+    }
     Ok(true)
 }
 

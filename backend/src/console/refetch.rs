@@ -106,7 +106,10 @@ pub async fn store(
     ticket: Ticket,
 ) -> Result<(), BillingError> {
     match fetched {
-        Fetched::Charge(charge, refunds) => store_charge(conn, charge, refunds, ticket).await,
+        Fetched::Charge(charge, refunds) => {
+            store_charge(conn, charge, refunds, ticket).await?;
+            take_back_commission(conn, &charge.id).await
+        }
         Fetched::Dispute(dispute, charge, refunds) => {
             store_charge(conn, charge, refunds, ticket).await?;
             lock_object(conn, &dispute.id)
@@ -121,7 +124,7 @@ pub async fn store(
                     .await
                     .step("storing the dispute")?;
             }
-            Ok(())
+            take_back_commission(conn, &charge.id).await
         }
         Fetched::Payout(payout, balance) => {
             lock_object(conn, &payout.id)
@@ -189,6 +192,14 @@ pub async fn store_alone(
     let mut tx = db.begin().await.step("starting the mirror's transaction")?;
     store(&mut tx, fetched, ticket).await?;
     tx.commit().await.step("committing the mirror")
+}
+
+/// A refund or a lost dispute takes back the partner's commission on what the charge paid.
+async fn take_back_commission(conn: &mut PgConnection, charge: &str) -> Result<(), BillingError> {
+    crate::partners::takebacks::record_for_charge(conn, charge)
+        .await
+        .step("taking back the partner's commission on the charge")?;
+    Ok(())
 }
 
 async fn store_charge(

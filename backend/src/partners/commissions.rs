@@ -54,13 +54,18 @@ pub async fn record_for_invoice(
     Ok(recorded.rows_affected() == 1)
 }
 
-/// What a partner has earned, per currency: still held, and payable.
+/// What a partner has earned, per currency: still held, payable, paid, and taken back by
+/// refunds and lost disputes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Earned {
     /// Within the hold.
     pub held: Money,
-    /// Past it.
+    /// Past it, not transferred yet.
     pub payable: Money,
+    /// Transferred to their connected account (or on its way).
+    pub paid: Money,
+    /// Taken back.
+    pub taken_back: Money,
 }
 
 /// What `partner` has earned as of `now` (billing time), per currency.
@@ -72,8 +77,12 @@ pub async fn earned(
     Ok(sqlx::query!(
         r#"
         SELECT currency,
-               COALESCE(sum(amount) FILTER (WHERE payable_at > $2), 0)::bigint AS "held!",
-               COALESCE(sum(amount) FILTER (WHERE payable_at <= $2), 0)::bigint AS "payable!"
+               COALESCE(sum(amount - amount_taken_back)
+                   FILTER (WHERE payable_at > $2 AND transfer_id IS NULL), 0)::bigint AS "held!",
+               COALESCE(sum(amount - amount_taken_back)
+                   FILTER (WHERE payable_at <= $2 AND transfer_id IS NULL), 0)::bigint AS "payable!",
+               COALESCE(sum(amount) FILTER (WHERE transfer_id IS NOT NULL), 0)::bigint AS "paid!",
+               COALESCE(sum(amount_taken_back), 0)::bigint AS "taken_back!"
         FROM partner_commissions WHERE partner_id = $1
         GROUP BY currency ORDER BY currency
         "#,
@@ -86,6 +95,95 @@ pub async fn earned(
     .map(|row| Earned {
         held: Money::new(row.held, &row.currency),
         payable: Money::new(row.payable, &row.currency),
+        paid: Money::new(row.paid, &row.currency),
+        taken_back: Money::new(row.taken_back, &row.currency),
+    })
+    .collect())
+}
+
+/// Where one commission stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommissionState {
+    /// Within the hold (the refund window).
+    Held,
+    /// Past the hold; the next pay run transfers it.
+    Payable,
+    /// In a transfer Stripe has not confirmed yet.
+    Transferring,
+    /// Transferred.
+    Paid,
+    /// Taken back in full (a refund or a lost dispute).
+    TakenBack,
+}
+
+impl CommissionState {
+    /// In words, for the pages.
+    pub const fn in_words(self) -> &'static str {
+        match self {
+            Self::Held => "pending",
+            Self::Payable => "payable",
+            Self::Transferring => "being transferred",
+            Self::Paid => "paid",
+            Self::TakenBack => "reversed",
+        }
+    }
+}
+
+/// One commission, as the partner's ledger shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommissionLine {
+    /// The invoice that earned it.
+    pub invoice_id: String,
+    /// What the invoice brought in.
+    pub invoice_amount: Money,
+    /// The commission.
+    pub amount: Money,
+    /// What was taken back of it.
+    pub taken_back: Money,
+    /// Where it stands.
+    pub state: CommissionState,
+    /// When the hold ends (billing time).
+    pub payable_at: OffsetDateTime,
+}
+
+/// `partner`'s newest commissions, one per invoice, as of `now` (billing time).
+pub async fn ledger(
+    db: impl PgExecutor<'_>,
+    partner: Uuid,
+    now: OffsetDateTime,
+    limit: i64,
+) -> Result<Vec<CommissionLine>, sqlx::Error> {
+    Ok(sqlx::query!(
+        r#"
+        SELECT c.invoice_id, c.currency, c.invoice_amount_paid, c.amount, c.amount_taken_back,
+               c.payable_at, t.status AS "transfer_status?"
+        FROM partner_commissions c
+        LEFT JOIN partner_transfers t ON t.id = c.transfer_id
+        WHERE c.partner_id = $1
+        ORDER BY c.created_at DESC, c.invoice_id LIMIT $2
+        "#,
+        partner,
+        limit,
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(|row| CommissionLine {
+        state: if row.amount_taken_back >= row.amount {
+            CommissionState::TakenBack
+        } else {
+            match row.transfer_status.as_deref() {
+                Some("paid") => CommissionState::Paid,
+                Some(_) => CommissionState::Transferring,
+                None if row.payable_at <= now => CommissionState::Payable,
+                None => CommissionState::Held,
+            }
+        },
+        invoice_id: row.invoice_id,
+        invoice_amount: Money::new(row.invoice_amount_paid, &row.currency),
+        amount: Money::new(row.amount, &row.currency),
+        taken_back: Money::new(row.amount_taken_back, &row.currency),
+        payable_at: row.payable_at,
     })
     .collect())
 }
@@ -113,9 +211,14 @@ pub async fn partners(
         SELECT u.email, p.code,
                (SELECT count(*) FROM users r WHERE r.referred_by = p.user_id) AS "signups!",
                c.currency AS "currency?",
-               COALESCE(sum(c.amount) FILTER (WHERE c.payable_at > $1), 0)::bigint AS "held!",
-               COALESCE(sum(c.amount) FILTER (WHERE c.payable_at <= $1), 0)::bigint
-                   AS "payable!"
+               COALESCE(sum(c.amount - c.amount_taken_back)
+                   FILTER (WHERE c.payable_at > $1 AND c.transfer_id IS NULL), 0)::bigint AS "held!",
+               COALESCE(sum(c.amount - c.amount_taken_back)
+                   FILTER (WHERE c.payable_at <= $1 AND c.transfer_id IS NULL), 0)::bigint
+                   AS "payable!",
+               COALESCE(sum(c.amount) FILTER (WHERE c.transfer_id IS NOT NULL), 0)::bigint
+                   AS "paid!",
+               COALESCE(sum(c.amount_taken_back), 0)::bigint AS "taken_back!"
         FROM partners p
         JOIN users u ON u.id = p.user_id
         LEFT JOIN partner_commissions c ON c.partner_id = p.user_id
@@ -140,6 +243,8 @@ pub async fn partners(
             last.earned.push(Earned {
                 held: Money::new(row.held, &currency),
                 payable: Money::new(row.payable, &currency),
+                paid: Money::new(row.paid, &currency),
+                taken_back: Money::new(row.taken_back, &currency),
             });
         }
     }

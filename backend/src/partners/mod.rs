@@ -3,8 +3,20 @@
 //! cookie) records who referred it — never itself. `PARTNERS_ENABLED` turns the program on.
 //!
 //! - [`commissions`]: what each paid invoice of a referred account earns its partner.
+//! - [`accounts`]: the partner's connected Stripe account — onboarding, status, payout
+//!   schedule, its own balance and payouts.
+//! - [`payrun`]: the pay run that transfers what is payable; [`transfers`]: one transfer.
+//! - [`takebacks`]: commissions taken back by refunds and lost disputes, and their reversals.
+//! - [`error`]: [`PartnerError`].
 
+pub mod accounts;
 pub mod commissions;
+mod error;
+pub mod payrun;
+pub mod takebacks;
+pub mod transfers;
+
+pub use error::PartnerError;
 
 use anyhow::Context;
 use rand::Rng;

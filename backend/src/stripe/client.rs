@@ -23,6 +23,8 @@ pub struct StripeClient {
     retry: RetryPolicy,
     /// A per-request timeout shorter than the client's, if set.
     request_timeout: Option<Duration>,
+    /// The connected account (`acct_…`) calls act on (`Stripe-Account`); `None`: the platform.
+    stripe_account: Option<String>,
 }
 
 /// A file to upload (`POST /v1/files`).
@@ -126,6 +128,16 @@ impl StripeClient {
             secret_key: config.secret_key.clone(),
             retry,
             request_timeout: None,
+            stripe_account: None,
+        }
+    }
+
+    /// The same client acting on the connected account `account` (`acct_…`): every call carries
+    /// `Stripe-Account`, so balances, payouts and objects are that account's.
+    pub fn for_account(&self, account: &str) -> Self {
+        Self {
+            stripe_account: Some(account.to_owned()),
+            ..self.clone()
         }
     }
 
@@ -275,6 +287,9 @@ impl StripeClient {
             }
             if let Some(key) = idempotency_key {
                 request = request.header("Idempotency-Key", key);
+            }
+            if let Some(account) = &self.stripe_account {
+                request = request.header("Stripe-Account", account);
             }
             let failure = match request.send().await {
                 Ok(response) => {

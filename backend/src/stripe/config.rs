@@ -23,6 +23,11 @@ pub struct StripeConfig {
     /// `STRIPE_WEBHOOK_SECRET` (required): the endpoint's `whsec_…` signing secret. Several,
     /// comma-separated, while rotating: a signature made with any of them is accepted.
     pub webhook_secrets: Vec<SecretString>,
+    /// `STRIPE_CONNECT_WEBHOOK_SECRET` (required with `PARTNERS_ENABLED=true`): the Connect
+    /// endpoint's `whsec_…` secret — events from partners' connected accounts arrive at
+    /// `/webhooks/stripe/connect`, signed with an endpoint secret of their own. Several,
+    /// comma-separated, while rotating.
+    pub connect_webhook_secrets: Vec<SecretString>,
     /// `STRIPE_TIMEOUT_SECONDS` (default 30): the longest one request to Stripe may take.
     pub timeout: Duration,
     /// `STRIPE_MAX_NETWORK_RETRIES` (default 2): retries after a network error, a 429, a 409
@@ -37,7 +42,28 @@ impl StripeConfig {
     /// Reads the `STRIPE_*` variables.
     pub(crate) fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut config = Self::calls_only_from_lookup(get)?;
-        config.webhook_secrets = webhook_secrets(get)?;
+        config.webhook_secrets = webhook_secrets(get, "STRIPE_WEBHOOK_SECRET")?.ok_or(
+            ConfigError::Missing {
+                name: "STRIPE_WEBHOOK_SECRET",
+                hint: "set it to your webhook endpoint's signing secret (whsec_…, shown in the \
+                       Stripe dashboard or by `stripe listen`); `cargo xtask dev` sets it for you",
+            },
+        )?;
+        let partners = parse_or(get, "PARTNERS_ENABLED", || false)?;
+        config.connect_webhook_secrets =
+            match webhook_secrets(get, "STRIPE_CONNECT_WEBHOOK_SECRET")? {
+                Some(secrets) => secrets,
+                None if partners => {
+                    return Err(ConfigError::Missing {
+                        name: "STRIPE_CONNECT_WEBHOOK_SECRET",
+                        hint: "the partner program receives its connected accounts' events at \
+                               /webhooks/stripe/connect: create a Connect webhook endpoint and set \
+                               its signing secret (whsec_…), or turn the program off with \
+                               PARTNERS_ENABLED=false",
+                    })
+                }
+                None => Vec::new(),
+            };
         Ok(config)
     }
 
@@ -111,6 +137,7 @@ impl StripeConfig {
             api_base,
             files_base,
             webhook_secrets: Vec::new(),
+            connect_webhook_secrets: Vec::new(),
             timeout: Duration::from_secs(timeout),
             max_network_retries: parse_or(get, "STRIPE_MAX_NETWORK_RETRIES", || 2)?,
             seed_demo_catalog,
@@ -128,13 +155,14 @@ impl StripeConfig {
         key.starts_with("sk_live_") || key.starts_with("rk_live_")
     }
 
-    /// The origins of the hosted Checkout and portal pages users are sent to: Stripe's, or the
-    /// emulator's own. Pages allow form submissions to redirect there (CSP `form-action`).
+    /// The origins of the hosted Checkout, portal and Connect onboarding pages users are sent
+    /// to: Stripe's, or the emulator's own. Pages allow form submissions to redirect there (CSP `form-action`).
     pub fn hosted_pages_origins(&self) -> Vec<String> {
         if self.is_real_stripe() {
             vec![
                 "https://checkout.stripe.com".to_owned(),
                 "https://billing.stripe.com".to_owned(),
+                "https://connect.stripe.com".to_owned(),
             ]
         } else {
             vec![self.api_base.origin().ascii_serialization()]
@@ -142,34 +170,32 @@ impl StripeConfig {
     }
 }
 
-/// `STRIPE_WEBHOOK_SECRET`: one or more `whsec_…`, comma-separated.
+/// `name` (`STRIPE_WEBHOOK_SECRET`, `STRIPE_CONNECT_WEBHOOK_SECRET`): one or more `whsec_…`,
+/// comma-separated; `None` when unset.
 fn webhook_secrets(
     get: &impl Fn(&str) -> Option<String>,
-) -> Result<Vec<SecretString>, ConfigError> {
-    let webhook_secrets: Vec<SecretString> = get("STRIPE_WEBHOOK_SECRET")
+    name: &'static str,
+) -> Result<Option<Vec<SecretString>>, ConfigError> {
+    let secrets: Vec<SecretString> = get(name)
         .unwrap_or_default()
         .split(',')
         .map(str::trim)
         .filter(|secret| !secret.is_empty())
         .map(SecretString::from)
         .collect();
-    if webhook_secrets.is_empty() {
-        return Err(ConfigError::Missing {
-            name: "STRIPE_WEBHOOK_SECRET",
-            hint: "set it to your webhook endpoint's signing secret (whsec_…, shown in the \
-               Stripe dashboard or by `stripe listen`); `cargo xtask dev` sets it for you",
-        });
+    if secrets.is_empty() {
+        return Ok(None);
     }
-    if let Some(bad) = webhook_secrets
+    if let Some(bad) = secrets
         .iter()
         .position(|secret| !secret.expose_secret().starts_with("whsec_"))
     {
         return Err(ConfigError::Invalid {
-            name: "STRIPE_WEBHOOK_SECRET",
+            name,
             reason: format!("secret number {} does not start with whsec_", bad + 1),
         });
     }
-    Ok(webhook_secrets)
+    Ok(Some(secrets))
 }
 
 #[cfg(test)]
@@ -199,7 +225,11 @@ mod tests {
         assert_eq!(config.max_network_retries, 2);
         assert_eq!(
             config.hosted_pages_origins(),
-            ["https://checkout.stripe.com", "https://billing.stripe.com"]
+            [
+                "https://checkout.stripe.com",
+                "https://billing.stripe.com",
+                "https://connect.stripe.com"
+            ]
         );
     }
 
@@ -208,6 +238,22 @@ mod tests {
         let config = load(&[("STRIPE_API_BASE", "http://127.0.0.1:12111")]).unwrap();
         assert!(!config.is_real_stripe());
         assert_eq!(config.hosted_pages_origins(), ["http://127.0.0.1:12111"]);
+    }
+
+    #[test]
+    fn the_partner_program_needs_the_connect_endpoints_secret() {
+        let err = load(&[("PARTNERS_ENABLED", "true")]).unwrap_err();
+        assert!(
+            err.to_string().contains("STRIPE_CONNECT_WEBHOOK_SECRET"),
+            "{err}"
+        );
+        let config = load(&[
+            ("PARTNERS_ENABLED", "true"),
+            ("STRIPE_CONNECT_WEBHOOK_SECRET", "whsec_connect"),
+        ])
+        .unwrap();
+        assert_eq!(config.connect_webhook_secrets.len(), 1);
+        assert!(load(&[]).unwrap().connect_webhook_secrets.is_empty());
     }
 
     #[test]

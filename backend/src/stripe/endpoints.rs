@@ -277,10 +277,13 @@ impl StripeClient {
         Ok(customer)
     }
 
-    /// One invoice.
+    /// One invoice, with its payments (what links it to the charge that paid it).
     pub async fn invoice(&self, id: &str) -> Result<Invoice, StripeError> {
-        self.get(&format!("/v1/invoices/{}", segment(id)), &Form::new())
-            .await
+        self.get(
+            &format!("/v1/invoices/{}", segment(id)),
+            &Form::new().set("expand[]", "payments"),
+        )
+        .await
     }
 
     /// Pays an open invoice now with the customer's default payment method.

@@ -12,6 +12,8 @@
 //! - [`objects`]: the parts of Stripe's objects we read.
 //! - [`payments`]: the money after the sale — charges, refunds, disputes, payouts, the balance
 //!   and its transactions: their objects and calls.
+//! - [`connect`]: Stripe Connect for the partner program — connected accounts, onboarding links,
+//!   bank accounts, the payout schedule, transfers and their reversals.
 //! - [`form`]: Stripe's bracketed form encoding.
 //! - [`signature`]: webhook signature verification.
 //! - [`error`]: the error type, [`StripeError`].
@@ -23,7 +25,10 @@ pub mod endpoints;
 pub mod error;
 pub mod form;
 pub mod objects;
+#[macro_use]
 pub mod payments;
+// After `payments`, whose `stripe_status!` it uses.
+pub mod connect;
 pub mod signature;
 pub mod test_clocks;
 

@@ -286,6 +286,27 @@ pub struct Invoice {
     pub parent: Option<InvoiceParent>,
     /// The lines (the first page, as embedded).
     pub lines: Option<List<InvoiceLine>>,
+    /// Its payments, when expanded (`expand[]=payments`): what links an invoice to the
+    /// PaymentIntent (and so the charge) that paid it since the basil API.
+    #[serde(default)]
+    pub payments: Option<List<InvoicePayment>>,
+}
+
+/// One payment of an invoice (an `invoice_payment`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct InvoicePayment {
+    /// `paid`, `open` or `canceled`.
+    pub status: String,
+    /// What paid it.
+    pub payment: InvoicePaymentTarget,
+}
+
+/// What an invoice payment was made with.
+#[derive(Clone, Debug, Deserialize)]
+pub struct InvoicePaymentTarget {
+    /// `pi_…` when a PaymentIntent paid it.
+    #[serde(default, deserialize_with = "optional_id_of")]
+    pub payment_intent: Option<String>,
 }
 
 /// Where an invoice came from.
@@ -313,6 +334,18 @@ pub struct InvoiceLine {
 }
 
 impl Invoice {
+    /// The PaymentIntent that paid it, when its payments were expanded.
+    pub fn paid_by(&self) -> Option<&str> {
+        self.payments
+            .as_ref()?
+            .data
+            .iter()
+            .find(|payment| payment.status == "paid")?
+            .payment
+            .payment_intent
+            .as_deref()
+    }
+
     /// The subscription the invoice bills, if any.
     pub fn subscription_id(&self) -> Option<&str> {
         self.parent
@@ -471,6 +504,10 @@ pub struct Event {
     pub kind: String,
     /// Unix seconds.
     pub created: i64,
+    /// The connected account it happened on (`acct_…`; Connect events); `None`: the platform's
+    /// own.
+    #[serde(default)]
+    pub account: Option<String>,
     /// The object as it was when the event happened.
     pub data: EventData,
 }

@@ -6,6 +6,7 @@ use crate::{
     billing::{invoices, subscriptions, BillingError, Step},
     console::refetch::{self, Object},
     stripe::{
+        connect::{Account, Transfer},
         objects::{CheckoutSession, Event, Invoice, Price, Product},
         StripeClient, StripeError,
     },
@@ -35,6 +36,12 @@ pub(super) enum Fetched {
     },
     /// The money after the sale: a charge, refund, dispute, payout or the balance.
     Money(Box<crate::console::refetch::Fetched>),
+    /// A partner's connected account as Stripe has it now.
+    ConnectedAccount(Box<Account>),
+    /// A partner disconnected their account (`acct_…`): it can no longer be read.
+    AccountDeauthorized(String),
+    /// A transfer to a partner as Stripe has it now.
+    Transfer(Box<Transfer>),
     /// Nothing to fetch or store.
     Nothing,
 }
@@ -69,6 +76,9 @@ pub(super) async fn fetch(
             Some(id) => Fetched::Subscription(subscriptions::fetch(stripe, id).await?),
             None => Fetched::Nothing,
         });
+    }
+    if let Some(fetched) = fetch_connect(stripe, event, topic).await? {
+        return Ok(fetched);
     }
     if topic == Topic::Balance {
         // https://docs.stripe.com/api/events/types#event_types-balance.available
@@ -138,8 +148,63 @@ pub(super) async fn fetch(
         Topic::Dispute => return money(stripe, Object::Dispute(id)).await,
         // https://docs.stripe.com/api/events/types#event_types-payout.paid
         Topic::Payout => return money(stripe, Object::Payout(id)).await,
-        Topic::PaymentMethod | Topic::UpcomingInvoice | Topic::Balance => Fetched::Nothing,
+        Topic::PaymentMethod
+        | Topic::UpcomingInvoice
+        | Topic::Balance
+        | Topic::ConnectedAccount
+        | Topic::AccountDeauthorized
+        | Topic::ConnectedPayout
+        | Topic::Transfer => Fetched::Nothing,
     })
+}
+
+/// What a Connect event is about, fetched again (with `Stripe-Account` where it is the connected
+/// account's own); `None` for other topics.
+async fn fetch_connect(
+    stripe: &StripeClient,
+    event: &Event,
+    topic: Topic,
+) -> Result<Option<Fetched>, BillingError> {
+    let account = event.account.as_deref();
+    Ok(Some(match (topic, account) {
+        // https://docs.stripe.com/api/events/types#event_types-account.updated
+        // (and `account.external_account.*`, `capability.updated`: the account changed.)
+        (Topic::ConnectedAccount, Some(account)) => {
+            match found(stripe.account(account), "fetching the connected account").await? {
+                Some(account) => Fetched::ConnectedAccount(Box::new(account)),
+                None => Fetched::AccountDeauthorized(account.to_owned()),
+            }
+        }
+        // https://docs.stripe.com/api/events/types#event_types-account.application.deauthorized
+        (Topic::AccountDeauthorized, Some(account)) => {
+            Fetched::AccountDeauthorized(account.to_owned())
+        }
+        // https://docs.stripe.com/api/events/types#event_types-payout.paid
+        // A partner's own payout: their page reads payouts live from Stripe, so nothing is
+        // stored; fetching it (as the account) confirms the event is about a payout that exists.
+        (Topic::ConnectedPayout, Some(account)) => {
+            if let Some(id) = event.object_id() {
+                found(
+                    stripe.for_account(account).payout(id),
+                    "fetching the connected account's payout",
+                )
+                .await?;
+            }
+            Fetched::Nothing
+        }
+        // https://docs.stripe.com/api/events/types#event_types-transfer.reversed
+        (Topic::Transfer, _) => match event.object_id() {
+            Some(id) => match found(stripe.transfer(id), "fetching the transfer").await? {
+                Some(transfer) => Fetched::Transfer(Box::new(transfer)),
+                None => Fetched::Nothing,
+            },
+            None => Fetched::Nothing,
+        },
+        (Topic::ConnectedAccount | Topic::AccountDeauthorized | Topic::ConnectedPayout, None) => {
+            Fetched::Nothing
+        }
+        _ => return Ok(None),
+    }))
 }
 
 /// A charge, refund, dispute, payout or the balance, and what it changed.

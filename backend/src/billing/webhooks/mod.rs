@@ -55,13 +55,39 @@ pub enum Topic {
     Payout,
     /// `balance.available`.
     Balance,
+    /// A partner's connected account changed: `account.updated`, `account.external_account.*`,
+    /// `capability.updated` (Connect events).
+    ConnectedAccount,
+    /// A partner disconnected their account: `account.application.deauthorized`.
+    AccountDeauthorized,
+    /// `payout.*` of a connected account (Connect events): the partner's own payouts.
+    ConnectedPayout,
+    /// `transfer.*`: a transfer to a partner changed (a reversal made in the Dashboard).
+    Transfer,
 }
 
 impl Topic {
-    /// What an event type is about, if Tollgate acts on it.
-    pub fn of(kind: &str) -> Option<Self> {
+    /// What an event is about, if Tollgate acts on it.
+    pub fn of(event: &Event) -> Option<Self> {
+        Self::of_type(&event.kind, event.account.is_some())
+    }
+
+    /// What an event type is about, if Tollgate acts on it; `connected`: it happened on a
+    /// connected account.
+    pub fn of_type(kind: &str, connected: bool) -> Option<Self> {
         let (object, _) = kind.rsplit_once('.')?;
+        if connected {
+            return match (object, kind) {
+                (_, "account.application.deauthorized") => Some(Self::AccountDeauthorized),
+                (_, "account.updated" | "capability.updated")
+                | ("account.external_account", _) => Some(Self::ConnectedAccount),
+                ("payout", _) => Some(Self::ConnectedPayout),
+                ("transfer", _) => Some(Self::Transfer),
+                _ => None,
+            };
+        }
         Some(match (object, kind) {
+            ("transfer", _) => Self::Transfer,
             (_, "invoice.upcoming") => Self::UpcomingInvoice,
             ("invoice", _) => Self::Invoice,
             ("product", _) => Self::Product,
@@ -198,7 +224,7 @@ async fn apply(
     ticket: Ticket,
     mailing: Mailing,
 ) -> Result<Receipt, BillingError> {
-    let Some(topic) = Topic::of(&event.kind) else {
+    let Some(topic) = Topic::of(event) else {
         return Ok(Receipt::Ignored);
     };
     // No retries of our own and a short timeout: a failed attempt is retried by the worker

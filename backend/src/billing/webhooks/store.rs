@@ -52,6 +52,30 @@ pub(super) async fn store(
                 }
             }
         }
+        Fetched::ConnectedAccount(account) => {
+            billing::lock_object(conn, &account.id)
+                .await
+                .step("locking the connected account")?;
+            if ticket
+                .is_latest_for(conn, &account.id)
+                .await
+                .step("checking the connected account's fetch order")?
+            {
+                crate::partners::accounts::store(conn, &account)
+                    .await
+                    .step("storing the connected account")?;
+            }
+        }
+        Fetched::AccountDeauthorized(account) => {
+            crate::partners::accounts::disconnected(conn, &account)
+                .await
+                .step("recording the disconnected account")?;
+        }
+        Fetched::Transfer(transfer) => {
+            crate::partners::transfers::store_fetched(conn, &transfer)
+                .await
+                .step("storing the transfer")?;
+        }
         Fetched::Product(product) => {
             let id = event.object_id().unwrap_or_default();
             billing::lock_object(conn, catalog::LOCK)
