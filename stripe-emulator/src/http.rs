@@ -30,6 +30,8 @@ pub struct Call {
     pub base_url: String,
     /// The file of a `multipart/form-data` request (`POST /v1/files`).
     pub upload: Option<crate::upload::Upload>,
+    /// The secret key the call was made with (Stripe names it, masked, in `account_invalid`).
+    pub api_key: String,
 }
 
 impl Call {
@@ -296,6 +298,7 @@ fn call(
         path,
         base_url: emulator.base_url().to_owned(),
         upload,
+        api_key: key.clone(),
     };
     let read_only = method == Method::GET;
     let run = |world: &mut World| {

@@ -10,6 +10,7 @@ mod api;
 pub mod billing;
 pub mod cards;
 pub mod config;
+pub mod connect;
 pub mod error;
 mod faults;
 pub mod form;

@@ -85,6 +85,9 @@ pub struct World {
     /// The platform's bank accounts that payouts go to.
     #[serde(default)]
     pub payout_accounts: crate::money::payouts::BankAccounts,
+    /// Connect bookkeeping: requested capabilities, Account Links, login links, payout dates.
+    #[serde(default)]
+    pub connect: crate::connect::State,
     /// The bytes of each uploaded File.
     #[serde(default)]
     pub file_contents: BTreeMap<String, Vec<u8>>,
@@ -132,6 +135,7 @@ impl World {
             owners: BTreeMap::new(),
             payout_accounts: Default::default(),
             file_contents: BTreeMap::new(),
+            connect: Default::default(),
             base_url: String::new(),
             request: None,
             scope: None,
@@ -411,6 +415,7 @@ fn display_kind(kind: &str) -> &str {
         "subscription_item" => "subscription item",
         "balance_transaction" => "balance transaction",
         "file" => "file upload",
+        "bank_account" => "external account",
         other => other,
     }
 }

@@ -1,6 +1,7 @@
 //! The `/v1` API, one module per resource. Each operation is a plain function over the world;
 //! [`crate::http::op`] turns it into a handler.
 
+pub mod accounts;
 pub mod balance;
 pub mod charges;
 pub mod checkout;
@@ -8,6 +9,7 @@ mod checkout_completion;
 pub mod customers;
 pub mod disputes;
 pub mod events;
+pub mod external_accounts;
 pub mod files;
 pub mod invoice_workflow;
 pub mod invoiceitems;
@@ -170,6 +172,8 @@ pub fn routes() -> Router<Emulator> {
         .merge(sources::routes())
         .merge(tokens::routes())
         .merge(topups::routes())
+        .merge(accounts::routes())
+        .merge(external_accounts::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.
@@ -178,7 +182,7 @@ fn deleted(id: &str, kind: &str) -> Value {
 }
 
 /// Applies `metadata[key]=value` updates: an empty value removes the key, `metadata=` clears all.
-fn merge_metadata(object: &mut Value, params: &Params) {
+pub(crate) fn merge_metadata(object: &mut Value, params: &Params) {
     let Some(update) = params.metadata() else {
         return;
     };

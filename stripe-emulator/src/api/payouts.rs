@@ -57,6 +57,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             method: params.str("method").unwrap_or("standard").to_owned(),
             statement_descriptor: params.str("statement_descriptor").map(str::to_owned),
             destination: params.str("destination").map(str::to_owned),
+            automatic: false,
         },
     )
 }

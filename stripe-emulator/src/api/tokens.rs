@@ -1,6 +1,9 @@
-//! Card tokens: `POST /v1/tokens` with `card[number]`, `card[exp_month]`, `card[exp_year]` (and
-//! the card's name and address), retrieve. A token is used once: added to a customer as a source
-//! or made into a PaymentMethod ([`crate::sources::redeem_token`]).
+//! Card and bank account tokens: `POST /v1/tokens` with `card[number]`, `card[exp_month]`,
+//! `card[exp_year]` (and the card's name and address), or with `bank_account[country, currency,
+//! routing_number, account_number, account_holder_name, account_holder_type]` (a `btok_…`);
+//! retrieve. A token is used once: added to a customer as a source, made into a PaymentMethod
+//! ([`crate::sources::redeem_token`]) or attached to a connected account as its bank account
+//! ([`crate::connect::bank_accounts::from_param`]).
 //! <https://docs.stripe.com/api/tokens>
 
 use axum::routing::{get, post};
@@ -23,6 +26,9 @@ pub fn routes() -> Router<Emulator> {
 /// `POST /v1/tokens`: a card token.
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
+    if let Some(Value::Object(bank)) = params.get("bank_account") {
+        return bank_token(world, bank);
+    }
     if let Some(other) = [
         "bank_account",
         "pii",
@@ -35,7 +41,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     .find(|kind| params.get(kind).is_some())
     {
         return Err(ApiError::invalid(
-            format!("The emulator makes card tokens only, not {other} tokens."),
+            format!("The emulator makes card and bank account tokens only, not {other} tokens."),
             Some(other),
         ));
     }
@@ -80,6 +86,31 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "created": world.now(),
         "livemode": false,
         "type": "card",
+        "used": false,
+    })))
+}
+
+/// A bank account token (`btok_…`) whose `bank_account` has the `ba_…` id the external account
+/// made from it will have; the account number stays with the emulator.
+fn bank_token(world: &mut World, bank: &serde_json::Map<String, Value>) -> Result<Value, ApiError> {
+    if bank.get("country").is_none() {
+        return Err(ApiError::missing("bank_account.country"));
+    }
+    let details = crate::connect::bank_accounts::Details::parse(bank, "bank_account", "US", "usd")?;
+    let id = world.new_id("btok");
+    let bank_id = world.new_id("ba");
+    world
+        .payout_accounts
+        .numbers
+        .insert(bank_id.clone(), details.account_number.clone());
+    Ok(world.insert(json!({
+        "id": id,
+        "object": "token",
+        "bank_account": details.object(&bank_id),
+        "client_ip": null,
+        "created": world.now(),
+        "livemode": false,
+        "type": "bank_account",
         "used": false,
     })))
 }

@@ -1,21 +1,25 @@
 //! The money after the sale: the ledger of balance transactions and the Balance
 //! (`ledger`), refunds (`refunds`), disputes decided by Stripe's test evidence (`disputes`),
-//! payouts to the platform's bank account (`payouts`) and top-ups from it (`topups`). Time moves
-//! it on: charges and top-ups become available, payouts arrive ([`run_due`]).
+//! payouts to the platform's bank account (`payouts`) and top-ups from it (`topups`), connected
+//! accounts' automatic payouts (`schedule`). Time moves it on, for the platform and each
+//! connected account: charges and top-ups become available, payouts are made and arrive
+//! ([`run_due`]).
 
 pub mod disputes;
 pub mod ledger;
 pub mod payouts;
 pub mod refunds;
+pub mod schedule;
 pub mod topups;
 
 use crate::world::World;
 
-/// Runs what fell due on the emulator's clock: top-ups succeed, pending funds become available,
-/// payouts arrive.
+/// Runs what fell due on the emulator's clock for the account acted as: top-ups succeed, pending
+/// funds become available, a connected account's scheduled payout is made, payouts arrive.
 pub fn run_due(world: &mut World) {
     topups::run_due(world);
     ledger::run_due(world);
+    schedule::run_due(world);
     payouts::run_due(world);
 }
 

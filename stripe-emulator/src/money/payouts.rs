@@ -1,4 +1,5 @@
-//! Payouts to the account's bank account: refused above the available balance, `pending` with a
+//! Payouts to the account's bank account (a connected account's default bank account in the
+//! payout's currency): refused above the available balance, `pending` with a
 //! `payout` balance transaction, then `paid` two days later — or `failed` (`no_account`, the money
 //! back) when the bank account is Stripe's failing test account — or `canceled` while pending.
 //! <https://docs.stripe.com/api/payouts>
@@ -74,22 +75,54 @@ pub struct NewPayout {
     pub method: String,
     /// Shown on the bank statement.
     pub statement_descriptor: Option<String>,
-    /// `ba_…`; the current account when None.
+    /// `ba_…`; the current account when None (a connected account's default bank account in
+    /// the currency).
     pub destination: Option<String>,
+    /// Made by the account's payout schedule rather than asked for.
+    pub automatic: bool,
 }
 
 /// Pays out from the available balance: `pending`, a `payout` balance transaction,
 /// `payout.created`. Refused with `balance_insufficient` above the available balance.
 pub fn create(world: &mut World, new: NewPayout) -> Result<Value, ApiError> {
-    let destination = match new.destination {
-        Some(id) if id != world.payout_accounts.current => {
-            return Err(ApiError::missing_resource(
-                "external account",
-                &id,
-                "destination",
-            ))
+    let destination = if world.scope.is_some() {
+        let default = crate::connect::bank_accounts::default_for(world, &new.currency);
+        match new.destination {
+            Some(id)
+                if world
+                    .find("bank_account", &id)
+                    .is_some_and(|bank| bank["currency"] == new.currency.as_str()) =>
+            {
+                id
+            }
+            Some(id) => {
+                return Err(ApiError::missing_resource(
+                    "external account",
+                    &id,
+                    "destination",
+                ))
+            }
+            None => default.ok_or_else(|| {
+                ApiError::invalid(
+                    format!(
+                        "Sorry, you don't have any external accounts in that currency ({}).",
+                        new.currency
+                    ),
+                    Some("currency"),
+                )
+            })?,
         }
-        _ => world.payout_accounts.current.clone(),
+    } else {
+        match new.destination {
+            Some(id) if id != world.payout_accounts.current => {
+                return Err(ApiError::missing_resource(
+                    "external account",
+                    &id,
+                    "destination",
+                ))
+            }
+            _ => world.payout_accounts.current.clone(),
+        }
     };
     if new.amount > ledger::available(world, &new.currency) {
         return Err(ApiError::invalid_code(
@@ -130,7 +163,7 @@ pub fn create(world: &mut World, new: NewPayout) -> Result<Value, ApiError> {
         "application_fee": null,
         "application_fee_amount": null,
         "arrival_date": arrival,
-        "automatic": false,
+        "automatic": new.automatic,
         "balance_transaction": transaction["id"],
         "created": created,
         "currency": new.currency,
