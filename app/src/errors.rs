@@ -169,3 +169,22 @@ impl From<backend::console::ConsoleError> for FormError {
         }
     }
 }
+
+#[cfg(feature = "ssr")]
+impl From<backend::partners::PartnerError> for FormError {
+    fn from(error: backend::partners::PartnerError) -> Self {
+        use backend::partners::PartnerError;
+        match error {
+            PartnerError::NotFound => Self::NotFound,
+            PartnerError::Invalid { field, message } => Self::Field {
+                field: field.to_owned(),
+                message,
+            },
+            PartnerError::Refused(message) => {
+                Self::Form(format!("Stripe refused: {message} Nothing was changed."))
+            }
+            PartnerError::NotNow(reason) => Self::Form(reason.to_owned()),
+            PartnerError::Billing(error) => (*error).into(),
+        }
+    }
+}

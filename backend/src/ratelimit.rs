@@ -24,7 +24,7 @@ use governor::{
 };
 
 pub use failures::FailureLedger;
-pub use network::ClientNetwork;
+pub use network::{ClientAddress, ClientNetwork};
 
 use crate::auth::EmailAddress;
 

@@ -8,8 +8,8 @@ use clap::{Parser, Subcommand};
 use leptos::prelude::{get_configuration, LeptosOptions};
 
 use crate::{
-    startup::{shutdown_signal, Application},
     partners_cli::PartnersCommand,
+    startup::{shutdown_signal, Application},
     stripe_cli::StripeCommand,
 };
 

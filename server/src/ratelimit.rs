@@ -9,7 +9,8 @@
 //! backend service forgives it when the password is right. Sign-up and forgot-password name an
 //! email too, but never count against its account (the backend limits reset mails itself). This
 //! runs inside `auth::resolve_user`, which has put the signed-in user into the request, and puts
-//! the client's [`ClientNetwork`] into the request for the server functions to pass on.
+//! the client's [`ClientNetwork`] into the request for the server functions to pass on; every
+//! request gets its [`ClientAddress`].
 //!
 //! The client IP is the TCP peer's, or, behind `TRUSTED_PROXY_HOPS` reverse proxies, the address
 //! the outermost of them saw, read from `X-Forwarded-For` (see [`client_ip`]).
@@ -25,7 +26,7 @@ use axum::{
 };
 use backend::{
     auth::{EmailAddress, User},
-    ratelimit::ClientNetwork,
+    ratelimit::{ClientAddress, ClientNetwork},
     AppState,
 };
 use leptos::server_fn::ServerFn;
@@ -90,6 +91,8 @@ pub async fn limit_auth_attempts(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let address = ClientAddress(client_ip(&request, state.config.trusted_proxy_hops));
+    request.extensions_mut().insert(address);
     let path = request.uri().path();
     let sign_in = path == SIGN_IN;
     let current_password_check = CURRENT_PASSWORD_CHECKS.contains(&path);

@@ -31,7 +31,12 @@ pub async fn receive_connect(
     record(&state, Endpoint::Connect, &headers, &body).await
 }
 
-async fn record(state: &AppState, endpoint: Endpoint, headers: &HeaderMap, body: &[u8]) -> Response {
+async fn record(
+    state: &AppState,
+    endpoint: Endpoint,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
     let signature = headers
         .get("stripe-signature")
         .and_then(|value| value.to_str().ok());

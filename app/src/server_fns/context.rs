@@ -42,6 +42,18 @@ pub fn client_network_if_seen() -> Option<backend::ratelimit::ClientNetwork> {
     use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get().copied())
 }
 
+/// The client's own address, as the server worked it out (every request carries it).
+pub fn client_address() -> Option<std::net::IpAddr> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<backend::ratelimit::ClientAddress>()
+                .copied()
+        })
+        .map(|address| address.0)
+}
+
 /// The signed-in user (resolved by the server's session middleware), or an error.
 pub fn signed_in_user() -> Result<User, FormError> {
     use_context::<http::request::Parts>()

@@ -10,13 +10,15 @@
 //! - [`billing`]: pricing data, Checkout, the portal, the success page, the account's billing
 //!   (cancel, resume, change plan).
 //! - [`dashboard`]: the product behind the paywall.
-//! - [`partners`]: the partner program's page and joining it.
+//! - [`partners`]: the partner program's page and joining it; [`partner_account`]: the
+//!   partner's connected Stripe account (connecting it, payout schedule, paying out).
 //! - [`console`]: the operator console's pages and actions (admins only).
 //! - [`time_travel`]: development only — moving the Stripe emulator's clock.
 
 pub mod billing;
 pub mod console;
 pub mod dashboard;
+pub mod partner_account;
 pub mod partners;
 pub mod profile;
 pub mod recovery;
@@ -31,3 +33,5 @@ mod billing_mapping;
 mod console_mapping;
 #[cfg(feature = "ssr")]
 mod context;
+#[cfg(feature = "ssr")]
+mod partners_mapping;

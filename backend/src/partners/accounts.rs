@@ -12,9 +12,7 @@ use super::PartnerError;
 use crate::{
     billing::{money::Money, Step},
     stripe::{
-        connect::{
-            Account, NewAccount, NewBankAccount, PayoutInterval, PlatformOnboarding,
-        },
+        connect::{Account, NewAccount, NewBankAccount, PayoutInterval, PlatformOnboarding},
         payments::Payout,
     },
     AppState,
@@ -120,7 +118,10 @@ pub async fn of_partner(
         payout_interval: PayoutInterval::from_stored(&row.payout_interval)
             .unwrap_or(PayoutInterval::Daily),
         bank: row.bank_last4.map(|last4| {
-            format!("{} ••••{last4}", row.bank_name.as_deref().unwrap_or("Bank account"))
+            format!(
+                "{} ••••{last4}",
+                row.bank_name.as_deref().unwrap_or("Bank account")
+            )
         }),
         disconnected: row.disconnected,
     }))
@@ -336,8 +337,14 @@ pub async fn connect_with_form(
         tos_ip: &ip,
         product_description: "Refers customers to the platform for a commission",
     };
-    let account = account_id(state, partner, email, Onboarding::Platform, Some(&onboarding))
-        .await?;
+    let account = account_id(
+        state,
+        partner,
+        email,
+        Onboarding::Platform,
+        Some(&onboarding),
+    )
+    .await?;
     let bank = NewBankAccount {
         country: "US",
         currency: "usd",
@@ -352,12 +359,19 @@ pub async fn connect_with_form(
         .fingerprint();
     let token = state
         .stripe
-        .bank_account_token(&bank, &format!("tollgate-bank-token-{account}-{fingerprint}"))
+        .bank_account_token(
+            &bank,
+            &format!("tollgate-bank-token-{account}-{fingerprint}"),
+        )
         .await
         .map_err(|error| PartnerError::from_stripe(error, "tokenising the bank account"))?;
     state
         .stripe
-        .add_external_account(&account, &token.id, &format!("tollgate-bank-{account}-{fingerprint}"))
+        .add_external_account(
+            &account,
+            &token.id,
+            &format!("tollgate-bank-{account}-{fingerprint}"),
+        )
         .await
         .map_err(|error| PartnerError::from_stripe(error, "adding the bank account"))?;
     refresh(state, partner).await
@@ -483,13 +497,18 @@ pub async fn pay_out_now(
         .find(|line| line.currency == currency)
         .map_or(0, |line| line.amount);
     if available <= 0 {
-        return Err(PartnerError::NotNow("There is nothing available to pay out."));
+        return Err(PartnerError::NotNow(
+            "There is nothing available to pay out.",
+        ));
     }
     let payout = stripe
         .create_payout(
             available,
             currency,
-            &format!("tollgate-partner-payout-{}-{form_id}", account.stripe_account_id),
+            &format!(
+                "tollgate-partner-payout-{}-{form_id}",
+                account.stripe_account_id
+            ),
         )
         .await
         .map_err(|error| PartnerError::from_stripe(error, "paying the balance out"))?;

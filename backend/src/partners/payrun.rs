@@ -148,7 +148,11 @@ impl Report {
             let _ = writeln!(text, "reversed {} of {transfer}", amount.in_words());
         }
         for (transfer, amount, why) in &self.reversals_failed {
-            let _ = writeln!(text, "reversal of {} from {transfer} failed: {why}", amount.in_words());
+            let _ = writeln!(
+                text,
+                "reversal of {} from {transfer} failed: {why}",
+                amount.in_words()
+            );
         }
         if text.is_empty() {
             text.push_str("Nothing to pay or recover.\n");
@@ -303,7 +307,9 @@ pub async fn daily(state: crate::AppState) {
                     .await;
                 match ran {
                     Ok(report) if report.already_running => {}
-                    Ok(report) => tracing::info!(summary = %report.summary(), "partner pay run finished"),
+                    Ok(report) => {
+                        tracing::info!(summary = %report.summary(), "partner pay run finished")
+                    }
                     Err(error) => {
                         tracing::error!(error.cause_chain = ?anyhow::Error::new(error), "the partner pay run failed; the next check tries again");
                     }

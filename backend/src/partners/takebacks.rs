@@ -91,7 +91,10 @@ pub(super) async fn recover_pending(
             .await
         {
             Ok(reversal) => {
-                let mut tx = db.begin().await.step("starting the reversal's transaction")?;
+                let mut tx = db
+                    .begin()
+                    .await
+                    .step("starting the reversal's transaction")?;
                 sqlx::query!(
                     "UPDATE partner_transfer_reversals SET status = 'reversed', \
                      stripe_reversal_id = $2, settled_at = now() WHERE idempotency_key = $1",

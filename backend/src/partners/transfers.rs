@@ -22,11 +22,17 @@ pub(super) async fn prepare(
     period: Date,
     now: OffsetDateTime,
 ) -> Result<Option<Uuid>, BillingError> {
-    let mut tx = db.begin().await.step("starting the transfer's transaction")?;
-    sqlx::query!("SELECT user_id FROM partners WHERE user_id = $1 FOR UPDATE", partner)
-        .fetch_optional(&mut *tx)
+    let mut tx = db
+        .begin()
         .await
-        .step("locking the partner")?;
+        .step("starting the transfer's transaction")?;
+    sqlx::query!(
+        "SELECT user_id FROM partners WHERE user_id = $1 FOR UPDATE",
+        partner
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .step("locking the partner")?;
     let account = super::accounts::of_partner(&mut *tx, partner)
         .await
         .step("reading the partner's connected account")?;
@@ -155,7 +161,10 @@ pub(super) async fn settle(
                 .refusal_message()
                 .unwrap_or("Stripe refused the transfer.")
                 .to_owned();
-            let mut tx = db.begin().await.step("starting the refusal's transaction")?;
+            let mut tx = db
+                .begin()
+                .await
+                .step("starting the refusal's transaction")?;
             sqlx::query!(
                 "UPDATE partner_transfers SET status = 'failed', failure = $2, settled_at = now() \
                  WHERE id = $1",

@@ -7,6 +7,11 @@ use std::{
     net::{IpAddr, Ipv6Addr},
 };
 
+/// A client's own address, as the server worked it out (the TCP peer, or the trusted proxies'
+/// `X-Forwarded-For`): what is recorded where Stripe asks who accepted its terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
 /// A client's network, normalised from its address; see the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ClientNetwork(IpAddr);

@@ -42,13 +42,12 @@ impl StripeConfig {
     /// Reads the `STRIPE_*` variables.
     pub(crate) fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut config = Self::calls_only_from_lookup(get)?;
-        config.webhook_secrets = webhook_secrets(get, "STRIPE_WEBHOOK_SECRET")?.ok_or(
-            ConfigError::Missing {
+        config.webhook_secrets =
+            webhook_secrets(get, "STRIPE_WEBHOOK_SECRET")?.ok_or(ConfigError::Missing {
                 name: "STRIPE_WEBHOOK_SECRET",
                 hint: "set it to your webhook endpoint's signing secret (whsec_…, shown in the \
                        Stripe dashboard or by `stripe listen`); `cargo xtask dev` sets it for you",
-            },
-        )?;
+            })?;
         let partners = parse_or(get, "PARTNERS_ENABLED", || false)?;
         config.connect_webhook_secrets =
             match webhook_secrets(get, "STRIPE_CONNECT_WEBHOOK_SECRET")? {

@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{
-    client::Answered, endpoints::segment, objects::List, Form, StripeClient, StripeError,
-};
+use super::{client::Answered, endpoints::segment, objects::List, Form, StripeClient, StripeError};
 
 stripe_status!(
     /// How often Stripe pays a connected account's available balance out to its bank
@@ -347,7 +345,9 @@ impl StripeClient {
     ) -> Result<Account, StripeError> {
         let mut form = Form::new().set("settings[payouts][schedule][interval]", interval.as_str());
         form = match interval {
-            PayoutInterval::Weekly => form.set("settings[payouts][schedule][weekly_anchor]", "monday"),
+            PayoutInterval::Weekly => {
+                form.set("settings[payouts][schedule][weekly_anchor]", "monday")
+            }
             PayoutInterval::Monthly => form.set("settings[payouts][schedule][monthly_anchor]", 1),
             PayoutInterval::Manual | PayoutInterval::Daily => form,
         };
@@ -386,9 +386,10 @@ impl StripeClient {
         amount: i64,
         key: &str,
     ) -> Result<TransferReversal, StripeError> {
-        let form = Form::new()
-            .set("amount", amount)
-            .set("description", "Commission taken back: the payment was refunded or lost");
+        let form = Form::new().set("amount", amount).set(
+            "description",
+            "Commission taken back: the payment was refunded or lost",
+        );
         self.post(
             &format!("/v1/transfers/{}/reversals", segment(transfer)),
             &form,

@@ -79,8 +79,9 @@ impl Topic {
         if connected {
             return match (object, kind) {
                 (_, "account.application.deauthorized") => Some(Self::AccountDeauthorized),
-                (_, "account.updated" | "capability.updated")
-                | ("account.external_account", _) => Some(Self::ConnectedAccount),
+                (_, "account.updated" | "capability.updated") | ("account.external_account", _) => {
+                    Some(Self::ConnectedAccount)
+                }
                 ("payout", _) => Some(Self::ConnectedPayout),
                 ("transfer", _) => Some(Self::Transfer),
                 _ => None,
