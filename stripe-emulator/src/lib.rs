@@ -128,7 +128,9 @@ pub async fn spawn(config: Config) -> anyhow::Result<Running> {
     }
     let router = http::router(emulator.clone());
     let server = tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, router).await {
+        // Peers' addresses are kept: the onboarding form records who accepted the terms.
+        let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        if let Err(error) = axum::serve(listener, service).await {
             tracing::error!(%error, "the emulator stopped serving");
         }
     });

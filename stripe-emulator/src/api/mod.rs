@@ -1,6 +1,7 @@
 //! The `/v1` API, one module per resource. Each operation is a plain function over the world;
 //! [`crate::http::op`] turns it into a handler.
 
+pub mod account_links;
 pub mod accounts;
 pub mod balance;
 pub mod charges;
@@ -174,6 +175,7 @@ pub fn routes() -> Router<Emulator> {
         .merge(topups::routes())
         .merge(accounts::routes())
         .merge(external_accounts::routes())
+        .merge(account_links::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.

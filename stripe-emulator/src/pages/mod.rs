@@ -1,9 +1,13 @@
 //! The hosted pages a browser visits: Checkout (`/checkout/{id}`), the customer portal
-//! (`/portal/{id}`), invoices (`/invoices/{id}`) and 3-D Secure (`/authenticate/{id}`). Plain server-rendered HTML forms, no scripts.
+//! (`/portal/{id}`), invoices (`/invoices/{id}`), 3-D Secure (`/authenticate/{id}`), Connect
+//! onboarding (`/connect/onboarding/{token}`) and the Express dashboard
+//! (`/connect/express/{token}`). Plain server-rendered HTML forms, no scripts.
 
 mod authenticate;
 mod checkout;
+mod express;
 mod invoice;
+mod onboarding;
 mod portal;
 
 use axum::http::StatusCode;
@@ -27,6 +31,11 @@ pub fn routes() -> Router<Emulator> {
         .route("/portal/{id}/{action}", post(portal::act))
         .route("/invoices/{id}", get(invoice::show).post(invoice::pay))
         .route("/invoices/{id}/pdf", get(invoice::pdf))
+        .route(
+            "/connect/onboarding/{token}",
+            get(onboarding::show).post(onboarding::submit),
+        )
+        .route("/connect/express/{token}", get(express::show))
 }
 
 /// Escapes text for HTML bodies and attribute values.
