@@ -355,6 +355,30 @@ impl EvidenceUpload {
 /// `/admin/partners`: the partners, what they brought and earned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartnersView {
-    /// Newest first: address, code, sign-ups through their link, commissions in words.
-    pub rows: Vec<(String, String, i64, String)>,
+    /// Newest first: address, code, sign-ups through their link, commissions in words, their
+    /// connected account and its standing in words.
+    pub rows: Vec<(String, String, i64, String, String)>,
+    /// What the next pay run would do: partner, amount, and why not when it cannot.
+    pub plan: Vec<(String, String, String)>,
+    /// The newest transfers: date, partner, amount, reversed, status, `tr_…`, failure.
+    pub transfers: Vec<TransferRow>,
+    /// The newest pay runs: when, what started it, what it did.
+    pub runs: Vec<(String, String, String)>,
+}
+
+/// One transfer to a partner, for the console.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TransferRow {
+    /// When it was attempted.
+    pub date: String,
+    /// The partner.
+    pub email: String,
+    /// In words.
+    pub amount: String,
+    /// What was reversed of it, in words.
+    pub reversed: String,
+    /// pending, paid or failed.
+    pub status: String,
+    /// `tr_…`, once made; else why it failed.
+    pub detail: String,
 }

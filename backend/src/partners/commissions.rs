@@ -199,6 +199,8 @@ pub struct PartnerLine {
     pub signups: i64,
     /// Commissions per currency, held and payable as of now.
     pub earned: Vec<Earned>,
+    /// Their connected account and where it stands, in words; `None`: not connected.
+    pub account: Option<String>,
 }
 
 /// Every partner, newest first, with what they brought and earned as of `now` (billing time).
@@ -218,11 +220,15 @@ pub async fn partners(
                    AS "payable!",
                COALESCE(sum(c.amount) FILTER (WHERE c.transfer_id IS NOT NULL), 0)::bigint
                    AS "paid!",
-               COALESCE(sum(c.amount_taken_back), 0)::bigint AS "taken_back!"
+               COALESCE(sum(c.amount_taken_back), 0)::bigint AS "taken_back!",
+               a.stripe_account_id AS "account?", a.transfers_active AS "transfers_active?",
+               a.requirements_due AS "requirements_due?",
+               a.deauthorized_at IS NOT NULL AS "disconnected?"
         FROM partners p
         JOIN users u ON u.id = p.user_id
+        LEFT JOIN partner_accounts a ON a.partner_id = p.user_id
         LEFT JOIN partner_commissions c ON c.partner_id = p.user_id
-        GROUP BY p.user_id, p.created_at, u.email, p.code, c.currency
+        GROUP BY p.user_id, p.created_at, u.email, p.code, c.currency, a.partner_id
         ORDER BY p.created_at DESC, p.user_id, c.currency
         "#,
         now,
@@ -237,6 +243,17 @@ pub async fn partners(
                 code: row.code,
                 signups: row.signups,
                 earned: Vec::new(),
+                account: row.account.map(|account| {
+                    let standing = match (row.disconnected, row.transfers_active) {
+                        (Some(true), _) => "disconnected".to_owned(),
+                        (_, Some(true)) => "receives transfers".to_owned(),
+                        _ => match row.requirements_due.as_deref() {
+                            Some(due) if !due.is_empty() => format!("needs {}", due.join(", ")),
+                            _ => "cannot receive transfers yet".to_owned(),
+                        },
+                    };
+                    format!("{account}: {standing}")
+                }),
             });
         }
         if let (Some(currency), Some(last)) = (row.currency, partners.last_mut()) {

@@ -1,5 +1,6 @@
-//! `/admin/partners`: the partner program's partners — their code, the accounts their link
-//! brought, and their commissions held and payable.
+//! `/admin/partners`: the partner program — each partner's code, the accounts their link
+//! brought, their commissions and connected account; what the next pay run would transfer (and
+//! who it skips, and why); the transfers with their reversals; the last pay runs.
 
 use leptos::prelude::*;
 
@@ -25,7 +26,7 @@ pub fn AdminPartnersPage() -> impl IntoView {
 
 #[component]
 fn Partners(partners: PartnersView) -> impl IntoView {
-    let PartnersView { rows } = partners;
+    let PartnersView { rows, plan, transfers, runs } = partners;
     if rows.is_empty() {
         return view! { <p class="muted">"No partners yet."</p> }.into_any();
     }
@@ -35,14 +36,63 @@ fn Partners(partners: PartnersView) -> impl IntoView {
                 <thead><tr>
                     <th scope="col">"Partner"</th><th scope="col">"Code"</th>
                     <th scope="col">"Signed up through them"</th><th scope="col">"Commissions"</th>
+                    <th scope="col">"Stripe account"</th>
                 </tr></thead>
                 <tbody>
-                    {rows.into_iter().map(|(email, code, signups, earned)| view! {
-                        <tr><td>{email}</td><td><code>{code}</code></td><td>{signups}</td><td>{earned}</td></tr>
+                    {rows.into_iter().map(|(email, code, signups, earned, account)| view! {
+                        <tr><td>{email}</td><td><code>{code}</code></td><td>{signups}</td><td>{earned}</td><td>{account}</td></tr>
                     }).collect_view()}
                 </tbody>
             </table>
         </div>
+        <h2>"Next pay run"</h2>
+        {if plan.is_empty() {
+            view! { <p class="muted">"Nothing payable: no transfer would be made."</p> }.into_any()
+        } else {
+            view! {
+                <table class="table" aria-label="Next pay run">
+                    <thead><tr><th scope="col">"Partner"</th><th scope="col">"Payable"</th><th scope="col">"What happens"</th></tr></thead>
+                    <tbody>
+                        {plan.into_iter().map(|(email, amount, what)| view! {
+                            <tr><td>{email}</td><td>{amount}</td><td>{what}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+        <h2>"Transfers"</h2>
+        {if transfers.is_empty() {
+            view! { <p class="muted">"No transfers yet."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-scroll" tabindex="0" role="region" aria-label="Transfers, scrolls sideways">
+                    <table class="table" aria-label="Transfers">
+                        <thead><tr>
+                            <th scope="col">"Date"</th><th scope="col">"Partner"</th><th scope="col">"Amount"</th>
+                            <th scope="col">"Reversed"</th><th scope="col">"Status"</th><th scope="col">"Transfer or reason"</th>
+                        </tr></thead>
+                        <tbody>
+                            {transfers.into_iter().map(|row| view! {
+                                <tr><td>{row.date}</td><td>{row.email}</td><td>{row.amount}</td>
+                                    <td>{row.reversed}</td><td>{row.status}</td><td>{row.detail}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+        <h2>"Pay runs"</h2>
+        {if runs.is_empty() {
+            view! { <p class="muted">"No pay run yet. One runs daily; `server partners pay` runs one now."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="runs">
+                    {runs.into_iter().map(|(date, trigger, summary)| view! {
+                        <li><strong>{date}</strong>" ("{trigger}"): "<pre>{summary}</pre></li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
     }
     .into_any()
 }

@@ -103,6 +103,14 @@ pub async fn admin_partners() -> Result<crate::console_views::PartnersView, Form
     let partners = backend::partners::commissions::partners(&state.db, now)
         .await
         .step("listing the partners")?;
+    let plan = backend::partners::payrun::plan(&state.db, now).await?;
+    let transfers = backend::partners::transfers::list(&state.db, None, 50)
+        .await
+        .step("listing the transfers")?;
+    let runs = backend::partners::payrun::recent_runs(&state.db, 10)
+        .await
+        .step("listing the pay runs")?;
+    let date = backend::billing::money::format_date;
     Ok(crate::console_views::PartnersView {
         rows: partners
             .into_iter()
@@ -113,12 +121,45 @@ pub async fn admin_partners() -> Result<crate::console_views::PartnersView, Form
                     partner
                         .earned
                         .iter()
-                        .map(|line| format!("{} held, {} payable", line.held, line.payable))
+                        .map(|line| {
+                            format!(
+                                "{} held, {} payable, {} paid, {} taken back",
+                                line.held, line.payable, line.paid, line.taken_back
+                            )
+                        })
                         .collect::<Vec<_>>()
                         .join("; ")
                 };
-                (partner.email, partner.code, partner.signups, earned)
+                let account = partner.account.unwrap_or_else(|| "Not connected".to_owned());
+                (partner.email, partner.code, partner.signups, earned, account)
             })
+            .collect(),
+        plan: plan
+            .into_iter()
+            .map(|line| {
+                let what = line.blocked.unwrap_or_else(|| {
+                    format!("will be transferred ({} commissions)", line.commissions)
+                });
+                (line.email, line.amount.in_words(), what)
+            })
+            .collect(),
+        transfers: transfers
+            .into_iter()
+            .map(|line| crate::console_views::TransferRow {
+                date: date(line.created_at),
+                email: line.email,
+                amount: line.amount.in_words(),
+                reversed: line.reversed.in_words(),
+                status: line.status.as_str().to_owned(),
+                detail: line
+                    .stripe_transfer_id
+                    .or(line.failure)
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        runs: runs
+            .into_iter()
+            .map(|(at, trigger, summary)| (date(at), trigger.to_owned(), summary))
             .collect(),
     })
 }
