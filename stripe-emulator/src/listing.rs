@@ -161,6 +161,18 @@ fn includable(
                 "url": format!("/v1/checkout/sessions/{id}/line_items"),
             }))
         }
+        ("invoice", "payments") => {
+            let id = object.get("id")?.as_str()?;
+            let payments: Vec<Value> = world
+                .all("invoice_payment")
+                .filter(|payment| payment["invoice"] == id)
+                .cloned()
+                .collect();
+            Some(crate::listing::embedded(
+                payments,
+                format!("/v1/invoice_payments?invoice={id}"),
+            ))
+        }
         ("charge", "refunds") => {
             let id = object.get("id")?.as_str()?;
             let refunds: Vec<Value> = world

@@ -40,9 +40,31 @@ pub fn pay(world: &mut World, invoice: &Value, payment_method: &str) {
         ..Confirmation::default()
     };
     // The card was already charged successfully, so confirming off session succeeds.
-    let _ = confirm(
-        world,
-        intent["id"].as_str().unwrap_or_default(),
-        &off_session,
-    );
+    let intent_id = intent["id"].as_str().unwrap_or_default().to_owned();
+    let paid = confirm(world, &intent_id, &off_session)
+        .is_ok_and(|intent| intent["status"] == "succeeded");
+    record_payment(world, invoice, &intent_id, paid);
+}
+
+/// The `invoice_payment` linking the invoice to the PaymentIntent that paid it (what
+/// `expand[]=payments` on the invoice shows since the basil API).
+/// <https://docs.stripe.com/api/invoice-payment/object>
+fn record_payment(world: &mut World, invoice: &Value, intent: &str, paid: bool) {
+    let id = world.new_id("inpay");
+    let now = world.now_for_customer(invoice["customer"].as_str().unwrap_or_default());
+    let amount = invoice["amount_due"].as_i64().unwrap_or(0);
+    world.insert(json!({
+        "id": id,
+        "object": "invoice_payment",
+        "amount_paid": if paid { Some(amount) } else { None },
+        "amount_requested": amount,
+        "created": now,
+        "currency": invoice["currency"],
+        "invoice": invoice["id"],
+        "is_default": true,
+        "livemode": false,
+        "payment": { "type": "payment_intent", "payment_intent": intent },
+        "status": if paid { "paid" } else { "open" },
+        "status_transitions": { "canceled_at": null, "paid_at": if paid { Some(now) } else { None } },
+    }));
 }
