@@ -33,6 +33,7 @@ pub mod subscriptions;
 pub mod test_clocks;
 pub mod tokens;
 pub mod topups;
+pub mod transfers;
 pub mod webhook_endpoints;
 
 use axum::routing::{get, post};
@@ -176,6 +177,7 @@ pub fn routes() -> Router<Emulator> {
         .merge(accounts::routes())
         .merge(external_accounts::routes())
         .merge(account_links::routes())
+        .merge(transfers::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.

@@ -1,7 +1,7 @@
 //! The money after the sale: the ledger of balance transactions and the Balance
 //! (`ledger`), refunds (`refunds`), disputes decided by Stripe's test evidence (`disputes`),
 //! payouts to the platform's bank account (`payouts`) and top-ups from it (`topups`), connected
-//! accounts' automatic payouts (`schedule`). Time moves it on, for the platform and each
+//! accounts' automatic payouts (`schedule`) and transfers to them (`transfers`). Time moves it on, for the platform and each
 //! connected account: charges and top-ups become available, payouts are made and arrive
 //! ([`run_due`]).
 
@@ -11,6 +11,7 @@ pub mod payouts;
 pub mod refunds;
 pub mod schedule;
 pub mod topups;
+pub mod transfers;
 
 use crate::world::World;
 
