@@ -10,6 +10,13 @@
 // entry `{ "event", "allowed_payment_method_types": { step: [types] } }` moves the list to the new
 // parameter with the CLI's own `--remove` and `--add` flags. Nothing else of a fixture changes.
 //
+// Connect: an entry `{ "event", "stripe_account": true }` runs the fixture as a connected account
+// (`--stripe-account acct_…`): a Custom account with its requirements met and a bank account is
+// created through the SDK first, and the event is looked for among that account's events. Events
+// about connected accounts (`account.updated`, …) carry `account` and are not the platform's, so
+// every trigger looks among the platform's events, each connected account's, and those delivered
+// to the Connect endpoint (an account deleted by the fixture has no events to list any more).
+//
 //   STRIPE_EMULATOR_BIN=../../target/debug/stripe-emulator node triggers.mjs [event …]
 
 import { execFile } from 'node:child_process';
@@ -34,23 +41,26 @@ const triggers = Object.values(families)
 /** How long an event that follows asynchronously may take to appear. */
 const SETTLE_MS = 5_000;
 
-const emulator = await startEmulator();
+const emulator = await startEmulator({ connect: true });
 // A config home of its own, so no profile or login of the machine's user is read or written.
 const home = mkdtempSync(path.join(tmpdir(), 'stripe-cli-'));
 const env = { ...process.env, XDG_CONFIG_HOME: home, STRIPE_CLI_TELEMETRY_OPTOUT: '1' };
 let passed = 0;
 let failed = 0;
 try {
-  for (const { event, allowed_payment_method_types: allowed } of triggers) {
+  for (const { event, allowed_payment_method_types: allowed, stripe_account: asAccount } of triggers) {
     const started = performance.now();
-    const error = await trigger(event, adaptation(allowed));
+    const account = asAccount ? await connectedAccount() : null;
+    const flags = [...adaptation(allowed), ...(account ? ['--stripe-account', account] : [])];
+    const error = await trigger(event, flags, account);
     const took = ((performance.now() - started) / 1000).toFixed(1);
+    const name = account ? `${event} --stripe-account` : event;
     if (error) {
       failed += 1;
-      console.log(`FAIL ${event}: ${error}`);
+      console.log(`FAIL ${name}: ${error}`);
     } else {
       passed += 1;
-      console.log(`ok   ${event} (${took} s)`);
+      console.log(`ok   ${name} (${took} s)`);
     }
   }
 } finally {
@@ -69,9 +79,29 @@ function adaptation(allowed = {}) {
   ]);
 }
 
+/** A Custom account that can take payments and be paid out: its requirements met, a bank account. */
+async function connectedAccount() {
+  const account = await emulator.stripe.accounts.create({
+    type: 'custom',
+    country: 'US',
+    business_type: 'individual',
+    capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+    individual: { first_name: 'Jenny', last_name: 'Rosen', email: 'jenny@example.com', dob: { day: 1, month: 1, year: 1990 } },
+    tos_acceptance: { date: Math.floor(Date.now() / 1000), ip: '127.0.0.1' },
+    external_account: {
+      object: 'bank_account',
+      country: 'US',
+      currency: 'usd',
+      routing_number: '110000000',
+      account_number: '000123456789',
+    },
+  });
+  return account.id;
+}
+
 /** Runs one trigger; resolves to null when it passed, else the first line saying why not. */
-async function trigger(event, flags) {
-  const before = await eventIds(event);
+async function trigger(event, flags, account) {
+  const before = await eventIds(event, account);
   try {
     await run(CLI, ['trigger', event, ...flags, '--api-base', emulator.base, '--api-key', KEY], {
       env,
@@ -89,7 +119,7 @@ async function trigger(event, flags) {
   }
   const deadline = performance.now() + SETTLE_MS;
   for (;;) {
-    const after = await eventIds(event);
+    const after = await eventIds(event, account);
     if ([...after].some((id) => !before.has(id))) return null;
     if (performance.now() > deadline) {
       return `the CLI succeeded but the emulator emitted no ${event} event`;
@@ -98,8 +128,18 @@ async function trigger(event, flags) {
   }
 }
 
-/** The ids of the emulator's latest events of one type. */
-async function eventIds(type) {
-  const list = await emulator.stripe.events.list({ type, limit: 100 });
-  return new Set(list.data.map((event) => event.id));
+/** The ids of the emulator's latest events of one type: one connected account's, or the platform's, every connected account's and those delivered to the Connect endpoint. */
+async function eventIds(type, account) {
+  const ids = new Set();
+  const add = (list) => list.data.forEach((event) => ids.add(event.id));
+  if (account) {
+    add(await emulator.stripe.events.list({ type, limit: 100 }, { stripeAccount: account }));
+    return ids;
+  }
+  add(await emulator.stripe.events.list({ type, limit: 100 }));
+  for await (const connected of emulator.stripe.accounts.list({ limit: 100 })) {
+    add(await emulator.stripe.events.list({ type, limit: 100 }, { stripeAccount: connected.id }));
+  }
+  emulator.connectEvents.filter((event) => event.type === type).forEach((event) => ids.add(event.id));
+  return ids;
 }

@@ -33,10 +33,14 @@ process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-/** Starts the webhook receiver, then the emulator; resolves to a running {@link Harness}. */
-export async function startEmulator({ seed = nextSeed++, extraArgs = [] } = {}) {
+/**
+ * Starts the webhook receiver, then the emulator; resolves to a running {@link Harness}. With
+ * `connect: true` the emulator also gets a Connect endpoint (`/connect`, its own secret) that
+ * receives the connected accounts' events.
+ */
+export async function startEmulator({ seed = nextSeed++, extraArgs = [], connect = false } = {}) {
   const harness = new Harness();
-  await harness.start(seed, extraArgs);
+  await harness.start(seed, extraArgs, connect);
   return harness;
 }
 
@@ -49,6 +53,10 @@ export class Harness {
     /** Events from deliveries that passed constructEvent, in arrival order. */
     this.events = [];
     this.waiters = new Set();
+    /** `whsec_…` the Connect endpoint (`/connect`) is signed with, when started with `connect`. */
+    this.connectSecret = `whsec_${randomBytes(24).toString('hex')}`;
+    /** Verified events delivered to the Connect endpoint, in arrival order. */
+    this.connectEvents = [];
     /** Signing secret per request path: /hook is the start-up endpoint; tests add endpoints they create. */
     this.secrets = new Map([['/hook', this.secret]]);
     /** Paths that answer 500 to their next N deliveries (to watch the emulator retry). */
@@ -58,7 +66,7 @@ export class Harness {
     this.stderr = '';
   }
 
-  async start(seed, extraArgs) {
+  async start(seed, extraArgs, connect = false) {
     if (!existsSync(EMULATOR_BIN)) {
       throw new Error(
         `no emulator binary at ${EMULATOR_BIN}: run \`cargo build -p stripe-emulator\` or set STRIPE_EMULATOR_BIN`,
@@ -73,8 +81,10 @@ export class Harness {
       '--seed', String(seed),
       '--webhook-url', this.hookUrl,
       '--webhook-secret', this.secret,
+      ...(connect ? ['--connect-webhook-url', this.endpointUrl('/connect'), '--connect-webhook-secret', this.connectSecret] : []),
       ...extraArgs,
     ];
+    if (connect) this.registerEndpoint('/connect', this.connectSecret);
     this.child = spawn(EMULATOR_BIN, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
@@ -134,6 +144,7 @@ export class Harness {
       if (delivery.event) {
         delivery.answered = 200;
         if (request.url === '/hook') this.events.push(delivery.event);
+        if (request.url === '/connect') this.connectEvents.push(delivery.event);
         for (const waiter of this.waiters) waiter();
         response.writeHead(200, { 'content-type': 'application/json' }).end('{"received":true}');
       } else {
@@ -173,9 +184,9 @@ export class Harness {
     return this.deliveries.filter((delivery) => delivery.path === pathname);
   }
 
-  /** Waits for a verified event matching `type` and `predicate`. */
-  async waitForEvent(type, predicate = () => true, { timeout = 5000 } = {}) {
-    const find = () => this.events.find((event) => event.type === type && predicate(event));
+  /** Waits for a verified event matching `type` and `predicate` (at the Connect endpoint with `connect: true`). */
+  async waitForEvent(type, predicate = () => true, { timeout = 5000, connect = false } = {}) {
+    const find = () => (connect ? this.connectEvents : this.events).find((event) => event.type === type && predicate(event));
     const found = find();
     if (found) return found;
     return await new Promise((resolve, reject) => {

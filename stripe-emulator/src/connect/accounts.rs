@@ -215,7 +215,24 @@ pub fn platform(world: &World) -> Value {
     account["business_type"] = json!("company");
     account["business_profile"]["name"] = json!("Stripe emulator platform");
     account["settings"]["dashboard"]["display_name"] = json!("Stripe emulator platform");
-    account["external_accounts"]["data"] = json!([world.payout_accounts.describe()]);
+    let bank_id = world.payout_accounts.current.clone();
+    let bank = super::bank_accounts::Details {
+        country: "US".to_owned(),
+        currency: "usd".to_owned(),
+        routing_number: crate::money::payouts::ROUTING_NUMBER.to_owned(),
+        account_number: world
+            .payout_accounts
+            .numbers
+            .get(&bank_id)
+            .cloned()
+            .unwrap_or_default(),
+        holder_name: None,
+        holder_type: None,
+    };
+    let mut bank = bank.object(&bank_id);
+    bank["account"] = json!(PLATFORM_ACCOUNT);
+    bank["default_for_currency"] = json!(true);
+    account["external_accounts"]["data"] = json!([bank]);
     account["external_accounts"]["total_count"] = json!(1);
     account["external_accounts"]["url"] =
         json!(format!("/v1/accounts/{PLATFORM_ACCOUNT}/external_accounts"));
