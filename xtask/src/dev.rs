@@ -252,6 +252,11 @@ impl Dev {
                     &format!("http://{}/webhooks/stripe", self.site.site_addr),
                 ])
                 .args(["--webhook-secret", webhook_secret])
+                .args([
+                    "--connect-webhook-url",
+                    &format!("http://{}/webhooks/stripe/connect", self.site.site_addr),
+                ])
+                .args(["--connect-webhook-secret", &connect_secret(webhook_secret)])
                 .arg("--state-file")
                 .arg(&state)
                 .spawn()
@@ -341,6 +346,7 @@ impl Stripe {
                 .env("STRIPE_API_BASE", format!("http://{EMULATOR_ADDR}"))
                 .env("STRIPE_SECRET_KEY", EMULATOR_KEY)
                 .env("STRIPE_WEBHOOK_SECRET", webhook_secret)
+                .env("STRIPE_CONNECT_WEBHOOK_SECRET", connect_secret(webhook_secret))
                 // A fresh machine shows a full pricing page: the server creates the demo catalog
                 // in the emulator (if missing) and syncs it at start-up.
                 .env("SEED_DEMO_CATALOG", "true");
@@ -420,4 +426,9 @@ mod tests {
         assert_eq!(port_of("127.0.0.1:3000").unwrap(), 3000);
         assert!(port_of("localhost").is_err());
     }
+}
+
+/// The Connect endpoint's secret in development: the platform endpoint's, told apart.
+fn connect_secret(webhook_secret: &str) -> String {
+    format!("{webhook_secret}_connect")
 }

@@ -29,6 +29,8 @@ const E2E_DATABASE: &str = "tollgate_e2e";
 
 /// The webhook signing secret shared by the end-to-end emulator and server.
 const E2E_WEBHOOK_SECRET: &str = "whsec_tollgate_e2e";
+/// The Connect endpoint's secret in the journeys.
+const E2E_CONNECT_WEBHOOK_SECRET: &str = "whsec_tollgate_e2e_connect";
 
 /// What Playwright is asked to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +65,10 @@ fn server_env(
         ("STRIPE_API_BASE", emulator_url.into()),
         ("STRIPE_SECRET_KEY", "sk_test_tollgate_e2e".into()),
         ("STRIPE_WEBHOOK_SECRET", E2E_WEBHOOK_SECRET.into()),
+        ("STRIPE_CONNECT_WEBHOOK_SECRET", E2E_CONNECT_WEBHOOK_SECRET.into()),
+        // The partner journey: partners, their connected accounts, the pay run (run by hand).
+        ("PARTNERS_ENABLED", "true".into()),
+        ("PARTNER_PAY_RUN_DAILY", "false".into()),
         // The pricing journey starts from the demo catalog, as `cargo xtask dev` does.
         ("SEED_DEMO_CATALOG", "true".into()),
         ("RUST_LOG", "warn".into()),
@@ -113,6 +119,10 @@ pub fn run(
                     &format!("{base_url}/webhooks/stripe"),
                     "--webhook-secret",
                     E2E_WEBHOOK_SECRET,
+                    "--connect-webhook-url",
+                    &format!("{base_url}/webhooks/stripe/connect"),
+                    "--connect-webhook-secret",
+                    E2E_CONNECT_WEBHOOK_SECRET,
                 ])
                 .env("RUST_LOG", "warn")
                 .stdout(std::process::Stdio::null())

@@ -13,6 +13,8 @@ pub const BASE_URL: &str = "http://tollgate.test";
 
 /// The webhook signing secret test apps are configured with.
 pub const WEBHOOK_SECRET: &str = "whsec_tollgate_test";
+/// The Connect endpoint's signing secret (`/webhooks/stripe/connect`).
+pub const CONNECT_WEBHOOK_SECRET: &str = "whsec_tollgate_connect_test";
 
 /// The trial ledger's key test apps are configured with.
 pub const TRIAL_LEDGER_KEY: &str = "tollgate-test-trial-ledger-key-0123456789";
@@ -476,6 +478,9 @@ pub async fn spawn_app_on(database: TestDatabase, vars: &[(&str, &str)]) -> Test
         ("TRIAL_LEDGER_KEY", TRIAL_LEDGER_KEY),
         ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET),
         ("PARTNERS_ENABLED", "true"),
+        ("STRIPE_CONNECT_WEBHOOK_SECRET", CONNECT_WEBHOOK_SECRET),
+        // Tests run the pay run themselves.
+        ("PARTNER_PAY_RUN_DAILY", "false"),
         // A kept signed-in page ends when Postgres's announcement of a change arrives,
         // milliseconds after the commit: a test that changes an account behind the app's back
         // (a webhook's worker, its own SQL) and looks at once would race it. `kept_pages.rs`

@@ -86,10 +86,15 @@ impl Stripe {
         &self.running.emulator
     }
 
-    /// Sends every event the emulator emits from now on to the app's webhook endpoint.
+    /// Sends every event the emulator emits from now on to the app's webhook endpoints: the
+    /// platform's own to `/webhooks/stripe`, connected accounts' to `/webhooks/stripe/connect`.
     pub fn send_webhooks_to(&self, app: &TestApp) {
         self.emulator()
             .add_webhook(&app.url("/webhooks/stripe"), WEBHOOK_SECRET);
+        self.emulator().add_connect_webhook(
+            &app.url("/webhooks/stripe/connect"),
+            crate::helpers::CONNECT_WEBHOOK_SECRET,
+        );
     }
 
     /// `POST {path}` with form parameters, as our key; the status and the JSON body.
@@ -132,6 +137,19 @@ impl Stripe {
             .send(self.http.get(format!("{}{path}", self.base_url())))
             .await;
         assert_eq!(status, 200, "GET {path} answered {body}");
+        body
+    }
+
+    /// `GET {path}` as the connected account `account` (`Stripe-Account`), which must succeed.
+    pub async fn get_as(&self, account: &str, path: &str) -> Value {
+        let (status, body) = self
+            .send(
+                self.http
+                    .get(format!("{}{path}", self.base_url()))
+                    .header("Stripe-Account", account),
+            )
+            .await;
+        assert_eq!(status, 200, "GET {path} as {account} answered {body}");
         body
     }
 
@@ -201,10 +219,22 @@ pub async fn stripe_cli(database_url: &str, stripe: &Stripe, args: &[&str]) -> O
 
 /// As [`stripe_cli`], against the Stripe API at `api_base`.
 pub async fn stripe_cli_at(database_url: &str, api_base: &str, args: &[&str]) -> Output {
+    let mut all = vec!["stripe"];
+    all.extend_from_slice(args);
+    server_cli_at(database_url, api_base, &all, &[]).await
+}
+
+/// Runs `server ARGS…` against the Stripe API at `api_base` and the database at `database_url`,
+/// in an empty directory (no `.env`), with only the variables it needs and `env`.
+pub async fn server_cli_at(
+    database_url: &str,
+    api_base: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
     let empty_dir = crate::helpers::empty_dir();
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_server"));
     command
-        .arg("stripe")
         .args(args)
         .current_dir(empty_dir.path())
         .env_clear()
@@ -213,7 +243,8 @@ pub async fn stripe_cli_at(database_url: &str, api_base: &str, args: &[&str]) ->
         .env("STRIPE_SECRET_KEY", STRIPE_KEY)
         .env("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)
         // Like the test apps: mail (`stripe replay` sends what it caused) goes to the outbox.
-        .env("DEV_MODE", "true");
+        .env("DEV_MODE", "true")
+        .envs(env.iter().copied());
     // The emulator runs on this test's runtime: wait for the process off it.
     let output = tokio::task::spawn_blocking(move || command.output())
         .await
@@ -267,7 +298,11 @@ pub async fn post_webhook(app: &TestApp, body: &[u8], signature: Option<&str>) -
     post_webhook_at(&app.url("/webhooks/stripe"), body, signature).await
 }
 
-async fn post_webhook_at(endpoint: &str, body: &[u8], signature: Option<&str>) -> (u16, String) {
+pub async fn post_webhook_at(
+    endpoint: &str,
+    body: &[u8],
+    signature: Option<&str>,
+) -> (u16, String) {
     let mut request = reqwest::Client::new()
         .post(endpoint)
         .header("content-type", "application/json; charset=utf-8")

@@ -1,11 +1,17 @@
 //! The partner program: joining it, a referral link remembered in a cookie for 60 days, the
 //! account signed up through it recorded as the partner's (never the partner's own), and the
 //! program off.
+//!
+//! - [`accounts`]: connecting a Stripe account both ways, and the Connect endpoint.
+//! - [`pay_runs`]: the pay run, commissions taken back by refunds and lost disputes.
+
+mod accounts;
+mod pay_runs;
 
 use crate::helpers::{spawn_app, spawn_app_with, without_markers, TestApp, PASSWORD};
 
 /// The partner code of `email`'s account.
-async fn code_of(app: &TestApp, email: &str) -> String {
+pub(crate) async fn code_of(app: &TestApp, email: &str) -> String {
     sqlx::query_scalar(
         "SELECT p.code FROM partners p JOIN users u ON u.id = p.user_id WHERE u.email = $1",
     )
@@ -26,7 +32,7 @@ async fn referrer_of(app: &TestApp, email: &str) -> Option<String> {
     .unwrap()
 }
 
-async fn sign_up_with(app: &TestApp, browser: &reqwest::Client, email: &str) {
+pub(crate) async fn sign_up_with(app: &TestApp, browser: &reqwest::Client, email: &str) {
     let response = app
         .post_form_with(
             browser,
