@@ -112,6 +112,29 @@ impl Emulator {
         body
     }
 
+    /// Calls the API as a connected account (`Stripe-Account`); a `form` makes it a POST.
+    pub async fn as_account(
+        &self,
+        account: &str,
+        path: &str,
+        form: Option<&[(&str, &str)]>,
+    ) -> (u16, Value) {
+        let request = match form {
+            Some(form) => self.client.post(self.url(path)).form(form),
+            None => self.client.get(self.url(path)),
+        };
+        let response = request
+            .bearer_auth(KEY)
+            .header("stripe-account", account)
+            .send()
+            .await
+            .expect("request");
+        (
+            response.status().as_u16(),
+            response.json().await.expect("JSON body"),
+        )
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let response = self
             .client

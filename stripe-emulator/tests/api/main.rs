@@ -1,8 +1,9 @@
 //! The emulator driven over HTTP, in-process on a random port: lifecycle over clock advances,
 //! idempotency, pagination, errors, webhook delivery, the hosted pages, invoices made by hand,
-//! plans and portal configurations, pending updates.
+//! plans and portal configurations, pending updates, Connect.
 
 mod balance;
+mod connect;
 mod disputes;
 mod errors;
 mod faults;
