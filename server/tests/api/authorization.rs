@@ -66,6 +66,13 @@ const ARGUMENTS: &[(&str, &str)] = &[
     ("subscription", "sub_x"),
     ("when", "now"),
     ("event", "evt_x"),
+    ("first_name", "Eve"),
+    ("last_name", "Example"),
+    ("dob", "1990-01-01"),
+    ("routing_number", "110000000"),
+    ("account_number", "000123456789"),
+    ("accepted_terms", "yes"),
+    ("interval", "manual"),
 ];
 
 /// The message a signed-in-only function answers a visitor with.

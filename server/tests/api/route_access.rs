@@ -79,11 +79,15 @@ const ROUTES: &[(&str, &str, Visitor)] = &[
         "/admin/balance/export?from=2026-12-01&to=2026-12-31",
         Visitor::Refused(404),
     ),
+    // Where Stripe's hosted onboarding sends a partner back: signed-in partners only.
+    ("GET", "/partners/onboarding/return", Visitor::Refused(404)),
+    ("GET", "/partners/onboarding/refresh", Visitor::Refused(404)),
     ("GET", "/dev/mailbox", Visitor::OnlyWhenConfigured),
     ("GET", "/healthz", Visitor::Open),
     ("GET", "/readyz", Visitor::Open),
     // Only Stripe, with a signature.
     ("POST", "/webhooks/stripe", Visitor::Refused(400)),
+    ("POST", "/webhooks/stripe/connect", Visitor::Refused(400)),
     ("GET", "/bench/ceiling", Visitor::OnlyWhenConfigured),
 ];
 
