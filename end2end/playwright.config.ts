@@ -54,7 +54,7 @@ export default defineConfig({
     },
     {
       name: "chromium",
-      testIgnore: /(lifecycle|over-time|console|looks)\.spec\.ts/,
+      testIgnore: /(lifecycle|over-time|console|partners|looks)\.spec\.ts/,
       use: { ...browser },
     },
     {
@@ -76,6 +76,14 @@ export default defineConfig({
       name: "console",
       testMatch: /console\.spec\.ts/,
       dependencies: ["over-time"],
+      use: { ...browser },
+    },
+    {
+      // The partner program moves the clock past the commission hold and transfers from the
+      // platform's balance: after the console.
+      name: "partners",
+      testMatch: /partners\.spec\.ts/,
+      dependencies: ["console"],
       use: { ...browser },
     },
   ],

@@ -177,6 +177,8 @@ pub fn run(
                     "over-time",
                     "--project",
                     "console",
+                    "--project",
+                    "partners",
                 ],
             ),
         ],
