@@ -411,6 +411,11 @@ impl DatabaseUrl {
     }
 }
 
+/// The Connect endpoint's secret in development: the platform endpoint's, told apart.
+fn connect_secret(webhook_secret: &str) -> String {
+    format!("{webhook_secret}_connect")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,9 +431,4 @@ mod tests {
         assert_eq!(port_of("127.0.0.1:3000").unwrap(), 3000);
         assert!(port_of("localhost").is_err());
     }
-}
-
-/// The Connect endpoint's secret in development: the platform endpoint's, told apart.
-fn connect_secret(webhook_secret: &str) -> String {
-    format!("{webhook_secret}_connect")
 }

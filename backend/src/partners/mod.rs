@@ -7,7 +7,7 @@
 //!   schedule, its own balance and payouts.
 //! - [`payrun`]: the pay run that transfers what is payable; [`transfers`]: one transfer.
 //! - [`takebacks`]: commissions taken back by refunds and lost disputes, and their reversals.
-//! - [`error`]: [`PartnerError`].
+//! - [`error`]: the partner program's error, [`PartnerError`].
 
 pub mod accounts;
 pub mod commissions;
