@@ -201,11 +201,6 @@ impl World {
         self.owners.get(id).map(String::as_str) == self.scope.as_deref()
     }
 
-    /// The connected account an object belongs to (None: the platform's).
-    pub fn owner(&self, id: &str) -> Option<&str> {
-        self.owners.get(id).map(String::as_str)
-    }
-
     /// A connected account of the platform, whatever the scope.
     pub fn connected_account(&self, id: &str) -> Option<&Value> {
         self.objects
