@@ -26,7 +26,12 @@ pub fn AdminPartnersPage() -> impl IntoView {
 
 #[component]
 fn Partners(partners: PartnersView) -> impl IntoView {
-    let PartnersView { rows, plan, transfers, runs } = partners;
+    let PartnersView {
+        rows,
+        plan,
+        transfers,
+        runs,
+    } = partners;
     if rows.is_empty() {
         return view! { <p class="muted">"No partners yet."</p> }.into_any();
     }

@@ -130,8 +130,16 @@ pub async fn admin_partners() -> Result<crate::console_views::PartnersView, Form
                         .collect::<Vec<_>>()
                         .join("; ")
                 };
-                let account = partner.account.unwrap_or_else(|| "Not connected".to_owned());
-                (partner.email, partner.code, partner.signups, earned, account)
+                let account = partner
+                    .account
+                    .unwrap_or_else(|| "Not connected".to_owned());
+                (
+                    partner.email,
+                    partner.code,
+                    partner.signups,
+                    earned,
+                    account,
+                )
             })
             .collect(),
         plan: plan
@@ -151,10 +159,7 @@ pub async fn admin_partners() -> Result<crate::console_views::PartnersView, Form
                 amount: line.amount.in_words(),
                 reversed: line.reversed.in_words(),
                 status: line.status.as_str().to_owned(),
-                detail: line
-                    .stripe_transfer_id
-                    .or(line.failure)
-                    .unwrap_or_default(),
+                detail: line.stripe_transfer_id.or(line.failure).unwrap_or_default(),
             })
             .collect(),
         runs: runs
