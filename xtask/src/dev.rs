@@ -346,7 +346,10 @@ impl Stripe {
                 .env("STRIPE_API_BASE", format!("http://{EMULATOR_ADDR}"))
                 .env("STRIPE_SECRET_KEY", EMULATOR_KEY)
                 .env("STRIPE_WEBHOOK_SECRET", webhook_secret)
-                .env("STRIPE_CONNECT_WEBHOOK_SECRET", connect_secret(webhook_secret))
+                .env(
+                    "STRIPE_CONNECT_WEBHOOK_SECRET",
+                    connect_secret(webhook_secret),
+                )
                 // A fresh machine shows a full pricing page: the server creates the demo catalog
                 // in the emulator (if missing) and syncs it at start-up.
                 .env("SEED_DEMO_CATALOG", "true");

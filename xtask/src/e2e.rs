@@ -65,7 +65,10 @@ fn server_env(
         ("STRIPE_API_BASE", emulator_url.into()),
         ("STRIPE_SECRET_KEY", "sk_test_tollgate_e2e".into()),
         ("STRIPE_WEBHOOK_SECRET", E2E_WEBHOOK_SECRET.into()),
-        ("STRIPE_CONNECT_WEBHOOK_SECRET", E2E_CONNECT_WEBHOOK_SECRET.into()),
+        (
+            "STRIPE_CONNECT_WEBHOOK_SECRET",
+            E2E_CONNECT_WEBHOOK_SECRET.into(),
+        ),
         // The partner journey: partners, their connected accounts, the pay run (run by hand).
         ("PARTNERS_ENABLED", "true".into()),
         ("PARTNER_PAY_RUN_DAILY", "false".into()),

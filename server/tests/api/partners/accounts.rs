@@ -321,7 +321,8 @@ async fn a_partner_onboards_on_stripes_hosted_pages_and_comes_back_ready() {
     let (app, stripe) = partner_shop("hosted").await;
     let browser = app.new_browser();
     super::sign_up_with(&app, &browser, "ada@example.com").await;
-    app.post_form_with(&browser, "/api/become_partner", &[]).await;
+    app.post_form_with(&browser, "/api/become_partner", &[])
+        .await;
 
     // "Connect with Stripe": an account with controller properties, and its Account Link.
     let response = app
@@ -339,9 +340,18 @@ async fn a_partner_onboards_on_stripes_hosted_pages_and_comes_back_ready() {
         .unwrap();
     let in_stripe = stripe.get(&format!("/v1/accounts/{account}")).await;
     assert_eq!(in_stripe["controller"]["requirement_collection"], "stripe");
-    assert_eq!(in_stripe["controller"]["stripe_dashboard"]["type"], "express");
+    assert_eq!(
+        in_stripe["controller"]["stripe_dashboard"]["type"],
+        "express"
+    );
     assert_eq!(in_stripe["capabilities"]["transfers"], "inactive");
-    let page = without_markers(app.get_with(&browser, "/partners").await.text().await.unwrap());
+    let page = without_markers(
+        app.get_with(&browser, "/partners")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
     assert!(page.contains("Stripe still needs"), "{page}");
     assert!(page.contains("Continue onboarding with Stripe"), "{page}");
 
@@ -366,22 +376,35 @@ async fn a_partner_onboards_on_stripes_hosted_pages_and_comes_back_ready() {
         .unwrap();
     let back = submitted.headers()["location"].to_str().unwrap().to_owned();
     assert!(back.ends_with("/partners/onboarding/return"), "{back}");
-    let returned = app
-        .get_with(&browser, "/partners/onboarding/return")
-        .await;
-    assert_eq!(location(&returned), "/partners?notice=stripe-account-checked");
+    let returned = app.get_with(&browser, "/partners/onboarding/return").await;
+    assert_eq!(
+        location(&returned),
+        "/partners?notice=stripe-account-checked"
+    );
     let ready: bool = sqlx::query_scalar("SELECT transfers_active FROM partner_accounts")
         .fetch_one(&app.db)
         .await
         .unwrap();
     assert!(ready, "read again on the way back");
-    let page = without_markers(app.get_with(&browser, "/partners").await.text().await.unwrap());
-    assert!(page.contains("Ready: commissions are transferred to it."), "{page}");
+    let page = without_markers(
+        app.get_with(&browser, "/partners")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        page.contains("Ready: commissions are transferred to it."),
+        "{page}"
+    );
 
     // A used link sends Stripe's visitor to the refresh URL, which makes a new one.
     let again = stripe_browser.get(&link).send().await.unwrap();
     let refresh = again.headers()["location"].to_str().unwrap().to_owned();
-    assert!(refresh.ends_with("/partners/onboarding/refresh"), "{refresh}");
+    assert!(
+        refresh.ends_with("/partners/onboarding/refresh"),
+        "{refresh}"
+    );
     let fresh = app.get_with(&browser, "/partners/onboarding/refresh").await;
     let fresh = location(&fresh);
     assert!(
@@ -394,7 +417,9 @@ async fn a_partner_onboards_on_stripes_hosted_pages_and_comes_back_ready() {
     // Nobody else reaches those pages.
     let stranger = app.new_browser();
     assert_eq!(
-        app.get_with(&stranger, "/partners/onboarding/refresh").await.status(),
+        app.get_with(&stranger, "/partners/onboarding/refresh")
+            .await
+            .status(),
         404
     );
 }
