@@ -172,8 +172,13 @@ pub async fn ledger(
         state: if row.amount_taken_back >= row.amount {
             CommissionState::TakenBack
         } else {
-            match row.transfer_status.as_deref() {
-                Some("paid") => CommissionState::Paid,
+            use super::transfers::TransferStatus;
+            match row
+                .transfer_status
+                .as_deref()
+                .map(TransferStatus::from_stored)
+            {
+                Some(TransferStatus::Paid) => CommissionState::Paid,
                 Some(_) => CommissionState::Transferring,
                 None if row.payable_at <= now => CommissionState::Payable,
                 None => CommissionState::Held,

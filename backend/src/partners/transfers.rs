@@ -210,6 +210,37 @@ pub async fn store_fetched(
     Ok(())
 }
 
+/// Where a transfer attempt stands (`partner_transfers.status`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransferStatus {
+    /// Written; Stripe's answer not recorded yet.
+    Pending,
+    /// Made in Stripe.
+    Paid,
+    /// Refused by Stripe; its commissions were released.
+    Failed,
+}
+
+impl TransferStatus {
+    /// As stored, and as the pages say it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// The stored value read back (an unknown one reads as pending: not settled).
+    pub fn from_stored(value: &str) -> Self {
+        match value {
+            "paid" => Self::Paid,
+            "failed" => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+}
+
 /// A transfer to a partner, as their page and the console list it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TransferLine {
@@ -219,8 +250,8 @@ pub struct TransferLine {
     pub amount: Money,
     /// What was taken back of it.
     pub reversed: Money,
-    /// `pending`, `paid` or `failed`.
-    pub status: String,
+    /// Where it stands.
+    pub status: TransferStatus,
     /// `tr_…`, once made.
     pub stripe_transfer_id: Option<String>,
     /// The period (`partners-2026-12-04`).
@@ -255,7 +286,7 @@ pub async fn list(
         email: row.email,
         amount: Money::new(row.amount, &row.currency),
         reversed: Money::new(row.amount_reversed, &row.currency),
-        status: row.status,
+        status: TransferStatus::from_stored(&row.status),
         stripe_transfer_id: row.stripe_transfer_id,
         group: format!("partners-{}", row.period),
         failure: row.failure,
