@@ -360,6 +360,8 @@ pub struct PartnersView {
     pub rows: Vec<(String, String, i64, String, String)>,
     /// What the next pay run would do: partner, amount, and why not when it cannot.
     pub plan: Vec<(String, String, String)>,
+    /// The newest commissions: partner, invoice, its amount, the commission, taken back, state.
+    pub commissions: Vec<(String, String, String, String, String, String)>,
     /// The newest transfers: date, partner, amount, reversed, status, `tr_…`, failure.
     pub transfers: Vec<TransferRow>,
     /// The newest pay runs: when, what started it, what it did.

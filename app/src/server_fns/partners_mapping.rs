@@ -30,7 +30,7 @@ pub async fn standing(state: &AppState, partner: Uuid) -> Result<PartnerView, Fo
     let earned = partners::commissions::earned(&state.db, partner, now)
         .await
         .step("adding up the partner's commissions")?;
-    let commissions = partners::commissions::ledger(&state.db, partner, now, LISTED)
+    let commissions = partners::commissions::ledger(&state.db, Some(partner), now, LISTED)
         .await
         .step("listing the partner's commissions")?;
     let transfers = partners::transfers::list(&state.db, Some(partner), LISTED)

@@ -75,21 +75,34 @@ pub struct ConnectedAccount {
 impl ConnectedAccount {
     /// Why the pay run cannot transfer to it yet, in words; `None` when it can.
     pub fn why_not_payable(&self) -> Option<String> {
-        if self.disconnected {
-            return Some("the partner disconnected their Stripe account".to_owned());
-        }
-        if self.transfers_active {
-            return None;
-        }
-        Some(if self.requirements_due.is_empty() {
-            "their Stripe account cannot receive transfers yet".to_owned()
-        } else {
-            format!(
-                "their Stripe account cannot receive transfers until they provide: {}",
-                self.requirements_due.join(", ")
-            )
-        })
+        why_not_payable(
+            self.disconnected,
+            self.transfers_active,
+            &self.requirements_due,
+        )
     }
+}
+
+/// Why the pay run cannot transfer to an account in this state, in words; `None` when it can.
+pub fn why_not_payable(
+    disconnected: bool,
+    transfers_active: bool,
+    requirements_due: &[String],
+) -> Option<String> {
+    if disconnected {
+        return Some("the partner disconnected their Stripe account".to_owned());
+    }
+    if transfers_active {
+        return None;
+    }
+    Some(if requirements_due.is_empty() {
+        "their Stripe account cannot receive transfers yet".to_owned()
+    } else {
+        format!(
+            "their Stripe account cannot receive transfers until they provide: {}",
+            requirements_due.join(", ")
+        )
+    })
 }
 
 /// `partner`'s connected account, if they connected one.

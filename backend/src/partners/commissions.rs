@@ -29,6 +29,28 @@ pub async fn record_for_invoice(
     terms: Terms,
     now: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
+    Ok(record(conn, Some(invoice), None, terms, now).await? == 1)
+}
+
+/// As [`record_for_invoice`], for every stored invoice of `subscription`: an invoice stored
+/// before its subscription (events arrive in any order) is measured against the subscription's
+/// start once it is stored. How many were recorded now.
+pub async fn record_for_subscription(
+    conn: &mut PgConnection,
+    subscription: &str,
+    terms: Terms,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    record(conn, None, Some(subscription), terms, now).await
+}
+
+async fn record(
+    conn: &mut PgConnection,
+    invoice: Option<&str>,
+    subscription: Option<&str>,
+    terms: Terms,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
     let recorded = sqlx::query!(
         r#"
         INSERT INTO partner_commissions (invoice_id, partner_id, referred_id, currency,
@@ -36,7 +58,8 @@ pub async fn record_for_invoice(
         SELECT i.id, u.referred_by, u.id, i.currency, i.amount_paid,
                (i.amount_paid * $2 + 50) / 100, $4::timestamptz + make_interval(days => $5)
         FROM invoices i JOIN users u ON u.id = i.user_id
-        WHERE i.id = $1 AND i.status = 'paid' AND i.amount_paid > 0
+        WHERE ($1::text IS NULL OR i.id = $1) AND ($6::text IS NULL OR i.subscription_id = $6)
+          AND i.status = 'paid' AND i.amount_paid > 0
           AND u.referred_by IS NOT NULL
           AND (i.amount_paid * $2 + 50) / 100 > 0
           AND i.created < (SELECT min(s.created) FROM subscriptions s WHERE s.user_id = u.id)
@@ -48,10 +71,11 @@ pub async fn record_for_invoice(
         terms.months,
         now,
         terms.hold_days,
+        subscription,
     )
     .execute(conn)
     .await?;
-    Ok(recorded.rows_affected() == 1)
+    Ok(recorded.rows_affected())
 }
 
 /// What a partner has earned, per currency: still held, payable, paid, and taken back by
@@ -129,9 +153,11 @@ impl CommissionState {
     }
 }
 
-/// One commission, as the partner's ledger shows it.
+/// One commission, as the partner's ledger (and the console's) shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommissionLine {
+    /// The partner's email.
+    pub email: String,
     /// The invoice that earned it.
     pub invoice_id: String,
     /// What the invoice brought in.
@@ -146,20 +172,22 @@ pub struct CommissionLine {
     pub payable_at: OffsetDateTime,
 }
 
-/// `partner`'s newest commissions, one per invoice, as of `now` (billing time).
+/// The newest commissions, one per invoice, of `partner` (or of every partner), as of `now`
+/// (billing time).
 pub async fn ledger(
     db: impl PgExecutor<'_>,
-    partner: Uuid,
+    partner: Option<Uuid>,
     now: OffsetDateTime,
     limit: i64,
 ) -> Result<Vec<CommissionLine>, sqlx::Error> {
     Ok(sqlx::query!(
         r#"
-        SELECT c.invoice_id, c.currency, c.invoice_amount_paid, c.amount, c.amount_taken_back,
-               c.payable_at, t.status AS "transfer_status?"
+        SELECT u.email, c.invoice_id, c.currency, c.invoice_amount_paid, c.amount,
+               c.amount_taken_back, c.payable_at, t.status AS "transfer_status?"
         FROM partner_commissions c
+        JOIN users u ON u.id = c.partner_id
         LEFT JOIN partner_transfers t ON t.id = c.transfer_id
-        WHERE c.partner_id = $1
+        WHERE $1::uuid IS NULL OR c.partner_id = $1
         ORDER BY c.created_at DESC, c.invoice_id LIMIT $2
         "#,
         partner,
@@ -184,6 +212,7 @@ pub async fn ledger(
                 None => CommissionState::Held,
             }
         },
+        email: row.email,
         invoice_id: row.invoice_id,
         invoice_amount: Money::new(row.invoice_amount_paid, &row.currency),
         amount: Money::new(row.amount, &row.currency),

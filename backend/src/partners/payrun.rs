@@ -66,10 +66,16 @@ pub async fn plan(db: &PgPool, now: OffsetDateTime) -> Result<Vec<Payable>, Bill
         r#"
         SELECT c.partner_id, u.email, c.currency,
                sum(c.amount - c.amount_taken_back)::bigint AS "amount!",
-               count(*) AS "commissions!"
-        FROM partner_commissions c JOIN users u ON u.id = c.partner_id
+               count(*) AS "commissions!",
+               a.stripe_account_id AS "account?",
+               a.transfers_active AS "transfers_active?",
+               a.requirements_due AS "requirements_due?",
+               a.deauthorized_at IS NOT NULL AS "disconnected?"
+        FROM partner_commissions c
+        JOIN users u ON u.id = c.partner_id
+        LEFT JOIN partner_accounts a ON a.partner_id = c.partner_id
         WHERE c.payable_at <= $1 AND c.transfer_id IS NULL AND c.amount > c.amount_taken_back
-        GROUP BY c.partner_id, u.email, c.currency
+        GROUP BY c.partner_id, u.email, c.currency, a.partner_id
         ORDER BY u.email, c.currency
         "#,
         now,
@@ -77,25 +83,27 @@ pub async fn plan(db: &PgPool, now: OffsetDateTime) -> Result<Vec<Payable>, Bill
     .fetch_all(db)
     .await
     .step("adding up what is payable")?;
-    let mut plan = Vec::with_capacity(rows.len());
-    for row in rows {
-        let account = accounts::of_partner(db, row.partner_id)
-            .await
-            .step("reading the partner's connected account")?;
-        let blocked = match &account {
-            None => Some("the partner has not connected a Stripe account".to_owned()),
-            Some(account) => account.why_not_payable(),
-        };
-        plan.push(Payable {
-            partner: row.partner_id,
-            email: row.email,
-            amount: Money::new(row.amount, &row.currency),
-            commissions: row.commissions,
-            account: account.map(|account| account.stripe_account_id),
-            blocked,
-        });
-    }
-    Ok(plan)
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let blocked = match &row.account {
+                None => Some("the partner has not connected a Stripe account".to_owned()),
+                Some(_) => accounts::why_not_payable(
+                    row.disconnected.unwrap_or(false),
+                    row.transfers_active.unwrap_or(false),
+                    row.requirements_due.as_deref().unwrap_or_default(),
+                ),
+            };
+            Payable {
+                partner: row.partner_id,
+                email: row.email,
+                amount: Money::new(row.amount, &row.currency),
+                commissions: row.commissions,
+                account: row.account,
+                blocked,
+            }
+        })
+        .collect())
 }
 
 /// What a run did.

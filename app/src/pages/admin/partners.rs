@@ -29,6 +29,7 @@ fn Partners(partners: PartnersView) -> impl IntoView {
     let PartnersView {
         rows,
         plan,
+        commissions,
         transfers,
         runs,
     } = partners;
@@ -63,6 +64,27 @@ fn Partners(partners: PartnersView) -> impl IntoView {
                         }).collect_view()}
                     </tbody>
                 </table>
+            }.into_any()
+        }}
+        <h2>"Commissions"</h2>
+        {if commissions.is_empty() {
+            view! { <p class="muted">"No commissions yet."</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-scroll" tabindex="0" role="region" aria-label="Commissions, scrolls sideways">
+                    <table class="table" aria-label="Commissions">
+                        <thead><tr>
+                            <th scope="col">"Partner"</th><th scope="col">"Invoice"</th><th scope="col">"Paid"</th>
+                            <th scope="col">"Commission"</th><th scope="col">"Taken back"</th><th scope="col">"Status"</th>
+                        </tr></thead>
+                        <tbody>
+                            {commissions.into_iter().map(|(email, invoice, paid, amount, taken_back, state)| view! {
+                                <tr><td>{email}</td><td><code>{invoice}</code></td><td>{paid}</td>
+                                    <td>{amount}</td><td>{taken_back}</td><td>{state}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
             }.into_any()
         }}
         <h2>"Transfers"</h2>

@@ -104,6 +104,9 @@ pub async fn admin_partners() -> Result<crate::console_views::PartnersView, Form
         .await
         .step("listing the partners")?;
     let plan = backend::partners::payrun::plan(&state.db, now).await?;
+    let commissions = backend::partners::commissions::ledger(&state.db, None, now, 50)
+        .await
+        .step("listing the commissions")?;
     let transfers = backend::partners::transfers::list(&state.db, None, 50)
         .await
         .step("listing the transfers")?;
@@ -149,6 +152,19 @@ pub async fn admin_partners() -> Result<crate::console_views::PartnersView, Form
                     format!("will be transferred ({} commissions)", line.commissions)
                 });
                 (line.email, line.amount.in_words(), what)
+            })
+            .collect(),
+        commissions: commissions
+            .into_iter()
+            .map(|line| {
+                (
+                    line.email,
+                    line.invoice_id,
+                    line.invoice_amount.in_words(),
+                    line.amount.in_words(),
+                    line.taken_back.in_words(),
+                    line.state.in_words().to_owned(),
+                )
             })
             .collect(),
         transfers: transfers

@@ -141,6 +141,9 @@ pub(super) async fn store(
                 Some(fetched) => subscriptions::store_fetched(conn, fetched, ticket).await?,
                 None => None,
             };
+            if let Some(subscription) = &subscription {
+                record_commissions(conn, context, &subscription.id).await?;
+            }
             then = checkout::apply(conn, &session, subscription, failed)
                 .await?
                 .1;
@@ -151,6 +154,7 @@ pub(super) async fn store(
                 None => None,
             };
             if let Some(subscription) = stored {
+                record_commissions(conn, context, &subscription.id).await?;
                 then.push(FollowUp::SettleTrial(Box::new(subscription)));
             }
             // `customer.subscription.*` events (an `invoice.upcoming` has no id of its own).
@@ -175,13 +179,14 @@ pub(super) async fn store(
         Fetched::Invoice(invoice, subscription) => {
             let id = event.object_id().unwrap_or_default();
             invoices::store_fetched(conn, id, invoice.map(|invoice| *invoice), ticket).await?;
+            if let Some(fetched) = subscription {
+                subscriptions::store_fetched(conn, fetched, ticket).await?;
+            }
+            // After the subscription: its start bounds the months a referral earns.
             if let Some(terms) = context.commission {
                 crate::partners::commissions::record_for_invoice(conn, id, terms, context.now)
                     .await
                     .step("recording the partner's commission on the invoice")?;
-            }
-            if let Some(fetched) = subscription {
-                subscriptions::store_fetched(conn, fetched, ticket).await?;
             }
             // A plan change's invoice declined leaves the plan as it was: no "payment failed"
             // mail (it would say the plan is at risk); the account page says the change waits.
@@ -226,6 +231,26 @@ pub(super) async fn store(
         }
     }
     Ok((Applied::Other { mail_queued }, then))
+}
+
+/// With the partner program on, records the commissions the stored invoices of `subscription`
+/// earn: an invoice stored before its subscription earns its commission now.
+async fn record_commissions(
+    conn: &mut PgConnection,
+    context: &Context<'_>,
+    subscription: &str,
+) -> Result<(), BillingError> {
+    if let Some(terms) = context.commission {
+        crate::partners::commissions::record_for_subscription(
+            conn,
+            subscription,
+            terms,
+            context.now,
+        )
+        .await
+        .step("recording the partner's commissions on the subscription's invoices")?;
+    }
+    Ok(())
 }
 
 /// Stores the product as Stripe has it now, or removes it if Stripe no longer does.

@@ -190,3 +190,38 @@ async fn each_paid_invoice_of_a_referral_earns_the_partner_a_fifth_once_payable_
     );
     assert!(page.contains("<dt>Payable</dt><dd>$1.80</dd>"), "{page}");
 }
+
+#[tokio::test]
+async fn a_paid_invoice_arriving_before_its_subscription_still_earns_the_commission() {
+    use crate::billing::{
+        checkout::{shop, start_checkout},
+        deliver,
+        payment::{pay, GOOD_CARD},
+        price_id,
+    };
+
+    // No webhooks on their own: the events are delivered by hand, in the order chosen.
+    let (app, stripe) = shop(false).await;
+    app.sign_up("ada@example.com").await;
+    app.post_form("/api/become_partner", &[]).await;
+    let code = code_of(&app, "ada@example.com").await;
+    let bob = app.new_browser();
+    app.get_with(&bob, &format!("/?ref={code}")).await;
+    sign_up_with(&app, &bob, "bob@example.com").await;
+    let hobby = price_id(&app, "tollgate_hobby_monthly").await;
+    let url = start_checkout(&app, &bob, &hobby).await;
+    assert_eq!(pay(&url, GOOD_CARD).await.status(), 303);
+    let subscriptions: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(subscriptions, 0, "nothing delivered yet");
+
+    let paid = stripe.events(&["invoice.paid"]).await;
+    assert_eq!(deliver(&app, &paid[0]).await.1, "applied");
+    let amount: i64 = sqlx::query_scalar("SELECT amount FROM partner_commissions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(amount, 180);
+}

@@ -165,6 +165,29 @@ async fn the_pay_run_transfers_what_is_past_its_hold_once_and_the_partner_sees_i
     let page = without_markers(app.get_with(&ada, "/partners").await.text().await.unwrap());
     assert!(page.contains("<dt>Paid</dt><dd>$1.80</dd>"), "{page}");
     assert!(page.contains("partners-"), "the transfer is listed: {page}");
+
+    // The operator sees the account, the ledger, the transfer and the runs; the next run's plan
+    // is the renewal's commission, still held: nothing.
+    app.sign_up(crate::console::ADMIN).await;
+    crate::console::grant(&app, crate::console::ADMIN).await;
+    let console = without_markers(app.page("/admin/partners").await);
+    assert!(
+        console.contains(&format!("{account}: receives transfers")),
+        "{console}"
+    );
+    assert!(
+        console.contains("Nothing payable: no transfer would be made."),
+        "{console}"
+    );
+    assert!(
+        console.contains("<td>$1.80</td><td>$0</td><td>paid</td>"),
+        "{console}"
+    );
+    let transfer = transfers[0]["id"].as_str().unwrap();
+    assert!(console.contains(transfer), "{console}");
+    assert!(console.contains("server partners pay"), "{console}");
+    // Ada, a partner but no admin, is not shown the console.
+    assert_eq!(app.get_with(&ada, "/admin/partners").await.status(), 404);
 }
 
 #[tokio::test]
@@ -336,4 +359,57 @@ async fn server_partners_pay_runs_the_pay_run_and_says_what_it_did() {
     .await
     .unwrap();
     assert_eq!(runs, 1);
+}
+
+#[tokio::test]
+async fn a_dispute_lost_after_the_transfer_is_recovered_with_a_transfer_reversal() {
+    let (app, stripe) = partner_shop("platform").await;
+    let (_, account) = referral_subscribed(&app, DISPUTED_CARD).await;
+    // The dispute took the payment back out of the balance: a top-up pays for the transfer.
+    stripe
+        .ok("/v1/topups", &[("amount", "10000"), ("currency", "usd")])
+        .await;
+    advance(&stripe, 31).await;
+    let report = pay_run(&app, &stripe).await;
+    assert_eq!(report.paid.len(), 1, "{}", report.summary());
+    let transfer = transfers_to(&stripe, &account).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The first payment's dispute (the oldest) is lost.
+    let disputes = stripe.get("/v1/disputes").await;
+    let first = disputes["data"].as_array().unwrap().last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    stripe.ok(&format!("/v1/disputes/{first}/close"), &[]).await;
+    assert!(
+        eventually(10, || async { commissions(&app).await[0].1 == 180 }).await,
+        "the lost dispute took the paid commission back"
+    );
+    let report = pay_run(&app, &stripe).await;
+    assert_eq!(report.reversed.len(), 1, "{}", report.summary());
+    let reversals = stripe
+        .get(&format!("/v1/transfers/{transfer}/reversals"))
+        .await;
+    assert_eq!(reversals["data"][0]["amount"], 180);
+}
+
+#[tokio::test]
+async fn the_daily_pay_run_runs_once_a_day_on_its_own() {
+    let stripe = Stripe::start().await;
+    let app = crate::billing::app_for_with(&stripe, &[("PARTNER_PAY_RUN_DAILY", "true")]).await;
+    let scheduled = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM partner_pay_runs WHERE trigger = 'schedule' AND finished_at IS NOT NULL",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    };
+    assert!(
+        eventually(10, || async { scheduled().await == 1 }).await,
+        "the server ran today's pay run at start-up"
+    );
 }
