@@ -62,7 +62,7 @@ async fn answer(State(script): State<Script>, headers: HeaderMap) -> impl IntoRe
 }
 
 /// A client for `api_base` allowing `max_retries` retries, waiting milliseconds between them.
-fn client(api_base: &str, max_retries: u32) -> StripeClient {
+pub fn client(api_base: &str, max_retries: u32) -> StripeClient {
     let config = backend::Config::from_lookup(|name| {
         match name {
             "DATABASE_URL" => Some("postgres://unused@127.0.0.1:1/unused"),

@@ -5,7 +5,7 @@
 mod catalog;
 pub mod checkout;
 mod cli;
-mod client;
+pub mod client;
 mod console_mirror;
 mod contract;
 mod convergence;

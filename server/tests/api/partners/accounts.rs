@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 
 use crate::{
     billing::{app_for_with, deliver_at, eventually, now, post_webhook_at, seed, Stripe},
-    helpers::{form_error, location, without_markers, TestApp, CONNECT_WEBHOOK_SECRET},
+    helpers::{form_error, location, TestApp, CONNECT_WEBHOOK_SECRET},
 };
 
 /// An app whose partners connect with `onboarding` (`hosted` or `platform`), the catalog seeded,
@@ -89,13 +89,7 @@ async fn a_partner_connects_a_custom_account_through_the_apps_own_form() {
         .await;
     assert_eq!(banks["data"][0]["last4"], "6789");
 
-    let page = without_markers(
-        app.get_with(&browser, "/partners")
-            .await
-            .text()
-            .await
-            .unwrap(),
-    );
+    let page = super::partner_page(&app, &browser).await;
     assert!(
         page.contains("Ready: commissions are transferred to it."),
         "{page}"
@@ -267,13 +261,7 @@ async fn the_connected_accounts_own_events_keep_the_partners_status_and_schedule
         .await,
         "the disconnection was recorded"
     );
-    let page = without_markers(
-        app.get_with(&browser, "/partners")
-            .await
-            .text()
-            .await
-            .unwrap(),
-    );
+    let page = super::partner_page(&app, &browser).await;
     assert!(page.contains("Disconnected"), "{page}");
 }
 
@@ -345,13 +333,7 @@ async fn a_partner_onboards_on_stripes_hosted_pages_and_comes_back_ready() {
         "express"
     );
     assert_eq!(in_stripe["capabilities"]["transfers"], "inactive");
-    let page = without_markers(
-        app.get_with(&browser, "/partners")
-            .await
-            .text()
-            .await
-            .unwrap(),
-    );
+    let page = super::partner_page(&app, &browser).await;
     assert!(page.contains("Stripe still needs"), "{page}");
     assert!(page.contains("Continue onboarding with Stripe"), "{page}");
 
@@ -386,13 +368,7 @@ async fn a_partner_onboards_on_stripes_hosted_pages_and_comes_back_ready() {
         .await
         .unwrap();
     assert!(ready, "read again on the way back");
-    let page = without_markers(
-        app.get_with(&browser, "/partners")
-            .await
-            .text()
-            .await
-            .unwrap(),
-    );
+    let page = super::partner_page(&app, &browser).await;
     assert!(
         page.contains("Ready: commissions are transferred to it."),
         "{page}"

@@ -47,6 +47,31 @@ pub(crate) async fn sign_up_with(app: &TestApp, browser: &reqwest::Client, email
     assert_eq!(response.status(), 302);
 }
 
+/// Bob opens `partner`'s referral link, signs up and subscribes to Hobby ($9 a month) on
+/// Checkout with `card`.
+pub(crate) async fn referral_subscribes(app: &TestApp, partner: &str, card: &str) {
+    use crate::billing::{checkout::start_checkout, payment::pay, price_id};
+
+    let code = code_of(app, partner).await;
+    let bob = app.new_browser();
+    app.get_with(&bob, &format!("/?ref={code}")).await;
+    sign_up_with(app, &bob, "bob@example.com").await;
+    let hobby = price_id(app, "tollgate_hobby_monthly").await;
+    let url = start_checkout(app, &bob, &hobby).await;
+    assert_eq!(pay(&url, card).await.status(), 303);
+}
+
+/// `/partners` as `browser` sees it, without hydration markers.
+pub(crate) async fn partner_page(app: &TestApp, browser: &reqwest::Client) -> String {
+    without_markers(
+        app.get_with(browser, "/partners")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    )
+}
+
 #[tokio::test]
 async fn an_account_signed_up_through_a_partners_link_is_theirs() {
     let app = spawn_app().await;
@@ -129,23 +154,12 @@ async fn with_the_program_off_the_page_is_not_found_and_links_are_ignored() {
 
 #[tokio::test]
 async fn each_paid_invoice_of_a_referral_earns_the_partner_a_fifth_once_payable_after_the_hold() {
-    use crate::billing::{
-        checkout::{shop, start_checkout},
-        deliver, eventually,
-        payment::{pay, GOOD_CARD},
-        price_id,
-    };
+    use crate::billing::{checkout::shop, deliver, eventually, payment::GOOD_CARD};
 
     let (app, stripe) = shop(true).await;
     app.sign_up("ada@example.com").await;
     app.post_form("/api/become_partner", &[]).await;
-    let code = code_of(&app, "ada@example.com").await;
-    let bob = app.new_browser();
-    app.get_with(&bob, &format!("/?ref={code}")).await;
-    sign_up_with(&app, &bob, "bob@example.com").await;
-    let hobby = price_id(&app, "tollgate_hobby_monthly").await;
-    let url = start_checkout(&app, &bob, &hobby).await;
-    assert_eq!(pay(&url, GOOD_CARD).await.status(), 303);
+    referral_subscribes(&app, "ada@example.com", GOOD_CARD).await;
 
     let commissions = || async {
         sqlx::query_as::<_, (String, i64, i64)>(
@@ -193,24 +207,13 @@ async fn each_paid_invoice_of_a_referral_earns_the_partner_a_fifth_once_payable_
 
 #[tokio::test]
 async fn a_paid_invoice_arriving_before_its_subscription_still_earns_the_commission() {
-    use crate::billing::{
-        checkout::{shop, start_checkout},
-        deliver,
-        payment::{pay, GOOD_CARD},
-        price_id,
-    };
+    use crate::billing::{checkout::shop, deliver, payment::GOOD_CARD};
 
     // No webhooks on their own: the events are delivered by hand, in the order chosen.
     let (app, stripe) = shop(false).await;
     app.sign_up("ada@example.com").await;
     app.post_form("/api/become_partner", &[]).await;
-    let code = code_of(&app, "ada@example.com").await;
-    let bob = app.new_browser();
-    app.get_with(&bob, &format!("/?ref={code}")).await;
-    sign_up_with(&app, &bob, "bob@example.com").await;
-    let hobby = price_id(&app, "tollgate_hobby_monthly").await;
-    let url = start_checkout(&app, &bob, &hobby).await;
-    assert_eq!(pay(&url, GOOD_CARD).await.status(), 303);
+    referral_subscribes(&app, "ada@example.com", GOOD_CARD).await;
     let subscriptions: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
         .fetch_one(&app.db)
         .await

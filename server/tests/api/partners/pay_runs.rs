@@ -3,15 +3,12 @@
 //! and commissions taken back — cancelled in proportion to a refund before the transfer,
 //! recovered with a transfer reversal after it, all of it for a lost dispute.
 
-use backend::{
-    partners::payrun::{self, Report, Trigger},
-    stripe::{client::RetryPolicy, StripeClient},
-};
+use backend::partners::payrun::{self, Report, Trigger};
 use serde_json::Value;
 
 use super::accounts::{connected_partner, partner_shop};
 use crate::{
-    billing::{checkout::start_checkout, eventually, payment::pay, price_id, Stripe},
+    billing::{eventually, Stripe},
     helpers::{without_markers, TestApp},
 };
 
@@ -19,38 +16,14 @@ use crate::{
 const CARD: &str = "4242424242424242";
 const DISPUTED_CARD: &str = "4000000000000259";
 
-/// A client for the emulator, as the server's.
-fn stripe_client(stripe: &Stripe) -> StripeClient {
-    let base = stripe.base_url().to_owned();
-    let config = backend::Config::from_lookup(move |name| {
-        match name {
-            "DATABASE_URL" => Some("postgres://unused@127.0.0.1:1/unused"),
-            "DEV_MODE" => Some("true"),
-            "STRIPE_API_BASE" => Some(base.as_str()),
-            "STRIPE_SECRET_KEY" => Some(crate::billing::STRIPE_KEY),
-            "STRIPE_WEBHOOK_SECRET" => Some("whsec_pay_run"),
-            _ => None,
-        }
-        .map(str::to_owned)
-    })
-    .expect("a valid configuration");
-    StripeClient::with_retry_policy(
-        &config.stripe,
-        RetryPolicy {
-            max_retries: 0,
-            initial_backoff: std::time::Duration::from_millis(1),
-            max_backoff: std::time::Duration::from_millis(5),
-        },
-    )
-}
-
 /// Runs the pay run at the emulator's time.
 async fn pay_run(app: &TestApp, stripe: &Stripe) -> Report {
     let now = stripe.get("/_emulator/clock").await["now"]
         .as_i64()
         .unwrap();
     let now = time::OffsetDateTime::from_unix_timestamp(now).unwrap();
-    payrun::run(&app.db, &stripe_client(stripe), now, Trigger::Command)
+    let client = crate::billing::client::client(stripe.base_url(), 0);
+    payrun::run(&app.db, &client, now, Trigger::Command)
         .await
         .expect("the pay run runs")
 }
@@ -59,13 +32,7 @@ async fn pay_run(app: &TestApp, stripe: &Stripe) -> Report {
 /// a month) with `card`: Ada's first commission is $1.80, held. Ada's browser and account.
 async fn referral_subscribed(app: &TestApp, card: &str) -> (reqwest::Client, String) {
     let (ada, account) = connected_partner(app, "ada@example.com").await;
-    let code = super::code_of(app, "ada@example.com").await;
-    let bob = app.new_browser();
-    app.get_with(&bob, &format!("/?ref={code}")).await;
-    super::sign_up_with(app, &bob, "bob@example.com").await;
-    let hobby = price_id(app, "tollgate_hobby_monthly").await;
-    let url = start_checkout(app, &bob, &hobby).await;
-    assert_eq!(pay(&url, card).await.status(), 303);
+    super::referral_subscribes(app, "ada@example.com", card).await;
     assert!(
         eventually(10, || async { commissions(app).await.len() == 1 }).await,
         "the paid invoice earned a commission"
@@ -119,6 +86,13 @@ async fn transfers_to(stripe: &Stripe, account: &str) -> Vec<Value> {
         .clone()
 }
 
+/// The id of the one transfer made to `account`.
+async fn only_transfer(stripe: &Stripe, account: &str) -> String {
+    let transfers = transfers_to(stripe, account).await;
+    assert_eq!(transfers.len(), 1, "{transfers:?}");
+    transfers[0]["id"].as_str().unwrap().to_owned()
+}
+
 /// Bob's (only) charge.
 async fn bobs_charge(stripe: &Stripe) -> String {
     let charges = stripe.get("/v1/charges?limit=1").await;
@@ -162,7 +136,7 @@ async fn the_pay_run_transfers_what_is_past_its_hold_once_and_the_partner_sees_i
     assert!(report.paid.is_empty(), "{}", report.summary());
     assert_eq!(transfers_to(&stripe, &account).await.len(), 1);
 
-    let page = without_markers(app.get_with(&ada, "/partners").await.text().await.unwrap());
+    let page = super::partner_page(&app, &ada).await;
     assert!(page.contains("<dt>Paid</dt><dd>$1.80</dd>"), "{page}");
     assert!(page.contains("partners-"), "the transfer is listed: {page}");
 
@@ -274,10 +248,7 @@ async fn a_refund_after_the_transfer_is_recovered_with_a_transfer_reversal_once(
     let (_, account) = referral_subscribed(&app, CARD).await;
     advance(&stripe, 31).await;
     pay_run(&app, &stripe).await;
-    let transfer = transfers_to(&stripe, &account).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let transfer = only_transfer(&stripe, &account).await;
 
     let charge = bobs_charge_of_first_invoice(&stripe).await;
     stripe.ok("/v1/refunds", &[("charge", &charge)]).await;
@@ -372,10 +343,7 @@ async fn a_dispute_lost_after_the_transfer_is_recovered_with_a_transfer_reversal
     advance(&stripe, 31).await;
     let report = pay_run(&app, &stripe).await;
     assert_eq!(report.paid.len(), 1, "{}", report.summary());
-    let transfer = transfers_to(&stripe, &account).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let transfer = only_transfer(&stripe, &account).await;
 
     // The first payment's dispute (the oldest) is lost.
     let disputes = stripe.get("/v1/disputes").await;
