@@ -67,6 +67,15 @@ impl ApiError {
         error
     }
 
+    /// 400 `parameter_invalid_integer`: an amount that must be at least 1.
+    pub fn not_positive(param: &str) -> Self {
+        Self::invalid_code(
+            "parameter_invalid_integer",
+            "Invalid positive integer",
+            Some(param),
+        )
+    }
+
     /// 400 `parameter_missing`.
     pub fn missing(path: &str) -> Self {
         let param = crate::form::bracketed(path);

@@ -93,6 +93,15 @@ impl Params {
         }
     }
 
+    /// A required amount of at least 1 (`amount` of a payout, transfer or top-up).
+    pub fn positive_amount(&self, path: &str) -> Result<i64, ApiError> {
+        let amount = self.int(path)?.ok_or_else(|| ApiError::missing(path))?;
+        if amount < 1 {
+            return Err(ApiError::not_positive(&bracketed(path)));
+        }
+        Ok(amount)
+    }
+
     /// An integer parameter that must lie in `range` (Stripe's limits keep the arithmetic sane).
     pub fn int_in(
         &self,

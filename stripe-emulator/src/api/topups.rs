@@ -25,16 +25,7 @@ pub fn routes() -> Router<Emulator> {
 /// from is not emulated).
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    let amount = params
-        .int("amount")?
-        .ok_or_else(|| ApiError::missing("amount"))?;
-    if amount < 1 {
-        return Err(ApiError::invalid_code(
-            "parameter_invalid_integer",
-            "Invalid positive integer",
-            Some("amount"),
-        ));
-    }
+    let amount = params.positive_amount("amount")?;
     let currency = params.required("currency")?.to_ascii_lowercase();
     for (param, kind) in [("source", "source"), ("payment_method", "PaymentMethod")] {
         if let Some(id) = params.str(param) {

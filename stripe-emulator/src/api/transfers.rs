@@ -43,16 +43,7 @@ fn metadata(call: &Call) -> Value {
 /// `source_transaction`, `transfer_group`.
 pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let params = &call.params;
-    let amount = params
-        .int("amount")?
-        .ok_or_else(|| ApiError::missing("amount"))?;
-    if amount < 1 {
-        return Err(ApiError::invalid_code(
-            "parameter_invalid_integer",
-            "Invalid positive integer",
-            Some("amount"),
-        ));
-    }
+    let amount = params.positive_amount("amount")?;
     let text = |name: &str| {
         params
             .str(name)

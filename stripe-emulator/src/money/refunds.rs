@@ -76,11 +76,7 @@ pub fn create(world: &mut World, new: NewRefund) -> Result<Value, ApiError> {
     let left = captured - refunded;
     let amount = new.amount.unwrap_or(left);
     if amount < 1 {
-        return Err(ApiError::invalid_code(
-            "parameter_invalid_integer",
-            "Invalid positive integer",
-            Some("amount"),
-        ));
+        return Err(ApiError::not_positive("amount"));
     }
     if amount > left {
         let shown = |minor| crate::pages::money(minor, &currency);

@@ -268,11 +268,7 @@ pub fn reverse(
     let currency = before["currency"].as_str().unwrap_or("usd").to_owned();
     let amount = amount.unwrap_or(left);
     if amount < 1 {
-        return Err(ApiError::invalid_code(
-            "parameter_invalid_integer",
-            "Invalid positive integer",
-            Some("amount"),
-        ));
+        return Err(ApiError::not_positive("amount"));
     }
     if amount > left {
         let shown = |minor| crate::pages::money(minor, &currency);
