@@ -67,6 +67,9 @@ pub struct Config {
     /// after an admin last entered their password the console lets money move (refund, payout,
     /// submitting or accepting a dispute) without asking for it again.
     pub admin_password_window: time::Duration,
+    /// `METRICS_TOKEN` (default unset: no `/metrics`): the bearer token a Prometheus scraper sends
+    /// to `GET /metrics` (`Authorization: Bearer …`); at least 32 characters. A secret.
+    pub metrics_token: Option<SecretString>,
     /// `SESSION_CLEANUP_INTERVAL_SECONDS` (default 600): how often expired sessions are deleted.
     pub session_cleanup_interval: Duration,
     /// `RATE_LIMIT_PER_IP_PER_MINUTE` (default 30): attempts at the endpoints that check a password
@@ -290,6 +293,7 @@ impl Config {
             admin_password_window: time::Duration::seconds(
                 parse_or(&get, "ADMIN_PASSWORD_WINDOW_SECONDS", || 900_u32)?.into(),
             ),
+            metrics_token: metrics_token(&get)?,
             session_cleanup_interval: seconds("SESSION_CLEANUP_INTERVAL_SECONDS", 600)?,
             rate_limit_per_ip: parse_or(&get, "RATE_LIMIT_PER_IP_PER_MINUTE", || {
                 NonZeroU32::new(30).expect("non-zero")
@@ -337,6 +341,20 @@ impl Config {
             return Err(SMTP_REQUIRED);
         }
         Ok(config)
+    }
+}
+
+/// `METRICS_TOKEN`, if set: at least 32 characters.
+fn metrics_token(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<SecretString>, ConfigError> {
+    match get("METRICS_TOKEN").filter(|v| !v.trim().is_empty()) {
+        Some(token) if token.trim().len() < 32 => Err(ConfigError::Invalid {
+            name: "METRICS_TOKEN",
+            reason: "use at least 32 characters (`openssl rand -hex 32` makes one)".into(),
+        }),
+        Some(token) => Ok(Some(SecretString::from(token.trim()))),
+        None => Ok(None),
     }
 }
 

@@ -8,7 +8,9 @@
 //! - [`error`]: this layer's infrastructure error enum.
 //! - [`auth`]: accounts — sign-up, sign-in, sessions, password reset, profile, deletion.
 //! - [`mail`]: outgoing mail (SMTP or the development outbox) and the messages we send.
-//! - [`partners`]: the partner program — referral codes, and who referred whom.
+//! - [`partners`]: the partner program — referral codes, commissions, partners' connected
+//!   Stripe accounts and the pay run that transfers to them.
+//! - [`metrics`]: what this replica counts for `GET /metrics`.
 //! - [`ratelimit`]: limits on the authentication endpoints (per client network, and failed
 //!   password checks per account and network), on reset mails and on billing calls.
 //! - [`stripe`]: the typed Stripe client and webhook signature verification.
@@ -27,6 +29,7 @@ pub mod console;
 pub mod db;
 pub mod error;
 pub mod mail;
+pub mod metrics;
 pub mod partners;
 pub mod ratelimit;
 pub mod reports;

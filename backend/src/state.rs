@@ -37,6 +37,8 @@ pub struct Shared {
     pub billing_rate_limit: Arc<BillingRateLimit>,
     /// The Stripe API client (real Stripe or the emulator).
     pub stripe: StripeClient,
+    /// What this replica counts for `GET /metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// The catalog the pricing page renders, cached; see [`crate::billing::cache`].
     pub catalog: Arc<CatalogCache>,
     /// Per-user queues for work one user's requests must take in turns; see
@@ -61,8 +63,10 @@ impl AppState {
             reset_mails_per_address_and_network_per_hour: config.rate_limit_reset_mails_per_hour,
         }));
         let password_hashing = Arc::new(HashingTurns::new(config.password_hash_concurrency));
-        let stripe = StripeClient::new(&config.stripe);
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let stripe = StripeClient::new(&config.stripe).counted_in(metrics.clone());
         Ok(Self(Arc::new(Shared {
+            metrics,
             billing_rate_limit: Arc::new(BillingRateLimit::new(config.rate_limit_billing)),
             stripe,
             catalog: Arc::default(),

@@ -4,6 +4,7 @@
 //! - [`startup`]: builds the router and binds it; tests call it with port 0.
 //! - [`telemetry`]: logging and request spans.
 //! - [`health`]: `/healthz` and `/readyz`.
+//! - [`metrics`]: `/metrics` (with `METRICS_TOKEN`) and the request counting behind it.
 //! - [`assets`]: the compiled WASM/JS/CSS, precompressed and cached for a year.
 //! - [`auth`]: the session layer, the signed-in-user middleware, email confirmation, clean-up.
 //! - [`security`]: the cross-site request check and the security headers.
@@ -40,6 +41,7 @@ pub mod evidence;
 pub mod form_body;
 pub mod form_errors;
 pub mod health;
+pub mod metrics;
 pub mod page_cache;
 pub mod partner_onboarding;
 pub mod partners_cli;

@@ -18,6 +18,7 @@ use tower_http::compression::CompressionLayer;
 
 use crate::{
     assets, auth, balance_export, bench, checkout, dev, evidence, form_body, form_errors, health,
+    metrics,
     page_cache::{self, PageCache},
     partner_onboarding, ratelimit, referrals, reports, security, stripe_cli, telemetry, webhooks,
 };
@@ -221,6 +222,9 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
     if let Some(body) = ceiling {
         outer = outer.route("/bench/ceiling", bench::ceiling(body));
     }
+    if state.app.config.metrics_token.is_some() {
+        outer = outer.route("/metrics", get(metrics::scrape));
+    }
     outer
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -249,6 +253,10 @@ pub fn router(state: ServerState, ceiling: Option<axum::body::Bytes>) -> Router 
         // Pages and JSON are compressed on the fly; `/pkg` files arrive already compressed
         // (`Content-Encoding` set), which this layer leaves alone.
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(
+            state.app.clone(),
+            metrics::count,
+        ))
         .layer(telemetry::http_trace_layer())
         .with_state(state)
 }

@@ -93,6 +93,10 @@ async fn apply(state: &AppState, claimed: Claimed) {
     let outcome = webhooks::apply_claimed(state, &event, ticket)
         .await
         .map_err(|error| webhooks::DisplayChain(&error).to_string());
+    match outcome {
+        Ok(()) => state.metrics.event_applied(),
+        Err(_) => state.metrics.event_failed(),
+    }
     // The database may be away for a moment (it may be why applying failed): try recording a
     // few times before leaving the event to its lease.
     let mut recorded = record(state, &event.id, attempt, &outcome).await;

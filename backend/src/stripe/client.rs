@@ -1,12 +1,14 @@
 //! The HTTP plumbing under every Stripe call: authentication, the pinned API version, timeouts,
 //! retries with exponential backoff (same `Idempotency-Key` on every attempt), error decoding.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use reqwest::{header::HeaderMap, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use url::Url;
+
+use crate::metrics::{Metrics, StripeOutcome};
 
 use super::{
     error::{ErrorBody, StripeError},
@@ -25,6 +27,8 @@ pub struct StripeClient {
     request_timeout: Option<Duration>,
     /// The connected account (`acct_…`) calls act on (`Stripe-Account`); `None`: the platform.
     stripe_account: Option<String>,
+    /// Where each attempt's latency and outcome are counted, if anywhere.
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// A file to upload (`POST /v1/files`).
@@ -129,6 +133,15 @@ impl StripeClient {
             retry,
             request_timeout: None,
             stripe_account: None,
+            metrics: None,
+        }
+    }
+
+    /// The same client, counting each attempt's latency and outcome in `metrics`.
+    pub fn counted_in(self, metrics: Arc<Metrics>) -> Self {
+        Self {
+            metrics: Some(metrics),
+            ..self
         }
     }
 
@@ -291,11 +304,25 @@ impl StripeClient {
             if let Some(account) = &self.stripe_account {
                 request = request.header("Stripe-Account", account);
             }
-            let failure = match request.send().await {
+            let started = std::time::Instant::now();
+            let sent = request.send().await;
+            let answered = match sent {
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
-                    let bytes = response.bytes().await;
+                    Ok((status, headers, response.bytes().await))
+                }
+                Err(source) => Err(source),
+            };
+            if let Some(metrics) = &self.metrics {
+                let outcome = match &answered {
+                    Ok((status, _, Ok(_))) => StripeOutcome::of_status(status.as_u16()),
+                    _ => StripeOutcome::Unreachable,
+                };
+                metrics.stripe_call(method_label(&method), outcome, started.elapsed());
+            }
+            let failure = match answered {
+                Ok((status, headers, bytes)) => {
                     match bytes {
                         Ok(bytes) if status.is_success() => {
                             let object = serde_json::from_slice(&bytes).map_err(|source| {
@@ -332,6 +359,16 @@ impl StripeClient {
             tokio::time::sleep(wait).await;
             retry += 1;
         }
+    }
+}
+
+/// The method as a metrics label.
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::DELETE => "DELETE",
+        _ => "OTHER",
     }
 }
 

@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod hostile;
 mod mail;
+mod metrics;
 mod pages;
 mod partners;
 mod reliability;

@@ -84,6 +84,8 @@ const ROUTES: &[(&str, &str, Visitor)] = &[
     ("GET", "/partners/onboarding/refresh", Visitor::Refused(404)),
     ("GET", "/dev/mailbox", Visitor::OnlyWhenConfigured),
     ("GET", "/healthz", Visitor::Open),
+    // For a scraper with METRICS_TOKEN (metrics.rs).
+    ("GET", "/metrics", Visitor::OnlyWhenConfigured),
     ("GET", "/readyz", Visitor::Open),
     // Only Stripe, with a signature.
     ("POST", "/webhooks/stripe", Visitor::Refused(400)),
