@@ -112,6 +112,9 @@ pub struct Config {
     /// start a free trial. Without one the trial starts at once, and if no card is added by its
     /// end Stripe pauses the plan until one is.
     pub billing_trial_requires_card: bool,
+    /// `PORTAL_CANCEL_MODE` (`at_period_end`, the default, or `immediately`): how the customer
+    /// portal `server stripe setup` configures cancels a subscription.
+    pub portal_cancel_mode: crate::billing::portal::CancelMode,
     /// `TRIAL_LEDGER_KEY` (required unless `DEV_MODE=true`, at least 32 characters): the HMAC key
     /// under which the trial ledger remembers which addresses and cards had a free trial (so
     /// deleting an account never earns a second one). Changing it forgets them all.
@@ -215,15 +218,7 @@ impl Config {
             });
         }
 
-        let base_url = parse_or(&get, "BASE_URL", || {
-            Url::parse("http://127.0.0.1:3000").expect("valid default")
-        })?;
-        if !matches!(base_url.scheme(), "http" | "https") {
-            return Err(ConfigError::Invalid {
-                name: "BASE_URL",
-                reason: "expected an http:// or https:// URL".into(),
-            });
-        }
+        let base_url = base_url(&get)?;
 
         let seconds = |name, default| -> Result<Duration, ConfigError> {
             let value: u64 = parse_or(&get, name, || default)?;
@@ -331,6 +326,7 @@ impl Config {
                 parse_or(&get, "BILLING_GRACE_PERIOD_DAYS", || 7_u16)?.into(),
             ),
             billing_trial_requires_card: parse_or(&get, "BILLING_TRIAL_REQUIRES_CARD", || false)?,
+            portal_cancel_mode: parse_or(&get, "PORTAL_CANCEL_MODE", Default::default)?,
             trial_ledger_key: trial_ledger_key(&get)?,
             bench_ceiling_file: get("BENCH_CEILING_FILE")
                 .filter(|path| !path.trim().is_empty())
@@ -342,6 +338,20 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// `BASE_URL` (default `http://127.0.0.1:3000`): an http or https URL.
+pub(crate) fn base_url(get: &impl Fn(&str) -> Option<String>) -> Result<Url, ConfigError> {
+    let base_url = parse_or(get, "BASE_URL", || {
+        Url::parse("http://127.0.0.1:3000").expect("valid default")
+    })?;
+    if !matches!(base_url.scheme(), "http" | "https") {
+        return Err(ConfigError::Invalid {
+            name: "BASE_URL",
+            reason: "expected an http:// or https:// URL".into(),
+        });
+    }
+    Ok(base_url)
 }
 
 /// `METRICS_TOKEN`, if set: at least 32 characters.

@@ -7,6 +7,8 @@
 //! - [`state`]: [`AppState`], handed to every handler and server function.
 //! - [`error`]: this layer's infrastructure error enum.
 //! - [`auth`]: accounts — sign-up, sign-in, sessions, password reset, profile, deletion.
+//! - [`go_live`]: `server stripe setup` (webhook endpoints, the customer portal) and
+//!   `server doctor` (whether this deployment can take money).
 //! - [`mail`]: outgoing mail (SMTP or the development outbox) and the messages we send.
 //! - [`partners`]: the partner program — referral codes, commissions, partners' connected
 //!   Stripe accounts and the pay run that transfers to them.
@@ -28,6 +30,7 @@ pub mod config;
 pub mod console;
 pub mod db;
 pub mod error;
+pub mod go_live;
 pub mod mail;
 pub mod metrics;
 pub mod partners;

@@ -491,7 +491,7 @@ async fn set_cancel_at_period_end(
 async fn open_portal(run: &Run, customer: &str) -> Result<(), Failure> {
     let session = run
         .stripe
-        .create_portal_session(customer, RETURN_URL, true, &run.key("portal"))
+        .create_portal_session(customer, RETURN_URL, true, None, &run.key("portal"))
         .await?;
     if session.url.starts_with("http") {
         return Ok(());

@@ -349,19 +349,21 @@ impl StripeClient {
         .await
     }
 
-    /// A customer portal session returning to `return_url`; with `card_only`, it opens on the
-    /// form that replaces the card (`flow_data[type]=payment_method_update`) and comes back to
-    /// `return_url` once it is saved.
+    /// A customer portal session returning to `return_url`, on `configuration` (`bpc_…`; none:
+    /// the account's default); with `card_only`, it opens on the form that replaces the card
+    /// (`flow_data[type]=payment_method_update`) and comes back to `return_url` once it is saved.
     pub async fn create_portal_session(
         &self,
         customer: &str,
         return_url: &str,
         card_only: bool,
+        configuration: Option<&str>,
         key: &str,
     ) -> Result<PortalSession, StripeError> {
         let mut form = Form::new()
             .set("customer", customer)
-            .set("return_url", return_url);
+            .set("return_url", return_url)
+            .set_some("configuration", configuration);
         if card_only {
             form = form
                 .set("flow_data[type]", "payment_method_update")

@@ -1,13 +1,15 @@
 //! Applying a Stripe event (claimed from the inbox by a worker, or listed by `server stripe
 //! replay`): re-fetch the object it is about and store Stripe's latest state, never the event's
-//! copy; then send the emails it caused. [`Topic`] is the one list of event types Tollgate acts
-//! on.
+//! copy; then send the emails it caused. [`PLATFORM_EVENTS`] and [`CONNECT_EVENTS`] are the one
+//! list of event types Tollgate acts on, and [`Topic`] says what each is about.
 //!
 //! - [`fetch`]: the first step, Stripe's current objects, with no database connection held.
 //! - [`store`]: the second, one transaction under the objects' locks and the fetch order.
 
 mod fetch;
 mod store;
+#[cfg(test)]
+mod tests;
 
 use super::{notifications, BillingError, Step, Ticket};
 use crate::{stripe::objects::Event, AppState};
@@ -23,6 +25,101 @@ pub enum Receipt {
     /// Recorded; nothing to do for this type.
     Ignored,
 }
+
+/// Every event type of the platform's own account that Tollgate acts on ([`Topic::of_type`] with
+/// `connected = false`), named one by one: a Stripe webhook endpoint takes explicit names, not
+/// prefixes. `server stripe setup` subscribes the endpoint at `/webhooks/stripe` to exactly these,
+/// `server doctor` checks it, and README.md lists them (a test keeps all three equal; another
+/// checks the list against every type Stripe has).
+pub const PLATFORM_EVENTS: &[&str] = &[
+    "balance.available",
+    "charge.captured",
+    "charge.dispute.closed",
+    "charge.dispute.created",
+    "charge.dispute.funds_reinstated",
+    "charge.dispute.funds_withdrawn",
+    "charge.dispute.updated",
+    "charge.expired",
+    "charge.failed",
+    "charge.pending",
+    "charge.refund.updated",
+    "charge.refunded",
+    "charge.succeeded",
+    "charge.updated",
+    "checkout.session.async_payment_failed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.completed",
+    "checkout.session.expired",
+    "customer.deleted",
+    "customer.subscription.created",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.pending_update_applied",
+    "customer.subscription.pending_update_expired",
+    "customer.subscription.resumed",
+    "customer.subscription.trial_will_end",
+    "customer.subscription.updated",
+    "customer.updated",
+    "invoice.created",
+    "invoice.deleted",
+    "invoice.finalization_failed",
+    "invoice.finalized",
+    "invoice.marked_uncollectible",
+    "invoice.overdue",
+    "invoice.overpaid",
+    "invoice.paid",
+    "invoice.payment_action_required",
+    "invoice.payment_attempt_required",
+    "invoice.payment_failed",
+    "invoice.payment_succeeded",
+    "invoice.sent",
+    "invoice.upcoming",
+    "invoice.updated",
+    "invoice.voided",
+    "invoice.will_be_due",
+    "payment_method.attached",
+    "payment_method.automatically_updated",
+    "payment_method.detached",
+    "payment_method.updated",
+    "payout.canceled",
+    "payout.created",
+    "payout.failed",
+    "payout.paid",
+    "payout.reconciliation_completed",
+    "payout.updated",
+    "price.created",
+    "price.deleted",
+    "price.updated",
+    "product.created",
+    "product.deleted",
+    "product.updated",
+    "refund.created",
+    "refund.failed",
+    "refund.updated",
+    "transfer.created",
+    "transfer.reversed",
+    "transfer.updated",
+];
+
+/// Every event type of partners' connected accounts that Tollgate acts on ([`Topic::of_type`]
+/// with `connected = true`): what the Connect endpoint at `/webhooks/stripe/connect` listens to.
+pub const CONNECT_EVENTS: &[&str] = &[
+    "account.application.deauthorized",
+    "account.external_account.created",
+    "account.external_account.deleted",
+    "account.external_account.updated",
+    "account.updated",
+    "capability.updated",
+    "payout.canceled",
+    "payout.created",
+    "payout.failed",
+    "payout.paid",
+    "payout.reconciliation_completed",
+    "payout.updated",
+    "transfer.created",
+    "transfer.reversed",
+    "transfer.updated",
+];
 
 /// The kinds of event Tollgate acts on, by what they are about; every other type is recorded and
 /// acknowledged. The inbox and the dispatcher read the same list.
@@ -72,9 +169,24 @@ impl Topic {
         Self::of_type(&event.kind, event.account.is_some())
     }
 
-    /// What an event type is about, if Tollgate acts on it; `connected`: it happened on a
-    /// connected account.
+    /// What an event type is about, if Tollgate acts on it — if it is one of
+    /// [`PLATFORM_EVENTS`] (or of [`CONNECT_EVENTS`] when `connected`: it happened on a connected
+    /// account).
     pub fn of_type(kind: &str, connected: bool) -> Option<Self> {
+        let listed = if connected {
+            CONNECT_EVENTS
+        } else {
+            PLATFORM_EVENTS
+        };
+        if !listed.contains(&kind) {
+            return None;
+        }
+        Self::classify(kind, connected)
+    }
+
+    /// What an event type is about, by its name alone (`invoice.*` is an invoice's); the lists
+    /// above are the types of Stripe's catalog this maps (a test checks it).
+    fn classify(kind: &str, connected: bool) -> Option<Self> {
         let (object, _) = kind.rsplit_once('.')?;
         if connected {
             return match (object, kind) {
