@@ -9,6 +9,7 @@
 //! - `cargo xtask contract`: check that Stripe (the emulator, or a test-mode account) behaves as
 //!   Tollgate expects.
 //! - `cargo xtask release`: the production build.
+//! - `cargo xtask image [--save FILE] [--check]`: the production container image (podman).
 //! - `cargo xtask bench`: the benchmarks, written to `BENCHMARKS.md`.
 //! - `cargo xtask soak`: the reliability suite at full size and the fuzzers, written to
 //!   `RELIABILITY.md`.
@@ -17,7 +18,8 @@
 //! built without cargo-leptos), [`watch`] and [`live_reload`] (the dev loop's edits and page
 //! reloads), [`lint`] (clippy inside the real builds), [`sqlx_check`] (the `.sqlx/` check inside
 //! the test build), [`contract`] (the Stripe contract run),
-//! [`postgres`] (the project-local cluster), [`compress`] (precompressed assets), [`e2e`] (the
+//! [`postgres`] (the project-local cluster), [`image`] (the container image and the checks of
+//! `deploy/`), [`compress`] (precompressed assets), [`e2e`] (the
 //! Playwright run), [`bench`] (the benchmarks), [`soak`] and [`fuzz`] (the reliability run),
 //! [`provenance`] (date, machine and commit for reports), [`process`] (child processes),
 //! [`step`] (progress output and process helpers).
@@ -28,6 +30,7 @@ mod contract;
 mod dev;
 mod e2e;
 mod fuzz;
+mod image;
 mod lint;
 mod live_reload;
 mod postgres;
@@ -78,6 +81,16 @@ enum Task {
     },
     /// Build for production: optimised server, size-optimised WASM, hashed and precompressed assets.
     Release,
+    /// Build the production container image (FROM scratch, with podman): tollgate:latest and
+    /// tollgate:<commit>.
+    Image {
+        /// Also write it to FILE as an OCI archive (`podman load -i FILE`, `skopeo copy`).
+        #[arg(long, value_name = "FILE")]
+        save: Option<PathBuf>,
+        /// Then run it against the local PostgreSQL cluster and probe /readyz, /healthz, a page.
+        #[arg(long)]
+        check: bool,
+    },
     /// Measure speed, size and memory against their ceilings; writes BENCHMARKS.md and .json.
     Bench,
     /// Try hard to break it: storms, outages, Stripe faults and fuzzing at full size; writes RELIABILITY.md.
@@ -98,6 +111,7 @@ fn main() {
         Task::E2e { specs } => test::journeys(&root, specs),
         Task::Contract => contract::run(&root),
         Task::Release => release::run(&root),
+        Task::Image { save, check } => image::run(&root, image::Options { save, check }),
         Task::Bench => bench::run(&root),
         Task::Soak => soak::run(&root),
         Task::PgOutage { seconds } => postgres::Postgres::outage(&root, seconds),

@@ -7,7 +7,7 @@ use std::{path::Path, process::Command};
 use anyhow::Result;
 
 use crate::{
-    contract, e2e,
+    contract, e2e, image,
     lint::Lint,
     postgres::Postgres,
     sqlx_check::SqlxCheck,
@@ -61,6 +61,10 @@ fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Res
     step("cargo fmt --check", || {
         step::run(cargo(root).args(["fmt", "--all", "--", "--check"]))
     })?;
+    step(
+        "Deployment files: Kubernetes 1.31 (strict), compose.yaml, Caddyfile, systemd unit",
+        || image::check_deploy_files(root),
+    )?;
     step(
         "cargo test, with clippy and the .sqlx/ check on every workspace crate it compiles (one build)",
         || {

@@ -20,7 +20,7 @@ use crate::step::{self, note, step};
 pub struct CargoTool {
     /// The crate to install.
     krate: &'static str,
-    version: &'static str,
+    pub version: &'static str,
     /// The binary whose `--version` output must contain `version`.
     pub bin: &'static str,
     /// Extra `cargo install` arguments.
@@ -42,7 +42,7 @@ const LIGHT_PROFILE: [(&str, &str); 5] = [
 
 /// Only the release build uses it (wasm-opt, JS minification, lightningcss); development and the
 /// tests build the site with [`crate::site`].
-const CARGO_LEPTOS: CargoTool = CargoTool {
+pub const CARGO_LEPTOS: CargoTool = CargoTool {
     krate: "cargo-leptos",
     version: "0.3.10",
     bin: "cargo-leptos",
@@ -299,6 +299,74 @@ fn ensure_chromium() -> Result<PathBuf> {
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
     Ok(chromium.unwrap_or(debian))
+}
+
+/// Installs Debian's `packages` with apt when one of `commands` is missing (as root; otherwise
+/// says what to install): podman and runc for `cargo xtask image`, caddy and systemd-analyze for
+/// the deployment files' checks.
+pub fn ensure_debian(commands: &[&str], packages: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = commands
+        .iter()
+        .copied()
+        .filter(|command| step::output(Command::new("which").arg(command)).is_none())
+        .collect();
+    if missing.is_empty() {
+        note(format!("{} installed", commands.join(", ")));
+        return Ok(());
+    }
+    if !step::is_root() {
+        bail!(
+            "{} missing: `sudo apt-get install {}`",
+            missing.join(", "),
+            packages.join(" ")
+        );
+    }
+    note(format!(
+        "{} missing: installing Debian's {} with apt-get (first run only)",
+        missing.join(", "),
+        packages.join(" ")
+    ));
+    step::run(Command::new("apt-get").arg("update").arg("-qq"))?;
+    step::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// PyPI tools the deployment files are checked with, pinned: `kubernetes-validate` carries the
+/// Kubernetes JSON schemas of each release (1.25 to 1.37), `check-jsonschema` the Compose
+/// specification's schema; nothing is fetched when they run.
+const PYTHON_TOOLS: [&str; 2] = ["kubernetes-validate==1.37.0", "check-jsonschema==0.39.0"];
+
+/// A virtualenv under `target/deploy-check/venv` holding [`PYTHON_TOOLS`], made (from PyPI,
+/// about 10 s) when missing or pinned differently; returns its `bin/`.
+pub fn ensure_python_tools(root: &Path) -> Result<PathBuf> {
+    let venv = root.join("target/deploy-check/venv");
+    let stamp = venv.join(".tollgate-pins");
+    let wanted = PYTHON_TOOLS.join(" ");
+    if fs::read_to_string(&stamp).is_ok_and(|have| have == wanted) {
+        note(format!("{wanted} installed"));
+        return Ok(venv.join("bin"));
+    }
+    note(format!(
+        "installing {wanted} into target/deploy-check/venv (first run only)"
+    ));
+    let _ = fs::remove_dir_all(&venv);
+    // Debian's own Python: python3-venv is a Debian package.
+    let python = ["/usr/bin/python3", "python3"]
+        .into_iter()
+        .find(|p| step::output(Command::new(p).args(["-c", "import venv, ensurepip"])).is_some())
+        .context("no Python with venv: `apt-get install python3-venv`")?;
+    step::run(Command::new(python).args(["-m", "venv"]).arg(&venv))?;
+    step::run(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .args(PYTHON_TOOLS),
+    )?;
+    fs::write(&stamp, wanted).context("writing the venv's stamp")?;
+    Ok(venv.join("bin"))
 }
 
 /// `PATH` with the npm tools first, so cargo-leptos finds npm's wasm-opt and sass (Debian's
