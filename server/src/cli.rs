@@ -1,6 +1,7 @@
 //! Command-line interface: `server serve` (also what a bare `server` does, as cargo-leptos runs
-//! it), `server migrate`, `server admin grant|revoke EMAIL` and
-//! `server partners pay` and `server stripe sync|seed|replay|verify|contract`.
+//! it), `server migrate`, `server admin grant|revoke EMAIL`, `server partners pay`,
+//! `server stripe sync|seed|replay|verify|contract|setup`, `server doctor` and
+//! `server healthcheck`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -56,17 +57,59 @@ pub enum Command {
         #[command(subcommand)]
         command: StripeCommand,
     },
+    /// Tell whether this deployment can take money: configuration, database and migrations, the
+    /// Stripe key, webhook endpoints, the customer portal, the catalog, mail and the clock. One
+    /// ✓ or ✗ line each, with the fix; exits 1 on any ✗.
+    Doctor,
+    /// Exit 0 if this machine's server answers `GET /healthz` (port from `LEPTOS_SITE_ADDR`),
+    /// else 1: the container image's HEALTHCHECK. Needs no other configuration.
+    Healthcheck,
+}
+
+/// What a command needs before it runs.
+pub enum Start {
+    /// It ran already, needing less than the whole configuration (or loading it itself).
+    Done(anyhow::Result<()>),
+    /// It needs the whole configuration: load it and call [`Command::run`].
+    WithConfig(Command),
 }
 
 impl Command {
-    /// Whether this is `server stripe contract`, which needs only the Stripe key and API base.
-    pub fn calls_stripe_only(&self) -> bool {
-        matches!(
-            self,
-            Command::Stripe {
-                command: StripeCommand::Contract
+    /// Runs the commands that need less than the whole configuration: `healthcheck` (the
+    /// address), `stripe contract` (the key), `stripe setup` (the key, `BASE_URL` and what it
+    /// sets up — not the webhook secrets it makes) and `doctor` (which reports a configuration
+    /// that does not load as a failed check).
+    pub async fn start(self) -> Start {
+        match self {
+            Command::Healthcheck => Start::Done(crate::doctor::healthcheck().await),
+            Command::Doctor => {
+                crate::telemetry::init_to_stderr();
+                Start::Done(crate::doctor::run().await)
             }
-        )
+            Command::Stripe {
+                command: StripeCommand::Contract,
+            } => Start::Done(
+                async {
+                    let stripe = backend::stripe::StripeConfig::calls_only_from_env()
+                        .context("invalid configuration")?;
+                    crate::telemetry::init_to_stderr();
+                    crate::stripe_contract::run(&stripe).await
+                }
+                .await,
+            ),
+            Command::Stripe {
+                command: StripeCommand::Setup { dry_run, write_env },
+            } => Start::Done(
+                async {
+                    let settings =
+                        backend::go_live::Settings::from_env().context("invalid configuration")?;
+                    crate::telemetry::init_to_stderr();
+                    crate::stripe_setup::run(settings, dry_run, write_env).await
+                }
+                .await,
+            ),
+            command => Start::WithConfig(command),
+        }
     }
 
     /// Runs the subcommand to completion.
@@ -89,6 +132,7 @@ impl Command {
             Command::Admin { command } => command.run(config).await,
             Command::Partners { command } => command.run(config).await,
             Command::Stripe { command } => command.run(config).await,
+            Command::Doctor | Command::Healthcheck => unreachable!("run by `start`"),
         }
     }
 }

@@ -28,6 +28,9 @@
 //! - [`stripe_cli`]: `server stripe sync|seed|replay`.
 //! - [`stripe_contract`]: `server stripe contract`, the check that a Stripe account behaves as
 //!   Tollgate expects.
+//! - [`stripe_setup`]: `server stripe setup`, the webhook endpoints and the customer portal.
+//! - [`doctor`]: `server doctor`, whether this deployment can take money, and `server
+//!   healthcheck`, the container's probe.
 
 pub mod assets;
 pub mod auth;
@@ -36,6 +39,7 @@ pub mod bench;
 pub mod checkout;
 pub mod cli;
 pub mod dev;
+pub mod doctor;
 pub mod entitled;
 pub mod evidence;
 pub mod form_body;
@@ -52,5 +56,6 @@ pub mod security;
 pub mod startup;
 pub mod stripe_cli;
 pub mod stripe_contract;
+pub mod stripe_setup;
 pub mod telemetry;
 pub mod webhooks;

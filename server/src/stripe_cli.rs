@@ -1,6 +1,7 @@
 //! `server stripe sync`, `server stripe seed [FILE]`, `server stripe replay --since WHEN`,
-//! `server stripe failing`, `server stripe retry`, `server stripe verify` and
-//! `server stripe contract` (in [`crate::stripe_contract`]): talk to
+//! `server stripe failing`, `server stripe retry`, `server stripe verify`,
+//! `server stripe contract` (in [`crate::stripe_contract`]) and `server stripe setup` (in
+//! [`crate::stripe_setup`]): talk to
 //! the configured Stripe (or the emulator) from the command line, printing each step.
 
 use std::path::PathBuf;
@@ -53,14 +54,32 @@ pub enum StripeCommand {
     /// subscription, a trial paused for want of a card and resumed, a plan change, a
     /// cancellation undone, the portal, events — then remove what it made. Test-mode keys only.
     Contract,
+    /// Make the Stripe account ready for this deployment, idempotently: the webhook endpoint at
+    /// BASE_URL/webhooks/stripe (and with PARTNERS_ENABLED the Connect one) with exactly the
+    /// events Tollgate acts on and its API version, and the customer portal's configuration;
+    /// check the key's mode and the catalog. Prints new endpoints' signing secrets once.
+    Setup {
+        /// Print what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write new signing secrets to this env file (`NAME=value`, mode 0600; other lines
+        /// kept) instead of printing them.
+        #[arg(long, value_name = "FILE")]
+        write_env: Option<PathBuf>,
+    },
 }
 
 impl StripeCommand {
     /// Runs the command against the configured Stripe and database.
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
-        if let StripeCommand::Contract = self {
+        match self {
             // Calls Stripe only: no database to migrate.
-            return crate::stripe_contract::run(&config.stripe).await;
+            StripeCommand::Contract => return crate::stripe_contract::run(&config.stripe).await,
+            StripeCommand::Setup { dry_run, write_env } => {
+                let settings = backend::go_live::Settings::from_config(&config);
+                return crate::stripe_setup::run(settings, dry_run, write_env).await;
+            }
+            _ => {}
         }
         let pool = backend::db::pool(&config)?;
         backend::db::migrate(&pool)
@@ -150,7 +169,7 @@ impl StripeCommand {
                     }
                 }
             }
-            StripeCommand::Contract => unreachable!("handled above"),
+            StripeCommand::Contract | StripeCommand::Setup { .. } => unreachable!("handled above"),
             StripeCommand::Verify => {
                 println!("Comparing the database with Stripe at {target}");
                 let report = billing::verify::run(&state)

@@ -109,6 +109,32 @@ impl Spec {
     pub fn api_version() -> &'static str {
         &Self::get().api_version
     }
+
+    /// Whether `kind` is one of Stripe's event types: what a webhook endpoint may enable
+    /// (`enabled_events[]` of `POST /v1/webhook_endpoints`).
+    pub fn is_event_type(kind: &str) -> bool {
+        static TYPES: LazyLock<Vec<String>> = LazyLock::new(|| {
+            let Some(Schema::Object { props, .. }) =
+                Spec::operation("POST", "/v1/webhook_endpoints").map(|operation| &operation.params)
+            else {
+                return Vec::new();
+            };
+            match props.get("enabled_events") {
+                Some(Schema::Array { items }) => match items.as_ref() {
+                    Schema::String {
+                        choices: Some(choices),
+                    } => choices
+                        .iter()
+                        .filter(|kind| *kind != "*")
+                        .cloned()
+                        .collect(),
+                    _ => Vec::new(),
+                },
+                _ => Vec::new(),
+            }
+        });
+        TYPES.iter().any(|known| known == kind)
+    }
 }
 
 /// `/v1/customers/{id}/sources/{source}` → `/v1/customers/{}/sources/{}`.
@@ -129,6 +155,14 @@ fn normalise(template: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stripes_event_types_are_known_by_name() {
+        assert!(Spec::is_event_type("invoice.paid"));
+        assert!(Spec::is_event_type("account.external_account.updated"));
+        assert!(!Spec::is_event_type("invoice.bogus"));
+        assert!(!Spec::is_event_type("*"));
+    }
 
     #[test]
     fn the_description_is_for_the_emulated_version() {

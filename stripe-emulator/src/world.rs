@@ -281,6 +281,12 @@ impl World {
 
     /// Emits an event for `object`, with `previous` as `data.previous_attributes`.
     pub fn emit(&mut self, kind: &str, object: &Value, previous: Option<Value>) {
+        // Every test run checks that the emulator sends only events Stripe has (an app's list of
+        // the events it subscribes to is checked against Stripe's).
+        debug_assert!(
+            crate::spec::Spec::is_event_type(kind),
+            "{kind} is not one of Stripe's event types"
+        );
         let id = self.new_id("evt");
         let created = object["customer"]
             .as_str()

@@ -201,3 +201,57 @@ async fn chaos_mode_delivers_duplicates() {
     ids.dedup();
     assert_eq!(ids.len(), 5);
 }
+
+#[tokio::test]
+async fn an_endpoints_events_can_be_changed_in_place_but_not_its_api_version() {
+    let emulator = Emulator::start().await;
+    let endpoint = emulator
+        .ok(
+            "/v1/webhook_endpoints",
+            &[
+                ("url", "https://shop.example/webhooks/stripe"),
+                ("enabled_events[]", "invoice.paid"),
+                ("api_version", stripe_emulator::API_VERSION),
+            ],
+        )
+        .await;
+    let path = format!("/v1/webhook_endpoints/{}", endpoint["id"].as_str().unwrap());
+    assert_eq!(endpoint["api_version"], stripe_emulator::API_VERSION);
+
+    let updated = emulator
+        .ok(
+            &path,
+            &[
+                ("enabled_events[]", "invoice.paid"),
+                ("enabled_events[]", "invoice.payment_failed"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        updated["enabled_events"],
+        serde_json::json!(["invoice.paid", "invoice.payment_failed"])
+    );
+    assert_eq!(updated["id"], endpoint["id"]);
+
+    let (status, body) = emulator.post(&path, &[("api_version", "2024-06-20")]).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["param"], "api_version");
+    let (status, body) = emulator
+        .post(&path, &[("enabled_events[]", "invoice.bogus")])
+        .await;
+    assert_eq!(status, 400, "{body}");
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_date_a_client_compares_its_clock_with() {
+    let emulator = Emulator::start().await;
+    let answer = emulator
+        .client
+        .get(emulator.url("/v1/account"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 401, "no key");
+    let date = answer.headers()["date"].to_str().unwrap().to_owned();
+    assert!(date.ends_with(" GMT"), "an HTTP date: {date}");
+}
