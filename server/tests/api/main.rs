@@ -6,6 +6,7 @@ mod authorization;
 mod billing;
 mod binary;
 mod console;
+mod go_live;
 mod health;
 mod helpers;
 mod hostile;
