@@ -133,9 +133,9 @@ pub enum GoLiveError {
     Stripe {
         /// What was being done.
         step: &'static str,
-        /// Stripe's answer.
+        /// Stripe's answer (boxed: it is large).
         #[source]
-        source: StripeError,
+        source: Box<StripeError>,
     },
 }
 
@@ -146,7 +146,10 @@ trait Step<T> {
 
 impl<T> Step<T> for Result<T, StripeError> {
     fn step(self, step: &'static str) -> Result<T, GoLiveError> {
-        self.map_err(|source| GoLiveError::Stripe { step, source })
+        self.map_err(|source| GoLiveError::Stripe {
+            step,
+            source: Box::new(source),
+        })
     }
 }
 
