@@ -58,13 +58,13 @@ pub fn prepare(root: &Path) -> Result<()> {
 }
 
 fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Result<()> {
-    step("cargo fmt --check", || {
-        step::run(cargo(root).args(["fmt", "--all", "--", "--check"]))
-    })?;
     step(
         "Deployment files: Kubernetes 1.31 (strict), compose.yaml, Caddyfile, systemd unit",
         || image::check_deploy_files(root),
     )?;
+    step("cargo fmt --check", || {
+        step::run(cargo(root).args(["fmt", "--all", "--", "--check"]))
+    })?;
     step(
         "cargo test, with clippy and the .sqlx/ check on every workspace crate it compiles (one build)",
         || {
