@@ -27,6 +27,7 @@
 mod bench;
 mod compress;
 mod contract;
+mod deploy;
 mod dev;
 mod e2e;
 mod fuzz;

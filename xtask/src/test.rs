@@ -7,7 +7,7 @@ use std::{path::Path, process::Command};
 use anyhow::Result;
 
 use crate::{
-    contract, e2e, image,
+    contract, deploy, e2e,
     lint::Lint,
     postgres::Postgres,
     sqlx_check::SqlxCheck,
@@ -60,7 +60,7 @@ pub fn prepare(root: &Path) -> Result<()> {
 fn checks(root: &Path, pg: &Postgres, chromium: &Path, tally: &mut Tally) -> Result<()> {
     step(
         "Deployment files: Kubernetes 1.31 (strict), compose.yaml, Caddyfile, systemd unit",
-        || image::check_deploy_files(root),
+        || deploy::check_deploy_files(root),
     )?;
     step("cargo fmt --check", || {
         step::run(cargo(root).args(["fmt", "--all", "--", "--check"]))
