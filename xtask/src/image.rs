@@ -188,7 +188,7 @@ fn assemble(root: &Path, context: &Path) -> Result<()> {
     )
     .context("stripping the server (binutils)")?;
     fs::copy(&hash, context.join("hash.txt")).context("copying hash.txt")?;
-    copy_dir(&root.join("target/site"), &context.join("site"))?;
+    crate::site::copy_dir(&root.join("target/site"), &context.join("site"))?;
     fs::write(context.join("Containerfile"), containerfile(&libraries))?;
     Ok(())
 }
@@ -206,21 +206,6 @@ fn shared_libraries(ldd: &str) -> Vec<PathBuf> {
             path.starts_with('/').then(|| PathBuf::from(path))
         })
         .collect()
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    fs::create_dir_all(to)?;
-    for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            fs::copy(entry.path(), &target)
-                .with_context(|| format!("copying {}", entry.path().display()))?;
-        }
-    }
-    Ok(())
 }
 
 /// The generated Containerfile. What a container sees (paths, user, environment, port,

@@ -232,7 +232,7 @@ fn is_newer(path: &Path, than: &Path) -> bool {
 }
 
 /// Copies every file under `from` into `to`, keeping the folder structure.
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+pub fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
     for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
         let entry = entry?;
