@@ -8,7 +8,10 @@
 // fixture still sends `payment_method_types` to PaymentIntents, SetupIntents or Checkout Sessions,
 // which 2026-10-28.endive no longer accepts there (it takes `allowed_payment_method_types`), an
 // entry `{ "event", "allowed_payment_method_types": { step: [types] } }` moves the list to the new
-// parameter with the CLI's own `--remove` and `--add` flags. Nothing else of a fixture changes.
+// parameter with the CLI's own `--remove` and `--add` flags. Likewise, where a fixture still gives
+// a promotion code its coupon as `coupon` (2026-10-28.endive takes `promotion[type]=coupon` and
+// `promotion[coupon]`), an entry `{ "event", "promotion_coupon": [step] }` moves it there. Nothing
+// else of a fixture changes.
 //
 // Connect: an entry `{ "event", "stripe_account": true }` runs the fixture as a connected account
 // (`--stripe-account acct_…`): a Custom account with its requirements met and a bank account is
@@ -48,10 +51,10 @@ const env = { ...process.env, XDG_CONFIG_HOME: home, STRIPE_CLI_TELEMETRY_OPTOUT
 let passed = 0;
 let failed = 0;
 try {
-  for (const { event, allowed_payment_method_types: allowed, stripe_account: asAccount } of triggers) {
+  for (const { event, allowed_payment_method_types: allowed, promotion_coupon: promotion, stripe_account: asAccount } of triggers) {
     const started = performance.now();
     const account = asAccount ? await connectedAccount() : null;
-    const flags = [...adaptation(allowed), ...(account ? ['--stripe-account', account] : [])];
+    const flags = [...adaptation(allowed), ...promotionAdaptation(promotion), ...(account ? ['--stripe-account', account] : [])];
     const error = await trigger(event, flags, account);
     const took = ((performance.now() - started) / 1000).toFixed(1);
     const name = account ? `${event} --stripe-account` : event;
@@ -76,6 +79,18 @@ function adaptation(allowed = {}) {
     '--remove',
     `${step}:payment_method_types`,
     ...types.flatMap((type, index) => ['--add', `${step}:allowed_payment_method_types[${index}]=${type}`]),
+  ]);
+}
+
+/** The CLI flags that move a fixture step's `coupon` to `promotion[coupon]` with `promotion[type]=coupon`. */
+function promotionAdaptation(steps = []) {
+  return steps.flatMap((step) => [
+    '--remove',
+    `${step}:coupon`,
+    '--add',
+    `${step}:promotion[type]=coupon`,
+    '--add',
+    `${step}:promotion[coupon]=\${coupon:id}`,
   ]);
 }
 

@@ -136,6 +136,9 @@ pub fn build_invoice(
         "webhooks_delivered_at": null,
     });
     set_lines(&mut invoice, lines);
+    if let Some(subscription) = subscription {
+        crate::discounts::apply_to_invoice(world, &mut invoice, subscription);
+    }
     if stage == Stage::Open {
         invoice["auto_advance"] = json!(true);
         open(world, &mut invoice, now);

@@ -11,6 +11,7 @@ pub mod billing;
 pub mod cards;
 pub mod config;
 pub mod connect;
+pub mod discounts;
 pub mod error;
 mod faults;
 pub mod form;

@@ -102,6 +102,14 @@ fn expand_path(
         }
     }
     let child = map.get_mut(*field).expect("present or inserted");
+    // A list of ids (a subscription's `discounts`) expands each.
+    if let Value::Array(ids) = child {
+        for id in ids.iter_mut() {
+            if let Some(object) = id.as_str().and_then(|known| lookup(world, known)) {
+                *id = object;
+            }
+        }
+    }
     if let Some(id) = child.as_str() {
         match lookup(world, id) {
             Some(object) => *child = object,
@@ -140,6 +148,9 @@ fn lookup(world: &World, id: &str) -> Option<Value> {
         "card",
         "token",
         "topup",
+        "coupon",
+        "promotion_code",
+        "discount",
     ];
     kinds.iter().find_map(|kind| world.find(kind, id).cloned())
 }

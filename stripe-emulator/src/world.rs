@@ -88,6 +88,10 @@ pub struct World {
     /// Connect bookkeeping: requested capabilities, Account Links, login links, payout dates.
     #[serde(default)]
     pub connect: crate::connect::State,
+    /// The coupon behind each discount (`di_…`) as it was when redeemed: a discount keeps
+    /// applying after its coupon is deleted.
+    #[serde(default)]
+    pub discount_terms: BTreeMap<String, Value>,
     /// The bytes of each uploaded File.
     #[serde(default)]
     pub file_contents: BTreeMap<String, Vec<u8>>,
@@ -135,6 +139,7 @@ impl World {
             owners: BTreeMap::new(),
             payout_accounts: Default::default(),
             file_contents: BTreeMap::new(),
+            discount_terms: BTreeMap::new(),
             connect: Default::default(),
             base_url: String::new(),
             request: None,
@@ -416,6 +421,7 @@ fn display_kind(kind: &str) -> &str {
         "subscription_item" => "subscription item",
         "balance_transaction" => "balance transaction",
         "file" => "file upload",
+        "promotion_code" => "promotion code",
         "bank_account" => "external account",
         other => other,
     }

@@ -53,6 +53,9 @@ const sdkInterfaces = {
   capability: ['Capabilities.d.ts', 'Capability'],
   transfer: ['Transfers.d.ts', 'Transfer'],
   transfer_reversal: ['TransferReversals.d.ts', 'TransferReversal'],
+  coupon: ['Coupons.d.ts', 'Coupon'],
+  promotion_code: ['PromotionCodes.d.ts', 'PromotionCode'],
+  discount: ['Discounts.d.ts', 'Discount'],
 };
 
 /** The fields an SDK interface declares without `?` (always present in API responses). */
@@ -211,6 +214,16 @@ before(async () => {
   record(await stripe.invoices.list({ subscription: subscription.id }));
   record(await stripe.invoices.listLineItems(subscription.latest_invoice.id));
   record(await stripe.subscriptions.cancel(subscription.id));
+
+  // Coupons, promotion codes and the discounts they make.
+  const coupon = record(await stripe.coupons.create({ percent_off: 25.5, duration: 'repeating', duration_in_months: 3 }));
+  record(await stripe.coupons.update(coupon.id, { metadata: { a: '1' } }));
+  record(await stripe.coupons.list({ limit: 3 }));
+  const promotionCode = record(await stripe.promotionCodes.create({ promotion: { type: 'coupon', coupon: coupon.id }, code: 'FIXTURE25' }));
+  record(await stripe.promotionCodes.update(promotionCode.id, { metadata: { a: '1' } }));
+  record(await stripe.promotionCodes.list({ limit: 3 }));
+  const discounted = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], discounts: [{ promotion_code: promotionCode.id }] });
+  record(await stripe.subscriptions.retrieve(discounted.id, { expand: ['discounts', 'latest_invoice'] }));
 
   // Plans, invoice items, invoices made by hand, portal configurations.
   const plan = record(await stripe.plans.create({ currency: 'usd', interval: 'month', amount: 900, product: { name: 'Plan product' } }));

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 pub use super::checkout_completion::{complete, payment_settled, Payer};
+pub use super::checkout_discounts::apply_code;
 use super::list_objects;
 use crate::error::ApiError;
 use crate::form::Params;
@@ -66,11 +67,13 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             Some("subscription_data"),
         ));
     }
-    let total = if trial_days.is_some_and(|days| days > 0) {
-        0
-    } else {
-        subtotal
-    };
+    let discounts = super::checkout_discounts::requested(
+        world,
+        params,
+        customer
+            .as_ref()
+            .and_then(|customer| customer["id"].as_str()),
+    )?;
     let now = match &customer {
         Some(customer) => world.now_for_customer(customer["id"].as_str().unwrap_or_default()),
         None => world.now(),
@@ -79,7 +82,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let expires_at = params
         .int_in("expires_at", now + 1800..=now + 24 * 3600)?
         .unwrap_or(now + 24 * 3600);
-    let session = json!({
+    let mut session = json!({
         "id": id,
         "object": "checkout.session",
         "adaptive_pricing": { "enabled": false },
@@ -87,7 +90,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "allow_promotion_codes": params.bool("allow_promotion_codes")?,
         "allowed_payment_method_types": if method_types.is_empty() { Value::Null } else { json!(method_types) },
         "amount_subtotal": subtotal,
-        "amount_total": total,
+        "amount_total": subtotal,
         "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
         "billing_address_collection": params.str("billing_address_collection"),
         "cancel_url": params.str("cancel_url"),
@@ -109,7 +112,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             "name": customer["name"], "phone": customer["phone"], "tax_exempt": "none", "tax_ids": [],
         })),
         "customer_email": params.str("customer_email"),
-        "discounts": [],
+        "discounts": super::checkout_discounts::entries(&discounts),
         "expires_at": expires_at,
         "integration_identifier": null,
         "invoice": null,
@@ -150,6 +153,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "url": format!("{}/checkout/{id}", call.base_url),
         "wallet_options": null,
     });
+    super::checkout_discounts::set_totals(&mut session, &discounts, &line_items);
     world.line_items.insert(id.clone(), line_items);
     world.insert(session);
     retrieve_stored(world, &id)

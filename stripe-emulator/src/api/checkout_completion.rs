@@ -80,6 +80,7 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
             .filter(|days| *days > 0);
         let customer_id = customer_id.clone().unwrap_or_default();
         let now = world.now_for_customer(&customer_id);
+        let discounts = crate::discounts::from_session(world, &before, &customer_id)?;
         let subscription = billing::create_subscription(
             world,
             NewSubscription {
@@ -103,6 +104,8 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
                     .to_owned(),
                 metadata: before["subscription_data"]["metadata"].clone(),
                 description: None,
+                discounts,
+                checkout_session: Some(id.to_owned()),
             },
         )?;
         session["subscription"] = subscription["id"].clone();
@@ -113,7 +116,10 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
             "paid"
         });
     } else {
+        let buyer = customer_id.as_deref().unwrap_or_default();
+        let discounts = crate::discounts::from_session(world, &before, buyer)?;
         let intent = pay(world, &before, customer_id.clone(), payment_method)?;
+        super::checkout_discounts::count_redemptions(world, &discounts);
         session["payment_intent"] = intent["id"].clone();
         session["payment_status"] = json!(if intent["status"] == "succeeded" {
             "paid"

@@ -7,6 +7,8 @@ pub mod balance;
 pub mod charges;
 pub mod checkout;
 mod checkout_completion;
+mod checkout_discounts;
+pub mod coupons;
 pub mod customers;
 pub mod disputes;
 pub mod events;
@@ -25,6 +27,7 @@ pub mod portal;
 pub mod portal_configurations;
 pub mod prices;
 pub mod products;
+pub mod promotion_codes;
 pub mod refunds;
 pub mod setup_intents;
 pub mod sources;
@@ -178,6 +181,8 @@ pub fn routes() -> Router<Emulator> {
         .merge(external_accounts::routes())
         .merge(account_links::routes())
         .merge(transfers::routes())
+        .merge(coupons::routes())
+        .merge(promotion_codes::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.

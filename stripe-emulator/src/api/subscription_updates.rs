@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use super::{merge_metadata, pending_updates};
 use crate::billing::{self, ItemChange};
+use crate::discounts;
 use crate::error::ApiError;
 use crate::form::Params;
 use crate::http::Call;
@@ -90,6 +91,7 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         move_trial_end(&mut after, params, now)?;
     }
     merge_metadata(&mut after, params);
+    replace_discounts(world, &mut after, params, &customer)?;
     if pending && !before["pending_update"].is_null() {
         pending_updates::discard_waiting(world, &before)?;
         after["pending_update"] = Value::Null;
@@ -123,6 +125,51 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         return world.get("subscription", call.id(), "id");
     }
     Ok(after)
+}
+
+/// `discounts[]` replaces the subscription's discounts: `discounts[i][discount]` keeps one it
+/// has, a coupon or promotion code redeems a new one, the others end (`discounts=` ends all).
+fn replace_discounts(
+    world: &mut World,
+    after: &mut Value,
+    params: &Params,
+    customer: &str,
+) -> Result<(), ApiError> {
+    if params.get("discounts").is_none() {
+        return Ok(());
+    }
+    let requested = discounts::requested(world, params, Some(customer))?;
+    let mut kept = Vec::new();
+    for (index, entry) in params.array("discounts").iter().enumerate() {
+        if let Some(id) = entry["discount"].as_str() {
+            if !after["discounts"]
+                .as_array()
+                .is_some_and(|known| known.iter().any(|known| known == id))
+            {
+                return Err(ApiError::missing_resource(
+                    "discount",
+                    id,
+                    &format!("discounts[{index}][discount]"),
+                ));
+            }
+            kept.push(id.to_owned());
+        }
+    }
+    let current: Vec<String> = after["discounts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|id| id.as_str().map(str::to_owned))
+        .collect();
+    for id in current.iter().filter(|id| !kept.contains(id)) {
+        discounts::end(world, after, id);
+    }
+    let subscription = after["id"].as_str().unwrap_or_default().to_owned();
+    let added = discounts::redeem(world, &requested, customer, &subscription, None);
+    if let Some(list) = after["discounts"].as_array_mut() {
+        list.extend(added);
+    }
+    Ok(())
 }
 
 /// The `items[]` of an update, as changes to the subscription's items (each named item must be
@@ -286,7 +333,7 @@ impl PlanChange<'_> {
         }
         world.put(rolled.clone());
         let invoice =
-            billing::create_invoice(world, &rolled, lines, "subscription_update", (now, now));
+            billing::create_invoice(world, &mut rolled, lines, "subscription_update", (now, now));
         rolled["latest_invoice"] = invoice["id"].clone();
         world.put(rolled.clone());
         if billing::collect(world, invoice["id"].as_str().unwrap_or_default()).is_err() {

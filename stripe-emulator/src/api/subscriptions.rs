@@ -28,6 +28,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     if entries.is_empty() {
         return Err(ApiError::missing("items"));
     }
+    let discounts = crate::discounts::requested(world, params, Some(&customer))?;
     let mut items = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
         let price = entry["price"]
@@ -103,6 +104,8 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
                 .cloned()
                 .unwrap_or(json!({})),
             description: params.str("description").map(str::to_owned),
+            discounts,
+            checkout_session: None,
         },
     )?;
     if params.bool("cancel_at_period_end")? == Some(true) {

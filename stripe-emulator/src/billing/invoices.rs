@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 
 use super::periods::add_interval;
+use crate::discounts;
 use crate::invoicing::{build_invoice, Stage};
 use crate::world::World;
 
@@ -103,10 +104,11 @@ pub(super) fn line(
     })
 }
 
-/// Creates and finalizes an invoice for a subscription (plus any pending proration lines).
+/// Creates and finalizes an invoice for a subscription (plus any pending proration lines), less
+/// its discounts: repeating ones whose months are over end first, `once` ones it used end after.
 pub fn create_invoice(
     world: &mut World,
-    subscription: &Value,
+    subscription: &mut Value,
     mut lines: Vec<Value>,
     reason: &str,
     period: (i64, i64),
@@ -119,6 +121,7 @@ pub fn create_invoice(
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    discounts::end_expired(world, subscription, period.1);
     let invoice = build_invoice(
         world,
         &customer_id,
@@ -128,6 +131,7 @@ pub fn create_invoice(
         period,
         Stage::Open,
     );
+    discounts::end_used_once(world, subscription, &invoice);
     world.insert(invoice.clone());
     let mut draft = invoice.clone();
     draft["status"] = json!("draft");

@@ -74,7 +74,7 @@ pub(super) fn invoice_period(
     let lines = period_lines(world, &after, start, end, false);
     let invoice = create_invoice(
         world,
-        &after,
+        &mut after,
         lines,
         reason,
         (before_period_start(before), start),

@@ -32,6 +32,10 @@ pub struct NewSubscription {
     pub metadata: Value,
     /// `description`
     pub description: Option<String>,
+    /// Coupons to redeem onto it (`discounts[]`), already checked.
+    pub discounts: Vec<crate::discounts::Requested>,
+    /// The Checkout Session it comes from, recorded on its discounts.
+    pub checkout_session: Option<String>,
 }
 
 pub(super) fn subscription_item(
@@ -68,10 +72,17 @@ pub fn create_subscription(world: &mut World, new: NewSubscription) -> Result<Va
     let now = world.now_for_customer(&new.customer);
     check_first_payment(world, &new, &customer)?;
     let mut subscription = subscription_object(world, &new, &customer, currency, now);
+    let id = subscription["id"].as_str().unwrap_or_default().to_owned();
+    subscription["discounts"] = json!(crate::discounts::redeem(
+        world,
+        &new.discounts,
+        &new.customer,
+        &id,
+        new.checkout_session.as_deref(),
+    ));
     world.insert(subscription.clone());
     world.emit("customer.subscription.created", &subscription, None);
     let paid = invoice_first_period(world, &mut subscription, &new, now);
-    let id = subscription["id"].as_str().unwrap_or_default().to_owned();
     let before = world.get("subscription", &id, "id")?;
     let mut after = before.clone();
     if new.trial_end.is_none() {
@@ -231,7 +242,7 @@ fn invoice_first_period(
     );
     let invoice = create_invoice(
         world,
-        subscription,
+        &mut *subscription,
         lines,
         "subscription_create",
         (now, now),

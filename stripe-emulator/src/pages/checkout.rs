@@ -1,6 +1,7 @@
 //! The hosted Checkout page: line items, trial and total, a card form that behaves like Stripe's
 //! test cards (declines with their messages, a 3-D Secure step) or an IBAN for sessions taking
-//! SEPA Direct Debit, then a redirect to `success_url`.
+//! SEPA Direct Debit, a "Promotion code" field when the session allows codes (applied on
+//! submit), then a redirect to `success_url`.
 
 use std::collections::HashMap;
 
@@ -33,9 +34,13 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
             .as_str()
             .or(session["customer_email"].as_str())
             .map(str::to_owned);
-        Some((session, items, products, email))
+        let code = session["discounts"][0]["promotion_code"]
+            .as_str()
+            .and_then(|code| world.find("promotion_code", code))
+            .map(|code| code["code"].as_str().unwrap_or_default().to_owned());
+        Some((session, items, products, email, code))
     });
-    let Some((session, items, products, email)) = found else {
+    let Some((session, items, products, email, code)) = found else {
         return problem(
             StatusCode::NOT_FOUND,
             "Checkout session not found",
@@ -82,6 +87,15 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
         ));
     }
     let total = session["amount_total"].as_i64().unwrap_or(0);
+    let discount = session["total_details"]["amount_discount"]
+        .as_i64()
+        .unwrap_or(0);
+    if discount > 0 {
+        rows.push_str(&format!(
+            "<tr><td>Discount</td><td class=\"amount\">−{}</td></tr>",
+            money(discount, currency)
+        ));
+    }
     let trial = trial_days
         .map(|days| {
             format!(
@@ -116,6 +130,14 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
         Some(email) => format!("<label for=\"email\">Email</label><input id=\"email\" name=\"email\" value=\"{}\" readonly>", escape(email)),
         None => "<label for=\"email\">Email</label><input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"email\" required>".to_owned(),
     };
+    let promotion_field = if session["allow_promotion_codes"] == true {
+        format!(
+            "<label for=\"promotion_code\">Promotion code</label><input id=\"promotion_code\" name=\"promotion_code\" autocomplete=\"off\" value=\"{}\">",
+            escape(code.as_deref().unwrap_or_default())
+        )
+    } else {
+        String::new()
+    };
     let action = match (session["mode"].as_str(), trial_days) {
         (Some("subscription"), Some(_)) => "Start trial",
         (Some("subscription"), None) => "Subscribe",
@@ -127,7 +149,7 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
     let body = format!(
         r#"<h1>Checkout</h1>{error}
 <table aria-label="Order summary">{rows}<tr><th>Total due today</th><th class="amount">{total}</th></tr></table>{trial}
-<form method="post" action="/checkout/{id}">{email_field}
+<form method="post" action="/checkout/{id}">{email_field}{promotion_field}
 <label for="name">Name on card</label><input id="name" name="name" autocomplete="cc-name">
 {card_section}
 <button type="submit">{action}</button></form>{back}"#,
@@ -161,6 +183,15 @@ pub async fn pay(
     Path(id): Path<String>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    if let Some(text) = form
+        .get("promotion_code")
+        .map(|text| text.trim())
+        .filter(|text| !text.is_empty())
+    {
+        if let Err(message) = emulator.mutate(|world| api::apply_code(world, &id, text)) {
+            return render(&emulator, &id, Some(message));
+        }
+    }
     let optional = emulator.read(|world| {
         world.find("checkout.session", &id).is_some_and(|session| {
             session["payment_method_collection"] == "if_required" && session["amount_total"] == 0

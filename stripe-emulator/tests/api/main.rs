@@ -4,6 +4,7 @@
 
 mod balance;
 mod connect;
+mod discounts;
 mod disputes;
 mod errors;
 mod faults;
