@@ -65,19 +65,7 @@ pub fn redeem_token(
         let object = card_object(&id, &card);
         return Ok((id, card, object));
     }
-    let mut stored = world
-        .find("token", token)
-        .cloned()
-        .ok_or_else(|| ApiError::missing_resource("token", token, param))?;
-    if stored["used"] == true {
-        return Err(ApiError::invalid_code(
-            "token_already_used",
-            format!("You cannot use a Stripe token more than once: {token}."),
-            Some(param),
-        ));
-    }
-    stored["used"] = json!(true);
-    world.put(stored.clone());
+    let stored = crate::api::tokens::spend(world, token, None, param)?;
     let mut object = stored["card"].clone();
     let id = object["id"].as_str().unwrap_or_default().to_owned();
     let card = world

@@ -92,6 +92,31 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// A bank account token (`btok_…`) whose `bank_account` has the `ba_…` id the external account
 /// made from it will have; the account number stays with the emulator.
+/// Marks the token `id` (of `kind`, `card` or `bank_account`, if given) used and returns it:
+/// a token is spent once, and a second use is Stripe's `token_already_used`.
+pub fn spend(
+    world: &mut World,
+    id: &str,
+    kind: Option<&str>,
+    param: &str,
+) -> Result<Value, ApiError> {
+    let mut stored = world
+        .find("token", id)
+        .filter(|stored| kind.is_none_or(|kind| stored["type"] == kind))
+        .cloned()
+        .ok_or_else(|| ApiError::missing_resource("token", id, param))?;
+    if stored["used"] == true {
+        return Err(ApiError::invalid_code(
+            "token_already_used",
+            format!("You cannot use a Stripe token more than once: {id}."),
+            Some(param),
+        ));
+    }
+    stored["used"] = serde_json::json!(true);
+    world.put(stored.clone());
+    Ok(stored)
+}
+
 fn bank_token(world: &mut World, bank: &serde_json::Map<String, Value>) -> Result<Value, ApiError> {
     if bank.get("country").is_none() {
         return Err(ApiError::missing("bank_account.country"));

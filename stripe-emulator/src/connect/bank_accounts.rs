@@ -108,20 +108,7 @@ pub fn from_param(
         return Ok((details, world.new_id("ba")));
     }
     let token = given.as_str().unwrap_or_default();
-    let mut stored = world
-        .find("token", token)
-        .filter(|stored| stored["type"] == "bank_account")
-        .cloned()
-        .ok_or_else(|| ApiError::missing_resource("token", token, param))?;
-    if stored["used"] == true {
-        return Err(ApiError::invalid_code(
-            "token_already_used",
-            format!("You cannot use a Stripe token more than once: {token}."),
-            Some(param),
-        ));
-    }
-    stored["used"] = json!(true);
-    world.put(stored.clone());
+    let stored = crate::api::tokens::spend(world, token, Some("bank_account"), param)?;
     let bank = &stored["bank_account"];
     let id = bank["id"].as_str().unwrap_or_default().to_owned();
     let text = |field: &str| bank[field].as_str().map(str::to_owned);
