@@ -142,7 +142,7 @@ pub async fn of_partner(
 
 /// Stores what Stripe says of a connected account we know (others are ignored: not ours).
 /// Whether it was one of ours.
-pub async fn store(conn: &mut PgConnection, account: &Account) -> Result<bool, sqlx::Error> {
+pub async fn store(db: impl PgExecutor<'_>, account: &Account) -> Result<bool, sqlx::Error> {
     let bank = account.bank_account();
     let stored = sqlx::query!(
         r#"
@@ -166,7 +166,7 @@ pub async fn store(conn: &mut PgConnection, account: &Account) -> Result<bool, s
         bank.and_then(|bank| bank.bank_name.as_deref()),
         bank.map(|bank| bank.last4.as_str()),
     )
-    .execute(conn)
+    .execute(db)
     .await?;
     Ok(stored.rows_affected() == 1)
 }
@@ -197,12 +197,7 @@ pub async fn refresh(state: &AppState, partner: Uuid) -> Result<(), PartnerError
         .account(&account.stripe_account_id)
         .await
         .step("fetching the connected account")?;
-    let mut conn = state
-        .db
-        .acquire()
-        .await
-        .step("taking a connection to store the account")?;
-    store(&mut conn, &account)
+    store(&state.db, &account)
         .await
         .step("storing the connected account")?;
     Ok(())
@@ -259,7 +254,7 @@ async fn account_id(
     .execute(&mut *conn)
     .await
     .step("recording the connected account")?;
-    store(&mut conn, &created)
+    store(&mut *conn, &created)
         .await
         .step("storing the new account's status")?;
     Ok(created.id)
@@ -274,19 +269,14 @@ pub async fn hosted_onboarding_link(
     email: &str,
 ) -> Result<String, PartnerError> {
     let account = account_id(state, partner, email, Onboarding::Hosted, None).await?;
-    let base = &state.config.base_url;
+    // As Checkout's return URLs are built.
+    let base = state.config.base_url.as_str().trim_end_matches('/');
     let link = state
         .stripe
         .account_link(
             &account,
-            base.join("/partners/onboarding/refresh")
-                .map_err(|error| anyhow::Error::new(error).context("building the refresh URL"))
-                .map_err(crate::billing::BillingError::from)?
-                .as_str(),
-            base.join("/partners/onboarding/return")
-                .map_err(|error| anyhow::Error::new(error).context("building the return URL"))
-                .map_err(crate::billing::BillingError::from)?
-                .as_str(),
+            &format!("{base}/partners/onboarding/refresh"),
+            &format!("{base}/partners/onboarding/return"),
             &format!("tollgate-account-link-{account}-{}", Uuid::new_v4()),
         )
         .await
@@ -425,12 +415,7 @@ pub async fn set_payout_interval(
         )
         .await
         .map_err(|error| PartnerError::from_stripe(error, "setting the payout schedule"))?;
-    let mut conn = state
-        .db
-        .acquire()
-        .await
-        .step("taking a connection to store the account")?;
-    store(&mut conn, &updated)
+    store(&state.db, &updated)
         .await
         .step("storing the payout schedule")?;
     Ok(())
@@ -463,14 +448,10 @@ pub async fn money(state: &AppState, partner: Uuid) -> Result<AccountMoney, Part
         .stripe
         .once_within(std::time::Duration::from_secs(3))
         .for_account(&account.stripe_account_id);
-    let balance = stripe
-        .balance()
-        .await
-        .step("reading the connected account's balance")?;
-    let payouts = stripe
-        .recent_payouts(10)
-        .await
-        .step("listing the connected account's payouts")?;
+    // Both at once: the page waits for the slower, not for the two in turn.
+    let (balance, payouts) = tokio::join!(stripe.balance(), stripe.recent_payouts(10));
+    let balance = balance.step("reading the connected account's balance")?;
+    let payouts = payouts.step("listing the connected account's payouts")?;
     let amounts = |lines: &[crate::stripe::payments::BalanceAmount]| {
         lines
             .iter()
