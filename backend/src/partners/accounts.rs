@@ -212,6 +212,8 @@ async fn account_id(
     onboarding: Onboarding,
     platform: Option<&PlatformOnboarding<'_>>,
 ) -> Result<String, PartnerError> {
+    // One of the partner's clicks at a time on this replica: a second finds the first's account.
+    let _turn = state.turns.take(format!("partner_account:{partner}")).await;
     if let Some(known) = of_partner(&state.db, partner)
         .await
         .step("reading the partner's connected account")?
@@ -230,7 +232,21 @@ async fn account_id(
         country: "US",
         user: partner,
     };
-    let key = format!("tollgate-partner-account-{}-{partner}", onboarding.as_str());
+    // Keyed by the partner and, for the app's own form, who they said they are: the same details
+    // sent twice make one account, and details Stripe refused can be corrected (a key is bound
+    // to its first parameters).
+    let details = platform.map_or_else(String::new, |form| {
+        let fingerprint = crate::stripe::Form::new()
+            .set("first_name", form.first_name)
+            .set("last_name", form.last_name)
+            .set("dob", form.dob)
+            .fingerprint();
+        format!("-{fingerprint}")
+    });
+    let key = format!(
+        "tollgate-partner-account-{}-{partner}{details}",
+        onboarding.as_str()
+    );
     let created = match platform {
         Some(form) => state.stripe.create_platform_account(&new, form, &key).await,
         None => state.stripe.create_hosted_account(&new, &key).await,
