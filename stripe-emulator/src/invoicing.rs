@@ -139,6 +139,7 @@ pub fn build_invoice(
     if let Some(subscription) = subscription {
         crate::discounts::apply_to_invoice(world, &mut invoice, subscription);
     }
+    crate::tax::apply_to_invoice(world, &mut invoice, subscription);
     if stage == Stage::Open {
         invoice["auto_advance"] = json!(true);
         open(world, &mut invoice, now);

@@ -27,6 +27,7 @@ mod persist;
 pub mod shapes;
 pub mod sources;
 pub mod spec;
+pub mod tax;
 mod upload;
 mod validate;
 pub mod webhooks;

@@ -204,6 +204,18 @@ fn includable(
                 format!("/v1/customers/{id}/sources"),
             ))
         }
+        ("customer", "tax_ids") => {
+            let id = object.get("id")?.as_str()?;
+            let tax_ids: Vec<Value> = world
+                .all("tax_id")
+                .filter(|tax_id| tax_id["customer"] == id)
+                .cloned()
+                .collect();
+            Some(crate::listing::embedded(
+                tax_ids,
+                format!("/v1/customers/{id}/tax_ids"),
+            ))
+        }
         ("customer", "subscriptions") => {
             let id = object.get("id")?.as_str()?;
             let subscriptions: Vec<Value> = world

@@ -92,6 +92,10 @@ pub struct World {
     /// applying after its coupon is deleted.
     #[serde(default)]
     pub discount_terms: BTreeMap<String, Value>,
+    /// The tax rate automatic tax applies in each jurisdiction of its table (`US-CA`, `DE-`),
+    /// made on first use and left out of `GET /v1/tax_rates`.
+    #[serde(default)]
+    pub automatic_tax_rates: BTreeMap<String, String>,
     /// The bytes of each uploaded File.
     #[serde(default)]
     pub file_contents: BTreeMap<String, Vec<u8>>,
@@ -140,6 +144,7 @@ impl World {
             payout_accounts: Default::default(),
             file_contents: BTreeMap::new(),
             discount_terms: BTreeMap::new(),
+            automatic_tax_rates: BTreeMap::new(),
             connect: Default::default(),
             base_url: String::new(),
             request: None,
@@ -422,6 +427,9 @@ fn display_kind(kind: &str) -> &str {
         "balance_transaction" => "balance transaction",
         "file" => "file upload",
         "promotion_code" => "promotion code",
+        "tax_rate" => "tax rate",
+        "tax_id" => "tax id",
+        "subscription_schedule" => "subscription schedule",
         "bank_account" => "external account",
         other => other,
     }

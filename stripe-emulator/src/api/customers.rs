@@ -24,6 +24,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let mut customer = blank(world, test_clock.as_ref().and_then(Value::as_str));
     let id = customer["id"].as_str().unwrap_or_default().to_owned();
     apply(&mut customer, params)?;
+    let tax_ids = tax_id_data(params)?;
     let card = match params.str("source") {
         Some(token) => Some(sources::add(world, &id, token, None)?),
         None => None,
@@ -35,6 +36,10 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     world.emit("customer.created", &customer, None);
     if let Some(card) = &card {
         world.emit("customer.source.created", card, None);
+    }
+    for (index, (kind, value)) in tax_ids.iter().enumerate() {
+        let param = format!("tax_id_data[{index}][value]");
+        super::tax_ids::add(world, &id, kind, value, &param)?;
     }
     let attached = match params.str("payment_method") {
         Some(payment_method) => Some(attach_new(world, payment_method, &id)?),
@@ -90,6 +95,23 @@ fn apply(customer: &mut Value, params: &Params) -> Result<(), ApiError> {
     }
     merge_metadata(customer, params);
     Ok(())
+}
+
+/// `tax_id_data[i][type|value]`, each value checked before the customer is made.
+fn tax_id_data(params: &Params) -> Result<Vec<(String, String)>, ApiError> {
+    let mut found = Vec::new();
+    for (index, entry) in params.array("tax_id_data").iter().enumerate() {
+        let kind = entry["type"]
+            .as_str()
+            .ok_or_else(|| ApiError::missing(&format!("tax_id_data.{index}.type")))?;
+        let value = entry["value"]
+            .as_str()
+            .ok_or_else(|| ApiError::missing(&format!("tax_id_data.{index}.value")))?;
+        let param = format!("tax_id_data[{index}][value]");
+        super::tax_ids::checked(kind, value, &param)?;
+        found.push((kind.to_owned(), value.to_owned()));
+    }
+    Ok(found)
 }
 
 /// A new customer with nothing filled in, created at its test clock's time when it has one.

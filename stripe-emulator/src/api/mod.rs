@@ -33,6 +33,8 @@ pub mod setup_intents;
 pub mod sources;
 mod subscription_updates;
 pub mod subscriptions;
+pub mod tax_ids;
+pub mod tax_rates;
 pub mod test_clocks;
 pub mod tokens;
 pub mod topups;
@@ -183,6 +185,8 @@ pub fn routes() -> Router<Emulator> {
         .merge(transfers::routes())
         .merge(coupons::routes())
         .merge(promotion_codes::routes())
+        .merge(tax_rates::routes())
+        .merge(tax_ids::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.
