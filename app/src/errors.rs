@@ -119,6 +119,9 @@ impl From<backend::billing::BillingError> for FormError {
             BillingError::NotFound => "We could not find that checkout.",
             BillingError::NoSuchSubscription => "We could not find that subscription.",
             BillingError::NotNow(reason) => reason,
+            BillingError::NotOwner => {
+                "Only the organization's owners manage its billing. Ask an owner, or switch to your personal account."
+            }
             BillingError::NoCustomer => {
                 "You have not bought anything yet, so there is no billing account to manage."
             }
@@ -140,6 +143,39 @@ impl From<backend::billing::BillingError> for FormError {
             }
         };
         Self::Form(message.to_owned())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<backend::organizations::OrganizationError> for FormError {
+    fn from(error: backend::organizations::OrganizationError) -> Self {
+        use backend::organizations::OrganizationError;
+        match error {
+            OrganizationError::NotFound => Self::NotFound,
+            OrganizationError::Forbidden(who) => {
+                Self::Form(format!("Only the organization's {who} can do this."))
+            }
+            OrganizationError::Invalid { field, message } => Self::Field {
+                field: field.to_owned(),
+                message,
+            },
+            OrganizationError::LastOwner => Self::Form(
+                "An organization needs an owner: make someone else owner first, or delete the organization."
+                    .to_owned(),
+            ),
+            OrganizationError::InvitationInvalid => Self::Form(
+                "This invitation is invalid, already used, withdrawn or expired. Ask for a new one."
+                    .to_owned(),
+            ),
+            OrganizationError::InvitationForSomeoneElse => Self::Form(
+                "This invitation is for another email address. Sign in with the invited address to accept it."
+                    .to_owned(),
+            ),
+            OrganizationError::SeatsFull(cap) => Self::Form(format!(
+                "Your plan includes {cap} seats, and they are all taken. Upgrade the plan on the pricing page to add more people."
+            )),
+            OrganizationError::Billing(error) => (*error).into(),
+        }
     }
 }
 

@@ -65,11 +65,33 @@ pub enum Notice {
     PayoutScheduleSaved,
     /// A partner paid their balance out.
     PartnerPaidOut,
+    /// Checkout refused: only an organization's owners choose its plan.
+    OwnersOnly,
+    /// An organization was created (its creator acts for it now).
+    OrganizationCreated,
+    /// An invitation was mailed.
+    MemberInvited,
+    /// An invitation was withdrawn.
+    InvitationRevoked,
+    /// A member's role was changed.
+    RoleChanged,
+    /// Ownership was handed over (the former owner is an admin).
+    OwnershipTransferred,
+    /// A member was removed.
+    MemberRemoved,
+    /// An invitation was accepted.
+    JoinedOrganization,
+    /// The user left an organization.
+    LeftOrganization,
+    /// An organization was deleted (its subscription canceled first).
+    OrganizationDeleted,
+    /// The user switched whom they act for.
+    AccountSwitched,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Self; 30] = [
+    pub const ALL: [Self; 41] = [
         Self::NameSaved,
         Self::EmailSent,
         Self::EmailChanged,
@@ -100,6 +122,17 @@ impl Notice {
         Self::OnboardingUnavailable,
         Self::PayoutScheduleSaved,
         Self::PartnerPaidOut,
+        Self::OwnersOnly,
+        Self::OrganizationCreated,
+        Self::MemberInvited,
+        Self::InvitationRevoked,
+        Self::RoleChanged,
+        Self::OwnershipTransferred,
+        Self::MemberRemoved,
+        Self::JoinedOrganization,
+        Self::LeftOrganization,
+        Self::OrganizationDeleted,
+        Self::AccountSwitched,
     ];
 
     /// Its code in the query string.
@@ -135,6 +168,17 @@ impl Notice {
             Self::OnboardingUnavailable => "onboarding-unavailable",
             Self::PayoutScheduleSaved => "payout-schedule-saved",
             Self::PartnerPaidOut => "partner-paid-out",
+            Self::OwnersOnly => "owners-only",
+            Self::OrganizationCreated => "organization-created",
+            Self::MemberInvited => "member-invited",
+            Self::InvitationRevoked => "invitation-revoked",
+            Self::RoleChanged => "role-changed",
+            Self::OwnershipTransferred => "ownership-transferred",
+            Self::MemberRemoved => "member-removed",
+            Self::JoinedOrganization => "joined-organization",
+            Self::LeftOrganization => "left-organization",
+            Self::OrganizationDeleted => "organization-deleted",
+            Self::AccountSwitched => "account-switched",
         }
     }
 
@@ -159,6 +203,14 @@ impl Notice {
             | Self::OnboardingUnavailable
             | Self::PayoutScheduleSaved
             | Self::PartnerPaidOut => "/partners",
+            Self::OwnersOnly => "/pricing",
+            Self::OrganizationCreated
+            | Self::MemberInvited
+            | Self::InvitationRevoked
+            | Self::RoleChanged
+            | Self::OwnershipTransferred
+            | Self::MemberRemoved
+            | Self::JoinedOrganization => "/organization",
             _ => "/account",
         }
     }
@@ -207,6 +259,17 @@ impl Notice {
             Self::OnboardingUnavailable => "We could not open Stripe's onboarding. Please try again in a moment.",
             Self::PayoutScheduleSaved => "Your payout schedule is saved.",
             Self::PartnerPaidOut => "Your balance is on its way to your bank account.",
+            Self::OwnersOnly => "Only the organization's owners choose its plan. Ask an owner, or switch to your personal account.",
+            Self::OrganizationCreated => "Your organization is created, and you act for it now. Invite your team below.",
+            Self::MemberInvited => "The invitation is on its way. The link works once, for 7 days.",
+            Self::InvitationRevoked => "The invitation is withdrawn: its link no longer works.",
+            Self::RoleChanged => "The role is changed.",
+            Self::OwnershipTransferred => "Ownership is handed over. You are an admin now.",
+            Self::MemberRemoved => "The member is removed. A per-seat plan bills one seat less from the next invoice.",
+            Self::JoinedOrganization => "Welcome aboard: you are a member, and you act for the organization now.",
+            Self::LeftOrganization => "You left the organization. You act for your personal account now.",
+            Self::OrganizationDeleted => "The organization is deleted, and its subscription canceled.",
+            Self::AccountSwitched => "You act for the account shown above now.",
         }
     }
 

@@ -115,6 +115,23 @@ pub struct Config {
     /// `PORTAL_CANCEL_MODE` (`at_period_end`, the default, or `immediately`): how the customer
     /// portal `server stripe setup` configures cancels a subscription.
     pub portal_cancel_mode: crate::billing::portal::CancelMode,
+    /// `CHECKOUT_PROMOTION_CODES` (default `true`): whether Checkout shows Stripe's promotion
+    /// code field (`allow_promotion_codes`).
+    pub checkout_promotion_codes: bool,
+    /// `STRIPE_AUTOMATIC_TAX` (default `false`): Stripe Tax computes the tax on Checkout and on
+    /// plan changes (`automatic_tax[enabled]`), from the billing address Checkout collects, and
+    /// Checkout collects tax ids. Needs Stripe Tax set up (origin address, registrations).
+    pub automatic_tax: bool,
+    /// `SEAT_SYNC_DELAY_SECONDS` (default 60): how long after a change of membership the seats
+    /// of a per-seat plan follow; changes within it are billed as one.
+    pub seat_sync_delay: Duration,
+    /// `SEAT_PRORATION` (`create_prorations`, the default; `always_invoice`; `none`): how a seat
+    /// change is billed for the rest of the period.
+    pub seat_proration: crate::organizations::seats::SeatProration,
+    /// `SEAT_RECONCILE_NIGHTLY` (default `true`): each night one replica compares every per-seat
+    /// subscription with its organization's members and fixes any drift (`server seats
+    /// reconcile` runs it by hand).
+    pub seat_reconcile_nightly: bool,
     /// `TRIAL_LEDGER_KEY` (required unless `DEV_MODE=true`, at least 32 characters): the HMAC key
     /// under which the trial ledger remembers which addresses and cards had a free trial (so
     /// deleting an account never earns a second one). Changing it forgets them all.
@@ -327,6 +344,11 @@ impl Config {
             ),
             billing_trial_requires_card: parse_or(&get, "BILLING_TRIAL_REQUIRES_CARD", || false)?,
             portal_cancel_mode: parse_or(&get, "PORTAL_CANCEL_MODE", Default::default)?,
+            checkout_promotion_codes: parse_or(&get, "CHECKOUT_PROMOTION_CODES", || true)?,
+            automatic_tax: parse_or(&get, "STRIPE_AUTOMATIC_TAX", || false)?,
+            seat_sync_delay: seconds("SEAT_SYNC_DELAY_SECONDS", 60)?,
+            seat_proration: parse_or(&get, "SEAT_PRORATION", Default::default)?,
+            seat_reconcile_nightly: parse_or(&get, "SEAT_RECONCILE_NIGHTLY", || true)?,
             trial_ledger_key: trial_ledger_key(&get)?,
             bench_ceiling_file: get("BENCH_CEILING_FILE")
                 .filter(|path| !path.trim().is_empty())

@@ -10,6 +10,7 @@
 //! - [`go_live`]: `server stripe setup` (webhook endpoints, the customer portal) and
 //!   `server doctor` (whether this deployment can take money).
 //! - [`mail`]: outgoing mail (SMTP or the development outbox) and the messages we send.
+//! - [`organizations`]: teams that subscribe together — members, roles, invitations, seats.
 //! - [`partners`]: the partner program — referral codes, commissions, partners' connected
 //!   Stripe accounts and the pay run that transfers to them.
 //! - [`metrics`]: what this replica counts for `GET /metrics`.
@@ -33,6 +34,7 @@ pub mod error;
 pub mod go_live;
 pub mod mail;
 pub mod metrics;
+pub mod organizations;
 pub mod partners;
 pub mod ratelimit;
 pub mod reports;

@@ -47,8 +47,10 @@ pub struct SignedInAs {
 }
 
 /// Puts the signed-in [`auth::User`] (if the session has a valid one) into the request's
-/// extensions, where pages and server functions read it: one round trip, the session's row
-/// joined with its account. A session past its absolute timeout,
+/// extensions, where pages and server functions read it, with the
+/// [`backend::billing::payer::Payer`] they act for: one round trip, the session's row joined
+/// with its account (and one more to check the membership when the session names an
+/// organization). A session past its absolute timeout,
 /// or from before the account's last "sign out everywhere", is ended here. Responses to a
 /// signed-in user are marked `Cache-Control: no-store` (they hold personal data) and carry
 /// [`SignedInAs`].
@@ -66,7 +68,15 @@ pub async fn resolve_user(
                 account: user.id,
                 until,
             };
+            let payer = match acting_for(&state, &session, &user).await {
+                Ok(organization) => backend::billing::payer::Payer {
+                    actor: user.clone(),
+                    organization,
+                },
+                Err(error) => return unresolved(auth::AuthError::Unexpected(error)),
+            };
             request.extensions_mut().insert(user);
+            request.extensions_mut().insert(payer);
             Some(signed_in)
         }
         Ok(None) => None,
@@ -82,6 +92,26 @@ pub async fn resolve_user(
         response.extensions_mut().insert(signed_in);
     }
     response
+}
+
+/// The organization the session acts for, if it names one the user is still a member of (a
+/// removed member acts for themselves again, at once).
+async fn acting_for(
+    state: &AppState,
+    session: &Session,
+    user: &auth::User,
+) -> anyhow::Result<Option<backend::organizations::Acting>> {
+    use anyhow::Context;
+    let Some(organization) = session
+        .get::<uuid::Uuid>(backend::organizations::SESSION_KEY)
+        .await
+        .context("reading the organization the session acts for")?
+    else {
+        return Ok(None);
+    };
+    backend::organizations::acting_for(&state.db, user.id, organization)
+        .await
+        .context("checking the user's membership of the organization they act for")
 }
 
 /// The answer when the session could not be read: 503 with `Retry-After` when the database was

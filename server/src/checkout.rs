@@ -9,8 +9,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use backend::{
-    auth::User,
-    billing::{checkout, BillingError},
+    billing::{checkout, payer::Payer, BillingError},
     AppState,
 };
 use serde::Deserialize;
@@ -26,12 +25,12 @@ pub struct Start {
 /// page: a third party should not be able to walk someone into a checkout.
 pub async fn start(
     State(state): State<AppState>,
-    user: Option<axum::Extension<User>>,
+    payer: Option<axum::Extension<Payer>>,
     headers: HeaderMap,
     Query(Start { price }): Query<Start>,
 ) -> Response {
     let here = format!("/checkout/start?price={}", encode(&price));
-    let Some(axum::Extension(user)) = user else {
+    let Some(axum::Extension(payer)) = payer else {
         return Redirect::to(&format!("/signup?next={}", encode(&here))).into_response();
     };
     if headers
@@ -40,7 +39,7 @@ pub async fn start(
     {
         return Redirect::to("/pricing").into_response();
     }
-    match checkout::start(&state, &user, &price).await {
+    match checkout::start(&state, &payer, &price).await {
         Ok(url) => (axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response(),
         Err(BillingError::AlreadySubscribed) => {
             Redirect::to(&Notice::AlreadySubscribed.href()).into_response()
@@ -48,6 +47,7 @@ pub async fn start(
         Err(BillingError::PriceUnavailable) => {
             Redirect::to(&Notice::Unavailable.href()).into_response()
         }
+        Err(BillingError::NotOwner) => Redirect::to(&Notice::OwnersOnly.href()).into_response(),
         Err(error) => {
             tracing::error!(error.cause_chain = ?anyhow::Error::new(error), "starting a Checkout Session failed");
             Redirect::to(&Notice::CheckoutFailed.href()).into_response()

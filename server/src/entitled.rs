@@ -1,4 +1,5 @@
-//! [`Entitled`]: the axum extractor that gates a route on a feature of the signed-in user's plan.
+//! [`Entitled`]: the axum extractor that gates a route on a feature of the plan of whom the
+//! signed-in user acts for (themselves, or their current organization).
 //! `401` for anonymous callers, `402` with a link to the pricing page for users whose plans do not
 //! include it. Entitlements are read from Postgres on every request (see
 //! `backend::billing::entitlements`), so a webhook applied on any replica counts at once.
@@ -13,7 +14,10 @@ use axum::{
 };
 use backend::{
     auth::User,
-    billing::entitlements::{self, features, Entitlements},
+    billing::{
+        entitlements::{self, features, Entitlements},
+        payer::Payer,
+    },
     AppState,
 };
 use serde_json::json;
@@ -97,13 +101,15 @@ where
     type Rejection = Refused;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let user = parts
+        let payer = parts
             .extensions
-            .get::<User>()
+            .get::<Payer>()
             .cloned()
             .ok_or(Refused::Anonymous)?;
+        let user = payer.actor.clone();
         let state = AppState::from_ref(state);
-        let entitlements = entitlements::current(&state, user.id)
+        // What the account acted for holds: the organization's plan for its members.
+        let entitlements = entitlements::current(&state, payer.account_id())
             .await
             .map_err(|error| Refused::Unavailable(error.into()))?;
         if !entitlements.has(F::NAME) {

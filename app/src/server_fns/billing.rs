@@ -1,5 +1,6 @@
 //! Billing: the pricing page's data, starting Checkout, the portal, the success page, and the
-//! account page's billing section. Each checks the signed-in user itself.
+//! account page's billing section. Each checks the signed-in user itself, and acts for
+//! whom they act for (themselves, or their current organization, whose billing its owners manage).
 
 use leptos::prelude::*;
 
@@ -19,16 +20,16 @@ pub async fn pricing() -> Result<PricingView, FormError> {
         .get(&state.db)
         .await
         .step("loading the catalog")?;
-    let user = super::context::signed_in_user().ok();
-    let (held, bought, had_trial) = match &user {
-        Some(user) => (
-            subscriptions::held_by(&state.db, user.id)
+    let payer = super::context::payer().ok();
+    let (held, bought, had_trial) = match &payer {
+        Some(payer) => (
+            subscriptions::held_by(&state.db, payer.account_id())
                 .await
-                .step("finding the plans the user holds")?,
-            purchases::of_user(&state.db, user.id)
+                .step("finding the plans the account holds")?,
+            purchases::of_user(&state.db, payer.account_id())
                 .await
-                .step("reading the user's purchases")?,
-            !trials::offer(&state, user).await?.has_trial(),
+                .step("reading the account's purchases")?,
+            !trials::offer(&state, payer).await?.has_trial(),
         ),
         None => (Vec::new(), Vec::new(), false),
     };
@@ -36,7 +37,7 @@ pub async fn pricing() -> Result<PricingView, FormError> {
         &catalog,
         &held,
         &bought,
-        user.is_some(),
+        payer.is_some(),
         had_trial,
     ))
 }
@@ -45,8 +46,8 @@ pub async fn pricing() -> Result<PricingView, FormError> {
 #[server(endpoint = "start_checkout")]
 pub async fn start_checkout(price: String) -> Result<(), FormError> {
     let state = super::context::state()?;
-    let user = super::context::signed_in_user()?;
-    let url = backend::billing::checkout::start(&state, &user, &price).await?;
+    let payer = super::context::payer()?;
+    let url = backend::billing::checkout::start(&state, &payer, &price).await?;
     leptos_axum::redirect(&url);
     Ok(())
 }
@@ -57,8 +58,8 @@ pub async fn open_portal() -> Result<(), FormError> {
     use backend::billing::portal::{open, Portal};
 
     let state = super::context::state()?;
-    let user = super::context::signed_in_user()?;
-    let url = open(&state, &user, "/account", Portal::Home).await?;
+    let payer = super::context::payer()?;
+    let url = open(&state, &payer, "/account", Portal::Home).await?;
     leptos_axum::redirect(&url);
     Ok(())
 }
@@ -70,8 +71,8 @@ pub async fn update_card() -> Result<(), FormError> {
     use backend::billing::portal::{open, Portal};
 
     let state = super::context::state()?;
-    let user = super::context::signed_in_user()?;
-    let url = open(&state, &user, "/account#billing", Portal::Card).await?;
+    let payer = super::context::payer()?;
+    let url = open(&state, &payer, "/account#billing", Portal::Card).await?;
     leptos_axum::redirect(&url);
     Ok(())
 }
@@ -81,8 +82,8 @@ pub async fn update_card() -> Result<(), FormError> {
 #[server(endpoint = "confirm_checkout")]
 pub async fn confirm_checkout(session_id: String) -> Result<CheckoutResult, FormError> {
     let state = super::context::state()?;
-    let user = super::context::signed_in_user()?;
-    let outcome = backend::billing::checkout::confirm(&state, &user, &session_id).await?;
+    let payer = super::context::payer()?;
+    let outcome = backend::billing::checkout::confirm(&state, &payer, &session_id).await?;
     Ok(super::billing_mapping::checkout_result(outcome))
 }
 
@@ -93,9 +94,9 @@ pub async fn billing() -> Result<BillingOverview, FormError> {
     use backend::billing::{overview, Step};
 
     let state = super::context::state()?;
-    let user = super::context::signed_in_user()?;
+    let payer = super::context::payer()?;
     let now = backend::billing::clock::now(&state).await;
-    let stored = overview::account(&state.db, user.id, now)
+    let stored = overview::account(&state.db, payer.account_id(), now)
         .await
         .step("reading the account's billing")?;
     let catalog = state
@@ -120,8 +121,8 @@ pub async fn cancel_subscription(subscription_id: String) -> Result<(), FormErro
     use crate::notice::Notice;
 
     let state = super::context::state()?;
-    let user = super::context::signed_in_user()?;
-    let notice = match cancel(&state, &user, &subscription_id).await? {
+    let payer = super::context::payer()?;
+    let notice = match cancel(&state, &payer, &subscription_id).await? {
         Canceled::AtPeriodEnd => Notice::PlanCanceled,
         Canceled::Now => Notice::PlanEnded,
     };
@@ -133,8 +134,8 @@ pub async fn cancel_subscription(subscription_id: String) -> Result<(), FormErro
 #[server(endpoint = "resume_subscription")]
 pub async fn resume_subscription(subscription_id: String) -> Result<(), FormError> {
     let state = super::context::state()?;
-    let user = super::context::signed_in_user()?;
-    backend::billing::manage::resume(&state, &user, &subscription_id).await?;
+    let payer = super::context::payer()?;
+    backend::billing::manage::resume(&state, &payer, &subscription_id).await?;
     leptos_axum::redirect(&crate::notice::Notice::PlanResumed.href());
     Ok(())
 }
@@ -148,9 +149,9 @@ pub async fn preview_plan_change(
     use backend::billing::Step;
 
     let state = super::context::state()?;
-    let user = super::context::signed_in_user()?;
+    let payer = super::context::payer()?;
     let preview =
-        backend::billing::manage::preview_change(&state, &user, &subscription_id, &price_id)
+        backend::billing::manage::preview_change(&state, &payer, &subscription_id, &price_id)
             .await?;
     let catalog = state
         .catalog
@@ -177,9 +178,9 @@ pub async fn change_plan(
     use crate::notice::Notice;
 
     let state = super::context::state()?;
-    let user = super::context::signed_in_user()?;
+    let payer = super::context::payer()?;
     let notice =
-        match manage::change_plan(&state, &user, &subscription_id, &price_id, proration_date)
+        match manage::change_plan(&state, &payer, &subscription_id, &price_id, proration_date)
             .await?
         {
             PlanChange::Changed => Notice::PlanChanged,

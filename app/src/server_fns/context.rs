@@ -61,16 +61,24 @@ pub fn signed_in_user() -> Result<User, FormError> {
         .ok_or_else(|| AuthError::NotSignedIn.into())
 }
 
-/// Where `user` stands now: the features they hold and the plans they hold (the one entitlement
+/// Whom the signed-in user acts for (resolved by the server's session middleware with the
+/// user): themselves, or their current organization.
+pub fn payer() -> Result<backend::billing::payer::Payer, FormError> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<backend::billing::payer::Payer>().cloned())
+        .ok_or_else(|| AuthError::NotSignedIn.into())
+}
+
+/// Where `payer` stands now: the features they hold and the plans they hold (the one entitlement
 /// check pages and server functions use; the axum routes use the server's `Entitled` extractor,
 /// over the same statement).
 pub async fn standing(
     state: &AppState,
-    user: &User,
+    payer: &backend::billing::payer::Payer,
 ) -> Result<backend::billing::overview::Standing, FormError> {
     let now = backend::billing::clock::now(state).await;
     let grace = state.config.billing_grace_period;
-    backend::billing::overview::standing(&state.db, user.id, now, grace)
+    backend::billing::overview::standing(&state.db, payer.account_id(), now, grace)
         .await
         .step("reading what the user holds")
         .map_err(Into::into)

@@ -7,7 +7,8 @@ use sqlx::PgConnection;
 use super::{password, users, AuthError, User};
 use crate::{ratelimit::ClientNetwork, AppState};
 
-/// Deletes the account after checking its password: first the billing hook, then the user row
+/// Deletes the account after checking its password (refused while it is the only owner of an
+/// organization): first the billing hook, then the user row
 /// (its tokens cascade). Sessions end because their user is gone; the caller also ends this
 /// device's session.
 pub async fn delete_account(
@@ -18,6 +19,20 @@ pub async fn delete_account(
 ) -> Result<(), AuthError> {
     let mut tx = state.db.begin().await.context("starting a transaction")?;
     password::check_current(state, &mut tx, user, network, password, "password").await?;
+    // An organization always has an owner: its only owner hands it over or deletes it first.
+    let owned = crate::organizations::members::solely_owned_by(&mut *tx, user.id)
+        .await
+        .context("finding the organizations only this account owns")?;
+    if !owned.is_empty() {
+        return Err(AuthError::invalid(
+            "password",
+            format!(
+                "You are the only owner of {}. Make someone else owner, or delete the \
+                 organization, first.",
+                owned.join(", ")
+            ),
+        ));
+    }
     cancel_billing_before_deletion(&mut tx, state, user)
         .await
         .context("cancelling billing before deletion")?;

@@ -44,6 +44,10 @@ pub struct CatalogProduct {
     pub features: Vec<String>,
     /// `metadata.highlight` is `true`: the plan the pricing page makes stand out.
     pub highlighted: bool,
+    /// `metadata.billing` is `per_seat`: its prices are per member of the organization.
+    pub per_seat: bool,
+    /// `metadata.max_seats`: the most members an organization on it may have.
+    pub max_seats: Option<i64>,
     /// Its prices for sale, one per cadence: shortest interval first, one-time last.
     pub prices: Vec<CatalogPrice>,
 }
@@ -93,7 +97,10 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
     let products = sqlx::query!(
         r#"
         SELECT id, name, description, images, marketing_features,
-               metadata->>'highlight' IS NOT DISTINCT FROM 'true' AS "highlighted!"
+               metadata->>'highlight' IS NOT DISTINCT FROM 'true' AS "highlighted!",
+               metadata->>'billing' IS NOT DISTINCT FROM 'per_seat' AS "per_seat!",
+               CASE WHEN metadata->>'max_seats' ~ '^[0-9]{1,9}$'
+                    THEN (metadata->>'max_seats')::bigint END AS max_seats
         FROM stripe_products
         WHERE active
         ORDER BY sort_order NULLS LAST, name, id
@@ -144,6 +151,8 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
                     images: product.images,
                     features: product.marketing_features,
                     highlighted: product.highlighted,
+                    per_seat: product.per_seat,
+                    max_seats: product.max_seats,
                     prices,
                 })
             })

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::{
     customers,
+    payer::Payer,
     follow_ups::{self, FollowUp},
     purchases::{self, PurchaseStatus},
     subscriptions,
@@ -14,7 +15,6 @@ use super::{
     BillingError, Step, SubscriptionStatus,
 };
 use crate::{
-    auth::User,
     stripe::{
         objects::{CheckoutSession, Subscription},
         Form, StripeClient,
@@ -25,57 +25,79 @@ use crate::{
 /// Creates a Checkout Session for `price_id` and returns the hosted page's URL.
 ///
 /// Subscription mode for recurring prices (with the price's trial, if [`trials::offer`] allows
-/// one), payment mode for one-time ones. Refused when the user already holds a subscription to
-/// the product.
-#[tracing::instrument(skip_all, fields(user_id = %user.id, price = price_id))]
-pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<String, BillingError> {
+/// one), payment mode for one-time ones; a per-seat price starts with as many seats as the
+/// organization has members. Refused when the payer already holds a subscription, or when the
+/// actor does not manage the payer's billing.
+#[tracing::instrument(skip_all, fields(account_id = %payer.account_id(), price = price_id))]
+pub async fn start(state: &AppState, payer: &Payer, price_id: &str) -> Result<String, BillingError> {
+    if !payer.manages_billing() {
+        return Err(BillingError::NotOwner);
+    }
+    let account_id = payer.account_id();
     let catalog = state
         .catalog
         .get(&state.db)
         .await
         .step("loading the catalog")?;
-    let (_, price) = catalog
+    let (product, price) = catalog
         .find_price(price_id)
         .ok_or(BillingError::PriceUnavailable)?;
+    let seats = match &payer.organization {
+        Some(acting) if product.per_seat => {
+            crate::organizations::member_count(&state.db, acting.organization_id)
+                .await
+                .step("counting the organization's members")?
+        }
+        _ => 1,
+    };
     let recurring = price.recurring.is_some();
     // One subscription per user: a second plan is a plan change (the account page), never a second
     // Checkout that would bill twice.
     if recurring
-        && !subscriptions::held_by(&state.db, user.id)
+        && !subscriptions::held_by(&state.db, account_id)
             .await
             .step("finding the plans the user holds")?
             .is_empty()
     {
         return Err(BillingError::AlreadySubscribed);
     }
-    let customer = customers::ensure(state, user).await?;
+    let customer = customers::ensure(state, payer).await?;
     let base = state.config.base_url.as_str().trim_end_matches('/');
     let mut form = Form::new()
         .set("mode", if recurring { "subscription" } else { "payment" })
         .set("customer", &customer)
-        .set("client_reference_id", user.id)
+        .set("client_reference_id", account_id)
         .set("line_items[0][price]", &price.id)
-        .set("line_items[0][quantity]", 1)
+        .set("line_items[0][quantity]", seats)
         .set(
             "success_url",
             format!("{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}"),
         )
         .set("cancel_url", format!("{base}/pricing"))
-        .set("allow_promotion_codes", true)
         .set("billing_address_collection", "required")
         .set("customer_update[address]", "auto")
-        .set("metadata[user_id]", user.id);
+        .set("metadata[account_id]", account_id);
+    if state.config.checkout_promotion_codes {
+        form = form.set("allow_promotion_codes", true);
+    }
+    if state.config.automatic_tax {
+        // Tax ids go on the customer, whose name Checkout may then update to the business's.
+        form = form
+            .set("automatic_tax[enabled]", true)
+            .set("tax_id_collection[enabled]", true)
+            .set("customer_update[name]", "auto");
+    }
     if recurring {
         // One free trial per person: not again for this account, nor for its address after a
         // deletion; without a card only from a confirmed address.
         let offer = match price.trial_period_days {
-            Some(_) => trials::offer(state, user).await?,
+            Some(_) => trials::offer(state, payer).await?,
             None => Offer::None,
         };
         let trial = price.trial_period_days.filter(|_| offer.has_trial());
         form = form
             .set_some("subscription_data[trial_period_days]", trial)
-            .set("subscription_data[metadata][user_id]", user.id);
+            .set("subscription_data[metadata][account_id]", account_id);
         if offer == Offer::WithoutCard {
             // A free trial needs no card; one that ends without a card pauses until one is
             // added (and `paused` resumes it then).
@@ -95,7 +117,7 @@ pub async fn start(state: &AppState, user: &User, price_id: &str) -> Result<Stri
         // more, a changed address) is a new one rather than Stripe's idempotency error.
         format!(
             "tollgate-checkout-{}-{}-{bucket}-{}",
-            user.id,
+            account_id,
             price.id,
             form.fingerprint()
         )
@@ -180,10 +202,10 @@ pub enum Outcome {
 
 /// For the success page: fetches the session from Stripe, checks it is this user's, applies it
 /// under the session's lock (the one the webhook applying it takes).
-#[tracing::instrument(skip_all, fields(user_id = %user.id, session = session_id))]
+#[tracing::instrument(skip_all, fields(account_id = %payer.account_id(), session = session_id))]
 pub async fn confirm(
     state: &AppState,
-    user: &User,
+    payer: &Payer,
     session_id: &str,
 ) -> Result<Outcome, BillingError> {
     let well_formed = session_id.len() <= 255
@@ -194,9 +216,9 @@ pub async fn confirm(
     if !well_formed {
         return Err(BillingError::NotFound);
     }
-    let customer = customers::find(&state.db, user.id)
+    let customer = customers::find(&state.db, payer.account_id())
         .await
-        .step("finding the user's Stripe customer")?;
+        .step("finding the account's Stripe customer")?;
     if customer.is_none() {
         return Err(BillingError::NotFound);
     }
@@ -262,7 +284,7 @@ pub async fn apply(
         Some("expired") => return Ok((Outcome::Expired, Vec::new())),
         _ => return Ok((Outcome::Pending, Vec::new())),
     }
-    let Some(user_id) = owner(conn, session)
+    let Some(account_id) = owner(conn, session)
         .await
         .step("finding the Checkout Session's owner")?
     else {
@@ -275,7 +297,7 @@ pub async fn apply(
         };
         // Two tabs paid for two plans within seconds, before either could expire the other: the
         // account page asks the user to cancel one; operators see it here.
-        let held = subscriptions::held_by(&mut *conn, user_id)
+        let held = subscriptions::held_by(&mut *conn, account_id)
             .await
             .step("listing the plans the user holds")?;
         let mut live: Vec<&str> = held
@@ -284,7 +306,7 @@ pub async fn apply(
             .collect();
         live.dedup();
         if live.len() > 1 {
-            tracing::warn!(%user_id, subscriptions = ?live, "a user holds more than one subscription");
+            tracing::warn!(%account_id, subscriptions = ?live, "a user holds more than one subscription");
         }
         let product_name = subscription
             .items
@@ -329,7 +351,7 @@ pub async fn apply(
         conn,
         &purchases::NewPurchase {
             checkout_session_id: &session.id,
-            user_id,
+            account_id,
             price_id: &price.id,
             product_id: &price.product,
             description: &description,

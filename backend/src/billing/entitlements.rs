@@ -119,10 +119,10 @@ pub fn parse_features(metadata: &str) -> impl Iterator<Item = String> + '_ {
 
 /// The user's entitlements now (billing time: see [`super::clock`]), with the configured grace
 /// period.
-pub async fn current(state: &crate::AppState, user_id: Uuid) -> Result<Entitlements, sqlx::Error> {
+pub async fn current(state: &crate::AppState, account_id: Uuid) -> Result<Entitlements, sqlx::Error> {
     of_user(
         &state.db,
-        user_id,
+        account_id,
         super::clock::now(state).await,
         state.config.billing_grace_period,
     )
@@ -133,11 +133,11 @@ pub async fn current(state: &crate::AppState, user_id: Uuid) -> Result<Entitleme
 /// call.
 pub async fn of_user(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    account_id: Uuid,
     now: OffsetDateTime,
     grace: Duration,
 ) -> Result<Entitlements, sqlx::Error> {
-    Ok(super::overview::standing(db, user_id, now, grace)
+    Ok(super::overview::standing(db, account_id, now, grace)
         .await?
         .entitlements)
 }

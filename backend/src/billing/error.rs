@@ -29,6 +29,10 @@ pub enum BillingError {
     /// plan of one that ended); the page explains.
     #[error("not possible in this state: {0}")]
     NotNow(&'static str),
+    /// The user acts for an organization whose billing only its owners manage: 403, and the page
+    /// says to ask an owner.
+    #[error("only the organization's owners manage its billing")]
+    NotOwner,
     /// The user has no Stripe customer yet (nothing bought), so there is no portal to open.
     #[error("no billing account yet")]
     NoCustomer,

@@ -163,7 +163,7 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
     let Some(row) = InvoiceRow::new(invoice) else {
         return Ok(false);
     };
-    let Some(user_id) = customers::owner(&mut *conn, &row.stripe_customer_id)
+    let Some(account_id) = customers::owner(&mut *conn, &row.stripe_customer_id)
         .await
         .step("finding the invoice's owner")?
     else {
@@ -172,12 +172,12 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
     sqlx::query!(
         r#"
         INSERT INTO invoices
-            (id, user_id, stripe_customer_id, subscription_id, number, status, currency, total,
+            (id, account_id, stripe_customer_id, subscription_id, number, status, currency, total,
              amount_due, amount_paid, amount_remaining, billing_reason, hosted_invoice_url,
              invoice_pdf, period_start, period_end, attempt_count, created)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
         ON CONFLICT (id) DO UPDATE SET
-            user_id = EXCLUDED.user_id, stripe_customer_id = EXCLUDED.stripe_customer_id,
+            account_id = EXCLUDED.account_id, stripe_customer_id = EXCLUDED.stripe_customer_id,
             subscription_id = EXCLUDED.subscription_id, number = EXCLUDED.number,
             status = EXCLUDED.status, currency = EXCLUDED.currency, total = EXCLUDED.total,
             amount_due = EXCLUDED.amount_due, amount_paid = EXCLUDED.amount_paid,
@@ -189,7 +189,7 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
             synced_at = now()
         "#,
         row.id,
-        user_id,
+        account_id,
         row.stripe_customer_id,
         row.subscription_id,
         row.number,

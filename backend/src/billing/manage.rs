@@ -2,8 +2,9 @@
 //! seeing Stripe's proration preview; and a plan as the page lists it ([`PlanDetails`], read
 //! with the rest of the page by [`super::overview::account`]).
 //!
-//! Every action first finds the subscription among the signed-in user's own (another user's id
-//! answers "not found"), calls Stripe, then re-fetches and stores the result under the
+//! Every action first checks the actor manages the payer's billing (an organization's owners),
+//! finds the subscription among the payer's own (another account's id answers "not found"),
+//! calls Stripe, then re-fetches and stores the result under the
 //! subscription's lock — the same path a webhook takes, so the page shows the new state at once.
 //!
 //! A plan change is billed at once and applies only once that invoice is paid (Stripe's pending
@@ -17,11 +18,11 @@ use uuid::Uuid;
 
 use super::{
     entitlements::SubscriptionState,
+    payer::Payer,
     subscriptions::{self, PendingChange},
     BillingError, Step, SubscriptionStatus,
 };
 use crate::{
-    auth::User,
     stripe::{Form, StripeClient},
     AppState,
 };
@@ -102,24 +103,27 @@ struct Owned {
 
 async fn owned(
     state: &AppState,
-    user: &User,
+    payer: &Payer,
     subscription_id: &str,
 ) -> Result<Owned, BillingError> {
+    if !payer.manages_billing() {
+        return Err(BillingError::NotOwner);
+    }
     let row = sqlx::query!(
         r#"
         SELECT s.status, s.cancel_at_period_end, s.cancel_at, i.id AS item_id, i.price_id,
                s.stripe_customer_id, pr.currency AS "currency?"
         FROM subscriptions s JOIN subscription_items i ON i.subscription_id = s.id
         LEFT JOIN stripe_prices pr ON pr.id = i.price_id
-        WHERE s.id = $1 AND s.user_id = $2
+        WHERE s.id = $1 AND s.account_id = $2
         ORDER BY i.id LIMIT 1
         "#,
         subscription_id,
-        user.id
+        payer.account_id()
     )
     .fetch_optional(&state.db)
     .await
-    .step("finding the user's subscription")?
+    .step("finding the account's subscription")?
     .ok_or(BillingError::NoSuchSubscription)?;
     Ok(Owned {
         status: super::status::stored(&row.status).step("reading the subscription's status")?,
@@ -143,13 +147,13 @@ pub enum Canceled {
 
 /// Sets the subscription to end when its current period does (it keeps its features until
 /// then); a paused one, which has no paid period, ends at once.
-#[tracing::instrument(skip_all, fields(user_id = %user.id, subscription = subscription_id))]
+#[tracing::instrument(skip_all, fields(account_id = %payer.account_id(), subscription = subscription_id))]
 pub async fn cancel(
     state: &AppState,
-    user: &User,
+    payer: &Payer,
     subscription_id: &str,
 ) -> Result<Canceled, BillingError> {
-    let owned = owned(state, user, subscription_id).await?;
+    let owned = owned(state, payer, subscription_id).await?;
     if owned.status.has_ended() {
         return Err(BillingError::NotNow("This subscription has already ended."));
     }
@@ -176,13 +180,13 @@ pub async fn cancel(
 }
 
 /// Undoes a cancellation at period end.
-#[tracing::instrument(skip_all, fields(user_id = %user.id, subscription = subscription_id))]
+#[tracing::instrument(skip_all, fields(account_id = %payer.account_id(), subscription = subscription_id))]
 pub async fn resume(
     state: &AppState,
-    user: &User,
+    payer: &Payer,
     subscription_id: &str,
 ) -> Result<(), BillingError> {
-    let owned = owned(state, user, subscription_id).await?;
+    let owned = owned(state, payer, subscription_id).await?;
     if owned.status.has_ended() {
         return Err(BillingError::NotNow(
             "This subscription has ended; choose a plan on the pricing page to subscribe again.",
@@ -234,11 +238,11 @@ const PRORATION: &str = "always_invoice";
 /// Asks Stripe what swapping the subscription's price for `price_id` would bill.
 pub async fn preview_change(
     state: &AppState,
-    user: &User,
+    payer: &Payer,
     subscription_id: &str,
     price_id: &str,
 ) -> Result<ChangePreview, BillingError> {
-    let owned = changeable(state, user, subscription_id, price_id).await?;
+    let owned = changeable(state, payer, subscription_id, price_id).await?;
     let proration_date = super::clock::now(state).await.unix_timestamp();
     let form = Form::new()
         .set("customer", &owned.stripe_customer_id)
@@ -270,15 +274,15 @@ pub async fn preview_change(
 /// Swaps the subscription's price for `price_id`, prorated as of `proration_date` (the
 /// preview's moment; at most an hour old), once the invoice for it is paid
 /// (`payment_behavior=pending_if_incomplete`).
-#[tracing::instrument(skip_all, fields(user_id = %user.id, subscription = subscription_id, price = price_id))]
+#[tracing::instrument(skip_all, fields(account_id = %payer.account_id(), subscription = subscription_id, price = price_id))]
 pub async fn change_plan(
     state: &AppState,
-    user: &User,
+    payer: &Payer,
     subscription_id: &str,
     price_id: &str,
     proration_date: i64,
 ) -> Result<PlanChange, BillingError> {
-    let owned = changeable(state, user, subscription_id, price_id).await?;
+    let owned = changeable(state, payer, subscription_id, price_id).await?;
     let now = super::clock::now(state).await.unix_timestamp();
     if !(now - 3600..=now + 60).contains(&proration_date) {
         return Err(BillingError::NotNow(
@@ -405,11 +409,11 @@ pub async fn pay_waiting_changes(
 /// recurring price for sale other than the current one.
 async fn changeable(
     state: &AppState,
-    user: &User,
+    payer: &Payer,
     subscription_id: &str,
     price_id: &str,
 ) -> Result<Owned, BillingError> {
-    let owned = owned(state, user, subscription_id).await?;
+    let owned = owned(state, payer, subscription_id).await?;
     if !owned.status.is_live() {
         return Err(BillingError::NotNow(
             "Only an active subscription can change plans.",

@@ -52,6 +52,7 @@ pub mod manage;
 pub mod money;
 pub mod notifications;
 pub mod overview;
+pub mod payer;
 pub mod paused;
 pub mod portal;
 pub mod purchases;

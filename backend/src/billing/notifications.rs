@@ -35,7 +35,7 @@ pub async fn payment_failed(
 ) -> Result<bool, BillingError> {
     let Some(invoice) = sqlx::query!(
         r#"
-        SELECT user_id, subscription_id, amount_remaining, currency, attempt_count, status,
+        SELECT account_id, subscription_id, amount_remaining, currency, attempt_count, status,
                hosted_invoice_url
         FROM invoices WHERE id = $1
         "#,
@@ -53,7 +53,7 @@ pub async fn payment_failed(
     }
     let subject = format!("{invoice_id}#{}", invoice.attempt_count);
     let kind = "payment_failed";
-    let Some(to) = recipient_unless_queued(conn, kind, &subject, invoice.user_id).await? else {
+    let Some(to) = recipient_unless_queued(conn, kind, &subject, invoice.account_id).await? else {
         return Ok(false);
     };
     let plan = match &invoice.subscription_id {
@@ -67,7 +67,7 @@ pub async fn payment_failed(
         &link(base_url, "/account"),
         invoice.hosted_invoice_url.as_deref(),
     );
-    queue(conn, kind, &subject, invoice.user_id, &mail).await
+    queue(conn, kind, &subject, invoice.account_id, &mail).await
 }
 
 /// Queues the "trial ending" mail for a trialing subscription, once per trial end date.
@@ -78,7 +78,7 @@ pub async fn trial_ending(
 ) -> Result<bool, BillingError> {
     let Some(subscription) = sqlx::query!(
         r#"
-        SELECT user_id, status, trial_end, (cancel_at_period_end OR cancel_at IS NOT NULL) AS "ends!",
+        SELECT account_id, status, trial_end, (cancel_at_period_end OR cancel_at IS NOT NULL) AS "ends!",
                card_last4 IS NOT NULL AS "has_card!"
         FROM subscriptions WHERE id = $1
         "#,
@@ -100,7 +100,7 @@ pub async fn trial_ending(
     };
     let subject = format!("{subscription_id}#{}", trial_end.unix_timestamp());
     let kind = "trial_ending";
-    let Some(to) = recipient_unless_queued(conn, kind, &subject, subscription.user_id).await?
+    let Some(to) = recipient_unless_queued(conn, kind, &subject, subscription.account_id).await?
     else {
         return Ok(false);
     };
@@ -118,7 +118,7 @@ pub async fn trial_ending(
         &link(base_url, "/account"),
         after,
     );
-    queue(conn, kind, &subject, subscription.user_id, &mail).await
+    queue(conn, kind, &subject, subscription.account_id, &mail).await
 }
 
 /// Queues the "paused: add a card" mail for a trial that ended without a card, once per pause.
@@ -129,7 +129,7 @@ pub async fn trial_paused(
 ) -> Result<bool, BillingError> {
     let Some(subscription) = sqlx::query!(
         r#"
-        SELECT user_id, (SELECT min(current_period_start) FROM subscription_items
+        SELECT account_id, (SELECT min(current_period_start) FROM subscription_items
                          WHERE subscription_id = s.id) AS period_start
         FROM subscriptions s WHERE id = $1 AND status = 'paused'
         "#,
@@ -147,13 +147,13 @@ pub async fn trial_paused(
         .map_or(0, OffsetDateTime::unix_timestamp);
     let subject = format!("{subscription_id}#{since}");
     let kind = "trial_paused";
-    let Some(to) = recipient_unless_queued(conn, kind, &subject, subscription.user_id).await?
+    let Some(to) = recipient_unless_queued(conn, kind, &subject, subscription.account_id).await?
     else {
         return Ok(false);
     };
     let plan = plan_name(conn, subscription_id).await?;
     let mail = messages::trial_paused(&to, &plan, &link(base_url, "/account"));
-    queue(conn, kind, &subject, subscription.user_id, &mail).await
+    queue(conn, kind, &subject, subscription.account_id, &mail).await
 }
 
 /// Queues the "subscription ended" mail, once per subscription; `now` is billing time (whether
@@ -166,7 +166,7 @@ pub async fn canceled(
 ) -> Result<bool, BillingError> {
     let Some(row) = sqlx::query!(
         r#"
-        SELECT s.user_id, s.status, s.past_due_since, s.ended_at, s.trial_end,
+        SELECT s.account_id, s.status, s.past_due_since, s.ended_at, s.trial_end,
                s.cancellation_reason, COALESCE(li.status = 'paid', false) AS "latest_invoice_paid!",
                (SELECT max(current_period_end) FROM subscription_items
                 WHERE subscription_id = s.id) AS current_period_end
@@ -183,7 +183,7 @@ pub async fn canceled(
     };
     let status = super::status::stored(&row.status).step("reading the subscription's status")?;
     let kind = "canceled";
-    let Some(to) = recipient_unless_queued(conn, kind, subscription_id, row.user_id).await? else {
+    let Some(to) = recipient_unless_queued(conn, kind, subscription_id, row.account_id).await? else {
         return Ok(false);
     };
     // Canceled early but paid through the period: say until when it stays.
@@ -206,15 +206,15 @@ pub async fn canceled(
         &link(base_url, "/pricing"),
         paid_until.map(format_date).as_deref(),
     );
-    queue(conn, kind, subscription_id, row.user_id, &mail).await
+    queue(conn, kind, subscription_id, row.account_id, &mail).await
 }
 
-/// The user's address, unless `kind` about `subject` was queued before.
+/// The billing account's address (an organization's: its longest-standing owner's), unless `kind` about `subject` was queued before.
 async fn recipient_unless_queued(
     conn: &mut PgConnection,
     kind: &str,
     subject: &str,
-    user_id: Uuid,
+    account_id: Uuid,
 ) -> Result<Option<EmailAddress>, BillingError> {
     let queued = sqlx::query_scalar!(
         r#"
@@ -230,7 +230,10 @@ async fn recipient_unless_queued(
     if queued {
         return Ok(None);
     }
-    let email = sqlx::query_scalar!("SELECT email FROM users WHERE id = $1", user_id)
+    let email = sqlx::query_scalar!(
+        r#"SELECT email AS "email!" FROM billing_contacts WHERE account_id = $1"#,
+        account_id
+    )
         .fetch_one(&mut *conn)
         .await
         .step("reading the recipient's address")?;
@@ -242,19 +245,19 @@ pub(crate) async fn queue(
     conn: &mut PgConnection,
     kind: &str,
     subject: &str,
-    user_id: Uuid,
+    account_id: Uuid,
     mail: &Mail,
 ) -> Result<bool, BillingError> {
     Ok(sqlx::query!(
         r#"
         INSERT INTO billing_notifications
-            (kind, subject_id, user_id, mail_to, mail_subject, body_text, body_html)
+            (kind, subject_id, account_id, mail_to, mail_subject, body_text, body_html)
         VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT DO NOTHING
         "#,
         kind,
         subject,
-        user_id,
+        account_id,
         mail.to.as_str(),
         mail.subject,
         mail.text,

@@ -31,7 +31,7 @@ pub struct Standing {
 /// The user's standing at `now`, with `grace` for past-due subscriptions: one statement.
 pub async fn standing(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    account_id: Uuid,
     now: OffsetDateTime,
     grace: Duration,
 ) -> Result<Standing, sqlx::Error> {
@@ -51,20 +51,20 @@ pub async fn standing(
                 JOIN subscription_items i ON i.subscription_id = s.id
                 LEFT JOIN stripe_products p ON p.id = i.product_id
                 LEFT JOIN invoices li ON li.id = s.latest_invoice_id
-                WHERE s.user_id = $1
+                WHERE s.account_id = $1
                   AND (s.status = ANY($3)
                        OR (s.status = 'canceled' AND i.current_period_end > $2))
             ), '[]') AS "items!: Json<Vec<Subscribed>>",
             ARRAY(
                 SELECT p.metadata->>'features'
                 FROM purchases b JOIN stripe_products p ON p.id = b.product_id
-                WHERE b.user_id = $1 AND b.status = 'paid'
+                WHERE b.account_id = $1 AND b.status = 'paid'
                   AND p.metadata->>'features' IS NOT NULL
                   -- Refunded in full or lost to a dispute: it no longer grants.
                   AND purchase_taken_back(b.payment_intent_id) IS NULL
             ) AS "bought!"
         "#,
-        user_id,
+        account_id,
         now,
         &SubscriptionStatus::names_where(SubscriptionStatus::holds_plan) as &[&str]
     )
@@ -115,7 +115,7 @@ pub struct AccountBilling {
 /// The account page's billing at `now`: one statement.
 pub async fn account(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    account_id: Uuid,
     now: OffsetDateTime,
 ) -> Result<AccountBilling, sqlx::Error> {
     let row = sqlx::query!(
@@ -141,7 +141,7 @@ pub async fn account(
                     LEFT JOIN invoices li ON li.id = s.latest_invoice_id
                     LEFT JOIN stripe_prices ppr ON ppr.id = s.pending_price_id
                     LEFT JOIN stripe_products pp ON pp.id = ppr.product_id
-                    WHERE s.user_id = $1
+                    WHERE s.account_id = $1
                       AND s.status <> 'incomplete_expired'
                       AND (s.status <> 'canceled' OR i.current_period_end > $2)
                 ) plan
@@ -152,7 +152,7 @@ pub async fn account(
                     SELECT id, number, status, currency, total, amount_remaining,
                            hosted_invoice_url, invoice_pdf, created
                     FROM invoices
-                    WHERE user_id = $1 AND status <> 'draft'
+                    WHERE account_id = $1 AND status <> 'draft'
                     ORDER BY created DESC, id DESC
                     LIMIT 50
                 ) invoice
@@ -165,12 +165,12 @@ pub async fn account(
                            status, purchased_at,
                            purchase_taken_back(payment_intent_id) AS taken_back,
                            purchase_refunded(payment_intent_id) AS refunded
-                    FROM purchases WHERE user_id = $1
+                    FROM purchases WHERE account_id = $1
                 ) purchase
             ), '[]') AS "purchases!: Json<Vec<PurchaseRow>>",
-            EXISTS (SELECT 1 FROM billing_customers WHERE user_id = $1) AS "has_customer!"
+            EXISTS (SELECT 1 FROM billing_customers WHERE account_id = $1) AS "has_customer!"
         "#,
-        user_id,
+        account_id,
         now
     )
     .fetch_one(db)

@@ -7,7 +7,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::{customers, BillingError, Step};
-use crate::{auth::User, AppState};
+use super::payer::Payer;
+use crate::AppState;
 
 /// What a portal session opens on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,16 +19,19 @@ pub enum Portal {
     Card,
 }
 
-/// A portal session for the user's customer, returning to `return_path` on our site.
+/// A portal session for the payer's customer (owners only, for an organization), returning to `return_path` on our site.
 pub async fn open(
     state: &AppState,
-    user: &User,
+    payer: &Payer,
     return_path: &str,
     portal: Portal,
 ) -> Result<String, BillingError> {
-    let customer = customers::find(&state.db, user.id)
+    if !payer.manages_billing() {
+        return Err(BillingError::NotOwner);
+    }
+    let customer = customers::find(&state.db, payer.account_id())
         .await
-        .step("finding the user's Stripe customer")?
+        .step("finding the account's Stripe customer")?
         .ok_or(BillingError::NoCustomer)?;
     let return_url = state
         .config

@@ -65,7 +65,7 @@ pub struct NewPurchase<'a> {
     /// `cs_…`.
     pub checkout_session_id: &'a str,
     /// The buyer.
-    pub user_id: Uuid,
+    pub account_id: Uuid,
     /// `price_…`.
     pub price_id: &'a str,
     /// `prod_…`.
@@ -91,7 +91,7 @@ pub async fn record(
     sqlx::query!(
         r#"
         INSERT INTO purchases
-            (checkout_session_id, user_id, price_id, product_id, description, amount, currency,
+            (checkout_session_id, account_id, price_id, product_id, description, amount, currency,
              status, payment_intent_id)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
         ON CONFLICT (checkout_session_id) DO UPDATE
@@ -101,7 +101,7 @@ pub async fn record(
                                              EXCLUDED.payment_intent_id)
         "#,
         purchase.checkout_session_id,
-        purchase.user_id,
+        purchase.account_id,
         purchase.price_id,
         purchase.product_id,
         purchase.description,
@@ -116,17 +116,17 @@ pub async fn record(
 }
 
 /// A user's purchases, newest first.
-pub async fn of_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<Purchase>, sqlx::Error> {
+pub async fn of_user(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<Purchase>, sqlx::Error> {
     sqlx::query_as!(
         Purchase,
         r#"
         SELECT checkout_session_id, product_id, description, amount, currency, status, purchased_at,
                purchase_taken_back(payment_intent_id) AS "taken_back: TakenBack",
                purchase_refunded(payment_intent_id) AS "refunded!"
-        FROM purchases WHERE user_id = $1
+        FROM purchases WHERE account_id = $1
         ORDER BY purchased_at DESC, checkout_session_id
         "#,
-        user_id
+        account_id
     )
     .fetch_all(db)
     .await

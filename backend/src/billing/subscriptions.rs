@@ -116,16 +116,16 @@ pub async fn store_fetched(
         .await
         .step("finding the customer's owner")?
     {
-        Some(user_id) => Some(user_id),
+        Some(account_id) => Some(account_id),
         None => sqlx::query_scalar!(
-            "SELECT user_id FROM subscriptions WHERE id = $1",
+            "SELECT account_id FROM subscriptions WHERE id = $1",
             subscription.id
         )
         .fetch_optional(&mut *conn)
         .await
         .step("finding whom the subscription was stored for")?,
     };
-    let Some(user_id) = owner else {
+    let Some(account_id) = owner else {
         tracing::warn!(
             subscription = %subscription.id,
             customer = %subscription.customer,
@@ -135,7 +135,7 @@ pub async fn store_fetched(
     };
     store(
         conn,
-        user_id,
+        account_id,
         &subscription,
         fetched.card.as_ref(),
         fetched.past_due_at,
@@ -368,7 +368,7 @@ impl ItemRow {
 /// `past_due` one fell behind, by Stripe's clock (else now, ours).
 pub async fn store(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    account_id: Uuid,
     subscription: &Subscription,
     card: Option<&Card>,
     past_due_at: Option<OffsetDateTime>,
@@ -377,14 +377,14 @@ pub async fn store(
     sqlx::query!(
         r#"
         INSERT INTO subscriptions
-            (id, user_id, stripe_customer_id, status, cancel_at_period_end, cancel_at,
+            (id, account_id, stripe_customer_id, status, cancel_at_period_end, cancel_at,
              canceled_at, ended_at, trial_start, trial_end, created, latest_invoice_id,
              card_brand, card_last4, card_exp_month, card_exp_year, cancellation_reason,
              pending_price_id, pending_update_expires_at, past_due_since)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
                 $19, $20, CASE WHEN $4 = 'past_due' THEN COALESCE($18, now()) END)
         ON CONFLICT (id) DO UPDATE SET
-            user_id = EXCLUDED.user_id, stripe_customer_id = EXCLUDED.stripe_customer_id,
+            account_id = EXCLUDED.account_id, stripe_customer_id = EXCLUDED.stripe_customer_id,
             status = EXCLUDED.status, cancel_at_period_end = EXCLUDED.cancel_at_period_end,
             cancel_at = EXCLUDED.cancel_at, canceled_at = EXCLUDED.canceled_at,
             ended_at = EXCLUDED.ended_at, trial_start = EXCLUDED.trial_start,
@@ -401,7 +401,7 @@ pub async fn store(
             synced_at = now()
         "#,
         row.id,
-        user_id,
+        account_id,
         row.stripe_customer_id,
         row.status,
         row.cancel_at_period_end,
@@ -494,13 +494,13 @@ pub async fn stored_of(
 
 /// Whether the user has had a free trial before (one trial per user: later subscriptions start
 /// paid).
-pub async fn had_trial(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn had_trial(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(
         r#"
-        SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 AND trial_start IS NOT NULL)
+        SELECT EXISTS (SELECT 1 FROM subscriptions WHERE account_id = $1 AND trial_start IS NOT NULL)
             AS "had!"
         "#,
-        user_id
+        account_id
     )
     .fetch_one(db)
     .await
@@ -508,7 +508,7 @@ pub async fn had_trial(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<bool, s
 
 /// The plans a user holds now (every item of every subscription whose status
 /// [holds the plan](super::SubscriptionStatus::holds_plan)).
-pub async fn held_by(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<HeldPlan>, sqlx::Error> {
+pub async fn held_by(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<HeldPlan>, sqlx::Error> {
     use super::SubscriptionStatus;
     let rows = sqlx::query!(
         r#"
@@ -520,10 +520,10 @@ pub async fn held_by(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<Vec<HeldP
         JOIN subscription_items i ON i.subscription_id = s.id
         LEFT JOIN stripe_products p ON p.id = i.product_id
         LEFT JOIN invoices li ON li.id = s.latest_invoice_id
-        WHERE s.user_id = $1 AND s.status = ANY($2)
+        WHERE s.account_id = $1 AND s.status = ANY($2)
         ORDER BY s.created, i.id
         "#,
-        user_id,
+        account_id,
         &SubscriptionStatus::names_where(SubscriptionStatus::holds_plan) as &[&str]
     )
     .fetch_all(db)

@@ -43,9 +43,11 @@ impl Offer {
     }
 }
 
-/// The trial `user` may start now.
-pub async fn offer(state: &AppState, user: &User) -> Result<Offer, BillingError> {
-    if subscriptions::had_trial(&state.db, user.id)
+/// The trial the payer may start now: none if the account had one, nor if the acting person's
+/// address had one (one free trial per person, whether for themselves or a team).
+pub async fn offer(state: &AppState, payer: &super::payer::Payer) -> Result<Offer, BillingError> {
+    let user = &payer.actor;
+    if subscriptions::had_trial(&state.db, payer.account_id())
         .await
         .step("checking whether the user had a trial")?
         || address_had_trial(&state.db, &state.config.trial_ledger_key, &user.email)
@@ -185,7 +187,10 @@ pub async fn settle(
         .step("starting the transaction writing the trial ledger")?;
     let mut entries = Vec::new();
     let owner = sqlx::query_scalar!(
-        "SELECT u.email FROM subscriptions s JOIN users u ON u.id = s.user_id WHERE s.id = $1",
+        r#"
+        SELECT c.email AS "email!" FROM subscriptions s
+        JOIN billing_contacts c ON c.account_id = s.account_id WHERE s.id = $1
+        "#,
         subscription.id
     )
     .fetch_optional(&mut *tx)
@@ -244,7 +249,7 @@ pub async fn remember_before_deletion(
 ) -> Result<(), sqlx::Error> {
     let trial = sqlx::query_scalar!(
         r#"
-        SELECT id FROM subscriptions WHERE user_id = $1 AND trial_start IS NOT NULL
+        SELECT id FROM subscriptions WHERE account_id = $1 AND trial_start IS NOT NULL
         ORDER BY created LIMIT 1
         "#,
         user.id

@@ -54,7 +54,7 @@ pub async fn page(
                   AND s.status IN ('trialing', 'active', 'past_due', 'unpaid', 'paused'))
                    AS "live_subscriptions!",
                u.created_at AS signed_up
-        FROM billing_customers bc JOIN users u ON u.id = bc.user_id
+        FROM billing_customers bc JOIN users u ON u.id = bc.account_id
         WHERE ($1::text IS NULL
                OR u.email ILIKE $1 OR u.display_name ILIKE $1 OR bc.stripe_customer_id ILIKE $1
                OR EXISTS (SELECT 1 FROM subscriptions s WHERE s.stripe_customer_id =
@@ -63,7 +63,7 @@ pub async fn page(
                           bc.stripe_customer_id AND c.id ILIKE $1))
           AND ($2::text IS NULL OR (u.created_at, bc.stripe_customer_id) <
                (SELECT u2.created_at, bc2.stripe_customer_id FROM billing_customers bc2
-                JOIN users u2 ON u2.id = bc2.user_id WHERE bc2.stripe_customer_id = $2))
+                JOIN users u2 ON u2.id = bc2.account_id WHERE bc2.stripe_customer_id = $2))
         ORDER BY u.created_at DESC, bc.stripe_customer_id DESC
         LIMIT $3
         "#,
@@ -134,7 +134,7 @@ pub async fn customer(
     let Some(row) = sqlx::query!(
         r#"
         SELECT u.id AS user_id, bc.stripe_customer_id, u.email, u.display_name, u.created_at
-        FROM billing_customers bc JOIN users u ON u.id = bc.user_id
+        FROM billing_customers bc JOIN users u ON u.id = bc.account_id
         WHERE bc.stripe_customer_id = $1
         "#,
         id

@@ -82,7 +82,7 @@ pub async fn page(
                c.disputed, c.description, c.card_brand, c.card_last4, c.created
         FROM stripe_charges c
         LEFT JOIN billing_customers bc ON bc.stripe_customer_id = c.stripe_customer_id
-        LEFT JOIN users u ON u.id = bc.user_id
+        LEFT JOIN users u ON u.id = bc.account_id
         WHERE ($1::text IS NULL
                OR u.email ILIKE $1 OR c.billing_email ILIKE $1 OR c.billing_name ILIKE $1
                OR u.display_name ILIKE $1 OR c.id ILIKE $1 OR c.stripe_customer_id ILIKE $1
@@ -113,7 +113,7 @@ pub async fn of_customer(
                c.disputed, c.description, c.card_brand, c.card_last4, c.created
         FROM stripe_charges c
         LEFT JOIN billing_customers bc ON bc.stripe_customer_id = c.stripe_customer_id
-        LEFT JOIN users u ON u.id = bc.user_id
+        LEFT JOIN users u ON u.id = bc.account_id
         WHERE c.stripe_customer_id = $1
         ORDER BY c.created DESC, c.id DESC
         "#,
@@ -230,7 +230,7 @@ pub async fn charge(
                c.payment_intent_id, c.balance_transaction_id
         FROM stripe_charges c
         LEFT JOIN billing_customers bc ON bc.stripe_customer_id = c.stripe_customer_id
-        LEFT JOIN users u ON u.id = bc.user_id
+        LEFT JOIN users u ON u.id = bc.account_id
         WHERE c.id = $1
         "#,
         id

@@ -8,6 +8,7 @@
 pub mod billing;
 pub mod messages;
 pub mod operators;
+pub mod organizations;
 pub mod outbox;
 pub mod smtp;
 

@@ -57,12 +57,12 @@ async fn record(
                                          invoice_amount_paid, amount, payable_at)
         SELECT i.id, u.referred_by, u.id, i.currency, i.amount_paid,
                (i.amount_paid * $2 + 50) / 100, $4::timestamptz + make_interval(days => $5)
-        FROM invoices i JOIN users u ON u.id = i.user_id
+        FROM invoices i JOIN users u ON u.id = i.account_id
         WHERE ($1::text IS NULL OR i.id = $1) AND ($6::text IS NULL OR i.subscription_id = $6)
           AND i.status = 'paid' AND i.amount_paid > 0
           AND u.referred_by IS NOT NULL
           AND (i.amount_paid * $2 + 50) / 100 > 0
-          AND i.created < (SELECT min(s.created) FROM subscriptions s WHERE s.user_id = u.id)
+          AND i.created < (SELECT min(s.created) FROM subscriptions s WHERE s.account_id = u.id)
                           + make_interval(months => $3)
         ON CONFLICT (invoice_id) DO NOTHING
         "#,

@@ -79,7 +79,7 @@ pub async fn of_user(db: impl PgExecutor<'_>, user: Uuid) -> Result<Option<Partn
         SELECT p.code,
                (SELECT count(*) FROM users r WHERE r.referred_by = p.user_id) AS "signups!",
                (SELECT count(DISTINCT r.id) FROM users r
-                JOIN subscriptions s ON s.user_id = r.id
+                JOIN subscriptions s ON s.account_id = r.id
                 WHERE r.referred_by = p.user_id
                   AND s.status IN ('trialing', 'active', 'past_due', 'unpaid', 'paused'))
                    AS "subscribers!"
