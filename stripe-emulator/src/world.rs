@@ -65,6 +65,9 @@ pub struct World {
     pub settlements: BTreeMap<String, Settlement>,
     /// Line items of each Checkout Session (Stripe returns them only on request).
     pub line_items: BTreeMap<String, Vec<Value>>,
+    /// The `customer_update` of each Checkout Session (Stripe keeps it to itself).
+    #[serde(default)]
+    pub checkout_customer_update: BTreeMap<String, Value>,
     /// Proration lines waiting for a subscription's next invoice.
     pub pending_lines: BTreeMap<String, Vec<Value>>,
     /// Dunning and notice state per subscription.
@@ -136,6 +139,7 @@ impl World {
             settlements: BTreeMap::new(),
             line_items: BTreeMap::new(),
             pending_lines: BTreeMap::new(),
+            checkout_customer_update: BTreeMap::new(),
             dunning: BTreeMap::new(),
             deleted_customers: Default::default(),
             endpoint_secrets: BTreeMap::new(),

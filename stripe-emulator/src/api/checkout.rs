@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 pub use super::checkout_completion::{complete, payment_settled, Payer};
 pub use super::checkout_discounts::apply_code;
+pub use super::checkout_tax::{address_from_form, BuyerDetails};
 use super::list_objects;
 use crate::error::ApiError;
 use crate::form::Params;
@@ -47,10 +48,15 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     }
     let id = world.new_id("cs");
     let Priced {
-        line_items,
+        mut line_items,
         currency,
         subtotal,
     } = priced_line_items(world, &entries, &mode)?;
+    for (index, item) in line_items.iter_mut().enumerate() {
+        item["taxes"] = super::checkout_tax::item_rates(world, params, index)?;
+    }
+    let (automatic_tax, tax_id_collection) =
+        super::checkout_tax::session_settings(params, customer.as_ref(), &line_items)?;
     let currency_code = currency.as_ref().and_then(Value::as_str).unwrap_or("usd");
     // At this API version Checkout takes `allowed_payment_method_types` (`payment_method_types`
     // is gone from its parameters; the session still reports the types it accepts under it).
@@ -91,7 +97,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "allowed_payment_method_types": if method_types.is_empty() { Value::Null } else { json!(method_types) },
         "amount_subtotal": subtotal,
         "amount_total": subtotal,
-        "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
+        "automatic_tax": automatic_tax,
         "billing_address_collection": params.str("billing_address_collection"),
         "cancel_url": params.str("cancel_url"),
         "client_reference_id": params.str("client_reference_id"),
@@ -148,12 +154,20 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             "missing_payment_method": params.str("subscription_data.trial_settings.end_behavior.missing_payment_method").unwrap_or("create_invoice"),
         },
         "success_url": success_url,
+        "tax_id_collection": tax_id_collection,
         "total_details": { "amount_discount": 0, "amount_shipping": 0, "amount_tax": 0 },
         "ui_mode": params.str("ui_mode").unwrap_or("hosted_page"),
         "url": format!("{}/checkout/{id}", call.base_url),
         "wallet_options": null,
     });
     super::checkout_discounts::set_totals(&mut session, &discounts, &line_items);
+    let place = customer.as_ref().and_then(crate::tax::location);
+    super::checkout_tax::apply(world, &mut session, &mut line_items, place);
+    if let Some(update) = params.get("customer_update") {
+        world
+            .checkout_customer_update
+            .insert(id.clone(), update.clone());
+    }
     world.line_items.insert(id.clone(), line_items);
     world.insert(session);
     retrieve_stored(world, &id)

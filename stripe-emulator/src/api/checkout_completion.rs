@@ -18,6 +18,8 @@ pub struct Payer<'a> {
     pub email: &'a str,
     /// The buyer's name (may be empty).
     pub name: &'a str,
+    /// The billing address and tax ID typed on the hosted page.
+    pub details: super::checkout_tax::BuyerDetails,
 }
 
 /// Completes a session: customer, payment method, subscription or PaymentIntent (+ Charge),
@@ -27,6 +29,7 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
         payment_method,
         email,
         name,
+        details,
     } = payer;
     let before = world.get("checkout.session", id, "session")?;
     if before["status"] != "open" {
@@ -64,16 +67,34 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
     // Payment mode makes a Customer only when asked (`customer_creation=always`), as in Stripe.
     let wants_customer =
         before["mode"] == "subscription" || before["customer_creation"] == "always";
-    let customer_id = match before["customer"].as_str() {
-        Some(customer) => Some(customer.to_owned()),
-        None if wants_customer => Some(new_customer(world, &before, email, name)),
-        None => None,
+    let (customer_id, created) = match before["customer"].as_str() {
+        Some(customer) => (Some(customer.to_owned()), false),
+        None if wants_customer => (Some(new_customer(world, &before, email, name)), true),
+        None => (None, false),
+    };
+    let tax_ids = match &customer_id {
+        Some(customer) => {
+            super::checkout_tax::save_details(world, &before, customer, created, &details)?
+        }
+        None => json!([]),
     };
     if let (Some(pm_id), Some(customer_id)) = (&payment_method, &customer_id) {
         super::payment_methods::attach_to(world, pm_id, customer_id, "payment_method")?;
     }
-    let items = world.line_items.get(id).cloned().unwrap_or_default();
+    let mut items = world.line_items.get(id).cloned().unwrap_or_default();
     let mut session = before.clone();
+    let automatic_tax = before["automatic_tax"]["enabled"] == true;
+    if automatic_tax {
+        let place = match &customer_id {
+            Some(customer) => crate::tax::location(&world.get("customer", customer, "customer")?),
+            None => details
+                .address
+                .as_ref()
+                .and_then(|address| crate::tax::location(&json!({ "address": address }))),
+        };
+        super::checkout_tax::apply(world, &mut session, &mut items, place);
+        world.line_items.insert(id.to_owned(), items.clone());
+    }
     if before["mode"] == "subscription" {
         let trial_days = before["subscription_data"]["trial_period_days"]
             .as_i64()
@@ -87,12 +108,7 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
                 customer: customer_id,
                 items: items
                     .iter()
-                    .map(|item| {
-                        (
-                            item["price"].clone(),
-                            item["quantity"].as_i64().unwrap_or(1),
-                        )
-                    })
+                    .map(|item| super::checkout_tax::subscription_item(item, automatic_tax))
                     .collect(),
                 trial_end: trial_days.map(|days| now + days * billing::DAY),
                 default_payment_method: payment_method.clone(),
@@ -106,6 +122,9 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
                 description: None,
                 discounts,
                 checkout_session: Some(id.to_owned()),
+                schedule: None,
+                automatic_tax,
+                default_tax_rates: Vec::new(),
             },
         )?;
         session["subscription"] = subscription["id"].clone();
@@ -134,9 +153,14 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
         }
     };
     session["customer"] = json!(customer_id);
+    let address = if customer["address"].is_null() {
+        details.address.clone().unwrap_or(Value::Null)
+    } else {
+        customer["address"].clone()
+    };
     session["customer_details"] = json!({
-        "address": customer["address"], "business_name": null, "email": customer["email"].as_str().unwrap_or(email),
-        "individual_name": null, "name": customer["name"], "phone": customer["phone"], "tax_exempt": "none", "tax_ids": [],
+        "address": address, "business_name": null, "email": customer["email"].as_str().unwrap_or(email),
+        "individual_name": null, "name": customer["name"], "phone": customer["phone"], "tax_exempt": "none", "tax_ids": tax_ids,
     });
     session["status"] = json!("complete");
     session["url"] = Value::Null;

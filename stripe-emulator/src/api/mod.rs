@@ -8,6 +8,7 @@ pub mod charges;
 pub mod checkout;
 mod checkout_completion;
 mod checkout_discounts;
+mod checkout_tax;
 pub mod coupons;
 pub mod customers;
 pub mod disputes;

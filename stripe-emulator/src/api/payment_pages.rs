@@ -91,6 +91,7 @@ pub fn confirm(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         payment_method: payment_method["id"].as_str().map(str::to_owned),
         email: &email,
         name: &name,
+        details: Default::default(),
     };
     checkout::complete(world, call.id(), payer)?;
     view(world, call.id())

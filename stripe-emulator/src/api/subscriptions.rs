@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 pub use super::subscription_updates::update;
 use super::{list_objects, pending_updates};
-use crate::billing::{self, NewSubscription};
+use crate::billing::{self, NewItem, NewSubscription};
 use crate::error::ApiError;
 use crate::http::Call;
 use crate::listing::page;
@@ -36,8 +36,26 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             .ok_or_else(|| ApiError::missing(&format!("items.{index}.price")))?;
         let price = world.get("price", price, &format!("items[{index}][price]"))?;
         let quantity = super::quantity(entry, &format!("items[{index}][quantity]"), 1)?;
-        items.push((price, quantity.unwrap_or(1)));
+        let tax_rates =
+            crate::tax::requested_rates(world, params, &format!("items.{index}.tax_rates"))?;
+        items.push(NewItem {
+            price,
+            quantity: quantity.unwrap_or(1),
+            tax_rates: tax_rates.unwrap_or_default(),
+        });
     }
+    let automatic_tax = crate::tax::automatic_tax_param(params, "automatic_tax")? == Some(true);
+    if automatic_tax {
+        let priced: Vec<(&Value, String)> = items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| (&item.price, format!("items[{index}][price]")))
+            .collect();
+        crate::tax::check_prices(&priced)?;
+        crate::tax::check_location(&world.get("customer", &customer, "customer")?)?;
+    }
+    let default_tax_rates =
+        crate::tax::requested_rates(world, params, "default_tax_rates")?.unwrap_or_default();
     let now = world.now_for_customer(&customer);
     let latest_trial_end = now + super::MAX_TRIAL_DAYS * billing::DAY;
     let trial_end = match (
@@ -106,6 +124,9 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             description: params.str("description").map(str::to_owned),
             discounts,
             checkout_session: None,
+            schedule: None,
+            automatic_tax,
+            default_tax_rates,
         },
     )?;
     if params.bool("cancel_at_period_end")? == Some(true) {

@@ -21,10 +21,7 @@ use crate::Emulator;
 /// The tax ID routes.
 pub fn routes() -> Router<Emulator> {
     Router::new()
-        .route(
-            "/v1/customers/{id}/tax_ids",
-            post(op(create)).get(op(list)),
-        )
+        .route("/v1/customers/{id}/tax_ids", post(op(create)).get(op(list)))
         .route(
             "/v1/customers/{id}/tax_ids/{tax_id}",
             get(op(retrieve)).delete(op(delete)),

@@ -24,7 +24,9 @@ pub use periods::add_interval;
 pub use proration::{apply_item_changes, proration_lines, ItemChange};
 pub use retries::card_changed;
 pub use schedule::{run_due, run_due_now};
-pub use subscriptions::{cancel_now, create_subscription, resume, settle_paid, NewSubscription};
+pub use subscriptions::{
+    cancel_now, create_subscription, resume, settle_paid, NewItem, NewSubscription,
+};
 
 /// Seconds in a day.
 pub const DAY: i64 = 86_400;

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::invoices::line;
-use super::subscriptions::subscription_item;
+use super::subscriptions::{subscription_item, NewItem};
 use crate::listing::embedded;
 use crate::world::World;
 
@@ -222,14 +222,8 @@ pub fn apply_item_changes(
             }
             None => {
                 if let Some(price) = &change.price {
-                    let item = subscription_item(
-                        world,
-                        &id,
-                        price,
-                        change.quantity.unwrap_or(1),
-                        period.0,
-                        period.1,
-                    );
+                    let new = NewItem::new(price.clone(), change.quantity.unwrap_or(1));
+                    let item = subscription_item(world, &id, &new, period.0, period.1);
                     items.push(item);
                 }
             }

@@ -16,8 +16,8 @@ use crate::world::World;
 pub struct NewSubscription {
     /// `cus_…`
     pub customer: String,
-    /// Prices (full objects) with quantities.
-    pub items: Vec<(Value, i64)>,
+    /// Prices (full objects) with quantities and tax rates.
+    pub items: Vec<NewItem>,
     /// When the trial ends, if there is one.
     pub trial_end: Option<i64>,
     /// The subscription's own default payment method.
@@ -36,16 +36,46 @@ pub struct NewSubscription {
     pub discounts: Vec<crate::discounts::Requested>,
     /// The Checkout Session it comes from, recorded on its discounts.
     pub checkout_session: Option<String>,
+    /// The subscription schedule (`sub_sched_…`) that starts it and manages it, if any.
+    pub schedule: Option<String>,
+    /// `automatic_tax[enabled]`: tax from the customer's location.
+    pub automatic_tax: bool,
+    /// `default_tax_rates[]`, full tax rate objects.
+    pub default_tax_rates: Vec<Value>,
+}
+
+/// One item of a new subscription.
+pub struct NewItem {
+    /// The price, a full object.
+    pub price: Value,
+    pub quantity: i64,
+    /// `items[][tax_rates][]`, full tax rate objects.
+    pub tax_rates: Vec<Value>,
+}
+
+impl NewItem {
+    /// An item of `quantity` × `price` without tax rates of its own.
+    pub fn new(price: Value, quantity: i64) -> Self {
+        Self {
+            price,
+            quantity,
+            tax_rates: Vec::new(),
+        }
+    }
 }
 
 pub(super) fn subscription_item(
     world: &mut World,
     subscription: &str,
-    price: &Value,
-    quantity: i64,
+    item: &NewItem,
     start: i64,
     end: i64,
 ) -> Value {
+    let NewItem {
+        price,
+        quantity,
+        tax_rates,
+    } = item;
     let id = world.new_id("si");
     json!({
         "id": id,
@@ -61,7 +91,7 @@ pub(super) fn subscription_item(
         "price": price,
         "quantity": quantity,
         "subscription": subscription,
-        "tax_rates": [],
+        "tax_rates": tax_rates,
     })
 }
 
@@ -96,12 +126,12 @@ pub fn create_subscription(world: &mut World, new: NewSubscription) -> Result<Va
 }
 
 /// The currency every price of a new subscription shares; each must be recurring.
-fn shared_currency(items: &[(Value, i64)]) -> Result<Value, ApiError> {
-    let Some((first_price, _)) = items.first() else {
+fn shared_currency(items: &[NewItem]) -> Result<Value, ApiError> {
+    let Some(first) = items.first() else {
         return Err(ApiError::missing("items"));
     };
-    let currency = first_price["currency"].clone();
-    for (price, _) in items {
+    let currency = first.price["currency"].clone();
+    for NewItem { price, .. } in items {
         if price["type"] != "recurring" {
             return Err(ApiError::invalid(
                 format!("The price specified ({}) is not recurring. Subscriptions need recurring prices.", price["id"].as_str().unwrap_or_default()),
@@ -157,7 +187,7 @@ fn subscription_object(
     now: i64,
 ) -> Value {
     let id = world.new_id("sub");
-    let first_recurring = new.items[0].0["recurring"].clone();
+    let first_recurring = new.items[0].price["recurring"].clone();
     let period_end = match new.trial_end {
         Some(trial_end) => trial_end,
         None => period_end_after(now, now, &first_recurring),
@@ -165,14 +195,14 @@ fn subscription_object(
     let items: Vec<Value> = new
         .items
         .iter()
-        .map(|(price, quantity)| subscription_item(world, &id, price, *quantity, now, period_end))
+        .map(|item| subscription_item(world, &id, item, now, period_end))
         .collect();
     json!({
         "id": id,
         "object": "subscription",
         "application": null,
         "application_fee_percent": null,
-        "automatic_tax": { "disabled_reason": null, "enabled": false, "liability": null },
+        "automatic_tax": crate::tax::subscription_automatic_tax(new.automatic_tax),
         "billing_cycle_anchor": period_end_anchor(new.trial_end, now),
         "billing_cycle_anchor_config": null,
         "billing_mode": { "flexible": null, "type": "classic" },
@@ -190,7 +220,7 @@ fn subscription_object(
         "days_until_due": null,
         "default_payment_method": new.default_payment_method,
         "default_source": new.default_source,
-        "default_tax_rates": [],
+        "default_tax_rates": new.default_tax_rates,
         "description": new.description,
         "discounts": [],
         "ended_at": null,
@@ -211,7 +241,7 @@ fn subscription_object(
         "pending_invoice_item_interval": null,
         "pending_setup_intent": null,
         "pending_update": null,
-        "schedule": null,
+        "schedule": new.schedule,
         "start_date": now,
         "status": if new.trial_end.is_some() { "trialing" } else { "incomplete" },
         "test_clock": customer["test_clock"],

@@ -87,6 +87,17 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
         ));
     }
     let total = session["amount_total"].as_i64().unwrap_or(0);
+    let tax = session["total_details"]["amount_tax"].as_i64().unwrap_or(0);
+    if tax > 0 {
+        rows.push_str(&format!(
+            "<tr><td>Tax</td><td class=\"amount\">{}</td></tr>",
+            money(tax, currency)
+        ));
+    } else if session["automatic_tax"]["status"] == "requires_location_inputs" {
+        rows.push_str(
+            "<tr><td>Tax</td><td class=\"amount muted\">Calculated from your address</td></tr>",
+        );
+    }
     let discount = session["total_details"]["amount_discount"]
         .as_i64()
         .unwrap_or(0);
@@ -138,6 +149,7 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
     } else {
         String::new()
     };
+    let details_fields = buyer_fields(&session);
     let action = match (session["mode"].as_str(), trial_days) {
         (Some("subscription"), Some(_)) => "Start trial",
         (Some("subscription"), None) => "Subscribe",
@@ -149,7 +161,7 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
     let body = format!(
         r#"<h1>Checkout</h1>{error}
 <table aria-label="Order summary">{rows}<tr><th>Total due today</th><th class="amount">{total}</th></tr></table>{trial}
-<form method="post" action="/checkout/{id}">{email_field}{promotion_field}
+<form method="post" action="/checkout/{id}">{email_field}{promotion_field}{details_fields}
 <label for="name">Name on card</label><input id="name" name="name" autocomplete="cc-name">
 {card_section}
 <button type="submit">{action}</button></form>{back}"#,
@@ -163,6 +175,37 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
         StatusCode::PAYMENT_REQUIRED
     };
     page(status, "Checkout", &body)
+}
+
+/// The billing address fields (when the session collects an address or taxes by it) and the
+/// tax ID fields (with `tax_id_collection`), each labelled.
+fn buyer_fields(session: &Value) -> String {
+    let mut fields = String::new();
+    if session["billing_address_collection"] == "required"
+        || session["automatic_tax"]["enabled"] == true
+    {
+        fields.push_str("<fieldset><legend>Billing address</legend>");
+        for (name, label, autocomplete, required) in [
+            ("address_line1", "Address", "address-line1", true),
+            ("address_city", "City", "address-level2", false),
+            ("address_postal_code", "Postal code", "postal-code", false),
+            ("address_state", "State or region", "address-level1", false),
+            (
+                "address_country",
+                "Country (two letters, e.g. US, DE)",
+                "country",
+                true,
+            ),
+        ] {
+            let required = if required { " required" } else { "" };
+            fields.push_str(&format!("<label for=\"{name}\">{label}</label><input id=\"{name}\" name=\"{name}\" autocomplete=\"{autocomplete}\"{required}>"));
+        }
+        fields.push_str("</fieldset>");
+    }
+    if session["tax_id_collection"]["enabled"] == true {
+        fields.push_str("<fieldset><legend>Tax ID (purchasing as a business)</legend><label for=\"tax_id_type\">Tax ID type</label><select id=\"tax_id_type\" name=\"tax_id_type\"><option value=\"eu_vat\">EU VAT</option><option value=\"gb_vat\">UK VAT</option><option value=\"us_ein\">US EIN</option><option value=\"au_abn\">Australian ABN</option></select><label for=\"tax_id_value\">Tax ID</label><input id=\"tax_id_value\" name=\"tax_id_value\" autocomplete=\"off\"></fieldset>");
+    }
+    fields
 }
 
 fn back_link(session: &Value) -> String {
@@ -260,6 +303,10 @@ fn finish(
             Some("Enter the email address to send the receipt to."),
         );
     }
+    let details = match buyer_details(emulator, id, form) {
+        Ok(details) => details,
+        Err(message) => return render(emulator, id, Some(&message)),
+    };
     let completed = emulator.mutate(|world| {
         let payment_method = paying.map(|paying| {
             let stored = match paying {
@@ -272,6 +319,7 @@ fn finish(
             payment_method,
             email,
             name,
+            details,
         };
         api::complete(world, id, payer)
     });
@@ -281,17 +329,69 @@ fn finish(
     }
 }
 
+/// The address and tax ID typed, as far as the session collects them.
+fn buyer_details(
+    emulator: &Emulator,
+    id: &str,
+    form: &HashMap<String, String>,
+) -> Result<api::BuyerDetails, String> {
+    let (address_wanted, tax_id_wanted) = emulator.read(|world| {
+        world
+            .find("checkout.session", id)
+            .map_or((false, false), |session| {
+                (
+                    session["billing_address_collection"] == "required"
+                        || session["automatic_tax"]["enabled"] == true,
+                    session["tax_id_collection"]["enabled"] == true,
+                )
+            })
+    });
+    let address = if address_wanted {
+        Some(api::address_from_form(form)?)
+    } else {
+        None
+    };
+    let value = form
+        .get("tax_id_value")
+        .map(|value| value.trim())
+        .unwrap_or_default();
+    let tax_id = (tax_id_wanted && !value.is_empty()).then(|| {
+        let kind = form
+            .get("tax_id_type")
+            .map(String::as_str)
+            .unwrap_or("eu_vat");
+        (kind.to_owned(), value.to_owned())
+    });
+    if let Some((kind, value)) = &tax_id {
+        crate::api::tax_ids::checked(kind, value, "tax_id").map_err(|error| error.message)?;
+    }
+    Ok(api::BuyerDetails { address, tax_id })
+}
+
 /// The 3-D Secure step, as Stripe's test page shows it.
 fn challenge(id: &str, card: &Card, form: &HashMap<String, String>) -> Response {
-    let hidden: String = ["email", "name", "card_number", "card_expiry", "card_cvc"]
-        .iter()
-        .map(|field| {
-            format!(
-                "<input type=\"hidden\" name=\"{field}\" value=\"{}\">",
-                escape(form.get(*field).map(String::as_str).unwrap_or_default())
-            )
-        })
-        .collect();
+    let hidden: String = [
+        "email",
+        "name",
+        "card_number",
+        "card_expiry",
+        "card_cvc",
+        "address_line1",
+        "address_city",
+        "address_postal_code",
+        "address_state",
+        "address_country",
+        "tax_id_type",
+        "tax_id_value",
+    ]
+    .iter()
+    .map(|field| {
+        format!(
+            "<input type=\"hidden\" name=\"{field}\" value=\"{}\">",
+            escape(form.get(*field).map(String::as_str).unwrap_or_default())
+        )
+    })
+    .collect();
     let body = format!(
         r#"<h1>3D Secure 2 test page</h1>
 <p>Your bank asks you to confirm this payment with the card ending in {last4}.</p>

@@ -197,9 +197,8 @@ fn add_to_totals(totals: &mut Vec<Value>, tax: &Value) {
     match same {
         Some(known) => {
             for field in ["amount", "taxable_amount"] {
-                known[field] = json!(
-                    known[field].as_i64().unwrap_or(0) + tax[field].as_i64().unwrap_or(0)
-                );
+                known[field] =
+                    json!(known[field].as_i64().unwrap_or(0) + tax[field].as_i64().unwrap_or(0));
             }
         }
         None => totals.push(tax.clone()),
