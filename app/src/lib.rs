@@ -46,7 +46,9 @@ use crate::pages::{
     dashboard::DashboardPage,
     forgot_password::ForgotPasswordPage,
     home::HomePage,
+    invitation::InvitationAcceptPage,
     not_found::NotFound,
+    organization::OrganizationPageView,
     partners::PartnersPage,
     pricing::PricingPage,
     reset_password::ResetPasswordPage,
@@ -108,6 +110,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/pricing") view=PricingPage ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/partners") view=PartnersPage ssr=SsrMode::Async />
+                    <Route path=path!("/organization") view=OrganizationPageView ssr=SsrMode::Async />
+                    <Route path=path!("/invitations/accept") view=InvitationAcceptPage ssr=SsrMode::Async />
                     <Route path=path!("/checkout/success") view=CheckoutSuccessPage ssr=SsrMode::Async />
                     // The operator console: admins only; everyone else gets the not-found page.
                     <Route path=path!("/admin") view=AdminOverviewPage ssr=SsrMode::Async />

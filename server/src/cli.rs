@@ -1,5 +1,5 @@
 //! Command-line interface: `server serve` (also what a bare `server` does, as cargo-leptos runs
-//! it), `server migrate`, `server admin grant|revoke EMAIL`, `server partners pay`,
+//! it), `server migrate`, `server admin grant|revoke EMAIL`, `server partners pay`, `server seats reconcile`,
 //! `server stripe sync|seed|replay|verify|contract|setup`, `server doctor` and
 //! `server healthcheck`.
 
@@ -10,6 +10,7 @@ use leptos::prelude::{get_configuration, LeptosOptions};
 
 use crate::{
     partners_cli::PartnersCommand,
+    seats_cli::SeatsCommand,
     startup::{shutdown_signal, Application},
     stripe_cli::StripeCommand,
 };
@@ -51,6 +52,11 @@ pub enum Command {
     Partners {
         #[command(subcommand)]
         command: PartnersCommand,
+    },
+    /// Organizations' seats: reconcile per-seat subscriptions with their members.
+    Seats {
+        #[command(subcommand)]
+        command: SeatsCommand,
     },
     /// Talk to Stripe: re-sync the database from it, or seed a catalog into it.
     Stripe {
@@ -131,6 +137,7 @@ impl Command {
             }
             Command::Admin { command } => command.run(config).await,
             Command::Partners { command } => command.run(config).await,
+            Command::Seats { command } => command.run(config).await,
             Command::Stripe { command } => command.run(config).await,
             Command::Doctor | Command::Healthcheck => unreachable!("run by `start`"),
         }

@@ -21,6 +21,7 @@
 //! - [`referrals`]: a `?ref=CODE` link remembered in a cookie for sign-up.
 //! - [`partner_onboarding`]: where Stripe's hosted onboarding sends a partner back.
 //! - [`partners_cli`]: `server partners pay`, and the daily pay run in the background.
+//! - [`seats_cli`]: `server seats reconcile`, the nightly seat reconciliation by hand.
 //! - [`reports`]: `GET /api/reports`, the gated JSON API.
 //! - [`balance_export`]: `GET /admin/balance/export`, balance transactions as CSV.
 //! - [`evidence`]: `POST /admin/disputes/{id}/evidence-file`, a dispute's evidence document
@@ -49,6 +50,7 @@ pub mod metrics;
 pub mod page_cache;
 pub mod partner_onboarding;
 pub mod partners_cli;
+pub mod seats_cli;
 pub mod ratelimit;
 pub mod referrals;
 pub mod reports;

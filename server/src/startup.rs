@@ -80,6 +80,10 @@ impl Application {
         if app.config.partners_enabled && app.config.partner_pay_run_daily {
             tokio::spawn(backend::partners::payrun::daily(app.clone()));
         }
+        tokio::spawn(backend::organizations::seats::sync_forever(app.clone()));
+        if app.config.seat_reconcile_nightly {
+            tokio::spawn(backend::organizations::seats::reconcile_nightly(app.clone()));
+        }
         if app.config.stripe.seed_demo_catalog {
             tokio::spawn(stripe_cli::seed_demo_catalog(app.clone()));
         }

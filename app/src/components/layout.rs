@@ -4,7 +4,14 @@ use leptos::prelude::*;
 
 use leptos_router::hooks::use_location;
 
-use crate::{auth::current_user, components::nav::SiteNav, server_fns::session::SignOut};
+use crate::{
+    auth::current_user,
+    components::nav::SiteNav,
+    server_fns::{
+        organizations::{acting_choices, SwitchAccount},
+        session::SignOut,
+    },
+};
 
 /// Wraps a page in the site header and footer.
 #[component]
@@ -47,6 +54,40 @@ fn partners_open() -> bool {
     }
 }
 
+/// For a member of organizations: whom they act for (themselves or one organization), and a
+/// plain form that switches (it works without JavaScript).
+#[component]
+fn AccountSwitcher() -> impl IntoView {
+    let choices = Resource::new(|| (), |_| acting_choices());
+    let switch = ServerAction::<SwitchAccount>::new();
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let accounts = choices.await.ok()?;
+                if accounts.organizations.is_empty() {
+                    return None;
+                }
+                let current = accounts.current.clone();
+                Some(view! {
+                    <li class="site-nav__switcher">
+                        <ActionForm action=switch attr:class="inline-form">
+                            <label for="acting-for">"Acting for"</label>
+                            <select id="acting-for" name="account">
+                                <option value="personal" selected=current.is_none()>"Personal account"</option>
+                                {accounts.organizations.into_iter().map(|organization| {
+                                    let selected = current.as_deref() == Some(organization.id.as_str());
+                                    view! { <option value=organization.id selected=selected>{organization.name}</option> }
+                                }).collect_view()}
+                            </select>
+                            <button type="submit" class="button button--secondary">"Switch"</button>
+                        </ActionForm>
+                    </li>
+                })
+            })}
+        </Suspense>
+    }
+}
+
 /// The header's account links: Sign in / Sign up, or the user's name, Account and Sign out (and
 /// Partners, when the program is on; Console, for admins only).
 #[component]
@@ -56,8 +97,10 @@ fn AccountLinks() -> impl IntoView {
             let sign_out = ServerAction::<SignOut>::new();
             view! {
                 <li class="site-nav__user">{user.label()}</li>
+                <AccountSwitcher />
                 <li><a href="/dashboard">"Dashboard"</a></li>
                 <li><a href="/account">"Account"</a></li>
+                <li><a href="/organization">"Organization"</a></li>
                 {partners_open().then(|| view! { <li><a href="/partners">"Partners"</a></li> })}
                 {user.is_admin.then(|| view! { <li><a href="/admin">"Console"</a></li> })}
                 <li>

@@ -10,6 +10,8 @@
 //! - [`billing`]: pricing data, Checkout, the portal, the success page, the account's billing
 //!   (cancel, resume, change plan).
 //! - [`dashboard`]: the product behind the paywall.
+//! - [`organizations`]: organizations — the page, creating, switching whom one acts for,
+//!   leaving, deleting; [`organization_members`]: invitations, roles, removing members.
 //! - [`partners`]: the partner program's page and joining it; [`partner_account`]: the
 //!   partner's connected Stripe account (connecting it, payout schedule, paying out).
 //! - [`console`]: the operator console's pages and actions (admins only).
@@ -18,6 +20,8 @@
 pub mod billing;
 pub mod console;
 pub mod dashboard;
+pub mod organization_members;
+pub mod organizations;
 pub mod partner_account;
 pub mod partners;
 pub mod profile;
