@@ -24,6 +24,7 @@ pub mod money;
 mod pages;
 pub mod payments;
 mod persist;
+pub mod schedules;
 pub mod shapes;
 pub mod sources;
 pub mod spec;

@@ -38,6 +38,9 @@ pub struct Dunning {
     /// The period end for which `invoice.upcoming` was already sent.
     #[serde(default)]
     pub upcoming_notice_for: Option<i64>,
+    /// The schedule end for which `subscription_schedule.expiring` was already sent.
+    #[serde(default)]
+    pub schedule_notice_for: Option<i64>,
 }
 
 /// Everything the emulator knows.

@@ -32,6 +32,7 @@ pub mod promotion_codes;
 pub mod refunds;
 pub mod setup_intents;
 pub mod sources;
+pub mod subscription_schedules;
 mod subscription_updates;
 pub mod subscriptions;
 pub mod tax_ids;
@@ -187,6 +188,7 @@ pub fn routes() -> Router<Emulator> {
         .merge(coupons::routes())
         .merge(promotion_codes::routes())
         .merge(tax_rates::routes())
+        .merge(subscription_schedules::routes())
         .merge(tax_ids::routes())
 }
 
@@ -227,7 +229,7 @@ pub const MAX_TRIAL_DAYS: i64 = 730;
 const MAX_QUANTITY: i64 = 999_999;
 
 /// An item's `quantity` (`line_items[0][quantity]`, `items[0][quantity]`), checked; None if absent.
-fn quantity(entry: &Value, param: &str, min: i64) -> Result<Option<i64>, ApiError> {
+pub(crate) fn quantity(entry: &Value, param: &str, min: i64) -> Result<Option<i64>, ApiError> {
     let Some(raw) = entry["quantity"].as_str() else {
         return Ok(None);
     };

@@ -31,6 +31,14 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             call.id()
         )));
     }
+    if let Some(schedule) = before["schedule"].as_str() {
+        if params.get("cancel_at_period_end").is_some() || params.get("cancel_at").is_some() {
+            return Err(ApiError::invalid(
+                format!("The subscription is managed by the subscription schedule `{schedule}`, and updating any cancelation behavior directly is not allowed. Please update the schedule instead."),
+                None,
+            ));
+        }
+    }
     let customer = before["customer"].as_str().unwrap_or_default().to_owned();
     let now = world.now_for_customer(&customer);
     let changes = item_changes(world, &before, params)?;

@@ -34,6 +34,8 @@ enum Due {
     IncompleteExpiry,
     /// A pending update's invoice was not paid by its `expires_at`.
     PendingUpdateExpiry,
+    /// The subscription's schedule acts: a phase ends, or its end is a week away.
+    Schedule(crate::schedules::Due),
 }
 
 /// Runs every time-based transition due by `now` for subscriptions on `clock` (None: the
@@ -41,6 +43,10 @@ enum Due {
 /// time: the clock is set to the due moment while it is applied, so events, invoices and
 /// `ended_at` carry that moment. The clock ends at `now`.
 pub fn run_due(world: &mut World, clock: Option<&str>, now: i64) {
+    // The emulator-wide clock is wall time plus an offset: restore the offset itself, so the
+    // wall clock ticking while we work cannot shift it.
+    let saved_offset = world.clock_offset;
+    crate::schedules::start_due(world, clock, now, |world, at| set_time(world, clock, at));
     let ids: Vec<String> = world
         .all("subscription")
         .filter(|subscription| subscription["test_clock"].as_str() == clock)
@@ -52,9 +58,6 @@ pub fn run_due(world: &mut World, clock: Option<&str>, now: i64) {
         })
         .filter_map(|subscription| subscription["id"].as_str().map(str::to_owned))
         .collect();
-    // The emulator-wide clock is wall time plus an offset: restore the offset itself, so the
-    // wall clock ticking while we work cannot shift it.
-    let saved_offset = world.clock_offset;
     // Each step moves one subscription forward; the bound guards against a stuck state.
     for _ in 0..1_000_000 {
         let next = ids
@@ -155,7 +158,11 @@ fn next_due(world: &World, id: &str) -> Option<(i64, Due)> {
         }
         _ => {}
     }
-    // First among equals: a pending update expires before the period it was bounded by ends.
+    // First among equals: a schedule's phase ends before the period renews (the renewal bills
+    // the new phase's items), and a pending update expires before the period it was bounded by.
+    if let Some((at, due)) = crate::schedules::next_due(world, subscription) {
+        candidates.insert(0, (at, Due::Schedule(due)));
+    }
     if let Some(at) = crate::api::pending_updates::expires_at(subscription) {
         candidates.insert(0, (at, Due::PendingUpdateExpiry));
     }
@@ -206,6 +213,7 @@ fn apply_due(world: &mut World, id: &str, due: Due, at: i64) {
             }
         }
         Due::PendingUpdateExpiry => crate::api::pending_updates::expire(world, id),
+        Due::Schedule(due) => crate::schedules::apply_due(world, id, due, at),
         Due::IncompleteExpiry => {
             // Stripe voids the unpaid first invoice when the subscription expires.
             if let Some(invoice) = subscription["latest_invoice"]

@@ -305,6 +305,7 @@ pub fn cancel_now(world: &mut World, subscription_id: &str, reason: &str) -> Opt
     world.dunning.remove(subscription_id);
     let previous = crate::world::previous_attributes(&before, &after);
     world.emit("customer.subscription.deleted", &after, Some(previous));
+    crate::schedules::subscription_ended(world, &after);
     Some(after)
 }
 

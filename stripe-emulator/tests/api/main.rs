@@ -26,6 +26,7 @@ mod plans;
 mod portal;
 mod portal_configurations;
 mod refunds;
+mod schedules;
 mod setup_intents;
 mod shapes;
 mod sources;
