@@ -31,6 +31,12 @@ pub struct PlanView {
     pub features: Vec<String>,
     /// Its prices, one per group at most.
     pub prices: Vec<PriceView>,
+    /// Priced per member of an organization (product metadata `billing=per_seat`).
+    pub per_seat: bool,
+    /// The seat count the totals are for (the `seats` query, else the organization's members).
+    pub seats: u32,
+    /// The most members an organization on it may have, in words.
+    pub max_seats: Option<i64>,
     /// The user's subscription to this product, in words (`Trialing`, `Active`, …).
     pub held_status: Option<String>,
     /// Whether the user bought this one-time product already.
@@ -54,6 +60,8 @@ pub struct PriceView {
     pub trial_days: Option<i32>,
     /// For yearly prices: percent saved against twelve monthly payments.
     pub saving_percent: Option<u32>,
+    /// For a per-seat price: the total for the plan's seat count, `$87 per month for 3 seats`.
+    pub seat_total: Option<String>,
     /// Whether this is the price the user holds.
     pub held: bool,
 }

@@ -31,6 +31,9 @@ pub fn PlanCard(
     let name = plan.name.clone();
     let purchased = plan.purchased;
     let highlighted = plan.highlighted;
+    let per_seat = plan.per_seat;
+    let seats = plan.seats;
+    let seats_id = format!("seats-{}", plan.product_id);
 
     view! {
         <li class="plan card" class:plan--held=held class:plan--highlighted=highlighted
@@ -50,13 +53,23 @@ pub fn PlanCard(
                         <p class="plan__amount">
                             <span class="plan__figure">{price.amount.clone()}</span>
                             " "<span class="plan__cadence">{price.cadence.clone()}</span>
+                            {per_seat.then(|| view! { " "<span class="plan__per-seat">"per seat"</span> })}
                         </p>
+                        {price.seat_total.clone().map(|total| view! { <p class="plan__total">{total}</p> })}
                         {price.saving_percent.map(|p| view! { <p class="badge">{format!("Save {p}%")}</p> })}
                         {price.trial_days.map(|d| view! { <p class="badge badge--ok">{format!("{d}-day free trial")}</p> })}
                         {button}
                     </div>
                 }
             }).collect_view()}
+            {per_seat.then(|| view! {
+                <form method="get" action="/pricing" class="inline-form plan__seats">
+                    <label for=seats_id.clone()>"Seats"</label>
+                    <input id=seats_id.clone() type="number" name="seats" min="1" max="10000" value=seats.to_string() />
+                    <button type="submit" class="button button--secondary">"Update total"</button>
+                </form>
+            })}
+            {plan.max_seats.map(|cap| view! { <p class="muted">{format!("For teams of up to {cap}")}</p> })}
             {(!plan.features.is_empty()).then(|| view! {
                 <ul class="plan__features">
                     {plan.features.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}

@@ -15,7 +15,12 @@ use crate::{
 
 #[component]
 pub fn PricingPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| pricing());
+    // The seat selector's choice (`?seats=N`, a plain GET form): per-seat totals are for it.
+    let seats = leptos_router::hooks::use_query_map()
+        .get_untracked()
+        .get("seats")
+        .and_then(|seats| seats.trim().parse::<u32>().ok());
+    let data = Resource::new(move || seats, pricing);
     let notice = crate::notice::Notice::in_url("/pricing").map(crate::notice::Notice::sentence);
 
     view! {

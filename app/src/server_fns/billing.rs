@@ -9,9 +9,13 @@ use crate::{
     errors::FormError,
 };
 
-/// The catalog (from memory) and, for a signed-in user, what they hold.
+/// The most seats the pricing page totals.
+pub const MAX_SEATS_SHOWN: u32 = 10_000;
+
+/// The catalog (from memory) and, for a signed-in user, what they hold. Per-seat totals are for
+/// `seats` (the page's seat selector), else for the organization's members (1 for a person).
 #[server(endpoint = "pricing")]
-pub async fn pricing() -> Result<PricingView, FormError> {
+pub async fn pricing(seats: Option<u32>) -> Result<PricingView, FormError> {
     use backend::billing::{purchases, subscriptions, trials, Step};
 
     let state = super::context::state()?;
@@ -33,12 +37,22 @@ pub async fn pricing() -> Result<PricingView, FormError> {
         ),
         None => (Vec::new(), Vec::new(), false),
     };
+    let members = match payer.as_ref().and_then(|payer| payer.organization.as_ref()) {
+        Some(acting) => backend::organizations::member_count(&state.db, acting.organization_id)
+            .await
+            .step("counting the organization's members")?,
+        None => 1,
+    };
+    let seats = seats
+        .unwrap_or(u32::try_from(members).unwrap_or(1))
+        .clamp(1, MAX_SEATS_SHOWN);
     Ok(super::billing_mapping::pricing(
         &catalog,
         &held,
         &bought,
         payer.is_some(),
         had_trial,
+        seats,
     ))
 }
 

@@ -23,6 +23,7 @@ pub fn pricing(
     bought: &[Purchase],
     signed_in: bool,
     had_trial: bool,
+    seats: u32,
 ) -> PricingView {
     let mut groups: Vec<String> = Vec::new();
     let plans = catalog
@@ -36,15 +37,26 @@ pub fn pricing(
                 if !groups.contains(&group) {
                     groups.push(group.clone());
                 }
+                let cadence = match &price.recurring {
+                    Some(interval) => {
+                        format!("per {}", format_period(&interval.unit, interval.count))
+                    }
+                    None => "once".to_owned(),
+                };
                 prices.push(PriceView {
                     id: price.id.clone(),
                     amount: format_amount(price.unit_amount, &price.currency),
-                    cadence: match &price.recurring {
-                        Some(interval) => {
-                            format!("per {}", format_period(&interval.unit, interval.count))
-                        }
-                        None => "once".to_owned(),
-                    },
+                    seat_total: product.per_seat.then(|| {
+                        format!(
+                            "{} {cadence} for {seats} {}",
+                            format_amount(
+                                price.unit_amount.saturating_mul(i64::from(seats)),
+                                &price.currency
+                            ),
+                            if seats == 1 { "seat" } else { "seats" }
+                        )
+                    }),
+                    cadence,
                     trial_days: price
                         .trial_period_days
                         .filter(|days| *days > 0 && !had_trial),
@@ -59,6 +71,9 @@ pub fn pricing(
                 description: product.description.clone(),
                 features: product.features.clone(),
                 prices,
+                per_seat: product.per_seat,
+                seats,
+                max_seats: product.max_seats,
                 held_status: held
                     .iter()
                     .find(|h| h.product_id == product.id)

@@ -1,5 +1,5 @@
-//! `server stripe seed [FILE]`: creates a catalog in whatever Stripe the app points at, from a
-//! JSON file (the demo catalog in `backend/seed/catalog.json` by default). Idempotent: products
+//! `server stripe seed [FILE]`: creates a catalog — products, prices, coupons and their
+//! promotion codes — in whatever Stripe the app points at, from a JSON file (the demo catalog in `backend/seed/catalog.json` by default). Idempotent: products
 //! are matched by the id the file gives them, prices by lookup key; running it twice changes
 //! nothing, and editing a product's text in the file updates it.
 
@@ -17,6 +17,40 @@ pub const DEMO_CATALOG: &str = include_str!("../../seed/catalog.json");
 pub struct SeedFile {
     /// The products to create, in pricing-page order.
     pub products: Vec<SeedProduct>,
+    /// Coupons, each with the promotion codes customers type at Checkout.
+    #[serde(default)]
+    pub coupons: Vec<SeedCoupon>,
+}
+
+/// A coupon in a catalog file: a percentage or an amount off, once, for some months, or forever.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedCoupon {
+    /// The coupon id to create it under (matched on later runs; a coupon cannot be edited).
+    pub id: String,
+    /// Shown on invoices and the account page.
+    pub name: String,
+    /// 1–100, or set `amount_off` with `currency` instead.
+    pub percent_off: Option<f64>,
+    /// In the currency's minor unit.
+    pub amount_off: Option<i64>,
+    pub currency: Option<String>,
+    /// `once`, `repeating` (with `duration_in_months`) or `forever`.
+    pub duration: String,
+    pub duration_in_months: Option<i64>,
+    /// The codes customers type for it.
+    #[serde(default)]
+    pub promotion_codes: Vec<SeedPromotionCode>,
+}
+
+/// A promotion code in a catalog file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedPromotionCode {
+    /// What customers type (matched on later runs).
+    pub code: String,
+    /// How many times it may be redeemed in all.
+    pub max_redemptions: Option<i64>,
 }
 
 /// A product in a catalog file.
@@ -39,6 +73,10 @@ pub struct SeedProduct {
     /// The bullet list on the pricing card.
     #[serde(default)]
     pub marketing_features: Vec<String>,
+    /// `per_seat`: priced per member of the organization (`metadata.billing`).
+    pub billing: Option<String>,
+    /// The most members an organization on it may have (`metadata.max_seats`).
+    pub max_seats: Option<i64>,
     /// Its prices.
     pub prices: Vec<SeedPrice>,
 }
@@ -63,9 +101,31 @@ pub struct SeedPrice {
 pub fn parse(text: &str) -> Result<SeedFile, anyhow::Error> {
     let file: SeedFile = serde_json::from_str(text)
         .map_err(|e| anyhow::anyhow!("the catalog file is not valid: {e}"))?;
+    for coupon in &file.coupons {
+        let off = (coupon.percent_off.is_some(), coupon.amount_off.is_some());
+        if off.0 == off.1 {
+            anyhow::bail!(
+                "coupon `{}`: give either percent_off or amount_off",
+                coupon.id
+            );
+        }
+        if coupon.amount_off.is_some() != coupon.currency.is_some() {
+            anyhow::bail!("coupon `{}`: amount_off needs a currency", coupon.id);
+        }
+        match (coupon.duration.as_str(), coupon.duration_in_months) {
+            ("once" | "forever", None) | ("repeating", Some(1..)) => {}
+            _ => anyhow::bail!(
+                "coupon `{}`: duration is once, forever, or repeating with duration_in_months",
+                coupon.id
+            ),
+        }
+    }
     for product in &file.products {
         if !product.id.starts_with("prod_") {
             anyhow::bail!("product id `{}` must start with prod_", product.id);
+        }
+        if product.billing.as_deref().is_some_and(|billing| billing != "per_seat") {
+            anyhow::bail!("product `{}`: billing is per_seat or absent", product.id);
         }
         for price in &product.prices {
             if let Some(interval) = &price.interval {
@@ -98,7 +158,9 @@ pub async fn run(
             .set_some("description", product.description.as_deref())
             .set_some("metadata[index]", product.index)
             .set_some("metadata[features]", product.features.as_deref())
-            .set_some("metadata[highlight]", product.highlight.then_some("true"));
+            .set_some("metadata[highlight]", product.highlight.then_some("true"))
+            .set_some("metadata[billing]", product.billing.as_deref())
+            .set_some("metadata[max_seats]", product.max_seats);
         for (i, feature) in product.marketing_features.iter().enumerate() {
             form = form.set(format!("marketing_features[{i}][name]"), feature);
         }
@@ -170,7 +232,7 @@ pub async fn run(
             progress(&format!("created price {}", price.lookup_key));
         }
     }
-    Ok(())
+    seed_coupons(stripe, &file.coupons, progress).await
 }
 
 /// Whether a product in Stripe already says what the file says.
@@ -189,6 +251,59 @@ fn matches(existing: &Product, wanted: &SeedProduct) -> bool {
         && (existing.metadata.get("highlight").map(String::as_str) == Some("true"))
             == wanted.highlight
         && features == wanted.marketing_features
+        && existing.metadata.get("billing").map(String::as_str) == wanted.billing.as_deref()
+        && existing.metadata.get("max_seats").map(String::as_str)
+            == wanted.max_seats.map(|n| n.to_string()).as_deref()
+}
+
+/// Creates each coupon and promotion code the file names that Stripe does not have yet.
+async fn seed_coupons(
+    stripe: &StripeClient,
+    coupons: &[SeedCoupon],
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<(), BillingError> {
+    for coupon in coupons {
+        match stripe.coupon(&coupon.id).await {
+            Ok(_) => progress(&format!("coupon {} exists", coupon.id)),
+            Err(error) if error.is_not_found() => {
+                let form = Form::new()
+                    .set("id", &coupon.id)
+                    .set("name", &coupon.name)
+                    .set_some("percent_off", coupon.percent_off)
+                    .set_some("amount_off", coupon.amount_off)
+                    .set_some("currency", coupon.currency.as_deref())
+                    .set("duration", &coupon.duration)
+                    .set_some("duration_in_months", coupon.duration_in_months);
+                stripe
+                    .create_coupon(&form, &key("coupon", &coupon.id, &form))
+                    .await
+                    .step("creating a coupon in Stripe")?;
+                progress(&format!("created coupon {} ({})", coupon.name, coupon.id));
+            }
+            Err(error) => return Err(error.step("fetching a coupon from Stripe")),
+        }
+        for code in &coupon.promotion_codes {
+            let existing = stripe
+                .promotion_codes_by_code(&code.code)
+                .await
+                .step("fetching a promotion code from Stripe")?;
+            if !existing.is_empty() {
+                progress(&format!("promotion code {} exists", code.code));
+                continue;
+            }
+            let form = Form::new()
+                .set("promotion[type]", "coupon")
+                .set("promotion[coupon]", &coupon.id)
+                .set("code", &code.code)
+                .set_some("max_redemptions", code.max_redemptions);
+            stripe
+                .create_promotion_code(&form, &key("promotion-code", &code.code, &form))
+                .await
+                .step("creating a promotion code in Stripe")?;
+            progress(&format!("created promotion code {}", code.code));
+        }
+    }
+    Ok(())
 }
 
 /// An idempotency key for one seeding call: the same content always gets the same key.

@@ -14,6 +14,7 @@
 //!   and its transactions: their objects and calls.
 //! - [`connect`]: Stripe Connect for the partner program — connected accounts, onboarding links,
 //!   bank accounts, the payout schedule, transfers and their reversals.
+//! - [`discounts`]: coupons and promotion codes (seeded from the catalog file).
 //! - [`setup`]: what an operator sets up once — the account, webhook endpoints, the customer
 //!   portal's configuration — and Stripe's clock.
 //! - [`form`]: Stripe's bracketed form encoding.
@@ -31,6 +32,7 @@ pub mod objects;
 pub mod payments;
 // After `payments`, whose `stripe_status!` it uses.
 pub mod connect;
+pub mod discounts;
 pub mod setup;
 pub mod signature;
 pub mod test_clocks;
