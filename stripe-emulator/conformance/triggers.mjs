@@ -10,8 +10,14 @@
 // entry `{ "event", "allowed_payment_method_types": { step: [types] } }` moves the list to the new
 // parameter with the CLI's own `--remove` and `--add` flags. Likewise, where a fixture still gives
 // a promotion code its coupon as `coupon` (2026-10-28.endive takes `promotion[type]=coupon` and
-// `promotion[coupon]`), an entry `{ "event", "promotion_coupon": [step] }` moves it there. Nothing
-// else of a fixture changes.
+// `promotion[coupon]`), an entry `{ "event", "promotion_coupon": [step] }` moves it there. Where a
+// fixture still sizes a schedule's phases with `iterations` (gone at this version; a phase takes
+// `duration[interval]` instead), an entry `{ "event", "schedule_phases": { step: [phase] } }`
+// sends the step's phases again with each phase's bracketed keys (`[items][0][price]`,
+// `[duration][interval]`): one iteration of a monthly price is one month. Nothing else of a
+// fixture changes, with one exception named in the entry: `subscription_schedule.expiring`
+// advances its test clock to 9 days before the schedule ends, and Stripe documents the event 7
+// days before, so `{ "override": ["step:param=value"] }` advances it to 6 days before.
 //
 // Connect: an entry `{ "event", "stripe_account": true }` runs the fixture as a connected account
 // (`--stripe-account acct_…`): a Custom account with its requirements met and a bank account is
@@ -51,10 +57,16 @@ const env = { ...process.env, XDG_CONFIG_HOME: home, STRIPE_CLI_TELEMETRY_OPTOUT
 let passed = 0;
 let failed = 0;
 try {
-  for (const { event, allowed_payment_method_types: allowed, promotion_coupon: promotion, stripe_account: asAccount } of triggers) {
+  for (const { event, allowed_payment_method_types: allowed, promotion_coupon: promotion, schedule_phases: phases, override = [], stripe_account: asAccount } of triggers) {
     const started = performance.now();
     const account = asAccount ? await connectedAccount() : null;
-    const flags = [...adaptation(allowed), ...promotionAdaptation(promotion), ...(account ? ['--stripe-account', account] : [])];
+    const flags = [
+      ...adaptation(allowed),
+      ...promotionAdaptation(promotion),
+      ...phasesAdaptation(phases),
+      ...override.flatMap((param) => ['--override', param]),
+      ...(account ? ['--stripe-account', account] : []),
+    ];
     const error = await trigger(event, flags, account);
     const took = ((performance.now() - started) / 1000).toFixed(1);
     const name = account ? `${event} --stripe-account` : event;
@@ -91,6 +103,17 @@ function promotionAdaptation(steps = []) {
     `${step}:promotion[type]=coupon`,
     '--add',
     `${step}:promotion[coupon]=\${coupon:id}`,
+  ]);
+}
+
+/** The CLI flags that send a fixture step's schedule phases again, each with its bracketed keys. */
+function phasesAdaptation(steps = {}) {
+  return Object.entries(steps).flatMap(([step, phases]) => [
+    '--remove',
+    `${step}:phases`,
+    ...phases.flatMap((phase, index) =>
+      Object.entries(phase).flatMap(([key, value]) => ['--add', `${step}:phases[${index}]${key}=${value}`]),
+    ),
   ]);
 }
 
