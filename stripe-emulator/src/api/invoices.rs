@@ -157,7 +157,10 @@ pub fn create_preview(world: &mut World, call: &Call) -> Result<Value, ApiError>
     if behaviour != "none" && subscription["status"] != "trialing" {
         lines.extend(billing::proration_lines(world, &subscription, &changes, at));
     }
-    let changed = billing::apply_item_changes(world, &subscription, &changes);
+    let mut changed = billing::apply_item_changes(world, &subscription, &changes);
+    if let Some(enabled) = crate::tax::automatic_tax_param(params, "automatic_tax")? {
+        changed["automatic_tax"] = crate::tax::subscription_automatic_tax(enabled);
+    }
     let start = changed["items"]["data"][0]["current_period_end"]
         .as_i64()
         .unwrap_or(now);

@@ -32,6 +32,7 @@ pub mod promotion_codes;
 pub mod refunds;
 pub mod setup_intents;
 pub mod sources;
+pub mod subscription_items;
 pub mod subscription_schedules;
 mod subscription_updates;
 pub mod subscriptions;
@@ -132,7 +133,6 @@ pub fn routes() -> Router<Emulator> {
             "/v1/subscriptions/{id}/resume",
             post(op(subscriptions::resume)),
         )
-        .route("/v1/subscription_items", get(op(subscriptions::list_items)))
         .route("/v1/invoices", get(op(invoices::list)))
         .route(
             "/v1/invoices/create_preview",
@@ -189,6 +189,7 @@ pub fn routes() -> Router<Emulator> {
         .merge(promotion_codes::routes())
         .merge(tax_rates::routes())
         .merge(subscription_schedules::routes())
+        .merge(subscription_items::routes())
         .merge(tax_ids::routes())
 }
 

@@ -99,6 +99,7 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         move_trial_end(&mut after, params, now)?;
     }
     merge_metadata(&mut after, params);
+    set_taxes(world, &mut after, params, &customer)?;
     replace_discounts(world, &mut after, params, &customer)?;
     if pending && !before["pending_update"].is_null() {
         pending_updates::discard_waiting(world, &before)?;
@@ -133,6 +134,33 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         return world.get("subscription", call.id(), "id");
     }
     Ok(after)
+}
+
+/// `automatic_tax[enabled]` (refused for prices without `tax_behavior` or a customer without a
+/// location) and `default_tax_rates[]` (`""` clears them).
+fn set_taxes(
+    world: &World,
+    after: &mut Value,
+    params: &Params,
+    customer: &str,
+) -> Result<(), ApiError> {
+    if let Some(enabled) = crate::tax::automatic_tax_param(params, "automatic_tax")? {
+        if enabled {
+            let prices: Vec<(&Value, String)> = after["items"]["data"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|item| (&item["price"], "automatic_tax[enabled]".to_owned()))
+                .collect();
+            crate::tax::check_prices(&prices)?;
+            crate::tax::check_location(&world.get("customer", customer, "customer")?)?;
+        }
+        after["automatic_tax"] = crate::tax::subscription_automatic_tax(enabled);
+    }
+    if let Some(rates) = crate::tax::requested_rates(world, params, "default_tax_rates")? {
+        after["default_tax_rates"] = json!(rates);
+    }
+    Ok(())
 }
 
 /// `discounts[]` replaces the subscription's discounts: `discounts[i][discount]` keeps one it

@@ -1,5 +1,5 @@
-//! Subscriptions: create, retrieve, list (`customer`, `status`, `price`), cancel, resume;
-//! subscription items. Updates are in [`super::subscription_updates`].
+//! Subscriptions: create, retrieve, list (`customer`, `status`, `price`), cancel, resume.
+//! Updates are in [`super::subscription_updates`], items in [`super::subscription_items`].
 //! <https://docs.stripe.com/api/subscriptions>
 
 use serde_json::{json, Value};
@@ -9,7 +9,6 @@ use super::{list_objects, pending_updates};
 use crate::billing::{self, NewItem, NewSubscription};
 use crate::error::ApiError;
 use crate::http::Call;
-use crate::listing::page;
 use crate::world::World;
 
 /// `POST /v1/subscriptions`
@@ -216,15 +215,4 @@ pub fn list(world: &mut World, call: &Call) -> Result<Value, ApiError> {
                 && params.matches("test_clock", &subscription["test_clock"])
         },
     )
-}
-
-/// `GET /v1/subscription_items?subscription=…`
-pub fn list_items(world: &mut World, call: &Call) -> Result<Value, ApiError> {
-    let id = call.params.required("subscription")?;
-    let subscription = world.get("subscription", id, "subscription")?;
-    let items = subscription["items"]["data"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    page(items, &call.params, "/v1/subscription_items")
 }

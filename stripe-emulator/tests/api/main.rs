@@ -25,6 +25,7 @@ mod persistence;
 mod plans;
 mod portal;
 mod portal_configurations;
+mod quantities;
 mod refunds;
 mod schedules;
 mod setup_intents;
