@@ -31,5 +31,6 @@ mod schedules;
 mod setup_intents;
 mod shapes;
 mod sources;
+mod tax;
 mod topups;
 mod webhooks;
