@@ -56,6 +56,9 @@ const sdkInterfaces = {
   coupon: ['Coupons.d.ts', 'Coupon'],
   promotion_code: ['PromotionCodes.d.ts', 'PromotionCode'],
   discount: ['Discounts.d.ts', 'Discount'],
+  subscription_schedule: ['SubscriptionSchedules.d.ts', 'SubscriptionSchedule'],
+  tax_rate: ['TaxRates.d.ts', 'TaxRate'],
+  tax_id: ['TaxIds.d.ts', 'TaxId'],
 };
 
 /** The fields an SDK interface declares without `?` (always present in API responses). */
@@ -224,6 +227,19 @@ before(async () => {
   record(await stripe.promotionCodes.list({ limit: 3 }));
   const discounted = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id }], discounts: [{ promotion_code: promotionCode.id }] });
   record(await stripe.subscriptions.retrieve(discounted.id, { expand: ['discounts', 'latest_invoice'] }));
+
+  // Subscription schedules, tax rates and customer tax IDs.
+  const scheduled = await stripe.subscriptions.create({ customer: customer.id, items: [{ price: price.id, quantity: 2 }] });
+  const schedule = record(await stripe.subscriptionSchedules.create({ from_subscription: scheduled.id }));
+  record(await stripe.subscriptionSchedules.update(schedule.id, { metadata: { a: '1' } }));
+  record(await stripe.subscriptionSchedules.list({ customer: customer.id }));
+  record(await stripe.subscriptionSchedules.release(schedule.id));
+  const rate = record(await stripe.taxRates.create({ display_name: 'VAT', percentage: 19, inclusive: false, country: 'DE' }));
+  record(await stripe.taxRates.update(rate.id, { metadata: { a: '1' } }));
+  record(await stripe.taxRates.list({ limit: 3 }));
+  const taxId = record(await stripe.customers.createTaxId(customer.id, { type: 'eu_vat', value: 'DE123456789' }));
+  record(await stripe.customers.listTaxIds(customer.id));
+  record(await stripe.customers.deleteTaxId(customer.id, taxId.id));
 
   // Plans, invoice items, invoices made by hand, portal configurations.
   const plan = record(await stripe.plans.create({ currency: 'usd', interval: 'month', amount: 900, product: { name: 'Plan product' } }));
