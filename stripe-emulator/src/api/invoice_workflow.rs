@@ -74,6 +74,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         for mut item in pending.into_iter().rev() {
             item["invoice"] = json!(id);
             world.put(item.clone());
+            crate::billing::release_proration(world, &item);
             lines.push(invoicing::item_line(world, &item));
         }
     }

@@ -253,6 +253,7 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 pub fn delete(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let item = changeable(world, call.id())?;
     world.remove(call.id());
+    crate::billing::release_proration(world, &item);
     world.emit("invoiceitem.deleted", &item, None);
     if let Some(invoice) = item["invoice"].as_str() {
         refresh_draft(world, invoice);

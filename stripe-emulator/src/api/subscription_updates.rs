@@ -72,11 +72,7 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         if interval_changed || proration == "always_invoice" {
             invoice_now = Some(lines);
         } else if !lines.is_empty() {
-            world
-                .pending_lines
-                .entry(call.id().to_owned())
-                .or_default()
-                .extend(lines);
+            billing::hold_prorations(world, &before, lines);
         }
     }
     set_cancellation(&mut after, params, now)?;

@@ -132,6 +132,7 @@ pub fn create_invoice(
         Stage::Open,
     );
     discounts::end_used_once(world, subscription, &invoice);
+    super::pending_items::mark_invoiced(world, &invoice);
     world.insert(invoice.clone());
     let mut draft = invoice.clone();
     draft["status"] = json!("draft");

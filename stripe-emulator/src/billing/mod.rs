@@ -4,6 +4,7 @@
 //! - `invoices`: a period's invoice lines, the invoice for a period, the upcoming-invoice preview;
 //! - `collection`: charging an invoice to the right payment method;
 //! - `proration`: plan changes and the proration lines they cause;
+//! - `pending_items`: prorations waiting for the next invoice, as pending invoice items;
 //! - `schedule`: what falls due over time, run earliest first;
 //! - `renewals`: trial ends and period renewals;
 //! - `retries`: failed payments retried, then the subscription canceled or left unpaid;
@@ -11,6 +12,7 @@
 
 mod collection;
 mod invoices;
+mod pending_items;
 mod periods;
 mod proration;
 mod renewals;
@@ -20,6 +22,7 @@ mod subscriptions;
 
 pub use collection::{collect, collect_with, payment_method_for};
 pub use invoices::{create_invoice, period_lines};
+pub use pending_items::{hold_prorations, release_proration};
 pub use periods::add_interval;
 pub use proration::{apply_item_changes, proration_lines, ItemChange};
 pub use retries::card_changed;

@@ -131,7 +131,6 @@ pub fn apply_phase(
     } else {
         billing::proration_lines(world, subscription, &changes, at)
     };
-    let id = subscription["id"].as_str().unwrap_or_default().to_owned();
     if behavior == "always_invoice" && !lines.is_empty() {
         world.put(after.clone());
         let invoice =
@@ -142,7 +141,7 @@ pub fn apply_phase(
             after["status"] = json!("past_due");
         }
     } else if !lines.is_empty() {
-        world.pending_lines.entry(id).or_default().extend(lines);
+        billing::hold_prorations(world, subscription, lines);
     }
     world.update_and_emit("customer.subscription.updated", subscription, after);
 }

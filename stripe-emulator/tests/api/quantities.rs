@@ -49,6 +49,22 @@ async fn more_seats_are_prorated_onto_the_next_invoice_not_a_new_one() {
         1,
         "no invoice for the change itself"
     );
+    let customer = subscription["customer"].as_str().unwrap();
+    let pending = emulator
+        .fetch(&format!(
+            "/v1/invoiceitems?customer={customer}&pending=true"
+        ))
+        .await;
+    let pending = pending["data"].as_array().unwrap().clone();
+    assert_eq!(
+        pending.len(),
+        2,
+        "a credit and a charge wait as invoice items"
+    );
+    assert!(pending.iter().all(|item| item["proration"] == true));
+    assert!(pending
+        .iter()
+        .all(|item| item["parent"]["subscription_details"]["subscription"] == id));
     let event = emulator
         .fetch("/v1/events?type=customer.subscription.updated&limit=1")
         .await;
@@ -91,6 +107,14 @@ async fn more_seats_are_prorated_onto_the_next_invoice_not_a_new_one() {
         "three seats for about half a month: {extra}"
     );
     assert_eq!(renewal["amount_due"].as_i64().unwrap(), 5000 + extra);
+    for item in &pending {
+        let item_id = item["id"].as_str().unwrap();
+        let now = emulator.fetch(&format!("/v1/invoiceitems/{item_id}")).await;
+        assert_eq!(now["invoice"], renewal["id"]);
+        assert!(prorations
+            .iter()
+            .any(|line| line["parent"]["subscription_item_details"]["invoice_item"] == item_id));
+    }
 }
 
 #[tokio::test]
