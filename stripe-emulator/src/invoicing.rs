@@ -41,6 +41,11 @@ pub fn build_invoice(
         .find("customer", customer_id)
         .cloned()
         .unwrap_or(Value::Null);
+    let customer_tax_ids: Vec<Value> = world
+        .all("tax_id")
+        .filter(|tax_id| tax_id["customer"] == customer_id)
+        .map(|tax_id| json!({ "type": tax_id["type"], "value": tax_id["value"] }))
+        .collect();
     let currency = lines
         .first()
         .map(|line| line["currency"].clone())
@@ -84,7 +89,7 @@ pub fn build_invoice(
         "customer_phone": customer["phone"],
         "customer_shipping": null,
         "customer_tax_exempt": "none",
-        "customer_tax_ids": [],
+        "customer_tax_ids": customer_tax_ids,
         "default_payment_method": null,
         "default_source": null,
         "default_tax_rates": [],

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 pub use super::checkout_completion::{complete, payment_settled, Payer};
 pub use super::checkout_discounts::apply_code;
-pub use super::checkout_tax::{address_from_form, BuyerDetails};
+pub use super::checkout_tax::BuyerDetails;
 use super::list_objects;
 use crate::error::ApiError;
 use crate::form::Params;

@@ -137,7 +137,7 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
     } else {
         let buyer = customer_id.as_deref().unwrap_or_default();
         let discounts = crate::discounts::from_session(world, &before, buyer)?;
-        let intent = pay(world, &before, customer_id.clone(), payment_method)?;
+        let intent = pay(world, &session, customer_id.clone(), payment_method)?;
         super::checkout_discounts::count_redemptions(world, &discounts);
         session["payment_intent"] = intent["id"].clone();
         session["payment_status"] = json!(if intent["status"] == "succeeded" {

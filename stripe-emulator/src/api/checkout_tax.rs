@@ -217,26 +217,3 @@ pub fn save_details(
     }
     Ok(json!(tax_ids))
 }
-
-/// The address typed on the hosted page, or Stripe's message for a missing part.
-pub fn address_from_form(
-    form: &std::collections::HashMap<String, String>,
-) -> Result<Value, String> {
-    let field = |name: &str| {
-        form.get(name)
-            .map(|value| value.trim().to_owned())
-            .filter(|value| !value.is_empty())
-    };
-    let country = field("address_country")
-        .ok_or("Enter your country.")?
-        .to_uppercase();
-    let line1 = field("address_line1").ok_or("Enter your address.")?;
-    let postal_code = field("address_postal_code");
-    if country == "US" && postal_code.is_none() {
-        return Err("Enter your ZIP code.".to_owned());
-    }
-    Ok(json!({
-        "city": field("address_city"), "country": country, "line1": line1, "line2": null,
-        "postal_code": postal_code, "state": field("address_state").map(|state| state.to_uppercase()),
-    }))
-}

@@ -1,7 +1,8 @@
 //! The hosted Checkout page: line items, trial and total, a card form that behaves like Stripe's
 //! test cards (declines with their messages, a 3-D Secure step) or an IBAN for sessions taking
 //! SEPA Direct Debit, a "Promotion code" field when the session allows codes (applied on
-//! submit), then a redirect to `success_url`.
+//! submit), the billing address and tax ID fields the session asks for (`checkout_details`), the
+//! tax, then a redirect to `success_url`.
 
 use std::collections::HashMap;
 
@@ -149,7 +150,7 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
     } else {
         String::new()
     };
-    let details_fields = buyer_fields(&session);
+    let details_fields = super::checkout_details::fields(&session);
     let action = match (session["mode"].as_str(), trial_days) {
         (Some("subscription"), Some(_)) => "Start trial",
         (Some("subscription"), None) => "Subscribe",
@@ -175,37 +176,6 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
         StatusCode::PAYMENT_REQUIRED
     };
     page(status, "Checkout", &body)
-}
-
-/// The billing address fields (when the session collects an address or taxes by it) and the
-/// tax ID fields (with `tax_id_collection`), each labelled.
-fn buyer_fields(session: &Value) -> String {
-    let mut fields = String::new();
-    if session["billing_address_collection"] == "required"
-        || session["automatic_tax"]["enabled"] == true
-    {
-        fields.push_str("<fieldset><legend>Billing address</legend>");
-        for (name, label, autocomplete, required) in [
-            ("address_line1", "Address", "address-line1", true),
-            ("address_city", "City", "address-level2", false),
-            ("address_postal_code", "Postal code", "postal-code", false),
-            ("address_state", "State or region", "address-level1", false),
-            (
-                "address_country",
-                "Country (two letters, e.g. US, DE)",
-                "country",
-                true,
-            ),
-        ] {
-            let required = if required { " required" } else { "" };
-            fields.push_str(&format!("<label for=\"{name}\">{label}</label><input id=\"{name}\" name=\"{name}\" autocomplete=\"{autocomplete}\"{required}>"));
-        }
-        fields.push_str("</fieldset>");
-    }
-    if session["tax_id_collection"]["enabled"] == true {
-        fields.push_str("<fieldset><legend>Tax ID (purchasing as a business)</legend><label for=\"tax_id_type\">Tax ID type</label><select id=\"tax_id_type\" name=\"tax_id_type\"><option value=\"eu_vat\">EU VAT</option><option value=\"gb_vat\">UK VAT</option><option value=\"us_ein\">US EIN</option><option value=\"au_abn\">Australian ABN</option></select><label for=\"tax_id_value\">Tax ID</label><input id=\"tax_id_value\" name=\"tax_id_value\" autocomplete=\"off\"></fieldset>");
-    }
-    fields
 }
 
 fn back_link(session: &Value) -> String {
@@ -303,7 +273,7 @@ fn finish(
             Some("Enter the email address to send the receipt to."),
         );
     }
-    let details = match buyer_details(emulator, id, form) {
+    let details = match super::checkout_details::from_form(emulator, id, form) {
         Ok(details) => details,
         Err(message) => return render(emulator, id, Some(&message)),
     };
@@ -327,45 +297,6 @@ fn finish(
         Ok(url) => Redirect::to(&url).into_response(),
         Err(error) => render(emulator, id, Some(&error.message)),
     }
-}
-
-/// The address and tax ID typed, as far as the session collects them.
-fn buyer_details(
-    emulator: &Emulator,
-    id: &str,
-    form: &HashMap<String, String>,
-) -> Result<api::BuyerDetails, String> {
-    let (address_wanted, tax_id_wanted) = emulator.read(|world| {
-        world
-            .find("checkout.session", id)
-            .map_or((false, false), |session| {
-                (
-                    session["billing_address_collection"] == "required"
-                        || session["automatic_tax"]["enabled"] == true,
-                    session["tax_id_collection"]["enabled"] == true,
-                )
-            })
-    });
-    let address = if address_wanted {
-        Some(api::address_from_form(form)?)
-    } else {
-        None
-    };
-    let value = form
-        .get("tax_id_value")
-        .map(|value| value.trim())
-        .unwrap_or_default();
-    let tax_id = (tax_id_wanted && !value.is_empty()).then(|| {
-        let kind = form
-            .get("tax_id_type")
-            .map(String::as_str)
-            .unwrap_or("eu_vat");
-        (kind.to_owned(), value.to_owned())
-    });
-    if let Some((kind, value)) = &tax_id {
-        crate::api::tax_ids::checked(kind, value, "tax_id").map_err(|error| error.message)?;
-    }
-    Ok(api::BuyerDetails { address, tax_id })
 }
 
 /// The 3-D Secure step, as Stripe's test page shows it.

@@ -5,6 +5,7 @@
 
 mod authenticate;
 mod checkout;
+mod checkout_details;
 mod express;
 mod invoice;
 mod onboarding;

@@ -369,6 +369,8 @@ async fn checkout_collects_the_address_and_tax_id_taxes_the_seats_and_saves_them
     );
     let invoice = first_invoice(&emulator, &done["subscription"]).await;
     assert_eq!(invoice["total"], 3570);
+    assert_eq!(invoice["customer_tax_ids"][0]["value"], "DE123456789");
+    assert_eq!(invoice["customer_address"]["country"], "DE");
     assert_eq!(invoice["lines"]["data"][0]["quantity"], 3);
     let types = emulator.event_types().await;
     assert!(types.contains(&"customer.tax_id.created".to_owned()));
