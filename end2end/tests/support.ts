@@ -4,8 +4,16 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, type Locator, type Page } from "@playwright/test";
 
-/** Fills the card fields of the emulator's Checkout or portal page. */
+/** Fills the card fields of the emulator's Checkout or portal page, and the billing address
+ * when the page asks for one (Tollgate's Checkout Sessions collect it). */
 export async function fillCard(page: Page, number: string, expiry = "12 / 34") {
+  const address = page.getByLabel("Address", { exact: true });
+  if (await address.count()) {
+    await address.fill("1 Main Street");
+    await page.getByLabel("City").fill("Springfield");
+    await page.getByLabel("Postal code").fill("12345");
+    await page.getByLabel("Country (two letters, e.g. US, DE)").fill("US");
+  }
   await page.getByLabel("Card number").fill(number);
   await page.getByLabel("Expiry (MM / YY)").fill(expiry);
   await page.getByLabel("CVC").fill("123");

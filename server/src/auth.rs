@@ -68,15 +68,18 @@ pub async fn resolve_user(
                 account: user.id,
                 until,
             };
-            let payer = match acting_for(&state, &session, &user).await {
-                Ok(organization) => backend::billing::payer::Payer {
-                    actor: user.clone(),
-                    organization,
-                },
+            let (memberships, organization) = match acting_for(&state, &session, &user).await {
+                Ok(found) => found,
                 Err(error) => return unresolved(auth::AuthError::Unexpected(error)),
+            };
+            let payer = backend::billing::payer::Payer {
+                actor: user.clone(),
+                organization,
             };
             request.extensions_mut().insert(user);
             request.extensions_mut().insert(payer);
+            // The organizations they belong to: the header's switcher lists them.
+            request.extensions_mut().insert(memberships);
             Some(signed_in)
         }
         Ok(None) => None,
@@ -94,24 +97,38 @@ pub async fn resolve_user(
     response
 }
 
-/// The organization the session acts for, if it names one the user is still a member of (a
-/// removed member acts for themselves again, at once).
+/// The organizations the user belongs to (loaded with the session; looked up only for a session
+/// whose row predates rows naming their account), and the one the session acts for if it names
+/// one the user is still a member of — a removed member acts for themselves again, at once.
 async fn acting_for(
     state: &AppState,
     session: &Session,
     user: &auth::User,
-) -> anyhow::Result<Option<backend::organizations::Acting>> {
+) -> anyhow::Result<(
+    Vec<backend::organizations::Acting>,
+    Option<backend::organizations::Acting>,
+)> {
     use anyhow::Context;
-    let Some(organization) = session
+    let memberships = match auth::session_store::memberships_loaded_with(session)
+        .await
+        .context("reading the memberships loaded with the session")?
+    {
+        Some(memberships) => memberships,
+        None => backend::organizations::of_user(&state.db, user.id)
+            .await
+            .context("listing the user's organizations")?,
+    };
+    let chosen = session
         .get::<uuid::Uuid>(backend::organizations::SESSION_KEY)
         .await
-        .context("reading the organization the session acts for")?
-    else {
-        return Ok(None);
-    };
-    backend::organizations::acting_for(&state.db, user.id, organization)
-        .await
-        .context("checking the user's membership of the organization they act for")
+        .context("reading the organization the session acts for")?;
+    let acting = chosen.and_then(|id| {
+        memberships
+            .iter()
+            .find(|membership| membership.organization_id == id)
+            .cloned()
+    });
+    Ok((memberships, acting))
 }
 
 /// The answer when the session could not be read: 503 with `Retry-After` when the database was

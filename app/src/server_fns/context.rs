@@ -69,6 +69,18 @@ pub fn payer() -> Result<backend::billing::payer::Payer, FormError> {
         .ok_or_else(|| AuthError::NotSignedIn.into())
 }
 
+/// The organizations the signed-in user belongs to (resolved with the session), by name.
+pub fn memberships() -> Vec<backend::organizations::Acting> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<Vec<backend::organizations::Acting>>()
+                .cloned()
+        })
+        .unwrap_or_default()
+}
+
 /// Where `payer` stands now: the features they hold and the plans they hold (the one entitlement
 /// check pages and server functions use; the axum routes use the server's `Entitled` extractor,
 /// over the same statement).

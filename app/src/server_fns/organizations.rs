@@ -74,16 +74,12 @@ pub struct InvitationView {
     pub expires: String,
 }
 
-/// Whom the signed-in user may act for (the header's switcher).
+/// Whom the signed-in user may act for (the header's switcher): read from the request, where the
+/// session middleware put the memberships loaded with the session.
 #[server(endpoint = "acting_choices")]
 pub async fn acting_choices() -> Result<Accounts, FormError> {
-    use backend::billing::Step;
-
-    let state = super::context::state()?;
     let payer = super::context::payer()?;
-    let organizations = backend::organizations::of_user(&state.db, payer.actor.id)
-        .await
-        .step("listing the user's organizations")?;
+    let organizations = super::context::memberships();
     Ok(Accounts {
         organizations: organizations.iter().map(choice).collect(),
         current: payer
@@ -112,9 +108,7 @@ pub async fn organization_overview() -> Result<OrganizationPage, FormError> {
     let state = super::context::state()?;
     let payer = super::context::payer()?;
     let Some(acting) = payer.organization else {
-        let organizations = backend::organizations::of_user(&state.db, payer.actor.id)
-            .await
-            .step("listing the user's organizations")?;
+        let organizations = super::context::memberships();
         return Ok(OrganizationPage::Personal(
             organizations.iter().map(choice).collect(),
         ));

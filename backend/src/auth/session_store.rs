@@ -82,6 +82,41 @@ struct Account {
     email_verified: bool,
     #[serde(default)]
     role: Role,
+    /// The organizations the account belongs to, loaded in the same statement.
+    #[serde(default)]
+    organizations: Vec<LoadedMembership>,
+}
+
+/// One of the account's memberships, as the load statement returns it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct LoadedMembership {
+    organization_id: Uuid,
+    name: String,
+    role: String,
+}
+
+/// The organizations the account loaded with `session` belongs to (`None` when the session's
+/// row names no account, and they must be looked up).
+pub async fn memberships_loaded_with(
+    session: &Session,
+) -> Result<Option<Vec<crate::organizations::Acting>>, tower_sessions::session::Error> {
+    Ok(session
+        .get::<Option<Account>>(ACCOUNT)
+        .await?
+        .flatten()
+        .map(|account| {
+            account
+                .organizations
+                .into_iter()
+                .filter_map(|membership| {
+                    Some(crate::organizations::Acting {
+                        organization_id: membership.organization_id,
+                        name: membership.name,
+                        role: crate::organizations::OrgRole::parse(&membership.role)?,
+                    })
+                })
+                .collect()
+        }))
 }
 
 impl Account {
@@ -176,7 +211,14 @@ impl tower_sessions::SessionStore for SessionStore {
             r#"
             SELECT s.data, s.user_id, u.id AS "account_id?", u.email AS "email?",
                    u.display_name, u.session_epoch AS "session_epoch?",
-                   u.email_verified_at IS NOT NULL AS "email_verified!", u.role AS "role?"
+                   u.email_verified_at IS NOT NULL AS "email_verified!", u.role AS "role?",
+                   COALESCE((
+                       SELECT json_agg(json_build_object(
+                           'organization_id', o.id, 'name', o.name, 'role', m.role)
+                           ORDER BY lower(o.name), o.id)
+                       FROM memberships m JOIN organizations o ON o.id = m.organization_id
+                       WHERE m.user_id = u.id
+                   ), '[]') AS "organizations!: sqlx::types::Json<Vec<LoadedMembership>>"
             FROM tower_sessions.session s
             LEFT JOIN users u ON u.id = s.user_id
             WHERE s.id = $1 AND s.expiry_date > $2
@@ -205,6 +247,7 @@ impl tower_sessions::SessionStore for SessionStore {
                         .as_deref()
                         .map(Role::from_stored)
                         .unwrap_or_default(),
+                    organizations: row.organizations.0,
                 }),
                 _ => None,
             };

@@ -14,6 +14,8 @@ const FOR_VISITORS: &[&str] = &[
     "forgot_password",
     "reset_password",
     "pricing",
+    // The invitation link's page: the mailed token is the authority, and it only reads.
+    "invitation_details",
 ];
 
 /// The operator console's server functions: not found for anyone but an admin
@@ -73,6 +75,13 @@ const ARGUMENTS: &[(&str, &str)] = &[
     ("account_number", "000123456789"),
     ("accepted_terms", "yes"),
     ("interval", "manual"),
+    ("token", "x"),
+    ("name", "Acme"),
+    ("email", "eve@example.com"),
+    ("role", "member"),
+    ("member", "8d3c1a52-7a0e-4a39-9a68-b1d8a8f5b0f1"),
+    ("invitation", "8d3c1a52-7a0e-4a39-9a68-b1d8a8f5b0f1"),
+    ("account", "personal"),
 ];
 
 /// The message a signed-in-only function answers a visitor with.

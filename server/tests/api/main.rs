@@ -12,6 +12,7 @@ mod helpers;
 mod hostile;
 mod mail;
 mod metrics;
+mod organizations;
 mod pages;
 mod partners;
 mod reliability;

@@ -34,6 +34,9 @@ const PAGES: &[(&str, Visitor)] = &[
     ("/account", Visitor::SignInFirst),
     ("/dashboard", Visitor::SignInFirst),
     ("/partners", Visitor::SignInFirst),
+    ("/organization", Visitor::SignInFirst),
+    // Opening a mailed invitation changes nothing; its button posts the token.
+    ("/invitations/accept", Visitor::Open),
     ("/checkout/success", Visitor::SignInFirst),
     // The operator console does not announce itself (console/access.rs: members too).
     ("/admin", Visitor::Refused(404)),

@@ -237,7 +237,7 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
     )?;
 
     // 2. Signed-in pages. The webhook load's subscriptions all belong to one other account, a
-    // skew no real database has (Postgres would plan every user's `WHERE user_id = $1` as a scan
+    // skew no real database has (Postgres would plan every user's `WHERE account_id = $1` as a scan
     // of all of them): that account is deleted first (its rows go with it) and the tables
     // analysed, leaving the subscriber's.
     let session_id = setup

@@ -99,7 +99,7 @@ async fn eight_concurrent_checkouts_from_one_user_make_exactly_one_stripe_custom
     assert_eq!(in_stripe["data"].as_array().unwrap().len(), 1);
     assert_eq!(in_stripe["data"][0]["id"], customers[0].as_str());
     assert_eq!(
-        in_stripe["data"][0]["metadata"]["user_id"],
+        in_stripe["data"][0]["metadata"]["account_id"],
         user.to_string()
     );
 

@@ -28,7 +28,7 @@ async fn price_in_stripe(stripe: &Stripe, id: &str) -> String {
 async fn invoices_of(app: &TestApp, email: &str) -> Vec<(String, String, String)> {
     sqlx::query_as::<_, (String, Option<String>, Option<String>)>(
         "SELECT i.id, i.number, i.hosted_invoice_url FROM invoices i \
-         JOIN users u ON u.id = i.user_id WHERE u.email = $1",
+         JOIN users u ON u.id = i.account_id WHERE u.email = $1",
     )
     .bind(email)
     .fetch_all(&app.db)
@@ -124,7 +124,7 @@ async fn each_user_sees_only_their_own_invoices() {
     let db = &app.db;
     let stored = eventually(10, || async move {
         sqlx::query_scalar::<_, i64>(
-            "SELECT count(DISTINCT user_id) FROM invoices WHERE status = 'paid'",
+            "SELECT count(DISTINCT account_id) FROM invoices WHERE status = 'paid'",
         )
         .fetch_one(db)
         .await

@@ -14,7 +14,7 @@ mod emails;
 mod events;
 mod follow_ups;
 mod for_sale;
-mod gating;
+pub mod gating;
 mod inbox;
 mod manage;
 mod one_subscription;

@@ -27,6 +27,9 @@ pub async fn start_trial_without_card(checkout_url: &str) -> reqwest::Response {
             ("card_number", ""),
             ("card_expiry", ""),
             ("card_cvc", ""),
+            ("address_line1", "1 Main Street"),
+            ("address_postal_code", "12345"),
+            ("address_country", "US"),
         ])
         .send()
         .await

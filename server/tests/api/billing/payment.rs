@@ -23,6 +23,11 @@ pub async fn pay(checkout_url: &str, card: &str) -> reqwest::Response {
         ("card_number", card),
         ("card_expiry", "12 / 34"),
         ("card_cvc", "123"),
+        // Tollgate's sessions collect the billing address, as Stripe then requires.
+        ("address_line1", "1 Main Street"),
+        ("address_city", "Springfield"),
+        ("address_postal_code", "12345"),
+        ("address_country", "US"),
     ];
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -155,7 +160,7 @@ async fn buying_lifetime_records_the_purchase_and_the_account_page_lists_it() {
     assert!(page.contains("Thank you for your purchase"), "{page}");
     assert!(page.contains("Lifetime is yours."));
     let row: (uuid::Uuid, String, String, i64, String) = sqlx::query_as(
-        "SELECT user_id, price_id, product_id, amount, status FROM purchases \
+        "SELECT account_id, price_id, product_id, amount, status FROM purchases \
          WHERE checkout_session_id = $1",
     )
     .bind(&session)

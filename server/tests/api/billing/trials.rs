@@ -318,7 +318,7 @@ async fn two_accounts_of_one_mailbox_that_raced_through_checkout_get_one_trial()
     }
 
     let statuses: Vec<String> = sqlx::query_scalar(
-        "SELECT s.status FROM subscriptions s JOIN users u ON u.id = s.user_id ORDER BY u.email",
+        "SELECT s.status FROM subscriptions s JOIN users u ON u.id = s.account_id ORDER BY u.email",
     )
     .fetch_all(&app.db)
     .await

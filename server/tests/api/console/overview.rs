@@ -15,7 +15,7 @@ async fn customer(app: &TestApp, id: &str) -> uuid::Uuid {
         .execute(&app.db)
         .await
         .unwrap();
-    sqlx::query("INSERT INTO billing_customers (user_id, stripe_customer_id) VALUES ($1, $2)")
+    sqlx::query("INSERT INTO billing_customers (account_id, stripe_customer_id) VALUES ($1, $2)")
         .bind(user)
         .bind(id)
         .execute(&app.db)
@@ -39,7 +39,7 @@ async fn subscription(
 ) {
     let user = customer(app, &format!("cus_{id}")).await;
     sqlx::query(&format!(
-        "INSERT INTO subscriptions (id, user_id, stripe_customer_id, status, cancel_at_period_end, \
+        "INSERT INTO subscriptions (id, account_id, stripe_customer_id, status, cancel_at_period_end, \
          created, trial_end, ended_at) VALUES ($1, $2, $3, $4, false, {created}, {trial_end}, {ended_at})"
     ))
     .bind(id)
@@ -160,11 +160,11 @@ async fn the_overview_adds_up_a_known_set_of_subscriptions_invoices_and_payments
     // A payment recovered after a failed attempt, and one paid at the first.
     run(
         &app,
-        "INSERT INTO invoices (id, user_id, stripe_customer_id, status, currency, total, \
+        "INSERT INTO invoices (id, account_id, stripe_customer_id, status, currency, total, \
          amount_due, amount_paid, amount_remaining, attempt_count, created) \
-         SELECT 'in_recovered', user_id, stripe_customer_id, 'paid', 'usd', 900, 900, 900, 0, 2, now() \
+         SELECT 'in_recovered', account_id, stripe_customer_id, 'paid', 'usd', 900, 900, 900, 0, 2, now() \
          FROM billing_customers WHERE stripe_customer_id = 'cus_sub_behind' UNION ALL \
-         SELECT 'in_first', user_id, stripe_customer_id, 'paid', 'usd', 900, 900, 900, 0, 1, now() \
+         SELECT 'in_first', account_id, stripe_customer_id, 'paid', 'usd', 900, 900, 900, 0, 1, now() \
          FROM billing_customers WHERE stripe_customer_id = 'cus_sub_new'",
     )
     .await;

@@ -204,7 +204,7 @@ async fn checkout_webhooks_and_the_portal_under_stripe_faults_charge_each_user_o
         // Webhooks re-fetch under the same faults; a failed one is answered 500 and redelivered.
         let subscribed = crate::billing::eventually(60, || async {
             sqlx::query_scalar::<_, i64>(
-                "SELECT count(*) FROM subscriptions s JOIN users u ON u.id = s.user_id
+                "SELECT count(*) FROM subscriptions s JOIN users u ON u.id = s.account_id
                  WHERE u.email = $1 AND s.status = 'active'",
             )
             .bind(&email)

@@ -24,7 +24,7 @@ async fn charged_to_the_customers_default(app: &TestApp, stripe: &Stripe) -> (St
     )
     .await;
     let customer: String =
-        sqlx::query_scalar("SELECT stripe_customer_id FROM billing_customers WHERE user_id = $1")
+        sqlx::query_scalar("SELECT stripe_customer_id FROM billing_customers WHERE account_id = $1")
             .bind(user)
             .fetch_one(&app.db)
             .await

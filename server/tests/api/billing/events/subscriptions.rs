@@ -105,7 +105,7 @@ async fn a_trial_without_a_card_is_stored_paused_then_active_from_the_paused_and
     let pro = price_id(&app, "tollgate_pro_monthly").await;
     start_checkout(&app, &app.client, &pro).await;
     let customer: String =
-        sqlx::query_scalar("SELECT stripe_customer_id FROM billing_customers WHERE user_id = $1")
+        sqlx::query_scalar("SELECT stripe_customer_id FROM billing_customers WHERE account_id = $1")
             .bind(user)
             .fetch_one(&app.db)
             .await
