@@ -69,7 +69,13 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
         before["mode"] == "subscription" || before["customer_creation"] == "always";
     let (customer_id, created) = match before["customer"].as_str() {
         Some(customer) => (Some(customer.to_owned()), false),
-        None if wants_customer => (Some(new_customer(world, &before, email, name)), true),
+        None if wants_customer => {
+            let address = details.address.as_ref();
+            (
+                Some(new_customer(world, &before, email, name, address)),
+                true,
+            )
+        }
         None => (None, false),
     };
     let tax_ids = match &customer_id {
@@ -246,8 +252,17 @@ pub fn payment_settled(world: &mut World, payment_intent: &str, succeeded: bool)
 }
 
 /// The Customer a completed session makes for a buyer who had none.
-fn new_customer(world: &mut World, session: &Value, email: &str, name: &str) -> String {
+fn new_customer(
+    world: &mut World,
+    session: &Value,
+    email: &str,
+    name: &str,
+    address: Option<&Value>,
+) -> String {
     let mut customer = super::customers::blank(world, None);
+    if let Some(address) = address {
+        customer["address"] = address.clone();
+    }
     customer["currency"] = session["currency"].clone();
     customer["email"] = json!(email);
     if !name.is_empty() {
