@@ -47,7 +47,8 @@ pub fn session_settings(
         let updates_address = params.str("customer_update.address") == Some("auto")
             || params.str("customer_update.shipping") == Some("auto");
         if customer.is_some_and(|customer| tax::location(customer).is_none()) && !updates_address {
-            return Err(ApiError::invalid(
+            return Err(ApiError::invalid_code(
+                "customer_tax_location_invalid",
                 "Automatic tax calculation in Checkout requires a valid address on the Customer. \
                  Add a valid address to the Customer or set either `customer_update[address]` or \
                  `customer_update[shipping]` to 'auto' to save the address entered in Checkout \

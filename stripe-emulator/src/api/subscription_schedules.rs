@@ -182,6 +182,16 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     merge_metadata(&mut after, params);
     let active = before["status"] == "active";
     if params.get("phases").is_some() {
+        let anchored = params
+            .array("phases")
+            .iter()
+            .any(|phase| phase.get("start_date").is_some());
+        if !anchored {
+            return Err(ApiError::invalid(
+                "Missing at least one phase with `start_date` to anchor end dates.",
+                Some("phases"),
+            ));
+        }
         let current_start = match active {
             true => before["current_phase"]["start_date"]
                 .as_i64()

@@ -1,6 +1,7 @@
 //! A schedule's phases as Stripe shows them: read from `phases[]` (each phase's items, its end
-//! from `end_date` or `duration`, else one billing interval of its first price; the next phase
-//! starts where it ends), or made from a subscription's current period (`from_subscription`).
+//! from `end_date` or `duration`, else the next phase's `start_date`, else one billing interval of
+//! its first price; the next phase starts where it ends), or made from a subscription's current
+//! period (`from_subscription`).
 
 use serde_json::{json, Value};
 
@@ -18,7 +19,8 @@ pub fn parse(world: &World, params: &Params, start: i64, now: i64) -> Result<Vec
     let mut phases = Vec::new();
     let mut phase_start = start;
     for index in 0..entries.len() {
-        let phase = parse_one(world, params, index, phase_start, now)?;
+        let next_start = params.int(&format!("phases.{}.start_date", index + 1))?;
+        let phase = parse_one(world, params, index, (phase_start, next_start), now)?;
         phase_start = phase["end_date"].as_i64().unwrap_or(phase_start);
         phases.push(phase);
     }
@@ -32,12 +34,13 @@ pub fn parse(world: &World, params: &Params, start: i64, now: i64) -> Result<Vec
     Ok(phases)
 }
 
-/// One phase, `phases[index]`, starting at `start`.
+/// One phase, `phases[index]`, starting at `start` (and ending where the next phase's given
+/// `start_date` says, if its own end is not given).
 fn parse_one(
     world: &World,
     params: &Params,
     index: usize,
-    start: i64,
+    (start, next_start): (i64, Option<i64>),
     now: i64,
 ) -> Result<Value, ApiError> {
     let at = |field: &str| format!("phases.{index}.{field}");
@@ -63,7 +66,7 @@ fn parse_one(
         let quantity = crate::api::quantity(
             entry,
             &format!("phases[{index}][items][{position}][quantity]"),
-            1,
+            0,
         )?;
         let tax_rates = crate::tax::requested_rates(
             world,
@@ -84,7 +87,7 @@ fn parse_one(
             Some(&format!("phases[{index}][items]")),
         ));
     }
-    let end = phase_end(params, index, start, now, &prices[0])?;
+    let end = phase_end(params, index, (start, next_start), now, &prices[0])?;
     let automatic = crate::tax::automatic_tax_param(params, &at("automatic_tax"))? == Some(true);
     Ok(json!({
         "add_invoice_items": [],
@@ -115,7 +118,7 @@ fn parse_one(
 fn phase_end(
     params: &Params,
     index: usize,
-    start: i64,
+    (start, next_start): (i64, Option<i64>),
     now: i64,
     price: &Value,
 ) -> Result<i64, ApiError> {
@@ -138,11 +141,13 @@ fn phase_end(
                 .and_then(|count| count.parse().ok())
                 .unwrap_or(1),
         ),
-        (None, None) => add_interval(
-            start,
-            price["recurring"]["interval"].as_str().unwrap_or("month"),
-            price["recurring"]["interval_count"].as_i64().unwrap_or(1),
-        ),
+        (None, None) => next_start.unwrap_or_else(|| {
+            add_interval(
+                start,
+                price["recurring"]["interval"].as_str().unwrap_or("month"),
+                price["recurring"]["interval_count"].as_i64().unwrap_or(1),
+            )
+        }),
     };
     if end <= start {
         return Err(ApiError::invalid(

@@ -253,6 +253,21 @@ async fn stripe_refuses_a_second_schedule_for_a_subscription_and_changes_to_a_re
         .await;
     assert_eq!(status, 400);
     assert_eq!(start["error"]["param"], "phases[0][start_date]");
+    assert_eq!(
+        start["error"]["message"],
+        "You can not modify the start date of the current phase."
+    );
+    let (status, unanchored) = emulator
+        .post(
+            &format!("/v1/subscription_schedules/{id}"),
+            &[("phases[0][items][0][price]", &price)],
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        unanchored["error"]["message"],
+        "Missing at least one phase with `start_date` to anchor end dates."
+    );
     emulator
         .ok(&format!("/v1/subscription_schedules/{id}/release"), &[])
         .await;
