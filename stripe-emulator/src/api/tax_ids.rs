@@ -28,8 +28,12 @@ pub fn routes() -> Router<Emulator> {
         )
 }
 
-/// Types whose values are checked: (type, country, pattern test).
-const FORMATS: &[(&str, &str, fn(&str) -> bool)] = &[
+/// A type whose values are checked: the type, its country (empty: the value's first two
+/// letters), and whether a value fits.
+type Format = (&'static str, &'static str, fn(&str) -> bool);
+
+/// The types whose values are checked.
+const FORMATS: &[Format] = &[
     ("eu_vat", "", |value| {
         value.len() >= 4
             && value[..2].chars().all(|c| c.is_ascii_uppercase())
