@@ -426,3 +426,112 @@ async fn customer_tax_ids_are_checked_verified_listed_and_deleted() {
         assert!(types.contains(&kind.to_owned()), "{kind}");
     }
 }
+
+#[tokio::test]
+async fn an_existing_customer_checks_out_seats_with_the_address_saved_and_plan_change_previews_taxed(
+) {
+    let emulator = Emulator::start().await;
+    let price = taxed_price(&emulator, "2000", "exclusive").await;
+    let customer = emulator
+        .ok("/v1/customers", &[("email", "team@example.com")])
+        .await;
+    let customer = customer["id"].as_str().unwrap();
+    let session = emulator
+        .ok(
+            "/v1/checkout/sessions",
+            &[
+                ("mode", "subscription"),
+                ("customer", customer),
+                ("line_items[0][price]", &price),
+                ("line_items[0][quantity]", "3"),
+                (
+                    "success_url",
+                    "http://app.test/done?session_id={CHECKOUT_SESSION_ID}",
+                ),
+                ("billing_address_collection", "required"),
+                ("customer_update[address]", "auto"),
+                ("automatic_tax[enabled]", "true"),
+                ("tax_id_collection[enabled]", "true"),
+                ("customer_update[name]", "auto"),
+            ],
+        )
+        .await;
+    let url = session["url"].as_str().unwrap();
+    let (status, page) = {
+        let refused = emulator
+            .submit(
+                url,
+                &[
+                    ("email", "team@example.com"),
+                    ("card_number", "4242 4242 4242 4242"),
+                    ("card_expiry", "12 / 34"),
+                    ("card_cvc", "123"),
+                ],
+            )
+            .await;
+        (refused.status, refused.body)
+    };
+    assert_eq!(status, 402, "the address is required");
+    assert!(page.contains("Enter your country."));
+    let paid = emulator
+        .submit(
+            url,
+            &[
+                ("email", "team@example.com"),
+                ("address_line1", "350 Fifth Avenue"),
+                ("address_city", "New York"),
+                ("address_state", "ny"),
+                ("address_postal_code", "10118"),
+                ("address_country", "us"),
+                ("card_number", "4242 4242 4242 4242"),
+                ("card_expiry", "12 / 34"),
+                ("card_cvc", "123"),
+            ],
+        )
+        .await;
+    assert_eq!(paid.status, 303, "{}", paid.body);
+    let saved = emulator.fetch(&format!("/v1/customers/{customer}")).await;
+    assert_eq!(saved["address"]["state"], "NY");
+    let updated = emulator
+        .fetch("/v1/events?type=customer.updated&limit=1")
+        .await;
+    assert!(updated["data"][0]["data"]["previous_attributes"]["address"].is_null());
+    assert_eq!(
+        updated["data"][0]["data"]["object"]["address"]["country"],
+        "US"
+    );
+    let id = session["id"].as_str().unwrap();
+    let done = emulator
+        .fetch(&format!(
+            "/v1/checkout/sessions/{id}?expand[]=subscription.latest_invoice"
+        ))
+        .await;
+    assert_eq!(done["total_details"]["amount_tax"], 533, "8.875 % of 60.00");
+    let subscription = &done["subscription"];
+    assert_eq!(subscription["latest_invoice"]["total"], 6533);
+    let preview = emulator
+        .ok(
+            "/v1/invoices/create_preview",
+            &[
+                ("subscription", subscription["id"].as_str().unwrap()),
+                (
+                    "subscription_details[items][0][id]",
+                    subscription["items"]["data"][0]["id"].as_str().unwrap(),
+                ),
+                ("subscription_details[items][0][quantity]", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(preview["automatic_tax"]["status"], "complete");
+    let taxed: i64 = preview["total_taxes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tax| tax["amount"].as_i64().unwrap())
+        .sum();
+    assert!(taxed > 0);
+    assert_eq!(
+        preview["total"].as_i64().unwrap(),
+        preview["subtotal"].as_i64().unwrap() + taxed
+    );
+}
