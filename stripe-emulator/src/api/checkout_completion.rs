@@ -165,7 +165,7 @@ pub fn complete(world: &mut World, id: &str, payer: Payer) -> Result<String, Api
         customer["address"].clone()
     };
     session["customer_details"] = json!({
-        "address": address, "business_name": null, "email": customer["email"].as_str().unwrap_or(email),
+        "address": address, "business_name": details.business_name, "email": customer["email"].as_str().unwrap_or(email),
         "individual_name": null, "name": customer["name"], "phone": customer["phone"], "tax_exempt": "none", "tax_ids": tax_ids,
     });
     session["status"] = json!("complete");

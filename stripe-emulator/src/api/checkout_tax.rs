@@ -19,6 +19,8 @@ pub struct BuyerDetails {
     pub address: Option<Value>,
     /// A tax ID (`type`, `value`), if collected.
     pub tax_id: Option<(String, String)>,
+    /// The business name typed beside the tax ID, if any.
+    pub business_name: Option<String>,
 }
 
 /// The session's `automatic_tax` and `tax_id_collection`, after Stripe's refusals: prices
@@ -208,6 +210,11 @@ pub fn save_details(
     if let Some(address) = &details.address {
         if created || update["address"] == "auto" {
             after["address"] = address.clone();
+        }
+    }
+    if let Some(name) = &details.business_name {
+        if created || update["name"] == "auto" {
+            after["name"] = json!(name);
         }
     }
     world.update_and_emit("customer.updated", &before, after);

@@ -314,6 +314,7 @@ fn challenge(id: &str, card: &Card, form: &HashMap<String, String>) -> Response 
         "address_country",
         "tax_id_type",
         "tax_id_value",
+        "business_name",
     ]
     .iter()
     .map(|field| {

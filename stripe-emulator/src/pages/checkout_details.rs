@@ -34,12 +34,12 @@ pub(super) fn fields(session: &Value) -> String {
         fields.push_str("</fieldset>");
     }
     if session["tax_id_collection"]["enabled"] == true {
-        fields.push_str("<fieldset><legend>Tax ID (purchasing as a business)</legend><label for=\"tax_id_type\">Tax ID type</label><select id=\"tax_id_type\" name=\"tax_id_type\"><option value=\"eu_vat\">EU VAT</option><option value=\"gb_vat\">UK VAT</option><option value=\"us_ein\">US EIN</option><option value=\"au_abn\">Australian ABN</option></select><label for=\"tax_id_value\">Tax ID</label><input id=\"tax_id_value\" name=\"tax_id_value\" autocomplete=\"off\"></fieldset>");
+        fields.push_str("<fieldset><legend>Tax ID (purchasing as a business)</legend><label for=\"tax_id_type\">Tax ID type</label><select id=\"tax_id_type\" name=\"tax_id_type\"><option value=\"eu_vat\">EU VAT</option><option value=\"gb_vat\">UK VAT</option><option value=\"us_ein\">US EIN</option><option value=\"au_abn\">Australian ABN</option></select><label for=\"tax_id_value\">Tax ID</label><input id=\"tax_id_value\" name=\"tax_id_value\" autocomplete=\"off\"><label for=\"business_name\">Business name</label><input id=\"business_name\" name=\"business_name\" autocomplete=\"organization\"></fieldset>");
     }
     fields
 }
 
-/// The address and tax ID typed, as far as the session collects them.
+/// The address, tax ID and business name typed, as far as the session collects them.
 pub(super) fn from_form(
     emulator: &Emulator,
     id: &str,
@@ -75,7 +75,15 @@ pub(super) fn from_form(
     if let Some((kind, value)) = &tax_id {
         crate::api::tax_ids::checked(kind, value, "tax_id").map_err(|error| error.message)?;
     }
-    Ok(api::BuyerDetails { address, tax_id })
+    let business_name = form
+        .get("business_name")
+        .map(|name| name.trim().to_owned())
+        .filter(|name| tax_id_wanted && !name.is_empty());
+    Ok(api::BuyerDetails {
+        address,
+        tax_id,
+        business_name,
+    })
 }
 
 /// The address typed on the hosted page, or what is missing from it.

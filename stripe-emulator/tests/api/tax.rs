@@ -325,6 +325,7 @@ async fn checkout_collects_the_address_and_tax_id_taxes_the_seats_and_saves_them
         "Postal code",
         "Country (two letters, e.g. US, DE)",
         "Tax ID",
+        "Business name",
     ] {
         assert!(page.contains(&format!(">{label}</label>")), "{label}");
     }
@@ -339,6 +340,7 @@ async fn checkout_collects_the_address_and_tax_id_taxes_the_seats_and_saves_them
                 ("address_country", "DE"),
                 ("tax_id_type", "eu_vat"),
                 ("tax_id_value", "DE123456789"),
+                ("business_name", "Linden GmbH"),
                 ("card_number", "4242 4242 4242 4242"),
                 ("card_expiry", "12 / 34"),
                 ("card_cvc", "123"),
@@ -363,6 +365,8 @@ async fn checkout_collects_the_address_and_tax_id_taxes_the_seats_and_saves_them
         .fetch(&format!("/v1/customers/{customer}?expand[]=tax_ids"))
         .await;
     assert_eq!(saved["address"]["city"], "Berlin");
+    assert_eq!(saved["name"], "Linden GmbH");
+    assert_eq!(done["customer_details"]["business_name"], "Linden GmbH");
     assert_eq!(
         saved["tax_ids"]["data"][0]["verification"]["status"],
         "verified"
