@@ -119,6 +119,9 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let card_changed = after["default_payment_method"] != before["default_payment_method"]
         || after["default_source"] != before["default_source"];
     let after = world.update_and_emit("customer.subscription.updated", &before, after);
+    if !changes.is_empty() {
+        crate::schedules::subscription_changed(world, &after);
+    }
     if card_changed {
         billing::card_changed(world, &customer);
     }

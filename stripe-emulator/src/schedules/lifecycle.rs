@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use super::phases::item_changes;
+use super::phases::{item_changes, items_of};
 use crate::billing::{self, NewItem, NewSubscription, DAY};
 use crate::error::ApiError;
 use crate::world::World;
@@ -250,6 +250,25 @@ pub fn start_due(
             world.emit("subscription_schedule.updated", &after, Some(previous));
         }
     }
+}
+
+/// A managed subscription's items were changed directly: the schedule's current phase takes
+/// them (`subscription_schedule.updated`), so the next phase still starts from what it bills.
+pub fn subscription_changed(world: &mut World, subscription: &Value) {
+    let Some(schedule) = managing(world, subscription) else {
+        return;
+    };
+    let start = &schedule["current_phase"]["start_date"];
+    let mut after = schedule.clone();
+    let Some(phase) = after["phases"].as_array_mut().and_then(|phases| {
+        phases
+            .iter_mut()
+            .find(|phase| &phase["start_date"] == start)
+    }) else {
+        return;
+    };
+    phase["items"] = items_of(subscription);
+    world.update_and_emit("subscription_schedule.updated", &schedule, after);
 }
 
 /// A subscription ended while an active schedule managed it: the schedule is canceled

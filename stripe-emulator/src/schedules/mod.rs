@@ -8,5 +8,8 @@
 mod lifecycle;
 mod phases;
 
-pub use lifecycle::{apply_due, apply_phase, next_due, start, start_due, subscription_ended, Due};
+pub use lifecycle::{
+    apply_due, apply_phase, next_due, start, start_due, subscription_changed, subscription_ended,
+    Due,
+};
 pub use phases::{from_subscription, parse};

@@ -158,8 +158,8 @@ fn phase_end(
     Ok(end)
 }
 
-/// The one phase a schedule made from a subscription has: its items until its period ends.
-pub fn from_subscription(subscription: &Value) -> Value {
+/// A subscription's items as a phase's items.
+pub fn items_of(subscription: &Value) -> Value {
     let items: Vec<Value> = subscription["items"]["data"]
         .as_array()
         .into_iter()
@@ -172,6 +172,12 @@ pub fn from_subscription(subscription: &Value) -> Value {
             })
         })
         .collect();
+    json!(items)
+}
+
+/// The one phase a schedule made from a subscription has: its items until its period ends.
+pub fn from_subscription(subscription: &Value) -> Value {
+    let items = items_of(subscription);
     let first = &subscription["items"]["data"][0];
     json!({
         "add_invoice_items": [],

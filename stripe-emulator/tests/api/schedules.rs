@@ -284,3 +284,30 @@ async fn stripe_refuses_a_second_schedule_for_a_subscription_and_changes_to_a_re
     );
     assert_eq!(refused["error"]["type"], "invalid_request_error");
 }
+
+#[tokio::test]
+async fn seats_changed_on_a_scheduled_subscription_update_its_current_phase() {
+    let emulator = Emulator::start().await;
+    let pro = emulator.monthly_price("Pro", 3000).await;
+    let basic = emulator.monthly_price("Basic", 1000).await;
+    let (subscription, schedule) = scheduled(&emulator, &pro).await;
+    downgrade(&emulator, &schedule, &pro, &basic).await;
+    let id = subscription["id"].as_str().unwrap();
+    let item = subscription["items"]["data"][0]["id"].as_str().unwrap();
+    emulator
+        .ok(
+            &format!("/v1/subscriptions/{id}"),
+            &[("items[0][id]", item), ("items[0][quantity]", "5")],
+        )
+        .await;
+    let schedule_id = schedule["id"].as_str().unwrap();
+    let now = emulator
+        .fetch(&format!("/v1/subscription_schedules/{schedule_id}"))
+        .await;
+    assert_eq!(now["phases"][0]["items"][0]["quantity"], 5);
+    assert_eq!(now["phases"][1]["items"][0]["price"], basic);
+    emulator.advance_days(31).await;
+    let after = emulator.fetch(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(after["items"]["data"][0]["price"]["id"], basic);
+    assert_eq!(after["items"]["data"][0]["quantity"], 2);
+}
