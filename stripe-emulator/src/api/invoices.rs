@@ -143,11 +143,13 @@ pub fn create_preview(world: &mut World, call: &Call) -> Result<Value, ApiError>
         };
         let param = format!("subscription_details[items][{index}][quantity]");
         let quantity = super::quantity(entry, &param, 1)?;
+        let rates = format!("subscription_details.items.{index}.tax_rates");
         changes.push(ItemChange {
             item: entry["id"].as_str().map(str::to_owned),
             price,
             quantity,
             deleted: entry["deleted"] == "true",
+            tax_rates: crate::tax::requested_rates(world, params, &rates)?,
         });
     }
     let behaviour = params

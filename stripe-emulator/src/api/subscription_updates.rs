@@ -240,11 +240,14 @@ fn item_changes(
             }
         }
         let deleted = entry["deleted"] == "true";
+        let tax_rates =
+            crate::tax::requested_rates(world, params, &format!("items.{index}.tax_rates"))?;
         changes.push(ItemChange {
             item,
             price,
             quantity,
             deleted,
+            tax_rates,
         });
     }
     Ok(changes)

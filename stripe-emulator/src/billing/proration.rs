@@ -18,6 +18,8 @@ pub struct ItemChange {
     pub quantity: Option<i64>,
     /// `items[][deleted]=true`: the item is removed.
     pub deleted: bool,
+    /// `items[][tax_rates][]`, full tax rate objects, if they change.
+    pub tax_rates: Option<Vec<Value>>,
 }
 
 /// Proration lines for item changes at `at`: a credit for the unused time on each replaced or
@@ -219,10 +221,17 @@ pub fn apply_item_changes(
                 if let Some(quantity) = change.quantity {
                     item["quantity"] = json!(quantity);
                 }
+                if let Some(rates) = &change.tax_rates {
+                    item["tax_rates"] = json!(rates);
+                }
             }
             None => {
                 if let Some(price) = &change.price {
-                    let new = NewItem::new(price.clone(), change.quantity.unwrap_or(1));
+                    let new = NewItem {
+                        price: price.clone(),
+                        quantity: change.quantity.unwrap_or(1),
+                        tax_rates: change.tax_rates.clone().unwrap_or_default(),
+                    };
                     let item = subscription_item(world, &id, &new, period.0, period.1);
                     items.push(item);
                 }

@@ -53,17 +53,6 @@ pub struct NewItem {
     pub tax_rates: Vec<Value>,
 }
 
-impl NewItem {
-    /// An item of `quantity` × `price` without tax rates of its own.
-    pub fn new(price: Value, quantity: i64) -> Self {
-        Self {
-            price,
-            quantity,
-            tax_rates: Vec::new(),
-        }
-    }
-}
-
 pub(super) fn subscription_item(
     world: &mut World,
     subscription: &str,

@@ -220,6 +220,7 @@ pub fn item_changes(world: &World, subscription: &Value, phase: &Value) -> Vec<I
                 price: None,
                 quantity: None,
                 deleted: true,
+                tax_rates: None,
             });
             continue;
         };
@@ -229,7 +230,9 @@ pub fn item_changes(world: &World, subscription: &Value, phase: &Value) -> Vec<I
             .cloned();
         let quantity = target["quantity"].as_i64().unwrap_or(1);
         let same = item.is_some_and(|item| {
-            item["price"]["id"] == target["price"] && item["quantity"] == quantity
+            item["price"]["id"] == target["price"]
+                && item["quantity"] == quantity
+                && item["tax_rates"] == target["tax_rates"]
         });
         if !same {
             changes.push(ItemChange {
@@ -237,6 +240,7 @@ pub fn item_changes(world: &World, subscription: &Value, phase: &Value) -> Vec<I
                 price,
                 quantity: Some(quantity),
                 deleted: false,
+                tax_rates: target["tax_rates"].as_array().cloned(),
             });
         }
     }

@@ -160,6 +160,29 @@ async fn an_exclusive_default_rate_is_added_and_an_inclusive_item_rate_is_carved
         carved["items"]["data"][0]["tax_rates"][0]["id"],
         inclusive["id"]
     );
+    let id = carved["id"].as_str().unwrap();
+    let item = carved["items"]["data"][0]["id"].as_str().unwrap();
+    let switched = emulator
+        .ok(
+            &format!("/v1/subscriptions/{id}"),
+            &[
+                ("items[0][id]", item),
+                ("items[0][tax_rates][0]", exclusive["id"].as_str().unwrap()),
+            ],
+        )
+        .await;
+    assert_eq!(
+        switched["items"]["data"][0]["tax_rates"][0]["id"],
+        exclusive["id"]
+    );
+    emulator.advance_days(32).await;
+    let renewal = emulator
+        .fetch(&format!("/v1/invoices?subscription={id}&limit=1"))
+        .await;
+    assert_eq!(
+        renewal["data"][0]["total"], 1100,
+        "the new rate bills the renewal"
+    );
 }
 
 #[tokio::test]
