@@ -49,8 +49,7 @@ pub fn next_due(world: &World, subscription: &Value) -> Option<(i64, Due)> {
         .and_then(|dunning| dunning.schedule_notice_for)
         == Some(end);
     let notice_at = end - EXPIRING_NOTICE_DAYS * DAY;
-    let ends = schedule["end_behavior"] != "renew";
-    if ends && !noticed && notice_at < phase_end {
+    if !noticed && notice_at < phase_end {
         return Some((notice_at, Due::Expiring));
     }
     Some((phase_end, Due::PhaseEnd))
