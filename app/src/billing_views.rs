@@ -90,8 +90,12 @@ pub struct HeldPlanView {
     pub name: String,
     /// e.g. "Free trial until 9 December 2026", "Renews on 9 January 2027".
     pub status: String,
-    /// `$29 per month`, when the price is known.
+    /// `$29 per month` (`$29 per month per seat, 3 seats`), when the price is known.
     pub price: Option<String>,
+    /// A change set for the renewal: `Changes to Hobby on 4 January 2027` (with an undo button).
+    pub scheduled_change: Option<String>,
+    /// Its discount: `Launch offer: 20% off until 4 March 2027`.
+    pub discount: Option<String>,
     /// `Visa ending in 4242, expires 12/2034`.
     pub card: Option<String>,
     /// Payment failed or paused: the user must act (shown as a warning).
@@ -135,6 +139,8 @@ pub struct InvoiceView {
     pub hosted_url: Option<String>,
     /// Its PDF.
     pub pdf_url: Option<String>,
+    /// What discounts took off and the tax included: `$5.80 off, incl. $2.03 tax`.
+    pub adjustments: Option<String>,
 }
 
 /// What changing plan would bill, before the user confirms.
@@ -152,6 +158,9 @@ pub struct ChangePreviewView {
     pub settlement: String,
     /// The moment the preview was computed for, sent back on confirmation.
     pub proration_date: i64,
+    /// A downgrade waits for the renewal: when it would take effect (then there are no lines,
+    /// and confirming schedules it).
+    pub at_renewal: Option<String>,
 }
 
 /// The dashboard: the demo product, or why it is locked.

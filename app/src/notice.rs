@@ -87,11 +87,15 @@ pub enum Notice {
     OrganizationDeleted,
     /// The user switched whom they act for.
     AccountSwitched,
+    /// A downgrade was scheduled for the renewal.
+    ChangeScheduled,
+    /// A scheduled change was undone.
+    ScheduledChangeUndone,
 }
 
 impl Notice {
     /// Every notice.
-    pub const ALL: [Self; 41] = [
+    pub const ALL: [Self; 43] = [
         Self::NameSaved,
         Self::EmailSent,
         Self::EmailChanged,
@@ -133,6 +137,8 @@ impl Notice {
         Self::LeftOrganization,
         Self::OrganizationDeleted,
         Self::AccountSwitched,
+        Self::ChangeScheduled,
+        Self::ScheduledChangeUndone,
     ];
 
     /// Its code in the query string.
@@ -179,6 +185,8 @@ impl Notice {
             Self::LeftOrganization => "left-organization",
             Self::OrganizationDeleted => "organization-deleted",
             Self::AccountSwitched => "account-switched",
+            Self::ChangeScheduled => "change-scheduled",
+            Self::ScheduledChangeUndone => "scheduled-change-undone",
         }
     }
 
@@ -270,6 +278,8 @@ impl Notice {
             Self::LeftOrganization => "You left the organization. You act for your personal account now.",
             Self::OrganizationDeleted => "The organization is deleted, and its subscription canceled.",
             Self::AccountSwitched => "You act for the account shown above now.",
+            Self::ChangeScheduled => "Your plan changes at the end of the current period. Until then nothing changes, and you can undo it below.",
+            Self::ScheduledChangeUndone => "The scheduled change is undone: your plan renews as it is.",
         }
     }
 

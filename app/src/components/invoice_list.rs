@@ -21,7 +21,7 @@ pub fn InvoiceList(invoices: Vec<InvoiceView>) -> impl IntoView {
                         <tr>
                             <td>{invoice.date}</td>
                             <td>{invoice.number}</td>
-                            <td>{invoice.amount}</td>
+                            <td>{invoice.amount}{invoice.adjustments.map(|words| view! { <span class="muted">" (" {words} ")"</span> })}</td>
                             <td>{invoice.status}</td>
                             <td>
                                 {invoice.hosted_url.map(|href| view! {

@@ -8,7 +8,8 @@ use crate::{
     billing_views::HeldPlanView,
     components::form::FormAlert,
     server_fns::billing::{
-        preview_plan_change, CancelSubscription, ChangePlan, ResumeSubscription, UpdateCard,
+        preview_plan_change, CancelSubscription, ChangePlan, ResumeSubscription,
+        SchedulePlanChange, UndoScheduledChange, UpdateCard,
     },
 };
 
@@ -22,11 +23,15 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
     let resume_error = resume.value().get_untracked().and_then(Result::err);
     let update_card = ServerAction::<UpdateCard>::new();
     let update_card_error = update_card.value().get_untracked().and_then(Result::err);
+    let undo = ServerAction::<UndoScheduledChange>::new();
+    let undo_error = undo.value().get_untracked().and_then(Result::err);
     let HeldPlanView {
         subscription_id,
         name,
         status,
         price,
+        scheduled_change,
+        discount,
         card,
         needs_attention,
         card_action,
@@ -46,6 +51,20 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
         <li class="held-plan" aria-label=name.clone()>
             <p><strong>{name.clone()}</strong> " — " <span class=status_class>{status}</span></p>
             {price.map(|price| view! { <p class="muted">{price}</p> })}
+            {discount.map(|discount| view! { <p class="held-plan__discount">{discount}</p> })}
+            <FormAlert error=undo_error />
+            {scheduled_change.map(|sentence| {
+                let id = id.clone();
+                view! {
+                    <div class="held-plan__scheduled" role="status">
+                        <p>{sentence}</p>
+                        <ActionForm action=undo>
+                            <input type="hidden" name="subscription_id" value=id />
+                            <button type="submit" class="button button--secondary">"Undo scheduled change"</button>
+                        </ActionForm>
+                    </div>
+                }
+            })}
             {change_awaiting_payment.map(|sentence| view! {
                 <p class="held-plan__status held-plan__status--alert" role="status">{sentence}</p>
             })}
@@ -121,6 +140,8 @@ pub fn PlanItem(plan: HeldPlanView, confirming: bool) -> impl IntoView {
 pub fn ChangePreviewPanel(subscription_id: String, price_id: String) -> impl IntoView {
     let change = ServerAction::<ChangePlan>::new();
     let change_error = change.value().get_untracked().and_then(Result::err);
+    let schedule = ServerAction::<SchedulePlanChange>::new();
+    let schedule_error = schedule.value().get_untracked().and_then(Result::err);
     let preview = Resource::new(
         move || (subscription_id.clone(), price_id.clone()),
         |(subscription_id, price_id)| preview_plan_change(subscription_id, price_id),
@@ -128,12 +149,24 @@ pub fn ChangePreviewPanel(subscription_id: String, price_id: String) -> impl Int
     view! {
         <div class="confirm" role="group" aria-label="Plan change">
             <FormAlert error=change_error />
+            <FormAlert error=schedule_error />
             <Suspense fallback=|| view! { <p>"Asking Stripe what the change costs…"</p> }>
                 {move || Suspend::new(async move {
                     match preview.await {
                         Err(error) => view! {
                             <FormAlert error=Some(error) />
                             <p><a href="/account#billing">"Back"</a></p>
+                        }.into_any(),
+                        Ok(preview) if preview.at_renewal.is_some() => view! {
+                            <h3>"Change to " {preview.to.clone()} " at renewal"</h3>
+                            <p>{preview.settlement.clone()}</p>
+                            <ActionForm action=schedule>
+                                <input type="hidden" name="subscription_id" value=preview.subscription_id.clone() />
+                                <input type="hidden" name="price_id" value=preview.price_id.clone() />
+                                <button type="submit" class="button">"Schedule change"</button>
+                                " "
+                                <a href="/account#billing">"Keep my current plan"</a>
+                            </ActionForm>
                         }.into_any(),
                         Ok(preview) => view! {
                             <h3>"Change to " {preview.to.clone()}</h3>

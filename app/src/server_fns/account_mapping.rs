@@ -48,6 +48,7 @@ pub fn overview(
                 .to_owned(),
                 hosted_url: invoice.hosted_invoice_url.clone(),
                 pdf_url: invoice.invoice_pdf.clone(),
+                adjustments: adjustments(invoice),
             })
             .collect(),
         purchases: bought
@@ -105,7 +106,16 @@ fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
                 )
             )),
             _ => None,
-        },
+        }
+        .map(|price| match (plan.per_seat, plan.quantity) {
+            (true, seats) => format!(
+                "{price} per seat, {seats} {}",
+                if seats == 1 { "seat" } else { "seats" }
+            ),
+            _ => price,
+        }),
+        scheduled_change: scheduled_change(plan),
+        discount: discount(plan),
         card: match (&plan.card_brand, &plan.card_last4) {
             (Some(brand), Some(last4)) => Some(format!(
                 "{} ending in {last4}{}",
@@ -137,6 +147,43 @@ fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
             )
         }),
     }
+}
+
+/// A change set for the renewal, in a sentence: `Changes to Hobby on 4 January 2027`.
+fn scheduled_change(plan: &PlanDetails) -> Option<String> {
+    let at = plan.scheduled_at?;
+    let to = plan.scheduled_product_name.as_deref().unwrap_or("another plan");
+    let seats = match (plan.per_seat, plan.scheduled_quantity) {
+        (true, Some(seats)) if seats != plan.quantity => format!(" ({seats} seats)"),
+        _ => String::new(),
+    };
+    Some(format!("Changes to {to}{seats} on {}", date(at)))
+}
+
+/// The plan's discount in words: `Launch offer: 20% off until 4 March 2027`.
+fn discount(plan: &PlanDetails) -> Option<String> {
+    let name = plan.discount_name.as_deref()?;
+    let off = match (&plan.discount_percent_off, plan.discount_amount_off, &plan.discount_currency) {
+        (Some(percent), _, _) => format!("{percent}% off"),
+        (None, Some(amount), Some(currency)) => format!("{} off", format_amount(amount, currency)),
+        _ => "a discount".to_owned(),
+    };
+    Some(match plan.discount_ends_at {
+        Some(ends) => format!("{name}: {off} until {}", date(ends)),
+        None => format!("{name}: {off}"),
+    })
+}
+
+/// What an invoice's total took off and includes: `$5.80 off, incl. $2.03 tax`.
+fn adjustments(invoice: &StoredInvoice) -> Option<String> {
+    let mut parts = Vec::new();
+    if invoice.discount > 0 {
+        parts.push(format!("{} off", format_amount(invoice.discount, &invoice.currency)));
+    }
+    if invoice.tax > 0 {
+        parts.push(format!("incl. {} tax", format_amount(invoice.tax, &invoice.currency)));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// Every recurring price for sale in the plan's currency, except its own.
@@ -278,6 +325,32 @@ pub fn change_preview(
             ),
         },
         proration_date: preview.proration_date,
+        at_renewal: None,
+    }
+}
+
+/// A downgrade's preview: nothing billed now, the new plan from the renewal.
+pub fn change_at_renewal(
+    at: time::OffsetDateTime,
+    subscription_id: &str,
+    price_id: &str,
+    catalog: &Catalog,
+) -> ChangePreviewView {
+    let to = catalog
+        .find_price(price_id)
+        .map(|(product, price)| format!("{} — {}", product.name, price_words(price)))
+        .unwrap_or_else(|| price_id.to_owned());
+    ChangePreviewView {
+        subscription_id: subscription_id.to_owned(),
+        price_id: price_id.to_owned(),
+        settlement: format!(
+            "Your current plan runs to the end of the period you paid for; {to} starts on {}. Nothing is charged now, and you can undo it until then.",
+            date(at)
+        ),
+        to,
+        lines: Vec::new(),
+        proration_date: 0,
+        at_renewal: Some(date(at)),
     }
 }
 

@@ -154,7 +154,8 @@ pub async fn resume_subscription(subscription_id: String) -> Result<(), FormErro
     Ok(())
 }
 
-/// What changing the subscription to `price_id` would bill (Stripe's preview).
+/// What changing the subscription to `price_id` would bill (Stripe's preview), or, for a
+/// downgrade, when it would take effect (the renewal).
 #[server(endpoint = "preview_plan_change")]
 pub async fn preview_plan_change(
     subscription_id: String,
@@ -162,16 +163,27 @@ pub async fn preview_plan_change(
 ) -> Result<ChangePreviewView, FormError> {
     use backend::billing::Step;
 
+    use backend::billing::scheduled::{timing, Timing};
+
     let state = super::context::state()?;
     let payer = super::context::payer()?;
-    let preview =
-        backend::billing::manage::preview_change(&state, &payer, &subscription_id, &price_id)
-            .await?;
     let catalog = state
         .catalog
         .get(&state.db)
         .await
         .step("loading the catalog")?;
+    // A downgrade waits for the renewal: nothing to preview.
+    if let Timing::AtRenewal(at) = timing(&state, &payer, &subscription_id, &price_id).await? {
+        return Ok(super::account_mapping::change_at_renewal(
+            at,
+            &subscription_id,
+            &price_id,
+            &catalog,
+        ));
+    }
+    let preview =
+        backend::billing::manage::preview_change(&state, &payer, &subscription_id, &price_id)
+            .await?;
     Ok(super::account_mapping::change_preview(
         &preview,
         &subscription_id,
@@ -201,5 +213,28 @@ pub async fn change_plan(
             PlanChange::AwaitingPayment => Notice::PlanChangeAwaitsPayment,
         };
     leptos_axum::redirect(&notice.href());
+    Ok(())
+}
+
+/// Schedules a downgrade for the end of the current period.
+#[server(endpoint = "schedule_plan_change")]
+pub async fn schedule_plan_change(
+    subscription_id: String,
+    price_id: String,
+) -> Result<(), FormError> {
+    let state = super::context::state()?;
+    let payer = super::context::payer()?;
+    backend::billing::scheduled::schedule(&state, &payer, &subscription_id, &price_id).await?;
+    leptos_axum::redirect(&crate::notice::Notice::ChangeScheduled.href());
+    Ok(())
+}
+
+/// Undoes a change scheduled for the renewal: the plan renews as it is.
+#[server(endpoint = "undo_scheduled_change")]
+pub async fn undo_scheduled_change(subscription_id: String) -> Result<(), FormError> {
+    let state = super::context::state()?;
+    let payer = super::context::payer()?;
+    backend::billing::scheduled::undo(&state, &payer, &subscription_id).await?;
+    leptos_axum::redirect(&crate::notice::Notice::ScheduledChangeUndone.href());
     Ok(())
 }

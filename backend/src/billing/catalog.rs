@@ -67,6 +67,8 @@ pub struct CatalogPrice {
     pub trial_period_days: Option<i32>,
     /// The price's stable name, if it has one.
     pub lookup_key: Option<String>,
+    /// Whether tax is part of the amount (`inclusive`), added on top (`exclusive`), or unsaid.
+    pub tax_behavior: Option<String>,
 }
 
 /// How often a recurring price bills.
@@ -111,7 +113,8 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
     let prices = sqlx::query!(
         r#"
         SELECT p.id, p.product_id, p.currency, p.unit_amount AS "unit_amount!",
-               p.recurring_interval, p.interval_count, p.trial_period_days, p.lookup_key
+               p.recurring_interval, p.interval_count, p.trial_period_days, p.lookup_key,
+               p.tax_behavior
         FROM stripe_prices p
         WHERE p.active AND p.unit_amount IS NOT NULL AND p.usage_type IS DISTINCT FROM 'metered'
         ORDER BY p.product_id,
@@ -137,6 +140,7 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
                     .map(|(unit, count)| Interval { unit, count }),
                 trial_period_days: price.trial_period_days,
                 lookup_key: price.lookup_key,
+                tax_behavior: price.tax_behavior,
             });
     }
     Ok(Catalog {
@@ -289,6 +293,8 @@ pub struct PriceRow {
     pub usage_type: Option<String>,
     /// Stripe's metadata, as a JSON object.
     pub metadata: serde_json::Value,
+    /// `inclusive`, `exclusive` or `unspecified` (whether tax is part of the amount).
+    pub tax_behavior: Option<String>,
 }
 
 impl From<&Price> for PriceRow {
@@ -315,6 +321,7 @@ impl From<&Price> for PriceRow {
             nickname: price.nickname.clone(),
             usage_type: recurring.map(|r| r.usage_type.as_str().to_owned()),
             metadata: serde_json::to_value(&price.metadata).expect("a string map is JSON"),
+            tax_behavior: price.tax_behavior.clone(),
         }
     }
 }
@@ -326,8 +333,9 @@ pub async fn upsert_price(conn: &mut PgConnection, price: &Price) -> Result<(), 
         r#"
         INSERT INTO stripe_prices
             (id, product_id, active, currency, unit_amount, kind, recurring_interval,
-             interval_count, trial_period_days, lookup_key, nickname, usage_type, metadata)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             interval_count, trial_period_days, lookup_key, nickname, usage_type, metadata,
+             tax_behavior)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT (id) DO UPDATE SET
             product_id = EXCLUDED.product_id, active = EXCLUDED.active,
             currency = EXCLUDED.currency, unit_amount = EXCLUDED.unit_amount,
@@ -335,7 +343,8 @@ pub async fn upsert_price(conn: &mut PgConnection, price: &Price) -> Result<(), 
             interval_count = EXCLUDED.interval_count,
             trial_period_days = EXCLUDED.trial_period_days, lookup_key = EXCLUDED.lookup_key,
             nickname = EXCLUDED.nickname, usage_type = EXCLUDED.usage_type,
-            metadata = EXCLUDED.metadata, synced_at = now()
+            metadata = EXCLUDED.metadata, tax_behavior = EXCLUDED.tax_behavior,
+            synced_at = now()
         "#,
         row.id,
         row.product_id,
@@ -350,6 +359,7 @@ pub async fn upsert_price(conn: &mut PgConnection, price: &Price) -> Result<(), 
         row.nickname,
         row.usage_type,
         row.metadata,
+        row.tax_behavior,
     )
     .execute(conn)
     .await?;
@@ -362,7 +372,8 @@ pub async fn stored_prices(db: impl PgExecutor<'_>) -> Result<Vec<PriceRow>, sql
         PriceRow,
         r#"
         SELECT id, product_id, active, currency, unit_amount, kind, recurring_interval,
-               interval_count, trial_period_days, lookup_key, nickname, usage_type, metadata
+               interval_count, trial_period_days, lookup_key, nickname, usage_type, metadata,
+               tax_behavior
         FROM stripe_prices ORDER BY id
         "#
     )

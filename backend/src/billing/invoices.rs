@@ -28,6 +28,10 @@ pub struct StoredInvoice {
     pub invoice_pdf: Option<String>,
     /// When Stripe made it.
     pub created: OffsetDateTime,
+    /// What discounts took off, minor units.
+    pub discount: i64,
+    /// The tax in its total, minor units.
+    pub tax: i64,
 }
 
 /// Fetches an invoice, holding no database connection. `None` when Stripe no longer has it
@@ -174,8 +178,9 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
         INSERT INTO invoices
             (id, account_id, stripe_customer_id, subscription_id, number, status, currency, total,
              amount_due, amount_paid, amount_remaining, billing_reason, hosted_invoice_url,
-             invoice_pdf, period_start, period_end, attempt_count, created)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
+             invoice_pdf, period_start, period_end, attempt_count, created, discount, tax)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                $19, $20)
         ON CONFLICT (id) DO UPDATE SET
             account_id = EXCLUDED.account_id, stripe_customer_id = EXCLUDED.stripe_customer_id,
             subscription_id = EXCLUDED.subscription_id, number = EXCLUDED.number,
@@ -186,7 +191,7 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
             hosted_invoice_url = EXCLUDED.hosted_invoice_url,
             invoice_pdf = EXCLUDED.invoice_pdf, period_start = EXCLUDED.period_start,
             period_end = EXCLUDED.period_end, attempt_count = EXCLUDED.attempt_count,
-            synced_at = now()
+            discount = EXCLUDED.discount, tax = EXCLUDED.tax, synced_at = now()
         "#,
         row.id,
         account_id,
@@ -206,6 +211,8 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
         row.period_end,
         row.attempt_count,
         row.created,
+        invoice.total_discount_amounts.iter().map(|entry| entry.amount).sum::<i64>(),
+        invoice.total_taxes.iter().map(|entry| entry.amount).sum::<i64>(),
     )
     .execute(&mut *conn)
     .await

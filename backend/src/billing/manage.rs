@@ -73,6 +73,29 @@ pub struct PlanDetails {
     /// When that change expires.
     #[serde(with = "time::serde::rfc3339::option")]
     pub pending_update_expires_at: Option<OffsetDateTime>,
+    /// Seats (or units) billed.
+    pub quantity: i32,
+    /// Priced per seat.
+    pub per_seat: bool,
+    /// A change at renewal: the price it moves to.
+    pub scheduled_price_id: Option<String>,
+    /// The name of that price's product, when the catalog has it.
+    pub scheduled_product_name: Option<String>,
+    /// The quantity it moves to.
+    pub scheduled_quantity: Option<i32>,
+    /// When.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub scheduled_at: Option<OffsetDateTime>,
+    /// The discount's coupon name.
+    pub discount_name: Option<String>,
+    /// Its percentage off, as written (`20`).
+    pub discount_percent_off: Option<String>,
+    /// Or its amount off (minor units of `discount_currency`).
+    pub discount_amount_off: Option<i64>,
+    pub discount_currency: Option<String>,
+    /// When it stops applying (`None`: forever).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub discount_ends_at: Option<OffsetDateTime>,
 }
 
 impl PlanDetails {
@@ -91,12 +114,12 @@ impl PlanDetails {
 }
 
 /// The one item of a subscription the user owns, as the actions need it.
-struct Owned {
+pub(super) struct Owned {
     status: SubscriptionStatus,
     cancel_at_period_end: bool,
     cancel_at: Option<OffsetDateTime>,
-    item_id: String,
-    price_id: String,
+    pub(super) item_id: String,
+    pub(super) price_id: String,
     stripe_customer_id: String,
     currency: Option<String>,
 }
@@ -407,7 +430,7 @@ pub async fn pay_waiting_changes(
 
 /// The subscription, if its price may be swapped for `price_id`: a live subscription, and a
 /// recurring price for sale other than the current one.
-async fn changeable(
+pub(super) async fn changeable(
     state: &AppState,
     payer: &Payer,
     subscription_id: &str,
@@ -459,7 +482,7 @@ async fn update(
 }
 
 /// Re-fetches and stores the subscription, so the next page shows the change.
-async fn store_latest(state: &AppState, subscription_id: &str) -> Result<(), BillingError> {
+pub(super) async fn store_latest(state: &AppState, subscription_id: &str) -> Result<(), BillingError> {
     let mut tx = state
         .db
         .begin()

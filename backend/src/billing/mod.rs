@@ -56,6 +56,7 @@ pub mod payer;
 pub mod paused;
 pub mod portal;
 pub mod purchases;
+pub mod scheduled;
 pub mod replay;
 pub mod seed;
 pub mod status;

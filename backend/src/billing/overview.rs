@@ -133,7 +133,12 @@ pub async fn account(
                            s.cancellation_reason,
                            COALESCE(li.status = 'paid', false) AS latest_invoice_paid,
                            s.pending_price_id, pp.name AS pending_product_name,
-                           s.pending_update_expires_at
+                           s.pending_update_expires_at, i.quantity, s.scheduled_price_id,
+                           sp.name AS scheduled_product_name, s.scheduled_quantity,
+                           s.scheduled_at, s.discount_name,
+                           s.discount_percent_off::text AS discount_percent_off,
+                           s.discount_amount_off, s.discount_currency, s.discount_ends_at,
+                           p.metadata->>'billing' IS NOT DISTINCT FROM 'per_seat' AS per_seat
                     FROM subscriptions s
                     JOIN subscription_items i ON i.subscription_id = s.id
                     LEFT JOIN stripe_products p ON p.id = i.product_id
@@ -141,6 +146,8 @@ pub async fn account(
                     LEFT JOIN invoices li ON li.id = s.latest_invoice_id
                     LEFT JOIN stripe_prices ppr ON ppr.id = s.pending_price_id
                     LEFT JOIN stripe_products pp ON pp.id = ppr.product_id
+                    LEFT JOIN stripe_prices spr ON spr.id = s.scheduled_price_id
+                    LEFT JOIN stripe_products sp ON sp.id = spr.product_id
                     WHERE s.account_id = $1
                       AND s.status <> 'incomplete_expired'
                       AND (s.status <> 'canceled' OR i.current_period_end > $2)
@@ -150,7 +157,7 @@ pub async fn account(
                 SELECT json_agg(invoice ORDER BY invoice.created DESC, invoice.id DESC)
                 FROM (
                     SELECT id, number, status, currency, total, amount_remaining,
-                           hosted_invoice_url, invoice_pdf, created
+                           hosted_invoice_url, invoice_pdf, created, discount, tax
                     FROM invoices
                     WHERE account_id = $1 AND status <> 'draft'
                     ORDER BY created DESC, id DESC
@@ -206,6 +213,8 @@ struct InvoiceRow {
     invoice_pdf: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     created: OffsetDateTime,
+    discount: i64,
+    tax: i64,
 }
 
 impl From<InvoiceRow> for StoredInvoice {
@@ -220,6 +229,8 @@ impl From<InvoiceRow> for StoredInvoice {
             hosted_invoice_url: row.hosted_invoice_url,
             invoice_pdf: row.invoice_pdf,
             created: row.created,
+            discount: row.discount,
+            tax: row.tax,
         }
     }
 }

@@ -423,6 +423,7 @@ pub async fn store(
     )
     .execute(&mut *conn)
     .await?;
+    store_schedule_and_discount(conn, subscription).await?;
     let items = ItemRow::all_of(subscription);
     let item_ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
     sqlx::query!(
@@ -456,6 +457,50 @@ pub async fn store(
         .execute(&mut *conn)
         .await?;
     }
+    Ok(())
+}
+
+/// Stores what the subscription's schedule changes next (a downgrade at renewal) and its
+/// discount, both as expanded in `subscription` (see [`fetch`]).
+async fn store_schedule_and_discount(
+    conn: &mut PgConnection,
+    subscription: &Subscription,
+) -> Result<(), sqlx::Error> {
+    let at = |seconds: i64| OffsetDateTime::from_unix_timestamp(seconds).ok();
+    let schedule = subscription.schedule.as_ref();
+    let next = schedule
+        .and_then(|schedule| schedule.object())
+        .and_then(|schedule| schedule.next_phase())
+        .and_then(|phase| Some((phase.items.first()?, phase.start_date)));
+    let discount = subscription
+        .discounts
+        .iter()
+        .filter_map(|discount| discount.object())
+        .find_map(|discount| {
+            let coupon = discount.source.coupon.as_ref()?.object()?;
+            Some((discount, coupon))
+        });
+    sqlx::query!(
+        r#"
+        UPDATE subscriptions SET
+            schedule_id = $2, scheduled_price_id = $3, scheduled_quantity = $4,
+            scheduled_at = $5, discount_name = $6, discount_percent_off = $7,
+            discount_amount_off = $8, discount_currency = $9, discount_ends_at = $10
+        WHERE id = $1
+        "#,
+        subscription.id,
+        schedule.map(|schedule| schedule.id()),
+        next.map(|(item, _)| item.price.as_str()),
+        next.and_then(|(item, _)| item.quantity).map(|quantity| quantity.clamp(0, i64::from(i32::MAX)) as i32),
+        next.and_then(|(_, start)| at(start)),
+        discount.map(|(_, coupon)| coupon.name.clone().unwrap_or_else(|| coupon.id.clone())),
+        discount.and_then(|(_, coupon)| coupon.percent_off),
+        discount.and_then(|(_, coupon)| coupon.amount_off),
+        discount.and_then(|(_, coupon)| coupon.currency.clone()),
+        discount.and_then(|(discount, _)| discount.end).and_then(at),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

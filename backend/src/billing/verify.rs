@@ -386,7 +386,7 @@ compared!(ProductRow, Object::Product, |_| None;
     active, name, description, images, marketing_features, metadata, sort_order);
 compared!(PriceRow, Object::Price, |_| None;
     product_id, active, currency, unit_amount, kind, recurring_interval, interval_count,
-    trial_period_days, lookup_key, nickname, metadata);
+    trial_period_days, lookup_key, nickname, metadata, tax_behavior);
 compared!(SubscriptionRow, Object::Subscription, |row: &SubscriptionRow| Some(row.created);
     stripe_customer_id, status, cancel_at_period_end, cancel_at, canceled_at, ended_at,
     trial_start, trial_end, created, latest_invoice_id, card_brand, card_last4, card_exp_month,
@@ -471,6 +471,7 @@ mod tests {
             nickname: None,
             usage_type: Some("licensed".to_owned()),
             metadata: serde_json::json!({}),
+            tax_behavior: None,
         }
     }
 

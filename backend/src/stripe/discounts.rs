@@ -3,18 +3,11 @@
 
 use serde::Deserialize;
 
-use super::{endpoints::segment, objects::List, Form, StripeClient, StripeError};
-
-/// The parts of a coupon we read.
-#[derive(Clone, Debug, Deserialize)]
-pub struct Coupon {
-    /// The id the catalog file gives it.
-    pub id: String,
-    pub name: Option<String>,
-    pub percent_off: Option<f64>,
-    pub amount_off: Option<i64>,
-    pub valid: bool,
-}
+use super::{
+    endpoints::segment,
+    objects::{Coupon, List},
+    Form, StripeClient, StripeError,
+};
 
 /// The parts of a promotion code we read.
 #[derive(Clone, Debug, Deserialize)]

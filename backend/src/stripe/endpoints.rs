@@ -185,7 +185,10 @@ impl StripeClient {
 
     /// One subscription, with its own default payment method expanded.
     pub async fn subscription(&self, id: &str) -> Result<Subscription, StripeError> {
-        let expand = Form::new().set("expand[]", "default_payment_method");
+        let expand = Form::new()
+            .set("expand[]", "default_payment_method")
+            .set("expand[]", "schedule")
+            .set("expand[]", "discounts.source.coupon");
         self.get(&format!("/v1/subscriptions/{}", segment(id)), &expand)
             .await
     }

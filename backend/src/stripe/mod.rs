@@ -15,6 +15,7 @@
 //! - [`connect`]: Stripe Connect for the partner program — connected accounts, onboarding links,
 //!   bank accounts, the payout schedule, transfers and their reversals.
 //! - [`discounts`]: coupons and promotion codes (seeded from the catalog file).
+//! - [`schedules`]: subscription schedules (plan changes at renewal).
 //! - [`setup`]: what an operator sets up once — the account, webhook endpoints, the customer
 //!   portal's configuration — and Stripe's clock.
 //! - [`form`]: Stripe's bracketed form encoding.
@@ -33,6 +34,7 @@ pub mod payments;
 // After `payments`, whose `stripe_status!` it uses.
 pub mod connect;
 pub mod discounts;
+pub mod schedules;
 pub mod setup;
 pub mod signature;
 pub mod test_clocks;

@@ -140,6 +140,9 @@ pub struct Price {
     /// Free-form.
     #[serde(default)]
     pub metadata: BTreeMap<String, String>,
+    /// `inclusive` (tax is part of the amount), `exclusive` (added on top) or `unspecified`.
+    #[serde(default)]
+    pub tax_behavior: Option<String>,
 }
 
 /// Whether a price is paid once or per interval.
@@ -290,6 +293,19 @@ pub struct Invoice {
     /// PaymentIntent (and so the charge) that paid it since the basil API.
     #[serde(default)]
     pub payments: Option<List<InvoicePayment>>,
+    /// What each discount took off.
+    #[serde(default)]
+    pub total_discount_amounts: Vec<AmountOnly>,
+    /// The tax added (or included), per rate.
+    #[serde(default)]
+    pub total_taxes: Vec<AmountOnly>,
+}
+
+/// An entry of an invoice's totals of which only the amount is read.
+#[derive(Clone, Debug, Deserialize)]
+pub struct AmountOnly {
+    /// Minor units.
+    pub amount: i64,
 }
 
 /// One payment of an invoice (an `invoice_payment`).
@@ -450,6 +466,112 @@ pub struct Subscription {
     /// `payment_behavior=pending_if_incomplete` whose invoice was not paid).
     #[serde(default)]
     pub pending_update: Option<PendingUpdate>,
+    /// The schedule managing it (expand `schedule`): a change set for a later date.
+    #[serde(default)]
+    pub schedule: Option<Expandable<SubscriptionSchedule>>,
+    /// Its discounts (expand `discounts.source.coupon`).
+    #[serde(default)]
+    pub discounts: Vec<Expandable<Discount>>,
+}
+
+/// A subscription schedule: phases of items, one after the other.
+/// <https://docs.stripe.com/api/subscription_schedules/object>
+#[derive(Clone, Debug, Deserialize)]
+pub struct SubscriptionSchedule {
+    /// `sub_sched_…`.
+    pub id: String,
+    /// `not_started`, `active`, `completed`, `released` or `canceled`.
+    pub status: String,
+    /// Its phases, in order.
+    #[serde(default)]
+    pub phases: Vec<SchedulePhase>,
+    /// The phase in effect now.
+    pub current_phase: Option<PhaseDates>,
+}
+
+impl HasId for SubscriptionSchedule {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl SubscriptionSchedule {
+    /// The change still to come: the first phase starting after the current one ends, if the
+    /// schedule is in force.
+    pub fn next_phase(&self) -> Option<&SchedulePhase> {
+        if !matches!(self.status.as_str(), "not_started" | "active") {
+            return None;
+        }
+        let current_end = self.current_phase.as_ref().map(|phase| phase.end_date);
+        self.phases
+            .iter()
+            .find(|phase| current_end.is_none_or(|end| phase.start_date >= end))
+    }
+}
+
+/// When a phase runs (unix seconds).
+#[derive(Clone, Debug, Deserialize)]
+pub struct PhaseDates {
+    pub start_date: i64,
+    pub end_date: i64,
+}
+
+/// One phase of a schedule.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SchedulePhase {
+    pub start_date: i64,
+    pub end_date: Option<i64>,
+    pub items: Vec<PhaseItem>,
+}
+
+/// An item of a phase.
+#[derive(Clone, Debug, Deserialize)]
+pub struct PhaseItem {
+    /// The price, as an id (or expanded).
+    #[serde(deserialize_with = "id_of")]
+    pub price: String,
+    pub quantity: Option<i64>,
+}
+
+/// A discount applied to a subscription.
+/// <https://docs.stripe.com/api/discounts/object>
+#[derive(Clone, Debug, Deserialize)]
+pub struct Discount {
+    /// `di_…`.
+    pub id: String,
+    /// Where it comes from: a coupon.
+    pub source: DiscountSource,
+    /// When it stops applying (a repeating coupon's last month; `None`: forever).
+    pub end: Option<i64>,
+}
+
+impl HasId for Discount {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// A discount's source.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DiscountSource {
+    /// The coupon (expanded with `discounts.source.coupon`).
+    pub coupon: Option<Expandable<Coupon>>,
+}
+
+/// The parts of a coupon a discount shows.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Coupon {
+    pub id: String,
+    pub name: Option<String>,
+    pub percent_off: Option<f64>,
+    pub amount_off: Option<i64>,
+    pub currency: Option<String>,
+}
+
+impl HasId for Coupon {
+    fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 /// A subscription's changes that apply once its latest invoice is paid.

@@ -121,6 +121,19 @@ pub(super) async fn fetch(
         }
         // https://docs.stripe.com/api/events/types#event_types-customer.subscription.updated
         Topic::Subscription => Fetched::Subscription(subscriptions::fetch(stripe, id).await?),
+        // https://docs.stripe.com/api/events/types#event_types-subscription_schedule.updated
+        // The subscription it manages (or managed, once released) is fetched with its schedule.
+        Topic::Schedule => {
+            let subscription = event
+                .object_field("subscription")
+                .or_else(|| event.object_field("released_subscription"));
+            match subscription {
+                Some(subscription) => {
+                    Fetched::Subscription(subscriptions::fetch(stripe, subscription).await?)
+                }
+                None => Fetched::Nothing,
+            }
+        }
         // https://docs.stripe.com/api/events/types#event_types-customer.updated
         // Customers change for many reasons (invoice numbering, balance, address); only a new
         // default card matters here, so the others cost no Stripe call.

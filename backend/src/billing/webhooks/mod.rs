@@ -96,6 +96,13 @@ pub const PLATFORM_EVENTS: &[&str] = &[
     "refund.created",
     "refund.failed",
     "refund.updated",
+    "subscription_schedule.aborted",
+    "subscription_schedule.canceled",
+    "subscription_schedule.completed",
+    "subscription_schedule.created",
+    "subscription_schedule.expiring",
+    "subscription_schedule.released",
+    "subscription_schedule.updated",
     "transfer.created",
     "transfer.reversed",
     "transfer.updated",
@@ -134,6 +141,8 @@ pub enum Topic {
     CheckoutSession,
     /// `customer.subscription.*`.
     Subscription,
+    /// `subscription_schedule.*`: a plan change at renewal was scheduled, happened or undone.
+    Schedule,
     /// `customer.updated`, `customer.deleted`.
     Customer,
     /// `invoice.*` but `invoice.upcoming`.
@@ -212,6 +221,7 @@ impl Topic {
             ("payout", _) => Self::Payout,
             (_, "balance.available") => Self::Balance,
             ("customer.subscription", _) => Self::Subscription,
+            ("subscription_schedule", _) => Self::Schedule,
             (_, "customer.updated" | "customer.deleted") => Self::Customer,
             (
                 _,
