@@ -1,6 +1,7 @@
 //! The emulator driven over HTTP, in-process on a random port: lifecycle over clock advances,
 //! idempotency, pagination, errors, webhook delivery, the hosted pages, invoices made by hand,
-//! plans and portal configurations, pending updates, Connect.
+//! plans and portal configurations, pending updates, Connect, seat quantities, subscription
+//! schedules, tax.
 
 mod balance;
 mod connect;
