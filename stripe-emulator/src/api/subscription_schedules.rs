@@ -198,20 +198,18 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
                 .unwrap_or(now),
             false => before["phases"][0]["start_date"].as_i64().unwrap_or(now),
         };
-        let start = match params.str("phases.0.start_date") {
+        let given = match params.str("phases.0.start_date") {
             None => current_start,
-            Some("now") if !active => now,
-            Some(_) => {
-                let given = params.int("phases.0.start_date")?.unwrap_or(current_start);
-                if active && given != current_start {
-                    return Err(ApiError::invalid(
-                        "You can not modify the start date of the current phase.",
-                        Some("phases[0][start_date]"),
-                    ));
-                }
-                given.max(now.min(current_start))
-            }
+            Some("now") => now,
+            Some(_) => params.int("phases.0.start_date")?.unwrap_or(current_start),
         };
+        if active && given != current_start {
+            return Err(ApiError::invalid(
+                "You can not modify the start date of the current phase.",
+                Some("phases[0][start_date]"),
+            ));
+        }
+        let start = given.max(now.min(current_start));
         let phases = schedules::parse(world, params, start, now)?;
         after["phases"] = json!(phases);
         if active {
@@ -229,15 +227,19 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         let proration = params.str("proration_behavior");
         schedules::apply_phase(world, &sub, &after["phases"][0], now, proration);
     }
+    let starts = !active
+        && after["phases"][0]["start_date"]
+            .as_i64()
+            .is_some_and(|start| start <= now);
+    let after = if starts {
+        schedules::start(world, call.id())?
+    } else {
+        after
+    };
     let after = world.update_and_emit("subscription_schedule.updated", &before, after);
     if active {
         // `end_date=now` ends the current phase at once.
         crate::billing::run_due_now(world, after["subscription"].as_str().unwrap_or_default());
-    } else if after["phases"][0]["start_date"]
-        .as_i64()
-        .is_some_and(|start| start <= now)
-    {
-        schedules::start(world, call.id())?;
     }
     world.get("subscription_schedule", call.id(), "schedule")
 }

@@ -311,3 +311,64 @@ async fn seats_changed_on_a_scheduled_subscription_update_its_current_phase() {
     assert_eq!(after["items"]["data"][0]["price"]["id"], basic);
     assert_eq!(after["items"]["data"][0]["quantity"], 2);
 }
+
+#[tokio::test]
+async fn a_scheduled_start_moved_to_now_starts_the_subscription_and_end_date_now_ends_its_phase() {
+    let emulator = Emulator::start().await;
+    let price = emulator.monthly_price("Pro", 1500).await;
+    let customer = emulator.customer_with("pm_card_visa").await;
+    let later = (emulator.fetch("/_emulator/clock").await["now"]
+        .as_i64()
+        .unwrap()
+        + 5 * 86_400)
+        .to_string();
+    let schedule = emulator
+        .ok(
+            "/v1/subscription_schedules",
+            &[
+                ("customer", &customer),
+                ("start_date", &later),
+                ("phases[0][items][0][price]", &price),
+            ],
+        )
+        .await;
+    let id = schedule["id"].as_str().unwrap();
+    let started = emulator
+        .ok(
+            &format!("/v1/subscription_schedules/{id}"),
+            &[
+                ("phases[0][items][0][price]", &price),
+                ("phases[0][start_date]", "now"),
+                ("phases[1][items][0][price]", &price),
+                ("phases[1][items][0][quantity]", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(started["status"], "active");
+    let subscription = started["subscription"].as_str().unwrap().to_owned();
+    let start = started["phases"][0]["start_date"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    emulator.advance_days(3).await;
+    let ended = emulator
+        .ok(
+            &format!("/v1/subscription_schedules/{id}"),
+            &[
+                ("phases[0][items][0][price]", &price),
+                ("phases[0][start_date]", &start),
+                ("phases[0][end_date]", "now"),
+                ("phases[1][items][0][price]", &price),
+                ("phases[1][items][0][quantity]", "3"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        ended["current_phase"]["start_date"],
+        ended["phases"][1]["start_date"]
+    );
+    let now = emulator
+        .fetch(&format!("/v1/subscriptions/{subscription}"))
+        .await;
+    assert_eq!(now["items"]["data"][0]["quantity"], 3);
+}
