@@ -151,6 +151,8 @@ fn lookup(world: &World, id: &str) -> Option<Value> {
         "coupon",
         "promotion_code",
         "discount",
+        "subscription_schedule",
+        "tax_rate",
     ];
     kinds.iter().find_map(|kind| world.find(kind, id).cloned())
 }
