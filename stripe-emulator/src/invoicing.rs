@@ -362,5 +362,6 @@ pub fn refresh_draft(world: &mut World, id: &str) {
     }
     let mut invoice = before.clone();
     set_lines(&mut invoice, lines);
+    crate::tax::apply_to_invoice(world, &mut invoice, None);
     world.update_and_emit("invoice.updated", &before, invoice);
 }

@@ -79,6 +79,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         }
     }
     invoicing::set_lines(&mut invoice, lines);
+    crate::tax::apply_to_invoice(world, &mut invoice, None);
     world.insert(invoice.clone());
     world.emit("invoice.created", &invoice, None);
     Ok(invoice)
@@ -86,8 +87,15 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
 
 /// Applies the editable fields of a draft: `auto_advance`, `collection_method`, `days_until_due`,
 /// `due_date`, `description`, `footer`, `statement_descriptor`, `default_payment_method`,
-/// `metadata`.
+/// `automatic_tax[enabled]`, `default_tax_rates`, `metadata`.
 fn apply(world: &World, invoice: &mut Value, params: &Params, now: i64) -> Result<(), ApiError> {
+    if let Some(enabled) = crate::tax::automatic_tax_param(params, "automatic_tax")? {
+        invoice["automatic_tax"]["enabled"] = json!(enabled);
+        invoice["automatic_tax"]["disabled_reason"] = Value::Null;
+    }
+    if let Some(rates) = crate::tax::requested_rates(world, params, "default_tax_rates")? {
+        invoice["default_tax_rates"] = json!(rates);
+    }
     if let Some(auto_advance) = params.bool("auto_advance")? {
         invoice["auto_advance"] = json!(auto_advance);
     }
@@ -175,6 +183,14 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     let now = world.now_for_customer(before["customer"].as_str().unwrap_or_default());
     let mut invoice = before.clone();
     apply(world, &mut invoice, params, now)?;
+    if invoice["status"] == "draft" {
+        let lines = invoice["lines"]["data"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        invoicing::set_lines(&mut invoice, lines);
+        crate::tax::apply_to_invoice(world, &mut invoice, None);
+    }
     Ok(world.update_and_emit("invoice.updated", &before, invoice))
 }
 

@@ -72,7 +72,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         "proration": false,
         "quantity": quantity,
         "quantity_decimal": quantity.to_string(),
-        "tax_rates": [],
+        "tax_rates": crate::tax::requested_rates(world, params, "tax_rates")?.unwrap_or_default(),
         "test_clock": customer["test_clock"],
     });
     merge_metadata(&mut item, params);

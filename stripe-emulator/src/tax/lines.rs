@@ -75,11 +75,19 @@ fn entries(base: i64, levies: &[Levy]) -> Vec<Value> {
         .collect()
 }
 
-/// Taxes an invoice built for `subscription` (or one made by hand): its lines' `taxes`, its
-/// `total_taxes` and totals, and its `automatic_tax`. Automatic tax needs the customer's
-/// location; without one the invoice is left untaxed with Stripe's `requires_location_inputs`.
+/// Taxes an invoice built for `subscription` (or one made by hand, by its own `automatic_tax` and
+/// `default_tax_rates`): its lines' `taxes`, its `total_taxes` and totals, and its
+/// `automatic_tax`. Automatic tax needs the customer's location; without one the invoice is left
+/// untaxed with Stripe's `requires_location_inputs`.
 pub fn apply_to_invoice(world: &mut World, invoice: &mut Value, subscription: Option<&Value>) {
-    let automatic = subscription.is_some_and(|sub| sub["automatic_tax"]["enabled"] == true);
+    let automatic = match subscription {
+        Some(sub) => sub["automatic_tax"]["enabled"] == true,
+        None => {
+            invoice["automatic_tax"]["enabled"] == true
+                || invoice["automatic_tax"]["disabled_reason"]
+                    == "finalization_requires_location_inputs"
+        }
+    };
     let customer = world
         .find("customer", invoice["customer"].as_str().unwrap_or_default())
         .cloned()
@@ -98,12 +106,13 @@ pub fn apply_to_invoice(world: &mut World, invoice: &mut Value, subscription: Op
             }),
         };
     }
-    let defaults: Vec<Value> = subscription
-        .and_then(|sub| sub["default_tax_rates"].as_array().cloned())
-        .unwrap_or_default();
     if let Some(sub) = subscription {
         invoice["default_tax_rates"] = sub["default_tax_rates"].clone();
     }
+    let defaults: Vec<Value> = invoice["default_tax_rates"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let automatic_rate = match (&place, automatic) {
         (Some(place), true) => Some(automatic_rate(world, place)),
         _ => None,
@@ -117,7 +126,7 @@ pub fn apply_to_invoice(world: &mut World, invoice: &mut Value, subscription: Op
         let levies = match &automatic_rate {
             Some(rate) => vec![automatic_levy(world, line, rate.as_ref())],
             None => {
-                let own = item_rates(subscription, line);
+                let own = item_rates(world, subscription, line);
                 let rates = if own.is_empty() { &defaults } else { &own };
                 rates.iter().map(Levy::of_rate).collect()
             }
@@ -177,8 +186,14 @@ fn automatic_levy(world: &World, line: &Value, rate: Option<&Value>) -> Levy {
     }
 }
 
-/// The `tax_rates` of the subscription item a line bills, if any.
-fn item_rates(subscription: Option<&Value>, line: &Value) -> Vec<Value> {
+/// The `tax_rates` of the subscription item or invoice item a line bills, if any.
+fn item_rates(world: &World, subscription: Option<&Value>, line: &Value) -> Vec<Value> {
+    if let Some(id) = line["parent"]["invoice_item_details"]["invoice_item"].as_str() {
+        return world
+            .find("invoiceitem", id)
+            .and_then(|item| item["tax_rates"].as_array().cloned())
+            .unwrap_or_default();
+    }
     let item = &line["parent"]["subscription_item_details"]["subscription_item"];
     subscription
         .and_then(|sub| sub["items"]["data"].as_array())

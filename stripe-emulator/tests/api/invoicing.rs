@@ -287,3 +287,57 @@ async fn subscription_invoices_cannot_be_deleted() {
     assert_eq!(status, 400, "{body}");
     assert!(emulator.fetch(&format!("/v1/invoices/{invoice}")).await["id"].is_string());
 }
+
+#[tokio::test]
+async fn a_draft_is_taxed_by_its_automatic_tax_default_rates_and_item_rates() {
+    let emulator = Emulator::start().await;
+    let customer = customer_with_item(&emulator, "1000").await;
+    emulator
+        .ok(
+            &format!("/v1/customers/{customer}"),
+            &[("address[country]", "FR")],
+        )
+        .await;
+    let invoice = draft(&emulator, &customer, &[("automatic_tax[enabled]", "true")]).await;
+    assert_eq!(invoice["automatic_tax"]["status"], "complete");
+    assert_eq!(invoice["total"], 1200, "20 % in France");
+    let rate = emulator
+        .ok(
+            "/v1/tax_rates",
+            &[
+                ("display_name", "Levy"),
+                ("percentage", "5"),
+                ("inclusive", "false"),
+            ],
+        )
+        .await;
+    let rate = id(&rate);
+    let updated = emulator
+        .ok(
+            &format!("/v1/invoices/{}", id(&invoice)),
+            &[
+                ("automatic_tax[enabled]", "false"),
+                ("default_tax_rates[0]", rate),
+            ],
+        )
+        .await;
+    assert_eq!(updated["total"], 1050);
+    emulator
+        .ok(
+            "/v1/invoiceitems",
+            &[
+                ("customer", &customer),
+                ("invoice", id(&invoice)),
+                ("amount", "2000"),
+                ("currency", "usd"),
+                ("tax_rates[0]", rate),
+            ],
+        )
+        .await;
+    let refreshed = emulator
+        .fetch(&format!("/v1/invoices/{}", id(&invoice)))
+        .await;
+    assert_eq!(refreshed["subtotal"], 3000);
+    assert_eq!(refreshed["total"], 3150);
+    assert_eq!(refreshed["total_taxes"][0]["amount"], 150);
+}
