@@ -62,6 +62,8 @@ pub struct PriceView {
     pub saving_percent: Option<u32>,
     /// For a per-seat price: the total for the plan's seat count, `$87 per month for 3 seats`.
     pub seat_total: Option<String>,
+    /// With Stripe Tax on: `plus tax` or `tax included`, as the price says.
+    pub tax_note: Option<String>,
     /// Whether this is the price the user holds.
     pub held: bool,
 }

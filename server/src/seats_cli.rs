@@ -32,7 +32,10 @@ impl SeatsCommand {
             "{} per-seat subscriptions checked, {} had drifted and were fixed, {} could not be checked",
             report.checked, report.drifted, report.failed
         );
-        anyhow::ensure!(report.failed == 0, "some seats could not be reconciled; see the log");
+        anyhow::ensure!(
+            report.failed == 0,
+            "some seats could not be reconciled; see the log"
+        );
         Ok(())
     }
 }

@@ -82,7 +82,9 @@ impl Application {
         }
         tokio::spawn(backend::organizations::seats::sync_forever(app.clone()));
         if app.config.seat_reconcile_nightly {
-            tokio::spawn(backend::organizations::seats::reconcile_nightly(app.clone()));
+            tokio::spawn(backend::organizations::seats::reconcile_nightly(
+                app.clone(),
+            ));
         }
         if app.config.stripe.seed_demo_catalog {
             tokio::spawn(stripe_cli::seed_demo_catalog(app.clone()));

@@ -55,6 +55,7 @@ pub fn PlanCard(
                             " "<span class="plan__cadence">{price.cadence.clone()}</span>
                             {per_seat.then(|| view! { " "<span class="plan__per-seat">"per seat"</span> })}
                         </p>
+                        {price.tax_note.clone().map(|note| view! { <p class="muted plan__tax">{note}</p> })}
                         {price.seat_total.clone().map(|total| view! { <p class="plan__total">{total}</p> })}
                         {price.saving_percent.map(|p| view! { <p class="badge">{format!("Save {p}%")}</p> })}
                         {price.trial_days.map(|d| view! { <p class="badge badge--ok">{format!("{d}-day free trial")}</p> })}

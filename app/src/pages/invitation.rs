@@ -26,10 +26,7 @@ pub fn InvitationAcceptPage() -> impl IntoView {
     );
     let accept = ServerAction::<AcceptInvitation>::new();
     let error = accept.value().get_untracked().and_then(Result::err);
-    let here = format!(
-        "/invitations/accept?token={}",
-        crate::pages::encode(&token)
-    );
+    let here = format!("/invitations/accept?token={}", crate::pages::encode(&token));
     view! {
         <Title text="Invitation" />
         <section class="container narrow page">

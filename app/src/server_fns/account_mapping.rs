@@ -152,7 +152,10 @@ fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
 /// A change set for the renewal, in a sentence: `Changes to Hobby on 4 January 2027`.
 fn scheduled_change(plan: &PlanDetails) -> Option<String> {
     let at = plan.scheduled_at?;
-    let to = plan.scheduled_product_name.as_deref().unwrap_or("another plan");
+    let to = plan
+        .scheduled_product_name
+        .as_deref()
+        .unwrap_or("another plan");
     let seats = match (plan.per_seat, plan.scheduled_quantity) {
         (true, Some(seats)) if seats != plan.quantity => format!(" ({seats} seats)"),
         _ => String::new(),
@@ -163,7 +166,11 @@ fn scheduled_change(plan: &PlanDetails) -> Option<String> {
 /// The plan's discount in words: `Launch offer: 20% off until 4 March 2027`.
 fn discount(plan: &PlanDetails) -> Option<String> {
     let name = plan.discount_name.as_deref()?;
-    let off = match (&plan.discount_percent_off, plan.discount_amount_off, &plan.discount_currency) {
+    let off = match (
+        &plan.discount_percent_off,
+        plan.discount_amount_off,
+        &plan.discount_currency,
+    ) {
         (Some(percent), _, _) => format!("{percent}% off"),
         (None, Some(amount), Some(currency)) => format!("{} off", format_amount(amount, currency)),
         _ => "a discount".to_owned(),
@@ -178,10 +185,16 @@ fn discount(plan: &PlanDetails) -> Option<String> {
 fn adjustments(invoice: &StoredInvoice) -> Option<String> {
     let mut parts = Vec::new();
     if invoice.discount > 0 {
-        parts.push(format!("{} off", format_amount(invoice.discount, &invoice.currency)));
+        parts.push(format!(
+            "{} off",
+            format_amount(invoice.discount, &invoice.currency)
+        ));
     }
     if invoice.tax > 0 {
-        parts.push(format!("incl. {} tax", format_amount(invoice.tax, &invoice.currency)));
+        parts.push(format!(
+            "incl. {} tax",
+            format_amount(invoice.tax, &invoice.currency)
+        ));
     }
     (!parts.is_empty()).then(|| parts.join(", "))
 }

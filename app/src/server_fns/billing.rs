@@ -53,6 +53,7 @@ pub async fn pricing(seats: Option<u32>) -> Result<PricingView, FormError> {
         payer.is_some(),
         had_trial,
         seats,
+        state.config.automatic_tax,
     ))
 }
 

@@ -24,6 +24,7 @@ pub fn pricing(
     signed_in: bool,
     had_trial: bool,
     seats: u32,
+    automatic_tax: bool,
 ) -> PricingView {
     let mut groups: Vec<String> = Vec::new();
     let plans = catalog
@@ -57,6 +58,12 @@ pub fn pricing(
                         )
                     }),
                     cadence,
+                    tax_note: match price.tax_behavior.as_deref() {
+                        _ if !automatic_tax => None,
+                        Some("inclusive") => Some("tax included".to_owned()),
+                        Some("exclusive") => Some("plus tax".to_owned()),
+                        _ => None,
+                    },
                     trial_days: price
                         .trial_period_days
                         .filter(|days| *days > 0 && !had_trial),

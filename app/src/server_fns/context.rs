@@ -65,7 +65,12 @@ pub fn signed_in_user() -> Result<User, FormError> {
 /// user): themselves, or their current organization.
 pub fn payer() -> Result<backend::billing::payer::Payer, FormError> {
     use_context::<http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<backend::billing::payer::Payer>().cloned())
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<backend::billing::payer::Payer>()
+                .cloned()
+        })
         .ok_or_else(|| AuthError::NotSignedIn.into())
 }
 

@@ -59,8 +59,7 @@ pub async fn invite_member(email: String, role: String) -> Result<(), FormError>
 pub async fn revoke_invitation(invitation: String) -> Result<(), FormError> {
     let state = super::context::state()?;
     let (acting, _) = acting()?;
-    backend::organizations::invitations::revoke(&state.db, &acting, parse_id(&invitation)?)
-        .await?;
+    backend::organizations::invitations::revoke(&state.db, &acting, parse_id(&invitation)?).await?;
     leptos_axum::redirect(&crate::notice::Notice::InvitationRevoked.href());
     Ok(())
 }
@@ -71,8 +70,7 @@ pub async fn change_role(member: String, role: String) -> Result<(), FormError> 
     let state = super::context::state()?;
     let (acting, _) = acting()?;
     let role = parse_role(&role)?;
-    backend::organizations::members::set_role(&state.db, &acting, parse_id(&member)?, role)
-        .await?;
+    backend::organizations::members::set_role(&state.db, &acting, parse_id(&member)?, role).await?;
     leptos_axum::redirect(&crate::notice::Notice::RoleChanged.href());
     Ok(())
 }

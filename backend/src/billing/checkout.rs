@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::{
     customers,
-    payer::Payer,
     follow_ups::{self, FollowUp},
+    payer::Payer,
     purchases::{self, PurchaseStatus},
     subscriptions,
     trials::{self, Offer},
@@ -29,7 +29,11 @@ use crate::{
 /// organization has members. Refused when the payer already holds a subscription, or when the
 /// actor does not manage the payer's billing.
 #[tracing::instrument(skip_all, fields(account_id = %payer.account_id(), price = price_id))]
-pub async fn start(state: &AppState, payer: &Payer, price_id: &str) -> Result<String, BillingError> {
+pub async fn start(
+    state: &AppState,
+    payer: &Payer,
+    price_id: &str,
+) -> Result<String, BillingError> {
     if !payer.manages_billing() {
         return Err(BillingError::NotOwner);
     }

@@ -18,7 +18,10 @@ use crate::{
 };
 
 /// The billing account's Stripe customer id, if it has one.
-pub async fn find(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar!(
         "SELECT stripe_customer_id FROM billing_customers WHERE account_id = $1",
         account_id
@@ -119,7 +122,10 @@ pub async fn ensure(state: &AppState, payer: &Payer) -> Result<String, BillingEr
         .set("metadata[account_id]", account_id)
         .set_some(
             "metadata[organization_id]",
-            payer.organization.as_ref().map(|acting| acting.organization_id),
+            payer
+                .organization
+                .as_ref()
+                .map(|acting| acting.organization_id),
         );
     // The key names the user, what we send and how many of their customers were deleted before:
     // a retry after a crash gets the same customer back; a retry after the user changed their

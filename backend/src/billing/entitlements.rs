@@ -119,7 +119,10 @@ pub fn parse_features(metadata: &str) -> impl Iterator<Item = String> + '_ {
 
 /// The user's entitlements now (billing time: see [`super::clock`]), with the configured grace
 /// period.
-pub async fn current(state: &crate::AppState, account_id: Uuid) -> Result<Entitlements, sqlx::Error> {
+pub async fn current(
+    state: &crate::AppState,
+    account_id: Uuid,
+) -> Result<Entitlements, sqlx::Error> {
     of_user(
         &state.db,
         account_id,

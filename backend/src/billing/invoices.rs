@@ -211,8 +211,16 @@ async fn store(conn: &mut PgConnection, invoice: &Invoice) -> Result<bool, Billi
         row.period_end,
         row.attempt_count,
         row.created,
-        invoice.total_discount_amounts.iter().map(|entry| entry.amount).sum::<i64>(),
-        invoice.total_taxes.iter().map(|entry| entry.amount).sum::<i64>(),
+        invoice
+            .total_discount_amounts
+            .iter()
+            .map(|entry| entry.amount)
+            .sum::<i64>(),
+        invoice
+            .total_taxes
+            .iter()
+            .map(|entry| entry.amount)
+            .sum::<i64>(),
     )
     .execute(&mut *conn)
     .await

@@ -273,7 +273,11 @@ pub async fn preview_change(
         .set("subscription_details[items][0][id]", &owned.item_id)
         .set("subscription_details[items][0][price]", price_id)
         .set("subscription_details[proration_behavior]", PRORATION)
-        .set("subscription_details[proration_date]", proration_date);
+        .set("subscription_details[proration_date]", proration_date)
+        .set_some(
+            "automatic_tax[enabled]",
+            state.config.automatic_tax.then_some(true),
+        );
     let invoice = state
         .stripe
         .preview_invoice(&form)
@@ -312,7 +316,10 @@ pub async fn change_plan(
             "That preview is out of date. Choose the plan again to see the current amounts.",
         ));
     }
-    let form = change_request(&owned.item_id, price_id, proration_date);
+    let form = change_request(&owned.item_id, price_id, proration_date).set_some(
+        "automatic_tax[enabled]",
+        state.config.automatic_tax.then_some(true),
+    );
     // The same confirmation sent twice (a double click, a retry) is one change.
     let key = format!(
         "tollgate-change-{subscription_id}-{}-{price_id}-{proration_date}",
@@ -482,7 +489,10 @@ async fn update(
 }
 
 /// Re-fetches and stores the subscription, so the next page shows the change.
-pub(super) async fn store_latest(state: &AppState, subscription_id: &str) -> Result<(), BillingError> {
+pub(super) async fn store_latest(
+    state: &AppState,
+    subscription_id: &str,
+) -> Result<(), BillingError> {
     let mut tx = state
         .db
         .begin()

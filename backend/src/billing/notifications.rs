@@ -183,7 +183,8 @@ pub async fn canceled(
     };
     let status = super::status::stored(&row.status).step("reading the subscription's status")?;
     let kind = "canceled";
-    let Some(to) = recipient_unless_queued(conn, kind, subscription_id, row.account_id).await? else {
+    let Some(to) = recipient_unless_queued(conn, kind, subscription_id, row.account_id).await?
+    else {
         return Ok(false);
     };
     // Canceled early but paid through the period: say until when it stays.
@@ -234,9 +235,9 @@ async fn recipient_unless_queued(
         r#"SELECT email AS "email!" FROM billing_contacts WHERE account_id = $1"#,
         account_id
     )
-        .fetch_one(&mut *conn)
-        .await
-        .step("reading the recipient's address")?;
+    .fetch_one(&mut *conn)
+    .await
+    .step("reading the recipient's address")?;
     Ok(Some(EmailAddress::from_stored(email)))
 }
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::{customers, BillingError, Step};
 use super::payer::Payer;
+use super::{customers, BillingError, Step};
 use crate::AppState;
 
 /// What a portal session opens on.

@@ -116,7 +116,10 @@ pub async fn record(
 }
 
 /// A user's purchases, newest first.
-pub async fn of_user(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<Purchase>, sqlx::Error> {
+pub async fn of_user(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<Vec<Purchase>, sqlx::Error> {
     sqlx::query_as!(
         Purchase,
         r#"

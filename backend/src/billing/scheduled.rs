@@ -53,7 +53,11 @@ pub async fn timing(
         .get(&state.db)
         .await
         .step("loading the catalog")?;
-    let cost = |id: &str| catalog.find_price(id).and_then(|(_, price)| per_year(price));
+    let cost = |id: &str| {
+        catalog
+            .find_price(id)
+            .and_then(|(_, price)| per_year(price))
+    };
     match (cost(&owned.price_id), cost(price_id)) {
         (Some(now), Some(then)) if then < now => {
             let ends = period_end(state, &owned.item_id).await?;
@@ -110,7 +114,10 @@ pub async fn schedule(
             .stripe
             .create_schedule_from(
                 subscription_id,
-                &format!("tollgate-schedule-{subscription_id}-{}", at.unix_timestamp()),
+                &format!(
+                    "tollgate-schedule-{subscription_id}-{}",
+                    at.unix_timestamp()
+                ),
             )
             .await
             .step("putting the subscription on a schedule")?,
@@ -176,7 +183,9 @@ pub async fn undo(
     .await
     .step("finding the subscription's schedule")?
     .ok_or(BillingError::NoSuchSubscription)?
-    .ok_or(BillingError::NotNow("No change is scheduled for this plan."))?;
+    .ok_or(BillingError::NotNow(
+        "No change is scheduled for this plan.",
+    ))?;
     match state
         .stripe
         .release_schedule(&schedule, &format!("tollgate-schedule-release-{schedule}"))

@@ -95,6 +95,9 @@ pub struct SeedPrice {
     pub interval: Option<String>,
     /// Free days before the first bill.
     pub trial_period_days: Option<i64>,
+    /// `exclusive` (tax added on top) or `inclusive` (part of the amount), which Stripe Tax
+    /// needs; absent: Stripe's `unspecified`.
+    pub tax_behavior: Option<String>,
 }
 
 /// Reads a catalog file's text, with errors that say what is wrong.
@@ -124,8 +127,22 @@ pub fn parse(text: &str) -> Result<SeedFile, anyhow::Error> {
         if !product.id.starts_with("prod_") {
             anyhow::bail!("product id `{}` must start with prod_", product.id);
         }
-        if product.billing.as_deref().is_some_and(|billing| billing != "per_seat") {
+        if product
+            .billing
+            .as_deref()
+            .is_some_and(|billing| billing != "per_seat")
+        {
             anyhow::bail!("product `{}`: billing is per_seat or absent", product.id);
+        }
+        for price in &product.prices {
+            if let Some(behavior) = &price.tax_behavior {
+                if !["exclusive", "inclusive"].contains(&behavior.as_str()) {
+                    anyhow::bail!(
+                        "price `{}`: tax_behavior is exclusive or inclusive, not `{behavior}`",
+                        price.lookup_key
+                    );
+                }
+            }
         }
         for price in &product.prices {
             if let Some(interval) = &price.interval {
@@ -224,7 +241,8 @@ pub async fn run(
                 .set("unit_amount", price.unit_amount)
                 .set("lookup_key", &price.lookup_key)
                 .set_some("recurring[interval]", price.interval.as_deref())
-                .set_some("recurring[trial_period_days]", price.trial_period_days);
+                .set_some("recurring[trial_period_days]", price.trial_period_days)
+                .set_some("tax_behavior", price.tax_behavior.as_deref());
             stripe
                 .create_price(&form, &key("price", &price.lookup_key, &form))
                 .await

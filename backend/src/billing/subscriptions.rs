@@ -491,7 +491,8 @@ async fn store_schedule_and_discount(
         subscription.id,
         schedule.map(|schedule| schedule.id()),
         next.map(|(item, _)| item.price.as_str()),
-        next.and_then(|(item, _)| item.quantity).map(|quantity| quantity.clamp(0, i64::from(i32::MAX)) as i32),
+        next.and_then(|(item, _)| item.quantity)
+            .map(|quantity| quantity.clamp(0, i64::from(i32::MAX)) as i32),
         next.and_then(|(_, start)| at(start)),
         discount.map(|(_, coupon)| coupon.name.clone().unwrap_or_else(|| coupon.id.clone())),
         discount.and_then(|(_, coupon)| coupon.percent_off),
@@ -553,7 +554,10 @@ pub async fn had_trial(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<bool
 
 /// The plans a user holds now (every item of every subscription whose status
 /// [holds the plan](super::SubscriptionStatus::holds_plan)).
-pub async fn held_by(db: impl PgExecutor<'_>, account_id: Uuid) -> Result<Vec<HeldPlan>, sqlx::Error> {
+pub async fn held_by(
+    db: impl PgExecutor<'_>,
+    account_id: Uuid,
+) -> Result<Vec<HeldPlan>, sqlx::Error> {
     use super::SubscriptionStatus;
     let rows = sqlx::query!(
         r#"

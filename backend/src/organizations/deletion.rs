@@ -30,7 +30,8 @@ pub async fn delete(state: &AppState, acting: &Acting) -> Result<(), Organizatio
             Err(error) if error.is_not_found() => {}
             Err(error) => {
                 return Err(crate::billing::BillingError::from(
-                    anyhow::Error::new(error).context("deleting the organization's Stripe customer"),
+                    anyhow::Error::new(error)
+                        .context("deleting the organization's Stripe customer"),
                 )
                 .into())
             }

@@ -135,7 +135,10 @@ pub async fn invite(
     .step("recording the invitation")?;
     tx.commit().await.step("committing the invitation")?;
     let link = messages::link(&state.config.base_url, ACCEPT_PATH, &token);
-    let inviter = actor.display_name.as_deref().unwrap_or(actor.email.as_str());
+    let inviter = actor
+        .display_name
+        .as_deref()
+        .unwrap_or(actor.email.as_str());
     mail::send_in_background(
         state.mailer.clone(),
         mail::organizations::invitation(&email, &acting.name, inviter, &link),

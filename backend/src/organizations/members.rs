@@ -166,9 +166,13 @@ pub async fn remove(
     .execute(&mut *tx)
     .await
     .step("removing the member")?;
-    seats::request_sync(&mut tx, acting.organization_id, state.config.seat_sync_delay)
-        .await
-        .step("asking for the seats to follow")?;
+    seats::request_sync(
+        &mut tx,
+        acting.organization_id,
+        state.config.seat_sync_delay,
+    )
+    .await
+    .step("asking for the seats to follow")?;
     tx.commit()
         .await
         .map_err(|e| OrganizationError::from_db(e, "committing the removal"))?;

@@ -23,7 +23,9 @@ pub use error::OrganizationError;
 use crate::{auth::User, billing::Step};
 
 /// A member's role (`memberships.role`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OrgRole {
     /// Uses what the organization's plan grants.
@@ -136,9 +138,7 @@ pub async fn create(
     .execute(&mut *tx)
     .await
     .step("making the creator its owner")?;
-    tx.commit()
-        .await
-        .step("committing the new organization")?;
+    tx.commit().await.step("committing the new organization")?;
     tracing::info!(organization_id = %id, "organization created");
     Ok(Acting {
         organization_id: id,

@@ -126,7 +126,10 @@ pub async fn item(
 }
 
 /// The most members the organization's plan allows (product metadata `max_seats`), if it caps.
-pub async fn cap(db: impl PgExecutor<'_>, organization_id: Uuid) -> Result<Option<i64>, sqlx::Error> {
+pub async fn cap(
+    db: impl PgExecutor<'_>,
+    organization_id: Uuid,
+) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"
         SELECT (p.metadata->>'max_seats')::bigint AS "cap!"
@@ -188,11 +191,9 @@ pub async fn sync_due(state: &AppState, as_of: OffsetDateTime) -> Result<usize, 
             return Ok(changed);
         };
         let span = tracing::info_span!("seat sync", organization_id = %due.organization_id);
-        let outcome = tracing::Instrument::instrument(
-            sync_one(state, due.organization_id, due.due_at),
-            span,
-        )
-        .await;
+        let outcome =
+            tracing::Instrument::instrument(sync_one(state, due.organization_id, due.due_at), span)
+                .await;
         match outcome {
             Ok(did) => {
                 changed += usize::from(did);
@@ -249,7 +250,11 @@ async fn sync_one(
         requested.unix_timestamp_nanos() / 1_000
     );
     set_quantity(state, &item, members, &key).await?;
-    tracing::info!(from = item.quantity, to = members, "seats follow the members");
+    tracing::info!(
+        from = item.quantity,
+        to = members,
+        "seats follow the members"
+    );
     Ok(true)
 }
 
@@ -318,8 +323,8 @@ async fn reconcile_one(state: &AppState, organization_id: Uuid) -> Result<bool, 
         return Ok(false);
     };
     // What Stripe bills now, not our copy: the copy may be what drifted.
-    let Some(live) = subscriptions::refresh_unheld(&state.db, &state.stripe, &stored.subscription_id)
-        .await?
+    let Some(live) =
+        subscriptions::refresh_unheld(&state.db, &state.stripe, &stored.subscription_id).await?
     else {
         return Ok(false);
     };
@@ -355,7 +360,13 @@ async fn reconcile_one(state: &AppState, organization_id: Uuid) -> Result<bool, 
         quantity: billed as i32,
         ..stored
     };
-    let fixed = set_quantity(state, &item, members, &format!("tollgate-seat-drift-{drift}")).await;
+    let fixed = set_quantity(
+        state,
+        &item,
+        members,
+        &format!("tollgate-seat-drift-{drift}"),
+    )
+    .await;
     let error = fixed.as_ref().err().map(ToString::to_string);
     sqlx::query!(
         "UPDATE seat_drifts SET fixed_at = CASE WHEN $2::text IS NULL THEN now() END, error = $2 WHERE id = $1",
@@ -430,9 +441,11 @@ pub async fn run_locked(state: &AppState) -> Result<Option<Reconciled>, BillingE
         return Ok(None);
     }
     let report = reconcile(state).await;
-    sqlx::query_scalar!(r#"SELECT pg_advisory_unlock(hashtext('tollgate-seat-reconciliation')) AS "unlocked!""#)
-        .fetch_one(&mut *conn)
-        .await
-        .step("releasing the reconciliation lock")?;
+    sqlx::query_scalar!(
+        r#"SELECT pg_advisory_unlock(hashtext('tollgate-seat-reconciliation')) AS "unlocked!""#
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .step("releasing the reconciliation lock")?;
     report.map(Some)
 }

@@ -1,13 +1,14 @@
 //! A subscription's life as the emulator's clock moves on, with its events delivered to the real
 //! app: a trial that ends and is billed, monthly renewals, a failed renewal paid with a new card
 //! from the portal or retried until Stripe gives up, cancellation at the period's end (and taking
-//! it back), cancellation at once, and plan changes with their prorations — each checked in the
+//! it back), cancellation at once, plan changes with their prorations and downgrades at renewal — each checked in the
 //! stored rows, in what the user may open, and in the billing emails. Here: what they share.
 
 mod billing_cycle;
 mod cancellation;
 mod dunning;
 mod plan_changes;
+mod scheduled_changes;
 
 use super::{
     eventually,

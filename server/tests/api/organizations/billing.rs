@@ -15,7 +15,10 @@ use crate::{
 };
 
 /// Ada's Acme with Bob as a member, subscribed to Pro (per seat) by Ada; the subscription's id.
-async fn acme_on_pro(app: &TestApp, stripe: &Stripe) -> (reqwest::Client, reqwest::Client, uuid::Uuid, String) {
+async fn acme_on_pro(
+    app: &TestApp,
+    stripe: &Stripe,
+) -> (reqwest::Client, reqwest::Client, uuid::Uuid, String) {
     let ada = person(app, "ada@example.com").await;
     let acme = create(app, &ada, "Acme").await;
     let token = invite(app, &ada, "bob@example.com", "member", 1).await;
@@ -25,24 +28,33 @@ async fn acme_on_pro(app: &TestApp, stripe: &Stripe) -> (reqwest::Client, reqwes
     let pro = price_id(app, "tollgate_pro_monthly").await;
     let checkout = start_checkout(app, &ada, &pro).await;
     let lines = stripe
-        .get(&format!("/v1/checkout/sessions/{}/line_items", session_id(&checkout)))
+        .get(&format!(
+            "/v1/checkout/sessions/{}/line_items",
+            session_id(&checkout)
+        ))
         .await;
     assert_eq!(lines["data"][0]["quantity"], 2, "a seat per member");
     assert_eq!(pay(&checkout, GOOD_CARD).await.status(), 303);
     let success = app
-        .get_with(&ada, &format!("/checkout/success?session_id={}", session_id(&checkout)))
+        .get_with(
+            &ada,
+            &format!("/checkout/success?session_id={}", session_id(&checkout)),
+        )
         .await;
     assert_eq!(success.status(), 200);
-    let subscription: String = sqlx::query_scalar("SELECT id FROM subscriptions WHERE account_id = $1")
-        .bind(acme)
-        .fetch_one(&app.db)
-        .await
-        .expect("the organization holds the subscription");
+    let subscription: String =
+        sqlx::query_scalar("SELECT id FROM subscriptions WHERE account_id = $1")
+            .bind(acme)
+            .fetch_one(&app.db)
+            .await
+            .expect("the organization holds the subscription");
     (ada, bob, acme, subscription)
 }
 
 async fn quantity(stripe: &Stripe, subscription: &str) -> i64 {
-    stripe.get(&format!("/v1/subscriptions/{subscription}")).await["items"]["data"][0]["quantity"]
+    stripe
+        .get(&format!("/v1/subscriptions/{subscription}"))
+        .await["items"]["data"][0]["quantity"]
         .as_i64()
         .unwrap()
 }
@@ -51,30 +63,62 @@ async fn quantity(stripe: &Stripe, subscription: &str) -> i64 {
 async fn an_organizations_plan_is_its_members_and_only_owners_manage_it() {
     let (app, stripe) = shop(false).await;
     let (ada, bob, acme, _) = acme_on_pro(&app, &stripe).await;
-    let customer: String = sqlx::query_scalar("SELECT stripe_customer_id FROM billing_customers WHERE account_id = $1")
-        .bind(acme)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(stripe.get(&format!("/v1/customers/{customer}")).await["name"], "Acme", "invoices name the company");
+    let customer: String = sqlx::query_scalar(
+        "SELECT stripe_customer_id FROM billing_customers WHERE account_id = $1",
+    )
+    .bind(acme)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        stripe.get(&format!("/v1/customers/{customer}")).await["name"],
+        "Acme",
+        "invoices name the company"
+    );
 
     // Bob, acting for Acme, has Pro's features; acting for himself, he does not.
     let (status, page) = dashboard(&app, &bob).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("Usage report"), "{page}");
-    assert_eq!(act(&app, &bob, "switch_account", &[("account", "personal")]).await, None);
-    assert_eq!(dashboard(&app, &bob).await.0, 402, "his own account has no plan");
-    assert_eq!(act(&app, &bob, "switch_account", &[("account", &acme.to_string())]).await, None);
+    assert_eq!(
+        act(&app, &bob, "switch_account", &[("account", "personal")]).await,
+        None
+    );
+    assert_eq!(
+        dashboard(&app, &bob).await.0,
+        402,
+        "his own account has no plan"
+    );
+    assert_eq!(
+        act(
+            &app,
+            &bob,
+            "switch_account",
+            &[("account", &acme.to_string())]
+        )
+        .await,
+        None
+    );
 
     // A member neither opens the portal nor starts a checkout for the organization.
     let refused = act(&app, &bob, "open_portal", &[]).await;
-    assert!(refused.unwrap()["Form"].as_str().unwrap().contains("owners"));
+    assert!(refused.unwrap()["Form"]
+        .as_str()
+        .unwrap()
+        .contains("owners"));
     let hobby = price_id(&app, "tollgate_hobby_monthly").await;
     let refused = act(&app, &bob, "start_checkout", &[("price", &hobby)]).await;
-    assert!(refused.unwrap()["Form"].as_str().unwrap().contains("owners"));
+    assert!(refused.unwrap()["Form"]
+        .as_str()
+        .unwrap()
+        .contains("owners"));
     // Ada, its owner, does.
     let portal = app.post_form_with(&ada, "/api/open_portal", &[]).await;
-    assert!(location(&portal).starts_with(stripe.base_url()), "{}", location(&portal));
+    assert!(
+        location(&portal).starts_with(stripe.base_url()),
+        "{}",
+        location(&portal)
+    );
 }
 
 #[tokio::test]
@@ -83,46 +127,80 @@ async fn seats_follow_the_members_in_one_update_a_minute_and_the_nightly_check_f
     let (ada, _bob, acme, subscription) = acme_on_pro(&app, &stripe).await;
     let state = app.state();
     // Bob's joining before the plan existed was counted at Checkout.
-    backend::organizations::seats::sync_due(&state, time::OffsetDateTime::now_utc() + time::Duration::minutes(2))
-        .await
-        .unwrap();
+    backend::organizations::seats::sync_due(
+        &state,
+        time::OffsetDateTime::now_utc() + time::Duration::minutes(2),
+    )
+    .await
+    .unwrap();
     assert_eq!(quantity(&stripe, &subscription).await, 2);
 
-    let updates_before = stripe.events(&["customer.subscription.updated"]).await.len();
+    let updates_before = stripe
+        .events(&["customer.subscription.updated"])
+        .await
+        .len();
     for (email, n) in [("cleo@example.com", 1), ("dan@example.com", 1)] {
         let token = invite(&app, &ada, email, "member", n).await;
         let browser = person(&app, email).await;
         assert_eq!(accept(&app, &browser, &token).await, None);
     }
-    let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM seat_syncs WHERE organization_id = $1")
-        .bind(acme)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let waiting: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM seat_syncs WHERE organization_id = $1")
+            .bind(acme)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(waiting, 1, "two joins in a minute wait as one");
     let now = time::OffsetDateTime::now_utc();
-    assert_eq!(backend::organizations::seats::sync_due(&state, now).await.unwrap(), 0, "not due yet");
     assert_eq!(
-        backend::organizations::seats::sync_due(&state, now + time::Duration::seconds(61)).await.unwrap(),
+        backend::organizations::seats::sync_due(&state, now)
+            .await
+            .unwrap(),
+        0,
+        "not due yet"
+    );
+    assert_eq!(
+        backend::organizations::seats::sync_due(&state, now + time::Duration::seconds(61))
+            .await
+            .unwrap(),
         1
     );
     assert_eq!(quantity(&stripe, &subscription).await, 4);
-    let updates = stripe.events(&["customer.subscription.updated"]).await.len() - updates_before;
+    let updates = stripe
+        .events(&["customer.subscription.updated"])
+        .await
+        .len()
+        - updates_before;
     assert_eq!(updates, 1, "one subscription update for both");
-    let invoices = stripe.get(&format!("/v1/invoices?subscription={subscription}")).await;
-    assert_eq!(invoices["data"].as_array().unwrap().len(), 1, "no invoice per change");
+    let invoices = stripe
+        .get(&format!("/v1/invoices?subscription={subscription}"))
+        .await;
+    assert_eq!(
+        invoices["data"].as_array().unwrap().len(),
+        1,
+        "no invoice per change"
+    );
 
     // Someone sets 7 seats in Stripe's dashboard; the nightly check puts it back to 4.
     stripe
         .ok(
             &format!("/v1/subscriptions/{subscription}"),
             &[
-                ("items[0][id]", stripe.get(&format!("/v1/subscriptions/{subscription}")).await["items"]["data"][0]["id"].as_str().unwrap()),
+                (
+                    "items[0][id]",
+                    stripe
+                        .get(&format!("/v1/subscriptions/{subscription}"))
+                        .await["items"]["data"][0]["id"]
+                        .as_str()
+                        .unwrap(),
+                ),
                 ("items[0][quantity]", "7"),
             ],
         )
         .await;
-    let report = backend::organizations::seats::reconcile(&state).await.unwrap();
+    let report = backend::organizations::seats::reconcile(&state)
+        .await
+        .unwrap();
     assert_eq!((report.checked, report.drifted, report.failed), (1, 1, 0));
     assert_eq!(quantity(&stripe, &subscription).await, 4);
     let (billed, members, fixed): (i32, i32, bool) = sqlx::query_as(
@@ -133,14 +211,17 @@ async fn seats_follow_the_members_in_one_update_a_minute_and_the_nightly_check_f
     .await
     .unwrap();
     assert_eq!((billed, members, fixed), (7, 4, true));
-    let stored: i32 = sqlx::query_scalar("SELECT quantity FROM subscription_items WHERE subscription_id = $1")
-        .bind(&subscription)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let stored: i32 =
+        sqlx::query_scalar("SELECT quantity FROM subscription_items WHERE subscription_id = $1")
+            .bind(&subscription)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(stored, 4);
     // A second night finds nothing to fix.
-    let report = backend::organizations::seats::reconcile(&state).await.unwrap();
+    let report = backend::organizations::seats::reconcile(&state)
+        .await
+        .unwrap();
     assert_eq!(report.drifted, 0);
 }
 
@@ -149,12 +230,21 @@ async fn deleting_an_organization_cancels_its_subscription_first() {
     let (app, stripe) = shop(false).await;
     let (ada, bob, acme, subscription) = acme_on_pro(&app, &stripe).await;
     let refused = act(&app, &bob, "delete_organization", &[("name", "Acme")]).await;
-    assert!(refused.unwrap()["Form"].as_str().unwrap().contains("owners"));
+    assert!(refused.unwrap()["Form"]
+        .as_str()
+        .unwrap()
+        .contains("owners"));
     let refused = act(&app, &ada, "delete_organization", &[("name", "Acme Inc")]).await;
     assert!(refused.is_some(), "the name must be repeated");
 
-    assert_eq!(act(&app, &ada, "delete_organization", &[("name", "Acme")]).await, None);
-    let status = stripe.get(&format!("/v1/subscriptions/{subscription}")).await["status"].clone();
+    assert_eq!(
+        act(&app, &ada, "delete_organization", &[("name", "Acme")]).await,
+        None
+    );
+    let status = stripe
+        .get(&format!("/v1/subscriptions/{subscription}"))
+        .await["status"]
+        .clone();
     assert_eq!(status, "canceled");
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM organizations WHERE id = $1")
         .bind(acme)

@@ -8,7 +8,9 @@ mod billing;
 
 use serde_json::Value;
 
-use crate::helpers::{form_error, link_in, location, spawn_app, without_markers, TestApp, PASSWORD};
+use crate::helpers::{
+    form_error, link_in, location, spawn_app, without_markers, TestApp, PASSWORD,
+};
 
 /// Signs `email` up in a new browser; the browser.
 pub(crate) async fn person(app: &TestApp, email: &str) -> reqwest::Client {
@@ -17,7 +19,11 @@ pub(crate) async fn person(app: &TestApp, email: &str) -> reqwest::Client {
         .post_form_with(
             &browser,
             "/api/sign_up",
-            &[("email", email), ("password", PASSWORD), ("display_name", "")],
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("display_name", ""),
+            ],
         )
         .await;
     assert_eq!(response.status(), 302);
@@ -64,13 +70,20 @@ pub(crate) async fn invite(
     role: &str,
     n: usize,
 ) -> String {
-    let error = act(app, browser, "invite_member", &[("email", email), ("role", role)]).await;
+    let error = act(
+        app,
+        browser,
+        "invite_member",
+        &[("email", email), ("role", role)],
+    )
+    .await;
     assert_eq!(error, None, "the invitation is sent");
     let (subject, text, _) = app.mail_to(email, n).await;
     assert!(subject.starts_with("Join "), "{subject}");
     let link = link_in(&text);
     assert!(link.starts_with("/invitations/accept?token="), "{link}");
-    link.trim_start_matches("/invitations/accept?token=").to_owned()
+    link.trim_start_matches("/invitations/accept?token=")
+        .to_owned()
 }
 
 /// Accepts the invitation `token` as `browser`; the form error, if refused.
@@ -105,14 +118,20 @@ async fn an_invitation_joins_once_and_only_for_the_invited_address() {
     let token = invite(&app, &ada, "bob@example.com", "member", 1).await;
 
     // Opening the link signed out shows whose invitation it is and changes nothing.
-    let page = without_markers(app.page(&format!("/invitations/accept?token={token}")).await);
+    let page = without_markers(
+        app.page(&format!("/invitations/accept?token={token}"))
+            .await,
+    );
     assert!(page.contains("Join Acme"), "{page}");
     assert!(page.contains("Create an account"), "{page}");
 
     // Eve, signed in with another address, cannot use Bob's link; it still works for Bob.
     let eve = person(&app, "eve@example.com").await;
     let refused = accept(&app, &eve, &token).await;
-    assert!(form_message(&refused).contains("another email address"), "{refused:?}");
+    assert!(
+        form_message(&refused).contains("another email address"),
+        "{refused:?}"
+    );
 
     let bob = person(&app, "bob@example.com").await;
     assert_eq!(accept(&app, &bob, &token).await, None);
@@ -127,7 +146,13 @@ async fn an_invitation_joins_once_and_only_for_the_invited_address() {
     let again = accept(&app, &bob, &token).await;
     assert!(form_message(&again).contains("already used"), "{again:?}");
     // Bob acts for Acme now, and its page lists both.
-    let page = without_markers(app.get_with(&bob, "/organization").await.text().await.unwrap());
+    let page = without_markers(
+        app.get_with(&bob, "/organization")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
     assert!(page.contains("<h1>Acme</h1>"), "{page}");
     assert!(page.contains("ada@example.com") && page.contains("bob@example.com"));
 }
@@ -158,8 +183,14 @@ async fn an_invitation_expires_after_seven_days_and_a_new_one_replaces_the_old()
         .unwrap();
     let expired = accept(&app, &bob, &second).await;
     assert!(form_message(&expired).contains("expired"), "{expired:?}");
-    let page = without_markers(app.page(&format!("/invitations/accept?token={second}")).await);
-    assert!(page.contains("invalid, already used, withdrawn or expired"), "{page}");
+    let page = without_markers(
+        app.page(&format!("/invitations/accept?token={second}"))
+            .await,
+    );
+    assert!(
+        page.contains("invalid, already used, withdrawn or expired"),
+        "{page}"
+    );
 }
 
 #[tokio::test]
@@ -187,15 +218,33 @@ async fn members_cannot_manage_members_and_admins_cannot_touch_owners() {
     let (ada_id, bob_id) = (id("ada@example.com").await, id("bob@example.com").await);
 
     // A member invites nobody.
-    let refused = act(&app, &bob, "invite_member", &[("email", "dan@example.com"), ("role", "member")]).await;
-    assert!(form_message(&refused).contains("owners and admins"), "{refused:?}");
+    let refused = act(
+        &app,
+        &bob,
+        "invite_member",
+        &[("email", "dan@example.com"), ("role", "member")],
+    )
+    .await;
+    assert!(
+        form_message(&refused).contains("owners and admins"),
+        "{refused:?}"
+    );
     // An admin cannot remove or demote the owner, nor make anyone owner.
     let refused = act(&app, &cleo, "remove_member", &[("member", &ada_id)]).await;
     assert!(form_message(&refused).contains("owners"), "{refused:?}");
     let refused = act(&app, &cleo, "transfer_ownership", &[("member", &bob_id)]).await;
     assert!(form_message(&refused).contains("owners"), "{refused:?}");
     // …but manages members.
-    assert_eq!(act(&app, &cleo, "change_role", &[("member", &bob_id), ("role", "admin")]).await, None);
+    assert_eq!(
+        act(
+            &app,
+            &cleo,
+            "change_role",
+            &[("member", &bob_id), ("role", "admin")]
+        )
+        .await,
+        None
+    );
     assert_eq!(
         roles(&app, acme).await,
         [
@@ -204,10 +253,19 @@ async fn members_cannot_manage_members_and_admins_cannot_touch_owners() {
             ("cleo@example.com".to_owned(), "admin".to_owned())
         ]
     );
-    assert_eq!(act(&app, &cleo, "remove_member", &[("member", &bob_id)]).await, None);
+    assert_eq!(
+        act(&app, &cleo, "remove_member", &[("member", &bob_id)]).await,
+        None
+    );
     assert_eq!(roles(&app, acme).await.len(), 2);
     // Bob, removed, acts for himself again at once.
-    let page = without_markers(app.get_with(&bob, "/organization").await.text().await.unwrap());
+    let page = without_markers(
+        app.get_with(&bob, "/organization")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
     assert!(page.contains("<h1>Organizations</h1>"), "{page}");
 }
 
@@ -221,16 +279,32 @@ async fn the_last_owner_cannot_leave_or_delete_their_account_until_ownership_mov
     assert_eq!(accept(&app, &bob, &token).await, None);
 
     let refused = act(&app, &ada, "leave_organization", &[]).await;
-    assert!(form_message(&refused).contains("needs an owner"), "{refused:?}");
+    assert!(
+        form_message(&refused).contains("needs an owner"),
+        "{refused:?}"
+    );
     let refused = act(&app, &ada, "delete_account", &[("password", PASSWORD)]).await;
-    let message = refused.as_ref().map(|e| e["Field"]["message"].to_string()).unwrap_or_default();
+    let message = refused
+        .as_ref()
+        .map(|e| e["Field"]["message"].to_string())
+        .unwrap_or_default();
     assert!(message.contains("only owner of Acme"), "{refused:?}");
 
-    let bob_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = 'bob@example.com'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert_eq!(act(&app, &ada, "transfer_ownership", &[("member", &bob_id.to_string())]).await, None);
+    let bob_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'bob@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        act(
+            &app,
+            &ada,
+            "transfer_ownership",
+            &[("member", &bob_id.to_string())]
+        )
+        .await,
+        None
+    );
     assert_eq!(
         roles(&app, acme).await,
         [
@@ -249,29 +323,60 @@ async fn a_member_of_one_organization_cannot_reach_anothers_people() {
     let acme = create(&app, &ada, "Acme").await;
     let zed = person(&app, "zed@example.com").await;
     let globex = create(&app, &zed, "Globex").await;
-    let zed_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = 'zed@example.com'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let zed_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'zed@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
 
     // Ada cannot act for Globex, nor remove its owner while acting for Acme.
     let response = app
-        .post_form_with(&ada, "/api/switch_account", &[("account", &globex.to_string())])
+        .post_form_with(
+            &ada,
+            "/api/switch_account",
+            &[("account", &globex.to_string())],
+        )
         .await;
-    assert!(form_error(&response).is_some(), "switching to someone else's organization is refused");
-    let refused = act(&app, &ada, "remove_member", &[("member", &zed_id.to_string())]).await;
+    assert!(
+        form_error(&response).is_some(),
+        "switching to someone else's organization is refused"
+    );
+    let refused = act(
+        &app,
+        &ada,
+        "remove_member",
+        &[("member", &zed_id.to_string())],
+    )
+    .await;
     assert!(refused.is_some());
     assert_eq!(roles(&app, globex).await.len(), 1);
-    let page = without_markers(app.get_with(&ada, "/organization").await.text().await.unwrap());
-    assert!(!page.contains("zed@example.com") && !page.contains("Globex"), "{page}");
+    let page = without_markers(
+        app.get_with(&ada, "/organization")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(
+        !page.contains("zed@example.com") && !page.contains("Globex"),
+        "{page}"
+    );
     // Nor withdraw its invitations.
     invite(&app, &zed, "yan@example.com", "member", 1).await;
-    let invitation: uuid::Uuid = sqlx::query_scalar("SELECT id FROM invitations WHERE organization_id = $1")
-        .bind(globex)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    assert!(act(&app, &ada, "revoke_invitation", &[("invitation", &invitation.to_string())]).await.is_some());
+    let invitation: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM invitations WHERE organization_id = $1")
+            .bind(globex)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(act(
+        &app,
+        &ada,
+        "revoke_invitation",
+        &[("invitation", &invitation.to_string())]
+    )
+    .await
+    .is_some());
     let open: i64 = sqlx::query_scalar("SELECT count(*) FROM invitations WHERE revoked_at IS NULL")
         .fetch_one(&app.db)
         .await

@@ -128,12 +128,14 @@ pub async fn customers(app: &TestApp, api: &Api, users: usize) -> Vec<String> {
             .as_str()
             .unwrap()
             .to_owned();
-        sqlx::query("INSERT INTO billing_customers (account_id, stripe_customer_id) VALUES ($1, $2)")
-            .bind(user)
-            .bind(&customer)
-            .execute(&app.db)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO billing_customers (account_id, stripe_customer_id) VALUES ($1, $2)",
+        )
+        .bind(user)
+        .bind(&customer)
+        .execute(&app.db)
+        .await
+        .unwrap();
         customers.push(customer);
     }
     customers

@@ -23,12 +23,13 @@ async fn charged_to_the_customers_default(app: &TestApp, stripe: &Stripe) -> (St
         &price_id(app, "tollgate_pro_monthly").await,
     )
     .await;
-    let customer: String =
-        sqlx::query_scalar("SELECT stripe_customer_id FROM billing_customers WHERE account_id = $1")
-            .bind(user)
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let customer: String = sqlx::query_scalar(
+        "SELECT stripe_customer_id FROM billing_customers WHERE account_id = $1",
+    )
+    .bind(user)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     stripe.save_card(&customer, "pm_card_visa").await;
     let hobby = price_id(app, "tollgate_hobby_monthly").await;
     let subscription = stripe

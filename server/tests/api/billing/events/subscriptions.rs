@@ -104,12 +104,13 @@ async fn a_trial_without_a_card_is_stored_paused_then_active_from_the_paused_and
     let user = sign_up_with(&app, &app.client, "ada@example.com").await;
     let pro = price_id(&app, "tollgate_pro_monthly").await;
     start_checkout(&app, &app.client, &pro).await;
-    let customer: String =
-        sqlx::query_scalar("SELECT stripe_customer_id FROM billing_customers WHERE account_id = $1")
-            .bind(user)
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let customer: String = sqlx::query_scalar(
+        "SELECT stripe_customer_id FROM billing_customers WHERE account_id = $1",
+    )
+    .bind(user)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     let form = [
         ("customer", customer.as_str()),
         ("items[0][price]", pro.as_str()),
