@@ -33,7 +33,8 @@ pub struct Location {
 
 /// A customer's tax location: their shipping address if it has a country, else their billing
 /// address, as Stripe Tax chooses. A US address also needs its postal code (Stripe Tax's
-/// requirement); None when no address is usable.
+/// requirement), which gives the state when the address leaves it out; None when no address is
+/// usable.
 pub fn location(customer: &Value) -> Option<Location> {
     let address = [&customer["shipping"]["address"], &customer["address"]]
         .into_iter()
@@ -42,10 +43,25 @@ pub fn location(customer: &Value) -> Option<Location> {
     if country == "US" && address["postal_code"].as_str().is_none_or(str::is_empty) {
         return None;
     }
-    Some(Location {
-        country,
-        state: address["state"].as_str().unwrap_or_default().to_uppercase(),
-    })
+    let mut state = address["state"].as_str().unwrap_or_default().to_uppercase();
+    if country == "US" && state.is_empty() {
+        state = state_of_zip(address["postal_code"].as_str().unwrap_or_default()).to_owned();
+    }
+    Some(Location { country, state })
+}
+
+/// The state of a US ZIP code, for the states the table taxes (an address without its state).
+fn state_of_zip(zip: &str) -> &'static str {
+    let Ok(prefix) = zip.get(..3).unwrap_or_default().parse::<u16>() else {
+        return "";
+    };
+    match prefix {
+        900..=961 => "CA",
+        100..=149 => "NY",
+        750..=799 | 885 => "TX",
+        980..=994 => "WA",
+        _ => "",
+    }
 }
 
 /// The automatic tax rate object for a location, made on first use; None where nothing is

@@ -235,6 +235,22 @@ async fn automatic_tax_follows_the_customers_address_and_the_price_tax_behavior(
         1073,
         "7.25 % in California"
     );
+    let zip_only = customer_in(
+        &emulator,
+        &[
+            ("address[country]", "US"),
+            ("address[postal_code]", "10118"),
+        ],
+    )
+    .await;
+    let subscription = emulator
+        .subscribe(&zip_only, &exclusive, &[("automatic_tax[enabled]", "true")])
+        .await;
+    assert_eq!(
+        first_invoice(&emulator, &subscription).await["total"],
+        1089,
+        "8.875 % in New York, found by its ZIP code"
+    );
     let elsewhere = customer_in(&emulator, &[("address[country]", "JP")]).await;
     let subscription = emulator
         .subscribe(
