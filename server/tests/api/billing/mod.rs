@@ -10,6 +10,7 @@ mod console_mirror;
 mod contract;
 mod convergence;
 mod cross_user;
+mod discounts_tax;
 mod emails;
 mod events;
 mod follow_ups;

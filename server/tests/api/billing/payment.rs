@@ -17,7 +17,13 @@ const DECLINED_CARD: &str = "4000000000000002";
 
 /// Fills in and submits the hosted Checkout page at `checkout_url` with `card`.
 pub async fn pay(checkout_url: &str, card: &str) -> reqwest::Response {
-    let form = [
+    pay_with(checkout_url, card, &[]).await
+}
+
+/// As [`pay`], with `more` fields (a promotion code, another address) replacing or adding to
+/// the usual ones.
+pub async fn pay_with(checkout_url: &str, card: &str, more: &[(&str, &str)]) -> reqwest::Response {
+    let mut form = vec![
         ("email", "ada@example.com"),
         ("name", "Ada Lovelace"),
         ("card_number", card),
@@ -29,6 +35,10 @@ pub async fn pay(checkout_url: &str, card: &str) -> reqwest::Response {
         ("address_postal_code", "12345"),
         ("address_country", "US"),
     ];
+    for (name, value) in more {
+        form.retain(|(field, _)| field != name);
+        form.push((name, value));
+    }
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
