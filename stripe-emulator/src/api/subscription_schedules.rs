@@ -29,8 +29,13 @@ pub fn routes() -> Router<Emulator> {
         .route("/v1/subscription_schedules/{id}/release", post(op(release)))
 }
 
-/// A schedule object with nothing started yet.
-fn blank(world: &mut World, customer: &Value, end_behavior: &str, params: &Params) -> Value {
+/// A schedule object with nothing started yet; `automatic` is its default automatic tax.
+fn blank(
+    world: &mut World,
+    customer: &Value,
+    (end_behavior, automatic): (&str, bool),
+    params: &Params,
+) -> Value {
     let id = world.new_id("sub_sched");
     json!({
         "id": id,
@@ -45,7 +50,7 @@ fn blank(world: &mut World, customer: &Value, end_behavior: &str, params: &Param
         "customer_account": null,
         "default_settings": {
             "application_fee_percent": null,
-            "automatic_tax": { "disabled_reason": null, "enabled": false, "liability": null },
+            "automatic_tax": crate::tax::subscription_automatic_tax(automatic),
             "billing_cycle_anchor": "automatic",
             "billing_thresholds": null,
             "collection_method": "charge_automatically",
@@ -81,9 +86,10 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         None | Some("now") => now,
         Some(_) => params.int("start_date")?.unwrap_or(now).max(now),
     };
-    let phases = schedules::parse(world, params, start, now)?;
     let end_behavior = params.str("end_behavior").unwrap_or("release").to_owned();
-    let mut schedule = blank(world, &customer, &end_behavior, params);
+    let automatic = default_automatic_tax(params)?.unwrap_or(false);
+    let mut schedule = blank(world, &customer, (&end_behavior, automatic), params);
+    let phases = schedules::parse(world, params, (start, now), &schedule["default_settings"])?;
     schedule["phases"] = json!(phases);
     let id = schedule["id"].as_str().unwrap_or_default().to_owned();
     world.insert(schedule);
@@ -137,7 +143,8 @@ fn from_subscription(world: &mut World, params: &Params, id: &str) -> Result<Val
         subscription["customer"].as_str().unwrap_or_default(),
         "customer",
     )?;
-    let mut schedule = blank(world, &customer, "release", params);
+    let automatic = subscription["automatic_tax"]["enabled"] == true;
+    let mut schedule = blank(world, &customer, ("release", automatic), params);
     let phase = schedules::from_subscription(&subscription);
     schedule["current_phase"] =
         json!({ "end_date": phase["end_date"], "start_date": phase["start_date"] });
@@ -150,6 +157,11 @@ fn from_subscription(world: &mut World, params: &Params, id: &str) -> Result<Val
     world.update_and_emit("customer.subscription.updated", &subscription, managed);
     world.emit("subscription_schedule.created", &schedule, None);
     Ok(schedule)
+}
+
+/// `default_settings[automatic_tax][enabled]`, if given.
+fn default_automatic_tax(params: &Params) -> Result<Option<bool>, ApiError> {
+    crate::tax::automatic_tax_param(params, "default_settings.automatic_tax")
 }
 
 /// `GET /v1/subscription_schedules/{id}`
@@ -180,6 +192,10 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
         after["end_behavior"] = json!(end_behavior);
     }
     merge_metadata(&mut after, params);
+    if let Some(automatic) = default_automatic_tax(params)? {
+        after["default_settings"]["automatic_tax"] =
+            crate::tax::subscription_automatic_tax(automatic);
+    }
     let active = before["status"] == "active";
     if params.get("phases").is_some() {
         let anchored = params
@@ -210,7 +226,7 @@ pub fn update(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             ));
         }
         let start = given.max(now.min(current_start));
-        let phases = schedules::parse(world, params, start, now)?;
+        let phases = schedules::parse(world, params, (start, now), &after["default_settings"])?;
         after["phases"] = json!(phases);
         if active {
             after["current_phase"] =

@@ -10,8 +10,14 @@ use crate::error::ApiError;
 use crate::form::Params;
 use crate::world::World;
 
-/// The phases in `phases[]`, the first starting at `start`; `now` resolves `end_date=now`.
-pub fn parse(world: &World, params: &Params, start: i64, now: i64) -> Result<Vec<Value>, ApiError> {
+/// The phases in `phases[]`, the first starting at `start`; `now` resolves `end_date=now`. A
+/// phase without `automatic_tax` takes the schedule's `default_settings` (`defaults`).
+pub fn parse(
+    world: &World,
+    params: &Params,
+    (start, now): (i64, i64),
+    defaults: &Value,
+) -> Result<Vec<Value>, ApiError> {
     let entries = params.array("phases");
     if entries.is_empty() {
         return Err(ApiError::missing("phases"));
@@ -20,7 +26,13 @@ pub fn parse(world: &World, params: &Params, start: i64, now: i64) -> Result<Vec
     let mut phase_start = start;
     for index in 0..entries.len() {
         let next_start = params.int(&format!("phases.{}.start_date", index + 1))?;
-        let phase = parse_one(world, params, index, (phase_start, next_start), now)?;
+        let mut phase = parse_one(world, params, index, (phase_start, next_start), now)?;
+        if params
+            .get(&format!("phases.{index}.automatic_tax"))
+            .is_none()
+        {
+            phase["automatic_tax"] = defaults["automatic_tax"].clone();
+        }
         phase_start = phase["end_date"].as_i64().unwrap_or(phase_start);
         phases.push(phase);
     }

@@ -372,3 +372,63 @@ async fn a_scheduled_start_moved_to_now_starts_the_subscription_and_end_date_now
         .await;
     assert_eq!(now["items"]["data"][0]["quantity"], 3);
 }
+
+#[tokio::test]
+async fn a_scheduled_downgrade_keeps_the_subscriptions_automatic_tax() {
+    let emulator = Emulator::start().await;
+    let mut prices = Vec::new();
+    for amount in ["3000", "1000"] {
+        let product = emulator.ok("/v1/products", &[("name", "Plan")]).await;
+        let price = emulator
+            .ok(
+                "/v1/prices",
+                &[
+                    ("product", product["id"].as_str().unwrap()),
+                    ("currency", "usd"),
+                    ("unit_amount", amount),
+                    ("recurring[interval]", "month"),
+                    ("tax_behavior", "exclusive"),
+                ],
+            )
+            .await;
+        prices.push(price["id"].as_str().unwrap().to_owned());
+    }
+    let customer = emulator.customer_with("pm_card_visa").await;
+    emulator
+        .ok(
+            &format!("/v1/customers/{customer}"),
+            &[("address[country]", "DE")],
+        )
+        .await;
+    let subscription = emulator
+        .subscribe(
+            &customer,
+            &prices[0],
+            &[
+                ("items[0][quantity]", "3"),
+                ("automatic_tax[enabled]", "true"),
+            ],
+        )
+        .await;
+    let schedule = emulator
+        .ok(
+            "/v1/subscription_schedules",
+            &[("from_subscription", subscription["id"].as_str().unwrap())],
+        )
+        .await;
+    assert_eq!(
+        schedule["default_settings"]["automatic_tax"]["enabled"],
+        true
+    );
+    downgrade(&emulator, &schedule, &prices[0], &prices[1]).await;
+    emulator.advance_days(31).await;
+    let id = subscription["id"].as_str().unwrap();
+    let after = emulator
+        .fetch(&format!("/v1/subscriptions/{id}?expand[]=latest_invoice"))
+        .await;
+    assert_eq!(after["automatic_tax"]["enabled"], true);
+    assert_eq!(
+        after["latest_invoice"]["total"], 2380,
+        "two seats at 10.00 and 19 % VAT"
+    );
+}
