@@ -30,6 +30,9 @@ pub struct OverviewView {
     pub open_disputes: Vec<OpenDisputeLine>,
     /// Webhook events that failed and wait to be applied again.
     pub failed_events: i64,
+    /// The newest times an organization's seats billed did not match its members, in words:
+    /// `Acme: 7 seats billed for 4 members, found 4 December 2026; fixed`.
+    pub seat_drifts: Vec<String>,
 }
 
 /// One currency of the balance.

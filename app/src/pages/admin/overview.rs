@@ -1,5 +1,5 @@
 //! `/admin`: the balance, recurring revenue, subscriptions by status, revenue per day for 90 days
-//! (an SVG chart drawn on the server), open disputes and failed webhook events.
+//! (an SVG chart drawn on the server), open disputes, failed webhook events and seat drifts.
 
 use leptos::prelude::*;
 
@@ -35,6 +35,7 @@ fn Figures(overview: OverviewView) -> impl IntoView {
         revenue,
         open_disputes,
         failed_events,
+        seat_drifts,
     } = overview;
     view! {
         <div class="card-grid">
@@ -87,6 +88,17 @@ fn Figures(overview: OverviewView) -> impl IntoView {
                 count => format!("{count} events failed and wait to be applied again."),
             }}</p>
             <p><a href="/admin/events?failing=1">"The failing events"</a>" · "<a href="/admin/events">"Every event"</a></p>
+        </section>
+        <section class="card" aria-labelledby="seats-title">
+            <h2 id="seats-title">"Seats"</h2>
+            {if seat_drifts.is_empty() {
+                view! { <p class="muted">"Every per-seat plan bills its members: no drift found."</p> }.into_any()
+            } else {
+                view! {
+                    <p>"The nightly check found seats billed that did not match the members, and fixed them:"</p>
+                    <ul>{seat_drifts.into_iter().map(|drift| view! { <li>{drift}</li> }).collect_view()}</ul>
+                }.into_any()
+            }}
         </section>
     }
 }

@@ -61,7 +61,12 @@ pub async fn admin_overview() -> Result<OverviewView, FormError> {
     let now = backend::billing::clock::now(&state).await;
     let mut conn = state.db.acquire().await.step("taking a connection")?;
     let overview = backend::console::overview::overview(&mut conn, now).await?;
-    Ok(crate::server_fns::console_mapping::overview(&overview))
+    let drifts = backend::organizations::seats::drifts(&mut *conn, 10)
+        .await
+        .step("reading the seat drifts")?;
+    Ok(crate::server_fns::console_mapping::overview(
+        &overview, &drifts,
+    ))
 }
 
 /// A page of the audit log, newest first, older than the entry `before`.

@@ -26,7 +26,10 @@ use crate::console_views::{
 };
 
 /// `/admin`.
-pub fn overview(overview: &Overview) -> OverviewView {
+pub fn overview(
+    overview: &Overview,
+    drifts: &[backend::organizations::seats::Drift],
+) -> OverviewView {
     let counts = &overview.counts;
     let trial_conversion = match overview.trials_ended {
         0 => "No trial has ended yet".to_owned(),
@@ -81,6 +84,23 @@ pub fn overview(overview: &Overview) -> OverviewView {
             })
             .collect(),
         failed_events: overview.failed_events,
+        seat_drifts: drifts
+            .iter()
+            .map(|drift| {
+                format!(
+                    "{}: {} seats billed for {} members, found {}; {}",
+                    drift.organization,
+                    drift.seats_billed,
+                    drift.members,
+                    backend::billing::money::format_date(drift.found_at),
+                    match (&drift.fixed_at, &drift.error) {
+                        (Some(_), _) => "fixed".to_owned(),
+                        (None, Some(error)) => format!("not fixed yet ({error})"),
+                        (None, None) => "being fixed".to_owned(),
+                    }
+                )
+            })
+            .collect(),
     }
 }
 

@@ -218,6 +218,18 @@ async fn seats_follow_the_members_in_one_update_a_minute_and_the_nightly_check_f
             .await
             .unwrap();
     assert_eq!(stored, 4);
+    // The console reports it.
+    let admin = person(&app, "root@example.com").await;
+    sqlx::query("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let console =
+        crate::helpers::without_markers(app.get_with(&admin, "/admin").await.text().await.unwrap());
+    assert!(
+        console.contains("Acme: 7 seats billed for 4 members, found"),
+        "{console}"
+    );
     // A second night finds nothing to fix.
     let report = backend::organizations::seats::reconcile(&state)
         .await
