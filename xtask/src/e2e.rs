@@ -72,6 +72,8 @@ fn server_env(
         // The partner journey: partners, their connected accounts, the pay run (run by hand).
         ("PARTNERS_ENABLED", "true".into()),
         ("PARTNER_PAY_RUN_DAILY", "false".into()),
+        // The teams journey: seats follow a removed member within a second, not a minute.
+        ("SEAT_SYNC_DELAY_SECONDS", "1".into()),
         // The pricing journey starts from the demo catalog, as `cargo xtask dev` does.
         ("SEED_DEMO_CATALOG", "true".into()),
         ("RUST_LOG", "warn".into()),
@@ -182,6 +184,8 @@ pub fn run(
                     "console",
                     "--project",
                     "partners",
+                    "--project",
+                    "teams",
                 ],
             ),
         ],
