@@ -61,8 +61,11 @@ async fn a_downgrade_scheduled_from_a_subscription_takes_effect_with_the_renewal
         schedule["current_phase"]["end_date"],
         subscription["items"]["data"][0]["current_period_end"]
     );
-    let managed = emulator.fetch(&format!("/v1/subscriptions/{id}")).await;
-    assert_eq!(managed["schedule"], schedule["id"]);
+    let managed = emulator
+        .fetch(&format!("/v1/subscriptions/{id}?expand[]=schedule"))
+        .await;
+    assert_eq!(managed["schedule"]["id"], schedule["id"]);
+    assert_eq!(managed["schedule"]["status"], "active");
 
     let updated = downgrade(&emulator, &schedule, &pro, &basic).await;
     assert_eq!(updated["phases"].as_array().unwrap().len(), 2);
