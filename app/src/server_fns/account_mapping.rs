@@ -435,6 +435,17 @@ mod tests {
             pending_price_id: None,
             pending_product_name: None,
             pending_update_expires_at: None,
+            quantity: 1,
+            per_seat: false,
+            scheduled_price_id: None,
+            scheduled_product_name: None,
+            scheduled_quantity: None,
+            scheduled_at: None,
+            discount_name: None,
+            discount_percent_off: None,
+            discount_amount_off: None,
+            discount_currency: None,
+            discount_ends_at: None,
         }
     }
 
@@ -449,6 +460,7 @@ mod tests {
             }),
             trial_period_days: None,
             lookup_key: None,
+            tax_behavior: None,
         };
         Catalog {
             products: vec![CatalogProduct {
@@ -458,6 +470,8 @@ mod tests {
                 images: vec![],
                 features: vec![],
                 highlighted: false,
+                per_seat: false,
+                max_seats: None,
                 prices: vec![
                     price("price_m", 2900, "usd", Some("month")),
                     price("price_y", 29000, "usd", Some("year")),
@@ -478,6 +492,39 @@ mod tests {
             Some("American Express ending in 0005, expires 03/2031")
         );
         assert!(view.can_cancel && !view.can_resume && !view.needs_attention);
+    }
+
+    #[test]
+    fn a_per_seat_plan_reads_its_seats_discount_and_change_at_renewal() {
+        let mut plan = plan(Active);
+        plan.per_seat = true;
+        plan.quantity = 3;
+        plan.scheduled_product_name = Some("Hobby".into());
+        plan.scheduled_quantity = Some(3);
+        plan.scheduled_at = Some(OffsetDateTime::UNIX_EPOCH + Duration::days(20_800));
+        plan.discount_name = Some("Launch offer".into());
+        plan.discount_percent_off = Some("20".into());
+        plan.discount_ends_at = Some(OffsetDateTime::UNIX_EPOCH + Duration::days(20_830));
+        let view = held_plan(&plan, &catalog());
+        assert_eq!(
+            view.price.as_deref(),
+            Some("$29 per month per seat, 3 seats")
+        );
+        let change = view.scheduled_change.unwrap();
+        assert!(change.starts_with("Changes to Hobby on "), "{change}");
+        let discount = view.discount.unwrap();
+        assert!(
+            discount.starts_with("Launch offer: 20% off until "),
+            "{discount}"
+        );
+        plan.discount_percent_off = None;
+        plan.discount_amount_off = Some(500);
+        plan.discount_currency = Some("usd".into());
+        plan.discount_ends_at = None;
+        assert_eq!(
+            held_plan(&plan, &catalog()).discount.as_deref(),
+            Some("Launch offer: $5 off")
+        );
     }
 
     #[test]

@@ -204,6 +204,7 @@ mod tests {
             }),
             trial_period_days: None,
             lookup_key: None,
+            tax_behavior: Some("exclusive".to_owned()),
         }
     }
 
@@ -217,6 +218,8 @@ mod tests {
                     images: vec![],
                     features: vec![],
                     highlighted: false,
+                    per_seat: false,
+                    max_seats: None,
                     prices: vec![
                         price("price_m", 2900, Some(("month", 1))),
                         price("price_y", 29000, Some(("year", 1))),
@@ -229,6 +232,8 @@ mod tests {
                     images: vec![],
                     features: vec![],
                     highlighted: false,
+                    per_seat: false,
+                    max_seats: None,
                     prices: vec![price("price_once", 19900, None)],
                 },
             ],
@@ -237,7 +242,7 @@ mod tests {
 
     #[test]
     fn yearly_prices_show_what_they_save_against_monthly() {
-        let view = pricing(&catalog(), &[], &[], false, false);
+        let view = pricing(&catalog(), &[], &[], false, false, 1, false);
         let pro = &view.plans[0];
         assert_eq!(pro.prices[0].saving_percent, None);
         // 12 × $29 = $348; $290 saves 16.7 % → 17 %.
@@ -247,23 +252,44 @@ mod tests {
     }
 
     #[test]
+    fn a_per_seat_price_is_totalled_for_the_seats_and_says_plus_tax_under_stripe_tax() {
+        let mut catalog = catalog();
+        catalog.products[0].per_seat = true;
+        let view = pricing(&catalog, &[], &[], false, false, 3, true);
+        let pro = &view.plans[0];
+        assert!(pro.per_seat);
+        assert_eq!(
+            pro.prices[0].seat_total.as_deref(),
+            Some("$87 per month for 3 seats")
+        );
+        assert_eq!(pro.prices[0].tax_note.as_deref(), Some("plus tax"));
+        assert_eq!(view.plans[1].prices[0].seat_total, None, "not per seat");
+        let untaxed = pricing(&catalog, &[], &[], false, false, 1, false);
+        assert_eq!(untaxed.plans[0].prices[0].tax_note, None);
+        assert_eq!(
+            untaxed.plans[0].prices[0].seat_total.as_deref(),
+            Some("$29 per month for 1 seat")
+        );
+    }
+
+    #[test]
     fn only_the_product_marked_highlight_stands_out() {
         let mut catalog = catalog();
         catalog.products[0].highlighted = true;
-        let view = pricing(&catalog, &[], &[], false, false);
+        let view = pricing(&catalog, &[], &[], false, false, 1, false);
         assert!(view.plans[0].highlighted);
         assert!(!view.plans[1].highlighted);
     }
 
     #[test]
     fn the_toggle_lists_only_the_intervals_that_exist_with_one_time_last() {
-        let view = pricing(&catalog(), &[], &[], false, false);
+        let view = pricing(&catalog(), &[], &[], false, false, 1, false);
         assert_eq!(view.groups, ["month", "year", "one_time"]);
         let mut only_yearly = catalog();
         only_yearly.products[0].prices.remove(0);
         only_yearly.products.pop();
         assert_eq!(
-            pricing(&only_yearly, &[], &[], true, false).groups,
+            pricing(&only_yearly, &[], &[], true, false, 1, false).groups,
             ["year"]
         );
     }
@@ -286,7 +312,7 @@ mod tests {
             price_id: "price_y".into(),
             cancel_at_period_end: false,
         };
-        let view = pricing(&catalog(), &[held], &[], true, false);
+        let view = pricing(&catalog(), &[held], &[], true, false, 1, false);
         assert_eq!(view.subscription.as_deref(), Some("sub_1"));
         assert_eq!(
             view.plans[0].held_status.as_deref(),

@@ -434,6 +434,7 @@ mod tests {
             }),
             trial_period_days: None,
             lookup_key: None,
+            tax_behavior: None,
         }
     }
 

@@ -340,7 +340,7 @@ async fn reconcile_one(state: &AppState, organization_id: Uuid) -> Result<bool, 
     let members = member_count(&state.db, organization_id)
         .await
         .step("counting the members")?;
-    if i64::from(billed) == members {
+    if billed == members {
         return Ok(false);
     }
     let drift = sqlx::query_scalar!(
