@@ -85,9 +85,12 @@ pub async fn start(
         form = form.set("allow_promotion_codes", true);
     }
     if state.config.automatic_tax {
-        // Tax ids go on the customer, whose name Checkout may then update to the business's.
+        form = form.set("automatic_tax[enabled]", true);
+    }
+    if state.config.automatic_tax || payer.organization.is_some() {
+        // A business's tax id goes on its customer, whose name Checkout may then update to the
+        // business's (Stripe requires allowing it).
         form = form
-            .set("automatic_tax[enabled]", true)
             .set("tax_id_collection[enabled]", true)
             .set("customer_update[name]", "auto");
     }

@@ -267,3 +267,35 @@ async fn deleting_an_organization_cancels_its_subscription_first() {
     // Bob's session falls back to his own account, which has no plan.
     assert_eq!(dashboard(&app, &bob).await.0, 402);
 }
+
+#[tokio::test]
+async fn a_plan_that_caps_seats_refuses_an_invitation_past_the_cap() {
+    let (app, _stripe) = shop(false).await;
+    let ada = person(&app, "ada@example.com").await;
+    create(&app, &ada, "Acme").await;
+    let hobby = price_id(&app, "tollgate_hobby_monthly").await;
+    let checkout = start_checkout(&app, &ada, &hobby).await;
+    assert_eq!(pay(&checkout, GOOD_CARD).await.status(), 303);
+    app.get_with(
+        &ada,
+        &format!("/checkout/success?session_id={}", session_id(&checkout)),
+    )
+    .await;
+
+    // Hobby is for teams of up to 3: Ada and two invitations fill it.
+    invite(&app, &ada, "bob@example.com", "member", 1).await;
+    invite(&app, &ada, "cleo@example.com", "member", 1).await;
+    let refused = act(
+        &app,
+        &ada,
+        "invite_member",
+        &[("email", "dan@example.com"), ("role", "member")],
+    )
+    .await;
+    let message = refused.unwrap()["Form"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("includes 3 seats") && message.contains("Upgrade"),
+        "{message}"
+    );
+    assert_eq!(app.mail_count("dan@example.com").await, 0);
+}
