@@ -64,17 +64,7 @@ pub async fn set_role(
     role: OrgRole,
 ) -> Result<(), OrganizationError> {
     acting.require_members_manager()?;
-    let mut tx = db.begin().await.step("starting the role change")?;
-    if !lock(&mut tx, acting.organization_id)
-        .await
-        .step("locking the organization")?
-    {
-        return Err(OrganizationError::NotFound);
-    }
-    let current = role_of(&mut *tx, acting.organization_id, member)
-        .await
-        .step("reading the member's role")?
-        .ok_or(OrganizationError::NotFound)?;
+    let (mut tx, current) = begin_on(db, acting, member, "starting the role change").await?;
     if acting.role != OrgRole::Owner && (current == OrgRole::Owner || role == OrgRole::Owner) {
         return Err(OrganizationError::Forbidden("owners"));
     }
@@ -102,17 +92,7 @@ pub async fn transfer_ownership(
     member: Uuid,
 ) -> Result<(), OrganizationError> {
     acting.require_owner()?;
-    let mut tx = db.begin().await.step("starting the ownership transfer")?;
-    if !lock(&mut tx, acting.organization_id)
-        .await
-        .step("locking the organization")?
-    {
-        return Err(OrganizationError::NotFound);
-    }
-    role_of(&mut *tx, acting.organization_id, member)
-        .await
-        .step("reading the new owner's role")?
-        .ok_or(OrganizationError::NotFound)?;
+    let (mut tx, _) = begin_on(db, acting, member, "starting the ownership transfer").await?;
     sqlx::query!(
         r#"
         UPDATE memberships SET role = CASE WHEN user_id = $2 THEN 'owner' ELSE 'admin' END
@@ -144,17 +124,7 @@ pub async fn remove(
     if member != actor.id {
         acting.require_members_manager()?;
     }
-    let mut tx = state.db.begin().await.step("starting the removal")?;
-    if !lock(&mut tx, acting.organization_id)
-        .await
-        .step("locking the organization")?
-    {
-        return Err(OrganizationError::NotFound);
-    }
-    let current = role_of(&mut *tx, acting.organization_id, member)
-        .await
-        .step("reading the member's role")?
-        .ok_or(OrganizationError::NotFound)?;
+    let (mut tx, current) = begin_on(&state.db, acting, member, "starting the removal").await?;
     if member != actor.id && current == OrgRole::Owner && acting.role != OrgRole::Owner {
         return Err(OrganizationError::Forbidden("owners"));
     }
@@ -200,6 +170,28 @@ pub async fn solely_owned_by(
     )
     .fetch_all(db)
     .await
+}
+
+/// Starts the change `what` of `member`: a transaction holding the organization's row, and the
+/// member's role (not found when they are not a member, or the organization is gone).
+async fn begin_on(
+    db: &sqlx::PgPool,
+    acting: &Acting,
+    member: Uuid,
+    what: &'static str,
+) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, OrgRole), OrganizationError> {
+    let mut tx = db.begin().await.step(what)?;
+    if !lock(&mut tx, acting.organization_id)
+        .await
+        .step("locking the organization")?
+    {
+        return Err(OrganizationError::NotFound);
+    }
+    let role = role_of(&mut *tx, acting.organization_id, member)
+        .await
+        .step("reading the member's role")?
+        .ok_or(OrganizationError::NotFound)?;
+    Ok((tx, role))
 }
 
 async fn role_of(

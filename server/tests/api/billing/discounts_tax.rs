@@ -9,7 +9,20 @@ use super::{
     payment::{pay_with, GOOD_CARD},
     price_id, seed, Stripe,
 };
-use crate::helpers::location;
+use crate::helpers::{location, TestApp};
+
+/// Opens the success page of the paid `checkout`; the subscription it made.
+async fn succeeded(app: &TestApp, stripe: &Stripe, checkout: &str) -> String {
+    let session = session_id(checkout);
+    app.page(&format!("/checkout/success?session_id={session}"))
+        .await;
+    stripe
+        .get(&format!("/v1/checkout/sessions/{session}"))
+        .await["subscription"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
 
 #[tokio::test]
 async fn a_promotion_code_takes_its_share_off_and_the_account_page_shows_it() {
@@ -24,18 +37,7 @@ async fn a_promotion_code_takes_its_share_off_and_the_account_page_shows_it() {
     let paid = pay_with(&checkout, GOOD_CARD, &[("promotion_code", "LAUNCH20")]).await;
     assert_eq!(paid.status(), 303, "{}", paid.text().await.unwrap());
     assert!(location(&paid).contains("/checkout/success"));
-    app.page(&format!(
-        "/checkout/success?session_id={}",
-        session_id(&checkout)
-    ))
-    .await;
-
-    let subscription = stripe
-        .get(&format!("/v1/checkout/sessions/{}", session_id(&checkout)))
-        .await["subscription"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let subscription = succeeded(&app, &stripe, &checkout).await;
     let invoices = stripe
         .get(&format!("/v1/invoices?subscription={subscription}"))
         .await;
@@ -74,18 +76,7 @@ async fn stripe_tax_adds_the_states_sales_tax_to_an_exclusive_price() {
     )
     .await;
     assert_eq!(paid.status(), 303, "{}", paid.text().await.unwrap());
-    app.page(&format!(
-        "/checkout/success?session_id={}",
-        session_id(&checkout)
-    ))
-    .await;
-
-    let subscription = stripe
-        .get(&format!("/v1/checkout/sessions/{}", session_id(&checkout)))
-        .await["subscription"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let subscription = succeeded(&app, &stripe, &checkout).await;
     let invoice = &stripe
         .get(&format!("/v1/invoices?subscription={subscription}"))
         .await["data"][0];

@@ -15,19 +15,18 @@ use crate::helpers::{
 /// Signs `email` up in a new browser; the browser.
 pub(crate) async fn person(app: &TestApp, email: &str) -> reqwest::Client {
     let browser = app.new_browser();
-    let response = app
-        .post_form_with(
-            &browser,
-            "/api/sign_up",
-            &[
-                ("email", email),
-                ("password", PASSWORD),
-                ("display_name", ""),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), 302);
+    crate::partners::sign_up_with(app, &browser, email).await;
     browser
+}
+
+/// The id of `email`'s account.
+async fn user_id(app: &TestApp, email: &str) -> String {
+    sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+        .to_string()
 }
 
 /// Creates an organization as `browser`, who acts for it afterwards; its id.
@@ -204,18 +203,10 @@ async fn members_cannot_manage_members_and_admins_cannot_touch_owners() {
     let cleo = person(&app, "cleo@example.com").await;
     assert_eq!(accept(&app, &bob, &bob_token).await, None);
     assert_eq!(accept(&app, &cleo, &cleo_token).await, None);
-    let id = |email: &'static str| {
-        let db = app.db.clone();
-        async move {
-            sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM users WHERE email = $1")
-                .bind(email)
-                .fetch_one(&db)
-                .await
-                .unwrap()
-                .to_string()
-        }
-    };
-    let (ada_id, bob_id) = (id("ada@example.com").await, id("bob@example.com").await);
+    let (ada_id, bob_id) = (
+        user_id(&app, "ada@example.com").await,
+        user_id(&app, "bob@example.com").await,
+    );
 
     // A member invites nobody.
     let refused = act(
@@ -290,19 +281,9 @@ async fn the_last_owner_cannot_leave_or_delete_their_account_until_ownership_mov
         .unwrap_or_default();
     assert!(message.contains("only owner of Acme"), "{refused:?}");
 
-    let bob_id: uuid::Uuid =
-        sqlx::query_scalar("SELECT id FROM users WHERE email = 'bob@example.com'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let bob_id = user_id(&app, "bob@example.com").await;
     assert_eq!(
-        act(
-            &app,
-            &ada,
-            "transfer_ownership",
-            &[("member", &bob_id.to_string())]
-        )
-        .await,
+        act(&app, &ada, "transfer_ownership", &[("member", &bob_id)]).await,
         None
     );
     assert_eq!(
@@ -323,11 +304,7 @@ async fn a_member_of_one_organization_cannot_reach_anothers_people() {
     let acme = create(&app, &ada, "Acme").await;
     let zed = person(&app, "zed@example.com").await;
     let globex = create(&app, &zed, "Globex").await;
-    let zed_id: uuid::Uuid =
-        sqlx::query_scalar("SELECT id FROM users WHERE email = 'zed@example.com'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
+    let zed_id = user_id(&app, "zed@example.com").await;
 
     // Ada cannot act for Globex, nor remove its owner while acting for Acme.
     let response = app
@@ -341,13 +318,7 @@ async fn a_member_of_one_organization_cannot_reach_anothers_people() {
         form_error(&response).is_some(),
         "switching to someone else's organization is refused"
     );
-    let refused = act(
-        &app,
-        &ada,
-        "remove_member",
-        &[("member", &zed_id.to_string())],
-    )
-    .await;
+    let refused = act(&app, &ada, "remove_member", &[("member", &zed_id)]).await;
     assert!(refused.is_some());
     assert_eq!(roles(&app, globex).await.len(), 1);
     let page = without_markers(
