@@ -20,6 +20,7 @@ pub mod ids;
 pub mod invoicing;
 pub mod latency;
 pub mod listing;
+pub mod metering;
 pub mod money;
 mod pages;
 pub mod payments;

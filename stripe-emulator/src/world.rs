@@ -102,6 +102,9 @@ pub struct World {
     /// made on first use and left out of `GET /v1/tax_rates`.
     #[serde(default)]
     pub automatic_tax_rates: BTreeMap<String, String>,
+    /// Usage-based billing: meter events received, v2 stream sessions, thin events.
+    #[serde(default)]
+    pub metering: crate::metering::State,
     /// The bytes of each uploaded File.
     #[serde(default)]
     pub file_contents: BTreeMap<String, Vec<u8>>,
@@ -150,6 +153,7 @@ impl World {
             owners: BTreeMap::new(),
             payout_accounts: Default::default(),
             file_contents: BTreeMap::new(),
+            metering: Default::default(),
             discount_terms: BTreeMap::new(),
             automatic_tax_rates: BTreeMap::new(),
             connect: Default::default(),
@@ -438,6 +442,9 @@ fn display_kind(kind: &str) -> &str {
         "tax_id" => "tax id",
         "subscription_schedule" => "subscription schedule",
         "bank_account" => "external account",
+        "billing.meter" => "billing meter",
+        "billing.credit_grant" => "credit grant",
+        "billing.credit_balance_transaction" => "credit balance transaction",
         other => other,
     }
 }

@@ -204,6 +204,16 @@ fn priced_line_items(
                 Some(&format!("line_items[{index}][price]")),
             ));
         }
+        let metered = crate::metering::is_metered(&price);
+        if metered && entry.get("quantity").is_some() {
+            return Err(ApiError::invalid(
+                format!(
+                    "Quantity should not be specified where usage_type is `metered`. Remove \
+                     quantity from `line_items[{index}]`"
+                ),
+                Some(&format!("line_items[{index}][quantity]")),
+            ));
+        }
         let quantity =
             super::quantity(entry, &format!("line_items[{index}][quantity]"), 1)?.unwrap_or(1);
         if mode == "payment" && price["type"] == "recurring" {
@@ -228,7 +238,11 @@ fn priced_line_items(
             }
             Some(_) => {}
         }
-        let amount = price["unit_amount"].as_i64().unwrap_or(0) * quantity;
+        let amount = if metered {
+            0
+        } else {
+            price["unit_amount"].as_i64().unwrap_or(0) * quantity
+        };
         subtotal += amount;
         let description = world
             .find("product", price["product"].as_str().unwrap_or_default())
@@ -239,7 +253,8 @@ fn priced_line_items(
         line_items.push(json!({
             "id": item_id, "object": "item", "adjustable_quantity": null, "amount_discount": 0,
             "amount_subtotal": amount, "amount_tax": 0, "amount_total": amount, "currency": price["currency"],
-            "description": description, "metadata": {}, "price": price, "quantity": quantity,
+            "description": description, "metadata": {}, "price": price,
+            "quantity": if metered { Value::Null } else { json!(quantity) },
         }));
     }
     Ok(Priced {

@@ -180,6 +180,15 @@ pub fn create_preview(world: &mut World, call: &Call) -> Result<Value, ApiError>
         .unwrap_or(start);
     if behaviour != "always_invoice" {
         lines.extend(billing::period_lines(world, &changed, start, end, false));
+        // The metered usage so far of the period the preview's invoice closes.
+        let period_start = subscription["items"]["data"][0]["current_period_start"]
+            .as_i64()
+            .unwrap_or(start);
+        lines.extend(crate::metering::invoices::usage_lines(
+            world,
+            &changed,
+            (period_start, start),
+        ));
     }
     Ok(invoicing::build_invoice(
         world,

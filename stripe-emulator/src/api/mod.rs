@@ -18,6 +18,8 @@ pub mod files;
 pub mod invoice_workflow;
 pub mod invoiceitems;
 pub mod invoices;
+pub mod meter_events;
+pub mod meters;
 pub mod payment_intents;
 pub mod payment_methods;
 pub mod payment_pages;
@@ -191,6 +193,8 @@ pub fn routes() -> Router<Emulator> {
         .merge(subscription_schedules::routes())
         .merge(subscription_items::routes())
         .merge(tax_ids::routes())
+        .merge(meters::routes())
+        .merge(meter_events::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.
@@ -241,6 +245,22 @@ pub(crate) fn quantity(entry: &Value, param: &str, min: i64) -> Result<Option<i6
             Some(param),
         )),
     }
+}
+
+/// Refuses a quantity on the item of a metered price (its usage is what is billed), with the
+/// message Stripe answers subscriptions with.
+pub(crate) fn no_metered_quantity(
+    price: &Value,
+    entry: &Value,
+    param: &str,
+) -> Result<(), ApiError> {
+    if crate::metering::is_metered(price) && entry.get("quantity").is_some() {
+        return Err(ApiError::invalid(
+            "You cannot set the quantity for metered plans.",
+            Some(param),
+        ));
+    }
+    Ok(())
 }
 
 /// A `proration_date`, which must fall inside the subscription's current period.

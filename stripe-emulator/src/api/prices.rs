@@ -109,13 +109,16 @@ pub fn build_with_id(
                     Some(&crate::form::bracketed(&key("recurring.interval_count"))),
                 ));
             }
+            let usage_type = params
+                .one_of(&key("recurring.usage_type"), &["licensed", "metered"])?
+                .unwrap_or_else(|| "licensed".to_owned());
+            let meter = meter(world, params, &key("recurring.meter"), &usage_type)?;
             json!({
                 "interval": interval,
                 "interval_count": interval_count,
-                "meter": null,
+                "meter": meter,
                 "trial_period_days": params.int_in(&key("recurring.trial_period_days"), 1..=super::MAX_TRIAL_DAYS)?,
-                "usage_type": params.one_of(&key("recurring.usage_type"), &["licensed", "metered"])?
-                    .unwrap_or_else(|| "licensed".to_owned()),
+                "usage_type": usage_type,
             })
         }
         None => Value::Null,
@@ -156,6 +159,34 @@ pub fn build_with_id(
     world.insert(price.clone());
     world.emit("price.created", &price, None);
     Ok(price)
+}
+
+/// The meter of a recurring price: a metered price must name one (Stripe removed metered prices
+/// without a meter at 2025-03-31.basil), and only a metered price may.
+fn meter(
+    world: &World,
+    params: &Params,
+    path: &str,
+    usage_type: &str,
+) -> Result<Option<String>, ApiError> {
+    let param = crate::form::bracketed(path);
+    match (params.str(path).filter(|id| !id.is_empty()), usage_type) {
+        (None, "metered") => Err(ApiError::invalid(
+            "A metered price must be backed by a meter: pass its id in `recurring[meter]`.",
+            Some(&param),
+        )),
+        (None, _) => Ok(None),
+        (Some(_), "licensed") => Err(ApiError::invalid(
+            "`recurring[meter]` can only be set on a price with `recurring[usage_type]=metered`.",
+            Some(&param),
+        )),
+        (Some(id), _) => Ok(Some(
+            world.get("billing.meter", id, &param)?["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )),
+    }
 }
 
 /// A lookup key belongs to one price; moving it needs `transfer_lookup_key=true`.

@@ -239,6 +239,18 @@ fn item_changes(
                 ));
             }
         }
+        let priced = price.clone().or_else(|| {
+            item.as_deref().and_then(|id| {
+                before["items"]["data"]
+                    .as_array()?
+                    .iter()
+                    .find(|known| known["id"] == id)
+                    .map(|known| known["price"].clone())
+            })
+        });
+        if let Some(priced) = &priced {
+            super::no_metered_quantity(priced, entry, &format!("items[{index}][quantity]"))?;
+        }
         let deleted = entry["deleted"] == "true";
         let tax_rates =
             crate::tax::requested_rates(world, params, &format!("items.{index}.tax_rates"))?;

@@ -35,6 +35,7 @@ pub fn create(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             .ok_or_else(|| ApiError::missing(&format!("items.{index}.price")))?;
         let price = world.get("price", price, &format!("items[{index}][price]"))?;
         let quantity = super::quantity(entry, &format!("items[{index}][quantity]"), 1)?;
+        super::no_metered_quantity(&price, entry, &format!("items[{index}][quantity]"))?;
         let tax_rates =
             crate::tax::requested_rates(world, params, &format!("items.{index}.tax_rates"))?;
         items.push(NewItem {

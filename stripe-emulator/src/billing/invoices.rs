@@ -8,7 +8,8 @@ use crate::discounts;
 use crate::invoicing::{build_invoice, Stage};
 use crate::world::World;
 
-/// Invoice lines for one period of every item (zero amounts during a trial).
+/// Invoice lines for one period of every licensed item (zero amounts during a trial); metered
+/// items are billed in arrears by [`crate::metering::invoices::usage_lines`].
 pub fn period_lines(
     world: &mut World,
     subscription: &Value,
@@ -22,6 +23,7 @@ pub fn period_lines(
         .unwrap_or_default();
     items
         .iter()
+        .filter(|item| !crate::metering::is_metered(&item["price"]))
         .map(|item| {
             let price = &item["price"];
             let quantity = item["quantity"].as_i64().unwrap_or(1);
@@ -55,7 +57,7 @@ pub fn period_lines(
 
 /// One invoice line item for a subscription item.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn line(
+pub fn line(
     world: &mut World,
     subscription: &Value,
     item: &Value,
@@ -151,6 +153,14 @@ pub(super) fn upcoming_invoice(world: &mut World, subscription: &Value, period_e
         .unwrap_or(1);
     let next_end = add_interval(period_end, interval, count);
     let mut lines = period_lines(world, subscription, period_end, next_end, false);
+    let period_start = subscription["items"]["data"][0]["current_period_start"]
+        .as_i64()
+        .unwrap_or(period_end);
+    lines.extend(crate::metering::invoices::usage_lines(
+        world,
+        subscription,
+        (period_start, period_end),
+    ));
     let id = subscription["id"].as_str().unwrap_or_default();
     lines.extend(world.pending_lines.get(id).cloned().unwrap_or_default());
     let customer = subscription["customer"]

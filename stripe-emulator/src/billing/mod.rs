@@ -21,7 +21,7 @@ mod schedule;
 mod subscriptions;
 
 pub use collection::{collect, collect_with, payment_method_for};
-pub use invoices::{create_invoice, period_lines};
+pub use invoices::{create_invoice, line, period_lines};
 pub use pending_items::{hold_prorations, release_proration};
 pub use periods::add_interval;
 pub use proration::{apply_item_changes, proration_lines, ItemChange};

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::invoices::line;
 use super::subscriptions::{subscription_item, NewItem};
 use crate::listing::embedded;
+use crate::metering::is_metered;
 use crate::world::World;
 
 /// A requested change of one subscription item.
@@ -42,10 +43,11 @@ pub fn proration_lines(
         let Some((old, new)) = replacement(&items, change) else {
             continue;
         };
-        if let Some(item) = &old {
+        // Metered usage is billed in arrears for what was used, never prorated.
+        if let Some(item) = old.as_ref().filter(|item| !is_metered(&item["price"])) {
             lines.push(remaining.credit(world, subscription, item));
         }
-        if let Some((price, quantity)) = new {
+        if let Some((price, quantity)) = new.filter(|(price, _)| !is_metered(price)) {
             let mut item = old.unwrap_or_else(|| json!({ "id": null }));
             item["price"] = price;
             lines.push(remaining.charge(world, subscription, &item, quantity));
@@ -217,6 +219,11 @@ pub fn apply_item_changes(
                 if let Some(price) = &change.price {
                     item["price"] = price.clone();
                     item["plan"] = crate::api::plans::view(price);
+                    if is_metered(price) {
+                        item.as_object_mut().map(|item| item.remove("quantity"));
+                    } else if item.get("quantity").is_none() {
+                        item["quantity"] = json!(1);
+                    }
                 }
                 if let Some(quantity) = change.quantity {
                     item["quantity"] = json!(quantity);

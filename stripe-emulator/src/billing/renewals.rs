@@ -71,7 +71,12 @@ pub(super) fn invoice_period(
     let end = after["items"]["data"][0]["current_period_end"]
         .as_i64()
         .unwrap_or(start);
-    let lines = period_lines(world, &after, start, end, false);
+    let mut lines = period_lines(world, &after, start, end, false);
+    // Metered usage of the period just ended, billed in arrears (a trial's usage is free).
+    if before["status"] != "trialing" {
+        let used = (before_period_start(before), start);
+        lines.extend(crate::metering::invoices::usage_lines(world, &after, used));
+    }
     let invoice = create_invoice(
         world,
         &mut after,

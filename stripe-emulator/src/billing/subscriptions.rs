@@ -66,7 +66,7 @@ pub(super) fn subscription_item(
         tax_rates,
     } = item;
     let id = world.new_id("si");
-    json!({
+    let mut item = json!({
         "id": id,
         "object": "subscription_item",
         "billing_thresholds": null,
@@ -81,7 +81,12 @@ pub(super) fn subscription_item(
         "quantity": quantity,
         "subscription": subscription,
         "tax_rates": tax_rates,
-    })
+    });
+    // A metered price's item has no quantity: its usage is what is billed.
+    if crate::metering::is_metered(price) {
+        item.as_object_mut().map(|item| item.remove("quantity"));
+    }
+    item
 }
 
 /// Creates a subscription, its first invoice and payment, and their events.

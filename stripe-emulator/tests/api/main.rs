@@ -15,6 +15,7 @@ mod idempotency;
 mod invoicing;
 mod latency;
 mod lifecycle;
+mod meters;
 mod pages;
 mod pagination;
 mod payment_intents;
