@@ -144,6 +144,10 @@ pub fn build_invoice(
     if let Some(subscription) = subscription {
         crate::discounts::apply_to_invoice(world, &mut invoice, subscription);
     }
+    // Billing credits come off after discounts and before tax; a draft gets them when finalized.
+    if stage != Stage::Draft {
+        crate::metering::credits::apply_to_invoice(world, &mut invoice, stage == Stage::Open);
+    }
     crate::tax::apply_to_invoice(world, &mut invoice, subscription);
     if stage == Stage::Open {
         invoice["auto_advance"] = json!(true);

@@ -10,6 +10,8 @@ mod checkout_completion;
 mod checkout_discounts;
 mod checkout_tax;
 pub mod coupons;
+pub mod credit_balance;
+pub mod credit_grants;
 pub mod customers;
 pub mod disputes;
 pub mod events;
@@ -195,6 +197,8 @@ pub fn routes() -> Router<Emulator> {
         .merge(tax_ids::routes())
         .merge(meters::routes())
         .merge(meter_events::routes())
+        .merge(credit_grants::routes())
+        .merge(credit_balance::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.

@@ -131,13 +131,18 @@ pub fn apply_to_invoice(world: &mut World, invoice: &mut Value, subscription: Op
                 rates.iter().map(Levy::of_rate).collect()
             }
         };
-        let discounted: i64 = line["discount_amounts"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|entry| entry["amount"].as_i64().unwrap_or(0))
-            .sum();
-        let base = line["amount"].as_i64().unwrap_or(0) - discounted;
+        let reductions = |field: &str| -> i64 {
+            line[field]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|entry| entry["amount"].as_i64().unwrap_or(0))
+                .sum()
+        };
+        // Discounts and billing credits both come off before tax.
+        let base = line["amount"].as_i64().unwrap_or(0)
+            - reductions("discount_amounts")
+            - reductions("pretax_credit_amounts");
         let taxes = entries(base, &levies);
         for tax in &taxes {
             add_to_totals(&mut totals, tax);

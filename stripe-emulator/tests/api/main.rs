@@ -5,6 +5,7 @@
 
 mod balance;
 mod connect;
+mod credits;
 mod discounts;
 mod disputes;
 mod errors;
