@@ -26,6 +26,12 @@
 // every trigger looks among the platform's events, each connected account's, and those delivered
 // to the Connect endpoint (an account deleted by the fixture has no events to list any more).
 //
+// Usage-based billing: the CLI's `v1.billing.meter.*` triggers send their meter events to
+// `/v2/billing/meter_event_stream` on another host (`"api_base": "https://meter-events.stripe.com"`
+// in the fixture), which `--api-base` does not change. An entry `{ "event", "local_api_base": true }`
+// runs the trigger with the CLI's own `--edit` flag and `local-api-base.mjs` as the editor, which
+// deletes that `api_base` and nothing else; the thin event is looked for in `GET /v2/core/events`.
+//
 //   STRIPE_EMULATOR_BIN=../../target/debug/stripe-emulator node triggers.mjs [event …]
 
 import { execFile } from 'node:child_process';
@@ -57,7 +63,7 @@ const env = { ...process.env, XDG_CONFIG_HOME: home, STRIPE_CLI_TELEMETRY_OPTOUT
 let passed = 0;
 let failed = 0;
 try {
-  for (const { event, allowed_payment_method_types: allowed, promotion_coupon: promotion, schedule_phases: phases, override = [], stripe_account: asAccount } of triggers) {
+  for (const { event, allowed_payment_method_types: allowed, promotion_coupon: promotion, schedule_phases: phases, override = [], stripe_account: asAccount, local_api_base: local } of triggers) {
     const started = performance.now();
     const account = asAccount ? await connectedAccount() : null;
     const flags = [
@@ -67,7 +73,7 @@ try {
       ...override.flatMap((param) => ['--override', param]),
       ...(account ? ['--stripe-account', account] : []),
     ];
-    const error = await trigger(event, flags, account);
+    const error = await trigger(event, flags, account, local);
     const took = ((performance.now() - started) / 1000).toFixed(1);
     const name = account ? `${event} --stripe-account` : event;
     if (error) {
@@ -137,12 +143,16 @@ async function connectedAccount() {
   return account.id;
 }
 
-/** Runs one trigger; resolves to null when it passed, else the first line saying why not. */
-async function trigger(event, flags, account) {
+/** Runs one trigger; resolves to null when it passed, else the first line saying why not. A
+ * `local` trigger runs with `--edit`, its editor `local-api-base.mjs`, which only deletes the
+ * `api_base` of steps sent to another Stripe host, so they reach the emulator too. */
+async function trigger(event, flags, account, local) {
   const before = await eventIds(event, account);
+  const editor = `node ${path.join(CONFORMANCE_DIR, 'local-api-base.mjs')}`;
   try {
-    await run(CLI, ['trigger', event, ...flags, '--api-base', emulator.base, '--api-key', KEY], {
-      env,
+    const edit = local ? ['--edit'] : [];
+    await run(CLI, ['trigger', event, ...flags, ...edit, '--api-base', emulator.base, '--api-key', KEY], {
+      env: local ? { ...env, EDITOR: editor, VISUAL: editor } : env,
       timeout: TIMEOUT_MS,
       maxBuffer: 10 * 1024 * 1024,
     });
@@ -166,10 +176,14 @@ async function trigger(event, flags, account) {
   }
 }
 
-/** The ids of the emulator's latest events of one type: one connected account's, or the platform's, every connected account's and those delivered to the Connect endpoint. */
+/** The ids of the emulator's latest events of one type: one connected account's, or the platform's, every connected account's and those delivered to the Connect endpoint; thin events (`v1.…`) from `GET /v2/core/events`. */
 async function eventIds(type, account) {
   const ids = new Set();
   const add = (list) => list.data.forEach((event) => ids.add(event.id));
+  if (type.startsWith('v1.')) {
+    add(await emulator.stripe.v2.core.events.list({ types: [type], limit: 100 }));
+    return ids;
+  }
   if (account) {
     add(await emulator.stripe.events.list({ type, limit: 100 }, { stripeAccount: account }));
     return ids;

@@ -46,6 +46,7 @@ pub mod test_clocks;
 pub mod tokens;
 pub mod topups;
 pub mod transfers;
+mod v2_metering;
 pub mod webhook_endpoints;
 
 use axum::routing::{get, post};
@@ -199,6 +200,7 @@ pub fn routes() -> Router<Emulator> {
         .merge(meter_events::routes())
         .merge(credit_grants::routes())
         .merge(credit_balance::routes())
+        .merge(v2_metering::routes())
 }
 
 /// The `{id, object, deleted: true}` answer of a DELETE.

@@ -123,7 +123,7 @@ pub fn receive(world: &mut World, incoming: Incoming) -> Result<Recorded, Refuse
 
 /// The meter an event name goes to: the active one, else an inactive one (whose events are
 /// reported as sent to an archived meter).
-fn meter_named(world: &World, event_name: &str) -> Option<Value> {
+pub(crate) fn meter_named(world: &World, event_name: &str) -> Option<Value> {
     let named: Vec<&Value> = world
         .all("billing.meter")
         .filter(|meter| meter["event_name"] == event_name)

@@ -35,10 +35,8 @@ pub fn report(world: &mut World, meter: Option<&Value>, identifier: &str, refusa
     let mut event = json!({
         "id": world.new_id("evt_test"),
         "object": "v2.core.event",
-        "context": world.scope,
         "created": now,
         "livemode": false,
-        "reason": reason(world),
         "type": kind,
         "data": {
             "developer_message_summary": summary,
@@ -57,6 +55,15 @@ pub fn report(world: &mut World, meter: Option<&Value>, identifier: &str, refusa
             "validation_start": now,
         },
     });
+    if let Some(account) = &world.scope {
+        event["context"] = json!(account);
+    }
+    if let Some(request) = &world.request {
+        event["reason"] = json!({
+            "type": "request",
+            "request": { "id": request.id, "idempotency_key": request.idempotency_key },
+        });
+    }
     if let Some(meter) = meter {
         let id = meter["id"].as_str().unwrap_or_default();
         event["related_object"] = json!({
@@ -66,17 +73,6 @@ pub fn report(world: &mut World, meter: Option<&Value>, identifier: &str, refusa
         });
     }
     world.metering.thin_events.push(event);
-}
-
-/// The request that caused the event, as v2 events name it.
-fn reason(world: &World) -> Value {
-    match &world.request {
-        Some(request) => json!({
-            "type": "request",
-            "request": { "id": request.id, "idempotency_key": request.idempotency_key },
-        }),
-        None => Value::Null,
-    }
 }
 
 /// Unix seconds as API v2 writes times (`2026-12-04T11:00:00Z`).

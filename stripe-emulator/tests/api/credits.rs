@@ -31,7 +31,11 @@ async fn balance(emulator: &Emulator, customer: &str) -> i64 {
         .as_array()
         .unwrap()
         .iter()
-        .map(|entry| entry["available_balance"]["monetary"]["value"].as_i64().unwrap())
+        .map(|entry| {
+            entry["available_balance"]["monetary"]["value"]
+                .as_i64()
+                .unwrap()
+        })
         .sum()
 }
 
@@ -78,7 +82,9 @@ async fn a_grant_credits_the_balance_and_records_its_transaction() {
     assert_eq!(created["category"], "promotional");
     assert_eq!(balance(&emulator, &customer).await, 500);
     let transactions = emulator
-        .fetch(&format!("/v1/billing/credit_balance_transactions?customer={customer}"))
+        .fetch(&format!(
+            "/v1/billing/credit_balance_transactions?customer={customer}"
+        ))
         .await;
     assert_eq!(transactions["data"][0]["type"], "credit");
     assert_eq!(transactions["data"][0]["credit"]["type"], "credits_granted");
@@ -148,7 +154,10 @@ async fn an_expired_or_voided_grant_leaves_the_balance_and_cannot_end_twice() {
         ))
         .await;
     assert_eq!(debits["data"][0]["debit"]["type"], "credits_expired");
-    assert_eq!(debits["data"][0]["debit"]["amount"]["monetary"]["value"], 500);
+    assert_eq!(
+        debits["data"][0]["debit"]["amount"]["monetary"]["value"],
+        500
+    );
 }
 
 #[tokio::test]
@@ -156,7 +165,11 @@ async fn credits_come_off_metered_usage_before_the_renewal_is_charged() {
     let emulator = Emulator::start().await;
     let (customer, subscription) = metered_customer(&emulator).await;
     let grant = grant(&emulator, &customer, "500", &[]).await;
-    let now = emulator.running.emulator.read(|world| world.now()).to_string();
+    let now = emulator
+        .running
+        .emulator
+        .read(|world| world.now())
+        .to_string();
     emulator
         .ok(
             "/v1/billing/meter_events",
@@ -175,7 +188,11 @@ async fn credits_come_off_metered_usage_before_the_renewal_is_charged() {
         .await;
     assert_eq!(preview["subtotal"], 650);
     assert_eq!(preview["amount_due"], 150, "the preview shows the credit");
-    assert_eq!(balance(&emulator, &customer).await, 500, "a preview spends nothing");
+    assert_eq!(
+        balance(&emulator, &customer).await,
+        500,
+        "a preview spends nothing"
+    );
     emulator.advance_days(32).await;
     let invoices = emulator
         .fetch(&format!("/v1/invoices?subscription={id}&limit=10"))
@@ -190,7 +207,10 @@ async fn credits_come_off_metered_usage_before_the_renewal_is_charged() {
     assert_eq!(renewal["subtotal"], 650);
     assert_eq!(renewal["total"], 150);
     assert_eq!(renewal["amount_due"], 150);
-    assert_eq!(renewal["amount_paid"], 150, "only what the credit did not cover is charged");
+    assert_eq!(
+        renewal["amount_paid"], 150,
+        "only what the credit did not cover is charged"
+    );
     let credit = &renewal["total_pretax_credit_amounts"][0];
     assert_eq!(credit["amount"], 500);
     assert_eq!(credit["type"], "credit_balance_transaction");
@@ -204,5 +224,8 @@ async fn credits_come_off_metered_usage_before_the_renewal_is_charged() {
     let debit = &applied["data"][0]["debit"];
     assert_eq!(debit["type"], "credits_applied");
     assert_eq!(debit["credits_applied"]["invoice"], renewal["id"]);
-    assert_eq!(credit["credit_balance_transaction"], applied["data"][0]["id"]);
+    assert_eq!(
+        credit["credit_balance_transaction"],
+        applied["data"][0]["id"]
+    );
 }

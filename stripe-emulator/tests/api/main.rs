@@ -16,6 +16,7 @@ mod idempotency;
 mod invoicing;
 mod latency;
 mod lifecycle;
+mod meter_stream;
 mod meters;
 mod pages;
 mod pagination;
