@@ -8,7 +8,7 @@
 // Moving the clock moves it for everyone: this runs serially, after every other journey
 // (playwright.config.ts).
 import { expect, test, type Page } from "@playwright/test";
-import { confirmAddress, eventually, fillCard, openPricing, signUp } from "./support";
+import { confirmAddress, eventually, fillAddress, fillCard, openPricing, signUp } from "./support";
 
 /** Presses a "Time travel" button on /account and waits for the page to come back. */
 async function travel(page: Page, button: "+1 day" | "+1 week" | "+1 month") {
@@ -28,6 +28,7 @@ async function startProTrial(page: Page, card?: string) {
     await fillCard(page, card);
   } else {
     await expect(page.getByText("No card needed to start your trial.")).toBeVisible();
+    await fillAddress(page);
   }
   await page.getByRole("button", { name: "Start trial" }).click();
   await expect(page.getByRole("heading", { name: "Welcome to Pro" })).toBeVisible();

@@ -4,9 +4,9 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, type Locator, type Page } from "@playwright/test";
 
-/** Fills the card fields of the emulator's Checkout or portal page, and the billing address
- * when the page asks for one (Tollgate's Checkout Sessions collect it). */
-export async function fillCard(page: Page, number: string, expiry = "12 / 34") {
+/** Fills the billing address on the emulator's Checkout page when it asks for one (Tollgate's
+ * Checkout Sessions collect it). */
+export async function fillAddress(page: Page) {
   const address = page.getByLabel("Address", { exact: true });
   if (await address.count()) {
     await address.fill("1 Main Street");
@@ -14,6 +14,12 @@ export async function fillCard(page: Page, number: string, expiry = "12 / 34") {
     await page.getByLabel("Postal code").fill("12345");
     await page.getByLabel("Country (two letters, e.g. US, DE)").fill("US");
   }
+}
+
+/** Fills the card fields of the emulator's Checkout or portal page (and the billing address
+ * Checkout asks for). */
+export async function fillCard(page: Page, number: string, expiry = "12 / 34") {
+  await fillAddress(page);
   await page.getByLabel("Card number").fill(number);
   await page.getByLabel("Expiry (MM / YY)").fill(expiry);
   await page.getByLabel("CVC").fill("123");
