@@ -1,6 +1,7 @@
 //! Receiving a meter event: the checks Stripe makes before it answers (the identifier not seen in
-//! the last 24 hours, the timestamp within 35 days back and 5 minutes ahead), then the meter that
-//! counts it — or the thin event saying why none does, as Stripe reports those afterwards.
+//! the last 24 hours, the timestamp within 35 days back and 5 minutes ahead of the emulator's
+//! clock, or of the customer's test clock), then the meter that counts it — or the thin event
+//! saying why none does, as Stripe reports those afterwards.
 
 use serde_json::{Map, Value};
 
@@ -40,11 +41,7 @@ impl Refused {
                 ),
                 Some("identifier"),
             ),
-            Self::TooOld => ApiError::invalid(
-                "Timestamp must be within the past 35 days and no more than 5 minutes in the future.",
-                Some("timestamp"),
-            ),
-            Self::TooFarAhead => ApiError::invalid(
+            Self::TooOld | Self::TooFarAhead => ApiError::invalid(
                 "Timestamp must be within the past 35 days and no more than 5 minutes in the future.",
                 Some("timestamp"),
             ),
@@ -54,7 +51,20 @@ impl Refused {
 
 /// Checks and records one meter event; returns what was recorded.
 pub fn receive(world: &mut World, incoming: Incoming) -> Result<Recorded, Refused> {
-    let now = world.now();
+    let meter = meter_named(world, &incoming.event_name);
+    let customer_key = meter
+        .as_ref()
+        .and_then(|meter| meter["customer_mapping"]["event_payload_key"].as_str())
+        .unwrap_or("stripe_customer_id")
+        .to_owned();
+    let customer = incoming
+        .payload
+        .get(&customer_key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    // A customer on a test clock lives at its clock's time; everyone else at the emulator's.
+    let now = world.now_for_customer(&customer);
     let timestamp = incoming.timestamp.unwrap_or(now);
     if timestamp < now - MAX_AGE {
         return Err(Refused::TooOld);
@@ -74,18 +84,6 @@ pub fn receive(world: &mut World, incoming: Incoming) -> Result<Recorded, Refuse
     if seen {
         return Err(Refused::Duplicate(identifier));
     }
-    let meter = meter_named(world, &incoming.event_name);
-    let customer_key = meter
-        .as_ref()
-        .and_then(|meter| meter["customer_mapping"]["event_payload_key"].as_str())
-        .unwrap_or("stripe_customer_id")
-        .to_owned();
-    let customer = incoming
-        .payload
-        .get(&customer_key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
     let counted = match &meter {
         None => {
             let refusal = Refusal {

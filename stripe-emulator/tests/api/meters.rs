@@ -424,3 +424,68 @@ async fn a_metered_subscription_is_invoiced_for_exactly_the_recorded_usage_at_pe
     assert_eq!(renewal["amount_due"], 650);
     assert_eq!(renewal["status"], "paid");
 }
+
+#[tokio::test]
+async fn a_test_clock_customers_usage_is_dated_and_billed_on_its_clock() {
+    let emulator = Emulator::start().await;
+    let meter = meter(&emulator, "api_call", "count").await;
+    let price = metered_price(&emulator, meter["id"].as_str().unwrap(), "25").await;
+    let frozen: i64 = 1_800_000_000;
+    let clock = emulator
+        .ok(
+            "/v1/test_helpers/test_clocks",
+            &[("frozen_time", &frozen.to_string())],
+        )
+        .await;
+    let clock = clock["id"].as_str().unwrap();
+    let customer = emulator
+        .ok(
+            "/v1/customers",
+            &[("test_clock", clock), ("payment_method", "pm_card_visa")],
+        )
+        .await;
+    let customer = customer["id"].as_str().unwrap();
+    let methods = emulator
+        .fetch(&format!("/v1/customers/{customer}/payment_methods"))
+        .await;
+    let card = methods["data"][0]["id"].as_str().unwrap();
+    emulator
+        .ok(
+            &format!("/v1/customers/{customer}"),
+            &[("invoice_settings[default_payment_method]", card)],
+        )
+        .await;
+    let subscription = emulator.subscribe(customer, &price, &[]).await;
+    for index in 0..4 {
+        let (status, body) = report(
+            &emulator,
+            "api_call",
+            customer,
+            "1",
+            frozen + 60,
+            &format!("c{index}"),
+        )
+        .await;
+        assert_eq!(status, 200, "dated by the test clock: {body}");
+    }
+    let next_month = (frozen + 32 * 86_400).to_string();
+    emulator
+        .ok(
+            &format!("/v1/test_helpers/test_clocks/{clock}/advance"),
+            &[("frozen_time", &next_month)],
+        )
+        .await;
+    let id = subscription["id"].as_str().unwrap();
+    let invoices = emulator
+        .fetch(&format!("/v1/invoices?subscription={id}&limit=10"))
+        .await;
+    let renewal = invoices["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|invoice| invoice["billing_reason"] == "subscription_cycle")
+        .expect("a renewal invoice on the clock's time")
+        .clone();
+    assert_eq!(renewal["lines"]["data"][0]["quantity"], 4);
+    assert_eq!(renewal["amount_due"], 100);
+}
