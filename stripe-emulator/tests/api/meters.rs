@@ -489,3 +489,47 @@ async fn a_test_clock_customers_usage_is_dated_and_billed_on_its_clock() {
     assert_eq!(renewal["lines"]["data"][0]["quantity"], 4);
     assert_eq!(renewal["amount_due"], 100);
 }
+
+#[tokio::test]
+async fn checkout_sells_a_metered_price_without_a_quantity() {
+    let emulator = Emulator::start().await;
+    let meter = meter(&emulator, "api_call", "sum").await;
+    let price = metered_price(&emulator, meter["id"].as_str().unwrap(), "5").await;
+    let session = emulator
+        .ok(
+            "/v1/checkout/sessions",
+            &[
+                ("mode", "subscription"),
+                ("line_items[0][price]", &price),
+                ("success_url", "https://example.com/ok"),
+            ],
+        )
+        .await;
+    assert_eq!(session["amount_total"], 0, "usage is billed at period end");
+    let id = session["id"].as_str().unwrap();
+    let items = emulator
+        .fetch(&format!("/v1/checkout/sessions/{id}/line_items"))
+        .await;
+    assert!(items["data"][0]["quantity"].is_null());
+    let paid = emulator
+        .submit(
+            session["url"].as_str().unwrap(),
+            &[
+                ("email", "pat@example.com"),
+                ("card_number", "4242424242424242"),
+                ("card_expiry", "12 / 34"),
+                ("card_cvc", "123"),
+            ],
+        )
+        .await;
+    assert_eq!(paid.status, 303, "{}", paid.body);
+    let session = emulator.fetch(&format!("/v1/checkout/sessions/{id}")).await;
+    let subscription = session["subscription"].as_str().unwrap();
+    let subscription = emulator
+        .fetch(&format!("/v1/subscriptions/{subscription}"))
+        .await;
+    assert_eq!(subscription["status"], "active");
+    let item = &subscription["items"]["data"][0];
+    assert_eq!(item["price"]["id"], price.as_str());
+    assert!(item.get("quantity").is_none());
+}
