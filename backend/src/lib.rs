@@ -22,6 +22,7 @@
 //! - [`console`]: the operator console — the money after the sale, mirrored from Stripe, and
 //!   the actions that move it, each in the audit log.
 //! - [`reports`]: the demo product behind the paywall.
+//! - [`usage`]: metered features counted against the plan's allowance and hard limit.
 
 pub mod account_changes;
 pub mod announcements;
@@ -40,6 +41,7 @@ pub mod ratelimit;
 pub mod reports;
 pub mod state;
 pub mod stripe;
+pub mod usage;
 
 pub use config::Config;
 pub use error::Error;

@@ -17,7 +17,8 @@
 //! - [`bench`]: `/bench/ceiling` (only with `BENCH_CEILING_FILE`, for `cargo xtask bench`).
 //! - [`webhooks`]: `POST /webhooks/stripe` and `POST /webhooks/stripe/connect`.
 //! - [`checkout`]: `GET /checkout/start`, the continuation from sign-up to Stripe Checkout.
-//! - [`entitled`]: the extractor that gates a route on a plan's feature.
+//! - [`entitled`]: the extractor that gates a route on a plan's feature; [`metered`]: the one
+//!   that also counts each call against the plan's usage limit.
 //! - [`referrals`]: a `?ref=CODE` link remembered in a cookie for sign-up.
 //! - [`partner_onboarding`]: where Stripe's hosted onboarding sends a partner back.
 //! - [`partners_cli`]: `server partners pay`, and the daily pay run in the background.
@@ -46,6 +47,7 @@ pub mod evidence;
 pub mod form_body;
 pub mod form_errors;
 pub mod health;
+pub mod metered;
 pub mod metrics;
 pub mod page_cache;
 pub mod partner_onboarding;

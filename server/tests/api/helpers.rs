@@ -722,3 +722,17 @@ impl tracing::field::Visit for Summary {
         }
     }
 }
+
+/// Awaits every future, concurrently.
+pub async fn join_all_spawned<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut outputs = Vec::with_capacity(handles.len());
+    for handle in handles {
+        outputs.push(handle.await.expect("the task finished"));
+    }
+    outputs
+}

@@ -18,3 +18,4 @@ mod partners;
 mod reliability;
 mod route_access;
 mod security;
+mod usage;

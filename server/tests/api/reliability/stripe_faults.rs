@@ -84,7 +84,7 @@ async fn a_thousand_concurrent_checkout_starts_for_one_user_under_stripe_faults_
     let price = price_id(&app, "tollgate_pro_monthly").await;
 
     let started = Instant::now();
-    let responses = futures_join_all((0..clicks).map(|_| {
+    let responses = crate::helpers::join_all_spawned((0..clicks).map(|_| {
         let (client, url) = (app.client.clone(), app.url("/api/start_checkout"));
         let (origin, price) = (app.base_url.clone(), price.clone());
         async move {
@@ -351,18 +351,4 @@ async fn with_stripe_hanging_each_call_gives_up_in_time_and_pages_without_stripe
         json!({ "checkout_gave_up_after_seconds": (gave_up_after * 10.0).round() / 10.0,
                 "timeout_seconds": 1, "retries": 1, "customer_attempts": customer_attempts }),
     );
-}
-
-/// Awaits every future, concurrently.
-async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
-where
-    F: std::future::Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let handles: Vec<_> = futures.map(tokio::spawn).collect();
-    let mut outputs = Vec::with_capacity(handles.len());
-    for handle in handles {
-        outputs.push(handle.await.expect("the task finished"));
-    }
-    outputs
 }

@@ -1,0 +1,158 @@
+//! Usage: metered features counted against what the plan includes, enforced on the server.
+//!
+//! A product meters a feature with metadata `metered=NAME` (the demo API's `reports_generated`),
+//! `included_usage=N` (units each period without charge) and `usage_limit=N` (a hard cap each
+//! period; absent, uncapped). An account without such a plan meters nothing.
+//!
+//! [`meter`] is check, reserve and record in one statement: the period's counter row is created
+//! or raised only if it stays within the limit (the row's lock orders concurrent uses, so a hard
+//! limit is never exceeded, however many requests arrive at once), and the use is logged in
+//! `usage_events` in the same statement — the record the reporter sends to Stripe and the
+//! history is drawn from. The period is the plan's billing period (by Stripe's clock), so the
+//! allowance starts again with each renewal.
+
+pub mod terms;
+
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub use terms::Terms;
+
+use crate::billing::{BillingError, Step};
+
+/// What a use of a metered feature came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Metered {
+    /// The account's plans do not meter it: nothing counted.
+    Unmetered,
+    /// Counted; the period's standing after it.
+    Counted(Standing),
+    /// Refused: it would pass the hard limit. Nothing counted.
+    LimitReached(Standing),
+}
+
+/// Where an account stands on a meter this period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Standing {
+    /// Units used this period.
+    pub used: i64,
+    /// Units included without charge.
+    pub included: i64,
+    /// The hard limit, if any.
+    pub limit: Option<i64>,
+    /// When the period (and so the allowance) starts again.
+    pub resets_at: OffsetDateTime,
+}
+
+impl Standing {
+    /// Units left before the hard limit (`None`: no limit).
+    pub fn remaining(&self) -> Option<i64> {
+        self.limit.map(|limit| (limit - self.used).max(0))
+    }
+}
+
+/// Counts `quantity` units of `meter` for the account at `now` (billing time), unless that
+/// would pass its plan's hard limit. One statement.
+#[tracing::instrument(skip_all, fields(%account_id, meter, quantity))]
+pub async fn meter(
+    db: &sqlx::PgPool,
+    account_id: Uuid,
+    meter: &str,
+    quantity: i64,
+    now: OffsetDateTime,
+) -> Result<Metered, BillingError> {
+    let Some(terms) = terms::of(db, account_id, meter, now)
+        .await
+        .step("reading the plan's usage terms")?
+    else {
+        return Ok(Metered::Unmetered);
+    };
+    let counted = sqlx::query_scalar!(
+        r#"
+        WITH counted AS (
+            INSERT INTO usage_counters (account_id, meter, period_start, period_end, used)
+            SELECT $1, $2, $3, $4, $5
+            WHERE $6::bigint IS NULL OR $5 <= $6
+            ON CONFLICT (account_id, meter, period_start) DO UPDATE
+                SET used = usage_counters.used + EXCLUDED.used
+                WHERE $6::bigint IS NULL OR usage_counters.used + EXCLUDED.used <= $6
+            RETURNING used
+        ), logged AS (
+            INSERT INTO usage_events (id, account_id, meter, quantity, occurred_at)
+            SELECT $7, $1, $2, $5, $8 FROM counted
+        )
+        SELECT used FROM counted
+        "#,
+        account_id,
+        meter,
+        terms.period_start,
+        terms.period_end,
+        quantity,
+        terms.limit,
+        Uuid::new_v4(),
+        now,
+    )
+    .fetch_optional(db)
+    .await
+    .step("counting the use")?;
+    let standing = |used| Standing {
+        used,
+        included: terms.included,
+        limit: terms.limit,
+        resets_at: terms.period_end,
+    };
+    Ok(match counted {
+        Some(used) => Metered::Counted(standing(used)),
+        None => {
+            let used = used(db, account_id, meter, terms.period_start)
+                .await
+                .step("reading the period's usage")?;
+            Metered::LimitReached(standing(used))
+        }
+    })
+}
+
+/// Units of `meter` the account used in the period starting `period_start`.
+async fn used(
+    db: &sqlx::PgPool,
+    account_id: Uuid,
+    meter: &str,
+    period_start: OffsetDateTime,
+) -> Result<i64, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        r#"
+        SELECT used FROM usage_counters
+        WHERE account_id = $1 AND meter = $2 AND period_start = $3
+        "#,
+        account_id,
+        meter,
+        period_start
+    )
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(0))
+}
+
+/// Where the account stands on `meter` now, if its plans meter it.
+pub async fn standing(
+    db: &sqlx::PgPool,
+    account_id: Uuid,
+    meter: &str,
+    now: OffsetDateTime,
+) -> Result<Option<Standing>, BillingError> {
+    let Some(terms) = terms::of(db, account_id, meter, now)
+        .await
+        .step("reading the plan's usage terms")?
+    else {
+        return Ok(None);
+    };
+    let used = used(db, account_id, meter, terms.period_start)
+        .await
+        .step("reading the period's usage")?;
+    Ok(Some(Standing {
+        used,
+        included: terms.included,
+        limit: terms.limit,
+        resets_at: terms.period_end,
+    }))
+}

@@ -1,0 +1,128 @@
+//! Usage: a metered feature counted against the plan's hard limit on the server — never one
+//! call over it however many arrive at once, refused with what is left and when it resets, and
+//! the allowance starting again with the next billing period.
+
+use crate::billing::{
+    checkout::{shop, sign_up_with, start_checkout},
+    eventually,
+    gating::reports,
+    payment::{pay, GOOD_CARD},
+    price_id, stripe_cli,
+    subscriber::advance_days,
+    Stripe,
+};
+use crate::helpers::TestApp;
+
+/// Makes Hobby meter the reports API (`usage_limit` a period, 2 included) and grant the API,
+/// mirrored into the app; then Ada subscribes to it.
+async fn ada_on_metered_hobby(webhooks: bool, limit: &str) -> (TestApp, Stripe) {
+    let (app, stripe) = shop(webhooks).await;
+    stripe
+        .ok(
+            "/v1/products/prod_tollgate_hobby",
+            &[
+                ("metadata[features]", "reports,api"),
+                ("metadata[metered]", "reports_generated"),
+                ("metadata[included_usage]", "2"),
+                ("metadata[usage_limit]", limit),
+            ],
+        )
+        .await;
+    let synced = stripe_cli(app.database.url().as_str(), &stripe, &["sync"]).await;
+    assert!(synced.status.success());
+    sign_up_with(&app, &app.client, "ada@example.com").await;
+    let hobby = price_id(&app, "tollgate_hobby_monthly").await;
+    let checkout = start_checkout(&app, &app.client, &hobby).await;
+    assert_eq!(pay(&checkout, GOOD_CARD).await.status(), 303);
+    app.page(&format!(
+        "/checkout/success?session_id={}",
+        crate::billing::checkout::session_id(&checkout)
+    ))
+    .await;
+    (app, stripe)
+}
+
+async fn used(app: &TestApp) -> (i64, i64) {
+    let counted: i64 =
+        sqlx::query_scalar("SELECT COALESCE(sum(used), 0)::bigint FROM usage_counters")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let logged: i64 = sqlx::query_scalar("SELECT count(*) FROM usage_events")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    (counted, logged)
+}
+
+#[tokio::test]
+async fn the_hard_limit_holds_under_two_hundred_concurrent_calls() {
+    let (app, _stripe) = ada_on_metered_hobby(false, "50").await;
+    let url = app.url("/api/reports");
+    let calls = (0..200).map(|_| {
+        let (client, url) = (app.client.clone(), url.clone());
+        async move {
+            let response = client.get(url).send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        }
+    });
+    let answers = crate::helpers::join_all_spawned(calls).await;
+    let allowed = answers.iter().filter(|(status, _)| *status == 200).count();
+    let refused: Vec<_> = answers
+        .iter()
+        .filter(|(status, _)| *status == 402)
+        .collect();
+    assert_eq!(
+        (allowed, refused.len()),
+        (50, 150),
+        "never one over the limit"
+    );
+    assert_eq!(used(&app).await, (50, 50), "counted and logged once each");
+    let (_, body) = refused[0];
+    assert_eq!(body["usage"]["remaining"], 0);
+    assert_eq!(body["usage"]["limit"], 50);
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("used all 50 reports"),
+        "{body}"
+    );
+    assert!(body["usage"]["resets_at"].as_i64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn the_allowance_starts_again_with_the_next_billing_period() {
+    let (app, stripe) = ada_on_metered_hobby(true, "3").await;
+    for n in 1..=3 {
+        let (status, body) = reports(&app, &app.client).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["usage"]["used"], n);
+    }
+    assert_eq!(reports(&app, &app.client).await.0, 402);
+
+    advance_days(&stripe, 31).await;
+    let renewed = eventually(10, || async { reports(&app, &app.client).await.0 == 200 }).await;
+    assert!(renewed, "the new period lets calls in again");
+    let (_, body) = reports(&app, &app.client).await;
+    assert_eq!(body["usage"]["used"], 2, "counted in the new period");
+}
+
+#[tokio::test]
+async fn a_plan_that_does_not_meter_the_feature_counts_nothing() {
+    let (app, _stripe) = shop(false).await;
+    sign_up_with(&app, &app.client, "ada@example.com").await;
+    let pro = price_id(&app, "tollgate_pro_monthly").await;
+    let checkout = start_checkout(&app, &app.client, &pro).await;
+    assert_eq!(pay(&checkout, GOOD_CARD).await.status(), 303);
+    app.page(&format!(
+        "/checkout/success?session_id={}",
+        crate::billing::checkout::session_id(&checkout)
+    ))
+    .await;
+    let (status, body) = reports(&app, &app.client).await;
+    assert_eq!(status, 200);
+    assert!(body["usage"].is_null());
+    assert_eq!(used(&app).await, (0, 0));
+}
