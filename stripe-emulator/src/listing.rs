@@ -186,6 +186,10 @@ fn includable(
                 format!("/v1/invoice_payments?invoice={id}"),
             ))
         }
+        ("price", "tiers") => {
+            let id = object.get("id")?.as_str()?;
+            Some(json!(world.price_tiers.get(id)?))
+        }
         ("charge", "refunds") => {
             let id = object.get("id")?.as_str()?;
             let refunds: Vec<Value> = world

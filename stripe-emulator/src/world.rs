@@ -102,6 +102,9 @@ pub struct World {
     /// made on first use and left out of `GET /v1/tax_rates`.
     #[serde(default)]
     pub automatic_tax_rates: BTreeMap<String, String>,
+    /// The tiers of each tiered price (`billing_scheme=tiered`), shown with `expand[]=tiers`.
+    #[serde(default)]
+    pub price_tiers: BTreeMap<String, Vec<Value>>,
     /// Usage-based billing: meter events received, v2 stream sessions, thin events.
     #[serde(default)]
     pub metering: crate::metering::State,
@@ -154,6 +157,7 @@ impl World {
             payout_accounts: Default::default(),
             file_contents: BTreeMap::new(),
             metering: Default::default(),
+            price_tiers: BTreeMap::new(),
             discount_terms: BTreeMap::new(),
             automatic_tax_rates: BTreeMap::new(),
             connect: Default::default(),

@@ -1,4 +1,5 @@
-//! Prices: create (one-time and recurring, with `trial_period_days`), retrieve, update, list
+//! Prices: create (one-time and recurring, with `trial_period_days`; metered on a meter, per unit
+//! or tiered), retrieve, update, list
 //! (`active`, `product`, `type`, `currency`, `lookup_keys[]`, `recurring[interval]`).
 //! <https://docs.stripe.com/api/prices>
 
@@ -77,10 +78,29 @@ pub fn build_with_id(
             Some(&key("currency")),
         ));
     }
+    let tiered = params.str(&key("billing_scheme")) == Some("tiered");
+    let tiers = if tiered {
+        if params.get(&key("unit_amount")).is_some()
+            || params.get(&key("unit_amount_decimal")).is_some()
+        {
+            return Err(ApiError::invalid(
+                "A tiered price takes its amounts from `tiers`, not `unit_amount`.",
+                Some(&crate::form::bracketed(&key("unit_amount"))),
+            ));
+        }
+        params.required(&key("tiers_mode"))?;
+        Some(crate::metering::pricing::parse_tiers(
+            params,
+            &key("tiers"),
+        )?)
+    } else {
+        None
+    };
     let unit_amount = match (
         params.int(&key("unit_amount"))?,
         params.str(&key("unit_amount_decimal")),
     ) {
+        _ if tiered => 0,
         (Some(amount), _) => amount,
         (None, Some(decimal)) => decimal
             .parse::<f64>()
@@ -123,6 +143,13 @@ pub fn build_with_id(
         }
         None => Value::Null,
     };
+    if tiered && recurring["usage_type"] != "metered" {
+        return Err(ApiError::invalid(
+            "The emulator bills tiered prices only for metered usage: pass \
+             `recurring[usage_type]=metered` with a `recurring[meter]`.",
+            Some(&crate::form::bracketed(&key("billing_scheme"))),
+        ));
+    }
     let lookup_key = params
         .str(&key("lookup_key"))
         .filter(|key| !key.is_empty())
@@ -135,7 +162,7 @@ pub fn build_with_id(
         )?;
     }
     let id = id.unwrap_or_else(|| world.new_id("price"));
-    let price = json!({
+    let mut price = json!({
         "id": id,
         "object": "price",
         "active": true,
@@ -156,6 +183,13 @@ pub fn build_with_id(
         "unit_amount": unit_amount,
         "unit_amount_decimal": unit_amount.to_string(),
     });
+    if let Some(tiers) = tiers {
+        price["billing_scheme"] = json!("tiered");
+        price["tiers_mode"] = json!(params.str(&key("tiers_mode")));
+        price["unit_amount"] = Value::Null;
+        price["unit_amount_decimal"] = Value::Null;
+        world.price_tiers.insert(id.clone(), tiers);
+    }
     world.insert(price.clone());
     world.emit("price.created", &price, None);
     Ok(price)

@@ -1,6 +1,7 @@
 //! Metered usage on invoices: each metered item of a subscription is billed in arrears, one line
 //! per item whose `quantity` is the customer's usage of the price's meter over the period just
-//! ended (by the meter's formula) and whose `period` is that period, at the price's unit amount.
+//! ended (by the meter's formula) and whose `period` is that period, priced per unit or by tiers
+//! ([`super::pricing`]).
 
 use serde_json::{json, Value};
 
@@ -29,11 +30,7 @@ pub fn usage_lines(world: &mut World, subscription: &Value, (from, to): (i64, i6
             continue;
         };
         let usage = aggregate(world, &meter, &customer, from, to).max(0.0);
-        let unit: f64 = price["unit_amount_decimal"]
-            .as_str()
-            .and_then(|unit| unit.parse().ok())
-            .unwrap_or(0.0);
-        let amount = (unit * usage).round() as i64;
+        let amount = super::pricing::amount(world, price, usage);
         let quantity = usage.round() as i64;
         let product = world
             .find("product", price["product"].as_str().unwrap_or_default())

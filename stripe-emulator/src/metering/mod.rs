@@ -9,6 +9,7 @@
 pub mod credits;
 pub mod events;
 pub mod invoices;
+pub mod pricing;
 pub mod thin_events;
 pub mod usage;
 

@@ -17,6 +17,7 @@ mod invoicing;
 mod latency;
 mod lifecycle;
 mod meter_stream;
+mod metered_tiers;
 mod meters;
 mod pages;
 mod pagination;

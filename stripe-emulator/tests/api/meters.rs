@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::helpers::Emulator;
 
 /// A meter with the given formula on `event_name`.
-async fn meter(emulator: &Emulator, event_name: &str, formula: &str) -> Value {
+pub async fn meter(emulator: &Emulator, event_name: &str, formula: &str) -> Value {
     emulator
         .ok(
             "/v1/billing/meters",
@@ -21,12 +21,12 @@ async fn meter(emulator: &Emulator, event_name: &str, formula: &str) -> Value {
 }
 
 /// The emulator's clock now.
-fn now(emulator: &Emulator) -> i64 {
+pub fn now(emulator: &Emulator) -> i64 {
     emulator.running.emulator.read(|world| world.now())
 }
 
 /// Reports `value` for `customer` at `timestamp` with an identifier.
-async fn report(
+pub async fn report(
     emulator: &Emulator,
     event_name: &str,
     customer: &str,
