@@ -81,6 +81,7 @@ impl Application {
             tokio::spawn(backend::partners::payrun::daily(app.clone()));
         }
         tokio::spawn(backend::organizations::seats::sync_forever(app.clone()));
+        tokio::spawn(backend::usage::reporter::report_forever(app.clone()));
         if app.config.seat_reconcile_nightly {
             tokio::spawn(backend::organizations::seats::reconcile_nightly(
                 app.clone(),

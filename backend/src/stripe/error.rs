@@ -94,6 +94,12 @@ impl StripeError {
         )
     }
 
+    /// Whether Stripe refused a parameter as such (400 naming `param`): a meter event whose
+    /// `identifier` it already has, a `timestamp` out of its window.
+    pub fn is_refused_param(&self, param: &str) -> bool {
+        matches!(self, Self::Api { status: 400, error, .. } if error.param.as_deref() == Some(param))
+    }
+
     /// Stripe's words for a refusal ([`Self::is_refusal`]): what an operator is shown when
     /// Stripe would not do what they asked (`balance_insufficient`, `charge_disputed`, …).
     pub fn refusal_message(&self) -> Option<&str> {

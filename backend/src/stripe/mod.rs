@@ -18,6 +18,7 @@
 //! - [`schedules`]: subscription schedules (plan changes at renewal).
 //! - [`setup`]: what an operator sets up once — the account, webhook endpoints, the customer
 //!   portal's configuration — and Stripe's clock.
+//! - [`meters`]: Billing Meters — meters, meter events, their summaries.
 //! - [`form`]: Stripe's bracketed form encoding.
 //! - [`signature`]: webhook signature verification.
 //! - [`error`]: the error type, [`StripeError`].
@@ -28,6 +29,7 @@ pub mod emulator;
 pub mod endpoints;
 pub mod error;
 pub mod form;
+pub mod meters;
 pub mod objects;
 #[macro_use]
 pub mod payments;

@@ -9,8 +9,10 @@
 //! limit is never exceeded, however many requests arrive at once), and the use is logged in
 //! `usage_events` in the same statement — the record the reporter sends to Stripe and the
 //! history is drawn from. The period is the plan's billing period (by Stripe's clock), so the
-//! allowance starts again with each renewal.
+//! allowance starts again with each renewal. [`reporter`] sends the logged uses to Stripe as
+//! meter events, each exactly once.
 
+pub mod reporter;
 pub mod terms;
 
 use time::OffsetDateTime;

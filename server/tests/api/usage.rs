@@ -126,3 +126,80 @@ async fn a_plan_that_does_not_meter_the_feature_counts_nothing() {
     assert!(body["usage"].is_null());
     assert_eq!(used(&app).await, (0, 0));
 }
+
+#[tokio::test]
+async fn uses_reach_stripe_as_meter_events_exactly_once_across_faults_and_restarts() {
+    let (app, stripe) = ada_on_metered_hobby(false, "50").await;
+    let meter = stripe
+        .ok(
+            "/v1/billing/meters",
+            &[
+                ("display_name", "Reports generated"),
+                ("event_name", "reports_generated"),
+                ("default_aggregation[formula]", "sum"),
+            ],
+        )
+        .await;
+    for _ in 0..5 {
+        assert_eq!(reports(&app, &app.client).await.0, 200);
+    }
+    let state = app.state();
+
+    // Half of Stripe's answers fail (some after the work was done): passes go on until every
+    // use is reported.
+    stripe
+        .ok(
+            "/_emulator/chaos",
+            &[("api_fault_rate", "0.5"), ("stall_ms", "100")],
+        )
+        .await;
+    for _ in 0..40 {
+        backend::usage::reporter::report_due(&state).await.unwrap();
+        if backend::usage::reporter::lag(&app.db)
+            .await
+            .unwrap()
+            .waiting
+            == 0
+        {
+            break;
+        }
+    }
+    stripe
+        .ok("/_emulator/chaos", &[("api_fault_rate", "0")])
+        .await;
+    assert_eq!(
+        backend::usage::reporter::lag(&app.db)
+            .await
+            .unwrap()
+            .waiting,
+        0
+    );
+
+    // A restart that lost the marks: everything is sent again, and Stripe counts none twice.
+    sqlx::query("UPDATE usage_events SET reported_at = NULL")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let again = backend::usage::reporter::report_due(&state).await.unwrap();
+    assert_eq!((again.sent, again.failed), (5, 0));
+
+    let (customer, first, last): (String, time::OffsetDateTime, time::OffsetDateTime) =
+        sqlx::query_as(
+            "SELECT c.stripe_customer_id, min(e.occurred_at), max(e.occurred_at) \
+             FROM usage_events e JOIN billing_customers c ON c.account_id = e.account_id \
+             GROUP BY c.stripe_customer_id",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let hour = |t: time::OffsetDateTime| t.unix_timestamp() - t.unix_timestamp().rem_euclid(3600);
+    let summary = stripe
+        .get(&format!(
+            "/v1/billing/meters/{}/event_summaries?customer={customer}&start_time={}&end_time={}",
+            meter["id"].as_str().unwrap(),
+            hour(first),
+            hour(last) + 3600
+        ))
+        .await;
+    assert_eq!(summary["data"][0]["aggregated_value"], 5.0, "{summary}");
+}
