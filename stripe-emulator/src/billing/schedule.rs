@@ -198,6 +198,7 @@ fn apply_due(world: &mut World, id: &str, due: Due, at: i64) {
             world.emit("invoice.upcoming", &upcoming, None);
         }
         Due::CancelAt => {
+            crate::metering::invoices::invoice_final_usage(world, &subscription, at);
             cancel_now(world, id, "cancellation_requested");
         }
         Due::Retry => retry(world, id),
@@ -205,6 +206,7 @@ fn apply_due(world: &mut World, id: &str, due: Due, at: i64) {
             if subscription["cancel_at_period_end"] == true
                 || subscription["cancel_at"].as_i64() == Some(at)
             {
+                crate::metering::invoices::invoice_final_usage(world, &subscription, at);
                 cancel_now(world, id, "cancellation_requested");
             } else if subscription["status"] == "unpaid" {
                 roll_period(world, &subscription, at);

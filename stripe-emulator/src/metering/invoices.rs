@@ -52,3 +52,25 @@ pub fn usage_lines(world: &mut World, subscription: &Value, (from, to): (i64, i6
     }
     lines
 }
+
+/// The last invoice of a subscription with metered items that ends at `at` (at its period end,
+/// or its `cancel_at`): the usage of the period it ends in, charged as it ends, as Stripe bills it.
+pub fn invoice_final_usage(world: &mut World, subscription: &Value, at: i64) {
+    let metered = subscription["items"]["data"]
+        .as_array()
+        .is_some_and(|items| items.iter().any(|item| is_metered(&item["price"])));
+    if !metered {
+        return;
+    }
+    let start = subscription["items"]["data"][0]["current_period_start"]
+        .as_i64()
+        .unwrap_or(at);
+    let lines = usage_lines(world, subscription, (start, at));
+    let mut after = subscription.clone();
+    let invoice =
+        crate::billing::create_invoice(world, &mut after, lines, "subscription_cycle", (start, at));
+    after["latest_invoice"] = invoice["id"].clone();
+    world.put(after);
+    // A failed charge leaves the invoice open, as Stripe leaves a canceled subscription's.
+    let _ = crate::billing::collect(world, invoice["id"].as_str().unwrap_or_default());
+}

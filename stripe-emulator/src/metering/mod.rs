@@ -1,7 +1,9 @@
 //! Usage-based billing's bookkeeping, which Stripe keeps to itself: every meter event received
 //! (Stripe answers a meter event but never lists them), the sessions of the v2 meter event
 //! stream, and the thin (v2) events such as `v1.billing.meter.no_meter_found`.
+//! - `events`: receiving a meter event (Stripe's checks, then the meter that counts it);
 //! - `usage`: a customer's usage of a meter over a window, by the meter's formula;
+//! - `pricing`: what a metered price charges for a usage, per unit or by tiers;
 //! - `invoices`: metered usage as invoice lines at each period end;
 //! - `credits`: credit grants applied to an invoice's metered lines before it is charged;
 //! - `thin_events`: the v2 events about meter events Stripe could not use.

@@ -533,3 +533,38 @@ async fn checkout_sells_a_metered_price_without_a_quantity() {
     assert_eq!(item["price"]["id"], price.as_str());
     assert!(item.get("quantity").is_none());
 }
+
+#[tokio::test]
+async fn a_metered_subscription_ending_at_period_end_bills_its_last_periods_usage() {
+    let emulator = Emulator::start().await;
+    let meter = meter(&emulator, "api_call", "sum").await;
+    let price = metered_price(&emulator, meter["id"].as_str().unwrap(), "5").await;
+    let customer = emulator.customer_with("pm_card_visa").await;
+    let subscription = emulator.subscribe(&customer, &price, &[]).await;
+    let id = subscription["id"].as_str().unwrap();
+    emulator
+        .ok(
+            &format!("/v1/subscriptions/{id}"),
+            &[("cancel_at_period_end", "true")],
+        )
+        .await;
+    report(
+        &emulator,
+        "api_call",
+        &customer,
+        "20",
+        now(&emulator),
+        "last",
+    )
+    .await;
+    emulator.advance_days(32).await;
+    let ended = emulator.fetch(&format!("/v1/subscriptions/{id}")).await;
+    assert_eq!(ended["status"], "canceled");
+    let invoices = emulator
+        .fetch(&format!("/v1/invoices?subscription={id}&limit=10"))
+        .await;
+    let last = &invoices["data"][0];
+    assert_eq!(last["lines"]["data"][0]["quantity"], 20);
+    assert_eq!(last["amount_paid"], 100);
+    assert_eq!(ended["latest_invoice"], last["id"]);
+}
