@@ -70,11 +70,15 @@ fn render(emulator: &Emulator, id: &str, error: Option<&str>) -> Response {
     for (item, product) in items.iter().zip(&products) {
         let quantity = item["quantity"].as_i64().unwrap_or(1);
         let amount = item["amount_total"].as_i64().unwrap_or(0);
-        let each = format!(
-            "{}{}",
-            money(item["price"]["unit_amount"].as_i64().unwrap_or(0), currency),
-            per_interval(&item["price"])
-        );
+        let each = if crate::metering::is_metered(&item["price"]) {
+            format!("Billed by usage{}", per_interval(&item["price"]))
+        } else {
+            format!(
+                "{}{}",
+                money(item["price"]["unit_amount"].as_i64().unwrap_or(0), currency),
+                per_interval(&item["price"])
+            )
+        };
         let quantity = if quantity > 1 {
             format!(" × {quantity}")
         } else {

@@ -506,6 +506,8 @@ async fn checkout_sells_a_metered_price_without_a_quantity() {
         )
         .await;
     assert_eq!(session["amount_total"], 0, "usage is billed at period end");
+    let page = emulator.page(session["url"].as_str().unwrap()).await;
+    assert!(page.contains("Billed by usage / month"), "{page}");
     let id = session["id"].as_str().unwrap();
     let items = emulator
         .fetch(&format!("/v1/checkout/sessions/{id}/line_items"))
