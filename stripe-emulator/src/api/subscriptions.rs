@@ -157,7 +157,12 @@ pub fn cancel(world: &mut World, call: &Call) -> Result<Value, ApiError> {
             details["cancellation_details"][field] = json!(value);
         }
     }
-    world.put(details);
+    world.put(details.clone());
+    // `invoice_now=true` bills the metered usage of the period so far before the end.
+    if call.params.bool("invoice_now")? == Some(true) {
+        let now = world.now_for_customer(details["customer"].as_str().unwrap_or_default());
+        crate::metering::invoices::invoice_final_usage(world, &details, now);
+    }
     billing::cancel_now(world, call.id(), "cancellation_requested")
         .ok_or_else(|| ApiError::missing_resource("subscription", call.id(), "id"))
 }

@@ -54,7 +54,8 @@ pub fn usage_lines(world: &mut World, subscription: &Value, (from, to): (i64, i6
 }
 
 /// The last invoice of a subscription with metered items that ends at `at` (at its period end,
-/// or its `cancel_at`): the usage of the period it ends in, charged as it ends, as Stripe bills it.
+/// its `cancel_at`, or at once with `invoice_now=true`): the usage of the period it ends in,
+/// charged as it ends, as Stripe bills it.
 pub fn invoice_final_usage(world: &mut World, subscription: &Value, at: i64) {
     let metered = subscription["items"]["data"]
         .as_array()
@@ -65,7 +66,11 @@ pub fn invoice_final_usage(world: &mut World, subscription: &Value, at: i64) {
     let start = subscription["items"]["data"][0]["current_period_start"]
         .as_i64()
         .unwrap_or(at);
-    let lines = usage_lines(world, subscription, (start, at));
+    // Usage reported in the very second it ends still counts: there is no next period for it.
+    let mut lines = usage_lines(world, subscription, (start, at + 1));
+    for line in &mut lines {
+        line["period"]["end"] = json!(at);
+    }
     let mut after = subscription.clone();
     let invoice =
         crate::billing::create_invoice(world, &mut after, lines, "subscription_cycle", (start, at));

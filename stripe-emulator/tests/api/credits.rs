@@ -4,6 +4,8 @@
 use serde_json::Value;
 
 use crate::helpers::Emulator;
+use crate::metered_subscriptions::metered_price;
+use crate::meters::meter;
 
 /// Grants `value` cents of metered-usage credit to a customer, with any other parameters.
 async fn grant(emulator: &Emulator, customer: &str, value: &str, extra: &[(&str, &str)]) -> Value {
@@ -41,34 +43,10 @@ async fn balance(emulator: &Emulator, customer: &str) -> i64 {
 
 /// A customer on a 5¢-a-call metered price; returns (customer, subscription).
 async fn metered_customer(emulator: &Emulator) -> (String, Value) {
-    let meter = emulator
-        .ok(
-            "/v1/billing/meters",
-            &[
-                ("display_name", "API calls"),
-                ("event_name", "api_call"),
-                ("default_aggregation[formula]", "sum"),
-            ],
-        )
-        .await;
-    let product = emulator.ok("/v1/products", &[("name", "API calls")]).await;
-    let price = emulator
-        .ok(
-            "/v1/prices",
-            &[
-                ("product", product["id"].as_str().unwrap()),
-                ("currency", "usd"),
-                ("unit_amount", "5"),
-                ("recurring[interval]", "month"),
-                ("recurring[usage_type]", "metered"),
-                ("recurring[meter]", meter["id"].as_str().unwrap()),
-            ],
-        )
-        .await;
+    let meter = meter(emulator, "api_call", "sum").await;
+    let price = metered_price(emulator, meter["id"].as_str().unwrap(), "5").await;
     let customer = emulator.customer_with("pm_card_visa").await;
-    let subscription = emulator
-        .subscribe(&customer, price["id"].as_str().unwrap(), &[])
-        .await;
+    let subscription = emulator.subscribe(&customer, &price, &[]).await;
     (customer, subscription)
 }
 
@@ -194,16 +172,7 @@ async fn credits_come_off_metered_usage_before_the_renewal_is_charged() {
         "a preview spends nothing"
     );
     emulator.advance_days(32).await;
-    let invoices = emulator
-        .fetch(&format!("/v1/invoices?subscription={id}&limit=10"))
-        .await;
-    let renewal = invoices["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|invoice| invoice["billing_reason"] == "subscription_cycle")
-        .expect("a renewal invoice")
-        .clone();
+    let renewal = emulator.renewal(id).await;
     assert_eq!(renewal["subtotal"], 650);
     assert_eq!(renewal["total"], 150);
     assert_eq!(renewal["amount_due"], 150);

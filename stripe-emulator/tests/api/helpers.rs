@@ -198,6 +198,22 @@ impl Emulator {
         self.ok("/v1/subscriptions", &form).await
     }
 
+    /// A subscription's latest renewal invoice (`billing_reason: subscription_cycle`).
+    pub async fn renewal(&self, subscription: &str) -> Value {
+        let invoices = self
+            .fetch(&format!(
+                "/v1/invoices?subscription={subscription}&limit=100"
+            ))
+            .await;
+        invoices["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|invoice| invoice["billing_reason"] == "subscription_cycle")
+            .expect("a renewal invoice")
+            .clone()
+    }
+
     /// A customer whose default card is the given test PaymentMethod (`pm_card_visa`, …).
     pub async fn customer_with(&self, payment_method: &str) -> String {
         let customer = self

@@ -1,7 +1,8 @@
 //! The emulator driven over HTTP, in-process on a random port: lifecycle over clock advances,
 //! idempotency, pagination, errors, webhook delivery, the hosted pages, invoices made by hand,
 //! plans and portal configurations, pending updates, Connect, seat quantities, subscription
-//! schedules, tax.
+//! schedules, tax, usage-based billing (meters, metered subscriptions, tiers, the v2 stream,
+//! credits).
 
 mod balance;
 mod connect;
@@ -17,6 +18,7 @@ mod invoicing;
 mod latency;
 mod lifecycle;
 mod meter_stream;
+mod metered_subscriptions;
 mod metered_tiers;
 mod meters;
 mod pages;

@@ -50,16 +50,7 @@ async fn graduated_tiers_bill_each_tiers_usage_at_its_own_rate_at_the_renewal() 
     report(&emulator, "tokens", &customer, "150", now(&emulator), "t1").await;
     emulator.advance_days(32).await;
     let sub = subscription["id"].as_str().unwrap();
-    let invoices = emulator
-        .fetch(&format!("/v1/invoices?subscription={sub}&limit=10"))
-        .await;
-    let renewal = invoices["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|invoice| invoice["billing_reason"] == "subscription_cycle")
-        .expect("a renewal invoice")
-        .clone();
+    let renewal = emulator.renewal(sub).await;
     assert_eq!(renewal["lines"]["data"][0]["quantity"], 150);
     assert_eq!(renewal["amount_due"], 100 * 10 + 50 * 5 + 200);
 }
