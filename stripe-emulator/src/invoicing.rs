@@ -256,7 +256,9 @@ pub fn void(world: &mut World, id: &str) -> Result<Value, ApiError> {
     invoice["amount_remaining"] = json!(0);
     invoice["next_payment_attempt"] = Value::Null;
     invoice["status_transitions"]["voided_at"] = json!(now);
-    Ok(world.update_and_emit("invoice.voided", &before, invoice))
+    let invoice = world.update_and_emit("invoice.voided", &before, invoice);
+    crate::metering::credits::give_back(world, &invoice);
+    Ok(invoice)
 }
 
 /// Marks an open invoice uncollectible (it can still be paid), emitting

@@ -1,5 +1,6 @@
 //! Billing credits: what is left of each credit grant, the credit balance transactions that move
-//! it (`credits_granted`, `credits_applied`, `credits_expired`, `credits_voided`), and credits
+//! it (`credits_granted`, `credits_applied`, `credits_application_invoice_voided`,
+//! `credits_expired`, `credits_voided`), and credits
 //! applied to a finalized invoice's metered lines before it is charged — after discounts, before
 //! tax, as `pretax_credit_amounts` — grant by grant in Stripe's order: lowest `priority` first,
 //! then the soonest to expire, promotional before paid, oldest first.
@@ -15,6 +16,8 @@ pub enum Movement<'a> {
     Granted,
     /// Applied to an invoice line (invoice, line).
     Applied(&'a str, &'a str),
+    /// Given back from an invoice that was voided (invoice, line).
+    GivenBack(&'a str, &'a str),
     /// What was left when the grant expired.
     Expired,
     /// What was left when the grant was voided.
@@ -32,6 +35,15 @@ pub fn record(world: &mut World, grant: &Value, value: i64, movement: Movement) 
         Movement::Granted => (
             "credit",
             json!({ "amount": amount, "credits_application_invoice_voided": null, "type": "credits_granted" }),
+            Value::Null,
+        ),
+        Movement::GivenBack(invoice, line) => (
+            "credit",
+            json!({
+                "amount": amount,
+                "credits_application_invoice_voided": { "invoice": invoice, "invoice_line_item": line },
+                "type": "credits_application_invoice_voided",
+            }),
             Value::Null,
         ),
         Movement::Applied(invoice, line) => (
@@ -196,4 +208,38 @@ pub fn apply_to_invoice(world: &mut World, invoice: &mut Value, record_debits: b
     invoice["amount_remaining"] = json!((total.max(0) - paid).max(0));
     invoice["total_pretax_credit_amounts"] = json!(totals);
     invoice["lines"]["data"] = json!(lines);
+}
+
+/// Gives back the credits a voided invoice had applied, to the grants they came from.
+pub fn give_back(world: &mut World, invoice: &Value) {
+    let invoice_id = invoice["id"].as_str().unwrap_or_default();
+    let lines = invoice["lines"]["data"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for line in &lines {
+        let line_id = line["id"].as_str().unwrap_or_default();
+        for entry in line["pretax_credit_amounts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let Some(grant) = entry["credit_balance_transaction"]
+                .as_str()
+                .and_then(|id| world.find("billing.credit_balance_transaction", id))
+                .and_then(|transaction| transaction["credit_grant"].as_str())
+                .and_then(|grant| world.find("billing.credit_grant", grant))
+                .cloned()
+            else {
+                continue;
+            };
+            let amount = entry["amount"].as_i64().unwrap_or(0);
+            record(
+                world,
+                &grant,
+                amount,
+                Movement::GivenBack(invoice_id, line_id),
+            );
+        }
+    }
 }

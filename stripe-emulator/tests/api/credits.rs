@@ -198,3 +198,32 @@ async fn credits_come_off_metered_usage_before_the_renewal_is_charged() {
         applied["data"][0]["id"]
     );
 }
+
+#[tokio::test]
+async fn voiding_an_invoice_gives_its_credits_back() {
+    let emulator = Emulator::start().await;
+    let meter = meter(&emulator, "api_call", "sum").await;
+    let price = metered_price(&emulator, meter["id"].as_str().unwrap(), "5").await;
+    let customer = emulator.customer_with("pm_card_chargeCustomerFail").await;
+    let subscription = emulator.subscribe(&customer, &price, &[]).await;
+    grant(&emulator, &customer, "300", &[]).await;
+    let now = crate::meters::now(&emulator);
+    crate::meters::report(&emulator, "api_call", &customer, "100", now, "u1").await;
+    emulator.advance_days(32).await;
+    let renewal = emulator.renewal(subscription["id"].as_str().unwrap()).await;
+    assert_eq!(renewal["status"], "open", "the card fails");
+    assert_eq!(renewal["amount_due"], 200);
+    assert_eq!(balance(&emulator, &customer).await, 0);
+    let id = renewal["id"].as_str().unwrap();
+    let voided = emulator.ok(&format!("/v1/invoices/{id}/void"), &[]).await;
+    assert_eq!(voided["status"], "void");
+    assert_eq!(balance(&emulator, &customer).await, 300);
+    let transactions = emulator
+        .fetch(&format!(
+            "/v1/billing/credit_balance_transactions?customer={customer}"
+        ))
+        .await;
+    let back = &transactions["data"][0]["credit"];
+    assert_eq!(back["type"], "credits_application_invoice_voided");
+    assert_eq!(back["credits_application_invoice_voided"]["invoice"], id);
+}
