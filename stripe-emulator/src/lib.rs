@@ -267,6 +267,7 @@ fn run_due(world: &mut World) {
             api::checkout::expire_due(world);
             payments::run_due(world);
             money::run_due(world);
+            metering::credits::expire_due(world);
         });
     }
 }

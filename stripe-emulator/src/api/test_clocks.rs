@@ -88,6 +88,7 @@ pub fn advance(world: &mut World, call: &Call) -> Result<Value, ApiError> {
     advancing["status_details"] = json!({ "advancing": { "target_frozen_time": target } });
     world.emit("test_helpers.test_clock.advancing", &advancing, None);
     crate::billing::run_due(world, Some(call.id()), target);
+    crate::metering::credits::expire_due(world);
     let mut ready = world.get(KIND, call.id(), "test_clock")?;
     ready["frozen_time"] = json!(target);
     ready["status"] = json!("ready");

@@ -243,3 +243,21 @@ pub fn give_back(world: &mut World, invoice: &Value) {
         }
     }
 }
+
+/// Debits what is left of each grant whose `expires_at` has passed (`credits_expired`), once.
+pub fn expire_due(world: &mut World) {
+    let due: Vec<Value> = world
+        .all("billing.credit_grant")
+        .filter(|grant| {
+            let now = world.now_for_customer(grant["customer"].as_str().unwrap_or_default());
+            grant["voided_at"].is_null() && grant["expires_at"].as_i64().is_some_and(|at| at <= now)
+        })
+        .cloned()
+        .collect();
+    for grant in due {
+        let left = remaining(world, &grant);
+        if left > 0 {
+            record(world, &grant, left, Movement::Expired);
+        }
+    }
+}

@@ -227,3 +227,26 @@ async fn voiding_an_invoice_gives_its_credits_back() {
     assert_eq!(back["type"], "credits_application_invoice_voided");
     assert_eq!(back["credits_application_invoice_voided"]["invoice"], id);
 }
+
+#[tokio::test]
+async fn a_grant_past_its_expiry_stops_counting_and_its_rest_is_debited() {
+    let emulator = Emulator::start().await;
+    let customer = emulator.customer_with("pm_card_visa").await;
+    let in_a_week = (crate::meters::now(&emulator) + 7 * 86_400).to_string();
+    let created = grant(&emulator, &customer, "400", &[("expires_at", &in_a_week)]).await;
+    assert_eq!(balance(&emulator, &customer).await, 400);
+    emulator.advance_days(8).await;
+    assert_eq!(balance(&emulator, &customer).await, 0);
+    let id = created["id"].as_str().unwrap();
+    let transactions = emulator
+        .fetch(&format!(
+            "/v1/billing/credit_balance_transactions?customer={customer}&credit_grant={id}"
+        ))
+        .await;
+    assert_eq!(transactions["data"][0]["debit"]["type"], "credits_expired");
+    assert_eq!(
+        transactions["data"].as_array().unwrap().len(),
+        2,
+        "granted, then expired once"
+    );
+}
