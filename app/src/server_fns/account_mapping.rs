@@ -108,6 +108,11 @@ fn held_plan(plan: &PlanDetails, catalog: &Catalog) -> HeldPlanView {
             _ => None,
         }
         .map(|price| match (plan.per_seat, plan.quantity) {
+            _ if plan.metered => format!(
+                "{} per {}, billed at the end of each period",
+                price.split(" per ").next().unwrap_or(&price),
+                plan.usage_unit.as_deref().unwrap_or("unit")
+            ),
             (true, seats) => format!(
                 "{price} per seat, {seats} {}",
                 if seats == 1 { "seat" } else { "seats" }
@@ -208,6 +213,7 @@ fn change_options(catalog: &Catalog, current: &str, currency: Option<&str>) -> V
         .filter(|(_, price)| {
             price.id != current
                 && price.recurring.is_some()
+                && !price.metered
                 && currency.is_none_or(|c| c == price.currency)
         })
         .map(|(product, price)| PlanOption {
@@ -437,6 +443,8 @@ mod tests {
             pending_update_expires_at: None,
             quantity: 1,
             per_seat: false,
+            metered: false,
+            usage_unit: None,
             scheduled_price_id: None,
             scheduled_product_name: None,
             scheduled_quantity: None,
@@ -461,6 +469,7 @@ mod tests {
             trial_period_days: None,
             lookup_key: None,
             tax_behavior: None,
+            metered: false,
         };
         Catalog {
             products: vec![CatalogProduct {
@@ -472,6 +481,7 @@ mod tests {
                 highlighted: false,
                 per_seat: false,
                 max_seats: None,
+                usage_unit: None,
                 prices: vec![
                     price("price_m", 2900, "usd", Some("month")),
                     price("price_y", 29000, "usd", Some("year")),

@@ -39,6 +39,11 @@ pub fn pricing(
                     groups.push(group.clone());
                 }
                 let cadence = match &price.recurring {
+                    Some(interval) if price.metered => format!(
+                        "per {}, billed every {}",
+                        product.usage_unit.as_deref().unwrap_or("unit"),
+                        format_period(&interval.unit, interval.count)
+                    ),
                     Some(interval) => {
                         format!("per {}", format_period(&interval.unit, interval.count))
                     }
@@ -205,6 +210,7 @@ mod tests {
             trial_period_days: None,
             lookup_key: None,
             tax_behavior: Some("exclusive".to_owned()),
+            metered: false,
         }
     }
 
@@ -220,6 +226,7 @@ mod tests {
                     highlighted: false,
                     per_seat: false,
                     max_seats: None,
+                    usage_unit: None,
                     prices: vec![
                         price("price_m", 2900, Some(("month", 1))),
                         price("price_y", 29000, Some(("year", 1))),
@@ -234,6 +241,7 @@ mod tests {
                     highlighted: false,
                     per_seat: false,
                     max_seats: None,
+                    usage_unit: None,
                     prices: vec![price("price_once", 19900, None)],
                 },
             ],

@@ -48,6 +48,8 @@ pub struct CatalogProduct {
     pub per_seat: bool,
     /// `metadata.max_seats`: the most members an organization on it may have.
     pub max_seats: Option<i64>,
+    /// `metadata.unit`: what a metered price counts, in words (`report`).
+    pub usage_unit: Option<String>,
     /// Its prices for sale, one per cadence: shortest interval first, one-time last.
     pub prices: Vec<CatalogPrice>,
 }
@@ -69,6 +71,9 @@ pub struct CatalogPrice {
     pub lookup_key: Option<String>,
     /// Whether tax is part of the amount (`inclusive`), added on top (`exclusive`), or unsaid.
     pub tax_behavior: Option<String>,
+    /// Billed per unit of usage at the period's end (`recurring.usage_type=metered`), the unit
+    /// amount being per unit; sold only on a product whose prices are all metered.
+    pub metered: bool,
 }
 
 /// How often a recurring price bills.
@@ -102,7 +107,8 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
                metadata->>'highlight' IS NOT DISTINCT FROM 'true' AS "highlighted!",
                metadata->>'billing' IS NOT DISTINCT FROM 'per_seat' AS "per_seat!",
                CASE WHEN metadata->>'max_seats' ~ '^[0-9]{1,9}$'
-                    THEN (metadata->>'max_seats')::bigint END AS max_seats
+                    THEN (metadata->>'max_seats')::bigint END AS max_seats,
+               metadata->>'unit' AS usage_unit
         FROM stripe_products
         WHERE active
         ORDER BY sort_order NULLS LAST, name, id
@@ -114,9 +120,9 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
         r#"
         SELECT p.id, p.product_id, p.currency, p.unit_amount AS "unit_amount!",
                p.recurring_interval, p.interval_count, p.trial_period_days, p.lookup_key,
-               p.tax_behavior
+               p.tax_behavior, p.usage_type IS NOT DISTINCT FROM 'metered' AS "metered!"
         FROM stripe_prices p
-        WHERE p.active AND p.unit_amount IS NOT NULL AND p.usage_type IS DISTINCT FROM 'metered'
+        WHERE p.active AND p.unit_amount IS NOT NULL
         ORDER BY p.product_id,
                  array_position(ARRAY['day', 'week', 'month', 'year', 'one_time'],
                                 coalesce(p.recurring_interval, 'one_time')),
@@ -141,6 +147,7 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
                 trial_period_days: price.trial_period_days,
                 lookup_key: price.lookup_key,
                 tax_behavior: price.tax_behavior,
+                metered: price.metered,
             });
     }
     Ok(Catalog {
@@ -157,6 +164,7 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
                     highlighted: product.highlighted,
                     per_seat: product.per_seat,
                     max_seats: product.max_seats,
+                    usage_unit: product.usage_unit,
                     prices,
                 })
             })
@@ -164,10 +172,16 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
     })
 }
 
-/// Of one product's active, fixed-amount, licensed prices (sorted by cadence, then amount), those
-/// for sale: the first (cheapest) of each cadence, and one-time prices only on a product without
-/// recurring ones.
+/// Of one product's active, fixed-amount prices (sorted by cadence, then amount), those for
+/// sale: the first (cheapest) of each cadence, one-time prices only on a product without
+/// recurring ones, and metered prices only on a product whose prices are all metered (a
+/// subscription here has one item: a fixed price and a metered one are not sold together).
 fn for_sale(prices: Vec<CatalogPrice>) -> Vec<CatalogPrice> {
+    let usage_priced = prices.iter().all(|price| price.metered);
+    let prices = prices
+        .into_iter()
+        .filter(|price| price.metered == usage_priced);
+    let prices: Vec<CatalogPrice> = prices.collect();
     let subscribed = prices.iter().any(|price| price.recurring.is_some());
     let mut offered: Vec<CatalogPrice> = Vec::new();
     for price in prices {
@@ -435,6 +449,7 @@ mod tests {
             trial_period_days: None,
             lookup_key: None,
             tax_behavior: None,
+            metered: false,
         }
     }
 

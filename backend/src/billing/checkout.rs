@@ -72,7 +72,8 @@ pub async fn start(
         .set("customer", &customer)
         .set("client_reference_id", account_id)
         .set("line_items[0][price]", &price.id)
-        .set("line_items[0][quantity]", seats)
+        // A metered price bills the usage: Stripe takes no quantity for it.
+        .set_some("line_items[0][quantity]", (!price.metered).then_some(seats))
         .set(
             "success_url",
             format!("{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}"),

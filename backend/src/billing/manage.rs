@@ -77,6 +77,10 @@ pub struct PlanDetails {
     pub quantity: i32,
     /// Priced per seat.
     pub per_seat: bool,
+    /// Priced per unit of usage, billed at the period's end.
+    pub metered: bool,
+    /// What a unit of usage is (`report`).
+    pub usage_unit: Option<String>,
     /// A change at renewal: the price it moves to.
     pub scheduled_price_id: Option<String>,
     /// The name of that price's product, when the catalog has it.

@@ -138,7 +138,9 @@ pub async fn account(
                            s.scheduled_at, s.discount_name,
                            s.discount_percent_off::text AS discount_percent_off,
                            s.discount_amount_off, s.discount_currency, s.discount_ends_at,
-                           p.metadata->>'billing' IS NOT DISTINCT FROM 'per_seat' AS per_seat
+                           p.metadata->>'billing' IS NOT DISTINCT FROM 'per_seat' AS per_seat,
+                           pr.usage_type IS NOT DISTINCT FROM 'metered' AS metered,
+                           p.metadata->>'unit' AS usage_unit
                     FROM subscriptions s
                     JOIN subscription_items i ON i.subscription_id = s.id
                     LEFT JOIN stripe_products p ON p.id = i.product_id

@@ -20,6 +20,25 @@ pub struct SeedFile {
     /// Coupons, each with the promotion codes customers type at Checkout.
     #[serde(default)]
     pub coupons: Vec<SeedCoupon>,
+    /// Billing Meters that metered prices bill (created before the products).
+    #[serde(default)]
+    pub meters: Vec<SeedMeter>,
+}
+
+/// A Billing Meter in a catalog file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedMeter {
+    /// What meter events name it by, and what metered prices and products (`metered`) say.
+    pub event_name: String,
+    pub display_name: String,
+    /// `sum` (the default), `count` or `last`.
+    #[serde(default = "sum")]
+    pub formula: String,
+}
+
+fn sum() -> String {
+    "sum".to_owned()
 }
 
 /// A coupon in a catalog file: a percentage or an amount off, once, for some months, or forever.
@@ -77,6 +96,14 @@ pub struct SeedProduct {
     pub billing: Option<String>,
     /// The most members an organization on it may have (`metadata.max_seats`).
     pub max_seats: Option<i64>,
+    /// The meter its use counts on (`metadata.metered`: a meter's event name).
+    pub metered: Option<String>,
+    /// What one unit of it is, in words (`metadata.unit`: `report`).
+    pub unit: Option<String>,
+    /// Units included each period (`metadata.included_usage`).
+    pub included_usage: Option<i64>,
+    /// The most units a period (`metadata.usage_limit`).
+    pub usage_limit: Option<i64>,
     /// Its prices.
     pub prices: Vec<SeedPrice>,
 }
@@ -98,6 +125,8 @@ pub struct SeedPrice {
     /// `exclusive` (tax added on top) or `inclusive` (part of the amount), which Stripe Tax
     /// needs; absent: Stripe's `unspecified`.
     pub tax_behavior: Option<String>,
+    /// The event name of the meter a metered price bills (the amount is then per unit).
+    pub meter: Option<String>,
 }
 
 /// Reads a catalog file's text, with errors that say what is wrong.
@@ -135,6 +164,14 @@ pub fn parse(text: &str) -> Result<SeedFile, anyhow::Error> {
             anyhow::bail!("product `{}`: billing is per_seat or absent", product.id);
         }
         for price in &product.prices {
+            if let Some(meter) = &price.meter {
+                if price.interval.is_none() || !file.meters.iter().any(|m| &m.event_name == meter) {
+                    anyhow::bail!(
+                        "price `{}`: a metered price recurs and bills a meter the file lists, not `{meter}`",
+                        price.lookup_key
+                    );
+                }
+            }
             if let Some(behavior) = &price.tax_behavior {
                 if !["exclusive", "inclusive"].contains(&behavior.as_str()) {
                     anyhow::bail!(
@@ -169,6 +206,7 @@ pub async fn run(
     file: &SeedFile,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<(), BillingError> {
+    let meters = seed_meters(stripe, &file.meters, progress).await?;
     for product in &file.products {
         let mut form = Form::new()
             .set("name", &product.name)
@@ -177,7 +215,11 @@ pub async fn run(
             .set_some("metadata[features]", product.features.as_deref())
             .set_some("metadata[highlight]", product.highlight.then_some("true"))
             .set_some("metadata[billing]", product.billing.as_deref())
-            .set_some("metadata[max_seats]", product.max_seats);
+            .set_some("metadata[max_seats]", product.max_seats)
+            .set_some("metadata[metered]", product.metered.as_deref())
+            .set_some("metadata[unit]", product.unit.as_deref())
+            .set_some("metadata[included_usage]", product.included_usage)
+            .set_some("metadata[usage_limit]", product.usage_limit);
         for (i, feature) in product.marketing_features.iter().enumerate() {
             form = form.set(format!("marketing_features[{i}][name]"), feature);
         }
@@ -243,6 +285,16 @@ pub async fn run(
                 .set_some("recurring[interval]", price.interval.as_deref())
                 .set_some("recurring[trial_period_days]", price.trial_period_days)
                 .set_some("tax_behavior", price.tax_behavior.as_deref());
+            let form = match &price.meter {
+                Some(event_name) => form.set("recurring[usage_type]", "metered").set_some(
+                    "recurring[meter]",
+                    meters
+                        .iter()
+                        .find(|meter| &meter.event_name == event_name)
+                        .map(|meter| meter.id.as_str()),
+                ),
+                None => form,
+            };
             stripe
                 .create_price(&form, &key("price", &price.lookup_key, &form))
                 .await
@@ -272,6 +324,47 @@ fn matches(existing: &Product, wanted: &SeedProduct) -> bool {
         && existing.metadata.get("billing").map(String::as_str) == wanted.billing.as_deref()
         && existing.metadata.get("max_seats").map(String::as_str)
             == wanted.max_seats.map(|n| n.to_string()).as_deref()
+        && existing.metadata.get("metered").map(String::as_str) == wanted.metered.as_deref()
+        && existing.metadata.get("unit").map(String::as_str) == wanted.unit.as_deref()
+        && existing.metadata.get("included_usage").map(String::as_str)
+            == wanted.included_usage.map(|n| n.to_string()).as_deref()
+        && existing.metadata.get("usage_limit").map(String::as_str)
+            == wanted.usage_limit.map(|n| n.to_string()).as_deref()
+}
+
+/// Creates each meter the file names that Stripe has no active meter for; every active meter.
+async fn seed_meters(
+    stripe: &StripeClient,
+    wanted: &[SeedMeter],
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<Vec<crate::stripe::meters::Meter>, BillingError> {
+    let mut meters: Vec<_> = stripe
+        .meters()
+        .await
+        .step("listing the meters in Stripe")?
+        .into_iter()
+        .filter(|meter| meter.status == "active")
+        .collect();
+    for meter in wanted {
+        if meters.iter().any(|m| m.event_name == meter.event_name) {
+            progress(&format!("meter {} exists", meter.event_name));
+            continue;
+        }
+        let form = Form::new()
+            .set("display_name", &meter.display_name)
+            .set("event_name", &meter.event_name)
+            .set("default_aggregation[formula]", &meter.formula);
+        let created = stripe
+            .create_meter(&form, &key("meter", &meter.event_name, &form))
+            .await
+            .step("creating a meter in Stripe")?;
+        progress(&format!(
+            "created meter {} ({})",
+            meter.event_name, created.id
+        ));
+        meters.push(created);
+    }
+    Ok(meters)
 }
 
 /// Creates each coupon and promotion code the file names that Stripe does not have yet.

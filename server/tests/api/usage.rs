@@ -130,16 +130,10 @@ async fn a_plan_that_does_not_meter_the_feature_counts_nothing() {
 #[tokio::test]
 async fn uses_reach_stripe_as_meter_events_exactly_once_across_faults_and_restarts() {
     let (app, stripe) = ada_on_metered_hobby(false, "50").await;
-    let meter = stripe
-        .ok(
-            "/v1/billing/meters",
-            &[
-                ("display_name", "Reports generated"),
-                ("event_name", "reports_generated"),
-                ("default_aggregation[formula]", "sum"),
-            ],
-        )
-        .await;
+    // `server stripe seed` made the demo catalog's meter.
+    let meters = stripe.get("/v1/billing/meters").await;
+    let meter = &meters["data"][0];
+    assert_eq!(meter["event_name"], "reports_generated");
     for _ in 0..5 {
         assert_eq!(reports(&app, &app.client).await.0, 200);
     }
@@ -202,4 +196,50 @@ async fn uses_reach_stripe_as_meter_events_exactly_once_across_faults_and_restar
         ))
         .await;
     assert_eq!(summary["data"][0]["aggregated_value"], 5.0, "{summary}");
+}
+
+#[tokio::test]
+async fn the_invoice_at_the_period_end_bills_exactly_the_recorded_usage() {
+    let (app, stripe) = shop(true).await;
+    let pricing = app.page("/pricing").await;
+    assert!(
+        pricing.contains("per report, billed every month"),
+        "{pricing}"
+    );
+    sign_up_with(&app, &app.client, "ada@example.com").await;
+    let usage = price_id(&app, "tollgate_usage_reports").await;
+    let checkout = start_checkout(&app, &app.client, &usage).await;
+    let lines = stripe
+        .get(&format!(
+            "/v1/checkout/sessions/{}/line_items",
+            crate::billing::checkout::session_id(&checkout)
+        ))
+        .await;
+    assert!(lines["data"][0]["quantity"].is_null(), "{lines}");
+    assert_eq!(pay(&checkout, GOOD_CARD).await.status(), 303);
+    let subscribed = eventually(10, || async { reports(&app, &app.client).await.0 == 200 }).await;
+    assert!(subscribed, "the webhooks stored the plan");
+    for _ in 0..6 {
+        assert_eq!(reports(&app, &app.client).await.0, 200);
+    }
+    let state = app.state();
+    backend::usage::reporter::report_due(&state).await.unwrap();
+    assert_eq!(used(&app).await, (7, 7));
+    let subscription: String = sqlx::query_scalar("SELECT id FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+
+    advance_days(&stripe, 31).await;
+    let invoices = stripe
+        .get(&format!("/v1/invoices?subscription={subscription}"))
+        .await;
+    let renewal = invoices["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|invoice| invoice["billing_reason"] == "subscription_cycle")
+        .expect("a renewal invoice");
+    assert_eq!(renewal["subtotal"], 35, "7 reports at 5 cents: {renewal}");
+    assert_eq!(renewal["lines"]["data"][0]["quantity"], 7);
 }
