@@ -69,7 +69,7 @@ pub struct PriceView {
 }
 
 /// The account page's billing section.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BillingOverview {
     /// Plans held (and ended ones still paid for).
     pub plans: Vec<HeldPlanView>,
@@ -81,6 +81,8 @@ pub struct BillingOverview {
     pub has_customer: bool,
     /// More than one subscription renews (two checkouts completed at once): each is billed.
     pub several_renewing: bool,
+    /// The metered features of the plans: this period's usage.
+    pub usage: Vec<UsageView>,
 }
 
 /// A plan held, in words, with what may be done with it.
@@ -245,4 +247,24 @@ pub enum CheckoutResult {
         /// Whether the money has arrived.
         paid: bool,
     },
+}
+
+/// One meter's usage this period, for the account page.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UsageView {
+    /// `Reports`: what is counted, as a heading.
+    pub title: String,
+    /// `7 of 1,000 reports used this period; 2 included.`
+    pub sentence: String,
+    /// How far along the bar is, 0 to 100 (of the limit, else of the allowance).
+    pub percent: f64,
+    /// The bar's maximum and value, for `<meter>`.
+    pub max: i64,
+    pub value: i64,
+    /// `Resets on 4 January 2027.`
+    pub resets: String,
+    /// `Projected for this period: $0.35 (7 reports at $0.05).` when usage is billed.
+    pub projected: Option<String>,
+    /// Per day: its date and count in words, and the bar's height from 0 to 100.
+    pub days: Vec<(String, f64)>,
 }

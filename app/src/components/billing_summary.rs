@@ -14,6 +14,7 @@ use crate::{
         form::FormAlert,
         invoice_list::{InvoiceList, PurchaseList},
         plan_manage::{ChangePreviewPanel, PlanItem},
+        usage_summary::UsageMeter,
     },
     server_fns::billing::{billing, OpenPortal},
 };
@@ -56,6 +57,7 @@ fn Overview(overview: BillingOverview, confirm_cancel: Option<String>) -> impl I
         purchases,
         has_customer,
         several_renewing,
+        usage,
     } = overview;
     let nothing = plans.is_empty() && purchases.is_empty();
     view! {
@@ -76,6 +78,7 @@ fn Overview(overview: BillingOverview, confirm_cancel: Option<String>) -> impl I
                 }).collect_view()}
             </ul>
         })}
+        {usage.into_iter().map(|usage| view! { <UsageMeter usage /> }).collect_view()}
         <InvoiceList invoices />
         <PurchaseList purchases />
         {has_customer.then(|| view! {

@@ -1,5 +1,6 @@
 //! Components shared by several pages.
 
+pub mod bar_chart;
 pub mod billing_summary;
 pub mod form;
 pub mod invoice_list;
@@ -9,3 +10,4 @@ pub mod nav;
 pub mod plan_card;
 pub mod plan_manage;
 pub mod time_travel;
+pub mod usage_summary;

@@ -31,6 +31,7 @@ pub fn overview(
     renewing.dedup();
     BillingOverview {
         several_renewing: renewing.len() > 1,
+        usage: Vec::new(),
         plans: plans.iter().map(|plan| held_plan(plan, catalog)).collect(),
         invoices: invoices
             .iter()
@@ -445,6 +446,7 @@ mod tests {
             per_seat: false,
             metered: false,
             usage_unit: None,
+            meter: None,
             scheduled_price_id: None,
             scheduled_product_name: None,
             scheduled_quantity: None,

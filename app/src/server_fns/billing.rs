@@ -119,13 +119,19 @@ pub async fn billing() -> Result<BillingOverview, FormError> {
         .get(&state.db)
         .await
         .step("loading the catalog")?;
-    Ok(super::account_mapping::overview(
+    let mut overview = super::account_mapping::overview(
         &stored.plans,
         &stored.invoices,
         &stored.purchases,
         stored.has_customer,
         &catalog,
-    ))
+    );
+    // Only a plan that meters something has usage to read (no query otherwise).
+    if stored.plans.iter().any(|plan| plan.meter.is_some()) {
+        let meters = backend::usage::overview(&state.db, payer.account_id(), now).await?;
+        overview.usage = meters.iter().map(super::usage_mapping::view).collect();
+    }
+    Ok(overview)
 }
 
 /// Sets the subscription to end with its current period (a paused one ends at once).

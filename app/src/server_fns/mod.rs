@@ -8,7 +8,7 @@
 //! - [`recovery`]: forgot password, reset password.
 //! - [`profile`]: display name, email, password, account deletion.
 //! - [`billing`]: pricing data, Checkout, the portal, the success page, the account's billing
-//!   (cancel, resume, change plan).
+//!   (cancel, resume, change plan) and its usage this period.
 //! - [`dashboard`]: the product behind the paywall.
 //! - [`organizations`]: organizations — the page, creating, switching whom one acts for,
 //!   leaving, deleting; [`organization_members`]: invitations, roles, removing members.
@@ -39,3 +39,5 @@ mod console_mapping;
 mod context;
 #[cfg(feature = "ssr")]
 mod partners_mapping;
+#[cfg(feature = "ssr")]
+mod usage_mapping;

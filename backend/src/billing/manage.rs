@@ -81,6 +81,8 @@ pub struct PlanDetails {
     pub metered: bool,
     /// What a unit of usage is (`report`).
     pub usage_unit: Option<String>,
+    /// The meter its product counts use on (`metered`), if any.
+    pub meter: Option<String>,
     /// A change at renewal: the price it moves to.
     pub scheduled_price_id: Option<String>,
     /// The name of that price's product, when the catalog has it.

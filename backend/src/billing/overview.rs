@@ -140,7 +140,7 @@ pub async fn account(
                            s.discount_amount_off, s.discount_currency, s.discount_ends_at,
                            p.metadata->>'billing' IS NOT DISTINCT FROM 'per_seat' AS per_seat,
                            pr.usage_type IS NOT DISTINCT FROM 'metered' AS metered,
-                           p.metadata->>'unit' AS usage_unit
+                           p.metadata->>'unit' AS usage_unit, p.metadata->>'metered' AS meter
                     FROM subscriptions s
                     JOIN subscription_items i ON i.subscription_id = s.id
                     LEFT JOIN stripe_products p ON p.id = i.product_id

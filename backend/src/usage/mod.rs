@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 pub use terms::Terms;
 
-use crate::billing::{BillingError, Step};
+use crate::billing::{BillingError, Step, SubscriptionStatus};
 
 /// What a use of a metered feature came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,4 +157,95 @@ pub async fn standing(
         limit: terms.limit,
         resets_at: terms.period_end,
     }))
+}
+
+/// The account's usage this period, for its page: each meter its plans have, with where it
+/// stands, what a metered price will bill for it, and the units used per day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overview {
+    /// The meter (`reports_generated`).
+    pub meter: String,
+    /// What a unit is (`report`).
+    pub unit: Option<String>,
+    pub standing: Standing,
+    /// A metered price's amount per unit and its currency, if the plan bills the usage.
+    pub unit_price: Option<(i64, String)>,
+    /// Units used per day of the period so far, oldest first (days without use count 0).
+    pub days: Vec<(time::Date, i64)>,
+}
+
+/// What [`overview`] shows of each meter the account's live plans have.
+pub async fn overview(
+    db: &sqlx::PgPool,
+    account_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<Vec<Overview>, BillingError> {
+    let meters = sqlx::query!(
+        r#"
+        SELECT DISTINCT ON (p.metadata->>'metered')
+               p.metadata->>'metered' AS "meter!", p.metadata->>'unit' AS unit,
+               CASE WHEN pr.usage_type = 'metered' THEN pr.unit_amount END AS unit_amount,
+               pr.currency AS "currency?"
+        FROM subscriptions s
+        JOIN subscription_items i ON i.subscription_id = s.id
+        JOIN stripe_products p ON p.id = i.product_id
+        LEFT JOIN stripe_prices pr ON pr.id = i.price_id
+        WHERE s.account_id = $1 AND s.status = ANY($2) AND p.metadata->>'metered' IS NOT NULL
+        ORDER BY p.metadata->>'metered', pr.unit_amount DESC NULLS LAST
+        "#,
+        account_id,
+        &SubscriptionStatus::names_where(SubscriptionStatus::holds_plan) as &[&str]
+    )
+    .fetch_all(db)
+    .await
+    .step("listing the plans' meters")?;
+    let mut shown = Vec::new();
+    for meter in meters {
+        let Some(standing) = standing(db, account_id, &meter.meter, now).await? else {
+            continue;
+        };
+        let start = standing.resets_at
+            - (terms::of(db, account_id, &meter.meter, now)
+                .await
+                .step("reading the plan's usage terms")?
+                .map_or(time::Duration::days(30), |terms| {
+                    terms.period_end - terms.period_start
+                }));
+        let used = sqlx::query!(
+            r#"
+            SELECT (occurred_at AT TIME ZONE 'UTC')::date AS "day!", sum(quantity)::bigint AS "used!"
+            FROM usage_events
+            WHERE account_id = $1 AND meter = $2 AND occurred_at >= $3 AND occurred_at < $4
+            GROUP BY 1 ORDER BY 1
+            "#,
+            account_id,
+            meter.meter,
+            start,
+            standing.resets_at
+        )
+        .fetch_all(db)
+        .await
+        .step("reading the usage per day")?;
+        let mut days = Vec::new();
+        let mut day = start.date();
+        while day <= now.date().min(standing.resets_at.date()) {
+            let count = used
+                .iter()
+                .find(|row| row.day == day)
+                .map_or(0, |row| row.used);
+            days.push((day, count));
+            day = day.next_day().unwrap_or(day);
+            if days.len() > 400 {
+                break;
+            }
+        }
+        shown.push(Overview {
+            unit_price: meter.unit_amount.zip(meter.currency),
+            meter: meter.meter,
+            unit: meter.unit,
+            standing,
+            days,
+        });
+    }
+    Ok(shown)
 }

@@ -23,6 +23,7 @@ async fn ada_on_metered_hobby(webhooks: bool, limit: &str) -> (TestApp, Stripe) 
             &[
                 ("metadata[features]", "reports,api"),
                 ("metadata[metered]", "reports_generated"),
+                ("metadata[unit]", "report"),
                 ("metadata[included_usage]", "2"),
                 ("metadata[usage_limit]", limit),
             ],
@@ -90,6 +91,12 @@ async fn the_hard_limit_holds_under_two_hundred_concurrent_calls() {
         "{body}"
     );
     assert!(body["usage"]["resets_at"].as_i64().unwrap() > 0);
+    let page = app.account_page(&app.client).await.unwrap();
+    assert!(
+        page.contains("50 of 50 reports used this period; 2 included."),
+        "{page}"
+    );
+    assert!(page.contains("<meter"), "a bar");
 }
 
 #[tokio::test]
@@ -225,6 +232,15 @@ async fn the_invoice_at_the_period_end_bills_exactly_the_recorded_usage() {
     let state = app.state();
     backend::usage::reporter::report_due(&state).await.unwrap();
     assert_eq!(used(&app).await, (7, 7));
+    let page = app.account_page(&app.client).await.unwrap();
+    assert!(
+        page.contains("Projected for this period: $0.35 (7 reports at $0.05)."),
+        "{page}"
+    );
+    assert!(
+        page.contains("$0.05 per report, billed at the end of each period"),
+        "{page}"
+    );
     let subscription: String = sqlx::query_scalar("SELECT id FROM subscriptions")
         .fetch_one(&app.db)
         .await

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::is_admin;
 use crate::{
+    components::bar_chart::BarChart,
     console_views::{OverviewView, RevenueChart},
     pages::not_found::NotFound,
     server_fns::console::admin_overview,
@@ -113,18 +114,14 @@ fn Chart(revenue: RevenueChart) -> impl IntoView {
         to,
         bars,
     } = revenue;
-    let width = bars.len() * 10;
     view! {
         <section class="card" aria-labelledby="chart-title">
-            <h2 id="chart-title">"Revenue per day"</h2>
-            <p>{format!("{total} from {from} to {to}; the best day brought {peak}.")}</p>
-            <svg class="chart" viewBox=format!("0 0 {width} 100") preserveAspectRatio="none" role="img" aria-labelledby="chart-title">
-                {bars.into_iter().enumerate().map(|(day, (label, height))| view! {
-                    <rect x=(day * 10 + 1).to_string() y=format!("{:.1}", 100.0 - height) width="8" height=format!("{height:.1}")>
-                        <title>{label}</title>
-                    </rect>
-                }).collect_view()}
-            </svg>
+            <BarChart
+                id="chart-title"
+                title="Revenue per day"
+                summary=format!("{total} from {from} to {to}; the best day brought {peak}.")
+                bars
+            />
         </section>
     }
 }
