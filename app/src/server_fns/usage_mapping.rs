@@ -2,27 +2,15 @@
 //! grouped by thousands, the bar, the projected charge and the days as chart bars.
 
 use backend::{
-    billing::money::{format_amount, format_date},
+    billing::money::{format_amount, format_date, group_digits},
     usage::Overview,
 };
 
 use crate::billing_views::UsageView;
 
-/// `1234567` → `1,234,567`.
+/// A count grouped by thousands (never negative here).
 fn thousands(n: i64) -> String {
-    let digits = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
+    group_digits(n.max(0).unsigned_abs())
 }
 
 /// The view of one meter.
