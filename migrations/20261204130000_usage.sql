@@ -33,3 +33,17 @@ CREATE TABLE usage_events (
 );
 CREATE INDEX usage_events_unreported ON usage_events (occurred_at) WHERE reported_at IS NULL;
 CREATE INDEX usage_events_account_meter ON usage_events (account_id, meter, occurred_at);
+
+-- Each time our count of an account's reported uses and Stripe's meter event summary for the
+-- same span disagreed (the reconciliation), for the operator console.
+CREATE TABLE usage_discrepancies (
+    id          bigserial PRIMARY KEY,
+    account_id  uuid NOT NULL REFERENCES billing_accounts (id) ON DELETE CASCADE,
+    meter       text NOT NULL,
+    ours        bigint NOT NULL,
+    stripes     double precision NOT NULL,
+    span_start  timestamptz NOT NULL,
+    span_end    timestamptz NOT NULL,
+    found_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX usage_discrepancies_found_at ON usage_discrepancies (found_at DESC);

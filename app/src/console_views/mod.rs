@@ -33,6 +33,10 @@ pub struct OverviewView {
     /// The newest times an organization's seats billed did not match its members, in words:
     /// `Acme: 7 seats billed for 4 members, found 4 December 2026; fixed`.
     pub seat_drifts: Vec<String>,
+    /// Usage reporting: uses waiting for Stripe, the oldest, and failures, in a sentence.
+    pub usage_reporting: String,
+    /// The newest differences the usage reconciliation found, in words.
+    pub usage_discrepancies: Vec<String>,
 }
 
 /// One currency of the balance.

@@ -12,6 +12,7 @@
 //! allowance starts again with each renewal. [`reporter`] sends the logged uses to Stripe as
 //! meter events, each exactly once.
 
+pub mod reconcile;
 pub mod reporter;
 pub mod terms;
 

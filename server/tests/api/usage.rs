@@ -259,3 +259,61 @@ async fn the_invoice_at_the_period_end_bills_exactly_the_recorded_usage() {
     assert_eq!(renewal["subtotal"], 35, "7 reports at 5 cents: {renewal}");
     assert_eq!(renewal["lines"]["data"][0]["quantity"], 7);
 }
+
+#[tokio::test]
+async fn the_reconciliation_catches_usage_that_differs_from_stripes() {
+    let (app, stripe) = ada_on_metered_hobby(false, "50").await;
+    for _ in 0..5 {
+        assert_eq!(reports(&app, &app.client).await.0, 200);
+    }
+    let state = app.state();
+    backend::usage::reporter::report_due(&state).await.unwrap();
+    let now = backend::billing::clock::now(&state).await;
+    assert!(backend::usage::reconcile::reconcile(&state, now)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A use Stripe has that we never counted.
+    let customer: String = sqlx::query_scalar("SELECT stripe_customer_id FROM billing_customers")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let at: time::OffsetDateTime = sqlx::query_scalar("SELECT max(occurred_at) FROM usage_events")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    stripe
+        .ok(
+            "/v1/billing/meter_events",
+            &[
+                ("event_name", "reports_generated"),
+                ("identifier", "injected-1"),
+                ("timestamp", &at.unix_timestamp().to_string()),
+                ("payload[stripe_customer_id]", &customer),
+                ("payload[value]", "1"),
+            ],
+        )
+        .await;
+    let found = backend::usage::reconcile::reconcile(&state, now)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!((found[0].ours, found[0].stripes), (5, 6.0));
+
+    let admin = crate::organizations::person(&app, "root@example.com").await;
+    sqlx::query("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let console =
+        crate::helpers::without_markers(app.get_with(&admin, "/admin").await.text().await.unwrap());
+    assert!(
+        console.contains("ada@example.com, reports_generated: 5 here, 6 in Stripe"),
+        "{console}"
+    );
+    assert!(
+        console.contains("Every counted use has reached Stripe."),
+        "{console}"
+    );
+}

@@ -1,5 +1,5 @@
 //! `/admin`: the balance, recurring revenue, subscriptions by status, revenue per day for 90 days
-//! (an SVG chart drawn on the server), open disputes, failed webhook events and seat drifts.
+//! (an SVG chart drawn on the server), open disputes, failed webhook events, seat drifts and usage reporting.
 
 use leptos::prelude::*;
 
@@ -37,6 +37,8 @@ fn Figures(overview: OverviewView) -> impl IntoView {
         open_disputes,
         failed_events,
         seat_drifts,
+        usage_reporting,
+        usage_discrepancies,
     } = overview;
     view! {
         <div class="card-grid">
@@ -98,6 +100,18 @@ fn Figures(overview: OverviewView) -> impl IntoView {
                 view! {
                     <p>"The nightly check found seats billed that did not match the members, and fixed them:"</p>
                     <ul>{seat_drifts.into_iter().map(|drift| view! { <li>{drift}</li> }).collect_view()}</ul>
+                }.into_any()
+            }}
+        </section>
+        <section class="card" aria-labelledby="usage-title">
+            <h2 id="usage-title">"Usage"</h2>
+            <p>{usage_reporting}</p>
+            {if usage_discrepancies.is_empty() {
+                view! { <p class="muted">"The reconciliation found no difference with Stripe's meters."</p> }.into_any()
+            } else {
+                view! {
+                    <p>"Usage that differs from Stripe's meter summaries:"</p>
+                    <ul>{usage_discrepancies.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
                 }.into_any()
             }}
         </section>

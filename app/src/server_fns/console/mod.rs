@@ -64,9 +64,23 @@ pub async fn admin_overview() -> Result<OverviewView, FormError> {
     let drifts = backend::organizations::seats::drifts(&mut *conn, 10)
         .await
         .step("reading the seat drifts")?;
-    Ok(crate::server_fns::console_mapping::overview(
-        &overview, &drifts,
-    ))
+    let lag = backend::usage::reporter::lag(&state.db)
+        .await
+        .step("reading the usage reporting lag")?;
+    let discrepancies = backend::usage::reconcile::latest(&state.db, 10)
+        .await
+        .step("reading the usage differences")?;
+    let mut view = crate::server_fns::console_mapping::overview(&overview, &drifts);
+    view.usage_reporting = match (lag.waiting, lag.oldest) {
+        (0, _) | (_, None) => "Every counted use has reached Stripe.".to_owned(),
+        (waiting, Some(oldest)) => format!(
+            "{waiting} uses wait to reach Stripe, the oldest since {}; {} of them failed at least once.",
+            backend::billing::money::format_date(oldest),
+            lag.failing
+        ),
+    };
+    view.usage_discrepancies = discrepancies;
+    Ok(view)
 }
 
 /// A page of the audit log, newest first, older than the entry `before`.

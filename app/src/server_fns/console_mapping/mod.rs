@@ -101,6 +101,8 @@ pub fn overview(
                 )
             })
             .collect(),
+        usage_reporting: String::new(),
+        usage_discrepancies: Vec::new(),
     }
 }
 
