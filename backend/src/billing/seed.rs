@@ -429,7 +429,14 @@ mod tests {
     #[test]
     fn the_demo_catalog_parses() {
         let file = parse(DEMO_CATALOG).unwrap();
-        assert_eq!(file.products.len(), 3);
+        assert_eq!(file.products.len(), 4);
+        assert_eq!(file.meters[0].event_name, "reports_generated");
+        assert_eq!(file.coupons[0].promotion_codes[0].code, "LAUNCH20");
+        assert!(file
+            .products
+            .iter()
+            .flat_map(|p| &p.prices)
+            .any(|p| p.meter.as_deref() == Some("reports_generated")));
         assert_eq!(
             file.products.iter().filter(|p| p.highlight).count(),
             1,
@@ -460,5 +467,18 @@ mod tests {
         assert!(err.to_string().contains("fortnight"), "{err}");
         let err = parse(r#"{"products": [], "extra": 1}"#).unwrap_err();
         assert!(err.to_string().contains("not valid"), "{err}");
+        let err = parse(
+            r#"{"products": [{"id": "prod_x", "name": "H", "prices": [
+            {"lookup_key": "k", "unit_amount": 1, "currency": "usd", "interval": "month",
+             "meter": "calls"}]}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("bills a meter the file lists"), "{err}");
+        let err = parse(
+            r#"{"products": [], "coupons": [{"id": "c", "name": "C", "percent_off": 5,
+            "amount_off": 100, "currency": "usd", "duration": "once"}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("either percent_off or amount_off"), "{err}");
     }
 }
