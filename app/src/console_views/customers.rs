@@ -50,6 +50,8 @@ pub struct CustomerView {
     pub timeline: Vec<EventLine>,
     /// Minted for this rendering.
     pub form_id: String,
+    /// Its metered features this period, each in a sentence (with the projected charge).
+    pub usage: Vec<String>,
 }
 
 /// A subscription on the customer page.

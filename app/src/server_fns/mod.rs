@@ -40,4 +40,4 @@ mod context;
 #[cfg(feature = "ssr")]
 mod partners_mapping;
 #[cfg(feature = "ssr")]
-mod usage_mapping;
+pub(crate) mod usage_mapping;

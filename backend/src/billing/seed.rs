@@ -473,12 +473,18 @@ mod tests {
              "meter": "calls"}]}]}"#,
         )
         .unwrap_err();
-        assert!(err.to_string().contains("bills a meter the file lists"), "{err}");
+        assert!(
+            err.to_string().contains("bills a meter the file lists"),
+            "{err}"
+        );
         let err = parse(
             r#"{"products": [], "coupons": [{"id": "c", "name": "C", "percent_off": 5,
             "amount_off": 100, "currency": "usd", "duration": "once"}]}"#,
         )
         .unwrap_err();
-        assert!(err.to_string().contains("either percent_off or amount_off"), "{err}");
+        assert!(
+            err.to_string().contains("either percent_off or amount_off"),
+            "{err}"
+        );
     }
 }

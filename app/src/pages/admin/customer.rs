@@ -47,6 +47,7 @@ fn Customer(
         cards,
         timeline,
         form_id,
+        usage,
     } = customer;
     view! {
         <section class="card" aria-labelledby="customer-title">
@@ -72,6 +73,12 @@ fn Customer(
                 }.into_any()
             }}
         </section>
+        {(!usage.is_empty()).then(|| view! {
+            <section class="card" aria-labelledby="usage-title">
+                <h2 id="usage-title">"Usage this period"</h2>
+                <ul>{usage.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}</ul>
+            </section>
+        })}
         <section class="card" aria-labelledby="invoices-title">
             <h2 id="invoices-title">"Invoices"</h2>
             {if invoices.is_empty() {

@@ -46,9 +46,27 @@ pub async fn admin_customer(id: String) -> Result<CustomerView, FormError> {
             tracing::warn!(error = %error, customer = %id, "listing the customer's cards in Stripe failed; showing the cards seen on payments");
         }
     }
-    Ok(crate::server_fns::console_mapping::customers::customer(
-        &customer,
-    ))
+    let mut view = crate::server_fns::console_mapping::customers::customer(&customer);
+    // Its usage this period, as its own account page shows it.
+    if let Some(account) = backend::billing::customers::owner(&state.db, &id)
+        .await
+        .step("finding the customer's account")?
+    {
+        let now = backend::billing::clock::now(&state).await;
+        view.usage = backend::usage::overview(&state.db, account, now)
+            .await?
+            .iter()
+            .map(crate::server_fns::usage_mapping::view)
+            .map(|usage| {
+                [Some(usage.sentence), Some(usage.resets), usage.projected]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+    }
+    Ok(view)
 }
 
 /// Cancels a customer's subscription `now` or at `period_end`, then shows the customer.

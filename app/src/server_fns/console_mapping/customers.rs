@@ -92,5 +92,6 @@ pub fn customer(detail: &CustomerDetail) -> CustomerView {
         cards: detail.cards.clone(),
         timeline: event_lines(&detail.timeline),
         form_id: uuid::Uuid::new_v4().to_string(),
+        usage: Vec::new(),
     }
 }
