@@ -93,6 +93,8 @@ test("a team subscribes per seat, shares the plan, and downgrades at renewal", a
 
   const control = ada.getByRole("region", { name: "Time travel" });
   await control.getByRole("button", { name: "+1 month" }).click();
+  // A month of every journey's subscriptions falls due at once: it may take a while.
+  await expect(ada).toHaveURL(/notice=clock-moved/, { timeout: 90_000 });
   await expect(ada.getByRole("status").first()).toHaveText(/The emulator's clock moved forward/);
   await eventually(ada, "/account", async () => {
     await expect(plans(ada)).toContainText("Hobby —", { timeout: 1000 });

@@ -316,4 +316,16 @@ async fn the_reconciliation_catches_usage_that_differs_from_stripes() {
         console.contains("Every counted use has reached Stripe."),
         "{console}"
     );
+    let page = crate::helpers::without_markers(
+        app.get_with(&admin, &format!("/admin/customers/{customer}"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert!(page.contains("Usage this period"), "{page}");
+    assert!(
+        page.contains("5 of 50 reports used this period; 2 included."),
+        "{page}"
+    );
 }
