@@ -92,6 +92,16 @@ impl IntoResponse for Refused {
     }
 }
 
+/// The pricing page's absolute address, where a refusal sends the caller.
+pub fn pricing_url(state: &AppState) -> String {
+    state
+        .config
+        .base_url
+        .join("/pricing")
+        .map(String::from)
+        .unwrap_or_else(|_| "/pricing".to_owned())
+}
+
 impl<S, F> FromRequestParts<S> for Entitled<F>
 where
     S: Send + Sync,
@@ -115,12 +125,7 @@ where
         if !entitlements.has(F::NAME) {
             return Err(Refused::NotEntitled {
                 description: F::DESCRIPTION,
-                pricing: state
-                    .config
-                    .base_url
-                    .join("/pricing")
-                    .map(String::from)
-                    .unwrap_or_else(|_| "/pricing".to_owned()),
+                pricing: pricing_url(&state),
             });
         }
         Ok(Self {

@@ -17,7 +17,7 @@ use backend::{
 };
 use serde_json::{json, Value};
 
-use crate::entitled::{Entitled, Feature, Refused};
+use crate::entitled::{pricing_url, Entitled, Feature, Refused};
 
 /// A feature counted per use.
 pub trait MeteredFeature: Feature {
@@ -128,12 +128,7 @@ where
             Ok(Outcome::LimitReached(standing)) => Err(MeterRefused::LimitReached {
                 unit: F::UNIT,
                 standing,
-                pricing: state
-                    .config
-                    .base_url
-                    .join("/pricing")
-                    .map(String::from)
-                    .unwrap_or_else(|_| "/pricing".to_owned()),
+                pricing: pricing_url(&state),
             }),
             Err(error) => Err(MeterRefused::Entitlement(Refused::Unavailable(
                 error.into(),

@@ -302,10 +302,7 @@ async fn the_reconciliation_catches_usage_that_differs_from_stripes() {
     assert_eq!((found[0].ours, found[0].stripes), (5, 6.0));
 
     let admin = crate::organizations::person(&app, "root@example.com").await;
-    sqlx::query("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    crate::console::grant(&app, "root@example.com").await;
     let console =
         crate::helpers::without_markers(app.get_with(&admin, "/admin").await.text().await.unwrap());
     assert!(

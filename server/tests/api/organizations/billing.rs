@@ -220,10 +220,7 @@ async fn seats_follow_the_members_in_one_update_a_minute_and_the_nightly_check_f
     assert_eq!(stored, 4);
     // The console reports it.
     let admin = person(&app, "root@example.com").await;
-    sqlx::query("UPDATE users SET role = 'admin' WHERE email = 'root@example.com'")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    crate::console::grant(&app, "root@example.com").await;
     let console =
         crate::helpers::without_markers(app.get_with(&admin, "/admin").await.text().await.unwrap());
     assert!(
