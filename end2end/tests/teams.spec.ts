@@ -91,13 +91,16 @@ test("a team subscribes per seat, shares the plan, and downgrades at renewal", a
   await expect(ada.getByRole("status").first()).toHaveText(/Your plan changes at the end of the current period/);
   await expect(plans(ada)).toContainText("Changes to Hobby on");
 
-  const control = ada.getByRole("region", { name: "Time travel" });
-  await control.getByRole("button", { name: "+1 month" }).click();
-  // A month of every journey's subscriptions falls due at once: it may take a while.
-  await expect(ada).toHaveURL(/notice=clock-moved/, { timeout: 90_000 });
-  await expect(ada.getByRole("status").first()).toHaveText(/The emulator's clock moved forward/);
+  // Time travel a month at a time until the clock has passed the date shown (the trial's end,
+  // or the renewal after it); a month of every journey's subscriptions may take a while.
+  for (let month = 0; month < 3; month++) {
+    await ada.goto("/account");
+    if (await plans(ada).getByText(/^Hobby$/).count()) break;
+    await ada.getByRole("region", { name: "Time travel" }).getByRole("button", { name: "+1 month" }).click();
+    await expect(ada).toHaveURL(/notice=clock-moved/, { timeout: 90_000 });
+  }
   await eventually(ada, "/account", async () => {
-    await expect(plans(ada)).toContainText("Hobby —", { timeout: 1000 });
+    await expect(plans(ada).getByRole("listitem", { name: "Hobby" })).toBeVisible({ timeout: 1000 });
   });
   await expect(plans(ada)).not.toContainText("Changes to Hobby");
 });
