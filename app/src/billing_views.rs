@@ -265,6 +265,13 @@ pub struct UsageView {
     pub resets: String,
     /// `Projected for this period: $0.35 (7 reports at $0.05).` when usage is billed.
     pub projected: Option<String>,
+    /// `480 report credits left, used before overage.` when credit packs are involved.
+    pub credits: Option<String>,
+    /// The hard limit is reached and no credits are left: calls are refused (a warning).
+    pub limit_reached: Option<String>,
+    /// Credit packs on sale: the price to buy and the button's words
+    /// (`Buy 500 reports for $20.00`).
+    pub packs: Vec<(String, String)>,
     /// Per day: its date and count in words, and the bar's height from 0 to 100.
     pub days: Vec<(String, f64)>,
 }

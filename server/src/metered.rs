@@ -1,8 +1,10 @@
 //! [`Metered`]: the axum extractor for a metered feature — the plan must include the feature
 //! (as [`Entitled`] checks), and each call is counted against the period's hard limit before the
-//! handler runs (`backend::usage::meter`: check, reserve and record in one statement, so
-//! concurrent calls never pass the limit). A refused call gets `402` with what is left and when
-//! the period starts again. A call let in is counted even if the handler then fails.
+//! handler runs (`backend::usage::meter`: check, reserve and record in one transaction, so
+//! concurrent calls never pass the limit; past the allowance, credit pack units are drawn before
+//! overage). A refused call gets `402` with what is left, when the period starts again and,
+//! when credit packs are on sale, where to buy them. A call let in is counted even if the
+//! handler then fails.
 
 use axum::{
     extract::{FromRef, FromRequestParts},
@@ -56,6 +58,8 @@ pub enum MeterRefused {
         unit: &'static str,
         standing: Standing,
         pricing: String,
+        /// The account page, when credit packs for the meter are on sale there.
+        credits: Option<String>,
     },
 }
 
@@ -67,23 +71,39 @@ impl IntoResponse for MeterRefused {
                 unit,
                 standing,
                 pricing,
+                credits,
             } => {
                 let resets = backend::billing::money::format_date(standing.resets_at);
                 let limit = standing.limit.unwrap_or(standing.used);
+                let mut error = format!(
+                    "You have used all {limit} {unit}s of this period; it starts again on {resets}. A larger plan lifts the limit: {pricing}"
+                );
+                if let Some(credits) = &credits {
+                    error.push_str(&format!(". Credits let you go on now: {credits}"));
+                }
                 (
                     StatusCode::PAYMENT_REQUIRED,
                     Json(json!({
-                        "error": format!(
-                            "You have used all {limit} {unit}s of this period; it starts again on {resets}. A larger plan lifts the limit: {pricing}"
-                        ),
+                        "error": error,
                         "usage": usage_json(&standing),
                         "pricing_url": pricing,
+                        "credits_url": credits,
                     })),
                 )
                     .into_response()
             }
         }
     }
+}
+
+/// Where credit packs are sold: the account page's billing section.
+fn account_url(state: &AppState) -> String {
+    state
+        .config
+        .base_url
+        .join("/account#billing")
+        .map(String::from)
+        .unwrap_or_else(|_| "/account#billing".to_owned())
 }
 
 /// The standing as the API reports it.
@@ -93,6 +113,7 @@ pub fn usage_json(standing: &Standing) -> Value {
         "included": standing.included,
         "limit": standing.limit,
         "remaining": standing.remaining(),
+        "credits": standing.credits,
         "resets_at": standing.resets_at.unix_timestamp(),
     })
 }
@@ -125,11 +146,18 @@ where
                 entitled,
                 usage: Some(standing),
             }),
-            Ok(Outcome::LimitReached(standing)) => Err(MeterRefused::LimitReached {
-                unit: F::UNIT,
-                standing,
-                pricing: pricing_url(&state),
-            }),
+            Ok(Outcome::LimitReached(standing)) => {
+                // Refusals are rare: whether credits are on sale is read only for them.
+                let on_sale = usage::packs(&state.db, F::METER).await.map_err(|error| {
+                    MeterRefused::Entitlement(Refused::Unavailable(error.into()))
+                })?;
+                Err(MeterRefused::LimitReached {
+                    unit: F::UNIT,
+                    standing,
+                    pricing: pricing_url(&state),
+                    credits: (!on_sale.is_empty()).then(|| account_url(&state)),
+                })
+            }
             Err(error) => Err(MeterRefused::Entitlement(Refused::Unavailable(
                 error.into(),
             ))),

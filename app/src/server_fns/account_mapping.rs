@@ -484,6 +484,7 @@ mod tests {
                 per_seat: false,
                 max_seats: None,
                 usage_unit: None,
+                credits: None,
                 prices: vec![
                     price("price_m", 2900, "usd", Some("month")),
                     price("price_y", 29000, "usd", Some("year")),

@@ -27,9 +27,11 @@ pub fn pricing(
     automatic_tax: bool,
 ) -> PricingView {
     let mut groups: Vec<String> = Vec::new();
+    // Credit packs are sold on the account page, next to the usage they add to.
     let plans = catalog
         .products
         .iter()
+        .filter(|product| product.credits.is_none())
         .map(|product| {
             let mut prices: Vec<PriceView> = Vec::new();
             // The catalog holds one price per cadence: what is for sale is what is shown.
@@ -227,6 +229,7 @@ mod tests {
                     per_seat: false,
                     max_seats: None,
                     usage_unit: None,
+                    credits: None,
                     prices: vec![
                         price("price_m", 2900, Some(("month", 1))),
                         price("price_y", 29000, Some(("year", 1))),
@@ -242,6 +245,7 @@ mod tests {
                     per_seat: false,
                     max_seats: None,
                     usage_unit: None,
+                    credits: None,
                     prices: vec![price("price_once", 19900, None)],
                 },
             ],

@@ -50,6 +50,9 @@ pub struct CatalogProduct {
     pub max_seats: Option<i64>,
     /// `metadata.unit`: what a metered price counts, in words (`report`).
     pub usage_unit: Option<String>,
+    /// `metadata.credits`: a credit pack, granting this many units of its meter
+    /// (`metadata.metered`); sold on the account page, not the pricing page.
+    pub credits: Option<i64>,
     /// Its prices for sale, one per cadence: shortest interval first, one-time last.
     pub prices: Vec<CatalogPrice>,
 }
@@ -108,7 +111,9 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
                metadata->>'billing' IS NOT DISTINCT FROM 'per_seat' AS "per_seat!",
                CASE WHEN metadata->>'max_seats' ~ '^[0-9]{1,9}$'
                     THEN (metadata->>'max_seats')::bigint END AS max_seats,
-               metadata->>'unit' AS usage_unit
+               metadata->>'unit' AS usage_unit,
+               CASE WHEN metadata->>'credits' ~ '^[0-9]{1,12}$'
+                    THEN (metadata->>'credits')::bigint END AS credits
         FROM stripe_products
         WHERE active
         ORDER BY sort_order NULLS LAST, name, id
@@ -165,6 +170,7 @@ pub async fn load(db: impl PgExecutor<'_> + Copy) -> Result<Catalog, sqlx::Error
                     per_seat: product.per_seat,
                     max_seats: product.max_seats,
                     usage_unit: product.usage_unit,
+                    credits: product.credits,
                     prices,
                 })
             })

@@ -78,7 +78,15 @@ pub async fn start(
             "success_url",
             format!("{base}/checkout/success?session_id={{CHECKOUT_SESSION_ID}}"),
         )
-        .set("cancel_url", format!("{base}/pricing"))
+        // A credit pack is bought from the account page's usage, and goes back there.
+        .set(
+            "cancel_url",
+            if product.credits.is_some() {
+                format!("{base}/account#billing")
+            } else {
+                format!("{base}/pricing")
+            },
+        )
         .set("billing_address_collection", "required")
         .set("customer_update[address]", "auto")
         .set("metadata[account_id]", account_id);

@@ -104,6 +104,8 @@ pub struct SeedProduct {
     pub included_usage: Option<i64>,
     /// The most units a period (`metadata.usage_limit`).
     pub usage_limit: Option<i64>,
+    /// A credit pack: the units of `metered` its one-time price grants (`metadata.credits`).
+    pub credits: Option<i64>,
     /// Its prices.
     pub prices: Vec<SeedPrice>,
 }
@@ -163,6 +165,16 @@ pub fn parse(text: &str) -> Result<SeedFile, anyhow::Error> {
         {
             anyhow::bail!("product `{}`: billing is per_seat or absent", product.id);
         }
+        if product.credits.is_some()
+            && (product.metered.is_none()
+                || product.credits < Some(1)
+                || product.prices.iter().any(|price| price.interval.is_some()))
+        {
+            anyhow::bail!(
+                "product `{}`: a credit pack grants at least one unit of its `metered` meter and is sold once (no interval)",
+                product.id
+            );
+        }
         for price in &product.prices {
             if let Some(meter) = &price.meter {
                 if price.interval.is_none() || !file.meters.iter().any(|m| &m.event_name == meter) {
@@ -219,7 +231,8 @@ pub async fn run(
             .set_some("metadata[metered]", product.metered.as_deref())
             .set_some("metadata[unit]", product.unit.as_deref())
             .set_some("metadata[included_usage]", product.included_usage)
-            .set_some("metadata[usage_limit]", product.usage_limit);
+            .set_some("metadata[usage_limit]", product.usage_limit)
+            .set_some("metadata[credits]", product.credits);
         for (i, feature) in product.marketing_features.iter().enumerate() {
             form = form.set(format!("marketing_features[{i}][name]"), feature);
         }
@@ -330,6 +343,8 @@ fn matches(existing: &Product, wanted: &SeedProduct) -> bool {
             == wanted.included_usage.map(|n| n.to_string()).as_deref()
         && existing.metadata.get("usage_limit").map(String::as_str)
             == wanted.usage_limit.map(|n| n.to_string()).as_deref()
+        && existing.metadata.get("credits").map(String::as_str)
+            == wanted.credits.map(|n| n.to_string()).as_deref()
 }
 
 /// Creates each meter the file names that Stripe has no active meter for; every active meter.
@@ -429,7 +444,15 @@ mod tests {
     #[test]
     fn the_demo_catalog_parses() {
         let file = parse(DEMO_CATALOG).unwrap();
-        assert_eq!(file.products.len(), 4);
+        assert_eq!(file.products.len(), 5);
+        assert_eq!(
+            file.products
+                .iter()
+                .filter_map(|p| p.credits.zip(p.metered.as_deref()))
+                .collect::<Vec<_>>(),
+            vec![(500, "reports_generated")],
+            "a credit pack for the reports"
+        );
         assert_eq!(file.meters[0].event_name, "reports_generated");
         assert_eq!(file.coupons[0].promotion_codes[0].code, "LAUNCH20");
         assert!(file
@@ -486,5 +509,11 @@ mod tests {
             err.to_string().contains("either percent_off or amount_off"),
             "{err}"
         );
+        let err = parse(
+            r#"{"products": [{"id": "prod_x", "name": "H", "metered": "calls", "credits": 5,
+            "prices": [{"lookup_key": "k", "unit_amount": 1, "currency": "usd", "interval": "month"}]}]}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("a credit pack"), "{err}");
     }
 }

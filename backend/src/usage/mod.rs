@@ -4,11 +4,13 @@
 //! `included_usage=N` (units each period without charge) and `usage_limit=N` (a hard cap each
 //! period; absent, uncapped). An account without such a plan meters nothing.
 //!
-//! [`meter`] is check, reserve and record in one statement: the period's counter row is created
-//! or raised only if it stays within the limit (the row's lock orders concurrent uses, so a hard
-//! limit is never exceeded, however many requests arrive at once), and the use is logged in
-//! `usage_events` in the same statement — the record the reporter sends to Stripe and the
-//! history is drawn from. The period is the plan's billing period (by Stripe's clock), so the
+//! [`meter`] is check, reserve and record in one transaction: the period's counter row is
+//! created or locked, the use is split — the allowance first, then credit pack units, then
+//! overage — and counted only if the overage stays within the limit (the row's lock orders
+//! concurrent uses, so a hard limit is never exceeded, however many requests arrive at once);
+//! the use is logged in `usage_events` in the same transaction with its billable part (the
+//! overage), the record the reporter sends to Stripe and the history is drawn from. Credit packs
+//! are one-time products with `credits=N` on the meter; their units last until drawn. The period is the plan's billing period (by Stripe's clock), so the
 //! allowance starts again with each renewal. [`reporter`] sends the logged uses to Stripe as
 //! meter events, each exactly once.
 
@@ -39,23 +41,61 @@ pub enum Metered {
 pub struct Standing {
     /// Units used this period.
     pub used: i64,
+    /// Of those, units its credit packs paid for (they do not count against the limit).
+    pub from_credits: i64,
     /// Units included without charge.
     pub included: i64,
-    /// The hard limit, if any.
+    /// The hard limit on the units the plan covers (included and overage), if any.
     pub limit: Option<i64>,
+    /// Credit pack units left, drawn after the allowance and before overage.
+    pub credits: i64,
     /// When the period (and so the allowance) starts again.
     pub resets_at: OffsetDateTime,
 }
 
 impl Standing {
-    /// Units left before the hard limit (`None`: no limit).
+    /// Units the plan covered this period: the use its credits did not pay for.
+    pub fn plan_used(&self) -> i64 {
+        self.used - self.from_credits
+    }
+
+    /// Units billed as overage this period: the plan's use past its allowance.
+    pub fn overage(&self) -> i64 {
+        (self.plan_used() - self.included).max(0)
+    }
+
+    /// Units left before the hard limit, credits included (`None`: no limit).
     pub fn remaining(&self) -> Option<i64> {
-        self.limit.map(|limit| (limit - self.used).max(0))
+        self.limit
+            .map(|limit| (limit - self.plan_used()).max(0) + self.credits)
     }
 }
 
+/// How one use of `quantity` units splits, in the order they are drawn: the allowance, then the
+/// credits, then overage; `None` when the overage would pass the limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Split {
+    from_credits: i64,
+    billable: i64,
+}
+
+fn split(quantity: i64, plan_used: i64, terms: &Terms, credits: i64) -> Option<Split> {
+    let from_allowance = quantity.min((terms.included - plan_used).max(0));
+    let from_credits = (quantity - from_allowance).min(credits.max(0));
+    let billable = quantity - from_allowance - from_credits;
+    let within = terms
+        .limit
+        .is_none_or(|limit| plan_used + from_allowance + billable <= limit);
+    within.then_some(Split {
+        from_credits,
+        billable,
+    })
+}
+
 /// Counts `quantity` units of `meter` for the account at `now` (billing time), unless that
-/// would pass its plan's hard limit. One statement.
+/// would pass its plan's hard limit: check, reserve and record in one transaction, under the
+/// period's counter row (created if need be), so concurrent uses are counted one after the
+/// other. Credits are read only when the allowance does not cover the use.
 #[tracing::instrument(skip_all, fields(%account_id, meter, quantity))]
 pub async fn meter(
     db: &sqlx::PgPool,
@@ -70,61 +110,119 @@ pub async fn meter(
     else {
         return Ok(Metered::Unmetered);
     };
-    let counted = sqlx::query_scalar!(
+    let mut tx = db.begin().await.step("starting to count the use")?;
+    let counter = sqlx::query!(
         r#"
-        WITH counted AS (
-            INSERT INTO usage_counters (account_id, meter, period_start, period_end, used)
-            SELECT $1, $2, $3, $4, $5
-            WHERE $6::bigint IS NULL OR $5 <= $6
-            ON CONFLICT (account_id, meter, period_start) DO UPDATE
-                SET used = usage_counters.used + EXCLUDED.used
-                WHERE $6::bigint IS NULL OR usage_counters.used + EXCLUDED.used <= $6
-            RETURNING used
-        ), logged AS (
-            INSERT INTO usage_events (id, account_id, meter, quantity, occurred_at)
-            SELECT $7, $1, $2, $5, $8 FROM counted
-        )
-        SELECT used FROM counted
+        INSERT INTO usage_counters (account_id, meter, period_start, period_end, used)
+        VALUES ($1, $2, $3, $4, 0)
+        ON CONFLICT (account_id, meter, period_start) DO UPDATE SET used = usage_counters.used
+        RETURNING used, from_credits
         "#,
         account_id,
         meter,
         terms.period_start,
         terms.period_end,
-        quantity,
-        terms.limit,
-        Uuid::new_v4(),
-        now,
     )
-    .fetch_optional(db)
+    .fetch_one(&mut *tx)
     .await
-    .step("counting the use")?;
-    let standing = |used| Standing {
+    .step("locking the period's counter")?;
+    let plan_used = counter.used - counter.from_credits;
+    let credits = if plan_used + quantity > terms.included {
+        credits_left(&mut tx, account_id, meter)
+            .await
+            .step("reading the credits left")?
+    } else {
+        0
+    };
+    let standing = |used, from_credits, credits| Standing {
         used,
+        from_credits,
         included: terms.included,
         limit: terms.limit,
+        credits,
         resets_at: terms.period_end,
     };
-    Ok(match counted {
-        Some(used) => Metered::Counted(standing(used)),
-        None => {
-            let used = used(db, account_id, meter, terms.period_start)
-                .await
-                .step("reading the period's usage")?;
-            Metered::LimitReached(standing(used))
-        }
-    })
+    let Some(split) = split(quantity, plan_used, &terms, credits) else {
+        tx.rollback().await.step("releasing the period's counter")?;
+        return Ok(Metered::LimitReached(standing(
+            counter.used,
+            counter.from_credits,
+            credits,
+        )));
+    };
+    sqlx::query!(
+        r#"
+        WITH counted AS (
+            UPDATE usage_counters SET used = used + $4, from_credits = from_credits + $5
+            WHERE account_id = $1 AND meter = $2 AND period_start = $3
+        )
+        INSERT INTO usage_events (id, account_id, meter, quantity, billable, occurred_at)
+        VALUES ($6, $1, $2, $4, $7, $8)
+        "#,
+        account_id,
+        meter,
+        terms.period_start,
+        quantity,
+        split.from_credits,
+        Uuid::new_v4(),
+        split.billable,
+        now,
+    )
+    .execute(&mut *tx)
+    .await
+    .step("counting the use")?;
+    tx.commit().await.step("committing the use")?;
+    Ok(Metered::Counted(standing(
+        counter.used + quantity,
+        counter.from_credits + split.from_credits,
+        credits - split.from_credits,
+    )))
 }
 
-/// Units of `meter` the account used in the period starting `period_start`.
-async fn used(
+/// Credit pack units the account has left on `meter` (granted by paid packs, less drawn).
+pub async fn credits(
+    db: impl sqlx::PgExecutor<'_>,
+    account_id: Uuid,
+    meter: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"
+        SELECT greatest(usage_credits_granted($1, $2) - usage_credits_drawn($1, $2), 0)
+            AS "left!"
+        "#,
+        account_id,
+        meter
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// [`credits`] under the account's row lock: a use in another period draws on the same
+/// credits, so two uses never draw the same unit.
+async fn credits_left(
+    conn: &mut sqlx::PgConnection,
+    account_id: Uuid,
+    meter: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query!(
+        "SELECT id FROM billing_accounts WHERE id = $1 FOR NO KEY UPDATE",
+        account_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    credits(conn, account_id, meter).await
+}
+
+/// The period's counter: units used, and of those paid by credits.
+async fn counted(
     db: &sqlx::PgPool,
     account_id: Uuid,
     meter: &str,
     period_start: OffsetDateTime,
-) -> Result<i64, sqlx::Error> {
-    Ok(sqlx::query_scalar!(
+) -> Result<(i64, i64), sqlx::Error> {
+    Ok(sqlx::query!(
         r#"
-        SELECT used FROM usage_counters
+        SELECT used, from_credits FROM usage_counters
         WHERE account_id = $1 AND meter = $2 AND period_start = $3
         "#,
         account_id,
@@ -133,7 +231,7 @@ async fn used(
     )
     .fetch_optional(db)
     .await?
-    .unwrap_or(0))
+    .map_or((0, 0), |row| (row.used, row.from_credits)))
 }
 
 /// Where the account stands on `meter` now, if its plans meter it.
@@ -149,13 +247,18 @@ pub async fn standing(
     else {
         return Ok(None);
     };
-    let used = used(db, account_id, meter, terms.period_start)
+    let (used, from_credits) = counted(db, account_id, meter, terms.period_start)
         .await
         .step("reading the period's usage")?;
+    let credits = credits(db, account_id, meter)
+        .await
+        .step("reading the credits left")?;
     Ok(Some(Standing {
         used,
+        from_credits,
         included: terms.included,
         limit: terms.limit,
+        credits,
         resets_at: terms.period_end,
     }))
 }
@@ -173,6 +276,41 @@ pub struct Overview {
     pub unit_price: Option<(i64, String)>,
     /// Units used per day of the period so far, oldest first (days without use count 0).
     pub days: Vec<(time::Date, i64)>,
+    /// The credit packs on sale for this meter, smallest first.
+    pub packs: Vec<CreditPack>,
+}
+
+/// A credit pack on sale: a one-time price of a product with `credits` on a meter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CreditPack {
+    /// `price_…`, what Checkout sells.
+    pub price_id: String,
+    /// The product's name (`500 reports`).
+    pub name: String,
+    /// Units it grants.
+    pub credits: i64,
+    /// Its price, in minor units.
+    pub amount: i64,
+    /// Lower-case ISO code.
+    pub currency: String,
+}
+
+/// The credit packs on sale for `meter`, smallest first.
+pub async fn packs(db: &sqlx::PgPool, meter: &str) -> Result<Vec<CreditPack>, sqlx::Error> {
+    sqlx::query_as!(
+        CreditPack,
+        r#"
+        SELECT pr.id AS price_id, p.name, (p.metadata->>'credits')::bigint AS "credits!",
+               pr.unit_amount AS "amount!", pr.currency
+        FROM stripe_products p JOIN stripe_prices pr ON pr.product_id = p.id
+        WHERE p.active AND pr.active AND pr.kind = 'one_time' AND pr.unit_amount IS NOT NULL
+          AND p.metadata->>'metered' = $1 AND p.metadata->>'credits' ~ '^[0-9]{1,12}$'
+        ORDER BY 3, pr.unit_amount, pr.id
+        "#,
+        meter
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// What [`overview`] shows of each meter the account's live plans have.
@@ -240,8 +378,12 @@ pub async fn overview(
                 break;
             }
         }
+        let packs = packs(db, &meter.meter)
+            .await
+            .step("listing the credit packs")?;
         shown.push(Overview {
             unit_price: meter.unit_amount.zip(meter.currency),
+            packs,
             meter: meter.meter,
             unit: meter.unit,
             standing,

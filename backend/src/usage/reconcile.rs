@@ -1,6 +1,6 @@
 //! The reconciliation of usage with Stripe: for each account and meter with uses reported in the
-//! last 30 days, our count is compared with Stripe's meter event summary over the same span
-//! (whole minutes, as Stripe sums them); a difference is recorded in `usage_discrepancies` and
+//! last 30 days, our count of the billable units reported is compared with Stripe's meter event
+//! summary over the same span (whole minutes, as Stripe sums them); a difference is recorded in `usage_discrepancies` and
 //! listed on the console's overview. Nothing is changed: which side is right is for an operator
 //! to decide.
 
@@ -16,7 +16,7 @@ use crate::{
 pub struct Discrepancy {
     pub account_id: uuid::Uuid,
     pub meter: String,
-    /// Our count of reported uses.
+    /// Our count of the billable units reported.
     pub ours: i64,
     /// Stripe's aggregated value.
     pub stripes: f64,
@@ -37,9 +37,9 @@ pub async fn reconcile(
         r#"
         SELECT e.account_id, e.meter, c.stripe_customer_id,
                min(e.occurred_at) AS "first!", max(e.occurred_at) AS "last!",
-               sum(e.quantity)::bigint AS "ours!"
+               sum(e.billable)::bigint AS "ours!"
         FROM usage_events e JOIN billing_customers c ON c.account_id = e.account_id
-        WHERE e.reported_at IS NOT NULL AND e.occurred_at >= $1
+        WHERE e.reported_at IS NOT NULL AND e.billable > 0 AND e.occurred_at >= $1
         GROUP BY e.account_id, e.meter, c.stripe_customer_id
         "#,
         now - Duration::days(30)

@@ -1,5 +1,6 @@
-//! Reporting usage to Stripe: every counted use (`usage_events`) is sent as a meter event, in
-//! batches, by a background task on each replica. The event's id is the meter event's
+//! Reporting usage to Stripe: the billable part of every counted use (`usage_events.billable`,
+//! what is past the allowance and the credits) is sent as a meter event, in batches, by a
+//! background task on each replica; a use the allowance or credits covered is never sent. The event's id is the meter event's
 //! `identifier` (and the request's idempotency key), so a retry — after a lost answer, a
 //! restart, or two replicas sending the same row — never counts twice in Stripe: Stripe refuses
 //! an identifier it already has, which means it was counted, and the row is marked reported.
@@ -31,10 +32,10 @@ pub struct Reported {
 pub async fn report_due(state: &AppState) -> Result<Reported, BillingError> {
     let due = sqlx::query!(
         r#"
-        SELECT e.id, e.meter, e.quantity, e.occurred_at, c.stripe_customer_id
+        SELECT e.id, e.meter, e.billable, e.occurred_at, c.stripe_customer_id
         FROM usage_events e
         JOIN billing_customers c ON c.account_id = e.account_id
-        WHERE e.reported_at IS NULL AND e.attempts < 20
+        WHERE e.reported_at IS NULL AND e.billable > 0 AND e.attempts < 20
         ORDER BY e.occurred_at, e.id
         LIMIT $1
         "#,
@@ -50,7 +51,7 @@ pub async fn report_due(state: &AppState) -> Result<Reported, BillingError> {
             .set("identifier", event.id)
             .set("timestamp", event.occurred_at.unix_timestamp())
             .set("payload[stripe_customer_id]", &event.stripe_customer_id)
-            .set("payload[value]", event.quantity);
+            .set("payload[value]", event.billable);
         let key = format!("tollgate-meter-event-{}", event.id);
         let outcome = match state.stripe.create_meter_event(&form, &key).await {
             Ok(()) => Ok(()),
@@ -126,7 +127,7 @@ pub async fn lag(db: &sqlx::PgPool) -> Result<Lag, sqlx::Error> {
         r#"
         SELECT count(*) AS "waiting!", min(occurred_at) AS oldest,
                count(*) FILTER (WHERE last_error IS NOT NULL) AS "failing!"
-        FROM usage_events WHERE reported_at IS NULL
+        FROM usage_events WHERE reported_at IS NULL AND billable > 0
         "#
     )
     .fetch_one(db)

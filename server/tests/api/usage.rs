@@ -1,6 +1,7 @@
 //! Usage: a metered feature counted against the plan's hard limit on the server — never one
 //! call over it however many arrive at once, refused with what is left and when it resets, and
-//! the allowance starting again with the next billing period.
+//! the allowance starting again with the next billing period; credit packs drawn after the
+//! allowance and before overage; only the overage reported to Stripe, exactly once.
 
 use crate::billing::{
     checkout::{shop, sign_up_with, start_checkout},
@@ -182,7 +183,11 @@ async fn uses_reach_stripe_as_meter_events_exactly_once_across_faults_and_restar
         .await
         .unwrap();
     let again = backend::usage::reporter::report_due(&state).await.unwrap();
-    assert_eq!((again.sent, again.failed), (5, 0));
+    assert_eq!(
+        (again.sent, again.failed),
+        (3, 0),
+        "the two included uses are never sent"
+    );
 
     let (customer, first, last): (String, time::OffsetDateTime, time::OffsetDateTime) =
         sqlx::query_as(
@@ -202,7 +207,7 @@ async fn uses_reach_stripe_as_meter_events_exactly_once_across_faults_and_restar
             hour(last) + 3600
         ))
         .await;
-    assert_eq!(summary["data"][0]["aggregated_value"], 5.0, "{summary}");
+    assert_eq!(summary["data"][0]["aggregated_value"], 3.0, "{summary}");
 }
 
 #[tokio::test]
@@ -299,14 +304,15 @@ async fn the_reconciliation_catches_usage_that_differs_from_stripes() {
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
-    assert_eq!((found[0].ours, found[0].stripes), (5, 6.0));
+    // Five uses, two of them included: three billable.
+    assert_eq!((found[0].ours, found[0].stripes), (3, 4.0));
 
     let admin = crate::organizations::person(&app, "root@example.com").await;
     crate::console::grant(&app, "root@example.com").await;
     let console =
         crate::helpers::without_markers(app.get_with(&admin, "/admin").await.text().await.unwrap());
     assert!(
-        console.contains("ada@example.com, reports_generated: 5 here, 6 in Stripe"),
+        console.contains("ada@example.com, reports_generated: 3 here, 4 in Stripe"),
         "{console}"
     );
     assert!(
@@ -325,4 +331,148 @@ async fn the_reconciliation_catches_usage_that_differs_from_stripes() {
         page.contains("5 of 50 reports used this period; 2 included."),
         "{page}"
     );
+}
+
+/// Pays for `price` through Checkout and comes back to the success page (which records it).
+async fn buy(app: &TestApp, price: &str) {
+    let checkout = start_checkout(app, &app.client, price).await;
+    assert_eq!(pay(&checkout, GOOD_CARD).await.status(), 303);
+    app.page(&format!(
+        "/checkout/success?session_id={}",
+        crate::billing::checkout::session_id(&checkout)
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn credits_are_drawn_after_the_allowance_and_before_overage() {
+    let (app, stripe) = shop(false).await;
+    // The Usage plan with 2 reports included and a limit of 4 a month; packs of 3 reports.
+    for (product, key, value) in [
+        ("prod_tollgate_usage", "included_usage", "2"),
+        ("prod_tollgate_usage", "usage_limit", "4"),
+        ("prod_tollgate_report_credits", "credits", "3"),
+    ] {
+        stripe
+            .ok(
+                &format!("/v1/products/{product}"),
+                &[(&format!("metadata[{key}]"), value)],
+            )
+            .await;
+    }
+    let synced = stripe_cli(app.database.url().as_str(), &stripe, &["sync"]).await;
+    assert!(synced.status.success());
+    assert!(
+        !app.page("/pricing").await.contains("Buy 3 reports"),
+        "packs are sold on the account page"
+    );
+    sign_up_with(&app, &app.client, "ada@example.com").await;
+    buy(&app, &price_id(&app, "tollgate_usage_reports").await).await;
+    let pack = price_id(&app, "tollgate_report_credits_500").await;
+    let page = app.account_page(&app.client).await.unwrap();
+    assert!(page.contains("Buy 3 reports for $20"), "{page}");
+    buy(&app, &pack).await;
+
+    // 2 included, then 3 from the credits, then 2 of overage up to the limit of 4.
+    for n in 1..=7 {
+        let (status, body) = reports(&app, &app.client).await;
+        assert_eq!(status, 200, "call {n}: {body}");
+    }
+    let (status, body) = reports(&app, &app.client).await;
+    assert_eq!(status, 402, "{body}");
+    assert_eq!(body["usage"]["remaining"], 0, "{body}");
+    assert_eq!(body["usage"]["credits"], 0, "{body}");
+    assert!(
+        body["credits_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/account#billing"),
+        "{body}"
+    );
+    let billable: Vec<i64> =
+        sqlx::query_scalar("SELECT billable FROM usage_events ORDER BY occurred_at, id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        billable.iter().sum::<i64>(),
+        2,
+        "only the overage is billed"
+    );
+    let page = app.account_page(&app.client).await.unwrap();
+    for said in [
+        "4 of 4 reports used this period; 2 included; 3 more paid by credits.",
+        "Your report credits are used up.",
+        "Projected for this period: $0.10 (2 reports at $0.05).",
+        "calls are refused until",
+    ] {
+        assert!(page.contains(said), "{said}: {page}");
+    }
+
+    // Another pack lets calls go on past the limit, drawing only on it.
+    buy(&app, &pack).await;
+    for n in 1..=3 {
+        let (status, body) = reports(&app, &app.client).await;
+        assert_eq!(status, 200, "call {n} on the new credits: {body}");
+        assert_eq!(body["usage"]["credits"], 3 - n, "{body}");
+    }
+    assert_eq!(reports(&app, &app.client).await.0, 402);
+    assert_eq!(used(&app).await, (10, 10));
+
+    // Stripe hears of the two overage reports only, and bills them at the renewal.
+    let state = app.state();
+    let report = backend::usage::reporter::report_due(&state).await.unwrap();
+    assert_eq!((report.sent, report.failed), (2, 0));
+    let subscription: String = sqlx::query_scalar("SELECT id FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    advance_days(&stripe, 31).await;
+    let invoices = stripe
+        .get(&format!("/v1/invoices?subscription={subscription}"))
+        .await;
+    let renewal = invoices["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|invoice| invoice["billing_reason"] == "subscription_cycle")
+        .expect("a renewal invoice");
+    assert_eq!(renewal["subtotal"], 10, "2 reports at 5 cents: {renewal}");
+}
+
+#[tokio::test]
+async fn concurrent_calls_never_draw_the_same_credit_twice() {
+    let (app, stripe) = shop(false).await;
+    for (product, key, value) in [
+        ("prod_tollgate_usage", "usage_limit", "0"),
+        ("prod_tollgate_report_credits", "credits", "30"),
+    ] {
+        stripe
+            .ok(
+                &format!("/v1/products/{product}"),
+                &[(&format!("metadata[{key}]"), value)],
+            )
+            .await;
+    }
+    let synced = stripe_cli(app.database.url().as_str(), &stripe, &["sync"]).await;
+    assert!(synced.status.success());
+    sign_up_with(&app, &app.client, "ada@example.com").await;
+    buy(&app, &price_id(&app, "tollgate_usage_reports").await).await;
+    buy(&app, &price_id(&app, "tollgate_report_credits_500").await).await;
+    let url = app.url("/api/reports");
+    let calls = (0..100).map(|_| {
+        let (client, url) = (app.client.clone(), url.clone());
+        async move { client.get(url).send().await.unwrap().status().as_u16() }
+    });
+    let answers = crate::helpers::join_all_spawned(calls).await;
+    assert_eq!(
+        answers.iter().filter(|status| **status == 200).count(),
+        30,
+        "exactly the 30 credits: {answers:?}"
+    );
+    let drawn: i64 = sqlx::query_scalar("SELECT sum(from_credits)::bigint FROM usage_counters")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(drawn, 30);
 }

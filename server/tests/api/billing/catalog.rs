@@ -237,7 +237,7 @@ async fn stripe_sync_stores_everything_stripe_has_removes_the_rest_and_is_repeat
         "{stdout}{}",
         String::from_utf8_lossy(&first.stderr)
     );
-    assert!(stdout.contains("4 products, 6 prices"), "{stdout}");
+    assert!(stdout.contains("5 products, 7 prices"), "{stdout}");
     assert!(stdout.contains("2 removed"), "{stdout}");
     let after_first = stored_rows(&app).await;
     assert!(!after_first.iter().any(|row| row.contains("_stale")));

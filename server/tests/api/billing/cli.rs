@@ -62,10 +62,10 @@ async fn seeding_twice_creates_the_demo_catalog_once_and_the_second_run_says_it_
         "{second_out}"
     );
     assert!(!second_out.contains("created"), "{second_out}");
-    assert_eq!(how_many(&stripe, "/v1/products").await, 4);
-    assert_eq!(how_many(&stripe, "/v1/prices").await, 6);
-    assert_eq!(stored(&database, "stripe_products").await, 4, "synced too");
-    assert_eq!(stored(&database, "stripe_prices").await, 6);
+    assert_eq!(how_many(&stripe, "/v1/products").await, 5);
+    assert_eq!(how_many(&stripe, "/v1/prices").await, 7);
+    assert_eq!(stored(&database, "stripe_products").await, 5, "synced too");
+    assert_eq!(stored(&database, "stripe_prices").await, 7);
 }
 
 #[tokio::test]
