@@ -1,5 +1,6 @@
 //! Whether the catalog in Stripe can be sold: every active product says what it grants
-//! (`features` metadata, read by [`crate::billing::entitlements`]), and the pricing page has at
+//! (`features` metadata, read by [`crate::billing::entitlements`]; a credit pack grants its
+//! `credits` instead), and the pricing page has at
 //! least one recurring price to offer (active, a fixed amount, billed per period — what
 //! [`crate::billing::catalog`] puts up for sale).
 
@@ -97,7 +98,11 @@ fn report(products: &[Product], prices: &[Price]) -> CatalogReport {
             .count(),
         without_features: products
             .iter()
-            .filter(|product| product.active && !product.metadata.contains_key("features"))
+            .filter(|product| {
+                product.active
+                    && !product.metadata.contains_key("features")
+                    && !product.metadata.contains_key("credits")
+            })
             .map(|product| format!("{} ({})", product.name, product.id))
             .collect(),
     }
@@ -131,8 +136,14 @@ mod tests {
     #[test]
     fn a_catalog_with_features_and_a_licensed_plan_can_be_sold() {
         let report = report(
-            &[product("prod_a", json!({ "features": "reports" }))],
-            &[price("prod_a", Some("licensed"))],
+            &[
+                product("prod_a", json!({ "features": "reports" })),
+                product(
+                    "prod_pack",
+                    json!({ "credits": "500", "metered": "reports_generated" }),
+                ),
+            ],
+            &[price("prod_a", Some("licensed")), price("prod_pack", None)],
         );
         assert!(report.sellable(), "{report:?}");
         assert!(report.problems().is_empty());

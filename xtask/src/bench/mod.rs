@@ -360,6 +360,63 @@ fn measure(root: &Path, pg: &Postgres, chromium: &Path) -> Result<Results> {
         results.first_load = Some(json_line(&out, "first-load.mjs")?);
         Ok(())
     })?;
+
+    // 7. A metered call next to the same call unmetered: the reports API as the subscriber, then
+    // again once their plan meters it (no limit, so every call is counted). Last, as the
+    // reporter then keeps sending the counted uses to the emulator.
+    let reports = |slot: &mut Option<load::Run>| -> Result<()> {
+        let (status, body) = http_request(port, "/api/reports", Some(&setup.cookie))?;
+        if status != 200 {
+            bail!("/api/reports answered {status} to the subscriber: {body}");
+        }
+        warm_up(
+            &lua,
+            &format!("{base_url}/api/reports"),
+            std::slice::from_ref(&cookie),
+        )?;
+        *slot = Some(
+            Wrk {
+                headers: vec![cookie.clone()],
+                ..Wrk::get(format!("{base_url}/api/reports"), 32)
+            }
+            .run(&lua)?,
+        );
+        Ok(())
+    };
+    step(
+        "GET /api/reports on a plan that does not meter it, 32 connections",
+        || reports(&mut results.reports_unmetered),
+    )?;
+    step("Pro meters the reports API from here on", || {
+        webhooks::emulator_post(
+            emulator_port,
+            "/v1/products/prod_tollgate_pro",
+            "metadata[metered]=reports_generated",
+        )?;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while pg
+            .query(
+                DATABASE,
+                "SELECT metadata->>'metered' FROM stripe_products WHERE id = 'prod_tollgate_pro'",
+            )?
+            .trim()
+            != "reports_generated"
+        {
+            if Instant::now() > deadline {
+                bail!("the product's webhook did not reach the mirror within 30 s");
+            }
+            thread::sleep(Duration::from_millis(200));
+        }
+        Ok(())
+    })?;
+    step("GET /api/reports metered, 32 connections", || {
+        reports(&mut results.reports_metered)?;
+        let counted = pg.query(DATABASE, "SELECT count(*) FROM usage_events")?;
+        if counted.trim().parse::<u64>().unwrap_or(0) == 0 {
+            bail!("no call was counted: the plan does not meter the reports API");
+        }
+        Ok(())
+    })?;
     drop(server);
 
     // 6. The emulator's own latency, in-process.

@@ -32,6 +32,9 @@ pub struct Results {
     /// pgbench running each signed-in page's statements (the database alone).
     pub account_statements: Option<Run>,
     pub dashboard_statements: Option<Run>,
+    /// The reports API as the subscriber, before and after their plan meters it.
+    pub reports_unmetered: Option<Run>,
+    pub reports_metered: Option<Run>,
     pub webhooks: Option<Run>,
     pub webhooks_recorded: Option<Run>,
     pub pgbench: Option<Run>,
@@ -157,6 +160,13 @@ fn rows(results: &Results) -> Vec<Row> {
             _ => Row::new(what, "not measured".to_owned()),
         });
     }
+    rows.push(versus(
+        "GET /api/reports metered (each call counted in Postgres before it runs), 32 connections (vs the same call on a plan that does not meter it)",
+        &results.reports_metered,
+        &results.reports_unmetered,
+        0.5,
+        None,
+    ));
     let repeated = |run: &Option<Run>, new: u64| {
         run.as_ref()
             .filter(|run| run.requests > 0)
@@ -352,6 +362,14 @@ pub fn write(root: &Path, results: &Results) -> Result<()> {
            session with its account, then the page's own — taken from sqlx's query cache \
            (`.sqlx/`) with the subscriber's ids, 32 clients: what the database alone allows on \
            the same cores.\n\
+         - **Metered call**: `GET /api/reports` with the Pro subscriber's cookie, after a 2 s \
+           warm-up, first as Pro is (the API included, not metered: the session, the \
+           entitlement, the answer), then once Pro's product says `metered=reports_generated` \
+           with no limit (set in the emulator, mirrored by its webhook): the same call plus the \
+           usage terms read and the use counted — check, reserve and record in one transaction \
+           under the period's counter row, which every one of the 32 connections' calls waits \
+           its turn on, as one customer's calls do. The background reporter sends the counted \
+           uses to the emulator meanwhile.\n\
          - **Webhook accept**: what `POST /webhooks/stripe` does — verify the signature, then \
            one statement recording the event with its body in the inbox (`stripe_events`) and \
            announcing it to the workers — for signed `customer.subscription.updated` events \

@@ -25,13 +25,21 @@ const APPLY_LIMIT: Duration = Duration::from_secs(30 * 60);
 
 /// Sets the emulator's API latency from now on (`POST /_emulator/latency`); zeros switch it off.
 pub fn set_stripe_latency(emulator_port: u16, latency_ms: u64, jitter_ms: u64) -> Result<()> {
-    let body = format!("latency={latency_ms}ms&jitter={jitter_ms}ms");
+    emulator_post(
+        emulator_port,
+        "/_emulator/latency",
+        &format!("latency={latency_ms}ms&jitter={jitter_ms}ms"),
+    )
+}
+
+/// Posts a form to the emulator (with the benchmark's secret key); fails unless it answers 200.
+pub fn emulator_post(emulator_port: u16, path: &str, body: &str) -> Result<()> {
     let mut stream = TcpStream::connect(("127.0.0.1", emulator_port))
-        .context("connecting to the emulator to set its latency")?;
+        .with_context(|| format!("connecting to the emulator for {path}"))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     write!(
         stream,
-        "POST /_emulator/latency HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk_test_bench\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
          Connection: close\r\n\r\n{body}",
         body.len()
@@ -39,9 +47,9 @@ pub fn set_stripe_latency(emulator_port: u16, latency_ms: u64, jitter_ms: u64) -
     let mut response = String::new();
     stream
         .read_to_string(&mut response)
-        .context("reading the emulator's answer to the latency")?;
+        .with_context(|| format!("reading the emulator's answer to {path}"))?;
     if !response.starts_with("HTTP/1.1 200") {
-        bail!("the emulator refused the latency {body}: {response}");
+        bail!("the emulator refused {path} {body}: {response}");
     }
     Ok(())
 }

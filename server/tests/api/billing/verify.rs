@@ -58,7 +58,7 @@ async fn after_a_checkout_the_database_matches_stripe_and_verify_exits_0() {
             report.checked.customers,
             report.checked.subscriptions
         ),
-        (4, 6, 1, 1)
+        (5, 7, 1, 1)
     );
     assert!(report.checked.invoices >= 1, "{:?}", report.checked);
     let stdout = String::from_utf8_lossy(&output.stdout);
