@@ -132,6 +132,10 @@ pub struct Config {
     /// subscription with its organization's members and fixes any drift (`server seats
     /// reconcile` runs it by hand).
     pub seat_reconcile_nightly: bool,
+    /// `USAGE_RECONCILE_NIGHTLY` (default `true`): each night one replica compares every
+    /// account's usage reported in the last 30 days with Stripe's meter event summaries and
+    /// records the differences for the console (`server usage reconcile` runs it by hand).
+    pub usage_reconcile_nightly: bool,
     /// `TRIAL_LEDGER_KEY` (required unless `DEV_MODE=true`, at least 32 characters): the HMAC key
     /// under which the trial ledger remembers which addresses and cards had a free trial (so
     /// deleting an account never earns a second one). Changing it forgets them all.
@@ -349,6 +353,7 @@ impl Config {
             seat_sync_delay: seconds("SEAT_SYNC_DELAY_SECONDS", 60)?,
             seat_proration: parse_or(&get, "SEAT_PRORATION", Default::default)?,
             seat_reconcile_nightly: parse_or(&get, "SEAT_RECONCILE_NIGHTLY", || true)?,
+            usage_reconcile_nightly: parse_or(&get, "USAGE_RECONCILE_NIGHTLY", || true)?,
             trial_ledger_key: trial_ledger_key(&get)?,
             bench_ceiling_file: get("BENCH_CEILING_FILE")
                 .filter(|path| !path.trim().is_empty())

@@ -22,7 +22,8 @@
 //! - [`console`]: the operator console — the money after the sale, mirrored from Stripe, and
 //!   the actions that move it, each in the audit log.
 //! - [`reports`]: the demo product behind the paywall.
-//! - [`usage`]: metered features counted against the plan's allowance and hard limit.
+//! - [`usage`]: metered features counted against the plan's allowance, credits and hard limit.
+//! - [`jobs`]: work one replica does at a time (the pay run, the nightly reconciliations).
 
 pub mod account_changes;
 pub mod announcements;
@@ -33,6 +34,7 @@ pub mod console;
 pub mod db;
 pub mod error;
 pub mod go_live;
+pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod organizations;

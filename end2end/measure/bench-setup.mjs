@@ -94,7 +94,18 @@ async function subscriber(name, lookupKey) {
     method: "POST",
     redirect: "manual",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ email, name: "Bench", card_number: "4242424242424242", card_expiry: "12 / 34", card_cvc: "123" }),
+    // Tollgate's Checkout Sessions collect the billing address.
+    body: new URLSearchParams({
+      email,
+      name: "Bench",
+      card_number: "4242424242424242",
+      card_expiry: "12 / 34",
+      card_cvc: "123",
+      address_line1: "1 Main Street",
+      address_city: "Springfield",
+      address_postal_code: "12345",
+      address_country: "US",
+    }),
   });
   check(paid, [303], "pay on the Checkout page");
   check(await browser.get(paid.headers.get("location")), [200], "the success page");

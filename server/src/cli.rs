@@ -1,5 +1,6 @@
 //! Command-line interface: `server serve` (also what a bare `server` does, as cargo-leptos runs
-//! it), `server migrate`, `server admin grant|revoke EMAIL`, `server partners pay`, `server seats reconcile`,
+//! it), `server migrate`, `server admin grant|revoke EMAIL`, `server partners pay`,
+//! `server seats reconcile`, `server usage reconcile`,
 //! `server stripe sync|seed|replay|verify|contract|setup`, `server doctor` and
 //! `server healthcheck`.
 
@@ -13,6 +14,7 @@ use crate::{
     seats_cli::SeatsCommand,
     startup::{shutdown_signal, Application},
     stripe_cli::StripeCommand,
+    usage_cli::UsageCommand,
 };
 
 /// Tollgate's server.
@@ -57,6 +59,11 @@ pub enum Command {
     Seats {
         #[command(subcommand)]
         command: SeatsCommand,
+    },
+    /// Metered usage: reconcile what was reported with Stripe's meter event summaries.
+    Usage {
+        #[command(subcommand)]
+        command: UsageCommand,
     },
     /// Talk to Stripe: re-sync the database from it, or seed a catalog into it.
     Stripe {
@@ -138,6 +145,7 @@ impl Command {
             Command::Admin { command } => command.run(config).await,
             Command::Partners { command } => command.run(config).await,
             Command::Seats { command } => command.run(config).await,
+            Command::Usage { command } => command.run(config).await,
             Command::Stripe { command } => command.run(config).await,
             Command::Doctor | Command::Healthcheck => unreachable!("run by `start`"),
         }
@@ -196,4 +204,14 @@ fn leptos_options() -> anyhow::Result<LeptosOptions> {
         options.hash_files = exe.with_file_name(options.hash_file.as_ref()).exists();
     }
     Ok(options)
+}
+
+/// The application's state for a command that works on the database: the pool, with pending
+/// migrations applied first.
+pub async fn migrated_state(config: backend::Config) -> anyhow::Result<backend::AppState> {
+    let pool = backend::db::pool(&config)?;
+    backend::db::migrate(&pool)
+        .await
+        .context("applying database migrations")?;
+    backend::AppState::new(config, pool).context("building the application state")
 }

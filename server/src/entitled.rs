@@ -92,14 +92,15 @@ impl IntoResponse for Refused {
     }
 }
 
-/// The pricing page's absolute address, where a refusal sends the caller.
-pub fn pricing_url(state: &AppState) -> String {
+/// The absolute address of one of the app's pages (`/pricing`, where a refusal sends the
+/// caller).
+pub fn page_url(state: &AppState, path: &str) -> String {
     state
         .config
         .base_url
-        .join("/pricing")
+        .join(path)
         .map(String::from)
-        .unwrap_or_else(|_| "/pricing".to_owned())
+        .unwrap_or_else(|_| path.to_owned())
 }
 
 impl<S, F> FromRequestParts<S> for Entitled<F>
@@ -125,7 +126,7 @@ where
         if !entitlements.has(F::NAME) {
             return Err(Refused::NotEntitled {
                 description: F::DESCRIPTION,
-                pricing: pricing_url(&state),
+                pricing: page_url(&state, "/pricing"),
             });
         }
         Ok(Self {

@@ -23,6 +23,7 @@
 //! - [`partner_onboarding`]: where Stripe's hosted onboarding sends a partner back.
 //! - [`partners_cli`]: `server partners pay`, and the daily pay run in the background.
 //! - [`seats_cli`]: `server seats reconcile`, the nightly seat reconciliation by hand.
+//! - [`usage_cli`]: `server usage reconcile`, the nightly usage reconciliation by hand.
 //! - [`reports`]: `GET /api/reports`, the gated JSON API.
 //! - [`balance_export`]: `GET /admin/balance/export`, balance transactions as CSV.
 //! - [`evidence`]: `POST /admin/disputes/{id}/evidence-file`, a dispute's evidence document
@@ -62,4 +63,5 @@ pub mod stripe_cli;
 pub mod stripe_contract;
 pub mod stripe_setup;
 pub mod telemetry;
+pub mod usage_cli;
 pub mod webhooks;

@@ -19,7 +19,7 @@ use backend::{
 };
 use serde_json::{json, Value};
 
-use crate::entitled::{pricing_url, Entitled, Feature, Refused};
+use crate::entitled::{page_url, Entitled, Feature, Refused};
 
 /// A feature counted per use.
 pub trait MeteredFeature: Feature {
@@ -96,16 +96,6 @@ impl IntoResponse for MeterRefused {
     }
 }
 
-/// Where credit packs are sold: the account page's billing section.
-fn account_url(state: &AppState) -> String {
-    state
-        .config
-        .base_url
-        .join("/account#billing")
-        .map(String::from)
-        .unwrap_or_else(|_| "/account#billing".to_owned())
-}
-
 /// The standing as the API reports it.
 pub fn usage_json(standing: &Standing) -> Value {
     json!({
@@ -154,8 +144,9 @@ where
                 Err(MeterRefused::LimitReached {
                     unit: F::UNIT,
                     standing,
-                    pricing: pricing_url(&state),
-                    credits: (!on_sale.is_empty()).then(|| account_url(&state)),
+                    pricing: page_url(&state, "/pricing"),
+                    // Credit packs are sold in the account page's billing section.
+                    credits: (!on_sale.is_empty()).then(|| page_url(&state, "/account#billing")),
                 })
             }
             Err(error) => Err(MeterRefused::Entitlement(Refused::Unavailable(

@@ -3,7 +3,7 @@
 //! it did; exits 1 when a transfer was refused or left unsettled, so a scheduler notices.
 
 use anyhow::Context;
-use backend::{partners::payrun, AppState, Config};
+use backend::{partners::payrun, Config};
 use clap::Subcommand;
 
 /// The partner program's commands.
@@ -21,11 +21,7 @@ impl PartnersCommand {
             config.partners_enabled,
             "the partner program is off (PARTNERS_ENABLED=false): nothing to pay"
         );
-        let pool = backend::db::pool(&config)?;
-        backend::db::migrate(&pool)
-            .await
-            .context("applying migrations")?;
-        let state = AppState::new(config, pool).context("building the application state")?;
+        let state = crate::cli::migrated_state(config).await?;
         let report = payrun::run_now(&state, payrun::Trigger::Command)
             .await
             .context("running the pay run")?;

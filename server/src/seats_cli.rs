@@ -3,7 +3,7 @@
 //! fixed and recorded (the console lists them). Exits 1 when one could not be read or fixed.
 
 use anyhow::Context;
-use backend::{organizations::seats, AppState, Config};
+use backend::{organizations::seats, Config};
 use clap::Subcommand;
 
 /// Seat commands.
@@ -17,11 +17,7 @@ impl SeatsCommand {
     /// Runs the command to completion.
     pub async fn run(self, config: Config) -> anyhow::Result<()> {
         let Self::Reconcile = self;
-        let pool = backend::db::pool(&config)?;
-        backend::db::migrate(&pool)
-            .await
-            .context("applying migrations")?;
-        let state = AppState::new(config, pool).context("building the application state")?;
+        let state = crate::cli::migrated_state(config).await?;
         let Some(report) = seats::run_locked(&state)
             .await
             .context("reconciling the seats")?

@@ -87,6 +87,9 @@ impl Application {
                 app.clone(),
             ));
         }
+        if app.config.usage_reconcile_nightly {
+            tokio::spawn(backend::usage::reconcile::reconcile_nightly(app.clone()));
+        }
         if app.config.stripe.seed_demo_catalog {
             tokio::spawn(stripe_cli::seed_demo_catalog(app.clone()));
         }

@@ -81,12 +81,8 @@ impl StripeCommand {
             }
             _ => {}
         }
-        let pool = backend::db::pool(&config)?;
-        backend::db::migrate(&pool)
-            .await
-            .context("applying database migrations")?;
         let target = config.stripe.api_base.to_string();
-        let state = AppState::new(config, pool).context("building the application state")?;
+        let state = crate::cli::migrated_state(config).await?;
         let progress = |line: &str| println!("  {line}");
         match self {
             StripeCommand::Sync => {

@@ -410,42 +410,16 @@ pub async fn drifts(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<Drift>, s
     .await
 }
 
-/// Reconciles once a night (at the first check after 03:00 UTC each day), on one replica at a
-/// time (an advisory lock), forever.
+/// Reconciles once a night, on one replica at a time, forever ([`crate::jobs`]).
 pub async fn reconcile_nightly(state: AppState) {
-    let mut last_day = None;
-    loop {
-        let now = OffsetDateTime::now_utc();
-        if now.hour() >= 3 && last_day != Some(now.date()) {
-            match run_locked(&state).await {
-                Ok(_) => last_day = Some(now.date()),
-                Err(error) => {
-                    tracing::error!(error.cause_chain = ?error, "the nightly seat reconciliation failed; the next check tries again")
-                }
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(600)).await;
-    }
+    crate::jobs::every_night("seat reconciliation", || async {
+        run_locked(&state).await.map(drop)
+    })
+    .await;
 }
 
-/// [`reconcile`] under a session advisory lock; `None` when another replica holds it.
+/// [`reconcile`] under the seat reconciliation's advisory lock; `None` when another replica
+/// holds it.
 pub async fn run_locked(state: &AppState) -> Result<Option<Reconciled>, BillingError> {
-    let mut conn = state.db.acquire().await.step("taking a connection")?;
-    let locked = sqlx::query_scalar!(
-        r#"SELECT pg_try_advisory_lock(hashtext('tollgate-seat-reconciliation')) AS "locked!""#
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .step("taking the reconciliation lock")?;
-    if !locked {
-        return Ok(None);
-    }
-    let report = reconcile(state).await;
-    sqlx::query_scalar!(
-        r#"SELECT pg_advisory_unlock(hashtext('tollgate-seat-reconciliation')) AS "unlocked!""#
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .step("releasing the reconciliation lock")?;
-    report.map(Some)
+    crate::jobs::run_locked(&state.db, "tollgate-seat-reconciliation", reconcile(state)).await
 }

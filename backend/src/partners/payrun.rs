@@ -180,32 +180,16 @@ pub async fn run(
     let period = now.date();
     tracing::Span::current().record("period", tracing::field::display(period));
     // A session-level lock on a connection of its own, held for the whole run.
-    let mut lock = db.acquire().await.step("taking the pay run's connection")?;
-    let locked = sqlx::query_scalar!(
-        r#"SELECT pg_try_advisory_lock(hashtext($1)) AS "locked!""#,
-        PAY_RUN_LOCK
+    let outcome = crate::jobs::run_locked(
+        db,
+        PAY_RUN_LOCK,
+        run_locked(db, stripe, now, period, trigger),
     )
-    .fetch_one(&mut *lock)
-    .await
-    .step("taking the pay run lock")?;
-    if !locked {
-        return Ok(Report {
-            already_running: true,
-            ..Report::default()
-        });
-    }
-    let outcome = run_locked(db, stripe, now, period, trigger).await;
-    let unlocked = sqlx::query_scalar!(
-        r#"SELECT pg_advisory_unlock(hashtext($1)) AS "unlocked!""#,
-        PAY_RUN_LOCK
-    )
-    .fetch_one(&mut *lock)
-    .await;
-    if unlocked.is_err() {
-        // The connection is broken: closing it releases the lock.
-        lock.detach();
-    }
-    outcome
+    .await?;
+    Ok(outcome.unwrap_or(Report {
+        already_running: true,
+        ..Report::default()
+    }))
 }
 
 async fn run_locked(

@@ -2,7 +2,8 @@
 //! last 30 days, our count of the billable units reported is compared with Stripe's meter event
 //! summary over the same span (whole minutes, as Stripe sums them); a difference is recorded in `usage_discrepancies` and
 //! listed on the console's overview. Nothing is changed: which side is right is for an operator
-//! to decide.
+//! to decide. It runs each night on one replica ([`reconcile_nightly`],
+//! `USAGE_RECONCILE_NIGHTLY`) and by hand (`server usage reconcile`).
 
 use time::{Duration, OffsetDateTime};
 
@@ -97,6 +98,26 @@ pub async fn reconcile(
         });
     }
     Ok(found)
+}
+
+/// Reconciles once a night, on one replica at a time, forever ([`crate::jobs`]).
+pub async fn reconcile_nightly(state: AppState) {
+    crate::jobs::every_night("usage reconciliation", || async {
+        run_locked(&state).await.map(drop)
+    })
+    .await;
+}
+
+/// [`reconcile`] now (billing time) under the usage reconciliation's advisory lock; `None` when
+/// another replica holds it.
+pub async fn run_locked(state: &AppState) -> Result<Option<Vec<Discrepancy>>, BillingError> {
+    let now = crate::billing::clock::now(state).await;
+    crate::jobs::run_locked(
+        &state.db,
+        "tollgate-usage-reconciliation",
+        reconcile(state, now),
+    )
+    .await
 }
 
 /// The newest differences found, in words for the console:

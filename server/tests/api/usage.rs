@@ -300,11 +300,26 @@ async fn the_reconciliation_catches_usage_that_differs_from_stripes() {
             ],
         )
         .await;
+    // The nightly reconciliation, run by hand, finds it and exits 1.
+    let cli = crate::billing::server_cli_at(
+        app.database.url().as_str(),
+        stripe.base_url(),
+        &["usage", "reconcile"],
+        &[],
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&cli.stdout);
+    assert!(!cli.status.success(), "{stdout}");
+    // Five uses, two of them included: three billable.
+    assert!(
+        stdout.contains("reports_generated: 3 here, 4 in Stripe"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
     let found = backend::usage::reconcile::reconcile(&state, now)
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
-    // Five uses, two of them included: three billable.
     assert_eq!((found[0].ours, found[0].stripes), (3, 4.0));
 
     let admin = crate::organizations::person(&app, "root@example.com").await;
@@ -333,6 +348,25 @@ async fn the_reconciliation_catches_usage_that_differs_from_stripes() {
     );
 }
 
+/// The shop with the catalog's metadata changed as `changes` say (`(product, key, value)`),
+/// mirrored; then Ada signs up and subscribes to the Usage plan.
+async fn ada_on_usage(webhooks: bool, changes: &[(&str, &str, &str)]) -> (TestApp, Stripe) {
+    let (app, stripe) = shop(webhooks).await;
+    for (product, key, value) in changes {
+        stripe
+            .ok(
+                &format!("/v1/products/{product}"),
+                &[(&format!("metadata[{key}]"), *value)],
+            )
+            .await;
+    }
+    let synced = stripe_cli(app.database.url().as_str(), &stripe, &["sync"]).await;
+    assert!(synced.status.success());
+    sign_up_with(&app, &app.client, "ada@example.com").await;
+    buy(&app, &price_id(&app, "tollgate_usage_reports").await).await;
+    (app, stripe)
+}
+
 /// Pays for `price` through Checkout and comes back to the success page (which records it).
 async fn buy(app: &TestApp, price: &str) {
     let checkout = start_checkout(app, &app.client, price).await;
@@ -346,28 +380,22 @@ async fn buy(app: &TestApp, price: &str) {
 
 #[tokio::test]
 async fn credits_are_drawn_after_the_allowance_and_before_overage() {
-    let (app, stripe) = shop(false).await;
     // The Usage plan with 2 reports included and a limit of 4 a month; packs of 3 reports.
-    for (product, key, value) in [
-        ("prod_tollgate_usage", "included_usage", "2"),
-        ("prod_tollgate_usage", "usage_limit", "4"),
-        ("prod_tollgate_report_credits", "credits", "3"),
-    ] {
-        stripe
-            .ok(
-                &format!("/v1/products/{product}"),
-                &[(&format!("metadata[{key}]"), value)],
-            )
-            .await;
-    }
-    let synced = stripe_cli(app.database.url().as_str(), &stripe, &["sync"]).await;
-    assert!(synced.status.success());
+    let (app, stripe) = ada_on_usage(
+        false,
+        &[
+            ("prod_tollgate_usage", "included_usage", "2"),
+            ("prod_tollgate_usage", "usage_limit", "4"),
+            ("prod_tollgate_report_credits", "credits", "3"),
+        ],
+    )
+    .await;
+    let pricing = app.page("/pricing").await;
+    assert!(pricing.contains("Usage"), "{pricing}");
     assert!(
-        !app.page("/pricing").await.contains("Buy 3 reports"),
-        "packs are sold on the account page"
+        !pricing.contains("500 reports"),
+        "packs are sold on the account page: {pricing}"
     );
-    sign_up_with(&app, &app.client, "ada@example.com").await;
-    buy(&app, &price_id(&app, "tollgate_usage_reports").await).await;
     let pack = price_id(&app, "tollgate_report_credits_500").await;
     let page = app.account_page(&app.client).await.unwrap();
     assert!(page.contains("Buy 3 reports for $20"), "{page}");
@@ -442,22 +470,15 @@ async fn credits_are_drawn_after_the_allowance_and_before_overage() {
 
 #[tokio::test]
 async fn concurrent_calls_never_draw_the_same_credit_twice() {
-    let (app, stripe) = shop(false).await;
-    for (product, key, value) in [
-        ("prod_tollgate_usage", "usage_limit", "0"),
-        ("prod_tollgate_report_credits", "credits", "30"),
-    ] {
-        stripe
-            .ok(
-                &format!("/v1/products/{product}"),
-                &[(&format!("metadata[{key}]"), value)],
-            )
-            .await;
-    }
-    let synced = stripe_cli(app.database.url().as_str(), &stripe, &["sync"]).await;
-    assert!(synced.status.success());
-    sign_up_with(&app, &app.client, "ada@example.com").await;
-    buy(&app, &price_id(&app, "tollgate_usage_reports").await).await;
+    // Nothing past the credits: a limit of 0 and no allowance.
+    let (app, _stripe) = ada_on_usage(
+        false,
+        &[
+            ("prod_tollgate_usage", "usage_limit", "0"),
+            ("prod_tollgate_report_credits", "credits", "30"),
+        ],
+    )
+    .await;
     buy(&app, &price_id(&app, "tollgate_report_credits_500").await).await;
     let url = app.url("/api/reports");
     let calls = (0..100).map(|_| {
@@ -475,4 +496,41 @@ async fn concurrent_calls_never_draw_the_same_credit_twice() {
         .await
         .unwrap();
     assert_eq!(drawn, 30);
+}
+
+#[tokio::test]
+async fn a_refunded_credit_pack_takes_its_units_back() {
+    let (app, stripe) = ada_on_usage(
+        true,
+        &[
+            ("prod_tollgate_usage", "usage_limit", "0"),
+            ("prod_tollgate_report_credits", "credits", "3"),
+        ],
+    )
+    .await;
+    buy(&app, &price_id(&app, "tollgate_report_credits_500").await).await;
+    let charge = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT c.id FROM stripe_charges c JOIN purchases p \
+             ON p.payment_intent_id = c.payment_intent_id WHERE p.status = 'paid'",
+        )
+        .fetch_optional(&app.db)
+        .await
+        .unwrap()
+    };
+    assert!(
+        eventually(10, || async { charge().await.is_some() }).await,
+        "the pack's charge is stored"
+    );
+    let (status, body) = reports(&app, &app.client).await;
+    assert_eq!((status, body["usage"]["credits"].as_i64()), (200, Some(2)));
+
+    let charge = charge().await.unwrap();
+    stripe
+        .ok("/v1/refunds", &[("charge", charge.as_str())])
+        .await;
+    let taken_back = eventually(10, || async { reports(&app, &app.client).await.0 == 402 }).await;
+    assert!(taken_back, "the refund takes the pack's units back");
+    let (_, body) = reports(&app, &app.client).await;
+    assert_eq!(body["usage"]["credits"], 0, "{body}");
 }
