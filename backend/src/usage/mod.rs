@@ -4,15 +4,16 @@
 //! `included_usage=N` (units each period without charge) and `usage_limit=N` (a hard cap each
 //! period; absent, uncapped). An account without such a plan meters nothing.
 //!
-//! [`meter`] is check, reserve and record in one transaction: the period's counter row is
+//! [`meter`] is check, reserve and record in one statement: the period's counter row is
 //! created or locked, the use is split — the allowance first, then credit pack units, then
 //! overage — and counted only if the overage stays within the limit (the row's lock orders
 //! concurrent uses, so a hard limit is never exceeded, however many requests arrive at once);
-//! the use is logged in `usage_events` in the same transaction with its billable part (the
+//! the use is logged in `usage_events` in the same statement with its billable part (the
 //! overage), the record the reporter sends to Stripe and the history is drawn from. Credit packs
-//! are one-time products with `credits=N` on the meter; their units last until drawn. The period is the plan's billing period (by Stripe's clock), so the
-//! allowance starts again with each renewal. [`reporter`] sends the logged uses to Stripe as
-//! meter events, each exactly once.
+//! are one-time products with `credits=N` on the meter; their units last until drawn. The period
+//! is the plan's billing period (by Stripe's clock), so the allowance starts again with each
+//! renewal. [`reporter`] sends the logged uses' billable parts to Stripe as meter events, each
+//! exactly once.
 
 pub mod reconcile;
 pub mod reporter;
@@ -71,31 +72,11 @@ impl Standing {
     }
 }
 
-/// How one use of `quantity` units splits, in the order they are drawn: the allowance, then the
-/// credits, then overage; `None` when the overage would pass the limit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Split {
-    from_credits: i64,
-    billable: i64,
-}
-
-fn split(quantity: i64, plan_used: i64, terms: &Terms, credits: i64) -> Option<Split> {
-    let from_allowance = quantity.min((terms.included - plan_used).max(0));
-    let from_credits = (quantity - from_allowance).min(credits.max(0));
-    let billable = quantity - from_allowance - from_credits;
-    let within = terms
-        .limit
-        .is_none_or(|limit| plan_used + from_allowance + billable <= limit);
-    within.then_some(Split {
-        from_credits,
-        billable,
-    })
-}
-
 /// Counts `quantity` units of `meter` for the account at `now` (billing time), unless that
-/// would pass its plan's hard limit: check, reserve and record in one transaction, under the
-/// period's counter row (created if need be), so concurrent uses are counted one after the
-/// other. Credits are read only when the allowance does not cover the use.
+/// would pass its plan's hard limit: check, reserve and record in one statement
+/// (`usage_meter`, see its migration), which holds the period's counter row only while it runs,
+/// so concurrent uses are counted one after the other. The use is drawn from the allowance, then
+/// from credit packs, then as overage, which alone is billed.
 #[tracing::instrument(skip_all, fields(%account_id, meter, quantity))]
 pub async fn meter(
     db: &sqlx::PgPool,
@@ -110,73 +91,38 @@ pub async fn meter(
     else {
         return Ok(Metered::Unmetered);
     };
-    let mut tx = db.begin().await.step("starting to count the use")?;
-    let counter = sqlx::query!(
+    let counted = sqlx::query!(
         r#"
-        INSERT INTO usage_counters (account_id, meter, period_start, period_end, used)
-        VALUES ($1, $2, $3, $4, 0)
-        ON CONFLICT (account_id, meter, period_start) DO UPDATE SET used = usage_counters.used
-        RETURNING used, from_credits
+        SELECT counted AS "counted!", used AS "used!", from_credits AS "from_credits!",
+               credits AS "credits!"
+        FROM usage_meter($1, $2, $3, $4, $5, $6, $7, $8, $9)
         "#,
         account_id,
         meter,
         terms.period_start,
         terms.period_end,
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .step("locking the period's counter")?;
-    let plan_used = counter.used - counter.from_credits;
-    let credits = if plan_used + quantity > terms.included {
-        credits_left(&mut tx, account_id, meter)
-            .await
-            .step("reading the credits left")?
-    } else {
-        0
-    };
-    let standing = |used, from_credits, credits| Standing {
-        used,
-        from_credits,
-        included: terms.included,
-        limit: terms.limit,
-        credits,
-        resets_at: terms.period_end,
-    };
-    let Some(split) = split(quantity, plan_used, &terms, credits) else {
-        tx.rollback().await.step("releasing the period's counter")?;
-        return Ok(Metered::LimitReached(standing(
-            counter.used,
-            counter.from_credits,
-            credits,
-        )));
-    };
-    sqlx::query!(
-        r#"
-        WITH counted AS (
-            UPDATE usage_counters SET used = used + $4, from_credits = from_credits + $5
-            WHERE account_id = $1 AND meter = $2 AND period_start = $3
-        )
-        INSERT INTO usage_events (id, account_id, meter, quantity, billable, occurred_at)
-        VALUES ($6, $1, $2, $4, $7, $8)
-        "#,
-        account_id,
-        meter,
-        terms.period_start,
         quantity,
-        split.from_credits,
+        terms.included,
+        terms.limit,
         Uuid::new_v4(),
-        split.billable,
         now,
     )
-    .execute(&mut *tx)
+    .fetch_one(db)
     .await
     .step("counting the use")?;
-    tx.commit().await.step("committing the use")?;
-    Ok(Metered::Counted(standing(
-        counter.used + quantity,
-        counter.from_credits + split.from_credits,
-        credits - split.from_credits,
-    )))
+    let standing = Standing {
+        used: counted.used,
+        from_credits: counted.from_credits,
+        included: terms.included,
+        limit: terms.limit,
+        credits: counted.credits,
+        resets_at: terms.period_end,
+    };
+    Ok(if counted.counted {
+        Metered::Counted(standing)
+    } else {
+        Metered::LimitReached(standing)
+    })
 }
 
 /// Credit pack units the account has left on `meter` (granted by paid packs, less drawn).
@@ -195,22 +141,6 @@ pub async fn credits(
     )
     .fetch_one(db)
     .await
-}
-
-/// [`credits`] under the account's row lock: a use in another period draws on the same
-/// credits, so two uses never draw the same unit.
-async fn credits_left(
-    conn: &mut sqlx::PgConnection,
-    account_id: Uuid,
-    meter: &str,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query!(
-        "SELECT id FROM billing_accounts WHERE id = $1 FOR NO KEY UPDATE",
-        account_id
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    credits(conn, account_id, meter).await
 }
 
 /// The period's counter: units used, and of those paid by credits.
