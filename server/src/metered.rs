@@ -1,6 +1,6 @@
 //! [`Metered`]: the axum extractor for a metered feature — the plan must include the feature
 //! (as [`Entitled`] checks), and each call is counted against the period's hard limit before the
-//! handler runs (`backend::usage::meter`: check, reserve and record in one transaction, so
+//! handler runs (`backend::usage::meter`: check, reserve and record in one statement, so
 //! concurrent calls never pass the limit; past the allowance, credit pack units are drawn before
 //! overage). A refused call gets `402` with what is left, when the period starts again and,
 //! when credit packs are on sale, where to buy them. A call let in is counted even if the
