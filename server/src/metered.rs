@@ -127,7 +127,7 @@ where
             .ok_or(MeterRefused::Entitlement(Refused::Anonymous))?;
         let state = AppState::from_ref(state);
         let now = backend::billing::clock::now(&state).await;
-        match usage::meter(&state.db, account, F::METER, 1, now).await {
+        match usage::meter(&state, account, F::METER, 1, now).await {
             Ok(Outcome::Unmetered) => Ok(Self {
                 entitled,
                 usage: None,

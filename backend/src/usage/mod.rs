@@ -24,7 +24,10 @@ use uuid::Uuid;
 
 pub use terms::Terms;
 
-use crate::billing::{BillingError, Step, SubscriptionStatus};
+use crate::{
+    billing::{BillingError, Step, SubscriptionStatus},
+    AppState,
+};
 
 /// What a use of a metered feature came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,20 +80,29 @@ impl Standing {
 /// (`usage_meter`, see its migration), which holds the period's counter row only while it runs,
 /// so concurrent uses are counted one after the other. The use is drawn from the allowance, then
 /// from credit packs, then as overage, which alone is billed.
+///
+/// On this replica, one account's uses of a meter also take turns before the statement
+/// ([`crate::billing::waiting`]): Postgres then sees them one at a time instead of every waiter
+/// waking at each commit to retry the row's lock.
 #[tracing::instrument(skip_all, fields(%account_id, meter, quantity))]
 pub async fn meter(
-    db: &sqlx::PgPool,
+    state: &AppState,
     account_id: Uuid,
     meter: &str,
     quantity: i64,
     now: OffsetDateTime,
 ) -> Result<Metered, BillingError> {
+    let db = &state.db;
     let Some(terms) = terms::of(db, account_id, meter, now)
         .await
         .step("reading the plan's usage terms")?
     else {
         return Ok(Metered::Unmetered);
     };
+    let _turn = state
+        .turns
+        .take(format!("usage-{account_id}-{meter}"))
+        .await;
     let counted = sqlx::query!(
         r#"
         SELECT counted AS "counted!", used AS "used!", from_credits AS "from_credits!",

@@ -1,0 +1,46 @@
+-- `usage_meter` reads credits (and takes the billing account's row lock) only for an account
+-- that has paid for a purchase: most never buy a credit pack, and the two credit sums are most
+-- of the statement's work.
+CREATE OR REPLACE FUNCTION usage_meter(
+    account uuid, meter text, period_start timestamptz, period_end timestamptz,
+    quantity bigint, included bigint, usage_limit bigint, use_id uuid, occurred_at timestamptz
+) RETURNS TABLE (counted boolean, used bigint, from_credits bigint, credits bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    before_used bigint;
+    before_from_credits bigint;
+    plan_used bigint;
+    from_allowance bigint;
+    credits_left bigint := 0;
+    drawn bigint := 0;
+    billable bigint;
+BEGIN
+    INSERT INTO usage_counters AS c (account_id, meter, period_start, period_end, used)
+    VALUES (account, meter, period_start, period_end, 0)
+    ON CONFLICT ON CONSTRAINT usage_counters_pkey DO UPDATE SET used = c.used
+    RETURNING c.used, c.from_credits INTO before_used, before_from_credits;
+    plan_used := before_used - before_from_credits;
+    from_allowance := least(quantity, greatest(included - plan_used, 0));
+    IF from_allowance < quantity
+       AND EXISTS (SELECT 1 FROM purchases p WHERE p.account_id = account AND p.status = 'paid')
+    THEN
+        PERFORM 1 FROM billing_accounts WHERE id = account FOR NO KEY UPDATE;
+        credits_left := greatest(
+            usage_credits_granted(account, meter) - usage_credits_drawn(account, meter), 0);
+        drawn := least(quantity - from_allowance, credits_left);
+    END IF;
+    billable := quantity - from_allowance - drawn;
+    IF usage_limit IS NOT NULL AND plan_used + from_allowance + billable > usage_limit THEN
+        RETURN QUERY SELECT false, before_used, before_from_credits, credits_left;
+        RETURN;
+    END IF;
+    UPDATE usage_counters AS c
+    SET used = c.used + quantity, from_credits = c.from_credits + drawn
+    WHERE c.account_id = account AND c.meter = usage_meter.meter
+      AND c.period_start = usage_meter.period_start;
+    INSERT INTO usage_events (id, account_id, meter, quantity, billable, occurred_at)
+    VALUES (use_id, account, meter, quantity, billable, usage_meter.occurred_at);
+    RETURN QUERY SELECT true, before_used + quantity, before_from_credits + drawn,
+                        credits_left - drawn;
+END
+$$;
