@@ -366,10 +366,10 @@ pub fn write(root: &Path, results: &Results) -> Result<()> {
            warm-up, first as Pro is (the API included, not metered: the session, the \
            entitlement, the answer), then once Pro's product says `metered=reports_generated` \
            with no limit (set in the emulator, mirrored by its webhook): the same call plus the \
-           usage terms read and the use counted — check, reserve and record in one transaction \
-           under the period's counter row, which every one of the 32 connections' calls waits \
-           its turn on, as one customer's calls do. The background reporter sends the counted \
-           uses to the emulator meanwhile.\n\
+           usage terms read and the use counted — check, reserve and record in one statement \
+           (`usage_meter`) under the period's counter row, which the 32 connections' calls take \
+           in turns (on the replica, then in Postgres), as one customer's calls do. The \
+           background reporter sends the counted uses to the emulator meanwhile.\n\
          - **Webhook accept**: what `POST /webhooks/stripe` does — verify the signature, then \
            one statement recording the event with its body in the inbox (`stripe_events`) and \
            announcing it to the workers — for signed `customer.subscription.updated` events \
