@@ -248,21 +248,7 @@ async fn the_invoice_at_the_period_end_bills_exactly_the_recorded_usage() {
         page.contains("$0.05 per report, billed at the end of each period"),
         "{page}"
     );
-    let subscription: String = sqlx::query_scalar("SELECT id FROM subscriptions")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-
-    advance_days(&stripe, 31).await;
-    let invoices = stripe
-        .get(&format!("/v1/invoices?subscription={subscription}"))
-        .await;
-    let renewal = invoices["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|invoice| invoice["billing_reason"] == "subscription_cycle")
-        .expect("a renewal invoice");
+    let renewal = renewal_invoice(&app, &stripe).await;
     assert_eq!(renewal["subtotal"], 35, "7 reports at 5 cents: {renewal}");
     assert_eq!(renewal["lines"]["data"][0]["quantity"], 7);
 }
@@ -348,6 +334,25 @@ async fn the_reconciliation_catches_usage_that_differs_from_stripes() {
         page.contains("5 of 50 reports used this period; 2 included."),
         "{page}"
     );
+}
+
+/// Moves the clock a month on; the subscription's renewal invoice, as Stripe has it.
+async fn renewal_invoice(app: &TestApp, stripe: &Stripe) -> serde_json::Value {
+    let subscription: String = sqlx::query_scalar("SELECT id FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    advance_days(stripe, 31).await;
+    let invoices = stripe
+        .get(&format!("/v1/invoices?subscription={subscription}"))
+        .await;
+    invoices["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|invoice| invoice["billing_reason"] == "subscription_cycle")
+        .expect("a renewal invoice")
+        .clone()
 }
 
 /// The shop with the catalog's metadata changed as `changes` say (`(product, key, value)`),
@@ -453,20 +458,7 @@ async fn credits_are_drawn_after_the_allowance_and_before_overage() {
     let state = app.state();
     let report = backend::usage::reporter::report_due(&state).await.unwrap();
     assert_eq!((report.sent, report.failed), (2, 0));
-    let subscription: String = sqlx::query_scalar("SELECT id FROM subscriptions")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    advance_days(&stripe, 31).await;
-    let invoices = stripe
-        .get(&format!("/v1/invoices?subscription={subscription}"))
-        .await;
-    let renewal = invoices["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|invoice| invoice["billing_reason"] == "subscription_cycle")
-        .expect("a renewal invoice");
+    let renewal = renewal_invoice(&app, &stripe).await;
     assert_eq!(renewal["subtotal"], 10, "2 reports at 5 cents: {renewal}");
 }
 
