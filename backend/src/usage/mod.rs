@@ -189,20 +189,32 @@ pub async fn standing(
     else {
         return Ok(None);
     };
+    standing_under(db, account_id, meter, &terms)
+        .await
+        .map(Some)
+}
+
+/// Where the account stands on `meter` under the period's `terms`.
+async fn standing_under(
+    db: &sqlx::PgPool,
+    account_id: Uuid,
+    meter: &str,
+    terms: &Terms,
+) -> Result<Standing, BillingError> {
     let (used, from_credits) = counted(db, account_id, meter, terms.period_start)
         .await
         .step("reading the period's usage")?;
     let credits = credits(db, account_id, meter)
         .await
         .step("reading the credits left")?;
-    Ok(Some(Standing {
+    Ok(Standing {
         used,
         from_credits,
         included: terms.included,
         limit: terms.limit,
         credits,
         resets_at: terms.period_end,
-    }))
+    })
 }
 
 /// The account's usage this period, for its page: each meter its plans have, with where it
@@ -282,16 +294,14 @@ pub async fn overview(
     .step("listing the plans' meters")?;
     let mut shown = Vec::new();
     for meter in meters {
-        let Some(standing) = standing(db, account_id, &meter.meter, now).await? else {
+        let Some(terms) = terms::of(db, account_id, &meter.meter, now)
+            .await
+            .step("reading the plan's usage terms")?
+        else {
             continue;
         };
-        let start = standing.resets_at
-            - (terms::of(db, account_id, &meter.meter, now)
-                .await
-                .step("reading the plan's usage terms")?
-                .map_or(time::Duration::days(30), |terms| {
-                    terms.period_end - terms.period_start
-                }));
+        let standing = standing_under(db, account_id, &meter.meter, &terms).await?;
+        let start = terms.period_start;
         let used = sqlx::query!(
             r#"
             SELECT (occurred_at AT TIME ZONE 'UTC')::date AS "day!", sum(quantity)::bigint AS "used!"
