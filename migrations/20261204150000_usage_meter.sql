@@ -3,8 +3,9 @@
 -- would pass the limit, raises the counter and logs the use with its billable part (the
 -- overage). Called as a statement of its own, it holds the counter's lock only while it runs, so
 -- one customer's concurrent calls queue for as little as possible. Credits are read only when
--- the allowance does not cover the use, under the billing account's row lock (a use in another
--- period draws on the same credits).
+-- the allowance does not cover the use and the account has paid for a purchase (most never buy
+-- a credit pack, and the two credit sums are most of the statement's work), under the billing
+-- account's row lock (a use in another period draws on the same credits).
 CREATE FUNCTION usage_meter(
     account uuid, meter text, period_start timestamptz, period_end timestamptz,
     quantity bigint, included bigint, usage_limit bigint, use_id uuid, occurred_at timestamptz
@@ -25,7 +26,9 @@ BEGIN
     RETURNING c.used, c.from_credits INTO before_used, before_from_credits;
     plan_used := before_used - before_from_credits;
     from_allowance := least(quantity, greatest(included - plan_used, 0));
-    IF from_allowance < quantity THEN
+    IF from_allowance < quantity
+       AND EXISTS (SELECT 1 FROM purchases p WHERE p.account_id = account AND p.status = 'paid')
+    THEN
         PERFORM 1 FROM billing_accounts WHERE id = account FOR NO KEY UPDATE;
         credits_left := greatest(
             usage_credits_granted(account, meter) - usage_credits_drawn(account, meter), 0);
