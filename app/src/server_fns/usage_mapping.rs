@@ -3,7 +3,7 @@
 //! the days as chart bars.
 
 use backend::{
-    billing::money::{format_amount, format_date, group_digits},
+    billing::money::{format_date, group_digits, Money},
     usage::Overview,
 };
 
@@ -71,13 +71,13 @@ pub fn view(usage: &Overview) -> UsageView {
         max,
         value: plan_used.min(max),
         resets: format!("Resets on {}.", format_date(standing.resets_at)),
-        projected: usage.unit_price.as_ref().map(|(amount, currency)| {
+        projected: usage.unit_price.as_ref().map(|price| {
             let billed = standing.overage();
             format!(
                 "Projected for this period: {} ({} {unit}s at {}).",
-                format_amount(billed * amount, currency),
+                Money::new(billed * price.minor, &price.currency).in_words(),
                 thousands(billed),
-                format_amount(*amount, currency)
+                price.in_words()
             )
         }),
         credits,
@@ -91,7 +91,7 @@ pub fn view(usage: &Overview) -> UsageView {
                     format!(
                         "Buy {} {unit}s for {}",
                         thousands(pack.credits),
-                        format_amount(pack.amount, &pack.currency)
+                        pack.price.in_words()
                     ),
                 )
             })
@@ -129,7 +129,7 @@ mod tests {
                 credits: 0,
                 resets_at: OffsetDateTime::UNIX_EPOCH,
             },
-            unit_price: Some((5, "usd".into())),
+            unit_price: Some(Money::new(5, "usd")),
             days: vec![(day, 1_000), (day.next_day().unwrap(), 250)],
             packs: Vec::new(),
         };
@@ -161,14 +161,13 @@ mod tests {
                 credits: 480,
                 resets_at: OffsetDateTime::UNIX_EPOCH,
             },
-            unit_price: Some((5, "usd".into())),
+            unit_price: Some(Money::new(5, "usd")),
             days: Vec::new(),
             packs: vec![backend::usage::CreditPack {
                 price_id: "price_pack".into(),
                 name: "500 reports".into(),
                 credits: 500,
-                amount: 2_000,
-                currency: "usd".into(),
+                price: Money::new(2_000, "usd"),
             }],
         };
         let view = view(&overview);

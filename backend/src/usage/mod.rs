@@ -25,7 +25,7 @@ use uuid::Uuid;
 pub use terms::Terms;
 
 use crate::{
-    billing::{BillingError, Step, SubscriptionStatus},
+    billing::{money::Money, BillingError, Step, SubscriptionStatus},
     AppState,
 };
 
@@ -226,8 +226,8 @@ pub struct Overview {
     /// What a unit is (`report`).
     pub unit: Option<String>,
     pub standing: Standing,
-    /// A metered price's amount per unit and its currency, if the plan bills the usage.
-    pub unit_price: Option<(i64, String)>,
+    /// A metered price's amount per unit, if the plan bills the usage.
+    pub unit_price: Option<Money>,
     /// Units used per day of the period so far, oldest first (days without use count 0).
     pub days: Vec<(time::Date, i64)>,
     /// The credit packs on sale for this meter, smallest first.
@@ -243,16 +243,13 @@ pub struct CreditPack {
     pub name: String,
     /// Units it grants.
     pub credits: i64,
-    /// Its price, in minor units.
-    pub amount: i64,
-    /// Lower-case ISO code.
-    pub currency: String,
+    /// Its price.
+    pub price: Money,
 }
 
 /// The credit packs on sale for `meter`, smallest first.
 pub async fn packs(db: &sqlx::PgPool, meter: &str) -> Result<Vec<CreditPack>, sqlx::Error> {
-    sqlx::query_as!(
-        CreditPack,
+    let rows = sqlx::query!(
         r#"
         SELECT pr.id AS price_id, p.name, (p.metadata->>'credits')::bigint AS "credits!",
                pr.unit_amount AS "amount!", pr.currency
@@ -264,7 +261,16 @@ pub async fn packs(db: &sqlx::PgPool, meter: &str) -> Result<Vec<CreditPack>, sq
         meter
     )
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| CreditPack {
+            price: Money::new(row.amount, &row.currency),
+            price_id: row.price_id,
+            name: row.name,
+            credits: row.credits,
+        })
+        .collect())
 }
 
 /// What [`overview`] shows of each meter the account's live plans have.
@@ -334,7 +340,7 @@ pub async fn overview(
             .await
             .step("listing the credit packs")?;
         shown.push(Overview {
-            unit_price: meter.unit_amount.zip(meter.currency),
+            unit_price: Money::from_parts(meter.unit_amount, meter.currency),
             packs,
             meter: meter.meter,
             unit: meter.unit,
