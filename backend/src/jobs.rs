@@ -5,40 +5,36 @@
 
 use std::future::Future;
 
+use sqlx::Connection;
 use time::OffsetDateTime;
 use tracing::Instrument;
 
 use crate::billing::{BillingError, Step};
 
-/// Runs `work` under the advisory lock `lock`; `None` when another replica holds it.
+/// Runs `work` under the advisory lock `lock`; `None` when another replica holds it. The lock
+/// is held on a connection of its own, outside the pool, so the work may use the whole pool —
+/// a pool of one included — and closing that connection releases the lock whatever happened.
 pub async fn run_locked<T>(
     db: &sqlx::PgPool,
     lock: &str,
     work: impl Future<Output = Result<T, BillingError>>,
 ) -> Result<Option<T>, BillingError> {
-    let mut conn = db.acquire().await.step("taking a connection")?;
+    let mut conn = sqlx::PgConnection::connect_with(&db.connect_options())
+        .await
+        .step("connecting for the work's lock")?;
     let locked = sqlx::query_scalar!(
         r#"SELECT pg_try_advisory_lock(hashtext($1)) AS "locked!""#,
         lock
     )
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut conn)
     .await
     .step("taking the work's lock")?;
-    if !locked {
-        return Ok(None);
+    let done = if locked { Some(work.await) } else { None };
+    if let Err(error) = conn.close().await {
+        // The server ends the session, and the lock with it, when the connection drops.
+        tracing::warn!(error.cause_chain = ?error, lock, "closing the work's lock connection");
     }
-    let done = work.await;
-    let unlocked = sqlx::query_scalar!(
-        r#"SELECT pg_advisory_unlock(hashtext($1)) AS "unlocked!""#,
-        lock
-    )
-    .fetch_one(&mut *conn)
-    .await;
-    if unlocked.is_err() {
-        // The connection is broken: closing it releases the lock.
-        conn.detach();
-    }
-    done.map(Some)
+    done.transpose()
 }
 
 /// Runs `work` at the first check (every 10 minutes) after 03:00 UTC each day, forever, in a

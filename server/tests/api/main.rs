@@ -10,6 +10,7 @@ mod go_live;
 mod health;
 mod helpers;
 mod hostile;
+mod jobs;
 mod mail;
 mod metrics;
 mod organizations;

@@ -7,7 +7,7 @@ use crate::billing::{
     checkout::{shop, sign_up_with, start_checkout},
     eventually,
     gating::reports,
-    payment::{pay, GOOD_CARD},
+    payment::{paid_purchase_charge, pay, GOOD_CARD},
     price_id, stripe_cli,
     subscriber::advance_days,
     Stripe,
@@ -503,23 +503,10 @@ async fn a_refunded_credit_pack_takes_its_units_back() {
     )
     .await;
     buy(&app, &price_id(&app, "tollgate_report_credits_500").await).await;
-    let charge = || async {
-        sqlx::query_scalar::<_, String>(
-            "SELECT c.id FROM stripe_charges c JOIN purchases p \
-             ON p.payment_intent_id = c.payment_intent_id WHERE p.status = 'paid'",
-        )
-        .fetch_optional(&app.db)
-        .await
-        .unwrap()
-    };
-    assert!(
-        eventually(10, || async { charge().await.is_some() }).await,
-        "the pack's charge is stored"
-    );
+    let charge = paid_purchase_charge(&app).await;
     let (status, body) = reports(&app, &app.client).await;
     assert_eq!((status, body["usage"]["credits"].as_i64()), (200, Some(2)));
 
-    let charge = charge().await.unwrap();
     stripe
         .ok("/v1/refunds", &[("charge", charge.as_str())])
         .await;
@@ -527,4 +514,63 @@ async fn a_refunded_credit_pack_takes_its_units_back() {
     assert!(taken_back, "the refund takes the pack's units back");
     let (_, body) = reports(&app, &app.client).await;
     assert_eq!(body["usage"]["credits"], 0, "{body}");
+}
+
+#[tokio::test]
+async fn a_free_plan_grants_an_allowance_and_reports_nothing_to_stripe() {
+    let (app, stripe) = shop(false).await;
+    let product = stripe
+        .ok(
+            "/v1/products",
+            &[
+                ("name", "Free"),
+                ("metadata[features]", "reports,api"),
+                ("metadata[metered]", "reports_generated"),
+                ("metadata[unit]", "report"),
+                ("metadata[included_usage]", "3"),
+                ("metadata[usage_limit]", "3"),
+            ],
+        )
+        .await;
+    stripe
+        .ok(
+            "/v1/prices",
+            &[
+                ("product", product["id"].as_str().unwrap()),
+                ("currency", "usd"),
+                ("unit_amount", "0"),
+                ("recurring[interval]", "month"),
+                ("lookup_key", "tollgate_free_monthly"),
+            ],
+        )
+        .await;
+    let synced = stripe_cli(app.database.url().as_str(), &stripe, &["sync"]).await;
+    assert!(synced.status.success());
+    sign_up_with(&app, &app.client, "ada@example.com").await;
+    buy(&app, &price_id(&app, "tollgate_free_monthly").await).await;
+
+    for n in 1..=3 {
+        let (status, body) = reports(&app, &app.client).await;
+        assert_eq!(
+            (status, body["usage"]["used"].as_i64()),
+            (200, Some(n)),
+            "{body}"
+        );
+    }
+    let (status, body) = reports(&app, &app.client).await;
+    assert_eq!(status, 402, "{body}");
+    assert_eq!(body["usage"]["included"], 3);
+    let page = app.account_page(&app.client).await.unwrap();
+    assert!(
+        page.contains("3 of 3 reports used this period; 3 included."),
+        "{page}"
+    );
+    let reported = backend::usage::reporter::report_due(&app.state())
+        .await
+        .unwrap();
+    assert_eq!(
+        (reported.sent, reported.failed),
+        (0, 0),
+        "the allowance is never billed"
+    );
 }

@@ -15,6 +15,24 @@ pub const GOOD_CARD: &str = "4242424242424242";
 /// Stripe's test card that is always declined.
 const DECLINED_CARD: &str = "4000000000000002";
 
+/// The charge of the paid one-time purchase, once the webhooks have stored both.
+pub async fn paid_purchase_charge(app: &TestApp) -> String {
+    let charge = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT c.id FROM stripe_charges c JOIN purchases p \
+             ON p.payment_intent_id = c.payment_intent_id WHERE p.status = 'paid'",
+        )
+        .fetch_optional(&app.db)
+        .await
+        .unwrap()
+    };
+    assert!(
+        eventually(10, || async { charge().await.is_some() }).await,
+        "the purchase and its charge are stored"
+    );
+    charge().await.unwrap()
+}
+
 /// Fills in and submits the hosted Checkout page at `checkout_url` with `card`.
 pub async fn pay(checkout_url: &str, card: &str) -> reqwest::Response {
     pay_with(checkout_url, card, &[]).await

@@ -7,7 +7,7 @@ use crate::{
     billing::{
         checkout::{shop, sign_up_with, start_checkout},
         eventually,
-        payment::pay,
+        payment::{paid_purchase_charge, pay},
         price_id, Stripe,
     },
     helpers::{location, TestApp, PASSWORD},
@@ -20,19 +20,7 @@ async fn lifetime_bought(card: &str) -> (TestApp, Stripe, reqwest::Client, Strin
     let lifetime = price_id(&app, "tollgate_lifetime").await;
     let url = start_checkout(&app, &app.client, &lifetime).await;
     assert_eq!(pay(&url, card).await.status(), 303);
-    let charge = || async {
-        sqlx::query_scalar::<_, String>(
-            "SELECT c.id FROM stripe_charges c JOIN purchases p \
-             ON p.payment_intent_id = c.payment_intent_id WHERE p.status = 'paid'",
-        )
-        .fetch_optional(&app.db)
-        .await
-        .unwrap()
-    };
-    assert!(
-        eventually(10, || async { charge().await.is_some() }).await,
-        "the purchase and its charge are stored"
-    );
+    let charge = paid_purchase_charge(&app).await;
     let admin = app.new_browser();
     app.post_form_with(
         &admin,
@@ -45,7 +33,6 @@ async fn lifetime_bought(card: &str) -> (TestApp, Stripe, reqwest::Client, Strin
     )
     .await;
     grant(&app, ADMIN).await;
-    let charge = charge().await.unwrap();
     (app, stripe, admin, charge)
 }
 
