@@ -412,8 +412,8 @@ pub async fn drifts(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<Drift>, s
 
 /// Reconciles once a night, on one replica at a time, forever ([`crate::jobs`]).
 pub async fn reconcile_nightly(state: AppState) {
-    crate::jobs::every_night("seat reconciliation", || async {
-        run_locked(&state).await.map(drop)
+    crate::jobs::every_night(state.db.clone(), "seat reconciliation", || async {
+        run_locked(&state).await.map(|done| done.is_some())
     })
     .await;
 }

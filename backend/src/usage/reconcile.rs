@@ -102,8 +102,8 @@ pub async fn reconcile(
 
 /// Reconciles once a night, on one replica at a time, forever ([`crate::jobs`]).
 pub async fn reconcile_nightly(state: AppState) {
-    crate::jobs::every_night("usage reconciliation", || async {
-        run_locked(&state).await.map(drop)
+    crate::jobs::every_night(state.db.clone(), "usage reconciliation", || async {
+        run_locked(&state).await.map(|done| done.is_some())
     })
     .await;
 }
