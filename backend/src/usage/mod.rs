@@ -10,9 +10,10 @@
 //! concurrent uses, so a hard limit is never exceeded, however many requests arrive at once);
 //! the use is logged in `usage_events` in the same statement with its billable part (the
 //! overage), the record the reporter sends to Stripe and the history is drawn from. Credit packs
-//! are one-time products with `credits=N` on the meter; their units last until drawn. The period
-//! is the plan's billing period (by Stripe's clock), so the allowance starts again with each
-//! renewal. [`reporter`] sends the logged uses' billable parts to Stripe as meter events, each
+//! are one-time products with `credits=N` on the meter; their units last until drawn, oldest
+//! pack first, and a pack taken back (refunded, lost to a dispute) loses only what it has left.
+//! The period is the plan's billing period (by Stripe's clock), so the allowance starts again
+//! with each renewal. [`reporter`] sends the logged uses' billable parts to Stripe as meter events, each
 //! exactly once.
 
 pub mod reconcile;
@@ -137,7 +138,8 @@ pub async fn meter(
     })
 }
 
-/// Credit pack units the account has left on `meter` (granted by paid packs, less drawn).
+/// Credit pack units the account has left on `meter`: what its packs (paid, not taken back)
+/// have not had drawn from them.
 pub async fn credits(
     db: impl sqlx::PgExecutor<'_>,
     account_id: Uuid,
@@ -145,8 +147,8 @@ pub async fn credits(
 ) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar!(
         r#"
-        SELECT greatest(usage_credits_granted($1, $2) - usage_credits_drawn($1, $2), 0)
-            AS "left!"
+        SELECT COALESCE(sum(units_left), 0)::bigint AS "left!"
+        FROM usage_credit_packs($1, $2)
         "#,
         account_id,
         meter

@@ -493,7 +493,7 @@ async fn concurrent_calls_never_draw_the_same_credit_twice() {
 }
 
 #[tokio::test]
-async fn a_refunded_credit_pack_takes_its_units_back() {
+async fn a_refunded_credit_pack_takes_back_what_it_has_left_and_nothing_of_a_later_pack() {
     let (app, stripe) = ada_on_usage(
         true,
         &[
@@ -514,6 +514,15 @@ async fn a_refunded_credit_pack_takes_its_units_back() {
     assert!(taken_back, "the refund takes the pack's units back");
     let (_, body) = reports(&app, &app.client).await;
     assert_eq!(body["usage"]["credits"], 0, "{body}");
+
+    // The unit the refunded pack paid for stays paid for: a new pack is whole.
+    buy(&app, &price_id(&app, "tollgate_report_credits_500").await).await;
+    let (status, body) = reports(&app, &app.client).await;
+    assert_eq!(
+        (status, body["usage"]["credits"].as_i64()),
+        (200, Some(2)),
+        "{body}"
+    );
 }
 
 #[tokio::test]
