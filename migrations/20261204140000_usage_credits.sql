@@ -17,22 +17,28 @@ DROP INDEX usage_events_unreported;
 CREATE INDEX usage_events_unreported ON usage_events (occurred_at)
     WHERE reported_at IS NULL AND billable > 0;
 
--- The units of `meter` an account's credit packs granted: paid purchases of products with
--- `credits`, not taken back.
-CREATE FUNCTION usage_credits_granted(account uuid, meter text) RETURNS bigint
+-- Credits are drawn from a particular pack — the oldest bought with units left — and each pack
+-- keeps what was drawn from it, so taking a pack back (a refund, a lost dispute) removes only
+-- what is left of that pack: the units it already paid for stay paid for, and a pack bought
+-- later is not charged for them.
+CREATE TABLE usage_credit_draws (
+    purchase_id text PRIMARY KEY REFERENCES purchases (checkout_session_id) ON DELETE CASCADE,
+    drawn bigint NOT NULL CHECK (drawn > 0)
+);
+
+-- Each credit pack of `meter` the account holds (paid, not taken back), oldest first, with the
+-- units it has left.
+CREATE FUNCTION usage_credit_packs(account uuid, meter text)
+RETURNS TABLE (purchase_id text, units_left bigint)
 LANGUAGE sql STABLE AS $$
-    SELECT COALESCE(sum((p.metadata->>'credits')::bigint), 0)::bigint
+    SELECT u.checkout_session_id, (p.metadata->>'credits')::bigint - COALESCE(d.drawn, 0)
     FROM purchases u
     JOIN stripe_products p ON p.id = u.product_id
+    LEFT JOIN usage_credit_draws d ON d.purchase_id = u.checkout_session_id
     WHERE u.account_id = account AND u.status = 'paid'
-      AND p.metadata->>'metered' = usage_credits_granted.meter AND p.metadata->>'credits' ~ '^[0-9]{1,12}$'
+      AND p.metadata->>'metered' = usage_credit_packs.meter
+      AND p.metadata->>'credits' ~ '^[0-9]{1,12}$'
       AND purchase_taken_back(u.payment_intent_id) IS NULL
-$$;
-
--- The units of `meter` an account's credits have paid for, over every period.
-CREATE FUNCTION usage_credits_drawn(account uuid, meter text) RETURNS bigint
-LANGUAGE sql STABLE AS $$
-    SELECT COALESCE(sum(from_credits), 0)::bigint
-    FROM usage_counters c
-    WHERE c.account_id = account AND c.meter = usage_credits_drawn.meter
+      AND (p.metadata->>'credits')::bigint > COALESCE(d.drawn, 0)
+    ORDER BY u.purchased_at, u.checkout_session_id
 $$;

@@ -4,8 +4,9 @@
 -- overage). Called as a statement of its own, it holds the counter's lock only while it runs, so
 -- one customer's concurrent calls queue for as little as possible. Credits are read only when
 -- the allowance does not cover the use and the account has paid for a purchase (most never buy
--- a credit pack, and the two credit sums are most of the statement's work), under the billing
--- account's row lock (a use in another period draws on the same credits).
+-- a credit pack, and reading the packs is most of the statement's work), under the billing
+-- account's row lock (a use in another period draws on the same packs); a use that draws on
+-- them takes from the oldest pack first.
 CREATE FUNCTION usage_meter(
     account uuid, meter text, period_start timestamptz, period_end timestamptz,
     quantity bigint, included bigint, usage_limit bigint, use_id uuid, occurred_at timestamptz
@@ -18,7 +19,9 @@ DECLARE
     from_allowance bigint;
     credits_left bigint := 0;
     drawn bigint := 0;
+    to_draw bigint;
     billable bigint;
+    pack record;
 BEGIN
     INSERT INTO usage_counters AS c (account_id, meter, period_start, period_end, used)
     VALUES (account, meter, period_start, period_end, 0)
@@ -30,14 +33,25 @@ BEGIN
        AND EXISTS (SELECT 1 FROM purchases p WHERE p.account_id = account AND p.status = 'paid')
     THEN
         PERFORM 1 FROM billing_accounts WHERE id = account FOR NO KEY UPDATE;
-        credits_left := greatest(
-            usage_credits_granted(account, meter) - usage_credits_drawn(account, meter), 0);
+        SELECT COALESCE(sum(units_left), 0) INTO credits_left
+        FROM usage_credit_packs(account, meter);
         drawn := least(quantity - from_allowance, credits_left);
     END IF;
     billable := quantity - from_allowance - drawn;
     IF usage_limit IS NOT NULL AND plan_used + from_allowance + billable > usage_limit THEN
         RETURN QUERY SELECT false, before_used, before_from_credits, credits_left;
         RETURN;
+    END IF;
+    to_draw := drawn;
+    IF to_draw > 0 THEN
+        FOR pack IN SELECT * FROM usage_credit_packs(account, meter) LOOP
+            INSERT INTO usage_credit_draws AS d (purchase_id, drawn)
+            VALUES (pack.purchase_id, least(to_draw, pack.units_left))
+            ON CONFLICT ON CONSTRAINT usage_credit_draws_pkey
+            DO UPDATE SET drawn = d.drawn + EXCLUDED.drawn;
+            to_draw := to_draw - least(to_draw, pack.units_left);
+            EXIT WHEN to_draw = 0;
+        END LOOP;
     END IF;
     UPDATE usage_counters AS c
     SET used = c.used + quantity, from_credits = c.from_credits + drawn
