@@ -63,3 +63,22 @@ BEGIN
                         credits_left - drawn;
 END
 $$;
+
+-- Several uses of one account's meter in one round trip: each counted by `usage_meter` in turn,
+-- in the order given (the n-th element of each array is one use), each seeing those before it.
+-- A replica gathers the uses that queued while the previous round trip ran into one call.
+CREATE FUNCTION usage_meter_many(
+    account uuid, meter text, period_starts timestamptz[], period_ends timestamptz[],
+    quantities bigint[], includeds bigint[], usage_limits bigint[], use_ids uuid[],
+    occurred_ats timestamptz[]
+) RETURNS TABLE (use_id uuid, counted boolean, used bigint, from_credits bigint, credits bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    FOR i IN 1 .. coalesce(array_length(use_ids, 1), 0) LOOP
+        RETURN QUERY
+            SELECT use_ids[i], m.counted, m.used, m.from_credits, m.credits
+            FROM usage_meter(account, meter, period_starts[i], period_ends[i], quantities[i],
+                             includeds[i], usage_limits[i], use_ids[i], occurred_ats[i]) m;
+    END LOOP;
+END
+$$;

@@ -44,6 +44,9 @@ pub struct Shared {
     /// Per-user queues for work one user's requests must take in turns; see
     /// [`crate::billing::waiting`].
     pub turns: Arc<Turns>,
+    /// One account's uses of a meter waiting to be counted together; see
+    /// [`crate::usage::batch`].
+    pub usage_queues: Arc<crate::usage::batch::Queues>,
     /// Which accounts changed since when, as this replica heard; see
     /// [`crate::account_changes`].
     pub account_changes: Arc<AccountChanges>,
@@ -71,6 +74,7 @@ impl AppState {
             stripe,
             catalog: Arc::default(),
             turns: Arc::default(),
+            usage_queues: Arc::default(),
             account_changes: Arc::default(),
             events_recorded: Arc::default(),
             db,

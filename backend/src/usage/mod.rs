@@ -16,6 +16,7 @@
 //! with each renewal. [`reporter`] sends the logged uses' billable parts to Stripe as meter events, each
 //! exactly once.
 
+pub mod batch;
 pub mod reconcile;
 pub mod reporter;
 pub mod terms;
@@ -82,9 +83,9 @@ impl Standing {
 /// so concurrent uses are counted one after the other. The use is drawn from the allowance, then
 /// from credit packs, then as overage, which alone is billed.
 ///
-/// On this replica, one account's uses of a meter also take turns before the statement
-/// ([`crate::billing::waiting`]): Postgres then sees them one at a time instead of every waiter
-/// waking at each commit to retry the row's lock.
+/// On this replica, one account's uses of a meter queue and are counted in batches, one round
+/// trip each ([`batch`]): Postgres sees one statement at a time for them instead of every
+/// waiter waking at each commit to retry the row's lock.
 #[tracing::instrument(skip_all, fields(%account_id, meter, quantity))]
 pub async fn meter(
     state: &AppState,
@@ -100,29 +101,13 @@ pub async fn meter(
     else {
         return Ok(Metered::Unmetered);
     };
-    let _turn = state
-        .turns
-        .take(format!("usage-{account_id}-{meter}"))
-        .await;
-    let counted = sqlx::query!(
-        r#"
-        SELECT counted AS "counted!", used AS "used!", from_credits AS "from_credits!",
-               credits AS "credits!"
-        FROM usage_meter($1, $2, $3, $4, $5, $6, $7, $8, $9)
-        "#,
-        account_id,
-        meter,
-        terms.period_start,
-        terms.period_end,
+    let usage = batch::Use {
+        terms: terms.clone(),
         quantity,
-        terms.included,
-        terms.limit,
-        Uuid::new_v4(),
-        now,
-    )
-    .fetch_one(db)
-    .await
-    .step("counting the use")?;
+        id: Uuid::new_v4(),
+        at: now,
+    };
+    let counted = batch::count(state, account_id, meter, usage).await?;
     let standing = Standing {
         used: counted.used,
         from_credits: counted.from_credits,
